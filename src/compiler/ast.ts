@@ -1,0 +1,233 @@
+/**
+ * The typed AST of a spec file. Readonly discriminated unions on `kind`; every node carries a
+ * half-open `span` (the CST -> AST boundary converts Chevrotain's inclusive end offsets).
+ * Literals are already exact values here: units applied, hex forms decoded. The AST is a
+ * superset of valid specs: the resolver (resolve.ts) rejects what the grammar lets through,
+ * where it can give a better diagnostic.
+ */
+import type { Span } from "../diagnostics/diagnostic.js";
+import type { Rational } from "./rational.js";
+
+export interface Identifier {
+  readonly kind: "identifier";
+  readonly name: string;
+  readonly span: Span;
+}
+
+export interface StringLiteral {
+  readonly kind: "string";
+  /** Escapes already decoded. */
+  readonly value: string;
+  readonly span: Span;
+}
+
+// ---------------------------------------------------------------- expressions
+
+/** A number, size or address literal, units applied: `64TB`, `0xffff_8880_0000_0000`, `0.5 TB`. */
+export interface LiteralExpr {
+  readonly kind: "literal";
+  readonly value: Rational;
+  readonly span: Span;
+}
+
+/** `name` or a dotted path `direct_map.start`; properties: start, end (inclusive), size, limit (end + 1). */
+export interface NameExpr {
+  readonly kind: "name";
+  readonly path: readonly Identifier[];
+  readonly span: Span;
+}
+
+/** Unary minus. Where an address is expected, a negative value counts down from 2^64 (`-2GB`). */
+export interface NegExpr {
+  readonly kind: "neg";
+  readonly operand: Expr;
+  readonly span: Span;
+}
+
+export interface BinaryExpr {
+  readonly kind: "binary";
+  readonly op: "+" | "-" | "*" | "/";
+  readonly left: Expr;
+  readonly right: Expr;
+  readonly span: Span;
+}
+
+/** `align_up(x, a)`, `align_down(x, a)`, `min(a, b, ...)`, `max(a, b, ...)`; the resolver checks the name. */
+export interface CallExpr {
+  readonly kind: "call";
+  readonly callee: Identifier;
+  readonly args: readonly Expr[];
+  readonly span: Span;
+}
+
+export type Expr = LiteralExpr | NameExpr | NegExpr | BinaryExpr | CallExpr;
+
+// ---------------------------------------------------------------- statements
+
+/** `layout linux_x86_64 "Linux x86-64"` */
+export interface LayoutDecl {
+  readonly kind: "layout";
+  readonly name: Identifier;
+  readonly description: StringLiteral | undefined;
+  readonly span: Span;
+}
+
+/** `include "linux-common.layout"`: path relative to the including file. */
+export interface IncludeDecl {
+  readonly kind: "include";
+  readonly path: StringLiteral;
+  readonly span: Span;
+}
+
+/** `paging 4` or `paging 5` (levels; 48-bit or 57-bit). Other numbers are rejected by the resolver. */
+export interface PagingDecl {
+  readonly kind: "paging";
+  readonly levels: Expr;
+  readonly span: Span;
+}
+
+/** `const kernel_image_size = 512MB export KERNEL_IMAGE_SIZE "doc"` */
+export interface ConstDecl {
+  readonly kind: "const";
+  readonly name: Identifier;
+  readonly value: Expr;
+  readonly exportName: Identifier | undefined;
+  readonly description: StringLiteral | undefined;
+  readonly span: Span;
+}
+
+export interface RangeExpr {
+  readonly start: Expr;
+  readonly end: Expr;
+  /** `..` is inclusive (as the seed tables are); `..<` is half-open. */
+  readonly endInclusive: boolean;
+  readonly span: Span;
+}
+
+/** `param kernel_end: address = X in A .. B align 4KB export KERNEL_END "doc"` */
+export interface ParamDecl {
+  readonly kind: "param";
+  readonly name: Identifier;
+  /** `address`, `size` or `count`; the resolver checks the name. */
+  readonly type: Identifier;
+  readonly default: Expr;
+  readonly range: RangeExpr;
+  readonly align: Expr | undefined;
+  readonly exportName: Identifier | undefined;
+  readonly description: StringLiteral | undefined;
+  readonly span: Span;
+}
+
+/** `variant "4-level" { ... }`: items that exist only in that variant; top-level items are shared. */
+export interface VariantDecl {
+  readonly kind: "variant";
+  readonly name: StringLiteral;
+  readonly items: readonly Item[];
+  readonly span: Span;
+}
+
+/** One statement inside `kaslr NAME { ... }`. */
+export type KaslrItem =
+  | { readonly kind: "kaslr-range"; readonly range: RangeExpr; readonly span: Span }
+  | { readonly kind: "kaslr-align"; readonly value: Expr; readonly span: Span }
+  | { readonly kind: "kaslr-members"; readonly names: readonly Identifier[]; readonly span: Span }
+  | { readonly kind: "kaslr-may-overlap"; readonly names: readonly Identifier[]; readonly span: Span };
+
+/** `kaslr memory { range A ..< B; align 1GB; members a b c; may_overlap kasan_shadow }` */
+export interface KaslrDecl {
+  readonly kind: "kaslr";
+  readonly name: Identifier;
+  readonly items: readonly KaslrItem[];
+  readonly span: Span;
+}
+
+export type RegionKind = "region" | "hole" | "guard" | "noncanonical";
+
+/**
+ * Where a region is. Exactly one of these shapes comes from the grammar:
+ *   `S +Z`         start + size          `S +Z .. E` all three (checked for agreement)
+ *   `S .. E`       start .. end (incl.)  `S ..< E`  half-open end
+ *   `+Z`           after the previous sibling (or at the parent's start)
+ *   `.. E`         after the previous sibling, ending at E
+ *   `align A +Z`   after the previous sibling, start aligned up to A
+ */
+export interface Placement {
+  readonly start: Expr | undefined;
+  readonly size: Expr | undefined;
+  readonly end: Expr | undefined;
+  readonly endInclusive: boolean;
+  /** Only for relative placement (`start` undefined). */
+  readonly align: Expr | undefined;
+  readonly span: Span;
+}
+
+/** `ffff888000000000 +64TB direct_map "direct mapping of all physical memory" { ... }` */
+export interface RegionDecl {
+  readonly kind: "region";
+  readonly regionKind: RegionKind;
+  /** Optional for holes, guards and the non-canonical range (a name is derived). */
+  readonly name: Identifier | undefined;
+  readonly description: StringLiteral | undefined;
+  readonly placement: Placement;
+  /** Attributes, child regions and repeats, in source order. */
+  readonly body: readonly Item[];
+  readonly span: Span;
+}
+
+/** `repeat 7 as i { ... }`: names of regions inside get the suffix `_<i>`. */
+export interface RepeatDecl {
+  readonly kind: "repeat";
+  readonly count: Expr;
+  readonly index: Identifier | undefined;
+  readonly items: readonly Item[];
+  readonly span: Span;
+}
+
+/** What physical memory a region maps (runtime intent). */
+export type MapSource =
+  | { readonly kind: "ram" } // all RAM, from physical 0
+  | { readonly kind: "none" } // nothing until used (vmalloc)
+  | { readonly kind: "recursive" } // recursive page-table slot
+  | { readonly kind: "phys"; readonly base: Expr }; // fixed physical base (kernel image)
+
+/**
+ * Region attributes (inside a region body) and layout attributes (top level: `exhaustive`).
+ *   map ram | map none | map recursive | map phys EXPR
+ *   perm r|rw|rx|rwx       user       global       per_process       shared
+ *   cache wb|wt|uc|uc_minus|wc|wp     max_page EXPR     align EXPR
+ *   export NAME            allow CHECK "reason"       exhaustive
+ */
+export type Attribute =
+  | { readonly kind: "attr-map"; readonly source: MapSource; readonly span: Span }
+  | { readonly kind: "attr-perm"; readonly value: Identifier; readonly span: Span }
+  | { readonly kind: "attr-flag"; readonly flag: Identifier; readonly span: Span }
+  | { readonly kind: "attr-cache"; readonly value: Identifier; readonly span: Span }
+  | { readonly kind: "attr-max-page"; readonly value: Expr; readonly span: Span }
+  | { readonly kind: "attr-align"; readonly value: Expr; readonly span: Span }
+  | { readonly kind: "attr-export"; readonly name: Identifier; readonly span: Span }
+  | {
+      readonly kind: "attr-allow";
+      readonly check: Identifier;
+      readonly reason: StringLiteral | undefined;
+      readonly span: Span;
+    };
+
+export type Item =
+  | LayoutDecl
+  | IncludeDecl
+  | PagingDecl
+  | ConstDecl
+  | ParamDecl
+  | VariantDecl
+  | KaslrDecl
+  | RegionDecl
+  | RepeatDecl
+  | Attribute;
+
+/** One parsed file. */
+export interface SpecFile {
+  readonly kind: "file";
+  readonly path: string;
+  readonly items: readonly Item[];
+  readonly span: Span;
+}

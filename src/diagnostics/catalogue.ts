@@ -1,0 +1,89 @@
+/**
+ * The one catalogue of diagnostic codes. Codes are stable and never reused; they are banded
+ * by stage: E00xx syntax, E01xx names and evaluation, E02xx layout rules (verifier),
+ * E03xx emit, E04xx runtime, W02xx layout warnings. Each code has a long explanation in
+ * `docs/diagnostics/<CODE>.md`, printed by `vmlayout explain <CODE>`.
+ *
+ * `name` is the check's name as written in a waiver (`allow overlap "reason"`); only
+ * verifier rules (E02xx, W02xx) may be waived.
+ */
+import type { Severity } from "./diagnostic.js";
+
+export interface CatalogueEntry {
+  readonly code: string;
+  readonly name: string;
+  readonly severity: Severity;
+  /** One line: what the rule is about. */
+  readonly title: string;
+}
+
+export const CATALOGUE: readonly CatalogueEntry[] = [
+  // E00xx: lexing and parsing
+  { code: "E0001", name: "syntax", severity: "error", title: "unexpected token" },
+  { code: "E0002", name: "unterminated-string", severity: "error", title: "string literal is not closed" },
+  { code: "E0003", name: "unterminated-comment", severity: "error", title: "block comment is not closed" },
+  { code: "E0004", name: "invalid-character", severity: "error", title: "character that cannot start a token" },
+  { code: "E0005", name: "bad-literal", severity: "error", title: "malformed numeric or address literal" },
+  { code: "E0006", name: "unknown-unit", severity: "error", title: "unknown size unit" },
+  { code: "E0007", name: "input-too-large", severity: "error", title: "input exceeds a resource limit" },
+  { code: "E0008", name: "nesting-too-deep", severity: "error", title: "blocks or expressions nested too deeply" },
+  // E01xx: names, includes, evaluation
+  { code: "E0101", name: "unknown-name", severity: "error", title: "name is not defined" },
+  { code: "E0102", name: "duplicate-name", severity: "error", title: "name is defined twice" },
+  { code: "E0103", name: "missing-name", severity: "error", title: "region needs a name" },
+  { code: "E0104", name: "include-not-found", severity: "error", title: "included file cannot be read" },
+  { code: "E0105", name: "include-cycle", severity: "error", title: "files include each other in a cycle" },
+  { code: "E0106", name: "unknown-variant", severity: "error", title: "no variant of that name" },
+  { code: "E0107", name: "missing-layout", severity: "error", title: "spec has no `layout` declaration" },
+  { code: "E0108", name: "unknown-check", severity: "error", title: "waiver names a check that does not exist or cannot be waived" },
+  { code: "E0109", name: "type-mismatch", severity: "error", title: "value used where another kind of value is needed" },
+  { code: "E0110", name: "duplicate-attribute", severity: "error", title: "attribute given twice or conflicting attributes" },
+  { code: "E0111", name: "paging-mode", severity: "error", title: "paging mode missing, repeated or unsupported" },
+  { code: "E0112", name: "cyclic-definition", severity: "error", title: "definition depends on itself" },
+  { code: "E0113", name: "no-previous-region", severity: "error", title: "relative placement has nothing to follow" },
+  { code: "E0114", name: "nonlinear-parameter", severity: "error", title: "expression is not linear in its parameters" },
+  { code: "E0115", name: "bad-repeat", severity: "error", title: "repeat count is not a small positive constant" },
+  { code: "E0116", name: "division", severity: "error", title: "division by zero or inexact division" },
+  { code: "E0117", name: "bad-parameter", severity: "error", title: "parameter range is empty or its default lies outside it" },
+  { code: "E0118", name: "bad-kaslr-group", severity: "error", title: "KASLR group is malformed" },
+  { code: "E0119", name: "bad-attribute", severity: "error", title: "attribute is not allowed here or has a bad value" },
+  // E02xx: layout rules, proved by the verifier for every allowed parameter value
+  { code: "E0201", name: "overlap", severity: "error", title: "sibling regions overlap" },
+  { code: "E0202", name: "containment", severity: "error", title: "child region extends outside its parent" },
+  { code: "E0203", name: "canonical", severity: "error", title: "region is not canonical for the paging mode" },
+  { code: "E0204", name: "alignment", severity: "error", title: "region violates its declared alignment" },
+  { code: "E0205", name: "page-alignment", severity: "error", title: "region cannot be mapped with its page size" },
+  { code: "E0206", name: "extent-mismatch", severity: "error", title: "start, size and end disagree" },
+  { code: "E0207", name: "overflow", severity: "error", title: "value lies outside the 64-bit address space" },
+  { code: "E0208", name: "inexact", severity: "error", title: "value is not a whole number of bytes" },
+  { code: "E0209", name: "empty-region", severity: "error", title: "region is empty or ends before it starts" },
+  { code: "E0210", name: "parameter-range", severity: "error", title: "a parameter value in range breaks the layout" },
+  { code: "E0211", name: "kaslr-range", severity: "error", title: "a randomised region can leave its KASLR range" },
+  { code: "E0212", name: "kaslr-overlap", severity: "error", title: "KASLR range overlaps a fixed region" },
+  { code: "E0213", name: "kaslr-order", severity: "error", title: "KASLR members are not in address order or do not fit" },
+  { code: "E0214", name: "recursive-slot", severity: "error", title: "recursive page-table slot has the wrong extent" },
+  // W02xx: warnings (errors under --deny-warnings)
+  { code: "W0201", name: "gap", severity: "warning", title: "bytes not accounted for by any region" },
+  { code: "W0202", name: "unused-waiver", severity: "warning", title: "waiver suppresses nothing" },
+  { code: "W0203", name: "hole-noncanonical", severity: "warning", title: "hole lies in the non-canonical range" },
+];
+
+const BY_CODE = new Map(CATALOGUE.map((e) => [e.code, e]));
+const BY_NAME = new Map(CATALOGUE.map((e) => [e.name, e]));
+
+/** The entry for `code`; an unknown code is an internal error, never a user error. */
+export function catalogueEntry(code: string): CatalogueEntry {
+  const entry = BY_CODE.get(code);
+  if (!entry) throw new Error(`internal error: diagnostic code ${code} is not in the catalogue`);
+  return entry;
+}
+
+/** Looks a check up by code (`E0201`) or name (`overlap`). */
+export function findCheck(codeOrName: string): CatalogueEntry | undefined {
+  return BY_CODE.get(codeOrName.toUpperCase()) ?? BY_NAME.get(codeOrName);
+}
+
+/** Only verifier rules can be waived: syntax and name errors leave nothing to verify. */
+export function isWaivable(entry: CatalogueEntry): boolean {
+  return /^[EW]02/.test(entry.code);
+}
