@@ -1,0 +1,55 @@
+/** `vmlayout build <spec> --emit KIND [-o FILE] [--variant V] [--check]`. */
+import { hasErrors } from "../diagnostics/diagnostic.js";
+import { checkSpec } from "../pipeline.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { staleness, writeAtomically } from "./output.js";
+import { report } from "./report.js";
+import type { Layout } from "../compiler/layout.js";
+
+type Emitter = (layouts: readonly Layout[], asArray: boolean) => string;
+
+const EMITTERS: Readonly<Record<string, () => Promise<Emitter>>> = {
+  json: async () => (await import("../compiler/emit/json.js")).emitJson,
+};
+
+export async function runBuild(
+  values: Record<string, unknown>,
+  positionals: readonly string[],
+  context: CommandContext,
+): Promise<number> {
+  if (positionals.length !== 1) throw new UsageError("build takes exactly one spec");
+  const kind = values.emit as string | undefined;
+  const emitter = kind === undefined ? undefined : EMITTERS[kind];
+  if (!emitter)
+    throw new UsageError(
+      `${kind === undefined ? "missing --emit" : `unknown --emit \`${kind}\``}; available: ${Object.keys(EMITTERS).join(", ")}`,
+    );
+  const output = values.output as string | undefined;
+  if (values.check && !output) throw new UsageError("--check needs -o FILE to compare with");
+  const spec = positionals[0]!;
+  let checked;
+  try {
+    checked = checkSpec(spec, {
+      variant: values.variant as string | undefined,
+      denyWarnings: values["deny-warnings"] === true,
+    });
+  } catch (e) {
+    throw new UsageError(`cannot read \`${spec}\`: ${(e as Error).message}`);
+  }
+  report(checked.diagnostics, checked.sources, "text", context);
+  if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
+  const asArray = checked.hasVariants && values.variant === undefined;
+  const content = (await emitter())(checked.layouts, asArray);
+  if (!output) {
+    process.stdout.write(content);
+    return EXIT_OK;
+  }
+  if (values.check) {
+    const stale = staleness(output, content);
+    if (stale === undefined) return EXIT_OK;
+    process.stderr.write(`${stale}\nhelp: regenerate it with \`vmlayout build ${spec} --emit ${kind} -o ${output}\`\n`);
+    return EXIT_ERRORS;
+  }
+  writeAtomically(output, content);
+  return EXIT_OK;
+}

@@ -1,0 +1,87 @@
+#!/usr/bin/env node
+/**
+ * The `vmlayout` command: a thin shell over the pipeline stages. Exit status: 0 clean,
+ * 1 the input has errors (diagnostics printed), 2 usage or I/O error. Diagnostics go to
+ * stderr; colour only on a terminal and never when NO_COLOR is set.
+ */
+import { parseArgs } from "node:util";
+import { readFileSync } from "node:fs";
+import { commands, type Command } from "./commands.js";
+import { EXIT_OK, EXIT_USAGE, UsageError } from "./common.js";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
+  return pkg.version as string;
+}
+
+function usage(): string {
+  const width = Math.max(...commands.map((c) => c.synopsis.length));
+  return [
+    "vmlayout: compile, verify and install virtual address-space layouts",
+    "",
+    "usage: vmlayout <command> [options]",
+    "",
+    ...commands.map((c) => `  ${c.synopsis.padEnd(width)}  ${c.summary}`),
+    "",
+    "  vmlayout --help | -h        this text; `vmlayout <command> --help` for one command",
+    "  vmlayout --version",
+    "",
+    "exit status: 0 clean, 1 the input has errors, 2 usage or I/O error",
+    "",
+  ].join("\n");
+}
+
+function commandHelp(c: Command): string {
+  const lines = [`usage: vmlayout ${c.synopsis}`, "", c.summary, ""];
+  for (const [name, o] of Object.entries(c.options)) {
+    const flag = `--${name}${o.short ? `, -${o.short}` : ""}${o.type === "string" ? " VALUE" : ""}`;
+    lines.push(`  ${flag.padEnd(24)} ${o.description}`);
+  }
+  return lines.join("\n") + "\n";
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(usage());
+    return name === undefined ? EXIT_USAGE : EXIT_OK;
+  }
+  if (name === "--version" || name === "-V") {
+    process.stdout.write(version() + "\n");
+    return EXIT_OK;
+  }
+  const command = commands.find((c) => c.name === name);
+  if (!command) {
+    process.stderr.write(`vmlayout: unknown command \`${name}\`\n\n${usage()}`);
+    return EXIT_USAGE;
+  }
+  if (rest.includes("--help") || rest.includes("-h")) {
+    process.stdout.write(commandHelp(command));
+    return EXIT_OK;
+  }
+  try {
+    const options = Object.fromEntries(
+      Object.entries(command.options).map(([k, o]) => [
+        k,
+        { type: o.type, multiple: o.multiple ?? false, ...(o.short ? { short: o.short } : {}) },
+      ]),
+    );
+    const parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true });
+    return await command.run(parsed.values as Record<string, unknown>, parsed.positionals, {
+      version: version(),
+      color: !!process.stderr.isTTY && process.env.NO_COLOR === undefined,
+    });
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
+      process.stderr.write(`vmlayout ${name}: ${(e as Error).message}\n`);
+      return EXIT_USAGE;
+    }
+    throw e;
+  }
+}
+
+const code = await main(process.argv.slice(2)).catch((e: unknown) => {
+  process.stderr.write(`vmlayout: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
+  return EXIT_USAGE;
+});
+process.exitCode = code;

@@ -1,0 +1,36 @@
+/** Printing diagnostics for a command, in the format the user chose. */
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
+import { renderJson, renderText } from "../diagnostics/render.js";
+import { renderSarif } from "../diagnostics/sarif.js";
+import type { SourceSet } from "../diagnostics/source.js";
+import { UsageError, type CommandContext } from "./common.js";
+
+export type Format = "text" | "json" | "sarif";
+
+export function parseFormat(value: unknown): Format {
+  const format = (value as string | undefined) ?? "text";
+  if (format !== "text" && format !== "json" && format !== "sarif")
+    throw new UsageError(`unknown format \`${format}\`; use text, json or sarif`);
+  return format;
+}
+
+/** Text goes to stderr with a summary line; json and sarif go to stdout (machine readers). */
+export function report(
+  diagnostics: readonly Diagnostic[],
+  sources: SourceSet,
+  format: Format,
+  context: CommandContext,
+): void {
+  if (format === "json") process.stdout.write(renderJson(diagnostics, sources));
+  else if (format === "sarif") process.stdout.write(renderSarif(diagnostics, sources, context.version));
+  else if (diagnostics.length > 0) {
+    process.stderr.write(renderText(diagnostics, sources, { color: context.color }));
+    const errors = diagnostics.filter((d) => d.severity === "error").length;
+    const warnings = diagnostics.length - errors;
+    const parts = [
+      errors ? `${errors} error${errors > 1 ? "s" : ""}` : "",
+      warnings ? `${warnings} warning${warnings > 1 ? "s" : ""}` : "",
+    ].filter(Boolean);
+    process.stderr.write(`${parts.join(", ")} emitted\n`);
+  }
+}

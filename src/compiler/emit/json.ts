@@ -1,0 +1,56 @@
+/**
+ * `--emit json`: the versioned interchange format (schema `vmlayout/1`, see DESIGN.md).
+ * 64-bit values are `0x` + 16 lowercase hex digits; `end` is inclusive; regions are sorted by
+ * start with parents before children. A region whose bounds depend on parameters reports
+ * them at the parameters' defaults and lists the parameters in `parameters`.
+ */
+import type { Layout } from "../layout.js";
+
+export const JSON_SCHEMA = "vmlayout/1";
+
+const hex = (v: bigint): string => "0x" + v.toString(16).padStart(16, "0");
+
+export function layoutDocument(layout: Layout): object {
+  return {
+    schema: JSON_SCHEMA,
+    layout: layout.name,
+    variant: layout.variant,
+    paging: { levels: layout.paging.levels, vaBits: layout.paging.vaBits },
+    regions: layout.regions.map((r) => ({
+      name: r.name,
+      start: hex(r.start.value),
+      end: hex(r.end.value),
+      size: hex(r.size.value),
+      kind: r.kind,
+      parent: r.parent,
+      description: r.description ?? null,
+      ...(r.dependsOn.length > 0 ? { parameters: r.dependsOn } : {}),
+    })),
+    parameters: layout.params.map((p) => ({
+      name: p.name,
+      type: p.type,
+      default: hex(p.default),
+      min: hex(p.min),
+      max: hex(p.max),
+      align: hex(p.align),
+    })),
+    constants: layout.constants.map((c) => ({ name: c.name, cName: c.exportName, value: hex(c.value.value) })),
+    kaslr: layout.kaslr.map((k) => ({
+      name: k.name,
+      rangeStart: hex(k.rangeStart),
+      rangeEnd: hex(k.rangeEnd),
+      align: hex(k.align),
+      members: k.members.map((m) => m.name),
+      mayOverlap: k.mayOverlap.map((m) => m.name),
+    })),
+  };
+}
+
+/**
+ * One document for a single layout; an array of documents when the spec has variants and no
+ * `--variant` was chosen (`asArray`).
+ */
+export function emitJson(layouts: readonly Layout[], asArray: boolean): string {
+  const docs = layouts.map(layoutDocument);
+  return JSON.stringify(asArray ? docs : docs[0], null, 2) + "\n";
+}

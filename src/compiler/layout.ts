@@ -1,0 +1,127 @@
+/**
+ * The resolved Layout: what the compiler hands to the verifier, the emitters and the runtime.
+ * One Layout per variant. Every bound is known twice: exactly, at the parameters' default
+ * values (`value`), and symbolically over all allowed parameter values (`sym`), so the
+ * verifier can prove a rule for every value and the emitters can print the default.
+ */
+import type { Span } from "../diagnostics/diagnostic.js";
+import type { Affine, ParamDomain } from "./affine.js";
+import type { RegionKind } from "./ast.js";
+
+export type { RegionKind };
+
+/** A value at the defaults plus its symbolic form. Invariant: `value` ∈ bounds(`sym`). */
+export interface Bound {
+  readonly value: bigint;
+  readonly sym: Affine;
+}
+
+export interface Paging {
+  readonly levels: 4 | 5;
+  readonly vaBits: 48 | 57;
+}
+
+export type ParamType = "address" | "size" | "count";
+
+export interface Param extends ParamDomain {
+  readonly name: string;
+  readonly type: ParamType;
+  readonly default: bigint;
+  readonly exportName: string;
+  readonly description: string | undefined;
+  readonly span: Span;
+}
+
+export interface Constant {
+  readonly name: string;
+  readonly exportName: string;
+  readonly value: Bound;
+  readonly description: string | undefined;
+  readonly span: Span;
+}
+
+export type MapIntent =
+  | { readonly kind: "ram" }
+  | { readonly kind: "none" }
+  | { readonly kind: "recursive" }
+  | { readonly kind: "phys"; readonly base: bigint };
+
+export type Permission = "r" | "rw" | "rx" | "rwx";
+export type CacheMode = "wb" | "wt" | "uc" | "uc_minus" | "wc" | "wp";
+
+/** A waived check on one region. `code` is the catalogue code, whichever form was written. */
+export interface Waiver {
+  readonly code: string;
+  readonly reason: string;
+  readonly span: Span;
+}
+
+export interface Region {
+  /** Unique within the layout. Repeat instances are `name_<i>`. */
+  readonly name: string;
+  readonly kind: RegionKind;
+  readonly description: string | undefined;
+  /** Name of the enclosing region, or null at top level. */
+  readonly parent: string | null;
+  readonly depth: number;
+  readonly start: Bound;
+  /** Inclusive. */
+  readonly end: Bound;
+  readonly size: Bound;
+  /** When the spec gave start, size and end, the end it wrote (checked by E0206). */
+  readonly declaredEnd: { readonly bound: Bound; readonly span: Span } | undefined;
+  /** The whole region statement. */
+  readonly span: Span;
+  /** The name, or the placement when unnamed: where a diagnostic points first. */
+  readonly nameSpan: Span;
+  readonly placementSpan: Span;
+  readonly map: MapIntent | undefined;
+  readonly perm: Permission | undefined;
+  readonly user: boolean;
+  readonly global: boolean;
+  readonly perProcess: boolean;
+  readonly cache: CacheMode | undefined;
+  /** Largest page size the installer may use: 4 KiB, 2 MiB or 1 GiB. */
+  readonly maxPage: bigint | undefined;
+  readonly align: { readonly value: bigint; readonly span: Span } | undefined;
+  readonly exportName: string;
+  readonly exhaustive: boolean;
+  readonly waivers: readonly Waiver[];
+  /** Names of the parameters any bound of this region depends on, sorted. */
+  readonly dependsOn: readonly string[];
+}
+
+export interface KaslrGroup {
+  readonly name: string;
+  readonly span: Span;
+  /** The range the members move in: `start` inclusive, `end` inclusive. */
+  readonly rangeStart: bigint;
+  readonly rangeEnd: bigint;
+  readonly rangeSpan: Span;
+  /** Randomisation alignment (Linux: PUD_SIZE, 1 GiB). */
+  readonly align: bigint;
+  /** Member region names, in the order they are placed (order is preserved at every slide). */
+  readonly members: readonly { readonly name: string; readonly span: Span }[];
+  /** Regions the range may overlap (KASAN shadow: KASAN disables KASLR). */
+  readonly mayOverlap: readonly { readonly name: string; readonly span: Span }[];
+}
+
+export interface Layout {
+  readonly name: string;
+  readonly description: string | undefined;
+  /** Null when the spec declares no variants. */
+  readonly variant: string | null;
+  readonly paging: Paging;
+  /** `exhaustive` at top level: every byte of the 64-bit space must be in some region. */
+  readonly exhaustive: boolean;
+  readonly params: readonly Param[];
+  readonly constants: readonly Constant[];
+  /** Sorted by start at the defaults; a parent comes before its children. */
+  readonly regions: readonly Region[];
+  readonly kaslr: readonly KaslrGroup[];
+  /** Path of the root spec file. */
+  readonly file: string;
+  readonly span: Span;
+}
+
+export const ADDRESS_SPACE_END = 1n << 64n;

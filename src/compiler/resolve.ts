@@ -1,0 +1,888 @@
+/**
+ * AST -> Layout. Selects variants, expands `repeat`, evaluates every expression (exactly at
+ * the parameter defaults and symbolically over their ranges), resolves relative placement
+ * and collects attributes. Bounds are evaluated lazily on first use, so a region may refer to
+ * any other region (`kernel_elf.limit`) in any order; a definition that depends on itself is
+ * E0112. The resolver reports what makes a Layout impossible to build (unknown names, bad
+ * attributes, inexact or out-of-range values at the defaults); the verifier proves the rules.
+ */
+import {
+  type Diagnostic,
+  type Result,
+  type Span,
+  diagnostic,
+  sortDiagnostics,
+} from "../diagnostics/diagnostic.js";
+import { findCheck, isWaivable } from "../diagnostics/catalogue.js";
+import { type ParamDomain, constant, negated, plus, variable } from "./affine.js";
+import type {
+  Attribute,
+  ConstDecl,
+  Expr,
+  Identifier,
+  Item,
+  KaslrDecl,
+  NameExpr,
+  ParamDecl,
+  RegionDecl,
+  SpecFile,
+  VariantDecl,
+} from "./ast.js";
+import {
+  EvaluationFailed,
+  Evaluator,
+  type Scope,
+  type Value,
+  aligned,
+  valueOf,
+} from "./evaluate.js";
+import {
+  ADDRESS_SPACE_END,
+  type Bound,
+  type CacheMode,
+  type Constant,
+  type KaslrGroup,
+  type Layout,
+  type MapIntent,
+  type Param,
+  type ParamType,
+  type Permission,
+  type Region,
+  type Waiver,
+} from "./layout.js";
+import { isInteger, rat } from "./rational.js";
+
+export interface ResolveOptions {
+  /** Resolve only this variant (E0106 if there is none of that name). */
+  readonly variant?: string | undefined;
+}
+
+/** Resource limits: a spec asking for more gets a diagnostic, not a hang. */
+export const LIMITS = { repeatCount: 100_000, regions: 1_000_000 } as const;
+
+const PAGE_SIZES = new Map([
+  [4096n, "4 KiB"],
+  [2n * 1024n * 1024n, "2 MiB"],
+  [1024n * 1024n * 1024n, "1 GiB"],
+]);
+const PERMISSIONS: readonly Permission[] = ["r", "rw", "rx", "rwx"];
+const CACHE_MODES: readonly CacheMode[] = ["wb", "wt", "uc", "uc_minus", "wc", "wp"];
+const REGION_FLAGS = ["user", "global", "per_process", "shared", "exhaustive"];
+const PARAM_TYPES: readonly ParamType[] = ["address", "size", "count"];
+const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+export const hex16 = (v: bigint): string => "0x" + v.toString(16).padStart(16, "0");
+
+/** Resolves every variant of `file` (or the one selected) to a Layout. */
+export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<Layout[]> {
+  const diagnostics: Diagnostic[] = [];
+  const report = (d: Diagnostic): void => void diagnostics.push(d);
+
+  const layoutDecls = file.items.filter((i) => i.kind === "layout");
+  if (layoutDecls.length === 0) {
+    report(
+      diagnostic("E0107", "spec has no `layout` declaration", { ...file.span, end: file.span.start }, {
+        help: 'start the spec with `layout NAME "description"`',
+      }),
+    );
+    return { value: [], diagnostics };
+  }
+  for (const extra of layoutDecls.slice(1))
+    report(
+      diagnostic("E0102", "`layout` is declared more than once", extra.span, {
+        labels: [{ span: layoutDecls[0]!.span, message: "first declared here" }],
+      }),
+    );
+  const header = layoutDecls[0]!;
+
+  const variants = file.items.filter((i): i is VariantDecl => i.kind === "variant");
+  const seen = new Map<string, VariantDecl>();
+  for (const v of variants) {
+    const first = seen.get(v.name.value);
+    if (first)
+      report(
+        diagnostic("E0102", `variant "${v.name.value}" is defined twice`, v.name.span, {
+          labels: [{ span: first.name.span, message: "first defined here" }],
+        }),
+      );
+    else seen.set(v.name.value, v);
+  }
+
+  let selected: (VariantDecl | null)[] = variants.length === 0 ? [null] : [...seen.values()];
+  if (options.variant !== undefined) {
+    const v = seen.get(options.variant);
+    if (!v) {
+      const known = [...seen.keys()].map((k) => `"${k}"`).join(", ");
+      report(
+        diagnostic("E0106", `spec has no variant "${options.variant}"`, undefined, {
+          help: known ? `the variants are ${known}` : "this spec declares no variants",
+        }),
+      );
+      return { value: [], diagnostics };
+    }
+    selected = [v];
+  }
+
+  const layouts: Layout[] = [];
+  for (const variant of selected) {
+    const items: Item[] = [];
+    for (const item of file.items) {
+      if (item.kind !== "variant") items.push(item);
+      else if (item === variant) items.push(...item.items);
+    }
+    const layout = new VariantResolver(file, header, variant, items, report).run();
+    if (layout) layouts.push(layout);
+  }
+  return { value: layouts, diagnostics: dedupe(diagnostics) };
+}
+
+/** Shared items are resolved once per variant; report their diagnostics once. */
+function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return sortDiagnostics(diagnostics).filter((d) => {
+    const key = `${d.code}|${d.span?.file}|${d.span?.start}|${d.span?.end}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+/** A region statement instantiated in the tree (repeat iterations give several). */
+interface RegionNode {
+  readonly decl: RegionDecl;
+  /** Declared name with the repeat suffixes, or undefined for an unnamed hole/guard. */
+  readonly declaredName: string | undefined;
+  readonly parent: RegionNode | null;
+  readonly previous: RegionNode | null;
+  readonly depth: number;
+  /** Repeat indices in scope, innermost last. */
+  readonly env: ReadonlyMap<string, bigint>;
+  readonly suffix: string;
+  state: "pending" | "resolving" | "done" | "failed";
+  start?: Bound;
+  end?: Bound;
+  size?: Bound;
+  declaredEnd?: { bound: Bound; span: Span } | undefined;
+}
+
+interface ConstEntry {
+  readonly decl: ConstDecl;
+  state: "pending" | "resolving" | "done" | "failed";
+  value?: Value;
+}
+
+class VariantResolver {
+  private readonly evaluator: Evaluator;
+  private readonly consts = new Map<string, ConstEntry>();
+  private readonly params = new Map<string, Param>();
+  private readonly domains = new Map<string, ParamDomain>();
+  private readonly nodes: RegionNode[] = [];
+  private readonly byName = new Map<string, RegionNode>();
+  private failed = false;
+
+  constructor(
+    private readonly file: SpecFile,
+    private readonly header: Extract<Item, { kind: "layout" }>,
+    private readonly variant: VariantDecl | null,
+    private readonly items: readonly Item[],
+    private readonly reportRaw: (d: Diagnostic) => void,
+  ) {
+    this.evaluator = new Evaluator((d) => this.report(d));
+  }
+
+  private report(d: Diagnostic): void {
+    if (d.severity === "error") this.failed = true;
+    this.reportRaw(d);
+  }
+
+  private error(code: string, message: string, span: Span | undefined, help?: string): void {
+    this.report(diagnostic(code, message, span, help === undefined ? {} : { help }));
+  }
+
+  run(): Layout | undefined {
+    const paging = this.paging();
+    for (const item of this.items) this.declare(item);
+    for (const item of this.items)
+      if (item.kind === "param") this.attempt(() => this.resolveParam(item));
+    this.expand(this.items, null, 0, new Map(), "");
+    for (const entry of this.consts.values()) this.attempt(() => this.constValue(entry));
+    for (const node of this.nodes) this.attempt(() => this.resolveNode(node));
+    const regions = this.buildRegions();
+    const kaslr = this.items
+      .filter((i): i is KaslrDecl => i.kind === "kaslr")
+      .map((k) => this.attemptOr(() => this.resolveKaslr(k)))
+      .filter((k): k is KaslrGroup => k !== undefined);
+    let exhaustive = false;
+    for (const item of this.items) {
+      if (!isAttribute(item)) continue;
+      if (item.kind === "attr-flag" && item.flag.name === "exhaustive") exhaustive = true;
+      else
+        this.error(
+          "E0119",
+          `\`${attributeName(item)}\` is a region attribute and is not allowed at top level`,
+          item.span,
+          "move it into the braces of the region it describes",
+        );
+    }
+    if (this.failed || !paging) return undefined;
+    return {
+      name: this.header.name.name,
+      description: this.header.description?.value,
+      variant: this.variant?.name.value ?? null,
+      paging,
+      exhaustive,
+      params: [...this.params.values()],
+      constants: [...this.consts.values()].map((c) => this.buildConstant(c)),
+      regions,
+      kaslr,
+      file: this.file.path,
+      span: this.file.span,
+    };
+  }
+
+  /** Runs `f`; an EvaluationFailed means the diagnostic is already reported. */
+  private attempt(f: () => void): void {
+    this.attemptOr(f);
+  }
+
+  private attemptOr<T>(f: () => T): T | undefined {
+    try {
+      return f();
+    } catch (e) {
+      if (e instanceof EvaluationFailed) return undefined;
+      throw e;
+    }
+  }
+
+  // ------------------------------------------------------------ declarations
+
+  private paging(): Layout["paging"] | undefined {
+    const decls = this.items.filter((i) => i.kind === "paging");
+    const where = this.variant ? ` in variant "${this.variant.name.value}"` : "";
+    if (decls.length === 0) {
+      this.error(
+        "E0111",
+        `no paging mode${where}`,
+        this.variant?.name.span ?? this.header.span,
+        "add `paging 4` (4-level, 48-bit) or `paging 5` (5-level, 57-bit)",
+      );
+      return undefined;
+    }
+    for (const extra of decls.slice(1))
+      this.report(
+        diagnostic("E0111", `paging mode given more than once${where}`, extra.span, {
+          labels: [{ span: decls[0]!.span, message: "first given here" }],
+        }),
+      );
+    const decl = decls[0]!;
+    const levels = decl.levels;
+    if (levels.kind === "literal" && isInteger(levels.value)) {
+      if (levels.value.num === 4n) return { levels: 4, vaBits: 48 };
+      if (levels.value.num === 5n) return { levels: 5, vaBits: 57 };
+    }
+    this.error(
+      "E0111",
+      "unsupported paging mode",
+      levels.span,
+      "x86-64 has `paging 4` (4-level, 48-bit) and `paging 5` (5-level, 57-bit)",
+    );
+    return undefined;
+  }
+
+  private declare(item: Item): void {
+    if (item.kind === "const" || item.kind === "param") {
+      const name = item.name.name;
+      const clash = this.consts.get(name)?.decl ?? this.paramDecl(name);
+      if (clash) {
+        this.duplicate(item.name, clash.name);
+        return;
+      }
+      if (item.kind === "const") this.consts.set(name, { decl: item, state: "pending" });
+      else this.declaredParams.set(name, item);
+    } else if (item.kind === "variant") {
+      this.error("E0119", "variants cannot be nested", item.span, "declare every variant at top level");
+    }
+  }
+
+  private readonly declaredParams = new Map<string, ParamDecl>();
+  private paramDecl(name: string): ParamDecl | undefined {
+    return this.declaredParams.get(name);
+  }
+
+  private duplicate(second: Identifier, first: Identifier): void {
+    this.report(
+      diagnostic("E0102", `\`${second.name}\` is defined twice`, second.span, {
+        labels: [{ span: first.span, message: "first defined here" }],
+        help: "give each constant, parameter and region its own name",
+      }),
+    );
+  }
+
+  /** Parameters are evaluated before anything else; their own bounds must be constants. */
+  private resolveParam(decl: ParamDecl): void {
+    if (this.params.has(decl.name.name) || this.declaredParams.get(decl.name.name) !== decl) return;
+    const type = decl.type.name as ParamType;
+    if (!PARAM_TYPES.includes(type))
+      return this.error(
+        "E0109",
+        `unknown parameter type \`${decl.type.name}\``,
+        decl.type.span,
+        "the types are `address`, `size` and `count`",
+      );
+    const scope = this.scope(new Map(), "");
+    const number = (e: Expr): bigint => {
+      const v = this.evaluator.evaluate(e, scope);
+      if (v.sym.terms.size > 0)
+        this.evaluator.fail("E0114", "a parameter's range cannot depend on a parameter", e.span);
+      return type === "address" ? this.address(v, e.span).value : this.whole(v, e.span);
+    };
+    const def = number(decl.default);
+    const min = number(decl.range.start);
+    const max = number(decl.range.end) - (decl.range.endInclusive ? 0n : 1n);
+    const align = decl.align
+      ? this.evaluator.positiveIntegerConstant(
+          this.evaluator.evaluate(decl.align, scope),
+          decl.align.span,
+          "alignment",
+        )
+      : 1n;
+    const problem =
+      min > max
+        ? `range of \`${decl.name.name}\` is empty`
+        : def < min || def > max
+          ? `default of \`${decl.name.name}\` lies outside its range`
+          : def % align !== 0n
+            ? `default of \`${decl.name.name}\` is not aligned to ${align}`
+            : (min + align - 1n) / align > max / align
+              ? `range of \`${decl.name.name}\` holds no aligned value`
+              : undefined;
+    if (problem) return this.error("E0117", problem, decl.span);
+    const param: Param = {
+      name: decl.name.name,
+      type,
+      default: def,
+      min,
+      max,
+      align,
+      exportName: this.exportName(decl.exportName, decl.name.name),
+      description: decl.description?.value,
+      span: decl.span,
+    };
+    this.params.set(param.name, param);
+    this.domains.set(param.name, param);
+  }
+
+  private exportName(given: Identifier | undefined, name: string): string {
+    if (given && !C_IDENTIFIER.test(given.name))
+      this.error("E0119", `\`${given.name}\` is not a C identifier`, given.span);
+    return given?.name ?? name.toUpperCase();
+  }
+
+  private constValue(entry: ConstEntry): Value {
+    if (entry.state === "done") return entry.value!;
+    if (entry.state === "failed") throw new EvaluationFailed("reported");
+    if (entry.state === "resolving")
+      this.evaluator.fail(
+        "E0112",
+        `\`${entry.decl.name.name}\` is defined in terms of itself`,
+        entry.decl.name.span,
+      );
+    entry.state = "resolving";
+    try {
+      entry.value = this.evaluator.evaluate(entry.decl.value, this.scope(new Map(), ""));
+      entry.state = "done";
+      return entry.value;
+    } catch (e) {
+      entry.state = "failed";
+      throw e;
+    }
+  }
+
+  private buildConstant(entry: ConstEntry): Constant {
+    const decl = entry.decl;
+    const v = entry.value!;
+    return {
+      name: decl.name.name,
+      exportName: this.exportName(decl.exportName, decl.name.name),
+      value: { value: v.exact.num / v.exact.den, sym: v.sym },
+      description: decl.description?.value,
+      span: decl.span,
+    };
+  }
+
+  // ------------------------------------------------------------ regions
+
+  /** Instantiates region statements (expanding repeats) into nodes, in source order. */
+  private expand(
+    items: readonly Item[],
+    parent: RegionNode | null,
+    depth: number,
+    env: ReadonlyMap<string, bigint>,
+    suffix: string,
+    previous: { node: RegionNode | null } = { node: null },
+  ): void {
+    for (const item of items) {
+      if (item.kind === "region") {
+        if (this.nodes.length >= LIMITS.regions) {
+          this.error("E0007", `more than ${LIMITS.regions} regions`, item.span);
+          return;
+        }
+        const declaredName = item.name ? item.name.name + suffix : undefined;
+        const node: RegionNode = {
+          decl: item,
+          declaredName,
+          parent,
+          previous: previous.node,
+          depth,
+          env,
+          suffix,
+          state: "pending",
+        };
+        if (item.regionKind === "region" && !item.name)
+          this.error("E0103", "region has no name", item.placement.span, "name it after its placement, e.g. `ffff888000000000 +64TB direct_map`");
+        if (declaredName !== undefined) {
+          const first = this.byName.get(declaredName);
+          if (first) this.duplicate(item.name!, first.decl.name!);
+          else if (this.consts.has(declaredName) || this.declaredParams.has(declaredName))
+            this.duplicate(item.name!, (this.consts.get(declaredName)?.decl ?? this.declaredParams.get(declaredName)!).name);
+          else this.byName.set(declaredName, node);
+        }
+        this.nodes.push(node);
+        previous.node = node;
+        this.expand(item.body, node, depth + 1, env, suffix);
+      } else if (item.kind === "repeat") {
+        const count = this.attemptOr(() =>
+          this.evaluator.positiveIntegerConstant(
+            this.evaluator.evaluate(item.count, this.scope(env, suffix)),
+            item.count.span,
+            "repeat count",
+          ),
+        );
+        if (count === undefined) continue;
+        if (count > BigInt(LIMITS.repeatCount)) {
+          this.error(
+            "E0115",
+            `repeat count ${count} exceeds the limit of ${LIMITS.repeatCount}`,
+            item.count.span,
+          );
+          continue;
+        }
+        for (let i = 0n; i < count; i++) {
+          const inner = new Map(env);
+          if (item.index) inner.set(item.index.name, i);
+          this.expand(item.items, parent, depth, inner, `${suffix}_${i}`, previous);
+        }
+      }
+    }
+  }
+
+  private scope(env: ReadonlyMap<string, bigint>, suffix: string): Scope {
+    return { lookup: (name) => this.lookup(name, env, suffix), domains: this.domains };
+  }
+
+  private lookup(expr: NameExpr, env: ReadonlyMap<string, bigint>, suffix: string): Value {
+    const [head, prop, ...rest] = expr.path;
+    const name = head!.name;
+    if (prop === undefined) {
+      const index = env.get(name);
+      if (index !== undefined) return valueOf(rat(index));
+      const c = this.consts.get(name);
+      if (c) return this.constValue(c);
+      const p = this.params.get(name);
+      if (p) return { exact: rat(p.default), sym: variable(name) };
+      if (this.declaredParams.has(name)) throw new EvaluationFailed("parameter already reported");
+      if (this.findRegion(name, suffix))
+        this.evaluator.fail(
+          "E0109",
+          `\`${name}\` is a region, not a value`,
+          expr.span,
+          `use \`${name}.start\`, \`${name}.end\`, \`${name}.size\` or \`${name}.limit\``,
+        );
+      return this.unknown(head!);
+    }
+    const node = this.findRegion(name, suffix);
+    if (!node) {
+      if (this.consts.has(name) || this.params.has(name) || env.has(name))
+        this.evaluator.fail("E0109", `\`${name}\` is a value and has no \`.${prop.name}\``, expr.span);
+      return this.unknown(head!);
+    }
+    if (rest.length > 0 || !["start", "end", "size", "limit"].includes(prop.name))
+      this.evaluator.fail(
+        "E0101",
+        `regions have no property \`${expr.path.slice(1).map((p) => p.name).join(".")}\``,
+        prop.span,
+        "the properties are `start`, `end` (inclusive), `size` and `limit` (end + 1)",
+      );
+    this.resolveNode(node, expr.span);
+    const bound = prop.name === "limit" ? offset(node.end!, 1n) : node[prop.name as "start" | "end" | "size"]!;
+    return { exact: rat(bound.value), sym: bound.sym };
+  }
+
+  /** Inside a repeat, `name` first means this iteration's instance. */
+  private findRegion(name: string, suffix: string): RegionNode | undefined {
+    return (suffix && this.byName.get(name + suffix)) || this.byName.get(name);
+  }
+
+  private unknown(id: Identifier): never {
+    const names = [...this.consts.keys(), ...this.declaredParams.keys(), ...this.byName.keys()];
+    const close = closest(id.name, names);
+    return this.evaluator.fail(
+      "E0101",
+      `cannot find \`${id.name}\``,
+      id.span,
+      close ? `a similar name exists: \`${close}\`` : undefined,
+    );
+  }
+
+  private resolveNode(node: RegionNode, usedAt?: Span): void {
+    if (node.state === "done") return;
+    if (node.state === "failed") throw new EvaluationFailed("reported");
+    if (node.state === "resolving")
+      this.evaluator.fail(
+        "E0112",
+        `the placement of \`${node.declaredName ?? node.decl.regionKind}\` depends on itself`,
+        usedAt ?? node.decl.placement.span,
+      );
+    node.state = "resolving";
+    try {
+      this.place(node);
+      node.state = "done";
+    } catch (e) {
+      node.state = "failed";
+      throw e;
+    }
+  }
+
+  private place(node: RegionNode): void {
+    const p = node.decl.placement;
+    const scope = this.scope(node.env, node.suffix);
+    let start: Bound;
+    if (p.start) {
+      start = this.address(this.evaluator.evaluate(p.start, scope), p.start.span);
+    } else {
+      if (node.previous) {
+        this.resolveNode(node.previous, p.span);
+        start = offset(node.previous.end!, 1n);
+      } else if (node.parent) {
+        this.resolveNode(node.parent, p.span);
+        start = node.parent.start!;
+      } else {
+        return this.evaluator.fail(
+          "E0113",
+          "relative placement of the first top-level region",
+          p.span,
+          "give the first region an explicit start address",
+        );
+      }
+      if (p.align) {
+        const alignment = this.evaluator.positiveIntegerConstant(
+          this.evaluator.evaluate(p.align, scope),
+          p.align.span,
+          "alignment",
+        );
+        const v = aligned({ exact: rat(start.value), sym: start.sym }, alignment, "up");
+        start = this.address(v, p.span);
+      }
+    }
+    let end: Bound;
+    let declaredEnd: { bound: Bound; span: Span } | undefined;
+    const endFrom = (e: Expr): Bound => {
+      const b = this.address(this.evaluator.evaluate(e, scope), e.span);
+      return p.endInclusive ? b : offset(b, -1n);
+    };
+    if (p.size) {
+      const sizeValue = this.evaluator.evaluate(p.size, scope);
+      const size = this.whole(sizeValue, p.size.span);
+      end = {
+        value: start.value + size - 1n,
+        sym: plus(start.sym, plus(sizeValue.sym, constant(rat(-1n)))),
+      };
+      if (p.end) declaredEnd = { bound: endFrom(p.end), span: p.end.span };
+    } else if (p.end) {
+      end = endFrom(p.end);
+    } else {
+      return this.evaluator.fail("E0001", "region has neither a size nor an end", p.span);
+    }
+    if (end.value >= ADDRESS_SPACE_END)
+      this.evaluator.fail(
+        "E0207",
+        `region ends at ${"0x" + end.value.toString(16)}, past the top of the 64-bit address space`,
+        p.span,
+        "check the size; the last byte of the address space is 0xffffffffffffffff",
+      );
+    node.start = start;
+    node.end = end;
+    node.size = {
+      value: end.value - start.value + 1n,
+      sym: plus(end.sym, plus(negated(start.sym), constant(rat(1n)))),
+    };
+    node.declaredEnd = declaredEnd;
+  }
+
+  /** An address: whole, and negative values count down from 2^64 (`-2GB`). */
+  private address(v: Value, span: Span): Bound {
+    let exact = this.whole(v, span);
+    let sym = v.sym;
+    if (exact < 0n) {
+      exact += ADDRESS_SPACE_END;
+      sym = plus(sym, constant(rat(ADDRESS_SPACE_END)));
+    }
+    if (exact < 0n || exact >= ADDRESS_SPACE_END)
+      this.evaluator.fail(
+        "E0207",
+        `address ${exact < 0n ? "-" : ""}0x${(exact < 0n ? -exact : exact).toString(16)} is outside the 64-bit address space`,
+        span,
+        "addresses run from 0 to 0xffffffffffffffff; negative addresses count down from 2^64 and reach -16EB at most",
+      );
+    return { value: exact, sym };
+  }
+
+  private whole(v: Value, span: Span): bigint {
+    if (!isInteger(v.exact))
+      this.evaluator.fail(
+        "E0208",
+        `value ${v.exact.num}/${v.exact.den} is not a whole number of bytes`,
+        span,
+        "sizes and addresses must be exact byte counts; check the fraction and the unit",
+      );
+    return v.exact.num;
+  }
+
+  private buildRegions(): Region[] {
+    const regions: Region[] = [];
+    const names = new Map<RegionNode, string>();
+    const used = new Set(this.byName.keys());
+    for (const node of this.nodes) {
+      if (node.state !== "done") continue;
+      const { exportId, ...attrs } = this.attributes(node);
+      let name = node.declaredName;
+      if (name === undefined) {
+        const base = `${node.decl.regionKind}_${node.start!.value.toString(16).padStart(16, "0")}`;
+        name = base;
+        for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
+        used.add(name);
+      }
+      names.set(node, name);
+      const parentName = node.parent ? (names.get(node.parent) ?? null) : null;
+      regions.push({
+        name,
+        kind: node.decl.regionKind,
+        description: node.decl.description?.value,
+        parent: parentName,
+        depth: node.depth,
+        start: node.start!,
+        end: node.end!,
+        size: node.size!,
+        declaredEnd: node.declaredEnd,
+        span: node.decl.span,
+        nameSpan: node.decl.name?.span ?? node.decl.placement.span,
+        placementSpan: node.decl.placement.span,
+        ...attrs,
+        exportName: this.exportName(exportId, name),
+        dependsOn: [
+          ...new Set([...node.start!.sym.terms.keys(), ...node.end!.sym.terms.keys()]),
+        ].sort(),
+      });
+    }
+    return regions.sort(
+      (a, b) =>
+        cmp(a.start.value, b.start.value) || cmp(b.size.value, a.size.value) || a.depth - b.depth,
+    );
+  }
+
+  private attributes(node: RegionNode) {
+    const seen = new Map<string, Span>();
+    const once = (key: string, span: Span): boolean => {
+      const first = seen.get(key);
+      if (first) {
+        this.report(
+          diagnostic("E0110", `\`${key}\` is given twice`, span, {
+            labels: [{ span: first, message: "first given here" }],
+          }),
+        );
+        return false;
+      }
+      seen.set(key, span);
+      return true;
+    };
+    const scope = this.scope(node.env, node.suffix);
+    const out = {
+      map: undefined as MapIntent | undefined,
+      perm: undefined as Permission | undefined,
+      user: false,
+      global: false,
+      perProcess: false,
+      cache: undefined as CacheMode | undefined,
+      maxPage: undefined as bigint | undefined,
+      align: undefined as { value: bigint; span: Span } | undefined,
+      exportId: undefined as Identifier | undefined,
+      exhaustive: false,
+      waivers: [] as Waiver[],
+    };
+    for (const item of node.decl.body) {
+      if (!isAttribute(item)) continue;
+      this.attempt(() => {
+        switch (item.kind) {
+          case "attr-map": {
+            if (!once("map", item.span)) return;
+            const s = item.source;
+            if (s.kind === "phys") {
+              const base = this.whole(this.evaluator.evaluate(s.base, scope), s.base.span);
+              if (base < 0n || base >= 1n << 52n)
+                return this.error("E0119", "physical address is outside the 52-bit physical address space", s.base.span);
+              out.map = { kind: "phys", base };
+            } else out.map = { kind: s.kind };
+            return;
+          }
+          case "attr-perm":
+            if (!once("perm", item.span)) return;
+            if (!PERMISSIONS.includes(item.value.name as Permission))
+              return this.error("E0119", `unknown permission \`${item.value.name}\``, item.value.span, "use `r`, `rw`, `rx` or `rwx`");
+            out.perm = item.value.name as Permission;
+            return;
+          case "attr-cache":
+            if (!once("cache", item.span)) return;
+            if (!CACHE_MODES.includes(item.value.name as CacheMode))
+              return this.error("E0119", `unknown cache mode \`${item.value.name}\``, item.value.span, "use `wb`, `wt`, `uc`, `uc_minus`, `wc` or `wp`");
+            out.cache = item.value.name as CacheMode;
+            return;
+          case "attr-flag": {
+            const flag = item.flag.name;
+            if (!REGION_FLAGS.includes(flag))
+              return this.error("E0119", `unknown attribute \`${flag}\``, item.flag.span, `region attributes are \`map\`, \`perm\`, \`cache\`, \`max_page\`, \`align\`, \`export\`, \`allow\` and the flags ${REGION_FLAGS.map((f) => `\`${f}\``).join(", ")}`);
+            const key = flag === "shared" ? "per_process" : flag;
+            if (!once(key, item.span)) return;
+            if (flag === "user") out.user = true;
+            else if (flag === "global") out.global = true;
+            else if (flag === "per_process") out.perProcess = true;
+            else if (flag === "exhaustive") out.exhaustive = true;
+            return;
+          }
+          case "attr-max-page": {
+            if (!once("max_page", item.span)) return;
+            const v = this.whole(this.evaluator.evaluate(item.value, scope), item.value.span);
+            if (!PAGE_SIZES.has(v))
+              return this.error("E0119", `${v} bytes is not an x86-64 page size`, item.value.span, "use `4KB`, `2MB` or `1GB`");
+            out.maxPage = v;
+            return;
+          }
+          case "attr-align": {
+            if (!once("align", item.span)) return;
+            const v = this.evaluator.positiveIntegerConstant(this.evaluator.evaluate(item.value, scope), item.value.span, "alignment");
+            if ((v & (v - 1n)) !== 0n)
+              return this.error("E0119", `alignment ${v} is not a power of two`, item.value.span);
+            out.align = { value: v, span: item.value.span };
+            return;
+          }
+          case "attr-export":
+            if (once("export", item.span)) out.exportId = item.name;
+            return;
+          case "attr-allow": {
+            const entry = findCheck(item.check.name);
+            if (!entry || !isWaivable(entry))
+              return this.error("E0108", entry ? `\`${item.check.name}\` cannot be waived` : `there is no check \`${item.check.name}\``, item.check.span, entry ? "only layout rules (E02xx, W02xx) can be waived" : "name a check by code (`E0201`) or name (`overlap`); `vmlayout explain` lists them");
+            if (!item.reason || item.reason.value.trim() === "")
+              return this.error("E0108", "a waiver needs a reason", item.span, `write \`allow ${item.check.name} "why this is fine"\``);
+            out.waivers.push({ code: entry.code, reason: item.reason.value, span: item.span });
+            return;
+          }
+        }
+      });
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ KASLR
+
+  private resolveKaslr(decl: KaslrDecl): KaslrGroup | undefined {
+    const scope = this.scope(new Map(), "");
+    const ranges = decl.items.filter((i) => i.kind === "kaslr-range");
+    const aligns = decl.items.filter((i) => i.kind === "kaslr-align");
+    const members = decl.items.filter((i) => i.kind === "kaslr-members").flatMap((i) => i.names);
+    const overlaps = decl.items.filter((i) => i.kind === "kaslr-may-overlap").flatMap((i) => i.names);
+    if (ranges.length !== 1) {
+      this.error("E0118", `KASLR group \`${decl.name.name}\` needs exactly one \`range\``, ranges[1]?.span ?? decl.name.span, "write `range START ..< END`, the range the regions move in");
+      return undefined;
+    }
+    if (aligns.length > 1) this.error("E0118", "`align` is given twice", aligns[1]!.span);
+    if (members.length === 0) {
+      this.error("E0118", `KASLR group \`${decl.name.name}\` has no members`, decl.name.span, "list the randomised regions in order: `members direct_map vmalloc vmemmap`");
+      return undefined;
+    }
+    const range = ranges[0]!.range;
+    const constantAddress = (e: Expr): bigint => {
+      const b = this.address(this.evaluator.evaluate(e, scope), e.span);
+      if (b.sym.terms.size > 0) this.evaluator.fail("E0118", "the KASLR range must not depend on a parameter", e.span);
+      return b.value;
+    };
+    const rangeStart = constantAddress(range.start);
+    const rangeEnd = constantAddress(range.end) - (range.endInclusive ? 0n : 1n);
+    const align = aligns[0]
+      ? this.evaluator.positiveIntegerConstant(this.evaluator.evaluate(aligns[0].value, scope), aligns[0].value.span, "alignment")
+      : 1n << 30n;
+    const named = (ids: readonly Identifier[]) =>
+      ids.map((id) => {
+        if (!this.byName.has(id.name)) this.unknown(id);
+        return { name: id.name, span: id.span };
+      });
+    const seen = new Set<string>();
+    for (const m of members) {
+      if (seen.has(m.name)) this.error("E0118", `\`${m.name}\` is listed twice`, m.span);
+      seen.add(m.name);
+    }
+    return {
+      name: decl.name.name,
+      span: decl.span,
+      rangeStart,
+      rangeEnd,
+      rangeSpan: range.span,
+      align,
+      members: named(members),
+      mayOverlap: named(overlaps),
+    };
+  }
+}
+
+function isAttribute(item: Item): item is Attribute {
+  return item.kind.startsWith("attr-");
+}
+
+function attributeName(a: Attribute): string {
+  switch (a.kind) {
+    case "attr-flag":
+      return a.flag.name;
+    case "attr-max-page":
+      return "max_page";
+    default:
+      return a.kind.slice("attr-".length);
+  }
+}
+
+const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function offset(b: Bound, k: bigint): Bound {
+  return { value: b.value + k, sym: plus(b.sym, constant(rat(k))) };
+}
+
+/** The known name closest to `name` by edit distance, if it is close enough to suggest. */
+function closest(name: string, names: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
+  for (const candidate of names) {
+    const d = editDistance(name, candidate, bestDistance);
+    if (d < bestDistance) [best, bestDistance] = [candidate, d];
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string, cap: number): number {
+  if (Math.abs(a.length - b.length) >= cap) return cap;
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    const row = [i];
+    for (let j = 1; j <= b.length; j++)
+      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = row;
+  }
+  return prev[b.length]!;
+}

@@ -1,0 +1,107 @@
+/**
+ * Renders diagnostics. Text: `file:line:col: error[E0201]: message`, then the source line
+ * with a caret span, secondary labels, notes and help. Colour only when asked (the CLI asks
+ * on a TTY without NO_COLOR). JSON: one object per diagnostic with 1-based positions.
+ */
+import { catalogueEntry } from "./catalogue.js";
+import type { Diagnostic, Span } from "./diagnostic.js";
+import type { SourceSet } from "./source.js";
+
+export interface RenderOptions {
+  readonly color: boolean;
+}
+
+const paint = (on: boolean, code: string, s: string): string => (on ? `\x1b[${code}m${s}\x1b[0m` : s);
+
+function location(sources: SourceSet, span: Span | undefined): string {
+  if (!span) return "";
+  const file = sources.get(span.file);
+  if (!file) return `${span.file}: `;
+  const { line, column } = file.position(span.start);
+  return `${span.file}:${line}:${column}: `;
+}
+
+/** The source line of `span` with `marker` characters under the span (first line only). */
+function snippet(
+  sources: SourceSet,
+  span: Span,
+  marker: string,
+  message: string,
+  gutter: number,
+  color: (s: string) => string,
+): string[] {
+  const file = sources.get(span.file);
+  if (!file) return [];
+  const start = file.position(span.start);
+  const text = file.lineText(start.line).replace(/\t/g, " ");
+  const lineEnd = file.lineStarts[start.line - 1]! + text.length;
+  const width = Math.max(1, Math.min(span.end, lineEnd) - span.start);
+  const pad = " ".repeat(gutter);
+  const underline = " ".repeat(start.column - 1) + color(marker.repeat(width) + (message ? ` ${message}` : ""));
+  return [`${String(start.line).padStart(gutter)} | ${text}`, `${pad} | ${underline}`];
+}
+
+export function renderText(
+  diagnostics: readonly Diagnostic[],
+  sources: SourceSet,
+  options: RenderOptions,
+): string {
+  const out: string[] = [];
+  for (const d of diagnostics) {
+    const sev = d.severity === "error" ? paint(options.color, "1;31", "error") : paint(options.color, "1;33", "warning");
+    out.push(`${location(sources, d.span)}${sev}[${d.code}]: ${paint(options.color, "1", d.message)}`);
+    const spans = [d.span, ...d.labels.map((l) => l.span)].filter((s): s is Span => !!s);
+    const lines = spans.map((s) => sources.get(s.file)?.position(s.start).line ?? 0);
+    const gutter = Math.max(1, ...lines.map((l) => String(l).length));
+    const primaryColor = (s: string) => paint(options.color, d.severity === "error" ? "31" : "33", s);
+    const labelColor = (s: string) => paint(options.color, "34", s);
+    if (d.span) out.push(...snippet(sources, d.span, "^", "", gutter, primaryColor));
+    for (const label of d.labels) {
+      if (d.span && label.span.file !== d.span.file) out.push(`${" ".repeat(gutter)} --> ${location(sources, label.span).slice(0, -2)}`);
+      out.push(...snippet(sources, label.span, "-", label.message, gutter, labelColor));
+    }
+    for (const note of d.notes) out.push(`${" ".repeat(gutter)} = note: ${note}`);
+    if (d.help) out.push(`${" ".repeat(gutter)} = ${paint(options.color, "1", "help")}: ${d.help}`);
+    out.push("");
+  }
+  return out.join("\n");
+}
+
+/** `file:line:col: error[CODE]: message`, one line each (for editors and grep). */
+export function renderShort(diagnostics: readonly Diagnostic[], sources: SourceSet): string {
+  return diagnostics
+    .map((d) => `${location(sources, d.span)}${d.severity}[${d.code}]: ${d.message}\n`)
+    .join("");
+}
+
+interface JsonLocation {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
+
+function jsonLocation(sources: SourceSet, span: Span | undefined): JsonLocation | null {
+  if (!span) return null;
+  const file = sources.get(span.file);
+  const start = file?.position(span.start) ?? { line: 1, column: 1 };
+  const end = file?.position(span.end) ?? start;
+  return { file: span.file, line: start.line, column: start.column, endLine: end.line, endColumn: end.column };
+}
+
+export function renderJson(diagnostics: readonly Diagnostic[], sources: SourceSet): string {
+  const items = diagnostics.map((d) => ({
+    code: d.code,
+    name: catalogueEntry(d.code).name,
+    severity: d.severity,
+    message: d.message,
+    location: jsonLocation(sources, d.span),
+    labels: d.labels.map((l) => ({ message: l.message, location: jsonLocation(sources, l.span) })),
+    notes: d.notes,
+    help: d.help ?? null,
+  }));
+  return JSON.stringify(items, null, 2) + "\n";
+}
+
+export { jsonLocation };

@@ -1,0 +1,179 @@
+/**
+ * What every rule needs: the layout, the parameter domains and defaults, the region tree, and
+ * the list of findings. A finding is a diagnostic plus the rule it comes from and the regions
+ * it is about, so waivers (`allow overlap "reason"` on a region) can suppress it afterwards.
+ */
+import type { Bound, Layout, Param, Region } from "../compiler/layout.js";
+import { catalogueEntry } from "../diagnostics/catalogue.js";
+import {
+  type Diagnostic,
+  type Label,
+  type Span,
+  diagnostic,
+} from "../diagnostics/diagnostic.js";
+import { list, paramValue, range, tick } from "./format.js";
+import { type Counterexample, type Domains, evaluate, floor } from "./proof.js";
+
+export interface Finding {
+  readonly diagnostic: Diagnostic;
+  /** The code of the rule that failed; for E0210 the rule that fails for some values. */
+  readonly rule: string;
+  /** The regions the finding is about: a waiver for `rule` (or the diagnostic's code) on any of them suppresses it. */
+  readonly regions: readonly Region[];
+}
+
+export interface Details {
+  readonly labels?: readonly Label[];
+  readonly notes?: readonly string[];
+  readonly help?: string;
+}
+
+export class Context {
+  readonly domains: Domains;
+  readonly defaults: ReadonlyMap<string, bigint>;
+  readonly params: ReadonlyMap<string, Param>;
+  readonly byName: ReadonlyMap<string, Region>;
+  /** Children of each region (key: name; top level: null), sorted by start at the defaults. */
+  readonly children: ReadonlyMap<string | null, readonly Region[]>;
+  /**
+   * Regions whose bounds are unusable at the defaults (fractional, outside the address space,
+   * or empty): already reported, and skipped by the other rules to avoid a cascade.
+   */
+  readonly broken = new Set<Region>();
+  readonly findings: Finding[] = [];
+  private readonly parametricCache = new Map<Region, boolean>();
+
+  constructor(readonly layout: Layout) {
+    this.params = new Map(layout.params.map((p) => [p.name, p]));
+    this.domains = this.params;
+    this.defaults = new Map(layout.params.map((p) => [p.name, p.default]));
+    this.byName = new Map(layout.regions.map((r) => [r.name, r]));
+    const children = new Map<string | null, Region[]>();
+    for (const r of layout.regions) {
+      const key = r.parent !== null && this.byName.has(r.parent) ? r.parent : null;
+      let list = children.get(key);
+      if (!list) children.set(key, (list = []));
+      list.push(r);
+    }
+    for (const list of children.values()) list.sort(byStart);
+    this.children = children;
+  }
+
+  /** Whether any bound of `r` depends on a parameter (or carries slack). */
+  parametric(r: Region): boolean {
+    let p = this.parametricCache.get(r);
+    if (p === undefined) {
+      p = !isFixed(r.start) || !isFixed(r.end) || !isFixed(r.size);
+      this.parametricCache.set(r, p);
+    }
+    return p;
+  }
+
+  /** Regions the rules should look at: not broken at the defaults. */
+  usable(r: Region): boolean {
+    return !this.broken.has(r);
+  }
+
+  /** Records a rule failure at the defaults under the rule's own code. */
+  report(
+    code: string,
+    regions: readonly Region[],
+    message: string,
+    span: Span | undefined,
+    details: Details = {},
+  ): void {
+    this.findings.push({ rule: code, regions, diagnostic: diagnostic(code, message, span, details) });
+  }
+
+  /**
+   * Records a rule that holds at the defaults but fails (or cannot be proved) for some other
+   * parameter value: E0210 naming the rule, with the witness values.
+   *
+   * `what` completes "... for some parameter values: `a` can overlap `b`"; `at` describes the
+   * situation at the witness (positions there), given the witness values merged over the defaults.
+   */
+  reportParametric(
+    rule: string,
+    regions: readonly Region[],
+    what: string,
+    span: Span | undefined,
+    cex: Counterexample,
+    at: (values: ReadonlyMap<string, bigint>) => readonly string[],
+    details: Details = {},
+    code = "E0210",
+  ): void {
+    const name = catalogueEntry(rule).name;
+    const merged = new Map(this.defaults);
+    for (const [k, v] of cex.values) merged.set(k, v);
+    const names = [...cex.values.keys()];
+    const assignment = list(
+      [...cex.values].map(([k, v]) => `${tick(k)} = ${paramValue(this.params.get(k), v)}`),
+    );
+    const message = cex.definite
+      ? `\`${name}\` fails for some parameter values: ${what}`
+      : `\`${name}\` cannot be proved for every parameter value: ${what}`;
+    const notes: string[] = [];
+    if (cex.definite) {
+      notes.push(`it holds at the defaults, but not when ${assignment}`);
+      notes.push(...at(merged));
+    } else {
+      notes.push(
+        "a bound involves `align_up`, `align_down`, `min` or `max`, which the verifier only knows to lie within an interval, so it cannot rule out a failure" +
+          (names.length > 0 ? `; the closest case is ${assignment}` : ""),
+      );
+    }
+    notes.push(...(details.notes ?? []));
+    const params = names.length > 0 ? `the range of ${list(names.map(tick))}` : "the parameter ranges";
+    const help =
+      details.help ??
+      `narrow ${params} in the \`param\` declaration so the rule holds for every value, or change the layout so it does not depend on ${names.length === 1 ? "it" : "them"}`;
+    const entry = { rule, regions };
+    this.findings.push({
+      ...entry,
+      diagnostic: diagnostic(code, message, span, {
+        labels: details.labels ?? [],
+        notes,
+        help,
+      }),
+    });
+  }
+
+  /** Start and inclusive end of `r` at the given parameter values (affine part). */
+  at(r: Region, values: ReadonlyMap<string, bigint>): { start: bigint; end: bigint } {
+    return {
+      start: floor(evaluate(r.start.sym, values, this.defaults)),
+      end: floor(evaluate(r.end.sym, values, this.defaults)),
+    };
+  }
+
+  /** "`name` is 0x..0x.." at the given values. */
+  describeAt(r: Region, values: ReadonlyMap<string, bigint>): string {
+    const { start, end } = this.at(r, values);
+    return `${tick(r.name)} is ${range(start, end)}`;
+  }
+
+  parent(r: Region): Region | undefined {
+    return r.parent === null ? undefined : this.byName.get(r.parent);
+  }
+}
+
+function isFixed(b: Bound): boolean {
+  const s = b.sym;
+  return s.terms.size === 0 && s.slackLo.num === 0n && s.slackHi.num === 0n;
+}
+
+/** By start at the defaults; on a tie, the larger region first (a parent before its child). */
+export function byStart(a: Region, b: Region): number {
+  if (a.start.value !== b.start.value) return a.start.value < b.start.value ? -1 : 1;
+  if (a.end.value !== b.end.value) return a.end.value > b.end.value ? -1 : 1;
+  return a.depth - b.depth;
+}
+
+/** Region description at the defaults: "`name` is 0x..0x..". */
+export function describe(r: Region): string {
+  return `${tick(r.name)} is ${range(r.start.value, r.end.value)}`;
+}
+
+export function nameLabel(r: Region, message?: string): Label {
+  return { span: r.nameSpan, message: message ?? describe(r) };
+}
