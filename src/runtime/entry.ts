@@ -29,15 +29,15 @@ export const Bit = {
   A: 5,
   /** Dirty (bit 6): set on a write, only in an entry that maps a page (SDM 4.8). */
   D: 6,
-  /** Page size (bit 7) in a PDPTE or PDE: 1 maps a 1-GByte / 2-MByte page. Reserved in PML4E/PML5E. */
+  /** Page size (bit 7) in a PDPTE/PDE: 1 maps a 1-GByte/2-MByte page. Reserved in PML4E/PML5E. */
   PS: 7,
   /** PAT (bit 7) in a PTE (4-KByte page): PAT index bit 2 (SDM 4.9.2; Table 4-20, PTE). */
   PAT_4K: 7,
   /** Global (bit 8) in an entry that maps a page; honoured when CR4.PGE = 1 (SDM 4.10.2.4). */
   G: 8,
-  /** First of the three ignored bits 11:9 (bit 11 is HLAT "restart", ignored by ordinary paging). */
+  /** First of the ignored bits 11:9 (bit 11 is HLAT "restart", ignored by ordinary paging). */
   AVL_LO_FIRST: 9,
-  /** PAT (bit 12) in a PDPTE/PDE with PS = 1 (Table 4-16, PDPTE 1-GByte page; Table 4-18, PDE 2-MByte page). */
+  /** PAT (bit 12) in a PDPTE/PDE with PS = 1 (Tables 4-16 and 4-18, 1-GByte / 2-MByte pages). */
   PAT_LARGE: 12,
   /** First of the ignored bits 62:52 (62:59 are the protection key when CR4.PKE/PKS = 1). */
   AVL_HI_FIRST: 52,
@@ -85,9 +85,9 @@ export const Lo = {
   ADDR_2M: 0xffe00000 | 0,
   /** Address bits 31:30 of a 1-GByte page. */
   ADDR_1G: 0xc0000000 | 0,
-  /** Bits 20:13 of a PDE with PS = 1: reserved (must be 0), Table 4-18 (PDE that maps a 2-MByte page). */
+  /** Bits 20:13 of a PDE with PS = 1: reserved (Table 4-18, PDE that maps a 2-MByte page). */
   RSVD_2M: 0x001fe000,
-  /** Bits 29:13 of a PDPTE with PS = 1: reserved (must be 0), Table 4-16 (PDPTE that maps a 1-GByte page). */
+  /** Bits 29:13 of a PDPTE with PS = 1: reserved (Table 4-16, PDPTE that maps a 1-GByte page). */
   RSVD_1G: 0x3fffe000,
 } as const;
 
@@ -158,7 +158,8 @@ export function leafLevelOf(size: PageSize): LeafLevel {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Canonical addresses (SDM 3.3.7.1; 4.5: bits 63:47 equal with 4-level paging, 63:56 with 5-level)
+// Canonical addresses (SDM vol. 1, 3.3.7.1; vol. 3A, 4.5): bits 63:47 all equal with 4-level
+// paging, bits 63:56 with 5-level paging.
 
 /** Normalises a 64-bit linear address: negative bigints count down from 2^64. */
 export function toU64(va: bigint): bigint {
@@ -170,7 +171,7 @@ export function linearAddressBits(levels: PagingLevels): 48 | 57 {
   return levels === 5 ? 57 : 48;
 }
 
-/** True if bits 63:(width-1) of `va` are all equal (SDM 3.3.7.1). */
+/** True if bits 63:(width-1) of `va` are all equal (SDM vol. 1, 3.3.7.1). */
 export function isCanonical(va: bigint, levels: PagingLevels): boolean {
   const top = toU64(va) >> BigInt(linearAddressBits(levels) - 1);
   return top === 0n || top === (1n << BigInt(65 - linearAddressBits(levels))) - 1n;

@@ -3,13 +3,14 @@
  *
  * The model is deliberately the *most caching* implementation the SDM permits, so that a missing
  * invalidation is always observable:
- *  - a successful translation is cached per page number, with its page size (SDM 4.10.2.2/4.10.2.3);
+ *  - a successful translation is cached per page number, with its page size (SDM 4.10.2.2,
+ *    4.10.2.3);
  *  - nothing is ever evicted except by the invalidation operations of SDM 4.10.4.1 (capacity is
  *    unbounded);
  *  - an entry keeps the combined rights (AND of R/W, AND of U/S, OR of XD), the dirty flag, the
  *    memory-type bits and the physical frame as they were when it was filled (SDM 4.10.2.2), so a
  *    changed or removed mapping stays visible until INVLPG / MOV to CR3 / a full flush;
- *  - failed translations (P = 0 or reserved bits) are never cached (SDM 4.10.2.1).
+ *  - failed translations (P = 0 or reserved bits) are never cached (SDM 4.10.2.2).
  * Paging-structure caches (SDM 4.10.3) are not modelled: a TLB miss always re-reads every level.
  */
 
@@ -45,8 +46,11 @@ function sizeIndex(size: PageSize): 0 | 1 | 2 {
 
 export class Tlb {
   /** One map per page size, keyed by the page number at that size. */
-  private readonly sets: [Map<number, TlbEntry>, Map<number, TlbEntry>, Map<number, TlbEntry>] =
-    [new Map(), new Map(), new Map()];
+  private readonly sets: [Map<number, TlbEntry>, Map<number, TlbEntry>, Map<number, TlbEntry>] = [
+    new Map(),
+    new Map(),
+    new Map(),
+  ];
   hits = 0;
   misses = 0;
 

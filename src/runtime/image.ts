@@ -1,0 +1,182 @@
+/**
+ * Export and import of an address space's page tables as one raw image.
+ *
+ * The image is the bytes of physical memory `[imageBase, imageBase + imageBytes)` in the
+ * processor's little-endian layout (8-byte entries, SDM 4.5.4), i.e. exactly what a boot loader
+ * would copy to `imageBase` before loading `cr3`. With the bump allocator every table lives there.
+ */
+
+import {
+  DEFAULT_MAXPHYADDR,
+  Hi,
+  Lo,
+  type Level,
+  type PagingLevels,
+  addressMask,
+  checkMaxPhyAddr,
+  hiReservedMask,
+} from "./entry.js";
+import { DEFAULT_POOL_BYTES, FrameAllocator } from "./frame-allocator.js";
+import { Mapper } from "./mapper.js";
+import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
+
+export interface PageTableImage {
+  /** CR3 to load (PCIDE = 0): the top-level table's address. */
+  readonly cr3: bigint;
+  /** 4 (PML4 at CR3) or 5 (PML5 at CR3, CR4.LA57 = 1). */
+  readonly levels: PagingLevels;
+  /** Physical address of the first byte of the image (4-KByte aligned). */
+  readonly imageBase: number;
+  /** Length in bytes (a multiple of 4096). */
+  readonly imageBytes: number;
+  /** The raw little-endian bytes. */
+  readonly bytes: Uint8Array;
+}
+
+export type ImageError =
+  | { readonly kind: "table-outside-image"; readonly pa: number; readonly level: Level }
+  | { readonly kind: "bad-image"; readonly detail: string };
+
+export type ImageResult<T> =
+  { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ImageError };
+
+/** What `exportImage` needs; a `Mapper` has all of it. */
+export interface ImageSource {
+  readonly memory: PhysicalMemory;
+  readonly allocator: FrameAllocator;
+  readonly cr3: bigint;
+  readonly levels: PagingLevels;
+  readonly maxPhyAddr?: number;
+}
+
+/**
+ * The paging structures reachable from `cr3`: frame number -> level at which it is first reached
+ * (breadth first from the top, so a recursive slot does not relabel the root). Entries with
+ * reserved address bits or PS = 1 in a PML4E/PML5E are not followed.
+ */
+export function reachableTables(
+  memory: PhysicalMemory,
+  cr3: bigint,
+  levels: PagingLevels,
+  maxPhyAddr = DEFAULT_MAXPHYADDR,
+): Map<number, Level> {
+  checkMaxPhyAddr(maxPhyAddr);
+  const hiRsvd = hiReservedMask(maxPhyAddr);
+  const seen = new Map<number, Level>();
+  const rootPfn = Number(cr3 & addressMask(maxPhyAddr)) / FRAME_SIZE;
+  seen.set(rootPfn, levels);
+  let frontier = [rootPfn];
+  for (let level = levels as number; level > 1 && frontier.length > 0; level--) {
+    const next: number[] = [];
+    for (const pfn of frontier) {
+      const f = memory.frame(pfn);
+      if (f === undefined) continue;
+      for (let w = 0; w < 1024; w += 2) {
+        const lo = f[w]!;
+        const hi = f[w + 1]!;
+        if ((lo & Lo.P) === 0 || (hi & hiRsvd) !== 0 || (lo & Lo.PS) !== 0) continue;
+        const child = (hi & Hi.ADDR_MAX) * 1048576 + (lo >>> 12);
+        if (!seen.has(child)) {
+          seen.set(child, (level - 1) as Level);
+          next.push(child);
+        }
+      }
+    }
+    frontier = next;
+  }
+  return seen;
+}
+
+/**
+ * Copies the allocator's pool in use, `[allocator.base, allocator.base + allocator.bytesUsed)`,
+ * into an image. Fails if a table reachable from `cr3` lies outside it.
+ */
+export function exportImage(src: ImageSource): ImageResult<PageTableImage> {
+  const base = src.allocator.base;
+  const bytes = src.allocator.bytesUsed;
+  const basePfn = base / FRAME_SIZE;
+  const endPfn = basePfn + bytes / FRAME_SIZE;
+  const tables = reachableTables(src.memory, src.cr3, src.levels, src.maxPhyAddr);
+  for (const [pfn, level] of tables) {
+    if (pfn < basePfn || pfn >= endPfn) {
+      return { ok: false, error: { kind: "table-outside-image", pa: pfn * FRAME_SIZE, level } };
+    }
+  }
+  const out = new Uint8Array(bytes);
+  for (let pfn = basePfn, off = 0; pfn < endPfn; pfn++, off += FRAME_SIZE) {
+    src.memory.copyFrameOut(pfn, out, off);
+  }
+  return {
+    ok: true,
+    value: { cr3: src.cr3, levels: src.levels, imageBase: base, imageBytes: bytes, bytes: out },
+  };
+}
+
+export interface ImportOptions {
+  /** Memory to load into (default: a new one). */
+  readonly memory?: PhysicalMemory;
+  /** MAXPHYADDR of the mapper created (default 46). */
+  readonly maxPhyAddr?: number;
+  /** Size of the resumed frame pool (default 1 GiB, at least the image). */
+  readonly poolBytes?: number;
+}
+
+export interface ImportedAddressSpace {
+  readonly memory: PhysicalMemory;
+  /** Resumes after the image; counts the imported tables per level. */
+  readonly allocator: FrameAllocator;
+  /** A mapper on the imported tables, for further changes. */
+  readonly mapper: Mapper;
+  readonly cr3: bigint;
+  readonly levels: PagingLevels;
+}
+
+/** Loads an image back into physical memory and rebuilds an allocator and mapper over it. */
+export function importImage(
+  image: PageTableImage,
+  options: ImportOptions = {},
+): ImageResult<ImportedAddressSpace> {
+  const bad = (detail: string): ImageResult<ImportedAddressSpace> => ({
+    ok: false,
+    error: { kind: "bad-image", detail },
+  });
+  const maxPhyAddr = options.maxPhyAddr ?? DEFAULT_MAXPHYADDR;
+  checkMaxPhyAddr(maxPhyAddr);
+  const { imageBase, imageBytes, bytes, cr3, levels } = image;
+  if (levels !== 4 && levels !== 5) return bad("levels must be 4 or 5");
+  if (!Number.isSafeInteger(imageBase) || imageBase < 0 || imageBase % FRAME_SIZE !== 0) {
+    return bad("imageBase must be 4-KByte aligned");
+  }
+  if (imageBytes % FRAME_SIZE !== 0 || bytes.length !== imageBytes || imageBytes === 0) {
+    return bad("image length must be a non-zero multiple of 4096 matching imageBytes");
+  }
+  if (imageBase + imageBytes > 2 ** maxPhyAddr) return bad("image extends past MAXPHYADDR");
+  if (cr3 < 0n || cr3 >> BigInt(maxPhyAddr) !== 0n) return bad("CR3 sets bits 63:MAXPHYADDR");
+  const root = Number(cr3 & addressMask(maxPhyAddr));
+  if (root < imageBase || root >= imageBase + imageBytes)
+    return bad("CR3 points outside the image");
+
+  const memory = options.memory ?? new PhysicalMemory();
+  const basePfn = imageBase / FRAME_SIZE;
+  for (let i = 0; i < imageBytes / FRAME_SIZE; i++) {
+    memory.copyFrameIn(basePfn + i, bytes, i * FRAME_SIZE);
+  }
+  const counts: Partial<Record<Level, number>> = {};
+  for (const [pfn, level] of reachableTables(memory, cr3, levels, maxPhyAddr)) {
+    if (pfn < basePfn || pfn >= basePfn + imageBytes / FRAME_SIZE) {
+      return {
+        ok: false,
+        error: { kind: "table-outside-image", pa: pfn * FRAME_SIZE, level },
+      };
+    }
+    counts[level] = (counts[level] ?? 0) + 1;
+  }
+  const allocator = new FrameAllocator(memory, {
+    base: imageBase,
+    bytes: Math.max(options.poolBytes ?? DEFAULT_POOL_BYTES, imageBytes),
+    usedBytes: imageBytes,
+  });
+  allocator.addImported(counts);
+  const mapper = new Mapper(memory, { levels, maxPhyAddr, allocator, root });
+  return { ok: true, value: { memory, allocator, mapper, cr3, levels } };
+}

@@ -1,0 +1,13 @@
+/**
+ * The vmlayout runtime: x86-64 4-level / 5-level paging as the Intel SDM vol. 3A chapter 4
+ * defines it, over sparse emulated physical memory. See docs/runtime.md.
+ */
+
+export * from "./entry.js";
+export * from "./physical-memory.js";
+export * from "./frame-allocator.js";
+export * from "./tlb.js";
+export * from "./mmu.js";
+export * from "./mapper.js";
+export * from "./image.js";
+export { createMachine, type Machine, type MachineOptions } from "./machine.js";

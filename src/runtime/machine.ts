@@ -1,0 +1,43 @@
+/**
+ * Wires physical memory, a frame pool, a mapper and an MMU that agree on paging levels and
+ * MAXPHYADDR, with CR3 loaded from the mapper's root table.
+ */
+
+import { DEFAULT_MAXPHYADDR, type PagingLevels } from "./entry.js";
+import { FrameAllocator } from "./frame-allocator.js";
+import { Mapper } from "./mapper.js";
+import { Mmu, type MmuOptions } from "./mmu.js";
+import { PhysicalMemory } from "./physical-memory.js";
+
+export interface MachineOptions extends Omit<MmuOptions, "memory" | "cr3"> {
+  /** Table pool base (default 16 MiB) and size (default 1 GiB). */
+  readonly poolBase?: number;
+  readonly poolBytes?: number;
+  readonly tableFlags?: { readonly writable?: boolean; readonly user?: boolean };
+}
+
+export interface Machine {
+  readonly memory: PhysicalMemory;
+  readonly allocator: FrameAllocator;
+  readonly mapper: Mapper;
+  readonly mmu: Mmu;
+  readonly levels: PagingLevels;
+}
+
+export function createMachine(options: MachineOptions = {}): Machine {
+  const levels = options.levels ?? 4;
+  const maxPhyAddr = options.maxPhyAddr ?? DEFAULT_MAXPHYADDR;
+  const memory = new PhysicalMemory();
+  const allocator = new FrameAllocator(memory, {
+    ...(options.poolBase !== undefined ? { base: options.poolBase } : {}),
+    ...(options.poolBytes !== undefined ? { bytes: options.poolBytes } : {}),
+  });
+  const mapper = new Mapper(memory, {
+    levels,
+    maxPhyAddr,
+    allocator,
+    ...(options.tableFlags !== undefined ? { tableFlags: options.tableFlags } : {}),
+  });
+  const mmu = new Mmu({ ...options, levels, maxPhyAddr, memory, cr3: mapper.cr3 });
+  return { memory, allocator, mapper, mmu, levels };
+}

@@ -1,0 +1,226 @@
+import { describe, expect, it } from "vitest";
+import { createMachine } from "../../src/runtime/machine.js";
+import { Access } from "../../src/runtime/mmu.js";
+import { PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/runtime/entry.js";
+import { Tlb } from "../../src/runtime/tlb.js";
+
+const VA = 0xffff_c900_0000_0000n;
+
+function machine(opts: Parameters<typeof createMachine>[0] = {}) {
+  const m = createMachine(opts);
+  return { ...m, pa: (va: bigint) => m.mmu.access(va, Access.read) };
+}
+
+describe("TLB caching and staleness", () => {
+  it("a changed mapping stays visible until INVLPG", () => {
+    const m = machine();
+    m.mapper.map(VA, 0x1000, PAGE_4K, { writable: true });
+    expect(m.pa(VA + 8n)).toMatchObject({ ok: true, pa: 0x1008n, fromTlb: false });
+    expect(m.pa(VA + 8n)).toMatchObject({ ok: true, pa: 0x1008n, fromTlb: true });
+
+    // Remap to another frame without invalidation: the TLB still answers with the old frame.
+    const un = m.mapper.unmap(VA);
+    expect(un.ok && un.flush.required).toBe(true);
+    expect(m.mapper.map(VA, 0x2000, PAGE_4K).ok).toBe(true);
+    expect(m.pa(VA)).toMatchObject({ ok: true, pa: 0x1000n, fromTlb: true });
+    // The page walk itself sees the new mapping.
+    expect(m.mmu.probe(VA, Access.read)).toMatchObject({ ok: true, pa: 0x2000n });
+
+    m.mmu.invlpg(VA + 0xfffn); // any address inside the page
+    expect(m.pa(VA)).toMatchObject({ ok: true, pa: 0x2000n, fromTlb: false });
+  });
+
+  it("an unmapped page stays accessible until the flush token is applied", () => {
+    const m = machine();
+    m.mapper.map(VA, 0x1000, PAGE_4K);
+    m.pa(VA);
+    const un = m.mapper.unmap(VA);
+    if (!un.ok) throw new Error("unmap failed");
+    expect(m.pa(VA).ok).toBe(true);
+    un.flush.flush(m.mmu);
+    expect(m.pa(VA)).toMatchObject({ ok: false, fault: "#PF", reason: "not-present" });
+  });
+
+  it("not-present translations are never cached", () => {
+    const m = machine();
+    expect(m.pa(VA).ok).toBe(false);
+    const r = m.mapper.map(VA, 0x3000, PAGE_4K);
+    expect(r.ok && r.flush.required).toBe(false);
+    expect(m.pa(VA)).toMatchObject({ ok: true, pa: 0x3000n });
+  });
+
+  it("INVLPG invalidates a large-page entry from any address inside it", () => {
+    const m = machine();
+    m.mapper.map(VA, 0x4000_0000, PAGE_1G);
+    expect(m.pa(VA + 0x1234_5678n)).toMatchObject({ pa: 0x5234_5678n, pageSize: PAGE_1G });
+    m.mapper.unmap(VA);
+    expect(m.pa(VA + 0x3000_0000n)).toMatchObject({ ok: true, fromTlb: true });
+    m.mmu.invlpg(VA + 0x3fff_f000n);
+    expect(m.pa(VA).ok).toBe(false);
+  });
+
+  it("INVLPG with a non-canonical operand is a no-op", () => {
+    const m = machine();
+    m.mapper.map(VA, 0x1000, PAGE_4K);
+    m.pa(VA);
+    m.mmu.invlpg(0x0000_8000_0000_0000n);
+    expect(m.mmu.tlb.size).toBe(1);
+  });
+
+  it("stale rights: a write-protected page stays writable through the TLB until INVLPG", () => {
+    const m = machine();
+    m.mapper.map(VA, 0x1000, PAGE_4K, { writable: true });
+    expect(m.mmu.access(VA, Access.write).ok).toBe(true);
+    const p = m.mapper.protect(VA, { writable: false });
+    expect(p.ok && p.flush.required).toBe(true);
+    expect(m.mmu.access(VA, Access.write)).toMatchObject({ ok: true, fromTlb: true });
+    if (p.ok) p.flush.flush(m.mmu);
+    expect(m.mmu.access(VA, Access.write)).toMatchObject({
+      ok: false,
+      violation: "write-to-read-only",
+      fromTlb: false,
+    });
+  });
+
+  it("a spurious fault from a stale entry invalidates it (SDM 4.10.4.1, 4.10.4.3)", () => {
+    const m = machine();
+    m.mapper.map(VA, 0x1000, PAGE_4K);
+    expect(m.pa(VA).ok).toBe(true);
+    m.mapper.protect(VA, { writable: true }); // promotion without invalidation
+    expect(m.mmu.access(VA, Access.write)).toMatchObject({ ok: false, fromTlb: true });
+    expect(m.mmu.tlb.size).toBe(0);
+    expect(m.mmu.access(VA, Access.write)).toMatchObject({ ok: true, fromTlb: false });
+  });
+
+  it("a write through a clean cached translation walks again and sets D", () => {
+    const m = machine();
+    m.mapper.map(VA, 0x1000, PAGE_4K, { writable: true });
+    expect(m.pa(VA)).toMatchObject({ ok: true, flags: { dirty: false } });
+    const w = m.mmu.access(VA, Access.write);
+    expect(w).toMatchObject({ ok: true, fromTlb: false, flags: { dirty: true } });
+    const t = m.mapper.translate(VA);
+    expect(t.ok && t.decoded.dirty).toBe(true);
+    expect(m.mmu.access(VA, Access.write)).toMatchObject({ ok: true, fromTlb: true });
+  });
+
+  it("any page fault drops the page's entries", () => {
+    const m = machine();
+    m.mapper.map(VA, 0x1000, PAGE_4K); // supervisor page
+    m.pa(VA);
+    expect(m.mmu.tlb.size).toBe(1);
+    expect(m.mmu.access(VA, Access.userRead)).toMatchObject({ ok: false, fromTlb: true });
+    expect(m.mmu.tlb.size).toBe(0);
+  });
+
+  it("with several stale sizes cached for one address, the smallest page wins", () => {
+    const m = machine();
+    m.mapper.map(VA, 0x20_0000, PAGE_2M);
+    m.pa(VA);
+    m.mapper.unmap(VA);
+    m.mapper.map(VA, 0x7000, PAGE_4K);
+    m.mmu.walk(VA, Access.read); // no fill
+    expect(m.pa(VA)).toMatchObject({ pa: 0x20_0000n, pageSize: PAGE_2M });
+    m.mmu.tlb.invalidateVpn(Number(VA >> 12n));
+    expect(m.pa(VA)).toMatchObject({ pa: 0x7000n, pageSize: PAGE_4K });
+  });
+});
+
+describe("CR3 reloads and global pages", () => {
+  function twoPages(pge: boolean) {
+    const m = machine({ pge });
+    const g = VA;
+    const ng = VA + 0x1000n;
+    m.mapper.map(g, 0x1000, PAGE_4K, { global: true });
+    m.mapper.map(ng, 0x2000, PAGE_4K);
+    m.pa(g);
+    m.pa(ng);
+    m.mapper.unmap(g);
+    m.mapper.unmap(ng);
+    return { m, g, ng };
+  }
+
+  it("MOV to CR3 drops non-global entries and keeps global ones when CR4.PGE = 1", () => {
+    const { m, g, ng } = twoPages(true);
+    m.mmu.loadCr3(m.mmu.cr3); // same value still flushes
+    expect(m.pa(g)).toMatchObject({ ok: true, fromTlb: true, flags: { global: true } });
+    expect(m.pa(ng).ok).toBe(false);
+  });
+
+  it("with CR4.PGE = 0 the G flag is ignored and CR3 drops everything", () => {
+    const { m, g, ng } = twoPages(false);
+    m.mmu.loadCr3(m.mmu.cr3);
+    expect(m.pa(g).ok).toBe(false);
+    expect(m.pa(ng).ok).toBe(false);
+  });
+
+  it("toggling CR4.PGE flushes global entries too", () => {
+    const { m, g } = twoPages(true);
+    m.mmu.setCr4({ pge: true }); // no change, no flush
+    expect(m.mmu.tlb.size).toBe(2);
+    m.mmu.setCr4({ pge: false });
+    expect(m.mmu.tlb.size).toBe(0);
+    expect(m.pa(g).ok).toBe(false);
+  });
+
+  it("INVLPG removes global entries", () => {
+    const { m, g } = twoPages(true);
+    m.mmu.invlpg(g);
+    m.mmu.loadCr3(m.mmu.cr3);
+    expect(m.pa(g).ok).toBe(false);
+  });
+
+  it("setting SMEP and changing NXE flush; WP and SMAP changes do not need to", () => {
+    const { m } = twoPages(true);
+    m.mmu.setCr0({ wp: false });
+    m.mmu.setCr4({ smap: true });
+    expect(m.mmu.tlb.size).toBe(2);
+    m.mmu.setCr4({ smep: true });
+    expect(m.mmu.tlb.size).toBe(0);
+  });
+
+  it("full flush and flush tokens over many pages", () => {
+    const m = machine();
+    const r = m.mapper.mapRange(VA, 0, 64n * 4096n, PAGE_4K);
+    if (!r.ok) throw new Error("mapRange failed");
+    for (let i = 0n; i < 64n; i++) m.pa(VA + i * 4096n);
+    expect(m.mmu.tlb.size).toBe(64);
+    r.flush.flush(m.mmu); // more than the threshold: whole-TLB flush
+    expect(m.mmu.tlb.size).toBe(0);
+  });
+});
+
+describe("Tlb unit", () => {
+  it("keys entries by page number at their size", () => {
+    const t = new Tlb();
+    const base = {
+      level: 2 as const,
+      frame: 0x20_0000,
+      writable: true,
+      user: false,
+      noExecute: false,
+      global: false,
+      dirty: false,
+      pwt: false,
+      pcd: false,
+      pat: false,
+    };
+    t.insert({ ...base, vpn: 512, pageSize: PAGE_2M });
+    expect(t.lookupVpn(512 + 511)?.frame).toBe(0x20_0000);
+    expect(t.lookupVpn(1024)).toBeUndefined();
+    expect(t.hits).toBe(1);
+    expect(t.misses).toBe(1);
+    t.insert({
+      ...base,
+      level: 3,
+      vpn: 262144,
+      pageSize: PAGE_1G,
+      frame: 0x4000_0000,
+      global: true,
+    });
+    expect(t.entries()).toHaveLength(2);
+    t.flushNonGlobal();
+    expect(t.entries().map((e) => e.pageSize)).toEqual([PAGE_1G]);
+    t.flushAll();
+    expect(t.size).toBe(0);
+  });
+});
