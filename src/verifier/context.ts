@@ -5,14 +5,10 @@
  */
 import type { Bound, Layout, Param, Region } from "../compiler/layout.js";
 import { catalogueEntry } from "../diagnostics/catalogue.js";
-import {
-  type Diagnostic,
-  type Label,
-  type Span,
-  diagnostic,
-} from "../diagnostics/diagnostic.js";
+import { type Diagnostic, type Label, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { list, paramValue, range, tick } from "./format.js";
-import { type Counterexample, type Domains, evaluate, floor } from "./proof.js";
+import type { Affine } from "../compiler/affine.js";
+import { type Counterexample, type Domains, evaluate, floor, restrict, solve } from "./proof.js";
 
 export interface Finding {
   readonly diagnostic: Diagnostic;
@@ -41,32 +37,39 @@ export class Context {
    */
   readonly broken = new Set<Region>();
   readonly findings: Finding[] = [];
-  private readonly parametricCache = new Map<Region, boolean>();
+  /** Regions with a bound that depends on a parameter (or carries slack); usually few. */
+  private readonly parametricRegions = new Set<Region>();
 
   constructor(readonly layout: Layout) {
     this.params = new Map(layout.params.map((p) => [p.name, p]));
     this.domains = this.params;
     this.defaults = new Map(layout.params.map((p) => [p.name, p.default]));
-    this.byName = new Map(layout.regions.map((r) => [r.name, r]));
+    const byName = new Map<string, Region>();
+    for (const r of layout.regions) byName.set(r.name, r);
+    this.byName = byName;
     const children = new Map<string | null, Region[]>();
     for (const r of layout.regions) {
       const key = r.parent !== null && this.byName.has(r.parent) ? r.parent : null;
       let list = children.get(key);
       if (!list) children.set(key, (list = []));
       list.push(r);
+      if (!isFixed(r.start) || !isFixed(r.end) || !isFixed(r.size)) this.parametricRegions.add(r);
     }
-    for (const list of children.values()) list.sort(byStart);
+    // The layout is sorted already; sort only if it is not (checking is linear).
+    for (const list of children.values()) {
+      for (let i = 1; i < list.length; i++) {
+        if (byStart(list[i - 1]!, list[i]!) > 0) {
+          list.sort(byStart);
+          break;
+        }
+      }
+    }
     this.children = children;
   }
 
   /** Whether any bound of `r` depends on a parameter (or carries slack). */
   parametric(r: Region): boolean {
-    let p = this.parametricCache.get(r);
-    if (p === undefined) {
-      p = !isFixed(r.start) || !isFixed(r.end) || !isFixed(r.size);
-      this.parametricCache.set(r, p);
-    }
-    return p;
+    return this.parametricRegions.has(r);
   }
 
   /** Regions the rules should look at: not broken at the defaults. */
@@ -82,7 +85,11 @@ export class Context {
     span: Span | undefined,
     details: Details = {},
   ): void {
-    this.findings.push({ rule: code, regions, diagnostic: diagnostic(code, message, span, details) });
+    this.findings.push({
+      rule: code,
+      regions,
+      diagnostic: diagnostic(code, message, span, details),
+    });
   }
 
   /**
@@ -105,9 +112,10 @@ export class Context {
     const name = catalogueEntry(rule).name;
     const merged = new Map(this.defaults);
     for (const [k, v] of cex.values) merged.set(k, v);
-    const names = [...cex.values.keys()];
+    // In declaration order, so messages do not depend on how the affine form was built.
+    const names = this.layout.params.map((q) => q.name).filter((n) => cex.values.has(n));
     const assignment = list(
-      [...cex.values].map(([k, v]) => `${tick(k)} = ${paramValue(this.params.get(k), v)}`),
+      names.map((k) => `${tick(k)} = ${paramValue(this.params.get(k), cex.values.get(k)!)}`),
     );
     const message = cex.definite
       ? `\`${name}\` fails for some parameter values: ${what}`
@@ -117,25 +125,56 @@ export class Context {
       notes.push(`it holds at the defaults, but not when ${assignment}`);
       notes.push(...at(merged));
     } else {
-      notes.push(
-        "a bound involves `align_up`, `align_down`, `min` or `max`, which the verifier only knows to lie within an interval, so it cannot rule out a failure" +
-          (names.length > 0 ? `; the closest case is ${assignment}` : ""),
-      );
+      const why =
+        cex.reason ??
+        "a bound involves `align_up`, `align_down`, `min` or `max`, which the verifier only knows to lie within an interval, so it cannot rule out a failure";
+      notes.push(why + (names.length > 0 ? `; the closest case is ${assignment}` : ""));
     }
     notes.push(...(details.notes ?? []));
-    const params = names.length > 0 ? `the range of ${list(names.map(tick))}` : "the parameter ranges";
+    const params =
+      names.length > 0 ? `the range of ${list(names.map(tick))}` : "the parameter ranges";
     const help =
       details.help ??
       `narrow ${params} in the \`param\` declaration so the rule holds for every value, or change the layout so it does not depend on ${names.length === 1 ? "it" : "them"}`;
-    const entry = { rule, regions };
     this.findings.push({
-      ...entry,
+      rule,
+      regions,
       diagnostic: diagnostic(code, message, span, {
         labels: details.labels ?? [],
         notes,
         help,
       }),
     });
+  }
+
+  /**
+   * Makes sure a counterexample really fails. `failure` lists alternatives, each a list of
+   * forms that are all `>= 0` exactly when the rule fails that way (an overlap: both
+   * `a.end - b.start` and `b.end - a.start`).
+   * The extreme point of a single inequality can miss the failure (a region that jumps over
+   * its neighbour in one parameter step changes order without overlapping), so the failure is
+   * searched for along each parameter; if none is found, the counterexample becomes "cannot
+   * be proved" with `reason`.
+   */
+  confirm(
+    cex: Counterexample,
+    failure: readonly (readonly Affine[])[],
+    reason: string,
+  ): Counterexample {
+    if (!cex.definite) return cex;
+    const base = new Map(this.defaults);
+    for (const [k, v] of cex.values) base.set(k, v);
+    for (const forms of failure) {
+      const found = solve(forms, base, this.domains) ?? solve(forms, this.defaults, this.domains);
+      if (!found) continue;
+      // Show the witness's parameters and any other that had to move off its default.
+      const values = new Map<string, bigint>();
+      for (const [k, v] of restrict(found, forms)) {
+        if (cex.values.has(k) || v !== this.defaults.get(k)) values.set(k, v);
+      }
+      return { values, definite: true };
+    }
+    return { values: cex.values, definite: false, reason };
   }
 
   /** Start and inclusive end of `r` at the given parameter values (affine part). */

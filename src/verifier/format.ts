@@ -5,6 +5,7 @@
  */
 import type { Param } from "../compiler/layout.js";
 import { type Rational, formatRational } from "../compiler/rational.js";
+import { catalogueEntry } from "../diagnostics/catalogue.js";
 
 /** An address: `0x` and at least 16 hex digits; negative values (only in overflow messages) get a `-`. */
 export function hex(v: bigint): string {
@@ -29,16 +30,44 @@ const UNITS: readonly [bigint, string][] = [
   [1n << 30n, "GiB"],
   [1n << 20n, "MiB"],
   [1n << 10n, "KiB"],
+  [1n, "bytes"],
 ];
 
-/** A byte count: `2 GiB`, `12 KiB`, `5000 bytes`. Exact; never rounded. */
+const unitName = (count: bigint, name: string): string =>
+  name === "bytes" && count === 1n ? "1 byte" : `${count} ${name}`;
+
+/** `n` (positive) as unit components, largest first: 256 GiB + 513 MiB + 4 KiB. */
+function components(n: bigint): string[] {
+  const out: string[] = [];
+  for (const [unit, name] of UNITS) {
+    const q = n / unit;
+    if (q === 0n) continue;
+    out.push(unitName(q, name));
+    n -= q * unit;
+  }
+  return out;
+}
+
+/**
+ * A byte count, exactly: `2 GiB`, `6997 GiB`, `16 KiB + 1 byte`, `64 TiB - 1 byte`, or hex
+ * bytes when neither form is short (`0x123456789 bytes`).
+ */
 export function size(n: bigint): string {
   if (n === 0n) return "0 bytes";
-  const abs = n < 0n ? -n : n;
+  if (n < 0n) return `-${size(-n)}`;
   for (const [unit, name] of UNITS) {
-    if (abs >= unit && abs % unit === 0n) return `${n / unit} ${name}`;
+    if (n >= unit && n % unit === 0n && n / unit < 100_000n) return unitName(n / unit, name);
   }
-  return n === 1n ? "1 byte" : `${n} bytes`;
+  const candidates: string[] = [];
+  const plus = components(n);
+  if (plus.length <= 3) candidates.push(plus.join(" + "));
+  // Just below a round number: the next multiple of the largest unit below n, minus the rest.
+  const unit = UNITS.find(([u]) => u < n)?.[0] ?? 1n;
+  const top = ((n + unit - 1n) / unit) * unit;
+  const rest = components(top - n);
+  if (rest.length <= 2) candidates.push(`${size(top)} - ${rest.join(" - ")}`);
+  candidates.sort((a, b) => a.length - b.length);
+  return candidates[0] ?? `${shortHex(n)} bytes`;
 }
 
 /** A rational that should have been a whole number of bytes (`2049/2`). */
@@ -57,6 +86,11 @@ export function paramValue(param: Param | undefined, v: bigint): string {
 export function list(items: readonly string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** `allow NAME "reason"` for a catalogue code, with the name as the catalogue spells it. */
+export function allow(code: string): string {
+  return `\`allow ${catalogueEntry(code).name} "reason"\``;
 }
 
 /** An identifier in backticks. */

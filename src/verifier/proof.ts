@@ -11,7 +11,7 @@
  *
  * When a statement cannot be proved, the helpers return a counterexample: parameter values at
  * which it fails (`definite`), or, when slack from `align_up`/`min`/`max` is to blame, the values
- * at which it is closest to failing (`definite: false`: the verifier cannot rule a failure out).
+ * at which it comes closest (`definite: false`: the verifier cannot rule a failure out).
  * The parameter domains are never sampled, so proof time does not depend on their size.
  */
 import {
@@ -20,6 +20,7 @@ import {
   bounds,
   domainBounds,
   isConstant,
+  minus,
   witness,
 } from "../compiler/affine.js";
 import {
@@ -39,8 +40,10 @@ export type Domains = ReadonlyMap<string, ParamDomain>;
 export interface Counterexample {
   /** Values of the parameters the statement depends on (the others stay at their defaults). */
   readonly values: ReadonlyMap<string, bigint>;
-  /** True: the statement fails at `values`. False: it merely cannot be proved (slack). */
+  /** True: the statement fails at `values`. False: it merely cannot be proved. */
   readonly definite: boolean;
+  /** Why it cannot be proved, when not `definite` and not because of slack. */
+  readonly reason?: string;
 }
 
 const hasSlack = (a: Affine): boolean => !isZero(a.slackLo) || !isZero(a.slackHi);
@@ -66,29 +69,84 @@ export function floor(r: Rational): bigint {
   return r.num < 0n && q * r.den !== r.num ? q - 1n : q;
 }
 
-/** Counterexample to `a >= k` for every parameter value, or undefined when it is proved. */
-export function refuteAtLeast(a: Affine, k: bigint, domains: Domains): Counterexample | undefined {
+/** Whether every number in `a` is an integer (the common case: bigint arithmetic suffices). */
+export function isIntegral(a: Affine): boolean {
+  if (a.constant.den !== 1n || a.slackLo.den !== 1n || a.slackHi.den !== 1n) return false;
+  if (a.terms.size === 0) return true;
+  for (const c of a.terms.values()) if (c.den !== 1n) return false;
+  return true;
+}
+
+/**
+ * Exact min (`want` "min") or max of `a - b` over all parameter values, slack included, when
+ * both are integral; undefined otherwise. No allocation beyond bigints: this is the hot path
+ * of every rule.
+ */
+function extreme(
+  a: Affine,
+  b: Affine | undefined,
+  domains: Domains,
+  want: "min" | "max",
+): bigint | undefined {
+  if (!isIntegral(a) || (b && !isIntegral(b))) return undefined;
+  const min = want === "min";
+  let v = a.constant.num - (b ? b.constant.num : 0n);
+  v += min ? a.slackLo.num - (b ? b.slackHi.num : 0n) : a.slackHi.num - (b ? b.slackLo.num : 0n);
+  const term = (name: string, c: bigint): void => {
+    if (c === 0n) return;
+    const d = domains.get(name);
+    if (!d) throw new Error(`internal error: unknown parameter ${name}`);
+    const { lo, hi } = domainBounds(d);
+    // Smallest c * x: at lo when c > 0; largest: at hi when c > 0.
+    v += c * (c > 0n === min ? lo : hi);
+  };
+  for (const [name, c] of a.terms) term(name, c.num - (b?.terms.get(name)?.num ?? 0n));
+  if (b) for (const [name, c] of b.terms) if (!a.terms.has(name)) term(name, -c.num);
+  return v;
+}
+
+/**
+ * Counterexample to `a - b >= k` (`b` optional) for every parameter value, or undefined when
+ * it is proved.
+ */
+export function refuteAtLeast(
+  a: Affine,
+  k: bigint,
+  domains: Domains,
+  b?: Affine,
+): Counterexample | undefined {
+  const fast = extreme(a, b, domains, "min");
+  if (fast !== undefined && fast >= k) return undefined;
+  const d = b ? minus(a, b) : a;
   const kr = rat(k);
-  if (isConstant(a)) {
-    return compare(a.constant, kr) >= 0 ? undefined : { values: new Map(), definite: true };
+  if (isConstant(d)) {
+    return compare(d.constant, kr) >= 0 ? undefined : { values: new Map(), definite: true };
   }
-  if (compare(bounds(a, domains).min, kr) >= 0) return undefined;
-  const values = witness(a, domains, "min");
+  if (compare(bounds(d, domains).min, kr) >= 0) return undefined;
+  const values = witness(d, domains, "min");
   // The affine part is smallest at `values`; the statement surely fails there only if even
   // the largest slack leaves it below k.
-  const definite = compare(add(evaluate(a, values), a.slackHi), kr) < 0;
+  const definite = compare(add(evaluate(d, values), d.slackHi), kr) < 0;
   return { values, definite };
 }
 
-/** Counterexample to `a <= k` for every parameter value, or undefined when it is proved. */
-export function refuteAtMost(a: Affine, k: bigint, domains: Domains): Counterexample | undefined {
+/** Counterexample to `a - b <= k` (`b` optional) for every parameter value, or undefined when it is proved. */
+export function refuteAtMost(
+  a: Affine,
+  k: bigint,
+  domains: Domains,
+  b?: Affine,
+): Counterexample | undefined {
+  const fast = extreme(a, b, domains, "max");
+  if (fast !== undefined && fast <= k) return undefined;
+  const d = b ? minus(a, b) : a;
   const kr = rat(k);
-  if (isConstant(a)) {
-    return compare(a.constant, kr) <= 0 ? undefined : { values: new Map(), definite: true };
+  if (isConstant(d)) {
+    return compare(d.constant, kr) <= 0 ? undefined : { values: new Map(), definite: true };
   }
-  if (compare(bounds(a, domains).max, kr) <= 0) return undefined;
-  const values = witness(a, domains, "max");
-  const definite = compare(add(evaluate(a, values), a.slackLo), kr) > 0;
+  if (compare(bounds(d, domains).max, kr) <= 0) return undefined;
+  const values = witness(d, domains, "max");
+  const definite = compare(add(evaluate(d, values), d.slackLo), kr) > 0;
   return { values, definite };
 }
 
@@ -109,6 +167,45 @@ export function refuteMultiple(
   domains: Domains,
   defaults: ReadonlyMap<string, bigint>,
 ): Counterexample | undefined {
+  return refuteResidue(a, m, domains, defaults);
+}
+
+/**
+ * Counterexample to "`a` is a whole number" for every parameter value. Slack comes from
+ * `align_up`, `align_down`, `min` and `max`, whose results are whole when their arguments
+ * are, so only the affine part (and whole slack bounds) is checked: an interval carries no
+ * residue for alignment, but integrality is preserved by those operations.
+ */
+export function refuteWhole(
+  a: Affine,
+  domains: Domains,
+  defaults: ReadonlyMap<string, bigint>,
+): Counterexample | undefined {
+  if (isInteger(a.slackLo) && isInteger(a.slackHi)) {
+    return refuteResidue({ ...a, slackLo: ZERO, slackHi: ZERO }, 1n, domains, defaults);
+  }
+  return refuteResidue(a, 1n, domains, defaults);
+}
+
+function refuteResidue(
+  a: Affine,
+  m: bigint,
+  domains: Domains,
+  defaults: ReadonlyMap<string, bigint>,
+): Counterexample | undefined {
+  if (isIntegral(a) && a.slackLo.num === a.slackHi.num) {
+    // Fast path: whole coefficients. Proved iff every step keeps the residue and the low
+    // corner is a multiple; otherwise fall through to find the witness.
+    let corner = a.constant.num + a.slackLo.num;
+    let steps = true;
+    for (const [name, c] of a.terms) {
+      const d = domains.get(name)!;
+      const { lo, hi } = domainBounds(d);
+      corner += c.num * lo;
+      if (lo < hi && (c.num * d.align) % m !== 0n) steps = false;
+    }
+    if (steps && corner % m === 0n) return undefined;
+  }
   const mr = rat(m);
   if (a.terms.size === 0 && !hasSlack(a)) {
     return isMultiple(a.constant, mr) ? undefined : { values: new Map(), definite: true };
@@ -117,7 +214,7 @@ export function refuteMultiple(
   for (const name of a.terms.keys()) atDefaults.set(name, defaults.get(name)!);
   if (compare(a.slackLo, a.slackHi) !== 0) {
     // `align_up(x, 4KB)` and friends: only an interval is known, never a residue.
-    return { values: atDefaults, definite: false };
+    return { values: new Map(), definite: false };
   }
   const base = add(a.constant, a.slackLo);
   const shifted: Affine = { ...a, constant: base, slackLo: ZERO, slackHi: ZERO };
@@ -130,13 +227,82 @@ export function refuteMultiple(
     // the two neighbours of a good default is bad.
     const def = atDefaults.get(name)!;
     const step = def + d.align <= hi ? d.align : -d.align;
-    const values = new Map(atDefaults).set(name, def + step);
-    if (!isMultiple(evaluate(shifted, values), mr)) return { values, definite: true };
-    const other = new Map(atDefaults).set(name, lo);
-    return { values: other, definite: !isMultiple(evaluate(shifted, other), mr) };
+    // (Only the moved parameter is reported; the others stay at their defaults.)
+    const moved = new Map([[name, def + step]]);
+    if (!isMultiple(evaluate(shifted, moved, defaults), mr))
+      return { values: moved, definite: true };
+    const low = new Map([[name, lo]]);
+    return { values: low, definite: !isMultiple(evaluate(shifted, low, defaults), mr) };
   }
   // Every step keeps the residue: the value is congruent to its value at the low corner.
   const corner = new Map<string, bigint>();
   for (const name of a.terms.keys()) corner.set(name, domainBounds(domains.get(name)!).lo);
   return isMultiple(evaluate(shifted, corner), mr) ? undefined : { values: corner, definite: true };
+}
+
+/** Smallest multiple of `a` that is >= `x` (rational `x`). */
+function ceilTo(x: Rational, a: bigint): bigint {
+  const q = x.num / (x.den * a);
+  const cand = q * a;
+  return compare(rat(cand), x) >= 0 ? cand : cand + a;
+}
+
+/**
+ * Parameter values at which every constraint is `>= 0` for sure (the low end of its slack),
+ * or undefined when none is found. Tries `base` itself, then moves one parameter at a time
+ * (the others at `base`): along one parameter each constraint is a half-line, so the
+ * solutions are an interval, and the first multiple of the parameter's alignment in it is
+ * exact. Used to turn "the neighbours' order can change" into "they overlap at this value".
+ */
+export function solve(
+  constraints: readonly Affine[],
+  base: ReadonlyMap<string, bigint>,
+  domains: Domains,
+): Map<string, bigint> | undefined {
+  const holds = (values: ReadonlyMap<string, bigint>): boolean =>
+    constraints.every((c) => compare(add(evaluate(c, values), c.slackLo), ZERO) >= 0);
+  if (holds(base)) return new Map(base);
+  const names = new Set<string>();
+  for (const c of constraints) for (const n of c.terms.keys()) names.add(n);
+  for (const name of names) {
+    const d = domains.get(name)!;
+    const { lo: dlo, hi: dhi } = domainBounds(d);
+    let lo: Rational = rat(dlo);
+    let hi: Rational = rat(dhi);
+    let feasible = true;
+    for (const c of constraints) {
+      const k = c.terms.get(name) ?? ZERO;
+      const others = new Map(base);
+      others.set(name, 0n);
+      // k * v + rest >= 0
+      const rest = add(evaluate(c, others), c.slackLo);
+      if (isZero(k)) {
+        if (compare(rest, ZERO) < 0) feasible = false;
+        continue;
+      }
+      const bound = div(mul(rest, rat(-1n)), k);
+      if (compare(k, ZERO) > 0) {
+        if (compare(bound, lo) > 0) lo = bound;
+      } else if (compare(bound, hi) < 0) {
+        hi = bound;
+      }
+    }
+    if (!feasible || compare(lo, hi) > 0) continue;
+    // The lattice is dlo + k * align.
+    const v = dlo + ceilTo(add(lo, rat(-dlo)), d.align);
+    if (compare(rat(v), hi) > 0) continue;
+    const values = new Map(base).set(name, v);
+    if (holds(values)) return values;
+  }
+  return undefined;
+}
+
+/** Keeps only the values of the parameters the affine forms depend on. */
+export function restrict(
+  values: ReadonlyMap<string, bigint>,
+  forms: readonly Affine[],
+): Map<string, bigint> {
+  const out = new Map<string, bigint>();
+  for (const f of forms) for (const n of f.terms.keys()) out.set(n, values.get(n)!);
+  return out;
 }

@@ -1,0 +1,100 @@
+/**
+ * E0204 alignment (the declared `align` on start and size) and E0205 page_alignment (a
+ * `region`, `guard` or `hole` starts and ends on a page: 4 KiB, or its `max_page` when given).
+ *
+ * Symbolically a bound is a multiple of `m` for every parameter value iff its value at the
+ * smallest parameter values is one and each coefficient times its parameter's alignment is one
+ * (see proof.ts). Slack (`align_up`, `min`, `max`) carries no residue, so such a bound cannot
+ * be proved aligned and is reported.
+ */
+import type { Bound, Region } from "../../compiler/layout.js";
+import type { Label } from "../../diagnostics/diagnostic.js";
+import { type Context, nameLabel } from "../context.js";
+import { hex, shortHex, size, tick } from "../format.js";
+import { evaluate, floor, refuteMultiple } from "../proof.js";
+
+const PAGE = 4096n;
+
+interface Texts {
+  /** Completes "which is not a multiple of ...". */
+  readonly what: string;
+  readonly labels: readonly Label[];
+  readonly help: string;
+}
+
+export function checkAlignment(ctx: Context): void {
+  for (const r of ctx.layout.regions) {
+    if (!ctx.usable(r)) continue;
+    const a = r.align;
+    if (a) {
+      multiple(ctx, r, "E0204", a.value, () => ({
+        what: `its declared \`align ${size(a.value)}\``,
+        labels: [{ span: a.span, message: `alignment ${size(a.value)} declared here` }],
+        help: `move or resize ${tick(r.name)} to a multiple of ${size(a.value)}, or lower its \`align\``,
+      }));
+    }
+    if (r.kind !== "noncanonical") {
+      const granule = r.maxPage ?? PAGE;
+      multiple(ctx, r, "E0205", granule, () => ({
+        what:
+          r.maxPage !== undefined
+            ? `its \`max_page ${size(granule)}\``
+            : `the ${size(PAGE)} page size`,
+        labels: [nameLabel(r)],
+        help:
+          r.maxPage !== undefined
+            ? `move or resize ${tick(r.name)} to a multiple of ${size(granule)}, or lower its \`max_page\``
+            : `move or resize ${tick(r.name)} to whole ${size(PAGE)} pages`,
+      }));
+    }
+  }
+}
+
+function multiple(ctx: Context, r: Region, code: string, m: bigint, texts: () => Texts): void {
+  check(ctx, r, code, m, texts, "start", r.start);
+  check(ctx, r, code, m, texts, "size", r.size);
+}
+
+function check(
+  ctx: Context,
+  r: Region,
+  code: string,
+  m: bigint,
+  texts: () => Texts,
+  which: "start" | "size",
+  b: Bound,
+): void {
+  if (b.value % m !== 0n) {
+    const { what, labels, help } = texts();
+    const shown = which === "start" ? hex(b.value) : `${shortHex(b.value)} (${size(b.value)})`;
+    const off = ((b.value % m) + m) % m;
+    ctx.report(
+      code,
+      [r],
+      `the ${which} of ${tick(r.name)} is ${shown}, which is not a multiple of ${what}`,
+      r.nameSpan,
+      { labels, notes: [`it is ${size(off)} past a multiple of ${size(m)}`], help },
+    );
+    return;
+  }
+  if (b.sym.terms.size === 0 && b.sym.slackLo.num === 0n && b.sym.slackHi.num === 0n) return;
+  const cex = refuteMultiple(b.sym, m, ctx.domains, ctx.defaults);
+  if (cex) {
+    const { what, labels } = texts();
+    ctx.reportParametric(
+      code,
+      [r],
+      `the ${which} of ${tick(r.name)} can be a non-multiple of ${what}`,
+      r.nameSpan,
+      cex,
+      (values) => {
+        const v = floor(evaluate(b.sym, values));
+        return [`there the ${which} of ${tick(r.name)} is ${which === "start" ? hex(v) : size(v)}`];
+      },
+      {
+        labels,
+        help: `give each parameter ${tick(r.name)} depends on an \`align\` that keeps the ${which} a multiple of ${size(m)}, and derive it without \`align_up\`, \`align_down\`, \`min\` or \`max\``,
+      },
+    );
+  }
+}

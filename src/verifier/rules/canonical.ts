@@ -1,0 +1,210 @@
+/**
+ * E0203 canonical and W0203 hole_noncanonical. With `b` virtual-address bits, the canonical
+ * addresses are `[0, 2^(b-1))` and `[2^64 - 2^(b-1), 2^64)`; between them lies the
+ * non-canonical range. A `region`, `guard` or `hole` must lie entirely in one canonical half
+ * (a hole entirely in the non-canonical range is only a warning: it should be written
+ * `noncanonical`); a `noncanonical` region must lie entirely in the non-canonical range.
+ * For parameters: the half a region is in at the defaults must hold its start and end for
+ * every value.
+ */
+import { constant, minus } from "../../compiler/affine.js";
+import { ADDRESS_SPACE_END, type Region } from "../../compiler/layout.js";
+import { rat } from "../../compiler/rational.js";
+import { type Context, nameLabel } from "../context.js";
+import { hex, list, range, tick } from "../format.js";
+import { type Counterexample, refuteAtLeast, refuteAtMost } from "../proof.js";
+
+export interface Canonical {
+  /** First non-canonical address. */
+  readonly ncStart: bigint;
+  /** Last non-canonical address (inclusive). */
+  readonly ncEnd: bigint;
+  readonly mode: string;
+  readonly note: string;
+}
+
+export function canonicalRanges(levels: 4 | 5, vaBits: number): Canonical {
+  const half = 1n << BigInt(vaBits - 1);
+  const ncStart = half;
+  const ncEnd = ADDRESS_SPACE_END - half - 1n;
+  const mode = `${levels}-level paging`;
+  return {
+    ncStart,
+    ncEnd,
+    mode,
+    note: `with ${mode} (${vaBits}-bit virtual addresses) the canonical addresses are ${range(0n, half - 1n)} and ${range(ncEnd + 1n, ADDRESS_SPACE_END - 1n)}`,
+  };
+}
+
+export function checkCanonical(ctx: Context): void {
+  const c = canonicalRanges(ctx.layout.paging.levels, ctx.layout.paging.vaBits);
+  for (const r of ctx.layout.regions) {
+    if (!ctx.usable(r)) continue;
+    if (r.kind === "noncanonical") checkNoncanonical(ctx, r, c);
+    else checkRegion(ctx, r, c);
+  }
+}
+
+function checkRegion(ctx: Context, r: Region, c: Canonical): void {
+  const s = r.start.value;
+  const e = r.end.value;
+  const lo = s > c.ncStart ? s : c.ncStart;
+  const hi = e < c.ncEnd ? e : c.ncEnd;
+  if (lo <= hi) {
+    const labels = [nameLabel(r)];
+    const inside = s >= c.ncStart && e <= c.ncEnd;
+    if (inside && r.kind === "hole") {
+      ctx.report(
+        "W0203",
+        [r],
+        `hole ${tick(r.name)} lies in the non-canonical range: ${range(s, e)} is not canonical with ${c.mode}`,
+        r.nameSpan,
+        {
+          labels,
+          notes: [c.note],
+          help: "declare it as `noncanonical` instead of `hole`: these addresses can never be mapped",
+        },
+      );
+      checkStaysInside(ctx, r, c);
+      return;
+    }
+    let message: string;
+    let help: string;
+    if (s < c.ncStart && e > c.ncEnd) {
+      message = `${tick(r.name)} straddles the non-canonical hole: ${range(lo, hi)} is not canonical with ${c.mode}`;
+      help = `split ${tick(r.name)} into a part below ${hex(c.ncStart)} and a part from ${hex(c.ncEnd + 1n)}, and declare the range between them \`noncanonical\``;
+    } else if (inside) {
+      message = `${tick(r.name)} lies in the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
+      help = `move ${tick(r.name)} into a canonical half${r.kind === "guard" ? ", or declare the range `noncanonical`" : ""}`;
+    } else if (s < c.ncStart) {
+      message = `${tick(r.name)} extends into the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
+      help = `end ${tick(r.name)} at or before ${hex(c.ncStart - 1n)}`;
+    } else {
+      message = `${tick(r.name)} starts in the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
+      help = `start ${tick(r.name)} at or after ${hex(c.ncEnd + 1n)}`;
+    }
+    ctx.report("E0203", [r], message, r.nameSpan, { labels, notes: [c.note], help });
+    return;
+  }
+  if (!ctx.parametric(r)) return;
+  const low = e < c.ncStart;
+  const leaves = low
+    ? refuteAtMost(r.end.sym, c.ncStart - 1n, ctx.domains)
+    : refuteAtLeast(r.start.sym, c.ncEnd + 1n, ctx.domains);
+  if (leaves) {
+    // A region fails where it meets the non-canonical range; a hole only where it is partly
+    // canonical (entirely non-canonical is W0203's business).
+    const cex = ctx.confirm(
+      leaves,
+      r.kind === "hole" ? straddles(r, c) : [meetsHole(r, c)],
+      r.kind === "hole"
+        ? `${tick(r.name)} can leave its canonical half, but no value was found at which it is partly non-canonical`
+        : `${tick(r.name)} can leave its canonical half, but no value was found at which it meets the non-canonical range`,
+    );
+    reportParametric(
+      ctx,
+      r,
+      c,
+      cex,
+      low
+        ? `${tick(r.name)} can extend into the non-canonical range`
+        : `${tick(r.name)} can start in the non-canonical range`,
+    );
+  }
+}
+
+const k = (v: bigint) => constant(rat(v));
+
+/** Forms that are all >= 0 iff `r` meets the non-canonical range. */
+function meetsHole(r: Region, c: Canonical) {
+  return [minus(r.end.sym, k(c.ncStart)), minus(k(c.ncEnd), r.start.sym)];
+}
+
+/** Alternatives: `r` meets the non-canonical range and a canonical half. */
+function straddles(r: Region, c: Canonical) {
+  return [
+    [...meetsHole(r, c), minus(k(c.ncStart - 1n), r.start.sym)],
+    [...meetsHole(r, c), minus(r.end.sym, k(c.ncEnd + 1n))],
+  ];
+}
+
+/**
+ * A `noncanonical` region must stay in the non-canonical range for every value; a hole there
+ * (W0203) must not become partly canonical (moving entirely into a canonical half is fine).
+ */
+function checkStaysInside(ctx: Context, r: Region, c: Canonical): void {
+  if (!ctx.parametric(r)) return;
+  const leaves =
+    refuteAtLeast(r.start.sym, c.ncStart, ctx.domains) ??
+    refuteAtMost(r.end.sym, c.ncEnd, ctx.domains);
+  if (leaves) {
+    const cex =
+      r.kind === "hole"
+        ? ctx.confirm(
+            leaves,
+            straddles(r, c),
+            `${tick(r.name)} can leave the non-canonical range, but no value was found at which it is partly canonical`,
+          )
+        : leaves;
+    reportParametric(ctx, r, c, cex, `${tick(r.name)} can include canonical addresses`);
+  }
+}
+
+function reportParametric(
+  ctx: Context,
+  r: Region,
+  c: Canonical,
+  cex: Counterexample,
+  what: string,
+): void {
+  ctx.reportParametric(
+    "E0203",
+    [r],
+    what,
+    r.nameSpan,
+    cex,
+    (values) => {
+      const { start, end } = ctx.at(r, values);
+      const wrong =
+        r.kind === "noncanonical" || (r.kind === "hole" && r.start.value >= c.ncStart)
+          ? canonicalParts(start, end, c)
+          : nonCanonicalPart(start, end, c);
+      const detail = wrong ? `; ${wrong}` : "";
+      return [`there ${tick(r.name)} is ${range(start, end)}${detail}`, c.note];
+    },
+    { labels: [nameLabel(r)] },
+  );
+}
+
+function nonCanonicalPart(s: bigint, e: bigint, c: Canonical): string | undefined {
+  const lo = s > c.ncStart ? s : c.ncStart;
+  const hi = e < c.ncEnd ? e : c.ncEnd;
+  return lo <= hi ? `${range(lo, hi)} is not canonical with ${c.mode}` : undefined;
+}
+
+function canonicalParts(s: bigint, e: bigint, c: Canonical): string | undefined {
+  const parts: string[] = [];
+  if (s < c.ncStart) parts.push(range(s, e < c.ncStart ? e : c.ncStart - 1n));
+  if (e > c.ncEnd) parts.push(range(s > c.ncEnd ? s : c.ncEnd + 1n, e));
+  if (parts.length === 0) return undefined;
+  return `${list(parts)} ${parts.length > 1 ? "are" : "is"} canonical with ${c.mode}`;
+}
+
+function checkNoncanonical(ctx: Context, r: Region, c: Canonical): void {
+  const wrong = canonicalParts(r.start.value, r.end.value, c);
+  if (wrong) {
+    ctx.report(
+      "E0203",
+      [r],
+      `non-canonical range ${tick(r.name)} includes canonical addresses: ${wrong}`,
+      r.nameSpan,
+      {
+        labels: [nameLabel(r)],
+        notes: [c.note],
+        help: `with ${c.mode} the non-canonical range is exactly ${range(c.ncStart, c.ncEnd)}; declare canonical parts as \`hole\` or \`region\``,
+      },
+    );
+    return;
+  }
+  checkStaysInside(ctx, r, c);
+}

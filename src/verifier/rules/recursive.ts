@@ -1,0 +1,64 @@
+/**
+ * E0214 recursive_slot: a region with `map recursive` is the recursive page-table slot, so it
+ * is exactly one top-level page-table entry: 512 GiB on a 512 GiB boundary with 4-level
+ * paging (a PML4 entry), 256 TiB on a 256 TiB boundary with 5-level paging (a PML5 entry).
+ */
+import { type Context, nameLabel } from "../context.js";
+import { hex, size, tick } from "../format.js";
+import { evaluate, floor, refuteEqual, refuteMultiple } from "../proof.js";
+
+export function checkRecursive(ctx: Context): void {
+  const levels = ctx.layout.paging.levels;
+  const slot = levels === 5 ? 1n << 48n : 1n << 39n;
+  const entry = `one top-level page-table entry: ${size(slot)} on a ${size(slot)} boundary with ${levels}-level paging`;
+  for (const r of ctx.layout.regions) {
+    if (r.map?.kind !== "recursive" || !ctx.usable(r)) continue;
+    const labels = [nameLabel(r)];
+    const help = `make ${tick(r.name)} exactly ${size(slot)} and start it at a multiple of ${size(slot)}`;
+    const notes = [`a recursive slot must be exactly ${entry}`];
+    if (r.size.value !== slot) {
+      ctx.report(
+        "E0214",
+        [r],
+        `recursive slot ${tick(r.name)} is ${size(r.size.value)}, not ${size(slot)}`,
+        r.nameSpan,
+        { labels, notes, help },
+      );
+    } else if (ctx.parametric(r)) {
+      const cex = refuteEqual(r.size.sym, slot, ctx.domains);
+      if (cex) {
+        ctx.reportParametric(
+          "E0214",
+          [r],
+          `the size of recursive slot ${tick(r.name)} can differ from ${size(slot)}`,
+          r.nameSpan,
+          cex,
+          (values) => [`there ${tick(r.name)} is ${size(floor(evaluate(r.size.sym, values)))}`],
+          { labels, notes },
+        );
+      }
+    }
+    if (r.start.value % slot !== 0n) {
+      ctx.report(
+        "E0214",
+        [r],
+        `recursive slot ${tick(r.name)} starts at ${hex(r.start.value)}, which is not on a ${size(slot)} boundary`,
+        r.nameSpan,
+        { labels, notes, help },
+      );
+    } else if (ctx.parametric(r)) {
+      const cex = refuteMultiple(r.start.sym, slot, ctx.domains, ctx.defaults);
+      if (cex) {
+        ctx.reportParametric(
+          "E0214",
+          [r],
+          `recursive slot ${tick(r.name)} can start off a ${size(slot)} boundary`,
+          r.nameSpan,
+          cex,
+          (values) => [`there ${ctx.describeAt(r, values)}`],
+          { labels, notes },
+        );
+      }
+    }
+  }
+}
