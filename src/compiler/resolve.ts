@@ -641,7 +641,7 @@ class VariantResolver {
     if (!isInteger(v.exact))
       this.evaluator.fail(
         "E0208",
-        `value ${v.exact.num}/${v.exact.den} is not a whole number of bytes`,
+        `value is ${describeFraction(v.exact)} bytes, not a whole number of bytes`,
         span,
         "sizes and addresses must be exact byte counts; check the fraction and the unit",
       );
@@ -692,11 +692,13 @@ class VariantResolver {
 
   private attributes(node: RegionNode) {
     const seen = new Map<string, Span>();
-    const once = (key: string, span: Span): boolean => {
+    const once = (key: string, span: Span, written = key): boolean => {
       const first = seen.get(key);
       if (first) {
+        const message =
+          key === "sharing" ? "`per_process` and `shared` conflict" : `\`${written}\` is given twice`;
         this.report(
-          diagnostic("E0110", `\`${key}\` is given twice`, span, {
+          diagnostic("E0110", message, span, {
             labels: [{ span: first, message: "first given here" }],
           }),
         );
@@ -750,8 +752,8 @@ class VariantResolver {
             const flag = item.flag.name;
             if (!REGION_FLAGS.includes(flag))
               return this.error("E0119", `unknown attribute \`${flag}\``, item.flag.span, `region attributes are \`map\`, \`perm\`, \`cache\`, \`max_page\`, \`align\`, \`export\`, \`allow\` and the flags ${REGION_FLAGS.map((f) => `\`${f}\``).join(", ")}`);
-            const key = flag === "shared" ? "per_process" : flag;
-            if (!once(key, item.span)) return;
+            const key = flag === "shared" || flag === "per_process" ? "sharing" : flag;
+            if (!once(key, item.span, flag)) return;
             if (flag === "user") out.user = true;
             else if (flag === "global") out.global = true;
             else if (flag === "per_process") out.perProcess = true;
@@ -856,6 +858,14 @@ function attributeName(a: Attribute): string {
     default:
       return a.kind.slice("attr-".length);
   }
+}
+
+/** `1844674407370955161 3/5` for 9223372036854775808/5. */
+function describeFraction(r: { num: bigint; den: bigint }): string {
+  const whole = r.num / r.den;
+  const rest = r.num % r.den;
+  const sign = r.num < 0n && whole === 0n ? "-" : "";
+  return `${sign}${whole} ${rest < 0n ? -rest : rest}/${r.den}`;
 }
 
 const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -1,0 +1,24 @@
+/** Runs the built CLI (`npm test` builds first) as a user would. */
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+
+export const ROOT = path.resolve(import.meta.dirname, "..");
+export const CLI = path.join(ROOT, "dist", "src", "cli", "main.js");
+
+export interface Run {
+  readonly status: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export function vmlayout(args: readonly string[], options: { input?: string; cwd?: string } = {}): Run {
+  const r = spawnSync(process.execPath, [CLI, ...args], {
+    cwd: options.cwd ?? ROOT,
+    input: options.input,
+    encoding: "utf8",
+    env: { ...process.env, NO_COLOR: "1" },
+    timeout: 30_000,
+    maxBuffer: 64 * 1024 * 1024,
+  });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
