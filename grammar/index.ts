@@ -1,0 +1,453 @@
+/**
+ * Public entry of the front end: text -> tokens -> CST -> AST, with coded diagnostics.
+ *
+ *   parseSpec(text, path): Result<ParsedSpec>   where ParsedSpec = { ast, comments }
+ *
+ * `ast` is the file's AST (best effort after errors), `comments` the comment tokens kept for
+ * the formatter, and the Result's diagnostics are everything found while reading the file.
+ *
+ * Guarantees, for ANY input string (binary, huge, deeply nested): no exception, no stack
+ * overflow, time and memory linear in the input, and every diagnostic has a code and a span
+ * inside the text. The steps, each bounded:
+ *   1. inputs over `maxChars` (64 MiB) are refused (E0007) before lexing;
+ *   2. lexing; invalid characters (E0004), unterminated strings (E0002) and comments (E0003);
+ *   3. numbers glued to words (`64XB` E0006, `0xZZ` E0005) are reported and the word dropped;
+ *   4. bracket depth is checked before parsing (E0008 over `maxNesting`, parser not run): the
+ *      grammar only recurses through `(` and `{`, so this bounds the parser's stack. The
+ *      default, 64, leaves a wide margin: cold (unoptimised) Chevrotain code overflows Node's
+ *      default stack at about 200 nested calls `f(f(...))`;
+ *   5. a virtual statement end is inserted before every `}` and at the end of input;
+ *   6. the file is parsed one top-level statement at a time (`file := { statement }`), so only
+ *      one statement's CST is alive at once; recovery reports several errors (E0001), and the
+ *      parse stops after `maxDiagnostics` of them, since each recovery costs stack and time;
+ *   7. diagnostics are sorted, clamped to the text, and capped at `maxDiagnostics`.
+ */
+import {
+  createTokenInstance,
+  tokenMatcher,
+  type IRecognitionException,
+  type IToken,
+} from "chevrotain";
+import type { Item, SpecFile } from "../src/compiler/ast.js";
+import { buildStatement } from "../src/compiler/ast-builder.js";
+import {
+  diagnostic,
+  sortDiagnostics,
+  type Diagnostic,
+  type Result,
+  type Span,
+} from "../src/diagnostics/diagnostic.js";
+import { parseStatement, showImage } from "./parser.js";
+import * as T from "./tokens.js";
+
+export {
+  parser,
+  parseStatement,
+  VmLayoutParser,
+  describeToken,
+  describeTokenType,
+} from "./parser.js";
+export { buildAst, buildStatement } from "../src/compiler/ast-builder.js";
+export { lexer } from "./tokens.js";
+export * as tokens from "./tokens.js";
+
+export interface ParseLimits {
+  /** Longest accepted input, in UTF-16 code units (E0007). */
+  readonly maxChars: number;
+  /** Deepest accepted nesting of `(` and `{` (E0008). */
+  readonly maxNesting: number;
+  /**
+   * Diagnostics reported per file (the last one notes how many were left out); also the
+   * number of syntax errors after which parsing stops.
+   */
+  readonly maxDiagnostics: number;
+}
+
+export const DEFAULT_LIMITS: ParseLimits = {
+  maxChars: 64 * 1024 * 1024,
+  maxNesting: 64,
+  maxDiagnostics: 100,
+};
+
+/** What a parse yields besides diagnostics: the AST and, for the formatter, the comments. */
+export interface ParsedSpec {
+  readonly ast: SpecFile;
+  /** `//` and `/* *\/` comment tokens (lexer group "comments"), in source order. */
+  readonly comments: readonly IToken[];
+}
+
+/**
+ * Parses one spec file. `path` is only recorded in spans. Never throws: every problem is a
+ * diagnostic, and `value.ast` is always a file (best effort after errors).
+ */
+export function parseSpec(
+  text: string,
+  path: string,
+  limits: Partial<ParseLimits> = {},
+): Result<ParsedSpec> {
+  const limit = { ...DEFAULT_LIMITS, ...limits };
+  const diagnostics: Diagnostic[] = [];
+  const notes: string[] = [];
+  const { items, comments } = read(text, path, limit, diagnostics, notes);
+  const ast: SpecFile = {
+    kind: "file",
+    path,
+    items,
+    span: { file: path, start: 0, end: text.length },
+  };
+  return {
+    value: { ast, comments },
+    diagnostics: finish(diagnostics, text.length, limit.maxDiagnostics, notes),
+  };
+}
+
+/** Steps 1-6 of the module comment; pushes diagnostics, and notes for the last of them. */
+function read(
+  text: string,
+  path: string,
+  limit: ParseLimits,
+  diagnostics: Diagnostic[],
+  notes: string[],
+): { items: Item[]; comments: IToken[] } {
+  const at = (start: number, end = start): Span => ({ file: path, start, end });
+  if (text.length > limit.maxChars) {
+    const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
+    const message = `input is too large (${mib(text.length)}, limit ${mib(limit.maxChars)})`;
+    const help = "split the spec into several files joined with `include`";
+    diagnostics.push(diagnostic("E0007", message, at(0), { help }));
+    return { items: [], comments: [] };
+  }
+
+  const lexed = lexSpec(text, path);
+  diagnostics.push(...lexed.diagnostics);
+  const { tokens, comments } = lexed;
+
+  const tooDeep = firstTooDeep(tokens, limit.maxNesting);
+  if (tooDeep) {
+    const message = `brackets are nested too deeply (more than ${limit.maxNesting} levels)`;
+    const help = "flatten the nesting: name parts of an expression with `const`, or split regions";
+    const span = at(tooDeep.startOffset, tooDeep.startOffset + 1);
+    diagnostics.push(diagnostic("E0008", message, span, { help }));
+    return { items: [], comments };
+  }
+
+  const lexical = [...diagnostics];
+  const items: Item[] = [];
+  const errors: IRecognitionException[] = [];
+  try {
+    for (const statement of topLevelStatements(tokens)) {
+      const parsed = parseStatement(statement, limit.maxDiagnostics - errors.length);
+      errors.push(...parsed.errors);
+      if (!parsed.cst) {
+        notes.push(
+          "parsing stopped after too many syntax errors; the rest of the file was not read",
+        );
+        break;
+      }
+      const built = buildStatement(parsed.cst, path);
+      if (built.item) items.push(built.item);
+      diagnostics.push(...built.diagnostics);
+    }
+  } catch (error) {
+    // Unreachable while nesting is bounded; kept so that no input can crash the compiler.
+    if (!(error instanceof RangeError)) throw error;
+    const help = "reduce the nesting of brackets and regions";
+    diagnostics.push(diagnostic("E0008", "input is nested too deeply to parse", at(0), { help }));
+  }
+  diagnostics.push(...syntaxErrors(errors, tokens, lexical, text.length, path));
+  return { items, comments };
+}
+
+/** The parser's view of a text: tokens, comments, and lexical diagnostics. */
+export interface LexedSpec {
+  /** Ready for the parser: glued words dropped, virtual ends inserted before `}` and at the end. */
+  readonly tokens: IToken[];
+  /** `//` and `/* *\/` comments, in source order. */
+  readonly comments: IToken[];
+  /** E0002 - E0006. */
+  readonly diagnostics: Diagnostic[];
+}
+
+/**
+ * Lexes `text` for the parser (steps 2, 3 and 5 of the module comment). For tooling:
+ * `parser.input = lexSpec(text, path).tokens; parser.file()` parses a whole file at once.
+ */
+export function lexSpec(text: string, path: string): LexedSpec {
+  const lexed = T.lexer.tokenize(text);
+  const diagnostics: Diagnostic[] = [];
+  for (const error of lexed.errors)
+    diagnostics.push(invalidCharacter(text, error.offset, error.length, path));
+  for (const token of lexed.groups["errors"] ?? []) diagnostics.push(unterminated(token, path));
+  const tokens = withVirtualEnds(
+    dropGluedWords(lexed.tokens, text, path, diagnostics),
+    text.length,
+  );
+  return { tokens, comments: lexed.groups["comments"] ?? [], diagnostics };
+}
+
+/**
+ * Splits the token stream into top-level statements: each ends with an End token outside any
+ * `{ }`. A statement whose `{` is never closed runs to the end of the input. Blank statements
+ * (a lone End) are skipped.
+ */
+function* topLevelStatements(tokens: readonly IToken[]): Generator<IToken[]> {
+  let start = 0;
+  let depth = 0;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (t.tokenType === T.LCurly) depth++;
+    else if (t.tokenType === T.RCurly) depth = Math.max(0, depth - 1);
+    else if (depth === 0 && tokenMatcher(t, T.End)) {
+      if (i > start) yield tokens.slice(start, i + 1);
+      start = i + 1;
+    }
+  }
+  if (start < tokens.length) yield tokens.slice(start);
+}
+
+// ---------------------------------------------------------------- lexical diagnostics
+
+function describeChar(text: string, offset: number): string {
+  const code = text.codePointAt(offset) ?? 0;
+  const hex = `U+${code.toString(16).toUpperCase().padStart(4, "0")}`;
+  const printable = code > 0x20 && code < 0x7f && code !== 0x60;
+  return printable ? `\`${String.fromCodePoint(code)}\`` : hex;
+}
+
+const CHAR_HELP: Record<string, string> = {
+  "#": "comments start with `//` or `/*`",
+  "'": 'strings use double quotes: `"..."`',
+};
+
+function invalidCharacter(text: string, offset: number, length: number, path: string): Diagnostic {
+  const ch = describeChar(text, offset);
+  const more = length > 1 ? ` (and ${length - 1} more characters that start no token)` : "";
+  return diagnostic(
+    "E0004",
+    `invalid character ${ch}${more}`,
+    { file: path, start: offset, end: offset + length },
+    {
+      help:
+        CHAR_HELP[text[offset] ?? ""] ??
+        "a spec holds names, numbers, strings, comments and `+ - * / ( ) { } , . .. ..< : = ;`",
+    },
+  );
+}
+
+function unterminated(token: IToken, path: string): Diagnostic {
+  if (token.tokenType === T.UnterminatedString)
+    return diagnostic(
+      "E0002",
+      "string is not closed before the end of the line",
+      { file: path, start: token.startOffset, end: token.startOffset + token.image.length },
+      { help: 'add the closing `"`; a string cannot span lines (write `\\n` for a newline)' },
+    );
+  return diagnostic(
+    "E0003",
+    "block comment is not closed",
+    { file: path, start: token.startOffset, end: token.startOffset + 2 },
+    { help: "add `*/` where the comment ends; block comments do not nest" },
+  );
+}
+
+const isWordToken = (t: IToken): boolean => /^[A-Za-z0-9_]/.test(t.image);
+
+/**
+ * A number must not run into a word: `64XB` (unknown unit, E0006), `0xZZ`, `12ab`, `0x1.5`
+ * (bad literal, E0005). Units glued to a number (`64TB`) are fine. The glued words are
+ * reported once and removed, so the parser sees just the number and does not cascade.
+ */
+function dropGluedWords(tokens: IToken[], text: string, path: string, out: Diagnostic[]): IToken[] {
+  const kept: IToken[] = [];
+  const endOf = (t: IToken) => t.startOffset + t.image.length;
+  const glued = (i: number) =>
+    i < tokens.length && tokens[i]!.startOffset === endOf(tokens[i - 1]!);
+  for (let i = 0; i < tokens.length; i++) {
+    const number = tokens[i]!;
+    kept.push(number);
+    if (!tokenMatcher(number, T.NumberLiteral)) continue;
+    let j = i + 1;
+    const words: IToken[] = [];
+    while (glued(j)) {
+      const t = tokens[j]!;
+      if (words.length === 0 && tokenMatcher(t, T.Unit)) kept.push(t);
+      else if (isWordToken(t)) words.push(t);
+      else if (t.tokenType === T.Dot && glued(j + 1) && isWordToken(tokens[j + 1]!)) {
+        words.push(t, tokens[j + 1]!);
+        j++;
+      } else break;
+      j++;
+    }
+    i = j - 1;
+    if (words.length === 0) continue;
+    const end = endOf(words[words.length - 1]!);
+    const literal = text.slice(number.startOffset, end);
+    const span = { file: path, start: number.startOffset, end };
+    const word = words[0]!;
+    const zeroX = number.image === "0" && /^[xX]/.test(word.image);
+    if (!zeroX && words.length === 1 && /^[A-Za-z]+$/.test(word.image)) {
+      out.push(
+        diagnostic(
+          "E0006",
+          `unknown unit \`${showImage(word.image)}\` in \`${showImage(literal)}\``,
+          span,
+          {
+            help: `units are ${T.UNIT_SPELLINGS} (all powers of two); stack them with a space, as in \`16M TB\``,
+          },
+        ),
+      );
+    } else {
+      const hex = zeroX || /^0[xX]/.test(number.image);
+      out.push(
+        diagnostic("E0005", `malformed number \`${showImage(literal)}\``, span, {
+          help: hex
+            ? "a `0x` number has hex digits (0-9, a-f) after `0x`, optionally grouped with `_`"
+            : "numbers are decimal (`128`, `0.5`), `0x` hex, 16-digit bare hex or `ffff8000 00000000`; " +
+              "put a space between a number and a name",
+        }),
+      );
+    }
+  }
+  return kept;
+}
+
+/** The first bracket that opens deeper than `max` levels, if any. */
+function firstTooDeep(tokens: readonly IToken[], max: number): IToken | undefined {
+  let depth = 0;
+  for (const t of tokens) {
+    if (t.tokenType === T.LParen || t.tokenType === T.LCurly) {
+      if (++depth > max) return t;
+    } else if (t.tokenType === T.RParen || t.tokenType === T.RCurly) depth = Math.max(0, depth - 1);
+  }
+  return undefined;
+}
+
+/** A zero-length statement end at `offset`; image "}" before a brace, "" at end of input. */
+function virtualEnd(offset: number, image: string, like: IToken | undefined): IToken {
+  const line = like?.startLine ?? 1;
+  const column = like?.startColumn ?? 1;
+  return createTokenInstance(T.VirtualEnd, image, offset, offset - 1, line, line, column, column);
+}
+
+/** Inserts a statement end before every `}` and at the end, unless one is already there. */
+function withVirtualEnds(tokens: readonly IToken[], textLength: number): IToken[] {
+  const out: IToken[] = [];
+  const endsStatement = () => out.length === 0 || tokenMatcher(out[out.length - 1]!, T.End);
+  for (const t of tokens) {
+    if (t.tokenType === T.RCurly && !endsStatement()) out.push(virtualEnd(t.startOffset, "}", t));
+    out.push(t);
+  }
+  if (!endsStatement()) out.push(virtualEnd(textLength, "", out[out.length - 1]));
+  return out;
+}
+
+// ---------------------------------------------------------------- syntax diagnostics
+
+const STATEMENT_START_HELP =
+  "a statement starts with a declaration (`layout`, `const`, ...), an attribute or a region placement";
+
+/** Help for an error inside a rule; the innermost rule on the stack with an entry wins. */
+const RULE_HELP: Record<string, string> = {
+  statement: "put one statement per line, or separate statements with `;`",
+  kaslrStatement: "put one statement per line, or separate statements with `;`",
+  block: "a body `{ ... }` holds attributes and child regions and ends with `}`",
+  layoutDecl: 'write `layout NAME "description"`',
+  includeDecl: 'write `include "file.layout"`',
+  pagingDecl: "write `paging 4` or `paging 5`",
+  constDecl: "write `const NAME = EXPR`, optionally followed by `export C_NAME` and a description",
+  paramDecl:
+    "write `param NAME: address|size|count = DEFAULT in MIN .. MAX`, optionally followed by " +
+    "`align A`, `export C_NAME` and a description",
+  variantDecl: 'write `variant "NAME" { ... }`',
+  repeatDecl: "write `repeat N { ... }` or `repeat N as i { ... }`",
+  kaslrDecl:
+    "a `kaslr NAME { ... }` block holds `range S ..< E`, `align A`, `members R ...` and `may_overlap R ...`",
+  kaslrItem:
+    "a `kaslr NAME { ... }` block holds `range S ..< E`, `align A`, `members R ...` and `may_overlap R ...`",
+  regionDecl:
+    'a region is `PLACEMENT [KIND] [NAME] ["description"] [{ ... }]`, e.g. `ffff888000000000 +64TB direct_map`',
+  placement:
+    "a placement is `START +SIZE`, `START .. END`, `START ..< END`, `+SIZE`, `.. END` or `align A +SIZE`",
+  mapAttr: "write `map ram`, `map none`, `map recursive` or `map phys ADDRESS`",
+  allowAttr: 'write `allow CHECK "reason"`',
+  expression:
+    "an expression combines numbers, names, `+ - * /`, parentheses and calls like `align_up(x, 2MB)`",
+};
+
+/**
+ * Parser errors as E0001, at most one per statement: after the first error in a statement
+ * (or a lexical error there), recovery often trips over the rest of the same line, and those
+ * follow-on errors would only be noise. A statement is the text between two end tokens.
+ */
+function syntaxErrors(
+  errors: readonly IRecognitionException[],
+  tokens: readonly IToken[],
+  lexical: readonly Diagnostic[],
+  textLength: number,
+  path: string,
+): Diagnostic[] {
+  if (errors.length === 0) return [];
+  const ends = tokens.filter((t) => tokenMatcher(t, T.End)).map((t) => t.startOffset);
+  const statementOf = (offset: number): number => {
+    let lo = 0;
+    let hi = ends.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (ends[mid]! < offset) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo; // the number of ends before `offset`
+  };
+  const reported = new Set(lexical.map((d) => statementOf(d.span?.start ?? 0)));
+  const out: Diagnostic[] = [];
+  for (const error of errors) {
+    const token = error.token;
+    const valid = Number.isFinite(token.startOffset) && !token.isInsertedInRecovery;
+    const start = valid ? token.startOffset : textLength;
+    const end = valid ? start + token.image.length : textLength;
+    const statement = statementOf(start);
+    if (reported.has(statement)) continue;
+    reported.add(statement);
+    const rules = error.context?.ruleStack ?? [];
+    const rule = [...rules].reverse().find((r) => RULE_HELP[r] !== undefined);
+    let help = rule === undefined ? undefined : RULE_HELP[rule];
+    if (error.message.startsWith("expected a declaration")) help = STATEMENT_START_HELP;
+    const stray = token.tokenType === T.RCurly || token.tokenType === T.RParen;
+    if (stray && error.message.startsWith("unexpected"))
+      help = `this \`${token.image}\` closes nothing`;
+    out.push(diagnostic("E0001", error.message, { file: path, start, end }, help ? { help } : {}));
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------- final pass
+
+const clamp = (span: Span, length: number): Span => {
+  const start = Math.min(Math.max(0, span.start), length);
+  return { file: span.file, start, end: Math.min(Math.max(start, span.end), length) };
+};
+
+/**
+ * Sorts, clamps spans into the text, and caps the count; the last diagnostic shown notes how
+ * many were left out, and carries `notes` (such as "parsing stopped").
+ */
+function finish(
+  diagnostics: readonly Diagnostic[],
+  textLength: number,
+  max: number,
+  notes: readonly string[],
+): Diagnostic[] {
+  const sorted = sortDiagnostics(diagnostics).map((d) => ({
+    ...d,
+    span: d.span && clamp(d.span, textLength),
+    labels: d.labels.map((l) => ({ ...l, span: clamp(l.span, textLength) })),
+  }));
+  const shown = sorted.slice(0, Math.max(1, max));
+  const hidden = sorted.length - shown.length;
+  const extra =
+    hidden > 0 ? [`${hidden} more diagnostics in this file are not shown`, ...notes] : notes;
+  const last = shown[shown.length - 1];
+  if (last && extra.length > 0)
+    shown[shown.length - 1] = { ...last, notes: [...last.notes, ...extra] };
+  return shown;
+}

@@ -1,0 +1,327 @@
+/**
+ * Tokens of the vmlayout language (docs/language.md, "Lexical structure").
+ *
+ * Invariants the parser and the AST builder rely on:
+ *   - `allTokens` is in match priority order: Chevrotain takes the FIRST pattern that matches,
+ *     not the longest, so number forms come in the documented order, multi-character
+ *     punctuation before its prefixes, and keywords longest first (`include` before `in`).
+ *   - Keywords and units use `longer_alt: Identifier`, so `regions` or `Kernel` stay names.
+ *   - Hex number forms refuse to stop in the middle of a hex run (`(?![0-9A-Fa-f_])`), but may be
+ *     followed directly by a letter, so `64TB` lexes as number + unit. A number glued to a word
+ *     that is not a unit (`64XB`, `0xZZ`) is diagnosed after lexing (grammar/index.ts).
+ *   - Comments are in the "comments" group (kept for the formatter); unterminated strings and
+ *     comments are in the "errors" group and reported as E0002 / E0003.
+ *   - Newlines and `;` are statement ends (category `End`); other whitespace is skipped.
+ */
+import { createToken, Lexer, type TokenType } from "chevrotain";
+
+// ---------------------------------------------------------------- categories
+
+/** Statement end: a newline, `;`, or an end inserted before `}` and at end of input. */
+export const End = createToken({ name: "End", pattern: Lexer.NA, label: "end of line" });
+export const Keyword = createToken({ name: "Keyword", pattern: Lexer.NA, label: "a keyword" });
+export const RegionKind = createToken({
+  name: "RegionKind",
+  pattern: Lexer.NA,
+  label: "a region kind",
+});
+/** Attribute keywords that stand alone: `user`, `global`, `per_process`, `shared`, `exhaustive`. */
+export const Flag = createToken({ name: "Flag", pattern: Lexer.NA, label: "an attribute" });
+export const Unit = createToken({ name: "Unit", pattern: Lexer.NA, label: "a size unit" });
+export const NumberLiteral = createToken({
+  name: "NumberLiteral",
+  pattern: Lexer.NA,
+  label: "a number",
+});
+/** The hex forms that only ever spell addresses: GayBSD pair, Solaris dotted, 16-digit bare hex. */
+export const AddressLiteral = createToken({
+  name: "AddressLiteral",
+  pattern: Lexer.NA,
+  label: "an address",
+});
+export const AdditiveOperator = createToken({
+  name: "AdditiveOperator",
+  pattern: Lexer.NA,
+  label: "`+` or `-`",
+});
+export const MultiplicativeOperator = createToken({
+  name: "MultiplicativeOperator",
+  pattern: Lexer.NA,
+  label: "`*` or `/`",
+});
+/** `..` (inclusive end) or `..<` (exclusive end). */
+export const RangeOperator = createToken({
+  name: "RangeOperator",
+  pattern: Lexer.NA,
+  label: "`..` or `..<`",
+});
+
+// ---------------------------------------------------------------- trivia
+
+export const WhiteSpace = createToken({
+  name: "WhiteSpace",
+  pattern: /[ \t\f\v\ufeff]+/,
+  group: Lexer.SKIPPED,
+});
+export const Newline = createToken({
+  name: "Newline",
+  pattern: /\r\n?|\n/,
+  line_breaks: true,
+  categories: End,
+  label: "end of line",
+});
+/** Never produced by the lexer: inserted before `}` and at end of input (grammar/index.ts). */
+export const VirtualEnd = createToken({
+  name: "VirtualEnd",
+  pattern: Lexer.NA,
+  categories: End,
+  label: "end of statement",
+});
+export const LineComment = createToken({
+  name: "LineComment",
+  pattern: /\/\/[^\r\n]*/,
+  group: "comments",
+});
+export const BlockComment = createToken({
+  name: "BlockComment",
+  pattern: /\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\//,
+  line_breaks: true,
+  group: "comments",
+});
+/** `/*` with no closing `*\/`: runs to the end of the input (E0003). */
+export const UnterminatedBlockComment = createToken({
+  name: "UnterminatedBlockComment",
+  pattern: /\/\*[\s\S]*/,
+  line_breaks: true,
+  group: "errors",
+});
+export const StringLiteral = createToken({
+  name: "StringLiteral",
+  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"/,
+  label: "a string",
+});
+/** `"` with no closing quote on its line (E0002). */
+export const UnterminatedString = createToken({
+  name: "UnterminatedString",
+  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/,
+  group: "errors",
+});
+
+// ---------------------------------------------------------------- numbers, in documented order
+
+/** At most 20 characters: enough to reject a longer run, and never a scan of a huge run. */
+const HEX_RUN = /[0-9A-Fa-f_]{0,20}/y;
+
+/**
+ * Bare hex: exactly 16 hex digits; `_` only between digits and every `_`-separated group at
+ * least 4 digits long (`FFFF_FF80_0000_0000`), so `1_000_000_000_000_000` stays decimal as
+ * docs/language.md promises. A custom matcher because that rule is awkward as a regex.
+ */
+function matchBareHex(text: string, offset: number): [string] | null {
+  HEX_RUN.lastIndex = offset;
+  const run = HEX_RUN.exec(text)?.[0] ?? "";
+  if (run.length < 16 || run.length > 19) return null;
+  const groups = run.split("_");
+  if (groups.some((g) => g.length < 4)) return null;
+  return groups.join("").length === 16 ? [run] : null;
+}
+
+/** `ffff8000 00000000`: exactly 8 hex digits, ONE space, exactly 8 hex digits. */
+export const GayBsdPair = createToken({
+  name: "GayBsdPair",
+  pattern: /[0-9A-Fa-f]{8} [0-9A-Fa-f]{8}(?![0-9A-Fa-f_])/,
+  categories: [NumberLiteral, AddressLiteral],
+  label: "a number",
+});
+/** `0xFFFFFFFF.FB800000` */
+export const SolarisDotted = createToken({
+  name: "SolarisDotted",
+  pattern: /0[xX][0-9A-Fa-f]{8}\.[0-9A-Fa-f]{8}(?![0-9A-Fa-f_])/,
+  categories: [NumberLiteral, AddressLiteral],
+  label: "a number",
+});
+/** `0xFFFF_FF80_0000_0000` */
+export const HexLiteral = createToken({
+  name: "HexLiteral",
+  pattern: /0[xX][0-9A-Fa-f](?:_?[0-9A-Fa-f])*/,
+  categories: NumberLiteral,
+  label: "a number",
+});
+/** `ffff888000000000`: always hex, even if every digit is decimal. */
+export const BareHex = createToken({
+  name: "BareHex",
+  pattern: { exec: matchBareHex },
+  start_chars_hint: [..."0123456789abcdefABCDEF"],
+  line_breaks: false,
+  categories: [NumberLiteral, AddressLiteral],
+  label: "a number",
+});
+/** `128`, `0.5`, `1_000`: exact decimal. A `.` is a fraction only if a digit follows. */
+export const DecimalLiteral = createToken({
+  name: "DecimalLiteral",
+  pattern: /[0-9](?:_?[0-9])*(?:\.[0-9](?:_?[0-9])*)?/,
+  categories: NumberLiteral,
+  label: "a number",
+});
+
+// ---------------------------------------------------------------- punctuation
+
+const punct = (name: string, text: string, categories: TokenType[] = []): TokenType =>
+  createToken({ name, pattern: text, label: text, categories });
+
+export const DotDotLess = punct("DotDotLess", "..<", [RangeOperator]);
+export const DotDot = punct("DotDot", "..", [RangeOperator]);
+export const Dot = punct("Dot", ".");
+export const Plus = punct("Plus", "+", [AdditiveOperator]);
+export const Minus = punct("Minus", "-", [AdditiveOperator]);
+export const Star = punct("Star", "*", [MultiplicativeOperator]);
+export const Slash = punct("Slash", "/", [MultiplicativeOperator]);
+export const LParen = punct("LParen", "(");
+export const RParen = punct("RParen", ")");
+export const LCurly = punct("LCurly", "{");
+export const RCurly = punct("RCurly", "}");
+export const Comma = punct("Comma", ",");
+export const Colon = punct("Colon", ":");
+export const Equals = punct("Equals", "=");
+export const Semicolon = punct("Semicolon", ";", [End]);
+
+// ---------------------------------------------------------------- names, keywords, units
+
+export const Identifier = createToken({
+  name: "Identifier",
+  pattern: /[A-Za-z_][A-Za-z0-9_]*/,
+  label: "a name",
+});
+
+const keyword = (word: string, categories: TokenType[] = []): TokenType =>
+  createToken({
+    name: `Kw_${word}`,
+    pattern: word,
+    label: word,
+    longer_alt: Identifier,
+    categories: [Keyword, ...categories],
+  });
+
+export const Kw = {
+  layout: keyword("layout"),
+  include: keyword("include"),
+  paging: keyword("paging"),
+  const: keyword("const"),
+  param: keyword("param"),
+  variant: keyword("variant"),
+  kaslr: keyword("kaslr"),
+  repeat: keyword("repeat"),
+  as: keyword("as"),
+  in: keyword("in"),
+  export: keyword("export"),
+  align: keyword("align"),
+  range: keyword("range"),
+  members: keyword("members"),
+  may_overlap: keyword("may_overlap"),
+  map: keyword("map"),
+  perm: keyword("perm"),
+  cache: keyword("cache"),
+  max_page: keyword("max_page"),
+  allow: keyword("allow"),
+  region: keyword("region", [RegionKind]),
+  hole: keyword("hole", [RegionKind]),
+  guard: keyword("guard", [RegionKind]),
+  noncanonical: keyword("noncanonical", [RegionKind]),
+  user: keyword("user", [Flag]),
+  global: keyword("global", [Flag]),
+  per_process: keyword("per_process", [Flag]),
+  shared: keyword("shared", [Flag]),
+  exhaustive: keyword("exhaustive", [Flag]),
+} as const;
+
+/** Longest first, so a keyword is never matched as a prefix of a longer keyword. */
+export const keywordTokens: readonly TokenType[] = Object.values(Kw).sort(
+  (a, b) => String(b.PATTERN).length - String(a.PATTERN).length,
+);
+
+const unit = (name: string, pattern: RegExp, label: string): TokenType =>
+  createToken({ name, pattern, label, longer_alt: Identifier, categories: Unit });
+
+/** One token per power of two; alternatives longest first (`KiB` before `K`). */
+export const Units = {
+  B: unit("Unit_B", /B/, "B"),
+  K: unit("Unit_K", /KiB|KB|kB|K/, "K"),
+  M: unit("Unit_M", /MiB|MB|M/, "M"),
+  G: unit("Unit_G", /GiB|GB|G/, "G"),
+  T: unit("Unit_T", /TiB|TB|T/, "T"),
+  P: unit("Unit_P", /PiB|PB|P/, "P"),
+  E: unit("Unit_E", /EiB|EB|E/, "E"),
+} as const;
+
+/** log2 of each unit's multiplier (1 KB = 2^10 B). */
+export const unitShift: ReadonlyMap<TokenType, bigint> = new Map([
+  [Units.B, 0n],
+  [Units.K, 10n],
+  [Units.M, 20n],
+  [Units.G, 30n],
+  [Units.T, 40n],
+  [Units.P, 50n],
+  [Units.E, 60n],
+]);
+
+/** Every unit spelling, for help texts. */
+export const UNIT_SPELLINGS =
+  "B; K, KB, kB, KiB; M, MB, MiB; G, GB, GiB; T, TB, TiB; P, PB, PiB; E, EB, EiB";
+
+// ---------------------------------------------------------------- the lexer
+
+/** Lexer token order (= match priority). */
+export const allTokens: readonly TokenType[] = [
+  WhiteSpace,
+  Newline,
+  LineComment,
+  BlockComment,
+  UnterminatedBlockComment,
+  StringLiteral,
+  UnterminatedString,
+  GayBsdPair,
+  SolarisDotted,
+  HexLiteral,
+  BareHex,
+  DecimalLiteral,
+  DotDotLess,
+  DotDot,
+  Dot,
+  Plus,
+  Minus,
+  Star,
+  Slash,
+  LParen,
+  RParen,
+  LCurly,
+  RCurly,
+  Comma,
+  Colon,
+  Equals,
+  Semicolon,
+  ...keywordTokens,
+  ...Object.values(Units),
+  Identifier,
+];
+
+/** Every token type the parser knows, categories and the virtual end included. */
+export const parserTokens: readonly TokenType[] = [
+  End,
+  Keyword,
+  RegionKind,
+  Flag,
+  Unit,
+  NumberLiteral,
+  AddressLiteral,
+  AdditiveOperator,
+  MultiplicativeOperator,
+  RangeOperator,
+  VirtualEnd,
+  ...allTokens,
+];
+
+export const lexer = new Lexer(allTokens as TokenType[], {
+  positionTracking: "full",
+  ensureOptimizations: true,
+  skipValidations: process.env["NODE_ENV"] === "production",
+});
