@@ -11,6 +11,9 @@ import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
 import { resolve } from "./compiler/resolve.js";
 import { verify } from "./verifier/index.js";
 
+/** Diagnostics reported per spec; past this, the last one says how many were left out. */
+export const MAX_DIAGNOSTICS = 200;
+
 export interface CheckOptions {
   readonly variant?: string | undefined;
   readonly denyWarnings?: boolean;
@@ -46,8 +49,30 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
     layouts: resolved.value,
     hasVariants,
     sources,
-    diagnostics: sortDiagnostics([...front, ...mergeVariants(perVariant)]),
+    diagnostics: capped(sortDiagnostics([...front, ...mergeVariants(perVariant)])),
   };
+}
+
+/** Keeps the first MAX_DIAGNOSTICS; errors are never dropped in favour of warnings. */
+function capped(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  if (diagnostics.length <= MAX_DIAGNOSTICS) return [...diagnostics];
+  const errors = diagnostics.filter((d) => d.severity === "error");
+  const warnings = diagnostics.filter((d) => d.severity !== "error");
+  const kept = sortDiagnostics(
+    [...errors, ...warnings.slice(0, Math.max(0, MAX_DIAGNOSTICS - errors.length))].slice(
+      0,
+      MAX_DIAGNOSTICS,
+    ),
+  );
+  const last = kept[kept.length - 1]!;
+  const omitted = diagnostics.length - kept.length;
+  kept[kept.length - 1] = diagnostic(last.code, last.message, last.span, {
+    labels: last.labels,
+    notes: [...last.notes, `${omitted} more diagnostic${omitted > 1 ? "s" : ""} not shown`],
+    ...(last.help !== undefined ? { help: last.help } : {}),
+    severity: last.severity,
+  });
+  return kept;
 }
 
 /** Keeps one copy of a diagnostic found in several variants; notes the variants when not all. */

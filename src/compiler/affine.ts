@@ -35,9 +35,12 @@ export interface ParamDomain {
   readonly align: bigint;
 }
 
+/** Shared by every parameter-free value: most values are constants, so this saves a Map each. */
+const NO_TERMS: ReadonlyMap<string, Rational> = new Map();
+
 export const constant = (c: Rational): Affine => ({
   constant: c,
-  terms: new Map(),
+  terms: NO_TERMS,
   slackLo: ZERO,
   slackHi: ZERO,
 });
@@ -53,11 +56,13 @@ export const isConstant = (a: Affine): boolean =>
   a.terms.size === 0 && isZero(a.slackLo) && isZero(a.slackHi);
 
 export function plus(a: Affine, b: Affine): Affine {
-  const terms = new Map(a.terms);
+  if (b.terms.size === 0 && isZero(b.slackLo) && isZero(b.slackHi))
+    return { ...a, constant: add(a.constant, b.constant) };
+  const terms = b.terms.size === 0 ? a.terms : new Map(a.terms);
   for (const [name, c] of b.terms) {
     const sum = add(terms.get(name) ?? ZERO, c);
-    if (isZero(sum)) terms.delete(name);
-    else terms.set(name, sum);
+    if (isZero(sum)) (terms as Map<string, Rational>).delete(name);
+    else (terms as Map<string, Rational>).set(name, sum);
   }
   return {
     constant: add(a.constant, b.constant),
@@ -70,6 +75,7 @@ export function plus(a: Affine, b: Affine): Affine {
 /** Multiplies by an exact constant; a negative factor swaps the slack bounds. */
 export function scale(a: Affine, k: Rational): Affine {
   if (isZero(k)) return constant(ZERO);
+  if (isConstant(a)) return constant(mul(a.constant, k));
   const terms = new Map<string, Rational>();
   for (const [name, c] of a.terms) terms.set(name, mul(c, k));
   const lo = mul(a.slackLo, k);

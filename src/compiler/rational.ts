@@ -28,10 +28,15 @@ export function rat(num: bigint, den: bigint = 1n): Rational {
 export const ZERO = rat(0n);
 export const ONE = rat(1n);
 
+// Whole numbers are by far the common case: skip the gcd for them.
 export const add = (a: Rational, b: Rational): Rational =>
-  rat(a.num * b.den + b.num * a.den, a.den * b.den);
+  a.den === 1n && b.den === 1n
+    ? { num: a.num + b.num, den: 1n }
+    : rat(a.num * b.den + b.num * a.den, a.den * b.den);
 export const sub = (a: Rational, b: Rational): Rational =>
-  rat(a.num * b.den - b.num * a.den, a.den * b.den);
+  a.den === 1n && b.den === 1n
+    ? { num: a.num - b.num, den: 1n }
+    : rat(a.num * b.den - b.num * a.den, a.den * b.den);
 export const mul = (a: Rational, b: Rational): Rational => rat(a.num * b.num, a.den * b.den);
 /** Caller checks `b` is not zero. */
 export const div = (a: Rational, b: Rational): Rational => rat(a.num * b.den, a.den * b.num);

@@ -652,6 +652,7 @@ class VariantResolver {
     const regions: Region[] = [];
     const names = new Map<RegionNode, string>();
     const used = new Set(this.byName.keys());
+    const nextSuffix = new Map<string, number>();
     for (const node of this.nodes) {
       if (node.state !== "done") continue;
       const { exportId, ...attrs } = this.attributes(node);
@@ -659,7 +660,10 @@ class VariantResolver {
       if (name === undefined) {
         const base = `${node.decl.regionKind}_${node.start!.value.toString(16).padStart(16, "0")}`;
         name = base;
-        for (let n = 2; used.has(name); n++) name = `${base}_${n}`;
+        for (let n = nextSuffix.get(base) ?? 2; used.has(name); n++) {
+          name = `${base}_${n}`;
+          nextSuffix.set(base, n + 1);
+        }
         used.add(name);
       }
       names.set(node, name);
