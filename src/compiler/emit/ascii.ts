@@ -1,0 +1,342 @@
+/**
+ * `--emit ascii`: the layout as the plain-text table of Linux's mm.rst
+ * (Documentation/arch/x86/x86_64/mm.rst), one table per variant:
+ *
+ *     ========================================================================================================================
+ *         Start addr    |   Offset   |     End addr     |  Size   | VM area description
+ *     ========================================================================================================================
+ *      ffff888000000000 | -119.5  TB | ffffc87fffffffff |   64 TB | direct mapping of all physical memory (page_offset_base)
+ *
+ * Each table is an rST literal block under a section title, so the output can be pasted into
+ * a `.rst` file as it is. Rows are grouped like the document's: the lower canonical half, the
+ * non-canonical hole, the upper half under a banner, and, in a spec with variants, the rows all
+ * variants share under an "Identical layout" banner. Holes, guards and the non-canonical range
+ * are written `... description`; nested regions are indented two spaces per level. A bound that
+ * depends on a parameter is shown at the parameter's default and marked `~` (a bound that *is*
+ * a parameter shows the parameter's C name, like the document's `FIXADDR_START`), and the
+ * parameters are listed under the table.
+ *
+ * The table model here (groups, banners, cells) is shared with `--emit md`.
+ */
+import { isConstant } from "../affine.js";
+import type { Bound, Layout, Param, Region } from "../layout.js";
+import {
+  formatSize,
+  hex16,
+  offsetQuantity,
+  sizeQuantity,
+  topUnit,
+  type Quantity,
+  type Unit,
+} from "./units.js";
+
+export interface TableGroup {
+  /** Text of the banner row above the group (the document's "Kernel-space virtual memory..."). */
+  readonly banner: string | undefined;
+  readonly regions: readonly Region[];
+}
+
+const regionKey = (r: Region): string =>
+  [r.name, r.kind, r.parent, r.start.value, r.end.value, r.description].join("\u0000");
+
+/** True when the region was given no name: the resolver called it `<kind>_<start>`. */
+export const isAutoNamed = (r: Region): boolean => r.name === `${r.kind}_${hex16(r.start.value)}`;
+
+export const dependsOnParams = (b: Bound): boolean => !isConstant(b.sym);
+
+/** The parameter a bound is exactly (coefficient 1, no constant, no slack), if any. */
+export function pureParam(b: Bound, params: readonly Param[]): Param | undefined {
+  const { sym } = b;
+  if (sym.terms.size !== 1 || sym.constant.num !== 0n) return undefined;
+  if (sym.slackLo.num !== 0n || sym.slackHi.num !== 0n) return undefined;
+  const [name, coeff] = [...sym.terms][0]!;
+  if (coeff.num !== 1n || coeff.den !== 1n) return undefined;
+  return params.find((p) => p.name === name);
+}
+
+/** Names of the other variants, for the "Identical layout to the ... one" banner. */
+function othersPhrase(layout: Layout, all: readonly Layout[]): string {
+  const others = all.filter((l) => l !== layout).map((l) => l.variant ?? l.name);
+  if (others.length === 1) return `the ${others[0]} one`;
+  return `the ${others.slice(0, -1).join(", ")} and ${others[others.length - 1]} ones`;
+}
+
+/**
+ * The rows of one layout in the document's groups. `all` is every layout emitted together:
+ * with more than one, the trailing rows they all share get an "Identical layout" banner.
+ */
+export function tableGroups(layout: Layout, all: readonly Layout[]): TableGroup[] {
+  const regions = layout.regions;
+  const top = regions.filter((r) => r.parent === null);
+  const nc = top.filter((r) => r.kind === "noncanonical");
+
+  // Trailing regions identical in every layout.
+  let shared = 0;
+  if (all.length > 1) {
+    const keys = all.map((l) => l.regions.map(regionKey));
+    const own = regions.map(regionKey);
+    while (
+      shared < own.length &&
+      keys.every(
+        (k) => k.length > shared && k[k.length - 1 - shared] === own[own.length - 1 - shared],
+      )
+    )
+      shared++;
+    // Start the shared part at a top-level region.
+    while (shared > 0 && regions[regions.length - shared]!.parent !== null) shared--;
+  }
+  const sharedFrom = regions.length - shared;
+
+  const groups: TableGroup[] = [];
+  let current: Region[] = [];
+  let banner: string | undefined;
+  const flush = (): void => {
+    if (current.length > 0) groups.push({ banner, regions: current });
+    current = [];
+    banner = undefined;
+  };
+  const firstUpper = nc.length > 0 ? nc[nc.length - 1]!.end.value + 1n : undefined;
+  regions.forEach((r, i) => {
+    if (r.parent === null && r.kind === "noncanonical") {
+      flush();
+      current.push(r);
+      flush();
+      return;
+    }
+    if (i === sharedFrom && i > 0) {
+      flush();
+      banner = `Identical layout to ${othersPhrase(layout, all)} from here on:`;
+    } else if (r.parent === null && firstUpper !== undefined && r.start.value === firstUpper) {
+      flush();
+      const upper = top.filter((t) => t.start.value >= firstUpper);
+      const kernelOnly = upper.every((t) => !t.perProcess);
+      banner = kernelOnly
+        ? "Kernel-space virtual memory, shared between all processes:"
+        : "Upper canonical half:";
+    }
+    current.push(r);
+  });
+  flush();
+  return groups;
+}
+
+/** One row's cells, shared by the ascii and Markdown tables. */
+export interface RowCells {
+  /** 16 hex digits, or a parameter's C name when the start is exactly that parameter. */
+  readonly start: string;
+  readonly startVaries: boolean;
+  readonly offset: Quantity;
+  readonly end: string;
+  readonly endVaries: boolean;
+  readonly size: Quantity;
+  readonly sizeVaries: boolean;
+  /** Parameters any bound depends on. */
+  readonly params: readonly string[];
+}
+
+export function rowCells(r: Region, layout: Layout, unit: Unit): RowCells {
+  const startParam = pureParam(r.start, layout.params);
+  const endParam = pureParam(r.end, layout.params);
+  return {
+    start: startParam ? startParam.exportName : hex16(r.start.value),
+    startVaries: dependsOnParams(r.start),
+    offset: offsetQuantity(r.start.value, unit),
+    end: endParam ? endParam.exportName : hex16(r.end.value),
+    endVaries: dependsOnParams(r.end),
+    size: sizeQuantity(r.size.value, unit),
+    sizeVaries: dependsOnParams(r.size),
+    params: r.dependsOn,
+  };
+}
+
+const UNNAMED: Readonly<Record<string, string>> = {
+  region: "",
+  hole: "unused hole",
+  guard: "guard hole",
+  noncanonical: "non-canonical addresses",
+};
+
+/** The description as the document writes it: `... unused hole` for what is not mapped. */
+export function describe(r: Region): string {
+  const text = r.description ?? (isAutoNamed(r) ? UNNAMED[r.kind] : r.name);
+  return r.kind === "region" ? text : `... ${text}`;
+}
+
+/** Words wrapped to `width`; continuation lines get `indent`. */
+export function wrap(text: string, width: number, indent: string): string[] {
+  const lines: string[] = [];
+  let line = "";
+  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
+    const prefix = lines.length === 0 ? "" : indent;
+    if (line === "") line = prefix + word;
+    else if (line.length + 1 + word.length <= width) line += " " + word;
+    else {
+      lines.push(line);
+      line = indent + word;
+    }
+  }
+  lines.push(line);
+  return lines;
+}
+
+export const layoutTitle = (layout: Layout): string =>
+  `${layout.description ?? layout.name}${layout.variant === null ? "" : `: ${layout.variant}`}`;
+
+/** Notes under a table: the parameters its `~` cells depend on and the KASLR groups. */
+export function tableNotes(layout: Layout, unit: Unit): string[] {
+  const notes: string[] = [];
+  const used = new Set(layout.regions.flatMap((r) => r.dependsOn));
+  const params = layout.params.filter((p) => used.has(p.name));
+  if (params.length > 0) {
+    notes.push(
+      "~ marks a value that is rounded or depends on a parameter; parameters are at their defaults:",
+    );
+    for (const p of params) {
+      const value = (v: bigint): string => (p.type === "address" ? hex16(v) : formatSize(v, unit));
+      const range = `${value(p.min)}..${value(p.max)}`;
+      notes.push(
+        `  ${p.name} (${p.exportName}) = ${value(p.default)}, in ${range}` +
+          (p.align > 1n ? `, align ${formatSize(p.align, unit)}` : "") +
+          (p.description ? `: ${p.description}` : ""),
+      );
+    }
+  }
+  for (const k of layout.kaslr) {
+    const members = k.members.map((m) => m.name);
+    const list =
+      members.length === 1
+        ? members[0]!
+        : `${members.slice(0, -1).join(", ")} and ${members.at(-1)}`;
+    notes.push(
+      `KASLR ${k.name}: ${list} move, in this order, within ${hex16(k.rangeStart)}..${hex16(k.rangeEnd)}` +
+        `, ${formatSize(k.align, unit)} aligned` +
+        (k.mayOverlap.length > 0
+          ? `; may overlap ${k.mayOverlap.map((m) => m.name).join(", ")}`
+          : "") +
+        ".",
+    );
+  }
+  return notes;
+}
+
+// --- The ascii table ------------------------------------------------------------------------
+
+/** The document's column widths; a column grows if a cell needs more. */
+const MIN = { start: 18, offset: 12, end: 18, size: 9 };
+const DESCRIPTION_WIDTH = 58;
+const INDENT = "  ";
+/** The document's table is 120 columns wide; the notes under it wrap there too. */
+const NOTES_WIDTH = 120;
+
+const centre = (text: string, width: number): string => {
+  const left = Math.floor((width - text.length) / 2);
+  return (" ".repeat(left) + text).padEnd(width);
+};
+
+function renderTable(layout: Layout, all: readonly Layout[]): string[] {
+  const unit = topUnit(layout.paging.vaBits);
+  const groups = tableGroups(layout, all);
+  const cells = new Map(layout.regions.map((r) => [r, rowCells(r, layout, unit)]));
+
+  // Offset: sign and integer part right-aligned, fraction left-aligned, then the unit.
+  const offsetInt = (c: RowCells): string =>
+    `${c.offset.approx || c.startVaries ? "~" : ""}${c.offset.sign}${c.offset.int}`;
+  const sizeNumber = (c: RowCells): string =>
+    `${c.size.approx || c.sizeVaries ? "~" : ""}${c.size.int}${c.size.frac}`;
+  const hexCell = (text: string, varies: boolean): string =>
+    varies && /^[0-9a-f]{16}$/.test(text) ? "~" + text : text;
+  // Like the document's `-2048    MB`, a long whole number may take the leading space and the
+  // fraction's place; the column only grows when that is not enough.
+  const all4 = [...cells.values()];
+  const fracW = Math.max(3, ...all4.map((c) => c.offset.frac.length));
+  const intW = Math.max(
+    5,
+    ...all4.map((c) => offsetInt(c).length - (c.offset.frac === "" ? fracW : 0)),
+  );
+  const unitW = 2;
+  const sizeW = Math.max(5, ...all4.map((c) => sizeNumber(c).length));
+  const w = {
+    start: Math.max(MIN.start, ...all4.map((c) => hexCell(c.start, c.startVaries).length + 1)),
+    offset: Math.max(MIN.offset, intW + fracW + 1 + unitW + 1),
+    end: Math.max(MIN.end, ...all4.map((c) => hexCell(c.end, c.endVaries).length + 1)),
+    size: Math.max(MIN.size, sizeW + 1 + unitW + 1),
+  };
+  const offsetCell = (c: RowCells): string =>
+    (offsetInt(c).padStart(intW) + c.offset.frac).padEnd(intW + fracW) +
+    " " +
+    c.offset.unit.padEnd(unitW) +
+    " ";
+  const lead = w.start + 1 + w.offset + 1 + w.end + 1 + w.size;
+  const total = lead + 1 + 1 + DESCRIPTION_WIDTH;
+
+  const line = (a: string, b: string, c: string, d: string, text: string): string =>
+    `${INDENT}${a}|${b}|${c}|${d}|${text === "" ? "" : " " + text}`;
+  const blank = (text = ""): string =>
+    line(" ".repeat(w.start), " ".repeat(w.offset), " ".repeat(w.end), " ".repeat(w.size), text);
+  const separator = (): string =>
+    line("_".repeat(w.start), "_".repeat(w.offset), "_".repeat(w.end), "_".repeat(w.size), "") +
+    "_".repeat(total - lead - 1);
+  const rule = INDENT + "=".repeat(total);
+
+  const out: string[] = [
+    rule,
+    line(
+      centre("Start addr", w.start),
+      centre("Offset", w.offset),
+      centre("End addr", w.end),
+      centre("Size", w.size),
+      "VM area description",
+    ),
+    rule,
+  ];
+  for (const group of groups) {
+    if (group.banner !== undefined) {
+      out.push(`${INDENT}${" ".repeat(lead)}|`);
+      out.push(`${INDENT}${" ".repeat(lead)}| ${group.banner}`);
+      out.push(`${INDENT}${"_".repeat(lead)}|${"_".repeat(total - lead - 1)}`);
+    }
+    out.push(blank());
+    for (const r of group.regions) {
+      const c = cells.get(r)!;
+      const depth = INDENT.repeat(r.depth);
+      const text = describe(r);
+      const hanging = depth + (r.kind === "region" ? "" : "    ");
+      const lines = wrap(depth + text, DESCRIPTION_WIDTH, hanging);
+      const start = hexCell(c.start, c.startVaries);
+      const end = hexCell(c.end, c.endVaries);
+      const offset = offsetCell(c);
+      const size = sizeNumber(c).padStart(sizeW) + " " + c.size.unit.padEnd(unitW) + " ";
+      out.push(
+        line(
+          start.padStart(w.start - 1) + " ",
+          offset,
+          end.padStart(w.end - 1) + " ",
+          size,
+          lines[0]!,
+        ),
+      );
+      for (const more of lines.slice(1)) out.push(blank(more));
+    }
+    out.push(separator());
+  }
+  return out;
+}
+
+export function emitAscii(layouts: readonly Layout[], _asArray: boolean): string {
+  const out: string[] = [];
+  for (const layout of layouts) {
+    const unit = topUnit(layout.paging.vaBits);
+    const title = layoutTitle(layout);
+    if (out.length > 0) out.push("", "");
+    out.push(title, "=".repeat(title.length), "", "::", "");
+    out.push(...renderTable(layout, layouts));
+    const notes = tableNotes(layout, unit);
+    if (notes.length > 0) out.push("");
+    for (const note of notes) {
+      const lead = /^ */.exec(note)![0];
+      const lines = wrap(note.trimStart(), NOTES_WIDTH - lead.length, "    ");
+      out.push(...lines.map((l) => INDENT + lead + l));
+    }
+  }
+  return out.map((l) => l.trimEnd()).join("\n") + "\n";
+}

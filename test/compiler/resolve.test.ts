@@ -1,0 +1,163 @@
+/** The resolver's semantics: placement forms, names, repeat, variants, values and symbols. */
+import { describe, expect, it } from "vitest";
+import { parseSpec } from "../../grammar/index.js";
+import { bounds } from "../../src/compiler/affine.js";
+import type { Layout } from "../../src/compiler/layout.js";
+import { rat } from "../../src/compiler/rational.js";
+import { resolve } from "../../src/compiler/resolve.js";
+
+function layouts(text: string, variant?: string): Layout[] {
+  const parsed = parseSpec(text, "t.layout");
+  expect(parsed.diagnostics).toEqual([]);
+  const r = resolve(parsed.value.ast, { variant });
+  expect(r.diagnostics.map((d) => `${d.code} ${d.message}`)).toEqual([]);
+  return r.value;
+}
+
+const one = (text: string): Layout => layouts(`layout t\npaging 4\n${text}`)[0]!;
+const extent = (l: Layout, name: string): [string, string] => {
+  const r = l.regions.find((x) => x.name === name);
+  if (!r) throw new Error(`no region ${name}`);
+  return [r.start.value.toString(16), r.end.value.toString(16)];
+};
+
+describe("placement", () => {
+  it("start +size, start .. end (inclusive), start ..< end (half-open)", () => {
+    const l = one(
+      [
+        "ffff800000000000 +1TB a",
+        "ffff810000000000 .. ffff81ffffffffff b",
+        "ffff820000000000 ..< ffff830000000000 c",
+      ].join("\n"),
+    );
+    expect(extent(l, "a")).toEqual(["ffff800000000000", "ffff80ffffffffff"]);
+    expect(extent(l, "b")).toEqual(["ffff810000000000", "ffff81ffffffffff"]);
+    expect(extent(l, "c")).toEqual(["ffff820000000000", "ffff82ffffffffff"]);
+  });
+
+  it("relative: after the previous sibling, at the parent's start, aligned up, up to an end", () => {
+    const l = one(
+      [
+        "ffff800000000000 +1GB p {",
+        "  +4KB guard g",
+        "  +8KB a",
+        "  align 2MB +2MB b",
+        "  ..< ffff800040000000 c",
+        "}",
+      ].join("\n"),
+    );
+    expect(extent(l, "g")).toEqual(["ffff800000000000", "ffff800000000fff"]);
+    expect(extent(l, "a")).toEqual(["ffff800000001000", "ffff800000002fff"]);
+    expect(extent(l, "b")).toEqual(["ffff800000200000", "ffff8000003fffff"]);
+    expect(extent(l, "c")).toEqual(["ffff800000400000", "ffff80003fffffff"]);
+    expect(l.regions.find((r) => r.name === "b")!.parent).toBe("p");
+  });
+
+  it("negative addresses count down from 2^64", () => {
+    const l = one("-2GB +512MB text\n-119.5TB +64TB direct_map");
+    expect(extent(l, "text")).toEqual(["ffffffff80000000", "ffffffff9fffffff"]);
+    expect(extent(l, "direct_map")[0]).toBe("ffff888000000000");
+  });
+
+  it("records a written end when start, size and end are all given", () => {
+    const l = one("ffff800000000000 +4KB .. ffff800000001fff a");
+    const a = l.regions[0]!;
+    expect(a.end.value).toBe(0xffff800000000fffn);
+    expect(a.declaredEnd!.bound.value).toBe(0xffff800000001fffn);
+  });
+});
+
+describe("names and values", () => {
+  it("region properties start, end, size and limit; constants; forward references", () => {
+    const l = one(
+      [
+        "kernel.limit +x b",
+        "ffffffff80000000 +16MB kernel",
+        "const x = kernel.size / 4 + kernel.end - kernel.start + 1",
+      ].join("\n"),
+    );
+    expect(extent(l, "b")).toEqual(["ffffffff81000000", "ffffffff823fffff"]);
+    expect(l.constants[0]!.value.value).toBe(0x1400000n);
+    expect(l.constants[0]!.exportName).toBe("X");
+  });
+
+  it("unnamed holes get a name from their start", () => {
+    const l = one("ffffc88000000000 +0.5TB hole");
+    expect(l.regions[0]!.name).toBe("hole_ffffc88000000000");
+  });
+
+  it("repeat suffixes names with the index and exposes it", () => {
+    const l = one(
+      [
+        "ffffffff89000000 +7 * 132KB stacks {",
+        "  repeat 7 as i {",
+        "    +4KB guard istack_guard",
+        "    +128KB istack",
+        "  }",
+        "}",
+        "ffffffffa0000000 +4KB * 3 c",
+      ].join("\n"),
+    );
+    expect(extent(l, "istack_guard_0")).toEqual(["ffffffff89000000", "ffffffff89000fff"]);
+    expect(extent(l, "istack_6")).toEqual(["ffffffff890c7000", "ffffffff890e6fff"]);
+    expect(l.regions.filter((r) => r.parent === "stacks")).toHaveLength(14);
+  });
+
+  it("functions align_up, align_down, min and max", () => {
+    const l = one("const a = align_up(5000, 4KB) + align_down(5000, 4KB) + min(1, 2, 3) + max(4, 5)");
+    expect(l.constants[0]!.value.value).toBe(8192n + 4096n + 1n + 5n);
+  });
+
+  it("regions are sorted by start, parents before children", () => {
+    const l = one("ffff900000000000 +1TB b\nffff800000000000 +1TB a { +4KB c }");
+    expect(l.regions.map((r) => r.name)).toEqual(["a", "c", "b"]);
+  });
+});
+
+describe("parameters", () => {
+  it("bounds are exact at the defaults and symbolic over the range", () => {
+    const l = one(
+      [
+        "param kernel_end: address = 0xffffffff80400000 in 0xffffffff80101000 .. 0xffffffff87fff000 align 4KB",
+        "ffffffff80000000 +128MB boot {",
+        "  ..< kernel_end elf",
+        "  ..< 0xffffffff88000000 alloc",
+        "}",
+      ].join("\n"),
+    );
+    const elf = l.regions.find((r) => r.name === "elf")!;
+    expect(elf.end.value).toBe(0xffffffff803fffffn);
+    expect(elf.dependsOn).toEqual(["kernel_end"]);
+    const domains = new Map(l.params.map((p) => [p.name, p]));
+    const size = bounds(elf.size.sym, domains);
+    expect(size.min).toEqual(rat(0x101000n));
+    expect(size.max).toEqual(rat(0x7fff000n));
+  });
+});
+
+describe("variants", () => {
+  const spec = [
+    "layout t",
+    'variant "4-level" {',
+    "  paging 4",
+    "  ffff800000000000 +1TB a",
+    "}",
+    'variant "5-level" {',
+    "  paging 5",
+    "  ff00000000000000 +1PB a",
+    "}",
+    "ffffffff80000000 +512MB kernel",
+  ].join("\n");
+
+  it("each variant sees the shared items, once, and its own", () => {
+    const all = layouts(spec);
+    expect(all.map((l) => [l.variant, l.paging.vaBits, l.regions.map((r) => r.name)])).toEqual([
+      ["4-level", 48, ["a", "kernel"]],
+      ["5-level", 57, ["a", "kernel"]],
+    ]);
+  });
+
+  it("--variant selects one", () => {
+    expect(layouts(spec, "5-level").map((l) => l.variant)).toEqual(["5-level"]);
+  });
+});

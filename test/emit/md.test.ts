@@ -1,0 +1,75 @@
+/** `--emit md`: golden files for every spec, table shape, notation, determinism. */
+import { readdirSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { ROOT, vmlayout } from "../cli-helpers.js";
+
+const SPECS = readdirSync(path.join(ROOT, "specs"))
+  .filter((f) => f.endsWith(".layout"))
+  .sort();
+
+/** Cells of a Markdown table row (pipes escaped as `\|` do not split). */
+const cells = (row: string): string[] => row.replace(/\\\|/g, "").split("|").slice(1, -1);
+
+describe("--emit md", () => {
+  for (const spec of SPECS) {
+    it(`${spec}: matches the golden file`, async () => {
+      const r = vmlayout(["build", `specs/${spec}`, "--emit", "md"]);
+      expect(r.stderr).toBe("");
+      expect(r.status).toBe(0);
+      await expect(r.stdout).toMatchFileSnapshot(
+        path.join(ROOT, "test", "golden", "md", spec.replace(/\.layout$/, ".md")),
+      );
+    });
+
+    it(`${spec}: every table row has its header's number of cells`, () => {
+      const lines = vmlayout(["build", `specs/${spec}`, "--emit", "md"]).stdout.split("\n");
+      let width = 0;
+      for (const line of lines) {
+        if (!line.startsWith("|")) {
+          width = 0;
+          continue;
+        }
+        if (width === 0) width = cells(line).length;
+        else expect(cells(line), line).toHaveLength(width);
+      }
+    });
+  }
+
+  it("writes the Linux tables in mm.rst's notation, one heading per variant", () => {
+    const md = vmlayout(["build", "specs/linux-x86_64.layout", "--emit", "md"]).stdout;
+    expect(md).toContain("## 4-level\n");
+    expect(md).toContain("## 5-level\n");
+    expect(md).toContain("| Start | Offset | End | Size | Description |");
+    for (const row of [
+      "| `0000000000000000` | 0 | `00007fffffffffff` | 128 TB |",
+      "| `0000800000000000` | +128 TB | `ffff7fffffffffff` | ~16M TB |",
+      "| `ffff888000000000` | -119.5 TB | `ffffc87fffffffff` | 64 TB |",
+      "| `ffffffffa0000000` | -1536 MB | `fffffffffeffffff` | 1520 MB |",
+      "| `ffffffffff600000` | -10 MB | `ffffffffff600fff` | 4 kB |",
+      "| `ffa0000000000000` | -24 PB | `ffd1ffffffffffff` | 12.5 PB |",
+      "| `ffdf000000000000` | -8.25 PB | `fffffbffffffffff` | ~8 PB |",
+    ])
+      expect(md).toContain(row);
+    // Holes are rows too, and say so; parameter-dependent values are marked and named.
+    expect(md).toContain(
+      "| `ffffc88000000000` | -55.5 TB | `ffffc8ffffffffff` | 0.5 TB | *hole*: unused hole |",
+    );
+    expect(md).toMatch(
+      /\| ~`ffffffffff500000` \| ~-11 MB \| .* \(~ varies with `fixaddr_start`\) \|/,
+    );
+  });
+
+  it("marks nested regions", () => {
+    const md = vmlayout(["build", "specs/emerald.layout", "--emit", "md"]).stdout;
+    expect(md).toContain("| ↳ `boot_mapped`: physical 0..128 MB, mapped by boot |");
+    expect(md).toContain("&emsp;↳ `kernel_elf`");
+  });
+
+  it("is byte-identical run to run", () => {
+    const a = vmlayout(["build", "specs/solaris-amd64.layout", "--emit", "md"]);
+    const b = vmlayout(["build", "specs/solaris-amd64.layout", "--emit", "md"]);
+    expect(a.status).toBe(0);
+    expect(b.stdout).toBe(a.stdout);
+  });
+});
