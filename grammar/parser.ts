@@ -194,7 +194,11 @@ export class VmLayoutParser extends CstParser {
       { ALT: () => this.SUBRULE(this.kaslrDecl) },
       { ALT: () => this.SUBRULE(this.repeatDecl) },
       {
-        GATE: () => this.LA(1).tokenType !== T.Kw.align || !this.alignStartsRegion(),
+        // `align A +Z` is a placement; a flag word followed by more than the statement's end
+        // (`user.limit +4KB x`) starts a region whose placement names a region `user`.
+        GATE: () =>
+          (this.LA(1).tokenType !== T.Kw.align || !this.alignStartsRegion()) &&
+          !(tokenMatcher(this.LA(1), T.Flag) && !tokenMatcher(this.LA(2), T.End)),
         ALT: () => this.SUBRULE(this.attribute),
         IGNORE_AMBIGUITIES: true,
       },
@@ -296,13 +300,13 @@ export class VmLayoutParser extends CstParser {
       {
         ALT: () => {
           this.CONSUME(T.Kw.members);
-          this.AT_LEAST_ONE(() => this.CONSUME(T.Identifier, { LABEL: "names" }));
+          this.AT_LEAST_ONE(() => this.CONSUME(T.Name, { LABEL: "names" }));
         },
       },
       {
         ALT: () => {
           this.CONSUME(T.Kw.may_overlap);
-          this.AT_LEAST_ONE2(() => this.CONSUME2(T.Identifier, { LABEL: "names" }));
+          this.AT_LEAST_ONE2(() => this.CONSUME2(T.Name, { LABEL: "names" }));
         },
       },
     ]);
@@ -324,7 +328,7 @@ export class VmLayoutParser extends CstParser {
   public regionDecl = this.RULE("regionDecl", () => {
     this.SUBRULE(this.placement);
     this.OPTION(() => this.SUBRULE(this.regionKind));
-    this.OPTION2(() => this.CONSUME(T.Identifier, { LABEL: "name" }));
+    this.OPTION2(() => this.CONSUME(T.Name, { LABEL: "name" }));
     this.OPTION3(() => this.CONSUME(T.StringLiteral, { LABEL: "description" }));
     this.OPTION4(() => this.SUBRULE(this.block));
   });
@@ -474,7 +478,7 @@ export class VmLayoutParser extends CstParser {
 
   /** `name`, `region.start`, or a call `align_up(x, 2MB)`. */
   public reference = this.RULE("reference", () => {
-    this.CONSUME(T.Identifier, { LABEL: "head" });
+    this.CONSUME(T.Name, { LABEL: "head" });
     this.OPTION(() => this.SUBRULE(this.arguments));
     this.MANY(() => {
       this.CONSUME(T.Dot);

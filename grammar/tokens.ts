@@ -187,10 +187,17 @@ export const Semicolon = punct("Semicolon", ";", [End]);
 
 // ---------------------------------------------------------------- names, keywords, units
 
+/**
+ * Anything that can name a region: identifiers, and the attribute flags (`user`, `global`,
+ * ...), which read naturally as names and are told apart from attributes by what follows.
+ */
+export const Name = createToken({ name: "Name", pattern: Lexer.NA, label: "a name" });
+
 export const Identifier = createToken({
   name: "Identifier",
   pattern: /[A-Za-z_][A-Za-z0-9_]*/,
   label: "a name",
+  categories: [Name],
 });
 
 const keyword = (word: string, categories: TokenType[] = []): TokenType =>
@@ -227,11 +234,11 @@ export const Kw = {
   hole: keyword("hole", [RegionKind]),
   guard: keyword("guard", [RegionKind]),
   noncanonical: keyword("noncanonical", [RegionKind]),
-  user: keyword("user", [Flag]),
-  global: keyword("global", [Flag]),
-  per_process: keyword("per_process", [Flag]),
-  shared: keyword("shared", [Flag]),
-  exhaustive: keyword("exhaustive", [Flag]),
+  user: keyword("user", [Flag, Name]),
+  global: keyword("global", [Flag, Name]),
+  per_process: keyword("per_process", [Flag, Name]),
+  shared: keyword("shared", [Flag, Name]),
+  exhaustive: keyword("exhaustive", [Flag, Name]),
 } as const;
 
 /** Longest first, so a keyword is never matched as a prefix of a longer keyword. */
@@ -310,6 +317,7 @@ export const parserTokens: readonly TokenType[] = [
   Keyword,
   RegionKind,
   Flag,
+  Name,
   Unit,
   NumberLiteral,
   AddressLiteral,

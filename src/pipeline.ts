@@ -4,7 +4,12 @@
  * Diagnostics about shared items are reported once; one that holds only in some variants
  * says which.
  */
-import { type Diagnostic, diagnostic, hasErrors, sortDiagnostics } from "./diagnostics/diagnostic.js";
+import {
+  type Diagnostic,
+  diagnostic,
+  hasErrors,
+  sortDiagnostics,
+} from "./diagnostics/diagnostic.js";
 import type { SourceSet } from "./diagnostics/source.js";
 import type { Layout } from "./compiler/layout.js";
 import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
@@ -92,7 +97,10 @@ function mergeVariants(
       ? d
       : diagnostic(d.code, d.message, d.span, {
           labels: d.labels,
-          notes: [...d.notes, `in variant${variants.length > 1 ? "s" : ""} ${variants.map((v) => `"${v}"`).join(", ")}`],
+          notes: [
+            ...d.notes,
+            `in variant${variants.length > 1 ? "s" : ""} ${variants.map((v) => `"${v}"`).join(", ")}`,
+          ],
           ...(d.help !== undefined ? { help: d.help } : {}),
           severity: d.severity,
         }),

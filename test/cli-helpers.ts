@@ -11,7 +11,10 @@ export interface Run {
   readonly stderr: string;
 }
 
-export function vmlayout(args: readonly string[], options: { input?: string; cwd?: string } = {}): Run {
+export function vmlayout(
+  args: readonly string[],
+  options: { input?: string; cwd?: string } = {},
+): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.input,

@@ -26,7 +26,9 @@ function expectations(file: string, text: string): string[] {
 
 for (const suite of SUITES) {
   const dir = path.join(ROOT, suite);
-  const cases = readdirSync(dir).filter((f) => f.endsWith(".layout")).sort();
+  const cases = readdirSync(dir)
+    .filter((f) => f.endsWith(".layout"))
+    .sort();
   describe(suite, () => {
     for (const file of cases) {
       it(file, async () => {
@@ -44,9 +46,9 @@ for (const suite of SUITES) {
           return `${d.span?.file ?? "-"}:${line}:${d.code}`;
         });
         expect(actual.sort()).toEqual([...new Set(read)].sort());
-        await expect(renderText(checked.diagnostics, checked.sources, { color: false })).toMatchFileSnapshot(
-          path.join(dir, file.replace(/\.layout$/, ".stderr")),
-        );
+        await expect(
+          renderText(checked.diagnostics, checked.sources, { color: false }),
+        ).toMatchFileSnapshot(path.join(dir, file.replace(/\.layout$/, ".stderr")));
       });
     }
   });

@@ -18,13 +18,18 @@ for (const spec of ["linux-x86_64", "gaybsd-amd64", "emerald", "solaris-amd64", 
     const r = vmlayout(["build", `specs/${spec}.layout`, "--emit", "json"]);
     const parsed = JSON.parse(r.stdout || "null") as Doc | Doc[] | null;
     const docs = parsed === null ? [] : Array.isArray(parsed) ? parsed : [parsed];
-    const facts = readFileSync(path.join(ROOT, "test", "fixtures", "seed-facts", `${spec}.txt`), "utf8")
+    const facts = readFileSync(
+      path.join(ROOT, "test", "fixtures", "seed-facts", `${spec}.txt`),
+      "utf8",
+    )
       .split("\n")
       .filter((l) => l.trim() && !l.startsWith("#"))
       .map((l) => l.trim().split(/\s+/) as [string, string, string, string]);
     for (const [variant, name, start, end] of facts) {
       it(`${variant} ${name} is ${start}..${end}`, () => {
-        const targets = docs.filter((d) => variant === "*" || variant === "-" || d.variant === variant);
+        const targets = docs.filter(
+          (d) => variant === "*" || variant === "-" || d.variant === variant,
+        );
         expect(targets.length).toBeGreaterThan(0);
         for (const doc of targets) {
           const region = doc.regions.find((x) => x.name === name);

@@ -25,7 +25,8 @@ export async function runCheck(
           sources.add(file, text);
           return text;
         } catch (e) {
-          if (file === spec) throw new UsageError(`cannot read \`${spec}\`: ${(e as Error).message}`);
+          if (file === spec)
+            throw new UsageError(`cannot read \`${spec}\`: ${(e as Error).message}`);
           throw e;
         }
       },

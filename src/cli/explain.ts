@@ -9,13 +9,17 @@ export async function runExplain(positionals: readonly string[]): Promise<number
   if (positionals.length === 0) {
     const width = Math.max(...CATALOGUE.map((e) => e.name.length));
     for (const e of CATALOGUE)
-      process.stdout.write(`${e.code}  ${e.name.padEnd(width)}  ${e.severity.padEnd(7)}  ${e.title}\n`);
+      process.stdout.write(
+        `${e.code}  ${e.name.padEnd(width)}  ${e.severity.padEnd(7)}  ${e.title}\n`,
+      );
     return EXIT_OK;
   }
   if (positionals.length > 1) throw new UsageError("explain takes one code");
   const entry = findCheck(positionals[0]!);
   if (!entry)
-    throw new UsageError(`no diagnostic \`${positionals[0]}\`; run \`vmlayout explain\` for the list`);
+    throw new UsageError(
+      `no diagnostic \`${positionals[0]}\`; run \`vmlayout explain\` for the list`,
+    );
   process.stdout.write(readFileSync(new URL(`${entry.code}.md`, DOCS), "utf8"));
   return EXIT_OK;
 }

@@ -81,7 +81,9 @@ export async function main(argv: readonly string[]): Promise<number> {
 }
 
 const code = await main(process.argv.slice(2)).catch((e: unknown) => {
-  process.stderr.write(`vmlayout: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`);
+  process.stderr.write(
+    `vmlayout: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`,
+  );
   return EXIT_USAGE;
 });
 process.exitCode = code;

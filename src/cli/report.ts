@@ -22,7 +22,8 @@ export function report(
   context: CommandContext,
 ): void {
   if (format === "json") process.stdout.write(renderJson(diagnostics, sources));
-  else if (format === "sarif") process.stdout.write(renderSarif(diagnostics, sources, context.version));
+  else if (format === "sarif")
+    process.stdout.write(renderSarif(diagnostics, sources, context.version));
   else if (diagnostics.length > 0) {
     process.stderr.write(renderText(diagnostics, sources, { color: context.color }));
     const errors = diagnostics.filter((d) => d.severity === "error").length;

@@ -10,15 +10,7 @@
  * is the sum of per-term extremes; with slack the bounds are sound (never too narrow).
  * That is what lets the verifier prove "for every allowed value" without sampling.
  */
-import {
-  type Rational,
-  ZERO,
-  add,
-  compare,
-  mul,
-  rat,
-  isZero,
-} from "./rational.js";
+import { type Rational, ZERO, add, compare, mul, rat, isZero } from "./rational.js";
 
 export interface Affine {
   readonly constant: Rational;

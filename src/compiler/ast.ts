@@ -131,7 +131,11 @@ export type KaslrItem =
   | { readonly kind: "kaslr-range"; readonly range: RangeExpr; readonly span: Span }
   | { readonly kind: "kaslr-align"; readonly value: Expr; readonly span: Span }
   | { readonly kind: "kaslr-members"; readonly names: readonly Identifier[]; readonly span: Span }
-  | { readonly kind: "kaslr-may-overlap"; readonly names: readonly Identifier[]; readonly span: Span };
+  | {
+      readonly kind: "kaslr-may-overlap";
+      readonly names: readonly Identifier[];
+      readonly span: Span;
+    };
 
 /** `kaslr memory { range A ..< B; align 1GB; members a b c; may_overlap kasan_shadow }` */
 export interface KaslrDecl {

@@ -129,11 +129,13 @@ export class Evaluator {
       }
       case "min":
       case "max": {
-        if (args.length < 1) this.fail("E0109", `\`${name}\` needs at least one argument`, expr.span);
+        if (args.length < 1)
+          this.fail("E0109", `\`${name}\` needs at least one argument`, expr.span);
         const pick = name === "min" ? -1 : 1;
         let best = args[0]!;
         for (const a of args) if (compare(a.exact, best.exact) === pick) best = a;
-        if (args.every((a) => isConstant(a.sym))) return { exact: best.exact, sym: constant(best.exact) };
+        if (args.every((a) => isConstant(a.sym)))
+          return { exact: best.exact, sym: constant(best.exact) };
         // min(a, b) = a + [min(0, min over others of (other - a)), 0]; max symmetrically.
         let lo = ZERO;
         let hi = ZERO;

@@ -29,10 +29,15 @@ export function loadSpec(root: string, readFile: ReadFile = defaultReadFile): Re
   const sources = new SourceSet();
   const stack: string[] = [];
 
-  const load = (file: string, from: Extract<Item, { kind: "include" }> | undefined): SpecFile | undefined => {
+  const load = (
+    file: string,
+    from: Extract<Item, { kind: "include" }> | undefined,
+  ): SpecFile | undefined => {
     const key = path.resolve(file);
     if (stack.includes(key)) {
-      const chain = [...stack.slice(stack.indexOf(key)), key].map((f) => path.relative(process.cwd(), f) || f);
+      const chain = [...stack.slice(stack.indexOf(key)), key].map(
+        (f) => path.relative(process.cwd(), f) || f,
+      );
       diagnostics.push(
         diagnostic("E0105", `\`${from!.path.value}\` is already being included`, from!.path.span, {
           notes: [`include cycle: ${chain.join(" -> ")}`],
@@ -45,9 +50,16 @@ export function loadSpec(root: string, readFile: ReadFile = defaultReadFile): Re
     try {
       text = readFile(file);
     } catch (e) {
-      const reason = (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
+      const reason =
+        (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
       if (from)
-        diagnostics.push(diagnostic("E0104", `cannot read included file \`${from.path.value}\`: ${reason}`, from.path.span));
+        diagnostics.push(
+          diagnostic(
+            "E0104",
+            `cannot read included file \`${from.path.value}\`: ${reason}`,
+            from.path.span,
+          ),
+        );
       else throw e;
       return undefined;
     }

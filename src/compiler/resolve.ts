@@ -81,9 +81,14 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
   const layoutDecls = file.items.filter((i) => i.kind === "layout");
   if (layoutDecls.length === 0) {
     report(
-      diagnostic("E0107", "spec has no `layout` declaration", { ...file.span, end: file.span.start }, {
-        help: 'start the spec with `layout NAME "description"`',
-      }),
+      diagnostic(
+        "E0107",
+        "spec has no `layout` declaration",
+        { ...file.span, end: file.span.start },
+        {
+          help: 'start the spec with `layout NAME "description"`',
+        },
+      ),
     );
     return { value: [], diagnostics };
   }
@@ -300,7 +305,12 @@ class VariantResolver {
       if (item.kind === "const") this.consts.set(name, { decl: item, state: "pending" });
       else this.declaredParams.set(name, item);
     } else if (item.kind === "variant") {
-      this.error("E0119", "variants cannot be nested", item.span, "declare every variant at top level");
+      this.error(
+        "E0119",
+        "variants cannot be nested",
+        item.span,
+        "declare every variant at top level",
+      );
     }
   }
 
@@ -439,12 +449,20 @@ class VariantResolver {
           state: "pending",
         };
         if (item.regionKind === "region" && !item.name)
-          this.error("E0103", "region has no name", item.placement.span, "name it after its placement, e.g. `ffff888000000000 +64TB direct_map`");
+          this.error(
+            "E0103",
+            "region has no name",
+            item.placement.span,
+            "name it after its placement, e.g. `ffff888000000000 +64TB direct_map`",
+          );
         if (declaredName !== undefined) {
           const first = this.byName.get(declaredName);
           if (first) this.duplicate(item.name!, first.decl.name!);
           else if (this.consts.has(declaredName) || this.declaredParams.has(declaredName))
-            this.duplicate(item.name!, (this.consts.get(declaredName)?.decl ?? this.declaredParams.get(declaredName)!).name);
+            this.duplicate(
+              item.name!,
+              (this.consts.get(declaredName)?.decl ?? this.declaredParams.get(declaredName)!).name,
+            );
           else this.byName.set(declaredName, node);
         }
         this.nodes.push(node);
@@ -503,18 +521,26 @@ class VariantResolver {
     const node = this.findRegion(name, suffix);
     if (!node) {
       if (this.consts.has(name) || this.params.has(name) || env.has(name))
-        this.evaluator.fail("E0109", `\`${name}\` is a value and has no \`.${prop.name}\``, expr.span);
+        this.evaluator.fail(
+          "E0109",
+          `\`${name}\` is a value and has no \`.${prop.name}\``,
+          expr.span,
+        );
       return this.unknown(head!);
     }
     if (rest.length > 0 || !["start", "end", "size", "limit"].includes(prop.name))
       this.evaluator.fail(
         "E0101",
-        `regions have no property \`${expr.path.slice(1).map((p) => p.name).join(".")}\``,
+        `regions have no property \`${expr.path
+          .slice(1)
+          .map((p) => p.name)
+          .join(".")}\``,
         prop.span,
         "the properties are `start`, `end` (inclusive), `size` and `limit` (end + 1)",
       );
     this.resolveNode(node, expr.span);
-    const bound = prop.name === "limit" ? offset(node.end!, 1n) : node[prop.name as "start" | "end" | "size"]!;
+    const bound =
+      prop.name === "limit" ? offset(node.end!, 1n) : node[prop.name as "start" | "end" | "size"]!;
     return { exact: rat(bound.value), sym: bound.sym };
   }
 
@@ -700,7 +726,9 @@ class VariantResolver {
       const first = seen.get(key);
       if (first) {
         const message =
-          key === "sharing" ? "`per_process` and `shared` conflict" : `\`${written}\` is given twice`;
+          key === "sharing"
+            ? "`per_process` and `shared` conflict"
+            : `\`${written}\` is given twice`;
         this.report(
           diagnostic("E0110", message, span, {
             labels: [{ span: first, message: "first given here" }],
@@ -735,7 +763,11 @@ class VariantResolver {
             if (s.kind === "phys") {
               const base = this.whole(this.evaluator.evaluate(s.base, scope), s.base.span);
               if (base < 0n || base >= 1n << 52n)
-                return this.error("E0119", "physical address is outside the 52-bit physical address space", s.base.span);
+                return this.error(
+                  "E0119",
+                  "physical address is outside the 52-bit physical address space",
+                  s.base.span,
+                );
               out.map = { kind: "phys", base };
             } else out.map = { kind: s.kind };
             return;
@@ -743,19 +775,34 @@ class VariantResolver {
           case "attr-perm":
             if (!once("perm", item.span)) return;
             if (!PERMISSIONS.includes(item.value.name as Permission))
-              return this.error("E0119", `unknown permission \`${item.value.name}\``, item.value.span, "use `r`, `rw`, `rx` or `rwx`");
+              return this.error(
+                "E0119",
+                `unknown permission \`${item.value.name}\``,
+                item.value.span,
+                "use `r`, `rw`, `rx` or `rwx`",
+              );
             out.perm = item.value.name as Permission;
             return;
           case "attr-cache":
             if (!once("cache", item.span)) return;
             if (!CACHE_MODES.includes(item.value.name as CacheMode))
-              return this.error("E0119", `unknown cache mode \`${item.value.name}\``, item.value.span, "use `wb`, `wt`, `uc`, `uc_minus`, `wc` or `wp`");
+              return this.error(
+                "E0119",
+                `unknown cache mode \`${item.value.name}\``,
+                item.value.span,
+                "use `wb`, `wt`, `uc`, `uc_minus`, `wc` or `wp`",
+              );
             out.cache = item.value.name as CacheMode;
             return;
           case "attr-flag": {
             const flag = item.flag.name;
             if (!REGION_FLAGS.includes(flag))
-              return this.error("E0119", `unknown attribute \`${flag}\``, item.flag.span, `region attributes are \`map\`, \`perm\`, \`cache\`, \`max_page\`, \`align\`, \`export\`, \`allow\` and the flags ${REGION_FLAGS.map((f) => `\`${f}\``).join(", ")}`);
+              return this.error(
+                "E0119",
+                `unknown attribute \`${flag}\``,
+                item.flag.span,
+                `region attributes are \`map\`, \`perm\`, \`cache\`, \`max_page\`, \`align\`, \`export\`, \`allow\` and the flags ${REGION_FLAGS.map((f) => `\`${f}\``).join(", ")}`,
+              );
             const key = flag === "shared" || flag === "per_process" ? "sharing" : flag;
             if (!once(key, item.span, flag)) return;
             if (flag === "user") out.user = true;
@@ -768,13 +815,22 @@ class VariantResolver {
             if (!once("max_page", item.span)) return;
             const v = this.whole(this.evaluator.evaluate(item.value, scope), item.value.span);
             if (!PAGE_SIZES.has(v))
-              return this.error("E0119", `${v} bytes is not an x86-64 page size`, item.value.span, "use `4KB`, `2MB` or `1GB`");
+              return this.error(
+                "E0119",
+                `${v} bytes is not an x86-64 page size`,
+                item.value.span,
+                "use `4KB`, `2MB` or `1GB`",
+              );
             out.maxPage = v;
             return;
           }
           case "attr-align": {
             if (!once("align", item.span)) return;
-            const v = this.evaluator.positiveIntegerConstant(this.evaluator.evaluate(item.value, scope), item.value.span, "alignment");
+            const v = this.evaluator.positiveIntegerConstant(
+              this.evaluator.evaluate(item.value, scope),
+              item.value.span,
+              "alignment",
+            );
             if ((v & (v - 1n)) !== 0n)
               return this.error("E0119", `alignment ${v} is not a power of two`, item.value.span);
             out.align = { value: v, span: item.value.span };
@@ -786,9 +842,23 @@ class VariantResolver {
           case "attr-allow": {
             const entry = findCheck(item.check.name);
             if (!entry || !isWaivable(entry))
-              return this.error("E0108", entry ? `\`${item.check.name}\` cannot be waived` : `there is no check \`${item.check.name}\``, item.check.span, entry ? "only layout rules (E02xx, W02xx) can be waived" : "name a check by code (`E0201`) or name (`overlap`); `vmlayout explain` lists them");
+              return this.error(
+                "E0108",
+                entry
+                  ? `\`${item.check.name}\` cannot be waived`
+                  : `there is no check \`${item.check.name}\``,
+                item.check.span,
+                entry
+                  ? "only layout rules (E02xx, W02xx) can be waived"
+                  : "name a check by code (`E0201`) or name (`overlap`); `vmlayout explain` lists them",
+              );
             if (!item.reason || item.reason.value.trim() === "")
-              return this.error("E0108", "a waiver needs a reason", item.span, `write \`allow ${item.check.name} "why this is fine"\``);
+              return this.error(
+                "E0108",
+                "a waiver needs a reason",
+                item.span,
+                `write \`allow ${item.check.name} "why this is fine"\``,
+              );
             out.waivers.push({ code: entry.code, reason: item.reason.value, span: item.span });
             return;
           }
@@ -805,26 +875,43 @@ class VariantResolver {
     const ranges = decl.items.filter((i) => i.kind === "kaslr-range");
     const aligns = decl.items.filter((i) => i.kind === "kaslr-align");
     const members = decl.items.filter((i) => i.kind === "kaslr-members").flatMap((i) => i.names);
-    const overlaps = decl.items.filter((i) => i.kind === "kaslr-may-overlap").flatMap((i) => i.names);
+    const overlaps = decl.items
+      .filter((i) => i.kind === "kaslr-may-overlap")
+      .flatMap((i) => i.names);
     if (ranges.length !== 1) {
-      this.error("E0118", `KASLR group \`${decl.name.name}\` needs exactly one \`range\``, ranges[1]?.span ?? decl.name.span, "write `range START ..< END`, the range the regions move in");
+      this.error(
+        "E0118",
+        `KASLR group \`${decl.name.name}\` needs exactly one \`range\``,
+        ranges[1]?.span ?? decl.name.span,
+        "write `range START ..< END`, the range the regions move in",
+      );
       return undefined;
     }
     if (aligns.length > 1) this.error("E0118", "`align` is given twice", aligns[1]!.span);
     if (members.length === 0) {
-      this.error("E0118", `KASLR group \`${decl.name.name}\` has no members`, decl.name.span, "list the randomised regions in order: `members direct_map vmalloc vmemmap`");
+      this.error(
+        "E0118",
+        `KASLR group \`${decl.name.name}\` has no members`,
+        decl.name.span,
+        "list the randomised regions in order: `members direct_map vmalloc vmemmap`",
+      );
       return undefined;
     }
     const range = ranges[0]!.range;
     const constantAddress = (e: Expr): bigint => {
       const b = this.address(this.evaluator.evaluate(e, scope), e.span);
-      if (b.sym.terms.size > 0) this.evaluator.fail("E0118", "the KASLR range must not depend on a parameter", e.span);
+      if (b.sym.terms.size > 0)
+        this.evaluator.fail("E0118", "the KASLR range must not depend on a parameter", e.span);
       return b.value;
     };
     const rangeStart = constantAddress(range.start);
     const rangeEnd = constantAddress(range.end) - (range.endInclusive ? 0n : 1n);
     const align = aligns[0]
-      ? this.evaluator.positiveIntegerConstant(this.evaluator.evaluate(aligns[0].value, scope), aligns[0].value.span, "alignment")
+      ? this.evaluator.positiveIntegerConstant(
+          this.evaluator.evaluate(aligns[0].value, scope),
+          aligns[0].value.span,
+          "alignment",
+        )
       : 1n << 30n;
     const named = (ids: readonly Identifier[]) =>
       ids.map((id) => {
@@ -895,7 +982,11 @@ function editDistance(a: string, b: string, cap: number): number {
   for (let i = 1; i <= a.length; i++) {
     const row = [i];
     for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        prev[j]! + 1,
+        row[j - 1]! + 1,
+        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
     prev = row;
   }
   return prev[b.length]!;

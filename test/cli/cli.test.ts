@@ -125,12 +125,33 @@ describe("check", () => {
 
 describe("bad input never crashes", () => {
   const cases: [string, () => string][] = [
-    ["random binary bytes", () => Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)).toString("latin1")],
-    ["a 10 MB file", () => "layout t\npaging 4\n" + "ffff800000000000 +4KB hole // filler\n".repeat(280_000)],
-    ["20,000 nested parentheses", () => "layout t\npaging 4\nconst x = " + "(".repeat(20_000) + "1" + ")".repeat(20_000) + "\n"],
-    ["20,000 nested braces", () => "layout t\npaging 4\n" + "0 +1TB a {\n".repeat(20_000) + "}\n".repeat(20_000)],
-    ["unterminated string and block", () => 'layout t "oops\npaging 4\n0 +1TB a {\n/* never closed'],
-    ["values past 2^64", () => "layout t\npaging 4\n0xffffffffffffffff0 +1TB a\nffff800000000000 +17EB b\n"],
+    [
+      "random binary bytes",
+      () =>
+        Buffer.from(Array.from({ length: 4096 }, (_, i) => (i * 7919 + 13) % 256)).toString(
+          "latin1",
+        ),
+    ],
+    [
+      "a 10 MB file",
+      () => "layout t\npaging 4\n" + "ffff800000000000 +4KB hole // filler\n".repeat(280_000),
+    ],
+    [
+      "20,000 nested parentheses",
+      () => "layout t\npaging 4\nconst x = " + "(".repeat(20_000) + "1" + ")".repeat(20_000) + "\n",
+    ],
+    [
+      "20,000 nested braces",
+      () => "layout t\npaging 4\n" + "0 +1TB a {\n".repeat(20_000) + "}\n".repeat(20_000),
+    ],
+    [
+      "unterminated string and block",
+      () => 'layout t "oops\npaging 4\n0 +1TB a {\n/* never closed',
+    ],
+    [
+      "values past 2^64",
+      () => "layout t\npaging 4\n0xffffffffffffffff0 +1TB a\nffff800000000000 +17EB b\n",
+    ],
   ];
   for (const [name, make] of cases) {
     it(name, () => {
@@ -164,12 +185,19 @@ describe("explain", () => {
 
 describe("build", () => {
   it("emits an array for a multi-variant spec and one document with --variant", () => {
-    const all = JSON.parse(vmlayout(["build", "specs/linux-x86_64.layout", "--emit", "json"]).stdout);
+    const all = JSON.parse(
+      vmlayout(["build", "specs/linux-x86_64.layout", "--emit", "json"]).stdout,
+    );
     expect(all.map((d: { variant: string }) => d.variant)).toEqual(["4-level", "5-level"]);
     const one = JSON.parse(
-      vmlayout(["build", "specs/linux-x86_64.layout", "--emit", "json", "--variant", "5-level"]).stdout,
+      vmlayout(["build", "specs/linux-x86_64.layout", "--emit", "json", "--variant", "5-level"])
+        .stdout,
     );
-    expect(one).toMatchObject({ schema: "vmlayout/1", variant: "5-level", paging: { levels: 5, vaBits: 57 } });
+    expect(one).toMatchObject({
+      schema: "vmlayout/1",
+      variant: "5-level",
+      paging: { levels: 5, vaBits: 57 },
+    });
   });
 
   it("-o writes the same bytes as stdout; --check passes on it and fails on a stale copy without writing", () => {
@@ -178,7 +206,9 @@ describe("build", () => {
     const stdout = vmlayout(["build", "specs/emerald.layout", "--emit", "json"]).stdout;
     expect(vmlayout(["build", "specs/emerald.layout", "--emit", "json", "-o", out]).status).toBe(0);
     expect(readFileSync(out, "utf8")).toBe(stdout);
-    expect(vmlayout(["build", "specs/emerald.layout", "--emit", "json", "-o", out, "--check"]).status).toBe(0);
+    expect(
+      vmlayout(["build", "specs/emerald.layout", "--emit", "json", "-o", out, "--check"]).status,
+    ).toBe(0);
     writeFileSync(out, stdout.replace("kernel_heap", "kernel_hoop"));
     const before = statSync(out).mtimeMs;
     const r = vmlayout(["build", "specs/emerald.layout", "--emit", "json", "-o", out, "--check"]);

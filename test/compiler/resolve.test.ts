@@ -104,7 +104,9 @@ describe("names and values", () => {
   });
 
   it("functions align_up, align_down, min and max", () => {
-    const l = one("const a = align_up(5000, 4KB) + align_down(5000, 4KB) + min(1, 2, 3) + max(4, 5)");
+    const l = one(
+      "const a = align_up(5000, 4KB) + align_down(5000, 4KB) + min(1, 2, 3) + max(4, 5)",
+    );
     expect(l.constants[0]!.value.value).toBe(8192n + 4096n + 1n + 5n);
   });
 
@@ -159,5 +161,23 @@ describe("variants", () => {
 
   it("--variant selects one", () => {
     expect(layouts(spec, "5-level").map((l) => l.variant)).toEqual(["5-level"]);
+  });
+});
+
+describe("attribute words as names", () => {
+  it("a region may be called `user`, `global` or `shared` and be referred to", () => {
+    const l = one(
+      [
+        "0000000000000000 +128TB user { user }",
+        "ffff800000000000 +1TB shared",
+        "shared.limit +1TB global",
+        "kaslr k { range ffff800000000000 ..< ffff900000000000; members shared global }",
+      ].join("\n"),
+    );
+    expect(l.regions.map((r) => [r.name, r.user])).toEqual([
+      ["user", true],
+      ["shared", false],
+      ["global", false],
+    ]);
   });
 });

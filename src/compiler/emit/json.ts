@@ -34,7 +34,11 @@ export function layoutDocument(layout: Layout): object {
       max: hex(p.max),
       align: hex(p.align),
     })),
-    constants: layout.constants.map((c) => ({ name: c.name, cName: c.exportName, value: hex(c.value.value) })),
+    constants: layout.constants.map((c) => ({
+      name: c.name,
+      cName: c.exportName,
+      value: hex(c.value.value),
+    })),
     kaslr: layout.kaslr.map((k) => ({
       name: k.name,
       rangeStart: hex(k.rangeStart),
