@@ -33,6 +33,14 @@ describe("catalogue", () => {
     });
   }
 
+  it("every code is listed in the README's diagnostics table", () => {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const row = (code: string, name: string) =>
+      new RegExp(`\\|\\s*${code}\\s*\\|\\s*\`${name}\`\\s*\\|`);
+    const missing = CATALOGUE.filter((e) => !row(e.code, e.name).test(readme));
+    expect(missing.map((e) => e.code)).toEqual([]);
+  });
+
   it("every code is exercised by a test or fixture", () => {
     const corpus = files(path.join(ROOT, "test"))
       .filter((f) => /\.(ts|layout|inc)$/.test(f) && !f.endsWith("catalogue.test.ts"))

@@ -80,6 +80,13 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
+// A closed pipe (`vmlayout explain | head`) ends the output quietly, as Unix tools do.
+for (const stream of [process.stdout, process.stderr])
+  stream.on("error", (e: NodeJS.ErrnoException) => {
+    if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
+    throw e;
+  });
+
 const code = await main(process.argv.slice(2)).catch((e: unknown) => {
   process.stderr.write(
     `vmlayout: internal error (please report): ${(e as Error)?.stack ?? String(e)}\n`,

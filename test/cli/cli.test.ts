@@ -228,3 +228,23 @@ describe("build", () => {
     expect(vmlayout(["build", "specs/emerald.layout", "--emit", "pdf"]).status).toBe(2);
   });
 });
+
+describe("pipes", () => {
+  it("a closed stdout ends the output quietly, without a stack trace", async () => {
+    const { spawn } = await import("node:child_process");
+    const { CLI } = await import("../cli-helpers.js");
+    const child = spawn(process.execPath, [
+      CLI,
+      "build",
+      "specs/linux-x86_64.layout",
+      "--emit",
+      "json",
+    ]);
+    let stderr = "";
+    child.stderr.on("data", (d) => (stderr += d));
+    child.stdout.once("data", () => child.stdout.destroy());
+    const status = await new Promise((r) => child.on("close", r));
+    expect(stderr).toBe("");
+    expect(status).toBe(0);
+  });
+});
