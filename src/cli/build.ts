@@ -10,6 +10,9 @@ type Emitter = (layouts: readonly Layout[], asArray: boolean) => string;
 
 const EMITTERS: Readonly<Record<string, () => Promise<Emitter>>> = {
   json: async () => (await import("../compiler/emit/json.js")).emitJson,
+  md: async () => (await import("../compiler/emit/markdown.js")).emitMarkdown,
+  ascii: async () => (await import("../compiler/emit/ascii.js")).emitAscii,
+  svg: async () => (await import("../compiler/emit/svg.js")).emitSvg,
 };
 
 export async function runBuild(
