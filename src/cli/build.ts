@@ -10,6 +10,8 @@ type Emitter = (layouts: readonly Layout[], asArray: boolean) => string;
 
 const EMITTERS: Readonly<Record<string, () => Promise<Emitter>>> = {
   json: async () => (await import("../compiler/emit/json.js")).emitJson,
+  c: async () => (await import("../compiler/emit/c.js")).emitC,
+  rust: async () => (await import("../compiler/emit/rust.js")).emitRust,
   md: async () => (await import("../compiler/emit/markdown.js")).emitMarkdown,
   ascii: async () => (await import("../compiler/emit/ascii.js")).emitAscii,
   svg: async () => (await import("../compiler/emit/svg.js")).emitSvg,
@@ -50,7 +52,9 @@ export async function runBuild(
   if (values.check) {
     const stale = staleness(output, content);
     if (stale === undefined) return EXIT_OK;
-    process.stderr.write(`${stale}\nhelp: regenerate it with \`vmlayout build ${spec} --emit ${kind} -o ${output}\`\n`);
+    process.stderr.write(
+      `${stale}\nhelp: regenerate it with \`vmlayout build ${spec} --emit ${kind} -o ${output}\`\n`,
+    );
     return EXIT_ERRORS;
   }
   writeAtomically(output, content);

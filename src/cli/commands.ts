@@ -3,6 +3,7 @@
  * imported lazily, so `vmlayout check` does not pay for the emitters or the runtime.
  */
 import type { CommandContext } from "./common.js";
+import { INSTALL_OPTIONS } from "./install-options.js";
 
 export interface OptionSpec {
   readonly type: "string" | "boolean";
@@ -39,13 +40,20 @@ export const commands: readonly Command[] = [
   },
   {
     name: "build",
-    synopsis: "build <spec> --emit json [-o FILE] [--variant V] [--check]",
+    synopsis: "build <spec> --emit c|rust|md|ascii|svg|json [-o FILE] [--variant V] [--check]",
     summary: "generate an artefact from a verified spec",
     options: {
-      emit: { type: "string", description: "what to generate: json" },
-      output: { type: "string", short: "o", description: "write to FILE (atomically) instead of stdout" },
+      emit: { type: "string", description: "what to generate: c, rust, md, ascii, svg or json" },
+      output: {
+        type: "string",
+        short: "o",
+        description: "write to FILE (atomically) instead of stdout",
+      },
       variant,
-      check: { type: "boolean", description: "compare with FILE; exit 1 if it is stale; never write" },
+      check: {
+        type: "boolean",
+        description: "compare with FILE; exit 1 if it is stale; never write",
+      },
       "deny-warnings": { type: "boolean", description: "treat warnings as errors" },
     },
     run: async (v, p, c) => (await import("./build.js")).runBuild(v, p, c),
@@ -56,5 +64,41 @@ export const commands: readonly Command[] = [
     summary: "print the long explanation of a diagnostic code (all codes without one)",
     options: {},
     run: async (_v, p) => (await import("./explain.js")).runExplain(p),
+  },
+  {
+    name: "install",
+    synopsis:
+      "install <spec> [--variant V] [--param NAME=VALUE]... [--ram SIZE] [--image FILE] [--json]",
+    summary: "install the layout as x86-64 page tables, audit them, print the cost",
+    options: {
+      ...INSTALL_OPTIONS,
+      image: {
+        type: "string",
+        description: "write the page-table frames to FILE as one raw image",
+      },
+      json: {
+        type: "boolean",
+        description: "print { levels, cr3, imageBase, imageBytes, tables } as JSON",
+      },
+    },
+    run: async (v, p, c) => (await import("./install.js")).runInstall(v, p, c),
+  },
+  {
+    name: "translate",
+    synopsis: "translate <spec> [install options] [--access read|write|exec] [--user] <VA>...",
+    summary: "translate addresses through the installed tables (write `--` before negative ones)",
+    options: {
+      ...INSTALL_OPTIONS,
+      access: { type: "string", description: "read (default), write or exec" },
+      user: { type: "boolean", description: "a user-mode (CPL 3) access" },
+    },
+    run: async (v, p, c) => (await import("./translate.js")).runTranslate(v, p, c),
+  },
+  {
+    name: "dump",
+    synopsis: "dump <spec> [install options]",
+    summary: "list the installed page tables in Linux ptdump format",
+    options: { ...INSTALL_OPTIONS },
+    run: async (v, p, c) => (await import("./dump.js")).runDump(v, p, c),
   },
 ];

@@ -1,0 +1,637 @@
+/**
+ * `--emit c`: one header, `memory_layout.h`, for C (C99 and later) and for assembler.
+ *
+ * Linux's trick (`include/uapi/linux/const.h`): `_AC(X, Y)` pastes a suffix in C and drops it
+ * under `__ASSEMBLER__`, so `#define __PAGE_OFFSET _AC(0xffff810000000000, UL)` serves both.
+ * The header has its own `VMLAYOUT_AC`, so it never clashes with a kernel's `_AC`.
+ *
+ * - Every region R gives `R_START`, `R_END` (inclusive) and `R_SIZE`, R being its export name;
+ *   every constant its export name. Fixed values are `VMLAYOUT_AC(0x..., UL)`.
+ * - A parameter is a variable the kernel defines (`extern unsigned long kernel_end;`) with
+ *   `P_DEFAULT`, `P_MIN`, `P_MAX` and `P_ALIGN` (the values the layout is verified for). A
+ *   KASLR member starts at a base variable (`page_offset_base`, as Linux names them: the
+ *   member's export name + `_base`) with `R_BASE_DEFAULT`; it and its children move with it.
+ *   Bounds over these variables are C expressions (`(kernel_end - 1)`), defined in C only.
+ * - Static asserts (C11 `_Static_assert`, a negative array size before C11) re-check, for the
+ *   fixed bounds, what the verifier proved: extent, alignment, canonicality, containment and
+ *   sibling order. They are C only.
+ * - A spec with variants and no `--variant` gives one header holding every variant, selected
+ *   by defining exactly one `VMLAYOUT_<LAYOUT>_<VARIANT>`; what all variants share is written
+ *   once.
+ */
+import type { Layout } from "../layout.js";
+import {
+  type Form,
+  type LayoutModel,
+  type RegionModel,
+  Names,
+  WIDTH,
+  attributes,
+  blocks,
+  bytes,
+  columns,
+  hex16,
+  hexShort,
+  list,
+  model,
+  orderedSum,
+  pagingText,
+  specBaseName,
+  upperIdent,
+  fail,
+  variablesOf,
+  wrap,
+} from "./template.js";
+
+/** A block of lines the header is made of; `key` identifies it across variants. */
+interface Item {
+  readonly key: string;
+  readonly lines: readonly string[];
+}
+
+const C_KEYWORDS = new Set(
+  (
+    "auto break case char const continue default do double else enum extern float for goto if " +
+    "inline int long register restrict return short signed sizeof static struct switch typedef " +
+    "union unsigned void volatile while alignas alignof bool constexpr false nullptr " +
+    "static_assert thread_local true typeof typeof_unqual"
+  ).split(" "),
+);
+
+/** The helper macros the header defines: no name from the spec may take one of them. */
+const OWN = [
+  "VMLAYOUT_AC",
+  "VMLAYOUT_AC_",
+  "VMLAYOUT_STATIC_ASSERT",
+  "VMLAYOUT_CANONICAL",
+  "VMLAYOUT_VA_BITS",
+  "VMLAYOUT_CHECK_EXTENT",
+  "VMLAYOUT_CHECK_ALIGNED",
+  "VMLAYOUT_CHECK_CANONICAL",
+  "VMLAYOUT_CHECK_NONCANONICAL",
+  "VMLAYOUT_CHECK_INSIDE",
+  "VMLAYOUT_CHECK_BEFORE",
+];
+
+export function emitC(layouts: readonly Layout[], asArray: boolean): string {
+  const first = layouts[0]!;
+  const models = layouts.map(model);
+  const guard = `VMLAYOUT_${upperIdent(first.name)}_H`;
+  const selectors = asArray
+    ? layouts.map((l) => `VMLAYOUT_${upperIdent(first.name)}_${upperIdent(l.variant ?? "")}`)
+    : [];
+  const reserved = [guard, ...selectors, ...OWN];
+  const width = nameWidth(models);
+  const perVariant = models.map((m) => items(m, width, reserved));
+
+  const parts: string[][] = [banner(models, selectors), [`#ifndef ${guard}`, `#define ${guard}`]];
+  parts.push(AC);
+  if (asArray) parts.push(selection(selectors));
+  const body = asArray ? merge(perVariant, selectors) : perVariant[0]!.map((i) => [...i.lines]);
+  parts.push(...body);
+  parts.push([`#endif /* ${guard} */`]);
+  return blocks(parts);
+}
+
+// ---------------------------------------------------------------- fixed text
+
+const AC = [
+  "/* VMLAYOUT_AC(0x1000, UL) is 0x1000UL in C and plain 0x1000 in assembler, like Linux's _AC(). */",
+  "#ifndef VMLAYOUT_AC",
+  "#ifdef __ASSEMBLER__",
+  "#define VMLAYOUT_AC(X, Y) X",
+  "#else",
+  "#define VMLAYOUT_AC_(X, Y) (X##Y)",
+  "#define VMLAYOUT_AC(X, Y) VMLAYOUT_AC_(X, Y)",
+  "#endif",
+  "#endif",
+];
+
+const CHECK_HELPERS = [
+  "#ifndef VMLAYOUT_STATIC_ASSERT",
+  "#if defined(__STDC_VERSION__) && __STDC_VERSION__ >= 201112L",
+  "#define VMLAYOUT_STATIC_ASSERT(cond, msg) _Static_assert(cond, msg)",
+  "#else /* C99: a negative array size stops the compilation */",
+  "#define VMLAYOUT_STATIC_ASSERT(cond, msg) extern char vmlayout_static_assert[(cond) ? 1 : -1]",
+  "#endif",
+  "#define VMLAYOUT_CANONICAL(x, bits) \\",
+  "\t(((x) >> ((bits) - 1)) == 0 || ((x) >> ((bits) - 1)) == (~0UL >> ((bits) - 1)))",
+  "#define VMLAYOUT_CHECK_EXTENT(r) \\",
+  '\tVMLAYOUT_STATIC_ASSERT(r##_START + r##_SIZE - 1 == r##_END, #r ": END == START + SIZE - 1")',
+  "#define VMLAYOUT_CHECK_ALIGNED(r, a) \\",
+  "\tVMLAYOUT_STATIC_ASSERT(r##_START % (a) == 0 && r##_SIZE % (a) == 0, \\",
+  '\t\t\t       #r ": START and SIZE are multiples of " #a)',
+  "#define VMLAYOUT_CHECK_CANONICAL(r) \\",
+  "\tVMLAYOUT_STATIC_ASSERT(VMLAYOUT_CANONICAL(r##_START, VMLAYOUT_VA_BITS) && \\",
+  "\t\t\t       r##_START >> (VMLAYOUT_VA_BITS - 1) == r##_END >> (VMLAYOUT_VA_BITS - 1), \\",
+  '\t\t\t       #r ": canonical, in one half")',
+  "#define VMLAYOUT_CHECK_NONCANONICAL(r) \\",
+  "\tVMLAYOUT_STATIC_ASSERT(!VMLAYOUT_CANONICAL(r##_START, VMLAYOUT_VA_BITS) && \\",
+  "\t\t\t       !VMLAYOUT_CANONICAL(r##_END, VMLAYOUT_VA_BITS), \\",
+  '\t\t\t       #r ": inside the non-canonical hole")',
+  "#define VMLAYOUT_CHECK_INSIDE(r, parent) \\",
+  "\tVMLAYOUT_STATIC_ASSERT(parent##_START <= r##_START && r##_END <= parent##_END, \\",
+  '\t\t\t       #r ": inside " #parent)',
+  "#define VMLAYOUT_CHECK_BEFORE(a, b) \\",
+  '\tVMLAYOUT_STATIC_ASSERT(a##_END < b##_START, #a ": ends before " #b " starts")',
+  "#endif",
+];
+
+// ---------------------------------------------------------------- banner
+
+function banner(models: readonly LayoutModel[], selectors: readonly string[]): string[] {
+  const l = models[0]!.layout;
+  const spec = specBaseName(l);
+  const single = selectors.length === 0 && l.variant !== null;
+  const hasParams = models.some((m) => m.params.length > 0);
+  const hasKaslr = models.some((m) => m.kaslr.length > 0);
+  const text: string[] = [
+    ...para(`${l.description ?? l.name}${single ? `, variant "${l.variant}"` : ""}`),
+    "",
+    ...para(`Generated by vmlayout, do not edit. Source: ${spec} (layout ${l.name}).`),
+    "Regenerate it with",
+    "",
+    `  vmlayout build ${spec} --emit c${single ? ` --variant ${l.variant}` : ""} -o FILE`,
+    "",
+    ...para("and add --check to that command in CI to catch a stale copy."),
+    "",
+    ...para(
+      "C99 and later, and assembler: under __ASSEMBLER__ numbers carry no UL suffix, and what " +
+        "only C can express (variables, bounds computed from them, static asserts) is left out.",
+    ),
+    "",
+    "  R_START, R_END, R_SIZE   every region R; END is the last byte (inclusive)",
+  ];
+  if (models.some((m) => m.constants.length > 0))
+    text.push("  C                        every exported constant C");
+  if (hasParams) text.push("  P_DEFAULT                parameter P: its default");
+  if (hasParams)
+    text.push("  P_MIN, P_MAX, P_ALIGN    ... and the values the layout is verified for");
+  if (hasKaslr)
+    text.push("  R_BASE_DEFAULT           where KASLR-randomised region R starts by default");
+  if (hasParams || hasKaslr) {
+    const what =
+      hasParams && hasKaslr
+        ? "Parameters and KASLR bases are"
+        : hasParams
+          ? "Parameters are"
+          : "KASLR bases are";
+    text.push(
+      "",
+      ...para(
+        `${what} variables the kernel defines (extern unsigned long); bounds that depend on ` +
+          "them are C expressions over those variables.",
+      ),
+    );
+  }
+  text.push("");
+  if (selectors.length === 0) text.push(...para(`${capital(pagingText(l))}.`));
+  else {
+    text.push(...para("This header holds every variant of the spec. Define exactly one of"), "");
+    text.push(
+      ...columns(
+        models.map((m, i) => [
+          `  ${selectors[i]}`,
+          `"${m.layout.variant}": ${pagingText(m.layout)}`,
+        ]),
+        2,
+      ),
+    );
+    text.push(
+      "",
+      ...para(
+        "before including it (from the build system, or from the kernel configuration option " +
+          "that chooses between them), or generate a single variant with --variant.",
+      ),
+    );
+  }
+  return ["/*", ...text.map((t) => (t === "" ? " *" : ` * ${t}`)), " */"];
+}
+
+const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
+/** Wraps a paragraph for the inside of a block comment. */
+const para = (text: string): string[] => wrap(safe(text), WIDTH - 3);
+
+/** Text for a comment: `*` `/` must not end it early. */
+const safe = (text: string): string => text.replace(/\*\//g, "* /");
+
+function selection(selectors: readonly string[]): string[] {
+  return [
+    `#if ${selectors.map((s) => `defined(${s})`).join(" + ")} != 1`,
+    `#error "define exactly one of ${list(selectors)}"`,
+    "#endif",
+  ];
+}
+
+// ---------------------------------------------------------------- one variant
+
+/**
+ * Width of the macro-name column: the longest name any `#define` of a value has, leaving out
+ * names longer than NAME_CAP (the `NONCANONICAL_0000800000000000_START` of an unnamed region),
+ * which break the column rather than push every value to the right.
+ */
+function nameWidth(models: readonly LayoutModel[]): number {
+  const names: string[] = [];
+  for (const m of models) {
+    for (const p of m.params) names.push(`${p.macro}_DEFAULT`);
+    for (const k of m.kaslr) {
+      names.push(`KASLR_${upperIdent(k.group.name)}_START`);
+      for (const mem of k.members) names.push(`${mem.macro}_DEFAULT`);
+    }
+    for (const r of m.regions) names.push(`${r.region.exportName}_START`);
+    for (const c of m.constants) names.push(c.constant.exportName);
+  }
+  return Math.max(0, ...names.map((n) => n.length).filter((n) => n <= NAME_CAP));
+}
+
+const NAME_CAP = 30;
+
+/** Width of an address in `VMLAYOUT_AC(0x..., UL)`: trailing comments line up after it. */
+const VALUE_WIDTH = `VMLAYOUT_AC(${hex16(0n)}, UL)`.length;
+
+const ac = (digits: string): string => `VMLAYOUT_AC(${digits}, UL)`;
+
+/** A number in a C expression: small ones in decimal, others in hex with `UL`. */
+const cNumber = (v: bigint): string => (v < 10n ? v.toString() : `${hexShort(v)}UL`);
+
+function cExpression(f: Extract<Form, { kind: "linear" }>): string {
+  const parts: string[] = [];
+  for (const [i, { sign, term }] of orderedSum(f).items.entries()) {
+    const text =
+      typeof term === "bigint"
+        ? cNumber(term)
+        : term.coeff === 1n
+          ? term.variable
+          : `${cNumber(term.coeff)} * ${term.variable}`;
+    parts.push(i === 0 ? (sign < 0 ? `0 - ${text}` : text) : `${sign < 0 ? "-" : "+"} ${text}`);
+  }
+  return `(${parts.length === 0 ? "0" : parts.join(" ")})`;
+}
+
+function items(m: LayoutModel, width: number, reserved: readonly string[]): Item[] {
+  const l = m.layout;
+  const names = new Names(
+    `a C header for \`${l.name}\`${l.variant !== null ? ` (variant "${l.variant}")` : ""}`,
+  );
+  for (const r of reserved) names.add(r, "a macro of vmlayout's own");
+  const define = (name: string, value: string, comment?: string): string[] => {
+    const head = `#define ${name.padEnd(width)} `;
+    if (comment === undefined)
+      return `${head}${value}`.length <= WIDTH
+        ? [`${head}${value}`]
+        : [`#define ${name} \\`, `\t${value}`];
+    const tail = `  /* ${safe(comment)} */`;
+    const line = `${head}${value.startsWith("VMLAYOUT_AC(") ? value.padEnd(VALUE_WIDTH) : value}${tail}`;
+    if (line.length <= WIDTH) return [line];
+    return [`/* ${name}: ${safe(comment)} */`, `${head}${value}`];
+  };
+  const out: Item[] = [];
+
+  // Parameters.
+  if (m.params.length > 0) {
+    const lines: string[] = [];
+    const externs: string[] = [];
+    for (const p of m.params) {
+      if (C_KEYWORDS.has(p.name)) keyword(l, p.name);
+      names.add(p.name, `the variable of parameter \`${p.name}\``);
+      const fmt = (v: bigint): [string, string | undefined] =>
+        p.param.type === "count"
+          ? [ac(v.toString()), undefined]
+          : p.param.type === "size"
+            ? [ac(hexShort(v)), bytes(v)]
+            : [ac(hex16(v)), undefined];
+      const entries: [string, bigint][] = [
+        ["DEFAULT", p.param.default],
+        ["MIN", p.param.min],
+        ["MAX", p.param.max],
+        ["ALIGN", p.param.align],
+      ];
+      const block = [comment(`${p.name}${p.param.description ? `: ${p.param.description}` : ""}`)];
+      for (const [suffix, v] of entries) {
+        const name = `${p.macro}_${suffix}`;
+        names.add(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``);
+        const [value, words] =
+          suffix === "ALIGN" && p.param.type !== "count" ? [ac(hexShort(v)), bytes(v)] : fmt(v);
+        block.push(...define(name, value, words));
+      }
+      lines.push(...(lines.length > 0 ? [""] : []), ...block);
+      externs.push(`extern unsigned long ${p.name};`);
+    }
+    out.push({
+      key: "params:head",
+      lines: [
+        "/*",
+        ...para(
+          "Parameters: variables the kernel defines. The layout is verified for every value from " +
+            "P_MIN to P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.",
+        ).map((t) => ` * ${t}`),
+        " */",
+      ],
+    });
+    out.push({ key: "params", lines });
+    out.push({ key: "params:externs", lines: ["#ifndef __ASSEMBLER__", ...externs, "#endif"] });
+  }
+
+  // KASLR groups.
+  for (const k of m.kaslr) {
+    const g = upperIdent(k.group.name);
+    const lines = [
+      "/*",
+      ...para(
+        `KASLR group ${k.group.name}: ${list(k.members.map((x) => x.region.name))} are randomised, in this ` +
+          `order, within KASLR_${g}_START .. KASLR_${g}_END, at multiples of KASLR_${g}_ALIGN. ` +
+          `Each starts at a variable the kernel sets (${list(k.members.map((x) => x.name))}); ` +
+          "R_BASE_DEFAULT is where the spec puts it.",
+      ).map((t) => ` * ${t}`),
+      " */",
+    ];
+    const rows: [string, bigint, string | undefined, string][] = [
+      [
+        `KASLR_${g}_START`,
+        k.group.rangeStart,
+        undefined,
+        `the start of KASLR group \`${k.group.name}\``,
+      ],
+      [`KASLR_${g}_END`, k.group.rangeEnd, undefined, `the end of KASLR group \`${k.group.name}\``],
+      [
+        `KASLR_${g}_ALIGN`,
+        k.group.align,
+        bytes(k.group.align),
+        `the alignment of KASLR group \`${k.group.name}\``,
+      ],
+    ];
+    for (const mem of k.members)
+      rows.push([
+        `${mem.macro}_DEFAULT`,
+        mem.value,
+        mem.region.name,
+        `the default base of \`${mem.region.name}\``,
+      ]);
+    for (const [name, v, words, origin] of rows) {
+      names.add(name, origin);
+      lines.push(...define(name, ac(name.endsWith("_ALIGN") ? hexShort(v) : hex16(v)), words));
+    }
+    lines.push("#ifndef __ASSEMBLER__");
+    for (const mem of k.members) {
+      if (C_KEYWORDS.has(mem.name)) keyword(l, mem.name);
+      names.add(mem.name, `the base variable of \`${mem.region.name}\``);
+      lines.push(`extern unsigned long ${mem.name};`);
+    }
+    lines.push("#endif");
+    out.push({ key: `kaslr:${k.group.name}`, lines });
+  }
+
+  // Regions.
+  out.push({
+    key: "regions:head",
+    lines: [
+      "/*",
+      ...para(
+        "Regions, by start address (a parent before its children). R_END is the last byte of R, " +
+          "R_SIZE is R_END - R_START + 1.",
+      ).map((t) => ` * ${t}`),
+      " */",
+    ],
+  });
+  for (const r of m.regions)
+    out.push({ key: `region:${r.region.name}`, lines: regionLines(r, names, define) });
+
+  // Constants.
+  if (m.constants.length > 0) out.push({ key: "constants:head", lines: [comment("Constants")] });
+  for (const { constant: c, form } of m.constants) {
+    names.add(c.exportName, `constant \`${c.name}\``);
+    const about = [c.description ? `${c.name}: ${c.description}` : c.name];
+    if (form.kind !== "fixed") about.push(`${hex16(form.value)} by default`);
+    if (form.kind === "opaque") about.push(missing([c.exportName], [form]));
+    const lines = [comment(...about)];
+    const block = bound(c.exportName, form, define, c.value.value >= 1n << 32n);
+    lines.push(...(form.kind === "linear" ? ["#ifndef __ASSEMBLER__", ...block, "#endif"] : block));
+    out.push({ key: `constant:${c.name}`, lines });
+  }
+
+  out.push(...checks(m));
+  return out;
+}
+
+function keyword(l: Layout, name: string): never {
+  return fail(
+    `cannot emit a C header for \`${l.name}\`: its variable \`${name}\` would be a C keyword; rename the parameter or region`,
+  );
+}
+
+/**
+ * A one-line comment (its parts joined by `; `), or, when that is too long, a block comment
+ * with each part on lines of its own.
+ */
+function comment(...parts: string[]): string {
+  const line = `/* ${safe(parts.join("; "))} */`;
+  if (line.length <= WIDTH) return line;
+  return ["/*", ...parts.flatMap(para).map((t) => ` * ${t}`), " */"].join("\n");
+}
+
+type Define = (name: string, value: string, comment?: string) => string[];
+
+/** The `#define` of one bound; C-only and opaque bounds are marked by the caller's block. */
+/** The `#define` of a fixed or linear bound (opaque ones get no definition). */
+function bound(name: string, f: Form, define: Define, longHex: boolean, words?: string): string[] {
+  switch (f.kind) {
+    case "fixed":
+      return define(name, ac(longHex ? hex16(f.value) : hexShort(f.value)), words);
+    case "linear":
+      return define(name, cExpression(f));
+    case "opaque":
+      return [];
+  }
+}
+
+/** Why some macros are missing: `B_END and B_SIZE are not defined: they depend on ...`. */
+function missing(names: readonly string[], forms: readonly Form[]): string {
+  const variables = [...new Set(forms.flatMap(variablesOf))];
+  return (
+    `${list(names)} ${names.length > 1 ? "are" : "is"} not defined: ${names.length > 1 ? "they depend" : "it depends"} ` +
+    `on ${list(variables)} through align_up, align_down, min or max, or with a fraction, which no C ` +
+    "expression here computes exactly"
+  );
+}
+
+function regionLines(r: RegionModel, names: Names, define: Define): string[] {
+  const reg = r.region;
+  const facts = attributes(reg);
+  if (r.movesWith)
+    facts.push(
+      r.movesWith.region === reg
+        ? `randomised: starts at ${r.movesWith.name}`
+        : `moves with ${r.movesWith.name}`,
+    );
+  if (reg.parent) facts.push(`in ${reg.parent}`);
+  const about = [reg.description ? `${reg.name}: ${reg.description}` : reg.name];
+  if (facts.length > 0) about.push(facts.join(", "));
+  if (r.start.kind !== "fixed" || r.end.kind !== "fixed" || (r.size && r.size.kind !== "fixed"))
+    about.push(
+      `by default ${hex16(reg.start.value)} .. ${hex16(reg.end.value)}` +
+        (r.size ? ` (${bytes(reg.size.value)})` : ""),
+    );
+  const fixed: string[] = [];
+  const dynamic: string[] = [];
+  const opaque: { name: string; form: Form }[] = [];
+  const add = (suffix: string, f: Form | undefined, longHex: boolean, words?: string): void => {
+    const name = `${reg.exportName}_${suffix}`;
+    names.add(name, `the ${suffix.toLowerCase()} of region \`${reg.name}\``);
+    if (f === undefined)
+      about.push(`${name} is not defined: the size is 2^64, which no 64-bit number holds`);
+    else if (f.kind === "opaque") opaque.push({ name, form: f });
+    else (f.kind === "fixed" ? fixed : dynamic).push(...bound(name, f, define, longHex, words));
+  };
+  add("START", r.start, true);
+  add("END", r.end, true);
+  add("SIZE", r.size, false, r.size === undefined ? undefined : bytes(r.size.value));
+  if (opaque.length > 0)
+    about.push(
+      missing(
+        opaque.map((o) => o.name),
+        opaque.map((o) => o.form),
+      ),
+    );
+  const lines = [comment(...about), ...fixed];
+  if (dynamic.length > 0) lines.push("#ifndef __ASSEMBLER__", ...dynamic, "#endif");
+  return lines;
+}
+
+// ---------------------------------------------------------------- static asserts
+
+function checks(m: LayoutModel): Item[] {
+  const l = m.layout;
+  const out: Item[] = [
+    {
+      key: "checks:head",
+      lines: [
+        "/*",
+        ...para(
+          "Compile-time checks: what vmlayout verified about the fixed bounds above, checked again " +
+            "by the compiler, so that a hand-edited copy cannot silently disagree with itself. " +
+            "Bounds that depend on a variable are verified by vmlayout for every value it may take.",
+        ).map((t) => ` * ${t}`),
+        " */",
+        "#ifndef __ASSEMBLER__",
+        "",
+        ...CHECK_HELPERS,
+        "",
+        'VMLAYOUT_STATIC_ASSERT(sizeof(unsigned long) == 8, "vmlayout headers need a 64-bit unsigned long");',
+      ],
+    },
+    { key: "checks:bits", lines: [`#define VMLAYOUT_VA_BITS ${l.paging.vaBits}`] },
+  ];
+  const half = 1n << BigInt(l.paging.vaBits - 1);
+  const top = 1n << 64n;
+  const canonical = (x: bigint): boolean => x < half || x >= top - half;
+  const fixed = (f: Form | undefined): f is Extract<Form, { kind: "fixed" }> => f?.kind === "fixed";
+
+  const siblings = new Map<string | null, RegionModel[]>();
+  for (const r of m.regions) {
+    const list = siblings.get(r.region.parent) ?? [];
+    list.push(r);
+    siblings.set(r.region.parent, list);
+  }
+  for (const r of m.regions) {
+    const reg = r.region;
+    const R = reg.exportName;
+    const lines: string[] = [];
+    const { start, end, size } = r;
+    if (fixed(start) && fixed(end) && fixed(size)) {
+      lines.push(`VMLAYOUT_CHECK_EXTENT(${R});`);
+      const aligns: bigint[] = [];
+      if (reg.kind !== "noncanonical") aligns.push(reg.maxPage ?? 4096n);
+      if (reg.align) aligns.push(reg.align.value);
+      const needed = aligns.filter(
+        (a, i) =>
+          !aligns.some((b, j) => j !== i && b !== a && b % a === 0n) && aligns.indexOf(a) === i,
+      );
+      for (const a of needed)
+        if (start.value % a === 0n && size.value % a === 0n)
+          lines.push(`VMLAYOUT_CHECK_ALIGNED(${R}, ${hexShort(a)});`);
+    }
+    if (fixed(start) && fixed(end)) {
+      if (reg.kind === "noncanonical") {
+        if (!canonical(start.value) && !canonical(end.value))
+          lines.push(`VMLAYOUT_CHECK_NONCANONICAL(${R});`);
+      } else if (
+        canonical(start.value) &&
+        start.value >> BigInt(l.paging.vaBits - 1) === end.value >> BigInt(l.paging.vaBits - 1)
+      ) {
+        lines.push(`VMLAYOUT_CHECK_CANONICAL(${R});`);
+      }
+    }
+    const parent = reg.parent === null ? undefined : m.byName.get(reg.parent);
+    if (
+      parent &&
+      fixed(start) &&
+      fixed(end) &&
+      fixed(parent.start) &&
+      fixed(parent.end) &&
+      parent.start.value <= start.value &&
+      end.value <= parent.end.value
+    )
+      lines.push(`VMLAYOUT_CHECK_INSIDE(${R}, ${parent.region.exportName});`);
+    const sibs = siblings.get(reg.parent)!;
+    const next = sibs[sibs.indexOf(r) + 1];
+    if (next && fixed(end) && fixed(next.start) && end.value < next.start.value)
+      lines.push(`VMLAYOUT_CHECK_BEFORE(${R}, ${next.region.exportName});`);
+    if (lines.length > 0) out.push({ key: `check:${reg.name}`, lines });
+  }
+  out.push({
+    key: "checks:tail",
+    lines: ["#undef VMLAYOUT_VA_BITS", "#endif /* !__ASSEMBLER__ */"],
+  });
+  return out;
+}
+
+// ---------------------------------------------------------------- variants
+
+/**
+ * One body for all variants: an item that every variant has, with the same text, is written
+ * once; the rest goes into `#if defined(SELECTOR)` / `#elif` blocks. Each variant sees its own
+ * items in its own order.
+ */
+function merge(perVariant: readonly (readonly Item[])[], selectors: readonly string[]): string[][] {
+  const text = (i: Item): string => i.lines.join("\n");
+  const [head, ...rest] = perVariant;
+  let common = new Set(
+    head!
+      .filter((i) => rest.every((v) => v.some((j) => j.key === i.key && text(j) === text(i))))
+      .map((i) => i.key),
+  );
+  const order = (v: readonly Item[]): string =>
+    v
+      .filter((i) => common.has(i.key))
+      .map((i) => i.key)
+      .join("\0");
+  if (!perVariant.every((v) => order(v) === order(head!))) common = new Set();
+
+  const out: string[][] = [];
+  const pending: Item[][] = perVariant.map(() => []);
+  const flush = (): void => {
+    if (pending.every((p) => p.length === 0)) return;
+    let opened = false;
+    pending.forEach((p, v) => {
+      if (p.length === 0) return;
+      out.push([`#${opened ? "elif" : "if"} defined(${selectors[v]})`]);
+      opened = true;
+      for (const i of p) out.push([...i.lines]);
+    });
+    out.push(["#endif"]);
+    for (const p of pending) p.length = 0;
+  };
+  const cursors = perVariant.map(() => 0);
+  for (const key of head!.filter((i) => common.has(i.key)).map((i) => i.key)) {
+    perVariant.forEach((v, n) => {
+      while (v[cursors[n]!]!.key !== key) pending[n]!.push(v[cursors[n]!++]!);
+      cursors[n]!++;
+    });
+    flush();
+    out.push([...head!.find((i) => i.key === key)!.lines]);
+  }
+  perVariant.forEach((v, n) => pending[n]!.push(...v.slice(cursors[n])));
+  flush();
+  return out;
+}

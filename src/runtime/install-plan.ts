@@ -1,0 +1,653 @@
+/**
+ * What a Layout means for page tables, for one boot: the layout instantiated with parameter
+ * values and a KASLR slide (`instantiate`), the attributes in force at every address
+ * (`segments`), and the mappings the spec asks for (`expectedMappings`). The installer
+ * (install.ts) writes these mappings; the audit (src/verifier/audit.ts) reads installed tables
+ * back and compares them with the same expectation.
+ *
+ * Semantics (docs/runtime.md, "Installer"):
+ *  - At each address the most specific region wins: the deepest one, and among overlapping
+ *    regions at the same depth a KASLR-moved one over a fixed one, then `region` over `guard`
+ *    over `hole` over `noncanonical`.
+ *  - The mapping comes from the nearest region (itself or an ancestor) with `map`; a `hole`,
+ *    `guard` or `noncanonical` region on the way stays unmapped. Regions without `map` anywhere
+ *    above them are reserved only.
+ *  - `perm` and `cache` and `max_page` come from the nearest region that gives them (a child
+ *    overrides its parent for its range); `user`, `global` and `per_process` hold when any
+ *    enclosing region says so.
+ */
+
+import { type Rational, add, isInteger, isZero, mul, rat } from "../compiler/rational.js";
+import type {
+  Bound,
+  CacheMode,
+  KaslrGroup,
+  Layout,
+  Permission,
+  Region,
+} from "../compiler/layout.js";
+import { domainBounds } from "../compiler/affine.js";
+import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
+import { hex, list, size as showSize, tick } from "../verifier/format.js";
+import {
+  type KaslrPlacement,
+  kaslrMemberSizes,
+  placeKaslr,
+  seededRandom,
+} from "../verifier/kaslr.js";
+import {
+  DEFAULT_MAXPHYADDR,
+  PAGE_1G,
+  PAGE_2M,
+  PAGE_4K,
+  type PageSize,
+  type PagingLevels,
+} from "./entry.js";
+import type { MapFlags } from "./mapper.js";
+import { type RamMap, type RamRange, normalizeRam, ramOfSize, ramTop, ramWithin } from "./ram.js";
+
+/** Boot parameters: what a boot loader and the kernel's early code decide at boot. */
+export interface BootParams {
+  /**
+   * Physical RAM: a size (RAM from physical 0) or a map with holes. Default 4 GiB. Ranges are
+   * trimmed to whole 4 KiB frames (see ram.ts).
+   */
+  readonly ram?: bigint | readonly RamRange[];
+  /** Parameter values; the others keep their defaults. Each must lie in its declared range. */
+  readonly params?: ReadonlyMap<string, bigint> | Readonly<Record<string, bigint>>;
+  /**
+   * Runs Linux's memory-region randomisation (`kernel_randomize_memory`) for every KASLR
+   * group, with random values from `seededRandom(kaslrSeed)`. Without a seed nothing moves
+   * (as with `nokaslr`).
+   */
+  readonly kaslrSeed?: bigint;
+  /**
+   * Physical address the kernel was loaded at. Every `map phys` base moves by
+   * `kernelLoad - kernel_load_address` (a constant or parameter the spec must define), as
+   * Linux's `phys_base` does. Exclusive with `physOffset`.
+   */
+  readonly kernelLoad?: bigint;
+  /** The same relocation given directly: added to every `map phys` base. Default 0. */
+  readonly physOffset?: bigint;
+  /** Number of process address spaces to build besides the kernel's. Default 0. */
+  readonly processes?: number;
+  /** MAXPHYADDR of the machine (36..52), default 46. */
+  readonly maxPhyAddr?: number;
+  /** Physical address of the page-table pool (4 KiB aligned), default 16 MiB. */
+  readonly poolBase?: number;
+  /**
+   * Refuse to install when the tables would need more frames than this (default 65,536:
+   * 256 MiB of tables, e.g. a 128 GiB direct map at 4 KiB pages). Guards against absurd work.
+   */
+  readonly maxTableFrames?: number;
+}
+
+export const DEFAULT_RAM = 4n << 30n;
+export const DEFAULT_MAX_TABLE_FRAMES = 65_536;
+/** Most process address spaces one install builds. */
+export const MAX_PROCESSES = 64;
+/** The constant or parameter that says where the spec's kernel is linked to load. */
+export const LOAD_REFERENCE = "kernel_load_address";
+
+/** A region where it is on this boot. */
+export interface PlacedRegion {
+  readonly region: Region;
+  readonly name: string;
+  readonly start: bigint;
+  /** Inclusive. */
+  readonly end: bigint;
+  readonly size: bigint;
+  /** How far KASLR moved it (0 when it did not move). */
+  readonly slide: bigint;
+  /** True for KASLR members and their descendants when a seed was given. */
+  readonly randomised: boolean;
+  readonly parent: PlacedRegion | undefined;
+}
+
+export interface KaslrOutcome {
+  readonly group: KaslrGroup;
+  readonly sizes: readonly bigint[];
+  readonly placement: KaslrPlacement;
+}
+
+/** A Layout instantiated for one boot. */
+export interface Instance {
+  readonly layout: Layout;
+  readonly levels: PagingLevels;
+  readonly maxPhyAddr: number;
+  /** Every parameter's value on this boot. */
+  readonly params: ReadonlyMap<string, bigint>;
+  /** Sorted by start, parents before children. */
+  readonly regions: readonly PlacedRegion[];
+  readonly byName: ReadonlyMap<string, PlacedRegion>;
+  readonly kaslr: readonly KaslrOutcome[];
+  readonly kaslrSeed: bigint | undefined;
+  /** Added to every `map phys` base. */
+  readonly physOffset: bigint;
+  readonly ram: RamMap;
+  readonly processes: number;
+}
+
+const toEntries = (p: BootParams["params"]): [string, bigint][] =>
+  p === undefined ? [] : p instanceof Map ? [...p.entries()] : Object.entries(p);
+
+function evalAt(sym: Bound["sym"], values: ReadonlyMap<string, bigint>): Rational {
+  let v = sym.constant;
+  for (const [name, c] of sym.terms) v = add(v, mul(c, rat(values.get(name) ?? 0n)));
+  return v;
+}
+
+/**
+ * Instantiates `layout` for `boot`: checks parameter values and the RAM map (E0410), evaluates
+ * every bound at the given parameter values, and runs KASLR when a seed is given. The value is
+ * undefined when a diagnostic is an error.
+ */
+export function instantiate(
+  layout: Layout,
+  boot: BootParams = {},
+): { value: Instance | undefined; diagnostics: Diagnostic[] } {
+  const diagnostics: Diagnostic[] = [];
+  const fail = (message: string, help?: string, span?: Span): void => {
+    diagnostics.push(diagnostic("E0410", message, span, help !== undefined ? { help } : {}));
+  };
+  const maxPhyAddr = boot.maxPhyAddr ?? DEFAULT_MAXPHYADDR;
+  if (!Number.isInteger(maxPhyAddr) || maxPhyAddr < 36 || maxPhyAddr > 52) {
+    fail(`MAXPHYADDR ${maxPhyAddr} is not in 36..52`);
+  }
+  const processes = boot.processes ?? 0;
+  if (!Number.isInteger(processes) || processes < 0 || processes > MAX_PROCESSES) {
+    fail(`${processes} process address spaces asked for; give 0..${MAX_PROCESSES}`);
+  }
+
+  // Parameters.
+  const values = new Map(layout.params.map((p) => [p.name, p.default]));
+  const overridden = new Set<string>();
+  for (const [name, v] of toEntries(boot.params)) {
+    const p = layout.params.find((x) => x.name === name);
+    if (!p) {
+      fail(
+        `spec has no parameter ${tick(name)}`,
+        layout.params.length === 0
+          ? "this spec declares no parameters"
+          : `its parameters are ${list(layout.params.map((x) => tick(x.name)))}`,
+      );
+      continue;
+    }
+    const { lo, hi } = domainBounds(p);
+    if (v < lo || v > hi || v % p.align !== 0n) {
+      fail(
+        `parameter ${tick(name)} = ${show(p.type, v)} is outside its range`,
+        `give a multiple of ${showSize(p.align)} in ${show(p.type, lo)}..${show(p.type, hi)}`,
+        p.span,
+      );
+      continue;
+    }
+    values.set(name, v);
+    if (v !== p.default) overridden.add(name);
+  }
+
+  // RAM.
+  const ramIn = boot.ram ?? DEFAULT_RAM;
+  let ram: RamMap = [];
+  if (typeof ramIn === "bigint") {
+    if (ramIn <= 0n || ramIn > 1n << 52n) fail(`RAM size ${ramIn} is not in 4 KiB..4 PiB`);
+    else ram = ramOfSize(ramIn);
+  } else {
+    const r = normalizeRam(ramIn);
+    if (!r.ok) fail(r.error);
+    else ram = r.value;
+  }
+  if (ramTop(ram) > 1n << BigInt(maxPhyAddr)) {
+    fail(
+      `RAM ends at ${hex(ramTop(ram))}, above the ${maxPhyAddr}-bit physical address space`,
+      "give less RAM or a larger MAXPHYADDR",
+    );
+  }
+
+  const regionByName = new Map(layout.regions.map((r) => [r.name, r]));
+
+  // Bounds at the given parameter values.
+  const placed = new Map<string, PlacedRegion>();
+  const bound = (r: Region, b: Bound, what: string): bigint | undefined => {
+    if (
+      overridden.size === 0 ||
+      (b.sym.terms.size === 0 && isZero(b.sym.slackLo) && isZero(b.sym.slackHi))
+    ) {
+      return b.value;
+    }
+    if (!isZero(b.sym.slackLo) || !isZero(b.sym.slackHi)) {
+      fail(
+        `cannot place region ${tick(r.name)} for these parameter values: its ${what} is not linear in them`,
+        "install with the parameters' defaults, or write the bound without `align_up`, `min` or `max`",
+        r.nameSpan,
+      );
+      return undefined;
+    }
+    const v = evalAt(b.sym, values);
+    if (!isInteger(v)) {
+      fail(
+        `the ${what} of region ${tick(r.name)} is not a whole number for these parameter values`,
+        undefined,
+        r.nameSpan,
+      );
+      return undefined;
+    }
+    return v.num;
+  };
+  for (const r of layout.regions) {
+    const start = bound(r, r.start, "start");
+    const end = bound(r, r.end, "end");
+    if (start === undefined || end === undefined) continue;
+    if (end < start || start < 0n || end >= 1n << 64n) {
+      fail(
+        `region ${tick(r.name)} is empty or leaves the address space for these parameter values`,
+        undefined,
+        r.nameSpan,
+      );
+      continue;
+    }
+    placed.set(r.name, {
+      region: r,
+      name: r.name,
+      start,
+      end,
+      size: end - start + 1n,
+      slide: 0n,
+      randomised: false,
+      parent: undefined,
+    });
+  }
+
+  // KASLR.
+  const kaslr: KaslrOutcome[] = [];
+  if (boot.kaslrSeed !== undefined && diagnostics.length === 0) {
+    const rand = seededRandom(boot.kaslrSeed);
+    for (const group of layout.kaslr) {
+      let sizes: bigint[];
+      let placement: KaslrPlacement;
+      try {
+        sizes = kaslrMemberSizes(layout, group);
+        placement = placeKaslr(group, sizes, rand);
+      } catch (e) {
+        fail(
+          `cannot randomise KASLR group ${tick(group.name)}: ${(e as Error).message}`,
+          undefined,
+          group.span,
+        );
+        continue;
+      }
+      kaslr.push({ group, sizes, placement });
+      group.members.forEach((m, i) => {
+        const member = placed.get(m.name);
+        if (!member) return;
+        const slide = placement.bases[i]! - member.start;
+        for (const r of layout.regions) {
+          if (r.name !== m.name && !isDescendant(regionByName, r, m.name)) continue;
+          const p = placed.get(r.name);
+          if (p) {
+            placed.set(r.name, {
+              ...p,
+              start: p.start + slide,
+              end: p.end + slide,
+              slide,
+              randomised: true,
+            });
+          }
+        }
+      });
+    }
+  }
+
+  // Relocation of `map phys`.
+  let physOffset = boot.physOffset ?? 0n;
+  if (boot.kernelLoad !== undefined) {
+    if (boot.physOffset !== undefined)
+      fail("give either a kernel load address or a physical offset, not both");
+    const ref =
+      layout.constants.find((c) => c.name === LOAD_REFERENCE)?.value.value ??
+      values.get(LOAD_REFERENCE);
+    if (ref === undefined) {
+      fail(
+        `the spec does not say where its kernel is linked to load, so a load address cannot relocate it`,
+        `define \`const ${LOAD_REFERENCE} = ADDRESS\` in the spec`,
+      );
+    } else {
+      physOffset = boot.kernelLoad - ref;
+    }
+  }
+
+  if (diagnostics.length > 0) return { value: undefined, diagnostics };
+
+  // Parents, sorted order.
+  const withParents = new Map<string, PlacedRegion>();
+  const link = (r: Region): PlacedRegion | undefined => {
+    const done = withParents.get(r.name);
+    if (done) return done;
+    const p = placed.get(r.name);
+    if (!p) return undefined;
+    const parentRegion = r.parent === null ? undefined : regionByName.get(r.parent);
+    const parent = parentRegion ? link(parentRegion) : undefined;
+    const out = { ...p, parent };
+    withParents.set(r.name, out);
+    return out;
+  };
+  for (const r of layout.regions) link(r);
+  const regions = [...withParents.values()].sort(
+    (a, b) => cmp(a.start, b.start) || cmp(b.size, a.size) || a.region.depth - b.region.depth,
+  );
+
+  return {
+    value: {
+      layout,
+      levels: layout.paging.levels,
+      maxPhyAddr,
+      params: values,
+      regions,
+      byName: withParents,
+      kaslr,
+      kaslrSeed: boot.kaslrSeed,
+      physOffset,
+      ram,
+      processes,
+    },
+    diagnostics,
+  };
+}
+
+function isDescendant(byName: ReadonlyMap<string, Region>, r: Region, ancestor: string): boolean {
+  for (let p = r.parent; p !== null; p = byName.get(p)?.parent ?? null) {
+    if (p === ancestor) return true;
+  }
+  return false;
+}
+
+const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
+
+function show(type: string, v: bigint): string {
+  return type === "count" ? v.toString() : type === "size" ? showSize(v) : hex(v);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Segments: the attributes in force at every address.
+
+export type MappingKind = "ram" | "phys" | "recursive" | "none";
+
+/** A maximal VA range `[start, end)` with one most-specific region and one set of attributes. */
+export interface Segment {
+  readonly start: bigint;
+  /** Exclusive (may be 2^64). */
+  readonly end: bigint;
+  /** The most specific region here. */
+  readonly owner: PlacedRegion;
+  /** The region whose `map` applies, if any. */
+  readonly source: PlacedRegion | undefined;
+  /** What is mapped here: `none` for no `map`, `map none`, or a hole/guard/noncanonical. */
+  readonly mapping: MappingKind;
+  readonly perm: Permission;
+  readonly user: boolean;
+  readonly global: boolean;
+  readonly perProcess: boolean;
+  readonly cache: CacheMode | undefined;
+  readonly maxPage: PageSize;
+}
+
+const KIND_RANK = { region: 3, guard: 2, hole: 1, noncanonical: 0 } as const;
+
+function better(a: PlacedRegion, b: PlacedRegion): boolean {
+  if (a.region.depth !== b.region.depth) return a.region.depth > b.region.depth;
+  if (a.randomised !== b.randomised) return a.randomised;
+  if (a.region.kind !== b.region.kind) return KIND_RANK[a.region.kind] > KIND_RANK[b.region.kind];
+  return a.start > b.start;
+}
+
+/** Default permission of a mapped region that gives none anywhere: read-only, no execute. */
+export const DEFAULT_PERM: Permission = "r";
+
+function attributes(owner: PlacedRegion): Omit<Segment, "start" | "end" | "owner"> {
+  let source: PlacedRegion | undefined;
+  let blocked = false;
+  let perm: Permission | undefined;
+  let cache: CacheMode | undefined;
+  let maxPage: bigint | undefined;
+  let user = false;
+  let global = false;
+  let perProcess = false;
+  for (let p: PlacedRegion | undefined = owner; p; p = p.parent) {
+    const r = p.region;
+    if (source === undefined) {
+      if (r.kind !== "region") blocked = true;
+      if (r.map !== undefined) source = p;
+    }
+    perm ??= r.perm;
+    cache ??= r.cache;
+    maxPage ??= r.maxPage;
+    user ||= r.user;
+    global ||= r.global;
+    perProcess ||= r.perProcess;
+  }
+  const kind = source?.region.map?.kind;
+  const mapping: MappingKind = blocked || kind === undefined || kind === "none" ? "none" : kind;
+  return {
+    source,
+    mapping,
+    perm: perm ?? DEFAULT_PERM,
+    user,
+    global,
+    perProcess,
+    cache,
+    maxPage: maxPage === 4096n ? PAGE_4K : maxPage === 2n << 20n ? PAGE_2M : PAGE_1G,
+  };
+}
+
+/**
+ * The attribute map of an instance: sorted, disjoint segments covering every address that lies
+ * in some region (addresses in no region have no segment).
+ */
+export function segments(instance: Instance): Segment[] {
+  const regions = instance.regions.filter((r) => r.size > 0n);
+  const points = new Set<bigint>();
+  for (const r of regions) {
+    points.add(r.start);
+    points.add(r.end + 1n);
+  }
+  const bounds = [...points].sort(cmp);
+  const byStart = [...regions].sort((a, b) => cmp(a.start, b.start));
+  const out: Segment[] = [];
+  let active: PlacedRegion[] = [];
+  let next = 0;
+  for (let i = 0; i + 1 < bounds.length; i++) {
+    const lo = bounds[i]!;
+    const hi = bounds[i + 1]!;
+    active = active.filter((r) => r.end >= lo);
+    while (next < byStart.length && byStart[next]!.start <= lo) {
+      const r = byStart[next++]!;
+      if (r.end >= lo) active.push(r);
+    }
+    if (active.length === 0) continue;
+    let owner = active[0]!;
+    for (const r of active) if (better(r, owner)) owner = r;
+    const last = out[out.length - 1];
+    if (last && last.owner === owner && last.end === lo) {
+      out[out.length - 1] = { ...last, end: hi };
+    } else {
+      out.push({ start: lo, end: hi, owner, ...attributes(owner) });
+    }
+  }
+  return out;
+}
+
+/** The segment containing `va`, by binary search. */
+export function segmentAt(segs: readonly Segment[], va: bigint): Segment | undefined {
+  let lo = 0;
+  let hi = segs.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const s = segs[mid]!;
+    if (va < s.start) hi = mid - 1;
+    else if (va >= s.end) lo = mid + 1;
+    else return s;
+  }
+  return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Expected mappings.
+
+/** One linear piece of mapping the spec asks for: `[va, end)` -> `[pa, pa + end - va)`. */
+export interface ExpectedMapping {
+  readonly va: bigint;
+  readonly end: bigint;
+  readonly pa: bigint;
+  readonly segment: Segment;
+}
+
+/** Physical stride between the copies of a per-process `map phys` region. */
+export function processStride(source: PlacedRegion): bigint {
+  const a = 2n << 20n;
+  return ((source.size + a - 1n) / a) * a;
+}
+
+/**
+ * The mappings the spec asks for in one address space: `process` 0 is the kernel's (shared
+ * regions only), 1..N a process's (shared and per-process regions; process p maps a
+ * per-process `map phys BASE` region at `BASE + (p - 1) * processStride`). `map ram` maps the
+ * RAM parts of `[0, region size)`; RAM holes stay unmapped. Recursive slots are not listed.
+ * Pieces whose physical address would be negative are dropped (the installer reports them).
+ */
+export function expectedMappings(
+  instance: Instance,
+  segs: readonly Segment[],
+  process: number,
+  which: "all" | "shared" | "private" = "all",
+): ExpectedMapping[] {
+  const out: ExpectedMapping[] = [];
+  for (const s of segs) {
+    if (s.mapping !== "ram" && s.mapping !== "phys") continue;
+    if (s.perProcess && process === 0) continue;
+    if (which === "shared" && s.perProcess) continue;
+    if (which === "private" && !s.perProcess) continue;
+    const src = s.source!;
+    const offset = s.start - src.start;
+    const len = s.end - s.start;
+    if (s.mapping === "phys") {
+      const map = src.region.map as { kind: "phys"; base: bigint };
+      let pa = map.base + instance.physOffset + offset;
+      if (s.perProcess) pa += BigInt(process - 1) * processStride(src);
+      if (pa < 0n) continue;
+      out.push({ va: s.start, end: s.end, pa, segment: s });
+    } else {
+      for (const part of ramWithin(instance.ram, offset, offset + len)) {
+        out.push({
+          va: src.start + part.start,
+          end: src.start + part.end,
+          pa: part.start,
+          segment: s,
+        });
+      }
+    }
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Page sizes and flags.
+
+/** A run of pages of one size. */
+export interface PageRun {
+  readonly va: bigint;
+  readonly pa: bigint;
+  readonly bytes: bigint;
+  readonly size: PageSize;
+}
+
+const SIZES: readonly PageSize[] = [PAGE_1G, PAGE_2M, PAGE_4K];
+
+/**
+ * Splits `[va, va + bytes)` -> `pa` into runs of the largest pages that the alignment of both
+ * addresses and `maxPage` allow: 4 KiB up to the first 2 MiB boundary, 2 MiB up to the first
+ * 1 GiB boundary, 1 GiB pages, then 2 MiB and 4 KiB at the tail. `va`, `pa` and `bytes` must
+ * be 4 KiB aligned.
+ */
+export function pageRuns(va: bigint, pa: bigint, bytes: bigint, maxPage: PageSize): PageRun[] {
+  const out: PageRun[] = [];
+  const go = (v: bigint, p: bigint, n: bigint, sizes: readonly PageSize[]): void => {
+    if (n <= 0n) return;
+    const [size, ...smaller] = sizes;
+    if (size === undefined) return;
+    const s = BigInt(size);
+    if (size === PAGE_4K) {
+      out.push({ va: v, pa: p, bytes: n, size });
+      return;
+    }
+    if ((v - p) % s !== 0n) {
+      go(v, p, n, smaller);
+      return;
+    }
+    const first = ((v + s - 1n) / s) * s;
+    const last = ((v + n) / s) * s;
+    if (first >= last) {
+      go(v, p, n, smaller);
+      return;
+    }
+    go(v, p, first - v, smaller);
+    out.push({ va: first, pa: p + (first - v), bytes: last - first, size });
+    go(last, p + (last - v), v + n - last, smaller);
+  };
+  go(
+    va,
+    pa,
+    bytes,
+    SIZES.filter((s) => s <= maxPage),
+  );
+  return out;
+}
+
+/**
+ * Leaf flags for a segment, as Linux's `__PAGE_KERNEL*` builds them: A always, D when
+ * writable; `r` -> RO + XD, `rw` -> RW + XD, `rx` -> RO, `rwx` -> RW; `user` -> U/S; `global`
+ * -> G; `cache` -> PAT/PCD/PWT for Linux's IA32_PAT layout (see `CACHE_PAT_INDEX`).
+ */
+export function segmentFlags(s: Pick<Segment, "perm" | "user" | "global" | "cache">): MapFlags {
+  const writable = s.perm === "rw" || s.perm === "rwx";
+  const pat = CACHE_PAT_INDEX[s.cache ?? "wb"];
+  return {
+    writable,
+    noExecute: s.perm === "r" || s.perm === "rw",
+    user: s.user,
+    global: s.global,
+    writeThrough: (pat & 1) !== 0,
+    cacheDisable: (pat & 2) !== 0,
+    pat: (pat & 4) !== 0,
+    accessed: true,
+    dirty: writable,
+  };
+}
+
+/**
+ * PAT index (PAT * 4 + PCD * 2 + PWT, SDM 4.9.2) of each memory type, for the IA32_PAT value
+ * Linux programs (`pat_bp_init`): 0 WB, 1 WC, 2 UC-, 3 UC, 4 WB, 5 WP, 6 UC-, 7 WT.
+ */
+export const CACHE_PAT_INDEX: Readonly<Record<CacheMode, number>> = {
+  wb: 0,
+  wc: 1,
+  uc_minus: 2,
+  uc: 3,
+  wp: 5,
+  wt: 7,
+};
+
+/**
+ * Upper bound of the table frames `runs` need below the top level: per run and level, the
+ * number of table-sized spans it touches (shared tables are counted once per run).
+ */
+export function tableFramesBound(runs: readonly PageRun[], levels: PagingLevels): bigint {
+  let total = 0n;
+  for (const r of runs) {
+    const leafLevel = r.size === PAGE_4K ? 1 : r.size === PAGE_2M ? 2 : 3;
+    for (let l = leafLevel; l < levels; l++) {
+      const span = 1n << BigInt(12 + 9 * l);
+      total += (r.va + r.bytes - 1n) / span - r.va / span + 1n;
+    }
+  }
+  return total;
+}

@@ -1,0 +1,409 @@
+/**
+ * The installer: a verified Layout plus boot parameters -> real x86-64 page tables in emulated
+ * physical memory (docs/runtime.md, "Installer").
+ *
+ *  - `map ram` maps every RAM range inside the region (from physical 0, up to the region's
+ *    size), `map phys BASE` the region from BASE (plus the kernel's relocation), each with the
+ *    largest pages alignment and `max_page` allow (1 GiB / 2 MiB / 4 KiB, split at the edges,
+ *    at attribute changes and around RAM holes). `map none`, regions without `map`, holes,
+ *    guards and the non-canonical range stay not present.
+ *  - `map recursive` points the region's top-level entry at the top-level table itself.
+ *  - Leaf flags follow the segment's attributes (`segmentFlags`); intermediate entries are the
+ *    mapper's permissive P | R/W | U/S, so the leaf decides.
+ *  - Address spaces: the kernel's maps the shared regions. Each process space gets its own
+ *    top-level table whose entries for shared-only ranges are copies of the kernel's (the same
+ *    lower tables, as kernels share their upper half); an entry whose range mixes shared and
+ *    per-process addresses gets a private table, recursively, whose shared entries are again
+ *    copies. Per-process regions are then mapped into the private tables only.
+ *  - Work is bounded: the table frames needed are estimated first and an install that needs more
+ *    than `maxTableFrames` is refused (E0411) instead of running for hours.
+ *
+ * Errors are diagnostics (E0410 bad boot parameter, E0411 too large, E0412 the tables could not
+ * be written); the installation is undefined when there is one.
+ */
+
+import type { Layout } from "../compiler/layout.js";
+import { type Diagnostic, type Result, type Span, diagnostic } from "../diagnostics/diagnostic.js";
+import { hex, size as showSize, tick } from "../verifier/format.js";
+import { type Level, type PagingLevels, levelIndex, toU64 } from "./entry.js";
+import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES, FrameAllocator } from "./frame-allocator.js";
+import { type PageTableImage, exportImage } from "./image.js";
+import {
+  type BootParams,
+  DEFAULT_MAX_TABLE_FRAMES,
+  type ExpectedMapping,
+  type Instance,
+  type PageRun,
+  type PlacedRegion,
+  type Segment,
+  expectedMappings,
+  instantiate,
+  pageRuns,
+  segmentFlags,
+  segments,
+  tableFramesBound,
+} from "./install-plan.js";
+import { type MapError, Mapper } from "./mapper.js";
+import { Mmu, type MmuOptions } from "./mmu.js";
+import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
+
+export type { BootParams } from "./install-plan.js";
+
+/** One address space: the kernel's (`process` 0) or a process's (1..N). */
+export interface AddressSpace {
+  /** `kernel` or `process N`. */
+  readonly name: string;
+  readonly process: number;
+  readonly mapper: Mapper;
+  /** CR3 to load (PCIDE = 0). */
+  readonly cr3: bigint;
+}
+
+/** What one mapping call wrote: a run of pages of one size, from one segment. */
+export interface InstalledRun extends PageRun {
+  readonly segment: Segment;
+  /** 0 for the kernel space (shared mappings), else the process. */
+  readonly process: number;
+}
+
+/** A recursive slot written into an address space. */
+export interface RecursiveSlot {
+  readonly region: PlacedRegion;
+  readonly index: number;
+}
+
+export interface Installation {
+  readonly instance: Instance;
+  readonly layout: Layout;
+  readonly levels: PagingLevels;
+  readonly maxPhyAddr: number;
+  readonly memory: PhysicalMemory;
+  readonly allocator: FrameAllocator;
+  readonly segments: readonly Segment[];
+  readonly kernel: AddressSpace;
+  readonly processes: readonly AddressSpace[];
+  /** Every mapping written, in order (shared ones once, in the kernel space). */
+  readonly runs: readonly InstalledRun[];
+  readonly recursive: readonly RecursiveSlot[];
+  /** `space(0)` is the kernel's, `space(p)` process p's. */
+  space(process?: number): AddressSpace;
+  /** An MMU on `space(process)` (CR0.WP, EFER.NXE and CR4.PGE set; SMEP/SMAP off). */
+  mmu(
+    process?: number,
+    options?: Omit<MmuOptions, "memory" | "cr3" | "levels" | "maxPhyAddr">,
+  ): Mmu;
+  /** All table frames (every space's) as one raw image, CR3 of `space(process)`. */
+  image(process?: number): PageTableImage;
+  /** Table frames allocated per level (shared tables once). */
+  framesPerLevel(): Record<Level, number>;
+}
+
+export interface InstallOptions extends BootParams {}
+
+/**
+ * Installs `layout` (which the caller has verified) for `boot`. See the file comment for what
+ * is mapped and how.
+ */
+export function install(
+  layout: Layout,
+  boot: InstallOptions = {},
+): Result<Installation | undefined> {
+  const inst = instantiate(layout, boot);
+  if (inst.value === undefined) return { value: undefined, diagnostics: inst.diagnostics };
+  const instance = inst.value;
+  const diagnostics: Diagnostic[] = [...inst.diagnostics];
+  const fail = (code: string, message: string, span?: Span, help?: string) => {
+    diagnostics.push(diagnostic(code, message, span, help !== undefined ? { help } : {}));
+    return { value: undefined, diagnostics };
+  };
+  const { levels, maxPhyAddr } = instance;
+  const segs = segments(instance);
+
+  // Plan every space's runs and bound the work before writing anything.
+  const toRuns = (maps: readonly ExpectedMapping[], process: number): InstalledRun[] =>
+    maps.flatMap((m) =>
+      pageRuns(m.va, m.pa, m.end - m.va, m.segment.maxPage).map((r) => ({
+        ...r,
+        segment: m.segment,
+        process,
+      })),
+    );
+  for (const s of segs) {
+    if (
+      (s.mapping === "ram" || s.mapping === "phys") &&
+      (s.start % 4096n !== 0n || s.end % 4096n !== 0n)
+    ) {
+      return fail(
+        "E0412",
+        `region ${tick(s.owner.name)} cannot be mapped: ${hex(s.start)}..${hex(s.end - 1n)} is not whole 4 KiB pages`,
+        s.owner.region.nameSpan,
+      );
+    }
+    if (s.mapping === "phys") {
+      const map = s.source!.region.map as { kind: "phys"; base: bigint };
+      if (map.base + instance.physOffset < 0n)
+        return fail(
+          "E0410",
+          `the relocated physical base of ${tick(s.source!.name)} is negative`,
+          s.source!.region.nameSpan,
+        );
+    }
+  }
+  const kernelRuns = toRuns(expectedMappings(instance, segs, 0), 0);
+  const processRuns: InstalledRun[][] = [];
+  for (let p = 1; p <= instance.processes; p++) {
+    processRuns.push(toRuns(expectedMappings(instance, segs, p, "private"), p));
+  }
+  const limit = boot.maxTableFrames ?? DEFAULT_MAX_TABLE_FRAMES;
+  const estimate =
+    tableFramesBound(kernelRuns, levels) +
+    processRuns.reduce((s, r) => s + tableFramesBound(r, levels), 0n) +
+    BigInt((1 + instance.processes) * (1 + 2 * levels * 8));
+  if (estimate > BigInt(limit)) {
+    const worst = [...kernelRuns, ...processRuns.flat()].sort((a, b) =>
+      tableFramesBound([a], levels) > tableFramesBound([b], levels) ? -1 : 1,
+    )[0];
+    return fail(
+      "E0411",
+      `installing would take up to ${estimate} page-table frames (${showSize(estimate * 4096n)}); the limit is ${limit}`,
+      worst?.segment.owner.region.nameSpan,
+      "allow larger pages with `max_page`, give less RAM, or raise the limit (`maxTableFrames`)",
+    );
+  }
+
+  const memory = new PhysicalMemory();
+  const poolBase = boot.poolBase ?? DEFAULT_POOL_BASE;
+  const poolBytes = Math.max(DEFAULT_POOL_BYTES, (limit + 4096) * FRAME_SIZE);
+  if (
+    !Number.isSafeInteger(poolBase) ||
+    poolBase < 0 ||
+    poolBase % FRAME_SIZE !== 0 ||
+    poolBase + poolBytes > 2 ** maxPhyAddr
+  ) {
+    return fail(
+      "E0410",
+      `the page-table pool at ${hex(BigInt(poolBase))} does not fit below MAXPHYADDR (${maxPhyAddr} bits) or is not 4 KiB aligned`,
+    );
+  }
+  const allocator = new FrameAllocator(memory, { base: poolBase, bytes: poolBytes });
+  const newMapper = () => new Mapper(memory, { levels, maxPhyAddr, allocator });
+  const makeSpace = (process: number, mapper: Mapper): AddressSpace => ({
+    name: process === 0 ? "kernel" : `process ${process}`,
+    process,
+    mapper,
+    cr3: mapper.cr3,
+  });
+
+  const mapRuns = (mapper: Mapper, runs: readonly InstalledRun[]): boolean => {
+    for (const r of runs) {
+      const res = mapper.mapRange(r.va, r.pa, r.bytes, r.size, segmentFlags(r.segment));
+      if (!res.ok) {
+        fail(
+          "E0412",
+          `cannot map ${tick(r.segment.owner.name)} at ${hex(r.va)}: ${describeMapError(res.error)}`,
+          r.segment.owner.region.nameSpan,
+        );
+        return false;
+      }
+    }
+    return true;
+  };
+
+  // Recursive slots: one top-level entry each.
+  const recursive: RecursiveSlot[] = [];
+  for (const s of segs) {
+    if (s.mapping !== "recursive") continue;
+    const region = s.source!;
+    if (recursive.some((r) => r.region === region)) continue;
+    recursive.push({ region, index: levelIndex(region.start, levels as Level) });
+  }
+  const writeRecursive = (mapper: Mapper): boolean => {
+    for (const slot of recursive) {
+      const perm = slot.region.region.perm ?? "rw";
+      const res = mapper.mapRecursive(slot.index, { noExecute: perm === "r" || perm === "rw" });
+      if (!res.ok) {
+        fail(
+          "E0412",
+          `cannot write the recursive slot of ${tick(slot.region.name)}: ${describeMapError(res.error)}`,
+          slot.region.region.nameSpan,
+        );
+        return false;
+      }
+      if (perm === "r" || perm === "rx") {
+        const pa = mapper.root + slot.index * 8;
+        memory.writeWords(pa, memory.readLo(pa) & ~2, memory.readHi(pa));
+      }
+    }
+    return true;
+  };
+
+  const kernelMapper = newMapper();
+  if (!mapRuns(kernelMapper, kernelRuns) || !writeRecursive(kernelMapper)) {
+    return { value: undefined, diagnostics };
+  }
+
+  // Process spaces.
+  const privateRanges = mergeRanges(segs.filter((s) => s.perProcess).map((s) => [s.start, s.end]));
+  const recursiveIndices = new Set(recursive.map((r) => r.index));
+  const processes: AddressSpace[] = [];
+  for (let p = 1; p <= instance.processes; p++) {
+    const mapper = newMapper();
+    shareKernelTables(
+      memory,
+      allocator,
+      kernelMapper.root,
+      mapper.root,
+      levels,
+      privateRanges,
+      recursiveIndices,
+    );
+    if (!mapRuns(mapper, processRuns[p - 1]!) || !writeRecursive(mapper)) {
+      return { value: undefined, diagnostics };
+    }
+    processes.push(makeSpace(p, mapper));
+  }
+
+  const kernel = makeSpace(0, kernelMapper);
+  const space = (process = 0): AddressSpace => {
+    if (process === 0) return kernel;
+    const s = processes[process - 1];
+    if (!s) throw new RangeError(`no process ${process}: ${processes.length} were installed`);
+    return s;
+  };
+  const installation: Installation = {
+    instance,
+    layout,
+    levels,
+    maxPhyAddr,
+    memory,
+    allocator,
+    segments: segs,
+    kernel,
+    processes,
+    runs: [...kernelRuns, ...processRuns.flat()],
+    recursive,
+    space,
+    mmu: (process = 0, options = {}) =>
+      new Mmu({ ...options, memory, levels, maxPhyAddr, cr3: space(process).cr3 }),
+    image: (process = 0) => {
+      const s = space(process);
+      const r = exportImage({ memory, allocator, cr3: s.cr3, levels, maxPhyAddr });
+      if (!r.ok) throw new Error(`internal error: page table outside the image (${r.error.kind})`);
+      return r.value;
+    },
+    framesPerLevel: () => allocator.framesPerLevel(),
+  };
+  return { value: installation, diagnostics };
+}
+
+// ---------------------------------------------------------------------------------------------
+
+/** Sorted, merged half-open ranges. */
+function mergeRanges(ranges: readonly (readonly [bigint, bigint])[]): [bigint, bigint][] {
+  const sorted = [...ranges].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+  const out: [bigint, bigint][] = [];
+  for (const [s, e] of sorted) {
+    const last = out[out.length - 1];
+    if (last && s <= last[1]) last[1] = e > last[1] ? e : last[1];
+    else out.push([s, e]);
+  }
+  return out;
+}
+
+/** How `[lo, hi)` relates to the per-process ranges. */
+function classify(
+  ranges: readonly [bigint, bigint][],
+  lo: bigint,
+  hi: bigint,
+): "shared" | "private" | "mixed" {
+  let a = 0;
+  let b = ranges.length - 1;
+  // First range ending after lo.
+  let first = ranges.length;
+  while (a <= b) {
+    const m = (a + b) >> 1;
+    if (ranges[m]![1] > lo) {
+      first = m;
+      b = m - 1;
+    } else a = m + 1;
+  }
+  const r = ranges[first];
+  if (r === undefined || r[0] >= hi) return "shared";
+  return r[0] <= lo && r[1] >= hi ? "private" : "mixed";
+}
+
+const TWO32 = 4294967296;
+
+/**
+ * Fills the process root table `pRoot` from the kernel's `kRoot`: entries whose range holds no
+ * per-process address are copied (sharing the kernel's lower tables), entries wholly
+ * per-process are left empty, and mixed entries get a private table filled the same way one
+ * level down. Recursive slots are left to `mapRecursive`.
+ */
+function shareKernelTables(
+  memory: PhysicalMemory,
+  allocator: FrameAllocator,
+  kRoot: number,
+  pRoot: number,
+  levels: PagingLevels,
+  privateRanges: readonly [bigint, bigint][],
+  recursiveIndices: ReadonlySet<number>,
+): void {
+  const width = BigInt(levels === 5 ? 57 : 48);
+  const fill = (kTable: number | undefined, pTable: number, level: Level, base: bigint): void => {
+    const span = 1n << BigInt(12 + 9 * (level - 1));
+    for (let i = 0; i < 512; i++) {
+      if (level === levels && recursiveIndices.has(i)) continue;
+      const raw = base + BigInt(i) * span;
+      const lo = toU64(BigInt.asIntN(Number(width), raw));
+      const cls = classify(privateRanges, lo, lo + span);
+      const kLo = kTable === undefined ? 0 : memory.readLo(kTable + i * 8);
+      const kHi = kTable === undefined ? 0 : memory.readHi(kTable + i * 8);
+      if (cls === "shared") {
+        if ((kLo & 1) !== 0) memory.writeWords(pTable + i * 8, kLo, kHi);
+        continue;
+      }
+      if (cls === "private" || level === 1) continue;
+      // Mixed: a private table one level down.
+      const kLeaf = (kLo & 1) !== 0 && level <= 3 && (kLo & 0x80) !== 0;
+      const child = allocator.allocate((level - 1) as Level);
+      if (child === undefined)
+        throw new Error("internal error: table pool exhausted while sharing");
+      memory.writeWords(pTable + i * 8, (child >>> 0) | 0x7, Math.floor(child / TWO32));
+      const kChild =
+        (kLo & 1) !== 0 && !kLeaf
+          ? (kHi & 0xfffff) * TWO32 + ((kLo & 0xfffff000) >>> 0)
+          : undefined;
+      fill(kChild, child, (level - 1) as Level, raw);
+    }
+  };
+  fill(kRoot, pRoot, levels as Level, 0n);
+}
+
+/** One line for a mapper error. */
+export function describeMapError(e: MapError): string {
+  switch (e.kind) {
+    case "non-canonical":
+      return `${hex(e.va)} is not canonical`;
+    case "bad-page-size":
+      return `${e.pageSize} is not a page size`;
+    case "misaligned":
+      return `${e.what} ${hex(e.value)} is not aligned to ${showSize(BigInt(e.pageSize))}`;
+    case "pa-out-of-range":
+      return `physical address ${hex(e.pa)} is above MAXPHYADDR (${e.maxPhyAddr} bits)`;
+    case "invalid-flags":
+      return e.detail;
+    case "already-mapped":
+      return `${hex(e.va)} is already mapped (another region maps it too)`;
+    case "large-page-in-way":
+      return `a ${showSize(BigInt(e.pageSize))} page already covers ${hex(e.va)}`;
+    case "table-in-way":
+      return `smaller pages are already mapped at ${hex(e.va)}`;
+    case "malformed-entry":
+      return `a malformed entry is on the path of ${hex(e.va)}`;
+    case "not-mapped":
+      return `${hex(e.va)} is not mapped`;
+    case "out-of-frames":
+      return `the page-table pool is exhausted (${e.needed} frames needed, ${e.free} free)`;
+  }
+}

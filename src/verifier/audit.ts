@@ -1,0 +1,775 @@
+/**
+ * The audit: installed page tables <-> Layout. Reads every address space's tables back, table by
+ * table (each table frame is read once per space; runs of leaves are merged as they are read,
+ * never page by page), and checks the mappings found against what the spec asks for:
+ *
+ *  - every present mapping lies in a region that maps memory (E0401), at the physical address
+ *    the spec gives (E0402), with its permissions (R/W and XD from `perm`: E0403; U/S from
+ *    `user`: E0404; G from `global` and PAT/PCD/PWT from `cache`: E0405);
+ *  - W^X: no page is writable and executable unless its region's `perm` is `rwx` (E0406; in an
+ *    `rwx` region it is reported as the warning W0401);
+ *  - every region the spec says is mapped (`map ram` up to the RAM, `map phys`) is mapped
+ *    completely (E0407); recursive slots are where `map recursive` says and nowhere else (E0408);
+ *  - the tables themselves are well formed (E0409: reserved bits, PS in a PML4E/PML5E, a cycle).
+ *
+ * Rights are the effective ones (SDM 4.6.1: R/W and U/S AND-ed, XD OR-ed over the walk). The
+ * report also gives the page-table cost: table frames per level, per space and in all.
+ */
+
+import {
+  type Diagnostic,
+  type Result,
+  type Span,
+  diagnostic,
+  sortDiagnostics,
+} from "../diagnostics/diagnostic.js";
+import {
+  Hi,
+  Lo,
+  type Level,
+  type PagingLevels,
+  VPN_PER_ENTRY,
+  canonicalize,
+  entryName,
+  hiReservedMask,
+} from "../runtime/entry.js";
+import type { Installation } from "../runtime/install.js";
+import {
+  CACHE_PAT_INDEX,
+  type ExpectedMapping,
+  type Instance,
+  type Segment,
+  expectedMappings,
+} from "../runtime/install-plan.js";
+import type { PhysicalMemory } from "../runtime/physical-memory.js";
+import { hex, size as showSize, tick } from "./format.js";
+
+// ---------------------------------------------------------------------------------------------
+// Reading tables back.
+
+/** Effective-flag bits of a mapping found in the tables. */
+export const MapBit = {
+  W: 1,
+  U: 2,
+  NX: 4,
+  G: 8,
+  PWT: 16,
+  PCD: 32,
+  PAT: 64,
+} as const;
+
+/** A run of present pages with contiguous physical addresses and equal effective flags. */
+export interface FoundMapping {
+  /** First linear address (canonical). */
+  readonly va: bigint;
+  /** Exclusive end (may be 2^64). */
+  readonly end: bigint;
+  readonly pa: bigint;
+  /** MapBit flags. */
+  readonly flags: number;
+}
+
+/** A top-level entry that points at the top-level table itself. */
+export interface FoundRecursiveSlot {
+  readonly index: number;
+  readonly va: bigint;
+  readonly end: bigint;
+  readonly writable: boolean;
+  readonly user: boolean;
+  readonly noExecute: boolean;
+}
+
+export interface MalformedEntry {
+  readonly level: Level;
+  /** Physical address of the entry. */
+  readonly entryPa: number;
+  readonly va: bigint;
+  readonly reason: string;
+}
+
+export interface ReadBack {
+  readonly mappings: readonly FoundMapping[];
+  readonly recursive: readonly FoundRecursiveSlot[];
+  readonly malformed: readonly MalformedEntry[];
+  /** Table frames reachable from CR3: frame number -> level. */
+  readonly tables: ReadonlyMap<number, Level>;
+}
+
+const TWO32 = 4294967296;
+/**
+ * Table visits a walk may make beyond one per frame in memory: a tree without aliasing visits
+ * each table once, so only a (hostile) graph of aliased tables reaches the bound.
+ */
+export const EXTRA_TABLE_VISITS = 1 << 16;
+
+/**
+ * Walks the tables of one address space from `cr3`, table by table, merging leaves into runs as
+ * it goes. A top-level entry that points at the root is a recursive slot and is not followed.
+ */
+export function readTables(
+  memory: PhysicalMemory,
+  cr3: bigint,
+  levels: PagingLevels,
+  maxPhyAddr: number,
+): ReadBack {
+  const hiRsvd = hiReservedMask(maxPhyAddr);
+  const rootPfn = Number(cr3 >> 12n) & (2 ** (maxPhyAddr - 12) - 1);
+  const tables = new Map<number, Level>();
+  const malformed: MalformedEntry[] = [];
+  const recursive: FoundRecursiveSlot[] = [];
+  // Runs in raw page numbers (bits 56:12 / 47:12 of the address, no sign extension).
+  const rVpn: number[] = [];
+  const rPages: number[] = [];
+  const rPa: number[] = [];
+  const rFlags: number[] = [];
+  let last = -1;
+  const vaOf = (vpn: number): bigint => canonicalize(BigInt(vpn) << 12n, levels);
+  /** First raw page number of the upper half: runs never merge across the non-canonical hole. */
+  const upperHalf = 2 ** ((levels === 5 ? 57 : 48) - 13);
+  const onPath = new Set<number>();
+  // Tables may legitimately be shared by several entries (Linux's KASAN shadow); a hostile graph
+  // of aliased tables could still make the walk exponential, so the visits are bounded.
+  let visits = 0;
+  const maxVisits = memory.frameCount + EXTRA_TABLE_VISITS;
+
+  const walk = (
+    pfn: number,
+    level: Level,
+    vpnBase: number,
+    rw: boolean,
+    us: boolean,
+    xd: boolean,
+  ): void => {
+    if (!tables.has(pfn)) tables.set(pfn, level);
+    if (++visits > maxVisits) {
+      if (visits === maxVisits + 1) {
+        malformed.push({
+          level,
+          entryPa: pfn * 4096,
+          va: vaOf(vpnBase),
+          reason: `the walk was stopped after ${maxVisits} table visits (tables are aliased)`,
+        });
+      }
+      return;
+    }
+    const f = memory.frame(pfn);
+    if (f === undefined) return;
+    onPath.add(pfn);
+    const per = VPN_PER_ENTRY[level]!;
+    for (let i = 0; i < 512; i++) {
+      const lo = f[i << 1]!;
+      if ((lo & Lo.P) === 0) continue;
+      const hi = f[(i << 1) + 1]!;
+      const vpn = vpnBase + i * per;
+      const bad = (reason: string): void => {
+        malformed.push({ level, entryPa: pfn * 4096 + i * 8, va: vaOf(vpn), reason });
+      };
+      const leafPte = level === 1 && (hi & hiRsvd) === 0;
+      if (leafPte) {
+        // The hot path (millions of PTEs): no allocation.
+        const pa = (hi & Hi.ADDR_MAX) * TWO32 + ((lo & Lo.ADDR_4K) >>> 0);
+        const flags =
+          (rw && (lo & Lo.RW) !== 0 ? MapBit.W : 0) |
+          (us && (lo & Lo.US) !== 0 ? MapBit.U : 0) |
+          (xd || (hi & Hi.XD) !== 0 ? MapBit.NX : 0) |
+          ((lo & Lo.G) !== 0 ? MapBit.G : 0) |
+          ((lo & Lo.PWT) !== 0 ? MapBit.PWT : 0) |
+          ((lo & Lo.PCD) !== 0 ? MapBit.PCD : 0) |
+          ((lo & Lo.PAT_4K) !== 0 ? MapBit.PAT : 0);
+        if (
+          last >= 0 &&
+          rFlags[last] === flags &&
+          rVpn[last]! + rPages[last]! === vpn &&
+          rPa[last]! + rPages[last]! * 4096 === pa &&
+          vpn !== upperHalf
+        ) {
+          rPages[last]! += 1;
+        } else {
+          rVpn.push(vpn);
+          rPages.push(1);
+          rPa.push(pa);
+          rFlags.push(flags);
+          last++;
+        }
+        continue;
+      }
+      if ((hi & hiRsvd) !== 0) {
+        bad(`bits 51:${maxPhyAddr} (reserved) are set`);
+        continue;
+      }
+      const ps = (lo & Lo.PS) !== 0;
+      if (level >= 4 && ps) {
+        bad(`PS is set in a ${entryName(level)} (reserved)`);
+        continue;
+      }
+      const child = (hi & Hi.ADDR_MAX) * 1048576 + (lo >>> 12);
+      if (level === levels && child === rootPfn) {
+        recursive.push({
+          index: i,
+          va: vaOf(vpn),
+          end: vaOf(vpn) + BigInt(per) * 4096n,
+          writable: (lo & Lo.RW) !== 0,
+          user: (lo & Lo.US) !== 0,
+          noExecute: (hi & Hi.XD) !== 0,
+        });
+        continue;
+      }
+      const nrw = rw && (lo & Lo.RW) !== 0;
+      const nus = us && (lo & Lo.US) !== 0;
+      const nxd = xd || (hi & Hi.XD) !== 0;
+      if (level === 1 || ps) {
+        if (level === 2 && (lo & Lo.RSVD_2M) !== 0) {
+          bad("bits 20:13 of a 2 MiB page entry (reserved) are set");
+          continue;
+        }
+        if (level === 3 && (lo & Lo.RSVD_1G) !== 0) {
+          bad("bits 29:13 of a 1 GiB page entry (reserved) are set");
+          continue;
+        }
+        const addrLo = level === 1 ? Lo.ADDR_4K : level === 2 ? Lo.ADDR_2M : Lo.ADDR_1G;
+        const pa = (hi & Hi.ADDR_MAX) * TWO32 + ((lo & addrLo) >>> 0);
+        const pat = (lo & (level === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0;
+        const flags =
+          (nrw ? MapBit.W : 0) |
+          (nus ? MapBit.U : 0) |
+          (nxd ? MapBit.NX : 0) |
+          ((lo & Lo.G) !== 0 ? MapBit.G : 0) |
+          ((lo & Lo.PWT) !== 0 ? MapBit.PWT : 0) |
+          ((lo & Lo.PCD) !== 0 ? MapBit.PCD : 0) |
+          (pat ? MapBit.PAT : 0);
+        if (
+          last >= 0 &&
+          rFlags[last] === flags &&
+          rVpn[last]! + rPages[last]! === vpn &&
+          rPa[last]! + rPages[last]! * 4096 === pa &&
+          vpn !== upperHalf
+        ) {
+          rPages[last]! += per;
+        } else {
+          rVpn.push(vpn);
+          rPages.push(per);
+          rPa.push(pa);
+          rFlags.push(flags);
+          last++;
+        }
+        continue;
+      }
+      if (onPath.has(child)) {
+        bad(`it points back at a table on its own path (a cycle)`);
+        continue;
+      }
+      walk(child, (level - 1) as Level, vpn, nrw, nus, nxd);
+    }
+    onPath.delete(pfn);
+  };
+  walk(rootPfn, levels, 0, true, true, false);
+
+  const mappings: FoundMapping[] = [];
+  for (let i = 0; i <= last; i++) {
+    const va = vaOf(rVpn[i]!);
+    mappings.push({
+      va,
+      end: va + BigInt(rPages[i]!) * 4096n,
+      pa: BigInt(rPa[i]!),
+      flags: rFlags[i]!,
+    });
+  }
+  // Raw page numbers ascend; canonical addresses too (the lower half comes first).
+  return { mappings, recursive, malformed, tables };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The audit.
+
+export interface AuditSpace {
+  readonly name: string;
+  readonly process: number;
+  readonly cr3: bigint;
+  /** Tables reachable from this space's CR3, per level. */
+  readonly tables: Record<Level, number>;
+  /** Of those, tables the kernel space reaches too (0 for the kernel space). */
+  readonly sharedWithKernel: number;
+  /** The merged mappings found. */
+  readonly mappings: readonly FoundMapping[];
+  readonly recursive: readonly FoundRecursiveSlot[];
+}
+
+export interface AuditReport {
+  readonly spaces: readonly AuditSpace[];
+  /** Distinct table frames reachable from any space, per level: the page-table cost. */
+  readonly tables: Record<Level, number>;
+  /** Total distinct table frames. */
+  readonly frames: number;
+  /** No error-severity finding. */
+  readonly ok: boolean;
+}
+
+export interface AuditOptions {
+  /** Findings reported per code before the rest are summarised (default 20). */
+  readonly maxPerCode?: number;
+}
+
+/** What the audit needs: tables in memory and the instance they should implement. */
+export interface AuditTarget {
+  readonly instance: Instance;
+  readonly segments: readonly Segment[];
+  readonly memory: PhysicalMemory;
+  readonly levels: PagingLevels;
+  readonly maxPhyAddr: number;
+  readonly spaces: readonly {
+    readonly name: string;
+    readonly process: number;
+    readonly cr3: bigint;
+  }[];
+}
+
+/** Audits an installation (all its address spaces). */
+export function audit(installation: Installation, options: AuditOptions = {}): Result<AuditReport> {
+  return auditTables(
+    {
+      instance: installation.instance,
+      segments: installation.segments,
+      memory: installation.memory,
+      levels: installation.levels,
+      maxPhyAddr: installation.maxPhyAddr,
+      spaces: [installation.kernel, ...installation.processes],
+    },
+    options,
+  );
+}
+
+const FLAG_NAMES: readonly [number, string][] = [
+  [MapBit.U, "USR"],
+  [MapBit.W, "RW"],
+  [MapBit.NX, "NX"],
+  [MapBit.G, "GLB"],
+  [MapBit.PWT, "PWT"],
+  [MapBit.PCD, "PCD"],
+  [MapBit.PAT, "PAT"],
+];
+
+/** Effective flags in ptdump's words: `USR RW NX GLB`, `ro x`. */
+export function describeFlags(flags: number): string {
+  const out: string[] = [];
+  if (flags & MapBit.U) out.push("USR");
+  out.push(flags & MapBit.W ? "RW" : "ro");
+  out.push(flags & MapBit.NX ? "NX" : "x");
+  for (const [bit, name] of FLAG_NAMES.slice(3)) if (flags & bit) out.push(name);
+  return out.join(" ");
+}
+
+interface Interval {
+  readonly start: bigint;
+  readonly end: bigint;
+  readonly segment: Segment;
+  readonly expected: ExpectedMapping | undefined;
+}
+
+/** The audit proper, over any tables (tests corrupt an installation's memory and call this). */
+export function auditTables(target: AuditTarget, options: AuditOptions = {}): Result<AuditReport> {
+  const { instance, segments: segs, memory, levels, maxPhyAddr } = target;
+  const findings = new Findings(options.maxPerCode ?? 20);
+  const reads = target.spaces.map((s) => readTables(memory, s.cr3, levels, maxPhyAddr));
+  const kernelTables = new Set(
+    target.spaces.flatMap((s, i) => (s.process === 0 ? [...reads[i]!.tables.keys()] : [])),
+  );
+
+  const spaces: AuditSpace[] = [];
+  const allTables = new Map<number, Level>();
+  target.spaces.forEach((space, si) => {
+    const read = reads[si]!;
+    const where = target.spaces.length > 1 ? ` in the ${space.name} address space` : "";
+    for (const [pfn, level] of read.tables) allTables.set(pfn, level);
+    for (const m of read.malformed) {
+      findings.add(
+        "E0409",
+        undefined,
+        `the ${entryName(m.level)} at physical ${hex(BigInt(m.entryPa))} (for ${hex(m.va)})${where} cannot be followed: ${m.reason}`,
+        m.va,
+        m.va,
+      );
+    }
+    checkMappings(findings, instance, segs, read.mappings, space.process, where);
+    checkRecursive(findings, segs, read.recursive, where);
+    checkComplete(findings, instance, segs, read.mappings, space.process, where);
+    const perLevel: Record<Level, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
+    let shared = 0;
+    for (const [pfn, level] of read.tables) {
+      perLevel[level]++;
+      if (space.process !== 0 && kernelTables.has(pfn)) shared++;
+    }
+    spaces.push({
+      name: space.name,
+      process: space.process,
+      cr3: space.cr3,
+      tables: perLevel,
+      sharedWithKernel: shared,
+      mappings: read.mappings,
+      recursive: read.recursive,
+    });
+  });
+  const tables: Record<Level, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
+  for (const level of allTables.values()) tables[level]++;
+  const diagnostics = findings.finish();
+  return {
+    value: {
+      spaces,
+      tables,
+      frames: allTables.size,
+      ok: !diagnostics.some((d) => d.severity === "error"),
+    },
+    diagnostics,
+  };
+}
+
+/** The segments cut by the expected mappings of one space. */
+function expectationIntervals(
+  instance: Instance,
+  segs: readonly Segment[],
+  process: number,
+): Interval[] {
+  const expected = expectedMappings(instance, segs, process);
+  const out: Interval[] = [];
+  let e = 0;
+  for (const s of segs) {
+    let at = s.start;
+    while (e < expected.length && expected[e]!.segment === s) {
+      const x = expected[e++]!;
+      if (x.va > at) out.push({ start: at, end: x.va, segment: s, expected: undefined });
+      out.push({ start: x.va, end: x.end, segment: s, expected: x });
+      at = x.end;
+    }
+    if (at < s.end) out.push({ start: at, end: s.end, segment: s, expected: undefined });
+  }
+  return out;
+}
+
+function firstEndingAfter<T extends { readonly end: bigint }>(
+  xs: readonly T[],
+  va: bigint,
+): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (xs[mid]!.end > va) hi = mid;
+    else lo = mid + 1;
+  }
+  return lo;
+}
+
+function permText(s: Segment): string {
+  return `\`perm ${s.perm}\``;
+}
+
+function checkMappings(
+  findings: Findings,
+  instance: Instance,
+  segs: readonly Segment[],
+  found: readonly FoundMapping[],
+  process: number,
+  where: string,
+): void {
+  const intervals = expectationIntervals(instance, segs, process);
+  for (const m of found) {
+    const wx = (m.flags & MapBit.W) !== 0 && (m.flags & MapBit.NX) === 0;
+    const gap = (lo: bigint, hi: bigint): void => {
+      findings.add(
+        "E0401",
+        undefined,
+        () => `${rangeText(lo, hi)} is mapped${where} but lies in no region of the spec`,
+        lo,
+        hi - 1n,
+      );
+      if (wx) {
+        findings.add(
+          "E0406",
+          undefined,
+          () => `${rangeText(lo, hi)} is writable and executable${where}, outside every region`,
+          lo,
+          hi - 1n,
+        );
+      }
+    };
+    let at = m.va;
+    let i = firstEndingAfter(intervals, at);
+    while (at < m.end) {
+      const iv = intervals[i++];
+      if (iv === undefined || iv.start >= m.end) {
+        gap(at, m.end);
+        break;
+      }
+      if (iv.start > at) {
+        gap(at, iv.start);
+        at = iv.start;
+      }
+      const end = iv.end < m.end ? iv.end : m.end;
+      checkPiece(findings, iv, m, at, end, process, where, wx);
+      at = end;
+    }
+  }
+}
+
+function checkPiece(
+  findings: Findings,
+  iv: Interval,
+  m: FoundMapping,
+  at: bigint,
+  end: bigint,
+  process: number,
+  where: string,
+  wx: boolean,
+): void {
+  const s = iv.segment;
+  const owner = s.owner;
+  const span = owner.region.nameSpan;
+  const r = (): string => rangeText(at, end);
+  const name = tick(owner.name);
+  if (wx && s.perm !== "rwx") {
+    findings.add(
+      "E0406",
+      span,
+      () =>
+        `${r()} in ${name} is writable and executable${where}, but the spec says ${permText(s)}`,
+      at,
+      end - 1n,
+      "W^X: a page may be writable or executable, not both, unless its region says `perm rwx`",
+    );
+  } else if (wx) {
+    findings.add(
+      "W0401",
+      span,
+      () => `${r()} in ${name} is writable and executable${where} (${permText(s)})`,
+      at,
+      end - 1n,
+      "split the region into text (`perm rx`) and data (`perm rw`) parts if the kernel allows it",
+    );
+  }
+  if (iv.expected === undefined) {
+    const why =
+      s.mapping === "none"
+        ? owner.region.kind !== "region"
+          ? `which is a ${owner.region.kind} and must stay unmapped`
+          : s.source === undefined
+            ? "which has no `map` (reserved only)"
+            : "which maps nothing (`map none`)"
+        : s.mapping === "recursive"
+          ? "which is a recursive slot, not a mapping"
+          : s.perProcess && process === 0
+            ? "which is per-process, but this is the kernel address space"
+            : s.mapping === "ram"
+              ? "whose physical memory there is not RAM"
+              : "whose physical base would be negative";
+    findings.add("E0401", span, () => `${r()} is mapped${where} in ${name}, ${why}`, at, end - 1n);
+    return;
+  }
+  const pa = m.pa + (at - m.va);
+  const want = iv.expected.pa + (at - iv.expected.va);
+  if (pa !== want) {
+    findings.add(
+      "E0402",
+      span,
+      () => `${r()} in ${name} maps physical ${hex(pa)}${where}; the spec says ${hex(want)}`,
+      at,
+      end - 1n,
+    );
+  }
+  const writable = (m.flags & MapBit.W) !== 0;
+  const exec = (m.flags & MapBit.NX) === 0;
+  const wantW = s.perm === "rw" || s.perm === "rwx";
+  const wantX = s.perm === "rx" || s.perm === "rwx";
+  if (writable !== wantW || exec !== wantX) {
+    const got = `${writable ? "writable" : "read-only"} and ${exec ? "executable" : "not executable"}`;
+    findings.add(
+      "E0403",
+      span,
+      () => `${r()} in ${name} is ${got}${where}; the spec says ${permText(s)}`,
+      at,
+      end - 1n,
+    );
+  }
+  const user = (m.flags & MapBit.U) !== 0;
+  if (user !== s.user) {
+    findings.add(
+      "E0404",
+      span,
+      () =>
+        user
+          ? `${r()} in ${name} is user-accessible${where}, but the region is not \`user\``
+          : `${r()} in ${name} is supervisor-only${where}, but the region is \`user\``,
+      at,
+      end - 1n,
+    );
+  }
+  const global = (m.flags & MapBit.G) !== 0;
+  const pat =
+    ((m.flags & MapBit.PAT) !== 0 ? 4 : 0) |
+    ((m.flags & MapBit.PCD) !== 0 ? 2 : 0) |
+    ((m.flags & MapBit.PWT) !== 0 ? 1 : 0);
+  const wantPat = CACHE_PAT_INDEX[s.cache ?? "wb"];
+  if (global !== s.global) {
+    findings.add(
+      "E0405",
+      span,
+      () =>
+        `${r()} in ${name} is ${global ? "" : "not "}global${where}; the region is ${s.global ? "" : "not "}\`global\``,
+      at,
+      end - 1n,
+    );
+  }
+  if (pat !== wantPat) {
+    findings.add(
+      "E0405",
+      span,
+      () =>
+        `${r()} in ${name} uses PAT entry ${pat}${where}; \`cache ${s.cache ?? "wb"}\` is PAT entry ${wantPat}`,
+      at,
+      end - 1n,
+    );
+  }
+}
+
+function checkRecursive(
+  findings: Findings,
+  segs: readonly Segment[],
+  found: readonly FoundRecursiveSlot[],
+  where: string,
+): void {
+  const wanted = new Map<string, Segment>();
+  for (const s of segs) if (s.mapping === "recursive") wanted.set(s.source!.name, s);
+  const seen = new Set<string>();
+  for (const slot of found) {
+    const s = segs.find(
+      (x) =>
+        x.mapping === "recursive" && x.source!.start === slot.va && x.source!.end + 1n === slot.end,
+    );
+    if (!s) {
+      findings.add(
+        "E0408",
+        undefined,
+        `top-level entry ${slot.index} (${rangeText(slot.va, slot.end)}) points at the top-level table${where}, but no \`map recursive\` region covers exactly that range`,
+        slot.va,
+        slot.end - 1n,
+      );
+      continue;
+    }
+    const src = s.source!;
+    seen.add(src.name);
+    const perm = src.region.perm ?? "rw";
+    const wantW = perm === "rw" || perm === "rwx";
+    const wantNx = perm === "r" || perm === "rw";
+    if (slot.user && !src.region.user) {
+      findings.add(
+        "E0404",
+        src.region.nameSpan,
+        `the recursive slot of ${tick(src.name)} is user-accessible${where}: user code could read the page tables`,
+        slot.va,
+        slot.end - 1n,
+      );
+    }
+    if (slot.writable !== wantW || slot.noExecute !== wantNx) {
+      findings.add(
+        "E0403",
+        src.region.nameSpan,
+        `the recursive slot of ${tick(src.name)} is ${slot.writable ? "writable" : "read-only"} and ${slot.noExecute ? "not executable" : "executable"}${where}; the spec says \`perm ${perm}\``,
+        slot.va,
+        slot.end - 1n,
+      );
+    }
+  }
+  for (const [name, s] of wanted) {
+    if (!seen.has(name)) {
+      findings.add(
+        "E0408",
+        s.source!.region.nameSpan,
+        `${tick(name)} is \`map recursive\`, but its top-level entry does not point at the top-level table${where}`,
+        s.source!.start,
+        s.source!.end,
+      );
+    }
+  }
+}
+
+function checkComplete(
+  findings: Findings,
+  instance: Instance,
+  segs: readonly Segment[],
+  found: readonly FoundMapping[],
+  process: number,
+  where: string,
+): void {
+  for (const x of expectedMappings(instance, segs, process)) {
+    let at = x.va;
+    for (let i = firstEndingAfter(found, x.va); at < x.end; i++) {
+      const m = found[i];
+      const holeEnd = m === undefined || m.va >= x.end ? x.end : m.va;
+      if (holeEnd > at) {
+        const s = x.segment;
+        findings.add(
+          "E0407",
+          s.owner.region.nameSpan,
+          `${rangeText(at, holeEnd)} in ${tick(s.owner.name)} is not mapped${where}; the spec maps it (\`map ${s.mapping}\`)`,
+          at,
+          holeEnd - 1n,
+        );
+      }
+      if (m === undefined || m.va >= x.end) break;
+      at = m.end;
+    }
+  }
+}
+
+function rangeText(start: bigint, end: bigint): string {
+  return `${hex(start)}..${hex(end - 1n)} (${showSize(end - start)})`;
+}
+
+/** Collects findings, capped per code (the last one shown says how many more there are). */
+class Findings {
+  private readonly list: {
+    code: string;
+    span: Span | undefined;
+    message: string;
+    lo: bigint;
+    hi: bigint;
+    help: string | undefined;
+  }[] = [];
+  private readonly counts = new Map<string, number>();
+
+  constructor(private readonly maxPerCode: number) {}
+
+  add(
+    code: string,
+    span: Span | undefined,
+    message: string | (() => string),
+    lo: bigint,
+    hi: bigint,
+    help?: string,
+  ): void {
+    const n = (this.counts.get(code) ?? 0) + 1;
+    this.counts.set(code, n);
+    if (n > this.maxPerCode) return;
+    const text = typeof message === "string" ? message : message();
+    this.list.push({ code, span, message: text, lo, hi, help });
+  }
+
+  finish(): Diagnostic[] {
+    const out: Diagnostic[] = [];
+    const shown = new Map<string, number>();
+    for (const f of this.list) {
+      const k = (shown.get(f.code) ?? 0) + 1;
+      shown.set(f.code, k);
+      const total = this.counts.get(f.code)!;
+      const notes =
+        k === this.maxPerCode && total > k
+          ? [`${total - k} more finding${total - k > 1 ? "s" : ""} of this kind not shown`]
+          : [];
+      out.push(
+        diagnostic(f.code, f.message, f.span, {
+          notes,
+          ...(f.help !== undefined ? { help: f.help } : {}),
+        }),
+      );
+    }
+    return sortDiagnostics(out);
+  }
+}

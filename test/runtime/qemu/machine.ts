@@ -1,0 +1,261 @@
+/**
+ * A paused QEMU whose MMU translates through a page-table image: the image is loaded as raw
+ * physical memory (`-device loader,file=IMAGE,addr=BASE,force-raw=on`), CR4/EFER/CR3/CR0 are set
+ * through the gdbstub, and `gva2gpa` (QMP `human-monitor-command`) asks QEMU's own page walker
+ * for translations. Unix sockets only; every wait is bounded; QEMU runs in its own process group
+ * and is killed (SIGKILL to the group) by `close()`, which callers run in `finally`.
+ *
+ * Register numbers: the gdbstub's target description (`qXfer:features:read`) names cr0, cr3,
+ * cr4 and efer, but QEMU 7.2 numbers its registers differently from the description it sends
+ * (the description lists ss_base/ds_base/es_base, the stub does not), so the numbering is
+ * checked: in the stub's real numbering the control registers immediately precede st0 (the
+ * first 80-bit register), and CR0 reads its reset value (ET, CD, NW set) there.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { GdbClient, fromLittleEndian } from "./gdb-client.js";
+import { QmpClient } from "./qmp-client.js";
+
+export const QEMU = "qemu-system-x86_64";
+
+/** QEMUs still running: killed when this process exits, whatever the tests did. */
+const live = new Set<ChildProcess>();
+process.once("exit", () => {
+  for (const child of live) killGroup(child);
+});
+
+/** The QEMU version line, or undefined when QEMU is not installed. */
+export function qemuVersion(): string | undefined {
+  const r = spawnSync(QEMU, ["--version"], { encoding: "utf8", timeout: 10_000 });
+  if (r.error || r.status !== 0) return undefined;
+  return r.stdout.split("\n")[0];
+}
+
+export interface MachineOptions {
+  readonly image: Uint8Array;
+  readonly imageBase: number;
+  /** Bound for each wait (connect, one request). Default 10 s. */
+  readonly timeoutMs?: number;
+}
+
+interface Registers {
+  readonly cr0: number;
+  readonly cr3: number;
+  readonly cr4: number;
+  readonly efer: number;
+}
+
+const CR0_PE = 1n;
+const CR0_ET = 1n << 4n;
+const CR0_WP = 1n << 16n;
+const CR0_PG = 1n << 31n;
+const CR4_PAE = 1n << 5n;
+const CR4_LA57 = 1n << 12n;
+const EFER_LME = 1n << 8n;
+const EFER_LMA = 1n << 10n;
+const EFER_NXE = 1n << 11n;
+
+export class QemuMachine {
+  private regs: Registers | undefined;
+
+  private constructor(
+    private readonly child: ChildProcess,
+    private readonly dir: string,
+    private readonly gdb: GdbClient,
+    private readonly qmp: QmpClient,
+    private readonly stderr: () => string,
+  ) {}
+
+  static async start(options: MachineOptions): Promise<QemuMachine> {
+    const timeoutMs = options.timeoutMs ?? 10_000;
+    const dir = mkdtempSync(path.join(tmpdir(), "vmlq-"));
+    const imagePath = path.join(dir, "tables.img");
+    writeFileSync(imagePath, options.image);
+    const end = options.imageBase + options.image.length;
+    const megs = Math.max(64, Math.ceil(end / (1 << 20)) + 16);
+    const args = [
+      "-S",
+      "-nographic",
+      "-nodefaults",
+      "-machine",
+      "q35",
+      "-cpu",
+      "max",
+      "-m",
+      `${megs}M`,
+      "-device",
+      `loader,file=${imagePath},addr=0x${options.imageBase.toString(16)},force-raw=on`,
+      "-qmp",
+      `unix:${path.join(dir, "qmp")},server=on,wait=off`,
+      "-gdb",
+      `unix:${path.join(dir, "gdb")},server=on,wait=off`,
+    ];
+    const child = spawn(QEMU, args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    live.add(child);
+    child.once("exit", () => live.delete(child));
+    let err = "";
+    child.stderr?.setEncoding("utf8");
+    child.stderr?.on("data", (d: string) => {
+      if (err.length < 10_000) err += d;
+    });
+    const exited = new Promise<never>((_, reject) => {
+      child.once("exit", (code, signal) =>
+        reject(new Error(`QEMU exited (${code ?? signal}): ${err.trim()}`)),
+      );
+      child.once("error", (e) => reject(e));
+    });
+    exited.catch(() => undefined);
+    let gdb: GdbClient | undefined;
+    let qmp: QmpClient | undefined;
+    try {
+      qmp = await Promise.race([QmpClient.connect(path.join(dir, "qmp"), timeoutMs), exited]);
+      gdb = await Promise.race([GdbClient.connect(path.join(dir, "gdb"), timeoutMs), exited]);
+      await gdb.request("qSupported:xmlRegisters=i386");
+      const m = new QemuMachine(child, dir, gdb, qmp, () => err);
+      m.regs = await m.findRegisters();
+      return m;
+    } catch (e) {
+      gdb?.close();
+      qmp?.close();
+      killGroup(child);
+      rmSync(dir, { recursive: true, force: true });
+      throw e;
+    }
+  }
+
+  /** Finds the stub's register numbers of cr0, cr3, cr4 and efer (see the file comment). */
+  private async findRegisters(): Promise<Registers> {
+    const regs = new Map<string, number>();
+    const load = async (annex: string): Promise<void> => {
+      const xml = await this.gdb.features(annex);
+      let n = regs.size === 0 ? 0 : Math.max(...regs.values()) + 1;
+      for (const m of xml.matchAll(/<xi:include\s+href="([^"]+)"|<reg\s([^>]*)>/g)) {
+        if (m[1] !== undefined) {
+          await load(m[1]);
+          n = Math.max(...regs.values()) + 1;
+          continue;
+        }
+        const attrs = m[2]!;
+        const name = /name="([^"]+)"/.exec(attrs)?.[1];
+        const num = /regnum="(\d+)"/.exec(attrs)?.[1];
+        if (num !== undefined) n = Number(num);
+        if (name !== undefined) regs.set(name, n);
+        n++;
+      }
+    };
+    await load("target.xml");
+    const need = ["cr0", "cr3", "cr4", "efer", "st0"];
+    for (const r of need)
+      if (!regs.has(r)) throw new Error(`the gdbstub describes no ${r} register`);
+    // The stub's real st0: its first 80-bit (10-byte) register.
+    let st0 = -1;
+    for (let i = 0; i < 128 && st0 < 0; i++) {
+      const v = await this.gdb.readRegister(i);
+      if (v !== undefined && v.length === 20) st0 = i;
+    }
+    const xmlSt0 = regs.get("st0")!;
+    const offsets = [...new Set([0, st0 >= 0 ? st0 - xmlSt0 : 0])];
+    for (const off of offsets) {
+      const at = (name: string): number => regs.get(name)! + off;
+      const cr0 = await this.gdb.readRegister(at("cr0"));
+      if (cr0 === undefined) continue;
+      const v = fromLittleEndian(cr0);
+      // Reset value 0x60000010: CD, NW and ET.
+      if ((v & CR0_ET) !== 0n && (v & 0x6000_0000n) === 0x6000_0000n && (v & CR0_PG) === 0n) {
+        return { cr0: at("cr0"), cr3: at("cr3"), cr4: at("cr4"), efer: at("efer") };
+      }
+    }
+    throw new Error("cannot locate CR0 in the gdbstub's registers");
+  }
+
+  /**
+   * Enters IA-32e paging on `cr3`: CR4.PAE (and LA57 for 5 levels), EFER.LME|NXE, CR3, then
+   * CR0.PE|WP|PG (which sets EFER.LMA). Reads everything back.
+   */
+  async enablePaging(levels: 4 | 5, cr3: bigint): Promise<void> {
+    const r = this.regs!;
+    await this.gdb.writeRegister(r.cr0, CR0_PE | CR0_ET, 8);
+    await this.gdb.writeRegister(r.cr4, CR4_PAE | (levels === 5 ? CR4_LA57 : 0n), 8);
+    await this.gdb.writeRegister(r.efer, EFER_LME | EFER_NXE, 8);
+    await this.gdb.writeRegister(r.cr3, cr3, 8);
+    await this.gdb.writeRegister(r.cr0, CR0_PE | CR0_ET | CR0_WP | CR0_PG, 8);
+    const read = async (n: number): Promise<bigint> =>
+      fromLittleEndian((await this.gdb.readRegister(n)) ?? "");
+    const cr0 = await read(r.cr0);
+    const cr4 = await read(r.cr4);
+    const efer = await read(r.efer);
+    const got3 = await read(r.cr3);
+    const ok =
+      (cr0 & CR0_PG) !== 0n &&
+      (cr4 & CR4_PAE) !== 0n &&
+      ((cr4 & CR4_LA57) !== 0n) === (levels === 5) &&
+      (efer & (EFER_LMA | EFER_NXE)) === (EFER_LMA | EFER_NXE) &&
+      (got3 & 0xffff_ffffn) === (cr3 & 0xffff_ffffn);
+    if (!ok) {
+      throw new Error(
+        `QEMU did not take the paging state: cr0=${cr0.toString(16)} cr3=${got3.toString(16)} cr4=${cr4.toString(16)} efer=${efer.toString(16)}`,
+      );
+    }
+  }
+
+  /** QEMU's translation of each address (`gva2gpa`), undefined where it says "Unmapped". */
+  async translate(vas: readonly bigint[]): Promise<(bigint | undefined)[]> {
+    const out: (bigint | undefined)[] = [];
+    for (let i = 0; i < vas.length; i += 64) {
+      const batch = vas.slice(i, i + 64);
+      const replies = await Promise.all(
+        batch.map((va) => this.qmp.hmp(`gva2gpa 0x${va.toString(16)}`)),
+      );
+      replies.forEach((text, k) => {
+        const m = /gpa:\s*(0x[0-9a-f]+|\d+)/i.exec(text);
+        if (m) out.push(BigInt(m[1]!));
+        else if (/Unmapped/i.test(text)) out.push(undefined);
+        else
+          throw new Error(
+            `unexpected gva2gpa reply for 0x${batch[k]!.toString(16)}: ${JSON.stringify(text)}`,
+          );
+      });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    try {
+      await Promise.race([this.qmp.execute("quit"), new Promise((r) => setTimeout(r, 1000))]);
+    } catch {
+      // QEMU may close the socket before answering.
+    }
+    this.gdb.close();
+    this.qmp.close();
+    killGroup(this.child);
+    await Promise.race([
+      new Promise((r) =>
+        this.child.exitCode !== null || this.child.signalCode !== null
+          ? r(undefined)
+          : this.child.once("exit", r),
+      ),
+      new Promise((r) => setTimeout(r, 5000)),
+    ]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** What QEMU wrote to stderr so far (for failure messages). */
+  get log(): string {
+    return this.stderr();
+  }
+}
+
+function killGroup(child: ChildProcess): void {
+  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+  try {
+    process.kill(-child.pid, "SIGKILL");
+  } catch {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
