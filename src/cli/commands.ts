@@ -86,7 +86,7 @@ export const commands: readonly Command[] = [
   {
     name: "translate",
     synopsis: "translate <spec> [install options] [--access read|write|exec] [--user] <VA>...",
-    summary: "translate addresses through the installed tables (write `--` before negative ones)",
+    summary: "translate addresses through the installed tables",
     options: {
       ...INSTALL_OPTIONS,
       access: { type: "string", description: "read (default), write or exec" },

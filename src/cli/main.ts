@@ -66,8 +66,21 @@ export async function main(argv: readonly string[]): Promise<number> {
         { type: o.type, multiple: o.multiple ?? false, ...(o.short ? { short: o.short } : {}) },
       ]),
     );
-    const parsed = parseArgs({ args: [...rest], options, allowPositionals: true, strict: true });
-    return await command.run(parsed.values as Record<string, unknown>, parsed.positionals, {
+    // A negative address (`-2GB`, `-0x1000`) is a value, not an option: hide it from
+    // parseArgs and put it back afterwards, in place.
+    const negatives: string[] = [];
+    const args = rest.map((a) => (/^-[0-9.]/.test(a) ? `\0${negatives.push(a) - 1}` : a));
+    const restore = (v: unknown): unknown =>
+      typeof v === "string" && v.startsWith("\0")
+        ? negatives[Number(v.slice(1))]
+        : Array.isArray(v)
+          ? v.map(restore)
+          : v;
+    const parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
+    const values = Object.fromEntries(
+      Object.entries(parsed.values).map(([k, v]) => [k, restore(v)]),
+    );
+    return await command.run(values, parsed.positionals.map(restore) as string[], {
       version: version(),
       color: !!process.stderr.isTTY && process.env.NO_COLOR === undefined,
     });

@@ -8,8 +8,7 @@
  *
  * Flags are the effective ones (SDM 4.6.1) in ptdump's words: `USR`, `RW`/`ro`, `NX`/`x`,
  * `GLB`, `PWT`, `PCD`, `PAT`; the page size comes first and the most specific region last.
- * Addresses use the spec language's literals; write `--` before a negative one (`-- -2GB`), or
- * the option parser takes it for an option.
+ * Addresses use the spec language's literals, negative ones included (`-2GB`).
  */
 import { Access, type AccessType, type WalkResult, entryName } from "../runtime/index.js";
 import { segmentAt } from "../runtime/install-plan.js";
@@ -55,9 +54,7 @@ export async function runTranslate(
   context: CommandContext,
 ): Promise<number> {
   if (positionals.length < 2) {
-    throw new UsageError(
-      "translate takes a spec and at least one address (write `--` before negative ones)",
-    );
+    throw new UsageError("translate takes a spec and at least one address");
   }
   const accessName = (values.access as string | undefined) ?? "read";
   const access = ACCESSES[accessName];

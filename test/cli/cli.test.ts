@@ -248,3 +248,24 @@ describe("pipes", () => {
     expect(status).toBe(0);
   });
 });
+
+describe("negative addresses on the command line", () => {
+  it("are values, not options, and keep their place among the arguments", () => {
+    const r = vmlayout([
+      "translate",
+      "specs/linux-x86_64.layout",
+      "--variant",
+      "4-level",
+      "-2GB",
+      "ffff888000001234",
+      "-119.5TB",
+    ]);
+    expect(r.status).toBe(0);
+    expect(r.stdout.split("\n").map((l) => l.split(" ")[0])).toEqual([
+      "0xffffffff80000000",
+      "0xffff888000001234",
+      "0xffff888000000000",
+      "",
+    ]);
+  });
+});
