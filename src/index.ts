@@ -1,0 +1,56 @@
+/**
+ * vmlayout's public API: the pipeline stages, in pipeline order. Each stage returns a value
+ * together with its diagnostics (`Result<T>`); a user's mistake never throws.
+ *
+ *   parse   spec text -> AST                     (grammar/)
+ *   resolve AST -> Layout per variant            (src/compiler/resolve.ts)
+ *   verify  Layout -> diagnostics                (src/verifier/)
+ *   emit    Layouts -> C, Rust, Markdown, ascii table, SVG or JSON text
+ *   install Layout + boot parameters -> page tables in an emulated MMU (src/runtime/)
+ *   audit   installed page tables <-> Layout     (src/verifier/audit.ts)
+ *
+ * `checkSpec` runs the front half on a file (with includes) the way `vmlayout check` does.
+ */
+import type { Layout } from "./compiler/layout.js";
+import { emitAscii } from "./compiler/emit/ascii.js";
+import { emitC } from "./compiler/emit/c.js";
+import { emitJson } from "./compiler/emit/json.js";
+import { emitMarkdown } from "./compiler/emit/markdown.js";
+import { emitRust } from "./compiler/emit/rust.js";
+import { emitSvg } from "./compiler/emit/svg.js";
+
+export { parseSpec as parse, type ParsedSpec } from "../grammar/index.js";
+export { resolve, type ResolveOptions } from "./compiler/resolve.js";
+export { verify, type VerifyOptions } from "./verifier/index.js";
+export { install, type Installation, type BootParams } from "./runtime/install.js";
+export { audit, type AuditReport } from "./verifier/audit.js";
+export { dumpInstallation } from "./runtime/dump.js";
+export { checkSpec, type CheckOptions, type Checked } from "./pipeline.js";
+export { loadSpec } from "./compiler/load.js";
+
+export type { Layout, Region, Param, Constant, KaslrGroup, Bound } from "./compiler/layout.js";
+export type { SpecFile } from "./compiler/ast.js";
+export type { Diagnostic, Result, Span, Severity } from "./diagnostics/diagnostic.js";
+export { CATALOGUE, type CatalogueEntry } from "./diagnostics/catalogue.js";
+export { renderText, renderShort, renderJson } from "./diagnostics/render.js";
+export { renderSarif } from "./diagnostics/sarif.js";
+export { SourceFile, SourceSet } from "./diagnostics/source.js";
+
+export type EmitFormat = "c" | "rust" | "md" | "ascii" | "svg" | "json";
+
+const EMITTERS: Readonly<Record<EmitFormat, (l: readonly Layout[], asArray: boolean) => string>> = {
+  c: emitC,
+  rust: emitRust,
+  md: emitMarkdown,
+  ascii: emitAscii,
+  svg: emitSvg,
+  json: emitJson,
+};
+
+/**
+ * Generates `format` from verified layouts. With several layouts (the variants of one spec),
+ * JSON is an array of documents; the other formats hold every variant in one output.
+ */
+export function emit(layouts: readonly Layout[], format: EmitFormat): string {
+  return EMITTERS[format](layouts, layouts.length > 1);
+}
