@@ -6,14 +6,13 @@
  * `[imageBase, imageBase + imageBytes)`. Exit 1 when the spec, the installation or the audit
  * has errors.
  */
-import { renameSync, unlinkSync, writeFileSync } from "node:fs";
-import * as path from "node:path";
 import type { Level } from "../runtime/entry.js";
 import type { Installation } from "../runtime/install.js";
 import { hex, size } from "../verifier/format.js";
 import { describeFlags, MapBit, type AuditReport } from "../verifier/audit.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { prepareInstall } from "./install-options.js";
+import { writeAtomically } from "./output.js";
 import { report } from "./report.js";
 
 const LEVEL_KEYS: Record<Level, string> = { 5: "pml5", 4: "pml4", 3: "pdpt", 2: "pd", 1: "pt" };
@@ -42,7 +41,7 @@ export async function runInstall(
   report(audited.diagnostics, checked.sources, "text", context);
   const image = installation.image(space);
   const file = values.image as string | undefined;
-  if (file !== undefined) writeBinary(file, image.bytes);
+  if (file !== undefined) writeAtomically(file, image.bytes);
   if (values.json === true) {
     process.stdout.write(
       JSON.stringify(
@@ -62,21 +61,6 @@ export async function runInstall(
     process.stdout.write(summary(installation, audited.value, warnings, space, file));
   }
   return audited.value.ok ? EXIT_OK : EXIT_ERRORS;
-}
-
-function writeBinary(file: string, bytes: Uint8Array): void {
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.${process.pid}.tmp`);
-  try {
-    writeFileSync(tmp, bytes);
-    renameSync(tmp, file);
-  } catch (e) {
-    try {
-      unlinkSync(tmp);
-    } catch {
-      // never created
-    }
-    throw new UsageError(`cannot write \`${file}\`: ${(e as Error).message}`);
-  }
 }
 
 const PAGE_NAMES = new Map([
