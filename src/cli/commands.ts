@@ -101,4 +101,16 @@ export const commands: readonly Command[] = [
     options: { ...INSTALL_OPTIONS },
     run: async (v, p, c) => (await import("./dump.js")).runDump(v, p, c),
   },
+  {
+    name: "fmt",
+    synopsis: "fmt [--check] <spec>...",
+    summary: "format specs in place (Prettier plugin vmlayout/prettier)",
+    options: {
+      check: {
+        type: "boolean",
+        description: "list the files that are not formatted; exit 1 if any; never write",
+      },
+    },
+    run: async (v, p, c) => (await import("./fmt.js")).runFmt(v, p, c),
+  },
 ];

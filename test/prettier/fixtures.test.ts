@@ -1,0 +1,68 @@
+/**
+ * Formatter fixtures, in Prettier's style: `test/fixtures/format/<case>/input.layout` formats
+ * to `output.layout` (with the options in `options.json`, if any; the plugin's defaults
+ * otherwise: printWidth 100). For every case: formatting is idempotent and changes no meaning (same AST once
+ * spans are stripped, same compiled Layout, same comments). `vitest -u` rewrites the outputs.
+ */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { astWithoutSpans, comments, compiled, FIXTURES, format } from "./helpers.js";
+
+const CASES = readdirSync(FIXTURES).sort();
+
+describe("format fixtures", () => {
+  it("are all present", () => {
+    expect(CASES).toEqual([
+      "blank-lines",
+      "bodies",
+      "comments",
+      "empty",
+      "expressions",
+      "hex-words",
+      "literals",
+      "options",
+      "prettier-ignore",
+      "semicolons",
+      "table",
+      "use-tabs",
+    ]);
+  });
+
+  for (const name of CASES) {
+    describe(name, () => {
+      const dir = path.join(FIXTURES, name);
+      const input = readFileSync(path.join(dir, "input.layout"), "utf8");
+      const optionsFile = path.join(dir, "options.json");
+      const options = existsSync(optionsFile)
+        ? (JSON.parse(readFileSync(optionsFile, "utf8")) as Record<string, unknown>)
+        : {};
+
+      it("formats to output.layout", async () => {
+        await expect(await format(input, options)).toMatchFileSnapshot(
+          path.join(dir, "output.layout"),
+        );
+      });
+
+      it("is idempotent", async () => {
+        const once = await format(input, options);
+        expect(await format(once, options)).toBe(once);
+      });
+
+      it("keeps the AST (spans aside), the compiled Layout and every comment", async () => {
+        const output = await format(input, options);
+        expect(astWithoutSpans(output)).toEqual(astWithoutSpans(input));
+        expect(compiled(output)).toEqual(compiled(input));
+        expect(comments(output).length).toBe(comments(input).length);
+      });
+    });
+  }
+
+  it("the fixtures other than `empty` compile without errors (so the Layout comparison bites)", () => {
+    for (const name of CASES.filter((c) => c !== "empty"))
+      expect(
+        compiled(readFileSync(path.join(FIXTURES, name, "input.layout"), "utf8")).json,
+        name,
+      ).not.toBeNull();
+  });
+});
