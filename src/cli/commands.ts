@@ -113,4 +113,16 @@ export const commands: readonly Command[] = [
     },
     run: async (v, p, c) => (await import("./fmt.js")).runFmt(v, p, c),
   },
+  {
+    name: "import",
+    synopsis: "import <table-file> [--attributes yes|no]",
+    summary: "read a layout table (mm.rst, Markdown, GayBSD, Emerald) and print a spec",
+    options: {
+      attributes: {
+        type: "string",
+        description: "write offsets and ~sizes as attributes (yes) or comments (no); default: auto",
+      },
+    },
+    run: async (v, p) => (await import("./import.js")).runImport(v, p),
+  },
 ];

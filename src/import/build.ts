@@ -1,0 +1,370 @@
+/**
+ * From an imported document to spec text. The rules, in the order they apply:
+ *
+ * - **Paging**: the table's heading when it says so ("4-level", "57-bit"); otherwise from its
+ *   addresses: any canonical address of a region (not a hole) that only 57-bit paging allows
+ *   (`00ffffffffffffff`, `ff11000000000000`) means `paging 5`, else `paging 4`.
+ * - **Kinds**: "non-canonical" in the description, or exactly the non-canonical range of the
+ *   paging mode -> `noncanonical`; "guard" -> `guard`; "unused" or "hole" -> `hole`; else a region.
+ *   "recursive page table" adds `map recursive`, so the verifier checks the slot.
+ * - **Variants**: several tables become `variant`s named after their headings ("4-level");
+ *   rows after a banner "Identical layout ... from here on" that are the same in every table
+ *   are written once, at top level, after the variants.
+ * - **Extents**: `START +SIZE .. END` when the document gives an exact size and an end (so the
+ *   verifier checks start + size - 1 == end, E0206), `START .. END` otherwise; the Offset column
+ *   and approximate or fractional sizes go to `documentAttributes` (attributes.ts).
+ * - **Symbolic starts** (`FIXADDR_START`) become an address `param` of that name, in lower
+ *   case: its range runs from the end of the region above + 1 to one 4 KB page before the row's
+ *   end, 4 KB aligned; its default is the Offset column's value when that lies in the range
+ *   (`~-11 MB`), else the low end.
+ * - **Placeholders** (`FFFF_FFFF_8XXX_XXXX`) become an address `param` named after the region
+ *   ending there (`kernel_elf_end`): the placeholder's digits bound it, and it stays one page
+ *   inside the regions on either side; default the low end. Rows of nothing but placeholders
+ *   (`XXXX_XXXX_XXXX_XXXX`) and marker rows (a start and an offset only) are kept as comments.
+ * - **Nesting** (range-line documents): indentation nests; a top-level line inside an earlier
+ *   line's range becomes its child (Emerald's "Kernel layout" rows go inside "Kernel").
+ * - Every region line ends with `// line N`, the line of the document it came from.
+ */
+import type { Address, Document, Item, Row, Table } from "./model.js";
+import { Names, identifier, layoutName, nameFromDescription } from "./names.js";
+import { hex16, isFullPlaceholder, offsetAddress, TWO_64 } from "./quantity.js";
+import { documentAttributes } from "./attributes.js";
+
+export interface BuildOptions {
+  /** Name of the imported file (for the layout's name and the header comment). */
+  readonly fileName: string;
+  /** Write `offset` / `size ~` attributes (true) or keep them in the line's comment (false). */
+  readonly attributes: boolean;
+}
+
+type Kind = "region" | "hole" | "guard" | "noncanonical";
+
+interface Param {
+  readonly name: string;
+  readonly lo: bigint;
+  readonly hi: bigint;
+  readonly defaultText: string;
+  readonly description: string;
+}
+
+const PAGE = 0x1000n;
+const alignUp = (v: bigint): bigint => (v + PAGE - 1n) & ~(PAGE - 1n);
+const alignDown = (v: bigint): bigint => v & ~(PAGE - 1n);
+
+function kindOf(row: Row, paging: 4 | 5): Kind {
+  const d = row.description.toLowerCase();
+  if (/non-?canonical/.test(d)) return "noncanonical";
+  const bits = paging === 4 ? 47n : 56n;
+  if (
+    row.start?.type === "literal" &&
+    row.end?.type === "literal" &&
+    !row.endExclusive &&
+    row.start.value === 1n << bits &&
+    row.end.value === TWO_64 - (1n << bits) - 1n
+  )
+    return "noncanonical";
+  if (/\bguard\b/.test(d)) return "guard";
+  if (/\bunused\b|\bhole\b/.test(d)) return "hole";
+  return "region";
+}
+
+function rowsOf(items: readonly Item[]): Row[] {
+  return items.flatMap((it) => (it.type === "row" ? [it, ...rowsOf(it.children)] : []));
+}
+
+function detectPaging(table: Table): 4 | 5 {
+  if (table.pagingHint) return table.pagingHint;
+  for (const row of rowsOf(table.items)) {
+    const d = row.description.toLowerCase();
+    if (/non-?canonical|\bhole\b|\bunused\b/.test(d)) continue;
+    for (const a of [row.start, row.end]) {
+      if (a?.type !== "literal") continue;
+      const v = a.value;
+      const canonical57 = v < 1n << 56n || v >= TWO_64 - (1n << 56n);
+      const canonical48 = v < 1n << 47n || v >= TWO_64 - (1n << 47n);
+      if (canonical57 && !canonical48) return 5;
+    }
+  }
+  return 4;
+}
+
+/** Lowest and highest byte an address cell can be (placeholders at their extremes). */
+function low(a: Address | undefined): bigint | undefined {
+  return a?.type === "literal" ? a.value : a?.type === "placeholder" ? a.min : undefined;
+}
+/** Highest byte a row can reach (a placeholder end at its highest, or lowest with `inner`). */
+function lastByte(row: Row, inner = false): bigint | undefined {
+  const e = row.end;
+  const v =
+    e?.type === "literal"
+      ? e.value
+      : e?.type === "placeholder"
+        ? inner
+          ? e.min
+          : e.max
+        : undefined;
+  return v === undefined ? undefined : row.endExclusive ? v - 1n : v;
+}
+/** Lowest start a row surely covers from (a placeholder start at its highest). */
+function innerStart(a: Address | undefined): bigint | undefined {
+  return a?.type === "literal" ? a.value : a?.type === "placeholder" ? a.max : undefined;
+}
+
+/** Range-line documents: a top-level row inside an earlier row's range becomes its child. */
+function nestByContainment(items: Item[]): Item[] {
+  const out: Item[] = [];
+  let notes: Item[] = [];
+  const findParent = (list: readonly Item[], lo: bigint, hi: bigint): Row | undefined => {
+    for (const it of list) {
+      if (it.type !== "row") continue;
+      const plo = innerStart(it.start);
+      const phi = lastByte(it, true);
+      if (plo !== undefined && phi !== undefined && plo <= lo && hi <= phi) {
+        return findParent(it.children, lo, hi) ?? it;
+      }
+    }
+    return undefined;
+  };
+  for (const it of items) {
+    if (it.type === "note") {
+      notes.push(it);
+      continue;
+    }
+    const lo = low(it.start);
+    const hi = lastByte(it);
+    const parent = lo !== undefined && hi !== undefined ? findParent(out, lo, hi) : undefined;
+    if (parent) parent.children.push(...notes, it);
+    else out.push(...notes, it);
+    notes = [];
+  }
+  return [...out, ...notes];
+}
+
+/** The rows after "Identical layout from here on", when every table has the same ones. */
+function sharedTail(tables: readonly Table[]): number | undefined {
+  if (tables.length < 2 || tables.some((t) => t.sharedFrom === undefined)) return undefined;
+  const key = (t: Table): string =>
+    JSON.stringify(
+      t.items
+        .slice(t.sharedFrom! + 1)
+        .map((it) =>
+          it.type === "note"
+            ? ["note", it.text]
+            : [it.start?.text, it.end?.text, it.offset?.text, it.size?.text, it.description],
+        ),
+    );
+  const first = key(tables[0]!);
+  return tables.every((t) => key(t) === first) ? 0 : undefined;
+}
+
+export function buildSpec(doc: Document, options: BuildOptions): string {
+  const tables = doc.tables.map((t) => ({ ...t, paging: detectPaging(t) }));
+  const sharing = sharedTail(tables) !== undefined;
+  const first = tables[0]!;
+  // The shared rows, from the first table, remembering the other tables' lines.
+  let shared: Item[] = [];
+  if (sharing) {
+    shared = first.items.slice(first.sharedFrom!).map((it, k) => {
+      if (it.type !== "row") return it;
+      const also = tables.slice(1).map((t) => t.items[t.sharedFrom! + k]!.line);
+      return { ...it, alsoLines: also };
+    });
+  }
+  const own = tables.map((t) =>
+    sharing
+      ? t.items.slice(0, t.sharedFrom!)
+      : doc.format === "emerald"
+        ? nestByContainment(t.items)
+        : t.items,
+  );
+  const sharedPaging = first.paging;
+
+  // Names: the shared scope first, then each table's own.
+  const names = new Map<Row, string | undefined>();
+  const kinds = new Map<Row, Kind>();
+  const nameAll = (items: readonly Item[], scope: Names, paging: 4 | 5): void => {
+    for (const row of rowsOf(items)) {
+      const kind = kindOf(row, paging);
+      kinds.set(row, kind);
+      if (row.name !== undefined) names.set(row, scope.take(identifier([row.name])));
+      else if (kind === "hole" || kind === "noncanonical") names.set(row, undefined);
+      else names.set(row, scope.take(nameFromDescription(row.description, kind)));
+    }
+  };
+  const root = new Names();
+  nameAll(shared, root, sharedPaging);
+  own.forEach((items, k) => nameAll(items, root.fork(), tables[k]!.paging));
+
+  // Parameters for symbolic starts and placeholders.
+  const params = new Map<string, Param>();
+  const paramOf = new Map<string, string>(); // address text -> parameter name
+  const skipped = new Set<Row>();
+  const collectParams = (items: readonly Item[]): void => {
+    const rows = items.filter((it): it is Row => it.type === "row");
+    rows.forEach((row, k) => {
+      if ([row.start, row.end].some((a) => a !== undefined && isFullPlaceholder(a))) {
+        skipped.add(row);
+        return;
+      }
+      const prev = rows[k - 1];
+      const next = rows[k + 1];
+      if (row.start?.type === "symbol" && !paramOf.has(row.start.text)) {
+        const prevEnd = prev ? lastByte(prev) : undefined;
+        const hiEnd = lastByte(row) ?? (next ? low(next.start)! - 1n : undefined);
+        if (prevEnd === undefined || hiEnd === undefined) skipped.add(row);
+        else {
+          const lo = alignUp(prevEnd + 1n);
+          const hi = alignDown(hiEnd + 1n - PAGE);
+          const off = row.offset ? offsetAddress(row.offset) : undefined;
+          const useOffset = off !== undefined && off >= lo && off <= hi && off % PAGE === 0n;
+          const name = identifier([row.start.text]);
+          params.set(name, {
+            name,
+            lo,
+            hi,
+            defaultText: useOffset ? row.offset!.text : hex16(lo),
+            description: `${row.start.text}${row.offset ? ` (the document's offset: ${row.offset.approx ? "~" : ""}${row.offset.text})` : ""}`,
+          });
+          paramOf.set(row.start.text, name);
+        }
+      }
+      if (row.end?.type === "placeholder" && !paramOf.has(row.end.text)) {
+        const ph = row.end;
+        const starting = next?.start?.text === ph.text ? next : undefined;
+        const startLow = low(row.start);
+        const lo = alignUp(maxOf(ph.min, startLow === undefined ? ph.min : startLow + PAGE));
+        const nextEnd = starting ? lastByte(starting) : undefined;
+        const hi = alignDown(
+          minOf(ph.max + 1n, nextEnd === undefined ? ph.max + 1n : nextEnd + 1n) - PAGE,
+        );
+        if (lo > hi) skipped.add(row);
+        else {
+          const name = `${names.get(row) ?? "region"}_end`;
+          params.set(name, {
+            name,
+            lo,
+            hi,
+            defaultText: hex16(lo),
+            description: `${ph.text} in the document`,
+          });
+          paramOf.set(ph.text, name);
+        }
+      }
+      collectParams(row.children);
+    });
+  };
+  collectParams(shared);
+  own.forEach(collectParams);
+
+  const out: string[] = [];
+  const title = doc.title;
+  out.push(
+    `// Imported by \`vmlayout import\` from ${options.fileName.replace(/^.*[\\/]/, "")} (${FORMAT_NAMES[doc.format]}).`,
+    "// Each region keeps the document's own numbers and ends with the line it came from, so",
+    "// `vmlayout check` reports the document's inconsistencies at those lines.",
+    `layout ${layoutName(options.fileName)}${title ? ` ${quote(title)}` : ""}`,
+  );
+  if (tables.length === 1) out.push(`paging ${first.paging}`);
+  for (const p of params.values()) {
+    out.push(
+      `param ${p.name}: address = ${p.defaultText} in ${hex16(p.lo)} .. ${hex16(p.hi)} align 4KB ${quote(p.description)}`,
+    );
+  }
+
+  const writeItems = (items: readonly Item[], depth: number): void => {
+    const pad = "  ".repeat(depth);
+    for (const it of items) {
+      if (it.type === "note") {
+        out.push(`${pad}// line ${it.line}: ${it.text}`);
+        continue;
+      }
+      if (skipped.has(it)) {
+        out.push(
+          `${pad}// line ${it.line}, not imported (placeholder or unbounded address): ${it.start?.text ?? ""} .. ${it.end?.text ?? ""} ${it.description}`,
+        );
+        writeItems(it.children, depth);
+        continue;
+      }
+      const line = regionLine(it, kinds.get(it)!, names.get(it), paramOf, options.attributes);
+      if (it.children.length === 0) out.push(pad + line.text + line.body + line.comment);
+      else {
+        out.push(
+          `${pad}${line.text}${line.body === "" ? " {" : line.body.replace(/ }$/, "")}${line.comment}`,
+        );
+        writeItems(it.children, depth + 1);
+        out.push(`${pad}}`);
+      }
+    }
+  };
+
+  if (tables.length === 1) writeItems(own[0]!, 0);
+  else {
+    tables.forEach((t, k) => {
+      out.push("");
+      out.push(`variant ${quote(variantName(t, k))} {`);
+      out.push(`  paging ${t.paging}`);
+      writeItems(own[k]!, 1);
+      out.push("}");
+    });
+    if (shared.length > 0) {
+      out.push("");
+      writeItems(shared, 0);
+    }
+  }
+  return out.join("\n") + "\n";
+}
+
+const FORMAT_NAMES: Readonly<Record<Document["format"], string>> = {
+  "mm-rst": "Linux mm.rst ascii table",
+  markdown: "Markdown table",
+  gaybsd: "space-separated columns",
+  emerald: "range lines",
+};
+
+function variantName(t: Table, k: number): string {
+  const m = t.heading ? /\b(\d+-level)\b/i.exec(t.heading) : null;
+  return m ? m[1]!.toLowerCase() : (t.heading ?? `table ${k + 1}`);
+}
+
+const maxOf = (a: bigint, b: bigint): bigint => (a > b ? a : b);
+const minOf = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+export function quote(s: string): string {
+  return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
+}
+
+function regionLine(
+  row: Row,
+  kind: Kind,
+  name: string | undefined,
+  paramOf: ReadonlyMap<string, string>,
+  attributes: boolean,
+): { text: string; body: string; comment: string } {
+  const addr = (a: Address): string => paramOf.get(a.text) ?? a.text;
+  const start = addr(row.start!);
+  const exactSize =
+    row.size !== undefined &&
+    !row.size.approx &&
+    row.size.value !== undefined &&
+    row.size.value > 0n
+      ? row.size
+      : undefined;
+  const dots = row.endExclusive ? "..<" : "..";
+  let extent: string;
+  if (row.end !== undefined)
+    extent = `${exactSize ? `+${exactSize.text} ` : ""}${dots} ${addr(row.end)}`;
+  else extent = `+${row.size!.text}`;
+  const doc = documentAttributes(row, { sizeInExtent: exactSize !== undefined, attributes });
+  const attrs = [
+    ...(/recursive page table/i.test(row.description) ? ["map recursive"] : []),
+    ...doc.attributes,
+  ];
+  const parts = [start, extent, kind === "region" ? "" : kind, name ?? "", quote(row.description)];
+  const lines = [row.line, ...(row.alsoLines ?? [])];
+  const where = `line ${row.line}${lines.length > 1 ? ` (and ${lines.slice(1).join(", ")})` : ""}`;
+  return {
+    text: parts.filter((p) => p !== "").join(" "),
+    body: attrs.length > 0 ? ` { ${attrs.join("; ")} }` : "",
+    comment: ` // ${[where, ...doc.comments].join("; ")}`,
+  };
+}

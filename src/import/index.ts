@@ -1,0 +1,67 @@
+/**
+ * `vmlayout import`: reads a document's layout table and writes a spec. Formats, detected in
+ * this order (the first that finds a table wins):
+ *
+ * - pipe tables: Linux `mm.rst` ascii tables, and Markdown tables with Start / End / Size /
+ *   Description columns in any order (Offset and Name optional);
+ * - range lines: Emerald's `A .. B - description` and indented `A..B  description`;
+ * - space-separated columns: GayBSD's `ffff8000 00000000 -128 TB ffff8040 20100fff ~ 0.25 TB ...`.
+ *
+ * The spec is formatted with the project's formatter (src/prettier), like the committed specs.
+ */
+import { parseSpec } from "../../grammar/index.js";
+import { hasErrors } from "../diagnostics/diagnostic.js";
+import { formatSpec } from "../prettier/index.js";
+import { buildSpec } from "./build.js";
+import { parseColumnTable } from "./columns.js";
+import { parseRangeLines } from "./emerald.js";
+import type { Document, FormatName } from "./model.js";
+import { parsePipeTables } from "./pipe.js";
+
+export type { Document, FormatName } from "./model.js";
+
+export interface ImportOptions {
+  /** The document's file name: names the layout (`linux-mm.rst` -> `linux_mm`). */
+  readonly fileName: string;
+  /**
+   * Write the document's offsets and approximate sizes as `offset` / `size ~` attributes
+   * (true), or as comments (false). Default: whether the language accepts them.
+   */
+  readonly attributes?: boolean;
+}
+
+export interface Imported {
+  readonly format: FormatName;
+  /** Formatted spec text. */
+  readonly spec: string;
+}
+
+/** No layout table in the document. */
+export class NoTableError extends Error {}
+
+export function readDocument(text: string): Document | undefined {
+  const normalised = text.replace(/\r\n?/g, "\n").replace(/\t/g, "    ");
+  return parsePipeTables(normalised) ?? parseRangeLines(normalised) ?? parseColumnTable(normalised);
+}
+
+export function importTable(text: string, options: ImportOptions): Imported {
+  const doc = readDocument(text);
+  if (doc === undefined) throw new NoTableError(`no layout table found in ${options.fileName}`);
+  const raw = buildSpec(doc, {
+    fileName: options.fileName,
+    attributes: options.attributes ?? languageHasDocumentAttributes(),
+  });
+  return { format: doc.format, spec: formatSpec(raw, { path: options.fileName + ".layout" }) };
+}
+
+let probed: boolean | undefined;
+
+/** Whether the language accepts `offset EXPR` and `size ~EXPR` in a region's body. */
+export function languageHasDocumentAttributes(): boolean {
+  if (probed === undefined) {
+    const probe =
+      "layout probe\npaging 4\n0000000000000000 .. 0000000000000fff r { offset 0; size ~4KB }\n";
+    probed = !hasErrors(parseSpec(probe, "<probe>").diagnostics);
+  }
+  return probed;
+}

@@ -1,0 +1,79 @@
+/**
+ * What an importer reads out of a document: tables of rows, as the document writes them.
+ * Nothing here is evaluated against the language; the numbers keep the document's spelling so
+ * that `vmlayout check` judges the document's own figures at the imported lines.
+ */
+
+/** A quantity cell (`-119.5  TB`, `~ 0.25 TB`, `+0`), normalised to the language's spelling. */
+export interface Quantity {
+  /** Spec spelling without the `~`: `-119.5TB`, `16M TB`, `4kB`, `+128TB`, `0`. */
+  readonly text: string;
+  /** The document marks it approximate (`~`). */
+  readonly approx: boolean;
+  /** Exact value in bytes when it is a whole number of bytes (signed for offsets). */
+  readonly value: bigint | undefined;
+}
+
+/** An address cell: a literal (spelled as the document spells it) or a symbol / placeholder. */
+export type Address =
+  | { readonly type: "literal"; readonly text: string; readonly value: bigint }
+  /** `FIXADDR_START`: becomes a `param`. */
+  | { readonly type: "symbol"; readonly text: string }
+  /** `FFFF_FFFF_8XXX_XXXX`: hex digits with placeholder letters; min/max fill them with 0/F. */
+  | {
+      readonly type: "placeholder";
+      readonly text: string;
+      readonly min: bigint;
+      readonly max: bigint;
+    };
+
+export interface Row {
+  readonly type: "row";
+  /** 1-based line of the document. */
+  readonly line: number;
+  /** Further lines the row came from (the same row in another table, shared rows). */
+  readonly alsoLines?: readonly number[];
+  readonly start: Address | undefined;
+  readonly end: Address | undefined;
+  /** The end is exclusive (`..<`); otherwise inclusive. */
+  readonly endExclusive: boolean;
+  readonly offset: Quantity | undefined;
+  readonly size: Quantity | undefined;
+  readonly description: string;
+  /** An explicit name (a Name column). */
+  readonly name?: string;
+  readonly children: Item[];
+  /** The row's indentation (Emerald), for nesting. */
+  readonly indent?: number;
+}
+
+/** A line kept as a comment: a banner, a marker row, a placeholder row, a note. */
+export interface Note {
+  readonly type: "note";
+  readonly line: number;
+  readonly text: string;
+}
+
+export type Item = Row | Note;
+
+export interface Table {
+  /** The heading above the table, if any. */
+  readonly heading: string | undefined;
+  /** `paging` from the heading ("4-level") when it says so. */
+  readonly pagingHint: 4 | 5 | undefined;
+  readonly items: Item[];
+  /**
+   * Index in `items` where the document says the rest is identical to the other tables
+   * ("Identical layout to the 56-bit one from here on"), if it does.
+   */
+  readonly sharedFrom: number | undefined;
+}
+
+export type FormatName = "mm-rst" | "markdown" | "gaybsd" | "emerald";
+
+export interface Document {
+  readonly format: FormatName;
+  /** The document's title (its first heading), if any. */
+  readonly title: string | undefined;
+  readonly tables: Table[];
+}

@@ -1,0 +1,188 @@
+/**
+ * Pipe tables: Linux `mm.rst`'s ascii tables (`Start addr | Offset | End addr | Size | VM area
+ * description`, continuation lines, banner rows, marker rows) and Markdown pipe tables whose
+ * header names Start / End / Size / Description columns (and optionally Offset and Name) in
+ * any order.
+ */
+import type { Document, Item, Row, Table } from "./model.js";
+import { parseAddress, parseQuantity } from "./quantity.js";
+
+type Column = "start" | "end" | "size" | "offset" | "description" | "name";
+
+const COLUMN_WORDS: readonly [Column, RegExp][] = [
+  ["start", /^(start|start addr(ess)?|from|begin|base|first)$/],
+  ["end", /^(end|end addr(ess)?|to|last|limit|top)$/],
+  ["size", /^(size|length|len)$/],
+  ["offset", /^(offset|distance)$/],
+  ["name", /^(name|region|symbol|area)$/],
+  ["description", /^(.*description|desc|what|purpose|usage|use|contents|comment|notes?)$/],
+];
+
+/** Markdown rows have outer pipes (`| a | b |`); mm.rst rows do not (an empty first cell is spaces). */
+function splitCells(line: string, markdown: boolean): string[] {
+  if (!markdown) return line.split("|");
+  let body = line.trim();
+  if (body.startsWith("|")) body = body.slice(1);
+  if (body.endsWith("|")) body = body.slice(0, -1);
+  return body.split("|");
+}
+
+/** The header's columns, when `line` is a table header naming at least start and end/size. */
+function headerColumns(line: string): (Column | undefined)[] | undefined {
+  if (!line.includes("|")) return undefined;
+  const cols = splitCells(line, line.trim().startsWith("|")).map((c) => {
+    const word = c.trim().toLowerCase().replace(/\s+/g, " ");
+    return COLUMN_WORDS.find(([, re]) => re.test(word))?.[0];
+  });
+  if (!cols.includes("start") || !(cols.includes("end") || cols.includes("size"))) return undefined;
+  return cols;
+}
+
+const RULE = /^\s*[=_\-+|: ]*$/;
+const UNDERLINE = /^\s*(={3,}|-{3,}|~{3,})\s*$/;
+
+function headingAbove(lines: readonly string[], at: number): string | undefined {
+  for (let i = at - 1; i >= 0; i--) {
+    const l = lines[i]!;
+    const md = /^\s*#{1,6}\s+(.*\S)\s*$/.exec(l);
+    if (md) return md[1];
+    if (
+      UNDERLINE.test(l) &&
+      i > 0 &&
+      lines[i - 1]!.trim() !== "" &&
+      !UNDERLINE.test(lines[i - 1]!) &&
+      !lines[i - 1]!.includes("|")
+    )
+      return lines[i - 1]!.trim();
+  }
+  return undefined;
+}
+
+export function documentTitle(lines: readonly string[]): string | undefined {
+  for (let i = 1; i < lines.length; i++) {
+    const md = /^\s*#\s+(.*\S)\s*$/.exec(lines[i - 1]!);
+    if (md) return md[1];
+    if (
+      UNDERLINE.test(lines[i]!) &&
+      lines[i - 1]!.trim() !== "" &&
+      !UNDERLINE.test(lines[i - 1]!) &&
+      !lines[i - 1]!.includes("|")
+    )
+      return lines[i - 1]!.trim();
+  }
+  return undefined;
+}
+
+export function pagingHint(heading: string | undefined): 4 | 5 | undefined {
+  if (heading === undefined) return undefined;
+  const m = /\b([45])-level\b/i.exec(heading) ?? /\b(48|57)-bit\b/.exec(heading);
+  if (!m) return undefined;
+  return m[1] === "4" || m[1] === "48" ? 4 : 5;
+}
+
+export function parsePipeTables(text: string): Document | undefined {
+  const lines = text.split("\n");
+  const tables: Table[] = [];
+  let markdown = false;
+  for (let i = 0; i < lines.length; i++) {
+    const columns = headerColumns(lines[i]!);
+    if (!columns) continue;
+    const md = lines[i]!.trim().startsWith("|");
+    if (md) markdown = true;
+    const heading = headingAbove(lines, i);
+    const items: Item[] = [];
+    let sharedFrom: number | undefined;
+    let j = i + 1;
+    for (; j < lines.length; j++) {
+      const line = lines[j]!;
+      if (!line.includes("|")) {
+        if (line.trim() === "" || RULE.test(line)) {
+          if (line.trim() === "" && items.length > 0) break;
+          continue;
+        }
+        break;
+      }
+      if (RULE.test(line) && !/[0-9a-zA-Z]/.test(line)) continue;
+      const cells = splitCells(line, md);
+      const cell = (c: Column): string => {
+        const k = columns.indexOf(c);
+        return k < 0 ? "" : (cells[k] ?? "").trim();
+      };
+      const nonEmpty = cells.map((c) => c.trim()).filter((c) => c !== "");
+      if (nonEmpty.length === 0) continue;
+      // A banner: fewer cells than the header, only text (mm.rst's "Kernel-space ..." rows).
+      if (cells.length < columns.length && cells.slice(0, -1).every((c) => c.trim() === "")) {
+        const banner = cells[cells.length - 1]!.trim();
+        if (/identical layout/i.test(banner)) sharedFrom = items.length;
+        items.push({ type: "note", line: j + 1, text: banner });
+        continue;
+      }
+      const startText = cell("start");
+      const description = cell("description");
+      const prev = items[items.length - 1];
+      // A continuation line: only a description, joined to the row above.
+      if (startText === "" && cell("end") === "" && cell("size") === "" && description !== "") {
+        if (prev?.type === "row") {
+          items[items.length - 1] = {
+            ...prev,
+            description: cleanDescription(`${prev.description} ${description}`),
+          };
+        } else items.push({ type: "note", line: j + 1, text: description });
+        continue;
+      }
+      const start = startText === "" ? undefined : parseAddress(startText);
+      const endText = cell("end");
+      const end = endText === "" ? undefined : parseAddress(endText.replace(/^~\s*/, ""));
+      const offset = cell("offset") === "" ? undefined : parseQuantity(cell("offset"));
+      const size = cell("size") === "" ? undefined : parseQuantity(cell("size"));
+      const bad =
+        start === undefined ||
+        (endText !== "" && end === undefined) ||
+        (cell("offset") !== "" && offset === undefined) ||
+        (cell("size") !== "" && size === undefined);
+      if (bad) {
+        items.push({ type: "note", line: j + 1, text: `not imported: ${line.trim()}` });
+        continue;
+      }
+      // A marker row: a start (and offset) without an end or a size.
+      if (end === undefined && size === undefined) {
+        items.push({
+          type: "note",
+          line: j + 1,
+          text: `marker row, not a region: ${[startText, cell("offset")].filter((c) => c !== "").join(" | ")}`,
+        });
+        continue;
+      }
+      const row: Row = {
+        type: "row",
+        line: j + 1,
+        start,
+        end,
+        endExclusive: md && end?.type === "literal" && (end.value & 0xfffn) === 0n,
+        offset,
+        size,
+        description: cleanDescription(description),
+        ...(cell("name") !== "" ? { name: cell("name") } : {}),
+        children: [],
+      };
+      items.push(row);
+    }
+    if (items.some((it) => it.type === "row")) {
+      tables.push({ heading, pagingHint: pagingHint(heading), items, sharedFrom });
+    }
+    i = j - 1;
+  }
+  if (tables.length === 0) return undefined;
+  return { format: markdown ? "markdown" : "mm-rst", title: documentTitle(lines), tables };
+}
+
+/** `... unused hole.` -> `unused hole`; markdown emphasis and backticks dropped. */
+export function cleanDescription(text: string): string {
+  return text
+    .replace(/^\.\.\.\s*/, "")
+    .replace(/\*([^*]+)\*/g, "$1")
+    .replace(/`([^`]+)`/g, "$1")
+    .replace(/\s+/g, " ")
+    .trim()
+    .replace(/\.$/, "");
+}

@@ -1,0 +1,205 @@
+/**
+ * `vmlayout import`: format detection, the document's numbers, naming, golden specs per
+ * fixture (written with `attributes: false`, so they parse before the language has the
+ * `offset` / `size ~` attributes; consistency.test.ts covers the attributes), and the CLI.
+ * The fixtures in test/fixtures/import/ are the seeds' tables (no prose).
+ */
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { documentAttributes } from "../../src/import/attributes.js";
+import { importTable, readDocument } from "../../src/import/index.js";
+import type { Row } from "../../src/import/model.js";
+import { identifier, layoutName, nameFromDescription } from "../../src/import/names.js";
+import { parseAddress, parseQuantity } from "../../src/import/quantity.js";
+import { formatSpec } from "../../src/prettier/index.js";
+import { vmlayout } from "../cli-helpers.js";
+import { IMPORTED, fixture } from "./helpers.js";
+
+describe("quantities and addresses", () => {
+  it.each([
+    ["128 TB", "128TB", false, 128n << 40n],
+    ["~16M TB", "16M TB", true, 1n << 64n],
+    ["-119.5  TB", "-119.5TB", false, -(239n << 39n)],
+    ["~ -127.75 TB", "-127.75TB", true, -(511n << 38n)],
+    ["~ 1.6M TB", "1.6M TB", true, undefined],
+    ["+0", "+0", false, 0n],
+    ["4 kB", "4kB", false, 4096n],
+    ["~-11    MB", "-11MB", true, -(11n << 20n)],
+  ])("%s", (cell, text, approx, value) => {
+    expect(parseQuantity(cell)).toEqual({ text, approx, value });
+  });
+
+  it("rejects what is not a quantity", () => {
+    expect(parseQuantity("lots")).toBeUndefined();
+    expect(parseQuantity("12 parsecs")).toBeUndefined();
+  });
+
+  it("reads every address spelling of the seeds", () => {
+    expect(parseAddress("ffff888000000000")).toMatchObject({ value: 0xffff888000000000n });
+    expect(parseAddress("ffff8040 20100fff")).toMatchObject({ value: 0xffff804020100fffn });
+    expect(parseAddress("FFFF_FF80_0000_1000")).toMatchObject({ value: 0xffffff8000001000n });
+    expect(parseAddress("FIXADDR_START")).toEqual({ type: "symbol", text: "FIXADDR_START" });
+    expect(parseAddress("FFFF_FFFF_8XXX_XXXX")).toMatchObject({
+      type: "placeholder",
+      min: 0xffffffff80000000n,
+      max: 0xffffffff8fffffffn,
+    });
+  });
+});
+
+describe("naming", () => {
+  it.each([
+    ["direct mapping of all physical memory (page_offset_base)", "region", "page_offset_base"],
+    ["LDT remap for PTI", "region", "ldt_remap_pti"],
+    ["kernel text mapping, mapped to physical address 0", "region", "kernel_text_mapping"],
+    ["%esp fixup stacks", "region", "esp_fixup_stacks"],
+    ["guard hole, also reserved for hypervisor", "guard", "guard_hole"],
+    [
+      "interrupt stack 0 guard page (4KB) not mapped by purpose",
+      "guard",
+      "interrupt_stack_0_guard",
+    ],
+    ["process kernel stack", "guard", "process_kernel_stack_guard"],
+    ["(kernel end) physical allocator low", "region", "physical_allocator_low"],
+    ["User (15.99~ EB)", "region", "user"],
+  ])("%s -> %s", (description, kind, name) => {
+    expect(nameFromDescription(description, kind)).toBe(name);
+  });
+
+  it("never gives a reserved word or a leading digit", () => {
+    expect(identifier(["range"])).toBe("range_area");
+    expect(identifier(["64", "bit"])).toBe("r_64_bit");
+    expect(layoutName("/x/linux-mm.rst")).toBe("linux_mm");
+    expect(layoutName("002_5aff.txt")).toBe("layout_002_5aff");
+  });
+});
+
+describe("detection", () => {
+  for (const [file, format] of IMPORTED) {
+    it(`${file} is ${format}`, () => expect(readDocument(fixture(file))?.format).toBe(format));
+  }
+  it("finds no table in prose", () =>
+    expect(readDocument(fixture("no-table.txt"))).toBeUndefined());
+
+  it("mm.rst: two tables, continuation lines joined, the shared part marked", () => {
+    const doc = readDocument(fixture("linux-mm.rst"))!;
+    expect(doc.tables.map((t) => [t.heading, t.pagingHint])).toEqual([
+      ["Complete virtual memory map with 4-level page tables", 4],
+      ["Complete virtual memory map with 5-level page tables", 5],
+    ]);
+    const rows = doc.tables[0]!.items.flatMap((it) => (it.type === "row" ? [it] : []));
+    expect(rows).toHaveLength(23); // 25 numeric rows less the two marker rows
+    expect(rows[1]!.description).toBe(
+      "huge, almost 64 bits wide hole of non-canonical virtual memory addresses up to the -128 TB starting offset of kernel mappings",
+    );
+    expect(doc.tables.every((t) => t.sharedFrom !== undefined)).toBe(true);
+  });
+});
+
+describe("golden specs", () => {
+  for (const [file] of IMPORTED) {
+    it(file, async () => {
+      const { spec } = importTable(fixture(file), { fileName: file, attributes: false });
+      await expect(spec).toMatchFileSnapshot(
+        path.join(import.meta.dirname, "golden", `${file}.layout`),
+      );
+    });
+  }
+
+  it("is formatted like the committed specs (formatting it again changes nothing)", () => {
+    for (const [file] of IMPORTED) {
+      const { spec } = importTable(fixture(file), { fileName: file, attributes: false });
+      expect(formatSpec(spec)).toBe(spec);
+    }
+  });
+
+  it("every region line names the line of the document it came from", () => {
+    const { spec } = importTable(fixture("linux-mm.rst"), {
+      fileName: "linux-mm.rst",
+      attributes: false,
+    });
+    const source = fixture("linux-mm.rst").split("\n");
+    const regionLines = spec
+      .split("\n")
+      .filter((l) => /^\s*(\S+ +)?[0-9a-f]{16}|^\s*fixaddr_start /.test(l));
+    expect(regionLines.length).toBeGreaterThan(20);
+    for (const l of regionLines) {
+      const n = Number(/\/\/ line (\d+)/.exec(l)?.[1]);
+      const start = l.trim().split(/\s+/)[0]!;
+      expect(source[n - 1], l).toContain(start === "fixaddr_start" ? "FIXADDR_START" : start);
+    }
+  });
+
+  it("mm.rst: variants, the identical rows once at top level, FIXADDR_START as a param", () => {
+    const { spec } = importTable(fixture("linux-mm.rst"), {
+      fileName: "linux-mm.rst",
+      attributes: false,
+    });
+    expect(spec).toContain('variant "4-level" {\n  paging 4');
+    expect(spec).toContain('variant "5-level" {\n  paging 5');
+    expect(spec.match(/cpu_entry_area_mapping/g)).toHaveLength(1);
+    expect(spec).toMatch(
+      /^param fixaddr_start: address = -11MB in ffffffffff000000 \.\. ffffffffff5ff000 align 4KB/m,
+    );
+    expect(spec).toMatch(/^fixaddr_start +\.\. ffffffffff5fffff .*offset ~-11MB; size ~0\.5MB$/m);
+    expect(spec).toContain("marker row, not a region: ffffffff80000000 | -2048    MB");
+  });
+});
+
+describe("vmlayout import", () => {
+  it("prints the spec on stdout, exit 0", () => {
+    const r = vmlayout(["import", "test/fixtures/import/gaybsd-amd64.txt", "--attributes", "no"]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+    expect(r.stdout).toBe(
+      importTable(fixture("gaybsd-amd64.txt"), {
+        fileName: "test/fixtures/import/gaybsd-amd64.txt",
+        attributes: false,
+      }).spec,
+    );
+  });
+
+  it("no table: exit 1 with a message", () => {
+    const r = vmlayout(["import", "test/fixtures/import/no-table.txt"]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      "vmlayout import: no layout table found in test/fixtures/import/no-table.txt\n",
+    );
+  });
+
+  it("unreadable file, no file, bad option: exit 2", () => {
+    expect(vmlayout(["import", "test/fixtures/import/missing.txt"]).status).toBe(2);
+    expect(vmlayout(["import"]).status).toBe(2);
+    const r = vmlayout(["import", "test/fixtures/import/emerald.txt", "--attributes", "maybe"]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain("--attributes must be yes or no");
+  });
+
+  it("is listed in the help", () => {
+    expect(vmlayout(["--help"]).stdout).toContain("import <table-file>");
+  });
+});
+
+describe("the document's numbers the placement cannot carry", () => {
+  const row = readDocument(fixture("gaybsd-amd64.txt"))!.tables[0]!.items.find(
+    (it) => it.type === "row" && it.line === 7,
+  );
+  it("as attributes: `offset` and `size ~`", () => {
+    expect(documentAttributes(row as Row, { sizeInExtent: false, attributes: true })).toEqual({
+      attributes: ["offset -128TB", "size ~0.25TB"],
+      comments: [],
+    });
+  });
+  it("as a comment, before the language has them", () => {
+    expect(documentAttributes(row as Row, { sizeInExtent: false, attributes: false })).toEqual({
+      attributes: [],
+      comments: ["offset -128TB", "size ~0.25TB"],
+    });
+  });
+  it("an exact size in the extent is not repeated", () => {
+    expect(
+      documentAttributes(row as Row, { sizeInExtent: true, attributes: true }).attributes,
+    ).toEqual(["offset -128TB"]);
+  });
+});
