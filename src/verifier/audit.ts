@@ -734,6 +734,8 @@ class Findings {
     help: string | undefined;
   }[] = [];
   private readonly counts = new Map<string, number>();
+  /** Address spaces share the kernel half's tables: report a mapping's finding once. */
+  private readonly seen = new Set<string>();
 
   constructor(private readonly maxPerCode: number) {}
 
@@ -745,6 +747,9 @@ class Findings {
     hi: bigint,
     help?: string,
   ): void {
+    const key = `${code}|${span?.file}|${span?.start}|${lo}|${hi}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
     const n = (this.counts.get(code) ?? 0) + 1;
     this.counts.set(code, n);
     if (n > this.maxPerCode) return;

@@ -122,7 +122,7 @@ extern unsigned long user_stack_size;
 #define KERNEL_END                 VMLAYOUT_AC(0xffffffffffffffff, UL)
 #define KERNEL_SIZE                VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
 
-/* boot_mapped: physical 0..128 MB, mapped by boot; map phys 0x0, rwx, global, in kernel */
+/* boot_mapped: physical 0..128 MB, mapped by boot; map phys 0x0, rw, global, in kernel */
 #define BOOT_MAPPED_START          VMLAYOUT_AC(0xffffffff80000000, UL)
 #define BOOT_MAPPED_END            VMLAYOUT_AC(0xffffffff87ffffff, UL)
 #define BOOT_MAPPED_SIZE           VMLAYOUT_AC(0x8000000, UL)           /* 128 MiB */
@@ -134,7 +134,7 @@ extern unsigned long user_stack_size;
 
 /*
  * kernel_elf: kernel elf (text, rodata, data, bss)
- * in boot_mapped
+ * rwx, in boot_mapped
  * by default 0xffffffff80100000 .. 0xffffffff803fffff (3 MiB)
  */
 #define KERNEL_ELF_START           VMLAYOUT_AC(0xffffffff80100000, UL)
@@ -145,7 +145,7 @@ extern unsigned long user_stack_size;
 
 /*
  * phys_alloc_low: physical allocator low (until the 128 MB mark)
- * in boot_mapped
+ * rw, in boot_mapped
  * by default 0xffffffff80400000 .. 0xffffffff87ffffff (124 MiB)
  */
 #define PHYS_ALLOC_LOW_END         VMLAYOUT_AC(0xffffffff87ffffff, UL)

@@ -140,7 +140,7 @@ pub const KERNEL_SIZE: u64 = 0x8000_0000;
 
 /// `boot_mapped`: physical 0..128 MB, mapped by boot.
 ///
-/// `0xffff_ffff_8000_0000..=0xffff_ffff_87ff_ffff` (128 MiB); map phys 0x0, rwx, global, in
+/// `0xffff_ffff_8000_0000..=0xffff_ffff_87ff_ffff` (128 MiB); map phys 0x0, rw, global, in
 /// `kernel`.
 pub const BOOT_MAPPED_START: u64 = 0xffff_ffff_8000_0000;
 /// Last byte of `boot_mapped` (inclusive).
@@ -159,7 +159,7 @@ pub const NOTHING_SIZE: u64 = 0x10_0000;
 
 /// `kernel_elf`: kernel elf (text, rodata, data, bss).
 ///
-/// By default `0xffff_ffff_8010_0000..=0xffff_ffff_803f_ffff` (3 MiB); in `boot_mapped`.
+/// By default `0xffff_ffff_8010_0000..=0xffff_ffff_803f_ffff` (3 MiB); rwx, in `boot_mapped`.
 pub const KERNEL_ELF_START: u64 = 0xffff_ffff_8010_0000;
 /// Last byte of `kernel_elf` (inclusive), given `kernel_end`.
 #[must_use]
@@ -174,7 +174,7 @@ pub const fn kernel_elf_size(kernel_end: u64) -> u64 {
 
 /// `phys_alloc_low`: physical allocator low (until the 128 MB mark).
 ///
-/// By default `0xffff_ffff_8040_0000..=0xffff_ffff_87ff_ffff` (124 MiB); in `boot_mapped`.
+/// By default `0xffff_ffff_8040_0000..=0xffff_ffff_87ff_ffff` (124 MiB); rw, in `boot_mapped`.
 ///
 /// Start of `phys_alloc_low`, given `kernel_end`.
 #[must_use]
