@@ -41,6 +41,7 @@ import { FrameAllocator } from "./frame-allocator.js";
 import { FRAME_SIZE, type PhysicalMemory } from "./physical-memory.js";
 
 const TWO32 = 4294967296;
+const INT32_MIN = -2147483648;
 
 /** Attributes of a page mapping. Omitted booleans are false (read-only, supervisor, executable). */
 export interface MapFlags {
@@ -433,9 +434,12 @@ export class Mapper {
       return err({ kind: "out-of-frames", needed, free: this.allocator.framesFree });
     }
 
-    // Pass 2: write. Cannot fail.
-    let paLo = Number(p % 4294967296n);
+    // Pass 2: write. Cannot fail. Bits 31:0 of the address are kept as an int32 (no heap
+    // number, no overflow deoptimisation); they wrapped past 2^32 when, unsigned, they are now
+    // below `size` (compared signed with the sign bits flipped).
+    let paLo = Number(p % 4294967296n) | 0;
     let paHi = Number(p / 4294967296n);
+    const wrappedBelow = size ^ INT32_MIN;
     for (let lpn = startLpn, left = pages; left > 0;) {
       const idx = lpn % 512;
       const count = Math.min(512 - idx, left);
@@ -444,11 +448,8 @@ export class Mapper {
       for (let w = idx << 1; w < end; w += 2) {
         f[w] = paLo | flo;
         f[w + 1] = paHi | fhi;
-        paLo += size;
-        if (paLo >= TWO32) {
-          paLo -= TWO32;
-          paHi++;
-        }
+        paLo = (paLo + size) | 0;
+        if ((paLo ^ INT32_MIN) < wrappedBelow) paHi++;
       }
       lpn += count;
       left -= count;

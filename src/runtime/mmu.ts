@@ -22,7 +22,6 @@ import {
   type Level,
   type PageSize,
   type PagingLevels,
-  VPN_PER_ENTRY,
   addressMask,
   checkMaxPhyAddr,
   entryName,
@@ -31,7 +30,6 @@ import {
   pageSizeOfLevel,
   patIndex,
   toU64,
-  vpnIndex,
 } from "./entry.js";
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
 import { Tlb, type TlbEntry } from "./tlb.js";
@@ -243,6 +241,23 @@ export class Mmu {
   ];
   private readonly pathWord = new Int32Array(6);
 
+  // Outcome of the last `walkWords` / `accessWords` (scratch fields: no allocation per walk).
+  /** Leaf entry (after A/D updates) and combined rights of a successful walk. */
+  private tLo = 0;
+  private tHi = 0;
+  private tRw = true;
+  private tUs = true;
+  private tXd = false;
+  /** Leaf level of a WALKED access; the TLB entry that answered a TLB_HIT or TLB_FAULT. */
+  private tLeaf: LeafLevel = 1;
+  private tHit: TlbEntry | undefined = undefined;
+  /** Details of a page fault. */
+  private fErrorCode = 0;
+  private fLevel: Level = 1;
+  private fReason: PageFault["reason"] = "not-present";
+  private fReserved: ReservedBit | undefined = undefined;
+  private fViolation: Violation | undefined = undefined;
+
   constructor(options: MmuOptions = {}) {
     this.memory = options.memory ?? new PhysicalMemory();
     this.maxPhyAddr = options.maxPhyAddr ?? DEFAULT_MAXPHYADDR;
@@ -414,72 +429,68 @@ export class Mmu {
     this.checkMode();
     const v = toU64(va);
     if (!isCanonical(v, this.levels)) return gp(v);
-    const vpn = Number(v >> 12n);
-    const hit = this.tlb.lookupVpn(vpn);
-    if (hit !== undefined) {
-      const violation = this.violation(hit.writable, hit.user, hit.noExecute, access, rflagsAC);
-      if (violation !== undefined) {
-        this.tlb.invalidateVpn(vpn);
-        return {
-          ok: false,
-          fault: "#PF",
-          vector: 14,
-          va: v,
-          errorCode: this.errorCodeBase(access) | PfError.P,
-          level: hit.level,
-          reason: "protection",
-          violation,
-          fromTlb: true,
-        };
-      }
-      if (!access.write || hit.dirty) {
-        const off = (vpn - hit.vpn) * FRAME_SIZE + Number(v & 0xfffn);
-        return {
-          ok: true,
-          va: v,
-          pa: BigInt(hit.frame + off),
-          pageSize: hit.pageSize,
-          level: hit.level,
-          flags: {
-            writable: hit.writable,
-            user: hit.user,
-            noExecute: hit.noExecute,
-            global: hit.global,
-            pwt: hit.pwt,
-            pcd: hit.pcd,
-            pat: hit.pat,
-            patIndex: patIndex(hit.pat, hit.pcd, hit.pwt),
-            accessed: true,
-            dirty: hit.dirty,
-          },
-          fromTlb: true,
-        };
-      }
-      // A write through a translation cached with D = 0: the dirty flag must reach memory, so
-      // the processor walks the paging structures again (SDM 4.8).
-    }
-    const r = this.translate(v, access, rflagsAC, true);
-    if (!r.ok) {
-      this.tlb.invalidateVpn(vpn);
-      return r;
-    }
-    const pages = r.pageSize / FRAME_SIZE;
-    const entry: TlbEntry = {
-      vpn: vpn - (vpn % pages),
-      pageSize: r.pageSize,
-      level: r.level,
-      frame: Number(r.pa) - (Number(r.pa) % r.pageSize),
-      writable: r.flags.writable,
-      user: r.flags.user,
-      noExecute: r.flags.noExecute,
-      global: r.flags.global && this.cPge,
-      dirty: r.flags.dirty,
-      pwt: r.flags.pwt,
-      pcd: r.flags.pcd,
-      pat: r.flags.pat,
+    const hi = Number(v >> 32n);
+    const lo = Number(v & 0xffffffffn);
+    const outcome = this.accessCore(hi, lo, access, rflagsAC);
+    if (outcome === WALKED) return this.translation(v, lo, this.tLeaf, false);
+    if (outcome === FAULTED) return this.pageFault(v, false);
+    const hit = this.tHit!;
+    if (outcome === TLB_FAULT) return this.pageFault(v, true);
+    const off = (hi * 1048576 + (lo >>> 12) - hit.vpn) * FRAME_SIZE + (lo & 0xfff);
+    return {
+      ok: true,
+      va: v,
+      pa: BigInt(hit.frame + off),
+      pageSize: hit.pageSize,
+      level: hit.level,
+      flags: {
+        writable: hit.writable,
+        user: hit.user,
+        noExecute: hit.noExecute,
+        global: hit.global,
+        pwt: hit.pwt,
+        pcd: hit.pcd,
+        pat: hit.pat,
+        patIndex: patIndex(hit.pat, hit.pcd, hit.pwt),
+        accessed: true,
+        dirty: hit.dirty,
+      },
+      fromTlb: true,
     };
-    this.tlb.insert(entry);
-    return r;
+  }
+
+  /**
+   * `probe` for a linear address given as two 32-bit words (`vaHi` = bits 63:32, `vaLo` = bits
+   * 31:0), for hot loops: the physical address of the byte as a number, or -1 when the access
+   * faults (#PF or #GP; `probe` gives the details). No bigint, no allocation.
+   */
+  probeWords(vaHi: number, vaLo: number, access: AccessType, rflagsAC = false): number {
+    checkAccess(access);
+    this.checkMode();
+    const hi = vaHi >>> 0;
+    const lo = vaLo >>> 0;
+    if (!this.canonicalHi(hi)) return -1;
+    const leaf = this.walkWords(hi, lo, access, rflagsAC, false);
+    return leaf === 0 ? -1 : this.leafPa(lo, leaf);
+  }
+
+  /**
+   * `access` for a linear address given as two 32-bit words, for hot loops: the same TLB
+   * lookup, walk, A/D updates, TLB fill and invalidation on a fault, returning the physical
+   * address as a number or -1 on a fault (`access` gives the details, but repeating it is
+   * another access). No bigint; allocates only the TLB entry of a miss.
+   */
+  accessWords(vaHi: number, vaLo: number, access: AccessType, rflagsAC = false): number {
+    checkAccess(access);
+    this.checkMode();
+    const hi = vaHi >>> 0;
+    const lo = vaLo >>> 0;
+    if (!this.canonicalHi(hi)) return -1;
+    const outcome = this.accessCore(hi, lo, access, rflagsAC);
+    if (outcome === WALKED) return this.leafPa(lo, this.tLeaf);
+    if (outcome !== TLB_HIT) return -1;
+    const hit = this.tHit!;
+    return hit.frame + (hi * 1048576 + (lo >>> 12) - hit.vpn) * FRAME_SIZE + (lo & 0xfff);
   }
 
   // --- internals --------------------------------------------------------------------------------
@@ -551,82 +562,227 @@ export class Mmu {
     return undefined;
   }
 
+  /** Bits 63:47 (4 levels) or 63:56 (5 levels) all equal, from the high word. */
+  private canonicalHi(hi: number): boolean {
+    const top = this.cLa57 ? hi >>> 24 : hi >>> 15;
+    return top === 0 || top === (this.cLa57 ? 0xff : 0x1ffff);
+  }
+
   private translate(va: bigint, acc: AccessType, ac: boolean, update: boolean): WalkResult {
     checkAccess(acc);
     this.checkMode();
     const v = toU64(va);
     if (!isCanonical(v, this.levels)) return gp(v);
-    const vpn = Number(v >> 12n);
+    const lo = Number(v & 0xffffffffn);
+    const leaf = this.walkWords(Number(v >> 32n), lo, acc, ac, update);
+    return leaf === 0 ? this.pageFault(v, false) : this.translation(v, lo, leaf, false);
+  }
+
+  /**
+   * The TLB part of `access` on a canonical address: TLB_HIT (`tHit`), TLB_FAULT (`tHit`,
+   * `fViolation`), WALKED (`tLeaf` and the walk's fields) or FAULTED (the fault's fields).
+   */
+  private accessCore(hi: number, lo: number, access: AccessType, rflagsAC: boolean): number {
+    const vpn = hi * 1048576 + (lo >>> 12);
+    const hit = this.tlb.lookupVpn(vpn);
+    if (hit !== undefined) {
+      const violation = this.violation(hit.writable, hit.user, hit.noExecute, access, rflagsAC);
+      if (violation !== undefined) {
+        this.tlb.invalidateVpn(vpn);
+        this.tHit = hit;
+        this.setFault(this.errorCodeBase(access) | PfError.P, hit.level, "protection");
+        this.fViolation = violation;
+        return TLB_FAULT;
+      }
+      if (!access.write || hit.dirty) {
+        this.tHit = hit;
+        return TLB_HIT;
+      }
+      // A write through a translation cached with D = 0: the dirty flag must reach memory, so
+      // the processor walks the paging structures again (SDM 4.8).
+    }
+    const leaf = this.walkWords(hi, lo, access, rflagsAC, true);
+    if (leaf === 0) {
+      this.tlb.invalidateVpn(vpn);
+      return FAULTED;
+    }
+    this.tLeaf = leaf;
+    const tLo = this.tLo;
+    const pageSize = pageSizeOfLevel(leaf);
+    const pages = pageSize / FRAME_SIZE;
+    const entry: TlbEntry = {
+      vpn: vpn - (vpn % pages),
+      pageSize,
+      level: leaf,
+      frame: this.leafPa(0, leaf),
+      writable: this.tRw,
+      user: this.tUs,
+      noExecute: this.tXd,
+      global: (tLo & Lo.G) !== 0 && this.cPge,
+      dirty: (tLo & Lo.D) !== 0,
+      pwt: (tLo & Lo.PWT) !== 0,
+      pcd: (tLo & Lo.PCD) !== 0,
+      pat: (tLo & (leaf === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0,
+    };
+    this.tlb.insert(entry);
+    return WALKED;
+  }
+
+  /**
+   * The page walk of SDM 4.5.4 for a canonical linear address `hi:lo`, with the access rights
+   * of 4.6.1 and, when `update`, the A/D updates of 4.8. Returns the leaf level (1..3) with the
+   * leaf entry in `tLo`/`tHi` and the combined rights in `tRw`/`tUs`/`tXd`, or 0 for a #PF
+   * described by the `f*` fields.
+   */
+  private walkWords(
+    hi: number,
+    lo: number,
+    acc: AccessType,
+    ac: boolean,
+    update: boolean,
+  ): 0 | LeafLevel {
+    // Kept short: a walk's table reads miss the cache, and the fewer instructions between them,
+    // the more walks the processor overlaps. Rare cases leave the loop for the full checks.
     const mem = this.memory;
-    const ecBase = this.errorCodeBase(acc);
+    const rsvdHi = this.cNxe ? this.hiRsvd : this.hiRsvd | Hi.XD;
     let pfn = this.rootPfn;
-    let rw = true;
-    let us = true;
-    let xd = false;
+    // AND of R/W and U/S (low word), OR of XD (high word) over the levels.
+    let rwus = Lo.RW | Lo.US;
+    let xdAny = 0;
     for (let l = this.levels as number; ; l--) {
       const level = l as Level;
       const f = mem.frame(pfn);
-      const w = vpnIndex(vpn, level) << 1;
-      const lo = f === undefined ? 0 : f[w]!;
-      const hi = f === undefined ? 0 : f[w + 1]!;
-      this.pathFrame[level] = f;
-      this.pathWord[level] = w;
-      if ((lo & Lo.P) === 0) return pf(v, ecBase, level, "not-present");
-      const rsvd = this.reservedBit(lo, hi, level);
-      if (rsvd !== undefined) {
-        return pf(v, ecBase | PfError.P | PfError.RSVD, level, "reserved-bit", rsvd);
+      const w = wordIndex(hi, lo, level) << 1;
+      const eLo = f === undefined ? 0 : f[w]!;
+      const eHi = f === undefined ? 0 : f[w + 1]!;
+      if (update) {
+        this.pathFrame[level] = f;
+        this.pathWord[level] = w;
       }
-      if ((lo & Lo.RW) === 0) rw = false;
-      if ((lo & Lo.US) === 0) us = false;
-      if ((hi & Hi.XD) !== 0) xd = true;
-      if (level === 1 || (level <= 3 && (lo & Lo.PS) !== 0)) {
+      if ((eLo & Lo.P) === 0) return this.setFault(this.errorCodeBase(acc), level, "not-present");
+      // Reserved bits: the high word's, or PS somewhere above a 4-KByte PTE.
+      if ((eHi & rsvdHi) !== 0 || (level !== 1 && (eLo & Lo.PS) !== 0)) {
+        const rsvd = this.reservedBit(eLo, eHi, level);
+        if (rsvd !== undefined) {
+          this.setFault(this.errorCodeBase(acc) | PfError.P | PfError.RSVD, level, "reserved-bit");
+          this.fReserved = rsvd;
+          return 0;
+        }
+      }
+      rwus &= eLo;
+      xdAny |= eHi;
+      if (level === 1 || (eLo & Lo.PS) !== 0) {
         const leaf = level as LeafLevel;
+        const rw = (rwus & Lo.RW) !== 0;
+        const us = (rwus & Lo.US) !== 0;
+        const xd = (xdAny & Hi.XD) !== 0;
         const violation = this.violation(rw, us, xd, acc, ac);
         if (violation !== undefined) {
-          return pf(v, ecBase | PfError.P, leaf, "protection", undefined, violation);
+          this.setFault(this.errorCodeBase(acc) | PfError.P, leaf, "protection");
+          this.fViolation = violation;
+          return 0;
         }
-        let dirty = (lo & Lo.D) !== 0;
-        let accessed = (lo & Lo.A) !== 0;
+        let leafLo = eLo;
         if (update) {
           // SDM 4.8: A in every entry used; D in the entry that maps the page, for a write.
           for (let l = this.levels; l >= leaf; l--) this.pathFrame[l]![this.pathWord[l]!] |= Lo.A;
-          accessed = true;
-          if (acc.write && !dirty) {
+          leafLo |= Lo.A;
+          if (acc.write && (eLo & Lo.D) === 0) {
             f![w] = f![w]! | Lo.D;
-            dirty = true;
+            leafLo |= Lo.D;
           }
         }
-        const addrLo = leaf === 1 ? Lo.ADDR_4K : leaf === 2 ? Lo.ADDR_2M : Lo.ADDR_1G;
-        const base = (hi & Hi.ADDR_MAX) * TWO32 + ((lo & addrLo) >>> 0);
-        const pagesPerPage = VPN_PER_ENTRY[leaf]!;
-        const pa = base + (vpn % pagesPerPage) * FRAME_SIZE + Number(v & 0xfffn);
-        const pwt = (lo & Lo.PWT) !== 0;
-        const pcd = (lo & Lo.PCD) !== 0;
-        const pat = (lo & (leaf === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0;
-        return {
-          ok: true,
-          va: v,
-          pa: BigInt(pa),
-          pageSize: pageSizeOfLevel(leaf),
-          level: leaf,
-          flags: {
-            writable: rw,
-            user: us,
-            noExecute: xd,
-            global: (lo & Lo.G) !== 0,
-            pwt,
-            pcd,
-            pat,
-            patIndex: patIndex(pat, pcd, pwt),
-            accessed,
-            dirty,
-          },
-          fromTlb: false,
-        };
+        this.tLo = leafLo;
+        this.tHi = eHi;
+        this.tRw = rw;
+        this.tUs = us;
+        this.tXd = xd;
+        return leaf;
       }
       // The next table: bits M-1:12 (no reserved bit is set, so bits 51:M are 0).
-      pfn = (hi & Hi.ADDR_MAX) * 1048576 + (lo >>> 12);
+      pfn = (eHi & Hi.ADDR_MAX) * 1048576 + (eLo >>> 12);
     }
+  }
+
+  /** Records a #PF (reason, level, error code) and returns 0 (a failed walk). */
+  private setFault(errorCode: number, level: Level, reason: PageFault["reason"]): 0 {
+    this.fErrorCode = errorCode;
+    this.fLevel = level;
+    this.fReason = reason;
+    this.fReserved = undefined;
+    this.fViolation = undefined;
+    return 0;
+  }
+
+  /** Physical address of byte `lo` (the low word of the linear address) in the last walk's page. */
+  private leafPa(lo: number, leaf: LeafLevel): number {
+    const tLo = this.tLo;
+    const offMask = leaf === 1 ? 0xfff : leaf === 2 ? 0x1fffff : 0x3fffffff;
+    const addrLo = leaf === 1 ? Lo.ADDR_4K : leaf === 2 ? Lo.ADDR_2M : Lo.ADDR_1G;
+    return (this.tHi & Hi.ADDR_MAX) * TWO32 + ((tLo & addrLo) >>> 0) + (lo & offMask);
+  }
+
+  /** The result object of the last successful walk (leaf `leaf`) for `va`. */
+  private translation(va: bigint, lo: number, leaf: LeafLevel, fromTlb: boolean): Translation {
+    const tLo = this.tLo;
+    const pwt = (tLo & Lo.PWT) !== 0;
+    const pcd = (tLo & Lo.PCD) !== 0;
+    const pat = (tLo & (leaf === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0;
+    return {
+      ok: true,
+      va,
+      pa: BigInt(this.leafPa(lo, leaf)),
+      pageSize: pageSizeOfLevel(leaf),
+      level: leaf,
+      flags: {
+        writable: this.tRw,
+        user: this.tUs,
+        noExecute: this.tXd,
+        global: (tLo & Lo.G) !== 0,
+        pwt,
+        pcd,
+        pat,
+        patIndex: patIndex(pat, pcd, pwt),
+        accessed: (tLo & Lo.A) !== 0,
+        dirty: (tLo & Lo.D) !== 0,
+      },
+      fromTlb,
+    };
+  }
+
+  /** The #PF object of the last failed walk or TLB check. */
+  private pageFault(va: bigint, fromTlb: boolean): PageFault {
+    return pf(
+      va,
+      this.fErrorCode,
+      this.fLevel,
+      this.fReason,
+      this.fReserved,
+      this.fViolation,
+      fromTlb,
+    );
+  }
+}
+
+/** Outcomes of `accessCore`. */
+const FAULTED = 0;
+const TLB_HIT = 1;
+const TLB_FAULT = 2;
+const WALKED = 3;
+
+/** Index (0..511) of the entry selected at `level` for the linear address `hi:lo` (SDM 4.5.4). */
+function wordIndex(hi: number, lo: number, level: Level): number {
+  switch (level) {
+    case 1:
+      return (lo >>> 12) & 511;
+    case 2:
+      return (lo >>> 21) & 511;
+    case 3:
+      return ((lo >>> 30) | (hi << 2)) & 511;
+    case 4:
+      return (hi >>> 7) & 511;
+    default:
+      return (hi >>> 16) & 511;
   }
 }
 
@@ -641,10 +797,11 @@ function pf(
   reason: PageFault["reason"],
   reservedBit?: ReservedBit,
   violation?: Violation,
+  fromTlb = false,
 ): PageFault {
   const f: {
     -readonly [K in keyof PageFault]: PageFault[K];
-  } = { ok: false, fault: "#PF", vector: 14, va, errorCode, level, reason, fromTlb: false };
+  } = { ok: false, fault: "#PF", vector: 14, va, errorCode, level, reason, fromTlb };
   if (reservedBit !== undefined) f.reservedBit = reservedBit;
   if (violation !== undefined) f.violation = violation;
   return f;

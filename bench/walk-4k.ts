@@ -1,0 +1,102 @@
+/**
+ * walk-4k: on the install-4k tables, 10,000,000 full page walks (`Mmu.probeWords`: no TLB, no
+ * A/D updates) of `VA = 0xffff888000000000 + (x & (16 GiB - 1))`, `x` a 64-bit xorshift stepped
+ * before each walk, computed on 32-bit word pairs: no bigint and no allocation in the loop.
+ * `checksum` is the XOR of all the physical addresses.
+ */
+import { Access, type Mmu } from "../src/runtime/index.js";
+import {
+  type BenchOptions,
+  type BenchResult,
+  DIRECT_MAP_HI,
+  DIRECT_MAP_LO,
+  SEED_HI,
+  SEED_LO,
+  WALK_CHECKSUM,
+  hex64,
+  mappedBytes,
+  nsPerOp,
+  round,
+  timed,
+  walkCount,
+} from "./common.js";
+import { installDirectMap } from "./install-4k.js";
+import type { CResults } from "./c.js";
+
+export interface WalkSum {
+  readonly hi: number;
+  readonly lo: number;
+  /** Walks that faulted (must be 0). */
+  readonly faults: number;
+}
+
+/** Masks of `bytes - 1` (a power of two minus one) as a word pair. */
+export function offsetMasks(bytes: number): { maskHi: number; maskLo: number } {
+  const m = bytes - 1;
+  if ((DIRECT_MAP_HI & Math.floor(m / 2 ** 32)) !== 0 || DIRECT_MAP_LO !== 0) {
+    throw new Error("the direct map base must be aligned to the mapped size");
+  }
+  return { maskHi: Math.floor(m / 2 ** 32), maskLo: (m % 2 ** 32) | 0 };
+}
+
+/** The walks through `mmu.probeWords`. */
+export function probeWalks(mmu: Mmu, n: number, bytes: number): WalkSum {
+  const { maskHi, maskLo } = offsetMasks(bytes);
+  const read = Access.read;
+  let h = SEED_HI >>> 0;
+  let l = SEED_LO >>> 0;
+  let sumHi = 0;
+  let sumLo = 0;
+  let faults = 0;
+  for (let i = 0; i < n; i++) {
+    h = (h ^ ((h << 13) | (l >>> 19))) >>> 0;
+    l = (l ^ (l << 13)) >>> 0;
+    l = (l ^ ((l >>> 7) | (h << 25))) >>> 0;
+    h = (h ^ (h >>> 7)) >>> 0;
+    h = (h ^ ((h << 17) | (l >>> 15))) >>> 0;
+    l = (l ^ (l << 17)) >>> 0;
+    const pa = mmu.probeWords(DIRECT_MAP_HI + (h & maskHi), l & maskLo, read);
+    if (pa < 0) faults++;
+    sumLo ^= pa;
+    sumHi ^= (pa / 4294967296) | 0;
+  }
+  return { hi: sumHi >>> 0, lo: sumLo >>> 0, faults };
+}
+
+export function runWalk4k(options: BenchOptions, c: CResults | undefined): BenchResult {
+  const { small, reps } = options;
+  const machine = installDirectMap(small);
+  const n = walkCount(small);
+  const bytes = mappedBytes(small);
+  const t = timed(
+    reps,
+    () => undefined,
+    () => probeWalks(machine.mmu, n, bytes),
+  );
+  if (t.last.faults !== 0) throw new Error(`walk-4k: ${t.last.faults} walks faulted`);
+  const checksum = hex64(t.last.hi, t.last.lo);
+  if (!small && checksum !== WALK_CHECKSUM) {
+    throw new Error(`walk-4k: checksum ${checksum}, expected ${WALK_CHECKSUM}`);
+  }
+  const cWalk = c?.walk;
+  if (cWalk && cWalk.checksum !== checksum) {
+    throw new Error(`walk-4k: C checksum ${cWalk.checksum} differs from ${checksum}`);
+  }
+  const ratioC = cWalk ? round(t.ms / cWalk.ms, 2) : null;
+  return {
+    name: "walk-4k",
+    ms: t.ms,
+    ops: n,
+    nsPerOp: nsPerOp(t.ms, n),
+    medianMs: t.medianMs,
+    firstMs: t.firstMs,
+    runs: t.runs,
+    checksum,
+    cMs: cWalk?.ms ?? null,
+    cMedianMs: cWalk?.medianMs ?? null,
+    cChecksum: cWalk?.checksum ?? null,
+    ratioC,
+    goalRatioC: 2,
+    goalMet: ratioC === null ? null : ratioC <= 2,
+  };
+}

@@ -1,0 +1,77 @@
+/** The fuzzers' harness: it must see every kind of failure it claims to detect. */
+import { readFileSync } from "node:fs";
+import { afterAll, describe, expect, test } from "vitest";
+import { RUN_BOUND_MS, type RunResult, Sandbox, problems } from "./sandbox.js";
+
+const files = { "a.layout": "0123456789" };
+const ok = (diagnostics: Extract<RunResult, { ok: true }>["diagnostics"]): RunResult => ({
+  ok: true,
+  ms: 1,
+  layouts: 0,
+  diagnostics,
+});
+const d = (code: string, span: { file: string; start: number; end: number } | null) => ({
+  code,
+  severity: "error",
+  message: "m",
+  span,
+  labels: [],
+});
+
+describe("problems()", () => {
+  test("accepts catalogued codes with spans inside the text, up to its end", () => {
+    expect(problems(files, ok([d("E0001", { file: "a.layout", start: 10, end: 10 })]))).toEqual([]);
+  });
+  test("reports exceptions, hangs and slow runs", () => {
+    expect(problems(files, { ok: false, ms: 1, error: "TypeError: x" })[0]).toMatch(/exception/);
+    expect(problems(files, { ok: "hang", ms: 20_000 })[0]).toMatch(/hang/);
+    expect(problems(files, { ...ok([]), ms: RUN_BOUND_MS + 1 })[0]).toMatch(/took/);
+  });
+  test("reports unknown codes, missing spans and spans outside the text or in other files", () => {
+    const bad = problems(
+      files,
+      ok([
+        d("E9999", { file: "a.layout", start: 0, end: 1 }),
+        d("E0001", null),
+        d("E0001", { file: "a.layout", start: 5, end: 11 }),
+        d("E0001", { file: "a.layout", start: 3, end: 2 }),
+        d("E0001", { file: "a.layout", start: -1, end: 0 }),
+        d("E0001", { file: "b.layout", start: 0, end: 0 }),
+        {
+          ...d("E0001", { file: "a.layout", start: 0, end: 0 }),
+          labels: [{ file: "a.layout", start: 0, end: 99 }],
+        },
+      ]),
+    );
+    expect(bad).toHaveLength(7);
+  });
+});
+
+describe("Sandbox", () => {
+  const sandbox = new Sandbox();
+  const hanging = new Sandbox(new URL("./hang-worker.mjs", import.meta.url), 300);
+  afterAll(() => {
+    sandbox.close();
+    hanging.close();
+  });
+
+  test("runs checkSpec on in-memory files, includes too", () => {
+    const linux = readFileSync(new URL("../../specs/linux-x86_64.layout", import.meta.url), "utf8");
+    const r = sandbox.run({ "specs/linux.layout": linux }, "specs/linux.layout");
+    expect(r.ok).toBe(true);
+    if (r.ok === true) expect(r.layouts).toBe(2);
+    const broken = {
+      "x.layout": 'layout x\npaging 4\ninclude "y.layout"\n',
+      "y.layout": "0 +4KB ]\n",
+    };
+    const e = sandbox.run(broken, "x.layout");
+    expect(e.ok === true && e.diagnostics.map((x) => [x.code, x.span?.file])).toEqual([
+      ["E0004", "y.layout"],
+    ]);
+    expect(problems(broken, e)).toEqual([]);
+  });
+  test("reports a hang and recovers with a new worker", () => {
+    expect(hanging.run({ "h.layout": "hang" }, "h.layout").ok).toBe("hang");
+    expect(hanging.run({ "h.layout": "fine" }, "h.layout").ok).toBe(true);
+  });
+});
