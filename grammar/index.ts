@@ -88,7 +88,8 @@ export function parseSpec(
   const limit = { ...DEFAULT_LIMITS, ...limits };
   const diagnostics: Diagnostic[] = [];
   const notes: string[] = [];
-  const { items, comments } = read(text, path, limit, diagnostics, notes);
+  const hidden = { count: 0 };
+  const { items, comments } = read(text, path, limit, diagnostics, notes, hidden);
   const ast: SpecFile = {
     kind: "file",
     path,
@@ -97,17 +98,21 @@ export function parseSpec(
   };
   return {
     value: { ast, comments },
-    diagnostics: finish(diagnostics, text.length, limit.maxDiagnostics, notes),
+    diagnostics: finish(diagnostics, hidden.count, text.length, limit.maxDiagnostics, notes),
   };
 }
 
-/** Steps 1-6 of the module comment; pushes diagnostics, and notes for the last of them. */
+/**
+ * Steps 1-6 of the module comment; pushes diagnostics, and notes for the last of them, and
+ * counts in `hidden` the diagnostics found but not built (they can never be shown).
+ */
 function read(
   text: string,
   path: string,
   limit: ParseLimits,
   diagnostics: Diagnostic[],
   notes: string[],
+  hidden: { count: number },
 ): { items: Item[]; comments: IToken[] } {
   const at = (start: number, end = start): Span => ({ file: path, start, end });
   if (text.length > limit.maxChars) {
@@ -118,9 +123,11 @@ function read(
     return { items: [], comments: [] };
   }
 
-  const lexed = lexSpec(text, path);
-  diagnostics.push(...lexed.diagnostics);
-  const { tokens, comments } = lexed;
+  // Binary input has a lexical problem every few characters: only the diagnostics that can be
+  // shown are built (see `Lexical`), but where each one starts is kept for `syntaxErrors`.
+  const { tokens, comments, lexical } = lex(text, path, Math.max(1, limit.maxDiagnostics));
+  diagnostics.push(...lexical.built);
+  hidden.count += lexical.omitted;
 
   const tooDeep = firstTooDeep(tokens, limit.maxNesting);
   if (tooDeep) {
@@ -131,7 +138,6 @@ function read(
     return { items: [], comments };
   }
 
-  const lexical = [...diagnostics];
   const items: Item[] = [];
   const errors: IRecognitionException[] = [];
   try {
@@ -146,7 +152,7 @@ function read(
       }
       const built = buildStatement(parsed.cst, path);
       if (built.item) items.push(built.item);
-      diagnostics.push(...built.diagnostics);
+      for (const d of built.diagnostics) diagnostics.push(d); // one statement can hold thousands
     }
   } catch (error) {
     // Unreachable while nesting is bounded; kept so that no input can crash the compiler.
@@ -154,7 +160,7 @@ function read(
     const help = "reduce the nesting of brackets and regions";
     diagnostics.push(diagnostic("E0008", "input is nested too deeply to parse", at(0), { help }));
   }
-  diagnostics.push(...syntaxErrors(errors, tokens, lexical, text.length, path));
+  diagnostics.push(...syntaxErrors(errors, tokens, lexical.starts(), text.length, path));
   return { items, comments };
 }
 
@@ -173,16 +179,69 @@ export interface LexedSpec {
  * `parser.input = lexSpec(text, path).tokens; parser.file()` parses a whole file at once.
  */
 export function lexSpec(text: string, path: string): LexedSpec {
+  const { tokens, comments, lexical } = lex(text, path, Number.POSITIVE_INFINITY);
+  return { tokens, comments, diagnostics: lexical.built };
+}
+
+function lex(
+  text: string,
+  path: string,
+  maxPerKind: number,
+): { tokens: IToken[]; comments: IToken[]; lexical: Lexical } {
   const lexed = T.lexer.tokenize(text);
-  const diagnostics: Diagnostic[] = [];
-  for (const error of lexed.errors)
-    diagnostics.push(invalidCharacter(text, error.offset, error.length, path));
-  for (const token of lexed.groups["errors"] ?? []) diagnostics.push(unterminated(token, path));
+  const lexical = new Lexical(maxPerKind);
+  const invalid = lexical.kind();
+  for (const run of lexed.groups["invalid"] ?? [])
+    if (invalid.wants(run.startOffset))
+      invalid.add(invalidCharacter(text, run.startOffset, run.image.length, path));
+  const unclosed = lexical.kind();
+  for (const token of lexed.groups["errors"] ?? [])
+    if (unclosed.wants(token.startOffset)) unclosed.add(unterminated(token, path));
   const tokens = withVirtualEnds(
-    dropGluedWords(lexed.tokens, text, path, diagnostics),
+    dropGluedWords(lexed.tokens, text, path, lexical.kind()),
     text.length,
   );
-  return { tokens, comments: lexed.groups["comments"] ?? [], diagnostics };
+  return { tokens, comments: lexed.groups["comments"] ?? [], lexical };
+}
+
+interface LexicalKind {
+  /** Records a diagnostic at `start`; true when it is to be built and `add`ed. */
+  wants(start: number): boolean;
+  add(d: Diagnostic): void;
+}
+
+/**
+ * Lexical diagnostics (E0002 - E0006), which come in kinds, each in source order. Of each kind
+ * only the first `maxPerKind` are built, as no later one can be among that many diagnostics
+ * shown; the others are counted. Where every one starts is kept: a syntax error in the same
+ * statement is not reported (`syntaxErrors`).
+ */
+class Lexical {
+  /** The diagnostics built, kind after kind. */
+  readonly built: Diagnostic[] = [];
+  omitted = 0;
+  private readonly offsets: number[] = [];
+
+  constructor(private readonly maxPerKind: number) {}
+
+  /** Starts a kind. */
+  kind(): LexicalKind {
+    let count = 0;
+    return {
+      wants: (start) => {
+        this.offsets.push(start);
+        if (count++ < this.maxPerKind) return true;
+        this.omitted++;
+        return false;
+      },
+      add: (d) => void this.built.push(d),
+    };
+  }
+
+  /** Where each diagnostic starts, sorted. */
+  starts(): Int32Array {
+    return Int32Array.from(this.offsets).sort();
+  }
 }
 
 /**
@@ -257,7 +316,7 @@ const isWordToken = (t: IToken): boolean => /^[A-Za-z0-9_]/.test(t.image);
  * (bad literal, E0005). Units glued to a number (`64TB`) are fine. The glued words are
  * reported once and removed, so the parser sees just the number and does not cascade.
  */
-function dropGluedWords(tokens: IToken[], text: string, path: string, out: Diagnostic[]): IToken[] {
+function dropGluedWords(tokens: IToken[], text: string, path: string, out: LexicalKind): IToken[] {
   const kept: IToken[] = [];
   const endOf = (t: IToken) => t.startOffset + t.image.length;
   const glued = (i: number) =>
@@ -265,7 +324,7 @@ function dropGluedWords(tokens: IToken[], text: string, path: string, out: Diagn
   for (let i = 0; i < tokens.length; i++) {
     const number = tokens[i]!;
     kept.push(number);
-    if (!tokenMatcher(number, T.NumberLiteral)) continue;
+    if (!tokenMatcher(number, T.NumberLiteral) || !glued(i + 1)) continue;
     let j = i + 1;
     const words: IToken[] = [];
     while (glued(j)) {
@@ -279,14 +338,14 @@ function dropGluedWords(tokens: IToken[], text: string, path: string, out: Diagn
       j++;
     }
     i = j - 1;
-    if (words.length === 0) continue;
+    if (words.length === 0 || !out.wants(number.startOffset)) continue;
     const end = endOf(words[words.length - 1]!);
     const literal = text.slice(number.startOffset, end);
     const span = { file: path, start: number.startOffset, end };
     const word = words[0]!;
     const zeroX = number.image === "0" && /^[xX]/.test(word.image);
     if (!zeroX && words.length === 1 && /^[A-Za-z]+$/.test(word.image)) {
-      out.push(
+      out.add(
         diagnostic(
           "E0006",
           `unknown unit \`${showImage(word.image)}\` in \`${showImage(literal)}\``,
@@ -298,7 +357,7 @@ function dropGluedWords(tokens: IToken[], text: string, path: string, out: Diagn
       );
     } else {
       const hex = zeroX || /^0[xX]/.test(number.image);
-      out.push(
+      out.add(
         diagnostic("E0005", `malformed number \`${showImage(literal)}\``, span, {
           help: hex
             ? "a `0x` number has hex digits (0-9, a-f) after `0x`, optionally grouped with `_`"
@@ -322,11 +381,12 @@ function firstTooDeep(tokens: readonly IToken[], max: number): IToken | undefine
   return undefined;
 }
 
-/** A zero-length statement end at `offset`; image "}" before a brace, "" at end of input. */
-function virtualEnd(offset: number, image: string, like: IToken | undefined): IToken {
-  const line = like?.startLine ?? 1;
-  const column = like?.startColumn ?? 1;
-  return createTokenInstance(T.VirtualEnd, image, offset, offset - 1, line, line, column, column);
+/**
+ * A zero-length statement end at `offset`; image "}" before a brace, "" at end of input. Like
+ * every token here it has offsets only (no lines or columns).
+ */
+function virtualEnd(offset: number, image: string): IToken {
+  return createTokenInstance(T.VirtualEnd, image, offset, offset - 1, NaN, NaN, NaN, NaN);
 }
 
 /** Inserts a statement end before every `}` and at the end, unless one is already there. */
@@ -334,10 +394,10 @@ function withVirtualEnds(tokens: readonly IToken[], textLength: number): IToken[
   const out: IToken[] = [];
   const endsStatement = () => out.length === 0 || tokenMatcher(out[out.length - 1]!, T.End);
   for (const t of tokens) {
-    if (t.tokenType === T.RCurly && !endsStatement()) out.push(virtualEnd(t.startOffset, "}", t));
+    if (t.tokenType === T.RCurly && !endsStatement()) out.push(virtualEnd(t.startOffset, "}"));
     out.push(t);
   }
-  if (!endsStatement()) out.push(virtualEnd(textLength, "", out[out.length - 1]));
+  if (!endsStatement()) out.push(virtualEnd(textLength, ""));
   return out;
 }
 
@@ -382,23 +442,19 @@ const RULE_HELP: Record<string, string> = {
 function syntaxErrors(
   errors: readonly IRecognitionException[],
   tokens: readonly IToken[],
-  lexical: readonly Diagnostic[],
+  lexicalStarts: Int32Array,
   textLength: number,
   path: string,
 ): Diagnostic[] {
   if (errors.length === 0) return [];
   const ends = tokens.filter((t) => tokenMatcher(t, T.End)).map((t) => t.startOffset);
-  const statementOf = (offset: number): number => {
-    let lo = 0;
-    let hi = ends.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (ends[mid]! < offset) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo; // the number of ends before `offset`
+  // Statement k holds the offsets with k ends before them: `ends[k - 1] < offset <= ends[k]`.
+  const statementOf = (offset: number): number => countBelow(ends, offset);
+  const hasLexical = (k: number): boolean => {
+    const i = countBelow(lexicalStarts, k > 0 ? ends[k - 1]! + 1 : Number.NEGATIVE_INFINITY);
+    return i < lexicalStarts.length && (k >= ends.length || lexicalStarts[i]! <= ends[k]!);
   };
-  const reported = new Set(lexical.map((d) => statementOf(d.span?.start ?? 0)));
+  const reported = new Set<number>();
   const out: Diagnostic[] = [];
   for (const error of errors) {
     const token = error.token;
@@ -406,7 +462,7 @@ function syntaxErrors(
     const start = valid ? token.startOffset : textLength;
     const end = valid ? start + token.image.length : textLength;
     const statement = statementOf(start);
-    if (reported.has(statement)) continue;
+    if (reported.has(statement) || hasLexical(statement)) continue;
     reported.add(statement);
     const rules = error.context?.ruleStack ?? [];
     const rule = [...rules].reverse().find((r) => RULE_HELP[r] !== undefined);
@@ -420,6 +476,18 @@ function syntaxErrors(
   return out;
 }
 
+/** How many of the sorted `values` are below `x`. */
+function countBelow(values: ArrayLike<number>, x: number): number {
+  let lo = 0;
+  let hi = values.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (values[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 // ---------------------------------------------------------------- final pass
 
 const clamp = (span: Span, length: number): Span => {
@@ -428,22 +496,25 @@ const clamp = (span: Span, length: number): Span => {
 };
 
 /**
- * Sorts, clamps spans into the text, and caps the count; the last diagnostic shown notes how
- * many were left out, and carries `notes` (such as "parsing stopped").
+ * Sorts, caps the count and clamps spans into the text; the last diagnostic shown notes how
+ * many were left out (with the `omitted` ones that were never built), and carries `notes`
+ * (such as "parsing stopped").
  */
 function finish(
   diagnostics: readonly Diagnostic[],
+  omitted: number,
   textLength: number,
   max: number,
   notes: readonly string[],
 ): Diagnostic[] {
-  const sorted = sortDiagnostics(diagnostics).map((d) => ({
-    ...d,
-    span: d.span && clamp(d.span, textLength),
-    labels: d.labels.map((l) => ({ ...l, span: clamp(l.span, textLength) })),
-  }));
-  const shown = sorted.slice(0, Math.max(1, max));
-  const hidden = sorted.length - shown.length;
+  const shown = sortDiagnostics(diagnostics)
+    .slice(0, Math.max(1, max))
+    .map((d) => ({
+      ...d,
+      span: d.span && clamp(d.span, textLength),
+      labels: d.labels.map((l) => ({ ...l, span: clamp(l.span, textLength) })),
+    }));
+  const hidden = diagnostics.length + omitted - shown.length;
   const extra =
     hidden > 0 ? [`${hidden} more diagnostics in this file are not shown`, ...notes] : notes;
   const last = shown[shown.length - 1];

@@ -143,7 +143,8 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
 export class VmLayoutParser extends CstParser {
   constructor() {
     super(T.parserTokens as TokenType[], {
-      nodeLocationTracking: "full",
+      // Spans are offsets; lines and columns are computed from them when a message is shown.
+      nodeLocationTracking: "onlyOffset",
       recoveryEnabled: true,
       errorMessageProvider,
       skipValidations: process.env["NODE_ENV"] === "production",

@@ -10,10 +10,13 @@
  *     followed directly by a letter, so `64TB` lexes as number + unit. A number glued to a word
  *     that is not a unit (`64XB`, `0xZZ`) is diagnosed after lexing (grammar/index.ts).
  *   - Comments are in the "comments" group (kept for the formatter); unterminated strings and
- *     comments are in the "errors" group and reported as E0002 / E0003.
+ *     comments are in the "errors" group and reported as E0002 / E0003; runs of characters that
+ *     start no token are in the "invalid" group and reported as E0004 (the lexer itself never
+ *     reports an error).
+ *   - Tokens carry offsets only (`startOffset`, `endOffset`), no lines or columns.
  *   - Newlines and `;` are statement ends (category `End`); other whitespace is skipped.
  */
-import { createToken, Lexer, type TokenType } from "chevrotain";
+import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
 
 // ---------------------------------------------------------------- categories
 
@@ -112,12 +115,25 @@ export const UnterminatedString = createToken({
 /** At most 20 characters: enough to reject a longer run, and never a scan of a huge run. */
 const HEX_RUN = /[0-9A-Fa-f_]{0,20}/y;
 
+/** Whether `c` (a UTF-16 code unit) is a hex digit. */
+const isHexDigit = (c: number): boolean =>
+  (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
 /**
  * Bare hex: exactly 16 hex digits; `_` only between digits and every `_`-separated group at
  * least 4 digits long (`FFFF_FF80_0000_0000`), so `1_000_000_000_000_000` stays decimal as
  * docs/language.md promises. A custom matcher because that rule is awkward as a regex.
+ *
+ * It is tried at every name and number that starts with a hex digit, so the common case, a
+ * run of 16 digits and no `_`, is decided by a plain scan; runs with `_` take the slow path.
  */
 function matchBareHex(text: string, offset: number): [string] | null {
+  let end = offset;
+  while (end < text.length && end - offset < 17 && isHexDigit(text.charCodeAt(end))) end++;
+  if (end - offset === 17 || text.charCodeAt(end) !== 95 /* _ */) {
+    // Too many digits, or a run without `_`: a match iff exactly 16 digits.
+    return end - offset === 16 ? [text.slice(offset, end)] : null;
+  }
   HEX_RUN.lastIndex = offset;
   const run = HEX_RUN.exec(text)?.[0] ?? "";
   if (run.length < 16 || run.length > 19) return null;
@@ -275,6 +291,38 @@ export const unitShift: ReadonlyMap<TokenType, bigint> = new Map([
 export const UNIT_SPELLINGS =
   "B; K, KB, kB, KiB; M, MB, MiB; G, GB, GiB; T, TB, TiB; P, PB, PiB; E, EB, EiB";
 
+// ---------------------------------------------------------------- invalid characters
+
+/**
+ * The characters some token can start with: whitespace, line ends, `/` `"`, digits, letters,
+ * `_`, and the punctuation. Each of them alone is a token or the start of one, so a position
+ * starts a token exactly when its character is in this set (test/perf/binary-input.test.ts
+ * checks this against the patterns above: keep it in step when adding a token).
+ */
+const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;';
+
+/** Every UTF-16 code unit that starts no token, for the lexer's first-character table. */
+function nonStartCodes(): number[] {
+  const starts = new RegExp(`[${TOKEN_START}]`);
+  const codes: number[] = [];
+  for (let c = 0; c <= 0xffff; c++) if (!starts.test(String.fromCharCode(c))) codes.push(c);
+  return codes;
+}
+
+/**
+ * A run of characters that start no token: E0004 (grammar/index.ts). Chevrotain's own error
+ * recovery finds the same runs, but by trying every pattern at every character of a run, which
+ * on 10 MB of binary input takes seconds; as a token (the last pattern, so it only matches where
+ * no other does) the run is one match.
+ */
+export const InvalidCharacters = createToken({
+  name: "InvalidCharacters",
+  pattern: new RegExp(`[^${TOKEN_START}]+`),
+  start_chars_hint: nonStartCodes(),
+  line_breaks: false,
+  group: "invalid",
+});
+
 // ---------------------------------------------------------------- the lexer
 
 /** Lexer token order (= match priority). */
@@ -309,6 +357,7 @@ export const allTokens: readonly TokenType[] = [
   ...keywordTokens,
   ...Object.values(Units),
   Identifier,
+  InvalidCharacters,
 ];
 
 /** Every token type the parser knows, categories and the virtual end included. */
@@ -328,8 +377,37 @@ export const parserTokens: readonly TokenType[] = [
   ...allTokens,
 ];
 
-export const lexer = new Lexer(allTokens as TokenType[], {
-  positionTracking: "full",
+/**
+ * The lexer tracks offsets only: lines and columns are computed from offsets where a message
+ * needs them (src/diagnostics/source.ts), and tracking them costs more than half of the lexing
+ * time of a big input. Chevrotain's offset-only tokens have no `endOffset`, which the parser's
+ * node locations and the AST's spans need; this subclass creates every token with it (in the
+ * object literal itself, which is half the memory of adding the property afterwards). It
+ * replaces the method Chevrotain's constructor installs for `positionTracking: "onlyOffset"`;
+ * the check below fails loudly if a Chevrotain update stops calling it.
+ */
+class OffsetLexer extends Lexer {
+  createOffsetOnlyToken(
+    image: string,
+    startOffset: number,
+    tokenTypeIdx: number,
+    tokenType: TokenType,
+  ): IToken {
+    return {
+      image,
+      startOffset,
+      endOffset: startOffset + image.length - 1,
+      tokenTypeIdx,
+      tokenType,
+    } as IToken;
+  }
+}
+
+export const lexer = new OffsetLexer(allTokens as TokenType[], {
+  positionTracking: "onlyOffset",
   ensureOptimizations: true,
   skipValidations: process.env["NODE_ENV"] === "production",
 });
+
+if (lexer.tokenize("ab").tokens[0]?.endOffset !== 1)
+  throw new Error("internal error: the lexer's tokens have no end offset (Chevrotain changed?)");

@@ -14,7 +14,7 @@ import type { SourceSet } from "./diagnostics/source.js";
 import type { Layout } from "./compiler/layout.js";
 import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
 import { resolve } from "./compiler/resolve.js";
-import { verify } from "./verifier/index.js";
+import { firstShown, verify } from "./verifier/index.js";
 
 /** Diagnostics reported per spec; past this, the last one says how many were left out. */
 export const MAX_DIAGNOSTICS = 200;
@@ -35,45 +35,61 @@ export interface Checked {
 }
 
 export function checkSpec(specPath: string, options: CheckOptions = {}): Checked {
+  const { layouts, hasVariants, sources, diagnostics: front } = compile(specPath, options);
+  if (layouts.length === 0)
+    return { layouts, hasVariants, sources, diagnostics: capped(sortDiagnostics(front), 0) };
+
+  // With one layout, the verifier writes only the diagnostics the cap keeps (a layout can have
+  // hundreds of thousands of findings). With several, every variant's diagnostics are needed to
+  // merge them, and the cap applies to the merged list.
+  const single = layouts.length === 1;
+  let omitted = 0;
+  const perVariant = layouts.map((layout) => {
+    const verified = verify(layout, {
+      denyWarnings: options.denyWarnings ?? false,
+      ...(single ? { maxDiagnostics: MAX_DIAGNOSTICS } : {}),
+    });
+    omitted += verified.omitted;
+    return { layout, diagnostics: verified.diagnostics };
+  });
+  return {
+    layouts,
+    hasVariants,
+    sources,
+    diagnostics: capped(sortDiagnostics([...front, ...mergeVariants(perVariant)]), omitted),
+  };
+}
+
+/**
+ * Load (with includes), parse and resolve; no layouts when any of it failed. A function of its
+ * own so that the AST, which is large for a large spec, is garbage once it returns: the
+ * verifier needs only the layouts.
+ */
+function compile(specPath: string, options: CheckOptions): Checked {
   const loaded = loadSpec(specPath, options.readFile ?? defaultReadFile);
   const { sources, file } = loaded.value;
   const hasVariants = file?.items.some((i) => i.kind === "variant") ?? false;
   if (!file || hasErrors(loaded.diagnostics))
-    return { layouts: [], hasVariants, sources, diagnostics: sortDiagnostics(loaded.diagnostics) };
-
+    return { layouts: [], hasVariants, sources, diagnostics: loaded.diagnostics };
   const resolved = resolve(file, { variant: options.variant });
-  const front = [...loaded.diagnostics, ...resolved.diagnostics];
-  if (hasErrors(front) || resolved.value.length === 0)
-    return { layouts: [], hasVariants, sources, diagnostics: sortDiagnostics(front) };
-
-  const perVariant = resolved.value.map((layout) => ({
-    layout,
-    diagnostics: verify(layout, { denyWarnings: options.denyWarnings ?? false }).diagnostics,
-  }));
-  return {
-    layouts: resolved.value,
-    hasVariants,
-    sources,
-    diagnostics: capped(sortDiagnostics([...front, ...mergeVariants(perVariant)])),
-  };
+  const diagnostics = [...loaded.diagnostics, ...resolved.diagnostics];
+  if (hasErrors(diagnostics)) return { layouts: [], hasVariants, sources, diagnostics };
+  return { layouts: resolved.value, hasVariants, sources, diagnostics };
 }
 
-/** Keeps the first MAX_DIAGNOSTICS; errors are never dropped in favour of warnings. */
-function capped(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  if (diagnostics.length <= MAX_DIAGNOSTICS) return [...diagnostics];
-  const errors = diagnostics.filter((d) => d.severity === "error");
-  const warnings = diagnostics.filter((d) => d.severity !== "error");
-  const kept = sortDiagnostics(
-    [...errors, ...warnings.slice(0, Math.max(0, MAX_DIAGNOSTICS - errors.length))].slice(
-      0,
-      MAX_DIAGNOSTICS,
-    ),
-  );
+/**
+ * Keeps the first MAX_DIAGNOSTICS; errors are never dropped in favour of warnings. `omitted`
+ * diagnostics were already left out (by the verifier, with the same rule; see `firstShown`).
+ */
+function capped(diagnostics: readonly Diagnostic[], omitted: number): Diagnostic[] {
+  const total = diagnostics.length + omitted;
+  if (total <= MAX_DIAGNOSTICS) return [...diagnostics];
+  const kept = firstShown(diagnostics, MAX_DIAGNOSTICS, (d) => d.severity === "error");
   const last = kept[kept.length - 1]!;
-  const omitted = diagnostics.length - kept.length;
+  const left = total - kept.length;
   kept[kept.length - 1] = diagnostic(last.code, last.message, last.span, {
     labels: last.labels,
-    notes: [...last.notes, `${omitted} more diagnostic${omitted > 1 ? "s" : ""} not shown`],
+    notes: [...last.notes, `${left} more diagnostic${left > 1 ? "s" : ""} not shown`],
     ...(last.help !== undefined ? { help: last.help } : {}),
     severity: last.severity,
   });

@@ -37,6 +37,9 @@ export const constant = (c: Rational): Affine => ({
   slackHi: ZERO,
 });
 
+/** A whole number as a constant form. */
+export const integer = (n: bigint): Affine => constant({ num: n, den: 1n });
+
 export const variable = (name: string): Affine => ({
   constant: ZERO,
   terms: new Map([[name, rat(1n)]]),
@@ -48,8 +51,10 @@ export const isConstant = (a: Affine): boolean =>
   a.terms.size === 0 && isZero(a.slackLo) && isZero(a.slackHi);
 
 export function plus(a: Affine, b: Affine): Affine {
-  if (b.terms.size === 0 && isZero(b.slackLo) && isZero(b.slackHi))
-    return { ...a, constant: add(a.constant, b.constant) };
+  if (isConstant(b))
+    return isConstant(a)
+      ? constant(add(a.constant, b.constant))
+      : { ...a, constant: add(a.constant, b.constant) };
   const terms = b.terms.size === 0 ? a.terms : new Map(a.terms);
   for (const [name, c] of b.terms) {
     const sum = add(terms.get(name) ?? ZERO, c);

@@ -80,6 +80,9 @@ function digitCount(image: string): number {
   return image.replace(/^0[xX]/, "").replace(/[_. ]/g, "").length;
 }
 
+/** The body of a region written without braces; shared, so never modified. */
+const NO_ITEMS: readonly Item[] = Object.freeze([]);
+
 class AstBuilder extends BaseVisitor {
   private path = "";
   private diagnostics: Diagnostic[] = [];
@@ -120,14 +123,20 @@ class AstBuilder extends BaseVisitor {
     return node ? (this.visit(node as never, node.location) as R | undefined) : undefined;
   }
 
-  /** Half-open span of a CST location (the one place where 1 is added to `endOffset`). */
+  /**
+   * Half-open span of a CST location (the one place where 1 is added to `endOffset`).
+   *
+   * Offsets are below 2^26 (inputs are at most 64 MiB), and `| 0` stores them as small
+   * integers: Chevrotain's locations start out as NaN, so their fields hold boxed doubles, and
+   * copying those as they are would box every span's offsets too (a heap number each).
+   */
   private spanOf(loc: Loc, fallback?: Span): Span {
     const start = loc?.startOffset;
     const end = loc?.endOffset;
     if (start === undefined || !Number.isFinite(start))
       return fallback ?? { file: this.path, start: 0, end: 0 };
     const endExclusive = end !== undefined && Number.isFinite(end) ? end + 1 : start;
-    return { file: this.path, start, end: Math.max(start, endExclusive) };
+    return { file: this.path, start: start | 0, end: Math.max(start, endExclusive) | 0 };
   }
 
   private tokenSpan(token: IToken): Span {
@@ -336,9 +345,10 @@ class AstBuilder extends BaseVisitor {
     const placement = this.v<Placement>(first(ctx.placement));
     if (!placement) return undefined;
     const kindToken = real(first(first(ctx.regionKind)?.children.RegionKind));
-    const regionKind = (kindToken?.image ?? "region") as RegionKind;
+    // The keyword's pattern is its text: one shared string instead of a copy per region.
+    const regionKind = (kindToken?.tokenType.PATTERN ?? "region") as RegionKind;
     const blockNode = first(ctx.block);
-    const body = blockNode ? this.v<Item[]>(blockNode) : [];
+    const body = blockNode ? this.v<Item[]>(blockNode) : NO_ITEMS;
     if (!body) return undefined;
     return {
       kind: "region",
@@ -506,7 +516,7 @@ class AstBuilder extends BaseVisitor {
   ): Expr | undefined {
     const nodes = operands ?? [];
     let left = this.v<Expr>(nodes[0]);
-    if (!left) return undefined;
+    if (!left || nodes.length === 1) return left;
     const startSpan = this.spanOf(nodes[0]!.location, left.span);
     for (let i = 1; i < nodes.length; i++) {
       const right = this.v<Expr>(nodes[i]);
@@ -529,9 +539,9 @@ class AstBuilder extends BaseVisitor {
   /** `- - x`: one `neg` per minus sign, innermost last. */
   unary(ctx: C.UnaryCstChildren, loc: Loc): Expr | undefined {
     let operand = this.v<Expr>(first(ctx.primary));
-    if (!operand) return undefined;
+    const minuses = ctx.Minus;
+    if (!operand || !minuses) return operand;
     const end = this.spanOf(loc, operand.span).end;
-    const minuses = ctx.Minus ?? [];
     for (let i = minuses.length - 1; i >= 0 && operand; i--) {
       const span = { file: this.path, start: minuses[i]!.startOffset, end };
       operand = this.expr({ kind: "neg", operand, span }, [operand]);
@@ -558,40 +568,42 @@ class AstBuilder extends BaseVisitor {
   /** The exact value of a number token, or undefined (with E0005) for a bad literal. */
   private numberValue(token: IToken): Rational | undefined {
     const image = token.image;
-    const span = this.tokenSpan(token);
-    const digits = digitCount(image);
+    // A literal has no more digits than characters: only a long one needs counting.
+    const digits = image.length > MAX_LITERAL_DIGITS ? digitCount(image) : 0;
     if (digits > MAX_LITERAL_DIGITS) {
       this.error(
         "E0005",
         `number is too long (${digits} digits)`,
-        span,
+        this.tokenSpan(token),
         "a 64-bit address needs at most 16 hex or 20 decimal digits",
       );
       return undefined;
     }
+    const plain = (text: string): string => (text.includes("_") ? text.replace(/_/g, "") : text);
     switch (token.tokenType) {
       case T.GayBsdPair:
         return int(BigInt(`0x${image.replace(" ", "")}`));
       case T.SolarisDotted:
         return int(BigInt(`0x${image.slice(2).replace(".", "")}`));
       case T.HexLiteral:
-        return int(BigInt(`0x${image.slice(2).replace(/_/g, "")}`));
+        return int(BigInt(`0x${plain(image.slice(2))}`));
       case T.BareHex:
-        return int(BigInt(`0x${image.replace(/_/g, "")}`));
+        return int(BigInt(`0x${plain(image)}`));
       default: {
-        const text = image.replace(/_/g, "");
-        const whole = text.split(".")[0]!;
+        const text = plain(image);
+        const dot = text.indexOf(".");
+        const whole = dot < 0 ? text : text.slice(0, dot);
         if (whole.length > 1 && whole.startsWith("0")) {
           this.error(
             "E0005",
             `decimal number \`${showImage(image)}\` has a leading zero`,
-            span,
+            this.tokenSpan(token),
             `a bare hex address needs exactly 16 hex digits (this has ${whole.length}) or a \`0x\` prefix; ` +
               "a decimal number starts with a nonzero digit",
           );
           return undefined;
         }
-        return parseDecimal(text);
+        return dot < 0 ? int(BigInt(text)) : parseDecimal(text);
       }
     }
   }

@@ -16,6 +16,7 @@ function gcd(a: bigint, b: bigint): bigint {
 }
 
 export function rat(num: bigint, den: bigint = 1n): Rational {
+  if (den === 1n) return { num, den }; // whole: already in lowest terms
   if (den === 0n) throw new Error("internal error: rational with zero denominator");
   if (den < 0n) {
     num = -num;
@@ -37,7 +38,10 @@ export const sub = (a: Rational, b: Rational): Rational =>
   a.den === 1n && b.den === 1n
     ? { num: a.num - b.num, den: 1n }
     : rat(a.num * b.den - b.num * a.den, a.den * b.den);
-export const mul = (a: Rational, b: Rational): Rational => rat(a.num * b.num, a.den * b.den);
+export const mul = (a: Rational, b: Rational): Rational =>
+  a.den === 1n && b.den === 1n
+    ? { num: a.num * b.num, den: 1n }
+    : rat(a.num * b.num, a.den * b.den);
 /** Caller checks `b` is not zero. */
 export const div = (a: Rational, b: Rational): Rational => rat(a.num * b.den, a.den * b.num);
 export const neg = (a: Rational): Rational => ({ num: -a.num, den: a.den });

@@ -14,7 +14,7 @@ import {
   sortDiagnostics,
 } from "../diagnostics/diagnostic.js";
 import { findCheck, isWaivable } from "../diagnostics/catalogue.js";
-import { type ParamDomain, constant, negated, plus, variable } from "./affine.js";
+import { type ParamDomain, integer, isConstant, negated, plus, variable } from "./affine.js";
 import type {
   Attribute,
   ConstDecl,
@@ -133,7 +133,7 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
     const items: Item[] = [];
     for (const item of file.items) {
       if (item.kind !== "variant") items.push(item);
-      else if (item === variant) items.push(...item.items);
+      else if (item === variant) for (const inner of item.items) items.push(inner); // no spread: can be huge
     }
     const layout = new VariantResolver(file, header, variant, items, report).run();
     if (layout) layouts.push(layout);
@@ -168,6 +168,8 @@ interface RegionNode {
   end?: Bound;
   size?: Bound;
   declaredEnd?: { bound: Bound; span: Span } | undefined;
+  /** The region's name in the Layout (given by `buildRegions`). */
+  name?: string;
 }
 
 interface ConstEntry {
@@ -447,6 +449,12 @@ class VariantResolver {
           env,
           suffix,
           state: "pending",
+          // Set later; present from the start so every node keeps one shape.
+          start: undefined,
+          end: undefined,
+          size: undefined,
+          declaredEnd: undefined,
+          name: undefined,
         };
         if (item.regionKind === "region" && !item.name)
           this.error(
@@ -467,7 +475,7 @@ class VariantResolver {
         }
         this.nodes.push(node);
         previous.node = node;
-        this.expand(item.body, node, depth + 1, env, suffix);
+        if (item.body.length > 0) this.expand(item.body, node, depth + 1, env, suffix);
       } else if (item.kind === "repeat") {
         const count = this.attemptOr(() =>
           this.evaluator.positiveIntegerConstant(
@@ -579,6 +587,11 @@ class VariantResolver {
     }
   }
 
+  /**
+   * Places a region. A parameter-free form's constant is exactly the bound's value (the
+   * invariant `value ∈ bounds(sym)`), so the bounds of a parameter-free region, by far the
+   * most common, are built from their values without symbolic arithmetic.
+   */
   private place(node: RegionNode): void {
     const p = node.decl.placement;
     const scope = this.scope(node.env, node.suffix);
@@ -619,9 +632,13 @@ class VariantResolver {
     if (p.size) {
       const sizeValue = this.evaluator.evaluate(p.size, scope);
       const size = this.whole(sizeValue, p.size.span);
+      const value = start.value + size - 1n;
       end = {
-        value: start.value + size - 1n,
-        sym: plus(start.sym, plus(sizeValue.sym, constant(rat(-1n)))),
+        value,
+        sym:
+          isConstant(start.sym) && isConstant(sizeValue.sym)
+            ? integer(value)
+            : plus(start.sym, plus(sizeValue.sym, integer(-1n))),
       };
       if (p.end) declaredEnd = { bound: endFrom(p.end), span: p.end.span };
     } else if (p.end) {
@@ -638,9 +655,13 @@ class VariantResolver {
       );
     node.start = start;
     node.end = end;
+    const extent = end.value - start.value + 1n;
     node.size = {
-      value: end.value - start.value + 1n,
-      sym: plus(end.sym, plus(negated(start.sym), constant(rat(1n)))),
+      value: extent,
+      sym:
+        isConstant(start.sym) && isConstant(end.sym)
+          ? integer(extent)
+          : plus(end.sym, plus(negated(start.sym), integer(1n))),
     };
     node.declaredEnd = declaredEnd;
   }
@@ -651,7 +672,7 @@ class VariantResolver {
     let sym = v.sym;
     if (exact < 0n) {
       exact += ADDRESS_SPACE_END;
-      sym = plus(sym, constant(rat(ADDRESS_SPACE_END)));
+      sym = plus(sym, integer(ADDRESS_SPACE_END));
     }
     if (exact < 0n || exact >= ADDRESS_SPACE_END)
       this.evaluator.fail(
@@ -676,42 +697,54 @@ class VariantResolver {
 
   private buildRegions(): Region[] {
     const regions: Region[] = [];
-    const names = new Map<RegionNode, string>();
-    const used = new Set(this.byName.keys());
+    // An unnamed region is named `KIND_START`, then `KIND_START_2`, `KIND_START_3`, ... for
+    // more at the same start, skipping declared names (the keys of `byName`). Two bases never
+    // produce the same name (a base is KIND_ and exactly 16 hex digits, and kinds have no `_`),
+    // so the next suffix per base is all that must be remembered; 1 stands for the bare base.
     const nextSuffix = new Map<string, number>();
     for (const node of this.nodes) {
       if (node.state !== "done") continue;
-      const { exportId, ...attrs } = this.attributes(node);
+      const attrs = this.attributes(node);
       let name = node.declaredName;
       if (name === undefined) {
         const base = `${node.decl.regionKind}_${node.start!.value.toString(16).padStart(16, "0")}`;
-        name = base;
-        for (let n = nextSuffix.get(base) ?? 2; used.has(name); n++) {
-          name = `${base}_${n}`;
-          nextSuffix.set(base, n + 1);
-        }
-        used.add(name);
+        let n = nextSuffix.get(base) ?? 1;
+        name = n === 1 ? base : `${base}_${n}`;
+        while (this.byName.has(name)) name = `${base}_${++n}`;
+        nextSuffix.set(base, n + 1);
       }
-      names.set(node, name);
-      const parentName = node.parent ? (names.get(node.parent) ?? null) : null;
+      node.name = name;
+      const start = node.start!;
+      const end = node.end!;
+      // Property order as the JSON emitter and tests have always seen it.
       regions.push({
         name,
         kind: node.decl.regionKind,
         description: node.decl.description?.value,
-        parent: parentName,
+        parent: node.parent?.name ?? null,
         depth: node.depth,
-        start: node.start!,
-        end: node.end!,
+        start,
+        end,
         size: node.size!,
         declaredEnd: node.declaredEnd,
         span: node.decl.span,
         nameSpan: node.decl.name?.span ?? node.decl.placement.span,
         placementSpan: node.decl.placement.span,
-        ...attrs,
-        exportName: this.exportName(exportId, name),
-        dependsOn: [
-          ...new Set([...node.start!.sym.terms.keys(), ...node.end!.sym.terms.keys()]),
-        ].sort(),
+        map: attrs.map,
+        perm: attrs.perm,
+        user: attrs.user,
+        global: attrs.global,
+        perProcess: attrs.perProcess,
+        cache: attrs.cache,
+        maxPage: attrs.maxPage,
+        align: attrs.align,
+        exhaustive: attrs.exhaustive,
+        waivers: attrs.waivers,
+        exportName: this.exportName(attrs.exportId, name),
+        dependsOn:
+          start.sym.terms.size === 0 && end.sym.terms.size === 0
+            ? NO_PARAMETERS
+            : [...new Set([...start.sym.terms.keys(), ...end.sym.terms.keys()])].sort(),
       });
     }
     return regions.sort(
@@ -720,7 +753,9 @@ class VariantResolver {
     );
   }
 
-  private attributes(node: RegionNode) {
+  private attributes(node: RegionNode): Attributes {
+    // Most regions (holes, guards, plain children) have no attributes at all.
+    if (!node.decl.body.some(isAttribute)) return NO_ATTRIBUTES;
     const seen = new Map<string, Span>();
     const once = (key: string, span: Span, written = key): boolean => {
       const first = seen.get(key);
@@ -740,19 +775,7 @@ class VariantResolver {
       return true;
     };
     const scope = this.scope(node.env, node.suffix);
-    const out = {
-      map: undefined as MapIntent | undefined,
-      perm: undefined as Permission | undefined,
-      user: false,
-      global: false,
-      perProcess: false,
-      cache: undefined as CacheMode | undefined,
-      maxPage: undefined as bigint | undefined,
-      align: undefined as { value: bigint; span: Span } | undefined,
-      exportId: undefined as Identifier | undefined,
-      exhaustive: false,
-      waivers: [] as Waiver[],
-    };
+    const out: Mutable<Attributes> & { waivers: Waiver[] } = { ...NO_ATTRIBUTES, waivers: [] };
     for (const item of node.decl.body) {
       if (!isAttribute(item)) continue;
       this.attempt(() => {
@@ -936,6 +959,41 @@ class VariantResolver {
   }
 }
 
+/** A region's attributes as its statement gives them (`exportId`: the `export` name, if any). */
+interface Attributes {
+  readonly map: MapIntent | undefined;
+  readonly perm: Permission | undefined;
+  readonly user: boolean;
+  readonly global: boolean;
+  readonly perProcess: boolean;
+  readonly cache: CacheMode | undefined;
+  readonly maxPage: bigint | undefined;
+  readonly align: { readonly value: bigint; readonly span: Span } | undefined;
+  readonly exportId: Identifier | undefined;
+  readonly exhaustive: boolean;
+  readonly waivers: readonly Waiver[];
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
+/** The attributes of a region that gives none; shared, so never modified. */
+const NO_ATTRIBUTES: Attributes = Object.freeze({
+  map: undefined,
+  perm: undefined,
+  user: false,
+  global: false,
+  perProcess: false,
+  cache: undefined,
+  maxPage: undefined,
+  align: undefined,
+  exportId: undefined,
+  exhaustive: false,
+  waivers: Object.freeze([]) as readonly Waiver[],
+});
+
+/** `dependsOn` of a region whose bounds are constants; shared, so never modified. */
+const NO_PARAMETERS: readonly string[] = Object.freeze([]);
+
 function isAttribute(item: Item): item is Attribute {
   return item.kind.startsWith("attr-");
 }
@@ -962,7 +1020,8 @@ function describeFraction(r: { num: bigint; den: bigint }): string {
 const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 
 function offset(b: Bound, k: bigint): Bound {
-  return { value: b.value + k, sym: plus(b.sym, constant(rat(k))) };
+  const value = b.value + k;
+  return { value, sym: isConstant(b.sym) ? integer(value) : plus(b.sym, integer(k)) };
 }
 
 /** The known name closest to `name` by edit distance, if it is close enough to suggest. */

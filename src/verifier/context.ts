@@ -1,21 +1,30 @@
 /**
  * What every rule needs: the layout, the parameter domains and defaults, the region tree, and
- * the list of findings. A finding is a diagnostic plus the rule it comes from and the regions
- * it is about, so waivers (`allow overlap "reason"` on a region) can suppress it afterwards.
+ * the list of findings. A finding is a diagnostic-to-be. Waivers (`allow overlap "reason"` on a
+ * region) are applied as findings are reported: a finding about a region that waives its rule is
+ * dropped, and the waiver is marked used.
+ *
+ * Findings are lazy: a rule records the code and the span (all that sorting and capping need)
+ * and a function that writes the text. A layout with 280,000 overlapping regions has 280,000
+ * findings, of which the CLI shows 200; only those are written (see `verify`'s
+ * `maxDiagnostics`), and a finding is kept small until then.
  */
-import type { Bound, Layout, Param, Region } from "../compiler/layout.js";
+import type { Bound, Layout, Param, Region, Waiver } from "../compiler/layout.js";
 import { catalogueEntry } from "../diagnostics/catalogue.js";
-import { type Diagnostic, type Label, type Span, diagnostic } from "../diagnostics/diagnostic.js";
+import type { Label, Severity, Span } from "../diagnostics/diagnostic.js";
 import { list, paramValue, range, tick } from "./format.js";
 import type { Affine } from "../compiler/affine.js";
 import { type Counterexample, type Domains, evaluate, floor, restrict, solve } from "./proof.js";
 
 export interface Finding {
-  readonly diagnostic: Diagnostic;
-  /** The code of the rule that failed; for E0210 the rule that fails for some values. */
-  readonly rule: string;
-  /** The regions the finding is about: a waiver for `rule` (or the diagnostic's code) on any of them suppresses it. */
-  readonly regions: readonly Region[];
+  /** The diagnostic's code: the rule's own, or E0210 for a rule failing only for some values. */
+  readonly code: string;
+  /** The catalogue severity of `code`. */
+  readonly severity: Severity;
+  /** Where the diagnostic points; findings are sorted by it before any is written. */
+  readonly span: Span | undefined;
+  /** Writes the diagnostic's text. */
+  readonly describe: () => Report;
 }
 
 export interface Details {
@@ -24,11 +33,16 @@ export interface Details {
   readonly help?: string;
 }
 
+/** What a rule says about a failure: written only if the finding is shown. */
+export interface Report extends Details {
+  readonly message: string;
+}
+
 export class Context {
   readonly domains: Domains;
   readonly defaults: ReadonlyMap<string, bigint>;
   readonly params: ReadonlyMap<string, Param>;
-  readonly byName: ReadonlyMap<string, Region>;
+  private byNameMap: ReadonlyMap<string, Region> | undefined;
   /** Children of each region (key: name; top level: null), sorted by start at the defaults. */
   readonly children: ReadonlyMap<string | null, readonly Region[]>;
   /**
@@ -37,6 +51,8 @@ export class Context {
    */
   readonly broken = new Set<Region>();
   readonly findings: Finding[] = [];
+  /** Waivers that suppressed a finding. */
+  readonly usedWaivers = new Set<Waiver>();
   /** Regions with a bound that depends on a parameter (or carries slack); usually few. */
   private readonly parametricRegions = new Set<Region>();
 
@@ -44,9 +60,6 @@ export class Context {
     this.params = new Map(layout.params.map((p) => [p.name, p]));
     this.domains = this.params;
     this.defaults = new Map(layout.params.map((p) => [p.name, p.default]));
-    const byName = new Map<string, Region>();
-    for (const r of layout.regions) byName.set(r.name, r);
-    this.byName = byName;
     const children = new Map<string | null, Region[]>();
     for (const r of layout.regions) {
       const key = r.parent !== null && this.byName.has(r.parent) ? r.parent : null;
@@ -67,29 +80,40 @@ export class Context {
     this.children = children;
   }
 
+  /** Regions by name; built on first use (a layout without nesting or KASLR needs none). */
+  get byName(): ReadonlyMap<string, Region> {
+    if (!this.byNameMap) {
+      const byName = new Map<string, Region>();
+      for (const r of this.layout.regions) byName.set(r.name, r);
+      this.byNameMap = byName;
+    }
+    return this.byNameMap;
+  }
+
   /** Whether any bound of `r` depends on a parameter (or carries slack). */
   parametric(r: Region): boolean {
-    return this.parametricRegions.has(r);
+    return this.parametricRegions.size > 0 && this.parametricRegions.has(r);
   }
 
   /** Regions the rules should look at: not broken at the defaults. */
   usable(r: Region): boolean {
-    return !this.broken.has(r);
+    return this.broken.size === 0 || !this.broken.has(r);
   }
 
-  /** Records a rule failure at the defaults under the rule's own code. */
+  /**
+   * Records a rule failure at the defaults under the rule's own code, unless one of `regions`
+   * waives it. `describe` writes the text; it runs later, or not at all, so it must depend only
+   * on values that do not change (regions, and arguments captured per call, not loop variables
+   * that are reassigned).
+   */
   report(
     code: string,
     regions: readonly Region[],
-    message: string,
     span: Span | undefined,
-    details: Details = {},
+    describe: () => Report,
   ): void {
-    this.findings.push({
-      rule: code,
-      regions,
-      diagnostic: diagnostic(code, message, span, details),
-    });
+    if (this.waived(code, code, regions)) return;
+    this.findings.push({ code, severity: catalogueEntry(code).severity, span, describe });
   }
 
   /**
@@ -109,6 +133,39 @@ export class Context {
     details: Details = {},
     code = "E0210",
   ): void {
+    if (this.waived(rule, code, regions)) return;
+    this.findings.push({
+      code,
+      severity: catalogueEntry(code).severity,
+      span,
+      describe: () => this.describeParametric(rule, what, cex, at, details),
+    });
+  }
+
+  /**
+   * Whether a waiver on one of `regions` names the failed `rule` or the diagnostic's `code`;
+   * every waiver that does is used.
+   */
+  private waived(rule: string, code: string, regions: readonly Region[]): boolean {
+    let waived = false;
+    for (const r of regions) {
+      for (const w of r.waivers) {
+        if (w.code === rule || w.code === code) {
+          this.usedWaivers.add(w);
+          waived = true;
+        }
+      }
+    }
+    return waived;
+  }
+
+  private describeParametric(
+    rule: string,
+    what: string,
+    cex: Counterexample,
+    at: (values: ReadonlyMap<string, bigint>) => readonly string[],
+    details: Details,
+  ): Report {
     const name = catalogueEntry(rule).name;
     const merged = new Map(this.defaults);
     for (const [k, v] of cex.values) merged.set(k, v);
@@ -136,15 +193,7 @@ export class Context {
     const help =
       details.help ??
       `narrow ${params} in the \`param\` declaration so the rule holds for every value, or change the layout so it does not depend on ${names.length === 1 ? "it" : "them"}`;
-    this.findings.push({
-      rule,
-      regions,
-      diagnostic: diagnostic(code, message, span, {
-        labels: details.labels ?? [],
-        notes,
-        help,
-      }),
-    });
+    return { message, labels: details.labels ?? [], notes, help };
   }
 
   /**

@@ -9,8 +9,14 @@
  * `denyWarnings` turns warnings into errors.
  */
 import type { Layout } from "../compiler/layout.js";
-import { type Diagnostic, type Result, sortDiagnostics } from "../diagnostics/diagnostic.js";
-import { Context } from "./context.js";
+import {
+  type Diagnostic,
+  type Result,
+  type Severity,
+  type Span,
+  diagnostic,
+} from "../diagnostics/diagnostic.js";
+import { Context, type Finding } from "./context.js";
 import { checkKaslr } from "./kaslr.js";
 import { checkAlignment } from "./rules/alignment.js";
 import { checkCanonical } from "./rules/canonical.js";
@@ -19,14 +25,25 @@ import { checkGaps } from "./rules/gap.js";
 import { checkOverlap } from "./rules/overlap.js";
 import { checkRecursive } from "./rules/recursive.js";
 import { checkStructure } from "./rules/structure.js";
-import { applyWaivers } from "./waivers.js";
+import { unusedWaivers } from "./waivers.js";
 
 export interface VerifyOptions {
   /** Report warnings as errors (`--deny-warnings`). */
   readonly denyWarnings?: boolean;
+  /**
+   * Build at most this many diagnostics: the ones `firstShown` keeps (errors first, then the
+   * earliest warnings). The rest are only counted, in `omitted`; messages are not written for
+   * them. Unlimited by default.
+   */
+  readonly maxDiagnostics?: number;
 }
 
-export function verify(layout: Layout, options: VerifyOptions = {}): Result<Layout> {
+export interface Verified extends Result<Layout> {
+  /** Diagnostics found but left out by `maxDiagnostics` (0 without a cap). */
+  readonly omitted: number;
+}
+
+export function verify(layout: Layout, options: VerifyOptions = {}): Verified {
   const ctx = new Context(layout);
   checkStructure(ctx);
   checkOverlap(ctx);
@@ -36,13 +53,54 @@ export function verify(layout: Layout, options: VerifyOptions = {}): Result<Layo
   checkRecursive(ctx);
   checkGaps(ctx);
   checkKaslr(ctx);
-  let diagnostics: Diagnostic[] = applyWaivers(layout.regions, ctx.findings, ctx.broken);
-  if (options.denyWarnings) {
-    diagnostics = diagnostics.map((d) =>
-      d.severity === "warning" ? { ...d, severity: "error" } : d,
-    );
+  const deny = options.denyWarnings ?? false;
+  const severity = (f: Finding): Severity => (deny ? "error" : f.severity);
+  const findings = ctx.findings;
+  for (const f of unusedWaivers(layout.regions, ctx.usedWaivers, ctx.broken)) findings.push(f);
+  // The same stable order as sortDiagnostics: by file, position, code.
+  const sorted = findings.sort(bySpan);
+  const shown =
+    options.maxDiagnostics === undefined
+      ? sorted
+      : firstShown(sorted, options.maxDiagnostics, (f) => severity(f) === "error");
+  const diagnostics: Diagnostic[] = shown.map((f) => {
+    const { message, ...details } = f.describe();
+    return diagnostic(f.code, message, f.span, { ...details, severity: severity(f) });
+  });
+  return { value: layout, diagnostics, omitted: sorted.length - shown.length };
+}
+
+/** The order of `sortDiagnostics`, on findings (whose diagnostics are not built yet). */
+function bySpan(a: { span: Span | undefined; code: string }, b: typeof a): number {
+  const fa = a.span?.file ?? "";
+  const fb = b.span?.file ?? "";
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  const sa = a.span?.start ?? -1;
+  const sb = b.span?.start ?? -1;
+  if (sa !== sb) return sa - sb;
+  return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+}
+
+/**
+ * What a report capped at `max` shows of `sorted` (diagnostics in their sorted order): every
+ * error while there are fewer than `max`, then the earliest warnings, `max` in all; in sorted
+ * order. Errors are never dropped in favour of warnings.
+ *
+ * Keeping this selection in two steps gives the same result as in one: `verify` keeps its
+ * first `max` errors and first `max - errors` warnings, so whatever a caller adding only
+ * warnings of its own keeps of the union was kept by `verify` too.
+ */
+export function firstShown<T>(sorted: readonly T[], max: number, isError: (d: T) => boolean): T[] {
+  if (sorted.length <= max) return [...sorted];
+  let errors = 0;
+  for (const d of sorted) if (isError(d)) errors++;
+  let errorRoom = Math.min(errors, max);
+  let warningRoom = max - errorRoom;
+  const shown: T[] = [];
+  for (const d of sorted) {
+    if (isError(d) ? errorRoom-- > 0 : warningRoom-- > 0) shown.push(d);
   }
-  return { value: layout, diagnostics: sortDiagnostics(diagnostics) };
+  return shown;
 }
 
 export { isPowerOfTwo, kaslrMemberSizes, placeKaslr, proveKaslr, seededRandom } from "./kaslr.js";

@@ -208,33 +208,25 @@ function checkGroup(ctx: Context, g: KaslrGroup): void {
   checkOverlapWithFixed(ctx, g, members, rangeLabel);
   if (members.length === 0) return;
   if (!isPowerOfTwo(g.align)) {
-    ctx.report(
-      "E0213",
-      members,
-      `KASLR group ${tick(g.name)} aligns to ${shortHex(g.align)}, which is not a power of two`,
-      g.span,
-      { help: "use a power of two for the group's `align` (Linux uses 1 GiB, `PUD_SIZE`)" },
-    );
+    ctx.report("E0213", members, g.span, () => ({
+      message: `KASLR group ${tick(g.name)} aligns to ${shortHex(g.align)}, which is not a power of two`,
+      help: "use a power of two for the group's `align` (Linux uses 1 GiB, `PUD_SIZE`)",
+    }));
     return;
   }
   const pads = members.map((r) => padOf(r, ctx.domains));
   const orderOk = checkOrder(ctx, g, members, rangeLabel);
   const proof = proveKaslr(g, pads);
   if (!proof.fits) {
-    ctx.report(
-      "E0213",
-      members,
-      `the members of KASLR group ${tick(g.name)} need ${size(proof.need)} but its range is only ${size(proof.available)}`,
-      g.rangeSpan,
-      {
-        labels: [
-          rangeLabel,
-          ...members.map((r, i) => nameLabel(r, `${tick(r.name)} is ${size(pads[i]!)}`)),
-        ],
-        notes: ["each member reserves its largest size over all parameter values"],
-        help: "enlarge the range or shrink the members",
-      },
-    );
+    ctx.report("E0213", members, g.rangeSpan, () => ({
+      message: `the members of KASLR group ${tick(g.name)} need ${size(proof.need)} but its range is only ${size(proof.available)}`,
+      labels: [
+        rangeLabel,
+        ...members.map((r, i) => nameLabel(r, `${tick(r.name)} is ${size(pads[i]!)}`)),
+      ],
+      notes: ["each member reserves its largest size over all parameter values"],
+      help: "enlarge the range or shrink the members",
+    }));
     return;
   }
   if (!orderOk) return;
@@ -253,32 +245,22 @@ function checkOrder(
     const r = members[i]!;
     const span = g.members[i]!.span;
     if (r.start.value < g.rangeStart || r.end.value > g.rangeEnd) {
-      ctx.report(
-        "E0213",
-        [r],
-        `KASLR member ${tick(r.name)} lies outside the range of group ${tick(g.name)} at the defaults`,
-        span,
-        {
-          labels: [rangeLabel, nameLabel(r)],
-          help: `place ${tick(r.name)} inside ${range(g.rangeStart, g.rangeEnd)}, or enlarge the range`,
-        },
-      );
+      ctx.report("E0213", [r], span, () => ({
+        message: `KASLR member ${tick(r.name)} lies outside the range of group ${tick(g.name)} at the defaults`,
+        labels: [rangeLabel, nameLabel(r)],
+        help: `place ${tick(r.name)} inside ${range(g.rangeStart, g.rangeEnd)}, or enlarge the range`,
+      }));
       ok = false;
     }
     if (i === 0) continue;
     const p = members[i - 1]!;
     if (p.end.value >= r.start.value) {
-      ctx.report(
-        "E0213",
-        [p, r],
-        `KASLR group ${tick(g.name)} places ${tick(p.name)} before ${tick(r.name)}, but at the defaults ${tick(r.name)} does not come after it`,
-        span,
-        {
-          labels: [nameLabel(p), nameLabel(r)],
-          notes: ["the randomisation keeps the members in the order they are listed"],
-          help: "list the members in address order",
-        },
-      );
+      ctx.report("E0213", [p, r], span, () => ({
+        message: `KASLR group ${tick(g.name)} places ${tick(p.name)} before ${tick(r.name)}, but at the defaults ${tick(r.name)} does not come after it`,
+        labels: [nameLabel(p), nameLabel(r)],
+        notes: ["the randomisation keeps the members in the order they are listed"],
+        help: "list the members in address order",
+      }));
       ok = false;
     }
   }
@@ -326,7 +308,9 @@ function checkRange(
     notes.push(
       `over every sequence of random values ${tick(r.name)} starts in ${range(b.minStart, b.maxStart)} and ends at most at ${hex(b.maxEnd)}; the members reserve ${list(pads.map(size))}`,
     );
-    ctx.report("E0211", [r], message, r.nameSpan, {
+    const text = message;
+    ctx.report("E0211", [r], r.nameSpan, () => ({
+      message: text,
       labels: [
         rangeLabel,
         { span: g.members[i]!.span, message: `randomised by KASLR group ${tick(g.name)}` },
@@ -336,7 +320,7 @@ function checkRange(
         i > 0 && gapTotal > 0n
           ? `keep the skipped ${size(gapTotal)} out of the entropy (deduct it from \`remain\` in the placement code), or make each member before ${tick(r.name)} one page short of a multiple of the ${size(g.align)} alignment so the skipped bytes are part of the range; if the overshoot only reaches padding ${tick(r.name)} never uses, add ${allow("E0211")} to it`
           : `enlarge the range or shrink the members`,
-    });
+    }));
   }
 }
 
@@ -384,20 +368,15 @@ function checkOverlapWithFixed(
     if (s <= hi && e >= lo) {
       const a = s > lo ? s : lo;
       const b = e < hi ? e : hi;
-      ctx.report(
-        "E0212",
-        [r],
-        `the KASLR range of group ${tick(g.name)} overlaps ${r.kind === "guard" ? "guard " : ""}${tick(r.name)}`,
-        g.rangeSpan,
-        {
-          labels: [rangeLabel, nameLabel(r)],
-          notes: [
-            `they share ${range(a, b)} (${size(b - a + 1n)})`,
-            "a randomised member can be placed anywhere in the range",
-          ],
-          help: help(r),
-        },
-      );
+      ctx.report("E0212", [r], g.rangeSpan, () => ({
+        message: `the KASLR range of group ${tick(g.name)} overlaps ${r.kind === "guard" ? "guard " : ""}${tick(r.name)}`,
+        labels: [rangeLabel, nameLabel(r)],
+        notes: [
+          `they share ${range(a, b)} (${size(b - a + 1n)})`,
+          "a randomised member can be placed anywhere in the range",
+        ],
+        help: help(r),
+      }));
       continue;
     }
     if (!ctx.parametric(r)) continue;

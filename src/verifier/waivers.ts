@@ -5,54 +5,43 @@
  * A finding is about one or more regions (both sides of an overlap); a waiver on any of them
  * suppresses it, and every waiver that matches is used. A waiver matches a finding by the
  * finding's rule or by its code, so on an E0210 (a rule failing only for some parameter
- * values) either `allow overlap` or `allow parameter_range` works.
+ * values) either `allow overlap` or `allow parameter_range` works. The matching happens as
+ * findings are reported (`Context.report`); this module reports the waivers left unused.
  */
 import type { Region, Waiver } from "../compiler/layout.js";
 import { catalogueEntry } from "../diagnostics/catalogue.js";
-import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
 import type { Finding } from "./context.js";
 import { tick } from "./format.js";
 
-export function applyWaivers(
+/** A W0202 finding for each waiver in `regions` that is not in `used`. */
+export function unusedWaivers(
   regions: readonly Region[],
-  findings: readonly Finding[],
+  used: ReadonlySet<Waiver>,
   unchecked: ReadonlySet<Region> = new Set(),
-): Diagnostic[] {
-  const used = new Set<Waiver>();
-  const kept: Diagnostic[] = [];
-  for (const f of findings) {
-    let waived = false;
-    for (const r of f.regions) {
-      for (const w of r.waivers) {
-        if (w.code === f.rule || w.code === f.diagnostic.code) {
-          used.add(w);
-          waived = true;
-        }
-      }
-    }
-    if (!waived) kept.push(f.diagnostic);
-  }
+): Finding[] {
+  const findings: Finding[] = [];
   for (const r of regions) {
     // A region whose bounds were unusable was not checked, so its waivers prove nothing.
     if (unchecked.has(r)) continue;
     for (const w of r.waivers) {
       if (used.has(w)) continue;
-      const name = catalogueEntry(w.code).name;
-      kept.push(
-        diagnostic(
-          "W0202",
-          `waiver \`allow ${name}\` on ${tick(r.name)} suppresses nothing`,
-          w.span,
-          {
+      findings.push({
+        code: "W0202",
+        severity: catalogueEntry("W0202").severity,
+        span: w.span,
+        describe: () => {
+          const name = catalogueEntry(w.code).name;
+          return {
+            message: `waiver \`allow ${name}\` on ${tick(r.name)} suppresses nothing`,
             labels: [
               { span: r.nameSpan, message: `${tick(r.name)} passes \`${name}\` (${w.code})` },
             ],
             ...(w.reason ? { notes: [`its reason: "${w.reason}"`] } : {}),
             help: "remove the waiver; the check it names holds for this region",
-          },
-        ),
-      );
+          };
+        },
+      });
     }
   }
-  return kept;
+  return findings;
 }

@@ -65,16 +65,17 @@ function check(
   b: Bound,
 ): void {
   if (b.value % m !== 0n) {
-    const { what, labels, help } = texts();
-    const shown = which === "start" ? hex(b.value) : `${shortHex(b.value)} (${size(b.value)})`;
-    const off = ((b.value % m) + m) % m;
-    ctx.report(
-      code,
-      [r],
-      `the ${which} of ${tick(r.name)} is ${shown}, which is not a multiple of ${what}`,
-      r.nameSpan,
-      { labels, notes: [`it is ${size(off)} past a multiple of ${size(m)}`], help },
-    );
+    ctx.report(code, [r], r.nameSpan, () => {
+      const { what, labels, help } = texts();
+      const shown = which === "start" ? hex(b.value) : `${shortHex(b.value)} (${size(b.value)})`;
+      const off = ((b.value % m) + m) % m;
+      return {
+        message: `the ${which} of ${tick(r.name)} is ${shown}, which is not a multiple of ${what}`,
+        labels,
+        notes: [`it is ${size(off)} past a multiple of ${size(m)}`],
+        help,
+      };
+    });
     return;
   }
   if (b.sym.terms.size === 0 && b.sym.slackLo.num === 0n && b.sym.slackHi.num === 0n) return;

@@ -51,39 +51,35 @@ function checkRegion(ctx: Context, r: Region, c: Canonical): void {
   const lo = s > c.ncStart ? s : c.ncStart;
   const hi = e < c.ncEnd ? e : c.ncEnd;
   if (lo <= hi) {
-    const labels = [nameLabel(r)];
     const inside = s >= c.ncStart && e <= c.ncEnd;
     if (inside && r.kind === "hole") {
-      ctx.report(
-        "W0203",
-        [r],
-        `hole ${tick(r.name)} lies in the non-canonical range: ${range(s, e)} is not canonical with ${c.mode}`,
-        r.nameSpan,
-        {
-          labels,
-          notes: [c.note],
-          help: "declare it as `noncanonical` instead of `hole`: these addresses can never be mapped",
-        },
-      );
+      ctx.report("W0203", [r], r.nameSpan, () => ({
+        message: `hole ${tick(r.name)} lies in the non-canonical range: ${range(s, e)} is not canonical with ${c.mode}`,
+        labels: [nameLabel(r)],
+        notes: [c.note],
+        help: "declare it as `noncanonical` instead of `hole`: these addresses can never be mapped",
+      }));
       checkStaysInside(ctx, r, c);
       return;
     }
-    let message: string;
-    let help: string;
-    if (s < c.ncStart && e > c.ncEnd) {
-      message = `${tick(r.name)} straddles the non-canonical hole: ${range(lo, hi)} is not canonical with ${c.mode}`;
-      help = `split ${tick(r.name)} into a part below ${hex(c.ncStart)} and a part from ${hex(c.ncEnd + 1n)}, and declare the range between them \`noncanonical\``;
-    } else if (inside) {
-      message = `${tick(r.name)} lies in the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
-      help = `move ${tick(r.name)} into a canonical half${r.kind === "guard" ? ", or declare the range `noncanonical`" : ""}`;
-    } else if (s < c.ncStart) {
-      message = `${tick(r.name)} extends into the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
-      help = `end ${tick(r.name)} at or before ${hex(c.ncStart - 1n)}`;
-    } else {
-      message = `${tick(r.name)} starts in the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
-      help = `start ${tick(r.name)} at or after ${hex(c.ncEnd + 1n)}`;
-    }
-    ctx.report("E0203", [r], message, r.nameSpan, { labels, notes: [c.note], help });
+    ctx.report("E0203", [r], r.nameSpan, () => {
+      let message: string;
+      let help: string;
+      if (s < c.ncStart && e > c.ncEnd) {
+        message = `${tick(r.name)} straddles the non-canonical hole: ${range(lo, hi)} is not canonical with ${c.mode}`;
+        help = `split ${tick(r.name)} into a part below ${hex(c.ncStart)} and a part from ${hex(c.ncEnd + 1n)}, and declare the range between them \`noncanonical\``;
+      } else if (inside) {
+        message = `${tick(r.name)} lies in the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
+        help = `move ${tick(r.name)} into a canonical half${r.kind === "guard" ? ", or declare the range `noncanonical`" : ""}`;
+      } else if (s < c.ncStart) {
+        message = `${tick(r.name)} extends into the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
+        help = `end ${tick(r.name)} at or before ${hex(c.ncStart - 1n)}`;
+      } else {
+        message = `${tick(r.name)} starts in the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
+        help = `start ${tick(r.name)} at or after ${hex(c.ncEnd + 1n)}`;
+      }
+      return { message, labels: [nameLabel(r)], notes: [c.note], help };
+    });
     return;
   }
   if (!ctx.parametric(r)) return;
@@ -193,17 +189,12 @@ function canonicalParts(s: bigint, e: bigint, c: Canonical): string | undefined 
 function checkNoncanonical(ctx: Context, r: Region, c: Canonical): void {
   const wrong = canonicalParts(r.start.value, r.end.value, c);
   if (wrong) {
-    ctx.report(
-      "E0203",
-      [r],
-      `non-canonical range ${tick(r.name)} includes canonical addresses: ${wrong}`,
-      r.nameSpan,
-      {
-        labels: [nameLabel(r)],
-        notes: [c.note],
-        help: `with ${c.mode} the non-canonical range is exactly ${range(c.ncStart, c.ncEnd)}; declare canonical parts as \`hole\` or \`region\``,
-      },
-    );
+    ctx.report("E0203", [r], r.nameSpan, () => ({
+      message: `non-canonical range ${tick(r.name)} includes canonical addresses: ${wrong}`,
+      labels: [nameLabel(r)],
+      notes: [c.note],
+      help: `with ${c.mode} the non-canonical range is exactly ${range(c.ncStart, c.ncEnd)}; declare canonical parts as \`hole\` or \`region\``,
+    }));
     return;
   }
   checkStaysInside(ctx, r, c);

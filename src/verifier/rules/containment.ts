@@ -22,29 +22,32 @@ function check(ctx: Context, r: Region, p: Region): void {
   const before = r.start.value < p.start.value;
   const after = r.end.value > p.end.value;
   if (before || after) {
-    const notes: string[] = [];
-    if (before) {
-      const hi = r.end.value < p.start.value ? r.end.value : p.start.value - 1n;
-      notes.push(
-        `${range(r.start.value, hi)} (${size(hi - r.start.value + 1n)}) lies before ${tick(p.name)}`,
-      );
-    }
-    if (after) {
-      const lo = r.start.value > p.end.value ? r.start.value : p.end.value + 1n;
-      notes.push(
-        `${range(lo, r.end.value)} (${size(r.end.value - lo + 1n)}) lies after ${tick(p.name)}`,
-      );
-    }
-    const message =
-      before && after
-        ? `${tick(r.name)} extends outside its parent ${tick(p.name)} on both sides`
-        : before
-          ? `${tick(r.name)} starts at ${hex(r.start.value)}, before its parent ${tick(p.name)} starts at ${hex(p.start.value)}`
-          : `${tick(r.name)} ends at ${hex(r.end.value)}, past the end of its parent ${tick(p.name)} at ${hex(p.end.value)}`;
-    ctx.report("E0202", [r], message, r.nameSpan, {
-      labels: labels(),
-      notes,
-      help: `move or shrink ${tick(r.name)} to fit inside ${tick(p.name)}, or grow ${tick(p.name)}`,
+    ctx.report("E0202", [r], r.nameSpan, () => {
+      const notes: string[] = [];
+      if (before) {
+        const hi = r.end.value < p.start.value ? r.end.value : p.start.value - 1n;
+        notes.push(
+          `${range(r.start.value, hi)} (${size(hi - r.start.value + 1n)}) lies before ${tick(p.name)}`,
+        );
+      }
+      if (after) {
+        const lo = r.start.value > p.end.value ? r.start.value : p.end.value + 1n;
+        notes.push(
+          `${range(lo, r.end.value)} (${size(r.end.value - lo + 1n)}) lies after ${tick(p.name)}`,
+        );
+      }
+      const message =
+        before && after
+          ? `${tick(r.name)} extends outside its parent ${tick(p.name)} on both sides`
+          : before
+            ? `${tick(r.name)} starts at ${hex(r.start.value)}, before its parent ${tick(p.name)} starts at ${hex(p.start.value)}`
+            : `${tick(r.name)} ends at ${hex(r.end.value)}, past the end of its parent ${tick(p.name)} at ${hex(p.end.value)}`;
+      return {
+        message,
+        labels: labels(),
+        notes,
+        help: `move or shrink ${tick(r.name)} to fit inside ${tick(p.name)}, or grow ${tick(p.name)}`,
+      };
     });
     return;
   }

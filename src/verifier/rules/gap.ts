@@ -60,20 +60,18 @@ function cover(
     // A region's gap is the exhaustive region's problem; a top-level one is its neighbour's.
     const span: Span | undefined =
       parent?.nameSpan ?? next?.nameSpan ?? prev?.nameSpan ?? ctx.layout.span;
-    const labels: Label[] = [...parentLabels];
-    if (prev) labels.push(nameLabel(prev, `${tick(prev.name)} ends at ${hex(prev.end.value)}`));
-    if (next) labels.push(nameLabel(next, `${tick(next.name)} starts at ${hex(next.start.value)}`));
     const regions = [parent, prev, next].filter((r): r is Region => r !== undefined);
-    ctx.report(
-      "W0201",
-      regions,
-      `${range(from, to)} (${size(to - from + 1n)})${of} is not in ${where}`,
-      span,
-      {
+    ctx.report("W0201", regions, span, () => {
+      const labels: Label[] = [...parentLabels];
+      if (prev) labels.push(nameLabel(prev, `${tick(prev.name)} ends at ${hex(prev.end.value)}`));
+      if (next)
+        labels.push(nameLabel(next, `${tick(next.name)} starts at ${hex(next.start.value)}`));
+      return {
+        message: `${range(from, to)} (${size(to - from + 1n)})${of} is not in ${where}`,
         labels,
         help: `cover ${range(from, to)} with a region, a \`hole\` or a \`guard\`${parent ? "" : " (or a `noncanonical` range)"}, or drop \`exhaustive\``,
-      },
-    );
+      };
+    });
   };
 
   /** Reports when `a - b <= limit` can fail. */

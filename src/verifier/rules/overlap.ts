@@ -37,11 +37,12 @@ function checkSiblings(ctx: Context, siblings: readonly Region[]): void {
     if (r.start.value <= f.end.value) {
       const lo = r.start.value;
       const hi = r.end.value < f.end.value ? r.end.value : f.end.value;
-      ctx.report("E0201", [f, r], `${tick(r.name)} overlaps ${tick(f.name)}`, r.nameSpan, {
+      ctx.report("E0201", [f, r], r.nameSpan, () => ({
+        message: `${tick(r.name)} overlaps ${tick(f.name)}`,
         labels: [nameLabel(f), nameLabel(r)],
         notes: [`they share ${range(lo, hi)} (${size(hi - lo + 1n)})`],
         help: help(f, r),
-      });
+      }));
     } else if (ctx.parametric(f) || ctx.parametric(r)) {
       const order = refuteAtLeast(r.start.sym, 1n, ctx.domains, f.end.sym);
       if (order) {

@@ -17,13 +17,12 @@ export function checkRecursive(ctx: Context): void {
     const help = `make ${tick(r.name)} exactly ${size(slot)} and start it at a multiple of ${size(slot)}`;
     const notes = [`a recursive slot must be exactly ${entry}`];
     if (r.size.value !== slot) {
-      ctx.report(
-        "E0214",
-        [r],
-        `recursive slot ${tick(r.name)} is ${size(r.size.value)}, not ${size(slot)}`,
-        r.nameSpan,
-        { labels, notes, help },
-      );
+      ctx.report("E0214", [r], r.nameSpan, () => ({
+        message: `recursive slot ${tick(r.name)} is ${size(r.size.value)}, not ${size(slot)}`,
+        labels,
+        notes,
+        help,
+      }));
     } else if (ctx.parametric(r)) {
       const cex = refuteEqual(r.size.sym, slot, ctx.domains);
       if (cex) {
@@ -39,13 +38,12 @@ export function checkRecursive(ctx: Context): void {
       }
     }
     if (r.start.value % slot !== 0n) {
-      ctx.report(
-        "E0214",
-        [r],
-        `recursive slot ${tick(r.name)} starts at ${hex(r.start.value)}, which is not on a ${size(slot)} boundary`,
-        r.nameSpan,
-        { labels, notes, help },
-      );
+      ctx.report("E0214", [r], r.nameSpan, () => ({
+        message: `recursive slot ${tick(r.name)} starts at ${hex(r.start.value)}, which is not on a ${size(slot)} boundary`,
+        labels,
+        notes,
+        help,
+      }));
     } else if (ctx.parametric(r)) {
       const cex = refuteMultiple(r.start.sym, slot, ctx.domains, ctx.defaults);
       if (cex) {

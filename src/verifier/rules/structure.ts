@@ -57,16 +57,11 @@ function checkInexact(ctx: Context, r: Region): boolean {
     if (isIntegral(s)) continue; // whole coefficients: whole for every (whole) parameter value
     const v = evaluate(s, ctx.defaults);
     if (!isInteger(v)) {
-      ctx.report(
-        "E0208",
-        [r],
-        `the ${what} of ${tick(r.name)} is ${fraction(v, what !== "size")}, not a whole number of bytes`,
-        r.placementSpan,
-        {
-          labels: [{ span: r.nameSpan, message: `${tick(r.name)} is declared here` }],
-          help: "use sizes and addresses that are whole numbers of bytes (for example `0.5TB` is fine, `1.5B` is not); check divisions and fractional units",
-        },
-      );
+      ctx.report("E0208", [r], r.placementSpan, () => ({
+        message: `the ${what} of ${tick(r.name)} is ${fraction(v, what !== "size")}, not a whole number of bytes`,
+        labels: [{ span: r.nameSpan, message: `${tick(r.name)} is declared here` }],
+        help: "use sizes and addresses that are whole numbers of bytes (for example `0.5TB` is fine, `1.5B` is not); check divisions and fractional units",
+      }));
       // The later bounds derive from this one; one report is enough.
       return false;
     }
@@ -111,20 +106,22 @@ function checkOverflow(ctx: Context, r: Region): boolean {
   const s = r.start.value;
   const e = r.end.value;
   if (s < 0n || s > LAST) {
-    const where = s < 0n ? "below address 0" : "past the end of the 64-bit address space";
-    ctx.report("E0207", [r], `${tick(r.name)} starts at ${hex(s)}, ${where}`, r.placementSpan, {
-      labels: labels(),
-      help,
+    ctx.report("E0207", [r], r.placementSpan, () => {
+      const where = s < 0n ? "below address 0" : "past the end of the 64-bit address space";
+      return { message: `${tick(r.name)} starts at ${hex(s)}, ${where}`, labels: labels(), help };
     });
     return false;
   }
   if (e < 0n || e > LAST) {
-    const where =
-      e < 0n ? "below address 0" : `${size(e - LAST)} past the end of the 64-bit address space`;
-    ctx.report("E0207", [r], `${tick(r.name)} ends at ${hex(e)}, ${where}`, r.placementSpan, {
-      labels: labels(),
-      notes: [`its start is ${hex(s)} and its size is ${size(r.size.value)}`],
-      help,
+    ctx.report("E0207", [r], r.placementSpan, () => {
+      const where =
+        e < 0n ? "below address 0" : `${size(e - LAST)} past the end of the 64-bit address space`;
+      return {
+        message: `${tick(r.name)} ends at ${hex(e)}, ${where}`,
+        labels: labels(),
+        notes: [`its start is ${hex(s)} and its size is ${size(r.size.value)}`],
+        help,
+      };
     });
     return false;
   }
@@ -174,14 +171,14 @@ function checkOverflow(ctx: Context, r: Region): boolean {
 function checkEmpty(ctx: Context, r: Region): boolean {
   const z = r.size.value;
   if (z <= 0n) {
-    const message =
-      z === 0n
-        ? `${tick(r.name)} is empty: its size is 0`
-        : `${tick(r.name)} ends before it starts: its end ${hex(r.end.value)} is below its start ${hex(r.start.value)}`;
-    ctx.report("E0209", [r], message, r.placementSpan, {
+    ctx.report("E0209", [r], r.placementSpan, () => ({
+      message:
+        z === 0n
+          ? `${tick(r.name)} is empty: its size is 0`
+          : `${tick(r.name)} ends before it starts: its end ${hex(r.end.value)} is below its start ${hex(r.start.value)}`,
       labels: [{ span: r.nameSpan, message: `${tick(r.name)} is declared here` }],
       help: "give the region a positive size, or check that its end is not before its start (`S .. E` includes E; `S ..< E` does not)",
-    });
+    }));
     return false;
   }
   if (!ctx.parametric(r)) return true;
@@ -205,14 +202,11 @@ function checkExtent(ctx: Context, r: Region): void {
   if (!written) return;
   const computed = r.start.value + r.size.value - 1n;
   if (written.bound.value !== computed) {
-    const diff = written.bound.value - computed;
-    const by = diff > 0n ? `${size(diff)} after` : `${size(-diff)} before`;
-    ctx.report(
-      "E0206",
-      [r],
-      `the end of ${tick(r.name)} is written as ${hex(written.bound.value)}, but its start and size make it end at ${hex(computed)}`,
-      written.span,
-      {
+    ctx.report("E0206", [r], written.span, () => {
+      const diff = written.bound.value - computed;
+      const by = diff > 0n ? `${size(diff)} after` : `${size(-diff)} before`;
+      return {
+        message: `the end of ${tick(r.name)} is written as ${hex(written.bound.value)}, but its start and size make it end at ${hex(computed)}`,
         labels: [
           {
             span: r.placementSpan,
@@ -224,8 +218,8 @@ function checkExtent(ctx: Context, r: Region): void {
           `${describe(r)} by its start and size`,
         ],
         help: `correct the end to ${hex(computed)}, or the size to ${size(written.bound.value - r.start.value + 1n)}, or drop one of the three`,
-      },
-    );
+      };
+    });
     return;
   }
   const diffSym = minus(written.bound.sym, plus(plus(r.start.sym, r.size.sym), constant(rat(-1n))));
