@@ -31,6 +31,9 @@ import {
   sub,
 } from "./rational.js";
 
+const MAX_MAGNITUDE = 1n << 128n;
+const tooLarge = (n: bigint): boolean => n > MAX_MAGNITUDE || n < -MAX_MAGNITUDE;
+
 /** A value at the defaults together with its symbolic form. */
 export interface Value {
   readonly exact: Rational;
@@ -58,6 +61,20 @@ export class Evaluator {
   }
 
   evaluate(expr: Expr, scope: Scope): Value {
+    const v = this.evaluateUnchecked(expr, scope);
+    // No address or size is anywhere near 2^128; far larger values only cost time and memory
+    // (repeated squaring would grow them without bound).
+    if (tooLarge(v.exact.num) || v.exact.den > MAX_MAGNITUDE)
+      this.fail(
+        "E0207",
+        "value is far outside the 64-bit address space",
+        expr.span,
+        "values in a spec must stay below 2^128, even in intermediate results",
+      );
+    return v;
+  }
+
+  private evaluateUnchecked(expr: Expr, scope: Scope): Value {
     switch (expr.kind) {
       case "literal":
         return valueOf(expr.value);

@@ -75,7 +75,7 @@ export function loadSpec(root: string, readFile: ReadFile = defaultReadFile): Re
       }
       const target = path.join(path.dirname(file), item.path.value);
       const included = load(target, item);
-      if (included) items.push(...included.items);
+      if (included) for (const i of included.items) items.push(i); // no spread: files can be huge
     }
     stack.pop();
     return { ...parsed.value.ast, items };

@@ -58,7 +58,11 @@ export interface ResolveOptions {
 }
 
 /** Resource limits: a spec asking for more gets a diagnostic, not a hang. */
-export const LIMITS = { repeatCount: 100_000, regions: 1_000_000 } as const;
+export const LIMITS = {
+  repeatCount: 100_000,
+  regions: 1_000_000,
+  repeatSteps: 10_000_000,
+} as const;
 
 const PAGE_SIZES = new Map([
   [4096n, "4 KiB"],
@@ -434,9 +438,10 @@ class VariantResolver {
     previous: { node: RegionNode | null } = { node: null },
   ): void {
     for (const item of items) {
+      if (this.expansionStopped) return;
       if (item.kind === "region") {
         if (this.nodes.length >= LIMITS.regions) {
-          this.error("E0007", `more than ${LIMITS.regions} regions`, item.span);
+          this.stopExpansion(`more than ${LIMITS.regions} regions`, item.span);
           return;
         }
         const declaredName = item.name ? item.name.name + suffix : undefined;
@@ -493,13 +498,30 @@ class VariantResolver {
           );
           continue;
         }
-        for (let i = 0n; i < count; i++) {
+        for (let i = 0n; i < count && !this.expansionStopped; i++) {
+          // Nested repeats multiply: bound the iterations too, even of empty bodies.
+          if (++this.repeatSteps > LIMITS.repeatSteps) {
+            this.stopExpansion(
+              `repeats expand to more than ${LIMITS.repeatSteps} iterations`,
+              item.span,
+            );
+            return;
+          }
           const inner = new Map(env);
           if (item.index) inner.set(item.index.name, i);
           this.expand(item.items, parent, depth, inner, `${suffix}_${i}`, previous);
         }
       }
     }
+  }
+
+  private expansionStopped = false;
+  private repeatSteps = 0;
+
+  /** Past a resource limit, stop expanding altogether: report once, build nothing more. */
+  private stopExpansion(message: string, span: Span): void {
+    this.error("E0007", message, span, "split the layout, or lower the repeat counts");
+    this.expansionStopped = true;
   }
 
   private scope(env: ReadonlyMap<string, bigint>, suffix: string): Scope {

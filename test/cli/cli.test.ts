@@ -159,7 +159,8 @@ describe("bad input never crashes", () => {
       spec(dir, "x.layout", make());
       const started = Date.now();
       const r = vmlayout(["check", "x.layout"], { cwd: dir });
-      expect(Date.now() - started).toBeLessThan(5_000);
+      // A hang guard, not a benchmark: the 10 MB case takes about 3 s on a 2-core machine.
+      expect(Date.now() - started).toBeLessThan(15_000);
       expect(r.status).toBe(1);
       expect(r.stderr).toMatch(/error\[E\d{4}\]/);
       expect(r.stderr).not.toMatch(/internal error|\n\s+at /);
