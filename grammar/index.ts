@@ -22,12 +22,8 @@
  *      parse stops after `maxDiagnostics` of them, since each recovery costs stack and time;
  *   7. diagnostics are sorted, clamped to the text, and capped at `maxDiagnostics`.
  */
-import {
-  createTokenInstance,
-  tokenMatcher,
-  type IRecognitionException,
-  type IToken,
-} from "chevrotain";
+import type { IRecognitionException, IToken } from "chevrotain";
+import { createTokenInstance, tokenMatcher } from "./chevrotain.js";
 import type { Item, SpecFile } from "../src/compiler/ast.js";
 import { buildStatement } from "../src/compiler/ast-builder.js";
 import {

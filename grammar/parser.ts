@@ -15,15 +15,13 @@
  *   - No rule recurses except through `(` or `{`, whose depth grammar/index.ts bounds before
  *     parsing, so the parser cannot overflow the stack. Unary minus is a loop, not recursion.
  */
-import {
-  CstParser,
-  EOF,
-  tokenMatcher,
-  type IParserErrorMessageProvider,
-  type IRecognitionException,
-  type IToken,
-  type TokenType,
+import type {
+  IParserErrorMessageProvider,
+  IRecognitionException,
+  IToken,
+  TokenType,
 } from "chevrotain";
+import { CstParser, EOF, tokenMatcher } from "./chevrotain.js";
 import type { StatementCstNode } from "./generated/cst.js";
 import * as T from "./tokens.js";
 

@@ -16,7 +16,8 @@
  *   - Tokens carry offsets only (`startOffset`, `endOffset`), no lines or columns.
  *   - Newlines and `;` are statement ends (category `End`); other whitespace is skipped.
  */
-import { createToken, Lexer, type IToken, type TokenType } from "chevrotain";
+import type { IToken, TokenType } from "chevrotain";
+import { createToken, Lexer } from "./chevrotain.js";
 
 // ---------------------------------------------------------------- categories
 

@@ -10,6 +10,7 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
+import type { IProduction, Rule } from "chevrotain";
 import {
   Alternation,
   Alternative,
@@ -22,9 +23,7 @@ import {
   RepetitionMandatoryWithSeparator,
   RepetitionWithSeparator,
   Terminal,
-  type IProduction,
-  type Rule,
-} from "chevrotain";
+} from "../grammar/chevrotain.js";
 import { parser } from "../grammar/parser.js";
 
 export interface GrammarArtifacts {
@@ -44,7 +43,7 @@ export const ARTIFACT_PATHS: Record<keyof GrammarArtifacts, string> = {
 
 // ---------------------------------------------------------------- EBNF printer
 
-function terminal(t: Terminal): string {
+function terminal(t: InstanceType<typeof Terminal>): string {
   const pattern = t.terminalType.PATTERN;
   return typeof pattern === "string" ? JSON.stringify(pattern) : t.terminalType.name;
 }
@@ -68,7 +67,7 @@ function production(p: IProduction): string {
     return p instanceof RepetitionWithSeparator ? `[ ${list} ]` : list;
   }
   if (p instanceof Alternation)
-    return `( ${p.definition.map((alt) => sequence((alt as Alternative).definition)).join(" | ")} )`;
+    return `( ${p.definition.map((alt) => sequence((alt as InstanceType<typeof Alternative>).definition)).join(" | ")} )`;
   if (p instanceof Alternative) return sequence(p.definition, true);
   throw new Error(`internal error: unknown grammar production ${p.constructor.name}`);
 }
@@ -80,7 +79,9 @@ export function printEbnf(rules: Record<string, Rule>): string {
     const only = rule.definition.length === 1 ? rule.definition[0] : undefined;
     const body =
       only instanceof Alternation
-        ? only.definition.map((alt) => sequence((alt as Alternative).definition)).join("\n    | ")
+        ? only.definition
+            .map((alt) => sequence((alt as InstanceType<typeof Alternative>).definition))
+            .join("\n    | ")
         : sequence(rule.definition);
     lines.push(`${rule.name} ::=\n      ${body} ;`, "");
   }

@@ -35,7 +35,8 @@
  * The result is idempotent, and `formatSpec` checks its own output: the output must parse to
  * the same AST (spans aside) with the same comments, or it throws instead of changing meaning.
  */
-import { tokenMatcher, type IToken } from "chevrotain";
+import type { IToken } from "chevrotain";
+import { tokenMatcher } from "../../grammar/chevrotain.js";
 import { lexSpec, parseSpec, tokens as T } from "../../grammar/index.js";
 import type { Item, KaslrItem, RegionDecl, SpecFile } from "../compiler/ast.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as prettier from "prettier";
 import { expect } from "vitest";
-import { tokenMatcher } from "chevrotain";
+import { tokenMatcher } from "../../grammar/chevrotain.js";
 import { lexSpec, parseSpec, tokens as T } from "../../grammar/index.js";
 import { emitJson } from "../../src/compiler/emit/json.js";
 import { checkSpec } from "../../src/pipeline.js";
