@@ -43,7 +43,6 @@ import {
   type Constant,
   type KaslrGroup,
   type Layout,
-  type MapIntent,
   type Param,
   type ParamType,
   type Permission,
@@ -982,19 +981,19 @@ class VariantResolver {
 }
 
 /** A region's attributes as its statement gives them (`exportId`: the `export` name, if any). */
-interface Attributes {
-  readonly map: MapIntent | undefined;
-  readonly perm: Permission | undefined;
-  readonly user: boolean;
-  readonly global: boolean;
-  readonly perProcess: boolean;
-  readonly cache: CacheMode | undefined;
-  readonly maxPage: bigint | undefined;
-  readonly align: { readonly value: bigint; readonly span: Span } | undefined;
-  readonly exportId: Identifier | undefined;
-  readonly exhaustive: boolean;
-  readonly waivers: readonly Waiver[];
-}
+type Attributes = Pick<
+  Region,
+  | "map"
+  | "perm"
+  | "user"
+  | "global"
+  | "perProcess"
+  | "cache"
+  | "maxPage"
+  | "align"
+  | "exhaustive"
+  | "waivers"
+> & { readonly exportId: Identifier | undefined };
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 

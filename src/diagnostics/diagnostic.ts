@@ -67,15 +67,21 @@ export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
   return diagnostics.some((d) => d.severity === "error");
 }
 
+/** The order of diagnostics (or of anything with a span and a code): file, position, code. */
+export function compareDiagnostics(
+  a: { readonly span: Span | undefined; readonly code: string },
+  b: { readonly span: Span | undefined; readonly code: string },
+): number {
+  const fa = a.span?.file ?? "";
+  const fb = b.span?.file ?? "";
+  if (fa !== fb) return fa < fb ? -1 : 1;
+  const sa = a.span?.start ?? -1;
+  const sb = b.span?.start ?? -1;
+  if (sa !== sb) return sa - sb;
+  return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
+}
+
 /** Orders diagnostics by file, then position, then code, so output is deterministic. */
 export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  return [...diagnostics].sort((a, b) => {
-    const fa = a.span?.file ?? "";
-    const fb = b.span?.file ?? "";
-    if (fa !== fb) return fa < fb ? -1 : 1;
-    const sa = a.span?.start ?? -1;
-    const sb = b.span?.start ?? -1;
-    if (sa !== sb) return sa - sb;
-    return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
-  });
+  return [...diagnostics].sort(compareDiagnostics);
 }

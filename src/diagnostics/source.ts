@@ -8,15 +8,22 @@ export interface Position {
 }
 
 export class SourceFile {
-  readonly lineStarts: readonly number[];
+  private starts: number[] | undefined;
 
   constructor(
     readonly path: string,
     readonly text: string,
-  ) {
-    const starts = [0];
-    for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) === 10) starts.push(i + 1);
-    this.lineStarts = starts;
+  ) {}
+
+  /** Offsets at which lines start; built on first use, since most files never need it. */
+  get lineStarts(): readonly number[] {
+    if (!this.starts) {
+      const starts = [0];
+      for (let i = 0; i < this.text.length; i++)
+        if (this.text.charCodeAt(i) === 10) starts.push(i + 1);
+      this.starts = starts;
+    }
+    return this.starts;
   }
 
   /** Position of `offset`, clamped to the file. */

@@ -10,10 +10,10 @@
  */
 import type { Layout } from "../compiler/layout.js";
 import {
+  compareDiagnostics,
   type Diagnostic,
   type Result,
   type Severity,
-  type Span,
   diagnostic,
 } from "../diagnostics/diagnostic.js";
 import { Context, type Finding } from "./context.js";
@@ -58,7 +58,7 @@ export function verify(layout: Layout, options: VerifyOptions = {}): Verified {
   const findings = ctx.findings;
   for (const f of unusedWaivers(layout.regions, ctx.usedWaivers, ctx.broken)) findings.push(f);
   // The same stable order as sortDiagnostics: by file, position, code.
-  const sorted = findings.sort(bySpan);
+  const sorted = findings.sort(compareDiagnostics);
   const shown =
     options.maxDiagnostics === undefined
       ? sorted
@@ -68,17 +68,6 @@ export function verify(layout: Layout, options: VerifyOptions = {}): Verified {
     return diagnostic(f.code, message, f.span, { ...details, severity: severity(f) });
   });
   return { value: layout, diagnostics, omitted: sorted.length - shown.length };
-}
-
-/** The order of `sortDiagnostics`, on findings (whose diagnostics are not built yet). */
-function bySpan(a: { span: Span | undefined; code: string }, b: typeof a): number {
-  const fa = a.span?.file ?? "";
-  const fb = b.span?.file ?? "";
-  if (fa !== fb) return fa < fb ? -1 : 1;
-  const sa = a.span?.start ?? -1;
-  const sb = b.span?.start ?? -1;
-  if (sa !== sb) return sa - sb;
-  return a.code < b.code ? -1 : a.code > b.code ? 1 : 0;
 }
 
 /**
