@@ -12,6 +12,10 @@
  *     the size after `+` is a `multiplicative` expression (`+32 * 4KB`).
  *   - `align A` is an attribute and `align A +Z` a relative placement: a statement that starts
  *     with `align` is a placement iff it has a `+` outside parentheses (`alignStartsRegion`).
+ *   - `offset` and `size` are not reserved (`r.size`, `param p: size`): a statement that starts
+ *     with one of them is a documented-value attribute unless a `.` or `..` follows it
+ *     (`documentedStartsAttribute`), so a child region starting at a constant of that name
+ *     must parenthesise it: `(size) +4KB`.
  *   - No rule recurses except through `(` or `{`, whose depth grammar/index.ts bounds before
  *     parsing, so the parser cannot overflow the stack. Unary minus is a loop, not recursion.
  */
@@ -57,6 +61,9 @@ export function describeToken(token: IToken): string {
   if (token.tokenType === T.Newline) return "end of line";
   return `\`${showImage(token.image)}\``;
 }
+
+/** The words of the documented-value attributes (contextual: not reserved). */
+export const DOCUMENTED_WORDS: ReadonlySet<string> = new Set(["offset", "size"]);
 
 /** What a rule expects, where a list of first tokens would be noise. */
 const EXPECTED_IN_RULE: Record<string, string> = {
@@ -158,6 +165,16 @@ export class VmLayoutParser extends CstParser {
     return tokType !== T.End;
   }
 
+  /** A statement starting with a name is an attribute iff it is `offset`/`size` as above. */
+  private documentedStartsAttribute(): boolean {
+    const next = this.LA(2);
+    return (
+      DOCUMENTED_WORDS.has(this.LA(1).image) &&
+      next.tokenType !== T.Dot &&
+      !tokenMatcher(next, T.RangeOperator)
+    );
+  }
+
   /** A statement starting with `align` is a placement iff a `+` follows outside parentheses. */
   private alignStartsRegion(): boolean {
     let depth = 0;
@@ -197,6 +214,7 @@ export class VmLayoutParser extends CstParser {
         // (`user.limit +4KB x`) starts a region whose placement names a region `user`.
         GATE: () =>
           (this.LA(1).tokenType !== T.Kw.align || !this.alignStartsRegion()) &&
+          (this.LA(1).tokenType !== T.Identifier || this.documentedStartsAttribute()) &&
           !(tokenMatcher(this.LA(1), T.Flag) && !tokenMatcher(this.LA(2), T.End)),
         ALT: () => this.SUBRULE(this.attribute),
         IGNORE_AMBIGUITIES: true,
@@ -385,6 +403,7 @@ export class VmLayoutParser extends CstParser {
       { ALT: () => this.SUBRULE(this.exportClause) },
       { ALT: () => this.SUBRULE(this.allowAttr) },
       { ALT: () => this.SUBRULE(this.flagAttr) },
+      { ALT: () => this.SUBRULE(this.documentedAttr) },
     ]);
   });
 
@@ -431,6 +450,14 @@ export class VmLayoutParser extends CstParser {
   /** `user`, `global`, `per_process`, `shared`, `exhaustive` */
   public flagAttr = this.RULE("flagAttr", () => {
     this.CONSUME(T.Flag);
+  });
+
+  /** `offset [~][+]EXPR`, `size [~][+]EXPR`: a number the document states (`~`: roughly). */
+  public documentedAttr = this.RULE("documentedAttr", () => {
+    this.CONSUME(T.Identifier, { LABEL: "what" });
+    this.OPTION(() => this.CONSUME(T.Tilde, { LABEL: "approximate" }));
+    this.OPTION2(() => this.CONSUME(T.Plus, { LABEL: "sign" }));
+    this.SUBRULE(this.expression, { LABEL: "value" });
   });
 
   // ---------------------------------------------------------------- expressions

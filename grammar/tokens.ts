@@ -201,6 +201,8 @@ export const Comma = punct("Comma", ",");
 export const Colon = punct("Colon", ":");
 export const Equals = punct("Equals", "=");
 export const Semicolon = punct("Semicolon", ";", [End]);
+/** `~`: an approximate documented value (`size ~0.5MB`). */
+export const Tilde = punct("Tilde", "~");
 
 // ---------------------------------------------------------------- names, keywords, units
 
@@ -300,7 +302,7 @@ export const UNIT_SPELLINGS =
  * starts a token exactly when its character is in this set (test/perf/binary-input.test.ts
  * checks this against the patterns above: keep it in step when adding a token).
  */
-const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;';
+const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~';
 
 /** Every UTF-16 code unit that starts no token, for the lexer's first-character table. */
 function nonStartCodes(): number[] {
@@ -355,6 +357,7 @@ export const allTokens: readonly TokenType[] = [
   Colon,
   Equals,
   Semicolon,
+  Tilde,
   ...keywordTokens,
   ...Object.values(Units),
   Identifier,

@@ -257,6 +257,7 @@ export type AttributeCstChildren = {
   exportClause?: ExportClauseCstNode[];
   allowAttr?: AllowAttrCstNode[];
   flagAttr?: FlagAttrCstNode[];
+  documentedAttr?: DocumentedAttrCstNode[];
 };
 
 export interface MapAttrCstNode extends CstNode {
@@ -338,6 +339,18 @@ export interface FlagAttrCstNode extends CstNode {
 
 export type FlagAttrCstChildren = {
   Flag: IToken[];
+};
+
+export interface DocumentedAttrCstNode extends CstNode {
+  name: "documentedAttr";
+  children: DocumentedAttrCstChildren;
+}
+
+export type DocumentedAttrCstChildren = {
+  what: IToken[];
+  approximate?: IToken[];
+  sign?: IToken[];
+  value: ExpressionCstNode[];
 };
 
 export interface ExpressionCstNode extends CstNode {
@@ -465,6 +478,7 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   exportClause(children: ExportClauseCstChildren, param?: IN): OUT;
   allowAttr(children: AllowAttrCstChildren, param?: IN): OUT;
   flagAttr(children: FlagAttrCstChildren, param?: IN): OUT;
+  documentedAttr(children: DocumentedAttrCstChildren, param?: IN): OUT;
   expression(children: ExpressionCstChildren, param?: IN): OUT;
   additive(children: AdditiveCstChildren, param?: IN): OUT;
   multiplicative(children: MultiplicativeCstChildren, param?: IN): OUT;

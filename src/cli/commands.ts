@@ -120,9 +120,10 @@ export const commands: readonly Command[] = [
     options: {
       attributes: {
         type: "string",
-        description: "write offsets and ~sizes as attributes (yes) or comments (no); default: auto",
+        description:
+          "write the document's offsets and ~sizes as checked attributes (yes, default) or comments (no)",
       },
     },
-    run: async (v, p) => (await import("./import.js")).runImport(v, p),
+    run: async (v, p, c) => (await import("./import.js")).runImport(v, p, c),
   },
 ];

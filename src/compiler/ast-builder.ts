@@ -416,7 +416,8 @@ class AstBuilder extends BaseVisitor {
       first(ctx.maxPageAttr) ??
       first(ctx.alignAttr) ??
       first(ctx.allowAttr) ??
-      first(ctx.flagAttr);
+      first(ctx.flagAttr) ??
+      first(ctx.documentedAttr);
     return this.v<Attribute>(child);
   }
 
@@ -493,6 +494,18 @@ class AstBuilder extends BaseVisitor {
   flagAttr(ctx: C.FlagAttrCstChildren, loc: Loc): Attribute | undefined {
     const flag = this.ident(first(ctx.Flag));
     return flag && { kind: "attr-flag", flag, span: this.spanOf(loc) };
+  }
+
+  documentedAttr(ctx: C.DocumentedAttrCstChildren, loc: Loc): Attribute | undefined {
+    const what = this.ident(first(ctx.what));
+    const value = this.v<Expr>(first(ctx.value));
+    if (!what || !value) return undefined;
+    if (what.name !== "offset" && what.name !== "size") {
+      this.error("E0001", `unknown attribute \`${showImage(what.name)}\``, what.span);
+      return undefined;
+    }
+    const approximate = ctx.approximate !== undefined;
+    return { kind: "attr-documented", what: what.name, approximate, value, span: this.spanOf(loc) };
   }
 
   // ---------------------------------------------------------------- expressions

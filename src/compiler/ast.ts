@@ -200,6 +200,7 @@ export type MapSource =
  *   perm r|rw|rx|rwx       user       global       per_process       shared
  *   cache wb|wt|uc|uc_minus|wc|wp     max_page EXPR     align EXPR
  *   export NAME            allow CHECK "reason"       exhaustive
+ *   offset [~]EXPR         size [~]EXPR               (numbers the documentation states)
  */
 export type Attribute =
   | { readonly kind: "attr-map"; readonly source: MapSource; readonly span: Span }
@@ -209,6 +210,14 @@ export type Attribute =
   | { readonly kind: "attr-max-page"; readonly value: Expr; readonly span: Span }
   | { readonly kind: "attr-align"; readonly value: Expr; readonly span: Span }
   | { readonly kind: "attr-export"; readonly name: Identifier; readonly span: Span }
+  | {
+      readonly kind: "attr-documented";
+      readonly what: "offset" | "size";
+      /** Written with `~`: the document rounds it (checked to within 10%). */
+      readonly approximate: boolean;
+      readonly value: Expr;
+      readonly span: Span;
+    }
   | {
       readonly kind: "attr-allow";
       readonly check: Identifier;

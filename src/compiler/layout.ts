@@ -7,6 +7,7 @@
 import type { Span } from "../diagnostics/diagnostic.js";
 import type { Affine, ParamDomain } from "./affine.js";
 import type { RegionKind } from "./ast.js";
+import type { Rational } from "./rational.js";
 
 export type { RegionKind };
 
@@ -49,6 +50,18 @@ export type MapIntent =
 export type Permission = "r" | "rw" | "rx" | "rwx";
 export type CacheMode = "wb" | "wt" | "uc" | "uc_minus" | "wc" | "wp";
 
+/**
+ * A number the documentation states for a region (`offset ~-11MB`, `size 4KB`), at the
+ * parameters' defaults; checked against the region by E0215. An offset below zero counts down
+ * from 2^64, as an address does.
+ */
+export interface DocumentedValue {
+  readonly value: Rational;
+  /** Written with `~`: must hold to within 10% of the value. */
+  readonly approximate: boolean;
+  readonly span: Span;
+}
+
 /** A waived check on one region. `code` is the catalogue code, whichever form was written. */
 export interface Waiver {
   readonly code: string;
@@ -87,6 +100,9 @@ export interface Region {
   readonly exportName: string;
   readonly exhaustive: boolean;
   readonly waivers: readonly Waiver[];
+  /** The start and size the documentation states (`offset`, `size` attributes). */
+  readonly documentedOffset: DocumentedValue | undefined;
+  readonly documentedSize: DocumentedValue | undefined;
   /** Names of the parameters any bound of this region depends on, sorted. */
   readonly dependsOn: readonly string[];
 }

@@ -761,6 +761,8 @@ class VariantResolver {
         align: attrs.align,
         exhaustive: attrs.exhaustive,
         waivers: attrs.waivers,
+        documentedOffset: attrs.documentedOffset,
+        documentedSize: attrs.documentedSize,
         exportName: this.exportName(attrs.exportId, name),
         dependsOn:
           start.sym.terms.size === 0 && end.sym.terms.size === 0
@@ -845,7 +847,7 @@ class VariantResolver {
                 "E0119",
                 `unknown attribute \`${flag}\``,
                 item.flag.span,
-                `region attributes are \`map\`, \`perm\`, \`cache\`, \`max_page\`, \`align\`, \`export\`, \`allow\` and the flags ${REGION_FLAGS.map((f) => `\`${f}\``).join(", ")}`,
+                `region attributes are \`map\`, \`perm\`, \`cache\`, \`max_page\`, \`align\`, \`export\`, \`allow\`, \`offset\`, \`size\` and the flags ${REGION_FLAGS.map((f) => `\`${f}\``).join(", ")}`,
               );
             const key = flag === "shared" || flag === "per_process" ? "sharing" : flag;
             if (!once(key, item.span, flag)) return;
@@ -883,6 +885,17 @@ class VariantResolver {
           case "attr-export":
             if (once("export", item.span)) out.exportId = item.name;
             return;
+          case "attr-documented": {
+            if (!once(item.what, item.span)) return;
+            const documented = {
+              value: this.evaluator.evaluate(item.value, scope).exact,
+              approximate: item.approximate,
+              span: item.span,
+            };
+            if (item.what === "offset") out.documentedOffset = documented;
+            else out.documentedSize = documented;
+            return;
+          }
           case "attr-allow": {
             const entry = findCheck(item.check.name);
             if (!entry || !isWaivable(entry))
@@ -993,6 +1006,8 @@ type Attributes = Pick<
   | "align"
   | "exhaustive"
   | "waivers"
+  | "documentedOffset"
+  | "documentedSize"
 > & { readonly exportId: Identifier | undefined };
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -1010,6 +1025,8 @@ const NO_ATTRIBUTES: Attributes = Object.freeze({
   exportId: undefined,
   exhaustive: false,
   waivers: Object.freeze([]) as readonly Waiver[],
+  documentedOffset: undefined,
+  documentedSize: undefined,
 });
 
 /** `dependsOn` of a region whose bounds are constants; shared, so never modified. */
@@ -1025,6 +1042,8 @@ function attributeName(a: Attribute): string {
       return a.flag.name;
     case "attr-max-page":
       return "max_page";
+    case "attr-documented":
+      return a.what;
     default:
       return a.kind.slice("attr-".length);
   }

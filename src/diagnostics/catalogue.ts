@@ -1,7 +1,7 @@
 /**
  * The one catalogue of diagnostic codes. Codes are stable and never reused; they are banded
  * by stage: E00xx syntax, E01xx names and evaluation, E02xx layout rules (verifier),
- * E03xx emit, E04xx runtime, W02xx layout warnings. Each code has a long explanation in
+ * E03xx emit, E04xx runtime, E05xx import, W02xx layout warnings. Each code has a long explanation in
  * `docs/diagnostics/<CODE>.md`, printed by `vmlayout explain <CODE>`.
  *
  * `name` is the check's name as written in a waiver (`allow overlap "reason"`); only
@@ -227,6 +227,12 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     severity: "error",
     title: "recursive page-table slot has the wrong extent",
   },
+  {
+    code: "E0215",
+    name: "documented_value",
+    severity: "error",
+    title: "documented offset or size disagrees with the region",
+  },
   // W02xx: warnings (errors under --deny-warnings)
   {
     code: "W0201",
@@ -319,6 +325,13 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     name: "wx_mapping",
     severity: "warning",
     title: "page is writable and executable in a `perm rwx` region",
+  },
+  // E05xx: import (reading another document's layout table)
+  {
+    code: "E0501",
+    name: "no_table",
+    severity: "error",
+    title: "document holds no layout table vmlayout can read",
   },
 ];
 

@@ -9,8 +9,6 @@
  *
  * The spec is formatted with the project's formatter (src/prettier), like the committed specs.
  */
-import { parseSpec } from "../../grammar/index.js";
-import { hasErrors } from "../diagnostics/diagnostic.js";
 import { formatSpec } from "../prettier/index.js";
 import { buildSpec } from "./build.js";
 import { parseColumnTable } from "./columns.js";
@@ -24,8 +22,8 @@ export interface ImportOptions {
   /** The document's file name: names the layout (`linux-mm.rst` -> `linux_mm`). */
   readonly fileName: string;
   /**
-   * Write the document's offsets and approximate sizes as `offset` / `size ~` attributes
-   * (true), or as comments (false). Default: whether the language accepts them.
+   * Write the document's offsets and approximate sizes as `offset` / `size ~` attributes,
+   * checked by the verifier (true, the default), or as comments (false).
    */
   readonly attributes?: boolean;
 }
@@ -49,19 +47,7 @@ export function importTable(text: string, options: ImportOptions): Imported {
   if (doc === undefined) throw new NoTableError(`no layout table found in ${options.fileName}`);
   const raw = buildSpec(doc, {
     fileName: options.fileName,
-    attributes: options.attributes ?? languageHasDocumentAttributes(),
+    attributes: options.attributes ?? true,
   });
   return { format: doc.format, spec: formatSpec(raw, { path: options.fileName + ".layout" }) };
-}
-
-let probed: boolean | undefined;
-
-/** Whether the language accepts `offset EXPR` and `size ~EXPR` in a region's body. */
-export function languageHasDocumentAttributes(): boolean {
-  if (probed === undefined) {
-    const probe =
-      "layout probe\npaging 4\n0000000000000000 .. 0000000000000fff r { offset 0; size ~4KB }\n";
-    probed = !hasErrors(parseSpec(probe, "<probe>").diagnostics);
-  }
-  return probed;
 }

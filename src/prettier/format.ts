@@ -21,7 +21,8 @@
  *     line. Variant and repeat bodies are always expanded.
  *   - Within a statement: one space between tokens, except none inside `( )`, before `,` and
  *     `:`, around the `.` of `r.start`, before the `(` of a call, after a unary `-` and after
- *     the `+` of a placement size (`+64TB`). A unit keeps its spacing from the number, as
+ *     the `+` of a placement size (`+64TB`), and after the `~` and sign of a documented value
+ *     (`size ~0.5MB`, `offset +128TB`). A unit keeps its spacing from the number, as
  *     written (`64TB`, `0.5 TB`). Literals, names and strings are printed as written.
  *   - Blank lines are kept, a run of them collapsed to one; none at the start or end of a
  *     block or of the file.
@@ -151,7 +152,10 @@ class Printer {
   private readonly width: number;
   private readonly tabWidth: number;
   private readonly indentUnit: string;
-  /** Token offsets after which no space is printed: unary `-`, placement `+`. */
+  /**
+   * Token offsets after which no space is printed: unary `-`, placement `+`, and the `~` and
+   * sign of a documented value (`offset ~-11MB`, `offset +128TB`).
+   */
   private readonly glueAfter = new Set<number>();
   /** Token offsets before which no space is printed: the `(` of a call. */
   private readonly glueBefore = new Set<number>();
@@ -178,7 +182,7 @@ class Printer {
 
   // ------------------------------------------------------------ structure from the AST
 
-  /** Finds unary minus and call parentheses anywhere in the AST. */
+  /** Finds unary minus, call parentheses and documented-value prefixes anywhere in the AST. */
   private collectGlue(node: unknown): void {
     if (Array.isArray(node)) {
       for (const child of node) this.collectGlue(child);
@@ -189,8 +193,17 @@ class Printer {
       kind?: string;
       span?: { start: number };
       callee?: { span: { end: number } };
+      value?: { span: { start: number } };
     };
     if (n.kind === "neg" && n.span) this.glueAfter.add(n.span.start);
+    if (n.kind === "attr-documented" && n.span && n.value) {
+      // The tokens between the word and the value: `~` and `+`.
+      for (let i = this.tokenIndex(n.span.start) + 1; ; i++) {
+        const t = this.tokens[i];
+        if (!t || t.startOffset >= n.value.span.start) break;
+        this.glueAfter.add(t.startOffset);
+      }
+    }
     if (n.kind === "call" && n.callee) {
       const paren = this.tokenAtOrAfter(n.callee.span.end);
       if (paren) this.glueBefore.add(paren.startOffset);

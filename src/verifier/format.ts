@@ -70,6 +70,20 @@ export function size(n: bigint): string {
   return candidates[0] ?? `${shortHex(n)} bytes`;
 }
 
+/**
+ * A signed byte count that may be a fraction (a document's `~1.6M TB`): whole counts as `size`
+ * writes them, fractions rounded to two decimals of the largest unit they reach (`1.6 EiB`).
+ */
+export function quantity(r: Rational): string {
+  if (r.num < 0n) return `-${quantity({ num: -r.num, den: r.den })}`;
+  if (r.den === 1n) return size(r.num);
+  const [unit, name] = UNITS.find(([u]) => r.num >= u * r.den) ?? [1n, "bytes"];
+  const scale = unit * r.den;
+  const hundredths = (r.num * 100n + scale / 2n) / scale;
+  const fraction = (hundredths % 100n).toString().padStart(2, "0").replace(/0+$/, "");
+  return `${hundredths / 100n}${fraction ? "." + fraction : ""} ${name}`;
+}
+
 /** A rational that should have been a whole number of bytes (`2049/2`). */
 export function rational(r: Rational): string {
   return formatRational(r);

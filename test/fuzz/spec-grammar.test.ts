@@ -292,6 +292,9 @@ function grammar(noisy: boolean): fc.Arbitrary<Files> {
       .tuple(pick(["overlap", "E0201", "kaslr_range"], ["gap", "bogus"]), fc.option(description))
       .map(([c, d]) => `allow ${c}${d === null ? "" : " " + d}`),
     fc.constantFrom("user", "global", "per_process", "shared", "exhaustive"),
+    fc
+      .tuple(fc.constantFrom("offset", "size"), fc.constantFrom("", "~", "+", "~+"), startTerm)
+      .map(([what, prefix, e]) => `${what} ${prefix}${e}`),
   );
 
   const { region } = fc.letrec<{

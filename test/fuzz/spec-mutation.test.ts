@@ -78,6 +78,8 @@ const TOKENS = [
   "align 4KB",
   "export X",
   'allow overlap "r"',
+  "offset ~-11MB",
+  "size ~",
   "user",
   "global",
   "per_process",

@@ -303,6 +303,30 @@ describe("regions", () => {
     ]);
   });
 
+  it("`offset` and `size` are documented values unless `.` or `..` follows them", () => {
+    const body = (text: string) =>
+      (shape(`0 +1 r {\n${text}\n}`) as { body: unknown[] }[])[0]!.body;
+    const documented = (what: string, approximate: boolean, value: object) => ({
+      kind: "attr-documented",
+      what,
+      approximate,
+      value,
+    });
+    expect(body("offset ~-11MB; size ~0.5MB; offset +128TB; size (2 * 4KB)")).toEqual([
+      documented("offset", true, neg(lit(11n << 20n))),
+      documented("size", true, lit(1n << 19n)),
+      documented("offset", false, lit(128n * T)),
+      documented("size", false, bin("*", lit(2n), lit(4096n))),
+    ]);
+    expect(body("size.limit +4KB a; offset .. 0x1fff b; (size) +4KB c")).toEqual([
+      region({ start: ref("size", "limit"), size: lit(4096n) }, { name: id("a") }),
+      region({ start: ref("offset"), end: lit(0x1fffn) }, { name: id("b") }),
+      region({ start: ref("size"), size: lit(4096n) }, { name: id("c") }),
+    ]);
+    // Not reserved: still a parameter type, a property and a region name.
+    expect(() => items("param p: size = 4KB in 4KB .. 8KB\n0 +p.size size")).not.toThrow();
+  });
+
   it("parses the example of docs/language.md", () => {
     const text = `layout linux_x86_64 "Linux x86-64 virtual memory map"
 paging 4

@@ -159,13 +159,14 @@ describe("vmlayout import", () => {
     );
   });
 
-  it("no table: exit 1 with a message", () => {
+  it("no table: exit 1 with E0501 at the document", () => {
     const r = vmlayout(["import", "test/fixtures/import/no-table.txt"]);
     expect(r.status).toBe(1);
     expect(r.stdout).toBe("");
-    expect(r.stderr).toBe(
-      "vmlayout import: no layout table found in test/fixtures/import/no-table.txt\n",
+    expect(r.stderr).toMatch(
+      /^test\/fixtures\/import\/no-table\.txt:1:1: error\[E0501\]: no layout table found in `test\/fixtures\/import\/no-table\.txt`\n/,
     );
+    expect(r.stderr).toContain("help: vmlayout reads Linux mm.rst ascii tables");
   });
 
   it("unreadable file, no file, bad option: exit 2", () => {

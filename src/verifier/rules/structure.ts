@@ -2,15 +2,21 @@
  * Rules about one region's own numbers, checked first: every bound a whole number of bytes
  * (E0208 inexact), inside `[0, 2^64)` (E0207 overflow), a positive size (E0209 empty_region),
  * and, when the spec wrote start, size and end, the end it wrote agrees (E0206
- * extent_mismatch). A region that fails E0207, E0208 or E0209 at the defaults is marked broken:
+ * extent_mismatch), and the offset and size the documentation states agree with the region (E0215
+ * documented_value). A region that fails E0207, E0208 or E0209 at the defaults is marked broken:
  * its other rules would only repeat the problem.
  */
 import { constant, minus, plus } from "../../compiler/affine.js";
-import { ADDRESS_SPACE_END, type Bound, type Region } from "../../compiler/layout.js";
-import { type Rational, isInteger, rat, sub } from "../../compiler/rational.js";
+import {
+  ADDRESS_SPACE_END,
+  type Bound,
+  type DocumentedValue,
+  type Region,
+} from "../../compiler/layout.js";
+import { type Rational, compare, isInteger, neg, rat, sub } from "../../compiler/rational.js";
 import type { Label } from "../../diagnostics/diagnostic.js";
 import { type Context, describe } from "../context.js";
-import { hex, rational, size, tick } from "../format.js";
+import { hex, quantity, rational, size, tick } from "../format.js";
 import {
   evaluate,
   floor,
@@ -33,6 +39,7 @@ export function checkStructure(ctx: Context): void {
     const emptyOk = checkEmpty(ctx, r);
     if (!overflowOk || !emptyOk) ctx.broken.add(r);
     checkExtent(ctx, r);
+    if (!ctx.broken.has(r)) checkDocumented(ctx, r);
   }
 }
 
@@ -241,4 +248,57 @@ function checkExtent(ctx: Context, r: Region): void {
       { labels: [{ span: r.placementSpan, message: "start and size given here" }] },
     );
   }
+}
+
+/**
+ * E0215: the documented offset and size agree with the region at the parameters' defaults
+ * (a document describes one configuration): exactly, or for `~` values to within 10% of the
+ * documented value. A negative offset counts down from 2^64, as an address does.
+ */
+function checkDocumented(ctx: Context, r: Region): void {
+  const offset = r.documentedOffset;
+  if (offset) {
+    const below = offset.value.num < 0n;
+    const actual = below ? r.start.value - ADDRESS_SPACE_END : r.start.value;
+    if (!agrees(actual, offset))
+      ctx.report("E0215", [r], offset.span, () => ({
+        message: `${tick(r.name)} starts at ${hex(r.start.value)}, offset ${signed(actual)}, ${mismatch(offset)} offset ${documented(offset)}`,
+        labels: [{ span: r.placementSpan, message: `starts at ${hex(r.start.value)}` }],
+        notes: tolerance(offset),
+        help: `correct the documented offset to ${signed(actual)}, or the start`,
+      }));
+  }
+  const stated = r.documentedSize;
+  if (stated && !agrees(r.size.value, stated))
+    ctx.report("E0215", [r], stated.span, () => ({
+      message: `${tick(r.name)} is ${size(r.size.value)}, ${mismatch(stated)} size ${documented(stated)}`,
+      labels: [{ span: r.placementSpan, message: `${hex(r.start.value)}..${hex(r.end.value)}` }],
+      notes: tolerance(stated),
+      help: `correct the documented size to ${size(r.size.value)}, or the region's extent`,
+    }));
+}
+
+/** |actual - documented| is 0, or at most a tenth of |documented| for `~` values. */
+function agrees(actual: bigint, d: DocumentedValue): boolean {
+  const diff = sub(rat(actual), d.value);
+  if (!d.approximate) return diff.num === 0n;
+  const magnitude = (x: Rational): Rational => (x.num < 0n ? neg(x) : x);
+  return compare(mul10(magnitude(diff)), magnitude(d.value)) <= 0;
+}
+
+const mul10 = (x: Rational): Rational => rat(x.num * 10n, x.den);
+
+const mismatch = (d: DocumentedValue): string =>
+  d.approximate ? "more than 10% from the documented" : "not the documented";
+
+/** The documented value as a byte count: `-128 TiB`, `~1.6 EiB`. */
+const documented = (d: DocumentedValue): string =>
+  `${d.approximate ? "~" : ""}${quantity(d.value)}`;
+
+const signed = (n: bigint): string => quantity(rat(n));
+
+function tolerance(d: DocumentedValue): string[] {
+  return d.approximate
+    ? ["`~` marks a rounded value: the region must be within 10% of it"]
+    : ["an exact documented value must match exactly; write `~` before a rounded one"];
 }
