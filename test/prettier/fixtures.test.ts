@@ -17,6 +17,7 @@ describe("format fixtures", () => {
       "blank-lines",
       "bodies",
       "comments",
+      "documented",
       "empty",
       "expressions",
       "hex-words",
