@@ -24,10 +24,12 @@ export const {
   Terminal,
   CstParser,
   EOF,
+  LLkLookaheadStrategy,
   Lexer,
   createSyntaxDiagramsCode,
   createToken,
   createTokenInstance,
   generateCstDts,
+  getLookaheadPaths,
   tokenMatcher,
 } = chevrotain;

@@ -20,6 +20,7 @@
  *     parsing, so the parser cannot overflow the stack. Unary minus is a loop, not recursion.
  */
 import type {
+  ILookaheadStrategy,
   IParserErrorMessageProvider,
   IRecognitionException,
   IToken,
@@ -27,6 +28,8 @@ import type {
 } from "chevrotain";
 import { CstParser, EOF, tokenMatcher } from "./chevrotain.js";
 import type { StatementCstNode } from "./generated/cst.js";
+import { LOOKAHEAD } from "./generated/lookahead.js";
+import { PrecomputedLookahead } from "./lookahead.js";
 import * as T from "./tokens.js";
 
 // ---------------------------------------------------------------- error messages
@@ -145,14 +148,22 @@ export const errorMessageProvider: IParserErrorMessageProvider = {
 
 // ---------------------------------------------------------------- the grammar
 
+export interface ParserOptions {
+  /** Check the grammar (ambiguities, left recursion...): scripts/gen-grammar.ts does, once. */
+  readonly validate?: boolean;
+  /** Default: the lookahead recorded in grammar/generated/lookahead.ts. */
+  readonly lookahead?: ILookaheadStrategy;
+}
+
 export class VmLayoutParser extends CstParser {
-  constructor() {
+  constructor(options: ParserOptions = {}) {
     super(T.parserTokens as TokenType[], {
       // Spans are offsets; lines and columns are computed from them when a message is shown.
       nodeLocationTracking: "onlyOffset",
       recoveryEnabled: true,
       errorMessageProvider,
-      skipValidations: process.env["NODE_ENV"] === "production",
+      skipValidations: options.validate !== true,
+      lookaheadStrategy: options.lookahead ?? new PrecomputedLookahead(LOOKAHEAD, T.parserTokens),
     });
     this.performSelfAnalysis();
   }
