@@ -2,6 +2,9 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import type { TokenType } from "chevrotain";
+import { Lexer } from "../../grammar/chevrotain.js";
+import { LEXER_CONFIG, allTokens } from "../../grammar/tokens.js";
 import { ARTIFACT_PATHS, generateGrammarArtifacts } from "../../scripts/gen-grammar.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
@@ -27,5 +30,13 @@ describe("grammar artifacts", () => {
     for (const rule of ["file", "statement", "regionDecl", "placement", "sizeLiteral", "primary"])
       expect(fresh.ebnf).toMatch(new RegExp(`^${rule} ::=`, "m"));
     expect(fresh.ebnf).toContain('"align" multiplicative sizeClause');
+  });
+
+  it("the token definitions pass Chevrotain's lexer validations", () => {
+    const validated = new Lexer(allTokens as TokenType[], {
+      ...LEXER_CONFIG,
+      skipValidations: false,
+    });
+    expect(validated.lexerDefinitionErrors).toEqual([]);
   });
 });
