@@ -22,7 +22,7 @@ import type {
   Rule,
   TokenType,
 } from "chevrotain";
-import { EOF, LLkLookaheadStrategy, getLookaheadPaths, tokenMatcher } from "./chevrotain.js";
+import { EOF, LLkLookaheadStrategy, getLookaheadPaths } from "./chevrotain.js";
 
 /** Paths by production key (`rule/Alternation/0`): per alternative, its token name paths. */
 export type LookaheadTable = Readonly<Record<string, readonly (readonly (readonly string[])[])[]>>;
@@ -118,8 +118,24 @@ export function lookaheadTable(used: ReadonlyMap<string, LookaheadSequence[]>): 
   return table;
 }
 
-function pathMatches(parser: Lookahead, path: readonly TokenType[]): boolean {
-  for (let i = 0; i < path.length; i++) if (!tokenMatcher(parser.LA(i + 1), path[i]!)) return false;
+/**
+ * A path as tables: `accepts[i][idx]` when a token of type index `idx` matches the path's
+ * `i`-th type, itself or one of the token types in its category.
+ */
+type CompiledPath = readonly (readonly boolean[])[];
+
+function compilePath(path: readonly TokenType[]): CompiledPath {
+  return path.map((type) => {
+    const accepts: boolean[] = [];
+    for (const index of [type.tokenTypeIdx!, ...(type.categoryMatches ?? [])])
+      accepts[index] = true;
+    return accepts;
+  });
+}
+
+function pathMatches(parser: Lookahead, path: CompiledPath): boolean {
+  for (let i = 0; i < path.length; i++)
+    if (path[i]![parser.LA(i + 1).tokenTypeIdx] !== true) return false;
   return true;
 }
 
@@ -139,19 +155,31 @@ function chooseAlternative(
       return choice[this.LA(1).tokenTypeIdx];
     };
   }
+  const compiled = alts.map((paths) => paths.map(compilePath));
   return function (this: Lookahead, orAlts?: IOrAlt<unknown>[]) {
-    for (let alt = 0; alt < alts.length; alt++) {
-      const gate = hasPredicates ? orAlts?.[alt]?.GATE : undefined;
+    for (let alt = 0; alt < compiled.length; alt++) {
+      const gate = hasPredicates ? orAlts![alt]!.GATE : undefined;
       if (gate !== undefined && !gate.call(this)) continue;
-      for (const path of alts[alt]!) if (pathMatches(this, path)) return alt;
+      const paths = compiled[alt]!;
+      for (let j = 0; j < paths.length; j++) if (pathMatches(this, paths[j]!)) return alt;
     }
     return undefined;
   };
 }
 
 function enterOptional(paths: TokenType[][]): (this: Lookahead) => boolean {
+  if (paths.every((path) => path.length === 1)) {
+    // One token decides: the types that start the production, as one table.
+    const accepts = compilePath(paths.flat());
+    const starts: boolean[] = [];
+    for (const table of accepts) table.forEach((yes, index) => (starts[index] = yes));
+    return function (this: Lookahead) {
+      return starts[this.LA(1).tokenTypeIdx] === true;
+    };
+  }
+  const compiled = paths.map(compilePath);
   return function (this: Lookahead) {
-    for (const path of paths) if (pathMatches(this, path)) return true;
+    for (let j = 0; j < compiled.length; j++) if (pathMatches(this, compiled[j]!)) return true;
     return false;
   };
 }
