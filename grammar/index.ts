@@ -114,7 +114,8 @@ function read(
   if (text.length > limit.maxChars) {
     const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
     const message = `input is too large (${mib(text.length)}, limit ${mib(limit.maxChars)})`;
-    const help = "split the spec into several files joined with `include`";
+    const help =
+      "split the spec into several files joined with `include`, or raise the limit (`--limit input=N`)";
     diagnostics.push(diagnostic("E0007", message, at(0), { help }));
     return { items: [], comments: [] };
   }
@@ -128,7 +129,8 @@ function read(
   const tooDeep = firstTooDeep(tokens, limit.maxNesting);
   if (tooDeep) {
     const message = `brackets are nested too deeply (more than ${limit.maxNesting} levels)`;
-    const help = "flatten the nesting: name parts of an expression with `const`, or split regions";
+    const help =
+      "flatten the nesting: name parts of an expression with `const`, or split regions (the limit: `--limit nesting=N`)";
     const span = at(tooDeep.startOffset, tooDeep.startOffset + 1);
     diagnostics.push(diagnostic("E0008", message, span, { help }));
     return { items: [], comments };

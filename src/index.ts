@@ -27,6 +27,7 @@ export { audit, type AuditReport } from "./verifier/audit.js";
 export { dumpInstallation } from "./runtime/dump.js";
 export { checkSpec, type CheckOptions, type Checked } from "./pipeline.js";
 export { loadSpec } from "./compiler/load.js";
+export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 
 export type { Layout, Region, Param, Constant, KaslrGroup, Bound } from "./compiler/layout.js";
 export type { SpecFile } from "./compiler/ast.js";

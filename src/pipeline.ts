@@ -14,15 +14,15 @@ import type { SourceSet } from "./diagnostics/source.js";
 import type { Layout } from "./compiler/layout.js";
 import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
 import { resolve } from "./compiler/resolve.js";
+import { type Limits, withLimits } from "./limits.js";
 import { firstShown, verify } from "./verifier/index.js";
-
-/** Diagnostics reported per spec; past this, the last one says how many were left out. */
-export const MAX_DIAGNOSTICS = 200;
 
 export interface CheckOptions {
   readonly variant?: string | undefined;
   readonly denyWarnings?: boolean;
   readonly readFile?: ReadFile;
+  /** Default: DEFAULT_LIMITS (src/limits.ts). */
+  readonly limits?: Partial<Limits> | undefined;
 }
 
 export interface Checked {
@@ -35,9 +35,11 @@ export interface Checked {
 }
 
 export function checkSpec(specPath: string, options: CheckOptions = {}): Checked {
-  const { layouts, hasVariants, sources, diagnostics: front } = compile(specPath, options);
+  const limits = withLimits(options.limits);
+  const { layouts, hasVariants, sources, diagnostics: front } = compile(specPath, options, limits);
+  const max = limits.diagnostics;
   if (layouts.length === 0)
-    return { layouts, hasVariants, sources, diagnostics: capped(sortDiagnostics(front), 0) };
+    return { layouts, hasVariants, sources, diagnostics: capped(sortDiagnostics(front), 0, max) };
 
   // With one layout, the verifier writes only the diagnostics the cap keeps (a layout can have
   // hundreds of thousands of findings). With several, every variant's diagnostics are needed to
@@ -47,7 +49,7 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
   const perVariant = layouts.map((layout) => {
     const verified = verify(layout, {
       denyWarnings: options.denyWarnings ?? false,
-      ...(single ? { maxDiagnostics: MAX_DIAGNOSTICS } : {}),
+      ...(single ? { maxDiagnostics: max } : {}),
     });
     omitted += verified.omitted;
     return { layout, diagnostics: verified.diagnostics };
@@ -56,7 +58,7 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
     layouts,
     hasVariants,
     sources,
-    diagnostics: capped(sortDiagnostics([...front, ...mergeVariants(perVariant)]), omitted),
+    diagnostics: capped(sortDiagnostics([...front, ...mergeVariants(perVariant)]), omitted, max),
   };
 }
 
@@ -65,26 +67,26 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
  * own so that the AST, which is large for a large spec, is garbage once it returns: the
  * verifier needs only the layouts.
  */
-function compile(specPath: string, options: CheckOptions): Checked {
-  const loaded = loadSpec(specPath, options.readFile ?? defaultReadFile);
+function compile(specPath: string, options: CheckOptions, limits: Limits): Checked {
+  const loaded = loadSpec(specPath, options.readFile ?? defaultReadFile, limits);
   const { sources, file } = loaded.value;
   const hasVariants = file?.items.some((i) => i.kind === "variant") ?? false;
   if (!file || hasErrors(loaded.diagnostics))
     return { layouts: [], hasVariants, sources, diagnostics: loaded.diagnostics };
-  const resolved = resolve(file, { variant: options.variant });
+  const resolved = resolve(file, { variant: options.variant, limits });
   const diagnostics = [...loaded.diagnostics, ...resolved.diagnostics];
   if (hasErrors(diagnostics)) return { layouts: [], hasVariants, sources, diagnostics };
   return { layouts: resolved.value, hasVariants, sources, diagnostics };
 }
 
 /**
- * Keeps the first MAX_DIAGNOSTICS; errors are never dropped in favour of warnings. `omitted`
- * diagnostics were already left out (by the verifier, with the same rule; see `firstShown`).
+ * Keeps the first `max`; errors are never dropped in favour of warnings. `omitted` diagnostics
+ * were already left out (by the verifier, with the same rule; see `firstShown`).
  */
-function capped(diagnostics: readonly Diagnostic[], omitted: number): Diagnostic[] {
+function capped(diagnostics: readonly Diagnostic[], omitted: number, max: number): Diagnostic[] {
   const total = diagnostics.length + omitted;
-  if (total <= MAX_DIAGNOSTICS) return [...diagnostics];
-  const kept = firstShown(diagnostics, MAX_DIAGNOSTICS, (d) => d.severity === "error");
+  if (total <= max) return [...diagnostics];
+  const kept = firstShown(diagnostics, max, (d) => d.severity === "error");
   const last = kept[kept.length - 1]!;
   const left = total - kept.length;
   kept[kept.length - 1] = diagnostic(last.code, last.message, last.span, {

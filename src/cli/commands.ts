@@ -4,6 +4,7 @@
  */
 import type { CommandContext } from "./common.js";
 import { INSTALL_OPTIONS } from "./install-options.js";
+import { LIMIT_OPTION } from "./limits.js";
 
 export interface OptionSpec {
   readonly type: "string" | "boolean";
@@ -29,12 +30,14 @@ const variant: OptionSpec = { type: "string", description: "only this variant of
 export const commands: readonly Command[] = [
   {
     name: "check",
-    synopsis: "check <spec>... [--variant V] [--format text|json|sarif] [--deny-warnings]",
+    synopsis:
+      "check <spec>... [--variant V] [--format text|json|sarif] [--deny-warnings] [--limit NAME=N]",
     summary: "parse and verify specs; print diagnostics",
     options: {
       variant,
       format: { type: "string", description: "diagnostics as text (default), json or sarif" },
       "deny-warnings": { type: "boolean", description: "treat warnings as errors" },
+      limit: LIMIT_OPTION,
     },
     run: async (v, p, c) => (await import("./check.js")).runCheck(v, p, c),
   },
@@ -55,6 +58,7 @@ export const commands: readonly Command[] = [
         description: "compare with FILE; exit 1 if it is stale; never write",
       },
       "deny-warnings": { type: "boolean", description: "treat warnings as errors" },
+      limit: LIMIT_OPTION,
     },
     run: async (v, p, c) => (await import("./build.js")).runBuild(v, p, c),
   },
@@ -72,6 +76,7 @@ export const commands: readonly Command[] = [
     summary: "install the layout as x86-64 page tables, audit them, print the cost",
     options: {
       ...INSTALL_OPTIONS,
+      limit: LIMIT_OPTION,
       image: {
         type: "string",
         description: "write the page-table frames to FILE as one raw image",
@@ -89,6 +94,7 @@ export const commands: readonly Command[] = [
     summary: "translate addresses through the installed tables",
     options: {
       ...INSTALL_OPTIONS,
+      limit: LIMIT_OPTION,
       access: { type: "string", description: "read (default), write or exec" },
       user: { type: "boolean", description: "a user-mode (CPL 3) access" },
     },
@@ -98,7 +104,7 @@ export const commands: readonly Command[] = [
     name: "dump",
     synopsis: "dump <spec> [install options]",
     summary: "list the installed page tables in Linux ptdump format",
-    options: { ...INSTALL_OPTIONS },
+    options: { ...INSTALL_OPTIONS, limit: LIMIT_OPTION },
     run: async (v, p, c) => (await import("./dump.js")).runDump(v, p, c),
   },
   {

@@ -127,13 +127,18 @@ export async function prepareInstall(
   context: CommandContext,
 ): Promise<Prepared | number> {
   const variant = values.variant as string | undefined;
-  const boot = bootParams(values, await numberParser());
+  const { limitsFrom } = await import("./limits.js");
+  const limits = await limitsFrom(values);
+  const boot = {
+    ...bootParams(values, await numberParser()),
+    ...(limits?.tableFrames !== undefined ? { maxTableFrames: limits.tableFrames } : {}),
+  };
   const { checkSpec } = await import("../pipeline.js");
   const { hasErrors } = await import("../diagnostics/diagnostic.js");
   const { report } = await import("./report.js");
   let checked: Checked;
   try {
-    checked = checkSpec(spec, { variant });
+    checked = checkSpec(spec, { variant, limits });
   } catch (e) {
     throw new UsageError(`cannot read \`${spec}\`: ${(e as Error).message}`);
   }

@@ -6,6 +6,7 @@
 import * as path from "node:path";
 import { readFileSync } from "node:fs";
 import { parseSpec } from "../../grammar/index.js";
+import { DEFAULT_LIMITS, type Limits } from "../limits.js";
 import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
 import { SourceSet } from "../diagnostics/source.js";
 import type { Item, SpecFile } from "./ast.js";
@@ -15,16 +16,24 @@ export type ReadFile = (file: string) => string;
 
 export const defaultReadFile: ReadFile = (file) => readFileSync(file, "utf8");
 
-/** Hard limit on one input file, checked before parsing. */
-export const MAX_FILE_BYTES = 64 * 1024 * 1024;
-
 export interface Loaded {
   /** The root file with every include spliced in (undefined if the root cannot be read). */
   readonly file: SpecFile | undefined;
   readonly sources: SourceSet;
 }
 
-export function loadSpec(root: string, readFile: ReadFile = defaultReadFile): Result<Loaded> {
+export function loadSpec(
+  root: string,
+  readFile: ReadFile = defaultReadFile,
+  limits: Limits = DEFAULT_LIMITS,
+): Result<Loaded> {
+  // Half the diagnostics budget for syntax errors: past that many, the rest of a file is
+  // noise, and every recovery costs time.
+  const parseLimits = {
+    maxChars: limits.input,
+    maxNesting: limits.nesting,
+    maxDiagnostics: Math.ceil(limits.diagnostics / 2),
+  };
   const diagnostics: Diagnostic[] = [];
   const sources = new SourceSet();
   const stack: string[] = [];
@@ -64,7 +73,7 @@ export function loadSpec(root: string, readFile: ReadFile = defaultReadFile): Re
       return undefined;
     }
     sources.add(file, text);
-    const parsed = parseSpec(text, file);
+    const parsed = parseSpec(text, file, parseLimits);
     diagnostics.push(...parsed.diagnostics);
     stack.push(key);
     const items: Item[] = [];

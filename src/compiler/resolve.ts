@@ -50,18 +50,14 @@ import {
   type Waiver,
 } from "./layout.js";
 import { isInteger, rat } from "./rational.js";
+import { type Limits, withLimits } from "../limits.js";
 
 export interface ResolveOptions {
   /** Resolve only this variant (E0106 if there is none of that name). */
   readonly variant?: string | undefined;
+  /** Default: DEFAULT_LIMITS (src/limits.ts). */
+  readonly limits?: Partial<Limits> | undefined;
 }
-
-/** Resource limits: a spec asking for more gets a diagnostic, not a hang. */
-export const LIMITS = {
-  repeatCount: 100_000,
-  regions: 1_000_000,
-  repeatSteps: 10_000_000,
-} as const;
 
 const PAGE_SIZES = new Map([
   [4096n, "4 KiB"],
@@ -80,6 +76,7 @@ export const hex16 = (v: bigint): string => "0x" + v.toString(16).padStart(16, "
 export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<Layout[]> {
   const diagnostics: Diagnostic[] = [];
   const report = (d: Diagnostic): void => void diagnostics.push(d);
+  const limits = withLimits(options.limits);
 
   const layoutDecls = file.items.filter((i) => i.kind === "layout");
   if (layoutDecls.length === 0) {
@@ -138,7 +135,7 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
       if (item.kind !== "variant") items.push(item);
       else if (item === variant) for (const inner of item.items) items.push(inner); // no spread: can be huge
     }
-    const layout = new VariantResolver(file, header, variant, items, report).run();
+    const layout = new VariantResolver(file, header, variant, items, report, limits).run();
     if (layout) layouts.push(layout);
   }
   return { value: layouts, diagnostics: dedupe(diagnostics) };
@@ -196,6 +193,7 @@ class VariantResolver {
     private readonly variant: VariantDecl | null,
     private readonly items: readonly Item[],
     private readonly reportRaw: (d: Diagnostic) => void,
+    private readonly limits: Limits,
   ) {
     this.evaluator = new Evaluator((d) => this.report(d));
   }
@@ -439,8 +437,8 @@ class VariantResolver {
     for (const item of items) {
       if (this.expansionStopped) return;
       if (item.kind === "region") {
-        if (this.nodes.length >= LIMITS.regions) {
-          this.stopExpansion(`more than ${LIMITS.regions} regions`, item.span);
+        if (this.nodes.length >= this.limits.regions) {
+          this.stopExpansion(`more than ${this.limits.regions} regions`, item.span, "regions");
           return;
         }
         const declaredName = item.name ? item.name.name + suffix : undefined;
@@ -489,20 +487,22 @@ class VariantResolver {
           ),
         );
         if (count === undefined) continue;
-        if (count > BigInt(LIMITS.repeatCount)) {
+        if (count > BigInt(this.limits.repeat)) {
           this.error(
             "E0115",
-            `repeat count ${count} exceeds the limit of ${LIMITS.repeatCount}`,
+            `repeat count ${count} exceeds the limit of ${this.limits.repeat}`,
             item.count.span,
+            "split the repeat, or raise the limit (`--limit repeat=N`)",
           );
           continue;
         }
         for (let i = 0n; i < count && !this.expansionStopped; i++) {
           // Nested repeats multiply: bound the iterations too, even of empty bodies.
-          if (++this.repeatSteps > LIMITS.repeatSteps) {
+          if (++this.repeatSteps > this.limits.iterations) {
             this.stopExpansion(
-              `repeats expand to more than ${LIMITS.repeatSteps} iterations`,
+              `repeats expand to more than ${this.limits.iterations} iterations`,
               item.span,
+              "iterations",
             );
             return;
           }
@@ -518,8 +518,13 @@ class VariantResolver {
   private repeatSteps = 0;
 
   /** Past a resource limit, stop expanding altogether: report once, build nothing more. */
-  private stopExpansion(message: string, span: Span): void {
-    this.error("E0007", message, span, "split the layout, or lower the repeat counts");
+  private stopExpansion(message: string, span: Span, limit: string): void {
+    this.error(
+      "E0007",
+      message,
+      span,
+      `split the layout, lower the repeat counts, or raise the limit (\`--limit ${limit}=N\`)`,
+    );
     this.expansionStopped = true;
   }
 
