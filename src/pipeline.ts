@@ -39,26 +39,37 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
   const { layouts, hasVariants, sources, diagnostics: front } = compile(specPath, options, limits);
   const max = limits.diagnostics;
   if (layouts.length === 0)
-    return { layouts, hasVariants, sources, diagnostics: capped(sortDiagnostics(front), 0, max) };
+    return {
+      layouts,
+      hasVariants,
+      sources,
+      diagnostics: capped(sortDiagnostics(front), front.length, max, true),
+    };
 
-  // With one layout, the verifier writes only the diagnostics the cap keeps (a layout can have
-  // hundreds of thousands of findings). With several, every variant's diagnostics are needed to
-  // merge them, and the cap applies to the merged list.
-  const single = layouts.length === 1;
-  let omitted = 0;
+  // The verifier writes only the diagnostics the cap keeps (a layout can have hundreds of
+  // thousands of findings). That is enough to merge variants too: a merged diagnostic that the
+  // cap keeps is kept by the cap in every variant that has it, since fewer diagnostics come
+  // before it there (see `firstShown`). How many the variants have together is then known
+  // exactly only when no variant left any out; otherwise, at least as many as the most any
+  // one variant found.
+  let found = 0;
+  let exact = true;
   const perVariant = layouts.map((layout) => {
     const verified = verify(layout, {
       denyWarnings: options.denyWarnings ?? false,
-      ...(single ? { maxDiagnostics: max } : {}),
+      maxDiagnostics: max,
     });
-    omitted += verified.omitted;
+    found = Math.max(found, verified.diagnostics.length + verified.omitted);
+    if (verified.omitted > 0 && layouts.length > 1) exact = false;
     return { layout, diagnostics: verified.diagnostics };
   });
+  const merged = mergeVariants(perVariant);
+  const total = front.length + Math.max(merged.length, found);
   return {
     layouts,
     hasVariants,
     sources,
-    diagnostics: capped(sortDiagnostics([...front, ...mergeVariants(perVariant)]), omitted, max),
+    diagnostics: capped(sortDiagnostics([...front, ...merged]), total, max, exact),
   };
 }
 
@@ -80,18 +91,24 @@ function compile(specPath: string, options: CheckOptions, limits: Limits): Check
 }
 
 /**
- * Keeps the first `max`; errors are never dropped in favour of warnings. `omitted` diagnostics
- * were already left out (by the verifier, with the same rule; see `firstShown`).
+ * Keeps the first `max` of `diagnostics`, out of `total` found (the rest were left out by the
+ * verifier, with the same rule; see `firstShown`); errors are never dropped in favour of
+ * warnings. The last one kept says how many more there are (`exact`) or at least are.
  */
-function capped(diagnostics: readonly Diagnostic[], omitted: number, max: number): Diagnostic[] {
-  const total = diagnostics.length + omitted;
+function capped(
+  diagnostics: readonly Diagnostic[],
+  total: number,
+  max: number,
+  exact: boolean,
+): Diagnostic[] {
   if (total <= max) return [...diagnostics];
   const kept = firstShown(diagnostics, max, (d) => d.severity === "error");
   const last = kept[kept.length - 1]!;
   const left = total - kept.length;
+  const more = `${exact ? "" : "at least "}${left} more diagnostic${left > 1 ? "s" : ""} not shown`;
   kept[kept.length - 1] = diagnostic(last.code, last.message, last.span, {
     labels: last.labels,
-    notes: [...last.notes, `${left} more diagnostic${left > 1 ? "s" : ""} not shown`],
+    notes: [...last.notes, more],
     ...(last.help !== undefined ? { help: last.help } : {}),
     severity: last.severity,
   });

@@ -101,6 +101,21 @@ describe("large inputs", () => {
     expect(r.ms).toBeLessThan(HANG);
   });
 
+  it("two variants of 50,000 overlapping holes: each verified under the cap, then merged", () => {
+    const holes = "ffff800000000000 +4KB hole\n".repeat(50_000);
+    const file = write(
+      "variants.layout",
+      `layout t\nvariant "a" { paging 4 }\nvariant "b" { paging 5 }\n${holes}`,
+    );
+    const r = timed(["check", file]);
+    expect(r.status).toBe(1);
+    expect(r.stderr.match(/error\[E0201\]/g)).toHaveLength(200);
+    // Shared by both variants: no "in variant" note; the count is a lower bound.
+    expect(r.stderr).not.toContain("in variant");
+    expect(r.stderr).toContain("= note: at least 49799 more diagnostics not shown");
+    expect(r.ms).toBeLessThan(HANG);
+  });
+
   it("280,000 unnamed regions: the resolver's errors are capped too", () => {
     const file = write(
       "unnamed.layout",
