@@ -43,18 +43,19 @@ export function offsetMasks(bytes: number): { maskHi: number; maskLo: number } {
 export function probeWalks(mmu: Mmu, n: number, bytes: number): WalkSum {
   const { maskHi, maskLo } = offsetMasks(bytes);
   const read = Access.read;
-  let h = SEED_HI >>> 0;
-  let l = SEED_LO >>> 0;
+  // The words are int32 bit patterns: an uint32 of 2^31 or more would be a heap number.
+  let h = SEED_HI | 0;
+  let l = SEED_LO | 0;
   let sumHi = 0;
   let sumLo = 0;
   let faults = 0;
   for (let i = 0; i < n; i++) {
-    h = (h ^ ((h << 13) | (l >>> 19))) >>> 0;
-    l = (l ^ (l << 13)) >>> 0;
-    l = (l ^ ((l >>> 7) | (h << 25))) >>> 0;
-    h = (h ^ (h >>> 7)) >>> 0;
-    h = (h ^ ((h << 17) | (l >>> 15))) >>> 0;
-    l = (l ^ (l << 17)) >>> 0;
+    h ^= (h << 13) | (l >>> 19);
+    l ^= l << 13;
+    l ^= (l >>> 7) | (h << 25);
+    h ^= h >>> 7;
+    h ^= (h << 17) | (l >>> 15);
+    l ^= l << 17;
     const pa = mmu.probeWords(DIRECT_MAP_HI + (h & maskHi), l & maskLo, read);
     if (pa < 0) faults++;
     sumLo ^= pa;

@@ -54,15 +54,21 @@ export class FrameAllocator {
 
   /**
    * Allocates one zeroed frame for a table of `level` and returns its physical address, or
-   * undefined when the pool is exhausted.
+   * undefined when the pool is exhausted. With `zero` false the frame is not zeroed: the caller
+   * writes all of it before anything reads it.
    */
-  allocate(level: Level): number | undefined {
+  allocate(level: Level, zero = true): number | undefined {
     if (this.next >= this.limit) return undefined;
     const pa = this.next;
     this.next += FRAME_SIZE;
-    this.memory.zeroFrame(pa / FRAME_SIZE);
+    this.memory.allocateFrame(pa / FRAME_SIZE, zero);
     this.perLevel[level]!++;
     return pa;
+  }
+
+  /** Announces that about `frames` frames will be allocated next (memory reserves room once). */
+  reserve(frames: number): void {
+    this.memory.reserveWindow(this.next / FRAME_SIZE, Math.min(frames, this.framesFree));
   }
 
   /** Frames still available. */

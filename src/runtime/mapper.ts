@@ -41,7 +41,6 @@ import { FrameAllocator } from "./frame-allocator.js";
 import { FRAME_SIZE, type PhysicalMemory } from "./physical-memory.js";
 
 const TWO32 = 4294967296;
-const INT32_MIN = -2147483648;
 
 /** Attributes of a page mapping. Omitted booleans are false (read-only, supervisor, executable). */
 export interface MapFlags {
@@ -239,28 +238,28 @@ export class Mapper {
     const { v, p, lo: flo, hi: fhi } = a;
     const leafLevel = leafLevelOf(size);
     const vpn = Number(v >> 12n);
-    let f = this.tableFrame(this.root / FRAME_SIZE);
+    const mem = this.memory;
+    let pfn = this.root / FRAME_SIZE;
     for (let level = this.levels as number; level > leafLevel; level--) {
-      const w = vpnIndex(vpn, level as Level) << 1;
-      const lo = f[w]!;
-      const hi = f[w + 1]!;
+      const w = mem.materialize(pfn) + (vpnIndex(vpn, level as Level) << 1);
+      const lo = mem.words[w]!;
+      const hi = mem.words[w + 1]!;
       if ((lo & Lo.P) === 0) {
         const needed = level - leafLevel;
         if (this.allocator.framesFree < needed) {
           return err({ kind: "out-of-frames", needed, free: this.allocator.framesFree });
         }
         for (let l = level; l > leafLevel; l--) {
-          f = this.newTable(f, vpnIndex(vpn, l as Level) << 1, (l - 1) as Level);
+          pfn = this.newTable(pfn, vpnIndex(vpn, l as Level), (l - 1) as Level, true);
         }
-        this.writeLeaf(f, vpnIndex(vpn, leafLevel) << 1, p, flo, fhi);
-        return { ok: true, flush: new FlushToken(v, size, 1, false) };
+        break;
       }
-      const bad = this.checkPath(v, lo, hi, level as Level);
+      const bad = this.checkPath(vpn, lo, hi, level as Level);
       if (bad !== undefined) return err(bad);
-      f = this.tableFrame(nextTable(lo, hi));
+      pfn = nextTable(lo, hi);
     }
-    const w = vpnIndex(vpn, leafLevel) << 1;
-    const lo = f[w]!;
+    const w = mem.materialize(pfn) + (vpnIndex(vpn, leafLevel) << 1);
+    const lo = mem.words[w]!;
     if ((lo & Lo.P) !== 0) {
       return err(
         leafLevel > 1 && (lo & Lo.PS) === 0
@@ -268,7 +267,7 @@ export class Mapper {
           : { kind: "already-mapped", va: v, level: leafLevel },
       );
     }
-    this.writeLeaf(f, w, p, flo, fhi);
+    this.writeLeaf(w, p, flo, fhi);
     return { ok: true, flush: new FlushToken(v, size, 1, false) };
   }
 
@@ -279,14 +278,15 @@ export class Mapper {
   unmap(va: bigint): UnmapResult {
     const found = this.findLeaf(va);
     if (!found.ok) return found;
-    const { f, w, level, v } = found;
+    const { w, level, v } = found;
     const size = pageSizeOfLevel(level);
     if (v % BigInt(size) !== 0n) {
       return err({ kind: "misaligned", what: "va", value: v, pageSize: size });
     }
-    const pa = leafAddress(f[w]!, f[w + 1]!, level);
-    f[w] = 0;
-    f[w + 1] = 0;
+    const words = this.memory.words;
+    const pa = leafAddress(words[w]!, words[w + 1]!, level);
+    words[w] = 0;
+    words[w + 1] = 0;
     return { ok: true, pa: BigInt(pa), pageSize: size, flush: new FlushToken(v, size, 1, true) };
   }
 
@@ -297,19 +297,20 @@ export class Mapper {
   protect(va: bigint, flags: MapFlags): MapResult {
     const found = this.findLeaf(va);
     if (!found.ok) return found;
-    const { f, w, level, v } = found;
+    const { w, level, v } = found;
     const size = pageSizeOfLevel(level);
     if (v % BigInt(size) !== 0n) {
       return err({ kind: "misaligned", what: "va", value: v, pageSize: size });
     }
     const enc = encodeLeafFlags(flags, level);
     if (typeof enc === "string") return err({ kind: "invalid-flags", detail: enc });
-    const old = f[w]!;
+    const words = this.memory.words;
+    const old = words[w]!;
     let lo = enc.lo;
     if (flags.accessed === undefined) lo |= old & Lo.A;
     if (flags.dirty === undefined) lo |= old & Lo.D;
-    const pa = leafAddress(old, f[w + 1]!, level);
-    this.writeLeaf(f, w, pa, lo, enc.hi);
+    const pa = leafAddress(old, words[w + 1]!, level);
+    this.writeLeaf(w, pa, lo, enc.hi);
     return { ok: true, flush: new FlushToken(v, size, 1, true) };
   }
 
@@ -320,9 +321,9 @@ export class Mapper {
   translate(va: bigint): LookupResult {
     const found = this.findLeaf(va);
     if (!found.ok) return found;
-    const { f, w, level, v } = found;
-    const lo = f[w]!;
-    const hi = f[w + 1]!;
+    const { w, level, v } = found;
+    const lo = this.memory.words[w]!;
+    const hi = this.memory.words[w + 1]!;
     const size = pageSizeOfLevel(level);
     const pa = leafAddress(lo, hi, level) + Number(v % BigInt(size));
     const entry = joinEntry(lo, hi);
@@ -345,16 +346,16 @@ export class Mapper {
     if (!Number.isInteger(index) || index < 0 || index > 511) {
       return err({ kind: "invalid-flags", detail: "recursive slot index must be 0..511" });
     }
-    const f = this.tableFrame(this.root / FRAME_SIZE);
-    const w = index << 1;
+    const w = this.memory.materialize(this.root / FRAME_SIZE) + (index << 1);
+    const words = this.memory.words;
     const shift = BigInt(12 + 9 * (this.levels - 1));
     const v = BigInt.asUintN(
       64,
       BigInt.asIntN(this.levels === 5 ? 57 : 48, BigInt(index) << shift),
     );
-    if ((f[w]! & Lo.P) !== 0) return err({ kind: "already-mapped", va: v, level: this.levels });
-    f[w] = (this.root >>> 0) | Lo.P | Lo.RW;
-    f[w + 1] = Math.floor(this.root / TWO32) | (options.noExecute === true ? Hi.XD : 0);
+    if ((words[w]! & Lo.P) !== 0) return err({ kind: "already-mapped", va: v, level: this.levels });
+    words[w] = (this.root >>> 0) | Lo.P | Lo.RW;
+    words[w + 1] = Math.floor(this.root / TWO32) | (options.noExecute === true ? Hi.XD : 0);
     return { ok: true, flush: new FlushToken(v, PAGE_4K, 0, false) };
   }
 
@@ -380,79 +381,80 @@ export class Mapper {
     const pages = Number(BigInt(bytes) / BigInt(size));
     if (pages === 0) return { ok: true, flush: new FlushToken(v, size, 0, false) };
     const per = VPN_PER_ENTRY[leafLevel]!;
-    const startLpn = Number(v >> 12n) / per;
-    const top = this.levels;
+    const startVpn = Number(v >> 12n);
+    const endVpn = startVpn + pages * per;
+    const mem = this.memory;
 
-    // Pass 1: conflicts, and the number of new tables (a new table at level l is identified by
-    // floor(vpn / VPN_PER_ENTRY[l + 1]); chunks come in address order, so counting changes of that
-    // key counts distinct tables).
-    const lastKey = [-1, -1, -1, -1, -1, -1];
+    // Pass 1: conflicts, and the number of new tables. Under an entry that is not present, every
+    // table of the levels below must be created for the part of its span in the range, so that
+    // span is counted at once; present entries are followed down to the leaf tables.
     let needed = 0;
-    for (let lpn = startLpn, left = pages; left > 0;) {
-      const idx = lpn % 512;
-      const count = Math.min(512 - idx, left);
-      const vpn = lpn * per;
-      let f: Uint32Array | undefined = this.memory.frame(this.root / FRAME_SIZE);
-      let missing = 0;
-      for (let level = top as number; level > leafLevel; level--) {
-        const w = vpnIndex(vpn, level as Level) << 1;
-        const lo = f === undefined ? 0 : f[w]!;
-        const hi = f === undefined ? 0 : f[w + 1]!;
-        if ((lo & Lo.P) === 0) {
-          missing = level;
-          break;
-        }
-        const bad = this.checkPath(vpnToVa(vpn, top), lo, hi, level as Level);
+    for (let vpn = startVpn; vpn < endVpn;) {
+      let pfn = this.root / FRAME_SIZE;
+      let level = this.levels as number;
+      for (; level > leafLevel; level--) {
+        const w = mem.offsetOf(pfn) + (vpnIndex(vpn, level as Level) << 1);
+        const lo = mem.words[w]!;
+        if ((lo & Lo.P) === 0) break;
+        const hi = mem.words[w + 1]!;
+        const bad = this.checkPath(vpn, lo, hi, level as Level);
         if (bad !== undefined) return err(bad);
-        f = this.memory.frame(nextTable(lo, hi));
+        pfn = nextTable(lo, hi);
       }
-      if (missing !== 0) {
-        for (let l = missing - 1; l >= leafLevel; l--) {
-          const key = Math.floor(vpn / VPN_PER_ENTRY[l + 1]!);
-          if (key !== lastKey[l]) {
-            lastKey[l] = key;
-            needed++;
-          }
+      if (level > leafLevel) {
+        const span = VPN_PER_ENTRY[level]!;
+        const spanEnd = Math.min(endVpn, (Math.floor(vpn / span) + 1) * span);
+        for (let l = level; l > leafLevel; l--) {
+          const child = VPN_PER_ENTRY[l]!;
+          needed += Math.floor((spanEnd - 1) / child) - Math.floor(vpn / child) + 1;
         }
-      } else if (f !== undefined) {
-        for (let i = 0; i < count; i++) {
-          const lo = f[(idx + i) << 1]!;
-          if ((lo & Lo.P) !== 0) {
-            const at = vpnToVa(vpn + i * per, top);
-            return err(
-              leafLevel > 1 && (lo & Lo.PS) === 0
-                ? { kind: "table-in-way", va: at, level: leafLevel }
-                : { kind: "already-mapped", va: at, level: leafLevel },
-            );
-          }
+        vpn = spanEnd;
+        continue;
+      }
+      const idx = vpnIndex(vpn, leafLevel);
+      const count = Math.min(512 - idx, (endVpn - vpn) / per);
+      const o = mem.offsetOf(pfn);
+      for (let i = 0; i < count; i++) {
+        const lo = mem.words[o + ((idx + i) << 1)]!;
+        if ((lo & Lo.P) !== 0) {
+          const at = vpnToVa(vpn + i * per, this.levels);
+          return err(
+            leafLevel > 1 && (lo & Lo.PS) === 0
+              ? { kind: "table-in-way", va: at, level: leafLevel }
+              : { kind: "already-mapped", va: at, level: leafLevel },
+          );
         }
       }
-      lpn += count;
-      left -= count;
+      vpn += count * per;
     }
     if (needed > this.allocator.framesFree) {
       return err({ kind: "out-of-frames", needed, free: this.allocator.framesFree });
     }
+    this.allocator.reserve(needed);
 
-    // Pass 2: write. Cannot fail. Bits 31:0 of the address are kept as an int32 (no heap
-    // number, no overflow deoptimisation); they wrapped past 2^32 when, unsigned, they are now
-    // below `size` (compared signed with the sign bits flipped).
-    let paLo = Number(p % 4294967296n) | 0;
-    let paHi = Number(p / 4294967296n);
-    const wrappedBelow = size ^ INT32_MIN;
-    for (let lpn = startLpn, left = pages; left > 0;) {
-      const idx = lpn % 512;
-      const count = Math.min(512 - idx, left);
-      const f = this.leafTable(lpn * per, leafLevel);
-      const end = (idx + count) << 1;
-      for (let w = idx << 1; w < end; w += 2) {
-        f[w] = paLo | flo;
-        f[w + 1] = paHi | fhi;
-        paLo = (paLo + size) | 0;
-        if ((paLo ^ INT32_MIN) < wrappedBelow) paHi++;
+    // Pass 2: write. Cannot fail. Bits 31:0 of the address are kept as an int32 (no heap number);
+    // they wrap to 0 exactly at a 4 GiB boundary (a page size divides 2^32), where bits 51:32 step.
+    let addrLo = Number(p % 4294967296n) | 0;
+    let addrHi = Number(p / 4294967296n);
+    for (let vpn = startVpn; vpn < endVpn;) {
+      const idx = vpnIndex(vpn, leafLevel);
+      const count = Math.min(512 - idx, (endVpn - vpn) / per);
+      const pfn = this.leafTable(vpn, leafLevel, count === 512);
+      const words = mem.words;
+      let w = mem.offsetOf(pfn) + (idx << 1);
+      const end = w + (count << 1);
+      while (w < end) {
+        const beforeWrap = (TWO32 - (addrLo >>> 0)) / size;
+        const stop = beforeWrap < (end - w) >> 1 ? w + beforeWrap * 2 : end;
+        const hi = addrHi | fhi;
+        for (; w < stop; w += 2) {
+          words[w] = addrLo | flo;
+          words[w + 1] = hi;
+          addrLo = (addrLo + size) | 0;
+        }
+        if (addrLo === 0) addrHi++;
       }
-      lpn += count;
-      left -= count;
+      vpn += count * per;
     }
     return { ok: true, flush: new FlushToken(v, size, pages, false) };
   }
@@ -499,64 +501,73 @@ export class Mapper {
     return { ok: true, v, p, lo: enc.lo, hi: enc.hi };
   }
 
-  /** Table frame `pfn` (materialised: an all-zero table imported sparsely may be absent). */
-  private tableFrame(pfn: number): Uint32Array {
-    return this.memory.frameForWrite(pfn);
-  }
-
-  /** Allocates a table of `level`, links it from entry `w` of `f`, and returns it. */
-  private newTable(f: Uint32Array, w: number, level: Level): Uint32Array {
-    const pa = this.allocator.allocate(level);
+  /**
+   * Allocates a table of `level` (zeroed unless `zero` is false), links it from entry `index` of
+   * table `parent`, and returns its frame number.
+   */
+  private newTable(parent: number, index: number, level: Level, zero: boolean): number {
+    const pa = this.allocator.allocate(level, zero);
     if (pa === undefined) throw new Error("frame pool exhausted after a successful count");
-    f[w] = (pa >>> 0) | this.tableLo;
-    f[w + 1] = Math.floor(pa / TWO32);
-    return this.memory.frame(pa / FRAME_SIZE)!;
+    // After the allocation: `words` may have grown.
+    const w = this.memory.materialize(parent) + (index << 1);
+    this.memory.words[w] = (pa >>> 0) | this.tableLo;
+    this.memory.words[w + 1] = Math.floor(pa / TWO32);
+    return pa / FRAME_SIZE;
   }
 
-  /** The leaf table for `vpn` at `leafLevel`, creating missing tables (pass 2 of mapRange). */
-  private leafTable(vpn: number, leafLevel: LeafLevel): Uint32Array {
-    let f = this.tableFrame(this.root / FRAME_SIZE);
+  /**
+   * The leaf table for `vpn` at `leafLevel`, creating missing tables (pass 2 of mapRange). A new
+   * leaf table is not zeroed when the caller fills it `whole`.
+   */
+  private leafTable(vpn: number, leafLevel: LeafLevel, whole: boolean): number {
+    const mem = this.memory;
+    let pfn = this.root / FRAME_SIZE;
     for (let level = this.levels as number; level > leafLevel; level--) {
-      const w = vpnIndex(vpn, level as Level) << 1;
-      const lo = f[w]!;
-      f =
+      const index = vpnIndex(vpn, level as Level);
+      const w = mem.materialize(pfn) + (index << 1);
+      const lo = mem.words[w]!;
+      pfn =
         (lo & Lo.P) === 0
-          ? this.newTable(f, w, (level - 1) as Level)
-          : this.tableFrame(nextTable(lo, f[w + 1]!));
+          ? this.newTable(pfn, index, (level - 1) as Level, !whole || level - 1 !== leafLevel)
+          : nextTable(lo, mem.words[w + 1]!);
     }
-    return f;
+    return pfn;
   }
 
-  private writeLeaf(f: Uint32Array, w: number, pa: bigint | number, lo: number, hi: number): void {
+  /** Writes the leaf entry at word `w`: address `pa` with the flag words `lo`, `hi`. */
+  private writeLeaf(w: number, pa: bigint | number, lo: number, hi: number): void {
     const p = Number(pa);
-    f[w] = (p >>> 0) | lo;
-    f[w + 1] = Math.floor(p / TWO32) | hi;
+    this.memory.words[w] = (p >>> 0) | lo;
+    this.memory.words[w + 1] = Math.floor(p / TWO32) | hi;
   }
 
-  /** An error if a present entry on the path cannot be followed or is a large page. */
-  private checkPath(v: bigint, lo: number, hi: number, level: Level): MapError | undefined {
+  /**
+   * An error if the present entry `lo`, `hi` on the path to page `vpn` cannot be followed or is a
+   * large page.
+   */
+  private checkPath(vpn: number, lo: number, hi: number, level: Level): MapError | undefined {
     if ((hi & this.hiRsvd) !== 0 || (level >= 4 && (lo & Lo.PS) !== 0)) {
-      return { kind: "malformed-entry", va: v, level, entry: joinEntry(lo, hi) };
+      const va = vpnToVa(vpn, this.levels);
+      return { kind: "malformed-entry", va, level, entry: joinEntry(lo, hi) };
     }
     if (level <= 3 && (lo & Lo.PS) !== 0) {
-      return { kind: "large-page-in-way", va: v, level, pageSize: pageSizeOfLevel(level as 2 | 3) };
+      const va = vpnToVa(vpn, this.levels);
+      return { kind: "large-page-in-way", va, level, pageSize: pageSizeOfLevel(level as 2 | 3) };
     }
     return undefined;
   }
 
   private findLeaf(
     va: bigint,
-  ):
-    | { ok: true; f: Uint32Array; w: number; level: LeafLevel; v: bigint }
-    | { ok: false; error: MapError } {
+  ): { ok: true; w: number; level: LeafLevel; v: bigint } | { ok: false; error: MapError } {
     const v = toU64(va);
     if (!isCanonical(v, this.levels)) return err({ kind: "non-canonical", va: v });
     const vpn = Number(v >> 12n);
-    let f = this.tableFrame(this.root / FRAME_SIZE);
+    let pfn = this.root / FRAME_SIZE;
     for (let level = this.levels as number; ; level--) {
-      const w = vpnIndex(vpn, level as Level) << 1;
-      const lo = f[w]!;
-      const hi = f[w + 1]!;
+      const w = this.memory.materialize(pfn) + (vpnIndex(vpn, level as Level) << 1);
+      const lo = this.memory.words[w]!;
+      const hi = this.memory.words[w + 1]!;
       if ((lo & Lo.P) === 0) return err({ kind: "not-mapped", va: v, level: level as Level });
       if ((hi & this.hiRsvd) !== 0 || (level >= 4 && (lo & Lo.PS) !== 0)) {
         return err({
@@ -566,9 +577,8 @@ export class Mapper {
           entry: joinEntry(lo, hi),
         });
       }
-      if (level === 1 || (lo & Lo.PS) !== 0)
-        return { ok: true, f, w, level: level as LeafLevel, v };
-      f = this.tableFrame(nextTable(lo, hi));
+      if (level === 1 || (lo & Lo.PS) !== 0) return { ok: true, w, level: level as LeafLevel, v };
+      pfn = nextTable(lo, hi);
     }
   }
 }

@@ -32,7 +32,7 @@ import {
   toU64,
 } from "./entry.js";
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
-import { Tlb, type TlbEntry } from "./tlb.js";
+import { Tlb, TlbBit, tlbLevel } from "./tlb.js";
 
 /**
  * The kind of an access (SDM 4.6). `user` is CPL = 3. `implicitSupervisor` marks an implicit
@@ -202,13 +202,6 @@ export interface ControlState {
 
 const TWO32 = 4294967296;
 
-function checkAccess(acc: AccessType): void {
-  if (acc.fetch && acc.write) throw new TypeError("an access is a read, a write or a fetch");
-  if (acc.fetch && acc.implicitSupervisor) {
-    throw new TypeError("implicit supervisor-mode accesses are data accesses");
-  }
-}
-
 export class Mmu {
   readonly memory: PhysicalMemory;
   readonly tlb = new Tlb();
@@ -228,29 +221,24 @@ export class Mmu {
 
   /** Reserved bits 51:MAXPHYADDR in the high word. */
   private readonly hiRsvd: number;
+  /** Reserved bits of the high word of any entry: `hiRsvd`, and XD (bit 63) while NXE = 0. */
+  private rsvdHi: number;
   private readonly cr3Mask: bigint;
 
-  /** The entries of the current walk: frame and word index per level (no allocation per walk). */
-  private readonly pathFrame: (Uint32Array | undefined)[] = [
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-    undefined,
-  ];
-  private readonly pathWord = new Int32Array(6);
+  /** Word offsets of the entries the last walk read, by level (no allocation per walk). */
+  private readonly path = new Int32Array(6);
 
   // Outcome of the last `walkWords` / `accessWords` (scratch fields: no allocation per walk).
   /** Leaf entry (after A/D updates) and combined rights of a successful walk. */
+  private tLevel: LeafLevel = 1;
+  /** The leaf entry (after the A/D updates). */
   private tLo = 0;
   private tHi = 0;
-  private tRw = true;
-  private tUs = true;
+  /** AND of the low words of the entries used (R/W, U/S) and OR of their XD flags. */
+  private tRwus = -1;
   private tXd = false;
-  /** Leaf level of a WALKED access; the TLB entry that answered a TLB_HIT or TLB_FAULT. */
-  private tLeaf: LeafLevel = 1;
-  private tHit: TlbEntry | undefined = undefined;
+  /** The TLB entry that answered a TLB_HIT. */
+  private tHit = -1;
   /** Details of a page fault. */
   private fErrorCode = 0;
   private fLevel: Level = 1;
@@ -271,6 +259,7 @@ export class Mmu {
     this.cSmap = options.smap ?? false;
     this.cPge = options.pge ?? true;
     this.cNxe = options.nxe ?? true;
+    this.rsvdHi = this.cNxe ? this.hiRsvd : this.hiRsvd | E.XD;
     this.loadCr3(options.cr3 ?? 0n);
   }
 
@@ -377,6 +366,7 @@ export class Mmu {
   setEfer(bits: { readonly nxe?: boolean; readonly lme?: boolean }): void {
     if (bits.nxe !== undefined && bits.nxe !== this.cNxe) {
       this.cNxe = bits.nxe;
+      this.rsvdHi = this.cNxe ? this.hiRsvd : this.hiRsvd | E.XD;
       this.tlb.flushAll();
     }
     if (bits.lme !== undefined) this.cLme = bits.lme;
@@ -429,31 +419,34 @@ export class Mmu {
     this.checkMode();
     const v = toU64(va);
     if (!isCanonical(v, this.levels)) return gp(v);
-    const hi = Number(v >> 32n);
-    const lo = Number(v & 0xffffffffn);
+    const hi = Number(v >> 32n) | 0;
+    const lo = Number(v & 0xffffffffn) | 0;
     const outcome = this.accessCore(hi, lo, access, rflagsAC);
-    if (outcome === WALKED) return this.translation(v, lo, this.tLeaf, false);
+    if (outcome === WALKED) return this.translation(v, lo, false);
     if (outcome === FAULTED) return this.pageFault(v, false);
-    const hit = this.tHit!;
     if (outcome === TLB_FAULT) return this.pageFault(v, true);
-    const off = (hi * 1048576 + (lo >>> 12) - hit.vpn) * FRAME_SIZE + (lo & 0xfff);
+    const a = this.tlb.attrAt(this.tHit);
+    const level = tlbLevel(a);
+    const pat = (a & TlbBit.PAT) !== 0;
+    const pcd = (a & TlbBit.PCD) !== 0;
+    const pwt = (a & TlbBit.PWT) !== 0;
     return {
       ok: true,
       va: v,
-      pa: BigInt(hit.frame + off),
-      pageSize: hit.pageSize,
-      level: hit.level,
+      pa: BigInt(this.tlb.frameAt(this.tHit) + (lo & OFFSET_MASK[level])),
+      pageSize: pageSizeOfLevel(level),
+      level,
       flags: {
-        writable: hit.writable,
-        user: hit.user,
-        noExecute: hit.noExecute,
-        global: hit.global,
-        pwt: hit.pwt,
-        pcd: hit.pcd,
-        pat: hit.pat,
-        patIndex: patIndex(hit.pat, hit.pcd, hit.pwt),
+        writable: (a & TlbBit.W) !== 0,
+        user: (a & TlbBit.U) !== 0,
+        noExecute: (a & TlbBit.XD) !== 0,
+        global: (a & TlbBit.G) !== 0,
+        pwt,
+        pcd,
+        pat,
+        patIndex: patIndex(pat, pcd, pwt),
         accessed: true,
-        dirty: hit.dirty,
+        dirty: (a & TlbBit.D) !== 0,
       },
       fromTlb: true,
     };
@@ -465,44 +458,39 @@ export class Mmu {
    * faults (#PF or #GP; `probe` gives the details). No bigint, no allocation.
    */
   probeWords(vaHi: number, vaLo: number, access: AccessType, rflagsAC = false): number {
-    checkAccess(access);
-    this.checkMode();
-    const hi = vaHi >>> 0;
-    const lo = vaLo >>> 0;
-    if (!this.canonicalHi(hi)) return -1;
-    const leaf = this.walkWords(hi, lo, access, rflagsAC, false);
-    return leaf === 0 ? -1 : this.leafPa(lo, leaf);
+    const lo = vaLo | 0;
+    if (!this.canonicalHi(vaHi) || this.walkWords(vaHi | 0, lo, access, rflagsAC, false) === 0) {
+      return -1;
+    }
+    return this.leafPa(lo);
   }
 
   /**
    * `access` for a linear address given as two 32-bit words, for hot loops: the same TLB
    * lookup, walk, A/D updates, TLB fill and invalidation on a fault, returning the physical
    * address as a number or -1 on a fault (`access` gives the details, but repeating it is
-   * another access). No bigint; allocates only the TLB entry of a miss.
+   * another access). No bigint, no allocation.
    */
   accessWords(vaHi: number, vaLo: number, access: AccessType, rflagsAC = false): number {
-    checkAccess(access);
-    this.checkMode();
-    const hi = vaHi >>> 0;
-    const lo = vaLo >>> 0;
-    if (!this.canonicalHi(hi)) return -1;
-    const outcome = this.accessCore(hi, lo, access, rflagsAC);
-    if (outcome === WALKED) return this.leafPa(lo, this.tLeaf);
+    const lo = vaLo | 0;
+    if (!this.canonicalHi(vaHi)) return -1;
+    const outcome = this.accessCore(vaHi | 0, lo, access, rflagsAC);
+    if (outcome === WALKED) return this.leafPa(lo);
     if (outcome !== TLB_HIT) return -1;
-    const hit = this.tHit!;
-    return hit.frame + (hi * 1048576 + (lo >>> 12) - hit.vpn) * FRAME_SIZE + (lo & 0xfff);
+    const a = this.tlb.attrAt(this.tHit);
+    return this.tlb.frameAt(this.tHit) + (lo & OFFSET_MASK[tlbLevel(a)]);
   }
 
   // --- internals --------------------------------------------------------------------------------
 
+  /** Throws outside IA-32e paging, the only mode modelled. */
   private checkMode(): void {
-    if (!this.cPae || !this.cLme) {
-      throw new Error("only IA-32e paging is modelled (CR4.PAE = 1 and IA32_EFER.LME = 1)");
-    }
+    if (!this.cPae || !this.cLme) unsupportedMode();
   }
 
   /** W/R, U/S and I/D bits of the error code, which describe the access (SDM 4.7). */
   private errorCodeBase(acc: AccessType): number {
+    checkAccess(acc);
     let ec = 0;
     if (acc.write) ec |= PfError.WR;
     if (acc.user && acc.implicitSupervisor !== true) ec |= PfError.US;
@@ -512,16 +500,20 @@ export class Mmu {
   }
 
   /**
-   * The access-rights rule of SDM 4.6.1 that refuses `acc` to a page with the combined rights
-   * `rw`, `us`, `xd`, or undefined if the access is allowed.
+   * The access-rights rule of SDM 4.6.1 that refuses `acc` to a page with the combined R/W and
+   * U/S of `rwus` (at their bit positions in an entry) and XD `xd`, or undefined if the access is
+   * allowed. A supervisor-mode read of a supervisor-mode page is always allowed: hot paths call
+   * this only for other accesses (`mayRefuse`).
    */
   private violation(
-    rw: boolean,
-    us: boolean,
+    rwus: number,
     xd: boolean,
     acc: AccessType,
     ac: boolean,
   ): Violation | undefined {
+    checkAccess(acc);
+    const rw = (rwus & E.RW) !== 0;
+    const us = (rwus & E.US) !== 0;
     const implicit = acc.implicitSupervisor === true;
     if (acc.user && !implicit) {
       // User-mode access (CPL 3): only user-mode addresses; writes need R/W = 1 at every level
@@ -562,10 +554,15 @@ export class Mmu {
     return undefined;
   }
 
-  /** Bits 63:47 (4 levels) or 63:56 (5 levels) all equal, from the high word. */
+  /**
+   * Bits 63:47 (4 levels) or 63:56 (5 levels) of a linear address all equal, from `hi`; throws
+   * outside IA-32e paging (`checkMode`).
+   */
   private canonicalHi(hi: number): boolean {
-    const top = this.cLa57 ? hi >>> 24 : hi >>> 15;
-    return top === 0 || top === (this.cLa57 ? 0xff : 0x1ffff);
+    this.checkMode();
+    // As int32, hi >> 15 (hi >> 24 with LA57) is then 0 or -1.
+    const top = hi >> (this.cLa57 ? 24 : 15);
+    return top === 0 || top === -1;
   }
 
   private translate(va: bigint, acc: AccessType, ac: boolean, update: boolean): WalkResult {
@@ -573,66 +570,65 @@ export class Mmu {
     this.checkMode();
     const v = toU64(va);
     if (!isCanonical(v, this.levels)) return gp(v);
-    const lo = Number(v & 0xffffffffn);
-    const leaf = this.walkWords(Number(v >> 32n), lo, acc, ac, update);
-    return leaf === 0 ? this.pageFault(v, false) : this.translation(v, lo, leaf, false);
+    const lo = Number(v & 0xffffffffn) | 0;
+    const ok = this.walkWords(Number(v >> 32n) | 0, lo, acc, ac, update) !== 0;
+    return ok ? this.translation(v, lo, false) : this.pageFault(v, false);
   }
 
   /**
-   * The TLB part of `access` on a canonical address: TLB_HIT (`tHit`), TLB_FAULT (`tHit`,
-   * `fViolation`), WALKED (`tLeaf` and the walk's fields) or FAULTED (the fault's fields).
+   * The TLB part of `access` on a canonical address: TLB_HIT (`tHit`), TLB_FAULT (the fault's
+   * fields), WALKED (the walk's fields) or FAULTED (the fault's fields).
    */
-  private accessCore(hi: number, lo: number, access: AccessType, rflagsAC: boolean): number {
-    const vpn = hi * 1048576 + (lo >>> 12);
-    const hit = this.tlb.lookupVpn(vpn);
-    if (hit !== undefined) {
-      const violation = this.violation(hit.writable, hit.user, hit.noExecute, access, rflagsAC);
+  private accessCore(hi: number, lo: number, acc: AccessType, ac: boolean): number {
+    const tlb = this.tlb;
+    const hit = tlb.find(hi, lo);
+    if (hit >= 0) {
+      const a = tlb.attrAt(hit);
+      const violation = mayRefuse(acc, a)
+        ? this.violation(a, (a & TlbBit.XD) !== 0, acc, ac)
+        : undefined;
       if (violation !== undefined) {
-        this.tlb.invalidateVpn(vpn);
-        this.tHit = hit;
-        this.setFault(this.errorCodeBase(access) | PfError.P, hit.level, "protection");
+        tlb.invalidate(hi, lo);
+        this.setFault(this.errorCodeBase(acc) | PfError.P, tlbLevel(a), "protection");
         this.fViolation = violation;
         return TLB_FAULT;
       }
-      if (!access.write || hit.dirty) {
+      if (!acc.write || (a & TlbBit.D) !== 0) {
         this.tHit = hit;
         return TLB_HIT;
       }
       // A write through a translation cached with D = 0: the dirty flag must reach memory, so
       // the processor walks the paging structures again (SDM 4.8).
     }
-    const leaf = this.walkWords(hi, lo, access, rflagsAC, true);
-    if (leaf === 0) {
-      this.tlb.invalidateVpn(vpn);
+    if (this.walkWords(hi, lo, acc, ac, true) === 0) {
+      tlb.invalidate(hi, lo);
       return FAULTED;
     }
-    this.tLeaf = leaf;
     const tLo = this.tLo;
-    const pageSize = pageSizeOfLevel(leaf);
-    const pages = pageSize / FRAME_SIZE;
-    const entry: TlbEntry = {
-      vpn: vpn - (vpn % pages),
-      pageSize,
-      level: leaf,
-      frame: this.leafPa(0, leaf),
-      writable: this.tRw,
-      user: this.tUs,
-      noExecute: this.tXd,
-      global: (tLo & Lo.G) !== 0 && this.cPge,
-      dirty: (tLo & Lo.D) !== 0,
-      pwt: (tLo & Lo.PWT) !== 0,
-      pcd: (tLo & Lo.PCD) !== 0,
-      pat: (tLo & (leaf === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0,
-    };
-    this.tlb.insert(entry);
+    const pat = (tLo & (this.tLevel === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0;
+    const attr =
+      (this.tRwus & (TlbBit.W | TlbBit.U)) |
+      (tLo & (TlbBit.PWT | TlbBit.PCD | TlbBit.D)) |
+      ((tLo & Lo.G) !== 0 && this.cPge ? TlbBit.G : 0) |
+      (pat ? TlbBit.PAT : 0) |
+      (this.tXd ? TlbBit.XD : 0);
+    tlb.fill(hi, lo, this.tLevel, this.leafPa(0), attr);
     return WALKED;
   }
 
   /**
-   * The page walk of SDM 4.5.4 for a canonical linear address `hi:lo`, with the access rights
-   * of 4.6.1 and, when `update`, the A/D updates of 4.8. Returns the leaf level (1..3) with the
-   * leaf entry in `tLo`/`tHi` and the combined rights in `tRw`/`tUs`/`tXd`, or 0 for a #PF
-   * described by the `f*` fields.
+   * The page walk of SDM 4.5.4 for a canonical linear address `hi:lo` (its words as int32), with
+   * the access rights of 4.6.1 and, when `update`, the A/D updates of 4.8. Returns the leaf level
+   * (1..3) with the `t*` fields set, or 0 for a #PF described by the `f*` fields.
+   *
+   * This is the fast path: it follows the entries, in the window of physical memory (the table
+   * pool), without checking them, and only accumulates their words, which tell at the end whether
+   * the walk was ordinary (every P = 1, no reserved bit, a 4-KByte page, no A/D flag to set).
+   * Anything else (and a table outside the window) is left to `walkChecked`, which walks again
+   * entry by entry. The loop is kept as short as it is because a walk's table reads miss
+   * the cache and the processor overlaps walks only as far as the instructions between them let
+   * it: no branch on table contents it cannot predict (words stay int32: an uint32 of 2^31 or more
+   * would be boxed), no store, no call, and small enough to be inlined into a caller's loop.
    */
   private walkWords(
     hi: number,
@@ -641,67 +637,155 @@ export class Mmu {
     ac: boolean,
     update: boolean,
   ): 0 | LeafLevel {
-    // Kept short: a walk's table reads miss the cache, and the fewer instructions between them,
-    // the more walks the processor overlaps. Rare cases leave the loop for the full checks.
     const mem = this.memory;
-    const rsvdHi = this.cNxe ? this.hiRsvd : this.hiRsvd | Hi.XD;
-    let pfn = this.rootPfn;
-    // AND of R/W and U/S (low word), OR of XD (high word) over the levels.
-    let rwus = Lo.RW | Lo.US;
+    const words = mem.words;
+    const winFrames = mem.windowFrames;
+    // The window lies in one 4 GiB range: a table's place in it follows from the entry's low word,
+    // once its high word's address bits are those of the window.
+    const winLo = mem.windowPfn % 1048576;
+    const winHi = (mem.windowPfn - winLo) / 1048576;
+    let rel = this.rootPfn - mem.windowPfn;
+    let level: number = this.levels;
+    let scaled = this.scaledPage(hi, lo);
+    // AND of the low words (P, R/W, U/S, A) and OR of the high words (XD, reserved bits).
+    let rwus = -1;
     let xdAny = 0;
-    for (let l = this.levels as number; ; l--) {
-      const level = l as Level;
-      const f = mem.frame(pfn);
-      const w = wordIndex(hi, lo, level) << 1;
-      const eLo = f === undefined ? 0 : f[w]!;
-      const eHi = f === undefined ? 0 : f[w + 1]!;
-      if (update) {
-        this.pathFrame[level] = f;
-        this.pathWord[level] = w;
-      }
-      if ((eLo & Lo.P) === 0) return this.setFault(this.errorCodeBase(acc), level, "not-present");
-      // Reserved bits: the high word's, or PS somewhere above a 4-KByte PTE.
-      if ((eHi & rsvdHi) !== 0 || (level !== 1 && (eLo & Lo.PS) !== 0)) {
-        const rsvd = this.reservedBit(eLo, eHi, level);
-        if (rsvd !== undefined) {
-          this.setFault(this.errorCodeBase(acc) | PfError.P | PfError.RSVD, level, "reserved-bit");
-          this.fReserved = rsvd;
-          return 0;
+    for (;;) {
+      if (rel < 0 || rel >= winFrames) return this.walkChecked(hi, lo, acc, ac, update);
+      const w = (rel << 10) | ((scaled & 511) << 1);
+      const eLo = words[w]! | 0;
+      const eHi = words[w | 1]! | 0;
+      rwus &= eLo;
+      xdAny |= eHi;
+      if (level === 1 || (eLo & E.PS) !== 0) {
+        // Here, in the loop, where the values are at hand: an ordinary walk has every P = 1, no
+        // reserved bit, a 4-KByte page, no A/D flag to set (SDM 4.8) and rights that cannot
+        // refuse the access (SDM 4.6.1). Anything else is checked entry by entry.
+        const flags = update && ((rwus & E.A) === 0 || (acc.write === true && (eLo & E.D) === 0));
+        if (
+          (rwus & E.P) === 0 ||
+          (xdAny & this.rsvdHi) !== 0 ||
+          level !== 1 ||
+          flags ||
+          mayRefuse(acc, rwus)
+        ) {
+          return this.walkChecked(hi, lo, acc, ac, update);
         }
+        this.tLevel = 1;
+        this.tLo = eLo;
+        this.tHi = eHi;
+        this.tRwus = rwus;
+        this.tXd = xdAny < 0;
+        return 1;
+      }
+      // The next table (if P = 0 or reserved bits make its address meaningless, the walk is
+      // doomed anyway, and ends within the levels left).
+      rel = (eHi & E.ADDR_HI) === winHi ? ((eLo >>> 12) - winLo) | 0 : -1;
+      level--;
+      scaled *= 512;
+    }
+  }
+
+  /**
+   * The page walk entry by entry, as SDM 4.5.4 orders it: stops at the first entry with P = 0 or a
+   * reserved bit set (a #PF), else ends like `walkWords`, with the A/D updates when `update`.
+   */
+  private walkChecked(
+    hi: number,
+    lo: number,
+    acc: AccessType,
+    ac: boolean,
+    update: boolean,
+  ): 0 | LeafLevel {
+    const mem = this.memory;
+    const words = mem.words;
+    let scaled = this.scaledPage(hi, lo);
+    let pfn = this.rootPfn;
+    let rwus = -1;
+    let xdAny = 0;
+    for (let level = this.levels as number; ; level--, scaled *= 512) {
+      const w = mem.offsetOf(pfn) + ((scaled & 511) << 1);
+      this.path[level] = w;
+      const eLo = words[w]! | 0;
+      const eHi = words[w + 1]! | 0;
+      if ((eLo & E.P) === 0) {
+        return this.setFault(this.errorCodeBase(acc), level as Level, "not-present");
+      }
+      const rsvd = this.reservedBit(eLo, eHi, level as Level);
+      if (rsvd !== undefined) {
+        this.setFault(
+          this.errorCodeBase(acc) | PfError.P | PfError.RSVD,
+          level as Level,
+          "reserved-bit",
+        );
+        this.fReserved = rsvd;
+        return 0;
       }
       rwus &= eLo;
       xdAny |= eHi;
-      if (level === 1 || (eLo & Lo.PS) !== 0) {
-        const leaf = level as LeafLevel;
-        const rw = (rwus & Lo.RW) !== 0;
-        const us = (rwus & Lo.US) !== 0;
-        const xd = (xdAny & Hi.XD) !== 0;
-        const violation = this.violation(rw, us, xd, acc, ac);
-        if (violation !== undefined) {
-          this.setFault(this.errorCodeBase(acc) | PfError.P, leaf, "protection");
-          this.fViolation = violation;
-          return 0;
-        }
-        let leafLo = eLo;
-        if (update) {
-          // SDM 4.8: A in every entry used; D in the entry that maps the page, for a write.
-          for (let l = this.levels; l >= leaf; l--) this.pathFrame[l]![this.pathWord[l]!] |= Lo.A;
-          leafLo |= Lo.A;
-          if (acc.write && (eLo & Lo.D) === 0) {
-            f![w] = f![w]! | Lo.D;
-            leafLo |= Lo.D;
-          }
-        }
-        this.tLo = leafLo;
-        this.tHi = eHi;
-        this.tRw = rw;
-        this.tUs = us;
-        this.tXd = xd;
-        return leaf;
+      if (level === 1 || (eLo & E.PS) !== 0) {
+        return this.leaf(level as LeafLevel, w, eLo, eHi, rwus, xdAny, acc, ac, update);
       }
-      // The next table: bits M-1:12 (no reserved bit is set, so bits 51:M are 0).
-      pfn = (eHi & Hi.ADDR_MAX) * 1048576 + (eLo >>> 12);
+      pfn = (eHi & E.ADDR_HI) * 1048576 + (eLo >>> 12);
     }
+  }
+
+  /**
+   * The end of a walk at the leaf entry `eLo`, `eHi` (word `w`) with the AND `rwus` of the
+   * entries' low words and the OR `xdAny` of their high words: the access rights (SDM 4.6.1; a
+   * faulting walk changes nothing), then, for `setAD`, A in the entries of `path` and D in the
+   * leaf for a write (SDM 4.8). Returns `level` with the `t*` fields set, or 0 for a protection
+   * #PF.
+   */
+  private leaf(
+    level: LeafLevel,
+    w: number,
+    eLo: number,
+    eHi: number,
+    rwus: number,
+    xdAny: number,
+    acc: AccessType,
+    ac: boolean,
+    setAD: boolean,
+  ): 0 | LeafLevel {
+    if (mayRefuse(acc, rwus) && this.refused(rwus, xdAny < 0, level, acc, ac)) return 0;
+    if (setAD) {
+      const words = this.memory.words;
+      for (let l: number = this.levels; l >= level; l--) words[this.path[l]!] |= E.A;
+      if (acc.write) words[w] |= E.D;
+      eLo = words[w]! | 0;
+    }
+    // The values in hand, not re-read from the tables: a re-read waits for the leaf's cache miss.
+    this.tLevel = level;
+    this.tLo = eLo;
+    this.tHi = eHi;
+    this.tRwus = rwus;
+    this.tXd = xdAny < 0;
+    return level;
+  }
+
+  /**
+   * The linear page number of `hi:lo` divided by the pages of one entry at the top level: ToInt32
+   * of it, & 511, is the index of the entry (SDM 4.5.4), and each level down multiplies it by 512
+   * (exact in a double).
+   */
+  private scaledPage(hi: number, lo: number): number {
+    return ((hi >>> 0) * 1048576 + (lo >>> 12)) * INDEX_SCALE[this.levels];
+  }
+
+  /** Records the protection #PF if the combined `rwus`, `xd` refuse `acc`. */
+  private refused(
+    rwus: number,
+    xd: boolean,
+    leaf: LeafLevel,
+    acc: AccessType,
+    ac: boolean,
+  ): boolean {
+    const violation = this.violation(rwus, xd, acc, ac);
+    if (violation === undefined) return false;
+    this.setFault(this.errorCodeBase(acc) | PfError.P, leaf, "protection");
+    this.fViolation = violation;
+    return true;
   }
 
   /** Records a #PF (reason, level, error code) and returns 0 (a failed walk). */
@@ -715,28 +799,30 @@ export class Mmu {
   }
 
   /** Physical address of byte `lo` (the low word of the linear address) in the last walk's page. */
-  private leafPa(lo: number, leaf: LeafLevel): number {
-    const tLo = this.tLo;
-    const offMask = leaf === 1 ? 0xfff : leaf === 2 ? 0x1fffff : 0x3fffffff;
-    const addrLo = leaf === 1 ? Lo.ADDR_4K : leaf === 2 ? Lo.ADDR_2M : Lo.ADDR_1G;
-    return (this.tHi & Hi.ADDR_MAX) * TWO32 + ((tLo & addrLo) >>> 0) + (lo & offMask);
+  private leafPa(lo: number): number {
+    // The address field ends where the offset begins: bits 12, 21 or 30 (PAT in bit 12 of a
+    // large page's entry is below that).
+    const offset = OFFSET_MASK[this.tLevel];
+    return (this.tHi & E.ADDR_HI) * TWO32 + ((this.tLo & ~offset) >>> 0) + (lo & offset);
   }
 
-  /** The result object of the last successful walk (leaf `leaf`) for `va`. */
-  private translation(va: bigint, lo: number, leaf: LeafLevel, fromTlb: boolean): Translation {
+  /** The result object of the last successful walk for `va`. */
+  private translation(va: bigint, lo: number, fromTlb: boolean): Translation {
     const tLo = this.tLo;
+    const leaf = this.tLevel;
+    const rwus = this.tRwus;
     const pwt = (tLo & Lo.PWT) !== 0;
     const pcd = (tLo & Lo.PCD) !== 0;
     const pat = (tLo & (leaf === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0;
     return {
       ok: true,
       va,
-      pa: BigInt(this.leafPa(lo, leaf)),
+      pa: BigInt(this.leafPa(lo)),
       pageSize: pageSizeOfLevel(leaf),
       level: leaf,
       flags: {
-        writable: this.tRw,
-        user: this.tUs,
+        writable: (rwus & E.RW) !== 0,
+        user: (rwus & E.US) !== 0,
         noExecute: this.tXd,
         global: (tLo & Lo.G) !== 0,
         pwt,
@@ -764,26 +850,56 @@ export class Mmu {
   }
 }
 
+/**
+ * Whether `acc` can be refused on a page with the combined U/S of `rwus` (at its bit position in
+ * an entry): every access except a supervisor-mode read of a supervisor-mode page (SDM 4.6.1).
+ */
+function mayRefuse(acc: AccessType, rwus: number): boolean {
+  return acc.write === true || acc.fetch === true || acc.user === true || (rwus & E.US) !== 0;
+}
+
+/**
+ * Throws for an impossible access. Every path that reads more of an access than `mayRefuse`
+ * calls it, and a fetch always takes such a path, so an impossible access never goes unnoticed.
+ */
+function checkAccess(acc: AccessType): void {
+  if (acc.fetch && acc.write) throw new TypeError("an access is a read, a write or a fetch");
+  if (acc.fetch && acc.implicitSupervisor) {
+    throw new TypeError("implicit supervisor-mode accesses are data accesses");
+  }
+}
+
+/**
+ * The entry bits of `Lo` / `Hi` (entry.ts) that the walk tests, as compile-time constants, which
+ * keep the walk's bytecode small enough to be inlined.
+ */
+const enum E {
+  P = 1,
+  RW = 2,
+  US = 4,
+  A = 0x20,
+  D = 0x40,
+  PS = 0x80,
+  /** XD (bit 63) in the high word. */
+  XD = -0x80000000,
+  /** Address bits 51:32 in the high word. */
+  ADDR_HI = 0xfffff,
+}
+
+/** 2^(-9 * (level - 1)): a linear page number times this is its page number at `level`. */
+const INDEX_SCALE = [0, 1, 2 ** -9, 2 ** -18, 2 ** -27, 2 ** -36] as const;
+
+/** Offset of a byte in its page, for each leaf level (bits 11:0, 20:0, 29:0). */
+const OFFSET_MASK = [0, 0xfff, 0x1fffff, 0x3fffffff] as const;
+
 /** Outcomes of `accessCore`. */
 const FAULTED = 0;
 const TLB_HIT = 1;
 const TLB_FAULT = 2;
 const WALKED = 3;
 
-/** Index (0..511) of the entry selected at `level` for the linear address `hi:lo` (SDM 4.5.4). */
-function wordIndex(hi: number, lo: number, level: Level): number {
-  switch (level) {
-    case 1:
-      return (lo >>> 12) & 511;
-    case 2:
-      return (lo >>> 21) & 511;
-    case 3:
-      return ((lo >>> 30) | (hi << 2)) & 511;
-    case 4:
-      return (hi >>> 7) & 511;
-    default:
-      return (hi >>> 16) & 511;
-  }
+function unsupportedMode(): never {
+  throw new Error("only IA-32e paging is modelled (CR4.PAE = 1 and IA32_EFER.LME = 1)");
 }
 
 function gp(va: bigint): GeneralProtectionFault {

@@ -1,21 +1,56 @@
 /**
  * Translation lookaside buffer (SDM 4.10.2) for 4-level and 5-level paging with CR4.PCIDE = 0.
  *
- * The model is deliberately the *most caching* implementation the SDM permits, so that a missing
- * invalidation is always observable:
- *  - a successful translation is cached per page number, with its page size (SDM 4.10.2.2,
- *    4.10.2.3);
- *  - nothing is ever evicted except by the invalidation operations of SDM 4.10.4.1 (capacity is
- *    unbounded);
- *  - an entry keeps the combined rights (AND of R/W, AND of U/S, OR of XD), the dirty flag, the
- *    memory-type bits and the physical frame as they were when it was filled (SDM 4.10.2.2), so a
- *    changed or removed mapping stays visible until INVLPG / MOV to CR3 / a full flush;
- *  - failed translations (P = 0 or reserved bits) are never cached (SDM 4.10.2.2).
- * Paging-structure caches (SDM 4.10.3) are not modelled: a TLB miss always re-reads every level.
+ * Organisation: the shared second-level TLB of CPUID leaf 2 descriptor C3H (SDM vol. 2A, Table
+ * 3-12, "Encoding of CPUID Leaf 2 Descriptors"):
+ *  - 1536 entries, 6-way set associative (256 sets), for 4-KByte and 2-MByte pages; a page's set
+ *    is bits 7:0 of its page number at its own size (linear address bits 19:12 or 28:21);
+ *  - 16 entries, 4-way set associative (4 sets), for 1-GByte pages (bits 31:30).
+ * A fill replaces the entry for the same page, else takes an invalid way, else evicts the set's
+ * ways round-robin. Entries are columns of typed arrays: no object per entry, no allocation.
+ *
+ * Per SDM 4.10.2.2 an entry keeps what the walk found when it was filled: the physical address,
+ * the combined rights (AND of R/W, AND of U/S, OR of XD over all levels), the leaf's dirty flag and
+ * memory-type bits, and G (only if CR4.PGE = 1 then, SDM 4.10.2.4). A changed or removed mapping
+ * therefore stays visible until INVLPG, MOV to CR3 (non-global entries) or a full flush
+ * (SDM 4.10.4.1), or until the entry is evicted. Failed translations are never cached. When stale
+ * entries of several sizes cover one address (SDM 4.10.2.3 lets the processor use any), the
+ * smallest page wins. Paging-structure caches (SDM 4.10.3) are not modelled: a miss re-reads every
+ * level.
  */
 
 import { PAGE_1G, PAGE_2M, PAGE_4K, type LeafLevel, type PageSize, toU64 } from "./entry.js";
 
+/** Sets and ways of the 4 KiB / 2 MiB array and of the 1 GiB array. */
+export const TLB_SETS = 256;
+export const TLB_WAYS = 6;
+export const TLB_1G_SETS = 4;
+export const TLB_1G_WAYS = 4;
+/** Entries in all: 1536 + 16. */
+export const TLB_CAPACITY = TLB_SETS * TLB_WAYS + TLB_1G_SETS * TLB_1G_WAYS;
+
+/**
+ * Bits of an entry's attribute word, where a PTE has them (Table 4-20) except XD; bits 10:9 hold
+ * the leaf level (1 PTE, 2 PDE, 3 PDPTE).
+ */
+export const TlbBit = {
+  /** Combined R/W (AND over all levels). */
+  W: 1 << 1,
+  /** Combined U/S (AND over all levels). */
+  U: 1 << 2,
+  PWT: 1 << 3,
+  PCD: 1 << 4,
+  /** The leaf's D flag when filled; a write through a clean entry walks again (SDM 4.8). */
+  D: 1 << 6,
+  PAT: 1 << 7,
+  /** Global: G = 1 in the leaf while CR4.PGE = 1. */
+  G: 1 << 8,
+  /** Combined XD (OR over all levels). */
+  XD: 1 << 11,
+} as const;
+const TLB_LEVEL_SHIFT = 9;
+
+/** A cached translation, as `entries()` and `lookup()` report it. */
 export interface TlbEntry {
   /** Linear page number (va >> 12) of the first 4-KByte page of the cached page. */
   readonly vpn: number;
@@ -24,97 +59,181 @@ export interface TlbEntry {
   readonly level: LeafLevel;
   /** Physical address of the page (a multiple of pageSize). */
   readonly frame: number;
-  /** Combined access rights (SDM 4.10.2.2): AND of R/W, AND of U/S, OR of XD over all levels. */
   readonly writable: boolean;
   readonly user: boolean;
   readonly noExecute: boolean;
-  /** G = 1 in the leaf while CR4.PGE = 1 at fill time: survives MOV to CR3 (SDM 4.10.2.4). */
   readonly global: boolean;
-  /** The leaf's dirty flag when filled; a write through a clean entry re-walks (SDM 4.8). */
   readonly dirty: boolean;
   readonly pwt: boolean;
   readonly pcd: boolean;
   readonly pat: boolean;
 }
 
-/** Page numbers per TLB key for each page size: 1, 512, 262144. */
-const VPN_PER_KEY = [1, 512, 262144] as const;
-
-function sizeIndex(size: PageSize): 0 | 1 | 2 {
-  return size === PAGE_4K ? 0 : size === PAGE_2M ? 1 : 2;
-}
+/** 4-KByte pages per page of each level. */
+const PAGES = [0, 1, 512, 262144] as const;
 
 export class Tlb {
-  /** One map per page size, keyed by the page number at that size. */
-  private readonly sets: [Map<number, TlbEntry>, Map<number, TlbEntry>, Map<number, TlbEntry>] = [
-    new Map(),
-    new Map(),
-    new Map(),
-  ];
+  /** First 4-KByte page number of each entry's page; -1 marks an invalid entry. */
+  private readonly page = new Float64Array(TLB_CAPACITY).fill(-1);
+  /** Physical address of each entry's page. */
+  private readonly frame = new Float64Array(TLB_CAPACITY);
+  /** Level and `TlbBit`s of each entry. */
+  private readonly attr = new Uint16Array(TLB_CAPACITY);
+  /** Next way to evict, per set (the 1 GiB sets follow the others). */
+  private readonly victim = new Uint8Array(TLB_SETS + TLB_1G_SETS);
   hits = 0;
   misses = 0;
 
   /**
-   * The cached translation for the 4-KByte page number `vpn`. Stale TLBs may hold entries of
-   * several sizes for one address (after a remap without invalidation, SDM 4.10.2.3 lets the
-   * processor use any of them); this model prefers the smallest page.
+   * The entry translating the canonical linear address `hi:lo` (its 32-bit words), or -1; counts
+   * a hit or a miss. `frameAt` and `attrAt` read the entry until the next change to the TLB.
    */
-  lookupVpn(vpn: number): TlbEntry | undefined {
-    const e =
-      this.sets[0].get(vpn) ??
-      this.sets[1].get(Math.floor(vpn / 512)) ??
-      this.sets[2].get(Math.floor(vpn / 262144));
-    if (e === undefined) this.misses++;
+  find(hi: number, lo: number): number {
+    const i = this.locate(hi, lo);
+    if (i < 0) this.misses++;
     else this.hits++;
-    return e;
+    return i;
   }
 
-  lookup(va: bigint): TlbEntry | undefined {
-    return this.lookupVpn(Number(toU64(va) >> 12n));
+  frameAt(i: number): number {
+    return this.frame[i]!;
   }
-
-  insert(entry: TlbEntry): void {
-    const i = sizeIndex(entry.pageSize);
-    this.sets[i].set(Math.floor(entry.vpn / VPN_PER_KEY[i]), entry);
+  attrAt(i: number): number {
+    return this.attr[i]!;
   }
 
   /**
-   * Invalidates every entry, of any page size and global or not, that translates the page number
-   * `vpn` (INVLPG and page faults, SDM 4.10.4.1).
+   * Caches the translation of the page of `level` that contains the linear address `hi:lo` (its
+   * words): the page's physical address `frame` and its `TlbBit`s `attr` (the level is added).
    */
-  invalidateVpn(vpn: number): void {
-    this.sets[0].delete(vpn);
-    this.sets[1].delete(Math.floor(vpn / 512));
-    this.sets[2].delete(Math.floor(vpn / 262144));
+  fill(hi: number, lo: number, level: LeafLevel, frame: number, attr: number): void {
+    const vpn = pageOf(hi, lo, level);
+    const set = setOf(hi, lo, level);
+    const first = firstEntry(set);
+    let way = -1;
+    for (let i = first; i < first + waysOf(set); i++) {
+      if (this.page[i] === vpn && tlbLevel(this.attr[i]!) === level) {
+        way = i;
+        break;
+      }
+      if (way < 0 && this.page[i] === -1) way = i;
+    }
+    if (way < 0) {
+      way = first + this.victim[set]!;
+      this.victim[set] = (this.victim[set]! + 1) % waysOf(set);
+    }
+    this.page[way] = vpn;
+    this.frame[way] = frame;
+    this.attr[way] = attr | (level << TLB_LEVEL_SHIFT);
+  }
+
+  /**
+   * Invalidates every entry, of any page size and global or not, that translates the linear
+   * address `hi:lo` (INVLPG and page faults, SDM 4.10.4.1).
+   */
+  invalidate(hi: number, lo: number): void {
+    for (let level = 1 as LeafLevel; level <= 3; level++) {
+      const vpn = pageOf(hi, lo, level);
+      const set = setOf(hi, lo, level);
+      for (let i = firstEntry(set); i < firstEntry(set) + waysOf(set); i++) {
+        if (this.page[i] === vpn && tlbLevel(this.attr[i]!) === level) this.page[i] = -1;
+      }
+    }
   }
 
   /** INVLPG semantics for linear address `va` (the caller handles non-canonical NOPs). */
   invlpg(va: bigint): void {
-    this.invalidateVpn(Number(toU64(va) >> 12n));
+    const v = toU64(va);
+    this.invalidate(Number(v >> 32n), Number(v & 0xffffffffn));
   }
 
   /** MOV to CR3 with CR4.PCIDE = 0: drops all entries except global ones (SDM 4.10.4.1). */
   flushNonGlobal(): void {
-    for (const set of this.sets) {
-      for (const [k, e] of set) if (!e.global) set.delete(k);
-    }
+    for (let i = 0; i < TLB_CAPACITY; i++) if ((this.attr[i]! & TlbBit.G) === 0) this.page[i] = -1;
   }
 
   /** Drops every entry, global ones included (e.g. MOV to CR4 that changes PGE). */
   flushAll(): void {
-    for (const set of this.sets) set.clear();
+    this.page.fill(-1);
   }
 
-  /** Number of cached translations. */
+  /** The cached translation of `va` (no hit or miss counted), if any. */
+  lookup(va: bigint): TlbEntry | undefined {
+    const v = toU64(va);
+    const i = this.locate(Number(v >> 32n), Number(v & 0xffffffffn));
+    return i < 0 ? undefined : this.entry(i);
+  }
+
+  /** Number of valid entries. */
   get size(): number {
-    return this.sets[0].size + this.sets[1].size + this.sets[2].size;
+    let n = 0;
+    for (let i = 0; i < TLB_CAPACITY; i++) if (this.page[i] !== -1) n++;
+    return n;
   }
 
-  /** A snapshot of all cached translations (4 KiB first, then 2 MiB, then 1 GiB). */
+  /** A snapshot of all valid entries, in the order of the arrays (set by set). */
   entries(): TlbEntry[] {
-    return [...this.sets[0].values(), ...this.sets[1].values(), ...this.sets[2].values()];
+    const out: TlbEntry[] = [];
+    for (let i = 0; i < TLB_CAPACITY; i++) if (this.page[i] !== -1) out.push(this.entry(i));
+    return out;
+  }
+
+  /** `find` without counting: 4 KiB, then 2 MiB, then 1 GiB. */
+  private locate(hi: number, lo: number): number {
+    for (let level = 1 as LeafLevel; level <= 3; level++) {
+      const vpn = pageOf(hi, lo, level);
+      const set = setOf(hi, lo, level);
+      for (let i = firstEntry(set); i < firstEntry(set) + waysOf(set); i++) {
+        if (this.page[i] === vpn && tlbLevel(this.attr[i]!) === level) return i;
+      }
+    }
+    return -1;
+  }
+
+  private entry(i: number): TlbEntry {
+    const a = this.attr[i]!;
+    const level = tlbLevel(a);
+    return {
+      vpn: this.page[i]!,
+      pageSize: level === 1 ? PAGE_4K : level === 2 ? PAGE_2M : PAGE_1G,
+      level,
+      frame: this.frame[i]!,
+      writable: (a & TlbBit.W) !== 0,
+      user: (a & TlbBit.U) !== 0,
+      noExecute: (a & TlbBit.XD) !== 0,
+      global: (a & TlbBit.G) !== 0,
+      dirty: (a & TlbBit.D) !== 0,
+      pwt: (a & TlbBit.PWT) !== 0,
+      pcd: (a & TlbBit.PCD) !== 0,
+      pat: (a & TlbBit.PAT) !== 0,
+    };
   }
 }
 
-/** Page size for a TLB key index (exported for tests and tools). */
-export const TLB_PAGE_SIZES: readonly PageSize[] = [PAGE_4K, PAGE_2M, PAGE_1G];
+/** The leaf level of an entry's attribute word. */
+export function tlbLevel(attr: number): LeafLevel {
+  return ((attr >> TLB_LEVEL_SHIFT) & 3) as LeafLevel;
+}
+
+/** First 4-KByte page number of the page of `level` containing the linear address `hi:lo`. */
+function pageOf(hi: number, lo: number, level: LeafLevel): number {
+  return (hi >>> 0) * 1048576 + ((lo >>> 12) & -PAGES[level]);
+}
+
+/**
+ * The set that holds the page of `level` containing `hi:lo`: 0..255 in the 4 KiB / 2 MiB array,
+ * 256..259 for the 1 GiB array.
+ */
+function setOf(hi: number, lo: number, level: LeafLevel): number {
+  if (level === 1) return (lo >>> 12) & (TLB_SETS - 1);
+  if (level === 2) return (lo >>> 21) & (TLB_SETS - 1);
+  return TLB_SETS + (((lo >>> 30) | (hi << 2)) & (TLB_1G_SETS - 1));
+}
+
+function firstEntry(set: number): number {
+  return set < TLB_SETS ? set * TLB_WAYS : TLB_SETS * TLB_WAYS + (set - TLB_SETS) * TLB_1G_WAYS;
+}
+
+function waysOf(set: number): number {
+  return set < TLB_SETS ? TLB_WAYS : TLB_1G_WAYS;
+}

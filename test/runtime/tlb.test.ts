@@ -2,7 +2,15 @@ import { describe, expect, it } from "vitest";
 import { createMachine } from "../../src/runtime/machine.js";
 import { Access } from "../../src/runtime/mmu.js";
 import { PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/runtime/entry.js";
-import { Tlb } from "../../src/runtime/tlb.js";
+import {
+  TLB_1G_SETS,
+  TLB_1G_WAYS,
+  TLB_CAPACITY,
+  TLB_SETS,
+  TLB_WAYS,
+  Tlb,
+  TlbBit,
+} from "../../src/runtime/tlb.js";
 
 const VA = 0xffff_c900_0000_0000n;
 
@@ -120,7 +128,7 @@ describe("TLB caching and staleness", () => {
     m.mapper.map(VA, 0x7000, PAGE_4K);
     m.mmu.walk(VA, Access.read); // no fill
     expect(m.pa(VA)).toMatchObject({ pa: 0x20_0000n, pageSize: PAGE_2M });
-    m.mmu.tlb.invalidateVpn(Number(VA >> 12n));
+    m.mmu.tlb.invlpg(VA);
     expect(m.pa(VA)).toMatchObject({ pa: 0x7000n, pageSize: PAGE_4K });
   });
 });
@@ -192,35 +200,48 @@ describe("CR3 reloads and global pages", () => {
 describe("Tlb unit", () => {
   it("keys entries by page number at their size", () => {
     const t = new Tlb();
-    const base = {
-      level: 2 as const,
+    // A 2 MiB page at linear 2 MiB (words 0:0x200000) -> physical 2 MiB.
+    t.fill(0, 0x20_0000, 2, 0x20_0000, TlbBit.W);
+    expect(t.lookup(0x20_0000n + 0x1f_f000n)).toMatchObject({
+      vpn: 512,
+      pageSize: PAGE_2M,
+      level: 2,
       frame: 0x20_0000,
       writable: true,
-      user: false,
-      noExecute: false,
       global: false,
-      dirty: false,
-      pwt: false,
-      pcd: false,
-      pat: false,
-    };
-    t.insert({ ...base, vpn: 512, pageSize: PAGE_2M });
-    expect(t.lookupVpn(512 + 511)?.frame).toBe(0x20_0000);
-    expect(t.lookupVpn(1024)).toBeUndefined();
-    expect(t.hits).toBe(1);
-    expect(t.misses).toBe(1);
-    t.insert({
-      ...base,
-      level: 3,
-      vpn: 262144,
-      pageSize: PAGE_1G,
-      frame: 0x4000_0000,
-      global: true,
     });
+    expect(t.lookup(0x40_0000n)).toBeUndefined();
+    expect(t.find(0, 0x20_1234)).toBeGreaterThanOrEqual(0);
+    expect(t.find(0, 0x40_0000)).toBe(-1);
+    expect([t.hits, t.misses]).toEqual([1, 1]);
+    t.fill(0, 0x4000_0000, 3, 0x4000_0000, TlbBit.G);
     expect(t.entries()).toHaveLength(2);
     t.flushNonGlobal();
     expect(t.entries().map((e) => e.pageSize)).toEqual([PAGE_1G]);
     t.flushAll();
     expect(t.size).toBe(0);
+  });
+
+  it("is set associative with a bounded capacity and round-robin eviction", () => {
+    const t = new Tlb();
+    // Pages 256 apart share a set: the 7th evicts the 1st, the 8th the 2nd.
+    const va = (k: number) => k * 256 * 4096;
+    for (let k = 0; k < TLB_WAYS + 2; k++) t.fill(0, va(k), 1, k * 4096, 0);
+    expect(t.size).toBe(TLB_WAYS);
+    expect(t.lookup(BigInt(va(0)))).toBeUndefined();
+    expect(t.lookup(BigInt(va(1)))).toBeUndefined();
+    expect(t.lookup(BigInt(va(2)))?.frame).toBe(2 * 4096);
+    // Refilling a cached page replaces its entry; an invalidated way is reused first.
+    t.fill(0, va(2), 1, 0x9000, TlbBit.D);
+    expect(t.size).toBe(TLB_WAYS);
+    expect(t.lookup(BigInt(va(2)))).toMatchObject({ frame: 0x9000, dirty: true });
+    t.invlpg(BigInt(va(5)));
+    t.fill(0, va(0), 1, 0, 0);
+    expect(t.lookup(BigInt(va(7)))).toBeDefined();
+    // Every set full: the capacity of the 4 KiB / 2 MiB array.
+    for (let p = 0; p < 4 * TLB_SETS * TLB_WAYS; p++) t.fill(0, p * 4096, 1, 0, 0);
+    expect(t.size).toBe(TLB_SETS * TLB_WAYS);
+    for (let g = 0; g < 2 * TLB_1G_SETS * TLB_1G_WAYS; g++) t.fill(g >>> 2, (g & 3) << 30, 3, 0, 0);
+    expect(t.size).toBe(TLB_CAPACITY);
   });
 });
