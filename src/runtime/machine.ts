@@ -1,6 +1,8 @@
 /**
  * Wires physical memory, a frame pool, a mapper and an MMU that agree on paging levels and
- * MAXPHYADDR, with CR3 loaded from the mapper's root table.
+ * MAXPHYADDR, with CR3 loaded from the mapper's root table. Given existing `memory`, the machine
+ * allocates its tables from the pool again (as after a reboot: every frame is zeroed when it is
+ * allocated), so that one buffer serves many machines in turn.
  */
 
 import { DEFAULT_MAXPHYADDR, type PagingLevels } from "./entry.js";
@@ -9,7 +11,7 @@ import { Mapper } from "./mapper.js";
 import { Mmu, type MmuOptions } from "./mmu.js";
 import { PhysicalMemory } from "./physical-memory.js";
 
-export interface MachineOptions extends Omit<MmuOptions, "memory" | "cr3"> {
+export interface MachineOptions extends Omit<MmuOptions, "cr3"> {
   /** Table pool base (default 16 MiB) and size (default 1 GiB). */
   readonly poolBase?: number;
   readonly poolBytes?: number;
@@ -27,7 +29,7 @@ export interface Machine {
 export function createMachine(options: MachineOptions = {}): Machine {
   const levels = options.levels ?? 4;
   const maxPhyAddr = options.maxPhyAddr ?? DEFAULT_MAXPHYADDR;
-  const memory = new PhysicalMemory();
+  const memory = options.memory ?? new PhysicalMemory();
   const allocator = new FrameAllocator(memory, {
     ...(options.poolBase !== undefined ? { base: options.poolBase } : {}),
     ...(options.poolBytes !== undefined ? { bytes: options.poolBytes } : {}),

@@ -380,14 +380,29 @@ export class Mapper {
     const leafLevel = leafLevelOf(size);
     const pages = Number(BigInt(bytes) / BigInt(size));
     if (pages === 0) return { ok: true, flush: new FlushToken(v, size, 0, false) };
-    const per = VPN_PER_ENTRY[leafLevel]!;
     const startVpn = Number(v >> 12n);
-    const endVpn = startVpn + pages * per;
-    const mem = this.memory;
+    const endVpn = startVpn + pages * VPN_PER_ENTRY[leafLevel]!;
+    const needed = this.countTables(startVpn, endVpn, leafLevel);
+    if (typeof needed !== "number") return err(needed);
+    if (needed > this.allocator.framesFree) {
+      return err({ kind: "out-of-frames", needed, free: this.allocator.framesFree });
+    }
+    this.allocator.reserve(needed);
+    this.fill(startVpn, endVpn, leafLevel, Number(p), flo, fhi);
+    return { ok: true, flush: new FlushToken(v, size, pages, false) };
+  }
 
-    // Pass 1: conflicts, and the number of new tables. Under an entry that is not present, every
-    // table of the levels below must be created for the part of its span in the range, so that
-    // span is counted at once; present entries are followed down to the leaf tables.
+  // --- internals --------------------------------------------------------------------------------
+
+  /**
+   * Pass 1 of `mapRange` over the 4-KByte page numbers `[startVpn, endVpn)`: the conflicts, or the
+   * number of new tables. Under an entry that is not present, every table of the levels below
+   * must be created for the part of its span in the range, so that span is counted at once;
+   * present entries are followed down to the leaf tables, whose entries must all be free.
+   */
+  private countTables(startVpn: number, endVpn: number, leafLevel: LeafLevel): number | MapError {
+    const mem = this.memory;
+    const per = VPN_PER_ENTRY[leafLevel]!;
     let needed = 0;
     for (let vpn = startVpn; vpn < endVpn;) {
       let pfn = this.root / FRAME_SIZE;
@@ -398,7 +413,7 @@ export class Mapper {
         if ((lo & Lo.P) === 0) break;
         const hi = mem.words[w + 1]!;
         const bad = this.checkPath(vpn, lo, hi, level as Level);
-        if (bad !== undefined) return err(bad);
+        if (bad !== undefined) return bad;
         pfn = nextTable(lo, hi);
       }
       if (level > leafLevel) {
@@ -417,29 +432,49 @@ export class Mapper {
       for (let i = 0; i < count; i++) {
         const lo = mem.words[o + ((idx + i) << 1)]!;
         if ((lo & Lo.P) !== 0) {
-          const at = vpnToVa(vpn + i * per, this.levels);
-          return err(
-            leafLevel > 1 && (lo & Lo.PS) === 0
-              ? { kind: "table-in-way", va: at, level: leafLevel }
-              : { kind: "already-mapped", va: at, level: leafLevel },
-          );
+          const va = vpnToVa(vpn + i * per, this.levels);
+          return leafLevel > 1 && (lo & Lo.PS) === 0
+            ? { kind: "table-in-way", va, level: leafLevel }
+            : { kind: "already-mapped", va, level: leafLevel };
         }
       }
       vpn += count * per;
     }
-    if (needed > this.allocator.framesFree) {
-      return err({ kind: "out-of-frames", needed, free: this.allocator.framesFree });
-    }
-    this.allocator.reserve(needed);
+    return needed;
+  }
 
-    // Pass 2: write. Cannot fail. Bits 31:0 of the address are kept as an int32 (no heap number);
-    // they wrap to 0 exactly at a 4 GiB boundary (a page size divides 2^32), where bits 51:32 step.
-    let addrLo = Number(p % 4294967296n) | 0;
-    let addrHi = Number(p / 4294967296n);
+  /**
+   * Pass 2 of `mapRange`: maps the 4-KByte page numbers `[startVpn, endVpn)` to physical `pa` on,
+   * with pages of `leafLevel` and the flag words `flo`, `fhi`, creating tables. Cannot fail.
+   */
+  private fill(
+    startVpn: number,
+    endVpn: number,
+    leafLevel: LeafLevel,
+    pa: number,
+    flo: number,
+    fhi: number,
+  ): void {
+    const mem = this.memory;
+    const per = VPN_PER_ENTRY[leafLevel]!;
+    const size = per * FRAME_SIZE;
+    // Bits 31:0 of the address are kept as an int32 (no heap number); they wrap to 0 exactly at a
+    // 4 GiB boundary (a page size divides 2^32), where bits 51:32 step.
+    let addrLo = pa | 0;
+    let addrHi = Math.floor(pa / TWO32);
+    // The table above the leaf tables: found again only when the range crosses into another.
+    const above = (leafLevel + 1) as Level;
+    let aboveKey = -1;
+    let aboveTable = 0;
     for (let vpn = startVpn; vpn < endVpn;) {
       const idx = vpnIndex(vpn, leafLevel);
       const count = Math.min(512 - idx, (endVpn - vpn) / per);
-      const pfn = this.leafTable(vpn, leafLevel, count === 512);
+      const key = Math.floor(vpn / VPN_PER_ENTRY[above + 1]!);
+      if (key !== aboveKey) {
+        aboveKey = key;
+        aboveTable = this.tableFor(vpn, above);
+      }
+      const pfn = this.childTable(aboveTable, vpnIndex(vpn, above), leafLevel, count === 512);
       const words = mem.words;
       let w = mem.offsetOf(pfn) + (idx << 1);
       const end = w + (count << 1);
@@ -449,17 +484,14 @@ export class Mapper {
         const hi = addrHi | fhi;
         for (; w < stop; w += 2) {
           words[w] = addrLo | flo;
-          words[w + 1] = hi;
+          words[w | 1] = hi;
           addrLo = (addrLo + size) | 0;
         }
         if (addrLo === 0) addrHi++;
       }
       vpn += count * per;
     }
-    return { ok: true, flush: new FlushToken(v, size, pages, false) };
   }
-
-  // --- internals --------------------------------------------------------------------------------
 
   private checkArgs(
     va: bigint,
@@ -515,23 +547,24 @@ export class Mapper {
     return pa / FRAME_SIZE;
   }
 
-  /**
-   * The leaf table for `vpn` at `leafLevel`, creating missing tables (pass 2 of mapRange). A new
-   * leaf table is not zeroed when the caller fills it `whole`.
-   */
-  private leafTable(vpn: number, leafLevel: LeafLevel, whole: boolean): number {
-    const mem = this.memory;
+  /** The table of `level` that maps page `vpn`, creating missing tables (pass 2 of mapRange). */
+  private tableFor(vpn: number, level: Level): number {
     let pfn = this.root / FRAME_SIZE;
-    for (let level = this.levels as number; level > leafLevel; level--) {
-      const index = vpnIndex(vpn, level as Level);
-      const w = mem.materialize(pfn) + (index << 1);
-      const lo = mem.words[w]!;
-      pfn =
-        (lo & Lo.P) === 0
-          ? this.newTable(pfn, index, (level - 1) as Level, !whole || level - 1 !== leafLevel)
-          : nextTable(lo, mem.words[w + 1]!);
+    for (let l = this.levels as number; l > level; l--) {
+      pfn = this.childTable(pfn, vpnIndex(vpn, l as Level), (l - 1) as Level, false);
     }
     return pfn;
+  }
+
+  /**
+   * The table of `level` that entry `index` of table `parent` references, created if the entry is
+   * not present: zeroed, unless the caller fills it `whole`.
+   */
+  private childTable(parent: number, index: number, level: Level, whole: boolean): number {
+    const w = this.memory.materialize(parent) + (index << 1);
+    const lo = this.memory.words[w]!;
+    if ((lo & Lo.P) !== 0) return nextTable(lo, this.memory.words[w + 1]!);
+    return this.newTable(parent, index, level, !whole);
   }
 
   /** Writes the leaf entry at word `w`: address `pa` with the flag words `lo`, `hi`. */

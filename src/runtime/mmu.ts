@@ -584,36 +584,64 @@ export class Mmu {
     const hit = tlb.find(hi, lo);
     if (hit >= 0) {
       const a = tlb.attrAt(hit);
-      const violation = mayRefuse(acc, a)
-        ? this.violation(a, (a & TlbBit.XD) !== 0, acc, ac)
-        : undefined;
-      if (violation !== undefined) {
-        tlb.invalidate(hi, lo);
-        this.setFault(this.errorCodeBase(acc) | PfError.P, tlbLevel(a), "protection");
-        this.fViolation = violation;
-        return TLB_FAULT;
-      }
-      if (!acc.write || (a & TlbBit.D) !== 0) {
+      if (!mayRefuse(acc, a) && (acc.write !== true || (a & TlbBit.D) !== 0)) {
         this.tHit = hit;
         return TLB_HIT;
       }
-      // A write through a translation cached with D = 0: the dirty flag must reach memory, so
-      // the processor walks the paging structures again (SDM 4.8).
+      const outcome = this.checkHit(hi, lo, hit, acc, ac);
+      if (outcome !== WALKED) return outcome;
     }
+    return this.miss(hi, lo, acc, ac);
+  }
+
+  /**
+   * The walk of an access that the TLB does not answer, with A/D updates; its translation is
+   * cached, and a #PF invalidates the page's entries. WALKED or FAULTED.
+   */
+  private miss(hi: number, lo: number, acc: AccessType, ac: boolean): number {
     if (this.walkWords(hi, lo, acc, ac, true) === 0) {
-      tlb.invalidate(hi, lo);
+      this.tlb.invalidate(hi, lo);
       return FAULTED;
     }
-    const tLo = this.tLo;
-    const pat = (tLo & (this.tLevel === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0;
-    const attr =
-      (this.tRwus & (TlbBit.W | TlbBit.U)) |
-      (tLo & (TlbBit.PWT | TlbBit.PCD | TlbBit.D)) |
-      ((tLo & Lo.G) !== 0 && this.cPge ? TlbBit.G : 0) |
-      (pat ? TlbBit.PAT : 0) |
-      (this.tXd ? TlbBit.XD : 0);
-    tlb.fill(hi, lo, this.tLevel, this.leafPa(0), attr);
+    this.tlb.fill(hi, lo, this.tLevel, this.leafPa(0), this.tlbAttr());
     return WALKED;
+  }
+
+  /**
+   * A TLB hit the cached rights may refuse (SDM 4.10.2.2: a stale entry may refuse, spuriously):
+   * TLB_FAULT after invalidating the page's entries (SDM 4.10.4.1), or TLB_HIT; or a write through
+   * an entry cached with D = 0: the dirty flag must reach memory, so the processor walks again
+   * (SDM 4.8), which WALKED asks for after invalidating the entry.
+   */
+  private checkHit(hi: number, lo: number, hit: number, acc: AccessType, ac: boolean): number {
+    const a = this.tlb.attrAt(hit);
+    const violation = this.violation(a, (a & TlbBit.XD) !== 0, acc, ac);
+    if (violation !== undefined) {
+      this.tlb.invalidate(hi, lo);
+      this.setFault(this.errorCodeBase(acc) | PfError.P, tlbLevel(a), "protection");
+      this.fViolation = violation;
+      return TLB_FAULT;
+    }
+    if (!acc.write || (a & TlbBit.D) !== 0) {
+      this.tHit = hit;
+      return TLB_HIT;
+    }
+    this.tlb.invalidate(hi, lo);
+    return WALKED;
+  }
+
+  /** The TLB attribute word of the last walk's translation (`TlbBit`). */
+  private tlbAttr(): number {
+    const leaf = this.tLevel;
+    const tLo = this.tLo;
+    // PWT, PCD, D, G (with CR4.PGE = 1) and a PTE's PAT are where a PTE has them (Table 4-20).
+    const same = TlbBit.PWT | TlbBit.PCD | TlbBit.D | (this.cPge ? TlbBit.G : 0);
+    return (
+      (this.tRwus & (TlbBit.W | TlbBit.U)) |
+      (tLo & (leaf === 1 ? same | TlbBit.PAT : same)) |
+      (leaf !== 1 && (tLo & Lo.PAT_LARGE) !== 0 ? TlbBit.PAT : 0) |
+      (this.tXd ? TlbBit.XD : 0)
+    );
   }
 
   /**

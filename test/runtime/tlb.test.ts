@@ -224,24 +224,30 @@ describe("Tlb unit", () => {
 
   it("is set associative with a bounded capacity and round-robin eviction", () => {
     const t = new Tlb();
-    // Pages 256 apart share a set: the 7th evicts the 1st, the 8th the 2nd.
+    // Pages 256 apart share a set, filled way after way: the 7th evicts the 1st, the 8th the 2nd.
     const va = (k: number) => k * 256 * 4096;
     for (let k = 0; k < TLB_WAYS + 2; k++) t.fill(0, va(k), 1, k * 4096, 0);
     expect(t.size).toBe(TLB_WAYS);
     expect(t.lookup(BigInt(va(0)))).toBeUndefined();
     expect(t.lookup(BigInt(va(1)))).toBeUndefined();
     expect(t.lookup(BigInt(va(2)))?.frame).toBe(2 * 4096);
-    // Refilling a cached page replaces its entry; an invalidated way is reused first.
-    t.fill(0, va(2), 1, 0x9000, TlbBit.D);
-    expect(t.size).toBe(TLB_WAYS);
-    expect(t.lookup(BigInt(va(2)))).toMatchObject({ frame: 0x9000, dirty: true });
+    // An invalidated entry leaves its way empty until the round comes back to it.
     t.invlpg(BigInt(va(5)));
-    t.fill(0, va(0), 1, 0, 0);
-    expect(t.lookup(BigInt(va(7)))).toBeDefined();
-    // Every set full: the capacity of the 4 KiB / 2 MiB array.
+    expect(t.size).toBe(TLB_WAYS - 1);
+    t.fill(0, va(8), 1, 0, 0);
+    expect(t.lookup(BigInt(va(2)))).toBeUndefined();
+    expect(t.size).toBe(TLB_WAYS - 1);
+    // Every set full: the capacity of the 4 KiB / 2 MiB array, and of the 1 GiB array.
     for (let p = 0; p < 4 * TLB_SETS * TLB_WAYS; p++) t.fill(0, p * 4096, 1, 0, 0);
     expect(t.size).toBe(TLB_SETS * TLB_WAYS);
     for (let g = 0; g < 2 * TLB_1G_SETS * TLB_1G_WAYS; g++) t.fill(g >>> 2, (g & 3) << 30, 3, 0, 0);
     expect(t.size).toBe(TLB_CAPACITY);
+    // Large pages are looked up while any is cached, also after one was evicted.
+    t.flushAll();
+    t.fill(0, 0x20_0000, 2, 0x20_0000, 0); // set 1
+    for (let k = 0; k < TLB_WAYS; k++) t.fill(0, (1 + 256 * k) * 4096, 1, 0, 0);
+    expect(t.lookup(0x25_8000n)).toBeUndefined();
+    t.fill(0, 0x40_0000, 2, 0x40_0000, 0);
+    expect(t.lookup(0x47_0000n)?.frame).toBe(0x40_0000);
   });
 });
