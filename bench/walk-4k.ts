@@ -56,7 +56,7 @@ export function probeWalks(mmu: Mmu, n: number, bytes: number): WalkSum {
     h ^= h >>> 7;
     h ^= (h << 17) | (l >>> 15);
     l ^= l << 17;
-    const pa = mmu.probeWords(DIRECT_MAP_HI + (h & maskHi), l & maskLo, read);
+    const pa = mmu.probeWords(DIRECT_MAP_HI | (h & maskHi), l & maskLo, read);
     if (pa < 0) faults++;
     sumLo ^= pa;
     sumHi ^= (pa / 4294967296) | 0;
