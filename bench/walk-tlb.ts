@@ -45,9 +45,7 @@ export function tlbWalks(mmu: Mmu, n: number, bytes: number): WalkSum {
 }
 
 export function runWalkTlb(options: BenchOptions): BenchResult {
-  const { small } = options;
-  // Each run caches millions of translations: fewer runs than the other workloads.
-  const reps = Math.min(options.reps, small ? options.reps : 2);
+  const { small, reps } = options;
   const machine = installDirectMap(small);
   const mmu = machine.mmu;
   const n = walkCount(small);

@@ -457,36 +457,40 @@ export class Mapper {
   ): void {
     const mem = this.memory;
     const per = VPN_PER_ENTRY[leafLevel]!;
-    const size = per * FRAME_SIZE;
+    const size = (per * FRAME_SIZE) | 0; // at most 2^30
     // Bits 31:0 of the address are kept as an int32 (no heap number); they wrap to 0 exactly at a
     // 4 GiB boundary (a page size divides 2^32), where bits 51:32 step.
     let addrLo = pa | 0;
     let addrHi = Math.floor(pa / TWO32);
-    // The table above the leaf tables: found again only when the range crosses into another.
+    // The table above the leaf tables is found again only when the range crosses into another;
+    // the leaf tables are its entries in turn.
     const above = (leafLevel + 1) as Level;
-    let aboveKey = -1;
-    let aboveTable = 0;
-    for (let vpn = startVpn; vpn < endVpn;) {
-      const idx = vpnIndex(vpn, leafLevel);
-      const count = Math.min(512 - idx, (endVpn - vpn) / per);
-      const key = Math.floor(vpn / VPN_PER_ENTRY[above + 1]!);
-      if (key !== aboveKey) {
-        aboveKey = key;
+    let aboveTable = -1;
+    let index = 512;
+    let first = vpnIndex(startVpn, leafLevel);
+    for (let vpn = startVpn; vpn < endVpn; first = 0, index++) {
+      if (index === 512) {
         aboveTable = this.tableFor(vpn, above);
+        index = vpnIndex(vpn, above);
       }
-      const pfn = this.childTable(aboveTable, vpnIndex(vpn, above), leafLevel, count === 512);
+      // Word offsets and counts are int32 (`| 0`): the loop then never meets a double.
+      const count = Math.min(512 - first, (endVpn - vpn) / per) | 0;
+      const pfn = this.childTable(aboveTable, index, leafLevel, count === 512);
       const words = mem.words;
-      let w = mem.offsetOf(pfn) + (idx << 1);
-      const end = w + (count << 1);
+      let w = (mem.offsetOf(pfn) + (first << 1)) | 0;
+      const end = (w + (count << 1)) | 0;
       while (w < end) {
-        const beforeWrap = (TWO32 - (addrLo >>> 0)) / size;
-        const stop = beforeWrap < (end - w) >> 1 ? w + beforeWrap * 2 : end;
+        const beforeWrap = ((TWO32 - (addrLo >>> 0)) / size) | 0;
+        const stop = beforeWrap < (end - w) >> 1 ? (w + beforeWrap * 2) | 0 : end;
         const hi = addrHi | fhi;
+        // The flags sit below the page's address bits: adding `size` to the word keeps them.
+        let entry = addrLo | flo;
         for (; w < stop; w += 2) {
-          words[w] = addrLo | flo;
+          words[w] = entry;
           words[w | 1] = hi;
-          addrLo = (addrLo + size) | 0;
+          entry = (entry + size) | 0;
         }
+        addrLo = entry ^ flo;
         if (addrLo === 0) addrHi++;
       }
       vpn += count * per;

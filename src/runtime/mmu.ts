@@ -669,10 +669,12 @@ export class Mmu {
     const words = mem.words;
     const winFrames = mem.windowFrames;
     // The window lies in one 4 GiB range: a table's place in it follows from the entry's low word,
-    // once its high word's address bits are those of the window.
-    const winLo = mem.windowPfn % 1048576;
-    const winHi = (mem.windowPfn - winLo) / 1048576;
-    let rel = this.rootPfn - mem.windowPfn;
+    // once its high word's address bits are those of the window. Everything in the loop is int32
+    // (a double would make its arithmetic floating point).
+    const winLo = (mem.windowPfn % 1048576) | 0;
+    const winHi = ((mem.windowPfn - winLo) / 1048576) | 0;
+    const root = this.rootPfn - mem.windowPfn;
+    let rel = root >= 0 && root < winFrames ? root | 0 : -1;
     let level: number = this.levels;
     let scaled = this.scaledPage(hi, lo);
     // AND of the low words (P, R/W, U/S, A) and OR of the high words (XD, reserved bits).
