@@ -76,14 +76,14 @@ export interface BootParams {
   /** Physical address of the page-table pool (4 KiB aligned), default 16 MiB. */
   readonly poolBase?: number;
   /**
-   * Refuse to install when the tables would need more frames than this (default 65,536:
-   * 256 MiB of tables, e.g. a 128 GiB direct map at 4 KiB pages). Guards against absurd work.
+   * Refuse to install when the tables would need more frames than this (default
+   * `DEFAULT_LIMITS.tableFrames`, 65,536: 256 MiB of tables, e.g. a 128 GiB direct map at
+   * 4 KiB pages). Guards against absurd work.
    */
   readonly maxTableFrames?: number;
 }
 
 export const DEFAULT_RAM = 4n << 30n;
-export const DEFAULT_MAX_TABLE_FRAMES = 65_536;
 /** Most process address spaces one install builds. */
 export const MAX_PROCESSES = 64;
 /** The constant or parameter that says where the spec's kernel is linked to load. */

@@ -30,7 +30,6 @@ import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES, FrameAllocator } from "./frame-a
 import { type PageTableImage, exportImage } from "./image.js";
 import {
   type BootParams,
-  DEFAULT_MAX_TABLE_FRAMES,
   type ExpectedMapping,
   type Instance,
   type PageRun,
@@ -43,6 +42,7 @@ import {
   segments,
   tableFramesBound,
 } from "./install-plan.js";
+import { DEFAULT_LIMITS } from "../limits.js";
 import { type MapError, Mapper } from "./mapper.js";
 import { Mmu, type MmuOptions } from "./mmu.js";
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
@@ -154,7 +154,7 @@ export function install(
   for (let p = 1; p <= instance.processes; p++) {
     processRuns.push(toRuns(expectedMappings(instance, segs, p, "private"), p));
   }
-  const limit = boot.maxTableFrames ?? DEFAULT_MAX_TABLE_FRAMES;
+  const limit = boot.maxTableFrames ?? DEFAULT_LIMITS.tableFrames;
   const estimate =
     tableFramesBound(kernelRuns, levels) +
     processRuns.reduce((s, r) => s + tableFramesBound(r, levels), 0n) +
@@ -167,7 +167,7 @@ export function install(
       "E0411",
       `installing would take up to ${estimate} page-table frames (${showSize(estimate * 4096n)}); the limit is ${limit}`,
       worst?.segment.owner.region.nameSpan,
-      "allow larger pages with `max_page`, give less RAM, or raise the limit (`maxTableFrames`)",
+      "allow larger pages with `max_page`, give less RAM, or raise the limit (`--limit table-frames=N`; `maxTableFrames` in the library)",
     );
   }
 
