@@ -91,11 +91,24 @@ export async function main(argv: readonly string[]): Promise<number> {
     });
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {
-      process.stderr.write(`vmlayout ${name}: ${(e as Error).message}\n`);
+      process.stderr.write(
+        `vmlayout ${name}: ${usageMessage(name, e as Error & { code?: string })}\n`,
+      );
       return EXIT_USAGE;
     }
     throw e;
   }
+}
+
+/** parseArgs' messages, shortened: the option in backticks and where the options are listed. */
+function usageMessage(command: string, e: Error & { code?: string }): string {
+  const option = /'(-[^' ]+)/.exec(e.message)?.[1];
+  if (option === undefined) return e.message;
+  if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION")
+    return `unknown option \`${option}\` (\`vmlayout ${command} --help\` lists the options)`;
+  if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE")
+    return `option \`${option}\` ${/missing/.test(e.message) ? "needs a value" : "takes no value"}`;
+  return e.message;
 }
 
 // A closed pipe (`vmlayout explain | head`) ends the output quietly, as Unix tools do.
