@@ -296,7 +296,6 @@ function snapshot(memory: PhysicalMemory, w: World): bigint[] {
 
 describe("MMU against the reference walker", () => {
   test("probe and probeWords", { timeout: FUZZ_TIMEOUT }, async () => {
-    const seen = new Map<string, number>();
     await fuzz(world, 400, (w) => {
       const { memory, mmu } = build(w);
       for (const { va, access, ac } of w.probes) {
@@ -304,11 +303,18 @@ describe("MMU against the reference walker", () => {
         const got = mmu.probe(va, access, ac);
         expect(got).toEqual(expected);
         expect(mmu.probeWords(...words(va), access, ac)).toBe(paOf(expected));
-        const kind = outcome(expected);
-        seen.set(kind, (seen.get(kind) ?? 0) + 1);
       }
     });
-    // Not vacuous: every outcome shows up (pages of each size, faults at each level and kind).
+    // Not vacuous: the generator yields every outcome (pages of each size, faults at each level
+    // and kind). Counted on a fixed sample, so a rare outcome cannot make the test flaky.
+    const seen = new Map<string, number>();
+    for (const w of fc.sample(world, { numRuns: 400, seed: 1 })) {
+      const { memory } = build(w);
+      for (const { va, access, ac } of w.probes) {
+        const kind = outcome(reference(memory, w, va, access, ac).result);
+        seen.set(kind, (seen.get(kind) ?? 0) + 1);
+      }
+    }
     const kinds = [...seen.keys()];
     for (const k of [
       "ok 1",
