@@ -428,11 +428,12 @@ class AstBuilder extends BaseVisitor {
     const baseNode = first(ctx.base);
     const base = this.v<Expr>(baseNode);
     if (baseNode && !base) return undefined;
-    const help = "write `map ram`, `map none`, `map recursive` or `map phys ADDRESS`";
+    const help = "write `map ram`, `map none`, `map alloc`, `map recursive` or `map phys ADDRESS`";
     let mapped: MapSource;
     switch (source.name) {
       case "ram":
       case "none":
+      case "alloc":
       case "recursive":
         if (base) {
           this.error("E0001", `\`map ${source.name}\` takes no address`, base.span, help);

@@ -191,12 +191,13 @@ export interface RepeatDecl {
 export type MapSource =
   | { readonly kind: "ram" } // all RAM, from physical 0
   | { readonly kind: "none" } // nothing until used (vmalloc)
+  | { readonly kind: "alloc" } // RAM the kernel allocates (heap, stacks)
   | { readonly kind: "recursive" } // recursive page-table slot
   | { readonly kind: "phys"; readonly base: Expr }; // fixed physical base (kernel image)
 
 /**
  * Region attributes (inside a region body) and layout attributes (top level: `exhaustive`).
- *   map ram | map none | map recursive | map phys EXPR
+ *   map ram | map none | map alloc | map recursive | map phys EXPR
  *   perm r|rw|rx|rwx       user       global       per_process       shared
  *   cache wb|wt|uc|uc_minus|wc|wp     max_page EXPR     align EXPR
  *   export NAME            allow CHECK "reason"       exhaustive

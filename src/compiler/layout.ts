@@ -44,6 +44,7 @@ export interface Constant {
 export type MapIntent =
   | { readonly kind: "ram" }
   | { readonly kind: "none" }
+  | { readonly kind: "alloc" }
   | { readonly kind: "recursive" }
   | { readonly kind: "phys"; readonly base: bigint };
 

@@ -28,6 +28,7 @@ import type {
 } from "../compiler/layout.js";
 import { domainBounds } from "../compiler/affine.js";
 import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
+import { DEFAULT_LIMITS } from "../limits.js";
 import { hex, list, size as showSize, tick } from "../verifier/format.js";
 import {
   type KaslrPlacement,
@@ -43,7 +44,9 @@ import {
   type PageSize,
   type PagingLevels,
 } from "./entry.js";
+import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES } from "./frame-allocator.js";
 import type { MapFlags } from "./mapper.js";
+import { FRAME_SIZE } from "./physical-memory.js";
 import { type RamMap, type RamRange, normalizeRam, ramOfSize, ramTop, ramWithin } from "./ram.js";
 
 /** Boot parameters: what a boot loader and the kernel's early code decide at boot. */
@@ -126,6 +129,68 @@ export interface Instance {
   readonly physOffset: bigint;
   readonly ram: RamMap;
   readonly processes: number;
+  /**
+   * Where each `map alloc` region is backed: the physical base of its RAM, by
+   * `allocationKey(region, process)` (process 0 for a shared region).
+   */
+  readonly allocations: ReadonlyMap<string, bigint>;
+}
+
+export const allocationKey = (region: string, process: number): string => `${region}@${process}`;
+
+/**
+ * The page-table pool: `[base, base + bytes)`, room for the frame limit. An installation takes
+ * at most `limit` frames from its bottom (more is E0411), so RAM from `base + limit` frames up
+ * is free for `map alloc`.
+ */
+export function tablePool(boot: BootParams): {
+  readonly base: number;
+  readonly bytes: number;
+  readonly limit: number;
+} {
+  const limit = boot.maxTableFrames ?? DEFAULT_LIMITS.tableFrames;
+  return {
+    base: boot.poolBase ?? DEFAULT_POOL_BASE,
+    bytes: Math.max(DEFAULT_POOL_BYTES, (limit + 4096) * FRAME_SIZE),
+    limit,
+  };
+}
+
+/**
+ * Backs the `map alloc` regions with RAM, as a kernel's page allocator would at boot: each
+ * region (each process's copy of a per-process one) gets one contiguous range, aligned to 2 MiB
+ * when it is that big (so it can take large pages) and to 4 KiB otherwise, handed out from the
+ * top of RAM down and never below `floor` (the page-table pool and the `map phys` targets).
+ * Returns the bases, or the size that did not fit.
+ */
+function allocate(
+  regions: readonly PlacedRegion[],
+  ram: RamMap,
+  processes: number,
+  floor: bigint,
+): { bases: Map<string, bigint> } | { failed: PlacedRegion } {
+  const bases = new Map<string, bigint>();
+  const free = ram.map((r) => ({ start: r.start > floor ? r.start : floor, end: r.end }));
+  for (const p of regions) {
+    if (p.region.map?.kind !== "alloc") continue;
+    const align = p.size >= 2n << 20n ? 2n << 20n : 4096n;
+    let perProcess = false;
+    for (let a: PlacedRegion | undefined = p; a; a = a.parent) perProcess ||= a.region.perProcess;
+    const copies = perProcess ? Array.from({ length: processes }, (_, i) => i + 1) : [0];
+    for (const process of copies) {
+      let placed = false;
+      for (let i = free.length - 1; i >= 0 && !placed; i--) {
+        const range = free[i]!;
+        const base = ((range.end - p.size) / align) * align;
+        if (range.end < p.size || base < range.start) continue;
+        bases.set(allocationKey(p.name, process), base);
+        range.end = base;
+        placed = true;
+      }
+      if (!placed) return { failed: p };
+    }
+  }
+  return { bases };
 }
 
 const toEntries = (p: BootParams["params"]): [string, bigint][] =>
@@ -336,6 +401,23 @@ export function instantiate(
     (a, b) => cmp(a.start, b.start) || cmp(b.size, a.size) || a.region.depth - b.region.depth,
   );
 
+  const pool = tablePool(boot);
+  let floor = BigInt(pool.base + pool.limit * FRAME_SIZE);
+  for (const p of regions)
+    if (p.region.map?.kind === "phys") {
+      const end = p.region.map.base + physOffset + p.size;
+      if (end > floor) floor = end;
+    }
+  const allocated = allocate(regions, ram, processes, floor);
+  if ("failed" in allocated) {
+    fail(
+      `there is not enough RAM above the page-table pool's limit and the \`map phys\` targets (${hex(floor)}) to back ${tick(allocated.failed.name)} (\`map alloc\`, ${showSize(allocated.failed.size)})`,
+      "give more RAM (`--ram`), or fewer processes",
+      allocated.failed.region.nameSpan,
+    );
+    return { value: undefined, diagnostics };
+  }
+
   return {
     value: {
       layout,
@@ -349,6 +431,7 @@ export function instantiate(
       physOffset,
       ram,
       processes,
+      allocations: allocated.bases,
     },
     diagnostics,
   };
@@ -370,7 +453,7 @@ function show(type: string, v: bigint): string {
 // ---------------------------------------------------------------------------------------------
 // Segments: the attributes in force at every address.
 
-export type MappingKind = "ram" | "phys" | "recursive" | "none";
+export type MappingKind = "ram" | "phys" | "alloc" | "recursive" | "none";
 
 /** A maximal VA range `[start, end)` with one most-specific region and one set of attributes. */
 export interface Segment {
@@ -522,7 +605,7 @@ export function expectedMappings(
 ): ExpectedMapping[] {
   const out: ExpectedMapping[] = [];
   for (const s of segs) {
-    if (s.mapping !== "ram" && s.mapping !== "phys") continue;
+    if (s.mapping !== "ram" && s.mapping !== "phys" && s.mapping !== "alloc") continue;
     if (s.perProcess && process === 0) continue;
     if (which === "shared" && s.perProcess) continue;
     if (which === "private" && !s.perProcess) continue;
@@ -535,6 +618,9 @@ export function expectedMappings(
       if (s.perProcess) pa += BigInt(process - 1) * processStride(src);
       if (pa < 0n) continue;
       out.push({ va: s.start, end: s.end, pa, segment: s });
+    } else if (s.mapping === "alloc") {
+      const base = instance.allocations.get(allocationKey(src.name, s.perProcess ? process : 0))!;
+      out.push({ va: s.start, end: s.end, pa: base + offset, segment: s });
     } else {
       for (const part of ramWithin(instance.ram, offset, offset + len)) {
         out.push({

@@ -26,7 +26,7 @@ import type { Layout } from "../compiler/layout.js";
 import { type Diagnostic, type Result, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { hex, size as showSize, tick } from "../verifier/format.js";
 import { type Level, type PagingLevels, levelIndex, toU64 } from "./entry.js";
-import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES, FrameAllocator } from "./frame-allocator.js";
+import { FrameAllocator } from "./frame-allocator.js";
 import { type PageTableImage, exportImage } from "./image.js";
 import {
   type BootParams,
@@ -41,8 +41,8 @@ import {
   segmentFlags,
   segments,
   tableFramesBound,
+  tablePool,
 } from "./install-plan.js";
-import { DEFAULT_LIMITS } from "../limits.js";
 import { type MapError, Mapper } from "./mapper.js";
 import { Mmu, type MmuOptions } from "./mmu.js";
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
@@ -130,7 +130,7 @@ export function install(
     );
   for (const s of segs) {
     if (
-      (s.mapping === "ram" || s.mapping === "phys") &&
+      (s.mapping === "ram" || s.mapping === "phys" || s.mapping === "alloc") &&
       (s.start % 4096n !== 0n || s.end % 4096n !== 0n)
     ) {
       return fail(
@@ -154,7 +154,7 @@ export function install(
   for (let p = 1; p <= instance.processes; p++) {
     processRuns.push(toRuns(expectedMappings(instance, segs, p, "private"), p));
   }
-  const limit = boot.maxTableFrames ?? DEFAULT_LIMITS.tableFrames;
+  const { base: poolBase, bytes: poolBytes, limit } = tablePool(boot);
   const estimate =
     tableFramesBound(kernelRuns, levels) +
     processRuns.reduce((s, r) => s + tableFramesBound(r, levels), 0n) +
@@ -172,8 +172,6 @@ export function install(
   }
 
   const memory = new PhysicalMemory();
-  const poolBase = boot.poolBase ?? DEFAULT_POOL_BASE;
-  const poolBytes = Math.max(DEFAULT_POOL_BYTES, (limit + 4096) * FRAME_SIZE);
   if (
     !Number.isSafeInteger(poolBase) ||
     poolBase < 0 ||

@@ -278,7 +278,7 @@ function grammar(noisy: boolean): fc.Arbitrary<Files> {
       );
 
   const attribute = fc.oneof(
-    pick(["map ram", "map none", "map recursive"], ["map bogus"]),
+    pick(["map ram", "map none", "map alloc", "map recursive"], ["map bogus"]),
     startTerm.map((e) => `map phys ${e}`),
     pick(["perm r", "perm rw", "perm rx", "perm rwx"], ["perm wx"]),
     pick(

@@ -273,7 +273,11 @@ describe("per-process address spaces", () => {
     expect(pdpt(1, 510)).toBe(pdpt(0, 510));
     expect(pdpt(2, 510)).toBe(pdpt(0, 510));
     expect(pdpt(0, 510) & 1n).toBe(1n);
-    expect(pdpt(1, 0)).toBe(0n);
+    // PDPT entry 0 holds each process's own kernel stack (`map alloc`): private, absent in
+    // the kernel's space.
+    expect(pdpt(1, 0) & 1n).toBe(1n);
+    expect(pdpt(2, 0)).not.toBe(pdpt(1, 0));
+    expect(pdpt(0, 0)).toBe(0n);
     expect(audit(em).diagnostics.filter((d) => d.severity === "error")).toEqual([]);
   });
 });
@@ -393,5 +397,38 @@ ffffffff80000000 +2MB  mmio "device window" { map phys 0xfe00000000000; perm rw;
         { start: 0x1000n, end: 0x3000n },
       ]).ok,
     ).toBe(false);
+  });
+});
+
+describe("map alloc", () => {
+  const ALLOC = inlineLayout(`layout a "allocated"
+paging 4
+ffff888000000000 +64TB direct_map "direct map" { map ram; perm rw; global; max_page 1GB }
+ffffc90000000000 +16MB heap  "kernel heap" { map alloc; perm rw; global }
+ffffc90001000000 +16KB stack "kernel stack" { map alloc; perm rw }
+0000000000400000 +8KB  ustack "user stack" { map alloc; perm rw; user; per_process }
+`);
+  const H = 0xffff_c900_0000_0000n;
+
+  it("backs each region with its own RAM from the top down, 2 MiB aligned when it is that big", () => {
+    const inst = installed(ALLOC, { ram: 1n * GiB, processes: 2 });
+    const mmu = inst.mmu();
+    const heap = mmu.probe(H, Access.write);
+    // Regions in address order: ustack for processes 1 and 2, then heap, then stack.
+    expect([pa(heap), page(heap)]).toEqual([GiB - 18n * MiB, PAGE_2M]);
+    expect(pa(mmu.probe(H + 16n * MiB, Access.write))).toBe(GiB - 18n * MiB - 16n * KiB);
+    const ustack = (p: number) => pa(inst.mmu(p).probe(0x40_0000n, Access.read));
+    expect([ustack(1), ustack(2)]).toEqual([GiB - 8n * KiB, GiB - 16n * KiB]);
+    expect(mmu.probe(0x40_0000n, Access.read).ok).toBe(false); // per-process: not in the kernel's
+    // The direct map sees the same RAM, as a kernel's does.
+    expect(pa(mmu.probe(D + GiB - 18n * MiB, Access.read))).toBe(GiB - 18n * MiB);
+    expect(audit(inst).diagnostics.filter((d) => d.severity === "error")).toEqual([]);
+  });
+
+  it("never below the page-table pool's limit: E0410 when RAM is too small", () => {
+    const r = install(ALLOC, { ram: 256n * MiB, maxTableFrames: 60_000 });
+    expect(r.diagnostics.map((d) => d.code)).toEqual(["E0410"]);
+    expect(r.diagnostics[0]!.message).toContain("to back `heap` (`map alloc`, 16 MiB)");
+    expect(install(ALLOC, { ram: 256n * MiB, maxTableFrames: 4096 }).diagnostics).toEqual([]);
   });
 });

@@ -163,6 +163,7 @@ const STYLES: readonly Style[] = [
   { key: "ram", fill: "#d6efda", stroke: "#4f9a61", legend: "direct map (map ram)" },
   { key: "phys", fill: "#fbe4c6", stroke: "#c98a3a", legend: "kernel image (map phys)" },
   { key: "none", fill: "#e8e1f6", stroke: "#8068b0", legend: "on demand (map none)" },
+  { key: "alloc", fill: "#fff1c2", stroke: "#b8962e", legend: "allocated RAM (map alloc)" },
   { key: "recursive", fill: "#f8d8e4", stroke: "#b9587b", legend: "recursive page tables" },
   { key: "other", fill: "#e9edf2", stroke: "#7a8796", legend: "other region" },
   { key: "hole", fill: "#eeeeee", stroke: "#b4b4b4", legend: "hole (unused)" },
@@ -184,6 +185,8 @@ function styleOf(seg: Seg): Style {
       return style("phys");
     case "none":
       return style("none");
+    case "alloc":
+      return style("alloc");
     case "recursive":
       return style("recursive");
   }

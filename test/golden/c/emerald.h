@@ -80,7 +80,7 @@ extern unsigned long user_stack_size;
 
 /*
  * user_stack: stack, from the top and grows down
- * rw, in user_high
+ * map alloc, rw, in user_high
  * by default 0xffffff7fff7fd000 .. 0xffffff7fffffcfff (8 MiB)
  */
 #define USER_STACK_END             VMLAYOUT_AC(0xffffff7fffffcfff, UL)
@@ -94,7 +94,7 @@ extern unsigned long user_stack_size;
 #define USER_STACK_GUARD_END       VMLAYOUT_AC(0xffffff7fffffdfff, UL)
 #define USER_STACK_GUARD_SIZE      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* process_metadata: process metadata structure; r, in user_high */
+/* process_metadata: process metadata structure; map alloc, r, in user_high */
 #define PROCESS_METADATA_START     VMLAYOUT_AC(0xffffff7fffffe000, UL)
 #define PROCESS_METADATA_END       VMLAYOUT_AC(0xffffff7fffffefff, UL)
 #define PROCESS_METADATA_SIZE      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
@@ -112,7 +112,7 @@ extern unsigned long user_stack_size;
 #define PROCESS_KSTACK_GUARD_END   VMLAYOUT_AC(0xffffff8000000fff, UL)
 #define PROCESS_KSTACK_GUARD_SIZE  VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* process_kstack: process kernel stack (64 * 4KB = 256KB); rw, in process_kernel */
+/* process_kstack: process kernel stack (64 * 4KB = 256KB); map alloc, rw, in process_kernel */
 #define PROCESS_KSTACK_START       VMLAYOUT_AC(0xffffff8000001000, UL)
 #define PROCESS_KSTACK_END         VMLAYOUT_AC(0xffffff8000040fff, UL)
 #define PROCESS_KSTACK_SIZE        VMLAYOUT_AC(0x40000, UL)             /* 256 KiB */
@@ -154,7 +154,7 @@ extern unsigned long user_stack_size;
 #define PHYS_ALLOC_LOW_SIZE        (0xffffffff88000000UL - kernel_end)
 #endif
 
-/* kernel_heap: kernel heap (16MB); rw, global, in kernel */
+/* kernel_heap: kernel heap (16MB); map alloc, rw, global, in kernel */
 #define KERNEL_HEAP_START          VMLAYOUT_AC(0xffffffff88000000, UL)
 #define KERNEL_HEAP_END            VMLAYOUT_AC(0xffffffff88ffffff, UL)
 #define KERNEL_HEAP_SIZE           VMLAYOUT_AC(0x1000000, UL)           /* 16 MiB */
@@ -172,7 +172,7 @@ extern unsigned long user_stack_size;
 #define ISTACK_GUARD_0_END         VMLAYOUT_AC(0xffffffff89000fff, UL)
 #define ISTACK_GUARD_0_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* istack_0: interrupt stack (32 * 4KB = 128KB); rw, global, in interrupt_stacks */
+/* istack_0: interrupt stack (32 * 4KB = 128KB); map alloc, rw, global, in interrupt_stacks */
 #define ISTACK_0_START             VMLAYOUT_AC(0xffffffff89001000, UL)
 #define ISTACK_0_END               VMLAYOUT_AC(0xffffffff89020fff, UL)
 #define ISTACK_0_SIZE              VMLAYOUT_AC(0x20000, UL)             /* 128 KiB */
@@ -185,7 +185,7 @@ extern unsigned long user_stack_size;
 #define ISTACK_GUARD_1_END         VMLAYOUT_AC(0xffffffff89021fff, UL)
 #define ISTACK_GUARD_1_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* istack_1: interrupt stack (32 * 4KB = 128KB); rw, global, in interrupt_stacks */
+/* istack_1: interrupt stack (32 * 4KB = 128KB); map alloc, rw, global, in interrupt_stacks */
 #define ISTACK_1_START             VMLAYOUT_AC(0xffffffff89022000, UL)
 #define ISTACK_1_END               VMLAYOUT_AC(0xffffffff89041fff, UL)
 #define ISTACK_1_SIZE              VMLAYOUT_AC(0x20000, UL)             /* 128 KiB */
@@ -198,7 +198,7 @@ extern unsigned long user_stack_size;
 #define ISTACK_GUARD_2_END         VMLAYOUT_AC(0xffffffff89042fff, UL)
 #define ISTACK_GUARD_2_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* istack_2: interrupt stack (32 * 4KB = 128KB); rw, global, in interrupt_stacks */
+/* istack_2: interrupt stack (32 * 4KB = 128KB); map alloc, rw, global, in interrupt_stacks */
 #define ISTACK_2_START             VMLAYOUT_AC(0xffffffff89043000, UL)
 #define ISTACK_2_END               VMLAYOUT_AC(0xffffffff89062fff, UL)
 #define ISTACK_2_SIZE              VMLAYOUT_AC(0x20000, UL)             /* 128 KiB */
@@ -211,7 +211,7 @@ extern unsigned long user_stack_size;
 #define ISTACK_GUARD_3_END         VMLAYOUT_AC(0xffffffff89063fff, UL)
 #define ISTACK_GUARD_3_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* istack_3: interrupt stack (32 * 4KB = 128KB); rw, global, in interrupt_stacks */
+/* istack_3: interrupt stack (32 * 4KB = 128KB); map alloc, rw, global, in interrupt_stacks */
 #define ISTACK_3_START             VMLAYOUT_AC(0xffffffff89064000, UL)
 #define ISTACK_3_END               VMLAYOUT_AC(0xffffffff89083fff, UL)
 #define ISTACK_3_SIZE              VMLAYOUT_AC(0x20000, UL)             /* 128 KiB */
@@ -224,7 +224,7 @@ extern unsigned long user_stack_size;
 #define ISTACK_GUARD_4_END         VMLAYOUT_AC(0xffffffff89084fff, UL)
 #define ISTACK_GUARD_4_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* istack_4: interrupt stack (32 * 4KB = 128KB); rw, global, in interrupt_stacks */
+/* istack_4: interrupt stack (32 * 4KB = 128KB); map alloc, rw, global, in interrupt_stacks */
 #define ISTACK_4_START             VMLAYOUT_AC(0xffffffff89085000, UL)
 #define ISTACK_4_END               VMLAYOUT_AC(0xffffffff890a4fff, UL)
 #define ISTACK_4_SIZE              VMLAYOUT_AC(0x20000, UL)             /* 128 KiB */
@@ -237,7 +237,7 @@ extern unsigned long user_stack_size;
 #define ISTACK_GUARD_5_END         VMLAYOUT_AC(0xffffffff890a5fff, UL)
 #define ISTACK_GUARD_5_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* istack_5: interrupt stack (32 * 4KB = 128KB); rw, global, in interrupt_stacks */
+/* istack_5: interrupt stack (32 * 4KB = 128KB); map alloc, rw, global, in interrupt_stacks */
 #define ISTACK_5_START             VMLAYOUT_AC(0xffffffff890a6000, UL)
 #define ISTACK_5_END               VMLAYOUT_AC(0xffffffff890c5fff, UL)
 #define ISTACK_5_SIZE              VMLAYOUT_AC(0x20000, UL)             /* 128 KiB */
@@ -250,7 +250,7 @@ extern unsigned long user_stack_size;
 #define ISTACK_GUARD_6_END         VMLAYOUT_AC(0xffffffff890c6fff, UL)
 #define ISTACK_GUARD_6_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* istack_6: interrupt stack (32 * 4KB = 128KB); rw, global, in interrupt_stacks */
+/* istack_6: interrupt stack (32 * 4KB = 128KB); map alloc, rw, global, in interrupt_stacks */
 #define ISTACK_6_START             VMLAYOUT_AC(0xffffffff890c7000, UL)
 #define ISTACK_6_END               VMLAYOUT_AC(0xffffffff890e6fff, UL)
 #define ISTACK_6_SIZE              VMLAYOUT_AC(0x20000, UL)             /* 128 KiB */

@@ -69,7 +69,8 @@ pub const USER_HIGH_SIZE: u64 = 0x7f80_0000_0000;
 
 /// `user_stack`: stack, from the top and grows down.
 ///
-/// By default `0xffff_ff7f_ff7f_d000..=0xffff_ff7f_ffff_cfff` (8 MiB); rw, in `user_high`.
+/// By default `0xffff_ff7f_ff7f_d000..=0xffff_ff7f_ffff_cfff` (8 MiB); map alloc, rw, in
+/// `user_high`.
 ///
 /// Start of `user_stack`, given `user_stack_size`.
 #[must_use]
@@ -95,7 +96,7 @@ pub const USER_STACK_GUARD_SIZE: u64 = 0x1000;
 
 /// `process_metadata`: process metadata structure.
 ///
-/// `0xffff_ff7f_ffff_e000..=0xffff_ff7f_ffff_efff` (4 KiB); r, in `user_high`.
+/// `0xffff_ff7f_ffff_e000..=0xffff_ff7f_ffff_efff` (4 KiB); map alloc, r, in `user_high`.
 pub const PROCESS_METADATA_START: u64 = 0xffff_ff7f_ffff_e000;
 /// Last byte of `process_metadata` (inclusive).
 pub const PROCESS_METADATA_END: u64 = 0xffff_ff7f_ffff_efff;
@@ -122,7 +123,7 @@ pub const PROCESS_KSTACK_GUARD_SIZE: u64 = 0x1000;
 
 /// `process_kstack`: process kernel stack (64 * 4KB = 256KB).
 ///
-/// `0xffff_ff80_0000_1000..=0xffff_ff80_0004_0fff` (256 KiB); rw, in `process_kernel`.
+/// `0xffff_ff80_0000_1000..=0xffff_ff80_0004_0fff` (256 KiB); map alloc, rw, in `process_kernel`.
 pub const PROCESS_KSTACK_START: u64 = 0xffff_ff80_0000_1000;
 /// Last byte of `process_kstack` (inclusive).
 pub const PROCESS_KSTACK_END: u64 = 0xffff_ff80_0004_0fff;
@@ -191,7 +192,7 @@ pub const fn phys_alloc_low_size(kernel_end: u64) -> u64 {
 
 /// `kernel_heap`: kernel heap (16MB).
 ///
-/// `0xffff_ffff_8800_0000..=0xffff_ffff_88ff_ffff` (16 MiB); rw, global, in `kernel`.
+/// `0xffff_ffff_8800_0000..=0xffff_ffff_88ff_ffff` (16 MiB); map alloc, rw, global, in `kernel`.
 pub const KERNEL_HEAP_START: u64 = 0xffff_ffff_8800_0000;
 /// Last byte of `kernel_heap` (inclusive).
 pub const KERNEL_HEAP_END: u64 = 0xffff_ffff_88ff_ffff;
@@ -218,7 +219,8 @@ pub const ISTACK_GUARD_0_SIZE: u64 = 0x1000;
 
 /// `istack_0`: interrupt stack (32 * 4KB = 128KB).
 ///
-/// `0xffff_ffff_8900_1000..=0xffff_ffff_8902_0fff` (128 KiB); rw, global, in `interrupt_stacks`.
+/// `0xffff_ffff_8900_1000..=0xffff_ffff_8902_0fff` (128 KiB); map alloc, rw, global, in
+/// `interrupt_stacks`.
 pub const ISTACK_0_START: u64 = 0xffff_ffff_8900_1000;
 /// Last byte of `istack_0` (inclusive).
 pub const ISTACK_0_END: u64 = 0xffff_ffff_8902_0fff;
@@ -236,7 +238,8 @@ pub const ISTACK_GUARD_1_SIZE: u64 = 0x1000;
 
 /// `istack_1`: interrupt stack (32 * 4KB = 128KB).
 ///
-/// `0xffff_ffff_8902_2000..=0xffff_ffff_8904_1fff` (128 KiB); rw, global, in `interrupt_stacks`.
+/// `0xffff_ffff_8902_2000..=0xffff_ffff_8904_1fff` (128 KiB); map alloc, rw, global, in
+/// `interrupt_stacks`.
 pub const ISTACK_1_START: u64 = 0xffff_ffff_8902_2000;
 /// Last byte of `istack_1` (inclusive).
 pub const ISTACK_1_END: u64 = 0xffff_ffff_8904_1fff;
@@ -254,7 +257,8 @@ pub const ISTACK_GUARD_2_SIZE: u64 = 0x1000;
 
 /// `istack_2`: interrupt stack (32 * 4KB = 128KB).
 ///
-/// `0xffff_ffff_8904_3000..=0xffff_ffff_8906_2fff` (128 KiB); rw, global, in `interrupt_stacks`.
+/// `0xffff_ffff_8904_3000..=0xffff_ffff_8906_2fff` (128 KiB); map alloc, rw, global, in
+/// `interrupt_stacks`.
 pub const ISTACK_2_START: u64 = 0xffff_ffff_8904_3000;
 /// Last byte of `istack_2` (inclusive).
 pub const ISTACK_2_END: u64 = 0xffff_ffff_8906_2fff;
@@ -272,7 +276,8 @@ pub const ISTACK_GUARD_3_SIZE: u64 = 0x1000;
 
 /// `istack_3`: interrupt stack (32 * 4KB = 128KB).
 ///
-/// `0xffff_ffff_8906_4000..=0xffff_ffff_8908_3fff` (128 KiB); rw, global, in `interrupt_stacks`.
+/// `0xffff_ffff_8906_4000..=0xffff_ffff_8908_3fff` (128 KiB); map alloc, rw, global, in
+/// `interrupt_stacks`.
 pub const ISTACK_3_START: u64 = 0xffff_ffff_8906_4000;
 /// Last byte of `istack_3` (inclusive).
 pub const ISTACK_3_END: u64 = 0xffff_ffff_8908_3fff;
@@ -290,7 +295,8 @@ pub const ISTACK_GUARD_4_SIZE: u64 = 0x1000;
 
 /// `istack_4`: interrupt stack (32 * 4KB = 128KB).
 ///
-/// `0xffff_ffff_8908_5000..=0xffff_ffff_890a_4fff` (128 KiB); rw, global, in `interrupt_stacks`.
+/// `0xffff_ffff_8908_5000..=0xffff_ffff_890a_4fff` (128 KiB); map alloc, rw, global, in
+/// `interrupt_stacks`.
 pub const ISTACK_4_START: u64 = 0xffff_ffff_8908_5000;
 /// Last byte of `istack_4` (inclusive).
 pub const ISTACK_4_END: u64 = 0xffff_ffff_890a_4fff;
@@ -308,7 +314,8 @@ pub const ISTACK_GUARD_5_SIZE: u64 = 0x1000;
 
 /// `istack_5`: interrupt stack (32 * 4KB = 128KB).
 ///
-/// `0xffff_ffff_890a_6000..=0xffff_ffff_890c_5fff` (128 KiB); rw, global, in `interrupt_stacks`.
+/// `0xffff_ffff_890a_6000..=0xffff_ffff_890c_5fff` (128 KiB); map alloc, rw, global, in
+/// `interrupt_stacks`.
 pub const ISTACK_5_START: u64 = 0xffff_ffff_890a_6000;
 /// Last byte of `istack_5` (inclusive).
 pub const ISTACK_5_END: u64 = 0xffff_ffff_890c_5fff;
@@ -326,7 +333,8 @@ pub const ISTACK_GUARD_6_SIZE: u64 = 0x1000;
 
 /// `istack_6`: interrupt stack (32 * 4KB = 128KB).
 ///
-/// `0xffff_ffff_890c_7000..=0xffff_ffff_890e_6fff` (128 KiB); rw, global, in `interrupt_stacks`.
+/// `0xffff_ffff_890c_7000..=0xffff_ffff_890e_6fff` (128 KiB); map alloc, rw, global, in
+/// `interrupt_stacks`.
 pub const ISTACK_6_START: u64 = 0xffff_ffff_890c_7000;
 /// Last byte of `istack_6` (inclusive).
 pub const ISTACK_6_END: u64 = 0xffff_ffff_890e_6fff;
