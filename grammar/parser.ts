@@ -463,12 +463,15 @@ export class VmLayoutParser extends CstParser {
     this.CONSUME(T.Flag);
   });
 
-  /** `offset [~][+]EXPR`, `size [~][+]EXPR`: a number the document states (`~`: roughly). */
+  /**
+   * `offset [~][+]EXPR`, `size [~][+]EXPR`: a number the document states (`~`: roughly). The
+   * value is optional here so that a missing one gets its own message (the AST builder's).
+   */
   public documentedAttr = this.RULE("documentedAttr", () => {
     this.CONSUME(T.Identifier, { LABEL: "what" });
     this.OPTION(() => this.CONSUME(T.Tilde, { LABEL: "approximate" }));
     this.OPTION2(() => this.CONSUME(T.Plus, { LABEL: "sign" }));
-    this.SUBRULE(this.expression, { LABEL: "value" });
+    this.OPTION3(() => this.SUBRULE(this.expression, { LABEL: "value" }));
   });
 
   // ---------------------------------------------------------------- expressions

@@ -350,7 +350,7 @@ export type DocumentedAttrCstChildren = {
   what: IToken[];
   approximate?: IToken[];
   sign?: IToken[];
-  value: ExpressionCstNode[];
+  value?: ExpressionCstNode[];
 };
 
 export interface ExpressionCstNode extends CstNode {

@@ -499,12 +499,24 @@ class AstBuilder extends BaseVisitor {
 
   documentedAttr(ctx: C.DocumentedAttrCstChildren, loc: Loc): Attribute | undefined {
     const what = this.ident(first(ctx.what));
-    const value = this.v<Expr>(first(ctx.value));
-    if (!what || !value) return undefined;
+    if (!what) return undefined;
     if (what.name !== "offset" && what.name !== "size") {
       this.error("E0001", `unknown attribute \`${showImage(what.name)}\``, what.span);
       return undefined;
     }
+    const valueNode = first(ctx.value);
+    if (!valueNode) {
+      const example = what.name === "offset" ? "-128TB" : "~0.5MB";
+      this.error(
+        "E0001",
+        `\`${what.name}\` needs a value`,
+        this.spanOf(loc),
+        `write the number the document gives, as in \`${what.name} ${example}\` (\`~\` for a rounded one)`,
+      );
+      return undefined;
+    }
+    const value = this.v<Expr>(valueNode);
+    if (!value) return undefined;
     const approximate = ctx.approximate !== undefined;
     return { kind: "attr-documented", what: what.name, approximate, value, span: this.spanOf(loc) };
   }

@@ -41,6 +41,12 @@ describe("each syntax code", () => {
     expect(only("const K = 5").message).toBe("expected a name, found `K` (a reserved word)");
     expect(only("0x1000 +4KB foo bar baz").message).toBe("expected end of line, found `bar`");
     expect(only("map foo").message).toBe("unknown mapping `foo` after `map`");
+    expect(only("map foo").help).toBe(
+      "write `map ram`, `map none`, `map alloc`, `map recursive` or `map phys ADDRESS`",
+    );
+    expect(only("map alloc 0x1000").message).toBe("`map alloc` takes no address");
+    expect(only("offset").message).toBe("`offset` needs a value");
+    expect(only("size ~").help).toContain("`size ~0.5MB`");
     expect(only("}").message).toBe("unexpected `}`");
     expect(only('"x"').message).toBe(
       'expected a declaration, an attribute or a region, found `"x"`',
