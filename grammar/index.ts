@@ -26,6 +26,7 @@ import type { IRecognitionException, IToken } from "chevrotain";
 import { createTokenInstance, tokenMatcher } from "./chevrotain.js";
 import type { Item, SpecFile } from "../src/compiler/ast.js";
 import { buildStatement } from "../src/compiler/ast-builder.js";
+import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits } from "../src/limits.js";
 import {
   diagnostic,
   sortDiagnostics,
@@ -59,11 +60,19 @@ export interface ParseLimits {
   readonly maxDiagnostics: number;
 }
 
-export const DEFAULT_LIMITS: ParseLimits = {
-  maxChars: 64 * 1024 * 1024,
-  maxNesting: 64,
-  maxDiagnostics: 100,
-};
+/**
+ * A parse's share of the resource limits (src/limits.ts). Syntax errors get half the
+ * diagnostics budget: past that many the rest of a file is noise, and every recovery costs.
+ */
+export function parseLimits(limits: Limits): ParseLimits {
+  return {
+    maxChars: limits.input,
+    maxNesting: limits.nesting,
+    maxDiagnostics: Math.ceil(limits.diagnostics / 2),
+  };
+}
+
+export const DEFAULT_LIMITS: ParseLimits = parseLimits(RESOURCE_LIMITS);
 
 /** What a parse yields besides diagnostics: the AST and, for the formatter, the comments. */
 export interface ParsedSpec {

@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { readFileSync } from "node:fs";
-import { parseSpec } from "../../grammar/index.js";
+import { parseLimits, parseSpec } from "../../grammar/index.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
 import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
 import { SourceSet } from "../diagnostics/source.js";
@@ -27,13 +27,7 @@ export function loadSpec(
   readFile: ReadFile = defaultReadFile,
   limits: Limits = DEFAULT_LIMITS,
 ): Result<Loaded> {
-  // Half the diagnostics budget for syntax errors: past that many, the rest of a file is
-  // noise, and every recovery costs time.
-  const parseLimits = {
-    maxChars: limits.input,
-    maxNesting: limits.nesting,
-    maxDiagnostics: Math.ceil(limits.diagnostics / 2),
-  };
+  const forParse = parseLimits(limits);
   const diagnostics: Diagnostic[] = [];
   const sources = new SourceSet();
   const stack: string[] = [];
@@ -73,7 +67,7 @@ export function loadSpec(
       return undefined;
     }
     sources.add(file, text);
-    const parsed = parseSpec(text, file, parseLimits);
+    const parsed = parseSpec(text, file, forParse);
     diagnostics.push(...parsed.diagnostics);
     stack.push(key);
     const items: Item[] = [];

@@ -161,7 +161,7 @@ export function tablePool(boot: BootParams): {
  * region (each process's copy of a per-process one) gets one contiguous range, aligned to 2 MiB
  * when it is that big (so it can take large pages) and to 4 KiB otherwise, handed out from the
  * top of RAM down and never below `floor` (the page-table pool and the `map phys` targets).
- * Returns the bases, or the size that did not fit.
+ * Returns the bases, or the first region that did not fit.
  */
 function allocate(
   regions: readonly PlacedRegion[],
