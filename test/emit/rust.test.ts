@@ -195,8 +195,11 @@ describe("--emit rust", () => {
       // One module per variant in the file, or the file itself.
       const modules = checked.layouts.map((layout) => {
         if (layout.variant === null) return { layout, prefix: "memory_layout::", text: source };
-        const name = `variant_${upper(layout.variant).toLowerCase()}`;
-        const start = source.indexOf(`pub mod ${name} {`);
+        // The module after the variant's doc comment (its name is the variant's, made an
+        // identifier: `4-level` is `variant_4_level`).
+        const doc = source.indexOf(`/// Variant "${layout.variant}":`);
+        const [decl, name] = /pub mod (\w+) \{/.exec(source.slice(doc))!;
+        const start = source.indexOf(decl, doc);
         const end = source.indexOf("\n}\n", start);
         return { layout, prefix: `memory_layout::${name}::`, text: source.slice(start, end) };
       });

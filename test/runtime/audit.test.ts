@@ -47,7 +47,8 @@ describe("clean installs", () => {
     ["linux-2.6.24", undefined, ["W0401"]],
     ["emerald", undefined, ["W0401"]],
     ["gaybsd-amd64", undefined, ["W0401"]],
-    ["solaris-amd64", undefined, []],
+    ["solaris-amd64", "running", []],
+    ["solaris-amd64", "boot", ["W0401"]],
   ];
   for (const [spec, variant, expected] of cases) {
     it(`${spec}${variant ? ` ${variant}` : ""}: no errors; W^X only where the spec says rwx`, () => {

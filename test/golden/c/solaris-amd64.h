@@ -19,7 +19,13 @@
  * Parameters are variables the kernel defines (extern unsigned long); bounds that depend on them
  * are C expressions over those variables.
  *
- * 4-level paging, 48-bit virtual addresses.
+ * This header holds every variant of the spec. Define exactly one of
+ *
+ *   VMLAYOUT_SOLARIS_AMD64_RUNNING  "running": 4-level paging, 48-bit virtual addresses
+ *   VMLAYOUT_SOLARIS_AMD64_BOOT     "boot": 4-level paging, 48-bit virtual addresses
+ *
+ * before including it (from the build system, or from the kernel configuration option that chooses
+ * between them), or generate a single variant with --variant.
  */
 
 #ifndef VMLAYOUT_SOLARIS_AMD64_H
@@ -35,46 +41,50 @@
 #endif
 #endif
 
+#if defined(VMLAYOUT_SOLARIS_AMD64_RUNNING) + defined(VMLAYOUT_SOLARIS_AMD64_BOOT) != 1
+#error "define exactly one of VMLAYOUT_SOLARIS_AMD64_RUNNING and VMLAYOUT_SOLARIS_AMD64_BOOT"
+#endif
+
 /*
  * Parameters: variables the kernel defines. The layout is verified for every value from P_MIN to
  * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
  */
 
 /* segkpm_size: segkpm: kernel physical mapping, sized to physical memory */
-#define SEGKPM_SIZE_DEFAULT   VMLAYOUT_AC(0x1000000000, UL)        /* 64 GiB */
-#define SEGKPM_SIZE_MIN       VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define SEGKPM_SIZE_MAX       VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
-#define SEGKPM_SIZE_ALIGN     VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+#define SEGKPM_SIZE_DEFAULT    VMLAYOUT_AC(0x1000000000, UL)        /* 64 GiB */
+#define SEGKPM_SIZE_MIN        VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+#define SEGKPM_SIZE_MAX        VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
+#define SEGKPM_SIZE_ALIGN      VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 
 /* segkp_size: segkp: pageable kernel memory (thread stacks) */
-#define SEGKP_SIZE_DEFAULT    VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
-#define SEGKP_SIZE_MIN        VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define SEGKP_SIZE_MAX        VMLAYOUT_AC(0x200000000, UL)         /* 8 GiB */
-#define SEGKP_SIZE_ALIGN      VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define SEGKP_SIZE_DEFAULT     VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
+#define SEGKP_SIZE_MIN         VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define SEGKP_SIZE_MAX         VMLAYOUT_AC(0x200000000, UL)         /* 8 GiB */
+#define SEGKP_SIZE_ALIGN       VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
 /* toxic_size: device mappings (toxic_addr) */
-#define TOXIC_SIZE_DEFAULT    VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define TOXIC_SIZE_MIN        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define TOXIC_SIZE_MAX        VMLAYOUT_AC(0x100000000, UL)         /* 4 GiB */
-#define TOXIC_SIZE_ALIGN      VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define TOXIC_SIZE_DEFAULT     VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+#define TOXIC_SIZE_MIN         VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define TOXIC_SIZE_MAX         VMLAYOUT_AC(0x100000000, UL)         /* 4 GiB */
+#define TOXIC_SIZE_ALIGN       VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
 /* segkmap_size: segkmap: file system page cache mappings */
-#define SEGKMAP_SIZE_DEFAULT  VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define SEGKMAP_SIZE_MIN      VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define SEGKMAP_SIZE_MAX      VMLAYOUT_AC(0x200000000, UL)         /* 8 GiB */
-#define SEGKMAP_SIZE_ALIGN    VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define SEGKMAP_SIZE_DEFAULT   VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+#define SEGKMAP_SIZE_MIN       VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define SEGKMAP_SIZE_MAX       VMLAYOUT_AC(0x200000000, UL)         /* 8 GiB */
+#define SEGKMAP_SIZE_ALIGN     VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
 /* valloc_size: early pp structures, memsegs, memlists, page hash (valloc_sz) */
-#define VALLOC_SIZE_DEFAULT   VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define VALLOC_SIZE_MIN       VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
-#define VALLOC_SIZE_MAX       VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define VALLOC_SIZE_ALIGN     VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
+#define VALLOC_SIZE_DEFAULT    VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define VALLOC_SIZE_MIN        VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
+#define VALLOC_SIZE_MAX        VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define VALLOC_SIZE_ALIGN      VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
 
 /* ptable_size: ptable_va */
-#define PTABLE_SIZE_DEFAULT   VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
-#define PTABLE_SIZE_MIN       VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
-#define PTABLE_SIZE_MAX       VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define PTABLE_SIZE_ALIGN     VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
+#define PTABLE_SIZE_DEFAULT    VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
+#define PTABLE_SIZE_MIN        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
+#define PTABLE_SIZE_MAX        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define PTABLE_SIZE_ALIGN      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
 #ifndef __ASSEMBLER__
 extern unsigned long segkpm_size;
@@ -90,40 +100,69 @@ extern unsigned long ptable_size;
  * R_END - R_START + 1.
  */
 
+#if defined(VMLAYOUT_SOLARIS_AMD64_RUNNING)
+
 /* invalid: invalid (catches NULL and small-offset dereferences); guard */
-#define INVALID_START         VMLAYOUT_AC(0x0000000000000000, UL)
-#define INVALID_END           VMLAYOUT_AC(0x0000000003ffffff, UL)
-#define INVALID_SIZE          VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define INVALID_START          VMLAYOUT_AC(0x0000000000000000, UL)
+#define INVALID_END            VMLAYOUT_AC(0x0000000003ffffff, UL)
+#define INVALID_SIZE           VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
 
 /* user_low: user text, data, heap (grows upwards); user, per process */
-#define USER_LOW_START        VMLAYOUT_AC(0x0000000004000000, UL)
-#define USER_LOW_END          VMLAYOUT_AC(0x00007fffffffffff, UL)
-#define USER_LOW_SIZE         VMLAYOUT_AC(0x7ffffc000000, UL)      /* 128 TiB - 64 MiB */
+#define USER_LOW_START         VMLAYOUT_AC(0x0000000004000000, UL)
+#define USER_LOW_END           VMLAYOUT_AC(0x00007fffffffffff, UL)
+#define USER_LOW_SIZE          VMLAYOUT_AC(0x7ffffc000000, UL)      /* 128 TiB - 64 MiB */
+
+#elif defined(VMLAYOUT_SOLARIS_AMD64_BOOT)
+
+/* boot_loader: 32-bit boot loader and the memory it allocates; map phys 0x0, rwx, global */
+#define BOOT_LOADER_START      VMLAYOUT_AC(0x0000000000000000, UL)
+#define BOOT_LOADER_END        VMLAYOUT_AC(0x000000007fffffff, UL)
+#define BOOT_LOADER_SIZE       VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
+
+/* boot_user_unused: no user process yet; hole */
+#define BOOT_USER_UNUSED_START VMLAYOUT_AC(0x0000000080000000, UL)
+#define BOOT_USER_UNUSED_END   VMLAYOUT_AC(0x00007fffffffffff, UL)
+#define BOOT_USER_UNUSED_SIZE  VMLAYOUT_AC(0x7fff80000000, UL)      /* 128 TiB - 2 GiB */
+
+#endif
 
 /* va_hole: VA hole / unused; non-canonical */
-#define VA_HOLE_START         VMLAYOUT_AC(0x0000800000000000, UL)
-#define VA_HOLE_END           VMLAYOUT_AC(0xffff7fffffffffff, UL)
-#define VA_HOLE_SIZE          VMLAYOUT_AC(0xffff000000000000, UL)  /* 16 EiB - 256 TiB */
+#define VA_HOLE_START          VMLAYOUT_AC(0x0000800000000000, UL)
+#define VA_HOLE_END            VMLAYOUT_AC(0xffff7fffffffffff, UL)
+#define VA_HOLE_SIZE           VMLAYOUT_AC(0xffff000000000000, UL)  /* 16 EiB - 256 TiB */
+
+#if defined(VMLAYOUT_SOLARIS_AMD64_RUNNING)
 
 /* user_high: user stack, shared objects, etc. (grows downwards); user, per process */
-#define USER_HIGH_START       VMLAYOUT_AC(0xffff800000000000, UL)
-#define USER_HIGH_END         VMLAYOUT_AC(0xfffffd7fffffffff, UL)
-#define USER_HIGH_SIZE        VMLAYOUT_AC(0x7d8000000000, UL)      /* 125 TiB + 512 GiB */
+#define USER_HIGH_START        VMLAYOUT_AC(0xffff800000000000, UL)
+#define USER_HIGH_END          VMLAYOUT_AC(0xfffffd7fffffffff, UL)
+#define USER_HIGH_SIZE         VMLAYOUT_AC(0x7d8000000000, UL)      /* 125 TiB + 512 GiB */
+
+#elif defined(VMLAYOUT_SOLARIS_AMD64_BOOT)
+
+/* boot_high_unused: no user process yet; hole */
+#define BOOT_HIGH_UNUSED_START VMLAYOUT_AC(0xffff800000000000, UL)
+#define BOOT_HIGH_UNUSED_END   VMLAYOUT_AC(0xfffffd7fffffffff, UL)
+#define BOOT_HIGH_UNUSED_SIZE  VMLAYOUT_AC(0x7d8000000000, UL)      /* 125 TiB + 512 GiB */
+
+#endif
 
 /* red_zone: red zone; guard */
-#define RED_ZONE_START        VMLAYOUT_AC(0xfffffd8000000000, UL)
-#define RED_ZONE_END          VMLAYOUT_AC(0xfffffdffffffffff, UL)
-#define RED_ZONE_SIZE         VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
+#define RED_ZONE_START         VMLAYOUT_AC(0xfffffd8000000000, UL)
+#define RED_ZONE_END           VMLAYOUT_AC(0xfffffdffffffffff, UL)
+#define RED_ZONE_SIZE          VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
+
+#if defined(VMLAYOUT_SOLARIS_AMD64_RUNNING)
 
 /*
  * segkpm: segkpm
  * map ram, rw, global, max_page 1 GiB
  * by default 0xfffffe0000000000 .. 0xfffffe0fffffffff (64 GiB)
  */
-#define SEGKPM_START          VMLAYOUT_AC(0xfffffe0000000000, UL)
+#define SEGKPM_START           VMLAYOUT_AC(0xfffffe0000000000, UL)
 #ifndef __ASSEMBLER__
-#define SEGKPM_END            (0xfffffdffffffffffUL + segkpm_size)
-#define SEGKPM_SIZE           (segkpm_size)
+#define SEGKPM_END             (0xfffffdffffffffffUL + segkpm_size)
+#define SEGKPM_SIZE            (segkpm_size)
 #endif
 
 /*
@@ -132,9 +171,9 @@ extern unsigned long ptable_size;
  * by default 0xfffffe1000000000 .. 0xfffffe107fffffff (2 GiB)
  */
 #ifndef __ASSEMBLER__
-#define SEGKP_START           (0xfffffe0000000000UL + segkpm_size)
-#define SEGKP_END             (0xfffffdffffffffffUL + segkpm_size + segkp_size)
-#define SEGKP_SIZE            (segkp_size)
+#define SEGKP_START            (0xfffffe0000000000UL + segkpm_size)
+#define SEGKP_END              (0xfffffdffffffffffUL + segkpm_size + segkp_size)
+#define SEGKP_SIZE             (segkp_size)
 #endif
 
 /*
@@ -143,9 +182,9 @@ extern unsigned long ptable_size;
  * by default 0xfffffe1080000000 .. 0xfffffe10bfffffff (1 GiB)
  */
 #ifndef __ASSEMBLER__
-#define DEVICE_MAPPINGS_START (0xfffffe0000000000UL + segkpm_size + segkp_size)
-#define DEVICE_MAPPINGS_END   (0xfffffdffffffffffUL + segkpm_size + segkp_size + toxic_size)
-#define DEVICE_MAPPINGS_SIZE  (toxic_size)
+#define DEVICE_MAPPINGS_START  (0xfffffe0000000000UL + segkpm_size + segkp_size)
+#define DEVICE_MAPPINGS_END    (0xfffffdffffffffffUL + segkpm_size + segkp_size + toxic_size)
+#define DEVICE_MAPPINGS_SIZE   (toxic_size)
 #endif
 
 /*
@@ -154,10 +193,10 @@ extern unsigned long ptable_size;
  * by default 0xfffffe10c0000000 .. 0xfffffe10ffffffff (1 GiB)
  */
 #ifndef __ASSEMBLER__
-#define SEGKMAP_START         (0xfffffe0000000000UL + segkpm_size + segkp_size + toxic_size)
+#define SEGKMAP_START          (0xfffffe0000000000UL + segkpm_size + segkp_size + toxic_size)
 #define SEGKMAP_END \
 	(0xfffffdffffffffffUL + segkpm_size + segkp_size + toxic_size + segkmap_size)
-#define SEGKMAP_SIZE          (segkmap_size)
+#define SEGKMAP_SIZE           (segkmap_size)
 #endif
 
 /*
@@ -165,7 +204,7 @@ extern unsigned long ptable_size;
  * map none, rw, global
  * by default 0xfffffe1100000000 .. 0xffffffffbfffffff (1979 GiB)
  */
-#define KERNEL_HEAP_END       VMLAYOUT_AC(0xffffffffbfffffff, UL)
+#define KERNEL_HEAP_END        VMLAYOUT_AC(0xffffffffbfffffff, UL)
 #ifndef __ASSEMBLER__
 #define KERNEL_HEAP_START \
 	(0xfffffe0000000000UL + segkpm_size + segkp_size + toxic_size + segkmap_size)
@@ -173,22 +212,44 @@ extern unsigned long ptable_size;
 	(0x1ffc0000000UL - segkpm_size - segkp_size - toxic_size - segkmap_size)
 #endif
 
+#elif defined(VMLAYOUT_SOLARIS_AMD64_BOOT)
+
+/* not_yet_created: segkpm, segkp, device mappings, segkmap: created once boot is unloaded; hole */
+#define NOT_YET_CREATED_START  VMLAYOUT_AC(0xfffffe0000000000, UL)
+#define NOT_YET_CREATED_END    VMLAYOUT_AC(0xfffffffeffffffff, UL)
+#define NOT_YET_CREATED_SIZE   VMLAYOUT_AC(0x1ff00000000, UL)       /* 2044 GiB */
+
+/* boot_doublemap: the boot loader's low 2 GB, mapped again; map phys 0x0, rwx, global */
+#define DOUBLEMAP_START        VMLAYOUT_AC(0xffffffff00000000, UL)
+#define DOUBLEMAP_END          VMLAYOUT_AC(0xffffffff7fffffff, UL)
+#define DOUBLEMAP_SIZE         VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
+
+/*
+ * kernel_heap: kernel heap from boot_kernelheap; kernelheap_extend() grows it down later
+ * map none, rw, global
+ */
+#define KERNEL_HEAP_START      VMLAYOUT_AC(0xffffffff80000000, UL)
+#define KERNEL_HEAP_END        VMLAYOUT_AC(0xffffffffbfffffff, UL)
+#define KERNEL_HEAP_SIZE       VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+
+#endif
+
 /*
  * core_heap: core heap (used for loadable modules)
  * map none, rwx, global
  * by default 0xffffffffc0000000 .. 0xfffffffff6bfffff (876 MiB)
  */
-#define CORE_HEAP_START       VMLAYOUT_AC(0xffffffffc0000000, UL)
+#define CORE_HEAP_START        VMLAYOUT_AC(0xffffffffc0000000, UL)
 #ifndef __ASSEMBLER__
-#define CORE_HEAP_END         (0xfffffffffaffffffUL - valloc_size - ptable_size)
-#define CORE_HEAP_SIZE        (0x3b000000UL - valloc_size - ptable_size)
+#define CORE_HEAP_END          (0xfffffffffaffffffUL - valloc_size - ptable_size)
+#define CORE_HEAP_SIZE         (0x3b000000UL - valloc_size - ptable_size)
 #endif
 
 /* ptable: ptable_va; by default 0xfffffffff6c00000 .. 0xfffffffff6ffffff (4 MiB) */
 #ifndef __ASSEMBLER__
-#define PTABLE_START          (0xfffffffffb000000UL - valloc_size - ptable_size)
-#define PTABLE_END            (0xfffffffffaffffffUL - valloc_size)
-#define PTABLE_SIZE           (ptable_size)
+#define PTABLE_START           (0xfffffffffb000000UL - valloc_size - ptable_size)
+#define PTABLE_END             (0xfffffffffaffffffUL - valloc_size)
+#define PTABLE_SIZE            (ptable_size)
 #endif
 
 /*
@@ -196,60 +257,63 @@ extern unsigned long ptable_size;
  * rw, global
  * by default 0xfffffffff7000000 .. 0xfffffffffaffffff (64 MiB)
  */
-#define VALLOC_END            VMLAYOUT_AC(0xfffffffffaffffff, UL)
+#define VALLOC_END             VMLAYOUT_AC(0xfffffffffaffffff, UL)
 #ifndef __ASSEMBLER__
-#define VALLOC_START          (0xfffffffffb000000UL - valloc_size)
-#define VALLOC_SIZE           (valloc_size)
+#define VALLOC_START           (0xfffffffffb000000UL - valloc_size)
+#define VALLOC_SIZE            (valloc_size)
 #endif
 
 /* lufs_sinkhole: LUFS sinkhole; rw, global */
-#define LUFS_SINKHOLE_START   VMLAYOUT_AC(0xfffffffffb000000, UL)
-#define LUFS_SINKHOLE_END     VMLAYOUT_AC(0xfffffffffb7fffff, UL)
-#define LUFS_SINKHOLE_SIZE    VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+#define LUFS_SINKHOLE_START    VMLAYOUT_AC(0xfffffffffb000000, UL)
+#define LUFS_SINKHOLE_END      VMLAYOUT_AC(0xfffffffffb7fffff, UL)
+#define LUFS_SINKHOLE_SIZE     VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
 
 /* ktext: kernel text; rx, global, max_page 2 MiB, align 4 MiB */
-#define KTEXT_START           VMLAYOUT_AC(0xfffffffffb800000, UL)
-#define KTEXT_END             VMLAYOUT_AC(0xfffffffffbbfffff, UL)
-#define KTEXT_SIZE            VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
+#define KTEXT_START            VMLAYOUT_AC(0xfffffffffb800000, UL)
+#define KTEXT_END              VMLAYOUT_AC(0xfffffffffbbfffff, UL)
+#define KTEXT_SIZE             VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
 
 /* kdata: kernel data; rw, global, max_page 2 MiB, align 4 MiB */
-#define KDATA_START           VMLAYOUT_AC(0xfffffffffbc00000, UL)
-#define KDATA_END             VMLAYOUT_AC(0xfffffffffbffffff, UL)
-#define KDATA_SIZE            VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
+#define KDATA_START            VMLAYOUT_AC(0xfffffffffbc00000, UL)
+#define KDATA_END              VMLAYOUT_AC(0xfffffffffbffffff, UL)
+#define KDATA_SIZE             VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
 
 /* unused: unused; hole */
-#define UNUSED_START          VMLAYOUT_AC(0xfffffffffc000000, UL)
-#define UNUSED_END            VMLAYOUT_AC(0xffffffffff7fffff, UL)
-#define UNUSED_SIZE           VMLAYOUT_AC(0x3800000, UL)           /* 56 MiB */
+#define UNUSED_START           VMLAYOUT_AC(0xfffffffffc000000, UL)
+#define UNUSED_END             VMLAYOUT_AC(0xffffffffff7fffff, UL)
+#define UNUSED_SIZE            VMLAYOUT_AC(0x3800000, UL)           /* 56 MiB */
 
 /* debugger: debugger (SEGDEBUGBASE); rwx, global */
-#define DEBUGGER_START        VMLAYOUT_AC(0xffffffffff800000, UL)
-#define DEBUGGER_END          VMLAYOUT_AC(0xffffffffffbfffff, UL)
-#define DEBUGGER_SIZE         VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
+#define DEBUGGER_START         VMLAYOUT_AC(0xffffffffff800000, UL)
+#define DEBUGGER_END           VMLAYOUT_AC(0xffffffffffbfffff, UL)
+#define DEBUGGER_SIZE          VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
 
 /* args: exec args area, psm 1-1 map (ARGSBASE); rw, global */
-#define ARGS_START            VMLAYOUT_AC(0xffffffffffc00000, UL)
-#define ARGS_END              VMLAYOUT_AC(0xffffffffffffffff, UL)
-#define ARGS_SIZE             VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
+#define ARGS_START             VMLAYOUT_AC(0xffffffffffc00000, UL)
+#define ARGS_END               VMLAYOUT_AC(0xffffffffffffffff, UL)
+#define ARGS_SIZE              VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
 
 /* Constants */
 
 /* kernelbase: bottom of the kernel's address space, top of the user's */
-#define KERNELBASE            VMLAYOUT_AC(0xfffffd8000000000, UL)
+#define KERNELBASE             VMLAYOUT_AC(0xfffffd8000000000, UL)
 
 /* core_base: core_base / ekernelheap */
-#define COREHEAP_BASE         VMLAYOUT_AC(0xffffffffc0000000, UL)
+#define COREHEAP_BASE          VMLAYOUT_AC(0xffffffffc0000000, UL)
 
 /* kernel_text: where unix is loaded */
-#define KERNEL_TEXT           VMLAYOUT_AC(0xfffffffffb800000, UL)
+#define KERNEL_TEXT            VMLAYOUT_AC(0xfffffffffb800000, UL)
 
 /* ptable_va: ptable_va (floating with valloc_sz); 0xfffffffff6c00000 by default */
 #ifndef __ASSEMBLER__
-#define PTABLE_VA             (0xfffffffffb000000UL - valloc_size - ptable_size)
+#define PTABLE_VA              (0xfffffffffb000000UL - valloc_size - ptable_size)
 #endif
 
 /* boot_doublemap_base: the upper 4 GB where the 32-bit boot loader is double-mapped */
-#define BOOT_DOUBLEMAP_BASE   VMLAYOUT_AC(0xffffffff00000000, UL)
+#define BOOT_DOUBLEMAP_BASE    VMLAYOUT_AC(0xffffffff00000000, UL)
+
+/* boot_doublemap_size: the boot loader's share of the low and the top 4 GB */
+#define BOOT_DOUBLEMAP_SIZE    VMLAYOUT_AC(0x80000000, UL)
 
 /*
  * Compile-time checks: what vmlayout verified about the fixed bounds above, checked again by the
@@ -290,6 +354,8 @@ VMLAYOUT_STATIC_ASSERT(sizeof(unsigned long) == 8, "vmlayout headers need a 64-b
 
 #define VMLAYOUT_VA_BITS 48
 
+#if defined(VMLAYOUT_SOLARIS_AMD64_RUNNING)
+
 VMLAYOUT_CHECK_EXTENT(INVALID);
 VMLAYOUT_CHECK_ALIGNED(INVALID, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(INVALID);
@@ -315,6 +381,49 @@ VMLAYOUT_CHECK_CANONICAL(RED_ZONE);
 VMLAYOUT_CHECK_BEFORE(RED_ZONE, SEGKPM);
 
 VMLAYOUT_CHECK_BEFORE(KERNEL_HEAP, CORE_HEAP);
+
+#elif defined(VMLAYOUT_SOLARIS_AMD64_BOOT)
+
+VMLAYOUT_CHECK_EXTENT(BOOT_LOADER);
+VMLAYOUT_CHECK_ALIGNED(BOOT_LOADER, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(BOOT_LOADER);
+VMLAYOUT_CHECK_BEFORE(BOOT_LOADER, BOOT_USER_UNUSED);
+
+VMLAYOUT_CHECK_EXTENT(BOOT_USER_UNUSED);
+VMLAYOUT_CHECK_ALIGNED(BOOT_USER_UNUSED, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(BOOT_USER_UNUSED);
+VMLAYOUT_CHECK_BEFORE(BOOT_USER_UNUSED, VA_HOLE);
+
+VMLAYOUT_CHECK_EXTENT(VA_HOLE);
+VMLAYOUT_CHECK_NONCANONICAL(VA_HOLE);
+VMLAYOUT_CHECK_BEFORE(VA_HOLE, BOOT_HIGH_UNUSED);
+
+VMLAYOUT_CHECK_EXTENT(BOOT_HIGH_UNUSED);
+VMLAYOUT_CHECK_ALIGNED(BOOT_HIGH_UNUSED, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(BOOT_HIGH_UNUSED);
+VMLAYOUT_CHECK_BEFORE(BOOT_HIGH_UNUSED, RED_ZONE);
+
+VMLAYOUT_CHECK_EXTENT(RED_ZONE);
+VMLAYOUT_CHECK_ALIGNED(RED_ZONE, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(RED_ZONE);
+VMLAYOUT_CHECK_BEFORE(RED_ZONE, NOT_YET_CREATED);
+
+VMLAYOUT_CHECK_EXTENT(NOT_YET_CREATED);
+VMLAYOUT_CHECK_ALIGNED(NOT_YET_CREATED, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(NOT_YET_CREATED);
+VMLAYOUT_CHECK_BEFORE(NOT_YET_CREATED, DOUBLEMAP);
+
+VMLAYOUT_CHECK_EXTENT(DOUBLEMAP);
+VMLAYOUT_CHECK_ALIGNED(DOUBLEMAP, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(DOUBLEMAP);
+VMLAYOUT_CHECK_BEFORE(DOUBLEMAP, KERNEL_HEAP);
+
+VMLAYOUT_CHECK_EXTENT(KERNEL_HEAP);
+VMLAYOUT_CHECK_ALIGNED(KERNEL_HEAP, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(KERNEL_HEAP);
+VMLAYOUT_CHECK_BEFORE(KERNEL_HEAP, CORE_HEAP);
+
+#endif
 
 VMLAYOUT_CHECK_BEFORE(VALLOC, LUFS_SINKHOLE);
 

@@ -11,359 +11,645 @@
 //! A bound that depends on a parameter or a KASLR base is a `const fn` of those values, named like
 //! the constant in snake case: `r_end(p)`; pass `P_DEFAULT` for the default.
 //!
-//! 4-level paging, 48-bit virtual addresses.
+//! One module per variant: `running` (4-level paging, 48-bit virtual addresses) and `boot` (4-level
+//! paging, 48-bit virtual addresses).
 
-// Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
-// from `P_MIN` to `P_MAX`.
+/// Variant "running": 4-level paging, 48-bit virtual addresses.
+pub mod running {
+    // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
+    // from `P_MIN` to `P_MAX`.
 
-/// `segkpm_size`: segkpm: kernel physical mapping, sized to physical memory.
-///
-/// Default: 64 GiB.
-pub const SEGKPM_SIZE_DEFAULT: u64 = 0x10_0000_0000;
-/// Smallest value of `segkpm_size` the layout is verified for: 1 GiB.
-pub const SEGKPM_SIZE_MIN: u64 = 0x4000_0000;
-/// Largest value of `segkpm_size` the layout is verified for: 512 GiB.
-pub const SEGKPM_SIZE_MAX: u64 = 0x80_0000_0000;
-/// `segkpm_size` is verified for multiples of this: 1 GiB.
-pub const SEGKPM_SIZE_ALIGN: u64 = 0x4000_0000;
+    /// `segkpm_size`: segkpm: kernel physical mapping, sized to physical memory.
+    ///
+    /// Default: 64 GiB.
+    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x10_0000_0000;
+    /// Smallest value of `segkpm_size` the layout is verified for: 1 GiB.
+    pub const SEGKPM_SIZE_MIN: u64 = 0x4000_0000;
+    /// Largest value of `segkpm_size` the layout is verified for: 512 GiB.
+    pub const SEGKPM_SIZE_MAX: u64 = 0x80_0000_0000;
+    /// `segkpm_size` is verified for multiples of this: 1 GiB.
+    pub const SEGKPM_SIZE_ALIGN: u64 = 0x4000_0000;
 
-/// `segkp_size`: segkp: pageable kernel memory (thread stacks).
-///
-/// Default: 2 GiB.
-pub const SEGKP_SIZE_DEFAULT: u64 = 0x8000_0000;
-/// Smallest value of `segkp_size` the layout is verified for: 512 MiB.
-pub const SEGKP_SIZE_MIN: u64 = 0x2000_0000;
-/// Largest value of `segkp_size` the layout is verified for: 8 GiB.
-pub const SEGKP_SIZE_MAX: u64 = 0x2_0000_0000;
-/// `segkp_size` is verified for multiples of this: 2 MiB.
-pub const SEGKP_SIZE_ALIGN: u64 = 0x20_0000;
+    /// `segkp_size`: segkp: pageable kernel memory (thread stacks).
+    ///
+    /// Default: 2 GiB.
+    pub const SEGKP_SIZE_DEFAULT: u64 = 0x8000_0000;
+    /// Smallest value of `segkp_size` the layout is verified for: 512 MiB.
+    pub const SEGKP_SIZE_MIN: u64 = 0x2000_0000;
+    /// Largest value of `segkp_size` the layout is verified for: 8 GiB.
+    pub const SEGKP_SIZE_MAX: u64 = 0x2_0000_0000;
+    /// `segkp_size` is verified for multiples of this: 2 MiB.
+    pub const SEGKP_SIZE_ALIGN: u64 = 0x20_0000;
 
-/// `toxic_size`: device mappings (toxic_addr).
-///
-/// Default: 1 GiB.
-pub const TOXIC_SIZE_DEFAULT: u64 = 0x4000_0000;
-/// Smallest value of `toxic_size` the layout is verified for: 64 MiB.
-pub const TOXIC_SIZE_MIN: u64 = 0x400_0000;
-/// Largest value of `toxic_size` the layout is verified for: 4 GiB.
-pub const TOXIC_SIZE_MAX: u64 = 0x1_0000_0000;
-/// `toxic_size` is verified for multiples of this: 2 MiB.
-pub const TOXIC_SIZE_ALIGN: u64 = 0x20_0000;
+    /// `toxic_size`: device mappings (toxic_addr).
+    ///
+    /// Default: 1 GiB.
+    pub const TOXIC_SIZE_DEFAULT: u64 = 0x4000_0000;
+    /// Smallest value of `toxic_size` the layout is verified for: 64 MiB.
+    pub const TOXIC_SIZE_MIN: u64 = 0x400_0000;
+    /// Largest value of `toxic_size` the layout is verified for: 4 GiB.
+    pub const TOXIC_SIZE_MAX: u64 = 0x1_0000_0000;
+    /// `toxic_size` is verified for multiples of this: 2 MiB.
+    pub const TOXIC_SIZE_ALIGN: u64 = 0x20_0000;
 
-/// `segkmap_size`: segkmap: file system page cache mappings.
-///
-/// Default: 1 GiB.
-pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x4000_0000;
-/// Smallest value of `segkmap_size` the layout is verified for: 64 MiB.
-pub const SEGKMAP_SIZE_MIN: u64 = 0x400_0000;
-/// Largest value of `segkmap_size` the layout is verified for: 8 GiB.
-pub const SEGKMAP_SIZE_MAX: u64 = 0x2_0000_0000;
-/// `segkmap_size` is verified for multiples of this: 2 MiB.
-pub const SEGKMAP_SIZE_ALIGN: u64 = 0x20_0000;
+    /// `segkmap_size`: segkmap: file system page cache mappings.
+    ///
+    /// Default: 1 GiB.
+    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x4000_0000;
+    /// Smallest value of `segkmap_size` the layout is verified for: 64 MiB.
+    pub const SEGKMAP_SIZE_MIN: u64 = 0x400_0000;
+    /// Largest value of `segkmap_size` the layout is verified for: 8 GiB.
+    pub const SEGKMAP_SIZE_MAX: u64 = 0x2_0000_0000;
+    /// `segkmap_size` is verified for multiples of this: 2 MiB.
+    pub const SEGKMAP_SIZE_ALIGN: u64 = 0x20_0000;
 
-/// `valloc_size`: early pp structures, memsegs, memlists, page hash (valloc_sz).
-///
-/// Default: 64 MiB.
-pub const VALLOC_SIZE_DEFAULT: u64 = 0x400_0000;
-/// Smallest value of `valloc_size` the layout is verified for: 4 MiB.
-pub const VALLOC_SIZE_MIN: u64 = 0x40_0000;
-/// Largest value of `valloc_size` the layout is verified for: 512 MiB.
-pub const VALLOC_SIZE_MAX: u64 = 0x2000_0000;
-/// `valloc_size` is verified for multiples of this: 4 MiB.
-pub const VALLOC_SIZE_ALIGN: u64 = 0x40_0000;
+    /// `valloc_size`: early pp structures, memsegs, memlists, page hash (valloc_sz).
+    ///
+    /// Default: 64 MiB.
+    pub const VALLOC_SIZE_DEFAULT: u64 = 0x400_0000;
+    /// Smallest value of `valloc_size` the layout is verified for: 4 MiB.
+    pub const VALLOC_SIZE_MIN: u64 = 0x40_0000;
+    /// Largest value of `valloc_size` the layout is verified for: 512 MiB.
+    pub const VALLOC_SIZE_MAX: u64 = 0x2000_0000;
+    /// `valloc_size` is verified for multiples of this: 4 MiB.
+    pub const VALLOC_SIZE_ALIGN: u64 = 0x40_0000;
 
-/// `ptable_size`: ptable_va.
-///
-/// Default: 4 MiB.
-pub const PTABLE_SIZE_DEFAULT: u64 = 0x40_0000;
-/// Smallest value of `ptable_size` the layout is verified for: 4 KiB.
-pub const PTABLE_SIZE_MIN: u64 = 0x1000;
-/// Largest value of `ptable_size` the layout is verified for: 64 MiB.
-pub const PTABLE_SIZE_MAX: u64 = 0x400_0000;
-/// `ptable_size` is verified for multiples of this: 4 KiB.
-pub const PTABLE_SIZE_ALIGN: u64 = 0x1000;
+    /// `ptable_size`: ptable_va.
+    ///
+    /// Default: 4 MiB.
+    pub const PTABLE_SIZE_DEFAULT: u64 = 0x40_0000;
+    /// Smallest value of `ptable_size` the layout is verified for: 4 KiB.
+    pub const PTABLE_SIZE_MIN: u64 = 0x1000;
+    /// Largest value of `ptable_size` the layout is verified for: 64 MiB.
+    pub const PTABLE_SIZE_MAX: u64 = 0x400_0000;
+    /// `ptable_size` is verified for multiples of this: 4 KiB.
+    pub const PTABLE_SIZE_ALIGN: u64 = 0x1000;
 
-// Regions, by start address (a parent before its children).
+    // Regions, by start address (a parent before its children).
 
-/// `invalid`: invalid (catches NULL and small-offset dereferences).
-///
-/// `0x0000_0000_0000_0000..=0x0000_0000_03ff_ffff` (64 MiB); guard.
-pub const INVALID_START: u64 = 0x0000_0000_0000_0000;
-/// Last byte of `invalid` (inclusive).
-pub const INVALID_END: u64 = 0x0000_0000_03ff_ffff;
-/// Size of `invalid`: 64 MiB.
-pub const INVALID_SIZE: u64 = 0x400_0000;
+    /// `invalid`: invalid (catches NULL and small-offset dereferences).
+    ///
+    /// `0x0000_0000_0000_0000..=0x0000_0000_03ff_ffff` (64 MiB); guard.
+    pub const INVALID_START: u64 = 0x0000_0000_0000_0000;
+    /// Last byte of `invalid` (inclusive).
+    pub const INVALID_END: u64 = 0x0000_0000_03ff_ffff;
+    /// Size of `invalid`: 64 MiB.
+    pub const INVALID_SIZE: u64 = 0x400_0000;
 
-/// `user_low`: user text, data, heap (grows upwards).
-///
-/// `0x0000_0000_0400_0000..=0x0000_7fff_ffff_ffff` (128 TiB - 64 MiB); user, per process.
-pub const USER_LOW_START: u64 = 0x0000_0000_0400_0000;
-/// Last byte of `user_low` (inclusive).
-pub const USER_LOW_END: u64 = 0x0000_7fff_ffff_ffff;
-/// Size of `user_low`: 128 TiB - 64 MiB.
-pub const USER_LOW_SIZE: u64 = 0x7fff_fc00_0000;
+    /// `user_low`: user text, data, heap (grows upwards).
+    ///
+    /// `0x0000_0000_0400_0000..=0x0000_7fff_ffff_ffff` (128 TiB - 64 MiB); user, per process.
+    pub const USER_LOW_START: u64 = 0x0000_0000_0400_0000;
+    /// Last byte of `user_low` (inclusive).
+    pub const USER_LOW_END: u64 = 0x0000_7fff_ffff_ffff;
+    /// Size of `user_low`: 128 TiB - 64 MiB.
+    pub const USER_LOW_SIZE: u64 = 0x7fff_fc00_0000;
 
-/// `va_hole`: VA hole / unused.
-///
-/// `0x0000_8000_0000_0000..=0xffff_7fff_ffff_ffff` (16 EiB - 256 TiB); non-canonical.
-pub const VA_HOLE_START: u64 = 0x0000_8000_0000_0000;
-/// Last byte of `va_hole` (inclusive).
-pub const VA_HOLE_END: u64 = 0xffff_7fff_ffff_ffff;
-/// Size of `va_hole`: 16 EiB - 256 TiB.
-pub const VA_HOLE_SIZE: u64 = 0xffff_0000_0000_0000;
+    /// `va_hole`: VA hole / unused.
+    ///
+    /// `0x0000_8000_0000_0000..=0xffff_7fff_ffff_ffff` (16 EiB - 256 TiB); non-canonical.
+    pub const VA_HOLE_START: u64 = 0x0000_8000_0000_0000;
+    /// Last byte of `va_hole` (inclusive).
+    pub const VA_HOLE_END: u64 = 0xffff_7fff_ffff_ffff;
+    /// Size of `va_hole`: 16 EiB - 256 TiB.
+    pub const VA_HOLE_SIZE: u64 = 0xffff_0000_0000_0000;
 
-/// `user_high`: user stack, shared objects, etc. (grows downwards).
-///
-/// `0xffff_8000_0000_0000..=0xffff_fd7f_ffff_ffff` (125 TiB + 512 GiB); user, per process.
-pub const USER_HIGH_START: u64 = 0xffff_8000_0000_0000;
-/// Last byte of `user_high` (inclusive).
-pub const USER_HIGH_END: u64 = 0xffff_fd7f_ffff_ffff;
-/// Size of `user_high`: 125 TiB + 512 GiB.
-pub const USER_HIGH_SIZE: u64 = 0x7d80_0000_0000;
+    /// `user_high`: user stack, shared objects, etc. (grows downwards).
+    ///
+    /// `0xffff_8000_0000_0000..=0xffff_fd7f_ffff_ffff` (125 TiB + 512 GiB); user, per process.
+    pub const USER_HIGH_START: u64 = 0xffff_8000_0000_0000;
+    /// Last byte of `user_high` (inclusive).
+    pub const USER_HIGH_END: u64 = 0xffff_fd7f_ffff_ffff;
+    /// Size of `user_high`: 125 TiB + 512 GiB.
+    pub const USER_HIGH_SIZE: u64 = 0x7d80_0000_0000;
 
-/// `red_zone`: red zone.
-///
-/// `0xffff_fd80_0000_0000..=0xffff_fdff_ffff_ffff` (512 GiB); guard.
-pub const RED_ZONE_START: u64 = 0xffff_fd80_0000_0000;
-/// Last byte of `red_zone` (inclusive).
-pub const RED_ZONE_END: u64 = 0xffff_fdff_ffff_ffff;
-/// Size of `red_zone`: 512 GiB.
-pub const RED_ZONE_SIZE: u64 = 0x80_0000_0000;
+    /// `red_zone`: red zone.
+    ///
+    /// `0xffff_fd80_0000_0000..=0xffff_fdff_ffff_ffff` (512 GiB); guard.
+    pub const RED_ZONE_START: u64 = 0xffff_fd80_0000_0000;
+    /// Last byte of `red_zone` (inclusive).
+    pub const RED_ZONE_END: u64 = 0xffff_fdff_ffff_ffff;
+    /// Size of `red_zone`: 512 GiB.
+    pub const RED_ZONE_SIZE: u64 = 0x80_0000_0000;
 
-/// `segkpm`: segkpm.
-///
-/// By default `0xffff_fe00_0000_0000..=0xffff_fe0f_ffff_ffff` (64 GiB); map ram, rw, global,
-/// max_page 1 GiB.
-pub const SEGKPM_START: u64 = 0xffff_fe00_0000_0000;
-/// Last byte of `segkpm` (inclusive), given `segkpm_size`.
-#[must_use]
-pub const fn segkpm_end(segkpm_size: u64) -> u64 {
-    0xffff_fdff_ffff_ffff + segkpm_size
+    /// `segkpm`: segkpm.
+    ///
+    /// By default `0xffff_fe00_0000_0000..=0xffff_fe0f_ffff_ffff` (64 GiB); map ram, rw, global,
+    /// max_page 1 GiB.
+    pub const SEGKPM_START: u64 = 0xffff_fe00_0000_0000;
+    /// Last byte of `segkpm` (inclusive), given `segkpm_size`.
+    #[must_use]
+    pub const fn segkpm_end(segkpm_size: u64) -> u64 {
+        0xffff_fdff_ffff_ffff + segkpm_size
+    }
+    /// Size of `segkpm`, given `segkpm_size`.
+    #[must_use]
+    pub const fn segkpm_size(segkpm_size: u64) -> u64 {
+        segkpm_size
+    }
+
+    /// `segkp`: segkp (segkp_base).
+    ///
+    /// By default `0xffff_fe10_0000_0000..=0xffff_fe10_7fff_ffff` (2 GiB); map none, rw, global.
+    ///
+    /// Start of `segkp`, given `segkpm_size`.
+    #[must_use]
+    pub const fn segkp_start(segkpm_size: u64) -> u64 {
+        0xffff_fe00_0000_0000 + segkpm_size
+    }
+    /// Last byte of `segkp` (inclusive), given `segkpm_size` and `segkp_size`.
+    #[must_use]
+    pub const fn segkp_end(segkpm_size: u64, segkp_size: u64) -> u64 {
+        0xffff_fdff_ffff_ffff + segkpm_size + segkp_size
+    }
+    /// Size of `segkp`, given `segkp_size`.
+    #[must_use]
+    pub const fn segkp_size(segkp_size: u64) -> u64 {
+        segkp_size
+    }
+
+    /// `device_mappings`: device mappings (toxic_addr).
+    ///
+    /// By default `0xffff_fe10_8000_0000..=0xffff_fe10_bfff_ffff` (1 GiB); map none, rw, cache uc,
+    /// global.
+    ///
+    /// Start of `device_mappings`, given `segkpm_size` and `segkp_size`.
+    #[must_use]
+    pub const fn device_mappings_start(segkpm_size: u64, segkp_size: u64) -> u64 {
+        0xffff_fe00_0000_0000 + segkpm_size + segkp_size
+    }
+    /// Last byte of `device_mappings` (inclusive), given `segkpm_size`, `segkp_size` and
+    /// `toxic_size`.
+    #[must_use]
+    pub const fn device_mappings_end(segkpm_size: u64, segkp_size: u64, toxic_size: u64) -> u64 {
+        0xffff_fdff_ffff_ffff + segkpm_size + segkp_size + toxic_size
+    }
+    /// Size of `device_mappings`, given `toxic_size`.
+    #[must_use]
+    pub const fn device_mappings_size(toxic_size: u64) -> u64 {
+        toxic_size
+    }
+
+    /// `segkmap`: segkmap (segkmap_start).
+    ///
+    /// By default `0xffff_fe10_c000_0000..=0xffff_fe10_ffff_ffff` (1 GiB); map none, rw, global.
+    ///
+    /// Start of `segkmap`, given `segkpm_size`, `segkp_size` and `toxic_size`.
+    #[must_use]
+    pub const fn segkmap_start(segkpm_size: u64, segkp_size: u64, toxic_size: u64) -> u64 {
+        0xffff_fe00_0000_0000 + segkpm_size + segkp_size + toxic_size
+    }
+    /// Last byte of `segkmap` (inclusive), given `segkpm_size`, `segkp_size`, `toxic_size` and
+    /// `segkmap_size`.
+    #[must_use]
+    pub const fn segkmap_end(
+        segkpm_size: u64,
+        segkp_size: u64,
+        toxic_size: u64,
+        segkmap_size: u64,
+    ) -> u64 {
+        0xffff_fdff_ffff_ffff + segkpm_size + segkp_size + toxic_size + segkmap_size
+    }
+    /// Size of `segkmap`, given `segkmap_size`.
+    #[must_use]
+    pub const fn segkmap_size(segkmap_size: u64) -> u64 {
+        segkmap_size
+    }
+
+    /// `kernel_heap`: kernel heap (kernelheap, floating).
+    ///
+    /// By default `0xffff_fe11_0000_0000..=0xffff_ffff_bfff_ffff` (1979 GiB); map none, rw, global.
+    ///
+    /// Start of `kernel_heap`, given `segkpm_size`, `segkp_size`, `toxic_size` and `segkmap_size`.
+    #[must_use]
+    pub const fn kernel_heap_start(
+        segkpm_size: u64,
+        segkp_size: u64,
+        toxic_size: u64,
+        segkmap_size: u64,
+    ) -> u64 {
+        0xffff_fe00_0000_0000 + segkpm_size + segkp_size + toxic_size + segkmap_size
+    }
+    /// Last byte of `kernel_heap` (inclusive).
+    pub const KERNEL_HEAP_END: u64 = 0xffff_ffff_bfff_ffff;
+    /// Size of `kernel_heap`, given `segkpm_size`, `segkp_size`, `toxic_size` and `segkmap_size`.
+    #[must_use]
+    pub const fn kernel_heap_size(
+        segkpm_size: u64,
+        segkp_size: u64,
+        toxic_size: u64,
+        segkmap_size: u64,
+    ) -> u64 {
+        0x1ff_c000_0000 - segkpm_size - segkp_size - toxic_size - segkmap_size
+    }
+
+    /// `core_heap`: core heap (used for loadable modules).
+    ///
+    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f6bf_ffff` (876 MiB); map none, rwx, global.
+    pub const CORE_HEAP_START: u64 = 0xffff_ffff_c000_0000;
+    /// Last byte of `core_heap` (inclusive), given `valloc_size` and `ptable_size`.
+    #[must_use]
+    pub const fn core_heap_end(valloc_size: u64, ptable_size: u64) -> u64 {
+        0xffff_ffff_faff_ffff - valloc_size - ptable_size
+    }
+    /// Size of `core_heap`, given `valloc_size` and `ptable_size`.
+    #[must_use]
+    pub const fn core_heap_size(valloc_size: u64, ptable_size: u64) -> u64 {
+        0x3b00_0000 - valloc_size - ptable_size
+    }
+
+    /// `ptable`: ptable_va.
+    ///
+    /// By default `0xffff_ffff_f6c0_0000..=0xffff_ffff_f6ff_ffff` (4 MiB).
+    ///
+    /// Start of `ptable`, given `valloc_size` and `ptable_size`.
+    #[must_use]
+    pub const fn ptable_start(valloc_size: u64, ptable_size: u64) -> u64 {
+        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    }
+    /// Last byte of `ptable` (inclusive), given `valloc_size`.
+    #[must_use]
+    pub const fn ptable_end(valloc_size: u64) -> u64 {
+        0xffff_ffff_faff_ffff - valloc_size
+    }
+    /// Size of `ptable`, given `ptable_size`.
+    #[must_use]
+    pub const fn ptable_size(ptable_size: u64) -> u64 {
+        ptable_size
+    }
+
+    /// `valloc`: early pp structures: memsegs, memlists, page hash, etc. (valloc_base).
+    ///
+    /// By default `0xffff_ffff_f700_0000..=0xffff_ffff_faff_ffff` (64 MiB); rw, global.
+    ///
+    /// Start of `valloc`, given `valloc_size`.
+    #[must_use]
+    pub const fn valloc_start(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb00_0000 - valloc_size
+    }
+    /// Last byte of `valloc` (inclusive).
+    pub const VALLOC_END: u64 = 0xffff_ffff_faff_ffff;
+    /// Size of `valloc`, given `valloc_size`.
+    #[must_use]
+    pub const fn valloc_size(valloc_size: u64) -> u64 {
+        valloc_size
+    }
+
+    /// `lufs_sinkhole`: LUFS sinkhole.
+    ///
+    /// `0xffff_ffff_fb00_0000..=0xffff_ffff_fb7f_ffff` (8 MiB); rw, global.
+    pub const LUFS_SINKHOLE_START: u64 = 0xffff_ffff_fb00_0000;
+    /// Last byte of `lufs_sinkhole` (inclusive).
+    pub const LUFS_SINKHOLE_END: u64 = 0xffff_ffff_fb7f_ffff;
+    /// Size of `lufs_sinkhole`: 8 MiB.
+    pub const LUFS_SINKHOLE_SIZE: u64 = 0x80_0000;
+
+    /// `ktext`: kernel text.
+    ///
+    /// `0xffff_ffff_fb80_0000..=0xffff_ffff_fbbf_ffff` (4 MiB); rx, global, max_page 2 MiB, align 4
+    /// MiB.
+    pub const KTEXT_START: u64 = 0xffff_ffff_fb80_0000;
+    /// Last byte of `ktext` (inclusive).
+    pub const KTEXT_END: u64 = 0xffff_ffff_fbbf_ffff;
+    /// Size of `ktext`: 4 MiB.
+    pub const KTEXT_SIZE: u64 = 0x40_0000;
+
+    /// `kdata`: kernel data.
+    ///
+    /// `0xffff_ffff_fbc0_0000..=0xffff_ffff_fbff_ffff` (4 MiB); rw, global, max_page 2 MiB, align 4
+    /// MiB.
+    pub const KDATA_START: u64 = 0xffff_ffff_fbc0_0000;
+    /// Last byte of `kdata` (inclusive).
+    pub const KDATA_END: u64 = 0xffff_ffff_fbff_ffff;
+    /// Size of `kdata`: 4 MiB.
+    pub const KDATA_SIZE: u64 = 0x40_0000;
+
+    /// `unused`: unused.
+    ///
+    /// `0xffff_ffff_fc00_0000..=0xffff_ffff_ff7f_ffff` (56 MiB); hole.
+    pub const UNUSED_START: u64 = 0xffff_ffff_fc00_0000;
+    /// Last byte of `unused` (inclusive).
+    pub const UNUSED_END: u64 = 0xffff_ffff_ff7f_ffff;
+    /// Size of `unused`: 56 MiB.
+    pub const UNUSED_SIZE: u64 = 0x380_0000;
+
+    /// `debugger`: debugger (SEGDEBUGBASE).
+    ///
+    /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffbf_ffff` (4 MiB); rwx, global.
+    pub const DEBUGGER_START: u64 = 0xffff_ffff_ff80_0000;
+    /// Last byte of `debugger` (inclusive).
+    pub const DEBUGGER_END: u64 = 0xffff_ffff_ffbf_ffff;
+    /// Size of `debugger`: 4 MiB.
+    pub const DEBUGGER_SIZE: u64 = 0x40_0000;
+
+    /// `args`: exec args area, psm 1-1 map (ARGSBASE).
+    ///
+    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); rw, global.
+    pub const ARGS_START: u64 = 0xffff_ffff_ffc0_0000;
+    /// Last byte of `args` (inclusive).
+    pub const ARGS_END: u64 = 0xffff_ffff_ffff_ffff;
+    /// Size of `args`: 4 MiB.
+    pub const ARGS_SIZE: u64 = 0x40_0000;
+
+    // Constants.
+
+    /// `kernelbase`: bottom of the kernel's address space, top of the user's.
+    pub const KERNELBASE: u64 = 0xffff_fd80_0000_0000;
+
+    /// `core_base`: core_base / ekernelheap.
+    pub const COREHEAP_BASE: u64 = 0xffff_ffff_c000_0000;
+
+    /// `kernel_text`: where unix is loaded.
+    pub const KERNEL_TEXT: u64 = 0xffff_ffff_fb80_0000;
+
+    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f6c0_0000` by default, given
+    /// `valloc_size` and `ptable_size`.
+    #[must_use]
+    pub const fn ptable_va(valloc_size: u64, ptable_size: u64) -> u64 {
+        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    }
+
+    /// `boot_doublemap_base`: the upper 4 GB where the 32-bit boot loader is double-mapped.
+    pub const BOOT_DOUBLEMAP_BASE: u64 = 0xffff_ffff_0000_0000;
+
+    /// `boot_doublemap_size`: the boot loader's share of the low and the top 4 GB.
+    pub const BOOT_DOUBLEMAP_SIZE: u64 = 0x8000_0000;
 }
-/// Size of `segkpm`, given `segkpm_size`.
-#[must_use]
-pub const fn segkpm_size(segkpm_size: u64) -> u64 {
-    segkpm_size
-}
 
-/// `segkp`: segkp (segkp_base).
-///
-/// By default `0xffff_fe10_0000_0000..=0xffff_fe10_7fff_ffff` (2 GiB); map none, rw, global.
-///
-/// Start of `segkp`, given `segkpm_size`.
-#[must_use]
-pub const fn segkp_start(segkpm_size: u64) -> u64 {
-    0xffff_fe00_0000_0000 + segkpm_size
-}
-/// Last byte of `segkp` (inclusive), given `segkpm_size` and `segkp_size`.
-#[must_use]
-pub const fn segkp_end(segkpm_size: u64, segkp_size: u64) -> u64 {
-    0xffff_fdff_ffff_ffff + segkpm_size + segkp_size
-}
-/// Size of `segkp`, given `segkp_size`.
-#[must_use]
-pub const fn segkp_size(segkp_size: u64) -> u64 {
-    segkp_size
-}
+/// Variant "boot": 4-level paging, 48-bit virtual addresses.
+pub mod boot {
+    // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
+    // from `P_MIN` to `P_MAX`.
 
-/// `device_mappings`: device mappings (toxic_addr).
-///
-/// By default `0xffff_fe10_8000_0000..=0xffff_fe10_bfff_ffff` (1 GiB); map none, rw, cache uc,
-/// global.
-///
-/// Start of `device_mappings`, given `segkpm_size` and `segkp_size`.
-#[must_use]
-pub const fn device_mappings_start(segkpm_size: u64, segkp_size: u64) -> u64 {
-    0xffff_fe00_0000_0000 + segkpm_size + segkp_size
+    /// `segkpm_size`: segkpm: kernel physical mapping, sized to physical memory.
+    ///
+    /// Default: 64 GiB.
+    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x10_0000_0000;
+    /// Smallest value of `segkpm_size` the layout is verified for: 1 GiB.
+    pub const SEGKPM_SIZE_MIN: u64 = 0x4000_0000;
+    /// Largest value of `segkpm_size` the layout is verified for: 512 GiB.
+    pub const SEGKPM_SIZE_MAX: u64 = 0x80_0000_0000;
+    /// `segkpm_size` is verified for multiples of this: 1 GiB.
+    pub const SEGKPM_SIZE_ALIGN: u64 = 0x4000_0000;
+
+    /// `segkp_size`: segkp: pageable kernel memory (thread stacks).
+    ///
+    /// Default: 2 GiB.
+    pub const SEGKP_SIZE_DEFAULT: u64 = 0x8000_0000;
+    /// Smallest value of `segkp_size` the layout is verified for: 512 MiB.
+    pub const SEGKP_SIZE_MIN: u64 = 0x2000_0000;
+    /// Largest value of `segkp_size` the layout is verified for: 8 GiB.
+    pub const SEGKP_SIZE_MAX: u64 = 0x2_0000_0000;
+    /// `segkp_size` is verified for multiples of this: 2 MiB.
+    pub const SEGKP_SIZE_ALIGN: u64 = 0x20_0000;
+
+    /// `toxic_size`: device mappings (toxic_addr).
+    ///
+    /// Default: 1 GiB.
+    pub const TOXIC_SIZE_DEFAULT: u64 = 0x4000_0000;
+    /// Smallest value of `toxic_size` the layout is verified for: 64 MiB.
+    pub const TOXIC_SIZE_MIN: u64 = 0x400_0000;
+    /// Largest value of `toxic_size` the layout is verified for: 4 GiB.
+    pub const TOXIC_SIZE_MAX: u64 = 0x1_0000_0000;
+    /// `toxic_size` is verified for multiples of this: 2 MiB.
+    pub const TOXIC_SIZE_ALIGN: u64 = 0x20_0000;
+
+    /// `segkmap_size`: segkmap: file system page cache mappings.
+    ///
+    /// Default: 1 GiB.
+    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x4000_0000;
+    /// Smallest value of `segkmap_size` the layout is verified for: 64 MiB.
+    pub const SEGKMAP_SIZE_MIN: u64 = 0x400_0000;
+    /// Largest value of `segkmap_size` the layout is verified for: 8 GiB.
+    pub const SEGKMAP_SIZE_MAX: u64 = 0x2_0000_0000;
+    /// `segkmap_size` is verified for multiples of this: 2 MiB.
+    pub const SEGKMAP_SIZE_ALIGN: u64 = 0x20_0000;
+
+    /// `valloc_size`: early pp structures, memsegs, memlists, page hash (valloc_sz).
+    ///
+    /// Default: 64 MiB.
+    pub const VALLOC_SIZE_DEFAULT: u64 = 0x400_0000;
+    /// Smallest value of `valloc_size` the layout is verified for: 4 MiB.
+    pub const VALLOC_SIZE_MIN: u64 = 0x40_0000;
+    /// Largest value of `valloc_size` the layout is verified for: 512 MiB.
+    pub const VALLOC_SIZE_MAX: u64 = 0x2000_0000;
+    /// `valloc_size` is verified for multiples of this: 4 MiB.
+    pub const VALLOC_SIZE_ALIGN: u64 = 0x40_0000;
+
+    /// `ptable_size`: ptable_va.
+    ///
+    /// Default: 4 MiB.
+    pub const PTABLE_SIZE_DEFAULT: u64 = 0x40_0000;
+    /// Smallest value of `ptable_size` the layout is verified for: 4 KiB.
+    pub const PTABLE_SIZE_MIN: u64 = 0x1000;
+    /// Largest value of `ptable_size` the layout is verified for: 64 MiB.
+    pub const PTABLE_SIZE_MAX: u64 = 0x400_0000;
+    /// `ptable_size` is verified for multiples of this: 4 KiB.
+    pub const PTABLE_SIZE_ALIGN: u64 = 0x1000;
+
+    // Regions, by start address (a parent before its children).
+
+    /// `boot_loader`: 32-bit boot loader and the memory it allocates.
+    ///
+    /// `0x0000_0000_0000_0000..=0x0000_0000_7fff_ffff` (2 GiB); map phys 0x0, rwx, global.
+    pub const BOOT_LOADER_START: u64 = 0x0000_0000_0000_0000;
+    /// Last byte of `boot_loader` (inclusive).
+    pub const BOOT_LOADER_END: u64 = 0x0000_0000_7fff_ffff;
+    /// Size of `boot_loader`: 2 GiB.
+    pub const BOOT_LOADER_SIZE: u64 = 0x8000_0000;
+
+    /// `boot_user_unused`: no user process yet.
+    ///
+    /// `0x0000_0000_8000_0000..=0x0000_7fff_ffff_ffff` (128 TiB - 2 GiB); hole.
+    pub const BOOT_USER_UNUSED_START: u64 = 0x0000_0000_8000_0000;
+    /// Last byte of `boot_user_unused` (inclusive).
+    pub const BOOT_USER_UNUSED_END: u64 = 0x0000_7fff_ffff_ffff;
+    /// Size of `boot_user_unused`: 128 TiB - 2 GiB.
+    pub const BOOT_USER_UNUSED_SIZE: u64 = 0x7fff_8000_0000;
+
+    /// `va_hole`: VA hole / unused.
+    ///
+    /// `0x0000_8000_0000_0000..=0xffff_7fff_ffff_ffff` (16 EiB - 256 TiB); non-canonical.
+    pub const VA_HOLE_START: u64 = 0x0000_8000_0000_0000;
+    /// Last byte of `va_hole` (inclusive).
+    pub const VA_HOLE_END: u64 = 0xffff_7fff_ffff_ffff;
+    /// Size of `va_hole`: 16 EiB - 256 TiB.
+    pub const VA_HOLE_SIZE: u64 = 0xffff_0000_0000_0000;
+
+    /// `boot_high_unused`: no user process yet.
+    ///
+    /// `0xffff_8000_0000_0000..=0xffff_fd7f_ffff_ffff` (125 TiB + 512 GiB); hole.
+    pub const BOOT_HIGH_UNUSED_START: u64 = 0xffff_8000_0000_0000;
+    /// Last byte of `boot_high_unused` (inclusive).
+    pub const BOOT_HIGH_UNUSED_END: u64 = 0xffff_fd7f_ffff_ffff;
+    /// Size of `boot_high_unused`: 125 TiB + 512 GiB.
+    pub const BOOT_HIGH_UNUSED_SIZE: u64 = 0x7d80_0000_0000;
+
+    /// `red_zone`: red zone.
+    ///
+    /// `0xffff_fd80_0000_0000..=0xffff_fdff_ffff_ffff` (512 GiB); guard.
+    pub const RED_ZONE_START: u64 = 0xffff_fd80_0000_0000;
+    /// Last byte of `red_zone` (inclusive).
+    pub const RED_ZONE_END: u64 = 0xffff_fdff_ffff_ffff;
+    /// Size of `red_zone`: 512 GiB.
+    pub const RED_ZONE_SIZE: u64 = 0x80_0000_0000;
+
+    /// `not_yet_created`: segkpm, segkp, device mappings, segkmap: created once boot is unloaded.
+    ///
+    /// `0xffff_fe00_0000_0000..=0xffff_fffe_ffff_ffff` (2044 GiB); hole.
+    pub const NOT_YET_CREATED_START: u64 = 0xffff_fe00_0000_0000;
+    /// Last byte of `not_yet_created` (inclusive).
+    pub const NOT_YET_CREATED_END: u64 = 0xffff_fffe_ffff_ffff;
+    /// Size of `not_yet_created`: 2044 GiB.
+    pub const NOT_YET_CREATED_SIZE: u64 = 0x1ff_0000_0000;
+
+    /// `boot_doublemap`: the boot loader's low 2 GB, mapped again.
+    ///
+    /// `0xffff_ffff_0000_0000..=0xffff_ffff_7fff_ffff` (2 GiB); map phys 0x0, rwx, global.
+    pub const DOUBLEMAP_START: u64 = 0xffff_ffff_0000_0000;
+    /// Last byte of `boot_doublemap` (inclusive).
+    pub const DOUBLEMAP_END: u64 = 0xffff_ffff_7fff_ffff;
+    /// Size of `boot_doublemap`: 2 GiB.
+    pub const DOUBLEMAP_SIZE: u64 = 0x8000_0000;
+
+    /// `kernel_heap`: kernel heap from boot_kernelheap; kernelheap_extend() grows it down later.
+    ///
+    /// `0xffff_ffff_8000_0000..=0xffff_ffff_bfff_ffff` (1 GiB); map none, rw, global.
+    pub const KERNEL_HEAP_START: u64 = 0xffff_ffff_8000_0000;
+    /// Last byte of `kernel_heap` (inclusive).
+    pub const KERNEL_HEAP_END: u64 = 0xffff_ffff_bfff_ffff;
+    /// Size of `kernel_heap`: 1 GiB.
+    pub const KERNEL_HEAP_SIZE: u64 = 0x4000_0000;
+
+    /// `core_heap`: core heap (used for loadable modules).
+    ///
+    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f6bf_ffff` (876 MiB); map none, rwx, global.
+    pub const CORE_HEAP_START: u64 = 0xffff_ffff_c000_0000;
+    /// Last byte of `core_heap` (inclusive), given `valloc_size` and `ptable_size`.
+    #[must_use]
+    pub const fn core_heap_end(valloc_size: u64, ptable_size: u64) -> u64 {
+        0xffff_ffff_faff_ffff - valloc_size - ptable_size
+    }
+    /// Size of `core_heap`, given `valloc_size` and `ptable_size`.
+    #[must_use]
+    pub const fn core_heap_size(valloc_size: u64, ptable_size: u64) -> u64 {
+        0x3b00_0000 - valloc_size - ptable_size
+    }
+
+    /// `ptable`: ptable_va.
+    ///
+    /// By default `0xffff_ffff_f6c0_0000..=0xffff_ffff_f6ff_ffff` (4 MiB).
+    ///
+    /// Start of `ptable`, given `valloc_size` and `ptable_size`.
+    #[must_use]
+    pub const fn ptable_start(valloc_size: u64, ptable_size: u64) -> u64 {
+        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    }
+    /// Last byte of `ptable` (inclusive), given `valloc_size`.
+    #[must_use]
+    pub const fn ptable_end(valloc_size: u64) -> u64 {
+        0xffff_ffff_faff_ffff - valloc_size
+    }
+    /// Size of `ptable`, given `ptable_size`.
+    #[must_use]
+    pub const fn ptable_size(ptable_size: u64) -> u64 {
+        ptable_size
+    }
+
+    /// `valloc`: early pp structures: memsegs, memlists, page hash, etc. (valloc_base).
+    ///
+    /// By default `0xffff_ffff_f700_0000..=0xffff_ffff_faff_ffff` (64 MiB); rw, global.
+    ///
+    /// Start of `valloc`, given `valloc_size`.
+    #[must_use]
+    pub const fn valloc_start(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb00_0000 - valloc_size
+    }
+    /// Last byte of `valloc` (inclusive).
+    pub const VALLOC_END: u64 = 0xffff_ffff_faff_ffff;
+    /// Size of `valloc`, given `valloc_size`.
+    #[must_use]
+    pub const fn valloc_size(valloc_size: u64) -> u64 {
+        valloc_size
+    }
+
+    /// `lufs_sinkhole`: LUFS sinkhole.
+    ///
+    /// `0xffff_ffff_fb00_0000..=0xffff_ffff_fb7f_ffff` (8 MiB); rw, global.
+    pub const LUFS_SINKHOLE_START: u64 = 0xffff_ffff_fb00_0000;
+    /// Last byte of `lufs_sinkhole` (inclusive).
+    pub const LUFS_SINKHOLE_END: u64 = 0xffff_ffff_fb7f_ffff;
+    /// Size of `lufs_sinkhole`: 8 MiB.
+    pub const LUFS_SINKHOLE_SIZE: u64 = 0x80_0000;
+
+    /// `ktext`: kernel text.
+    ///
+    /// `0xffff_ffff_fb80_0000..=0xffff_ffff_fbbf_ffff` (4 MiB); rx, global, max_page 2 MiB, align 4
+    /// MiB.
+    pub const KTEXT_START: u64 = 0xffff_ffff_fb80_0000;
+    /// Last byte of `ktext` (inclusive).
+    pub const KTEXT_END: u64 = 0xffff_ffff_fbbf_ffff;
+    /// Size of `ktext`: 4 MiB.
+    pub const KTEXT_SIZE: u64 = 0x40_0000;
+
+    /// `kdata`: kernel data.
+    ///
+    /// `0xffff_ffff_fbc0_0000..=0xffff_ffff_fbff_ffff` (4 MiB); rw, global, max_page 2 MiB, align 4
+    /// MiB.
+    pub const KDATA_START: u64 = 0xffff_ffff_fbc0_0000;
+    /// Last byte of `kdata` (inclusive).
+    pub const KDATA_END: u64 = 0xffff_ffff_fbff_ffff;
+    /// Size of `kdata`: 4 MiB.
+    pub const KDATA_SIZE: u64 = 0x40_0000;
+
+    /// `unused`: unused.
+    ///
+    /// `0xffff_ffff_fc00_0000..=0xffff_ffff_ff7f_ffff` (56 MiB); hole.
+    pub const UNUSED_START: u64 = 0xffff_ffff_fc00_0000;
+    /// Last byte of `unused` (inclusive).
+    pub const UNUSED_END: u64 = 0xffff_ffff_ff7f_ffff;
+    /// Size of `unused`: 56 MiB.
+    pub const UNUSED_SIZE: u64 = 0x380_0000;
+
+    /// `debugger`: debugger (SEGDEBUGBASE).
+    ///
+    /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffbf_ffff` (4 MiB); rwx, global.
+    pub const DEBUGGER_START: u64 = 0xffff_ffff_ff80_0000;
+    /// Last byte of `debugger` (inclusive).
+    pub const DEBUGGER_END: u64 = 0xffff_ffff_ffbf_ffff;
+    /// Size of `debugger`: 4 MiB.
+    pub const DEBUGGER_SIZE: u64 = 0x40_0000;
+
+    /// `args`: exec args area, psm 1-1 map (ARGSBASE).
+    ///
+    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); rw, global.
+    pub const ARGS_START: u64 = 0xffff_ffff_ffc0_0000;
+    /// Last byte of `args` (inclusive).
+    pub const ARGS_END: u64 = 0xffff_ffff_ffff_ffff;
+    /// Size of `args`: 4 MiB.
+    pub const ARGS_SIZE: u64 = 0x40_0000;
+
+    // Constants.
+
+    /// `kernelbase`: bottom of the kernel's address space, top of the user's.
+    pub const KERNELBASE: u64 = 0xffff_fd80_0000_0000;
+
+    /// `core_base`: core_base / ekernelheap.
+    pub const COREHEAP_BASE: u64 = 0xffff_ffff_c000_0000;
+
+    /// `kernel_text`: where unix is loaded.
+    pub const KERNEL_TEXT: u64 = 0xffff_ffff_fb80_0000;
+
+    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f6c0_0000` by default, given
+    /// `valloc_size` and `ptable_size`.
+    #[must_use]
+    pub const fn ptable_va(valloc_size: u64, ptable_size: u64) -> u64 {
+        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    }
+
+    /// `boot_doublemap_base`: the upper 4 GB where the 32-bit boot loader is double-mapped.
+    pub const BOOT_DOUBLEMAP_BASE: u64 = 0xffff_ffff_0000_0000;
+
+    /// `boot_doublemap_size`: the boot loader's share of the low and the top 4 GB.
+    pub const BOOT_DOUBLEMAP_SIZE: u64 = 0x8000_0000;
 }
-/// Last byte of `device_mappings` (inclusive), given `segkpm_size`, `segkp_size` and `toxic_size`.
-#[must_use]
-pub const fn device_mappings_end(segkpm_size: u64, segkp_size: u64, toxic_size: u64) -> u64 {
-    0xffff_fdff_ffff_ffff + segkpm_size + segkp_size + toxic_size
-}
-/// Size of `device_mappings`, given `toxic_size`.
-#[must_use]
-pub const fn device_mappings_size(toxic_size: u64) -> u64 {
-    toxic_size
-}
-
-/// `segkmap`: segkmap (segkmap_start).
-///
-/// By default `0xffff_fe10_c000_0000..=0xffff_fe10_ffff_ffff` (1 GiB); map none, rw, global.
-///
-/// Start of `segkmap`, given `segkpm_size`, `segkp_size` and `toxic_size`.
-#[must_use]
-pub const fn segkmap_start(segkpm_size: u64, segkp_size: u64, toxic_size: u64) -> u64 {
-    0xffff_fe00_0000_0000 + segkpm_size + segkp_size + toxic_size
-}
-/// Last byte of `segkmap` (inclusive), given `segkpm_size`, `segkp_size`, `toxic_size` and
-/// `segkmap_size`.
-#[must_use]
-pub const fn segkmap_end(
-    segkpm_size: u64,
-    segkp_size: u64,
-    toxic_size: u64,
-    segkmap_size: u64,
-) -> u64 {
-    0xffff_fdff_ffff_ffff + segkpm_size + segkp_size + toxic_size + segkmap_size
-}
-/// Size of `segkmap`, given `segkmap_size`.
-#[must_use]
-pub const fn segkmap_size(segkmap_size: u64) -> u64 {
-    segkmap_size
-}
-
-/// `kernel_heap`: kernel heap (kernelheap, floating).
-///
-/// By default `0xffff_fe11_0000_0000..=0xffff_ffff_bfff_ffff` (1979 GiB); map none, rw, global.
-///
-/// Start of `kernel_heap`, given `segkpm_size`, `segkp_size`, `toxic_size` and `segkmap_size`.
-#[must_use]
-pub const fn kernel_heap_start(
-    segkpm_size: u64,
-    segkp_size: u64,
-    toxic_size: u64,
-    segkmap_size: u64,
-) -> u64 {
-    0xffff_fe00_0000_0000 + segkpm_size + segkp_size + toxic_size + segkmap_size
-}
-/// Last byte of `kernel_heap` (inclusive).
-pub const KERNEL_HEAP_END: u64 = 0xffff_ffff_bfff_ffff;
-/// Size of `kernel_heap`, given `segkpm_size`, `segkp_size`, `toxic_size` and `segkmap_size`.
-#[must_use]
-pub const fn kernel_heap_size(
-    segkpm_size: u64,
-    segkp_size: u64,
-    toxic_size: u64,
-    segkmap_size: u64,
-) -> u64 {
-    0x1ff_c000_0000 - segkpm_size - segkp_size - toxic_size - segkmap_size
-}
-
-/// `core_heap`: core heap (used for loadable modules).
-///
-/// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f6bf_ffff` (876 MiB); map none, rwx, global.
-pub const CORE_HEAP_START: u64 = 0xffff_ffff_c000_0000;
-/// Last byte of `core_heap` (inclusive), given `valloc_size` and `ptable_size`.
-#[must_use]
-pub const fn core_heap_end(valloc_size: u64, ptable_size: u64) -> u64 {
-    0xffff_ffff_faff_ffff - valloc_size - ptable_size
-}
-/// Size of `core_heap`, given `valloc_size` and `ptable_size`.
-#[must_use]
-pub const fn core_heap_size(valloc_size: u64, ptable_size: u64) -> u64 {
-    0x3b00_0000 - valloc_size - ptable_size
-}
-
-/// `ptable`: ptable_va.
-///
-/// By default `0xffff_ffff_f6c0_0000..=0xffff_ffff_f6ff_ffff` (4 MiB).
-///
-/// Start of `ptable`, given `valloc_size` and `ptable_size`.
-#[must_use]
-pub const fn ptable_start(valloc_size: u64, ptable_size: u64) -> u64 {
-    0xffff_ffff_fb00_0000 - valloc_size - ptable_size
-}
-/// Last byte of `ptable` (inclusive), given `valloc_size`.
-#[must_use]
-pub const fn ptable_end(valloc_size: u64) -> u64 {
-    0xffff_ffff_faff_ffff - valloc_size
-}
-/// Size of `ptable`, given `ptable_size`.
-#[must_use]
-pub const fn ptable_size(ptable_size: u64) -> u64 {
-    ptable_size
-}
-
-/// `valloc`: early pp structures: memsegs, memlists, page hash, etc. (valloc_base).
-///
-/// By default `0xffff_ffff_f700_0000..=0xffff_ffff_faff_ffff` (64 MiB); rw, global.
-///
-/// Start of `valloc`, given `valloc_size`.
-#[must_use]
-pub const fn valloc_start(valloc_size: u64) -> u64 {
-    0xffff_ffff_fb00_0000 - valloc_size
-}
-/// Last byte of `valloc` (inclusive).
-pub const VALLOC_END: u64 = 0xffff_ffff_faff_ffff;
-/// Size of `valloc`, given `valloc_size`.
-#[must_use]
-pub const fn valloc_size(valloc_size: u64) -> u64 {
-    valloc_size
-}
-
-/// `lufs_sinkhole`: LUFS sinkhole.
-///
-/// `0xffff_ffff_fb00_0000..=0xffff_ffff_fb7f_ffff` (8 MiB); rw, global.
-pub const LUFS_SINKHOLE_START: u64 = 0xffff_ffff_fb00_0000;
-/// Last byte of `lufs_sinkhole` (inclusive).
-pub const LUFS_SINKHOLE_END: u64 = 0xffff_ffff_fb7f_ffff;
-/// Size of `lufs_sinkhole`: 8 MiB.
-pub const LUFS_SINKHOLE_SIZE: u64 = 0x80_0000;
-
-/// `ktext`: kernel text.
-///
-/// `0xffff_ffff_fb80_0000..=0xffff_ffff_fbbf_ffff` (4 MiB); rx, global, max_page 2 MiB, align 4
-/// MiB.
-pub const KTEXT_START: u64 = 0xffff_ffff_fb80_0000;
-/// Last byte of `ktext` (inclusive).
-pub const KTEXT_END: u64 = 0xffff_ffff_fbbf_ffff;
-/// Size of `ktext`: 4 MiB.
-pub const KTEXT_SIZE: u64 = 0x40_0000;
-
-/// `kdata`: kernel data.
-///
-/// `0xffff_ffff_fbc0_0000..=0xffff_ffff_fbff_ffff` (4 MiB); rw, global, max_page 2 MiB, align 4
-/// MiB.
-pub const KDATA_START: u64 = 0xffff_ffff_fbc0_0000;
-/// Last byte of `kdata` (inclusive).
-pub const KDATA_END: u64 = 0xffff_ffff_fbff_ffff;
-/// Size of `kdata`: 4 MiB.
-pub const KDATA_SIZE: u64 = 0x40_0000;
-
-/// `unused`: unused.
-///
-/// `0xffff_ffff_fc00_0000..=0xffff_ffff_ff7f_ffff` (56 MiB); hole.
-pub const UNUSED_START: u64 = 0xffff_ffff_fc00_0000;
-/// Last byte of `unused` (inclusive).
-pub const UNUSED_END: u64 = 0xffff_ffff_ff7f_ffff;
-/// Size of `unused`: 56 MiB.
-pub const UNUSED_SIZE: u64 = 0x380_0000;
-
-/// `debugger`: debugger (SEGDEBUGBASE).
-///
-/// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffbf_ffff` (4 MiB); rwx, global.
-pub const DEBUGGER_START: u64 = 0xffff_ffff_ff80_0000;
-/// Last byte of `debugger` (inclusive).
-pub const DEBUGGER_END: u64 = 0xffff_ffff_ffbf_ffff;
-/// Size of `debugger`: 4 MiB.
-pub const DEBUGGER_SIZE: u64 = 0x40_0000;
-
-/// `args`: exec args area, psm 1-1 map (ARGSBASE).
-///
-/// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); rw, global.
-pub const ARGS_START: u64 = 0xffff_ffff_ffc0_0000;
-/// Last byte of `args` (inclusive).
-pub const ARGS_END: u64 = 0xffff_ffff_ffff_ffff;
-/// Size of `args`: 4 MiB.
-pub const ARGS_SIZE: u64 = 0x40_0000;
-
-// Constants.
-
-/// `kernelbase`: bottom of the kernel's address space, top of the user's.
-pub const KERNELBASE: u64 = 0xffff_fd80_0000_0000;
-
-/// `core_base`: core_base / ekernelheap.
-pub const COREHEAP_BASE: u64 = 0xffff_ffff_c000_0000;
-
-/// `kernel_text`: where unix is loaded.
-pub const KERNEL_TEXT: u64 = 0xffff_ffff_fb80_0000;
-
-/// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f6c0_0000` by default, given
-/// `valloc_size` and `ptable_size`.
-#[must_use]
-pub const fn ptable_va(valloc_size: u64, ptable_size: u64) -> u64 {
-    0xffff_ffff_fb00_0000 - valloc_size - ptable_size
-}
-
-/// `boot_doublemap_base`: the upper 4 GB where the 32-bit boot loader is double-mapped.
-pub const BOOT_DOUBLEMAP_BASE: u64 = 0xffff_ffff_0000_0000;
