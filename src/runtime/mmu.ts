@@ -656,7 +656,8 @@ export class Mmu {
    * entry by entry. The loop is kept as short as it is because a walk's table reads miss
    * the cache and the processor overlaps walks only as far as the instructions between them let
    * it: no branch on table contents it cannot predict (words stay int32: an uint32 of 2^31 or more
-   * would be boxed), no store, no call, and small enough to be inlined into a caller's loop.
+   * would be boxed), no store, no call, and small, so that V8 can inline it into a caller's loop
+   * (when that caller's inlining budget allows: see the README's Performance section).
    */
   private walkWords(
     hi: number,
