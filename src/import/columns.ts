@@ -9,7 +9,7 @@
  */
 import type { Document, Item } from "./model.js";
 import { cleanDescription, documentTitle, pagingHint } from "./pipe.js";
-import { UNIT, parseAddress, parseQuantity } from "./quantity.js";
+import { UNIT, parseAddress, parseQuantity, parseSize } from "./quantity.js";
 
 const ADDR =
   "(?:0x)?(?:[0-9a-fA-F]{8} [0-9a-fA-F]{8}|[0-9a-fA-F]{16}|[0-9a-fA-F]{4}(?:_[0-9a-fA-F]{4}){3})";
@@ -36,7 +36,7 @@ export function parseColumnTable(text: string): Document | undefined {
       end: parseAddress(endText),
       endExclusive: false,
       offset: offsetText === undefined ? undefined : parseQuantity(offsetText),
-      size: parseQuantity(sizeText),
+      size: parseSize(sizeText),
       description: cleanDescription(description),
       children: [],
     });

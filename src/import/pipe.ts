@@ -5,7 +5,7 @@
  * any order.
  */
 import type { Document, Item, Row, Table } from "./model.js";
-import { parseAddress, parseQuantity } from "./quantity.js";
+import { parseAddress, parseQuantity, parseSize } from "./quantity.js";
 
 type Column = "start" | "end" | "size" | "offset" | "description" | "name";
 
@@ -134,7 +134,7 @@ export function parsePipeTables(text: string): Document | undefined {
       const endText = cell("end");
       const end = endText === "" ? undefined : parseAddress(endText.replace(/^~\s*/, ""));
       const offset = cell("offset") === "" ? undefined : parseQuantity(cell("offset"));
-      const size = cell("size") === "" ? undefined : parseQuantity(cell("size"));
+      const size = cell("size") === "" ? undefined : parseSize(cell("size"));
       const bad =
         start === undefined ||
         (endText !== "" && end === undefined) ||

@@ -46,9 +46,16 @@ export function parseQuantity(cell: string): Quantity | undefined {
   const denominator = 10n ** BigInt(frac.length);
   const magnitude = scaled % denominator === 0n ? scaled / denominator : undefined;
   const value = magnitude === undefined ? undefined : sign === "-" ? -magnitude : magnitude;
-  // A single unit is written joined (`128TB`), stacked ones spaced (`16M TB`), as the specs do.
-  const spelled = `${sign}${number}${words.join(" ")}`;
+  // A single unit is written joined (`128TB`), stacked ones spaced (`16M TB`), as the specs do,
+  // and the number without leading zeros (the language reads `007` as a malformed literal).
+  const spelled = `${sign}${number.replace(/^0+(?=\d)/, "")}${words.join(" ")}`;
   return { text: spelled, approx: tilde !== undefined, value };
+}
+
+/** A size: a quantity without a sign (a signed cell is an offset, not a size). */
+export function parseSize(cell: string): Quantity | undefined {
+  const q = parseQuantity(cell);
+  return q === undefined || /^[+-]/.test(q.text) ? undefined : q;
 }
 
 /** Splits `MTB` / `TB` / `kB` into unit words; undefined when it is not units. */

@@ -61,11 +61,12 @@ export function size(n: bigint): string {
   const candidates: string[] = [];
   const plus = components(n);
   if (plus.length <= 3) candidates.push(plus.join(" + "));
-  // Just below a round number: the next multiple of the largest unit below n, minus the rest.
+  // Just below a round number: the next multiple of the largest unit below n, minus the rest
+  // (none when n is a multiple of it: a count of 100,000 or more of the largest unit).
   const unit = UNITS.find(([u]) => u < n)?.[0] ?? 1n;
   const top = ((n + unit - 1n) / unit) * unit;
   const rest = components(top - n);
-  if (rest.length <= 2) candidates.push(`${size(top)} - ${rest.join(" - ")}`);
+  if (top > n && rest.length <= 2) candidates.push(`${size(top)} - ${rest.join(" - ")}`);
   candidates.sort((a, b) => a.length - b.length);
   return candidates[0] ?? `${shortHex(n)} bytes`;
 }

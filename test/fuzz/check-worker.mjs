@@ -1,36 +1,77 @@
-// Worker thread for the spec fuzzers (test/fuzz/sandbox.ts): runs `checkSpec` from the built
+// Worker thread for the fuzzers (test/fuzz/sandbox.ts): runs one operation of the built
 // pipeline (dist/, so `npx tsc -p .` first) on in-memory files and answers through a port; the
 // fuzzer waits with a timeout, so a hang is reported as such instead of stalling the run.
+//   check:  `checkSpec(root)`;
+//   format: `formatSpec` of the root file: formatted text, formatted again, must not change, and
+//           a spec that does not parse is a SpecSyntaxError with its diagnostics;
+//   import: `importTable` of the root file: a spec (then checked like `check`, its text returned
+//           as `produced`) or NoTableError.
+// Anything else thrown is an uncaught exception; `broken` lists other broken properties.
 import { workerData } from "node:worker_threads";
 
-const { checkSpec } = await import(new URL("../../dist/src/pipeline.js", import.meta.url).href);
+const dist = (p) => new URL(`../../dist/src/${p}`, import.meta.url).href;
+const { checkSpec } = await import(dist("pipeline.js"));
+const { formatSpec, SpecSyntaxError } = await import(dist("prettier/format.js"));
+const { importTable, NoTableError } = await import(dist("import/index.js"));
 const { port, shared } = workerData;
 // flag[0]: 1 once ready; flag[1]: the sequence number of the last answer posted.
 const flag = new Int32Array(shared);
 
 const spanOf = (s) => (s === undefined ? null : { file: s.file, start: s.start, end: s.end });
+const described = (diagnostics) =>
+  diagnostics.map((d) => ({
+    code: d.code,
+    severity: d.severity,
+    message: d.message,
+    span: spanOf(d.span),
+    labels: d.labels.map((l) => spanOf(l.span)),
+  }));
 
-port.on("message", ({ seq, files, root }) => {
+function check(files, root) {
   const readFile = (file) => {
     if (Object.prototype.hasOwnProperty.call(files, file)) return files[file];
     throw Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: "ENOENT" });
   };
+  const checked = checkSpec(root, { readFile });
+  return { layouts: checked.layouts.length, diagnostics: described(checked.diagnostics) };
+}
+
+function format(files, root) {
+  let formatted;
+  try {
+    formatted = formatSpec(files[root], { path: root });
+  } catch (e) {
+    if (!(e instanceof SpecSyntaxError)) throw e;
+    return { layouts: 0, diagnostics: described(e.diagnostics) };
+  }
+  const again = formatSpec(formatted, { path: root });
+  return {
+    layouts: 0,
+    diagnostics: [],
+    broken: again === formatted ? [] : ["formatting the formatted text changes it again"],
+  };
+}
+
+function importDocument(files, root) {
+  let imported;
+  try {
+    imported = importTable(files[root], { fileName: root });
+  } catch (e) {
+    if (!(e instanceof NoTableError)) throw e;
+    return { layouts: 0, diagnostics: [] };
+  }
+  const path = `${root}.layout`;
+  return { ...check({ [path]: imported.spec }, path), produced: { [path]: imported.spec } };
+}
+
+const OPERATIONS = { check, format, import: importDocument };
+
+port.on("message", ({ seq, files, root, op }) => {
   let result;
   const t0 = performance.now();
   try {
-    const checked = checkSpec(root, { readFile });
-    result = {
-      ok: true,
-      ms: performance.now() - t0,
-      layouts: checked.layouts.length,
-      diagnostics: checked.diagnostics.map((d) => ({
-        code: d.code,
-        severity: d.severity,
-        message: d.message,
-        span: spanOf(d.span),
-        labels: d.labels.map((l) => spanOf(l.span)),
-      })),
-    };
+    const answer = OPERATIONS[op](files, root);
+    result = { ok: true, ms: performance.now() - t0, broken: [], ...answer };
   } catch (e) {
     result = { ok: false, ms: performance.now() - t0, error: e?.stack ?? String(e) };
   }

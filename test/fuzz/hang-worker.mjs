@@ -6,7 +6,7 @@ const { port, shared } = workerData;
 const flag = new Int32Array(shared);
 port.on("message", ({ seq, files, root }) => {
   if (files[root].includes("hang")) for (;;);
-  port.postMessage({ seq, result: { ok: true, ms: 0, layouts: 0, diagnostics: [] } });
+  port.postMessage({ seq, result: { ok: true, ms: 0, layouts: 0, diagnostics: [], broken: [] } });
   Atomics.store(flag, 1, seq);
   Atomics.notify(flag, 1);
 });

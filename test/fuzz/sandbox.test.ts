@@ -9,6 +9,7 @@ const ok = (diagnostics: Extract<RunResult, { ok: true }>["diagnostics"]): RunRe
   ms: 1,
   layouts: 0,
   diagnostics,
+  broken: [],
 });
 const d = (code: string, span: { file: string; start: number; end: number } | null) => ({
   code,
@@ -45,6 +46,13 @@ describe("problems()", () => {
     );
     expect(bad).toHaveLength(7);
   });
+  test("reports what the operation found broken, and checks spans in the files it produced", () => {
+    const spec = { "a.txt.layout": "0123" };
+    const span = { file: "a.txt.layout", start: 0, end: 4 };
+    expect(problems(files, { ...ok([]), broken: ["not idempotent"] })).toEqual(["not idempotent"]);
+    expect(problems(files, { ...ok([d("E0201", span)]), produced: spec })).toEqual([]);
+    expect(problems(files, ok([d("E0201", span)]))).toHaveLength(1);
+  });
 });
 
 describe("Sandbox", () => {
@@ -69,6 +77,20 @@ describe("Sandbox", () => {
       ["E0004", "y.layout"],
     ]);
     expect(problems(broken, e)).toEqual([]);
+  });
+  test("formats, and imports a table into a checked spec", () => {
+    const spec = { "s.layout": "layout s\npaging 4\n0   +4KB  r\n" };
+    const formatted = sandbox.run(spec, "s.layout", "format");
+    expect(formatted).toMatchObject({ ok: true, diagnostics: [], broken: [] });
+    const unparsable = sandbox.run({ "s.layout": "layout s\n0 +4KB ]\n" }, "s.layout", "format");
+    expect(unparsable.ok === true && unparsable.diagnostics.map((x) => x.code)).toEqual(["E0004"]);
+    const table =
+      "| Start | End | Size | Description |\n|---|---|---|---|\n| 0000000000000000 | 0000000000000fff | 4 KB | first page |\n";
+    const imported = sandbox.run({ "t.md": table }, "t.md", "import");
+    expect(imported.ok === true && Object.keys(imported.produced ?? {})).toEqual(["t.md.layout"]);
+    expect(problems({ "t.md": table }, imported)).toEqual([]);
+    const none = sandbox.run({ "n.txt": "no table here" }, "n.txt", "import");
+    expect(none).toMatchObject({ ok: true, diagnostics: [] });
   });
   test("reports a hang and recovers with a new worker", () => {
     expect(hanging.run({ "h.layout": "hang" }, "h.layout").ok).toBe("hang");

@@ -82,11 +82,18 @@ export type RunResult =
         readonly span: SpanOut | null;
         readonly labels: readonly (SpanOut | null)[];
       }[];
+      /** Properties the operation itself found broken (check-worker.mjs). */
+      readonly broken: readonly string[];
+      /** Files the operation wrote (`import`: the spec), which diagnostics may point into. */
+      readonly produced?: Files;
     }
   | { readonly ok: false; readonly ms: number; readonly error: string }
   | { readonly ok: "hang"; readonly ms: number };
 
 export type Files = Readonly<Record<string, string>>;
+
+/** What the worker does with the root file: see check-worker.mjs. */
+export type Operation = "check" | "format" | "import";
 
 const WORKER = new URL("./check-worker.mjs", import.meta.url);
 const PIPELINE = new URL("../../dist/src/pipeline.js", import.meta.url);
@@ -122,12 +129,12 @@ export class Sandbox {
     }
   }
 
-  /** `checkSpec(root)` with `files` as the file system. */
-  run(files: Files, root: string): RunResult {
+  /** `op` (`checkSpec` by default) on `root`, with `files` as the file system. */
+  run(files: Files, root: string, op: Operation = "check"): RunResult {
     if (this.worker === undefined) this.start();
     const seq = ++this.seq;
     const t0 = performance.now();
-    this.port!.postMessage({ seq, files, root });
+    this.port!.postMessage({ seq, files, root, op });
     for (;;) {
       const done = Atomics.load(this.flag, 1);
       if (done === seq) break;
@@ -157,14 +164,15 @@ export class Sandbox {
 export function problems(files: Files, result: RunResult): string[] {
   if (result.ok === "hang") return [`no answer after ${result.ms.toFixed(0)} ms (hang)`];
   if (result.ok === false) return [`uncaught exception: ${result.error}`];
-  const out: string[] = [];
+  const out = [...result.broken];
   if (result.ms > RUN_BOUND_MS) out.push(`took ${result.ms.toFixed(0)} ms (bound ${RUN_BOUND_MS})`);
+  const texts = { ...files, ...result.produced };
   const checkSpan = (what: string, s: SpanOut | null): void => {
     if (s === null) {
       out.push(`${what}: no span`);
       return;
     }
-    const text = files[s.file];
+    const text = texts[s.file];
     if (text === undefined) {
       out.push(`${what}: span in unknown file ${JSON.stringify(s.file)}`);
       return;

@@ -2,8 +2,9 @@
  * Grammar-aware random specs: plausible text built from the grammar (grammar/grammar.ebnf) with
  * every literal form, units, expressions, placements, region kinds, attributes, nested bodies,
  * repeats, params, consts, variants, KASLR groups, includes and comments, mostly well formed so
- * that the resolver and the verifier are reached. `checkSpec` must answer each with catalogued
- * diagnostics whose spans lie inside their file, with no exception and no hang.
+ * that the resolver and the verifier are reached. `checkSpec` and the formatter must answer each
+ * with catalogued diagnostics whose spans lie inside their file, with no exception and no hang;
+ * the formatter's output, formatted again, must not change.
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
@@ -458,7 +459,11 @@ describe("grammar-aware random specs", () => {
       let runs = 0;
       await fuzz(spec, 2000, (files) => {
         const result = sandbox.run(files, "spec.layout");
-        const found = problems(files, result);
+        const formatted = sandbox.run(files, "spec.layout", "format");
+        const found = [
+          ...problems(files, result),
+          ...problems(files, formatted).map((p) => `formatter: ${p}`),
+        ];
         if (found.length > 0) {
           throw new Error(
             `${found.join("\n")}\n--- spec.layout ---\n${files["spec.layout"]}\n--- inc.layout ---\n${files["inc.layout"]}`,
