@@ -202,7 +202,12 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
   const collectParams = (items: readonly Item[]): void => {
     const rows = items.filter((it): it is Row => it.type === "row");
     rows.forEach((row, k) => {
-      if ([row.start, row.end].some((a) => a !== undefined && isFullPlaceholder(a))) {
+      // A placeholder start (`FFFF_FFFF_8XXX_XXXX`) is imported only as the parameter that the
+      // row before made of the same placeholder as its end.
+      if (
+        (row.start?.type === "placeholder" && !paramOf.has(row.start.text)) ||
+        [row.start, row.end].some((a) => a !== undefined && isFullPlaceholder(a))
+      ) {
         skipped.add(row);
         return;
       }
@@ -210,11 +215,12 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
       const next = rows[k + 1];
       if (row.start?.type === "symbol" && !paramOf.has(row.start.text)) {
         const prevEnd = prev ? lastByte(prev) : undefined;
-        const hiEnd = lastByte(row) ?? (next ? low(next.start)! - 1n : undefined);
-        if (prevEnd === undefined || hiEnd === undefined) skipped.add(row);
+        const nextStart = next ? low(next.start) : undefined;
+        const hiEnd = lastByte(row) ?? (nextStart === undefined ? undefined : nextStart - 1n);
+        const lo = prevEnd === undefined ? undefined : alignUp(prevEnd + 1n);
+        const hi = hiEnd === undefined ? undefined : alignDown(hiEnd + 1n - PAGE);
+        if (lo === undefined || hi === undefined || lo > hi) skipped.add(row);
         else {
-          const lo = alignUp(prevEnd + 1n);
-          const hi = alignDown(hiEnd + 1n - PAGE);
           const off = row.offset ? offsetAddress(row.offset) : undefined;
           const useOffset = off !== undefined && off >= lo && off <= hi && off % PAGE === 0n;
           const name = identifier([row.start.text]);

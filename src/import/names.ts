@@ -8,7 +8,8 @@
  *   `LDT remap for PTI` -> `ldt_remap_pti`, `kernel text mapping, mapped to ...` ->
  *   `kernel_text_mapping`, `(kernel end) physical allocator low` -> `physical_allocator_low`;
  * - a guard region's name ends in `_guard` unless it says "guard" already;
- * - a name that starts with a digit gets `r_` in front, a reserved word gets `_area` after it;
+ * - a name that starts with a digit or reads as a number gets `r_` in front, a reserved word
+ *   gets `_area` after it;
  * - a name already taken in the same scope gets `_2`, `_3`, ...
  * - unused holes and the non-canonical range stay unnamed (the language names them
  *   `hole_<start>` / `noncanonical_<start>`).
@@ -18,12 +19,14 @@ import { tokenMatcher } from "../../grammar/chevrotain.js";
 import * as T from "../../grammar/tokens.js";
 
 /**
- * Words the grammar will not take as a region name (keywords, size units), asked of its own
- * lexer so this never drifts from the language. Attribute flags such as `user` are names.
+ * How the grammar's own lexer reads `word`, so this never drifts from the language: a name, a
+ * reserved word (a keyword or size unit: one token, not a name; attribute flags such as `user`
+ * are names), or something else (`ffff_ff80_0000_0000tb` is a number and a name).
  */
-function isReserved(word: string): boolean {
-  const { tokens } = T.lexer.tokenize(word);
-  return tokens.length === 1 && tokens[0]!.image === word && !tokenMatcher(tokens[0]!, T.Name);
+function lexedAs(word: string): "name" | "reserved" | "other" {
+  const { tokens, errors } = T.lexer.tokenize(word);
+  if (errors.length > 0 || tokens.length !== 1 || tokens[0]!.image !== word) return "other";
+  return tokenMatcher(tokens[0]!, T.Name) ? "name" : "reserved";
 }
 
 const SMALL = new Set([
@@ -57,7 +60,9 @@ export function identifier(words: readonly string[]): string {
     .replace(/^_|_$/g, "");
   if (name === "") name = "region";
   if (/^[0-9]/.test(name)) name = "r_" + name;
-  if (isReserved(name)) name += "_area";
+  const lexed = lexedAs(name);
+  if (lexed === "reserved") name += "_area";
+  else if (lexed === "other") name = "r_" + name;
   return name;
 }
 
