@@ -223,7 +223,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
         else {
           const off = row.offset ? offsetAddress(row.offset) : undefined;
           const useOffset = off !== undefined && off >= lo && off <= hi && off % PAGE === 0n;
-          const name = identifier([row.start.text]);
+          const name = identifier([row.start.text], "param");
           params.set(name, {
             name,
             lo,
@@ -261,6 +261,10 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
   };
   collectParams(shared);
   own.forEach(collectParams);
+  // A name the document uses as an address, which no row defines, cannot be imported.
+  const unbound = (a: Address | undefined): boolean => a?.type === "symbol" && !paramOf.has(a.text);
+  for (const row of [...rowsOf(shared), ...own.flatMap(rowsOf)])
+    if (unbound(row.start) || unbound(row.end)) skipped.add(row);
 
   const out: string[] = [];
   const title = doc.title;

@@ -8,25 +8,30 @@
  *   `LDT remap for PTI` -> `ldt_remap_pti`, `kernel text mapping, mapped to ...` ->
  *   `kernel_text_mapping`, `(kernel end) physical allocator low` -> `physical_allocator_low`;
  * - a guard region's name ends in `_guard` unless it says "guard" already;
- * - a name that starts with a digit or reads as a number gets `r_` in front, a reserved word
- *   gets `_area` after it;
+ * - a name that starts with a digit gets `r_` in front; one that the language does not read as a
+ *   name there gets `_area` after it (a keyword: `region_area`) or else `r_` in front;
  * - a name already taken in the same scope gets `_2`, `_3`, ...
  * - unused holes and the non-canonical range stay unnamed (the language names them
  *   `hole_<start>` / `noncanonical_<start>`).
  */
 
-import { tokenMatcher } from "../../grammar/chevrotain.js";
-import * as T from "../../grammar/tokens.js";
+import { parseSpec } from "../../grammar/index.js";
+
+/** Where the importer writes a name, as a spec that declares `w` there and refers to it. */
+const USES = {
+  region: (w: string) => `0 +4KB ${w}\nconst c = ${w}\n`,
+  param: (w: string) => `param ${w}: address = 0 in 0 .. 0\nconst c = ${w}\n`,
+  layout: (w: string) => `layout ${w}\n`,
+} as const;
 
 /**
- * How the grammar's own lexer reads `word`, so this never drifts from the language: a name, a
- * reserved word (a keyword or size unit: one token, not a name; attribute flags such as `user`
- * are names), or something else (`ffff_ff80_0000_0000tb` is a number and a name).
+ * True when the language reads `word` as a name where the importer writes it (`use`): asked of
+ * its own parser, so this never drifts from it. Keywords and size units are not names, nor is
+ * what reads as a number (`a000000000000000`, `ffff_ff80_0000_0000tb`) or as a mistyped address
+ * (`fffffff00000000`); attribute flags such as `user` name regions but not parameters.
  */
-function lexedAs(word: string): "name" | "reserved" | "other" {
-  const { tokens, errors } = T.lexer.tokenize(word);
-  if (errors.length > 0 || tokens.length !== 1 || tokens[0]!.image !== word) return "other";
-  return tokenMatcher(tokens[0]!, T.Name) ? "name" : "reserved";
+function isName(word: string, use: keyof typeof USES): boolean {
+  return parseSpec(USES[use](word), "<name>").diagnostics.length === 0;
 }
 
 const SMALL = new Set([
@@ -50,8 +55,11 @@ const SMALL = new Set([
   "is",
 ]);
 
-/** A C-ish identifier: lower case, `_` separated, not reserved, not starting with a digit. */
-export function identifier(words: readonly string[]): string {
+/**
+ * A C-ish identifier for a region (or a parameter, or a layout: `use`): lower case, `_`
+ * separated, not reserved, not starting with a digit.
+ */
+export function identifier(words: readonly string[], use: keyof typeof USES = "region"): string {
   let name = words
     .join("_")
     .toLowerCase()
@@ -60,10 +68,7 @@ export function identifier(words: readonly string[]): string {
     .replace(/^_|_$/g, "");
   if (name === "") name = "region";
   if (/^[0-9]/.test(name)) name = "r_" + name;
-  const lexed = lexedAs(name);
-  if (lexed === "reserved") name += "_area";
-  else if (lexed === "other") name = "r_" + name;
-  return name;
+  return [name, `${name}_area`, `r_${name}`].find((n) => isName(n, use)) ?? `r_${name}`;
 }
 
 export function nameFromDescription(description: string, kind: string): string {
@@ -85,7 +90,7 @@ export function nameFromDescription(description: string, kind: string): string {
 /** The layout's name from the file's name: `linux-mm.rst` -> `linux_mm`. */
 export function layoutName(fileName: string): string {
   const base = fileName.replace(/^.*[\\/]/, "").replace(/\..*$/, "");
-  const name = identifier([base]);
+  const name = identifier([base], "layout");
   return /^r_/.test(name) ? "layout_" + name.slice(2) : name;
 }
 
