@@ -2,6 +2,9 @@
 // pipeline (dist/, so `npx tsc -p .` first) on in-memory files and answers through a port; the
 // fuzzer waits with a timeout, so a hang is reported as such instead of stalling the run.
 //   check:  `checkSpec(root)`;
+//   emit:   `check`, then, if it found no error, every emitter on the layouts (an emitter may
+//           refuse a spec it cannot express with a UsageError, as `build` reports it), and each
+//           layout installed (1 GiB of RAM, one process) and audited;
 //   format: `formatSpec` of the root file: formatted text, formatted again, must not change, and
 //           a spec that does not parse is a SpecSyntaxError with its diagnostics;
 //   import: `importTable` of the root file: a spec (then checked like `check`, its text returned
@@ -13,6 +16,19 @@ const dist = (p) => new URL(`../../dist/src/${p}`, import.meta.url).href;
 const { checkSpec } = await import(dist("pipeline.js"));
 const { formatSpec, SpecSyntaxError } = await import(dist("prettier/format.js"));
 const { importTable, NoTableError } = await import(dist("import/index.js"));
+const { install } = await import(dist("runtime/install.js"));
+const { audit } = await import(dist("verifier/audit.js"));
+const { UsageError } = await import(dist("cli/common.js"));
+const EMITTERS = await Promise.all(
+  [
+    ["json", "emitJson"],
+    ["c", "emitC"],
+    ["rust", "emitRust"],
+    ["markdown", "emitMarkdown"],
+    ["ascii", "emitAscii"],
+    ["svg", "emitSvg"],
+  ].map(async ([file, name]) => (await import(dist(`compiler/emit/${file}.js`)))[name]),
+);
 const { port, shared } = workerData;
 // flag[0]: 1 once ready; flag[1]: the sequence number of the last answer posted.
 const flag = new Int32Array(shared);
@@ -27,13 +43,37 @@ const described = (diagnostics) =>
     labels: d.labels.map((l) => spanOf(l.span)),
   }));
 
-function check(files, root) {
+function compile(files, root) {
   const readFile = (file) => {
     if (Object.prototype.hasOwnProperty.call(files, file)) return files[file];
     throw Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: "ENOENT" });
   };
-  const checked = checkSpec(root, { readFile });
+  return checkSpec(root, { readFile });
+}
+
+function check(files, root) {
+  const checked = compile(files, root);
   return { layouts: checked.layouts.length, diagnostics: described(checked.diagnostics) };
+}
+
+function emit(files, root) {
+  const checked = compile(files, root);
+  const diagnostics = [...checked.diagnostics];
+  if (!checked.diagnostics.some((d) => d.severity === "error")) {
+    for (const emitter of EMITTERS) {
+      try {
+        emitter(checked.layouts, checked.hasVariants);
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+      }
+    }
+    for (const layout of checked.layouts) {
+      const installed = install(layout, { ram: 1n << 30n, processes: 1 });
+      diagnostics.push(...installed.diagnostics);
+      if (installed.value !== undefined) diagnostics.push(...audit(installed.value).diagnostics);
+    }
+  }
+  return { layouts: checked.layouts.length, diagnostics: described(diagnostics) };
 }
 
 function format(files, root) {
@@ -64,7 +104,7 @@ function importDocument(files, root) {
   return { ...check({ [path]: imported.spec }, path), produced: { [path]: imported.spec } };
 }
 
-const OPERATIONS = { check, format, import: importDocument };
+const OPERATIONS = { check, emit, format, import: importDocument };
 
 port.on("message", ({ seq, files, root, op }) => {
   let result;

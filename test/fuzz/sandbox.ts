@@ -93,7 +93,7 @@ export type RunResult =
 export type Files = Readonly<Record<string, string>>;
 
 /** What the worker does with the root file: see check-worker.mjs. */
-export type Operation = "check" | "format" | "import";
+export type Operation = "check" | "emit" | "format" | "import";
 
 const WORKER = new URL("./check-worker.mjs", import.meta.url);
 const PIPELINE = new URL("../../dist/src/pipeline.js", import.meta.url);

@@ -2,9 +2,10 @@
  * Grammar-aware random specs: plausible text built from the grammar (grammar/grammar.ebnf) with
  * every literal form, units, expressions, placements, region kinds, attributes, nested bodies,
  * repeats, params, consts, variants, KASLR groups, includes and comments, mostly well formed so
- * that the resolver and the verifier are reached. `checkSpec` and the formatter must answer each
- * with catalogued diagnostics whose spans lie inside their file, with no exception and no hang;
- * the formatter's output, formatted again, must not change.
+ * that the resolver and the verifier are reached. `checkSpec` (then, for a clean spec, every
+ * emitter, the installer and the audit) and the formatter must answer each with catalogued
+ * diagnostics whose spans lie inside their file, with no exception and no hang; the formatter's
+ * output, formatted again, must not change.
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";
@@ -458,7 +459,7 @@ describe("grammar-aware random specs", () => {
       let resolved = 0;
       let runs = 0;
       await fuzz(spec, 2000, (files) => {
-        const result = sandbox.run(files, "spec.layout");
+        const result = sandbox.run(files, "spec.layout", "emit");
         const formatted = sandbox.run(files, "spec.layout", "format");
         const found = [
           ...problems(files, result),

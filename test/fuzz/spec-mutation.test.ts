@@ -1,8 +1,9 @@
 /**
  * Byte-level mutations of every committed spec (specs/*.layout, test/fuzz/mutations.ts). Both
- * `checkSpec` and the formatter must answer every mutant with catalogued diagnostics whose spans
- * lie inside the text, without an exception or a hang; the formatter's output, formatted again,
- * must not change.
+ * `checkSpec` (then, for a mutant without errors, every emitter, the installer and the audit)
+ * and the formatter must answer every mutant with catalogued diagnostics whose spans lie inside
+ * the text, without an exception or a hang; the formatter's output, formatted again, must not
+ * change.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
@@ -102,9 +103,9 @@ const TOKENS = [
 const sandbox = new Sandbox();
 afterAll(() => sandbox.close());
 
-/** What is wrong with checking and formatting `files[name]`. */
+/** What is wrong with checking (and building) and formatting `files[name]`. */
 const checkAndFormat = (files: Files, name: string): string[] => [
-  ...problems(files, sandbox.run(files, name)),
+  ...problems(files, sandbox.run(files, name, "emit")),
   ...problems(files, sandbox.run(files, name, "format")).map((p) => `formatter: ${p}`),
 ];
 
