@@ -12,12 +12,14 @@
  * `checkSpec` runs the front half on a file (with includes) the way `vmlayout check` does.
  */
 import type { Layout } from "./compiler/layout.js";
+import type { Result } from "./diagnostics/diagnostic.js";
 import { emitAscii } from "./compiler/emit/ascii.js";
 import { emitC } from "./compiler/emit/c.js";
 import { emitJson } from "./compiler/emit/json.js";
 import { emitMarkdown } from "./compiler/emit/markdown.js";
 import { emitRust } from "./compiler/emit/rust.js";
 import { emitSvg } from "./compiler/emit/svg.js";
+import { EmitError } from "./compiler/emit/template.js";
 
 export { parseSpec as parse, type ParsedSpec } from "../grammar/index.js";
 export { resolve, type ResolveOptions } from "./compiler/resolve.js";
@@ -50,8 +52,14 @@ const EMITTERS: Readonly<Record<EmitFormat, (l: readonly Layout[], asArray: bool
 
 /**
  * Generates `format` from verified layouts. With several layouts (the variants of one spec),
- * JSON is an array of documents; the other formats hold every variant in one output.
+ * JSON is an array of documents; the other formats hold every variant in one output. A layout
+ * the format cannot express (two things with one C name: E03xx) gives no text and a diagnostic.
  */
-export function emit(layouts: readonly Layout[], format: EmitFormat): string {
-  return EMITTERS[format](layouts, layouts.length > 1);
+export function emit(layouts: readonly Layout[], format: EmitFormat): Result<string | undefined> {
+  try {
+    return { value: EMITTERS[format](layouts, layouts.length > 1), diagnostics: [] };
+  } catch (e) {
+    if (!(e instanceof EmitError)) throw e;
+    return { value: undefined, diagnostics: [e.diagnostic] };
+  }
 }

@@ -19,14 +19,14 @@ describe("public API", () => {
     const [layout] = resolved.value;
     expect(verify(layout!).diagnostics).toEqual([]);
 
-    const json = JSON.parse(emit(resolved.value, "json"));
+    const json = JSON.parse(emit(resolved.value, "json").value!);
     expect(json.regions.map((r: { name: string }) => r.name)).toEqual([
       "user_space",
       "noncanonical_0000800000000000",
       "direct_map",
       "kernel_text",
     ]);
-    expect(emit(resolved.value, "c")).toContain("#define DIRECT_MAP_START");
+    expect(emit(resolved.value, "c").value).toContain("#define DIRECT_MAP_START");
 
     const installed = install(layout!, { ram: 1n << 32n });
     expect(installed.diagnostics.filter((d) => d.severity === "error")).toEqual([]);
@@ -40,5 +40,14 @@ describe("public API", () => {
     const parsed = parse("layout t\npaging 4\nffff800000000000 +1.5B a\n", "t.layout");
     const resolved = resolve(parsed.value.ast);
     expect(resolved.diagnostics.map((d) => d.code)).toEqual(["E0208"]);
+
+    const clash =
+      "layout t\npaging 4\nffff800000000000 +1TB foo\nconst x = 0x1000 export FOO_START\n";
+    const layouts = resolve(parse(clash, "t.layout").value.ast).value;
+    const header = emit(layouts, "c");
+    expect(header.value).toBeUndefined();
+    expect(
+      header.diagnostics.map((d) => [d.code, clash.slice(d.span!.start, d.span!.end)]),
+    ).toEqual([["E0301", "const x = 0x1000 export FOO_START"]]);
   });
 });

@@ -6,6 +6,7 @@ import { limitsFrom } from "./limits.js";
 import { staleness, writeAtomically } from "./output.js";
 import { report } from "./report.js";
 import type { Layout } from "../compiler/layout.js";
+import { EmitError } from "../compiler/emit/template.js";
 
 type Emitter = (layouts: readonly Layout[], asArray: boolean) => string;
 
@@ -47,7 +48,14 @@ export async function runBuild(
   report(checked.diagnostics, checked.sources, "text", context);
   if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
   const asArray = checked.hasVariants && values.variant === undefined;
-  const content = (await emitter())(checked.layouts, asArray);
+  let content: string;
+  try {
+    content = (await emitter())(checked.layouts, asArray);
+  } catch (e) {
+    if (!(e instanceof EmitError)) throw e;
+    report([e.diagnostic], checked.sources, "text", context);
+    return EXIT_ERRORS;
+  }
   if (!output) {
     process.stdout.write(content);
     return EXIT_OK;

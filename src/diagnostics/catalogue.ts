@@ -326,6 +326,19 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     severity: "warning",
     title: "page is writable and executable in a `perm rwx` region",
   },
+  // E03xx: emit (generating headers and modules)
+  {
+    code: "E0301",
+    name: "name_clash",
+    severity: "error",
+    title: "two things would get one name in a generated header or module",
+  },
+  {
+    code: "E0302",
+    name: "c_keyword",
+    severity: "error",
+    title: "a generated C variable would be a C keyword",
+  },
   // E05xx: import (reading another document's layout table)
   {
     code: "E0501",

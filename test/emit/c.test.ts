@@ -256,7 +256,7 @@ describe("--emit c", () => {
     expect(statSync(out).mtimeMs).toBe(before);
   });
 
-  it("two names for one C identifier are an error naming both", () => {
+  it("two names for one C identifier are an error naming both, at both (E0301)", () => {
     const dir = tmp();
     writeFileSync(
       path.join(dir, "clash.layout"),
@@ -269,11 +269,26 @@ describe("--emit c", () => {
       ].join("\n"),
     );
     const r = vmlayout(["build", "clash.layout", "--emit", "c"], { cwd: dir });
-    expect(r.status).toBe(2);
+    expect(r.status).toBe(1);
     expect(r.stderr).toContain(
-      "`FOO_START` would name both the start of region `foo` and constant `x`",
+      "clash.layout:4:1: error[E0301]: cannot emit a C header for `clash`: `FOO_START` would name both the start of region `foo` and constant `x`",
     );
+    expect(r.stderr).toContain("the start of region `foo` is `FOO_START`");
+    expect(r.stderr).toContain("help: give one of them another name with `export NAME`");
     expect(r.stderr).not.toContain("internal error");
+  });
+
+  it("a parameter named like a C keyword is an error at the parameter (E0302)", () => {
+    const dir = tmp();
+    writeFileSync(
+      path.join(dir, "kw.layout"),
+      "layout kw\npaging 4\nparam int: size = 4KB in 4KB .. 8KB align 4KB\nffff800000000000 +int r\n",
+    );
+    const r = vmlayout(["build", "kw.layout", "--emit", "c"], { cwd: dir });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "kw.layout:3:1: error[E0302]: cannot emit a C header for `kw`: its variable `int` would be a C keyword",
+    );
   });
 });
 

@@ -3,8 +3,8 @@
 // fuzzer waits with a timeout, so a hang is reported as such instead of stalling the run.
 //   check:  `checkSpec(root)`;
 //   emit:   `check`, then, if it found no error, every emitter on the layouts (an emitter may
-//           refuse a spec it cannot express with a UsageError, as `build` reports it), and each
-//           layout installed (1 GiB of RAM, one process) and audited;
+//           refuse a spec it cannot express with an E03xx diagnostic), and each layout installed
+//           (1 GiB of RAM, one process) and audited;
 //   format: `formatSpec` of the root file: formatted text, formatted again, must not change, and
 //           a spec that does not parse is a SpecSyntaxError with its diagnostics;
 //   import: `importTable` of the root file: a spec (then checked like `check`, its text returned
@@ -18,7 +18,7 @@ const { formatSpec, SpecSyntaxError } = await import(dist("prettier/format.js"))
 const { importTable, NoTableError } = await import(dist("import/index.js"));
 const { install } = await import(dist("runtime/install.js"));
 const { audit } = await import(dist("verifier/audit.js"));
-const { UsageError } = await import(dist("cli/common.js"));
+const { EmitError } = await import(dist("compiler/emit/template.js"));
 const EMITTERS = await Promise.all(
   [
     ["json", "emitJson"],
@@ -64,7 +64,8 @@ function emit(files, root) {
       try {
         emitter(checked.layouts, checked.hasVariants);
       } catch (e) {
-        if (!(e instanceof UsageError)) throw e;
+        if (!(e instanceof EmitError)) throw e;
+        diagnostics.push(e.diagnostic);
       }
     }
     for (const layout of checked.layouts) {

@@ -19,8 +19,10 @@
  *   by defining exactly one `VMLAYOUT_<LAYOUT>_<VARIANT>`; what all variants share is written
  *   once.
  */
+import { type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../layout.js";
 import {
+  EmitError,
   type Form,
   type LayoutModel,
   type RegionModel,
@@ -38,7 +40,6 @@ import {
   pagingText,
   specBaseName,
   upperIdent,
-  fail,
   variablesOf,
   wrap,
 } from "./template.js";
@@ -274,7 +275,7 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
   const names = new Names(
     `a C header for \`${l.name}\`${l.variant !== null ? ` (variant "${l.variant}")` : ""}`,
   );
-  for (const r of reserved) names.add(r, "a macro of vmlayout's own");
+  for (const r of reserved) names.add(r, "a macro of vmlayout's own", undefined);
   const define = (name: string, value: string, comment?: string): string[] => {
     const head = `#define ${name.padEnd(width)} `;
     if (comment === undefined)
@@ -293,8 +294,8 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
     const lines: string[] = [];
     const externs: string[] = [];
     for (const p of m.params) {
-      if (C_KEYWORDS.has(p.name)) keyword(l, p.name);
-      names.add(p.name, `the variable of parameter \`${p.name}\``);
+      if (C_KEYWORDS.has(p.name)) keyword(l, p.name, p.param.span);
+      names.add(p.name, `the variable of parameter \`${p.name}\``, p.param.span);
       const fmt = (v: bigint): [string, string | undefined] =>
         p.param.type === "count"
           ? [ac(v.toString()), undefined]
@@ -310,7 +311,7 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
       const block = [comment(`${p.name}${p.param.description ? `: ${p.param.description}` : ""}`)];
       for (const [suffix, v] of entries) {
         const name = `${p.macro}_${suffix}`;
-        names.add(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``);
+        names.add(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``, p.param.span);
         const [value, words] =
           suffix === "ALIGN" && p.param.type !== "count" ? [ac(hexShort(v)), bytes(v)] : fmt(v);
         block.push(...define(name, value, words));
@@ -369,13 +370,13 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
         `the default base of \`${mem.region.name}\``,
       ]);
     for (const [name, v, words, origin] of rows) {
-      names.add(name, origin);
+      names.add(name, origin, k.group.span);
       lines.push(...define(name, ac(name.endsWith("_ALIGN") ? hexShort(v) : hex16(v)), words));
     }
     lines.push("#ifndef __ASSEMBLER__");
     for (const mem of k.members) {
-      if (C_KEYWORDS.has(mem.name)) keyword(l, mem.name);
-      names.add(mem.name, `the base variable of \`${mem.region.name}\``);
+      if (C_KEYWORDS.has(mem.name)) keyword(l, mem.name, mem.region.nameSpan);
+      names.add(mem.name, `the base variable of \`${mem.region.name}\``, mem.region.nameSpan);
       lines.push(`extern unsigned long ${mem.name};`);
     }
     lines.push("#endif");
@@ -400,7 +401,7 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
   // Constants.
   if (m.constants.length > 0) out.push({ key: "constants:head", lines: [comment("Constants")] });
   for (const { constant: c, form } of m.constants) {
-    names.add(c.exportName, `constant \`${c.name}\``);
+    names.add(c.exportName, `constant \`${c.name}\``, c.span);
     const about = [c.description ? `${c.name}: ${c.description}` : c.name];
     if (form.kind !== "fixed") about.push(`${hex16(form.value)} by default`);
     if (form.kind === "opaque") about.push(missing([c.exportName], [form]));
@@ -414,9 +415,14 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
   return out;
 }
 
-function keyword(l: Layout, name: string): never {
-  return fail(
-    `cannot emit a C header for \`${l.name}\`: its variable \`${name}\` would be a C keyword; rename the parameter or region`,
+function keyword(l: Layout, name: string, at: Span): never {
+  throw new EmitError(
+    diagnostic(
+      "E0302",
+      `cannot emit a C header for \`${l.name}\`: its variable \`${name}\` would be a C keyword`,
+      at,
+      { help: "rename the parameter (or the randomised region, whose base variable this is)" },
+    ),
   );
 }
 
@@ -477,7 +483,7 @@ function regionLines(r: RegionModel, names: Names, define: Define): string[] {
   const opaque: { name: string; form: Form }[] = [];
   const add = (suffix: string, f: Form | undefined, longHex: boolean, words?: string): void => {
     const name = `${reg.exportName}_${suffix}`;
-    names.add(name, `the ${suffix.toLowerCase()} of region \`${reg.name}\``);
+    names.add(name, `the ${suffix.toLowerCase()} of region \`${reg.name}\``, reg.nameSpan);
     if (f === undefined)
       about.push(`${name} is not defined: the size is 2^64, which no 64-bit number holds`);
     else if (f.kind === "opaque") opaque.push({ name, form: f });

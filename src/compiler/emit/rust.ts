@@ -11,6 +11,7 @@
  *   that the plain operators never overflow for allowed values.
  * - A spec with variants and no `--variant` gives one `pub mod` per variant, each complete.
  */
+import type { Span } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../layout.js";
 import {
   type Form,
@@ -159,8 +160,8 @@ function body(m: LayoutModel, indent: number): string[][] {
   );
   const out: string[][] = [];
   const d = (text: string): string[] => doc(text, indent);
-  const item = (name: string, value: string, origin: string): string => {
-    names.add(name, origin);
+  const item = (name: string, value: string, origin: string, at: Span): string => {
+    names.add(name, origin, at);
     return `pub const ${name}: u64 = ${value};`;
   };
 
@@ -187,17 +188,17 @@ function body(m: LayoutModel, indent: number): string[][] {
         ...d(
           `${code(p.name)}${p.param.description ? `: ${prose(p.param.description)}` : ""}.\n\nDefault: ${dw}.`,
         ),
-        item(`${P}_DEFAULT`, dv, `the default of parameter \`${p.name}\``),
+        item(`${P}_DEFAULT`, dv, `the default of parameter \`${p.name}\``, p.param.span),
       );
       const [minv, minw] = show(p.param.min);
       lines.push(
         ...d(`Smallest value of ${code(p.name)} the layout is verified for: ${minw}.`),
-        item(`${P}_MIN`, minv, `the minimum of parameter \`${p.name}\``),
+        item(`${P}_MIN`, minv, `the minimum of parameter \`${p.name}\``, p.param.span),
       );
       const [maxv, maxw] = show(p.param.max);
       lines.push(
         ...d(`Largest value of ${code(p.name)} the layout is verified for: ${maxw}.`),
-        item(`${P}_MAX`, maxv, `the maximum of parameter \`${p.name}\``),
+        item(`${P}_MAX`, maxv, `the maximum of parameter \`${p.name}\``, p.param.span),
       );
       const a = p.param.align;
       lines.push(
@@ -208,6 +209,7 @@ function body(m: LayoutModel, indent: number): string[][] {
           `${P}_ALIGN`,
           p.param.type === "count" ? a.toString() : rustHex(a),
           `the alignment of parameter \`${p.name}\``,
+          p.param.span,
         ),
       );
       out.push(lines);
@@ -230,14 +232,21 @@ function body(m: LayoutModel, indent: number): string[][] {
         `${G}_START`,
         address(k.group.rangeStart),
         `the start of KASLR group \`${k.group.name}\``,
+        k.group.span,
       ),
       ...d(`Last address of KASLR group ${code(k.group.name)} (inclusive).`),
-      item(`${G}_END`, address(k.group.rangeEnd), `the end of KASLR group \`${k.group.name}\``),
+      item(
+        `${G}_END`,
+        address(k.group.rangeEnd),
+        `the end of KASLR group \`${k.group.name}\``,
+        k.group.span,
+      ),
       ...d(`Alignment of the randomised bases: ${bytes(k.group.align)}.`),
       item(
         `${G}_ALIGN`,
         rustHex(k.group.align),
         `the alignment of KASLR group \`${k.group.name}\``,
+        k.group.span,
       ),
     ];
     for (const mem of k.members)
@@ -249,6 +258,7 @@ function body(m: LayoutModel, indent: number): string[][] {
           `${screaming(mem.macro)}_DEFAULT`,
           address(mem.value),
           `the default base of \`${mem.region.name}\``,
+          mem.region.nameSpan,
         ),
       );
     out.push(lines);
@@ -267,9 +277,9 @@ function body(m: LayoutModel, indent: number): string[][] {
       lines.push("");
       if (form.kind === "fixed") {
         const value = c.value.value >= 1n << 32n ? address(c.value.value) : rustHex(c.value.value);
-        lines.push(...d(`${what}.`), item(C, value, `constant \`${c.name}\``));
+        lines.push(...d(`${what}.`), item(C, value, `constant \`${c.name}\``, c.span));
       } else if (form.kind === "linear") {
-        names.add(snake(C), `constant \`${c.name}\``);
+        names.add(snake(C), `constant \`${c.name}\``, c.span);
         lines.push(
           ...d(
             `${what}; \`${address(c.value.value)}\` by default, given ${list(variablesOf(form).map(code))}.`,
@@ -277,7 +287,7 @@ function body(m: LayoutModel, indent: number): string[][] {
           ...fn(m, snake(C), form, indent),
         );
       } else {
-        names.add(snake(C), `constant \`${c.name}\``);
+        names.add(snake(C), `constant \`${c.name}\``, c.span);
         lines.push(
           ...comment(
             `${what}; \`${address(c.value.value)}\` by default. No \`${snake(C)}\`: it depends on ` +
@@ -325,10 +335,10 @@ function regionItems(m: LayoutModel, r: RegionModel, names: Names, indent: numbe
     const name = `${R}_${suffix}`;
     const origin = `the ${suffix.toLowerCase()} of region \`${reg.name}\``;
     if (f === undefined || f.kind === "opaque") {
-      names.add(name, origin);
+      names.add(name, origin, reg.nameSpan);
       missing.push({ name: f === undefined ? name : snake(name), form: f });
     } else if (f.kind === "fixed") {
-      names.add(name, origin);
+      names.add(name, origin, reg.nameSpan);
       const value = suffix === "SIZE" ? rustHex(f.value) : address(f.value);
       // The region's own doc says where a fixed start is.
       items.push({
@@ -336,7 +346,7 @@ function regionItems(m: LayoutModel, r: RegionModel, names: Names, indent: numbe
         code: [`pub const ${name}: u64 = ${value};`],
       });
     } else {
-      names.add(snake(name), origin);
+      names.add(snake(name), origin, reg.nameSpan);
       items.push({
         about: `${about}, given ${list(variablesOf(f).map(code))}.`,
         code: fn(m, snake(name), f, indent),

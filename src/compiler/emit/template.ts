@@ -13,7 +13,7 @@
  *     with a fractional coefficient, so it has no exact expression over the variables; the
  *     emitters say so and give its value at the defaults instead.
  */
-import { UsageError } from "../../cli/common.js";
+import { type Diagnostic, type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import { domainBounds, minus, type Affine } from "../affine.js";
 import {
   ADDRESS_SPACE_END,
@@ -337,27 +337,42 @@ export function columns(rows: readonly (readonly string[])[], gap = 1): string[]
 
 // ---------------------------------------------------------------- names
 
-/** A spec the emitter cannot express: reported like a usage error, without a stack trace. */
-export function fail(message: string): never {
-  throw new UsageError(message);
+/**
+ * A spec an emitter cannot express: a coded diagnostic (E03xx) at the declaration to change,
+ * reported like any other, without a stack trace.
+ */
+export class EmitError extends Error {
+  constructor(readonly diagnostic: Diagnostic) {
+    super(`${diagnostic.code}: ${diagnostic.message}`);
+  }
 }
 
 /**
  * Collects the identifiers a generated file defines, so that two things never get one name
  * (a region `foo` and a constant exported as `FOO_START`): that would not compile, and the
- * user should hear about it from vmlayout, by name, rather than from the compiler.
+ * user should hear about it from vmlayout, at the declarations, rather than from the compiler.
  */
 export class Names {
-  private readonly seen = new Map<string, string>();
+  private readonly seen = new Map<string, { readonly origin: string; readonly at?: Span }>();
   constructor(private readonly what: string) {}
 
-  add(name: string, origin: string): void {
+  /** Records `name` as `origin`, declared at `at`; E0301 when another thing has it. */
+  add(name: string, origin: string, at: Span | undefined): void {
     const first = this.seen.get(name);
-    if (first !== undefined)
-      fail(
-        `cannot emit ${this.what}: \`${name}\` would name both ${first} and ${origin}; give one of them another \`export\` name`,
+    if (first !== undefined) {
+      const labels = first.at
+        ? [{ span: first.at, message: `${first.origin} is \`${name}\`` }]
+        : [];
+      throw new EmitError(
+        diagnostic(
+          "E0301",
+          `cannot emit ${this.what}: \`${name}\` would name both ${first.origin} and ${origin}`,
+          at ?? first.at,
+          { labels, help: "give one of them another name with `export NAME`" },
+        ),
       );
-    this.seen.set(name, origin);
+    }
+    this.seen.set(name, at === undefined ? { origin } : { origin, at });
   }
 }
 
