@@ -4,7 +4,7 @@
 //   check:  `checkSpec(root)`;
 //   emit:   `check`, then, if it found no error, every emitter on the layouts (an emitter may
 //           refuse a spec it cannot express with an E03xx diagnostic), and each layout installed
-//           (1 GiB of RAM, one process) and audited;
+//           (1 GiB of RAM, one process), audited and dumped (the kernel's space and the process's);
 //   format: `formatSpec` of the root file: formatted text, formatted again, must not change, and
 //           a spec that does not parse is a SpecSyntaxError with its diagnostics;
 //   import: `importTable` of the root file: a spec (then checked like `check`, its text returned
@@ -18,6 +18,7 @@ const { formatSpec, SpecSyntaxError } = await import(dist("prettier/format.js"))
 const { importTable, NoTableError } = await import(dist("import/index.js"));
 const { install } = await import(dist("runtime/install.js"));
 const { audit } = await import(dist("verifier/audit.js"));
+const { dumpInstallation } = await import(dist("runtime/dump.js"));
 const { EmitError } = await import(dist("compiler/emit/template.js"));
 const EMITTERS = await Promise.all(
   [
@@ -71,7 +72,9 @@ function emit(files, root) {
     for (const layout of checked.layouts) {
       const installed = install(layout, { ram: 1n << 30n, processes: 1 });
       diagnostics.push(...installed.diagnostics);
-      if (installed.value !== undefined) diagnostics.push(...audit(installed.value).diagnostics);
+      if (installed.value === undefined) continue;
+      diagnostics.push(...audit(installed.value).diagnostics);
+      for (const space of [0, 1]) dumpInstallation(installed.value, space);
     }
   }
   return { layouts: checked.layouts.length, diagnostics: described(diagnostics) };

@@ -3,7 +3,7 @@
  * every literal form, units, expressions, placements, region kinds, attributes, nested bodies,
  * repeats, params, consts, variants, KASLR groups, includes and comments, mostly well formed so
  * that the resolver and the verifier are reached. `checkSpec` (then, for a clean spec, every
- * emitter, the installer and the audit) and the formatter must answer each with catalogued
+ * emitter, the installer, the audit and the page-table dump) and the formatter must answer each with catalogued
  * diagnostics whose spans lie inside their file, with no exception and no hang; the formatter's
  * output, formatted again, must not change.
  */
