@@ -3,9 +3,9 @@
  * every literal form, units, expressions, placements, region kinds, attributes, nested bodies,
  * repeats, params, consts, variants, KASLR groups, includes and comments, mostly well formed so
  * that the resolver and the verifier are reached. `checkSpec` (then, for a clean spec, every
- * emitter, the installer, the audit and the page-table dump) and the formatter must answer each with catalogued
- * diagnostics whose spans lie inside their file, with no exception and no hang; the formatter's
- * output, formatted again, must not change.
+ * emitter, the installer, the audit and the page-table dump) and the formatter must answer each
+ * with catalogued diagnostics whose spans lie inside their file, with no exception and no hang;
+ * the formatter's output, formatted again, must not change.
  */
 import fc from "fast-check";
 import { afterAll, describe, expect, test } from "vitest";

@@ -1,9 +1,9 @@
 /**
  * Byte-level mutations of every committed spec (specs/*.layout, test/fuzz/mutations.ts). Both
- * `checkSpec` (then, for a mutant without errors, every emitter, the installer, the audit and the page-table dump)
- * and the formatter must answer every mutant with catalogued diagnostics whose spans lie inside
- * the text, without an exception or a hang; the formatter's output, formatted again, must not
- * change.
+ * `checkSpec` (then, for a mutant without errors, every emitter, the installer, the audit and
+ * the page-table dump) and the formatter must answer every mutant with catalogued diagnostics
+ * whose spans lie inside the text, without an exception or a hang; the formatter's output,
+ * formatted again, must not change.
  */
 import { readFileSync, readdirSync } from "node:fs";
 import * as path from "node:path";
