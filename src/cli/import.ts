@@ -4,7 +4,7 @@
  * it holds no layout table (E0501).
  */
 import { readFileSync } from "node:fs";
-import { diagnostic } from "../diagnostics/diagnostic.js";
+import { type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { SourceSet } from "../diagnostics/source.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { report } from "./report.js";
@@ -37,17 +37,40 @@ export async function runImport(
     if (!(e instanceof NoTableError)) throw e;
     const sources = new SourceSet();
     sources.add(file, text);
-    const noTable = diagnostic(
-      "E0501",
-      `no layout table found in \`${file}\``,
-      { file, start: 0, end: 0 },
-      {
-        help: "vmlayout reads Linux mm.rst ascii tables, Markdown pipe tables with Start, End and Size columns, GayBSD column tables and Emerald `START..END` lines",
-      },
-    );
+    const help =
+      "vmlayout reads Linux mm.rst ascii tables, Markdown pipe tables with Start, End and Size columns, GayBSD column tables and Emerald `START..END` lines";
+    const first = e.unread[0];
+    const noTable =
+      first === undefined
+        ? diagnostic(
+            "E0501",
+            `no layout table found in \`${file}\``,
+            { file, start: 0, end: 0 },
+            { help },
+          )
+        : diagnostic(
+            "E0501",
+            `found a table in \`${file}\`, but none of its rows could be read`,
+            lineSpan(file, text, first.line),
+            {
+              notes: [
+                ...e.unread.slice(1, 6).map((u) => `also line ${u.line}: ${u.text}`),
+                ...(e.unread.length > 6 ? [`and ${e.unread.length - 6} more lines`] : []),
+              ],
+              help: "a row needs an address for its start, and numbers (`128 TB`, `~ 0.5 MB`) for its offset and size; a size has no sign",
+            },
+          );
     report([noTable], sources, "text", context);
     return EXIT_ERRORS;
   }
+}
+
+/** The span of 1-based line `line` of `text`, without its line break. */
+function lineSpan(file: string, text: string, line: number): Span {
+  let start = 0;
+  for (let l = 1; l < line; l++) start = text.indexOf("\n", start) + 1;
+  const end = text.indexOf("\n", start);
+  return { file, start, end: end < 0 ? text.length : end };
 }
 
 function parseAttributes(value: unknown): boolean {

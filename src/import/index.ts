@@ -14,7 +14,7 @@ import { buildSpec } from "./build.js";
 import { parseColumnTable } from "./columns.js";
 import { parseRangeLines } from "./emerald.js";
 import type { Document, FormatName } from "./model.js";
-import { parsePipeTables } from "./pipe.js";
+import { hasRows, parsePipeTables } from "./pipe.js";
 
 export type { Document, FormatName } from "./model.js";
 
@@ -34,17 +34,36 @@ export interface Imported {
   readonly spec: string;
 }
 
-/** No layout table in the document. */
-export class NoTableError extends Error {}
+/**
+ * No layout table in the document, or (`unread`) a table none of whose rows could be read: the
+ * 1-based lines of those rows, with what the importer made of each.
+ */
+export class NoTableError extends Error {
+  constructor(
+    message: string,
+    readonly unread: readonly { readonly line: number; readonly text: string }[] = [],
+  ) {
+    super(message);
+  }
+}
 
+/** The document's tables; a pipe table with no readable row only when no format finds rows. */
 export function readDocument(text: string): Document | undefined {
   const normalised = text.replace(/\r\n?/g, "\n").replace(/\t/g, "    ");
-  return parsePipeTables(normalised) ?? parseRangeLines(normalised) ?? parseColumnTable(normalised);
+  const pipe = parsePipeTables(normalised);
+  if (pipe?.tables.some(hasRows)) return pipe;
+  return parseRangeLines(normalised) ?? parseColumnTable(normalised) ?? pipe;
 }
 
 export function importTable(text: string, options: ImportOptions): Imported {
   const doc = readDocument(text);
   if (doc === undefined) throw new NoTableError(`no layout table found in ${options.fileName}`);
+  if (!doc.tables.some(hasRows)) {
+    const unread = doc.tables.flatMap((t) =>
+      t.items.flatMap((it) => (it.type === "note" ? [{ line: it.line, text: it.text }] : [])),
+    );
+    throw new NoTableError(`no row of the table in ${options.fileName} could be read`, unread);
+  }
   const raw = buildSpec(doc, {
     fileName: options.fileName,
     attributes: options.attributes ?? true,

@@ -167,13 +167,23 @@ export function parsePipeTables(text: string): Document | undefined {
       };
       items.push(row);
     }
-    if (items.some((it) => it.type === "row")) {
-      tables.push({ heading, pagingHint: pagingHint(heading), items, sharedFrom });
-    }
+    tables.push({ heading, pagingHint: pagingHint(heading), items, sharedFrom });
     i = j - 1;
   }
+  // Tables without a readable row count only when no table has one: then the importer can say
+  // which rows it could not read (see `importTable`).
+  const readable = tables.filter(hasRows);
   if (tables.length === 0) return undefined;
-  return { format: markdown ? "markdown" : "mm-rst", title: documentTitle(lines), tables };
+  return {
+    format: markdown ? "markdown" : "mm-rst",
+    title: documentTitle(lines),
+    tables: readable.length > 0 ? readable : tables,
+  };
+}
+
+/** The table has a row to import (not only notes: banners, unreadable rows). */
+export function hasRows(table: Table): boolean {
+  return table.items.some((it) => it.type === "row");
 }
 
 /** `... unused hole.` -> `unused hole`; markdown emphasis and backticks dropped. */

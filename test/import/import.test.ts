@@ -4,6 +4,8 @@
  * `offset` / `size ~` attributes; consistency.test.ts covers the attributes), and the CLI.
  * The fixtures in test/fixtures/import/ are the seeds' tables (no prose).
  */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { documentAttributes } from "../../src/import/attributes.js";
@@ -167,6 +169,29 @@ describe("vmlayout import", () => {
       /^test\/fixtures\/import\/no-table\.txt:1:1: error\[E0501\]: no layout table found in `test\/fixtures\/import\/no-table\.txt`\n/,
     );
     expect(r.stderr).toContain("help: vmlayout reads Linux mm.rst ascii tables");
+  });
+
+  it("a table none of whose rows can be read: E0501 at the first, the others listed", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-import-"));
+    const file = path.join(dir, "signed.md");
+    const rows = ["-4 KB", "+8 KB", "~-1 MB"].map(
+      (size, i) => `| ${(BigInt(i) << 12n).toString(16).padStart(16, "0")} | ${size} | r${i} |`,
+    );
+    writeFileSync(
+      file,
+      ["| Start | Size | Description |", "|---|---|---|", ...rows, ""].join("\n"),
+    );
+    const r = vmlayout(["import", file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toContain(
+      `signed.md:3:1: error[E0501]: found a table in \`${file}\`, but none of its rows could be read`,
+    );
+    expect(r.stderr).toContain(
+      "= note: also line 4: not imported: | 0000000000001000 | +8 KB | r1 |",
+    );
+    expect(r.stderr).toContain("= note: also line 5: not imported:");
+    expect(r.stderr).toContain("a size has no sign");
   });
 
   it("unreadable file, no file, bad option: exit 2", () => {
