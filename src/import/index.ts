@@ -60,7 +60,9 @@ export function importTable(text: string, options: ImportOptions): Imported {
   if (doc === undefined) throw new NoTableError(`no layout table found in ${options.fileName}`);
   if (!doc.tables.some(hasRows)) {
     const unread = doc.tables.flatMap((t) =>
-      t.items.flatMap((it) => (it.type === "note" ? [{ line: it.line, text: it.text }] : [])),
+      t.items.flatMap((it) =>
+        it.type === "note" && it.unread ? [{ line: it.line, text: it.text }] : [],
+      ),
     );
     throw new NoTableError(`no row of the table in ${options.fileName} could be read`, unread);
   }

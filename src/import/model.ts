@@ -52,6 +52,8 @@ export interface Note {
   readonly type: "note";
   readonly line: number;
   readonly text: string;
+  /** A row of the table that could not be read (not a banner or a heading). */
+  readonly unread?: true;
 }
 
 export type Item = Row | Note;

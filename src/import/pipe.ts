@@ -141,7 +141,12 @@ export function parsePipeTables(text: string): Document | undefined {
         (cell("offset") !== "" && offset === undefined) ||
         (cell("size") !== "" && size === undefined);
       if (bad) {
-        items.push({ type: "note", line: j + 1, text: `not imported: ${line.trim()}` });
+        items.push({
+          type: "note",
+          line: j + 1,
+          text: `not imported: ${line.trim()}`,
+          unread: true,
+        });
         continue;
       }
       // A marker row: a start (and offset) without an end or a size.
