@@ -5,7 +5,7 @@
  */
 import { readFileSync } from "node:fs";
 import { type Span, diagnostic } from "../diagnostics/diagnostic.js";
-import { SourceSet } from "../diagnostics/source.js";
+import { type SourceFile, SourceSet } from "../diagnostics/source.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { report } from "./report.js";
 
@@ -36,7 +36,7 @@ export async function runImport(
   } catch (e) {
     if (!(e instanceof NoTableError)) throw e;
     const sources = new SourceSet();
-    sources.add(file, text);
+    const source = sources.add(file, text);
     const help =
       "vmlayout reads Linux mm.rst ascii tables, Markdown pipe tables with Start, End and Size columns, GayBSD column tables and Emerald `START..END` lines";
     const first = e.unread[0];
@@ -51,7 +51,7 @@ export async function runImport(
         : diagnostic(
             "E0501",
             `found a table in \`${file}\`, but none of its rows could be read`,
-            lineSpan(file, text, first.line),
+            lineSpan(source, first.line),
             {
               notes: [
                 ...e.unread.slice(1, 6).map((u) => `also line ${u.line}: ${u.text}`),
@@ -65,12 +65,10 @@ export async function runImport(
   }
 }
 
-/** The span of 1-based line `line` of `text`, without its line break. */
-function lineSpan(file: string, text: string, line: number): Span {
-  let start = 0;
-  for (let l = 1; l < line; l++) start = text.indexOf("\n", start) + 1;
-  const end = text.indexOf("\n", start);
-  return { file, start, end: end < 0 ? text.length : end };
+/** The span of 1-based line `line` of `source`, without its line break. */
+function lineSpan(source: SourceFile, line: number): Span {
+  const start = source.lineStarts[line - 1]!;
+  return { file: source.path, start, end: start + source.lineText(line).length };
 }
 
 function parseAttributes(value: unknown): boolean {

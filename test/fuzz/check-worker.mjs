@@ -19,17 +19,8 @@ const { importTable, NoTableError } = await import(dist("import/index.js"));
 const { install } = await import(dist("runtime/install.js"));
 const { audit } = await import(dist("verifier/audit.js"));
 const { dumpInstallation } = await import(dist("runtime/dump.js"));
-const { EmitError } = await import(dist("compiler/emit/template.js"));
-const EMITTERS = await Promise.all(
-  [
-    ["json", "emitJson"],
-    ["c", "emitC"],
-    ["rust", "emitRust"],
-    ["markdown", "emitMarkdown"],
-    ["ascii", "emitAscii"],
-    ["svg", "emitSvg"],
-  ].map(async ([file, name]) => (await import(dist(`compiler/emit/${file}.js`)))[name]),
-);
+const { emit: emitFormat } = await import(dist("index.js"));
+const FORMATS = ["c", "rust", "md", "ascii", "svg", "json"];
 const { port, shared } = workerData;
 // flag[0]: 1 once ready; flag[1]: the sequence number of the last answer posted.
 const flag = new Int32Array(shared);
@@ -61,14 +52,7 @@ function emit(files, root) {
   const checked = compile(files, root);
   const diagnostics = [...checked.diagnostics];
   if (!checked.diagnostics.some((d) => d.severity === "error")) {
-    for (const emitter of EMITTERS) {
-      try {
-        emitter(checked.layouts, checked.hasVariants);
-      } catch (e) {
-        if (!(e instanceof EmitError)) throw e;
-        diagnostics.push(e.diagnostic);
-      }
-    }
+    for (const f of FORMATS) diagnostics.push(...emitFormat(checked.layouts, f).diagnostics);
     for (const layout of checked.layouts) {
       const installed = install(layout, { ram: 1n << 30n, processes: 1 });
       diagnostics.push(...installed.diagnostics);
