@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# Fetches a real, current Linux kernel (Debian's cloud kernel: KASLR and 5-level paging built in)
+# and a static busybox, and builds a tiny initramfs whose /init prints a marker and sleeps, for
+# test/kernel/*.test.ts. Nothing is installed: `apt-get download` + `dpkg-deb -x` into a cache.
+# Idempotent: a complete cache is left alone. Usage: test/kernel/fetch.sh [CACHE_DIR]
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+cache=${1:-${VMLAYOUT_KERNEL_CACHE:-$here/../../.cache/kernel-amd64}}
+mkdir -p "$cache"
+cache=$(cd "$cache" && pwd)
+[ -s "$cache/vmlinuz" ] && [ -s "$cache/initrd.gz" ] && exit 0
+
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+cd "$work"
+# The meta package names the real image package (linux-image-<version>-cloud-amd64).
+depends() { apt-cache depends linux-image-cloud-amd64 2>/dev/null | sed -n 's/^ *Depends: \(linux-image-[^ ]*\)$/\1/p' | head -n 1; }
+image=$(depends)
+[ -n "$image" ] || { apt-get update -qq >/dev/null 2>&1 || true; image=$(depends); }
+[ -n "$image" ] || { echo "fetch.sh: apt-cache knows no linux-image-cloud-amd64 (run apt-get update)" >&2; exit 1; }
+apt-get download -q "$image" busybox-static 2>&1 | grep -v '^W: Download is performed unsandboxed' || true
+for deb in ./*.deb; do dpkg-deb -x "$deb" x; done
+
+mkdir -p root/bin root/proc root/sys root/dev
+cp x/bin/busybox root/bin/busybox
+cat > root/init <<'INIT'
+#!/bin/busybox sh
+/bin/busybox mount -t proc proc /proc
+/bin/busybox mount -t sysfs sys /sys
+echo VMLAYOUT-USERSPACE-READY
+while :; do /bin/busybox sleep 3600; done
+INIT
+chmod 755 root/init
+(cd root && find . | ../x/bin/busybox cpio -o -H newc 2>/dev/null) | gzip -1 > initrd.gz
+
+cp x/boot/vmlinuz-* "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
+cp x/boot/config-* "$cache/config"
+echo "$image" > "$cache/package"
+mv initrd.gz "$cache/initrd.gz"
+echo "fetch.sh: $image in $cache"
