@@ -132,4 +132,14 @@ export const commands: readonly Command[] = [
     },
     run: async (v, p, c) => (await import("./import.js")).runImport(v, p, c),
   },
+  {
+    name: "diff",
+    synopsis: "diff <old> <new> [--variant V] [--format text|md|json]",
+    summary: "what changed between two versions of a spec (a file or REV:path); exit 1 if any",
+    options: {
+      variant,
+      format: { type: "string", description: "a line per change (text, default), md or json" },
+    },
+    run: async (v, p, c) => (await import("./diff.js")).runDiff(v, p, c),
+  },
 ];
