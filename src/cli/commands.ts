@@ -133,6 +133,34 @@ export const commands: readonly Command[] = [
     run: async (v, p, c) => (await import("./import.js")).runImport(v, p, c),
   },
   {
+    name: "audit",
+    synopsis:
+      "audit <spec> --image FILE [--image-base ADDR] --cr3 ADDR [--base NAME=ADDR]... [install options] [--format text|json|sarif]",
+    summary:
+      "check the page tables in a RAM image (a real kernel's, or install --image) against the spec",
+    options: {
+      variant,
+      param: INSTALL_OPTIONS.param!,
+      ram: INSTALL_OPTIONS.ram!,
+      load: INSTALL_OPTIONS.load!,
+      process: INSTALL_OPTIONS.process!,
+      image: { type: "string", description: "FILE: raw physical memory (pmemsave, /dev/mem copy)" },
+      "image-base": {
+        type: "string",
+        description: "ADDR: physical address of the image's first byte (0)",
+      },
+      cr3: { type: "string", description: "ADDR: CR3 of the address space to audit" },
+      base: {
+        type: "string",
+        multiple: true,
+        description: "NAME=ADDR: a KASLR member's base, when known (default: found in the tables)",
+      },
+      format: { type: "string", description: "findings as text (default), json or sarif" },
+      "deny-warnings": { type: "boolean", description: "treat warnings as errors" },
+    },
+    run: async (v, p, c) => (await import("./audit.js")).runAudit(v, p, c),
+  },
+  {
     name: "diff",
     synopsis: "diff <old> <new> [--variant V] [--format text|md|json]",
     summary: "what changed between two versions of a spec (a file or REV:path); exit 1 if any",

@@ -160,7 +160,7 @@ export async function prepareInstall(
   return { checked, layout, installation: installed.value, process: boot.processes ?? 0, boot };
 }
 
-function bootParams(values: Record<string, unknown>, parseNumber: NumberParser): BootParams {
+export function bootParams(values: Record<string, unknown>, parseNumber: NumberParser): BootParams {
   const params = new Map<string, bigint>();
   for (const p of (values.param as string[] | undefined) ?? []) {
     const eq = p.indexOf("=");

@@ -34,6 +34,7 @@ import {
   type KaslrPlacement,
   kaslrMemberSizes,
   placeKaslr,
+  proveKaslr,
   seededRandom,
 } from "../verifier/kaslr.js";
 import {
@@ -64,6 +65,12 @@ export interface BootParams {
    * (as with `nokaslr`).
    */
   readonly kaslrSeed?: bigint;
+  /**
+   * Where KASLR put each member on this boot (a real kernel's bases, read from its tables or
+   * its boot log), by member name; exclusive with `kaslrSeed`. Each must be a start the
+   * randomisation can produce: aligned, and within what the verifier proved for the member.
+   */
+  readonly kaslrBases?: ReadonlyMap<string, bigint>;
   /**
    * Physical address the kernel was loaded at. Every `map phys` base moves by
    * `kernelLoad - kernel_load_address` (a constant or parameter the spec must define), as
@@ -325,14 +332,21 @@ export function instantiate(
 
   // KASLR.
   const kaslr: KaslrOutcome[] = [];
-  if (boot.kaslrSeed !== undefined && diagnostics.length === 0) {
-    const rand = seededRandom(boot.kaslrSeed);
+  if (boot.kaslrSeed !== undefined && boot.kaslrBases !== undefined) {
+    fail("give either a KASLR seed or the KASLR bases, not both");
+  }
+  const randomise = boot.kaslrSeed !== undefined || boot.kaslrBases !== undefined;
+  if (randomise && diagnostics.length === 0) {
+    const rand = seededRandom(boot.kaslrSeed ?? 0n);
     for (const group of layout.kaslr) {
       let sizes: bigint[];
       let placement: KaslrPlacement;
       try {
         sizes = kaslrMemberSizes(layout, group);
-        placement = placeKaslr(group, sizes, rand);
+        placement =
+          boot.kaslrBases === undefined
+            ? placeKaslr(group, sizes, rand)
+            : givenPlacement(group, sizes, boot.kaslrBases, placed);
       } catch (e) {
         fail(
           `cannot randomise KASLR group ${tick(group.name)}: ${(e as Error).message}`,
@@ -435,6 +449,33 @@ export function instantiate(
     },
     diagnostics,
   };
+}
+
+/**
+ * The placement of `group` at bases given for its members (a member not given keeps its
+ * unrandomised start). Throws when a base is one the randomisation cannot produce: not a
+ * multiple of the group's alignment, or outside the starts proved reachable for the member.
+ */
+function givenPlacement(
+  group: KaslrGroup,
+  sizes: readonly bigint[],
+  given: ReadonlyMap<string, bigint>,
+  placed: ReadonlyMap<string, PlacedRegion>,
+): KaslrPlacement {
+  const proof = proveKaslr(group, sizes);
+  if (!proof.fits) throw new RangeError("KASLR members do not fit their range");
+  const bases = group.members.map((m, i) => {
+    const base = given.get(m.name) ?? placed.get(m.name)?.start ?? proof.members[i]!.minStart;
+    const { minStart, maxStart } = proof.members[i]!;
+    if (given.has(m.name) && (base % group.align !== 0n || base < minStart || base > maxStart)) {
+      throw new RangeError(
+        `\`${m.name}\` at ${hex(base)} is not a start KASLR can give it (a multiple of ${showSize(group.align)} in ${hex(minStart)}..${hex(maxStart)})`,
+      );
+    }
+    return base;
+  });
+  const ends = bases.map((b, i) => b + sizes[i]! - 1n);
+  return { bases, ends, entropies: bases.map(() => 0n) };
 }
 
 function isDescendant(byName: ReadonlyMap<string, Region>, r: Region, ancestor: string): boolean {

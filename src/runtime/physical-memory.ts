@@ -119,6 +119,30 @@ export class PhysicalMemory {
   }
 
   /**
+   * Fills an empty memory from a little-endian image of physical memory at frame `pfn` (a RAM
+   * dump): the frames up to the end of `pfn`'s 4 GiB range become the window in one copy; the
+   * non-zero frames past it get slots.
+   */
+  loadImage(pfn: number, bytes: Uint8Array): void {
+    if (this.frameCount !== 0) throw new Error("loadImage: the memory is not empty");
+    const frames = Math.floor(bytes.length / FRAME_SIZE);
+    this.winPfn = pfn;
+    const inWindow = Math.min(frames, this.windowLimit());
+    this.grow(inWindow, this.slotCapacity);
+    const words = this.store;
+    if (HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) {
+      words.set(new Uint32Array(bytes.buffer, bytes.byteOffset, inWindow * FRAME_WORDS));
+    } else {
+      for (let f = 0; f < inWindow; f++) this.copyWords(f * FRAME_WORDS, bytes, f * FRAME_SIZE);
+    }
+    this.winFrames = inWindow;
+    for (let f = inWindow; f < frames; f++) {
+      const at = bytes.subarray(f * FRAME_SIZE, (f + 1) * FRAME_SIZE);
+      if (at.some((b) => b !== 0)) this.copyFrameIn(pfn + f, bytes, f * FRAME_SIZE);
+    }
+  }
+
+  /**
    * A bump allocator is about to allocate `frames` frames from `pfn` on: if they extend the
    * window, make room for all of them at once (one copy, no over-allocation).
    */
@@ -289,7 +313,10 @@ export class PhysicalMemory {
 
   /** Loads 4096 little-endian bytes from `src` at `offset` into frame `pfn`. */
   copyFrameIn(pfn: number, src: Uint8Array, offset: number): void {
-    const o = this.materialize(pfn);
+    this.copyWords(this.materialize(pfn), src, offset);
+  }
+
+  private copyWords(o: number, src: Uint8Array, offset: number): void {
     const dv = new DataView(src.buffer, src.byteOffset + offset, FRAME_SIZE);
     for (let w = 0; w < FRAME_WORDS; w++) this.store[o + w] = dv.getUint32(w * 4, true);
   }

@@ -96,7 +96,8 @@ export class LinuxGuest {
           reject(new Error(`QEMU exited (${code ?? signal}):\n${out.slice(-2000)}`));
         });
       });
-      const qmp = await QmpClient.connect(path.join(dir, "qmp"), 10_000);
+      // pmemsave of 1 GiB takes seconds on a loaded machine.
+      const qmp = await QmpClient.connect(path.join(dir, "qmp"), 60_000);
       await qmp.execute("stop");
       return new LinuxGuest(child, dir, qmp, () => out, ramMiB << 20);
     } catch (e) {

@@ -1,0 +1,185 @@
+/**
+ * The audit of page tables found in a raw physical-memory image (QEMU `pmemsave`, a crash
+ * dump's RAM, `vmlayout install --image`) against a Layout: the tables are read back from CR3,
+ * the boot they implement is reconstructed (each KASLR member's base, the kernel's physical
+ * load offset), and the mappings are checked as for an installation (`auditTables`).
+ *
+ * Reconstruction, per KASLR group in placement order: a member's base is the one given, or
+ * else the first mapped address at or after the previous member's end within the starts the
+ * verifier proved reachable for it, aligned down to the group's alignment (Linux maps a direct
+ * map from physical 0 at `page_offset_base`, and vmalloc and vmemmap grow up from their bases);
+ * with nothing mapped there it keeps its unrandomised start. The physical offset of `map phys`
+ * regions is the one given, or else read from the first mapped page of the first such region.
+ */
+import type { Diagnostic, Result } from "../diagnostics/diagnostic.js";
+import type { Layout } from "../compiler/layout.js";
+import { type PagingLevels, addressMask } from "../runtime/entry.js";
+import { type BootParams, type Instance, instantiate, segments } from "../runtime/install-plan.js";
+import { FRAME_SIZE, PhysicalMemory } from "../runtime/physical-memory.js";
+import { type AuditReport, type FoundMapping, auditTables, readTables } from "../verifier/audit.js";
+import { hex } from "../verifier/format.js";
+import { isPowerOfTwo, kaslrMemberSizes, proveKaslr } from "../verifier/kaslr.js";
+
+/** Physical memory as a dump holds it. */
+export interface MemoryImage {
+  readonly bytes: Uint8Array;
+  /** Physical address of `bytes[0]`; 4 KiB aligned. */
+  readonly base: bigint;
+}
+
+export interface ImageAuditOptions {
+  /** CR3 of the address space to audit (its low 12 bits, a PCID or flags, are ignored). */
+  readonly cr3: bigint;
+  /** The process the space belongs to (0: the kernel's; `per_process` regions differ). */
+  readonly process?: number;
+  /** Parameters, RAM (default: the image's extent) and process count of the boot. */
+  readonly boot?: Omit<BootParams, "kaslrSeed" | "kaslrBases">;
+  /** KASLR bases known from elsewhere (`/proc/kallsyms`, a boot log), by member name. */
+  readonly bases?: ReadonlyMap<string, bigint>;
+  /** MAXPHYADDR of the machine the tables were built for (default 52, the architectural most). */
+  readonly maxPhyAddr?: number;
+}
+
+export interface InferredBase {
+  readonly group: string;
+  readonly member: string;
+  readonly base: bigint;
+  /** How the base was found. */
+  readonly source: "given" | "tables" | "unrandomised";
+}
+
+export interface ImageAudit {
+  readonly report: AuditReport;
+  readonly instance: Instance;
+  readonly bases: readonly InferredBase[];
+  readonly physOffset: bigint;
+}
+
+/** The image as emulated physical memory (one copy of its first 4 GiB range). */
+export function loadImage(image: MemoryImage): PhysicalMemory {
+  const memory = new PhysicalMemory();
+  memory.loadImage(Number(image.base / BigInt(FRAME_SIZE)), image.bytes);
+  return memory;
+}
+
+export function auditImage(
+  layout: Layout,
+  image: MemoryImage,
+  options: ImageAuditOptions,
+): Result<ImageAudit | undefined> {
+  const levels: PagingLevels = layout.paging.levels;
+  const maxPhyAddr = options.maxPhyAddr ?? 52;
+  const memory = loadImage(image);
+  const cr3 = options.cr3 & addressMask(maxPhyAddr);
+  const read = readTables(memory, cr3, levels, maxPhyAddr);
+  const boot = options.boot ?? {};
+  const bases = inferBases(layout, read.mappings, options.bases ?? new Map());
+  const physOffset = boot.physOffset ?? inferPhysOffset(layout, bases, read.mappings);
+  const ram = boot.ram ?? image.base + BigInt(image.bytes.length);
+  const placed = instantiate(layout, {
+    ...boot,
+    ram,
+    physOffset,
+    maxPhyAddr,
+    kaslrBases: new Map(bases.map((b) => [b.member, b.base])),
+  });
+  if (placed.value === undefined) return { value: undefined, diagnostics: placed.diagnostics };
+  const instance = placed.value;
+  const process = options.process ?? 0;
+  const audited = auditTables({
+    instance,
+    segments: segments(instance),
+    memory,
+    levels,
+    maxPhyAddr,
+    spaces: [{ name: process === 0 ? "kernel" : `process ${process}`, process, cr3 }],
+  });
+  const diagnostics: Diagnostic[] = [...placed.diagnostics, ...audited.diagnostics];
+  return {
+    value: { report: audited.value, instance, bases, physOffset },
+    diagnostics,
+  };
+}
+
+/** The first mapping that reaches `from` or later, by binary search (mappings are sorted). */
+function firstFrom(mappings: readonly FoundMapping[], from: bigint): FoundMapping | undefined {
+  let lo = 0;
+  let hi = mappings.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (mappings[mid]!.end <= from) lo = mid + 1;
+    else hi = mid;
+  }
+  return mappings[lo];
+}
+
+function inferBases(
+  layout: Layout,
+  mappings: readonly FoundMapping[],
+  given: ReadonlyMap<string, bigint>,
+): InferredBase[] {
+  const out: InferredBase[] = [];
+  for (const group of layout.kaslr) {
+    if (!isPowerOfTwo(group.align)) continue;
+    const sizes = kaslrMemberSizes(layout, group);
+    const proof = proveKaslr(group, sizes);
+    if (!proof.fits) continue;
+    let after = group.rangeStart;
+    group.members.forEach((m, i) => {
+      const reach = proof.members[i]!;
+      const known = given.get(m.name);
+      let base: bigint;
+      let source: InferredBase["source"];
+      const first = firstFrom(mappings, after > reach.minStart ? after : reach.minStart);
+      if (known !== undefined) {
+        [base, source] = [known, "given"];
+      } else if (first !== undefined && first.va <= reach.maxEnd) {
+        const va = first.va > after ? first.va : after;
+        const aligned = va & ~(group.align - 1n);
+        base =
+          aligned < reach.minStart
+            ? reach.minStart
+            : aligned > reach.maxStart
+              ? reach.maxStart
+              : aligned;
+        source = "tables";
+      } else {
+        base = layout.regions.find((r) => r.name === m.name)?.start.value ?? reach.minStart;
+        source = "unrandomised";
+      }
+      out.push({ group: group.name, member: m.name, base, source });
+      after = base + sizes[i]!;
+    });
+  }
+  return out;
+}
+
+/**
+ * The kernel's physical load offset: where the first mapped page of the first unrandomised
+ * `map phys` region really points, less where the spec says it points. 0 when none is mapped.
+ */
+function inferPhysOffset(
+  layout: Layout,
+  bases: readonly InferredBase[],
+  mappings: readonly FoundMapping[],
+): bigint {
+  const moved = new Set(bases.map((b) => b.member));
+  for (const r of layout.regions) {
+    if (r.map?.kind !== "phys" || moved.has(r.name)) continue;
+    const m = firstFrom(mappings, r.start.value);
+    if (m === undefined || m.va > r.end.value) continue;
+    const va = m.va > r.start.value ? m.va : r.start.value;
+    return m.pa + (va - m.va) - (r.map.base + (va - r.start.value));
+  }
+  return 0n;
+}
+
+/** A line per base for a report: `direct_map 0xffff88bb00000000 (from the tables)`. */
+export function describeBase(b: InferredBase): string {
+  const how = {
+    given: "given",
+    tables: "from the tables",
+    unrandomised: "nothing mapped: unrandomised",
+  };
+  return `${b.member} ${hex(b.base)} (${how[b.source]})`;
+}

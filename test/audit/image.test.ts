@@ -1,0 +1,146 @@
+/**
+ * `vmlayout audit --image`: tables exported by the installer (with KASLR, so the bases must be
+ * found in them) audit clean from the CLI with the bases reported; planted faults in copies of
+ * the image are each found under their own code; bases the randomisation cannot produce and
+ * malformed invocations are refused.
+ */
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { Flag, type Level, levelIndex, PAGE_4K } from "../../src/runtime/entry.js";
+import { install, type Installation } from "../../src/runtime/install.js";
+import { vmlayout } from "../cli-helpers.js";
+import { GiB, specLayout } from "../runtime/qemu/layouts.js";
+
+const SPEC = "specs/linux-x86_64.layout";
+const SEED = 7n;
+const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-audit-"));
+
+function linux(): Installation {
+  const r = install(specLayout("linux-x86_64", "4-level"), { kaslrSeed: SEED, ram: 4n * GiB });
+  if (!r.value) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
+  return r.value;
+}
+
+/** Physical address of the entry at `level` on the walk of `va`. */
+function entryPa(inst: Installation, va: bigint, level: Level): number {
+  let table = inst.kernel.mapper.root;
+  for (let l = inst.levels as number; l > level; l--) {
+    table = Number(
+      inst.memory.read64(table + levelIndex(va, l as Level) * 8) & 0x000f_ffff_ffff_f000n,
+    );
+  }
+  return table + levelIndex(va, level) * 8;
+}
+
+/** Writes the kernel space's tables as an image and audits it from the CLI. */
+function auditCli(inst: Installation, ...extra: string[]) {
+  const image = inst.image(0);
+  const file = path.join(dir, `t${Math.random().toString(36).slice(2)}.img`);
+  writeFileSync(file, image.bytes);
+  const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+  return vmlayout([
+    "audit",
+    SPEC,
+    "--variant",
+    "4-level",
+    "--ram",
+    "4GB",
+    "--image",
+    file,
+    "--image-base",
+    hex(image.imageBase),
+    "--cr3",
+    hex(image.cr3),
+    ...extra,
+  ]);
+}
+
+const codes = (stderr: string): string[] =>
+  [...new Set([...stderr.matchAll(/(?:error|warning)\[(\w+)\]/g)].map((m) => m[1]!))].sort();
+
+describe("vmlayout audit --image", () => {
+  it("finds the KASLR bases in clean tables and reports them", () => {
+    const inst = linux();
+    const r = auditCli(inst, "--format", "json");
+    expect(r.status).toBe(0);
+    const report = JSON.parse(r.stdout);
+    const dm = report.bases.find((b: { member: string }) => b.member === "direct_map");
+    expect(dm).toMatchObject({ group: "memory", source: "tables" });
+    expect(BigInt(dm.base)).toBe(inst.instance.byName.get("direct_map")!.start);
+    expect(BigInt(dm.base)).not.toBe(0xffff_8880_0000_0000n); // the seed moved it
+    expect(report.diagnostics.map((d: { code: string }) => d.code)).toEqual(["W0401"]);
+    const text = auditCli(inst);
+    expect(text.stdout).toMatch(
+      /^audited \d+ runs of mappings in kernel space .*: clean\nKASLR bases:\n  direct_map 0x[0-9a-f]{16} \(from the tables\)\n/,
+    );
+  });
+
+  it("catches planted faults: W+X, a user page in the kernel half, a mapped guard, writable text", () => {
+    const dm = () => linux();
+    const wx = dm();
+    const text = wx.instance.byName.get("direct_map")!.start;
+    wx.memory.write64(entryPa(wx, text, 3), wx.memory.read64(entryPa(wx, text, 3)) & ~Flag.XD);
+    expect(codes(auditCli(wx).stderr)).toContain("E0406");
+
+    const user = dm();
+    const at = entryPa(user, user.instance.byName.get("direct_map")!.start, 3);
+    user.memory.write64(at, user.memory.read64(at) | Flag.US);
+    const u = auditCli(user);
+    expect(u.status).toBe(1);
+    expect(codes(u.stderr)).toContain("E0404");
+
+    const guard = dm();
+    expect(
+      guard.kernel.mapper.map(0xffff_8000_0000_0000n, 0x2000, PAGE_4K, { noExecute: true }).ok,
+    ).toBe(true);
+    const g = auditCli(guard);
+    expect(g.stderr).toMatch(
+      /error\[E0401\]: 0xffff800000000000\.\.0xffff800000000fff \(4 KiB\) is mapped in `hypervisor_hole`, which is a guard/,
+    );
+
+    const ktext = dm();
+    const kt = 0xffff_ffff_8000_0000n;
+    ktext.memory.write64(
+      entryPa(ktext, kt, 2),
+      ktext.memory.read64(entryPa(ktext, kt, 2)) & ~Flag.RW,
+    );
+    expect(codes(auditCli(ktext).stderr)).toContain("E0403");
+  });
+
+  it("takes known bases, and refuses one KASLR cannot produce", () => {
+    const inst = linux();
+    const base = inst.instance.byName.get("direct_map")!.start;
+    const given = auditCli(inst, "--base", `direct_map=0x${base.toString(16)}`, "--format", "json");
+    expect(given.status).toBe(0);
+    expect(JSON.parse(given.stdout).bases[0]).toMatchObject({ source: "given" });
+    const bad = auditCli(inst, "--base", `direct_map=0x${(base + 4096n).toString(16)}`);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toMatch(
+      /error\[E0410\]: cannot randomise KASLR group `memory`: `direct_map` at 0x[0-9a-f]+ is not a start KASLR can give it/,
+    );
+  });
+
+  it("refuses malformed invocations with exit 2", () => {
+    expect(vmlayout(["audit", SPEC, "--variant", "4-level"]).status).toBe(2);
+    const noVariant = vmlayout(["audit", SPEC, "--image", "x", "--cr3", "0"]);
+    expect(noVariant.status).toBe(2);
+    expect(noVariant.stderr).toMatch(/pick the one the kernel runs with --variant/);
+    const unknown = auditCli(linux(), "--base", "nosuch=0");
+    expect(unknown.status).toBe(2);
+    expect(unknown.stderr).toMatch(/no KASLR member `nosuch`/);
+    const missing = vmlayout([
+      "audit",
+      SPEC,
+      "--variant",
+      "4-level",
+      "--image",
+      path.join(dir, "none"),
+      "--cr3",
+      "0",
+    ]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toMatch(/cannot read image/);
+  });
+});
