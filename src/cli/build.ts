@@ -1,8 +1,7 @@
 /** `vmlayout build <spec> --emit KIND [-o FILE] [--variant V] [--check]`. */
 import { hasErrors } from "../diagnostics/diagnostic.js";
-import { checkSpec } from "../pipeline.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
-import { limitsFrom } from "./limits.js";
+import { checkSpecFile } from "./load-options.js";
 import { staleness, writeAtomically } from "./output.js";
 import { report } from "./report.js";
 import type { Layout } from "../compiler/layout.js";
@@ -34,17 +33,10 @@ export async function runBuild(
   const output = values.output as string | undefined;
   if (values.check && !output) throw new UsageError("--check needs -o FILE to compare with");
   const spec = positionals[0]!;
-  const limits = await limitsFrom(values);
-  let checked;
-  try {
-    checked = checkSpec(spec, {
-      variant: values.variant as string | undefined,
-      denyWarnings: values["deny-warnings"] === true,
-      limits,
-    });
-  } catch (e) {
-    throw new UsageError(`cannot read \`${spec}\`: ${(e as Error).message}`);
-  }
+  const checked = await checkSpecFile(spec, values, {
+    variant: values.variant as string | undefined,
+    denyWarnings: values["deny-warnings"] === true,
+  });
   report(checked.diagnostics, checked.sources, "text", context);
   if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
   const asArray = checked.hasVariants && values.variant === undefined;

@@ -57,6 +57,11 @@ export class SourceSet {
     return file;
   }
 
+  /** Adds every file of `other` (the files of several compilations, for one report). */
+  addAll(other: SourceSet): void {
+    for (const [path, file] of other.files) this.files.set(path, file);
+  }
+
   get(path: string): SourceFile | undefined {
     return this.files.get(path);
   }
