@@ -2,7 +2,7 @@
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { checkSpecFile } from "./load-options.js";
-import { staleness, writeAtomically } from "./output.js";
+import { staleness, writeOutput } from "./output.js";
 import { report } from "./report.js";
 import type { Layout } from "../compiler/layout.js";
 import { EmitError } from "../compiler/emit/template.js";
@@ -60,6 +60,6 @@ export async function runBuild(
     );
     return EXIT_ERRORS;
   }
-  writeAtomically(output, content);
+  writeOutput(output, content, checked.sources.paths());
   return EXIT_OK;
 }

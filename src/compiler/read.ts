@@ -7,6 +7,7 @@
  */
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
+import { SourceSet } from "../diagnostics/source.js";
 
 export interface ReadOptions {
   /** Longest accepted file, in bytes (the `input` limit). */
@@ -150,4 +151,26 @@ export function tooLargeDiagnostic(file: string, error: InputTooLarge, span: Spa
   return diagnostic("E0007", `\`${file}\` is ${error.message}`, span, {
     help: "split the spec into several files joined with `include`, or raise the limit (`--limit input=N`)",
   });
+}
+
+/**
+ * A file named on the command line (`fmt`, `import`): its text, or the E0007 or E0009 that
+ * says why it cannot be used, with the sources to render it. Throws Node.js errors.
+ */
+export function readInputFile(
+  file: string,
+  maxBytes: number,
+): { readonly text: string } | { readonly refused: Diagnostic; readonly sources: SourceSet } {
+  const sources = new SourceSet();
+  try {
+    return { text: readSourceFile(file, { maxBytes }) };
+  } catch (e) {
+    if (e instanceof NotUtf8) {
+      sources.add(file, e.text);
+      return { refused: notUtf8Diagnostic(file, e), sources };
+    }
+    if (e instanceof InputTooLarge)
+      return { refused: tooLargeDiagnostic(file, e, { file, start: 0, end: 0 }), sources };
+    throw e;
+  }
 }

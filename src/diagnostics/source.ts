@@ -62,6 +62,11 @@ export class SourceSet {
     for (const [path, file] of other.files) this.files.set(path, file);
   }
 
+  /** The paths of the files, in the order they were added. */
+  paths(): IterableIterator<string> {
+    return this.files.keys();
+  }
+
   get(path: string): SourceFile | undefined {
     return this.files.get(path);
   }
