@@ -9,6 +9,7 @@ import { type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { type SourceFile, SourceSet } from "../diagnostics/source.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { report } from "./report.js";
+import { clipQuote } from "../diagnostics/render.js";
 
 export async function runImport(
   values: Record<string, unknown>,
@@ -60,7 +61,7 @@ export async function runImport(
             lineSpan(source, first.line),
             {
               notes: [
-                ...e.unread.slice(1, 6).map((u) => `also line ${u.line}: ${u.text}`),
+                ...e.unread.slice(1, 6).map((u) => `also line ${u.line}: ${clipQuote(u.text)}`),
                 ...(e.unread.length > 6 ? [`and ${e.unread.length - 6} more lines`] : []),
               ],
               help: "a row needs an address for its start, and numbers (`128 TB`, `~ 0.5 MB`) for its offset and size; a size has no sign",
