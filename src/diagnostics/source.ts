@@ -57,9 +57,14 @@ export class SourceSet {
     return file;
   }
 
-  /** Adds every file of `other` (the files of several compilations, for one report). */
+  /**
+   * Adds the files of `other` (several compilations, one report). A file both hold keeps the
+   * longer text: one compilation may hold only the quotable part of a file another was asked
+   * to check (see `loadSpec`).
+   */
   addAll(other: SourceSet): void {
-    for (const [path, file] of other.files) this.files.set(path, file);
+    for (const [path, file] of other.files)
+      if ((this.files.get(path)?.text.length ?? -1) < file.text.length) this.files.set(path, file);
   }
 
   /** The paths of the files, in the order they were added. */

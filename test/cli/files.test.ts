@@ -160,6 +160,9 @@ describe("reading", () => {
       "s.layout:4:9: error[E0121]: included file `.git/config` is not a valid spec\n",
     );
     expect(text).toContain("  --> .git/config:1:1\n1 | [\n  | - error[E0004]:");
+    // Checked on its own, a file is quoted in full, also in one run with a spec including it.
+    const both = vmlayout(["check", "s.layout", ".git/config"], { cwd: dir }).stderr;
+    expect(both).toContain("[core]");
   });
 
   it("a long line is quoted at most 200 columns wide, around the error", () => {
@@ -200,6 +203,11 @@ describe("writing", () => {
         `vmlayout build: refusing to overwrite \`${target}\`: it is an input of this run\n`,
       ]);
     }
+    const image = vmlayout(["install", "s.layout", "--image", "part.layout"], { cwd: dir });
+    expect([image.status, image.stderr]).toEqual([
+      2,
+      "vmlayout install: refusing to overwrite `part.layout`: it is an input of this run\n",
+    ]);
     expect(readFileSync(path.join(dir, "s.layout"), "utf8")).toBe(`${SPEC}include "part.layout"\n`);
     expect(readFileSync(path.join(dir, "part.layout"), "utf8")).toBe("// shared\n");
   });
@@ -242,6 +250,11 @@ describe("writing", () => {
       expect(r.stderr).toContain(`vmlayout build: ${message}`);
     }
     expect(statSync("/dev/null").isCharacterDevice()).toBe(true);
+    const check = vmlayout(["build", "s.layout", "--emit", "c", "-o", "fifo", "--check"], {
+      cwd: dir,
+    });
+    expect(check.status).toBe(1);
+    expect(check.stderr).toContain("`fifo` is not a regular file");
     expect(temporaries(dir)).toEqual([]);
     const stdout = vmlayout(["build", "s.layout", "--emit", "c", "-o", "/dev/stdout"], {
       cwd: dir,
