@@ -164,8 +164,9 @@ export function loadSpec(
     const found = unreadable ? [unreadable] : result!.diagnostics;
     if (from && hasErrors(found)) {
       const first = found.find((d) => d.severity === "error")!;
-      sources.add(file, quotableUpTo(text, first.span!));
-      diagnostics.push(invalidInclude(from, file, first, found.length - 1));
+      const at = first.span ?? { file, start: 0, end: 0 };
+      sources.add(file, quotableUpTo(text, at));
+      diagnostics.push(invalidInclude(from, file, first, at, found.length - 1));
       return undefined;
     }
     sources.add(file, text);
@@ -211,13 +212,20 @@ function cycle(from: Include, chain: readonly string[]): Diagnostic {
   });
 }
 
-function invalidInclude(from: Include, file: string, first: Diagnostic, more: number): Diagnostic {
+/** E0121 at `from`, labelled at `at`, where the file's `first` error is. */
+function invalidInclude(
+  from: Include,
+  file: string,
+  first: Diagnostic,
+  at: Span,
+  more: number,
+): Diagnostic {
   return diagnostic(
     "E0121",
     `included file \`${from.path.value}\` is not a valid spec`,
     from.path.span,
     {
-      labels: [{ span: first.span!, message: `error[${first.code}]: ${first.message}` }],
+      labels: [{ span: at, message: `error[${first.code}]: ${first.message}` }],
       notes:
         more > 0 ? [`${more} more diagnostic${more > 1 ? "s" : ""} in the file not shown`] : [],
       help: `an included file is quoted only up to its first error; \`vmlayout check ${file}\` shows them all`,
