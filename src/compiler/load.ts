@@ -234,12 +234,13 @@ function invalidInclude(
 }
 
 /**
- * `text` with only the line `span` starts on, up to the span's end, left to quote: the lines
- * before are emptied (so positions stay right) and the rest is dropped.
+ * `text` with only the line `span` starts on, up to the span's first character, left to quote
+ * (the message names the token, shortened): the lines before are emptied, so that positions
+ * stay right, and the rest is dropped.
  */
 function quotableUpTo(text: string, span: Span): string {
   const lineStart = span.start === 0 ? 0 : text.lastIndexOf("\n", span.start - 1) + 1;
   const lineEnd = text.indexOf("\n", span.start);
-  const end = Math.max(span.start, Math.min(span.end, lineEnd < 0 ? text.length : lineEnd));
+  const end = Math.min(span.start + 1, lineEnd < 0 ? text.length : lineEnd);
   return text.slice(0, lineStart).replace(/[^\n]/g, "") + text.slice(lineStart, end);
 }
