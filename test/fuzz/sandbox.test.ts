@@ -76,7 +76,7 @@ describe("Sandbox", () => {
     // An included file with errors is reported at the include, its first error as a label.
     expect(
       e.ok === true &&
-        e.diagnostics.map((x) => [x.code, x.span?.file, x.labels.map((l) => l.span.file)]),
+        e.diagnostics.map((x) => [x.code, x.span?.file, x.labels.map((l) => l?.file)]),
     ).toEqual([["E0121", "x.layout", ["y.layout"]]]);
     expect(problems(broken, e)).toEqual([]);
   });
