@@ -4,8 +4,13 @@
  * command line (names as in `LIMIT_NAMES`), `limits` in the library's options.
  */
 export interface Limits {
-  /** Characters (UTF-16 code units) of one spec file (E0007). */
+  /**
+   * Size of one spec: bytes of a file read (of any input file), UTF-16 code units of a text
+   * parsed; also of a spec and its includes spliced together (E0007).
+   */
   readonly input: number;
+  /** Files spliced into one spec by `include`, each counted each time it is included (E0007). */
+  readonly includes: number;
   /** Depth of nested brackets and braces (E0008). */
   readonly nesting: number;
   /** Regions, repeats expanded (E0007). */
@@ -22,6 +27,7 @@ export interface Limits {
 
 export const DEFAULT_LIMITS: Limits = {
   input: 64 * 1024 * 1024,
+  includes: 10_000,
   nesting: 64,
   regions: 1_000_000,
   repeat: 100_000,
@@ -33,6 +39,7 @@ export const DEFAULT_LIMITS: Limits = {
 /** Command-line names: `--limit table-frames=1M`. */
 export const LIMIT_NAMES: Readonly<Record<string, keyof Limits>> = {
   input: "input",
+  includes: "includes",
   nesting: "nesting",
   regions: "regions",
   repeat: "repeat",

@@ -23,6 +23,8 @@ export interface CheckOptions {
   readonly readFile?: ReadFile;
   /** Default: DEFAULT_LIMITS (src/limits.ts). */
   readonly limits?: Partial<Limits> | undefined;
+  /** Includes must lie inside this directory tree (E0120). Default: the spec's directory. */
+  readonly includeRoot?: string | undefined;
 }
 
 export interface Checked {
@@ -79,7 +81,9 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
  * verifier needs only the layouts.
  */
 function compile(specPath: string, options: CheckOptions, limits: Limits): Checked {
-  const loaded = loadSpec(specPath, options.readFile ?? defaultReadFile, limits);
+  const loaded = loadSpec(specPath, options.readFile ?? defaultReadFile, limits, {
+    includeRoot: options.includeRoot,
+  });
   const { sources, file } = loaded.value;
   const hasVariants = file?.items.some((i) => i.kind === "variant") ?? false;
   if (!file || hasErrors(loaded.diagnostics))

@@ -1,9 +1,8 @@
 /** `vmlayout build <spec> --emit KIND [-o FILE] [--variant V] [--check]`. */
 import { hasErrors } from "../diagnostics/diagnostic.js";
-import { checkSpec } from "../pipeline.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
-import { limitsFrom } from "./limits.js";
-import { staleness, writeAtomically } from "./output.js";
+import { checkSpecFile } from "./load-options.js";
+import { staleness, writeOutput } from "./output.js";
 import { report } from "./report.js";
 import type { Layout } from "../compiler/layout.js";
 import { EmitError } from "../compiler/emit/template.js";
@@ -34,17 +33,10 @@ export async function runBuild(
   const output = values.output as string | undefined;
   if (values.check && !output) throw new UsageError("--check needs -o FILE to compare with");
   const spec = positionals[0]!;
-  const limits = await limitsFrom(values);
-  let checked;
-  try {
-    checked = checkSpec(spec, {
-      variant: values.variant as string | undefined,
-      denyWarnings: values["deny-warnings"] === true,
-      limits,
-    });
-  } catch (e) {
-    throw new UsageError(`cannot read \`${spec}\`: ${(e as Error).message}`);
-  }
+  const checked = await checkSpecFile(spec, values, {
+    variant: values.variant as string | undefined,
+    denyWarnings: values["deny-warnings"] === true,
+  });
   report(checked.diagnostics, checked.sources, "text", context);
   if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
   const asArray = checked.hasVariants && values.variant === undefined;
@@ -68,6 +60,6 @@ export async function runBuild(
     );
     return EXIT_ERRORS;
   }
-  writeAtomically(output, content);
+  writeOutput(output, content, checked.sources.paths());
   return EXIT_OK;
 }

@@ -4,7 +4,7 @@
  */
 import type { CommandContext } from "./common.js";
 import { INSTALL_OPTIONS } from "./install-options.js";
-import { LIMIT_OPTION } from "./limits.js";
+import { LOAD_OPTIONS } from "./load-options.js";
 
 export interface OptionSpec {
   readonly type: "string" | "boolean";
@@ -37,7 +37,7 @@ export const commands: readonly Command[] = [
       variant,
       format: { type: "string", description: "diagnostics as text (default), json or sarif" },
       "deny-warnings": { type: "boolean", description: "treat warnings as errors" },
-      limit: LIMIT_OPTION,
+      ...LOAD_OPTIONS,
     },
     run: async (v, p, c) => (await import("./check.js")).runCheck(v, p, c),
   },
@@ -58,7 +58,7 @@ export const commands: readonly Command[] = [
         description: "compare with FILE; exit 1 if it is stale; never write",
       },
       "deny-warnings": { type: "boolean", description: "treat warnings as errors" },
-      limit: LIMIT_OPTION,
+      ...LOAD_OPTIONS,
     },
     run: async (v, p, c) => (await import("./build.js")).runBuild(v, p, c),
   },
@@ -76,7 +76,7 @@ export const commands: readonly Command[] = [
     summary: "install the layout as x86-64 page tables, audit them, print the cost",
     options: {
       ...INSTALL_OPTIONS,
-      limit: LIMIT_OPTION,
+      ...LOAD_OPTIONS,
       image: {
         type: "string",
         description: "write the page-table frames to FILE as one raw image",
@@ -94,7 +94,7 @@ export const commands: readonly Command[] = [
     summary: "translate addresses through the installed tables",
     options: {
       ...INSTALL_OPTIONS,
-      limit: LIMIT_OPTION,
+      ...LOAD_OPTIONS,
       access: { type: "string", description: "read (default), write or exec" },
       user: { type: "boolean", description: "a user-mode (CPL 3) access" },
     },
@@ -104,7 +104,7 @@ export const commands: readonly Command[] = [
     name: "dump",
     synopsis: "dump <spec> [install options]",
     summary: "list the installed page tables in Linux ptdump format",
-    options: { ...INSTALL_OPTIONS, limit: LIMIT_OPTION },
+    options: { ...INSTALL_OPTIONS, ...LOAD_OPTIONS },
     run: async (v, p, c) => (await import("./dump.js")).runDump(v, p, c),
   },
   {

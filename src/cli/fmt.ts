@@ -3,17 +3,20 @@
  * (src/prettier), through Prettier's API, with the Prettier configuration that applies to each
  * file (`.prettierrc`, `.editorconfig`; `printWidth`, `tabWidth`, `useTabs`).
  *
- *   - without `--check`: rewrites each file that changes, atomically; prints nothing;
+ *   - without `--check`: rewrites each file that changes, atomically, keeping its mode, and
+ *     through a symlink (the link stays); prints nothing;
  *   - `--check`: writes nothing; prints `FILE: not formatted` for each file that would change.
  *
  * Exit status: 0 all formatted (or rewritten); 1 a file is not formatted (`--check`) or has
- * syntax errors (printed as coded diagnostics); 2 usage or I/O error. Every file is tried.
+ * syntax errors or is not UTF-8 (printed as coded diagnostics; the file is left as it is);
+ * 2 usage or I/O error. Every file is tried.
  */
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../compiler/read.js";
+import { DEFAULT_LIMITS } from "../limits.js";
 import { SourceSet } from "../diagnostics/source.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type CommandContext } from "./common.js";
-import { writeAtomically } from "./output.js";
+import { writeOutput } from "./output.js";
 import { report } from "./report.js";
 
 type Prettier = typeof import("prettier");
@@ -42,7 +45,13 @@ export async function runFmt(
   for (const file of files) {
     let text: string;
     try {
-      text = readFileSync(file, "utf8");
+      const read = readInputFile(file, DEFAULT_LIMITS.input);
+      if ("refused" in read) {
+        report([read.refused], read.sources, "text", context);
+        fail(EXIT_ERRORS);
+        continue;
+      }
+      text = read.text;
     } catch (e) {
       process.stderr.write(`vmlayout fmt: cannot read \`${file}\`: ${(e as Error).message}\n`);
       fail(EXIT_USAGE);
@@ -80,7 +89,7 @@ export async function runFmt(
       continue;
     }
     try {
-      writeAtomically(file, formatted);
+      writeOutput(file, formatted);
     } catch (e) {
       process.stderr.write(`vmlayout fmt: ${(e as Error).message}\n`);
       fail(EXIT_USAGE);

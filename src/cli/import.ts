@@ -1,13 +1,15 @@
 /**
  * `vmlayout import <table-file>`: reads a layout table (Linux mm.rst, Markdown, GayBSD columns,
  * Emerald range lines) and prints a spec on stdout. Exit 2 when the file cannot be read, 1 when
- * it holds no layout table (E0501).
+ * it holds no layout table (E0501), is not UTF-8 (E0009) or is over the input limit (E0007).
  */
-import { readFileSync } from "node:fs";
+import { readInputFile } from "../compiler/read.js";
+import { DEFAULT_LIMITS } from "../limits.js";
 import { type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { type SourceFile, SourceSet } from "../diagnostics/source.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { report } from "./report.js";
+import { clipQuote } from "../diagnostics/render.js";
 
 export async function runImport(
   values: Record<string, unknown>,
@@ -17,12 +19,17 @@ export async function runImport(
   if (files.length !== 1)
     throw new UsageError("give exactly one table file; usage: vmlayout import <table-file>");
   const file = files[0]!;
-  let text: string;
+  let read: ReturnType<typeof readInputFile>;
   try {
-    text = readFileSync(file, "utf8");
+    read = readInputFile(file, DEFAULT_LIMITS.input);
   } catch (e) {
     throw new UsageError(`cannot read \`${file}\`: ${(e as Error).message}`);
   }
+  if ("refused" in read) {
+    report([read.refused], read.sources, "text", context);
+    return EXIT_ERRORS;
+  }
+  const text = read.text;
   const { importTable, NoTableError } = await import("../import/index.js");
   const attributes =
     values.attributes === undefined ? undefined : parseAttributes(values.attributes);
@@ -54,7 +61,7 @@ export async function runImport(
             lineSpan(source, first.line),
             {
               notes: [
-                ...e.unread.slice(1, 6).map((u) => `also line ${u.line}: ${u.text}`),
+                ...e.unread.slice(1, 6).map((u) => `also line ${u.line}: ${clipQuote(u.text)}`),
                 ...(e.unread.length > 6 ? [`and ${e.unread.length - 6} more lines`] : []),
               ],
               help: "a row needs an address for its start, and numbers (`128 TB`, `~ 0.5 MB`) for its offset and size; a size has no sign",

@@ -126,22 +126,18 @@ export async function prepareInstall(
   spec: string,
   context: CommandContext,
 ): Promise<Prepared | number> {
-  const variant = values.variant as string | undefined;
   const { limitsFrom } = await import("./limits.js");
   const limits = await limitsFrom(values);
   const boot = {
     ...bootParams(values, await numberParser()),
     ...(limits?.tableFrames !== undefined ? { maxTableFrames: limits.tableFrames } : {}),
   };
-  const { checkSpec } = await import("../pipeline.js");
+  const { checkSpecFile } = await import("./load-options.js");
   const { hasErrors } = await import("../diagnostics/diagnostic.js");
   const { report } = await import("./report.js");
-  let checked: Checked;
-  try {
-    checked = checkSpec(spec, { variant, limits });
-  } catch (e) {
-    throw new UsageError(`cannot read \`${spec}\`: ${(e as Error).message}`);
-  }
+  const checked = await checkSpecFile(spec, values, {
+    variant: values.variant as string | undefined,
+  });
   if (hasErrors(checked.diagnostics)) {
     report(checked.diagnostics, checked.sources, "text", context);
     return EXIT_ERRORS;

@@ -12,7 +12,7 @@ import { hex, size } from "../verifier/format.js";
 import { describeFlags, MapBit, type AuditReport } from "../verifier/audit.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { prepareInstall } from "./install-options.js";
-import { writeAtomically } from "./output.js";
+import { writeOutput } from "./output.js";
 import { report } from "./report.js";
 
 const LEVEL_KEYS: Record<Level, string> = { 5: "pml5", 4: "pml4", 3: "pdpt", 2: "pd", 1: "pt" };
@@ -41,7 +41,7 @@ export async function runInstall(
   report(audited.diagnostics, checked.sources, "text", context);
   const image = installation.image(space);
   const file = values.image as string | undefined;
-  if (file !== undefined) writeAtomically(file, image.bytes);
+  if (file !== undefined) writeOutput(file, image.bytes, checked.sources.paths());
   if (values.json === true) {
     process.stdout.write(
       JSON.stringify(

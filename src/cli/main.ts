@@ -111,11 +111,14 @@ function usageMessage(command: string, e: Error & { code?: string }): string {
   return e.message;
 }
 
-// A closed pipe (`vmlayout explain | head`) ends the output quietly, as Unix tools do.
+// A closed pipe (`vmlayout explain | head`) ends the output quietly, as Unix tools do; any
+// other failure to write (ENOSPC on /dev/full) is an I/O error, said in one line if stderr can.
 for (const stream of [process.stdout, process.stderr])
   stream.on("error", (e: NodeJS.ErrnoException) => {
     if (e.code === "EPIPE") process.exit(process.exitCode ?? 0);
-    throw e;
+    if (stream === process.stdout)
+      process.stderr.write(`vmlayout: cannot write to stdout: ${e.message}\n`);
+    process.exit(EXIT_USAGE);
   });
 
 const code = await main(process.argv.slice(2)).catch((e: unknown) => {

@@ -57,6 +57,7 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     severity: "error",
     title: "blocks or expressions nested too deeply",
   },
+  { code: "E0009", name: "not_utf8", severity: "error", title: "file is not UTF-8" },
   // E01xx: names, includes, evaluation
   { code: "E0101", name: "unknown_name", severity: "error", title: "name is not defined" },
   { code: "E0102", name: "duplicate_name", severity: "error", title: "name is defined twice" },
@@ -146,6 +147,18 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     name: "bad_attribute",
     severity: "error",
     title: "attribute is not allowed here or has a bad value",
+  },
+  {
+    code: "E0120",
+    name: "include_outside_root",
+    severity: "error",
+    title: "included file lies outside the include root",
+  },
+  {
+    code: "E0121",
+    name: "include_not_spec",
+    severity: "error",
+    title: "included file is not a valid spec",
   },
   // E02xx: layout rules, proved by the verifier for every allowed parameter value
   { code: "E0201", name: "overlap", severity: "error", title: "sibling regions overlap" },

@@ -47,24 +47,56 @@ function snippets(sources: SourceSet, marks: readonly Mark[], gutter: number): s
   ];
   const out: string[] = [];
   let previous = "";
+  let shown: Excerpt = { text: "", from: 0, to: 0, shift: 0 };
   for (const mark of ordered) {
     const file = sources.get(mark.span.file);
     if (!file) continue;
     const start = file.position(mark.span.start);
-    const text = file.lineText(start.line).replace(/\t/g, " ");
     const key = lineKey(sources, mark.span);
     if (key !== previous) {
+      const line = file.lineText(start.line).replace(/\t/g, " ");
+      shown = excerpt(line, start.column - 1);
       if (mark.span.file !== primaryFile)
         out.push(`${pad} --> ${mark.span.file}:${start.line}:${start.column}`);
-      out.push(`${String(start.line).padStart(gutter)} | ${text}`);
+      out.push(`${String(start.line).padStart(gutter)} | ${shown.text}`);
       previous = key;
     }
-    const lineEnd = file.lineStarts[start.line - 1]! + text.length;
-    const width = Math.max(1, Math.min(mark.span.end, lineEnd) - mark.span.start);
-    const underline = mark.marker.repeat(width) + (mark.message ? ` ${mark.message}` : "");
-    out.push(`${pad} | ${" ".repeat(start.column - 1)}${mark.color(underline)}`);
+    // Columns (0-based) of the mark on the line, clamped to the part shown.
+    const lineStart = file.lineStarts[start.line - 1]!;
+    const from = Math.min(Math.max(start.column - 1, shown.from), shown.to);
+    const to = Math.min(mark.span.end - lineStart, shown.to);
+    const underline =
+      mark.marker.repeat(Math.max(1, to - from)) + (mark.message ? ` ${mark.message}` : "");
+    out.push(`${pad} | ${" ".repeat(from - shown.shift)}${mark.color(underline)}`);
   }
   return out;
+}
+
+/** Columns of a source line a diagnostic quotes at most: a long line is cut around the mark. */
+export const QUOTED_COLUMNS = 200;
+
+interface Excerpt {
+  /** What is printed: `line[from, to)`, with `...` where the line was cut. */
+  readonly text: string;
+  readonly from: number;
+  readonly to: number;
+  /** Column of `line` that printed column 0 stands for (negative when `...` leads). */
+  readonly shift: number;
+}
+
+/** At most QUOTED_COLUMNS columns of `line`, starting a little before `column`. */
+function excerpt(line: string, column: number): Excerpt {
+  if (line.length <= QUOTED_COLUMNS) return { text: line, from: 0, to: line.length, shift: 0 };
+  const from = Math.max(0, Math.min(column - 20, line.length - QUOTED_COLUMNS));
+  const to = from + QUOTED_COLUMNS;
+  const head = from > 0 ? "..." : "";
+  const tail = to < line.length ? "..." : "";
+  return { text: head + line.slice(from, to) + tail, from, to, shift: from - head.length };
+}
+
+/** `text` cut to QUOTED_COLUMNS columns (for notes that quote an input's line). */
+export function clipQuote(text: string): string {
+  return text.length <= QUOTED_COLUMNS ? text : `${text.slice(0, QUOTED_COLUMNS)}...`;
 }
 
 export function renderText(

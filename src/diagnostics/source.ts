@@ -57,6 +57,21 @@ export class SourceSet {
     return file;
   }
 
+  /**
+   * Adds the files of `other` (several compilations, one report). A file both hold keeps the
+   * longer text: one compilation may hold only the quotable part of a file another was asked
+   * to check (see `loadSpec`).
+   */
+  addAll(other: SourceSet): void {
+    for (const [path, file] of other.files)
+      if ((this.files.get(path)?.text.length ?? -1) < file.text.length) this.files.set(path, file);
+  }
+
+  /** The paths of the files, in the order they were added. */
+  paths(): IterableIterator<string> {
+    return this.files.keys();
+  }
+
   get(path: string): SourceFile | undefined {
     return this.files.get(path);
   }

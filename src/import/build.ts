@@ -269,7 +269,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
   const out: string[] = [];
   const title = doc.title;
   out.push(
-    `// Imported by \`vmlayout import\` from ${options.fileName.replace(/^.*[\\/]/, "")} (${FORMAT_NAMES[doc.format]}).`,
+    `// Imported by \`vmlayout import\` from ${printable(options.fileName.replace(/^.*[\\/]/, ""))} (${FORMAT_NAMES[doc.format]}).`,
     "// Each region keeps the document's own numbers and ends with the line it came from, so",
     "// `vmlayout check` reports the document's inconsistencies at those lines.",
     `layout ${layoutName(options.fileName)}${title ? ` ${quote(title)}` : ""}`,
@@ -338,6 +338,11 @@ function variantName(t: Table, k: number): string {
 
 const maxOf = (a: bigint, b: bigint): bigint => (a > b ? a : b);
 const minOf = (a: bigint, b: bigint): bigint => (a < b ? a : b);
+
+/** `s` with control characters (a line break would end a `//` comment) as `\u{a}`. */
+function printable(s: string): string {
+  return s.replace(/[\u0000-\u001f\u007f]/g, (c) => `\\u{${c.charCodeAt(0).toString(16)}}`);
+}
 
 export function quote(s: string): string {
   return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;

@@ -73,9 +73,11 @@ describe("Sandbox", () => {
       "y.layout": "0 +4KB ]\n",
     };
     const e = sandbox.run(broken, "x.layout");
-    expect(e.ok === true && e.diagnostics.map((x) => [x.code, x.span?.file])).toEqual([
-      ["E0004", "y.layout"],
-    ]);
+    // An included file with errors is reported at the include, its first error as a label.
+    expect(
+      e.ok === true &&
+        e.diagnostics.map((x) => [x.code, x.span?.file, x.labels.map((l) => l?.file)]),
+    ).toEqual([["E0121", "x.layout", ["y.layout"]]]);
     expect(problems(broken, e)).toEqual([]);
   });
   test("formats, and imports a table into a checked spec", () => {
