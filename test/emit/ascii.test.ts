@@ -76,6 +76,24 @@ describe("--emit ascii", () => {
     expect(table).toContain("  " + "=".repeat(120));
   });
 
+  it("shows every range no region covers as a row, at top level and inside a parent", () => {
+    const r = vmlayout(["build", "test/fixtures/emit/gaps.layout", "--emit", "ascii"]);
+    expect(r.status).toBe(0);
+    const gaps = r.stdout.split("\n").filter((l) => l.includes("not in any region"));
+    expect(gaps).toEqual([
+      "   0000000000001000 |   +4    kB | 00000000001fffff | 2044 kB | ... not in any region",
+      "   0000000000200000 |   +2    MB | 00000000003fffff |    2 MB |   ... not in any region within user",
+      "   0000000000600000 |   +6    MB | 00000000007fffff |    2 MB |   ... not in any region within user",
+      // Bounds set by a parameter are marked like a region's: `~`, or the parameter's C name.
+      "   0000000000a00000 |  +10    MB |~00006fffffffffff | ~112 TB |   ... not in any region within user",
+      "           USER_END |~+112    TB | 00007fffffffffff |  ~16 TB | ... not in any region",
+      // None between direct_map and vmalloc, which tile, nor around the non-canonical range.
+      "   ffff820000000000 | -126    TB | ffffffffffffffff |  126 TB | ... not in any region",
+    ]);
+    // A nested row is indented under its parent.
+    expect(r.stdout).toContain("| 00000000005fffff |    2 MB |   program text\n");
+  });
+
   it("--variant gives one table", () => {
     const r = vmlayout([
       "build",
