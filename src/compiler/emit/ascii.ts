@@ -76,7 +76,7 @@ function gap(parent: string | null, depth: number, start: Bound, end: Bound): Ga
 /**
  * Every region in the layout's order (by start, parents before children) with the gaps among
  * them: before, between and after each parent's children, and over the whole 64-bit space at
- * top level. A non-canonical range's children, if any, are not looked into.
+ * top level.
  */
 export function rowsWithGaps(layout: Layout): Row[] {
   const byParent = new Map<string | null, Region[]>();
@@ -97,7 +97,7 @@ export function rowsWithGaps(layout: Layout): Row[] {
           gap(name, depth, at, { value: r.start.value - 1n, sym: minus(r.start.sym, ONE) }),
         );
       rows.push(r);
-      if (r.kind !== "noncanonical" && byParent.has(r.name)) visit(r, r.start, r.end);
+      if (byParent.has(r.name)) visit(r, r.start, r.end);
       if (r.end.value + 1n > at.value) at = { value: r.end.value + 1n, sym: plus(r.end.sym, ONE) };
     }
     if (at.value <= hi.value) rows.push(gap(name, depth, at, hi));
@@ -322,18 +322,21 @@ function renderTable(layout: Layout, all: readonly Layout[]): string[] {
     varies && /^[0-9a-f]{16}$/.test(text) ? "~" + text : text;
   // Like the document's `-2048    MB`, a long whole number may take the leading space and the
   // fraction's place; the column only grows when that is not enough.
-  const all4 = [...cells.values()];
-  const fracW = Math.max(3, ...all4.map((c) => c.offset.frac.length));
-  const intW = Math.max(
-    5,
-    ...all4.map((c) => offsetInt(c).length - (c.offset.frac === "" ? fracW : 0)),
-  );
+  // The widest of `width(c)` over every row, at least `least` (a loop: a table can have a
+  // million rows, too many to spread into Math.max's arguments).
+  const widest = (least: number, width: (c: RowCells) => number): number => {
+    let w = least;
+    for (const c of cells.values()) w = Math.max(w, width(c));
+    return w;
+  };
+  const fracW = widest(3, (c) => c.offset.frac.length);
+  const intW = widest(5, (c) => offsetInt(c).length - (c.offset.frac === "" ? fracW : 0));
   const unitW = 2;
-  const sizeW = Math.max(5, ...all4.map((c) => sizeNumber(c).length));
+  const sizeW = widest(5, (c) => sizeNumber(c).length);
   const w = {
-    start: Math.max(MIN.start, ...all4.map((c) => hexCell(c.start, c.startVaries).length + 1)),
+    start: widest(MIN.start, (c) => hexCell(c.start, c.startVaries).length + 1),
     offset: Math.max(MIN.offset, intW + fracW + 1 + unitW + 1),
-    end: Math.max(MIN.end, ...all4.map((c) => hexCell(c.end, c.endVaries).length + 1)),
+    end: widest(MIN.end, (c) => hexCell(c.end, c.endVaries).length + 1),
     size: Math.max(MIN.size, sizeW + 1 + unitW + 1),
   };
   const offsetCell = (c: RowCells): string =>
@@ -405,7 +408,7 @@ export function emitAscii(layouts: readonly Layout[], _asArray: boolean): string
     const title = layoutTitle(layout);
     if (out.length > 0) out.push("", "");
     out.push(title, "=".repeat(title.length), "", "::", "");
-    out.push(...renderTable(layout, layouts));
+    for (const line of renderTable(layout, layouts)) out.push(line);
     const notes = tableNotes(layout, unit);
     if (notes.length > 0) out.push("");
     for (const note of notes) {

@@ -120,9 +120,9 @@ export function emitMarkdown(layouts: readonly Layout[], _asArray: boolean): str
         "Offsets count up from 0 in the lower canonical half and down from the top of the address space in the " +
         "upper half; units are powers of two (1 kB = 1024 B).",
       "",
-      ...table(layout, layouts, unit),
-      ...notes(layout, unit),
     );
+    // A loop, not a spread into push: a table can have a million rows.
+    for (const line of [...table(layout, layouts, unit), ...notes(layout, unit)]) out.push(line);
   }
   return out.join("\n") + "\n";
 }

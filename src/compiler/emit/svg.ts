@@ -623,11 +623,15 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
   // Descriptions on the right, spread apart where boxes are small, with leader lines.
   const labels: Label[] = [];
   // Siblings repeating a description (a `repeat`) are described once: "... (×7)".
-  const repeats = new Map<string, number>();
+  const repeats = new Map<string, Seg[]>();
   const repeatKey = (r: Region): string => `${r.parent}\u0000${r.kind}\u0000${r.description}`;
-  for (const r of layout.regions)
-    if (r.description !== undefined)
-      repeats.set(repeatKey(r), (repeats.get(repeatKey(r)) ?? 0) + 1);
+  for (const s of all)
+    if (s.region?.description !== undefined) {
+      const key = repeatKey(s.region);
+      const list = repeats.get(key);
+      if (list) list.push(s);
+      else repeats.set(key, [s]);
+    }
   const described = new Set<string>();
   for (const s of all) {
     const r = s.region;
@@ -640,7 +644,7 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
       const key = repeatKey(r);
       if (described.has(key)) continue;
       described.add(key);
-      const count = repeats.get(key)!;
+      const count = repeats.get(key)!.length;
       if (count > 1) desc += ` (×${count})`;
     }
     if (r.dependsOn.length > 0) desc += ` (varies with ${r.dependsOn.join(", ")})`;
@@ -650,8 +654,9 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
     const also =
       r.description === undefined
         ? []
-        : all
-            .filter((t) => t !== s && t.region && repeatKey(t.region) === repeatKey(r))
+        : repeats
+            .get(repeatKey(r))!
+            .filter((t) => t !== s)
             .map(anchorOf);
     const muted = r.kind !== "region";
     labels.push({ anchor: anchorOf(s), also, lines, depth: s.depth, muted, top: 0 });
@@ -675,7 +680,9 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
   for (const l of labels) {
     if (l.also.length === 0) continue;
     const ys = [l.anchor, ...l.also];
-    const [lo, hi] = [Math.min(...ys), Math.max(...ys)];
+    // No spread into Math.min: a repeat can count a million boxes.
+    const lo = ys.reduce((a, b) => (b < a ? b : a));
+    const hi = ys.reduce((a, b) => (b > a ? b : a));
     let lane = combEnds.findIndex((end) => end < lo - 2);
     if (lane < 0) lane = Math.min(combEnds.length, COMB_LANES - 1);
     combEnds[lane] = hi;
@@ -883,7 +890,7 @@ export function emitSvg(layouts: readonly Layout[], _asArray: boolean): string {
       columnsTop,
       variants ? (layout.variant ?? layout.name) : undefined,
     );
-    body.push(...col.body);
+    for (const element of col.body) body.push(element);
     x += col.width + COLUMN_GAP;
     height = Math.max(height, col.height);
     for (const r of layout.regions) {
