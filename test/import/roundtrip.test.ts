@@ -6,7 +6,8 @@
  * Written with `attributes: false`: the language's `offset` / `size ~` checks are in
  * consistency.test.ts.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, vmlayout } from "../cli-helpers.js";
@@ -92,6 +93,19 @@ describe("import then build --emit ascii reproduces mm.rst's numeric columns", (
       expect(gaps).toEqual(gapRows);
     });
   }
+});
+
+describe("a table vmlayout built imports back", () => {
+  it("its gap rows as holes", () => {
+    const table = vmlayout(["build", "test/fixtures/emit/gaps.layout", "--emit", "ascii"]);
+    const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-import-"));
+    writeFileSync(path.join(dir, "gaps.txt"), table.stdout);
+    const r = vmlayout(["import", "gaps.txt"], { cwd: dir });
+    expect(r.status).toBe(0);
+    const gaps = r.stdout.split("\n").filter((l) => l.includes('"not in any region'));
+    expect(gaps).toHaveLength(6);
+    for (const line of gaps) expect(line).toMatch(/^\S.* hole /);
+  });
 });
 
 describe("import then check: the document's own problems, at its lines", () => {
