@@ -5,7 +5,8 @@
  *   addresses: any canonical address of a region (not a hole) that only 57-bit paging allows
  *   (`00ffffffffffffff`, `ff11000000000000`) means `paging 5`, else `paging 4`.
  * - **Kinds**: "non-canonical" in the description, or exactly the non-canonical range of the
- *   paging mode -> `noncanonical`; "guard" -> `guard`; "unused" or "hole" -> `hole`; else a region.
+ *   paging mode -> `noncanonical`; "guard" -> `guard`; "unused", "hole" or "not in any region"
+ *   -> `hole`; else a region.
  *   "recursive page table" adds `map recursive`, so the verifier checks the slot.
  * - **Variants**: several tables become `variant`s named after their headings ("4-level");
  *   rows after a banner "Identical layout ... from here on" that are the same in every table
@@ -64,7 +65,8 @@ function kindOf(row: Row, paging: 4 | 5): Kind {
   )
     return "noncanonical";
   if (/\bguard\b/.test(d)) return "guard";
-  if (/\bunused\b|\bhole\b/.test(d)) return "hole";
+  // vmlayout's own tables write a range no region covers as "... not in any region".
+  if (/\bunused\b|\bhole\b|\bnot in any region\b/.test(d)) return "hole";
   return "region";
 }
 
@@ -76,7 +78,7 @@ function detectPaging(table: Table): 4 | 5 {
   if (table.pagingHint) return table.pagingHint;
   for (const row of rowsOf(table.items)) {
     const d = row.description.toLowerCase();
-    if (/non-?canonical|\bhole\b|\bunused\b/.test(d)) continue;
+    if (/non-?canonical|\bhole\b|\bunused\b|\bnot in any region\b/.test(d)) continue;
     for (const a of [row.start, row.end]) {
       if (a?.type !== "literal") continue;
       const v = a.value;
@@ -228,7 +230,12 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
             name,
             lo,
             hi,
-            defaultText: useOffset ? row.offset!.text : hex16(lo),
+            // `-11MB` is an address (down from 2^64); `+112TB` is not: written in hex.
+            defaultText: useOffset
+              ? row.offset!.text.startsWith("-")
+                ? row.offset!.text
+                : hex16(off!)
+              : hex16(lo),
             description: `${row.start.text}${row.offset ? ` (the document's offset: ${row.offset.approx ? "~" : ""}${row.offset.text})` : ""}`,
           });
           paramOf.set(row.start.text, name);

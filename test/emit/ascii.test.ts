@@ -7,6 +7,8 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
+import { rowsWithGaps } from "../../src/compiler/emit/ascii.js";
+import { checkSpec } from "../../src/pipeline.js";
 import { ROOT, vmlayout } from "../cli-helpers.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))
@@ -74,6 +76,49 @@ describe("--emit ascii", () => {
       "      Start addr    |   Offset   |     End addr     |  Size   | VM area description",
     );
     expect(table).toContain("  " + "=".repeat(120));
+  });
+
+  it("shows every range no region covers as a row, at top level and inside a parent", () => {
+    const r = vmlayout(["build", "test/fixtures/emit/gaps.layout", "--emit", "ascii"]);
+    expect(r.status).toBe(0);
+    const gaps = r.stdout.split("\n").filter((l) => l.includes("not in any region"));
+    expect(gaps).toEqual([
+      "   0000000000001000 |   +4    kB | 00000000001fffff | 2044 kB | ... not in any region",
+      "   0000000000200000 |   +2    MB | 00000000003fffff |    2 MB |   ... not in any region within user",
+      "   0000000000600000 |   +6    MB | 00000000007fffff |    2 MB |   ... not in any region within user",
+      // Bounds set by a parameter are marked like a region's: `~`, or the parameter's C name.
+      "   0000000000a00000 |  +10    MB |~00006fffffffffff | ~112 TB |   ... not in any region within user",
+      "           USER_END |~+112    TB | 00007fffffffffff |  ~16 TB | ... not in any region",
+      // None between direct_map and vmalloc, which tile, nor around the non-canonical range.
+      "   ffff820000000000 | -126    TB | ffffffffffffffff |  126 TB | ... not in any region",
+    ]);
+    // A nested row is indented under its parent.
+    expect(r.stdout).toContain("| 00000000005fffff |    2 MB |   program text\n");
+  });
+
+  it("its rows list every region once, in order, and tile each parent and the whole space", () => {
+    const files = [...SPECS.map((f) => `specs/${f}`), "test/fixtures/emit/gaps.layout"];
+    for (const file of files)
+      for (const layout of checkSpec(path.join(ROOT, file)).layouts) {
+        const rows = rowsWithGaps(layout);
+        expect(rows.filter((r) => r.kind !== "gap")).toEqual(layout.regions);
+        // Under each parent (null: the 64-bit space), the rows follow one another with no
+        // address left out: a region's siblings may overlap it (`allow overlap`), never miss.
+        const extent = new Map<string | null, [bigint, bigint]>([[null, [0n, 1n << 64n]]]);
+        for (const r of layout.regions) extent.set(r.name, [r.start.value, r.end.value + 1n]);
+        const next = new Map<string | null, bigint>();
+        for (const r of rows) {
+          const at = next.get(r.parent) ?? extent.get(r.parent)![0];
+          expect(
+            r.start.value,
+            `${file}: a row at ${r.start.value.toString(16)}`,
+          ).toBeLessThanOrEqual(at);
+          if (r.kind === "gap") expect(r.start.value).toBe(at);
+          next.set(r.parent, r.end.value + 1n > at ? r.end.value + 1n : at);
+        }
+        for (const [parent, end] of next)
+          expect(end, `${file}: ${parent}`).toBe(extent.get(parent)![1]);
+      }
   });
 
   it("--variant gives one table", () => {

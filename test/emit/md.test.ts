@@ -60,6 +60,18 @@ describe("--emit md", () => {
     );
   });
 
+  it("shows every range no region covers as a row", () => {
+    const md = vmlayout(["build", "test/fixtures/emit/gaps.layout", "--emit", "md"]).stdout;
+    expect(md.split("\n").filter((l) => l.includes("*gap*"))).toEqual([
+      "| `0000000000001000` | +4 kB | `00000000001fffff` | 2044 kB | *gap*: not in any region |",
+      "| `0000000000200000` | +2 MB | `00000000003fffff` | 2 MB | ↳ *gap*: not in any region within `user` |",
+      "| `0000000000600000` | +6 MB | `00000000007fffff` | 2 MB | ↳ *gap*: not in any region within `user` |",
+      "| `0000000000a00000` | +10 MB | ~`00006fffffffffff` | ~112 TB | ↳ *gap*: not in any region within `user` (~ varies with `user_end`) |",
+      "| ~`0000700000000000` | ~+112 TB | `00007fffffffffff` | ~16 TB | *gap*: not in any region (~ varies with `user_end`) |",
+      "| `ffff820000000000` | -126 TB | `ffffffffffffffff` | 126 TB | *gap*: not in any region |",
+    ]);
+  });
+
   it("marks nested regions", () => {
     const md = vmlayout(["build", "specs/emerald.layout", "--emit", "md"]).stdout;
     expect(md).toContain("| ↳ `boot_mapped`: physical 0..128 MB, mapped by boot |");

@@ -143,6 +143,47 @@ describe("--emit svg", () => {
     expect(svg).toContain('fill="url(#vml-hatch)"');
   });
 
+  it("gives each box a size strip, linear in its size: a 64 TB map is 128 times a 0.5 TB hole", () => {
+    const svg = svgOf("linux-x86_64.layout");
+    const strip = (name: string): number =>
+      Number(
+        new RegExp(
+          `<title>${name}: [^<]*</title></rect>\n<rect [^>]*width="([\\d.]+)" height="4"`,
+        ).exec(svg)![1],
+      );
+    expect(strip("user_space")).toBe(218); // a whole canonical half: the bar's full width
+    expect(strip("direct_map")).toBe(109);
+    expect(strip("vmalloc")).toBe(54.5);
+    expect(strip("ldt_remap")).toBe(0.9);
+    expect(svg).not.toMatch(/<title>vsyscall: [^<]*<\/title><\/rect>\n<rect [^>]*height="4"/);
+  });
+
+  it("labels the top of the address space as it labels 0", () => {
+    for (const spec of SPECS) {
+      const svg = svgOf(spec);
+      const columns = svg.match(/>0000000000000000</g)!.length;
+      expect(svg.match(/>ffffffffffffffff</g), spec).toHaveLength(columns);
+    }
+  });
+
+  it("leaves out an offset that only repeats the one above", () => {
+    const svg = svgOf("emerald.layout");
+    // 13 boundaries from the first interrupt stack to kernel_extra are all ~-1.86 GB.
+    expect(svg.match(/>~-1\.86 GB</g)).toHaveLength(1);
+    expect(svg).toContain(">ffffffff890e7000<");
+  });
+
+  it("ties a description written once, (×N), to every box it counts", () => {
+    const dots = (svg: string): number => svg.match(/<circle [^>]*r="1\.8"/g)?.length ?? 0;
+    const gaybsd = svgOf("gaybsd-amd64.layout");
+    expect(gaybsd).toContain(">unused (×2)<");
+    expect(dots(gaybsd)).toBe(2);
+    const emerald = svgOf("emerald.layout");
+    expect(emerald.match(/\(×7\)</g)).toHaveLength(2);
+    expect(dots(emerald)).toBe(14);
+    expect(dots(svgOf("linux-x86_64.layout"))).toBe(0);
+  });
+
   it("is byte-identical run to run", () => {
     expect(svgOf("emerald.layout")).toBe(svgOf("emerald.layout"));
   });

@@ -6,7 +6,8 @@
  * Written with `attributes: false`: the language's `offset` / `size ~` checks are in
  * consistency.test.ts.
  */
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { ROOT, vmlayout } from "../cli-helpers.js";
@@ -60,15 +61,51 @@ describe("import then build --emit ascii reproduces mm.rst's numeric columns", (
   //   -11 MB) and its end ffffffffff5fffff: 1 MB, where the document says ~0.5 MB. That is the
   //   document's inconsistency, which consistency.test.ts expects `check` to report.
   const fix = (c: Cells): Cells => (c[0] === "FIXADDR_START" ? [c[0], c[1], c[2], "~1 MB"] : c);
+  // - what no row covers is a gap row, "... not in any region": the document's marker row at
+  //   ffffffffff000000 (the end of the module space) becomes one, up to FIXADDR_START, and so
+  //   does ffffffffff601000..ffffffffffdfffff, which the document does not list.
+  const gapRows: Cells[] = [
+    ["ffffffffff000000", "-16    MB", "~ffffffffff4fffff", "~5 MB"],
+    ["ffffffffff601000", "-10236   kB", "ffffffffffdfffff", "8188 kB"],
+  ];
+  const unlisted = gapRows[1]!;
 
   for (const variant of ["4-level", "5-level"]) {
     it(`${variant}: row by row, cell by cell`, () => {
+      const title = `Memory Management: ${variant}`;
       const expected = fixtureRows(`${variant}.txt`)
+        .map((c) => gapRows.find((g) => g[0] === c[0]) ?? c)
         .filter((c) => !marker(c))
         .map(fix);
-      expect(tableRows(r.stdout, `Memory Management: ${variant}`)).toEqual(expected);
+      const actual = tableRows(r.stdout, title);
+      expect(actual.filter((c) => c[0] !== unlisted[0])).toEqual(expected);
+      // The gap rows say so, and are all there are.
+      const table = r.stdout.slice(r.stdout.indexOf(title)).split("\n\n\n")[0]!;
+      const gaps = table
+        .split("\n")
+        .filter((l) => l.endsWith("| ... not in any region"))
+        .map((l) =>
+          l
+            .split("|")
+            .slice(0, 4)
+            .map((c) => c.trim()),
+        );
+      expect(gaps).toEqual(gapRows);
     });
   }
+});
+
+describe("a table vmlayout built imports back", () => {
+  it("its gap rows as holes", () => {
+    const table = vmlayout(["build", "test/fixtures/emit/gaps.layout", "--emit", "ascii"]);
+    const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-import-"));
+    writeFileSync(path.join(dir, "gaps.txt"), table.stdout);
+    const r = vmlayout(["import", "gaps.txt"], { cwd: dir });
+    expect(r.status).toBe(0);
+    const gaps = r.stdout.split("\n").filter((l) => l.includes('"not in any region'));
+    expect(gaps).toHaveLength(6);
+    for (const line of gaps) expect(line).toMatch(/^\S.* hole /);
+  });
 });
 
 describe("import then check: the document's own problems, at its lines", () => {

@@ -11,15 +11,17 @@
  * a `.rst` file as it is. Rows are grouped like the document's: the lower canonical half, the
  * non-canonical hole, the upper half under a banner, and, in a spec with variants, the rows all
  * variants share under an "Identical layout" banner. Holes, guards and the non-canonical range
- * are written `... description`; nested regions are indented two spaces per level. A bound that
+ * are written `... description`; nested regions are indented two spaces per level. Addresses
+ * that no region covers (between siblings, or between a parent's edges and its children) are
+ * rows too, `... not in any region`, so the rows tile the space as the document's do. A bound that
  * depends on a parameter is shown at the parameter's default and marked `~` (a bound that *is*
  * a parameter shows the parameter's C name, like the document's `FIXADDR_START`), and the
  * parameters are listed under the table.
  *
  * The table model here (groups, banners, cells) is shared with `--emit md`.
  */
-import { isConstant } from "../affine.js";
-import type { Bound, Layout, Param, Region } from "../layout.js";
+import { integer, isConstant, minus, plus } from "../affine.js";
+import { ADDRESS_SPACE_END, type Bound, type Layout, type Param, type Region } from "../layout.js";
 import {
   formatSize,
   hex16,
@@ -30,14 +32,80 @@ import {
   type Unit,
 } from "./units.js";
 
+/**
+ * Addresses between siblings, or between a parent's start or end and its children, that no
+ * sibling covers. At top level they are in no region at all; inside a parent, in the parent
+ * only. Its bounds are its neighbours' (`prev.end + 1`, `next.start - 1`), so they vary with
+ * the same parameters. A non-canonical range is a region, never a gap.
+ */
+export interface Gap {
+  readonly kind: "gap";
+  /** The enclosing region's name, or null at top level. */
+  readonly parent: string | null;
+  readonly depth: number;
+  readonly start: Bound;
+  /** Inclusive. */
+  readonly end: Bound;
+  readonly size: Bound;
+  /** Parameters any bound depends on, sorted. */
+  readonly dependsOn: readonly string[];
+}
+
+/** A table row: a region, or a gap between regions. */
+export type Row = Region | Gap;
+
 export interface TableGroup {
   /** Text of the banner row above the group (the document's "Kernel-space virtual memory..."). */
   readonly banner: string | undefined;
-  readonly regions: readonly Region[];
+  readonly rows: readonly Row[];
 }
 
-const regionKey = (r: Region): string =>
-  [r.name, r.kind, r.parent, r.start.value, r.end.value, r.description].join("\u0000");
+const rowKey = (r: Row): string =>
+  r.kind === "gap"
+    ? ["", r.kind, r.parent, r.start.value, r.end.value].join("\u0000")
+    : [r.name, r.kind, r.parent, r.start.value, r.end.value, r.description].join("\u0000");
+
+const ONE = integer(1n);
+
+function gap(parent: string | null, depth: number, start: Bound, end: Bound): Gap {
+  const size = { value: end.value - start.value + 1n, sym: plus(minus(end.sym, start.sym), ONE) };
+  const params = new Set([...start.sym.terms.keys(), ...end.sym.terms.keys()]);
+  return { kind: "gap", parent, depth, start, end, size, dependsOn: [...params].sort() };
+}
+
+/**
+ * Every region in the layout's order (by start, parents before children) with the gaps among
+ * them: before, between and after each parent's children, and over the whole 64-bit space at
+ * top level.
+ */
+export function rowsWithGaps(layout: Layout): Row[] {
+  const byParent = new Map<string | null, Region[]>();
+  for (const r of layout.regions) {
+    const list = byParent.get(r.parent) ?? [];
+    list.push(r);
+    byParent.set(r.parent, list);
+  }
+  const rows: Row[] = [];
+  const visit = (parent: Region | null, lo: Bound, hi: Bound): void => {
+    const depth = parent === null ? 0 : parent.depth + 1;
+    const name = parent?.name ?? null;
+    // The first address not yet covered: `at.value` and its symbolic form.
+    let at = lo;
+    for (const r of byParent.get(name) ?? []) {
+      if (r.start.value > at.value)
+        rows.push(
+          gap(name, depth, at, { value: r.start.value - 1n, sym: minus(r.start.sym, ONE) }),
+        );
+      rows.push(r);
+      if (byParent.has(r.name)) visit(r, r.start, r.end);
+      if (r.end.value + 1n > at.value) at = { value: r.end.value + 1n, sym: plus(r.end.sym, ONE) };
+    }
+    if (at.value <= hi.value) rows.push(gap(name, depth, at, hi));
+  };
+  const last = ADDRESS_SPACE_END - 1n;
+  visit(null, { value: 0n, sym: integer(0n) }, { value: last, sym: integer(last) });
+  return rows;
+}
 
 /** True when the region was given no name: the resolver called it `<kind>_<start>`. */
 export const isAutoNamed = (r: Region): boolean => r.name === `${r.kind}_${hex16(r.start.value)}`;
@@ -66,15 +134,15 @@ function othersPhrase(layout: Layout, all: readonly Layout[]): string {
  * with more than one, the trailing rows they all share get an "Identical layout" banner.
  */
 export function tableGroups(layout: Layout, all: readonly Layout[]): TableGroup[] {
-  const regions = layout.regions;
-  const top = regions.filter((r) => r.parent === null);
+  const rows = rowsWithGaps(layout);
+  const top = layout.regions.filter((r) => r.parent === null);
   const nc = top.filter((r) => r.kind === "noncanonical");
 
-  // Trailing regions identical in every layout.
+  // Trailing rows identical in every layout.
   let shared = 0;
   if (all.length > 1) {
-    const keys = all.map((l) => l.regions.map(regionKey));
-    const own = regions.map(regionKey);
+    const keys = all.map((l) => rowsWithGaps(l).map(rowKey));
+    const own = rows.map(rowKey);
     while (
       shared < own.length &&
       keys.every(
@@ -83,20 +151,20 @@ export function tableGroups(layout: Layout, all: readonly Layout[]): TableGroup[
     )
       shared++;
     // Start the shared part at a top-level region.
-    while (shared > 0 && regions[regions.length - shared]!.parent !== null) shared--;
+    while (shared > 0 && rows[rows.length - shared]!.parent !== null) shared--;
   }
-  const sharedFrom = regions.length - shared;
+  const sharedFrom = rows.length - shared;
 
   const groups: TableGroup[] = [];
-  let current: Region[] = [];
+  let current: Row[] = [];
   let banner: string | undefined;
   const flush = (): void => {
-    if (current.length > 0) groups.push({ banner, regions: current });
+    if (current.length > 0) groups.push({ banner, rows: current });
     current = [];
     banner = undefined;
   };
   const firstUpper = nc.length > 0 ? nc[nc.length - 1]!.end.value + 1n : undefined;
-  regions.forEach((r, i) => {
+  rows.forEach((r, i) => {
     if (r.parent === null && r.kind === "noncanonical") {
       flush();
       current.push(r);
@@ -134,7 +202,7 @@ export interface RowCells {
   readonly params: readonly string[];
 }
 
-export function rowCells(r: Region, layout: Layout, unit: Unit): RowCells {
+export function rowCells(r: Row, layout: Layout, unit: Unit): RowCells {
   const startParam = pureParam(r.start, layout.params);
   const endParam = pureParam(r.end, layout.params);
   return {
@@ -156,8 +224,13 @@ const UNNAMED: Readonly<Record<string, string>> = {
   noncanonical: "non-canonical addresses",
 };
 
+/** What a gap is, in words: `not in any region`, `not in any region within kernel`. */
+export const gapText = (g: Gap, name: (s: string) => string = (s) => s): string =>
+  g.parent === null ? "not in any region" : `not in any region within ${name(g.parent)}`;
+
 /** The description as the document writes it: `... unused hole` for what is not mapped. */
-export function describe(r: Region): string {
+export function describe(r: Row): string {
+  if (r.kind === "gap") return `... ${gapText(r)}`;
   const text = r.description ?? (isAutoNamed(r) ? UNNAMED[r.kind] : r.name);
   return r.kind === "region" ? text : `... ${text}`;
 }
@@ -236,7 +309,9 @@ const centre = (text: string, width: number): string => {
 function renderTable(layout: Layout, all: readonly Layout[]): string[] {
   const unit = topUnit(layout.paging.vaBits);
   const groups = tableGroups(layout, all);
-  const cells = new Map(layout.regions.map((r) => [r, rowCells(r, layout, unit)]));
+  const cells = new Map(
+    groups.flatMap((g) => g.rows).map((r) => [r, rowCells(r, layout, unit)] as const),
+  );
 
   // Offset: sign and integer part right-aligned, fraction left-aligned, then the unit.
   const offsetInt = (c: RowCells): string =>
@@ -247,18 +322,21 @@ function renderTable(layout: Layout, all: readonly Layout[]): string[] {
     varies && /^[0-9a-f]{16}$/.test(text) ? "~" + text : text;
   // Like the document's `-2048    MB`, a long whole number may take the leading space and the
   // fraction's place; the column only grows when that is not enough.
-  const all4 = [...cells.values()];
-  const fracW = Math.max(3, ...all4.map((c) => c.offset.frac.length));
-  const intW = Math.max(
-    5,
-    ...all4.map((c) => offsetInt(c).length - (c.offset.frac === "" ? fracW : 0)),
-  );
+  // The widest of `width(c)` over every row, at least `least` (a loop: a table can have a
+  // million rows, too many to spread into Math.max's arguments).
+  const widest = (least: number, width: (c: RowCells) => number): number => {
+    let w = least;
+    for (const c of cells.values()) w = Math.max(w, width(c));
+    return w;
+  };
+  const fracW = widest(3, (c) => c.offset.frac.length);
+  const intW = widest(5, (c) => offsetInt(c).length - (c.offset.frac === "" ? fracW : 0));
   const unitW = 2;
-  const sizeW = Math.max(5, ...all4.map((c) => sizeNumber(c).length));
+  const sizeW = widest(5, (c) => sizeNumber(c).length);
   const w = {
-    start: Math.max(MIN.start, ...all4.map((c) => hexCell(c.start, c.startVaries).length + 1)),
+    start: widest(MIN.start, (c) => hexCell(c.start, c.startVaries).length + 1),
     offset: Math.max(MIN.offset, intW + fracW + 1 + unitW + 1),
-    end: Math.max(MIN.end, ...all4.map((c) => hexCell(c.end, c.endVaries).length + 1)),
+    end: widest(MIN.end, (c) => hexCell(c.end, c.endVaries).length + 1),
     size: Math.max(MIN.size, sizeW + 1 + unitW + 1),
   };
   const offsetCell = (c: RowCells): string =>
@@ -296,12 +374,13 @@ function renderTable(layout: Layout, all: readonly Layout[]): string[] {
       out.push(`${INDENT}${"_".repeat(lead)}|${"_".repeat(total - lead - 1)}`);
     }
     out.push(blank());
-    for (const r of group.regions) {
+    for (const r of group.rows) {
       const c = cells.get(r)!;
       const depth = INDENT.repeat(r.depth);
-      const text = describe(r);
-      const hanging = depth + (r.kind === "region" ? "" : "    ");
-      const lines = wrap(depth + text, DESCRIPTION_WIDTH, hanging);
+      const hanging = r.kind === "region" ? "" : "    ";
+      const lines = wrap(describe(r), DESCRIPTION_WIDTH - depth.length, hanging).map(
+        (l) => depth + l,
+      );
       const start = hexCell(c.start, c.startVaries);
       const end = hexCell(c.end, c.endVaries);
       const offset = offsetCell(c);
@@ -329,7 +408,7 @@ export function emitAscii(layouts: readonly Layout[], _asArray: boolean): string
     const title = layoutTitle(layout);
     if (out.length > 0) out.push("", "");
     out.push(title, "=".repeat(title.length), "", "::", "");
-    out.push(...renderTable(layout, layouts));
+    for (const line of renderTable(layout, layouts)) out.push(line);
     const notes = tableNotes(layout, unit);
     if (notes.length > 0) out.push("");
     for (const note of notes) {

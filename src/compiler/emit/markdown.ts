@@ -1,13 +1,21 @@
 /**
  * `--emit md`: the layout as GitHub Markdown, one table per variant in the columns of Linux's
  * mm.rst (Start | Offset | End | Size | Description), with the same row groups and banners as
- * `--emit ascii` (see ascii.ts). Every region is a row, holes and guards included; nested
- * regions are indented with `↳`. A value that depends on a parameter is shown at the default,
+ * `--emit ascii` (see ascii.ts). Every region is a row, holes and guards included, and so
+ * is every gap no region covers (*gap*); nested rows are indented with `↳`. A value that depends on a parameter is shown at the default,
  * marked `~`, and its row names the parameter; the parameters and KASLR groups follow the table.
  */
 import * as path from "node:path";
-import type { Layout, Region } from "../layout.js";
-import { isAutoNamed, layoutTitle, rowCells, tableGroups, type RowCells } from "./ascii.js";
+import type { Layout } from "../layout.js";
+import {
+  gapText,
+  isAutoNamed,
+  layoutTitle,
+  rowCells,
+  tableGroups,
+  type Row,
+  type RowCells,
+} from "./ascii.js";
 import { formatQuantity, formatSize, hex16, topUnit, type Unit } from "./units.js";
 
 /** Escapes what would break a table cell or start inline markup. */
@@ -18,15 +26,17 @@ const KIND_TAG: Readonly<Record<string, string>> = {
   hole: "hole",
   guard: "guard",
   noncanonical: "non-canonical",
+  gap: "gap",
 };
 
-function descriptionCell(r: Region, c: RowCells): string {
+function descriptionCell(r: Row, c: RowCells): string {
   const parts: string[] = [];
   const tag = KIND_TAG[r.kind];
   if (tag !== undefined) parts.push(`*${tag}*`);
-  if (!isAutoNamed(r)) parts.push(code(r.name));
+  if (r.kind !== "gap" && !isAutoNamed(r)) parts.push(code(r.name));
   let cell = parts.join(" ");
-  if (r.description !== undefined) cell += (cell === "" ? "" : ": ") + text(r.description);
+  const description = r.kind === "gap" ? gapText(r, code) : r.description && text(r.description);
+  if (description !== undefined) cell += (cell === "" ? "" : ": ") + description;
   if (c.params.length > 0) cell += ` (~ varies with ${c.params.map(code).join(", ")})`;
   const nest = r.depth > 0 ? "&emsp;".repeat(r.depth - 1) + "↳ " : "";
   return nest + cell;
@@ -40,7 +50,7 @@ function table(layout: Layout, all: readonly Layout[], unit: Unit): string[] {
   const out = ["| Start | Offset | End | Size | Description |", "|---:|---:|---:|---:|:---|"];
   for (const group of tableGroups(layout, all)) {
     if (group.banner !== undefined) out.push(`| | | | | **${text(group.banner)}** |`);
-    for (const r of group.regions) {
+    for (const r of group.rows) {
       const c = rowCells(r, layout, unit);
       out.push(
         "| " +
@@ -110,9 +120,9 @@ export function emitMarkdown(layouts: readonly Layout[], _asArray: boolean): str
         "Offsets count up from 0 in the lower canonical half and down from the top of the address space in the " +
         "upper half; units are powers of two (1 kB = 1024 B).",
       "",
-      ...table(layout, layouts, unit),
-      ...notes(layout, unit),
     );
+    // A loop, not a spread into push: a table can have a million rows.
+    for (const line of [...table(layout, layouts, unit), ...notes(layout, unit)]) out.push(line);
   }
   return out.join("\n") + "\n";
 }

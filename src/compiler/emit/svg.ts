@@ -3,13 +3,16 @@
  * canonical half with the non-canonical hole drawn broken between them (not to scale).
  *
  * - Scale: a box's height grows with log2 of its size (16 px for 4 KiB and less, +1.8 px per
- *   doubling), so a 4 KiB guard page and a 64 TB direct map are both visible. Addresses and
- *   offsets are written at every boundary on the left; inside a box, a position is linear.
+ *   doubling), so a 4 KiB guard page and a 64 TB direct map are both visible; a strip along
+ *   each box's bottom, linear in its size (a canonical half is the bar's full width), shows
+ *   what the log scale hides. Addresses and offsets are written at every boundary on the left
+ *   (an offset that repeats the one above is left out), down to the last address at the
+ *   bottom; inside a box, a position is linear.
  * - Regions are filled by what they map (user, direct map, kernel image, on demand, recursive
  *   page tables, other); holes are shaded grey, guards hatched, addresses in no region dashed.
  *   Nested regions are inset boxes inside their parent, whose name runs up its left edge.
  * - Descriptions sit on the right, moved apart where boxes are small and tied to their box by
- *   a leader line. KASLR groups are brackets over the range their members move in, with a dot
+ *   a leader line; siblings sharing a description get it once, `(×N)`, with a comb to each. KASLR groups are brackets over the range their members move in, with a dot
  *   per member. A boundary that depends on a parameter is dashed orange at the default, with
  *   a whisker over every position it can take; its address is marked `~`.
  *
@@ -44,6 +47,8 @@ const LANE_W = 9;
 const KASLR_W = 26;
 const LABEL_W = 330;
 const LINE_H = 13;
+const COMB_LANES = 3;
+const COMB_GAP = 6;
 const COLUMN_GAP = 36;
 const MARGIN = 24;
 const MONO_EM = 0.602; // DejaVu Sans Mono, Menlo and Consolas advance
@@ -68,6 +73,18 @@ function log2(v: bigint): number {
 export function boxHeight(size: bigint): number {
   return H_MIN + Math.max(0, log2(size) - 12) * H_PER_DOUBLING;
 }
+
+/**
+ * The size strip along a box's bottom edge, growing left from the bar's right edge (common to
+ * every depth, so strips compare like the bars of a chart): linear in the size, the full
+ * `STRIP_W` for a whole canonical half. Heights are logarithmic, so that a 4 KiB page shows;
+ * the strip shows what they hide, that a 64 TB map is 128 times a 0.5 TB hole. A box under
+ * 1/436 of a half (0.5 px) gets none.
+ */
+const STRIP_W = BAR_W - 2 * INSET;
+const STRIP_H = 4;
+const stripWidth = (size: bigint, half: bigint): number =>
+  (STRIP_W * Number((size * 1_000_000n) / half)) / 1_000_000;
 
 // --- Segments: regions, and the addresses between them ----------------------------------
 
@@ -293,6 +310,8 @@ interface Whisker {
 
 interface Label {
   readonly anchor: number;
+  /** The other boxes a `(×N)` label describes, by their anchors: a comb ties them to it. */
+  readonly also: readonly number[];
   readonly lines: string[];
   readonly depth: number;
   readonly muted: boolean;
@@ -331,6 +350,7 @@ function boxName(s: Seg): string {
 
 function renderColumn(layout: Layout, x0: number, y0: number, heading: string | undefined): Column {
   const unit: Unit = topUnit(layout.paging.vaBits);
+  const half = 1n << BigInt(layout.paging.vaBits - 1);
   const byParent = new Map<string | null, Region[]>();
   for (const r of layout.regions) {
     const list = byParent.get(r.parent) ?? [];
@@ -453,6 +473,11 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
     out.push(
       `<rect x="${n(x)}" y="${n(s.y)}" width="${n(w)}" height="${n(s.h)}" fill="${st.fill}" stroke="${st.stroke}" stroke-width="1"${dash}><title>${esc(tip)}</title></rect>`,
     );
+    const strip = Math.min(stripWidth(s.limit - s.start, half), w - 2);
+    if (s.children.length === 0 && strip >= 0.5)
+      out.push(
+        `<rect x="${n(barRight - 1 - strip)}" y="${n(s.y + s.h - 1 - STRIP_H)}" width="${n(strip)}" height="${STRIP_H}" fill="${st.stroke}"/>`,
+      );
   }
   // Names: inside leaf boxes; up the left edge of parents.
   for (const s of all) {
@@ -512,25 +537,40 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
     if (!seen.has(s.start))
       seen.set(s.start, { y: s.y, address: s.start, varies: varying.has(s.start) });
   }
-  for (const b of [...seen.values()].sort((a, c) => a.y - c.y)) {
-    const color = b.varies ? PARAM : MUTED;
-    const mark = b.varies ? "~" : "";
+  // An offset that only repeats the one above (`~-1.86 GB` down a stack of small boxes, `~`
+  // aside) says nothing new: the address beside it is exact.
+  let lastOffset = "";
+  const boundary = (y: number, address: string, offset: string, varies: boolean): void => {
+    const plain = offset.replace(/^~/, "");
     out.push(
-      `<line x1="${n(offsetRight + 4)}" y1="${n(b.y)}" x2="${n(barX)}" y2="${n(b.y)}" stroke="#c5ccd3" stroke-width="1"/>`,
+      `<line x1="${n(offsetRight + 4)}" y1="${n(y)}" x2="${n(barX)}" y2="${n(y)}" stroke="#c5ccd3" stroke-width="1"/>`,
       text(
         hexX,
-        b.y,
-        mark + hex16(b.address),
-        `dominant-baseline="central" font-family="${MONO}" font-size="10.5" fill="${b.varies ? PARAM : INK}"`,
-      ),
-      text(
-        offsetRight,
-        b.y,
-        formatOffset(b.address, unit, b.varies),
-        `text-anchor="end" dominant-baseline="central" font-family="${MONO}" font-size="10.5" fill="${color}"`,
+        y,
+        address,
+        `dominant-baseline="central" font-family="${MONO}" font-size="10.5" fill="${varies ? PARAM : INK}"`,
       ),
     );
-  }
+    if (varies || plain !== lastOffset)
+      out.push(
+        text(
+          offsetRight,
+          y,
+          offset,
+          `text-anchor="end" dominant-baseline="central" font-family="${MONO}" font-size="10.5" fill="${varies ? PARAM : MUTED}"`,
+        ),
+      );
+    lastOffset = plain;
+  };
+  for (const b of [...seen.values()].sort((a, c) => a.y - c.y))
+    boundary(
+      b.y,
+      (b.varies ? "~" : "") + hex16(b.address),
+      formatOffset(b.address, unit, b.varies),
+      b.varies,
+    );
+  // The top of the address space, as 0 is labelled at the start: its last byte.
+  boundary(bottom, hex16(ADDRESS_SPACE_END - 1n), "", false);
 
   // Parameter whiskers: a range per dependent boundary, in lanes that do not collide.
   const laneEnds: number[] = [];
@@ -583,11 +623,15 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
   // Descriptions on the right, spread apart where boxes are small, with leader lines.
   const labels: Label[] = [];
   // Siblings repeating a description (a `repeat`) are described once: "... (×7)".
-  const repeats = new Map<string, number>();
+  const repeats = new Map<string, Seg[]>();
   const repeatKey = (r: Region): string => `${r.parent}\u0000${r.kind}\u0000${r.description}`;
-  for (const r of layout.regions)
-    if (r.description !== undefined)
-      repeats.set(repeatKey(r), (repeats.get(repeatKey(r)) ?? 0) + 1);
+  for (const s of all)
+    if (s.region?.description !== undefined) {
+      const key = repeatKey(s.region);
+      const list = repeats.get(key);
+      if (list) list.push(s);
+      else repeats.set(key, [s]);
+    }
   const described = new Set<string>();
   for (const s of all) {
     const r = s.region;
@@ -600,14 +644,22 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
       const key = repeatKey(r);
       if (described.has(key)) continue;
       described.add(key);
-      const count = repeats.get(key)!;
+      const count = repeats.get(key)!.length;
       if (count > 1) desc += ` (×${count})`;
     }
     if (r.dependsOn.length > 0) desc += ` (varies with ${r.dependsOn.join(", ")})`;
     const indent = Math.min(s.depth, 3) * 12;
     const lines = wrapWords(desc, LABEL_W - indent, isBreak(s) ? 4 : 3);
-    const anchor = s.children.length > 0 ? s.y + 8 : s.y + s.h / 2;
-    labels.push({ anchor, lines, depth: s.depth, muted: r.kind !== "region", top: 0 });
+    const anchorOf = (t: Seg): number => (t.children.length > 0 ? t.y + 8 : t.y + t.h / 2);
+    const also =
+      r.description === undefined
+        ? []
+        : repeats
+            .get(repeatKey(r))!
+            .filter((t) => t !== s)
+            .map(anchorOf);
+    const muted = r.kind !== "region";
+    labels.push({ anchor: anchorOf(s), also, lines, depth: s.depth, muted, top: 0 });
   }
   labels.sort((a, b) => a.anchor - b.anchor);
   const heightOf = (l: Label): number => l.lines.length * LINE_H;
@@ -621,6 +673,28 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
     const l = labels[i]!;
     l.top = Math.min(l.top, next - heightOf(l));
     next = l.top - 3;
+  }
+  // Combs: a vertical line per `(×N)` label in the gutter, in lanes that do not overlap, with a
+  // tick from each box it counts.
+  const combEnds: number[] = [];
+  for (const l of labels) {
+    if (l.also.length === 0) continue;
+    const ys = [l.anchor, ...l.also];
+    // No spread into Math.min: a repeat can count a million boxes.
+    const lo = ys.reduce((a, b) => (b < a ? b : a));
+    const hi = ys.reduce((a, b) => (b > a ? b : a));
+    let lane = combEnds.findIndex((end) => end < lo - 2);
+    if (lane < 0) lane = Math.min(combEnds.length, COMB_LANES - 1);
+    combEnds[lane] = hi;
+    const cx = labelX - 16 - lane * COMB_GAP;
+    out.push(
+      `<line x1="${n(cx)}" y1="${n(lo)}" x2="${n(cx)}" y2="${n(hi)}" stroke="#aab3bd" stroke-width="1"/>`,
+    );
+    for (const y of l.also)
+      out.push(
+        `<line x1="${n(barRight + 2)}" y1="${n(y)}" x2="${n(cx)}" y2="${n(y)}" stroke="#c5ccd3" stroke-width="1"/>`,
+      );
+    for (const y of ys) out.push(`<circle cx="${n(cx)}" cy="${n(y)}" r="1.8" fill="#aab3bd"/>`);
   }
   let labelBottom = bottom;
   for (const l of labels) {
@@ -685,7 +759,7 @@ function legend(
   y0: number,
   width: number,
   used: ReadonlySet<string>,
-  extras: { kaslr: boolean; params: boolean },
+  extras: { kaslr: boolean; params: boolean; halves: readonly string[] },
 ): { body: string[]; height: number } {
   const out: string[] = [];
   const items: { draw: (x: number, y: number) => string; label: string }[] = [];
@@ -697,6 +771,12 @@ function legend(
         `<rect x="${n(x)}" y="${n(y - 7)}" width="22" height="14" fill="${st.fill}" stroke="${st.stroke}"${st.key === "gap" ? ' stroke-dasharray="4 3"' : ""}/>`,
     });
   }
+  items.push({
+    label: "size strip (linear)",
+    draw: (x, y) =>
+      `<rect x="${n(x)}" y="${n(y - 7)}" width="22" height="14" fill="#e9edf2" stroke="#7a8796"/>` +
+      `<rect x="${n(x + 10)}" y="${n(y + 2)}" width="11" height="${STRIP_H}" fill="#7a8796"/>`,
+  });
   if (used.has("noncanonical"))
     items.push({
       label: "non-canonical (not to scale)",
@@ -736,15 +816,22 @@ function legend(
   let y = y0 + 8 + Math.ceil(items.length / perRow) * 22 + 6;
 
   // Scale key: sample boxes side by side.
-  out.push(
-    text(
-      x0,
-      y + 6,
-      `Scale: a box is ${H_MIN} px tall at 4 kB and grows ${H_PER_DOUBLING} px each time the size doubles; positions inside a box are linear.`,
-      `dominant-baseline="central" font-family="${FONT}" font-size="11" fill="${MUTED}"`,
-    ),
-  );
-  y += 18;
+  const scale = [
+    `Scale: a box is ${H_MIN} px tall at 4 kB and grows ${H_PER_DOUBLING} px each time the size doubles; positions inside a box are linear.`,
+    `The size strip along its bottom is linear: the full width of the bar is a canonical half (${extras.halves.join(" / ")}).`,
+  ];
+  for (const line of scale) {
+    out.push(
+      text(
+        x0,
+        y + 6,
+        line,
+        `dominant-baseline="central" font-family="${FONT}" font-size="11" fill="${MUTED}"`,
+      ),
+    );
+    y += 16;
+  }
+  y += 2;
   const samples: [string, bigint][] = [
     ["4 kB", 1n << 12n],
     ["2 MB", 1n << 21n],
@@ -803,7 +890,7 @@ export function emitSvg(layouts: readonly Layout[], _asArray: boolean): string {
       columnsTop,
       variants ? (layout.variant ?? layout.name) : undefined,
     );
-    body.push(...col.body);
+    for (const element of col.body) body.push(element);
     x += col.width + COLUMN_GAP;
     height = Math.max(height, col.height);
     for (const r of layout.regions) {
@@ -827,6 +914,11 @@ export function emitSvg(layouts: readonly Layout[], _asArray: boolean): string {
   const key = legend(MARGIN, legendTop, width - 2 * MARGIN, used, {
     kaslr: layouts.some((l) => l.kaslr.length > 0),
     params: layouts.some((l) => l.regions.some((r) => r.dependsOn.length > 0)),
+    halves: [
+      ...new Set(
+        layouts.map((l) => formatSize(1n << BigInt(l.paging.vaBits - 1), topUnit(l.paging.vaBits))),
+      ),
+    ],
   });
   const totalHeight = legendTop + key.height + MARGIN;
   return (
