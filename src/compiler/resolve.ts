@@ -49,7 +49,7 @@ import {
   type Region,
   type Waiver,
 } from "./layout.js";
-import { isInteger, rat } from "./rational.js";
+import { formatRational, isInteger, rat } from "./rational.js";
 import { type Limits, withLimits } from "../limits.js";
 
 export interface ResolveOptions {
@@ -402,7 +402,16 @@ class VariantResolver {
       );
     entry.state = "resolving";
     try {
-      entry.value = this.evaluator.evaluate(entry.decl.value, this.scope(new Map(), ""));
+      const value = this.evaluator.evaluate(entry.decl.value, this.scope(new Map(), ""));
+      // Emitters write a constant as a whole number; a fraction is refused, never rounded.
+      if (!isInteger(value.exact))
+        this.evaluator.fail(
+          "E0208",
+          `constant \`${entry.decl.name.name}\` is ${formatRational(value.exact)}, not a whole number`,
+          entry.decl.value.span,
+          "constants are exported as whole numbers: fold a fraction into a unit (`0.5TB`) or into the expression that uses it",
+        );
+      entry.value = value;
       entry.state = "done";
       return entry.value;
     } catch (e) {
