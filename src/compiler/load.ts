@@ -70,16 +70,21 @@ export function loadSpec(
     const parsed = parseSpec(text, file, forParse);
     diagnostics.push(...parsed.diagnostics);
     stack.push(key);
-    const items: Item[] = [];
-    for (const item of parsed.value.ast.items) {
-      if (item.kind !== "include") {
-        items.push(item);
-        continue;
+    // An include in a variant's body belongs to that variant; the resolver refuses one
+    // anywhere else below top level.
+    const splice = (from: readonly Item[]): Item[] => {
+      const items: Item[] = [];
+      for (const item of from) {
+        if (item.kind === "variant") items.push({ ...item, items: splice(item.items) });
+        else if (item.kind !== "include") items.push(item);
+        else {
+          const included = load(path.join(path.dirname(file), item.path.value), item);
+          if (included) for (const i of included.items) items.push(i); // no spread: files can be huge
+        }
       }
-      const target = path.join(path.dirname(file), item.path.value);
-      const included = load(target, item);
-      if (included) for (const i of included.items) items.push(i); // no spread: files can be huge
-    }
+      return items;
+    };
+    const items = splice(parsed.value.ast.items);
     stack.pop();
     return { ...parsed.value.ast, items };
   };

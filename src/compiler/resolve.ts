@@ -519,6 +519,16 @@ class VariantResolver {
           if (item.index) inner.set(item.index.name, i);
           this.expand(item.items, parent, depth, inner, `${suffix}_${i}`, previous);
         }
+      } else if ((parent !== null || suffix !== "") && !isAttribute(item)) {
+        // In a region's body or a repeat: a declaration here would be silently ignored.
+        this.error(
+          "E0119",
+          `\`${item.kind}\` is not allowed inside a region or \`repeat\``,
+          item.span,
+          item.kind === "include"
+            ? "include files at top level or in a `variant`"
+            : "move it to top level (or into a `variant`)",
+        );
       }
     }
   }
