@@ -46,7 +46,13 @@ export type MapIntent =
   | { readonly kind: "none" }
   | { readonly kind: "alloc" }
   | { readonly kind: "recursive" }
-  | { readonly kind: "phys"; readonly base: bigint };
+  | {
+      readonly kind: "phys";
+      readonly base: bigint;
+      /** The base expression, and whether it is one decimal integer literal (`1000000`). */
+      readonly span: Span;
+      readonly decimal: boolean;
+    };
 
 export type Permission = "r" | "rw" | "rx" | "rwx";
 export type CacheMode = "wb" | "wt" | "uc" | "uc_minus" | "wc" | "wp";

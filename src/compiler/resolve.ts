@@ -838,7 +838,7 @@ class VariantResolver {
                   "physical address is outside the 52-bit physical address space",
                   s.base.span,
                 );
-              out.map = { kind: "phys", base };
+              out.map = { kind: "phys", base, span: s.base.span, decimal: s.decimal };
             } else out.map = { kind: s.kind };
             return;
           }
