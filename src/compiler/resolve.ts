@@ -220,6 +220,7 @@ class VariantResolver {
       .filter((i): i is KaslrDecl => i.kind === "kaslr")
       .map((k) => this.attemptOr(() => this.resolveKaslr(k)))
       .filter((k): k is KaslrGroup => k !== undefined);
+    this.checkOneGroupEach(kaslr);
     let exhaustive = false;
     for (const item of this.items) {
       if (!isAttribute(item)) continue;
@@ -950,6 +951,28 @@ class VariantResolver {
   }
 
   // ------------------------------------------------------------ KASLR
+
+  /** A region moves with at most one KASLR group: two would give it two randomised bases. */
+  private checkOneGroupEach(groups: readonly KaslrGroup[]): void {
+    const groupOf = new Map<string, { group: KaslrGroup; span: Span }>();
+    for (const group of groups)
+      for (const m of group.members) {
+        const first = groupOf.get(m.name);
+        if (!first) groupOf.set(m.name, { group, span: m.span });
+        else if (first.group !== group)
+          this.report(
+            diagnostic(
+              "E0118",
+              `\`${m.name}\` is a member of KASLR groups \`${first.group.name}\` and \`${group.name}\``,
+              m.span,
+              {
+                labels: [{ span: first.span, message: `also a member of \`${first.group.name}\`` }],
+                help: `list \`${m.name}\` in one group's \`members\`; to let another group's range cover it, add it to that group's \`may_overlap\``,
+              },
+            ),
+          );
+      }
+  }
 
   private resolveKaslr(decl: KaslrDecl): KaslrGroup | undefined {
     const scope = this.scope(new Map(), "");
