@@ -84,6 +84,10 @@ export interface Region {
   /** Name of the enclosing region, or null at top level. */
   readonly parent: string | null;
   readonly depth: number;
+  /**
+   * The bounds may lie outside `[0, 2^64)` until the verifier has accepted the layout (it
+   * reports that as E0207, region by region); emitters and the installer see only verified ones.
+   */
   readonly start: Bound;
   /** Inclusive. */
   readonly end: Bound;

@@ -643,7 +643,7 @@ class VariantResolver {
     const scope = this.scope(node.env, node.suffix);
     let start: Bound;
     if (p.start) {
-      start = this.address(this.evaluator.evaluate(p.start, scope), p.start.span);
+      start = this.placementAddress(this.evaluator.evaluate(p.start, scope), p.start.span);
     } else {
       if (node.previous) {
         this.resolveNode(node.previous, p.span);
@@ -666,13 +666,13 @@ class VariantResolver {
           "alignment",
         );
         const v = aligned({ exact: rat(start.value), sym: start.sym }, alignment, "up");
-        start = this.address(v, p.span);
+        start = this.placementAddress(v, p.span);
       }
     }
     let end: Bound;
     let declaredEnd: { bound: Bound; span: Span } | undefined;
     const endFrom = (e: Expr): Bound => {
-      const b = this.address(this.evaluator.evaluate(e, scope), e.span);
+      const b = this.placementAddress(this.evaluator.evaluate(e, scope), e.span);
       return p.endInclusive ? b : offset(b, -1n);
     };
     if (p.size) {
@@ -692,13 +692,6 @@ class VariantResolver {
     } else {
       return this.evaluator.fail("E0001", "region has neither a size nor an end", p.span);
     }
-    if (end.value >= ADDRESS_SPACE_END)
-      this.evaluator.fail(
-        "E0207",
-        `region ends at ${"0x" + end.value.toString(16)}, past the top of the 64-bit address space`,
-        p.span,
-        "check the size; the last byte of the address space is 0xffffffffffffffff",
-      );
     node.start = start;
     node.end = end;
     const extent = end.value - start.value + 1n;
@@ -712,14 +705,21 @@ class VariantResolver {
     node.declaredEnd = declaredEnd;
   }
 
-  /** An address: whole, and negative values count down from 2^64 (`-2GB`). */
+  /**
+   * A region's start or end: whole, and negative values count down from 2^64 (`-2GB`). It may
+   * lie outside the address space: the verifier reports that (E0207) for this region alone and
+   * checks the others, instead of one bad region hiding every other finding.
+   */
+  private placementAddress(v: Value, span: Span): Bound {
+    const exact = this.whole(v, span);
+    return exact < 0n
+      ? { value: exact + ADDRESS_SPACE_END, sym: plus(v.sym, integer(ADDRESS_SPACE_END)) }
+      : { value: exact, sym: v.sym };
+  }
+
+  /** An address: as `placementAddress`, and inside the address space (E0207). */
   private address(v: Value, span: Span): Bound {
-    let exact = this.whole(v, span);
-    let sym = v.sym;
-    if (exact < 0n) {
-      exact += ADDRESS_SPACE_END;
-      sym = plus(sym, integer(ADDRESS_SPACE_END));
-    }
+    const { value: exact, sym } = this.placementAddress(v, span);
     if (exact < 0n || exact >= ADDRESS_SPACE_END)
       this.evaluator.fail(
         "E0207",
