@@ -24,7 +24,6 @@ import {
   add,
   compare,
   div,
-  formatRational,
   isInteger,
   isZero,
   mul,
@@ -155,7 +154,7 @@ export class Evaluator {
       this.fail(
         "E0116",
         `\`/\` does not divide exactly: ${decimalOrHex(n)} / ${decimalOrHex(divisor)} is ` +
-          `${formatRational(rat(n, divisor))}, which C's integer division truncates to ${decimalOrHex(n / divisor)}`,
+          `${mixed(rat(n, divisor))}, which C's integer division truncates to ${decimalOrHex(n / divisor)}`,
         expr.span,
         help,
         [
@@ -271,6 +270,13 @@ const decimalOrHex = (n: bigint): string =>
     : n < 0n
       ? `-0x${(-n).toString(16)}`
       : `0x${n.toString(16)}`;
+
+/** A fraction as a whole part and a proper fraction: `1 3/8`, `-3 1/2`, `-1/2`. */
+function mixed(q: Rational): string {
+  const whole = q.num / q.den; // toward zero
+  const rest = `${q.num % q.den < 0n ? -(q.num % q.den) : q.num % q.den}/${q.den}`;
+  return whole === 0n ? `${q.num < 0n ? "-" : ""}${rest}` : `${decimalOrHex(whole)} ${rest}`;
+}
 
 /** Whether `a` is a multiple of `d` (> 0) for every parameter value: a sufficient test. */
 function multipleForEveryValue(

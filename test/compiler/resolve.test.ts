@@ -198,7 +198,7 @@ describe("division", () => {
 
   it("`/` of whole numbers that does not divide exactly is refused with both answers", () => {
     expect(errors(kasan("(4 + 7) / 8"))).toEqual([
-      "E0116 `/` does not divide exactly: 11 / 8 is 11/8, which C's integer division truncates to 1",
+      "E0116 `/` does not divide exactly: 11 / 8 is 1 3/8, which C's integer division truncates to 1",
     ]);
   });
 
