@@ -427,7 +427,7 @@ class VariantResolver {
     return {
       name: decl.name.name,
       exportName: this.exportName(decl.exportName, decl.name.name),
-      value: { value: v.exact.num / v.exact.den, sym: v.sym },
+      value: { value: v.exact.num, sym: v.sym }, // whole: constValue refuses a fraction (E0208)
       description: decl.description?.value,
       span: decl.span,
     };
