@@ -13,7 +13,7 @@
  *   - Expression trees are at most `MAX_EXPR_DEPTH` deep (E0008), so later recursive passes
  *     cannot overflow the stack on `1 + 1 + ... + 1` or `- - - ... x`.
  */
-import type { CstNodeLocation, IToken } from "chevrotain";
+import type { CstNode, CstNodeLocation, IToken } from "chevrotain";
 import { parser, showImage } from "../../grammar/parser.js";
 import * as T from "../../grammar/tokens.js";
 import type * as C from "../../grammar/generated/cst.js";
@@ -74,6 +74,24 @@ function real(token: IToken | undefined): IToken | undefined {
 
 /** An integer as a rational (already in lowest terms, so no gcd). */
 const int = (num: bigint): Rational => ({ num, den: 1n });
+
+/** The one token under `node`, or undefined when it has more (or none). */
+function loneToken(node: CstNode): IToken | undefined {
+  let found: IToken | undefined;
+  let count = 0;
+  const walk = (n: CstNode): void => {
+    for (const children of Object.values(n.children))
+      for (const child of children) {
+        if (count > 1) return;
+        if ("image" in child) {
+          found = child;
+          count++;
+        } else walk(child);
+      }
+  };
+  walk(node);
+  return count === 1 ? found : undefined;
+}
 
 /** Digits of a number literal without its prefix, separators and punctuation. */
 function digitCount(image: string): number {
@@ -446,7 +464,11 @@ class AstBuilder extends BaseVisitor {
           this.error("E0001", "`map phys` needs the physical address it maps from", span, help);
           return undefined;
         }
-        mapped = { kind: "phys", base };
+        mapped = {
+          kind: "phys",
+          base,
+          decimal: loneToken(baseNode!)?.tokenType === T.DecimalLiteral,
+        };
         break;
       default:
         this.error(

@@ -193,7 +193,9 @@ export type MapSource =
   | { readonly kind: "none" } // nothing until used (vmalloc)
   | { readonly kind: "alloc" } // RAM the kernel allocates (heap, stacks)
   | { readonly kind: "recursive" } // recursive page-table slot
-  | { readonly kind: "phys"; readonly base: Expr }; // fixed physical base (kernel image)
+  // Fixed physical base (kernel image); `decimal` when it is one decimal integer literal
+  // (`1000000`), which the verifier suspects of being hex written without `0x`.
+  | { readonly kind: "phys"; readonly base: Expr; readonly decimal: boolean };
 
 /**
  * Region attributes (inside a region body) and layout attributes (top level: `exhaustive`).

@@ -19,6 +19,7 @@ import {
 import type { Expr, NameExpr } from "./ast.js";
 import {
   type Rational,
+  ONE,
   ZERO,
   add,
   compare,
@@ -55,8 +56,14 @@ export interface Scope {
 export class Evaluator {
   constructor(private readonly report: (d: Diagnostic) => void) {}
 
-  fail(code: string, message: string, span: Span, help?: string): never {
-    this.report(diagnostic(code, message, span, help === undefined ? {} : { help }));
+  fail(
+    code: string,
+    message: string,
+    span: Span,
+    help?: string,
+    notes: readonly string[] = [],
+  ): never {
+    this.report(diagnostic(code, message, span, help === undefined ? { notes } : { help, notes }));
     throw new EvaluationFailed(message);
   }
 
@@ -123,8 +130,47 @@ export class Evaluator {
             "divide only by a constant",
           );
         if (isZero(r.exact)) return this.fail("E0116", "division by zero", expr.right.span);
-        return { exact: div(l.exact, r.exact), sym: scale(l.sym, div(rat(1n), r.exact)) };
+        if (isInteger(l.exact) && isInteger(r.exact))
+          this.requireExactDivision(l, r.exact.num, expr, scope.domains);
+        return { exact: div(l.exact, r.exact), sym: scale(l.sym, div(ONE, r.exact)) };
     }
+  }
+
+  /**
+   * `/` on two whole numbers must divide exactly, for every parameter value: C would truncate,
+   * so a formula copied from C gives C's answer or this E0116, never a third value.
+   */
+  private requireExactDivision(
+    l: Value,
+    divisor: bigint,
+    expr: Extract<Expr, { kind: "binary" }>,
+    domains: ReadonlyMap<string, ParamDomain>,
+  ): void {
+    const help =
+      "write `div(a, b)` for C's integer division (it rounds toward zero), or multiply before " +
+      "dividing (`a * b / c`) so that the division is exact";
+    const n = l.exact.num;
+    if (n % divisor !== 0n)
+      this.fail(
+        "E0116",
+        `\`/\` does not divide exactly: ${decimalOrHex(n)} / ${decimalOrHex(divisor)} is ` +
+          `${mixed(rat(n, divisor))}, which C's integer division truncates to ${decimalOrHex(n / divisor)}`,
+        expr.span,
+        help,
+        [
+          "`/` on whole numbers must divide exactly, so a formula copied from C never gives a different answer",
+        ],
+      );
+    if (!isConstant(l.sym) && !multipleForEveryValue(l.sym, divisor, domains))
+      this.fail(
+        "E0116",
+        `\`/\` may not divide exactly: the dividend depends on a parameter and is not a multiple of ${decimalOrHex(divisor)} for every allowed value`,
+        expr.span,
+        help,
+        [
+          "it is, for every value, when its constant and each parameter's coefficient times that parameter's `align` are multiples of the divisor",
+        ],
+      );
   }
 
   private call(expr: Extract<Expr, { kind: "call" }>, scope: Scope): Value {
@@ -143,6 +189,24 @@ export class Evaluator {
         if (!isInteger(x.exact))
           this.fail("E0208", "value to align is not a whole number of bytes", expr.args[0]!.span);
         return aligned(x, alignment, name === "align_up" ? "up" : "down");
+      }
+      case "div": {
+        arity(2);
+        const [x, d] = args as [Value, Value];
+        const divisor = this.positiveIntegerConstant(d, expr.args[1]!.span, "divisor");
+        if (!isInteger(x.exact))
+          this.fail("E0208", "value to divide is not a whole number", expr.args[0]!.span);
+        const exact = rat(x.exact.num / divisor); // bigint `/` truncates toward zero, as C's does
+        if (isConstant(x.sym)) return valueOf(exact);
+        // Truncation is not linear: a parameter-dependent dividend must divide exactly.
+        if (!multipleForEveryValue(x.sym, divisor, scope.domains))
+          this.fail(
+            "E0114",
+            `\`div\` of a parameter-dependent value that is not a multiple of ${decimalOrHex(divisor)} for every allowed value`,
+            expr.span,
+            "give the parameters an `align` that makes the dividend a multiple of the divisor, or divide only constants",
+          );
+        return { exact, sym: scale(x.sym, rat(1n, divisor)) };
       }
       case "min":
       case "max": {
@@ -168,7 +232,7 @@ export class Evaluator {
           "E0101",
           `unknown function \`${name}\``,
           expr.callee.span,
-          "the functions are `align_up`, `align_down`, `min` and `max`",
+          "the functions are `align_up`, `align_down`, `div`, `min` and `max`",
         );
     }
   }
@@ -197,4 +261,33 @@ export function aligned(x: Value, alignment: bigint, direction: "up" | "down"): 
       ? widen(x.sym, ZERO, slack)
       : widen(x.sym, neg(slack), ZERO);
   return { exact: rat(exact), sym };
+}
+
+/** Small numbers in decimal, others in hex, as a kernel developer reads them. */
+const decimalOrHex = (n: bigint): string =>
+  n < 1n << 32n && n > -(1n << 32n)
+    ? n.toString()
+    : n < 0n
+      ? `-0x${(-n).toString(16)}`
+      : `0x${n.toString(16)}`;
+
+/** A fraction as a whole part and a proper fraction: `1 3/8`, `-3 1/2`, `-1/2`. */
+function mixed(q: Rational): string {
+  const whole = q.num / q.den; // toward zero
+  const rest = `${q.num % q.den < 0n ? -(q.num % q.den) : q.num % q.den}/${q.den}`;
+  return whole === 0n ? `${q.num < 0n ? "-" : ""}${rest}` : `${decimalOrHex(whole)} ${rest}`;
+}
+
+/** Whether `a` is a multiple of `d` (> 0) for every parameter value: a sufficient test. */
+function multipleForEveryValue(
+  a: Affine,
+  d: bigint,
+  domains: ReadonlyMap<string, ParamDomain>,
+): boolean {
+  const multiple = (q: Rational): boolean => isInteger(q) && q.num % d === 0n;
+  if (!isZero(a.slackLo) || !isZero(a.slackHi) || !multiple(a.constant)) return false;
+  // A parameter takes the values align * t for whole t, so coeff * align steps its term.
+  for (const [name, c] of a.terms)
+    if (!multiple(mul(c, rat(domains.get(name)!.align)))) return false;
+  return true;
 }

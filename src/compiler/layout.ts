@@ -46,7 +46,13 @@ export type MapIntent =
   | { readonly kind: "none" }
   | { readonly kind: "alloc" }
   | { readonly kind: "recursive" }
-  | { readonly kind: "phys"; readonly base: bigint };
+  | {
+      readonly kind: "phys";
+      readonly base: bigint;
+      /** The base expression, and whether it is one decimal integer literal (`1000000`). */
+      readonly span: Span;
+      readonly decimal: boolean;
+    };
 
 export type Permission = "r" | "rw" | "rx" | "rwx";
 export type CacheMode = "wb" | "wt" | "uc" | "uc_minus" | "wc" | "wp";
@@ -78,6 +84,10 @@ export interface Region {
   /** Name of the enclosing region, or null at top level. */
   readonly parent: string | null;
   readonly depth: number;
+  /**
+   * The bounds may lie outside `[0, 2^64)` until the verifier has accepted the layout (it
+   * reports that as E0207, region by region); emitters and the installer see only verified ones.
+   */
   readonly start: Bound;
   /** Inclusive. */
   readonly end: Bound;

@@ -115,19 +115,25 @@ export function loadSpec(
       return undefined;
     }
     stack.push(key);
-    const items: Item[] = [];
-    for (const item of ast.items) {
-      if (item.kind !== "include") {
-        items.push(item);
-        continue;
+    // An include in a variant's body belongs to that variant; the resolver refuses one
+    // anywhere else below top level.
+    const splice = (from: readonly Item[]): Item[] => {
+      const items: Item[] = [];
+      for (const item of from) {
+        if (item.kind === "variant") items.push({ ...item, items: splice(item.items) });
+        else if (item.kind !== "include") items.push(item);
+        else {
+          const target = item.path.value;
+          const included = load(
+            path.isAbsolute(target) ? target : path.join(path.dirname(file), target),
+            item,
+          );
+          if (included) for (const i of included.items) items.push(i); // no spread: files can be huge
+        }
       }
-      const target = item.path.value;
-      const included = load(
-        path.isAbsolute(target) ? target : path.join(path.dirname(file), target),
-        item,
-      );
-      if (included) for (const i of included.items) items.push(i); // no spread: files can be huge
-    }
+      return items;
+    };
+    const items = splice(ast.items);
     stack.pop();
     return { ...ast, items };
   };

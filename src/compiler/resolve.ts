@@ -49,7 +49,7 @@ import {
   type Region,
   type Waiver,
 } from "./layout.js";
-import { isInteger, rat } from "./rational.js";
+import { formatRational, isInteger, rat } from "./rational.js";
 import { type Limits, withLimits } from "../limits.js";
 
 export interface ResolveOptions {
@@ -220,6 +220,7 @@ class VariantResolver {
       .filter((i): i is KaslrDecl => i.kind === "kaslr")
       .map((k) => this.attemptOr(() => this.resolveKaslr(k)))
       .filter((k): k is KaslrGroup => k !== undefined);
+    this.checkOneGroupEach(kaslr);
     let exhaustive = false;
     for (const item of this.items) {
       if (!isAttribute(item)) continue;
@@ -402,7 +403,16 @@ class VariantResolver {
       );
     entry.state = "resolving";
     try {
-      entry.value = this.evaluator.evaluate(entry.decl.value, this.scope(new Map(), ""));
+      const value = this.evaluator.evaluate(entry.decl.value, this.scope(new Map(), ""));
+      // Emitters write a constant as a whole number; a fraction is refused, never rounded.
+      if (!isInteger(value.exact))
+        this.evaluator.fail(
+          "E0208",
+          `constant \`${entry.decl.name.name}\` is ${formatRational(value.exact)}, not a whole number`,
+          entry.decl.value.span,
+          "constants are exported as whole numbers: fold a fraction into a unit (`0.5TB`) or into the expression that uses it",
+        );
+      entry.value = value;
       entry.state = "done";
       return entry.value;
     } catch (e) {
@@ -417,7 +427,7 @@ class VariantResolver {
     return {
       name: decl.name.name,
       exportName: this.exportName(decl.exportName, decl.name.name),
-      value: { value: v.exact.num / v.exact.den, sym: v.sym },
+      value: { value: v.exact.num, sym: v.sym }, // whole: constValue refuses a fraction (E0208)
       description: decl.description?.value,
       span: decl.span,
     };
@@ -510,6 +520,16 @@ class VariantResolver {
           if (item.index) inner.set(item.index.name, i);
           this.expand(item.items, parent, depth, inner, `${suffix}_${i}`, previous);
         }
+      } else if ((parent !== null || suffix !== "") && !isAttribute(item)) {
+        // In a region's body or a repeat: a declaration here would be silently ignored.
+        this.error(
+          "E0119",
+          `\`${item.kind}\` is not allowed inside a region or \`repeat\``,
+          item.span,
+          item.kind === "include"
+            ? "include files at top level or in a `variant`"
+            : "move it to top level (or into a `variant`)",
+        );
       }
     }
   }
@@ -623,7 +643,7 @@ class VariantResolver {
     const scope = this.scope(node.env, node.suffix);
     let start: Bound;
     if (p.start) {
-      start = this.address(this.evaluator.evaluate(p.start, scope), p.start.span);
+      start = this.placementAddress(this.evaluator.evaluate(p.start, scope), p.start.span);
     } else {
       if (node.previous) {
         this.resolveNode(node.previous, p.span);
@@ -646,13 +666,13 @@ class VariantResolver {
           "alignment",
         );
         const v = aligned({ exact: rat(start.value), sym: start.sym }, alignment, "up");
-        start = this.address(v, p.span);
+        start = this.placementAddress(v, p.span);
       }
     }
     let end: Bound;
     let declaredEnd: { bound: Bound; span: Span } | undefined;
     const endFrom = (e: Expr): Bound => {
-      const b = this.address(this.evaluator.evaluate(e, scope), e.span);
+      const b = this.placementAddress(this.evaluator.evaluate(e, scope), e.span);
       return p.endInclusive ? b : offset(b, -1n);
     };
     if (p.size) {
@@ -672,13 +692,6 @@ class VariantResolver {
     } else {
       return this.evaluator.fail("E0001", "region has neither a size nor an end", p.span);
     }
-    if (end.value >= ADDRESS_SPACE_END)
-      this.evaluator.fail(
-        "E0207",
-        `region ends at ${"0x" + end.value.toString(16)}, past the top of the 64-bit address space`,
-        p.span,
-        "check the size; the last byte of the address space is 0xffffffffffffffff",
-      );
     node.start = start;
     node.end = end;
     const extent = end.value - start.value + 1n;
@@ -692,14 +705,21 @@ class VariantResolver {
     node.declaredEnd = declaredEnd;
   }
 
-  /** An address: whole, and negative values count down from 2^64 (`-2GB`). */
+  /**
+   * A region's start or end: whole, and negative values count down from 2^64 (`-2GB`). It may
+   * lie outside the address space: the verifier reports that (E0207) for this region alone and
+   * checks the others, instead of one bad region hiding every other finding.
+   */
+  private placementAddress(v: Value, span: Span): Bound {
+    const exact = this.whole(v, span);
+    return exact < 0n
+      ? { value: exact + ADDRESS_SPACE_END, sym: plus(v.sym, integer(ADDRESS_SPACE_END)) }
+      : { value: exact, sym: v.sym };
+  }
+
+  /** An address: as `placementAddress`, and inside the address space (E0207). */
   private address(v: Value, span: Span): Bound {
-    let exact = this.whole(v, span);
-    let sym = v.sym;
-    if (exact < 0n) {
-      exact += ADDRESS_SPACE_END;
-      sym = plus(sym, integer(ADDRESS_SPACE_END));
-    }
+    const { value: exact, sym } = this.placementAddress(v, span);
     if (exact < 0n || exact >= ADDRESS_SPACE_END)
       this.evaluator.fail(
         "E0207",
@@ -819,7 +839,7 @@ class VariantResolver {
                   "physical address is outside the 52-bit physical address space",
                   s.base.span,
                 );
-              out.map = { kind: "phys", base };
+              out.map = { kind: "phys", base, span: s.base.span, decimal: s.decimal };
             } else out.map = { kind: s.kind };
             return;
           }
@@ -931,6 +951,28 @@ class VariantResolver {
   }
 
   // ------------------------------------------------------------ KASLR
+
+  /** A region moves with at most one KASLR group: two would give it two randomised bases. */
+  private checkOneGroupEach(groups: readonly KaslrGroup[]): void {
+    const groupOf = new Map<string, { group: KaslrGroup; span: Span }>();
+    for (const group of groups)
+      for (const m of group.members) {
+        const first = groupOf.get(m.name);
+        if (!first) groupOf.set(m.name, { group, span: m.span });
+        else if (first.group !== group)
+          this.report(
+            diagnostic(
+              "E0118",
+              `\`${m.name}\` is a member of KASLR groups \`${first.group.name}\` and \`${group.name}\``,
+              m.span,
+              {
+                labels: [{ span: first.span, message: `also a member of \`${first.group.name}\`` }],
+                help: `list \`${m.name}\` in one group's \`members\`; to let another group's range cover it, add it to that group's \`may_overlap\``,
+              },
+            ),
+          );
+      }
+  }
 
   private resolveKaslr(decl: KaslrDecl): KaslrGroup | undefined {
     const scope = this.scope(new Map(), "");

@@ -246,6 +246,12 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     severity: "error",
     title: "documented offset or size disagrees with the region",
   },
+  {
+    code: "E0216",
+    name: "phys_alignment",
+    severity: "error",
+    title: "`map phys` base is not aligned to the region's page size",
+  },
   // W02xx: warnings (errors under --deny-warnings)
   {
     code: "W0201",

@@ -18,13 +18,17 @@ const COLUMN_WORDS: readonly [Column, RegExp][] = [
   ["description", /^(.*description|desc|what|purpose|usage|use|contents|comment|notes?)$/],
 ];
 
-/** Markdown rows have outer pipes (`| a | b |`); mm.rst rows do not (an empty first cell is spaces). */
+/**
+ * Markdown rows have outer pipes (`| a | b |`) and write a pipe inside a cell as `\|` (as
+ * GitHub's tables and `--emit md` do); mm.rst rows have no outer pipes (an empty first cell
+ * is spaces) and no escapes.
+ */
 function splitCells(line: string, markdown: boolean): string[] {
   if (!markdown) return line.split("|");
   let body = line.trim();
   if (body.startsWith("|")) body = body.slice(1);
-  if (body.endsWith("|")) body = body.slice(0, -1);
-  return body.split("|");
+  if (body.endsWith("|") && !body.endsWith("\\|")) body = body.slice(0, -1);
+  return body.split(/(?<!\\)\|/).map((cell) => cell.replaceAll("\\|", "|"));
 }
 
 /** The header's columns, when `line` is a table header naming at least start and end/size. */

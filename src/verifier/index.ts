@@ -22,6 +22,7 @@ import { checkAlignment } from "./rules/alignment.js";
 import { checkCanonical } from "./rules/canonical.js";
 import { checkContainment } from "./rules/containment.js";
 import { checkGaps } from "./rules/gap.js";
+import { checkMapPhys } from "./rules/map-phys.js";
 import { checkOverlap } from "./rules/overlap.js";
 import { checkRecursive } from "./rules/recursive.js";
 import { checkStructure } from "./rules/structure.js";
@@ -51,6 +52,7 @@ export function verify(layout: Layout, options: VerifyOptions = {}): Verified {
   checkCanonical(ctx);
   checkAlignment(ctx);
   checkRecursive(ctx);
+  checkMapPhys(ctx);
   checkGaps(ctx);
   checkKaslr(ctx);
   const deny = options.denyWarnings ?? false;

@@ -181,3 +181,57 @@ describe("attribute words as names", () => {
     ]);
   });
 });
+
+describe("division", () => {
+  const errors = (text: string): string[] => {
+    const parsed = parseSpec(`layout t\npaging 4\n${text}`, "t.layout");
+    return resolve(parsed.value.ast, {}).diagnostics.map((d) => `${d.code} ${d.message}`);
+  };
+  // FreeBSD amd64: NKASANPML4E = ((NKPML4E + 7) / 8) with NKPML4E = 4, and the shadow map
+  // starts NKASANPML4E slots below slot 496 (KASAN_MIN_ADDRESS = 0xfffff78000000000).
+  const kasan = (n: string): string =>
+    `const n = ${n}\n(0xffff000000000000 + (496 - n) * 512GB) +512GB kasan`;
+
+  it("`div` is C's integer division: FreeBSD's KASAN base", () => {
+    expect(extent(one(kasan("div(4 + 7, 8)")), "kasan")[0]).toBe("fffff78000000000");
+  });
+
+  it("`/` of whole numbers that does not divide exactly is refused with both answers", () => {
+    expect(errors(kasan("(4 + 7) / 8"))).toEqual([
+      "E0116 `/` does not divide exactly: 11 / 8 is 1 3/8, which C's integer division truncates to 1",
+    ]);
+  });
+
+  it("`/` is exact where it divides exactly or an operand is a fraction", () => {
+    const l = one("const half = 1TB / 2\nffff800000000000 +half a\nffff900000000000 +1.5TB / 3 b");
+    expect(extent(l, "a")).toEqual(["ffff800000000000", "ffff807fffffffff"]);
+    expect(extent(l, "b")).toEqual(["ffff900000000000", "ffff907fffffffff"]);
+  });
+
+  it("`div` truncates toward zero, as C does", () => {
+    const l = one("const n = 0 - div(0 - 7, 2)\nffff800000000000 +n * 4KB a");
+    expect(extent(l, "a")).toEqual(["ffff800000000000", "ffff800000002fff"]);
+  });
+
+  it("a parameter-dependent dividend must be a multiple of the divisor for every value", () => {
+    const l = one("param p: size = 64KB in 8KB .. 1MB align 8KB\nffff800000000000 +p / 2 a");
+    const a = l.regions[0]!;
+    expect(a.size.value).toBe(32n * 1024n);
+    expect(bounds(a.size.sym, new Map([["p", l.params[0]!]]))).toEqual({
+      min: rat(4096n),
+      max: rat(512n * 1024n),
+    });
+    const p = "param p: count = 16 in 4 .. 64 align 4\n";
+    expect(errors(`${p}ffff800000000000 +(p / 8) * 4KB a`)).toEqual([
+      "E0116 `/` may not divide exactly: the dividend depends on a parameter and is not a multiple of 8 for every allowed value",
+    ]);
+    expect(errors(`${p}ffff800000000000 +div(p, 8) * 4KB a`)).toEqual([
+      "E0114 `div` of a parameter-dependent value that is not a multiple of 8 for every allowed value",
+    ]);
+    expect(errors(`${p}ffff800000000000 +div(p, 4) * 4KB a`)).toEqual([]);
+  });
+
+  it("a constant that is not a whole number is refused, never rounded", () => {
+    expect(errors("const f = 1.5 / 2")).toEqual(["E0208 constant `f` is 3/4, not a whole number"]);
+  });
+});

@@ -278,6 +278,24 @@ describe("--emit c", () => {
     expect(r.stderr).not.toContain("internal error");
   });
 
+  it("a constant computed with C's integer division is emitted as the verifier checked it", () => {
+    const dir = tmp();
+    writeFileSync(
+      path.join(dir, "kasan.layout"),
+      [
+        "layout kasan",
+        "paging 4",
+        "const nkasan = div(4 + 7, 8) export NKASANPML4E",
+        "(0xffff000000000000 + (496 - nkasan) * 512GB) +512GB kasan",
+        "",
+      ].join("\n"),
+    );
+    const r = vmlayout(["build", "kasan.layout", "--emit", "c"], { cwd: dir });
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toMatch(/#define NKASANPML4E +VMLAYOUT_AC\(0x1, UL\)/);
+    expect(r.stdout).toMatch(/#define KASAN_START +VMLAYOUT_AC\(0xfffff78000000000, UL\)/);
+  });
+
   it("a parameter named like a C keyword is an error at the parameter (E0302)", () => {
     const dir = tmp();
     writeFileSync(

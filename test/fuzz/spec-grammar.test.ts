@@ -204,7 +204,7 @@ function grammar(noisy: boolean): fc.Arbitrary<Files> {
       .map(([a, op, b]) => a + op + b),
     call: fc
       .tuple(
-        pick(["align_up", "align_down", "min", "max"], ["bogus"]),
+        pick(["align_up", "align_down", "div", "min", "max"], ["bogus"]),
         fc.array(tie("expr"), { minLength: noisy ? 0 : 2, maxLength: noisy ? 3 : 2 }),
       )
       .map(([f, args]) => `${f}(${args.join(", ")})`),

@@ -91,6 +91,7 @@ const TOKENS = [
   ".size",
   ".limit",
   "align_up(",
+  "div(",
   "min(",
   "max(",
   "((((((((((",

@@ -262,7 +262,7 @@ describe("regions", () => {
       { kind: "attr-map", source: { kind: "ram" } },
       { kind: "attr-map", source: { kind: "none" } },
       { kind: "attr-map", source: { kind: "recursive" } },
-      { kind: "attr-map", source: { kind: "phys", base: lit(0x1000000n) } },
+      { kind: "attr-map", source: { kind: "phys", base: lit(0x1000000n), decimal: false } },
       { kind: "attr-perm", value: id("rwx") },
       { kind: "attr-flag", flag: id("user") },
       { kind: "attr-flag", flag: id("global") },

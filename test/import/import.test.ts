@@ -96,6 +96,22 @@ describe("detection", () => {
     );
     expect(doc.tables.every((t) => t.sharedFrom !== undefined)).toBe(true);
   });
+
+  it("Markdown: an escaped pipe `\\|` is part of its cell", () => {
+    const doc = readDocument(
+      [
+        "| Start | End | Description |",
+        "|---|---|---|",
+        "| 0xffffc90000000000 | 0xffffe8ffffffffff | vmalloc \\| ioremap space |",
+        "| 0xffffe90000000000 | 0xffffe9ffffffffff | holes \\|",
+      ].join("\n"),
+    )!;
+    const rows = doc.tables[0]!.items.flatMap((it) => (it.type === "row" ? [it] : []));
+    expect(rows.map((r) => [r.end?.text, r.description])).toEqual([
+      ["0xffffe8ffffffffff", "vmalloc | ioremap space"],
+      ["0xffffe9ffffffffff", "holes |"],
+    ]);
+  });
 });
 
 describe("golden specs", () => {

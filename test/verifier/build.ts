@@ -187,7 +187,7 @@ export function build(desc: LayoutDesc): Layout {
         rd.map === undefined
           ? undefined
           : rd.map === "phys"
-            ? { kind: "phys", base: 0n }
+            ? { kind: "phys", base: 0n, span: span(base + 400, 1), decimal: false }
             : { kind: rd.map },
       perm: undefined,
       user: false,

@@ -16,7 +16,7 @@ import {
 import { type Rational, compare, isInteger, neg, rat, sub } from "../../compiler/rational.js";
 import type { Label } from "../../diagnostics/diagnostic.js";
 import { type Context, describe } from "../context.js";
-import { hex, quantity, rational, size, tick } from "../format.js";
+import { hex, list, quantity, rational, size, tick } from "../format.js";
 import {
   evaluate,
   floor,
@@ -30,12 +30,13 @@ import {
 const LAST = ADDRESS_SPACE_END - 1n;
 
 export function checkStructure(ctx: Context): void {
+  const overflow: Overflow = { followers: undefined };
   for (const r of ctx.layout.regions) {
     if (!checkInexact(ctx, r)) {
       ctx.broken.add(r);
       continue;
     }
-    const overflowOk = checkOverflow(ctx, r);
+    const overflowOk = checkOverflow(ctx, r, overflow);
     const emptyOk = checkEmpty(ctx, r);
     if (!overflowOk || !emptyOk) ctx.broken.add(r);
     checkExtent(ctx, r);
@@ -105,13 +106,26 @@ function fraction(v: Rational, address: boolean): string {
   return address ? `${hex(whole)} + ${rest}` : `${whole} + ${rest} bytes`;
 }
 
+/**
+ * Regions that start past the end of the address space after one that ends past it: their
+ * starts follow from its end (`+4KB` after it, `big.limit`), so they are named in its E0207
+ * rather than reported each (regions come sorted by start).
+ */
+interface Overflow {
+  followers: string[] | undefined;
+}
+
 /** E0207. Returns false when a bound lies outside the address space at the defaults. */
-function checkOverflow(ctx: Context, r: Region): boolean {
+function checkOverflow(ctx: Context, r: Region, overflow: Overflow): boolean {
   const labels = (): Label[] => [{ span: r.nameSpan, message: `${tick(r.name)} is declared here` }];
   const help =
     "addresses are 64-bit: keep the region within 0x0000000000000000..0xffffffffffffffff (a negative address counts down from 2^64: `-2GB`)";
   const s = r.start.value;
   const e = r.end.value;
+  if (s > LAST && overflow.followers) {
+    overflow.followers.push(r.name);
+    return false;
+  }
   if (s < 0n || s > LAST) {
     ctx.report("E0207", [r], r.placementSpan, () => {
       const where = s < 0n ? "below address 0" : "past the end of the 64-bit address space";
@@ -120,14 +134,25 @@ function checkOverflow(ctx: Context, r: Region): boolean {
     return false;
   }
   if (e < 0n || e > LAST) {
+    const followers: string[] = [];
+    if (e > LAST) overflow.followers = followers;
     ctx.report("E0207", [r], r.placementSpan, () => {
       const where =
         e < 0n ? "below address 0" : `${size(e - LAST)} past the end of the 64-bit address space`;
+      const after =
+        followers.length === 0
+          ? []
+          : [
+              `${list(followers.map(tick))} ${followers.length > 1 ? "start" : "starts"} past the end too, after ${tick(r.name)}; they are not checked until it fits`,
+            ];
       return {
         message: `${tick(r.name)} ends at ${hex(e)}, ${where}`,
         labels: labels(),
-        notes: [`its start is ${hex(s)} and its size is ${size(r.size.value)}`],
-        help,
+        notes: [`its start is ${hex(s)} and its size is ${size(r.size.value)}`, ...after],
+        help:
+          e > LAST && s >= 0n
+            ? `check the size and the start: from ${hex(s)}, at most ${size(ADDRESS_SPACE_END - s)} fits below 2^64`
+            : help,
       };
     });
     return false;
