@@ -2,13 +2,14 @@
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { checkSpec } from "../pipeline.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
-import { limitsFrom } from "./limits.js";
+import * as path from "node:path";
+import { limitsFrom, nonDefaultLimits } from "./limits.js";
 import { staleness, writeAtomically } from "./output.js";
 import { report } from "./report.js";
 import type { Layout } from "../compiler/layout.js";
-import { EmitError } from "../compiler/emit/template.js";
+import { type BuildCommand, EmitError, regenerateCommand } from "../compiler/emit/template.js";
 
-type Emitter = (layouts: readonly Layout[], asArray: boolean) => string;
+type Emitter = (layouts: readonly Layout[], asArray: boolean, command: BuildCommand) => string;
 
 const EMITTERS: Readonly<Record<string, () => Promise<Emitter>>> = {
   json: async () => (await import("../compiler/emit/json.js")).emitJson,
@@ -48,9 +49,16 @@ export async function runBuild(
   report(checked.diagnostics, checked.sources, "text", context);
   if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
   const asArray = checked.hasVariants && values.variant === undefined;
+  const relative = (p: string): string => (path.isAbsolute(p) ? path.relative(".", p) : p);
+  const command: BuildCommand = {
+    spec: relative(spec),
+    output: output === undefined ? undefined : relative(output),
+    variant: values.variant as string | undefined,
+    limits: nonDefaultLimits(limits),
+  };
   let content: string;
   try {
-    content = (await emitter())(checked.layouts, asArray);
+    content = (await emitter())(checked.layouts, asArray, command);
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;
     report([e.diagnostic], checked.sources, "text", context);
@@ -64,7 +72,7 @@ export async function runBuild(
     const stale = staleness(output, content);
     if (stale === undefined) return EXIT_OK;
     process.stderr.write(
-      `${stale}\nhelp: regenerate it with \`vmlayout build ${spec} --emit ${kind} -o ${output}\`\n`,
+      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind!, checked.layouts[0]!, asArray, command)}\`\n`,
     );
     return EXIT_ERRORS;
   }
