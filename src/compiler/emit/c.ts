@@ -118,6 +118,7 @@ export function emitC(
       name,
       origin: `the macro that selects variant "${layouts[i]!.variant}"`,
       at: layouts[i]!.variantSpan,
+      help: "rename one of the variants: a macro keeps only their letters, digits and `_`",
     })),
     ...OWN.map((name) => ({ name, origin: `vmlayout's helper macro` })),
   ];
@@ -140,6 +141,7 @@ interface Own {
   readonly name: string;
   readonly origin: string;
   readonly at?: Span | undefined;
+  readonly help?: string | undefined;
 }
 
 // ---------------------------------------------------------------- fixed text
@@ -330,7 +332,7 @@ function cExpression(f: Extract<Form, { kind: "linear" }>): string {
 function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): Item[] {
   const l = m.layout;
   const names = new CNames(l);
-  for (const o of own) names.macro(o.name, o.origin, o.at);
+  for (const o of own) names.macro(o.name, o.origin, o.at, o.help);
   const define = (name: string, value: string, comment?: string): string[] => {
     const head = `#define ${name.padEnd(width)} `;
     if (comment === undefined)
@@ -486,15 +488,21 @@ class CNames {
     );
   }
 
-  macro(name: string, origin: string, at: Span | undefined): void {
-    this.add(name, origin, at, false);
+  macro(name: string, origin: string, at: Span | undefined, help?: string): void {
+    this.add(name, origin, at, false, help);
   }
 
   variable(name: string, origin: string, at: Span): void {
     this.add(name, origin, at, true);
   }
 
-  private add(name: string, origin: string, at: Span | undefined, variable: boolean): void {
+  private add(
+    name: string,
+    origin: string,
+    at: Span | undefined,
+    variable: boolean,
+    help?: string,
+  ): void {
     const problem = cNameProblem(name, variable);
     if (problem)
       throw new EmitError(
@@ -510,7 +518,7 @@ class CNames {
           },
         ),
       );
-    this.names.add(name, origin, at);
+    this.names.add(name, origin, at, help);
   }
 }
 

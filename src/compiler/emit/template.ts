@@ -398,8 +398,13 @@ export class Names {
   private readonly seen = new Map<string, { readonly origin: string; readonly at?: Span }>();
   constructor(private readonly what: string) {}
 
-  /** Records `name` as `origin`, declared at `at`; E0301 when another thing has it. */
-  add(name: string, origin: string, at: Span | undefined): void {
+  /** Records `name` as `origin`, declared at `at`; E0301, with `help`, when another thing has it. */
+  add(
+    name: string,
+    origin: string,
+    at: Span | undefined,
+    help = "give one of them another name with `export NAME`",
+  ): void {
     const first = this.seen.get(name);
     if (first !== undefined) {
       const labels = first.at
@@ -410,7 +415,7 @@ export class Names {
           "E0301",
           `cannot emit ${this.what}: \`${name}\` would name both ${first.origin} and ${origin}`,
           at ?? first.at,
-          { labels, help: "give one of them another name with `export NAME`" },
+          { labels, help },
         ),
       );
     }
