@@ -19,6 +19,7 @@
  * The table model here (groups, banners, cells) is shared with `--emit md`.
  */
 import { isConstant } from "../affine.js";
+import { Escapes, plainText, rstTitle, rstWidth, withSpecText } from "./escape.js";
 import type { Bound, Layout, Param, Region } from "../layout.js";
 import {
   formatSize,
@@ -322,13 +323,17 @@ function renderTable(layout: Layout, all: readonly Layout[]): string[] {
   return out;
 }
 
-export function emitAscii(layouts: readonly Layout[], _asArray: boolean): string {
+export function emitAscii(specLayouts: readonly Layout[], _asArray: boolean): string {
+  // Rows and notes are inside the literal block: spec text needs only its unsafe characters
+  // escaped there. The title is reStructuredText.
+  const e = new Escapes();
+  const layouts = withSpecText(specLayouts, (t) => plainText(t, e));
   const out: string[] = [];
   for (const layout of layouts) {
     const unit = topUnit(layout.paging.vaBits);
-    const title = layoutTitle(layout);
+    const title = rstTitle(layoutTitle(layout), e) || layout.name;
     if (out.length > 0) out.push("", "");
-    out.push(title, "=".repeat(title.length), "", "::", "");
+    out.push(title, "=".repeat(rstWidth(title)), "", "::", "");
     out.push(...renderTable(layout, layouts));
     const notes = tableNotes(layout, unit);
     if (notes.length > 0) out.push("");
@@ -338,5 +343,6 @@ export function emitAscii(layouts: readonly Layout[], _asArray: boolean): string
       out.push(...lines.map((l) => INDENT + lead + l));
     }
   }
+  if (e.used) out.push("", ...e.note());
   return out.map((l) => l.trimEnd()).join("\n") + "\n";
 }

@@ -17,6 +17,8 @@
  * Every emitter passes every string from a spec through one of these, never through as it is.
  */
 
+import type { Layout } from "../layout.js";
+
 /** What a generated file says when it wrote a character of the spec as `U+XXXX`. */
 export const ESCAPE_NOTE =
   "U+XXXX stands for a character of the spec that cannot be written here as it is.";
@@ -49,6 +51,28 @@ export class Escapes {
 /** Text in a generated file with no other syntax around it (the ascii table's rows). */
 const PLAIN = new RegExp(`[${UNSAFE}]`, "gu");
 export const plainText = (text: string, e: Escapes): string => e.replace(text, PLAIN);
+
+/**
+ * `layouts` with every string the spec wrote (descriptions, variant names, the file's path)
+ * passed through `escape`, for an emitter that writes them all as one kind of text. Names are
+ * identifiers and need nothing.
+ */
+export function withSpecText(
+  layouts: readonly Layout[],
+  escape: (text: string) => string,
+): Layout[] {
+  const optional = (s: string | undefined): string | undefined =>
+    s === undefined ? undefined : escape(s);
+  return layouts.map((l) => ({
+    ...l,
+    description: optional(l.description),
+    variant: l.variant === null ? null : escape(l.variant),
+    file: escape(l.file),
+    params: l.params.map((p) => ({ ...p, description: optional(p.description) })),
+    constants: l.constants.map((c) => ({ ...c, description: optional(c.description) })),
+    regions: l.regions.map((r) => ({ ...r, description: optional(r.description) })),
+  }));
+}
 
 // ---------------------------------------------------------------- C
 
