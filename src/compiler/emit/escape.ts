@@ -105,12 +105,15 @@ export const markdownCode = (text: string, e: Escapes): string =>
   "`" + e.replace(text, CODE_UNSAFE) + "`";
 
 /**
- * A line of a Markdown paragraph that wrapping may have started with spec text: a character
- * that would open a block there (a heading, quote, list, thematic break, setext underline,
- * fence, table) gets a backslash. Text is never indented, so it never starts a code block.
+ * A line of a Markdown paragraph that wrapping may have started with spec text, or with a word
+ * of a code span (block structure is read before code spans): a line that would open a block
+ * (a heading, quote, HTML block, list item, thematic break, setext underline, fence or table
+ * row) gets a backslash. Text is never indented, so it never starts an indented code block.
  */
 export const markdownLine = (line: string): string =>
-  line.replace(/^(?=[#>+*=|~_-]|`{3})/, "\\").replace(/^(\d{1,9})(?=[.)](\s|$))/, "$1\\");
+  line
+    .replace(/^(?=#{1,6}(\s|$)|[<>|]|[-+*](\s|$)|([-*_])(\s*\2){2,}\s*$|[=-]+\s*$|`{3}|~{3})/, "\\")
+    .replace(/^(\d{1,9})(?=[.)](\s|$))/, "$1\\");
 
 /** An HTML comment (`<!-- ... -->`): no `--` in it, which would end it or is invalid. */
 const HTML_COMMENT_UNSAFE = new RegExp(`[${UNSAFE}<>]|(?<=-)-`, "gu");
@@ -121,14 +124,15 @@ export const htmlComment = (text: string, e: Escapes): string =>
 
 /**
  * A reStructuredText section title. Inline markup (`*`, `` ` ``, `|`, `[`, `]`, a backslash)
- * is escaped everywhere, `_` where it would end a reference (`name_`), and the first
+ * is escaped everywhere, `_` where it would end a reference (`name_`), `:` before a non-space
+ * and `@` (a bare URI or e-mail address is a link: `javascript:alert(1)`), and the first
  * character when it is punctuation, so that the title cannot be a directive (`.. raw::`), a
  * list, a table or a comment.
  */
 export function rstTitle(text: string, e: Escapes): string {
   const escaped = plainText(text, e)
     .trim()
-    .replace(/[\\*`|[\]]|_(?![A-Za-z0-9])/g, (c) => "\\" + c);
+    .replace(/[\\*`|[\]@]|_(?![A-Za-z0-9])|:(?=\S)/g, (c) => "\\" + c);
   return /^[!-/:-@[-`{-~]/.test(escaped) && !escaped.startsWith("\\") ? "\\" + escaped : escaped;
 }
 
