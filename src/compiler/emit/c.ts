@@ -118,7 +118,7 @@ export function emitC(
       name,
       origin: `the macro that selects variant "${layouts[i]!.variant}"`,
       at: layouts[i]!.variantSpan,
-      help: "rename one of the variants: a macro keeps only their letters, digits and `_`",
+      help: "rename one of the variants: their macros keep only letters and digits",
     })),
     ...OWN.map((name) => ({ name, origin: `vmlayout's helper macro` })),
   ];

@@ -77,7 +77,7 @@ export function emitRust(
   return blocks([banner(models, asArray, command, e), ...parts]);
 }
 
-const RENAME = "rename one of the variants: a module's name keeps only its letters, digits and `_`";
+const RENAME = "rename one of the variants: their modules keep only letters and digits";
 
 /** `4-level` -> `variant_4_level`; `small` -> `small`. */
 function moduleName(variant: string): string {
