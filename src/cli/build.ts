@@ -49,7 +49,9 @@ export async function runBuild(
   report(checked.diagnostics, checked.sources, "text", context);
   if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
   const asArray = checked.hasVariants && values.variant === undefined;
-  const relative = (p: string): string => (path.isAbsolute(p) ? path.relative(".", p) : p);
+  // Relative and normalised (`./out.h` is `out.h`), so that `--check` from the same directory
+  // regenerates the same banner however the paths are spelt.
+  const relative = (p: string): string => path.relative(".", p) || p;
   const command: BuildCommand = {
     spec: relative(spec),
     output: output === undefined ? undefined : relative(output),

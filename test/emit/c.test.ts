@@ -230,6 +230,11 @@ describe("--emit c", () => {
     expect(header).toContain(` *   ${command}\n`);
     const words = command.split(" ").slice(1);
     expect(vmlayout([...words, "--check"]).status).toBe(0);
+    // However the paths are spelt.
+    const spelt = words.map((w) =>
+      w.endsWith(".layout") ? `./${w}` : w === words.at(-1) ? out : w,
+    );
+    expect(vmlayout([...spelt, "--check"]).status).toBe(0);
   });
 
   it("a spec with variants gives one header that selects with a macro; --variant gives one variant", () => {
@@ -265,6 +270,9 @@ describe("--emit c", () => {
     const r = vmlayout(["build", "specs/gaybsd-amd64.layout", "--emit", "c", "-o", out, "--check"]);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain("is stale");
+    expect(r.stderr).toContain(
+      `help: regenerate it with \`vmlayout build specs/gaybsd-amd64.layout --emit c -o ${path.relative(ROOT, out)}\``,
+    );
     expect(readFileSync(out, "utf8")).toBe(stale);
     expect(statSync(out).mtimeMs).toBe(before);
   });
