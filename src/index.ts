@@ -19,7 +19,7 @@ import { emitJson } from "./compiler/emit/json.js";
 import { emitMarkdown } from "./compiler/emit/markdown.js";
 import { emitRust } from "./compiler/emit/rust.js";
 import { emitSvg } from "./compiler/emit/svg.js";
-import { EmitError } from "./compiler/emit/template.js";
+import { type BuildCommand, EmitError } from "./compiler/emit/template.js";
 
 export { parseSpec as parse, type ParsedSpec } from "../grammar/index.js";
 export { resolve, type ResolveOptions } from "./compiler/resolve.js";
@@ -32,6 +32,7 @@ export { loadSpec } from "./compiler/load.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 
 export type { Layout, Region, Param, Constant, KaslrGroup, Bound } from "./compiler/layout.js";
+export type { BuildCommand } from "./compiler/emit/template.js";
 export type { SpecFile } from "./compiler/ast.js";
 export type { Diagnostic, Result, Span, Severity } from "./diagnostics/diagnostic.js";
 export { CATALOGUE, type CatalogueEntry } from "./diagnostics/catalogue.js";
@@ -41,7 +42,9 @@ export { SourceFile, SourceSet } from "./diagnostics/source.js";
 
 export type EmitFormat = "c" | "rust" | "md" | "ascii" | "svg" | "json";
 
-const EMITTERS: Readonly<Record<EmitFormat, (l: readonly Layout[], asArray: boolean) => string>> = {
+const EMITTERS: Readonly<
+  Record<EmitFormat, (l: readonly Layout[], asArray: boolean, command?: BuildCommand) => string>
+> = {
   c: emitC,
   rust: emitRust,
   md: emitMarkdown,
@@ -54,10 +57,15 @@ const EMITTERS: Readonly<Record<EmitFormat, (l: readonly Layout[], asArray: bool
  * Generates `format` from verified layouts. With several layouts (the variants of one spec),
  * JSON is an array of documents; the other formats hold every variant in one output. A layout
  * the format cannot express (two things with one C name: E03xx) gives no text and a diagnostic.
+ * `command` is how the output was asked for, which C and Rust banners repeat for regenerating it.
  */
-export function emit(layouts: readonly Layout[], format: EmitFormat): Result<string | undefined> {
+export function emit(
+  layouts: readonly Layout[],
+  format: EmitFormat,
+  command?: BuildCommand,
+): Result<string | undefined> {
   try {
-    return { value: EMITTERS[format](layouts, layouts.length > 1), diagnostics: [] };
+    return { value: EMITTERS[format](layouts, layouts.length > 1, command), diagnostics: [] };
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;
     return { value: undefined, diagnostics: [e.diagnostic] };

@@ -1,13 +1,15 @@
 /** `vmlayout build <spec> --emit KIND [-o FILE] [--variant V] [--check]`. */
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import * as path from "node:path";
+import { limitsFrom, nonDefaultLimits } from "./limits.js";
 import { checkSpecFile } from "./load-options.js";
 import { staleness, writeOutput } from "./output.js";
 import { report } from "./report.js";
 import type { Layout } from "../compiler/layout.js";
-import { EmitError } from "../compiler/emit/template.js";
+import { type BuildCommand, EmitError, regenerateCommand } from "../compiler/emit/template.js";
 
-type Emitter = (layouts: readonly Layout[], asArray: boolean) => string;
+type Emitter = (layouts: readonly Layout[], asArray: boolean, command: BuildCommand) => string;
 
 const EMITTERS: Readonly<Record<string, () => Promise<Emitter>>> = {
   json: async () => (await import("../compiler/emit/json.js")).emitJson,
@@ -40,9 +42,18 @@ export async function runBuild(
   report(checked.diagnostics, checked.sources, "text", context);
   if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
   const asArray = checked.hasVariants && values.variant === undefined;
+  // Relative and normalised (`./out.h` is `out.h`), so that `--check` from the same directory
+  // regenerates the same banner however the paths are spelt.
+  const relative = (p: string): string => path.relative(".", p) || p;
+  const command: BuildCommand = {
+    spec: relative(spec),
+    output: output === undefined ? undefined : relative(output),
+    variant: values.variant as string | undefined,
+    limits: nonDefaultLimits(await limitsFrom(values)),
+  };
   let content: string;
   try {
-    content = (await emitter())(checked.layouts, asArray);
+    content = (await emitter())(checked.layouts, asArray, command);
   } catch (e) {
     if (!(e instanceof EmitError)) throw e;
     report([e.diagnostic], checked.sources, "text", context);
@@ -56,7 +67,7 @@ export async function runBuild(
     const stale = staleness(output, content);
     if (stale === undefined) return EXIT_OK;
     process.stderr.write(
-      `${stale}\nhelp: regenerate it with \`vmlayout build ${spec} --emit ${kind} -o ${output}\`\n`,
+      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind!, checked.layouts[0]!, asArray, command)}\`\n`,
     );
     return EXIT_ERRORS;
   }

@@ -1,5 +1,5 @@
 /** `--limit NAME=VALUE` (repeatable): changes a resource limit (src/limits.ts) for one run. */
-import { LIMIT_NAMES, type Limits } from "../limits.js";
+import { DEFAULT_LIMITS, LIMIT_NAMES, type Limits } from "../limits.js";
 import type { OptionSpec } from "./commands.js";
 import { UsageError } from "./common.js";
 import { numberParser } from "./install-options.js";
@@ -33,4 +33,11 @@ export async function limitsFrom(
     limits[key] = Number(value);
   }
   return limits;
+}
+
+/** `NAME=N` for each limit in `limits` that is not its default, in `LIMIT_NAMES` order. */
+export function nonDefaultLimits(limits: Partial<Limits> | undefined): string[] {
+  return Object.entries(LIMIT_NAMES)
+    .filter(([, key]) => limits?.[key] !== undefined && limits[key] !== DEFAULT_LIMITS[key])
+    .map(([name, key]) => `${name}=${limits![key]}`);
 }

@@ -138,6 +138,8 @@ export interface Layout {
   readonly description: string | undefined;
   /** Null when the spec declares no variants. */
   readonly variant: string | null;
+  /** The variant's name in the spec (undefined when there is no variant). */
+  readonly variantSpan: Span | undefined;
   readonly paging: Paging;
   /** `exhaustive` at top level: every byte of the 64-bit space must be in some region. */
   readonly exhaustive: boolean;

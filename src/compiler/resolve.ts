@@ -238,6 +238,7 @@ class VariantResolver {
       name: this.header.name.name,
       description: this.header.description?.value,
       variant: this.variant?.name.value ?? null,
+      variantSpan: this.variant?.name.span,
       paging,
       exhaustive,
       params: [...this.params.values()],

@@ -356,7 +356,13 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     code: "E0302",
     name: "c_keyword",
     severity: "error",
-    title: "a generated C variable would be a C keyword",
+    title: "a generated C variable or macro would be a C keyword",
+  },
+  {
+    code: "E0303",
+    name: "c_reserved_name",
+    severity: "error",
+    title: "a generated C name is predefined by the compiler, reserved, or `main`",
   },
   // E05xx: import (reading another document's layout table)
   {

@@ -22,6 +22,7 @@
  */
 import { integer, isConstant, minus, plus } from "../affine.js";
 import { ADDRESS_SPACE_END, type Bound, type Layout, type Param, type Region } from "../layout.js";
+import { Escapes, plainText, rstTitle, rstWidth, withSpecText } from "./escape.js";
 import {
   formatSize,
   hex16,
@@ -401,13 +402,17 @@ function renderTable(layout: Layout, all: readonly Layout[]): string[] {
   return out;
 }
 
-export function emitAscii(layouts: readonly Layout[], _asArray: boolean): string {
+export function emitAscii(specLayouts: readonly Layout[], _asArray: boolean): string {
+  // Rows and notes are inside the literal block: spec text needs only its unsafe characters
+  // escaped there. The title is reStructuredText.
+  const e = new Escapes();
+  const layouts = withSpecText(specLayouts, (t) => plainText(t, e));
   const out: string[] = [];
   for (const layout of layouts) {
     const unit = topUnit(layout.paging.vaBits);
-    const title = layoutTitle(layout);
+    const title = rstTitle(layoutTitle(layout), e) || layout.name;
     if (out.length > 0) out.push("", "");
-    out.push(title, "=".repeat(title.length), "", "::", "");
+    out.push(title, "=".repeat(rstWidth(title)), "", "::", "");
     for (const line of renderTable(layout, layouts)) out.push(line);
     const notes = tableNotes(layout, unit);
     if (notes.length > 0) out.push("");
@@ -417,5 +422,6 @@ export function emitAscii(layouts: readonly Layout[], _asArray: boolean): string
       out.push(...lines.map((l) => INDENT + lead + l));
     }
   }
+  if (e.used) out.push("", ...e.note());
   return out.map((l) => l.trimEnd()).join("\n") + "\n";
 }

@@ -21,7 +21,9 @@
  */
 import { type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../layout.js";
+import { ESCAPE_NOTE, Escapes, cComment } from "./escape.js";
 import {
+  type BuildCommand,
   EmitError,
   type Form,
   type LayoutModel,
@@ -38,6 +40,7 @@ import {
   model,
   orderedSum,
   pagingText,
+  regenerateCommand,
   specBaseName,
   upperIdent,
   variablesOf,
@@ -50,14 +53,37 @@ interface Item {
   readonly lines: readonly string[];
 }
 
+/** The keywords of C89 to C23, and GNU C's `asm`. */
 const C_KEYWORDS = new Set(
   (
     "auto break case char const continue default do double else enum extern float for goto if " +
     "inline int long register restrict return short signed sizeof static struct switch typedef " +
     "union unsigned void volatile while alignas alignof bool constexpr false nullptr " +
-    "static_assert thread_local true typeof typeof_unqual"
+    "static_assert thread_local true typeof typeof_unqual _Alignas _Alignof _Atomic _BitInt " +
+    "_Bool _Complex _Decimal128 _Decimal32 _Decimal64 _Generic _Imaginary _Noreturn " +
+    "_Static_assert _Thread_local asm"
   ).split(" "),
 );
+
+/**
+ * Macros gcc and clang predefine on x86-64 Linux besides the `__NAME__` ones: `linux` and `unix`
+ * under `-std=gnu11` (kernels build with it), `i386` on 32-bit x86.
+ */
+const PREDEFINED = new Set(["linux", "unix", "i386", "_LP64", "_ILP32", "_STDC_PREDEF_H"]);
+
+/** Why `name` cannot be a macro (or, with `variable`, an extern variable) of the header. */
+function cNameProblem(
+  name: string,
+  variable: boolean,
+): { code: "E0302" | "E0303"; why: string } | undefined {
+  if (C_KEYWORDS.has(name)) return { code: "E0302", why: "would be a C keyword" };
+  if (PREDEFINED.has(name) || /^__\w*__$/.test(name))
+    return { code: "E0303", why: "is a macro the compiler predefines" };
+  if (name === "main") return { code: "E0303", why: "is the program's entry point" };
+  if (variable && /^_[A-Z_]/.test(name))
+    return { code: "E0303", why: "is reserved for the C implementation" };
+  return undefined;
+}
 
 /** The helper macros the header defines: no name from the spec may take one of them. */
 const OWN = [
@@ -74,24 +100,48 @@ const OWN = [
   "VMLAYOUT_CHECK_BEFORE",
 ];
 
-export function emitC(layouts: readonly Layout[], asArray: boolean): string {
+export function emitC(
+  layouts: readonly Layout[],
+  asArray: boolean,
+  command?: BuildCommand,
+): string {
   const first = layouts[0]!;
   const models = layouts.map(model);
+  const e = new Escapes();
   const guard = `VMLAYOUT_${upperIdent(first.name)}_H`;
   const selectors = asArray
     ? layouts.map((l) => `VMLAYOUT_${upperIdent(first.name)}_${upperIdent(l.variant ?? "")}`)
     : [];
-  const reserved = [guard, ...selectors, ...OWN];
+  const own: Own[] = [
+    { name: guard, origin: "the include guard" },
+    ...selectors.map((name, i) => ({
+      name,
+      origin: `the macro that selects variant "${layouts[i]!.variant}"`,
+      at: layouts[i]!.variantSpan,
+      help: "rename one of the variants: their macros keep only letters and digits",
+    })),
+    ...OWN.map((name) => ({ name, origin: `vmlayout's helper macro` })),
+  ];
   const width = nameWidth(models);
-  const perVariant = models.map((m) => items(m, width, reserved));
-
-  const parts: string[][] = [banner(models, selectors), [`#ifndef ${guard}`, `#define ${guard}`]];
-  parts.push(AC);
-  if (asArray) parts.push(selection(selectors));
+  const perVariant = models.map((m) => items(m, width, own, e));
   const body = asArray ? merge(perVariant, selectors) : perVariant[0]!.map((i) => [...i.lines]);
-  parts.push(...body);
-  parts.push([`#endif /* ${guard} */`]);
-  return blocks(parts);
+
+  return blocks([
+    banner(models, selectors, regenerateCommand("c", first, asArray, command), e),
+    [`#ifndef ${guard}`, `#define ${guard}`],
+    AC,
+    ...(asArray ? [selection(selectors)] : []),
+    ...body,
+    [`#endif /* ${guard} */`],
+  ]);
+}
+
+/** A macro the header defines for itself; `at` is the spec's variant it selects. */
+interface Own {
+  readonly name: string;
+  readonly origin: string;
+  readonly at?: Span | undefined;
+  readonly help?: string | undefined;
 }
 
 // ---------------------------------------------------------------- fixed text
@@ -140,25 +190,33 @@ const CHECK_HELPERS = [
 
 // ---------------------------------------------------------------- banner
 
-function banner(models: readonly LayoutModel[], selectors: readonly string[]): string[] {
+function banner(
+  models: readonly LayoutModel[],
+  selectors: readonly string[],
+  regenerate: string,
+  e: Escapes,
+): string[] {
   const l = models[0]!.layout;
-  const spec = specBaseName(l);
   const single = selectors.length === 0 && l.variant !== null;
   const hasParams = models.some((m) => m.params.length > 0);
   const hasKaslr = models.some((m) => m.kaslr.length > 0);
   const text: string[] = [
-    ...para(`${l.description ?? l.name}${single ? `, variant "${l.variant}"` : ""}`),
+    ...para(`${l.description ?? l.name}${single ? `, variant "${l.variant}"` : ""}`, e),
     "",
-    ...para(`Generated by vmlayout, do not edit. Source: ${spec} (layout ${l.name}).`),
+    ...para(
+      `Generated by vmlayout, do not edit. Source: ${specBaseName(l)} (layout ${l.name}).`,
+      e,
+    ),
     "Regenerate it with",
     "",
-    `  vmlayout build ${spec} --emit c${single ? ` --variant ${l.variant}` : ""} -o FILE`,
+    `  ${cComment(regenerate, e)}`,
     "",
-    ...para("and add --check to that command in CI to catch a stale copy."),
+    ...para("and add --check to that command in CI to catch a stale copy.", e),
     "",
     ...para(
       "C99 and later, and assembler: under __ASSEMBLER__ numbers carry no UL suffix, and what " +
         "only C can express (variables, bounds computed from them, static asserts) is left out.",
+      e,
     ),
     "",
     "  R_START, R_END, R_SIZE   every region R; END is the last byte (inclusive)",
@@ -182,18 +240,19 @@ function banner(models: readonly LayoutModel[], selectors: readonly string[]): s
       ...para(
         `${what} variables the kernel defines (extern unsigned long); bounds that depend on ` +
           "them are C expressions over those variables.",
+        e,
       ),
     );
   }
   text.push("");
-  if (selectors.length === 0) text.push(...para(`${capital(pagingText(l))}.`));
+  if (selectors.length === 0) text.push(...para(`${capital(pagingText(l))}.`, e));
   else {
-    text.push(...para("This header holds every variant of the spec. Define exactly one of"), "");
+    text.push(...para("This header holds every variant of the spec. Define exactly one of", e), "");
     text.push(
       ...columns(
         models.map((m, i) => [
           `  ${selectors[i]}`,
-          `"${m.layout.variant}": ${pagingText(m.layout)}`,
+          `"${cComment(m.layout.variant ?? "", e)}": ${pagingText(m.layout)}`,
         ]),
         2,
       ),
@@ -203,19 +262,19 @@ function banner(models: readonly LayoutModel[], selectors: readonly string[]): s
       ...para(
         "before including it (from the build system, or from the kernel configuration option " +
           "that chooses between them), or generate a single variant with --variant.",
+        e,
       ),
     );
   }
+  // Last: the body and the banner above have been escaped by now.
+  if (e.used) text.push("", ...para(ESCAPE_NOTE, e));
   return ["/*", ...text.map((t) => (t === "" ? " *" : ` * ${t}`)), " */"];
 }
 
 const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Wraps a paragraph for the inside of a block comment. */
-const para = (text: string): string[] => wrap(safe(text), WIDTH - 3);
-
-/** Text for a comment: `*` `/` must not end it early. */
-const safe = (text: string): string => text.replace(/\*\//g, "* /");
+const para = (text: string, e: Escapes): string[] => wrap(cComment(text, e), WIDTH - 3);
 
 function selection(selectors: readonly string[]): string[] {
   return [
@@ -270,22 +329,20 @@ function cExpression(f: Extract<Form, { kind: "linear" }>): string {
   return `(${parts.length === 0 ? "0" : parts.join(" ")})`;
 }
 
-function items(m: LayoutModel, width: number, reserved: readonly string[]): Item[] {
+function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): Item[] {
   const l = m.layout;
-  const names = new Names(
-    `a C header for \`${l.name}\`${l.variant !== null ? ` (variant "${l.variant}")` : ""}`,
-  );
-  for (const r of reserved) names.add(r, "a macro of vmlayout's own", undefined);
+  const names = new CNames(l);
+  for (const o of own) names.macro(o.name, o.origin, o.at, o.help);
   const define = (name: string, value: string, comment?: string): string[] => {
     const head = `#define ${name.padEnd(width)} `;
     if (comment === undefined)
       return `${head}${value}`.length <= WIDTH
         ? [`${head}${value}`]
         : [`#define ${name} \\`, `\t${value}`];
-    const tail = `  /* ${safe(comment)} */`;
+    const tail = `  /* ${cComment(comment, e)} */`;
     const line = `${head}${value.startsWith("VMLAYOUT_AC(") ? value.padEnd(VALUE_WIDTH) : value}${tail}`;
     if (line.length <= WIDTH) return [line];
-    return [`/* ${name}: ${safe(comment)} */`, `${head}${value}`];
+    return [`/* ${name}: ${cComment(comment, e)} */`, `${head}${value}`];
   };
   const out: Item[] = [];
 
@@ -294,8 +351,7 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
     const lines: string[] = [];
     const externs: string[] = [];
     for (const p of m.params) {
-      if (C_KEYWORDS.has(p.name)) keyword(l, p.name, p.param.span);
-      names.add(p.name, `the variable of parameter \`${p.name}\``, p.param.span);
+      names.variable(p.name, `the variable of parameter \`${p.name}\``, p.param.span);
       const fmt = (v: bigint): [string, string | undefined] =>
         p.param.type === "count"
           ? [ac(v.toString()), undefined]
@@ -308,10 +364,12 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
         ["MAX", p.param.max],
         ["ALIGN", p.param.align],
       ];
-      const block = [comment(`${p.name}${p.param.description ? `: ${p.param.description}` : ""}`)];
+      const block = [
+        comment(e, `${p.name}${p.param.description ? `: ${p.param.description}` : ""}`),
+      ];
       for (const [suffix, v] of entries) {
         const name = `${p.macro}_${suffix}`;
-        names.add(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``, p.param.span);
+        names.macro(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``, p.param.span);
         const [value, words] =
           suffix === "ALIGN" && p.param.type !== "count" ? [ac(hexShort(v)), bytes(v)] : fmt(v);
         block.push(...define(name, value, words));
@@ -326,6 +384,7 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
         ...para(
           "Parameters: variables the kernel defines. The layout is verified for every value from " +
             "P_MIN to P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.",
+          e,
         ).map((t) => ` * ${t}`),
         " */",
       ],
@@ -344,6 +403,7 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
           `order, within KASLR_${g}_START .. KASLR_${g}_END, at multiples of KASLR_${g}_ALIGN. ` +
           `Each starts at a variable the kernel sets (${list(k.members.map((x) => x.name))}); ` +
           "R_BASE_DEFAULT is where the spec puts it.",
+        e,
       ).map((t) => ` * ${t}`),
       " */",
     ];
@@ -370,13 +430,12 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
         `the default base of \`${mem.region.name}\``,
       ]);
     for (const [name, v, words, origin] of rows) {
-      names.add(name, origin, k.group.span);
+      names.macro(name, origin, k.group.span);
       lines.push(...define(name, ac(name.endsWith("_ALIGN") ? hexShort(v) : hex16(v)), words));
     }
     lines.push("#ifndef __ASSEMBLER__");
     for (const mem of k.members) {
-      if (C_KEYWORDS.has(mem.name)) keyword(l, mem.name, mem.region.nameSpan);
-      names.add(mem.name, `the base variable of \`${mem.region.name}\``, mem.region.nameSpan);
+      names.variable(mem.name, `the base variable of \`${mem.region.name}\``, mem.region.nameSpan);
       lines.push(`extern unsigned long ${mem.name};`);
     }
     lines.push("#endif");
@@ -391,49 +450,86 @@ function items(m: LayoutModel, width: number, reserved: readonly string[]): Item
       ...para(
         "Regions, by start address (a parent before its children). R_END is the last byte of R, " +
           "R_SIZE is R_END - R_START + 1.",
+        e,
       ).map((t) => ` * ${t}`),
       " */",
     ],
   });
   for (const r of m.regions)
-    out.push({ key: `region:${r.region.name}`, lines: regionLines(r, names, define) });
+    out.push({ key: `region:${r.region.name}`, lines: regionLines(r, names, define, e) });
 
   // Constants.
-  if (m.constants.length > 0) out.push({ key: "constants:head", lines: [comment("Constants")] });
+  if (m.constants.length > 0) out.push({ key: "constants:head", lines: [comment(e, "Constants")] });
   for (const { constant: c, form } of m.constants) {
-    names.add(c.exportName, `constant \`${c.name}\``, c.span);
+    names.macro(c.exportName, `constant \`${c.name}\``, c.span);
     const about = [c.description ? `${c.name}: ${c.description}` : c.name];
     if (form.kind !== "fixed") about.push(`${hex16(form.value)} by default`);
     if (form.kind === "opaque") about.push(missing([c.exportName], [form]));
-    const lines = [comment(...about)];
+    const lines = [comment(e, ...about)];
     const block = bound(c.exportName, form, define, c.value.value >= 1n << 32n);
     lines.push(...(form.kind === "linear" ? ["#ifndef __ASSEMBLER__", ...block, "#endif"] : block));
     out.push({ key: `constant:${c.name}`, lines });
   }
 
-  out.push(...checks(m));
+  out.push(...checks(m, e));
   return out;
 }
 
-function keyword(l: Layout, name: string, at: Span): never {
-  throw new EmitError(
-    diagnostic(
-      "E0302",
-      `cannot emit a C header for \`${l.name}\`: its variable \`${name}\` would be a C keyword`,
-      at,
-      { help: "rename the parameter (or the randomised region, whose base variable this is)" },
-    ),
-  );
+/**
+ * The names a header defines: no two alike (E0301), none a C keyword (E0302), none a name the
+ * compiler predefines or reserves, nor `main` (E0303). Macros may otherwise have reserved
+ * names (`__PAGE_OFFSET`, as Linux's own headers do); extern variables may not.
+ */
+class CNames {
+  private readonly names: Names;
+  constructor(private readonly l: Layout) {
+    this.names = new Names(
+      `a C header for \`${l.name}\`${l.variant !== null ? ` (variant "${l.variant}")` : ""}`,
+    );
+  }
+
+  macro(name: string, origin: string, at: Span | undefined, help?: string): void {
+    this.add(name, origin, at, false, help);
+  }
+
+  variable(name: string, origin: string, at: Span): void {
+    this.add(name, origin, at, true);
+  }
+
+  private add(
+    name: string,
+    origin: string,
+    at: Span | undefined,
+    variable: boolean,
+    help?: string,
+  ): void {
+    const problem = cNameProblem(name, variable);
+    if (problem)
+      throw new EmitError(
+        diagnostic(
+          problem.code,
+          `cannot emit a C header for \`${this.l.name}\`: its ${variable ? "variable" : "macro"} \`${name}\` ${problem.why}`,
+          at,
+          {
+            notes: [`\`${name}\` would be ${origin}`],
+            help: variable
+              ? "rename the parameter (or the randomised region, whose base variable this is)"
+              : "give it another C name with `export NAME`",
+          },
+        ),
+      );
+    this.names.add(name, origin, at, help);
+  }
 }
 
 /**
  * A one-line comment (its parts joined by `; `), or, when that is too long, a block comment
  * with each part on lines of its own.
  */
-function comment(...parts: string[]): string {
-  const line = `/* ${safe(parts.join("; "))} */`;
+function comment(e: Escapes, ...parts: string[]): string {
+  const line = `/* ${cComment(parts.join("; "), e)} */`;
   if (line.length <= WIDTH) return line;
-  return ["/*", ...parts.flatMap(para).map((t) => ` * ${t}`), " */"].join("\n");
+  return ["/*", ...parts.flatMap((p) => para(p, e)).map((t) => ` * ${t}`), " */"].join("\n");
 }
 
 type Define = (name: string, value: string, comment?: string) => string[];
@@ -461,7 +557,7 @@ function missing(names: readonly string[], forms: readonly Form[]): string {
   );
 }
 
-function regionLines(r: RegionModel, names: Names, define: Define): string[] {
+function regionLines(r: RegionModel, names: CNames, define: Define, e: Escapes): string[] {
   const reg = r.region;
   const facts = attributes(reg);
   if (r.movesWith)
@@ -483,7 +579,7 @@ function regionLines(r: RegionModel, names: Names, define: Define): string[] {
   const opaque: { name: string; form: Form }[] = [];
   const add = (suffix: string, f: Form | undefined, longHex: boolean, words?: string): void => {
     const name = `${reg.exportName}_${suffix}`;
-    names.add(name, `the ${suffix.toLowerCase()} of region \`${reg.name}\``, reg.nameSpan);
+    names.macro(name, `the ${suffix.toLowerCase()} of region \`${reg.name}\``, reg.nameSpan);
     if (f === undefined)
       about.push(`${name} is not defined: the size is 2^64, which no 64-bit number holds`);
     else if (f.kind === "opaque") opaque.push({ name, form: f });
@@ -499,14 +595,14 @@ function regionLines(r: RegionModel, names: Names, define: Define): string[] {
         opaque.map((o) => o.form),
       ),
     );
-  const lines = [comment(...about), ...fixed];
+  const lines = [comment(e, ...about), ...fixed];
   if (dynamic.length > 0) lines.push("#ifndef __ASSEMBLER__", ...dynamic, "#endif");
   return lines;
 }
 
 // ---------------------------------------------------------------- static asserts
 
-function checks(m: LayoutModel): Item[] {
+function checks(m: LayoutModel, e: Escapes): Item[] {
   const l = m.layout;
   const out: Item[] = [
     {
@@ -517,6 +613,7 @@ function checks(m: LayoutModel): Item[] {
           "Compile-time checks: what vmlayout verified about the fixed bounds above, checked again " +
             "by the compiler, so that a hand-edited copy cannot silently disagree with itself. " +
             "Bounds that depend on a variable are verified by vmlayout for every value it may take.",
+          e,
         ).map((t) => ` * ${t}`),
         " */",
         "#ifndef __ASSEMBLER__",

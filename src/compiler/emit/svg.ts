@@ -24,6 +24,7 @@ import type { Affine } from "../affine.js";
 import type { Layout, Region } from "../layout.js";
 import { ADDRESS_SPACE_END } from "../layout.js";
 import { describe as describeRow, isAutoNamed } from "./ascii.js";
+import { Escapes, plainText, withSpecText } from "./escape.js";
 import {
   formatOffset,
   formatQuantity,
@@ -860,7 +861,10 @@ function legend(
 
 // --- The picture --------------------------------------------------------------------------
 
-export function emitSvg(layouts: readonly Layout[], _asArray: boolean): string {
+export function emitSvg(specLayouts: readonly Layout[], _asArray: boolean): string {
+  // Control and bidi characters are not XML, or not what they seem: U+XXXX (noted at the end).
+  const e = new Escapes();
+  const layouts = withSpecText(specLayouts, (t) => plainText(t, e));
   const first = layouts[0]!;
   const variants = layouts.length > 1 || first.variant !== null;
   const titleY = MARGIN;
@@ -929,6 +933,7 @@ export function emitSvg(layouts: readonly Layout[], _asArray: boolean): string {
       ...body,
       `<line x1="${n(MARGIN)}" y1="${n(legendTop - 12)}" x2="${n(width - MARGIN)}" y2="${n(legendTop - 12)}" stroke="#d8dee4"/>`,
       ...key.body,
+      ...e.note().map((note) => `<!-- ${note} -->`),
       "</svg>",
     ].join("\n") + "\n"
   );
