@@ -10,8 +10,14 @@ const TOOLS: readonly (readonly [command: string, args: readonly string[], insta
   [
     ["gcc", ["--version"], "apt-get install gcc"],
     ["rustc", ["--version"], "apt-get install rustc (or rustup)"],
+    ["rustdoc", ["--version"], "apt-get install rustc (or rustup)"],
     ["qemu-system-x86_64", ["--version"], "apt-get install qemu-system-x86"],
   ];
+
+/** docutils for the reStructuredText check, from the Python on PATH or Debian's. */
+const DOCUTILS = ["python3", "/usr/bin/python3"].some(
+  (p) => spawnSync(p, ["-c", "import docutils"]).status === 0,
+);
 
 describe.runIf(process.env.CI !== undefined && process.env.CI !== "")("CI has every tool", () => {
   for (const [command, args, installedBy] of TOOLS) {
@@ -21,4 +27,7 @@ describe.runIf(process.env.CI !== undefined && process.env.CI !== "")("CI has ev
       expect(r.status).toBe(0);
     });
   }
+  it("docutils imports (apt-get install python3-docutils)", () => {
+    expect(DOCUTILS).toBe(true);
+  });
 });

@@ -376,7 +376,9 @@ const has = (cmd: string, ...args: string[]): boolean => run(cmd, args).status =
 const GCC = has("gcc", "--version");
 const RUSTC = has("rustc", "--version");
 const RUSTDOC = has("rustdoc", "--version");
-const DOCUTILS = has("python3", "-c", "import docutils");
+/** A Python with docutils: the one on PATH, or Debian's (`python3-docutils`, which .ci/run installs). */
+const PYTHON = ["python3", "/usr/bin/python3"].find((p) => has(p, "-c", "import docutils"));
+const DOCUTILS = PYTHON !== undefined;
 for (const [tool, ok] of Object.entries({ GCC, RUSTC, RUSTDOC, DOCUTILS }))
   if (!ok) console.warn(`test/fuzz/hostile-strings.test.ts: no ${tool}; its checks are skipped`);
 
@@ -466,7 +468,7 @@ describe("hostile strings, through the real compilers", () => {
         "        if isinstance(node, n.system_message) or not isinstance(node, ok):",
         "            print(f, type(node).__name__, node.astext()[:200])",
       ].join("\n");
-      const r = run("python3", ["-c", script, ...files], dir);
+      const r = run(PYTHON!, ["-c", script, ...files], dir);
       expect(r.stderr, where).toBe("");
       expect(r.stdout, where).toBe("");
     },
