@@ -31,8 +31,9 @@ export const commands: readonly Command[] = [
   {
     name: "check",
     synopsis:
-      "check <spec>... [--variant V] [--format text|json|sarif] [--deny-warnings] [--limit NAME=N]",
-    summary: "parse and verify specs; print diagnostics",
+      "check <spec|dir|->... [--variant V] [--format text|json|sarif] [--deny-warnings] [--limit NAME=N]",
+    summary:
+      "parse and verify specs (a directory: the specs under it; -: stdin); print diagnostics",
     options: {
       variant,
       format: { type: "string", description: "diagnostics as text (default), json or sarif" },

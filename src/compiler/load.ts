@@ -16,6 +16,16 @@ export type ReadFile = (file: string) => string;
 
 export const defaultReadFile: ReadFile = (file) => readFileSync(file, "utf8");
 
+/** Why a file could not be read, in a few words (`no such file`), for a message. */
+export function describeReadError(e: unknown): string {
+  const reasons: Readonly<Record<string, string>> = {
+    ENOENT: "no such file",
+    EACCES: "permission denied",
+    EISDIR: "it is a directory",
+  };
+  return reasons[(e as NodeJS.ErrnoException).code ?? ""] ?? (e as Error).message;
+}
+
 export interface Loaded {
   /** The root file with every include spliced in (undefined if the root cannot be read). */
   readonly file: SpecFile | undefined;
@@ -53,8 +63,7 @@ export function loadSpec(
     try {
       text = readFile(file);
     } catch (e) {
-      const reason =
-        (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
+      const reason = describeReadError(e);
       if (from)
         diagnostics.push(
           diagnostic(
