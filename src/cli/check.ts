@@ -1,9 +1,9 @@
 /**
  * `vmlayout check <spec>...`: parse and verify. A directory stands for the `*.layout` files
  * under it (sorted, recursively); `-` is standard input (includes are relative to the working
- * directory). Every spec that can be read is checked and reported; one that cannot be read is
- * named on stderr (and in SARIF's invocation) and makes the exit status 2, else 1 when any spec
- * has errors.
+ * directory). Every spec that can be read is checked and reported; one that cannot be read, or
+ * has no variant `--variant` names, is named on stderr (and in SARIF's invocation) and makes
+ * the exit status 2, else 1 when any spec has errors.
  */
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
@@ -11,7 +11,14 @@ import { describeReadError } from "../compiler/load.js";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { SourceSet, STDIN_NAME } from "../diagnostics/source.js";
 import { checkSpec } from "../pipeline.js";
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type CommandContext } from "./common.js";
+import {
+  EXIT_ERRORS,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  unknownVariant,
+  type CommandContext,
+} from "./common.js";
 import { limitsFrom } from "./limits.js";
 import { parseFormat, report } from "./report.js";
 
@@ -47,7 +54,9 @@ export async function runCheck(
           return text;
         },
       });
-      all.push(...checked.diagnostics);
+      const variant = unknownVariant(checked.diagnostics);
+      if (variant) failures.push({ file: spec, message: `\`${spec}\`: ${variant}` });
+      all.push(...checked.diagnostics.filter((d) => d.code !== "E0106"));
     } catch (e) {
       // Only the spec itself throws: an unreadable include is E0104.
       failures.push({ file: spec, message: `cannot read \`${spec}\`: ${describeReadError(e)}` });

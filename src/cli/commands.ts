@@ -47,7 +47,10 @@ export const commands: readonly Command[] = [
     synopsis: "build <spec> --emit c|rust|md|ascii|svg|json [-o FILE] [--variant V] [--check]",
     summary: "generate an artefact from a verified spec",
     options: {
-      emit: { type: "string", description: "what to generate: c, rust, md, ascii, svg or json" },
+      emit: {
+        type: "string",
+        description: "what to generate: c (or h), rust, md, ascii (or mm.rst), svg or json",
+      },
       output: {
         type: "string",
         short: "o",

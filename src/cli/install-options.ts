@@ -13,7 +13,7 @@ import type { Installation } from "../runtime/install.js";
 import type { BootParams } from "../runtime/install-plan.js";
 import type { RamRange } from "../runtime/ram.js";
 import type { OptionSpec } from "./commands.js";
-import { EXIT_ERRORS, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, UsageError, unknownVariant, type CommandContext } from "./common.js";
 
 /** Declared options, shared by the three commands. */
 export const INSTALL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -142,6 +142,8 @@ export async function prepareInstall(
   } catch (e) {
     throw new UsageError(`cannot read \`${spec}\`: ${(e as Error).message}`);
   }
+  const unknown = unknownVariant(checked.diagnostics);
+  if (unknown) throw new UsageError(unknown);
   if (hasErrors(checked.diagnostics)) {
     report(checked.diagnostics, checked.sources, "text", context);
     return EXIT_ERRORS;
