@@ -255,7 +255,12 @@ export function instantiate(
   const ramIn = boot.ram ?? DEFAULT_RAM;
   let ram: RamMap = [];
   if (typeof ramIn === "bigint") {
-    if (ramIn <= 0n || ramIn > 1n << 52n) fail(`RAM size ${ramIn} is not in 4 KiB..4 PiB`);
+    // Below one 4 KiB frame, rounding down to whole frames would leave no RAM at all.
+    if (ramIn < 4096n || ramIn > 1n << 52n)
+      fail(
+        `RAM size ${showSize(ramIn)} is not in 4 KiB..4 PiB`,
+        ramIn < 4096n ? "RAM comes in whole 4 KiB frames: give at least `4KB`" : undefined,
+      );
     else ram = ramOfSize(ramIn);
   } else {
     const r = normalizeRam(ramIn);
@@ -265,7 +270,7 @@ export function instantiate(
   if (ramTop(ram) > 1n << BigInt(maxPhyAddr)) {
     fail(
       `RAM ends at ${hex(ramTop(ram))}, above the ${maxPhyAddr}-bit physical address space`,
-      "give less RAM or a larger MAXPHYADDR",
+      `give less RAM (\`--ram\`); the emulated CPU has MAXPHYADDR ${maxPhyAddr} (\`maxPhyAddr\` in the library's boot parameters)`,
     );
   }
 

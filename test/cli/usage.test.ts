@@ -73,3 +73,23 @@ describe("--variant", () => {
     }
   });
 });
+
+describe("boot parameters", () => {
+  it("`--ram` below one 4 KiB frame is E0410 (1), as its message says", () => {
+    expect(vmlayout(["install", "specs/emerald.layout", "--ram", "1"])).toMatchObject({
+      status: 1,
+      stderr:
+        "error[E0410]: RAM size 1 byte is not in 4 KiB..4 PiB\n" +
+        "  = help: RAM comes in whole 4 KiB frames: give at least `4KB`\n" +
+        "1 error emitted\n",
+    });
+  });
+
+  it("RAM above MAXPHYADDR says how to give less, not an option that does not exist", () => {
+    expect(vmlayout(["install", "specs/emerald.layout", "--ram", "128TB"]).stderr).toBe(
+      "error[E0410]: RAM ends at 0x0000800000000000, above the 46-bit physical address space\n" +
+        "  = help: give less RAM (`--ram`); the emulated CPU has MAXPHYADDR 46 (`maxPhyAddr` in the library's boot parameters)\n" +
+        "1 error emitted\n",
+    );
+  });
+});
