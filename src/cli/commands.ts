@@ -94,13 +94,18 @@ export const commands: readonly Command[] = [
   },
   {
     name: "translate",
-    synopsis: "translate <spec> [install options] [--access read|write|exec] [--user] <VA>...",
+    synopsis:
+      "translate <spec> [install options] [--access read|write|exec] [--user] [--expect mapped|fault] <VA>...",
     summary: "translate addresses through the installed tables",
     options: {
       ...INSTALL_OPTIONS,
       limit: LIMIT_OPTION,
       access: { type: "string", description: "read (default), write or exec" },
       user: { type: "boolean", description: "a user-mode (CPL 3) access" },
+      expect: {
+        type: "string",
+        description: "mapped or fault: exit 1 when an address does not translate so",
+      },
     },
     run: async (v, p, c) => (await import("./translate.js")).runTranslate(v, p, c),
   },

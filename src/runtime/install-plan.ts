@@ -196,7 +196,8 @@ function allocate(
 const toEntries = (p: BootParams["params"]): [string, bigint][] =>
   p === undefined ? [] : p instanceof Map ? [...p.entries()] : Object.entries(p);
 
-function evalAt(sym: Bound["sym"], values: ReadonlyMap<string, bigint>): Rational {
+/** A bound's linear part at the given parameter values (its slack, if any, is not included). */
+export function evalAt(sym: Bound["sym"], values: ReadonlyMap<string, bigint>): Rational {
   let v = sym.constant;
   for (const [name, c] of sym.terms) v = add(v, mul(c, rat(values.get(name) ?? 0n)));
   return v;
