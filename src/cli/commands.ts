@@ -123,7 +123,7 @@ export const commands: readonly Command[] = [
     options: {
       check: {
         type: "boolean",
-        description: "list the files that are not formatted; exit 1 if any; never write",
+        description: "print a diff for each file that is not formatted; exit 1 if any; never write",
       },
     },
     run: async (v, p, c) => (await import("./fmt.js")).runFmt(v, p, c),
