@@ -13,13 +13,13 @@ export interface Run {
 
 export function vmlayout(
   args: readonly string[],
-  options: { input?: string; cwd?: string } = {},
+  options: { input?: string; cwd?: string; env?: Record<string, string | undefined> } = {},
 ): Run {
   const r = spawnSync(process.execPath, [CLI, ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.input,
     encoding: "utf8",
-    env: { ...process.env, NO_COLOR: "1" },
+    env: { ...process.env, NO_COLOR: "1", FORCE_COLOR: undefined, ...options.env },
     timeout: 30_000,
     maxBuffer: 64 * 1024 * 1024,
   });

@@ -1,7 +1,8 @@
 /** `vmlayout build <spec> --emit KIND [-o FILE] [--variant V] [--check]`. */
 import { hasErrors } from "../diagnostics/diagnostic.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import * as path from "node:path";
+import { closest } from "../diagnostics/suggest.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, unknownVariant, type CommandContext } from "./common.js";
 import { limitsFrom, nonDefaultLimits } from "./limits.js";
 import { checkSpecFile } from "./load-options.js";
 import { staleness, writeOutput } from "./output.js";
@@ -20,18 +21,37 @@ const EMITTERS: Readonly<Record<string, () => Promise<Emitter>>> = {
   svg: async () => (await import("../compiler/emit/svg.js")).emitSvg,
 };
 
+/** Other names people give the emitters (`h`, `C`, `markdown`, `mm.rst`); case does not matter. */
+const ALIASES: Readonly<Record<string, string>> = {
+  h: "c",
+  header: "c",
+  rs: "rust",
+  markdown: "md",
+  rst: "ascii",
+  "mm.rst": "ascii",
+};
+
+function emitKind(given: string): string {
+  const lower = given.toLowerCase();
+  return ALIASES[lower] ?? lower;
+}
+
 export async function runBuild(
   values: Record<string, unknown>,
   positionals: readonly string[],
   context: CommandContext,
 ): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("build takes exactly one spec");
-  const kind = values.emit as string | undefined;
+  const given = values.emit as string | undefined;
+  const kind = given === undefined ? undefined : emitKind(given);
   const emitter = kind === undefined ? undefined : EMITTERS[kind];
-  if (!emitter)
+  if (!emitter) {
+    const near =
+      given === undefined ? undefined : closest(given.toLowerCase(), Object.keys(EMITTERS));
     throw new UsageError(
-      `${kind === undefined ? "missing --emit" : `unknown --emit \`${kind}\``}; available: ${Object.keys(EMITTERS).join(", ")}`,
+      `${given === undefined ? "missing --emit" : `unknown --emit \`${given}\``}${near ? `; did you mean \`${near}\`?` : ""} (available: ${Object.keys(EMITTERS).join(", ")})`,
     );
+  }
   const output = values.output as string | undefined;
   if (values.check && !output) throw new UsageError("--check needs -o FILE to compare with");
   const spec = positionals[0]!;
@@ -39,6 +59,8 @@ export async function runBuild(
     variant: values.variant as string | undefined,
     denyWarnings: values["deny-warnings"] === true,
   });
+  const variant = unknownVariant(checked.diagnostics);
+  if (variant) throw new UsageError(variant);
   report(checked.diagnostics, checked.sources, "text", context);
   if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
   const asArray = checked.hasVariants && values.variant === undefined;

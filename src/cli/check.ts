@@ -1,27 +1,92 @@
-/** `vmlayout check <spec>...`: parse and verify; exit 1 when any spec has errors. */
+/**
+ * `vmlayout check <spec>...`: parse and verify. A directory stands for the `*.layout` files
+ * under it (sorted, recursively); `-` is standard input (includes are relative to the working
+ * directory). Every spec that can be read is checked and reported; one that cannot be read, or
+ * has no variant `--variant` names, is named on stderr (and in SARIF's invocation) and makes
+ * the exit status 2, else 1 when any spec has errors.
+ */
+import { readdirSync, statSync } from "node:fs";
+import * as path from "node:path";
+import { describeReadError } from "../compiler/load.js";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
-import { SourceSet } from "../diagnostics/source.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { SourceSet, STDIN_NAME } from "../diagnostics/source.js";
+import { readSourceFile } from "../compiler/read.js";
+import {
+  EXIT_ERRORS,
+  EXIT_OK,
+  EXIT_USAGE,
+  UsageError,
+  unknownVariant,
+  type CommandContext,
+} from "./common.js";
 import { checkSpecFile } from "./load-options.js";
 import { parseFormat, report } from "./report.js";
 
+interface Failure {
+  readonly file: string;
+  readonly message: string;
+}
+
 export async function runCheck(
   values: Record<string, unknown>,
-  specs: readonly string[],
+  args: readonly string[],
   context: CommandContext,
 ): Promise<number> {
   const format = parseFormat(values.format);
-  if (specs.length === 0) throw new UsageError("no spec given; usage: vmlayout check <spec>...");
+  if (args.length === 0)
+    throw new UsageError("no spec given; usage: vmlayout check <spec|directory|->...");
+  const failures: Failure[] = [];
+  const specs = args.flatMap((a) => expand(a, failures));
   const all: Diagnostic[] = [];
   const sources = new SourceSet();
+  let stdin: string | undefined;
   for (const spec of specs) {
-    const checked = await checkSpecFile(spec, values, {
-      variant: values.variant as string | undefined,
-      denyWarnings: values["deny-warnings"] === true,
-    });
-    sources.addAll(checked.sources);
-    all.push(...checked.diagnostics);
+    try {
+      const checked = await checkSpecFile(spec, values, {
+        variant: values.variant as string | undefined,
+        denyWarnings: values["deny-warnings"] === true,
+        // Standard input is read once, bounded like any file.
+        readFile: (file, options) =>
+          file === STDIN_NAME
+            ? (stdin ??= readSourceFile("/dev/stdin", options))
+            : readSourceFile(file, options),
+      });
+      sources.addAll(checked.sources);
+      const variant = unknownVariant(checked.diagnostics);
+      if (variant) failures.push({ file: spec, message: `\`${spec}\`: ${variant}` });
+      all.push(...checked.diagnostics.filter((d) => d.code !== "E0106"));
+    } catch (e) {
+      // Only the spec itself is refused: an unreadable include is E0104.
+      if (!(e instanceof UsageError)) throw e;
+      failures.push({ file: spec, message: e.message });
+    }
   }
-  report(all, sources, format, context);
-  return hasErrors(all) ? EXIT_ERRORS : EXIT_OK;
+  report(all, sources, format, context, failures);
+  for (const f of failures) process.stderr.write(`vmlayout check: ${f.message}\n`);
+  return failures.length > 0 ? EXIT_USAGE : hasErrors(all) ? EXIT_ERRORS : EXIT_OK;
+}
+
+/** The specs an argument names: `-` is stdin, a directory the `*.layout` files under it. */
+function expand(arg: string, failures: Failure[]): string[] {
+  if (arg === "-") return [STDIN_NAME];
+  let isDirectory: boolean;
+  try {
+    isDirectory = statSync(arg).isDirectory();
+  } catch {
+    return [arg]; // reading it reports why
+  }
+  if (!isDirectory) return [arg];
+  let specs: string[];
+  try {
+    specs = readdirSync(arg, { recursive: true, encoding: "utf8" })
+      .filter((f) => f.endsWith(".layout"))
+      .map((f) => path.join(arg, f))
+      .sort();
+  } catch (e) {
+    failures.push({ file: arg, message: `cannot list \`${arg}\`: ${describeReadError(e)}` });
+    return [];
+  }
+  if (specs.length === 0)
+    failures.push({ file: arg, message: `no \`.layout\` file under \`${arg}\`` });
+  return specs;
 }

@@ -31,8 +31,9 @@ export const commands: readonly Command[] = [
   {
     name: "check",
     synopsis:
-      "check <spec>... [--variant V] [--format text|json|sarif] [--deny-warnings] [--limit NAME=N]",
-    summary: "parse and verify specs; print diagnostics",
+      "check <spec|dir|->... [--variant V] [--format text|json|sarif] [--deny-warnings] [--limit NAME=N]",
+    summary:
+      "parse and verify specs (a directory: the specs under it; -: stdin); print diagnostics",
     options: {
       variant,
       format: { type: "string", description: "diagnostics as text (default), json or sarif" },
@@ -46,7 +47,10 @@ export const commands: readonly Command[] = [
     synopsis: "build <spec> --emit c|rust|md|ascii|svg|json [-o FILE] [--variant V] [--check]",
     summary: "generate an artefact from a verified spec",
     options: {
-      emit: { type: "string", description: "what to generate: c, rust, md, ascii, svg or json" },
+      emit: {
+        type: "string",
+        description: "what to generate: c (or h), rust, md, ascii (or mm.rst), svg or json",
+      },
       output: {
         type: "string",
         short: "o",
@@ -90,13 +94,18 @@ export const commands: readonly Command[] = [
   },
   {
     name: "translate",
-    synopsis: "translate <spec> [install options] [--access read|write|exec] [--user] <VA>...",
+    synopsis:
+      "translate <spec> [install options] [--access read|write|exec] [--user] [--expect mapped|fault] <VA>...",
     summary: "translate addresses through the installed tables",
     options: {
       ...INSTALL_OPTIONS,
       ...LOAD_OPTIONS,
       access: { type: "string", description: "read (default), write or exec" },
       user: { type: "boolean", description: "a user-mode (CPL 3) access" },
+      expect: {
+        type: "string",
+        description: "mapped or fault: exit 1 when an address does not translate so",
+      },
     },
     run: async (v, p, c) => (await import("./translate.js")).runTranslate(v, p, c),
   },
@@ -114,7 +123,7 @@ export const commands: readonly Command[] = [
     options: {
       check: {
         type: "boolean",
-        description: "list the files that are not formatted; exit 1 if any; never write",
+        description: "print a diff for each file that is not formatted; exit 1 if any; never write",
       },
     },
     run: async (v, p, c) => (await import("./fmt.js")).runFmt(v, p, c),

@@ -1,9 +1,7 @@
 /** `vmlayout explain CODE`: the long explanation from docs/diagnostics/CODE.md. */
 import { readFileSync } from "node:fs";
-import { CATALOGUE, findCheck } from "../diagnostics/catalogue.js";
+import { CATALOGUE, explanationUrl, findCheck } from "../diagnostics/catalogue.js";
 import { EXIT_OK, UsageError } from "./common.js";
-
-const DOCS = new URL("../../../docs/diagnostics/", import.meta.url);
 
 export async function runExplain(positionals: readonly string[]): Promise<number> {
   if (positionals.length === 0) {
@@ -20,6 +18,6 @@ export async function runExplain(positionals: readonly string[]): Promise<number
     throw new UsageError(
       `no diagnostic \`${positionals[0]}\`; run \`vmlayout explain\` for the list`,
     );
-  process.stdout.write(readFileSync(new URL(`${entry.code}.md`, DOCS), "utf8"));
+  process.stdout.write(readFileSync(explanationUrl(entry.code), "utf8"));
   return EXIT_OK;
 }

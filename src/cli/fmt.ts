@@ -5,7 +5,8 @@
  *
  *   - without `--check`: rewrites each file that changes, atomically, keeping its mode, and
  *     through a symlink (the link stays); prints nothing;
- *   - `--check`: writes nothing; prints `FILE: not formatted` for each file that would change.
+ *   - `--check`: writes nothing; prints a unified diff (`diff -u`) for each file that would
+ *     change, then on stderr how many there are and the command that formats them.
  *
  * Exit status: 0 all formatted (or rewritten); 1 a file is not formatted (`--check`) or has
  * syntax errors or is not UTF-8 (printed as coded diagnostics; the file is left as it is);
@@ -17,6 +18,7 @@ import { SourceSet } from "../diagnostics/source.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type CommandContext } from "./common.js";
 import { writeOutput } from "./output.js";
+import { unifiedDiff } from "./unified-diff.js";
 import { report } from "./report.js";
 
 type Prettier = typeof import("prettier");
@@ -42,6 +44,7 @@ export async function runFmt(
 
   let status = EXIT_OK;
   const fail = (code: number) => (status = Math.max(status, code));
+  const unformatted: string[] = [];
   for (const file of files) {
     let text: string;
     try {
@@ -84,7 +87,8 @@ export async function runFmt(
     }
     if (formatted === text) continue;
     if (check) {
-      process.stdout.write(`${file}: not formatted\n`);
+      process.stdout.write(unifiedDiff(text, formatted, file, `${file} (formatted)`));
+      unformatted.push(file);
       fail(EXIT_ERRORS);
       continue;
     }
@@ -95,5 +99,17 @@ export async function runFmt(
       fail(EXIT_USAGE);
     }
   }
+  if (unformatted.length > 0) {
+    const [n, them] =
+      unformatted.length === 1 ? ["1 file is", "it"] : [`${unformatted.length} files are`, "them"];
+    process.stderr.write(
+      `vmlayout fmt: ${n} not formatted; run \`vmlayout fmt ${unformatted.map(shellWord).join(" ")}\` to format ${them}\n`,
+    );
+  }
   return status;
+}
+
+/** `word` as a shell reads it back: single-quoted unless it is plainly safe. */
+function shellWord(word: string): string {
+  return /^[\w@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
 }

@@ -8,12 +8,13 @@
  * imported when a command runs.
  */
 import type { Layout } from "../compiler/layout.js";
+import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { Checked } from "../pipeline.js";
 import type { Installation } from "../runtime/install.js";
 import type { BootParams } from "../runtime/install-plan.js";
 import type { RamRange } from "../runtime/ram.js";
 import type { OptionSpec } from "./commands.js";
-import { EXIT_ERRORS, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, UsageError, unknownVariant, type CommandContext } from "./common.js";
 
 /** Declared options, shared by the three commands. */
 export const INSTALL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -54,31 +55,54 @@ export type NumberParser = (
   kind?: "address" | "size" | "count",
 ) => bigint;
 
+/** Names a number on the command line may use (`kernel_text.start`, `KERNBASE`), with values. */
+export type ArgumentNames = ReadonlyMap<string, bigint>;
+
 /**
- * A parser for numbers written as the spec language writes them. `address` values may be
- * negative (they count down from 2^64); sizes and counts must not be. The parser throws a
- * UsageError naming `what` for anything else.
+ * A parser for numbers written as the spec language writes them: the text is parsed as the
+ * value of a `const` statement and evaluated by the compiler's evaluator, with `names` as its
+ * only names. `address` values may be negative (they count down from 2^64); sizes and counts
+ * must not be. The parser throws a UsageError naming `what` for anything else.
  */
-export async function numberParser(): Promise<NumberParser> {
+export async function numberParser(names: ArgumentNames = new Map()): Promise<NumberParser> {
   const { parseSpec } = await import("../../grammar/index.js");
-  const { resolve } = await import("../compiler/resolve.js");
-  const { hasErrors } = await import("../diagnostics/diagnostic.js");
+  const { Evaluator, EvaluationFailed, valueOf } = await import("../compiler/evaluate.js");
+  const { rat } = await import("../compiler/rational.js");
+  const { closest } = await import("../diagnostics/suggest.js");
   return (text, what, kind = "address") => {
     const bad = (why: string): never => {
       throw new UsageError(`${what} \`${text}\` ${why}`);
     };
     if (text.trim() === "" || FORBIDDEN.test(text) || text.length > 200) bad("is not a number");
-    const parsed = parseSpec(`layout arg\npaging 4\nconst value = ${text}\n`, "<argument>");
-    if (hasErrors(parsed.diagnostics)) bad(`is not a number: ${parsed.diagnostics[0]!.message}`);
-    const resolved = resolve(parsed.value.ast);
-    const c = resolved.value[0]?.constants.find((x) => x.name === "value");
-    if (hasErrors(resolved.diagnostics) || c === undefined) {
-      bad(
-        `is not a number${resolved.diagnostics[0] ? `: ${resolved.diagnostics[0].message}` : ""}`,
-      );
+    const parsed = parseSpec(`const value = ${text}\n`, "<argument>");
+    const [item, extra] = parsed.value.ast.items;
+    const alone = item?.kind === "const" && !item.exportName && !item.description && !extra;
+    const expr = alone ? item.value : undefined;
+    if (parsed.diagnostics.length > 0 || expr === undefined)
+      bad(`is not a number${parsed.diagnostics[0] ? `: ${parsed.diagnostics[0].message}` : ""}`);
+    const found: Diagnostic[] = [];
+    const evaluator = new Evaluator((d) => found.push(d));
+    let exact;
+    try {
+      exact = evaluator.evaluate(expr!, {
+        domains: new Map(),
+        lookup: (name) => {
+          const path = name.path.map((p) => p.name).join(".");
+          const value = names.get(path);
+          if (value !== undefined) return valueOf(rat(value));
+          const near = closest(path, [...names.keys()]);
+          return evaluator.fail(
+            "E0101",
+            `cannot find \`${path}\`${near ? `; did you mean \`${near}\`?` : ""}`,
+            name.span,
+          );
+        },
+      }).exact;
+    } catch (e) {
+      if (!(e instanceof EvaluationFailed)) throw e;
+      return bad(`is not a number: ${found[0]?.message ?? e.message}`);
     }
-    const exact = c!.value.sym.constant;
-    if (exact.den !== 1n || c!.value.sym.terms.size !== 0) bad("is not a whole number");
+    if (exact.den !== 1n) bad("is not a whole number");
     let v = exact.num;
     if (kind === "address") {
       if (v < 0n) v += 1n << 64n;
@@ -138,6 +162,8 @@ export async function prepareInstall(
   const checked = await checkSpecFile(spec, values, {
     variant: values.variant as string | undefined,
   });
+  const unknown = unknownVariant(checked.diagnostics);
+  if (unknown) throw new UsageError(unknown);
   if (hasErrors(checked.diagnostics)) {
     report(checked.diagnostics, checked.sources, "text", context);
     return EXIT_ERRORS;

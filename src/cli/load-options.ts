@@ -1,5 +1,6 @@
 /** What every command that loads specs shares: `--limit`, `--include-root`, and the loading. */
 import { statSync } from "node:fs";
+import { describeReadError } from "../compiler/load.js";
 import type { Checked, CheckOptions } from "../pipeline.js";
 import type { OptionSpec } from "./commands.js";
 import { UsageError } from "./common.js";
@@ -20,7 +21,7 @@ export const LOAD_OPTIONS: Readonly<Record<string, OptionSpec>> = {
 export async function checkSpecFile(
   spec: string,
   values: Record<string, unknown>,
-  options: Pick<CheckOptions, "variant" | "denyWarnings"> = {},
+  options: Pick<CheckOptions, "variant" | "denyWarnings" | "readFile"> = {},
 ): Promise<Checked> {
   const includeRoot = values["include-root"] as string | undefined;
   if (includeRoot !== undefined && !isDirectory(includeRoot))
@@ -31,7 +32,7 @@ export async function checkSpecFile(
     return checkSpec(spec, { ...options, limits, includeRoot });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === undefined) throw e;
-    throw new UsageError(`cannot read \`${spec}\`: ${(e as Error).message}`);
+    throw new UsageError(`cannot read \`${spec}\`: ${describeReadError(e)}`);
   }
 }
 

@@ -2,12 +2,14 @@
 /**
  * The `vmlayout` command: a thin shell over the pipeline stages. Exit status: 0 clean,
  * 1 the input has errors (diagnostics printed), 2 usage or I/O error. Diagnostics go to
- * stderr; colour only on a terminal and never when NO_COLOR is set.
+ * stderr, coloured as `--color auto|always|never` says (anywhere on the line; default auto:
+ * with FORCE_COLOR, else not with NO_COLOR, else when stderr is a terminal).
  */
 import module from "node:module";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
 import { commands, type Command } from "./commands.js";
+import { closest } from "../diagnostics/suggest.js";
 import { EXIT_OK, EXIT_USAGE, UsageError } from "./common.js";
 
 // Node 22.1+ keeps the compiled code of the modules loaded from here on between runs: a large
@@ -30,6 +32,7 @@ function usage(): string {
     "",
     "  vmlayout --help | -h        this text; `vmlayout <command> --help` for one command",
     "  vmlayout --version",
+    "  --color auto|always|never   colour diagnostics (auto: FORCE_COLOR, NO_COLOR, a terminal)",
     "",
     "exit status: 0 clean, 1 the input has errors, 2 usage or I/O error",
     "",
@@ -45,8 +48,51 @@ function commandHelp(c: Command): string {
   return lines.join("\n") + "\n";
 }
 
+const SHORT_USAGE = "usage: vmlayout <command> [options]; `vmlayout --help` lists the commands";
+
+/** Whether to colour stderr: `--color`, else FORCE_COLOR (not `0`/`false`), NO_COLOR, a TTY. */
+function colorWanted(choice: string | undefined): boolean {
+  if (choice === "always") return true;
+  if (choice === "never") return false;
+  const force = process.env.FORCE_COLOR;
+  if (force !== undefined && force !== "") return force !== "0" && force !== "false";
+  if (process.env.NO_COLOR) return false;
+  return !!process.stderr.isTTY;
+}
+
+/** Takes `--color WHEN` / `--color=WHEN` out of `argv` (it applies to every command). */
+function takeColor(argv: readonly string[]): { args: string[]; color: string | undefined } {
+  const args: string[] = [];
+  let color: string | undefined;
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--") {
+      args.push(...argv.slice(i));
+      break;
+    }
+    if (a === "--color") color = argv[++i] ?? "";
+    else if (a.startsWith("--color=")) color = a.slice("--color=".length);
+    else args.push(a);
+  }
+  if (color !== undefined && !["auto", "always", "never"].includes(color))
+    throw new UsageError(
+      color === ""
+        ? "option `--color` needs a value: auto, always or never"
+        : `unknown --color \`${color}\`; use auto, always or never`,
+    );
+  return { args, color };
+}
+
 export async function main(argv: readonly string[]): Promise<number> {
-  const [name, ...rest] = argv;
+  let taken;
+  try {
+    taken = takeColor(argv);
+  } catch (e) {
+    process.stderr.write(`vmlayout: ${(e as Error).message}\n`);
+    return EXIT_USAGE;
+  }
+  const color = colorWanted(taken.color);
+  const [name, ...rest] = taken.args;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(usage());
     return name === undefined ? EXIT_USAGE : EXIT_OK;
@@ -57,7 +103,12 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const command = commands.find((c) => c.name === name);
   if (!command) {
-    process.stderr.write(`vmlayout: unknown command \`${name}\`\n\n${usage()}`);
+    const near = closest(
+      name,
+      commands.map((c) => c.name),
+    );
+    const hint = near ? `; did you mean \`${near}\`?` : "";
+    process.stderr.write(`vmlayout: unknown command \`${name}\`${hint}\n${SHORT_USAGE}\n`);
     return EXIT_USAGE;
   }
   if (rest.includes("--help") || rest.includes("-h")) {
@@ -87,7 +138,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     );
     return await command.run(values, parsed.positionals.map(restore) as string[], {
       version: version(),
-      color: !!process.stderr.isTTY && process.env.NO_COLOR === undefined,
+      color,
     });
   } catch (e) {
     if (e instanceof UsageError || (e as { code?: string }).code?.startsWith("ERR_PARSE_ARGS")) {

@@ -1,7 +1,7 @@
 /** Printing diagnostics for a command, in the format the user chose. */
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { renderJson, renderText } from "../diagnostics/render.js";
-import { renderSarif } from "../diagnostics/sarif.js";
+import { renderSarif, type SarifRun } from "../diagnostics/sarif.js";
 import type { SourceSet } from "../diagnostics/source.js";
 import { UsageError, type CommandContext } from "./common.js";
 
@@ -14,16 +14,20 @@ export function parseFormat(value: unknown): Format {
   return format;
 }
 
-/** Text goes to stderr with a summary line; json and sarif go to stdout (machine readers). */
+/**
+ * Text goes to stderr with a summary line; json and sarif go to stdout (machine readers).
+ * `failures` (files that could not be read) go into SARIF's invocation; the caller prints them.
+ */
 export function report(
   diagnostics: readonly Diagnostic[],
   sources: SourceSet,
   format: Format,
   context: CommandContext,
+  failures: SarifRun["failures"] = [],
 ): void {
   if (format === "json") process.stdout.write(renderJson(diagnostics, sources));
   else if (format === "sarif")
-    process.stdout.write(renderSarif(diagnostics, sources, context.version));
+    process.stdout.write(renderSarif(diagnostics, sources, context.version, { failures }));
   else if (diagnostics.length > 0) {
     process.stderr.write(renderText(diagnostics, sources, { color: context.color }));
     const errors = diagnostics.filter((d) => d.severity === "error").length;

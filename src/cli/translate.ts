@@ -8,14 +8,21 @@
  *
  * Flags are the effective ones (SDM 4.6.1) in ptdump's words: `USR`, `RW`/`ro`, `NX`/`x`,
  * `GLB`, `PWT`, `PCD`, `PAT`; the page size comes first and the most specific region last.
- * Addresses use the spec language's literals, negative ones included (`-2GB`).
+ * Addresses are expressions in the spec language: literals, negative ones included (`-2GB`),
+ * and the layout's names at this boot: a region's bounds (`kernel_text.start`, `.end`, `.size`,
+ * `.limit`, also under its export name, and the C header's `KERNEL_TEXT_START`, `_END`,
+ * `_SIZE`), a constant or a parameter (by name or export name).
+ *
+ * `--expect mapped|fault`: exit 1 when an address is not mapped (faults) or is mapped; every
+ * line is printed either way.
  */
 import { Access, type AccessType, type WalkResult, entryName } from "../runtime/index.js";
-import { segmentAt } from "../runtime/install-plan.js";
+import { evalAt, segmentAt, type Instance } from "../runtime/install-plan.js";
+import { isZero } from "../compiler/rational.js";
 import { hex } from "../verifier/format.js";
 import { MapBit, describeFlags } from "../verifier/audit.js";
-import { EXIT_OK, UsageError, type CommandContext } from "./common.js";
-import { numberParser, prepareInstall } from "./install-options.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { type ArgumentNames, numberParser, prepareInstall } from "./install-options.js";
 
 const ACCESSES: Readonly<Record<string, readonly [AccessType, AccessType]>> = {
   read: [Access.read, Access.userRead],
@@ -60,16 +67,53 @@ export async function runTranslate(
   const access = ACCESSES[accessName];
   if (!access) throw new UsageError(`unknown --access \`${accessName}\`; use read, write or exec`);
   const acc = access[values.user === true ? 1 : 0];
-  const parseNumber = await numberParser();
-  const vas = positionals.slice(1).map((t) => parseNumber(t, "address", "address"));
+  const expect = values.expect as string | undefined;
+  if (expect !== undefined && expect !== "mapped" && expect !== "fault")
+    throw new UsageError(`unknown --expect \`${expect}\`; use mapped or fault`);
   const prepared = await prepareInstall(values, positionals[0]!, context);
   if (typeof prepared === "number") return prepared;
   const { installation, process: space } = prepared;
+  const parseNumber = await numberParser(bootNames(installation.instance));
+  const vas = positionals.slice(1).map((t) => parseNumber(t, "address", "address"));
   const mmu = installation.mmu(space);
+  let unexpected = 0;
   const lines = vas.map((va) => {
     const seg = segmentAt(installation.segments, va);
-    return `${hex(va)} -> ${describeTranslation(mmu.probe(va, acc))} (${seg?.owner.name ?? "no region"})`;
+    const walk = mmu.probe(va, acc);
+    if (expect !== undefined && walk.ok !== (expect === "mapped")) unexpected++;
+    return `${hex(va)} -> ${describeTranslation(walk)} (${seg?.owner.name ?? "no region"})`;
   });
   process.stdout.write(lines.join("\n") + "\n");
-  return EXIT_OK;
+  if (unexpected === 0) return EXIT_OK;
+  const one = unexpected === 1;
+  const what = expect === "mapped" ? (one ? "faults" : "fault") : one ? "is mapped" : "are mapped";
+  process.stderr.write(
+    `vmlayout translate: ${unexpected} address${one ? "" : "es"} ${what} (--expect ${expect})\n`,
+  );
+  return EXIT_ERRORS;
+}
+
+/** The names an address may use, with their values on this boot (KASLR and `--param` applied). */
+function bootNames(instance: Instance): ArgumentNames {
+  const names = new Map<string, bigint>();
+  for (const r of instance.regions) {
+    const bounds = { start: r.start, end: r.end, size: r.size, limit: r.end + 1n };
+    for (const name of new Set([r.name, r.region.exportName]))
+      for (const [prop, value] of Object.entries(bounds)) names.set(`${name}.${prop}`, value);
+    // The names the C header defines.
+    names.set(`${r.region.exportName}_START`, r.start).set(`${r.region.exportName}_END`, r.end);
+    names.set(`${r.region.exportName}_SIZE`, r.size);
+  }
+  for (const p of instance.layout.params) {
+    const value = instance.params.get(p.name)!;
+    names.set(p.name, value).set(p.exportName, value);
+  }
+  for (const c of instance.layout.constants) {
+    // A constant that is not linear in the parameters has its value at their defaults.
+    const linear = isZero(c.value.sym.slackLo) && isZero(c.value.sym.slackHi);
+    const at = linear ? evalAt(c.value.sym, instance.params) : undefined;
+    const value = at && at.den === 1n ? at.num : c.value.value;
+    names.set(c.name, value).set(c.exportName, value);
+  }
+  return names;
 }

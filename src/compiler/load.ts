@@ -46,6 +46,16 @@ export interface LoadOptions {
   readonly includeRoot?: string | undefined;
 }
 
+/** Why a file could not be read, in a few words (`no such file`), for a message. */
+export function describeReadError(e: unknown): string {
+  const reasons: Readonly<Record<string, string>> = {
+    ENOENT: "no such file",
+    EACCES: "permission denied",
+    EISDIR: "it is a directory",
+  };
+  return reasons[(e as NodeJS.ErrnoException).code ?? ""] ?? (e as Error).message;
+}
+
 export interface Loaded {
   /** The root file with every include spliced in (undefined if the root cannot be read). */
   readonly file: SpecFile | undefined;
@@ -154,8 +164,7 @@ export function loadSpec(
         );
         return undefined;
       } else if (from) {
-        const reason =
-          (e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message;
+        const reason = describeReadError(e);
         diagnostics.push(
           diagnostic(
             "E0104",

@@ -392,3 +392,8 @@ export function findCheck(codeOrName: string): CatalogueEntry | undefined {
 export function isWaivable(entry: CatalogueEntry): boolean {
   return /^[EW]02/.test(entry.code);
 }
+
+/** The long explanation of `code`: `docs/diagnostics/<CODE>.md`, shipped with the package. */
+export function explanationUrl(code: string): URL {
+  return new URL(`../../../docs/diagnostics/${code}.md`, import.meta.url);
+}

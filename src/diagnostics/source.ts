@@ -76,3 +76,6 @@ export class SourceSet {
     return this.files.get(path);
   }
 }
+
+/** The name standard input goes by in diagnostics (`vmlayout check -`). */
+export const STDIN_NAME = "<stdin>";

@@ -11,6 +11,9 @@
  *   - Within a block (the file, a region body, a variant, a repeat) the region lines form one
  *     table, whose columns are aligned with spaces:
  *         START SIZE/END  KIND NAME  "description" { body }
+ *     `KIND NAME` is one column (a phrase): the kinds of a run of consecutive lines that all
+ *     have one are padded to the run's widest, and a line without a kind starts its name where
+ *     the kinds start, so one `hole` does not push every other line's name to the right.
  *     Blank lines, comments and ignored statements between region lines do not break the
  *     table; any other statement does. Empty columns take no room.
  *   - A region or `kaslr` body stays on one line, `{ user; per_process }`, when it holds only
@@ -135,7 +138,14 @@ type Entry =
       readonly verbatim: boolean;
     };
 
-/** The five columns of a region line. */
+/** A region line in a table: its columns (start, size/end, `KIND NAME`, description). */
+interface TableRow {
+  readonly columns: readonly string[];
+  /** The table's column widths. */
+  readonly widths: readonly number[];
+}
+
+/** The five cells of a region line. */
 const START = 0;
 const EXTENT = 1;
 const KIND = 2;
@@ -375,17 +385,33 @@ class Printer {
 
   // ------------------------------------------------------------ tables
 
-  /** Column widths of every region line that is part of a table. */
-  private tableWidths(entries: readonly Entry[]): Map<Node, number[]> {
-    const out = new Map<Node, number[]>();
+  /**
+   * The columns (start, size/end, `KIND NAME`, description) of every region line that is part
+   * of a table, and the table's column widths.
+   */
+  private tableWidths(entries: readonly Entry[]): Map<Node, TableRow> {
+    const out = new Map<Node, TableRow>();
     let table: Node[] = [];
     const close = () => {
-      const widths = [0, 0, 0, 0, 0];
-      for (const node of table)
-        this.regionCells(node as RegionDecl).forEach((cell, i) => {
-          widths[i] = Math.max(widths[i]!, width(cell));
-        });
-      for (const node of table) out.set(node, widths);
+      const cells = table.map((node) => this.regionCells(node as RegionDecl));
+      // The kind's width over each run of consecutive lines that have a kind.
+      const kindWidths = cells.map(() => 0);
+      for (let i = 0; i < cells.length;) {
+        let end = i;
+        while (end < cells.length && cells[end]![KIND] !== "") end++;
+        const run = Math.max(0, ...cells.slice(i, end).map((c) => width(c[KIND]!)));
+        for (let j = i; j < end; j++) kindWidths[j] = run;
+        i = Math.max(end, i + 1);
+      }
+      const columns = cells.map((c, i) => {
+        const kind = c[NAME] === "" ? c[KIND]! : pad(c[KIND]!, kindWidths[i]!);
+        const phrase = [kind, c[NAME]!].filter((x) => x !== "").join(" ");
+        return [c[START]!, c[EXTENT]!, phrase, c[DESCRIPTION]!];
+      });
+      const widths = [0, 0, 0, 0];
+      for (const row of columns)
+        row.forEach((cell, i) => (widths[i] = Math.max(widths[i]!, width(cell))));
+      table.forEach((node, i) => out.set(node, { columns: columns[i]!, widths }));
       table = [];
     };
     for (const entry of entries) {
@@ -456,7 +482,7 @@ class Printer {
   private statement(
     entry: Extract<Entry, { type: "node" }>,
     depth: number,
-    widths: readonly number[] | undefined,
+    tableRow: TableRow | undefined,
   ): string[] {
     const { node } = entry;
     const indent = this.indentUnit.repeat(depth);
@@ -469,8 +495,8 @@ class Printer {
     const braces = this.braces(node);
     const headerEnd = braces ? braces.open.startOffset : node.span.end;
     let header: string;
-    if (node.kind === "region" && widths) {
-      header = this.row(this.regionCells(node), widths);
+    if (node.kind === "region" && tableRow) {
+      header = this.row(tableRow);
     } else {
       const pieces = [
         ...this.tokensIn(node.span.start, headerEnd),
@@ -508,18 +534,16 @@ class Printer {
    * A region's line, its cells padded to the table's column widths. Columns no line of the
    * table uses take no room; nothing follows the last cell of this line.
    */
-  private row(cells: readonly string[], widths: readonly number[]): string {
-    let last = cells.length - 1;
-    while (last > 0 && cells[last] === "") last--;
+  private row({ columns, widths }: TableRow): string {
+    let last = columns.length - 1;
+    while (last > 0 && columns[last] === "") last--;
     let out = "";
     let previous = -1;
     for (let i = 0; i <= last; i++) {
       if (widths[i] === 0) continue;
-      // `START SIZE` and `KIND NAME` read as one phrase each; two spaces between the others.
-      if (previous >= 0)
-        out +=
-          (previous === START && i === EXTENT) || (previous === KIND && i === NAME) ? " " : "  ";
-      out += i === last ? cells[i]! : cells[i]! + " ".repeat(widths[i]! - width(cells[i]!));
+      // `START SIZE` reads as one phrase; two spaces between the other columns.
+      if (previous >= 0) out += previous === START && i === EXTENT ? " " : "  ";
+      out += i === last ? columns[i]! : pad(columns[i]!, widths[i]!);
       previous = i;
     }
     return out;
@@ -598,6 +622,8 @@ function separator(left: string, right: string): string {
     ? "  "
     : " ";
 }
+
+const pad = (s: string, to: number): string => s + " ".repeat(Math.max(0, to - width(s)));
 
 /** Display width: code points (East Asian wide characters are not expected in specs). */
 function width(s: string): number {

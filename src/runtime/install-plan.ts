@@ -203,7 +203,8 @@ function allocate(
 const toEntries = (p: BootParams["params"]): [string, bigint][] =>
   p === undefined ? [] : p instanceof Map ? [...p.entries()] : Object.entries(p);
 
-function evalAt(sym: Bound["sym"], values: ReadonlyMap<string, bigint>): Rational {
+/** A bound's linear part at the given parameter values (its slack, if any, is not included). */
+export function evalAt(sym: Bound["sym"], values: ReadonlyMap<string, bigint>): Rational {
   let v = sym.constant;
   for (const [name, c] of sym.terms) v = add(v, mul(c, rat(values.get(name) ?? 0n)));
   return v;
@@ -262,7 +263,12 @@ export function instantiate(
   const ramIn = boot.ram ?? DEFAULT_RAM;
   let ram: RamMap = [];
   if (typeof ramIn === "bigint") {
-    if (ramIn <= 0n || ramIn > 1n << 52n) fail(`RAM size ${ramIn} is not in 4 KiB..4 PiB`);
+    // Below one 4 KiB frame, rounding down to whole frames would leave no RAM at all.
+    if (ramIn < 4096n || ramIn > 1n << 52n)
+      fail(
+        `RAM size ${showSize(ramIn)} is not in 4 KiB..4 PiB`,
+        ramIn < 4096n ? "RAM comes in whole 4 KiB frames: give at least `4KB`" : undefined,
+      );
     else ram = ramOfSize(ramIn);
   } else {
     const r = normalizeRam(ramIn);
@@ -272,7 +278,7 @@ export function instantiate(
   if (ramTop(ram) > 1n << BigInt(maxPhyAddr)) {
     fail(
       `RAM ends at ${hex(ramTop(ram))}, above the ${maxPhyAddr}-bit physical address space`,
-      "give less RAM or a larger MAXPHYADDR",
+      `give less RAM (\`--ram\`); the emulated CPU has MAXPHYADDR ${maxPhyAddr} (\`maxPhyAddr\` in the library's boot parameters)`,
     );
   }
 

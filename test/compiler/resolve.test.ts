@@ -162,6 +162,18 @@ describe("variants", () => {
   it("--variant selects one", () => {
     expect(layouts(spec, "5-level").map((l) => l.variant)).toEqual(["5-level"]);
   });
+
+  it("a variant the spec does not declare is E0106, with the closest one and the list", () => {
+    const r = resolve(parseSpec(spec, "t.layout").value.ast, { variant: "4level" });
+    expect(r.value).toEqual([]);
+    expect(r.diagnostics.map((d) => [d.code, d.message, d.help])).toEqual([
+      [
+        "E0106",
+        'spec has no variant "4level"',
+        'did you mean "4-level"? the variants are "4-level", "5-level"',
+      ],
+    ]);
+  });
 });
 
 describe("attribute words as names", () => {

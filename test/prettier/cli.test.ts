@@ -65,7 +65,7 @@ describe("vmlayout fmt", () => {
     expect(r.status).toBe(0);
   });
 
-  it("--check exits 1 on an unformatted copy, names it, and writes nothing", () => {
+  it("--check exits 1 on an unformatted copy, shows the diff and the fix, and writes nothing", () => {
     const dir = tempDir();
     const good = path.join(dir, "good.layout");
     const bad = path.join(dir, "bad.layout");
@@ -73,8 +73,15 @@ describe("vmlayout fmt", () => {
     writeFileSync(bad, UNFORMATTED);
     const r = vmlayout(["fmt", "--check", good, bad]);
     expect(r.status).toBe(1);
-    expect(r.stdout).toBe(`${bad}: not formatted\n`);
+    expect(r.stdout).toMatch(new RegExp(`^--- ${bad}\n\\+\\+\\+ ${bad} \\(formatted\\)\n@@ -`));
+    expect(r.stderr).toBe(
+      `vmlayout fmt: 1 file is not formatted; run \`vmlayout fmt ${bad}\` to format it\n`,
+    );
     expect(readFileSync(bad, "utf8")).toBe(UNFORMATTED);
+    // The diff is a patch that formats the file.
+    const out = path.join(dir, "patched.layout");
+    expect(spawnSync("patch", ["-o", out, bad], { input: r.stdout }).status).toBe(0);
+    expect(readFileSync(out, "utf8")).toBe(readFileSync(good, "utf8"));
   });
 
   it("rewrites unformatted files in place and leaves formatted ones alone", () => {
@@ -124,7 +131,7 @@ describe("vmlayout fmt", () => {
     const missing = vmlayout(["fmt", "--check", path.join(dir, "missing.layout"), bad]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain("cannot read");
-    expect(missing.stdout).toBe(`${bad}: not formatted\n`);
+    expect(missing.stdout).toMatch(new RegExp(`^--- ${bad}\n`));
     expect(vmlayout(["fmt", "--bogus", bad]).status).toBe(2);
   });
 });

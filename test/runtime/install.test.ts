@@ -308,6 +308,7 @@ describe("boot parameters", () => {
       }),
     ).toEqual(["E0410"]);
     expect(codes({ ram: 1n << 47n })).toEqual(["E0410"]); // above MAXPHYADDR 46
+    expect(codes({ ram: 4095n })).toEqual(["E0410"]); // less than one frame
   });
 
   it("relocates `map phys` by the kernel's load address", () => {
