@@ -5,7 +5,7 @@ import { closest } from "../diagnostics/suggest.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, unknownVariant, type CommandContext } from "./common.js";
 import { limitsFrom, nonDefaultLimits } from "./limits.js";
 import { checkSpecFile } from "./load-options.js";
-import { staleness, writeOutput } from "./output.js";
+import { staleness, writeOutput, writesStdout } from "./output.js";
 import { report } from "./report.js";
 import type { Layout } from "../compiler/layout.js";
 import { type BuildCommand, EmitError, regenerateCommand } from "../compiler/emit/template.js";
@@ -69,7 +69,7 @@ export async function runBuild(
   const relative = (p: string): string => path.relative(".", p) || p;
   const command: BuildCommand = {
     spec: relative(spec),
-    output: output === undefined ? undefined : relative(output),
+    output: output === undefined || writesStdout(output) ? undefined : relative(output),
     variant: values.variant as string | undefined,
     limits: nonDefaultLimits(await limitsFrom(values)),
   };
