@@ -67,10 +67,11 @@ function snippets(sources: SourceSet, marks: readonly Mark[], gutter: number): s
   return out;
 }
 
+/** Diagnostics as `vmlayout check` prints them; without `options`, no colour. */
 export function renderText(
   diagnostics: readonly Diagnostic[],
   sources: SourceSet,
-  options: RenderOptions,
+  options: RenderOptions = { color: false },
 ): string {
   const out: string[] = [];
   for (const d of diagnostics) {
