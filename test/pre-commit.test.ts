@@ -147,3 +147,15 @@ describe.skipIf(!available && !inCi)("pre-commit hooks under the pre-commit fram
     }
   }, 1_800_000);
 });
+
+describe("the README's pre-commit config", () => {
+  const git = (...args: string[]) => spawnSync("git", args, { cwd: ROOT, encoding: "utf8" });
+  const shallow = git("rev-parse", "--is-shallow-repository").stdout.trim() !== "false";
+
+  it.skipIf(shallow)("names a commit of this repository's history as `rev`", () => {
+    const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+    const rev = /^ {4}rev: ([0-9a-f]{40}) /m.exec(readme)?.[1];
+    expect(rev, "README's .pre-commit-config.yaml has `rev: <commit SHA>`").toBeDefined();
+    expect(git("merge-base", "--is-ancestor", rev!, "HEAD").status).toBe(0);
+  });
+});
