@@ -7,7 +7,15 @@
  * runs from one `npm pack` and one `npm install`.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -66,7 +74,15 @@ describe("the package", () => {
 
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), "vmlayout-package-"));
-    const pack = await run("npm", ["pack", "--pack-destination", work], ROOT);
+    // Packed from a copy of the sources, whose `prepack` builds its own dist/: this checkout's
+    // dist/ is in use by the other tests meanwhile.
+    const sources = path.join(work, "sources");
+    cpSync(ROOT, sources, {
+      recursive: true,
+      filter: (f) => !/^(node_modules|dist|test|\.git)$/.test(path.relative(ROOT, f)),
+    });
+    symlinkSync(path.join(ROOT, "node_modules"), path.join(sources, "node_modules"));
+    const pack = await run("npm", ["pack", "--pack-destination", work], sources);
     expect(pack.status, pack.stderr).toBe(0);
     packStdout = pack.stdout;
     tarball = path.join(work, `${pkg.name}-${pkg.version}.tgz`);
