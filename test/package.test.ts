@@ -49,10 +49,10 @@ function run(command: string, args: readonly string[], cwd: string) {
   });
 }
 
-/** A fenced block of README.md: the first of `lang` after `heading`. */
+/** A fenced block of README.md: the first of `lang` after the line that starts with `heading`. */
 function readmeBlock(heading: string, lang: string): string {
   const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const section = readme.slice(readme.indexOf(`\n${heading}\n`));
+  const section = readme.slice(readme.indexOf(`\n${heading}`));
   const match = new RegExp("```" + lang + "\\n([\\s\\S]*?)```").exec(section);
   if (!match) throw new Error(`README.md has no ${lang} block under ${heading}`);
   return match[1]!;
