@@ -1,11 +1,12 @@
 /**
- * check-cold: a whole `vmlayout check specs/*.layout` process (node on dist/src/cli/main.js),
- * start to exit, against `node -e 0` (Node's own start-up), measured alternately so both see the
- * same machine load.
+ * check-cold: a whole `vmlayout check specs/*.layout` process (node on the package's `bin`, the
+ * bundle `npm run build` writes), start to exit, against `node -e 0` (Node's own start-up),
+ * measured alternately so both see the same machine load.
  */
 import { spawnSync } from "node:child_process";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
+import { CLI_BUNDLE } from "../scripts/bundle.js";
 import { type BenchOptions, type BenchResult, ROOT, round, summarize } from "./common.js";
 
 function wallMs(args: readonly string[]): { ms: number; status: number | null } {
@@ -22,7 +23,7 @@ export function runCheckCold(options: BenchOptions): BenchResult {
     .filter((f) => f.endsWith(".layout"))
     .sort()
     .map((f) => path.join("specs", f));
-  const cli = path.join("dist", "src", "cli", "main.js");
+  const cli = CLI_BUNDLE;
   const checkRuns: number[] = [];
   const nodeRuns: number[] = [];
   let exitCode: number | null = null;

@@ -1,9 +1,11 @@
 /** Runs the built CLI (`npm test` builds first) as a user would. */
 import { spawnSync } from "node:child_process";
 import * as path from "node:path";
+import { CLI_BUNDLE } from "../scripts/bundle.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "..");
-export const CLI = path.join(ROOT, "dist", "src", "cli", "main.js");
+/** The package's `bin`: bundled from dist/src by test/global-setup.ts. */
+export const CLI = path.join(ROOT, CLI_BUNDLE);
 
 export interface Run {
   readonly status: number | null;

@@ -99,10 +99,12 @@ export function clipQuote(text: string): string {
   return text.length <= QUOTED_COLUMNS ? text : `${text.slice(0, QUOTED_COLUMNS)}...`;
 }
 
+
+/** Diagnostics as `vmlayout check` prints them; without `options`, no colour. */
 export function renderText(
   diagnostics: readonly Diagnostic[],
   sources: SourceSet,
-  options: RenderOptions,
+  options: RenderOptions = { color: false },
 ): string {
   const out: string[] = [];
   for (const d of diagnostics) {
