@@ -1,5 +1,5 @@
 /**
- * The package as a user gets it: `npm pack` (which builds, through `prepack`), installed as a
+ * The package as a user gets it: `npm pack` (which builds, through `prepare`), installed as a
  * devDependency of a scratch project. Its contents, strict TypeScript on the README's library
  * example, `require`, an ES module import that runs the example, and the bin.
  *
@@ -74,7 +74,7 @@ describe("the package", () => {
 
   beforeAll(async () => {
     work = mkdtempSync(path.join(tmpdir(), "vmlayout-package-"));
-    // Packed from a copy of the sources, whose `prepack` builds its own dist/: this checkout's
+    // Packed from a copy of the sources, whose `prepare` builds its own dist/: this checkout's
     // dist/ is in use by the other tests meanwhile.
     const sources = path.join(work, "sources");
     cpSync(ROOT, sources, {
