@@ -248,17 +248,19 @@ function renderTable(layout: Layout, all: readonly Layout[]): string[] {
   // Like the document's `-2048    MB`, a long whole number may take the leading space and the
   // fraction's place; the column only grows when that is not enough.
   const all4 = [...cells.values()];
-  const fracW = Math.max(3, ...all4.map((c) => c.offset.frac.length));
-  const intW = Math.max(
-    5,
-    ...all4.map((c) => offsetInt(c).length - (c.offset.frac === "" ? fracW : 0)),
-  );
+  /** The widest `width(cell)`, at least `min` (a loop: Math.max(...) of one per row overflows). */
+  const widest = (min: number, width: (c: RowCells) => number): number => {
+    for (const c of all4) min = Math.max(min, width(c));
+    return min;
+  };
+  const fracW = widest(3, (c) => c.offset.frac.length);
+  const intW = widest(5, (c) => offsetInt(c).length - (c.offset.frac === "" ? fracW : 0));
   const unitW = 2;
-  const sizeW = Math.max(5, ...all4.map((c) => sizeNumber(c).length));
+  const sizeW = widest(5, (c) => sizeNumber(c).length);
   const w = {
-    start: Math.max(MIN.start, ...all4.map((c) => hexCell(c.start, c.startVaries).length + 1)),
+    start: widest(MIN.start, (c) => hexCell(c.start, c.startVaries).length + 1),
     offset: Math.max(MIN.offset, intW + fracW + 1 + unitW + 1),
-    end: Math.max(MIN.end, ...all4.map((c) => hexCell(c.end, c.endVaries).length + 1)),
+    end: widest(MIN.end, (c) => hexCell(c.end, c.endVaries).length + 1),
     size: Math.max(MIN.size, sizeW + 1 + unitW + 1),
   };
   const offsetCell = (c: RowCells): string =>
@@ -329,7 +331,7 @@ export function emitAscii(layouts: readonly Layout[], _asArray: boolean): string
     const title = layoutTitle(layout);
     if (out.length > 0) out.push("", "");
     out.push(title, "=".repeat(title.length), "", "::", "");
-    out.push(...renderTable(layout, layouts));
+    for (const line of renderTable(layout, layouts)) out.push(line); // no spread: one per region
     const notes = tableNotes(layout, unit);
     if (notes.length > 0) out.push("");
     for (const note of notes) {

@@ -89,7 +89,7 @@ export function emitC(layouts: readonly Layout[], asArray: boolean): string {
   parts.push(AC);
   if (asArray) parts.push(selection(selectors));
   const body = asArray ? merge(perVariant, selectors) : perVariant[0]!.map((i) => [...i.lines]);
-  parts.push(...body);
+  for (const block of body) parts.push(block); // no spread: one block per region
   parts.push([`#endif /* ${guard} */`]);
   return blocks(parts);
 }
@@ -243,7 +243,10 @@ function nameWidth(models: readonly LayoutModel[]): number {
     for (const r of m.regions) names.push(`${r.region.exportName}_START`);
     for (const c of m.constants) names.push(c.constant.exportName);
   }
-  return Math.max(0, ...names.map((n) => n.length).filter((n) => n <= NAME_CAP));
+  // A loop, not Math.max(...names): one name per region overflows the stack's argument space.
+  let width = 0;
+  for (const n of names) if (n.length <= NAME_CAP && n.length > width) width = n.length;
+  return width;
 }
 
 const NAME_CAP = 30;
@@ -637,7 +640,9 @@ function merge(perVariant: readonly (readonly Item[])[], selectors: readonly str
     flush();
     out.push([...head!.find((i) => i.key === key)!.lines]);
   }
-  perVariant.forEach((v, n) => pending[n]!.push(...v.slice(cursors[n])));
+  perVariant.forEach((v, n) => {
+    for (let i = cursors[n]!; i < v.length; i++) pending[n]!.push(v[i]!); // no spread: huge
+  });
   flush();
   return out;
 }

@@ -46,7 +46,7 @@ export function emitRust(layouts: readonly Layout[], asArray: boolean): string {
   const models = layouts.map(model);
   const parts: string[][] = [banner(models, asArray)];
   if (!asArray) {
-    parts.push(...body(models[0]!, 0));
+    for (const block of body(models[0]!, 0)) parts.push(block); // no spread: one per region
     return blocks(parts);
   }
   for (const m of models) {

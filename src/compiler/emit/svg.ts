@@ -803,7 +803,7 @@ export function emitSvg(layouts: readonly Layout[], _asArray: boolean): string {
       columnsTop,
       variants ? (layout.variant ?? layout.name) : undefined,
     );
-    body.push(...col.body);
+    for (const element of col.body) body.push(element); // no spread: one per region
     x += col.width + COLUMN_GAP;
     height = Math.max(height, col.height);
     for (const r of layout.regions) {
