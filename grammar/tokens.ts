@@ -16,7 +16,7 @@
  *   - Tokens carry offsets only (`startOffset`, `endOffset`), no lines or columns.
  *   - Newlines and `;` are statement ends (category `End`); other whitespace is skipped.
  */
-import type { IToken, TokenType } from "chevrotain";
+import type { ILexingResult, IToken, TokenType } from "chevrotain";
 import { createToken, Lexer } from "./chevrotain.js";
 
 // ---------------------------------------------------------------- categories
@@ -479,12 +479,16 @@ export const parserTokens: readonly TokenType[] = [
  * the check below fails loudly if a Chevrotain update stops calling it.
  */
 class OffsetLexer extends Lexer {
+  /** Tokens (comments included) `tokenizeWithin` still allows. */
+  budget = Number.POSITIVE_INFINITY;
+
   createOffsetOnlyToken(
     image: string,
     startOffset: number,
     tokenTypeIdx: number,
     tokenType: TokenType,
   ): IToken {
+    if (--this.budget < 0) throw new TooManyTokens(startOffset);
     return {
       image,
       startOffset,
@@ -506,3 +510,28 @@ export const lexer = new OffsetLexer(allTokens as TokenType[], LEXER_CONFIG);
 
 if (lexer.tokenize("ab").tokens[0]?.endOffset !== 1)
   throw new Error("internal error: the lexer's tokens have no end offset (Chevrotain changed?)");
+
+/** Thrown out of Chevrotain's lexing loop, which cannot be stopped otherwise. */
+class TooManyTokens {
+  constructor(readonly offset: number) {}
+}
+
+/**
+ * `lexer.tokenize(text)`, or, when the text holds more than `maxTokens` tokens (comments
+ * included), where the first token past the limit starts: lexing stops there, so the time and
+ * memory spent are bounded by the limit, not by the input.
+ */
+export function tokenizeWithin(
+  text: string,
+  maxTokens: number,
+): ILexingResult | { readonly tooManyAt: number } {
+  lexer.budget = maxTokens;
+  try {
+    return lexer.tokenize(text);
+  } catch (e) {
+    if (e instanceof TooManyTokens) return { tooManyAt: e.offset };
+    throw e;
+  } finally {
+    lexer.budget = Number.POSITIVE_INFINITY;
+  }
+}

@@ -6,6 +6,8 @@
 export interface Limits {
   /** Characters (UTF-16 code units) of one spec file (E0007). */
   readonly input: number;
+  /** Tokens of one spec file, comments and line ends included (E0007). */
+  readonly tokens: number;
   /** Depth of nested brackets and braces (E0008). */
   readonly nesting: number;
   /** Regions, repeats expanded (E0007). */
@@ -21,11 +23,12 @@ export interface Limits {
 }
 
 export const DEFAULT_LIMITS: Limits = {
-  input: 64 * 1024 * 1024,
+  input: 4 * 1024 * 1024,
+  tokens: 250_000,
   nesting: 64,
-  regions: 1_000_000,
+  regions: 10_000,
   repeat: 100_000,
-  iterations: 10_000_000,
+  iterations: 100_000,
   diagnostics: 200,
   tableFrames: 65_536,
 };
@@ -33,6 +36,7 @@ export const DEFAULT_LIMITS: Limits = {
 /** Command-line names: `--limit table-frames=1M`. */
 export const LIMIT_NAMES: Readonly<Record<string, keyof Limits>> = {
   input: "input",
+  tokens: "tokens",
   nesting: "nesting",
   regions: "regions",
   repeat: "repeat",
