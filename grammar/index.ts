@@ -27,7 +27,7 @@ import type { IRecognitionException, IToken } from "chevrotain";
 import { createTokenInstance, tokenMatcher } from "./chevrotain.js";
 import type { Item, SpecFile } from "../src/compiler/ast.js";
 import { buildStatement } from "../src/compiler/ast-builder.js";
-import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits } from "../src/limits.js";
+import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits, roughSize } from "../src/limits.js";
 import {
   diagnostic,
   sortDiagnostics,
@@ -130,9 +130,8 @@ function read(
     return { items: [], comments: [] };
   };
   if (text.length > limit.maxChars) {
-    const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
     return tooLarge(
-      `input is too large (${mib(text.length)}, limit ${mib(limit.maxChars)})`,
+      `input is too large (${roughSize(text.length)}, limit ${roughSize(limit.maxChars)})`,
       at(0),
       "input",
     );

@@ -1,3 +1,5 @@
+import { statSync } from "node:fs";
+
 /**
  * Resource limits: an input that asks for absurd work gets a diagnostic, quickly, instead of a
  * hang or exhausted memory. Each limit can be changed for one run: `--limit NAME=VALUE` on the
@@ -20,6 +22,8 @@ export interface Limits {
   readonly diagnostics: number;
   /** Page-table frames one installation may allocate (E0411). */
   readonly tableFrames: number;
+  /** Characters of the table file `import` reads (E0007). */
+  readonly table: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -31,6 +35,7 @@ export const DEFAULT_LIMITS: Limits = {
   iterations: 100_000,
   diagnostics: 200,
   tableFrames: 65_536,
+  table: 512 * 1024,
 };
 
 /** Command-line names: `--limit table-frames=1M`. */
@@ -43,9 +48,25 @@ export const LIMIT_NAMES: Readonly<Record<string, keyof Limits>> = {
   iterations: "iterations",
   diagnostics: "diagnostics",
   "table-frames": "tableFrames",
+  table: "table",
 };
 
 /** The defaults with `changes` applied. */
 export function withLimits(changes: Partial<Limits> | undefined): Limits {
   return changes === undefined ? DEFAULT_LIMITS : { ...DEFAULT_LIMITS, ...changes };
+}
+
+/** `n` (bytes or characters) in KiB below 1 MiB, else in MiB, rounded up: `512 KiB`, `5 MiB`. */
+export const roughSize = (n: number): string =>
+  n <= 2 ** 20 ? `${Math.ceil(n / 2 ** 10)} KiB` : `${Math.ceil(n / 2 ** 20)} MiB`;
+
+/**
+ * The size in bytes of `file` when it certainly holds more than `maxChars` characters (UTF-16
+ * code units: a file of N bytes of UTF-8 decodes to at least N / 3), else undefined. Checked
+ * before a file is read, so that a huge one costs no time or memory (one of 600 MB cannot even
+ * be a string). Undefined also when `file` does not exist: reading it then reports that.
+ */
+export function tooLargeToRead(file: string, maxChars: number): number | undefined {
+  const bytes = statSync(file, { throwIfNoEntry: false })?.size ?? 0;
+  return bytes > 3 * maxChars ? bytes : undefined;
 }

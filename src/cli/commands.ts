@@ -121,9 +121,10 @@ export const commands: readonly Command[] = [
   },
   {
     name: "import",
-    synopsis: "import <table-file> [--attributes yes|no]",
+    synopsis: "import <table-file> [--attributes yes|no] [--limit table=N]",
     summary: "read a layout table (mm.rst, Markdown, GayBSD, Emerald) and print a spec",
     options: {
+      limit: LIMIT_OPTION,
       attributes: {
         type: "string",
         description:

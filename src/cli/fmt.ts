@@ -15,6 +15,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type CommandContext } from "./common.js";
 import { writeAtomically } from "./output.js";
 import { report } from "./report.js";
+import { DEFAULT_LIMITS, roughSize, tooLargeToRead } from "../limits.js";
 
 type Prettier = typeof import("prettier");
 
@@ -40,6 +41,14 @@ export async function runFmt(
   let status = EXIT_OK;
   const fail = (code: number) => (status = Math.max(status, code));
   for (const file of files) {
+    const bytes = tooLargeToRead(file, DEFAULT_LIMITS.input);
+    if (bytes !== undefined) {
+      process.stderr.write(
+        `vmlayout fmt: \`${file}\` is too large (${roughSize(bytes)}, limit ${roughSize(DEFAULT_LIMITS.input)})\n`,
+      );
+      fail(EXIT_USAGE);
+      continue;
+    }
     let text: string;
     try {
       text = readFileSync(file, "utf8");

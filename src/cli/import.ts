@@ -8,6 +8,8 @@ import { type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { type SourceFile, SourceSet } from "../diagnostics/source.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { report } from "./report.js";
+import { limitsFrom } from "./limits.js";
+import { roughSize, tooLargeToRead, withLimits } from "../limits.js";
 
 export async function runImport(
   values: Record<string, unknown>,
@@ -17,11 +19,30 @@ export async function runImport(
   if (files.length !== 1)
     throw new UsageError("give exactly one table file; usage: vmlayout import <table-file>");
   const file = files[0]!;
+  const limit = withLimits(await limitsFrom(values)).table;
+  const bytes = tooLargeToRead(file, limit);
   let text: string;
   try {
-    text = readFileSync(file, "utf8");
+    text = bytes === undefined ? readFileSync(file, "utf8") : "";
   } catch (e) {
     throw new UsageError(`cannot read \`${file}\`: ${(e as Error).message}`);
+  }
+  if (bytes !== undefined || text.length > limit) {
+    // Refused before the importer's work, which grows with the rows (and `check` would refuse
+    // a spec of that many regions anyway).
+    const sources = new SourceSet();
+    sources.add(file, text);
+    const size = `${roughSize(bytes ?? text.length)}, limit ${roughSize(limit)}`;
+    const help =
+      "a layout table is a few KiB: import the part that holds the table, or raise the limit (`--limit table=N`)";
+    const tooLarge = diagnostic(
+      "E0007",
+      `\`${file}\` is too large to import (${size})`,
+      { file, start: 0, end: 0 },
+      { help },
+    );
+    report([tooLarge], sources, "text", context);
+    return EXIT_ERRORS;
   }
   const { importTable, NoTableError } = await import("../import/index.js");
   const attributes =

@@ -6,7 +6,7 @@
 import * as path from "node:path";
 import { readFileSync } from "node:fs";
 import { parseLimits, parseSpec } from "../../grammar/index.js";
-import { DEFAULT_LIMITS, type Limits } from "../limits.js";
+import { DEFAULT_LIMITS, type Limits, roughSize, tooLargeToRead } from "../limits.js";
 import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
 import { SourceSet } from "../diagnostics/source.js";
 import type { Item, SpecFile } from "./ast.js";
@@ -47,6 +47,16 @@ export function loadSpec(
           help: "move the shared part into a file that neither includes the other",
         }),
       );
+      return undefined;
+    }
+    const bytes = tooLargeToRead(file, limits.input);
+    if (bytes !== undefined) {
+      sources.add(file, "");
+      const message = `\`${from?.path.value ?? file}\` is too large (${roughSize(bytes)}, limit ${roughSize(limits.input)})`;
+      const help =
+        "split the spec into several files joined with `include`, or raise the limit (`--limit input=N`)";
+      const span = from?.path.span ?? { file, start: 0, end: 0 };
+      diagnostics.push(diagnostic("E0007", message, span, { help }));
       return undefined;
     }
     let text: string;
