@@ -3,8 +3,14 @@
  * Each is now answered with the right result or a coded diagnostic, generated in memory or in
  * a temporary directory (no big files are committed).
  */
+import { mkdtempSync, truncateSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lexer } from "../../grammar/tokens.js";
+import { DEFAULT_LIMITS } from "../../src/limits.js";
+import { checkSpec } from "../../src/pipeline.js";
+import { vmlayout } from "../cli-helpers.js";
 
 describe("tokens as long as the input", () => {
   // The patterns once repeated a group per character, which V8's regex engine backtracks
@@ -55,5 +61,113 @@ describe("tokens as long as the input", () => {
     expect(lexer.tokenize("/* a */ b */").groups["comments"]!.map((t) => t.image)).toEqual([
       "/* a */",
     ]);
+  });
+});
+
+describe("the default limits refuse absurd work before doing it", () => {
+  const HEAD = "layout t\npaging 4\nffff800000000000 +4KB z\n";
+  /** The diagnostics of checking `text` in memory with the default limits. */
+  const check = (text: string) =>
+    checkSpec("generated.layout", { readFile: () => text }).diagnostics.map(
+      (d) => `${d.code} ${d.message}`,
+    );
+
+  it.each([
+    ["input past 4 MiB", "x".repeat(DEFAULT_LIMITS.input + 1), "input is too large"],
+    [
+      "4 MiB of blank lines",
+      HEAD + "\n".repeat(DEFAULT_LIMITS.input - 64),
+      "input has more than 250000 tokens",
+    ],
+    [
+      "4 MiB of short comments",
+      HEAD + "//\n".repeat(1_300_000),
+      "input has more than 250000 tokens",
+    ],
+    [
+      "4 MiB of `;`",
+      HEAD + ";".repeat(DEFAULT_LIMITS.input - 64),
+      "input has more than 250000 tokens",
+    ],
+    [
+      "nested repeats of regions",
+      HEAD + "repeat 100000 { repeat 100000 { +4KB a } }",
+      "repeat makes more than 10000 regions (at least 10000000001 in all)",
+    ],
+    [
+      "a repeat of one region too many",
+      HEAD + `repeat ${DEFAULT_LIMITS.regions} { +4KB a }`,
+      "repeat makes more than 10000 regions (at least 10001 in all)",
+    ],
+    [
+      "nested repeats of nothing",
+      HEAD + "repeat 100000 { repeat 100000 { } }",
+      "repeats expand to more than 100000 iterations (at least 10000100000)",
+    ],
+    [
+      "a repeat of many statements",
+      HEAD + `repeat 100 {\n${"repeat 1 { }\n".repeat(1001)}}`,
+      "repeats expand to more than 100000 iterations (at least 200200)",
+    ],
+  ])("%s: one E0007", (_, text, message) => {
+    const prefixes = check(text).map((d) => d.slice(0, `E0007 ${message}`.length));
+    expect(prefixes).toEqual([`E0007 ${message}`]);
+  });
+
+  it("a repeat in a repeat whose count is computed: refused when the expansion gets there", () => {
+    // The outer body makes no region the check up front can count: the 100th inner repeat
+    // would pass the limit.
+    const text = HEAD + "const n = 100\nrepeat 200 { repeat n { +4KB a } }";
+    expect(check(text)).toEqual([
+      "E0007 repeat makes more than 10000 regions (at least 10001 in all)",
+    ]);
+  });
+});
+
+describe("files too large to read", () => {
+  const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-bounds-"));
+  /** A sparse file: its size costs no disk. */
+  const sparse = (name: string, bytes: number): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, "");
+    truncateSync(file, bytes);
+    return file;
+  };
+  const huge = sparse("huge.layout", 600 * 2 ** 20);
+
+  it("a 600 MB spec: E0007 from its size, for check, build and include", () => {
+    for (const args of [
+      ["check", huge],
+      ["build", huge, "--emit", "c"],
+    ]) {
+      const r = vmlayout(args);
+      expect(r.stderr).toMatch(
+        /error\[E0007\]: `\S*huge\.layout` is too large \(600 MiB, limit 4 MiB\)/,
+      );
+      expect(r.status).toBe(1);
+    }
+    const including = path.join(dir, "including.layout");
+    writeFileSync(including, 'layout t\npaging 4\ninclude "huge.layout"\n');
+    const r = vmlayout(["check", including]);
+    expect(r.stderr).toContain("including.layout:3:9: error[E0007]: `huge.layout` is too large");
+  });
+
+  it("fmt: a one-line error, exit 2", () => {
+    const r = vmlayout(["fmt", "--check", huge]);
+    expect(r.stderr).toBe(`vmlayout fmt: \`${huge}\` is too large (600 MiB, limit 4 MiB)\n`);
+    expect(r.status).toBe(2);
+  });
+
+  it("import: E0007 past the table limit, before the importer runs", () => {
+    const table = sparse("table.md", DEFAULT_LIMITS.table * 3 + 1);
+    const r = vmlayout(["import", table]);
+    expect(r.stderr).toContain("is too large to import (2 MiB, limit 512 KiB)");
+    expect(r.stderr).toContain("`--limit table=N`");
+    expect(r.status).toBe(1);
+    // Read, but longer than the limit (in characters): refused before its rows are read.
+    const text = path.join(dir, "long.md");
+    writeFileSync(text, "| Start | End | Size |\n".repeat(DEFAULT_LIMITS.table / 16));
+    expect(vmlayout(["import", text]).stderr).toContain("limit 512 KiB");
+    expect(vmlayout(["import", text, "--limit", "table=1000000"]).stderr).toContain("E0501");
   });
 });
