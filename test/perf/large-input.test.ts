@@ -94,6 +94,14 @@ describe("large inputs", () => {
     expect(doc.regions).toHaveLength(101_000);
     expect(doc.regions.filter((r) => r.name.startsWith("c"))).toHaveLength(99_000);
     expect(build.ms).toBeLessThan(HANG);
+
+    // Once a stack overflow (an argument spread of one element per region): C and SVG.
+    for (const format of ["c", "svg"]) {
+      const emitted = timed(["build", file, "--emit", format]);
+      expect(emitted.stderr).toBe("");
+      expect(emitted.status).toBe(0);
+      expect(emitted.stdout.toLowerCase()).toContain("c999_98");
+    }
   });
 
   it("100,000 flat siblings, one of them too big: exactly one overlap", () => {
