@@ -35,7 +35,7 @@ export const DEFAULT_LIMITS: Limits = {
   iterations: 100_000,
   diagnostics: 200,
   tableFrames: 65_536,
-  table: 512 * 1024,
+  table: 256 * 1024,
 };
 
 /** Command-line names: `--limit table-frames=1M`. */

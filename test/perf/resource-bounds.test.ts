@@ -161,13 +161,13 @@ describe("files too large to read", () => {
   it("import: E0007 past the table limit, before the importer runs", () => {
     const table = sparse("table.md", DEFAULT_LIMITS.table * 3 + 1);
     const r = vmlayout(["import", table]);
-    expect(r.stderr).toContain("is too large to import (2 MiB, limit 512 KiB)");
+    expect(r.stderr).toContain("is too large to import (769 KiB, limit 256 KiB)");
     expect(r.stderr).toContain("`--limit table=N`");
     expect(r.status).toBe(1);
     // Read, but longer than the limit (in characters): refused before its rows are read.
     const text = path.join(dir, "long.md");
     writeFileSync(text, "| Start | End | Size |\n".repeat(DEFAULT_LIMITS.table / 16));
-    expect(vmlayout(["import", text]).stderr).toContain("limit 512 KiB");
+    expect(vmlayout(["import", text]).stderr).toContain("limit 256 KiB");
     expect(vmlayout(["import", text, "--limit", "table=1000000"]).stderr).toContain("E0501");
   });
 });
