@@ -32,6 +32,29 @@ interface Mark {
 const lineKey = (sources: SourceSet, span: Span): string =>
   `${span.file}:${sources.get(span.file)?.position(span.start).line ?? 0}`;
 
+/** Columns of a source line shown; a longer line is shown around the mark, `...` at each cut. */
+const SHOWN_COLUMNS = 240;
+/** Columns shown before a mark on a long line. */
+const COLUMNS_BEFORE = 60;
+const CUT = "...";
+
+/**
+ * The part of a line shown for a mark at 0-based column `column`: the whole line if it is
+ * short, else SHOWN_COLUMNS of it around the mark (a line can be megabytes long, and each
+ * diagnostic on it would print all of it). `from`..`to` is the slice, `shift` what to subtract
+ * from a column of the line to get its column in `text`.
+ */
+function window(
+  line: string,
+  column: number,
+): { text: string; from: number; to: number; shift: number } {
+  if (line.length <= SHOWN_COLUMNS) return { text: line, from: 0, to: line.length, shift: 0 };
+  const from = Math.max(0, Math.min(column - COLUMNS_BEFORE, line.length - SHOWN_COLUMNS));
+  const to = Math.min(line.length, from + SHOWN_COLUMNS);
+  const text = (from > 0 ? CUT : "") + line.slice(from, to) + (to < line.length ? CUT : "");
+  return { text, from, to, shift: from > 0 ? from - CUT.length : 0 };
+}
+
 /**
  * Each source line the marks fall on, once, followed by one underline row per mark on it
  * (first line of a multi-line span only). A mark in another file is introduced by `-->`.
@@ -47,22 +70,26 @@ function snippets(sources: SourceSet, marks: readonly Mark[], gutter: number): s
   ];
   const out: string[] = [];
   let previous = "";
+  let shown = window("", 0);
   for (const mark of ordered) {
     const file = sources.get(mark.span.file);
     if (!file) continue;
     const start = file.position(mark.span.start);
-    const text = file.lineText(start.line).replace(/\t/g, " ");
+    const column = start.column - 1;
     const key = lineKey(sources, mark.span);
-    if (key !== previous) {
+    // A mark outside the part of a long line shown shows that line again, around itself.
+    if (key !== previous || column < shown.from || column >= shown.to) {
       if (mark.span.file !== primaryFile)
         out.push(`${pad} --> ${mark.span.file}:${start.line}:${start.column}`);
-      out.push(`${String(start.line).padStart(gutter)} | ${text}`);
+      shown = window(file.lineText(start.line), column);
+      out.push(`${String(start.line).padStart(gutter)} | ${shown.text.replace(/\t/g, " ")}`);
       previous = key;
     }
-    const lineEnd = file.lineStarts[start.line - 1]! + text.length;
-    const width = Math.max(1, Math.min(mark.span.end, lineEnd) - mark.span.start);
+    const lineStart = file.lineStarts[start.line - 1]!;
+    const end = Math.min(mark.span.end, lineStart + shown.to);
+    const width = Math.max(1, end - mark.span.start);
     const underline = mark.marker.repeat(width) + (mark.message ? ` ${mark.message}` : "");
-    out.push(`${pad} | ${" ".repeat(start.column - 1)}${mark.color(underline)}`);
+    out.push(`${pad} | ${" ".repeat(column - shown.shift)}${mark.color(underline)}`);
   }
   return out;
 }

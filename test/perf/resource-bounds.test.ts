@@ -8,6 +8,9 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { lexer } from "../../grammar/tokens.js";
+import { diagnostic } from "../../src/diagnostics/diagnostic.js";
+import { renderText } from "../../src/diagnostics/render.js";
+import { SourceSet } from "../../src/diagnostics/source.js";
 import { DEFAULT_LIMITS } from "../../src/limits.js";
 import { checkSpec } from "../../src/pipeline.js";
 import { vmlayout } from "../cli-helpers.js";
@@ -169,5 +172,23 @@ describe("files too large to read", () => {
     writeFileSync(text, "| Start | End | Size |\n".repeat(DEFAULT_LIMITS.table / 16));
     expect(vmlayout(["import", text]).stderr).toContain("limit 256 KiB");
     expect(vmlayout(["import", text, "--limit", "table=1000000"]).stderr).toContain("E0501");
+  });
+});
+
+describe("a diagnostic on a long line", () => {
+  it("shows 240 columns around its mark, not the whole line (was: each one printed all of it)", () => {
+    const line = "x".repeat(500_000) + "%" + "y".repeat(500_000);
+    const sources = new SourceSet();
+    sources.add("long.layout", `layout t\n${line}\n`);
+    const at = "layout t\n".length + 500_000;
+    const d = diagnostic("E0004", "invalid character `%`", {
+      file: "long.layout",
+      start: at,
+      end: at + 1,
+    });
+    const shown = renderText([d], sources, { color: false }).split("\n");
+    expect(shown[0]).toBe("long.layout:2:500001: error[E0004]: invalid character `%`");
+    expect(shown[1]).toBe(`2 | ...${"x".repeat(60)}%${"y".repeat(179)}...`);
+    expect(shown[2]).toBe(`  | ${" ".repeat(63)}^`);
   });
 });
