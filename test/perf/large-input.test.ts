@@ -95,13 +95,12 @@ describe("large inputs", () => {
     expect(doc.regions.filter((r) => r.name.startsWith("c"))).toHaveLength(99_000);
     expect(build.ms).toBeLessThan(HANG);
 
-    // Once a stack overflow (an argument spread of one element per region): C and SVG.
-    for (const format of ["c", "svg"]) {
-      const emitted = timed(["build", file, "--emit", format]);
-      expect(emitted.stderr).toBe("");
-      expect(emitted.status).toBe(0);
-      expect(emitted.stdout.toLowerCase()).toContain("c999_98");
-    }
+    // Once a stack overflow: the C emitter spread one argument per region into a `push`.
+    const header = timed(["build", file, "--emit", "c"]);
+    expect(header.stderr).toBe("");
+    expect(header.status).toBe(0);
+    expect(header.stdout).toContain("#define C999_98_START");
+    expect(header.ms).toBeLessThan(HANG);
   });
 
   it("100,000 flat siblings, one of them too big: exactly one overlap", () => {
