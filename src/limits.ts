@@ -16,7 +16,10 @@ export interface Limits {
   readonly regions: number;
   /** The count of one `repeat` (E0115). */
   readonly repeat: number;
-  /** Iterations of all repeats together, nested ones multiplied out (E0007). */
+  /**
+   * Steps of repeat expansion: each iteration counts the statements of its body (at least one),
+   * nested repeats multiplied out (E0007).
+   */
   readonly iterations: number;
   /** Diagnostics reported per spec; the last one says how many more there were. */
   readonly diagnostics: number;

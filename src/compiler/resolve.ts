@@ -141,13 +141,13 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
   return { value: layouts, diagnostics: dedupe(diagnostics) };
 }
 
-/** Shared items are resolved once per variant; report their diagnostics once. */
 /**
  * What one iteration of a repeat body costs against the `iterations` limit: its statements,
  * at least one, as the expansion visits each of them.
  */
 const stepsOf = (body: readonly Item[]): number => Math.max(1, body.length);
 
+/** Shared items are resolved once per variant; report their diagnostics once. */
 function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
   return sortDiagnostics(diagnostics).filter((d) => {
@@ -517,8 +517,8 @@ class VariantResolver {
           return;
         }
         for (let i = 0n; i < count && !this.expansionStopped; i++) {
-          // Nested repeats multiply: bound the iterations too, even of empty bodies (when the
-          // count is computed, the check above could not see them).
+          // Nested repeats multiply: bound the iterations too, even of empty bodies (the check
+          // above counts only the repeats inside the body whose counts are literals).
           this.repeatSteps += stepsOf(item.items);
           if (this.repeatSteps > this.limits.iterations) {
             this.stopExpansion(
