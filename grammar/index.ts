@@ -9,8 +9,9 @@
  * Guarantees, for ANY input string (binary, huge, deeply nested): no exception, no stack
  * overflow, time and memory linear in the input, and every diagnostic has a code and a span
  * inside the text. The steps, each bounded:
- *   1. inputs over `maxChars` (64 MiB) are refused (E0007) before lexing;
- *   2. lexing; invalid characters (E0004), unterminated strings (E0002) and comments (E0003);
+ *   1. inputs over `maxChars` are refused (E0007) before lexing;
+ *   2. lexing, which stops at the `maxTokens`th token (E0007, nothing else reported); invalid
+ *      characters (E0004), unterminated strings (E0002) and comments (E0003);
  *   3. numbers glued to words (`64XB` E0006, `0xZZ` E0005) are reported and the word dropped;
  *   4. bracket depth is checked before parsing (E0008 over `maxNesting`, parser not run): the
  *      grammar only recurses through `(` and `{`, so this bounds the parser's stack. The
@@ -26,7 +27,7 @@ import type { IRecognitionException, IToken } from "chevrotain";
 import { createTokenInstance, tokenMatcher } from "./chevrotain.js";
 import type { Item, SpecFile } from "../src/compiler/ast.js";
 import { buildStatement } from "../src/compiler/ast-builder.js";
-import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits } from "../src/limits.js";
+import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits, roughSize } from "../src/limits.js";
 import {
   diagnostic,
   sortDiagnostics,
@@ -51,6 +52,8 @@ export * as tokens from "./tokens.js";
 export interface ParseLimits {
   /** Longest accepted input, in UTF-16 code units (E0007). */
   readonly maxChars: number;
+  /** Most tokens accepted, comments and line ends included (E0007). */
+  readonly maxTokens: number;
   /** Deepest accepted nesting of `(` and `{` (E0008). */
   readonly maxNesting: number;
   /**
@@ -67,6 +70,7 @@ export interface ParseLimits {
 export function parseLimits(limits: Limits): ParseLimits {
   return {
     maxChars: limits.input,
+    maxTokens: limits.tokens,
     maxNesting: limits.nesting,
     maxDiagnostics: Math.ceil(limits.diagnostics / 2),
   };
@@ -120,18 +124,29 @@ function read(
   hidden: { count: number },
 ): { items: Item[]; comments: IToken[] } {
   const at = (start: number, end = start): Span => ({ file: path, start, end });
-  if (text.length > limit.maxChars) {
-    const mib = (n: number) => `${Math.ceil(n / 2 ** 20)} MiB`;
-    const message = `input is too large (${mib(text.length)}, limit ${mib(limit.maxChars)})`;
-    const help =
-      "split the spec into several files joined with `include`, or raise the limit (`--limit input=N`)";
-    diagnostics.push(diagnostic("E0007", message, at(0), { help }));
+  const tooLarge = (message: string, span: Span, name: string) => {
+    const help = `split the spec into several files joined with \`include\`, or raise the limit (\`--limit ${name}=N\`)`;
+    diagnostics.push(diagnostic("E0007", message, span, { help }));
     return { items: [], comments: [] };
+  };
+  if (text.length > limit.maxChars) {
+    return tooLarge(
+      `input is too large (${roughSize(text.length)}, limit ${roughSize(limit.maxChars)})`,
+      at(0),
+      "input",
+    );
   }
 
   // Binary input has a lexical problem every few characters: only the diagnostics that can be
   // shown are built (see `Lexical`), but where each one starts is kept for `syntaxErrors`.
-  const { tokens, comments, lexical } = lex(text, path, Math.max(1, limit.maxDiagnostics));
+  const lexed = lex(text, path, Math.max(1, limit.maxDiagnostics), limit.maxTokens);
+  if ("tooManyAt" in lexed)
+    return tooLarge(
+      `input has more than ${limit.maxTokens} tokens`,
+      at(lexed.tooManyAt, lexed.tooManyAt + 1),
+      "tokens",
+    );
+  const { tokens, comments, lexical } = lexed;
   diagnostics.push(...lexical.built);
   hidden.count += lexical.omitted;
 
@@ -186,16 +201,20 @@ export interface LexedSpec {
  * `parser.input = lexSpec(text, path).tokens; parser.file()` parses a whole file at once.
  */
 export function lexSpec(text: string, path: string): LexedSpec {
-  const { tokens, comments, lexical } = lex(text, path, Number.POSITIVE_INFINITY);
-  return { tokens, comments, diagnostics: lexical.built };
+  const lexed = lex(text, path, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+  if ("tooManyAt" in lexed) throw new Error("unreachable: no token limit");
+  return { tokens: lexed.tokens, comments: lexed.comments, diagnostics: lexed.lexical.built };
 }
 
+/** `tooManyAt`: where the first token past `maxTokens` starts (nothing else was lexed). */
 function lex(
   text: string,
   path: string,
   maxPerKind: number,
-): { tokens: IToken[]; comments: IToken[]; lexical: Lexical } {
-  const lexed = T.lexer.tokenize(text);
+  maxTokens: number,
+): { tokens: IToken[]; comments: IToken[]; lexical: Lexical } | { tooManyAt: number } {
+  const lexed = T.tokenizeWithin(text, maxTokens);
+  if ("tooManyAt" in lexed) return lexed;
   const lexical = new Lexical(maxPerKind);
   const invalid = lexical.kind();
   for (const run of lexed.groups["invalid"] ?? [])

@@ -16,7 +16,7 @@
  *   - Tokens carry offsets only (`startOffset`, `endOffset`), no lines or columns.
  *   - Newlines and `;` are statement ends (category `End`); other whitespace is skipped.
  */
-import type { IToken, TokenType } from "chevrotain";
+import type { ILexingResult, IToken, TokenType } from "chevrotain";
 import { createToken, Lexer } from "./chevrotain.js";
 
 // ---------------------------------------------------------------- categories
@@ -60,6 +60,82 @@ export const RangeOperator = createToken({
   label: "`..` or `..<`",
 });
 
+// ---------------------------------------------------------------- scanners
+
+/*
+ * Hand-written matchers for the tokens that can be as long as the input. A regex that repeats a
+ * group, such as `(?:_?[0-9])*`, keeps a backtracking entry per iteration, and V8 throws a
+ * RangeError ("Maximum call stack size exceeded") past a few million: these scan in a loop.
+ * Each returns the match as `exec` would (Chevrotain reads `[0]`), or null.
+ */
+
+const isDecimalDigit = (c: number): boolean => c >= 48 && c <= 57;
+
+/** Whether `c` (a UTF-16 code unit) is a hex digit. */
+const isHexDigit = (c: number): boolean =>
+  isDecimalDigit(c) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
+
+/**
+ * The end of a run of digits from `i`, `_` allowed only between two digits (`1_000`), or -1 if
+ * no digit is at `i`.
+ */
+function digitRun(text: string, i: number, isDigit: (c: number) => boolean): number {
+  if (!isDigit(text.charCodeAt(i))) return -1;
+  for (i++; ; i++) {
+    if (isDigit(text.charCodeAt(i))) continue;
+    if (text.charCodeAt(i) === 95 /* _ */ && isDigit(text.charCodeAt(i + 1))) continue;
+    return i;
+  }
+}
+
+/** `128`, `0.5`, `1_000`: a `.` belongs to the number only if a digit follows it. */
+function matchDecimal(text: string, offset: number): [string] | null {
+  const end = digitRun(text, offset, isDecimalDigit);
+  if (end < 0) return null;
+  const fraction =
+    text.charCodeAt(end) === 46 /* . */ ? digitRun(text, end + 1, isDecimalDigit) : -1;
+  return [text.slice(offset, fraction < 0 ? end : fraction)];
+}
+
+/** `0x` and a run of hex digits, `_` between them. */
+function matchHex(text: string, offset: number): [string] | null {
+  if (text.charCodeAt(offset) !== 48 /* 0 */ || (text.charCodeAt(offset + 1) | 32) !== 120 /* x */)
+    return null;
+  const end = digitRun(text, offset + 2, isHexDigit);
+  return end < 0 ? null : [text.slice(offset, end)];
+}
+
+/**
+ * A string from the `"` at `offset`: the closed string (`closed`) or the string left open at the
+ * end of its line or of the input (not `closed`; it keeps a final `\`). A `\` escapes the next
+ * character, except a line end.
+ */
+function matchString(text: string, offset: number, closed: boolean): [string] | null {
+  if (text.charCodeAt(offset) !== 34 /* " */) return null;
+  let i = offset + 1;
+  for (; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) return closed ? [text.slice(offset, i + 1)] : null;
+    if (c === 10 || c === 13) break;
+    if (c === 92 /* \ */) {
+      const next = text.charCodeAt(i + 1);
+      if (next === 10 || next === 13 || i + 1 === text.length) {
+        i++;
+        break;
+      }
+      i++;
+    }
+  }
+  return closed ? null : [text.slice(offset, i)];
+}
+
+/** `/* ... *\/`, not nested; an unclosed one is UnterminatedBlockComment. */
+function matchBlockComment(text: string, offset: number): [string] | null {
+  if (!text.startsWith("/*", offset)) return null;
+  const end = text.indexOf("*/", offset + 2);
+  return end < 0 ? null : [text.slice(offset, end + 2)];
+}
+
 // ---------------------------------------------------------------- trivia
 
 export const WhiteSpace = createToken({
@@ -88,7 +164,8 @@ export const LineComment = createToken({
 });
 export const BlockComment = createToken({
   name: "BlockComment",
-  pattern: /\/\*[^*]*\*+(?:[^/*][^*]*\*+)*\//,
+  pattern: { exec: matchBlockComment },
+  start_chars_hint: ["/"],
   line_breaks: true,
   group: "comments",
 });
@@ -101,13 +178,17 @@ export const UnterminatedBlockComment = createToken({
 });
 export const StringLiteral = createToken({
   name: "StringLiteral",
-  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*"/,
+  pattern: { exec: (text, offset) => matchString(text, offset, true) },
+  start_chars_hint: ['"'],
+  line_breaks: false,
   label: "a string",
 });
 /** `"` with no closing quote on its line (E0002). */
 export const UnterminatedString = createToken({
   name: "UnterminatedString",
-  pattern: /"(?:[^"\\\r\n]|\\[^\r\n])*\\?/,
+  pattern: { exec: (text, offset) => matchString(text, offset, false) },
+  start_chars_hint: ['"'],
+  line_breaks: false,
   group: "errors",
 });
 
@@ -115,10 +196,6 @@ export const UnterminatedString = createToken({
 
 /** At most 20 characters: enough to reject a longer run, and never a scan of a huge run. */
 const HEX_RUN = /[0-9A-Fa-f_]{0,20}/y;
-
-/** Whether `c` (a UTF-16 code unit) is a hex digit. */
-const isHexDigit = (c: number): boolean =>
-  (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 
 /**
  * Bare hex: exactly 16 hex digits; `_` only between digits and every `_`-separated group at
@@ -160,7 +237,9 @@ export const SolarisDotted = createToken({
 /** `0xFFFF_FF80_0000_0000` */
 export const HexLiteral = createToken({
   name: "HexLiteral",
-  pattern: /0[xX][0-9A-Fa-f](?:_?[0-9A-Fa-f])*/,
+  pattern: { exec: matchHex },
+  start_chars_hint: ["0"],
+  line_breaks: false,
   categories: NumberLiteral,
   label: "a number",
 });
@@ -176,7 +255,9 @@ export const BareHex = createToken({
 /** `128`, `0.5`, `1_000`: exact decimal. A `.` is a fraction only if a digit follows. */
 export const DecimalLiteral = createToken({
   name: "DecimalLiteral",
-  pattern: /[0-9](?:_?[0-9])*(?:\.[0-9](?:_?[0-9])*)?/,
+  pattern: { exec: matchDecimal },
+  start_chars_hint: [..."0123456789"],
+  line_breaks: false,
   categories: NumberLiteral,
   label: "a number",
 });
@@ -398,12 +479,16 @@ export const parserTokens: readonly TokenType[] = [
  * the check below fails loudly if a Chevrotain update stops calling it.
  */
 class OffsetLexer extends Lexer {
+  /** Tokens (comments included) `tokenizeWithin` still allows. */
+  budget = Number.POSITIVE_INFINITY;
+
   createOffsetOnlyToken(
     image: string,
     startOffset: number,
     tokenTypeIdx: number,
     tokenType: TokenType,
   ): IToken {
+    if (--this.budget < 0) throw new TooManyTokens(startOffset);
     return {
       image,
       startOffset,
@@ -425,3 +510,28 @@ export const lexer = new OffsetLexer(allTokens as TokenType[], LEXER_CONFIG);
 
 if (lexer.tokenize("ab").tokens[0]?.endOffset !== 1)
   throw new Error("internal error: the lexer's tokens have no end offset (Chevrotain changed?)");
+
+/** Thrown out of Chevrotain's lexing loop, which cannot be stopped otherwise. */
+class TooManyTokens {
+  constructor(readonly offset: number) {}
+}
+
+/**
+ * `lexer.tokenize(text)`, or, when the text holds more than `maxTokens` tokens (comments
+ * included), where the first token past the limit starts: lexing stops there, so the time and
+ * memory spent are bounded by the limit, not by the input.
+ */
+export function tokenizeWithin(
+  text: string,
+  maxTokens: number,
+): ILexingResult | { readonly tooManyAt: number } {
+  lexer.budget = maxTokens;
+  try {
+    return lexer.tokenize(text);
+  } catch (e) {
+    if (e instanceof TooManyTokens) return { tooManyAt: e.offset };
+    throw e;
+  } finally {
+    lexer.budget = Number.POSITIVE_INFINITY;
+  }
+}

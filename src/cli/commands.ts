@@ -4,6 +4,7 @@
  */
 import type { CommandContext } from "./common.js";
 import { INSTALL_OPTIONS } from "./install-options.js";
+import { LIMIT_OPTION } from "./limits.js";
 import { LOAD_OPTIONS } from "./load-options.js";
 
 export interface OptionSpec {
@@ -130,9 +131,10 @@ export const commands: readonly Command[] = [
   },
   {
     name: "import",
-    synopsis: "import <table-file> [--attributes yes|no]",
+    synopsis: "import <table-file> [--attributes yes|no] [--limit table=N]",
     summary: "read a layout table (mm.rst, Markdown, GayBSD, Emerald) and print a spec",
     options: {
+      limit: LIMIT_OPTION,
       attributes: {
         type: "string",
         description:

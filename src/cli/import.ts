@@ -4,7 +4,8 @@
  * it holds no layout table (E0501), is not UTF-8 (E0009) or is over the input limit (E0007).
  */
 import { readInputFile } from "../compiler/read.js";
-import { DEFAULT_LIMITS } from "../limits.js";
+import { withLimits } from "../limits.js";
+import { limitsFrom } from "./limits.js";
 import { type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { type SourceFile, SourceSet } from "../diagnostics/source.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
@@ -21,7 +22,12 @@ export async function runImport(
   const file = files[0]!;
   let read: ReturnType<typeof readInputFile>;
   try {
-    read = readInputFile(file, DEFAULT_LIMITS.input);
+    // Refused before the importer's work, which grows with the rows.
+    read = readInputFile(
+      file,
+      withLimits(await limitsFrom(values)).table,
+      "a layout table is a few KiB: import the part that holds the table, or raise the limit (`--limit table=N`)",
+    );
   } catch (e) {
     throw new UsageError(`cannot read \`${file}\`: ${(e as Error).message}`);
   }

@@ -147,10 +147,13 @@ export function notUtf8Diagnostic(file: string, error: NotUtf8): Diagnostic {
 }
 
 /** E0007 for a file over the input limit, at `span` (the `include`, or the file itself). */
-export function tooLargeDiagnostic(file: string, error: InputTooLarge, span: Span): Diagnostic {
-  return diagnostic("E0007", `\`${file}\` is ${error.message}`, span, {
-    help: "split the spec into several files joined with `include`, or raise the limit (`--limit input=N`)",
-  });
+export function tooLargeDiagnostic(
+  file: string,
+  error: InputTooLarge,
+  span: Span,
+  help = "split the spec into several files joined with `include`, or raise the limit (`--limit input=N`)",
+): Diagnostic {
+  return diagnostic("E0007", `\`${file}\` is ${error.message}`, span, { help });
 }
 
 /**
@@ -160,6 +163,7 @@ export function tooLargeDiagnostic(file: string, error: InputTooLarge, span: Spa
 export function readInputFile(
   file: string,
   maxBytes: number,
+  tooLargeHelp?: string,
 ): { readonly text: string } | { readonly refused: Diagnostic; readonly sources: SourceSet } {
   const sources = new SourceSet();
   try {
@@ -170,7 +174,10 @@ export function readInputFile(
       return { refused: notUtf8Diagnostic(file, e), sources };
     }
     if (e instanceof InputTooLarge)
-      return { refused: tooLargeDiagnostic(file, e, { file, start: 0, end: 0 }), sources };
+      return {
+        refused: tooLargeDiagnostic(file, e, { file, start: 0, end: 0 }, tooLargeHelp),
+        sources,
+      };
     throw e;
   }
 }

@@ -145,6 +145,12 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
   return { value: layouts, diagnostics: dedupe(diagnostics) };
 }
 
+/**
+ * What one iteration of a repeat body costs against the `iterations` limit: its statements,
+ * at least one, as the expansion visits each of them.
+ */
+const stepsOf = (body: readonly Item[]): number => Math.max(1, body.length);
+
 /** Shared items are resolved once per variant; report their diagnostics once. */
 function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
   const seen = new Set<string>();
@@ -511,9 +517,25 @@ class VariantResolver {
           );
           continue;
         }
+        // Refused before expanding when what the body makes at least, times the count, is over.
+        const body = this.expansionAtLeast(item.items);
+        const regions = BigInt(this.nodes.length) + count * body.regions;
+        const steps = BigInt(this.repeatSteps) + count * (BigInt(stepsOf(item.items)) + body.steps);
+        if (regions > BigInt(this.limits.regions)) {
+          const message = `repeat makes more than ${this.limits.regions} regions (at least ${regions} in all)`;
+          this.stopExpansion(message, item.span, "regions");
+          return;
+        }
+        if (steps > BigInt(this.limits.iterations)) {
+          const message = `repeats expand to more than ${this.limits.iterations} iterations (at least ${steps})`;
+          this.stopExpansion(message, item.span, "iterations");
+          return;
+        }
         for (let i = 0n; i < count && !this.expansionStopped; i++) {
-          // Nested repeats multiply: bound the iterations too, even of empty bodies.
-          if (++this.repeatSteps > this.limits.iterations) {
+          // Nested repeats multiply: bound the iterations too, even of empty bodies (the check
+          // above counts only the repeats inside the body whose counts are literals).
+          this.repeatSteps += stepsOf(item.items);
+          if (this.repeatSteps > this.limits.iterations) {
             this.stopExpansion(
               `repeats expand to more than ${this.limits.iterations} iterations`,
               item.span,
@@ -541,6 +563,33 @@ class VariantResolver {
 
   private expansionStopped = false;
   private repeatSteps = 0;
+  private readonly atLeast = new Map<readonly Item[], { regions: bigint; steps: bigint }>();
+
+  /**
+   * Regions and repeat iterations `items` make at least, whatever the parameters: a repeat
+   * whose count is not a literal counts as none. Computed once per body, so the total cost is
+   * the size of the AST however often a body is expanded.
+   */
+  private expansionAtLeast(items: readonly Item[]): { regions: bigint; steps: bigint } {
+    let result = this.atLeast.get(items);
+    if (result) return result;
+    result = { regions: 0n, steps: 0n };
+    for (const item of items) {
+      if (item.kind === "region") {
+        const body = this.expansionAtLeast(item.body);
+        result.regions += 1n + body.regions;
+        result.steps += body.steps;
+      } else if (item.kind === "repeat" && item.count.kind === "literal") {
+        const { num, den } = item.count.value;
+        const count = den === 1n && num > 0n ? num : 0n; // else E0109, when expanded
+        const body = this.expansionAtLeast(item.items);
+        result.regions += count * body.regions;
+        result.steps += count * (BigInt(stepsOf(item.items)) + body.steps);
+      }
+    }
+    this.atLeast.set(items, result);
+    return result;
+  }
 
   /** Past a resource limit, stop expanding altogether: report once, build nothing more. */
   private stopExpansion(message: string, span: Span, limit: string): void {

@@ -99,7 +99,6 @@ export function clipQuote(text: string): string {
   return text.length <= QUOTED_COLUMNS ? text : `${text.slice(0, QUOTED_COLUMNS)}...`;
 }
 
-
 /** Diagnostics as `vmlayout check` prints them; without `options`, no colour. */
 export function renderText(
   diagnostics: readonly Diagnostic[],

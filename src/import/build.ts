@@ -135,8 +135,9 @@ function nestByContainment(items: Item[]): Item[] {
     const lo = low(it.start);
     const hi = lastByte(it);
     const parent = lo !== undefined && hi !== undefined ? findParent(out, lo, hi) : undefined;
-    if (parent) parent.children.push(...notes, it);
-    else out.push(...notes, it);
+    const into = parent ? parent.children : out;
+    for (const note of notes) into.push(note); // no spread: a table can hold many notes
+    into.push(it);
     notes = [];
   }
   return [...out, ...notes];

@@ -313,8 +313,9 @@ class Printer {
       else if (entry.type === "comment") {
         const printed = this.commentLines(entry.comment, indent);
         printed[printed.length - 1] += this.trailing(entry.trailing);
-        lines.push(...printed);
-      } else lines.push(...this.statement(entry, depth, widths.get(entry.node)));
+        for (const line of printed) lines.push(line); // no spread: a comment can be huge
+      } else
+        for (const line of this.statement(entry, depth, widths.get(entry.node))) lines.push(line);
     }
     return { lines, opener };
   }

@@ -31,14 +31,16 @@ describe("--limit", () => {
   it("repeat: E0115 past the default, raised with --limit repeat", () => {
     const big = spec(
       "repeat.layout",
-      `ffff800000000000 +4KB a\nrepeat ${DEFAULT_LIMITS.repeat + 1} { +4KB hole }`,
+      `ffff800000000000 +4KB a\nrepeat ${DEFAULT_LIMITS.repeat + 1} { }`,
     );
     const r = vmlayout(["check", big]);
     expect(codes(r.stderr)).toEqual(["E0115"]);
     expect(r.stderr).toContain("`--limit repeat=N`");
-    expect(vmlayout(["check", big, "--limit", `repeat=${DEFAULT_LIMITS.repeat + 1}`]).status).toBe(
-      0,
-    );
+    const raised = [
+      `repeat=${DEFAULT_LIMITS.repeat + 1}`,
+      `iterations=${DEFAULT_LIMITS.repeat + 1}`,
+    ];
+    expect(vmlayout(["check", big, ...raised.flatMap((l) => ["--limit", l])]).status).toBe(0);
   });
 
   it("iterations: nested repeats multiply", () => {
@@ -59,6 +61,18 @@ describe("--limit", () => {
     expect(input.stderr).toContain("`--limit input=N`");
     expect(codes(vmlayout(["check", deep, "--limit", "nesting=2"]).stderr)).toEqual(["E0008"]);
     expect(vmlayout(["check", deep, "--limit", "nesting=3"]).status).toBe(0);
+  });
+
+  it("tokens: E0007 at the first token past the limit, comments and line ends counted", () => {
+    // `layout t` and `paging 4` and their line ends: 6; the region (`+4KB` is 3): 5; the
+    // comment and the last line end: 2. The 13th token, past the limit of 12, is that line end.
+    const file = spec("tokens.layout", "ffff800000000000 +4KB a // one");
+    const r = vmlayout(["check", file, "--limit", "tokens=12"]);
+    expect(codes(r.stderr)).toEqual(["E0007"]);
+    expect(r.stderr).toContain("input has more than 12 tokens");
+    expect(r.stderr).toContain("`--limit tokens=N`");
+    expect(r.stderr).toMatch(/tokens\.layout:3:31: error/);
+    expect(vmlayout(["check", file, "--limit", "tokens=13"]).status).toBe(0);
   });
 
   it("diagnostics: the last one shown counts the rest", () => {

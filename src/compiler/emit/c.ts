@@ -126,14 +126,15 @@ export function emitC(
   const perVariant = models.map((m) => items(m, width, own, e));
   const body = asArray ? merge(perVariant, selectors) : perVariant[0]!.map((i) => [...i.lines]);
 
-  return blocks([
+  const parts: string[][] = [
     banner(models, selectors, regenerateCommand("c", first, asArray, command), e),
     [`#ifndef ${guard}`, `#define ${guard}`],
     AC,
-    ...(asArray ? [selection(selectors)] : []),
-    ...body,
-    [`#endif /* ${guard} */`],
-  ]);
+  ];
+  if (asArray) parts.push(selection(selectors));
+  for (const block of body) parts.push(block); // no spread: one block per region
+  parts.push([`#endif /* ${guard} */`]);
+  return blocks(parts);
 }
 
 /** A macro the header defines for itself; `at` is the spec's variant it selects. */
@@ -302,7 +303,10 @@ function nameWidth(models: readonly LayoutModel[]): number {
     for (const r of m.regions) names.push(`${r.region.exportName}_START`);
     for (const c of m.constants) names.push(c.constant.exportName);
   }
-  return Math.max(0, ...names.map((n) => n.length).filter((n) => n <= NAME_CAP));
+  // A loop, not Math.max(...names): one name per region overflows the stack's argument space.
+  let width = 0;
+  for (const n of names) if (n.length <= NAME_CAP && n.length > width) width = n.length;
+  return width;
 }
 
 const NAME_CAP = 30;
@@ -734,7 +738,9 @@ function merge(perVariant: readonly (readonly Item[])[], selectors: readonly str
     flush();
     out.push([...head!.find((i) => i.key === key)!.lines]);
   }
-  perVariant.forEach((v, n) => pending[n]!.push(...v.slice(cursors[n])));
+  perVariant.forEach((v, n) => {
+    for (let i = cursors[n]!; i < v.length; i++) pending[n]!.push(v[i]!); // no spread: huge
+  });
   flush();
   return out;
 }

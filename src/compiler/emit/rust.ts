@@ -53,8 +53,9 @@ export function emitRust(
   const models = layouts.map(model);
   const e = new Escapes();
   const parts: string[][] = [];
-  if (!asArray) parts.push(...body(models[0]!, 0, e));
-  else {
+  if (!asArray) {
+    for (const block of body(models[0]!, 0, e)) parts.push(block); // no spread: one per region
+  } else {
     const modules = new Names(`a Rust module for \`${layouts[0]!.name}\``);
     for (const m of models) {
       const name = moduleName(m.layout.variant ?? "");

@@ -894,7 +894,7 @@ export function emitSvg(specLayouts: readonly Layout[], _asArray: boolean): stri
       columnsTop,
       variants ? (layout.variant ?? layout.name) : undefined,
     );
-    for (const element of col.body) body.push(element);
+    for (const element of col.body) body.push(element); // no spread: one per region
     x += col.width + COLUMN_GAP;
     height = Math.max(height, col.height);
     for (const r of layout.regions) {
