@@ -204,8 +204,9 @@ function lex(
   const unclosed = lexical.kind();
   for (const token of lexed.groups["errors"] ?? [])
     if (unclosed.wants(token.startOffset)) unclosed.add(unterminated(token, path));
+  const words = dropGluedWords(lexed.tokens, text, path, lexical.kind());
   const tokens = withVirtualEnds(
-    dropGluedWords(lexed.tokens, text, path, lexical.kind()),
+    closeUnclosedBlocks(words, text, path, lexical.kind()),
     text.length,
   );
   return { tokens, comments: lexed.groups["comments"] ?? [], lexical };
@@ -375,6 +376,85 @@ function dropGluedWords(tokens: IToken[], text: string, path: string, out: Lexic
     }
   }
   return kept;
+}
+
+/**
+ * Closes every `{` that no `}` closes (E0001 at the `{`), so that the regions after a
+ * forgotten `}` are not silently read as the block's children. The block is taken to end
+ * before the first line directly inside it that is indented no deeper than the line of its
+ * `{` (as the formatter indents), or at the end of the input; a virtual `}` is inserted after
+ * the block's last token. More unclosed braces than the nesting limit allows are left to
+ * E0008, which bounds the work to that many scans of the tokens.
+ */
+function closeUnclosedBlocks(
+  tokens: IToken[],
+  text: string,
+  path: string,
+  out: LexicalKind,
+): IToken[] {
+  const open: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.tokenType === T.LCurly) open.push(i);
+    else if (tokens[i]!.tokenType === T.RCurly) open.pop();
+  }
+  if (open.length === 0 || open.length > DEFAULT_LIMITS.maxNesting) return tokens;
+  /** How many virtual `}` go before the token at each index (the end: after the last). */
+  const closers = new Map<number, number>();
+  for (const brace of open.reverse()) {
+    const indent = indentation(text, tokens[brace]!.startOffset);
+    let depth = 1;
+    let next = tokens.length; // the first line after the block
+    for (let i = brace + 1; i < tokens.length && next === tokens.length; i++) {
+      const t = tokens[i]!;
+      depth -= closers.get(i) ?? 0;
+      const lineStart = t.tokenType !== T.Newline && tokens[i - 1]!.tokenType === T.Newline;
+      if (depth === 1 && lineStart && indentation(text, t.startOffset) <= indent) next = i;
+      else if (t.tokenType === T.LCurly) depth++;
+      else if (t.tokenType === T.RCurly) depth--;
+    }
+    let at = next; // after the block's last token
+    while (at > brace + 1 && tokenMatcher(tokens[at - 1]!, T.End)) at--;
+    closers.set(at, (closers.get(at) ?? 0) + 1);
+    const brace0 = tokens[brace]!.startOffset;
+    if (!out.wants(brace0)) continue;
+    const last = tokens[at - 1]!;
+    const end = last.startOffset + last.image.length;
+    const span = (start: number, stop = start): Span => ({ file: path, start, end: stop });
+    const why =
+      next === tokens.length
+        ? "so it runs to the end of the file"
+        : "taken to end here, as the next line is indented no deeper than the `{`";
+    out.add(
+      diagnostic("E0001", "`{` is never closed", span(brace0, brace0 + 1), {
+        labels: [
+          { span: span(brace0, brace0 + 1), message: "this block is never closed" },
+          { span: span(end), message: why },
+        ],
+        help: "add the missing `}` where the block ends",
+      }),
+    );
+  }
+  const closed: IToken[] = [];
+  const closeBefore = (i: number, offset: number) => {
+    for (let n = closers.get(i) ?? 0; n > 0; n--)
+      closed.push(createTokenInstance(T.RCurly, "}", offset, offset - 1, NaN, NaN, NaN, NaN));
+  };
+  tokens.forEach((t, i) => {
+    const previous = tokens[i - 1];
+    closeBefore(i, previous ? previous.startOffset + previous.image.length : 0);
+    closed.push(t);
+  });
+  closeBefore(tokens.length, text.length);
+  return closed;
+}
+
+/** How many whitespace characters precede the first token on the line of `offset`. */
+function indentation(text: string, offset: number): number {
+  let start = offset;
+  while (start > 0 && text[start - 1] !== "\n" && text[start - 1] !== "\r") start--;
+  let end = start;
+  while (end < offset && /[ \t\f\v\ufeff]/.test(text[end]!)) end++;
+  return end - start;
 }
 
 /** The first bracket that opens deeper than `max` levels, if any. */

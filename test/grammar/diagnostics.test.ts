@@ -1,6 +1,7 @@
 /** Bad input: every syntax code, recovery, limits, and inputs that must never break the parser. */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, parseSpec } from "../../grammar/index.js";
+import type { Item } from "../../src/compiler/ast.js";
 import type { Diagnostic } from "../../src/diagnostics/diagnostic.js";
 
 const parse = (text: string) => parseSpec(text, "bad.layout");
@@ -176,6 +177,45 @@ describe("recovery", () => {
       "attr-flag",
     ]);
     expect(value.ast.items[1]?.kind).toBe("const");
+  });
+
+  it("closes a block whose `}` is missing before the first line indented no deeper", () => {
+    const text = [
+      "0 +1 a {",
+      "  0 +1 r {",
+      "    user",
+      "",
+      "  +1 s",
+      "+1 b",
+      'variant "v" {',
+      "  +1 c",
+      "",
+    ].join("\n");
+    const { value, diagnostics } = parse(text);
+    expect(diagnostics.map((d) => [d.code, d.message, d.span!.start])).toEqual([
+      ["E0001", "`{` is never closed", text.indexOf("{")],
+      ["E0001", "`{` is never closed", text.indexOf("r {") + 2],
+      ["E0001", "`{` is never closed", text.indexOf('" {') + 2],
+    ]);
+    const shape = (items: readonly Item[]): unknown[] =>
+      items.map((i) =>
+        i.kind === "region"
+          ? [i.name?.name, shape(i.body)]
+          : i.kind === "variant"
+            ? [i.kind, shape(i.items)]
+            : i.kind,
+      );
+    expect(shape(value.ast.items)).toEqual([
+      [
+        "a",
+        [
+          ["r", ["attr-flag"]],
+          ["s", []],
+        ],
+      ],
+      ["b", []],
+      ["variant", [["c", []]]],
+    ]);
   });
 
   it("caps the diagnostics and says how many were left out", () => {
