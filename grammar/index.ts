@@ -34,7 +34,7 @@ import {
   type Result,
   type Span,
 } from "../src/diagnostics/diagnostic.js";
-import { parseStatement, showImage } from "./parser.js";
+import { DOCUMENTED_WORDS, parseStatement, showImage } from "./parser.js";
 import * as T from "./tokens.js";
 
 export {
@@ -167,7 +167,7 @@ function read(
     const help = "reduce the nesting of brackets and regions";
     diagnostics.push(diagnostic("E0008", "input is nested too deeply to parse", at(0), { help }));
   }
-  diagnostics.push(...syntaxErrors(errors, tokens, lexical.starts(), text.length, path));
+  diagnostics.push(...syntaxErrors(errors, tokens, lexical.starts(), text, path));
   return { items, comments };
 }
 
@@ -530,10 +530,12 @@ function syntaxErrors(
   errors: readonly IRecognitionException[],
   tokens: readonly IToken[],
   lexicalStarts: Int32Array,
-  textLength: number,
+  text: string,
   path: string,
 ): Diagnostic[] {
   if (errors.length === 0) return [];
+  const textLength = text.length;
+  const starts = tokens.map((t) => t.startOffset);
   const ends = tokens.filter((t) => tokenMatcher(t, T.End)).map((t) => t.startOffset);
   // Statement k holds the offsets with k ends before them: `ends[k - 1] < offset <= ends[k]`.
   const statementOf = (offset: number): number => countBelow(ends, offset);
@@ -558,9 +560,109 @@ function syntaxErrors(
     const stray = token.tokenType === T.RCurly || token.tokenType === T.RParen;
     if (stray && error.message.startsWith("unexpected"))
       help = `this \`${token.image}\` closes nothing`;
+    if (valid) {
+      let index = countBelow(starts, start);
+      while (tokens[index] !== token && index < tokens.length) index++;
+      help = regionLineHelp(tokens, index, text) ?? help;
+    }
     out.push(diagnostic("E0001", error.message, { file: path, start, end }, help ? { help } : {}));
   }
   return out;
+}
+
+const OPERATORS = [T.AdditiveOperator, T.MultiplicativeOperator];
+const isOperator = (t: IToken | undefined): boolean =>
+  t !== undefined && OPERATORS.some((type) => tokenMatcher(t, type));
+const endOf = (t: IToken): number => t.startOffset + t.image.length;
+
+/** How many tokens of a line, and characters of its text, a help looks at. */
+const MAX_SHOWN_TOKENS = 200;
+const MAX_SHOWN_CHARS = 120;
+
+/**
+ * Help for a syntax error at `tokens[at]` on a region's line that a common slip explains,
+ * with the line as it should be written:
+ *   - the start is an expression (`a.end + 1 +16MB m`), but a start is a single term;
+ *   - words follow the name (`+1TB m kernel text`), but a description is a quoted string.
+ */
+function regionLineHelp(tokens: readonly IToken[], at: number, text: string): string | undefined {
+  const error = tokens[at];
+  const isLineStart = (i: number) =>
+    i === 0 || tokenMatcher(tokens[i - 1]!, T.End) || tokens[i - 1]!.tokenType === T.LCurly;
+  let first = at;
+  while (!isLineStart(first) && at - first < MAX_SHOWN_TOKENS) first--;
+  const head = tokens[first];
+  if (error === undefined || head === undefined || !isLineStart(first)) return undefined;
+  const startsRegion =
+    tokenMatcher(head, T.NumberLiteral) ||
+    head.tokenType === T.Minus ||
+    head.tokenType === T.LParen ||
+    (head.tokenType === T.Identifier && !DOCUMENTED_WORDS.has(head.image));
+  if (!startsRegion) return undefined;
+  const endsLine = (t: IToken) => t.tokenType === T.Newline || t.tokenType === T.Semicolon;
+  /** The text from `tokens[from]` to the line's end or `;` (comments dropped), cut short. */
+  const restOfLine = (from: number): string => {
+    let last = from;
+    while (last + 1 < tokens.length && last - from < MAX_SHOWN_TOKENS)
+      if (endsLine(tokens[last + 1]!)) break;
+      else last++;
+    while (last > from && tokenMatcher(tokens[last]!, T.End)) last--;
+    const rest = text.slice(tokens[from]!.startOffset, endOf(tokens[last]!));
+    return rest.length > MAX_SHOWN_CHARS ? `${rest.slice(0, MAX_SHOWN_CHARS)}...` : rest;
+  };
+
+  // The line's leading expression, [first, run): operands, operators, and brackets.
+  let run = first;
+  for (let depth = 0; run < tokens.length && run - first < MAX_SHOWN_TOKENS; run++) {
+    const t = tokens[run]!;
+    const previous = tokens[run - 1];
+    if (tokenMatcher(t, T.End)) break;
+    if (t.tokenType === T.LParen) depth++;
+    else if (t.tokenType === T.RParen) depth--;
+    else if (depth > 0 || isOperator(t) || t.tokenType === T.Dot) continue;
+    else if (tokenMatcher(t, T.NumberLiteral) || tokenMatcher(t, T.Unit)) continue;
+    else if (!tokenMatcher(t, T.Name)) break;
+    // A name is an operand at the start, after an operator or after a `.`.
+    else if (!(run === first || isOperator(previous) || previous?.tokenType === T.Dot)) break;
+  }
+  /** The indices in [from, to) outside parentheses whose token passes `test`. */
+  const topLevel = (from: number, to: number, test: (i: number) => boolean): number[] => {
+    const found: number[] = [];
+    for (let i = from, depth = 0; i < to; i++) {
+      const type = tokens[i]!.tokenType;
+      if (type === T.LParen) depth++;
+      else if (type === T.RParen) depth--;
+      else if (depth === 0 && test(i)) found.push(i);
+    }
+    return found;
+  };
+  if (at <= run) {
+    // The size's `+` is the last one; without one, a range operator ends the start.
+    const split =
+      topLevel(first, run, (i) => tokens[i]!.tokenType === T.Plus).at(-1) ??
+      (run < tokens.length && tokenMatcher(tokens[run]!, T.RangeOperator) ? run : undefined);
+    const binary = (i: number) => i > first && isOperator(tokens[i]) && !isOperator(tokens[i - 1]);
+    if (split !== undefined && topLevel(first, split, binary).length > 0) {
+      const start = text.slice(head.startOffset, endOf(tokens[split - 1]!));
+      const fixed = `(${start}) ${restOfLine(split)}`;
+      return `a region's start is a single term: put the start expression in parentheses, \`${fixed}\``;
+    }
+  }
+
+  // Words after the name: up to a body, a string or the end of the statement.
+  if (at - 1 > first && isWordToken(error) && tokenMatcher(tokens[at - 1]!, T.Name)) {
+    let last = at;
+    const inWords = (t: IToken) =>
+      !tokenMatcher(t, T.End) && t.tokenType !== T.LCurly && t.tokenType !== T.StringLiteral;
+    while (last + 1 < tokens.length && last - at < MAX_SHOWN_TOKENS && inWords(tokens[last + 1]!))
+      last++;
+    const before = text.slice(head.startOffset, error.startOffset);
+    const words = text.slice(error.startOffset, endOf(tokens[last]!));
+    const after = last + 1 < tokens.length && !tokenMatcher(tokens[last + 1]!, T.End);
+    const fixed = `${before}"${words}"${after ? ` ${restOfLine(last + 1)}` : ""}`;
+    return `a description is a quoted string: \`${fixed}\``;
+  }
+  return undefined;
 }
 
 /** How many of the sorted `values` are below `x`. */

@@ -55,6 +55,26 @@ describe("each syntax code", () => {
     expect(only('layout l "a\\qb"').message).toBe("unknown escape `\\q` in a string");
   });
 
+  it("E0001 on a region's line shows the line as it should be written", () => {
+    expect(only("a.end + 1 +16MB m {\n}").help).toBe(
+      "a region's start is a single term: put the start expression in parentheses, `(a.end + 1) +16MB m {`",
+    );
+    expect(only("(a) - 1 ..< b.start m").help).toContain("`((a) - 1) ..< b.start m`");
+    expect(only("align_up(a.end, 2MB) + 4KB +4KB m // c").help).toContain(
+      "`(align_up(a.end, 2MB) + 4KB) +4KB m`",
+    );
+    expect(only('0 +4KB m kernel text; 0 +1 n "x"').help).toBe(
+      'a description is a quoted string: `0 +4KB m "kernel text"`',
+    );
+    expect(only("0 +4KB hole unused 1 hole { user }").help).toContain(
+      '`0 +4KB hole unused "1 hole" { user }`',
+    );
+    // Not a region's line: the rule's own help.
+    expect(only("const a = 1 +2 b").help).toBe(
+      "put one statement per line, or separate statements with `;`",
+    );
+  });
+
   it("E0002 unterminated string", () => {
     const text = 'layout l "Linux x86-64\npaging 4';
     const d = only(text);
