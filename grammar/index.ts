@@ -27,6 +27,7 @@ import { createTokenInstance, tokenMatcher } from "./chevrotain.js";
 import type { Item, SpecFile } from "../src/compiler/ast.js";
 import { buildStatement } from "../src/compiler/ast-builder.js";
 import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits } from "../src/limits.js";
+import { closest } from "../src/diagnostics/suggest.js";
 import {
   diagnostic,
   sortDiagnostics,
@@ -284,6 +285,11 @@ function describeChar(text: string, offset: number): string {
 const CHAR_HELP: Record<string, string> = {
   "#": "comments start with `//` or `/*`",
   "'": 'strings use double quotes: `"..."`',
+  "\u2013":
+    "an en dash is not `..`: write a range as `START .. END` (inclusive end) or `START ..< END`",
+  "\u2014":
+    "an em dash is not `..`: write a range as `START .. END` (inclusive end) or `START ..< END`",
+  "\u2212": "a minus sign is not `-`: write `-` (U+002D)",
 };
 
 function invalidCharacter(text: string, offset: number, length: number, path: string): Diagnostic {
@@ -353,13 +359,16 @@ function dropGluedWords(tokens: IToken[], text: string, path: string, out: Lexic
     const word = words[0]!;
     const zeroX = number.image === "0" && /^[xX]/.test(word.image);
     if (!zeroX && words.length === 1 && /^[A-Za-z]+$/.test(word.image)) {
+      const unit = UNITS_BY_LOWER_CASE.get(word.image.toLowerCase());
       out.add(
         diagnostic(
           "E0006",
           `unknown unit \`${showImage(word.image)}\` in \`${showImage(literal)}\``,
           span,
           {
-            help: `units are ${T.UNIT_SPELLINGS} (all powers of two); stack them with a space, as in \`16M TB\``,
+            help: unit
+              ? `units are case-sensitive: write \`${number.image}${unit}\``
+              : `units are ${T.UNIT_SPELLINGS} (all powers of two); stack them with a space, as in \`16M TB\``,
           },
         ),
       );
@@ -456,6 +465,13 @@ function indentation(text: string, offset: number): number {
   while (end < offset && /[ \t\f\v\ufeff]/.test(text[end]!)) end++;
   return end - start;
 }
+
+/** Each unit spelling by its lower case (`tb` -> `TB`; for `kb`, the first: `KB`). */
+const UNITS_BY_LOWER_CASE: ReadonlyMap<string, string> = new Map(
+  T.UNIT_SPELLINGS.split(/[;,] /)
+    .reverse()
+    .map((spelling) => [spelling.toLowerCase(), spelling]),
+);
 
 /** The first bracket that opens deeper than `max` levels, if any. */
 function firstTooDeep(tokens: readonly IToken[], max: number): IToken | undefined {
@@ -563,7 +579,7 @@ function syntaxErrors(
     if (valid) {
       let index = countBelow(starts, start);
       while (tokens[index] !== token && index < tokens.length) index++;
-      help = regionLineHelp(tokens, index, text) ?? help;
+      help = lineHelp(tokens, index, text) ?? help;
     }
     out.push(diagnostic("E0001", error.message, { file: path, start, end }, help ? { help } : {}));
   }
@@ -575,17 +591,23 @@ const isOperator = (t: IToken | undefined): boolean =>
   t !== undefined && OPERATORS.some((type) => tokenMatcher(t, type));
 const endOf = (t: IToken): number => t.startOffset + t.image.length;
 
+/** The words a statement can start with: keywords and the documented-value attributes. */
+const KEYWORDS: readonly string[] = [
+  ...Object.values(T.Kw).map((type) => String(type.PATTERN)),
+  ...DOCUMENTED_WORDS,
+];
+
 /** How many tokens of a line, and characters of its text, a help looks at. */
 const MAX_SHOWN_TOKENS = 200;
 const MAX_SHOWN_CHARS = 120;
 
 /**
- * Help for a syntax error at `tokens[at]` on a region's line that a common slip explains,
- * with the line as it should be written:
+ * Help for a syntax error at `tokens[at]` that a common slip explains: a line starting with
+ * a misspelt keyword (`gloabl`), or, on a region's line, with the line as it should be written:
  *   - the start is an expression (`a.end + 1 +16MB m`), but a start is a single term;
  *   - words follow the name (`+1TB m kernel text`), but a description is a quoted string.
  */
-function regionLineHelp(tokens: readonly IToken[], at: number, text: string): string | undefined {
+function lineHelp(tokens: readonly IToken[], at: number, text: string): string | undefined {
   const error = tokens[at];
   const isLineStart = (i: number) =>
     i === 0 || tokenMatcher(tokens[i - 1]!, T.End) || tokens[i - 1]!.tokenType === T.LCurly;
@@ -593,6 +615,10 @@ function regionLineHelp(tokens: readonly IToken[], at: number, text: string): st
   while (!isLineStart(first) && at - first < MAX_SHOWN_TOKENS) first--;
   const head = tokens[first];
   if (error === undefined || head === undefined || !isLineStart(first)) return undefined;
+  if (head.tokenType === T.Identifier && at <= first + 1 && head.image.length >= 3) {
+    const keyword = closest(head.image, KEYWORDS, head.image.length >= 5 ? 2 : 1);
+    if (keyword !== undefined) return `did you mean \`${keyword}\`?`;
+  }
   const startsRegion =
     tokenMatcher(head, T.NumberLiteral) ||
     head.tokenType === T.Minus ||

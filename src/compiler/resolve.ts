@@ -14,6 +14,7 @@ import {
   sortDiagnostics,
 } from "../diagnostics/diagnostic.js";
 import { findCheck, isWaivable } from "../diagnostics/catalogue.js";
+import { closest } from "../diagnostics/suggest.js";
 import { type ParamDomain, integer, isConstant, negated, plus, variable } from "./affine.js";
 import type {
   Attribute,
@@ -1067,31 +1068,4 @@ const cmp = (a: bigint, b: bigint): number => (a < b ? -1 : a > b ? 1 : 0);
 function offset(b: Bound, k: bigint): Bound {
   const value = b.value + k;
   return { value, sym: isConstant(b.sym) ? integer(value) : plus(b.sym, integer(k)) };
-}
-
-/** The known name closest to `name` by edit distance, if it is close enough to suggest. */
-function closest(name: string, names: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Math.max(2, Math.floor(name.length / 3)) + 1;
-  for (const candidate of names) {
-    const d = editDistance(name, candidate, bestDistance);
-    if (d < bestDistance) [best, bestDistance] = [candidate, d];
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string, cap: number): number {
-  if (Math.abs(a.length - b.length) >= cap) return cap;
-  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    const row = [i];
-    for (let j = 1; j <= b.length; j++)
-      row[j] = Math.min(
-        prev[j]! + 1,
-        row[j - 1]! + 1,
-        prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-    prev = row;
-  }
-  return prev[b.length]!;
 }

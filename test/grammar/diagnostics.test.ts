@@ -75,6 +75,15 @@ describe("each syntax code", () => {
     );
   });
 
+  it("E0001, E0004 and E0006 suggest the spelling meant", () => {
+    expect(only("gloabl").help).toBe("did you mean `global`?");
+    expect(only("max_pgae 2MB").help).toBe("did you mean `max_page`?");
+    expect(only("0 +4KB a b c").help).not.toMatch(/did you mean/);
+    expect(only("0 +1tb r").help).toBe("units are case-sensitive: write `1TB`");
+    expect(only("0 +4kb r").help).toBe("units are case-sensitive: write `4KB`");
+    expect(only("0 \u2013 0xfff r").help).toMatch(/^an en dash is not `\.\.`/);
+  });
+
   it("E0002 unterminated string", () => {
     const text = 'layout l "Linux x86-64\npaging 4';
     const d = only(text);
