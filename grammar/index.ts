@@ -27,7 +27,6 @@ import { createTokenInstance, tokenMatcher } from "./chevrotain.js";
 import type { Item, SpecFile } from "../src/compiler/ast.js";
 import { buildStatement } from "../src/compiler/ast-builder.js";
 import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits } from "../src/limits.js";
-import { closest } from "../src/diagnostics/suggest.js";
 import {
   diagnostic,
   sortDiagnostics,
@@ -35,7 +34,13 @@ import {
   type Result,
   type Span,
 } from "../src/diagnostics/diagnostic.js";
-import { DOCUMENTED_WORDS, parseStatement, showImage } from "./parser.js";
+import {
+  DOCUMENTED_WORDS,
+  STATEMENT_START_HELP,
+  parseStatement,
+  showImage,
+  suggestKeyword,
+} from "./parser.js";
 import * as T from "./tokens.js";
 
 export {
@@ -148,6 +153,8 @@ function read(
 
   const items: Item[] = [];
   const errors: IRecognitionException[] = [];
+  /** The AST builder's syntax errors, which go with the parser's (`syntaxErrors`). */
+  const builtSyntax: Diagnostic[] = [];
   try {
     for (const statement of topLevelStatements(tokens)) {
       const parsed = parseStatement(statement, limit.maxDiagnostics - errors.length);
@@ -160,7 +167,8 @@ function read(
       }
       const built = buildStatement(parsed.cst, path);
       if (built.item) items.push(built.item);
-      for (const d of built.diagnostics) diagnostics.push(d); // one statement can hold thousands
+      // One statement can hold thousands of diagnostics.
+      for (const d of built.diagnostics) (d.code === "E0001" ? builtSyntax : diagnostics).push(d);
     }
   } catch (error) {
     // Unreachable while nesting is bounded; kept so that no input can crash the compiler.
@@ -168,7 +176,7 @@ function read(
     const help = "reduce the nesting of brackets and regions";
     diagnostics.push(diagnostic("E0008", "input is nested too deeply to parse", at(0), { help }));
   }
-  diagnostics.push(...syntaxErrors(errors, tokens, lexical.starts(), text, path));
+  diagnostics.push(...syntaxErrors(errors, builtSyntax, tokens, lexical.starts(), text, path));
   return { items, comments };
 }
 
@@ -506,9 +514,6 @@ function withVirtualEnds(tokens: readonly IToken[], textLength: number): IToken[
 
 // ---------------------------------------------------------------- syntax diagnostics
 
-const STATEMENT_START_HELP =
-  "a statement starts with a declaration (`layout`, `const`, ...), an attribute or a region placement";
-
 /** Help for an error inside a rule; the innermost rule on the stack with an entry wins. */
 const RULE_HELP: Record<string, string> = {
   statement: "put one statement per line, or separate statements with `;`",
@@ -538,18 +543,20 @@ const RULE_HELP: Record<string, string> = {
 };
 
 /**
- * Parser errors as E0001, at most one per statement: after the first error in a statement
- * (or a lexical error there), recovery often trips over the rest of the same line, and those
- * follow-on errors would only be noise. A statement is the text between two end tokens.
+ * The AST builder's E0001s (`built`), then the parser's errors as E0001, at most one per
+ * statement: after the first error in a statement (or a lexical error there), recovery often
+ * trips over the rest of the same line, and those follow-on errors would only be noise. A
+ * statement is the text between two end tokens.
  */
 function syntaxErrors(
   errors: readonly IRecognitionException[],
+  built: readonly Diagnostic[],
   tokens: readonly IToken[],
   lexicalStarts: Int32Array,
   text: string,
   path: string,
 ): Diagnostic[] {
-  if (errors.length === 0) return [];
+  if (errors.length === 0 && built.length === 0) return [];
   const textLength = text.length;
   const starts = tokens.map((t) => t.startOffset);
   const ends = tokens.filter((t) => tokenMatcher(t, T.End)).map((t) => t.startOffset);
@@ -561,6 +568,12 @@ function syntaxErrors(
   };
   const reported = new Set<number>();
   const out: Diagnostic[] = [];
+  for (const d of built) {
+    const statement = statementOf(d.span!.start);
+    if (reported.has(statement) || hasLexical(statement)) continue;
+    reported.add(statement);
+    out.push(d);
+  }
   for (const error of errors) {
     const token = error.token;
     const valid = Number.isFinite(token.startOffset) && !token.isInsertedInRecovery;
@@ -591,12 +604,6 @@ const isOperator = (t: IToken | undefined): boolean =>
   t !== undefined && OPERATORS.some((type) => tokenMatcher(t, type));
 const endOf = (t: IToken): number => t.startOffset + t.image.length;
 
-/** The words a statement can start with: keywords and the documented-value attributes. */
-const KEYWORDS: readonly string[] = [
-  ...Object.values(T.Kw).map((type) => String(type.PATTERN)),
-  ...DOCUMENTED_WORDS,
-];
-
 /** How many tokens of a line, and characters of its text, a help looks at. */
 const MAX_SHOWN_TOKENS = 200;
 const MAX_SHOWN_CHARS = 120;
@@ -615,8 +622,8 @@ function lineHelp(tokens: readonly IToken[], at: number, text: string): string |
   while (!isLineStart(first) && at - first < MAX_SHOWN_TOKENS) first--;
   const head = tokens[first];
   if (error === undefined || head === undefined || !isLineStart(first)) return undefined;
-  if (head.tokenType === T.Identifier && at <= first + 1 && head.image.length >= 3) {
-    const keyword = closest(head.image, KEYWORDS, head.image.length >= 5 ? 2 : 1);
+  if (head.tokenType === T.Identifier && at <= first + 1) {
+    const keyword = suggestKeyword(head.image);
     if (keyword !== undefined) return `did you mean \`${keyword}\`?`;
   }
   const startsRegion =

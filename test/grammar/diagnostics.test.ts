@@ -247,6 +247,17 @@ describe("recovery", () => {
     ]);
   });
 
+  it("a misspelt attribute in a body is reported once and the body goes on", () => {
+    const { value, diagnostics } = parse("0 +1 r {\n  gloabl\n  aling 2MB\n  user\n}\n0 +1 s");
+    expect(diagnostics.map((d) => [d.message, d.help])).toEqual([
+      ["unknown attribute `gloabl`", "did you mean `global`?"],
+      ["unknown attribute `aling`", "did you mean `align`?"],
+    ]);
+    const r = value.ast.items[0]!;
+    expect(r.kind === "region" && r.body.map((a) => a.kind)).toEqual(["attr-flag"]);
+    expect(value.ast.items).toHaveLength(2);
+  });
+
   it("caps the diagnostics and says how many were left out", () => {
     const { diagnostics } = parse("# not a comment\n".repeat(150));
     expect(diagnostics).toHaveLength(DEFAULT_LIMITS.maxDiagnostics);
