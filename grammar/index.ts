@@ -16,7 +16,9 @@
  *      grammar only recurses through `(` and `{`, so this bounds the parser's stack. The
  *      default, 64, leaves a wide margin: cold (unoptimised) Chevrotain code overflows Node's
  *      default stack at about 200 nested calls `f(f(...))`;
- *   5. a virtual statement end is inserted before every `}` and at the end of input;
+ *   5. a `{` that no `}` closes is reported (E0001) and closed where its indentation ends
+ *      (`closeUnclosedBlocks`); a virtual statement end is inserted before every `}` and at
+ *      the end of input;
  *   6. the file is parsed one top-level statement at a time (`file := { statement }`), so only
  *      one statement's CST is alive at once; recovery reports several errors (E0001), and the
  *      parse stops after `maxDiagnostics` of them, since each recovery costs stack and time;
@@ -137,7 +139,12 @@ function read(
 
   // Binary input has a lexical problem every few characters: only the diagnostics that can be
   // shown are built (see `Lexical`), but where each one starts is kept for `syntaxErrors`.
-  const { tokens, comments, lexical } = lex(text, path, Math.max(1, limit.maxDiagnostics));
+  const { tokens, comments, lexical } = lex(
+    text,
+    path,
+    Math.max(1, limit.maxDiagnostics),
+    limit.maxNesting,
+  );
   diagnostics.push(...lexical.built);
   hidden.count += lexical.omitted;
 
@@ -186,7 +193,7 @@ export interface LexedSpec {
   readonly tokens: IToken[];
   /** `//` and `/* *\/` comments, in source order. */
   readonly comments: IToken[];
-  /** E0002 - E0006. */
+  /** E0002 - E0006, and E0001 for a `{` that is never closed. */
   readonly diagnostics: Diagnostic[];
 }
 
@@ -195,7 +202,12 @@ export interface LexedSpec {
  * `parser.input = lexSpec(text, path).tokens; parser.file()` parses a whole file at once.
  */
 export function lexSpec(text: string, path: string): LexedSpec {
-  const { tokens, comments, lexical } = lex(text, path, Number.POSITIVE_INFINITY);
+  const { tokens, comments, lexical } = lex(
+    text,
+    path,
+    Number.POSITIVE_INFINITY,
+    DEFAULT_LIMITS.maxNesting,
+  );
   return { tokens, comments, diagnostics: lexical.built };
 }
 
@@ -203,6 +215,7 @@ function lex(
   text: string,
   path: string,
   maxPerKind: number,
+  maxNesting: number,
 ): { tokens: IToken[]; comments: IToken[]; lexical: Lexical } {
   const lexed = T.lexer.tokenize(text);
   const lexical = new Lexical(maxPerKind);
@@ -215,7 +228,7 @@ function lex(
     if (unclosed.wants(token.startOffset)) unclosed.add(unterminated(token, path));
   const words = dropGluedWords(lexed.tokens, text, path, lexical.kind());
   const tokens = withVirtualEnds(
-    closeUnclosedBlocks(words, text, path, lexical.kind()),
+    closeUnclosedBlocks(words, text, path, maxNesting, lexical.kind()),
     text.length,
   );
   return { tokens, comments: lexed.groups["comments"] ?? [], lexical };
@@ -228,7 +241,7 @@ interface LexicalKind {
 }
 
 /**
- * Lexical diagnostics (E0002 - E0006), which come in kinds, each in source order. Of each kind
+ * Lexical diagnostics (E0002 - E0006, and unclosed braces), which come in kinds, each in source order. Of each kind
  * only the first `maxPerKind` are built, as no later one can be among that many diagnostics
  * shown; the others are counted. Where every one starts is kept: a syntax error in the same
  * statement is not reported (`syntaxErrors`).
@@ -407,6 +420,7 @@ function closeUnclosedBlocks(
   tokens: IToken[],
   text: string,
   path: string,
+  maxNesting: number,
   out: LexicalKind,
 ): IToken[] {
   const open: number[] = [];
@@ -414,7 +428,7 @@ function closeUnclosedBlocks(
     if (tokens[i]!.tokenType === T.LCurly) open.push(i);
     else if (tokens[i]!.tokenType === T.RCurly) open.pop();
   }
-  if (open.length === 0 || open.length > DEFAULT_LIMITS.maxNesting) return tokens;
+  if (open.length === 0 || open.length > maxNesting) return tokens;
   /** How many virtual `}` go before the token at each index (the end: after the last). */
   const closers = new Map<number, number>();
   for (const brace of open.reverse()) {
