@@ -17,7 +17,9 @@
  *      grammar only recurses through `(` and `{`, so this bounds the parser's stack. The
  *      default, 64, leaves a wide margin: cold (unoptimised) Chevrotain code overflows Node's
  *      default stack at about 200 nested calls `f(f(...))`;
- *   5. a virtual statement end is inserted before every `}` and at the end of input;
+ *   5. a `{` that no `}` closes is reported (E0001) and closed where its indentation ends
+ *      (`closeUnclosedBlocks`); a virtual statement end is inserted before every `}` and at
+ *      the end of input;
  *   6. the file is parsed one top-level statement at a time (`file := { statement }`), so only
  *      one statement's CST is alive at once; recovery reports several errors (E0001), and the
  *      parse stops after `maxDiagnostics` of them, since each recovery costs stack and time;
@@ -35,7 +37,13 @@ import {
   type Result,
   type Span,
 } from "../src/diagnostics/diagnostic.js";
-import { parseStatement, showImage } from "./parser.js";
+import {
+  DOCUMENTED_WORDS,
+  STATEMENT_START_HELP,
+  parseStatement,
+  showImage,
+  suggestKeyword,
+} from "./parser.js";
 import * as T from "./tokens.js";
 
 export {
@@ -139,7 +147,13 @@ function read(
 
   // Binary input has a lexical problem every few characters: only the diagnostics that can be
   // shown are built (see `Lexical`), but where each one starts is kept for `syntaxErrors`.
-  const lexed = lex(text, path, Math.max(1, limit.maxDiagnostics), limit.maxTokens);
+  const lexed = lex(
+    text,
+    path,
+    Math.max(1, limit.maxDiagnostics),
+    limit.maxTokens,
+    limit.maxNesting,
+  );
   if ("tooManyAt" in lexed)
     return tooLarge(
       `input has more than ${limit.maxTokens} tokens`,
@@ -162,6 +176,8 @@ function read(
 
   const items: Item[] = [];
   const errors: IRecognitionException[] = [];
+  /** The AST builder's syntax errors, which go with the parser's (`syntaxErrors`). */
+  const builtSyntax: Diagnostic[] = [];
   try {
     for (const statement of topLevelStatements(tokens)) {
       const parsed = parseStatement(statement, limit.maxDiagnostics - errors.length);
@@ -174,7 +190,8 @@ function read(
       }
       const built = buildStatement(parsed.cst, path);
       if (built.item) items.push(built.item);
-      for (const d of built.diagnostics) diagnostics.push(d); // one statement can hold thousands
+      // One statement can hold thousands of diagnostics.
+      for (const d of built.diagnostics) (d.code === "E0001" ? builtSyntax : diagnostics).push(d);
     }
   } catch (error) {
     // Unreachable while nesting is bounded; kept so that no input can crash the compiler.
@@ -182,7 +199,7 @@ function read(
     const help = "reduce the nesting of brackets and regions";
     diagnostics.push(diagnostic("E0008", "input is nested too deeply to parse", at(0), { help }));
   }
-  diagnostics.push(...syntaxErrors(errors, tokens, lexical.starts(), text.length, path));
+  diagnostics.push(...syntaxErrors(errors, builtSyntax, tokens, lexical.starts(), text, path));
   return { items, comments };
 }
 
@@ -192,7 +209,7 @@ export interface LexedSpec {
   readonly tokens: IToken[];
   /** `//` and `/* *\/` comments, in source order. */
   readonly comments: IToken[];
-  /** E0002 - E0006. */
+  /** E0002 - E0006, and E0001 for a `{` that is never closed. */
   readonly diagnostics: Diagnostic[];
 }
 
@@ -201,7 +218,13 @@ export interface LexedSpec {
  * `parser.input = lexSpec(text, path).tokens; parser.file()` parses a whole file at once.
  */
 export function lexSpec(text: string, path: string): LexedSpec {
-  const lexed = lex(text, path, Number.POSITIVE_INFINITY, Number.POSITIVE_INFINITY);
+  const lexed = lex(
+    text,
+    path,
+    Number.POSITIVE_INFINITY,
+    Number.POSITIVE_INFINITY,
+    DEFAULT_LIMITS.maxNesting,
+  );
   if ("tooManyAt" in lexed) throw new Error("unreachable: no token limit");
   return { tokens: lexed.tokens, comments: lexed.comments, diagnostics: lexed.lexical.built };
 }
@@ -212,6 +235,7 @@ function lex(
   path: string,
   maxPerKind: number,
   maxTokens: number,
+  maxNesting: number,
 ): { tokens: IToken[]; comments: IToken[]; lexical: Lexical } | { tooManyAt: number } {
   const lexed = T.tokenizeWithin(text, maxTokens);
   if ("tooManyAt" in lexed) return lexed;
@@ -223,8 +247,9 @@ function lex(
   const unclosed = lexical.kind();
   for (const token of lexed.groups["errors"] ?? [])
     if (unclosed.wants(token.startOffset)) unclosed.add(unterminated(token, path));
+  const words = dropGluedWords(lexed.tokens, text, path, lexical.kind());
   const tokens = withVirtualEnds(
-    dropGluedWords(lexed.tokens, text, path, lexical.kind()),
+    closeUnclosedBlocks(words, text, path, maxNesting, lexical.kind()),
     text.length,
   );
   return { tokens, comments: lexed.groups["comments"] ?? [], lexical };
@@ -237,7 +262,7 @@ interface LexicalKind {
 }
 
 /**
- * Lexical diagnostics (E0002 - E0006), which come in kinds, each in source order. Of each kind
+ * Lexical diagnostics (E0002 - E0006, and unclosed braces), which come in kinds, each in source order. Of each kind
  * only the first `maxPerKind` are built, as no later one can be among that many diagnostics
  * shown; the others are counted. Where every one starts is kept: a syntax error in the same
  * statement is not reported (`syntaxErrors`).
@@ -302,6 +327,11 @@ function describeChar(text: string, offset: number): string {
 const CHAR_HELP: Record<string, string> = {
   "#": "comments start with `//` or `/*`",
   "'": 'strings use double quotes: `"..."`',
+  "\u2013":
+    "an en dash is not `..`: write a range as `START .. END` (inclusive end) or `START ..< END`",
+  "\u2014":
+    "an em dash is not `..`: write a range as `START .. END` (inclusive end) or `START ..< END`",
+  "\u2212": "a minus sign is not `-`: write `-` (U+002D)",
 };
 
 function invalidCharacter(text: string, offset: number, length: number, path: string): Diagnostic {
@@ -371,13 +401,16 @@ function dropGluedWords(tokens: IToken[], text: string, path: string, out: Lexic
     const word = words[0]!;
     const zeroX = number.image === "0" && /^[xX]/.test(word.image);
     if (!zeroX && words.length === 1 && /^[A-Za-z]+$/.test(word.image)) {
+      const unit = UNITS_BY_LOWER_CASE.get(word.image.toLowerCase());
       out.add(
         diagnostic(
           "E0006",
           `unknown unit \`${showImage(word.image)}\` in \`${showImage(literal)}\``,
           span,
           {
-            help: `units are ${T.UNIT_SPELLINGS} (all powers of two); stack them with a space, as in \`16M TB\``,
+            help: unit
+              ? `units are case-sensitive: write \`${number.image}${unit}\``
+              : `units are ${T.UNIT_SPELLINGS} (all powers of two); stack them with a space, as in \`16M TB\``,
           },
         ),
       );
@@ -395,6 +428,93 @@ function dropGluedWords(tokens: IToken[], text: string, path: string, out: Lexic
   }
   return kept;
 }
+
+/**
+ * Closes every `{` that no `}` closes (E0001 at the `{`), so that the regions after a
+ * forgotten `}` are not silently read as the block's children. The block is taken to end
+ * before the first line directly inside it that is indented no deeper than the line of its
+ * `{` (as the formatter indents), or at the end of the input; a virtual `}` is inserted after
+ * the block's last token. More unclosed braces than the nesting limit allows are left to
+ * E0008, which bounds the work to that many scans of the tokens.
+ */
+function closeUnclosedBlocks(
+  tokens: IToken[],
+  text: string,
+  path: string,
+  maxNesting: number,
+  out: LexicalKind,
+): IToken[] {
+  const open: number[] = [];
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.tokenType === T.LCurly) open.push(i);
+    else if (tokens[i]!.tokenType === T.RCurly) open.pop();
+  }
+  if (open.length === 0 || open.length > maxNesting) return tokens;
+  /** How many virtual `}` go before the token at each index (the end: after the last). */
+  const closers = new Map<number, number>();
+  for (const brace of open.reverse()) {
+    const indent = indentation(text, tokens[brace]!.startOffset);
+    let depth = 1;
+    let next = tokens.length; // the first line after the block
+    for (let i = brace + 1; i < tokens.length && next === tokens.length; i++) {
+      const t = tokens[i]!;
+      depth -= closers.get(i) ?? 0;
+      const lineStart = t.tokenType !== T.Newline && tokens[i - 1]!.tokenType === T.Newline;
+      if (depth === 1 && lineStart && indentation(text, t.startOffset) <= indent) next = i;
+      else if (t.tokenType === T.LCurly) depth++;
+      else if (t.tokenType === T.RCurly) depth--;
+    }
+    let at = next; // after the block's last token
+    while (at > brace + 1 && tokenMatcher(tokens[at - 1]!, T.End)) at--;
+    closers.set(at, (closers.get(at) ?? 0) + 1);
+    const brace0 = tokens[brace]!.startOffset;
+    if (!out.wants(brace0)) continue;
+    const last = tokens[at - 1]!;
+    const end = last.startOffset + last.image.length;
+    const span = (start: number, stop = start): Span => ({ file: path, start, end: stop });
+    const why =
+      next === tokens.length
+        ? "so it runs to the end of the file"
+        : "taken to end here, as the next line is indented no deeper than the `{`";
+    out.add(
+      diagnostic("E0001", "`{` is never closed", span(brace0, brace0 + 1), {
+        labels: [
+          { span: span(brace0, brace0 + 1), message: "this block is never closed" },
+          { span: span(end), message: why },
+        ],
+        help: "add the missing `}` where the block ends",
+      }),
+    );
+  }
+  const closed: IToken[] = [];
+  const closeBefore = (i: number, offset: number) => {
+    for (let n = closers.get(i) ?? 0; n > 0; n--)
+      closed.push(createTokenInstance(T.RCurly, "}", offset, offset - 1, NaN, NaN, NaN, NaN));
+  };
+  tokens.forEach((t, i) => {
+    const previous = tokens[i - 1];
+    closeBefore(i, previous ? previous.startOffset + previous.image.length : 0);
+    closed.push(t);
+  });
+  closeBefore(tokens.length, text.length);
+  return closed;
+}
+
+/** How many whitespace characters precede the first token on the line of `offset`. */
+function indentation(text: string, offset: number): number {
+  let start = offset;
+  while (start > 0 && text[start - 1] !== "\n" && text[start - 1] !== "\r") start--;
+  let end = start;
+  while (end < offset && /[ \t\f\v\ufeff]/.test(text[end]!)) end++;
+  return end - start;
+}
+
+/** Each unit spelling by its lower case (`tb` -> `TB`; for `kb`, the first: `KB`). */
+const UNITS_BY_LOWER_CASE: ReadonlyMap<string, string> = new Map(
+  T.UNIT_SPELLINGS.split(/[;,] /)
+    .reverse()
+    .map((spelling) => [spelling.toLowerCase(), spelling]),
+);
 
 /** The first bracket that opens deeper than `max` levels, if any. */
 function firstTooDeep(tokens: readonly IToken[], max: number): IToken | undefined {
@@ -429,9 +549,6 @@ function withVirtualEnds(tokens: readonly IToken[], textLength: number): IToken[
 
 // ---------------------------------------------------------------- syntax diagnostics
 
-const STATEMENT_START_HELP =
-  "a statement starts with a declaration (`layout`, `const`, ...), an attribute or a region placement";
-
 /** Help for an error inside a rule; the innermost rule on the stack with an entry wins. */
 const RULE_HELP: Record<string, string> = {
   statement: "put one statement per line, or separate statements with `;`",
@@ -461,18 +578,22 @@ const RULE_HELP: Record<string, string> = {
 };
 
 /**
- * Parser errors as E0001, at most one per statement: after the first error in a statement
- * (or a lexical error there), recovery often trips over the rest of the same line, and those
- * follow-on errors would only be noise. A statement is the text between two end tokens.
+ * The AST builder's E0001s (`built`), then the parser's errors as E0001, at most one per
+ * statement: after the first error in a statement (or a lexical error there), recovery often
+ * trips over the rest of the same line, and those follow-on errors would only be noise. A
+ * statement is the text between two end tokens.
  */
 function syntaxErrors(
   errors: readonly IRecognitionException[],
+  built: readonly Diagnostic[],
   tokens: readonly IToken[],
   lexicalStarts: Int32Array,
-  textLength: number,
+  text: string,
   path: string,
 ): Diagnostic[] {
-  if (errors.length === 0) return [];
+  if (errors.length === 0 && built.length === 0) return [];
+  const textLength = text.length;
+  const starts = tokens.map((t) => t.startOffset);
   const ends = tokens.filter((t) => tokenMatcher(t, T.End)).map((t) => t.startOffset);
   // Statement k holds the offsets with k ends before them: `ends[k - 1] < offset <= ends[k]`.
   const statementOf = (offset: number): number => countBelow(ends, offset);
@@ -482,6 +603,12 @@ function syntaxErrors(
   };
   const reported = new Set<number>();
   const out: Diagnostic[] = [];
+  for (const d of built) {
+    const statement = statementOf(d.span!.start);
+    if (reported.has(statement) || hasLexical(statement)) continue;
+    reported.add(statement);
+    out.push(d);
+  }
   for (const error of errors) {
     const token = error.token;
     const valid = Number.isFinite(token.startOffset) && !token.isInsertedInRecovery;
@@ -497,9 +624,113 @@ function syntaxErrors(
     const stray = token.tokenType === T.RCurly || token.tokenType === T.RParen;
     if (stray && error.message.startsWith("unexpected"))
       help = `this \`${token.image}\` closes nothing`;
+    if (valid) {
+      let index = countBelow(starts, start);
+      while (tokens[index] !== token && index < tokens.length) index++;
+      help = lineHelp(tokens, index, text) ?? help;
+    }
     out.push(diagnostic("E0001", error.message, { file: path, start, end }, help ? { help } : {}));
   }
   return out;
+}
+
+const OPERATORS = [T.AdditiveOperator, T.MultiplicativeOperator];
+const isOperator = (t: IToken | undefined): boolean =>
+  t !== undefined && OPERATORS.some((type) => tokenMatcher(t, type));
+const endOf = (t: IToken): number => t.startOffset + t.image.length;
+
+/** How many tokens of a line, and characters of its text, a help looks at. */
+const MAX_SHOWN_TOKENS = 200;
+const MAX_SHOWN_CHARS = 120;
+
+/**
+ * Help for a syntax error at `tokens[at]` that a common slip explains: a line starting with
+ * a misspelt keyword (`gloabl`), or, on a region's line, with the line as it should be written:
+ *   - the start is an expression (`a.end + 1 +16MB m`), but a start is a single term;
+ *   - words follow the name (`+1TB m kernel text`), but a description is a quoted string.
+ */
+function lineHelp(tokens: readonly IToken[], at: number, text: string): string | undefined {
+  const error = tokens[at];
+  const isLineStart = (i: number) =>
+    i === 0 || tokenMatcher(tokens[i - 1]!, T.End) || tokens[i - 1]!.tokenType === T.LCurly;
+  let first = at;
+  while (!isLineStart(first) && at - first < MAX_SHOWN_TOKENS) first--;
+  const head = tokens[first];
+  if (error === undefined || head === undefined || !isLineStart(first)) return undefined;
+  if (head.tokenType === T.Identifier && at <= first + 1) {
+    const keyword = suggestKeyword(head.image);
+    if (keyword !== undefined) return `did you mean \`${keyword}\`?`;
+  }
+  const startsRegion =
+    tokenMatcher(head, T.NumberLiteral) ||
+    head.tokenType === T.Minus ||
+    head.tokenType === T.LParen ||
+    (head.tokenType === T.Identifier && !DOCUMENTED_WORDS.has(head.image));
+  if (!startsRegion) return undefined;
+  const endsLine = (t: IToken) => t.tokenType === T.Newline || t.tokenType === T.Semicolon;
+  /** The text from `tokens[from]` to the line's end or `;` (comments dropped), cut short. */
+  const restOfLine = (from: number): string => {
+    let last = from;
+    while (last + 1 < tokens.length && last - from < MAX_SHOWN_TOKENS)
+      if (endsLine(tokens[last + 1]!)) break;
+      else last++;
+    while (last > from && tokenMatcher(tokens[last]!, T.End)) last--;
+    const rest = text.slice(tokens[from]!.startOffset, endOf(tokens[last]!));
+    return rest.length > MAX_SHOWN_CHARS ? `${rest.slice(0, MAX_SHOWN_CHARS)}...` : rest;
+  };
+
+  // The line's leading expression, [first, run): operands, operators, and brackets.
+  let run = first;
+  for (let depth = 0; run < tokens.length && run - first < MAX_SHOWN_TOKENS; run++) {
+    const t = tokens[run]!;
+    const previous = tokens[run - 1];
+    if (tokenMatcher(t, T.End)) break;
+    if (t.tokenType === T.LParen) depth++;
+    else if (t.tokenType === T.RParen) depth--;
+    else if (depth > 0 || isOperator(t) || t.tokenType === T.Dot) continue;
+    else if (tokenMatcher(t, T.NumberLiteral) || tokenMatcher(t, T.Unit)) continue;
+    else if (!tokenMatcher(t, T.Name)) break;
+    // A name is an operand at the start, after an operator or after a `.`.
+    else if (!(run === first || isOperator(previous) || previous?.tokenType === T.Dot)) break;
+  }
+  /** The indices in [from, to) outside parentheses whose token passes `test`. */
+  const topLevel = (from: number, to: number, test: (i: number) => boolean): number[] => {
+    const found: number[] = [];
+    for (let i = from, depth = 0; i < to; i++) {
+      const type = tokens[i]!.tokenType;
+      if (type === T.LParen) depth++;
+      else if (type === T.RParen) depth--;
+      else if (depth === 0 && test(i)) found.push(i);
+    }
+    return found;
+  };
+  if (at <= run) {
+    // The size's `+` is the last one; without one, a range operator ends the start.
+    const split =
+      topLevel(first, run, (i) => tokens[i]!.tokenType === T.Plus).at(-1) ??
+      (run < tokens.length && tokenMatcher(tokens[run]!, T.RangeOperator) ? run : undefined);
+    const binary = (i: number) => i > first && isOperator(tokens[i]) && !isOperator(tokens[i - 1]);
+    if (split !== undefined && topLevel(first, split, binary).length > 0) {
+      const start = text.slice(head.startOffset, endOf(tokens[split - 1]!));
+      const fixed = `(${start}) ${restOfLine(split)}`;
+      return `a region's start is a single term: put the start expression in parentheses, \`${fixed}\``;
+    }
+  }
+
+  // Words after the name: up to a body, a string or the end of the statement.
+  if (at - 1 > first && isWordToken(error) && tokenMatcher(tokens[at - 1]!, T.Name)) {
+    let last = at;
+    const inWords = (t: IToken) =>
+      !tokenMatcher(t, T.End) && t.tokenType !== T.LCurly && t.tokenType !== T.StringLiteral;
+    while (last + 1 < tokens.length && last - at < MAX_SHOWN_TOKENS && inWords(tokens[last + 1]!))
+      last++;
+    const before = text.slice(head.startOffset, error.startOffset);
+    const words = text.slice(error.startOffset, endOf(tokens[last]!));
+    const after = last + 1 < tokens.length && !tokenMatcher(tokens[last + 1]!, T.End);
+    const fixed = `${before}"${words}"${after ? ` ${restOfLine(last + 1)}` : ""}`;
+    return `a description is a quoted string: \`${fixed}\``;
+  }
+  return undefined;
 }
 
 /** How many of the sorted `values` are below `x`. */

@@ -14,8 +14,10 @@
  *     with `align` is a placement iff it has a `+` outside parentheses (`alignStartsRegion`).
  *   - `offset` and `size` are not reserved (`r.size`, `param p: size`): a statement that starts
  *     with one of them is a documented-value attribute unless a `.` or `..` follows it
- *     (`documentedStartsAttribute`), so a child region starting at a constant of that name
- *     must parenthesise it: `(size) +4KB`.
+ *     (`nameStartsAttribute`), so a child region starting at a constant of that name
+ *     must parenthesise it: `(size) +4KB`. Another name followed by at most one word is read
+ *     as an attribute too, so that a misspelt one (`gloabl`) is reported by the AST builder
+ *     and does not derail recovery in a block.
  *   - No rule recurses except through `(` or `{`, whose depth grammar/index.ts bounds before
  *     parsing, so the parser cannot overflow the stack. Unary minus is a loop, not recursion.
  */
@@ -26,6 +28,7 @@ import type {
   IToken,
   TokenType,
 } from "chevrotain";
+import { closest } from "../src/diagnostics/suggest.js";
 import { CstParser, EOF, tokenMatcher } from "./chevrotain.js";
 import type { StatementCstNode } from "./generated/cst.js";
 import { LOOKAHEAD } from "./generated/lookahead.js";
@@ -67,6 +70,20 @@ export function describeToken(token: IToken): string {
 
 /** The words of the documented-value attributes (contextual: not reserved). */
 export const DOCUMENTED_WORDS: ReadonlySet<string> = new Set(["offset", "size"]);
+
+/** The words a statement can start with: keywords and the documented-value attributes. */
+export const STATEMENT_WORDS: readonly string[] = [
+  ...Object.values(T.Kw).map((type) => String(type.PATTERN)),
+  ...DOCUMENTED_WORDS,
+];
+
+export const STATEMENT_START_HELP =
+  "a statement starts with a declaration (`layout`, `const`, ...), an attribute or a region placement";
+
+/** The keyword or attribute that `word` most likely misspells, if any (`gloabl`: `global`). */
+export function suggestKeyword(word: string): string | undefined {
+  return word.length < 3 ? undefined : closest(word, STATEMENT_WORDS, word.length >= 5 ? 2 : 1);
+}
 
 /** What a rule expects, where a list of first tokens would be noise. */
 const EXPECTED_IN_RULE: Record<string, string> = {
@@ -176,14 +193,22 @@ export class VmLayoutParser extends CstParser {
     return tokType !== T.End;
   }
 
-  /** A statement starting with a name is an attribute iff it is `offset`/`size` as above. */
-  private documentedStartsAttribute(): boolean {
+  /**
+   * A statement starting with a name is an attribute iff it is `offset`/`size` as above, or
+   * another name followed by at most one name or size (`gloabl`, `mpa ram`, `aling 4KB`):
+   * a misspelt attribute, which the AST builder reports, and which must not derail the rest
+   * of a block. A region placed at a name goes on with `+`, `.`, `..` or `(`.
+   */
+  private nameStartsAttribute(): boolean {
     const next = this.LA(2);
-    return (
-      DOCUMENTED_WORDS.has(this.LA(1).image) &&
-      next.tokenType !== T.Dot &&
-      !tokenMatcher(next, T.RangeOperator)
-    );
+    if (DOCUMENTED_WORDS.has(this.LA(1).image))
+      return next.tokenType !== T.Dot && !tokenMatcher(next, T.RangeOperator);
+    if (tokenMatcher(next, T.End)) return true;
+    if (tokenMatcher(next, T.Name)) return tokenMatcher(this.LA(3), T.End);
+    if (!tokenMatcher(next, T.NumberLiteral)) return false;
+    let after = 3;
+    while (tokenMatcher(this.LA(after), T.Unit)) after++;
+    return tokenMatcher(this.LA(after), T.End);
   }
 
   /** A statement starting with `align` is a placement iff a `+` follows outside parentheses. */
@@ -225,7 +250,7 @@ export class VmLayoutParser extends CstParser {
         // (`user.limit +4KB x`) starts a region whose placement names a region `user`.
         GATE: () =>
           (this.LA(1).tokenType !== T.Kw.align || !this.alignStartsRegion()) &&
-          (this.LA(1).tokenType !== T.Identifier || this.documentedStartsAttribute()) &&
+          (this.LA(1).tokenType !== T.Identifier || this.nameStartsAttribute()) &&
           !(tokenMatcher(this.LA(1), T.Flag) && !tokenMatcher(this.LA(2), T.End)),
         ALT: () => this.SUBRULE(this.attribute),
         IGNORE_AMBIGUITIES: true,

@@ -2,7 +2,8 @@
  * The front half of the pipeline in one call: load (with includes) -> parse -> resolve every
  * variant -> verify each Layout. Later stages run only on input the earlier ones accepted.
  * Diagnostics about shared items are reported once; one that holds only in some variants
- * says which.
+ * says which. Last, notes from the lines the diagnostics point at (an imported row's table
+ * line, a decimal start: src/diagnostics/line-notes.ts).
  */
 import {
   type Diagnostic,
@@ -10,6 +11,7 @@ import {
   hasErrors,
   sortDiagnostics,
 } from "./diagnostics/diagnostic.js";
+import { withLineNotes } from "./diagnostics/line-notes.js";
 import type { SourceSet } from "./diagnostics/source.js";
 import type { Layout } from "./compiler/layout.js";
 import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
@@ -45,7 +47,7 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
       layouts,
       hasVariants,
       sources,
-      diagnostics: capped(sortDiagnostics(front), front.length, max, true),
+      diagnostics: withLineNotes(capped(sortDiagnostics(front), front.length, max, true), sources),
     };
 
   // The verifier writes only the diagnostics the cap keeps (a layout can have hundreds of
@@ -71,7 +73,10 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
     layouts,
     hasVariants,
     sources,
-    diagnostics: capped(sortDiagnostics([...front, ...merged]), total, max, exact),
+    diagnostics: withLineNotes(
+      capped(sortDiagnostics([...front, ...merged]), total, max, exact),
+      sources,
+    ),
   };
 }
 

@@ -14,7 +14,7 @@
  *     cannot overflow the stack on `1 + 1 + ... + 1` or `- - - ... x`.
  */
 import type { CstNode, CstNodeLocation, IToken } from "chevrotain";
-import { parser, showImage } from "../../grammar/parser.js";
+import { STATEMENT_START_HELP, parser, showImage, suggestKeyword } from "../../grammar/parser.js";
 import * as T from "../../grammar/tokens.js";
 import type * as C from "../../grammar/generated/cst.js";
 import { diagnostic, type Diagnostic, type Span } from "../diagnostics/diagnostic.js";
@@ -523,7 +523,9 @@ class AstBuilder extends BaseVisitor {
     const what = this.ident(first(ctx.what));
     if (!what) return undefined;
     if (what.name !== "offset" && what.name !== "size") {
-      this.error("E0001", `unknown attribute \`${showImage(what.name)}\``, what.span);
+      const meant = suggestKeyword(what.name);
+      const help = meant ? `did you mean \`${meant}\`?` : STATEMENT_START_HELP;
+      this.error("E0001", `unknown attribute \`${showImage(what.name)}\``, what.span, help);
       return undefined;
     }
     const valueNode = first(ctx.value);

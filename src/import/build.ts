@@ -24,7 +24,9 @@
  *   (`XXXX_XXXX_XXXX_XXXX`) and marker rows (a start and an offset only) are kept as comments.
  * - **Nesting** (range-line documents): indentation nests; a top-level line inside an earlier
  *   line's range becomes its child (Emerald's "Kernel layout" rows go inside "Kernel").
- * - Every region line ends with `// line N`, the line of the document it came from.
+ * - Every region line ends with `// line N`, the line of the document it came from, and the
+ *   spec's first line names the document: src/diagnostics/line-notes.ts reads both to note
+ *   `from FILE:N` on diagnostics (keep the two formats in step).
  */
 import type { Address, Document, Item, Row, Table } from "./model.js";
 import { Names, identifier, layoutName, nameFromDescription } from "./names.js";

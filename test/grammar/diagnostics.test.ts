@@ -1,6 +1,7 @@
 /** Bad input: every syntax code, recovery, limits, and inputs that must never break the parser. */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, parseSpec } from "../../grammar/index.js";
+import type { Item } from "../../src/compiler/ast.js";
 import type { Diagnostic } from "../../src/diagnostics/diagnostic.js";
 
 const parse = (text: string) => parseSpec(text, "bad.layout");
@@ -52,6 +53,35 @@ describe("each syntax code", () => {
       'expected a declaration, an attribute or a region, found `"x"`',
     );
     expect(only('layout l "a\\qb"').message).toBe("unknown escape `\\q` in a string");
+  });
+
+  it("E0001 on a region's line shows the line as it should be written", () => {
+    expect(only("a.end + 1 +16MB m {\n}").help).toBe(
+      "a region's start is a single term: put the start expression in parentheses, `(a.end + 1) +16MB m {`",
+    );
+    expect(only("(a) - 1 ..< b.start m").help).toContain("`((a) - 1) ..< b.start m`");
+    expect(only("align_up(a.end, 2MB) + 4KB +4KB m // c").help).toContain(
+      "`(align_up(a.end, 2MB) + 4KB) +4KB m`",
+    );
+    expect(only('0 +4KB m kernel text; 0 +1 n "x"').help).toBe(
+      'a description is a quoted string: `0 +4KB m "kernel text"`',
+    );
+    expect(only("0 +4KB hole unused 1 hole { user }").help).toContain(
+      '`0 +4KB hole unused "1 hole" { user }`',
+    );
+    // Not a region's line: the rule's own help.
+    expect(only("const a = 1 +2 b").help).toBe(
+      "put one statement per line, or separate statements with `;`",
+    );
+  });
+
+  it("E0001, E0004 and E0006 suggest the spelling meant", () => {
+    expect(only("gloabl").help).toBe("did you mean `global`?");
+    expect(only("max_pgae 2MB").help).toBe("did you mean `max_page`?");
+    expect(only("0 +4KB a b c").help).not.toMatch(/did you mean/);
+    expect(only("0 +1tb r").help).toBe("units are case-sensitive: write `1TB`");
+    expect(only("0 +4kb r").help).toBe("units are case-sensitive: write `4KB`");
+    expect(only("0 \u2013 0xfff r").help).toMatch(/^an en dash is not `\.\.`/);
   });
 
   it("E0002 unterminated string", () => {
@@ -176,6 +206,56 @@ describe("recovery", () => {
       "attr-flag",
     ]);
     expect(value.ast.items[1]?.kind).toBe("const");
+  });
+
+  it("closes a block whose `}` is missing before the first line indented no deeper", () => {
+    const text = [
+      "0 +1 a {",
+      "  0 +1 r {",
+      "    user",
+      "",
+      "  +1 s",
+      "+1 b",
+      'variant "v" {',
+      "  +1 c",
+      "",
+    ].join("\n");
+    const { value, diagnostics } = parse(text);
+    expect(diagnostics.map((d) => [d.code, d.message, d.span!.start])).toEqual([
+      ["E0001", "`{` is never closed", text.indexOf("{")],
+      ["E0001", "`{` is never closed", text.indexOf("r {") + 2],
+      ["E0001", "`{` is never closed", text.indexOf('" {') + 2],
+    ]);
+    const shape = (items: readonly Item[]): unknown[] =>
+      items.map((i) =>
+        i.kind === "region"
+          ? [i.name?.name, shape(i.body)]
+          : i.kind === "variant"
+            ? [i.kind, shape(i.items)]
+            : i.kind,
+      );
+    expect(shape(value.ast.items)).toEqual([
+      [
+        "a",
+        [
+          ["r", ["attr-flag"]],
+          ["s", []],
+        ],
+      ],
+      ["b", []],
+      ["variant", [["c", []]]],
+    ]);
+  });
+
+  it("a misspelt attribute in a body is reported once and the body goes on", () => {
+    const { value, diagnostics } = parse("0 +1 r {\n  gloabl\n  aling 2MB\n  user\n}\n0 +1 s");
+    expect(diagnostics.map((d) => [d.message, d.help])).toEqual([
+      ["unknown attribute `gloabl`", "did you mean `global`?"],
+      ["unknown attribute `aling`", "did you mean `align`?"],
+    ]);
+    const r = value.ast.items[0]!;
+    expect(r.kind === "region" && r.body.map((a) => a.kind)).toEqual(["attr-flag"]);
+    expect(value.ast.items).toHaveLength(2);
   });
 
   it("caps the diagnostics and says how many were left out", () => {

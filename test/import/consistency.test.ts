@@ -3,7 +3,7 @@
  * attributes (the Offset column, and approximate sizes: within 10%; E0215): importing then
  * checking reports each document's real inconsistencies at the imported lines.
  */
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { importTable } from "../../src/import/index.js";
@@ -44,6 +44,18 @@ describe("the document's offsets and approximate sizes as attributes", () => {
     // Line 51 of the fixture is FIXADDR_START's row of the 4-level table (line 84 of mm.rst).
     expect(fixture("linux-mm.rst").split("\n")[50]).toContain("FIXADDR_START");
     expect(errorLines(r.stderr)).toEqual([51]);
+  });
+
+  it("a diagnostic on an imported row notes the table's line, also once the spec is edited", () => {
+    const { dir, spec } = importToDir("linux-mm.rst", true);
+    const r = vmlayout(["check", spec], { cwd: dir });
+    expect(r.stderr).toContain("= note: from linux-mm.rst:51 (and 103)\n");
+    const file = path.join(dir, spec);
+    const edited = readFileSync(file, "utf8").replace(/\n/, "\n// edited by hand\n\n");
+    writeFileSync(file, edited);
+    const again = vmlayout(["check", spec], { cwd: dir });
+    expect(again.stderr).toMatch(/:53:\d+: error\[E0215\]/);
+    expect(again.stderr).toContain("= note: from linux-mm.rst:51 (and 103)\n");
   });
 
   it("GayBSD: the `~ 1.6M TB` hole (10x off) and the recursive page-table row", () => {

@@ -53,7 +53,7 @@ describe("prettier CLI with the repository's configuration", () => {
       },
     );
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/SyntaxError: expected `\}`, found end of file \[E0001\] \(4:1\)/);
+    expect(r.stderr).toMatch(/SyntaxError: `\{` is never closed \[E0001\] \(2:12\)/);
   });
 });
 
@@ -116,7 +116,7 @@ describe("vmlayout fmt", () => {
     writeFileSync(file, text);
     const r = vmlayout(["fmt", file]);
     expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${file}:4:1: error[E0001]: expected \`}\`, found end of file`);
+    expect(r.stderr).toContain(`${file}:2:12: error[E0001]: \`{\` is never closed`);
     expect(r.stderr).toContain("1 error emitted");
     expect(readFileSync(file, "utf8")).toBe(text);
   });

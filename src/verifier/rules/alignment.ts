@@ -55,6 +55,35 @@ function multiple(ctx: Context, r: Region, code: string, m: bigint, texts: () =>
   check(ctx, r, code, m, texts, "size", r.size);
 }
 
+/**
+ * A note on the slip that makes a bound one byte off a multiple of `m`: a start at another
+ * region's `.end` (its last byte), or an inclusive `..` end or a size counted like one.
+ */
+function offByOne(
+  ctx: Context,
+  r: Region,
+  which: "start" | "size",
+  off: bigint,
+  m: bigint,
+): string[] {
+  if (which === "start" && off === m - 1n) {
+    const siblings = ctx.children.get(r.parent) ?? [];
+    const before = siblings.find((s) => s !== r && s.end.value === r.start.value);
+    return before
+      ? [
+          `${tick(r.name)} starts on the last byte of ${tick(before.name)}: \`${before.name}.end\` is inclusive; the next byte is \`${before.name}.limit\``,
+        ]
+      : ["a region's `.end` is its last byte (inclusive); the byte after it is its `.limit`"];
+  }
+  if (which === "size" && off === 1n)
+    return ["`S .. E` includes the byte at `E`; to end just before `E`, write `S ..< E`"];
+  if (which === "size" && off === m - 1n)
+    return [
+      "a size counts every byte: a region from `S` to its last byte `E` has size `E - S + 1`",
+    ];
+  return [];
+}
+
 function check(
   ctx: Context,
   r: Region,
@@ -72,7 +101,10 @@ function check(
       return {
         message: `the ${which} of ${tick(r.name)} is ${shown}, which is not a multiple of ${what}`,
         labels,
-        notes: [`it is ${size(off)} past a multiple of ${size(m)}`],
+        notes: [
+          `it is ${size(off)} past a multiple of ${size(m)}`,
+          ...offByOne(ctx, r, which, off, m),
+        ],
         help,
       };
     });

@@ -25,6 +25,10 @@ export function checkOverlap(ctx: Context): void {
 const help = (a: Region, b: Region): string =>
   `move or resize ${tick(a.name)} or ${tick(b.name)} so they share no address; if the overlap is intended, add ${allow("E0201")} to one of them`;
 
+/** Why `later` may start on the last byte of `earlier`: inclusive ends taken for limits. */
+const lastByteNote = (earlier: Region, later: Region): string =>
+  `${tick(later.name)} starts on the last byte of ${tick(earlier.name)}: \`${earlier.name}.end\` and \`S .. E\` are inclusive; the byte after ${tick(earlier.name)} is \`${earlier.name}.limit\`, and \`S ..< E\` ends before \`E\``;
+
 function checkSiblings(ctx: Context, siblings: readonly Region[]): void {
   let furthest: Region | undefined;
   for (const r of siblings) {
@@ -40,7 +44,10 @@ function checkSiblings(ctx: Context, siblings: readonly Region[]): void {
       ctx.report("E0201", [f, r], r.nameSpan, () => ({
         message: `${tick(r.name)} overlaps ${tick(f.name)}`,
         labels: [nameLabel(f), nameLabel(r)],
-        notes: [`they share ${range(lo, hi)} (${size(hi - lo + 1n)})`],
+        notes: [
+          `they share ${range(lo, hi)} (${size(hi - lo + 1n)})`,
+          ...(r.start.value === f.end.value ? [lastByteNote(f, r)] : []),
+        ],
         help: help(f, r),
       }));
     } else if (ctx.parametric(f) || ctx.parametric(r)) {
