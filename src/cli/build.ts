@@ -5,7 +5,7 @@ import { closest } from "../diagnostics/suggest.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, unknownVariant, type CommandContext } from "./common.js";
 import { limitsFrom, nonDefaultLimits } from "./limits.js";
 import { checkSpecFile } from "./load-options.js";
-import { staleness, writeOutput, writesStdout } from "./output.js";
+import { staleness, writeOutput } from "./output.js";
 import { report } from "./report.js";
 import type { Layout } from "../compiler/layout.js";
 import { type BuildCommand, EmitError, regenerateCommand } from "../compiler/emit/template.js";
@@ -67,9 +67,10 @@ export async function runBuild(
   // Relative and normalised (`./out.h` is `out.h`), so that `--check` from the same directory
   // regenerates the same banner however the paths are spelt.
   const relative = (p: string): string => path.relative(".", p) || p;
+  // The banner's command says `-o FILE` whatever the output is, so that stdout and `-o` give
+  // the same bytes and `--check` accepts a header made either way; `--check`'s help names it.
   const command: BuildCommand = {
     spec: relative(spec),
-    output: output === undefined || writesStdout(output) ? undefined : relative(output),
     variant: values.variant as string | undefined,
     limits: nonDefaultLimits(await limitsFrom(values)),
   };
@@ -89,7 +90,7 @@ export async function runBuild(
     const stale = staleness(output, content);
     if (stale === undefined) return EXIT_OK;
     process.stderr.write(
-      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind!, checked.layouts[0]!, asArray, command)}\`\n`,
+      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind!, checked.layouts[0]!, asArray, { ...command, output: relative(output) })}\`\n`,
     );
     return EXIT_ERRORS;
   }

@@ -10,7 +10,7 @@ import * as path from "node:path";
 import { describeReadError } from "../compiler/load.js";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { SourceSet, STDIN_NAME } from "../diagnostics/source.js";
-import { readSourceFile } from "../compiler/read.js";
+import { readSourceFile, readStandardInput } from "../compiler/read.js";
 import {
   EXIT_ERRORS,
   EXIT_OK,
@@ -48,7 +48,7 @@ export async function runCheck(
         // Standard input is read once, bounded like any file.
         readFile: (file, options) =>
           file === STDIN_NAME
-            ? (stdin ??= readSourceFile("/dev/stdin", options))
+            ? (stdin ??= readStandardInput(options))
             : readSourceFile(file, options),
       });
       sources.addAll(checked.sources);

@@ -110,12 +110,6 @@ function sameFile(a: Stats, file: string): boolean {
   }
 }
 
-/** True when `file` is the file stdout writes to (`-o /dev/stdout`): `writeOutput` writes stdout. */
-export function writesStdout(file: string): boolean {
-  const target = existing(file);
-  return target !== undefined && isStdout(target.stats);
-}
-
 function isStdout(stats: Stats): boolean {
   try {
     const out = fstatSync(1);

@@ -113,7 +113,8 @@ export function loadSpec(
     const ast = parsed.get(key);
     if (!ast) return undefined;
     spliced += ast.span.end;
-    if (spliced > limits.input) {
+    // A root file over the limit on its own is the parser's E0007 already.
+    if (spliced > limits.input && from !== undefined) {
       exhausted = true;
       const message = `the spec and its includes are larger than the input limit (${describeBytes(limits.input)})`;
       diagnostics.push(

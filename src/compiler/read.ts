@@ -48,14 +48,22 @@ const CHUNK = 1 << 16;
 export function readSourceFile(file: string, options: ReadOptions): string {
   const flags = constants.O_RDONLY | (options.regularOnly ? constants.O_NONBLOCK : 0);
   const fd = openSync(file, flags);
-  let bytes: Buffer;
   try {
     if (options.regularOnly && !fstatSync(fd).isFile()) throw new NotRegularFile();
-    bytes = readAtMost(fd, options.maxBytes + 1);
+    return readSource(fd, options.maxBytes);
   } finally {
     closeSync(fd);
   }
-  if (bytes.length > options.maxBytes) throw new InputTooLarge(options.maxBytes);
+}
+
+/** Standard input, read as `readSourceFile` reads a file (it may be a pipe or a socket). */
+export function readStandardInput(options: ReadOptions): string {
+  return readSource(0, options.maxBytes);
+}
+
+function readSource(fd: number, maxBytes: number): string {
+  const bytes = readAtMost(fd, maxBytes + 1);
+  if (bytes.length > maxBytes) throw new InputTooLarge(maxBytes);
   return decodeUtf8(bytes);
 }
 
@@ -124,7 +132,8 @@ function sequence(b: number): [number, number, number] | undefined {
 
 /** `64 MiB`, or a byte count when the limit is not a whole number of MiB. */
 export function describeBytes(n: number): string {
-  return n % 2 ** 20 === 0 ? `${n / 2 ** 20} MiB` : `${n} bytes`;
+  if (n % 2 ** 20 === 0) return `${n / 2 ** 20} MiB`;
+  return n % 2 ** 10 === 0 ? `${n / 2 ** 10} KiB` : `${n} bytes`;
 }
 
 /** E0009 at the first byte of `file` that is not UTF-8 (the file's text is `error.text`). */

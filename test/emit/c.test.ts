@@ -225,16 +225,23 @@ describe("--emit c", () => {
     const limits = ["--limit", "nesting=64", "--limit", "regions=5000"];
     expect(vmlayout([...args, ...limits, "-o", out]).status).toBe(0);
     const header = readFileSync(out, "utf8");
-    // The default nesting limit is left out; the path of -o is made relative.
-    const command = `vmlayout build specs/linux-x86_64.layout --emit c --variant 5-level --limit regions=5000 -o ${path.relative(ROOT, out)}`;
+    // The default nesting limit is left out; the output is FILE, the file being read.
+    const command = `vmlayout build specs/linux-x86_64.layout --emit c --variant 5-level --limit regions=5000 -o FILE`;
     expect(header).toContain(` *   ${command}\n`);
-    const words = command.split(" ").slice(1);
-    expect(vmlayout([...words, "--check"]).status).toBe(0);
-    // However the paths are spelt.
-    const spelt = words.map((w) =>
-      w.endsWith(".layout") ? `./${w}` : w === words.at(-1) ? out : w,
+    // Standard output gives the same bytes.
+    expect(vmlayout([...args, ...limits]).stdout).toBe(header);
+    const words = command.split(" ").slice(1, -1);
+    expect(vmlayout([...words, out, "--check"]).status).toBe(0);
+    // However the spec's path is spelt.
+    const spelt = words.map((w) => (w.endsWith(".layout") ? `./${w}` : w));
+    expect(vmlayout([...spelt, out, "--check"]).status).toBe(0);
+    // A stale header's help names the file.
+    writeFileSync(out, header.replace("5-level", "5-levels"));
+    const stale = vmlayout([...words, out, "--check"]);
+    expect(stale.status).toBe(1);
+    expect(stale.stderr).toContain(
+      `help: regenerate it with \`${command.replace("FILE", path.relative(ROOT, out))}\``,
     );
-    expect(vmlayout([...spelt, "--check"]).status).toBe(0);
   });
 
   it("a spec with variants gives one header that selects with a macro; --variant gives one variant", () => {

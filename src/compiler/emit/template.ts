@@ -314,7 +314,7 @@ export interface BuildCommand {
 
 /**
  * The command line that writes `format` again, each word quoted for a POSIX shell; `FILE` stands
- * for an output that was not named. Without `command` (the library's emit): the spec's base name
+ * for an output that is not named (the banner's: the reader knows which file it is). Without `command` (the library's emit): the spec's base name
  * and the layout's variant.
  */
 export function regenerateCommand(
