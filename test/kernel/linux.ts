@@ -130,20 +130,7 @@ export class LinuxGuest {
 
   /** QEMU's translation of each address in the current CR3 (undefined: "Unmapped"). */
   async translate(vas: readonly bigint[]): Promise<(bigint | undefined)[]> {
-    const out: (bigint | undefined)[] = [];
-    for (let i = 0; i < vas.length; i += 64) {
-      const batch = vas.slice(i, i + 64);
-      const replies = await Promise.all(
-        batch.map((va) => this.qmp.hmp(`gva2gpa 0x${va.toString(16)}`)),
-      );
-      replies.forEach((text, k) => {
-        const m = /gpa:\s*(0x[0-9a-f]+|\d+)/i.exec(text);
-        if (m) out.push(BigInt(m[1]!));
-        else if (/Unmapped/i.test(text)) out.push(undefined);
-        else throw new Error(`unexpected gva2gpa reply for 0x${batch[k]!.toString(16)}: ${text}`);
-      });
-    }
-    return out;
+    return this.qmp.gva2gpa(vas);
   }
 
   async close(): Promise<void> {

@@ -98,6 +98,30 @@ export class QmpClient {
     return (await this.execute("human-monitor-command", { "command-line": commandLine })) as string;
   }
 
+  /**
+   * QEMU's own page walker on each address, in the current CR3 (`gva2gpa`), 64 requests in
+   * flight at a time; undefined where it says "Unmapped".
+   */
+  async gva2gpa(vas: readonly bigint[]): Promise<(bigint | undefined)[]> {
+    const out: (bigint | undefined)[] = [];
+    for (let i = 0; i < vas.length; i += 64) {
+      const batch = vas.slice(i, i + 64);
+      const replies = await Promise.all(
+        batch.map((va) => this.hmp(`gva2gpa 0x${va.toString(16)}`)),
+      );
+      replies.forEach((text, k) => {
+        const m = /gpa:\s*(0x[0-9a-f]+|\d+)/i.exec(text);
+        if (m) out.push(BigInt(m[1]!));
+        else if (/Unmapped/i.test(text)) out.push(undefined);
+        else
+          throw new Error(
+            `unexpected gva2gpa reply for 0x${batch[k]!.toString(16)}: ${JSON.stringify(text)}`,
+          );
+      });
+    }
+    return out;
+  }
+
   close(): void {
     this.socket.destroy();
   }
