@@ -21,14 +21,14 @@ function version(): string {
   return pkg.version as string;
 }
 
+/** Each command's synopsis, its summary indented below it (synopses are long). */
 function usage(): string {
-  const width = Math.max(...commands.map((c) => c.synopsis.length));
   return [
     "vmlayout: compile, verify and install virtual address-space layouts",
     "",
     "usage: vmlayout <command> [options]",
     "",
-    ...commands.map((c) => `  ${c.synopsis.padEnd(width)}  ${c.summary}`),
+    ...commands.flatMap((c) => [`  ${c.synopsis}`, `      ${c.summary}`]),
     "",
     "  vmlayout --help | -h        this text; `vmlayout <command> --help` for one command",
     "  vmlayout --version",
