@@ -2,7 +2,7 @@
  * `npm run bench [-- --json] [--small] [--reps N] [--only a,b]`: the vmlayout benchmarks.
  *
  * Workloads (one module each): install-4k, walk-4k, walk-tlb, verify-100k, kaslr-proof,
- * check-cold; install-4k and walk-4k are also run in C (bench/c/pagetable.c, gcc -O2) in the
+ * check-cold, audit-1g; install-4k and walk-4k are also run in C (bench/c/pagetable.c, gcc -O2) in the
  * same run, and the ratios printed. `--json` prints one JSON object per workload and line,
  * `{"name","ms","ops",...}`; otherwise a table. `ms` is the best of the runs (least disturbed by
  * other processes), `medianMs` and `firstMs` (cold) are given too. `--small` divides every size
@@ -11,6 +11,7 @@
 import { parseArgs } from "node:util";
 import { type BenchOptions, type BenchResult } from "./common.js";
 import { type CResults, runC } from "./c.js";
+import { runAudit1g } from "./audit-1g.js";
 import { runCheckCold } from "./check-cold.js";
 import { runInstall4k } from "./install-4k.js";
 import { runKaslrProof } from "./kaslr-proof.js";
@@ -27,6 +28,7 @@ export const WORKLOADS: readonly (readonly [string, Workload])[] = [
   ["verify-100k", runVerify100k],
   ["kaslr-proof", runKaslrProof],
   ["check-cold", runCheckCold],
+  ["audit-1g", runAudit1g],
 ];
 
 function main(): number {

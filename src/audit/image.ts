@@ -11,6 +11,7 @@
  * with nothing mapped there it keeps its unrandomised start. The physical offset of `map phys`
  * regions is the one given, or else read from the first mapped page of the first such region.
  */
+import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Diagnostic, Result } from "../diagnostics/diagnostic.js";
 import type { Layout } from "../compiler/layout.js";
 import { type PagingLevels, addressMask } from "../runtime/entry.js";
@@ -20,11 +21,36 @@ import { type AuditReport, type FoundMapping, auditTables, readTables } from "..
 import { hex } from "../verifier/format.js";
 import { isPowerOfTwo, kaslrMemberSizes, proveKaslr } from "../verifier/kaslr.js";
 
-/** Physical memory as a dump holds it. */
+/** Physical memory as a dump holds it, read a frame at a time (a dump can be many GiB). */
 export interface MemoryImage {
-  readonly bytes: Uint8Array;
-  /** Physical address of `bytes[0]`; 4 KiB aligned. */
+  /** Physical address of the image's first byte; 4 KiB aligned. */
   readonly base: bigint;
+  /** Its length in bytes. */
+  readonly bytes: number;
+  /** Fills `into` with the bytes at `offset` in the image (`offset + into.length <= bytes`). */
+  readAt(offset: number, into: Uint8Array): void;
+}
+
+/** An image held in memory. */
+export function imageOfBytes(bytes: Uint8Array, base = 0n): MemoryImage {
+  return {
+    base,
+    bytes: bytes.length,
+    readAt: (offset, into) => into.set(bytes.subarray(offset, offset + into.length)),
+  };
+}
+
+/** An image in a file, read with `pread` as frames are needed; `close` releases it. */
+export function imageOfFile(file: string, base = 0n): MemoryImage & { close(): void } {
+  const fd = openSync(file, "r");
+  return {
+    base,
+    bytes: fstatSync(fd).size,
+    readAt: (offset, into) => {
+      readSync(fd, into, 0, into.length, offset);
+    },
+    close: () => closeSync(fd),
+  };
 }
 
 export interface ImageAuditOptions {
@@ -55,10 +81,20 @@ export interface ImageAudit {
   readonly physOffset: bigint;
 }
 
-/** The image as emulated physical memory (one copy of its first 4 GiB range). */
+/** The image as emulated physical memory: a frame is read when a walk first reads it. */
 export function loadImage(image: MemoryImage): PhysicalMemory {
   const memory = new PhysicalMemory();
-  memory.loadImage(Number(image.base / BigInt(FRAME_SIZE)), image.bytes);
+  const basePfn = Number(image.base / BigInt(FRAME_SIZE));
+  const frames = Math.floor(image.bytes / FRAME_SIZE);
+  memory.backWith({
+    frames,
+    read: (pfn, into) => {
+      const index = pfn - basePfn;
+      if (index < 0 || index >= frames) return false;
+      image.readAt(index * FRAME_SIZE, into);
+      return true;
+    },
+  });
   return memory;
 }
 
@@ -75,7 +111,7 @@ export function auditImage(
   const boot = options.boot ?? {};
   const bases = inferBases(layout, read.mappings, options.bases ?? new Map());
   const physOffset = boot.physOffset ?? inferPhysOffset(layout, bases, read.mappings);
-  const ram = boot.ram ?? image.base + BigInt(image.bytes.length);
+  const ram = boot.ram ?? image.base + BigInt(image.bytes);
   const placed = instantiate(layout, {
     ...boot,
     ram,

@@ -4,8 +4,8 @@
  * physical-memory image against the spec, at the KASLR bases and physical offset it finds in
  * them (or is given). Exit 0 clean, 1 findings, 2 usage or I/O error.
  */
-import { readFileSync, statSync } from "node:fs";
-import { auditImage, describeBase } from "../audit/image.js";
+import { auditImage, describeBase, imageOfFile } from "../audit/image.js";
+import { describeReadError } from "../compiler/load.js";
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import { renderJson } from "../diagnostics/render.js";
 import { checkSpec } from "../pipeline.js";
@@ -13,9 +13,6 @@ import { hex } from "../verifier/format.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { bootParams, numberParser } from "./install-options.js";
 import { parseFormat, report } from "./report.js";
-
-/** Largest image read (a dump of this much RAM is read into memory once). */
-const MAX_IMAGE_BYTES = 16 * 2 ** 30;
 
 export async function runAudit(
   values: Record<string, unknown>,
@@ -70,23 +67,18 @@ export async function runAudit(
     }
   }
 
-  let bytes: Buffer;
+  let image: ReturnType<typeof imageOfFile>;
   try {
-    if (statSync(file).size > MAX_IMAGE_BYTES) throw new Error("larger than 16 GiB");
-    bytes = readFileSync(file);
+    image = imageOfFile(file, base);
   } catch (e) {
-    throw new UsageError(`cannot read image \`${file}\`: ${(e as Error).message}`);
+    throw new UsageError(`cannot read image \`${file}\`: ${describeReadError(e)}`);
   }
-  const audited = auditImage(
-    layout,
-    { bytes, base },
-    {
-      cr3,
-      bases,
-      process: boot.processes ?? 0,
-      boot,
-    },
-  );
+  let audited: ReturnType<typeof auditImage>;
+  try {
+    audited = auditImage(layout, image, { cr3, bases, process: boot.processes ?? 0, boot });
+  } finally {
+    image.close();
+  }
   const diagnostics = [...checked.diagnostics, ...audited.diagnostics];
   const failed =
     hasErrors(diagnostics) || (values["deny-warnings"] === true && diagnostics.length > 0);

@@ -46,6 +46,14 @@ function toPa(pa: number | bigint): number {
   return n;
 }
 
+/** Physical memory kept elsewhere (a RAM dump's file), read a 4 KiB frame at a time. */
+export interface FrameSource {
+  /** Frames the source can hold (an upper bound on the tables a walk of it can visit). */
+  readonly frames: number;
+  /** Fills `into` with frame `pfn`; false when the source has no such frame. */
+  read(pfn: number, into: Uint8Array): boolean;
+}
+
 export class PhysicalMemory {
   private store = new Uint32Array(FRAME_WORDS);
   private winPfn = 0;
@@ -55,6 +63,9 @@ export class PhysicalMemory {
   private readonly slots = new Map<number, number>();
   private slotCapacity = 0;
   private readonly freeSlots: number[] = [];
+  /** Frames not yet read from `source` are read on first use; these were all zeros or absent. */
+  private source: FrameSource | undefined;
+  private readonly unbacked = new Set<number>();
 
   /** Every materialised frame's words (see the layout above). Re-read after materialising. */
   get words(): Uint32Array {
@@ -75,7 +86,36 @@ export class PhysicalMemory {
    */
   offsetOf(pfn: number): number {
     const o = this.existing(pfn);
-    return o < 0 ? this.store.length - FRAME_WORDS : o;
+    if (o >= 0) return o;
+    const read = this.source === undefined ? -1 : this.readIn(pfn);
+    return read < 0 ? this.store.length - FRAME_WORDS : read;
+  }
+
+  /**
+   * Backs this (empty) memory with an image that is read a frame at a time, on first use by
+   * `offsetOf` or `frame`: an audit of a RAM dump reads the table frames, not the whole dump.
+   * A frame read in may grow `words`; a view taken before stays valid for reading.
+   */
+  backWith(source: FrameSource): void {
+    if (this.frameCount !== 0) throw new Error("backWith: the memory is not empty");
+    this.source = source;
+  }
+
+  /** Frames the backing image holds (0 without one). */
+  get backedFrames(): number {
+    return this.source?.frames ?? 0;
+  }
+
+  /** Reads frame `pfn` from the source: its word offset, or -1 when absent or all zeros. */
+  private readIn(pfn: number): number {
+    if (this.unbacked.has(pfn)) return -1;
+    const bytes = new Uint8Array(FRAME_SIZE);
+    if (!this.source!.read(pfn, bytes) || bytes.every((b) => b === 0)) {
+      this.unbacked.add(pfn);
+      return -1;
+    }
+    this.copyFrameIn(pfn, bytes, 0);
+    return this.existing(pfn);
   }
 
   /** Word offset of frame `pfn`, materialised (zeroed) on first use. */
@@ -116,30 +156,6 @@ export class PhysicalMemory {
     const o = this.materialize(pfn);
     if (zero) this.store.fill(0, o, o + FRAME_WORDS);
     return o;
-  }
-
-  /**
-   * Fills an empty memory from a little-endian image of physical memory at frame `pfn` (a RAM
-   * dump): the frames up to the end of `pfn`'s 4 GiB range become the window in one copy; the
-   * non-zero frames past it get slots.
-   */
-  loadImage(pfn: number, bytes: Uint8Array): void {
-    if (this.frameCount !== 0) throw new Error("loadImage: the memory is not empty");
-    const frames = Math.floor(bytes.length / FRAME_SIZE);
-    this.winPfn = pfn;
-    const inWindow = Math.min(frames, this.windowLimit());
-    this.grow(inWindow, this.slotCapacity);
-    const words = this.store;
-    if (HOST_LITTLE_ENDIAN && bytes.byteOffset % 4 === 0) {
-      words.set(new Uint32Array(bytes.buffer, bytes.byteOffset, inWindow * FRAME_WORDS));
-    } else {
-      for (let f = 0; f < inWindow; f++) this.copyWords(f * FRAME_WORDS, bytes, f * FRAME_SIZE);
-    }
-    this.winFrames = inWindow;
-    for (let f = inWindow; f < frames; f++) {
-      const at = bytes.subarray(f * FRAME_SIZE, (f + 1) * FRAME_SIZE);
-      if (at.some((b) => b !== 0)) this.copyFrameIn(pfn + f, bytes, f * FRAME_SIZE);
-    }
   }
 
   /**
@@ -191,7 +207,8 @@ export class PhysicalMemory {
    * zeros). The view is valid until `words` grows.
    */
   frame(pfn: number): Uint32Array | undefined {
-    const o = this.existing(pfn);
+    let o = this.existing(pfn);
+    if (o < 0 && this.source !== undefined) o = this.readIn(pfn);
     return o < 0 ? undefined : this.store.subarray(o, o + FRAME_WORDS);
   }
 
@@ -313,10 +330,7 @@ export class PhysicalMemory {
 
   /** Loads 4096 little-endian bytes from `src` at `offset` into frame `pfn`. */
   copyFrameIn(pfn: number, src: Uint8Array, offset: number): void {
-    this.copyWords(this.materialize(pfn), src, offset);
-  }
-
-  private copyWords(o: number, src: Uint8Array, offset: number): void {
+    const o = this.materialize(pfn);
     const dv = new DataView(src.buffer, src.byteOffset + offset, FRAME_SIZE);
     for (let w = 0; w < FRAME_WORDS; w++) this.store[o + w] = dv.getUint32(w * 4, true);
   }

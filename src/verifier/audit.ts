@@ -130,7 +130,7 @@ export function readTables(
   // Tables may legitimately be shared by several entries (Linux's KASAN shadow); a hostile graph
   // of aliased tables could still make the walk exponential, so the visits are bounded.
   let visits = 0;
-  const maxVisits = memory.frameCount + EXTRA_TABLE_VISITS;
+  const maxVisits = memory.frameCount + memory.backedFrames + EXTRA_TABLE_VISITS;
 
   const walk = (
     pfn: number,

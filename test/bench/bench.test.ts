@@ -11,7 +11,15 @@ import { describe, expect, test } from "vitest";
 
 const ROOT = fileURLToPath(new URL("../..", import.meta.url));
 const RUNNER = fileURLToPath(new URL("../../dist/bench/run.js", import.meta.url));
-const WORKLOADS = ["install-4k", "walk-4k", "walk-tlb", "verify-100k", "kaslr-proof", "check-cold"];
+const WORKLOADS = [
+  "install-4k",
+  "walk-4k",
+  "walk-tlb",
+  "verify-100k",
+  "kaslr-proof",
+  "check-cold",
+  "audit-1g",
+];
 
 /** XOR of `x & (bytes - 1)` over `n` steps of the 64-bit xorshift, stepped before each use. */
 function expectedChecksum(n: number, bytes: bigint): string {

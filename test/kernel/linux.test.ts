@@ -9,9 +9,9 @@
  * skips, saying so; in CI it fails.
  */
 import { describe, expect, it } from "vitest";
+import { imageOfBytes, loadImage } from "../../src/audit/image.js";
 import { ptdump } from "../../src/runtime/dump.js";
 import { Access, Mmu } from "../../src/runtime/mmu.js";
-import { FRAME_SIZE, PhysicalMemory } from "../../src/runtime/physical-memory.js";
 import { seededRandom } from "../../src/verifier/kaslr.js";
 import { qemuVersion } from "../runtime/qemu/machine.js";
 import { cachedKernel, KERNEL_CACHE, LinuxGuest } from "./linux.js";
@@ -22,22 +22,6 @@ const CR4_LA57 = 1n << 12n;
 /** CR3 bits 51:12 (SDM 4.5.2); the low 12 bits are a PCID when CR4.PCIDE = 1. */
 const CR3_ADDRESS = ((1n << 52n) - 1n) & ~0xfffn;
 const RANDOM = 200;
-
-/** RAM as physical memory: only frames with a set byte are materialised. */
-function load(ram: Buffer): PhysicalMemory {
-  const memory = new PhysicalMemory();
-  const words = new Uint32Array(ram.buffer, ram.byteOffset, ram.length >> 2);
-  for (let pfn = 0; pfn < ram.length / FRAME_SIZE; pfn++) {
-    const base = pfn * (FRAME_SIZE >> 2);
-    for (let w = 0; w < FRAME_SIZE >> 2; w++) {
-      if (words[base + w] !== 0) {
-        memory.copyFrameIn(pfn, ram, pfn * FRAME_SIZE);
-        break;
-      }
-    }
-  }
-  return memory;
-}
 
 /** Present runs of the ptdump listing: `[start, end)` of every line with flags. */
 function presentRuns(listing: string): [bigint, bigint][] {
@@ -59,7 +43,7 @@ describe.runIf(READY || process.env.CI)(`a real Linux kernel's page tables (${KE
       try {
         const { cr3, cr4 } = await guest.controlRegisters();
         expect((cr4 & CR4_LA57) !== 0n).toBe(levels === 5);
-        const memory = load(await guest.ram());
+        const memory = loadImage(imageOfBytes(await guest.ram()));
         const mmu = new Mmu({ memory, levels, cr3: cr3 & CR3_ADDRESS, maxPhyAddr: 52 });
         const runs = presentRuns(
           ptdump({ memory, cr3: cr3 & CR3_ADDRESS, levels, maxPhyAddr: 52 }, []),

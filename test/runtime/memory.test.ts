@@ -147,3 +147,36 @@ describe("the walk's fast path (tables in the window) equals the checked path (t
     );
   });
 });
+
+describe("physical memory backed by an image (a RAM dump)", () => {
+  it("reads a frame on first use, keeps it, and never materialises zero or absent frames", () => {
+    const frames = 64;
+    const image = new Uint8Array(frames * FRAME_SIZE);
+    image[5 * FRAME_SIZE + 8] = 0x2a; // frame 5: one set byte
+    image[9 * FRAME_SIZE] = 0x01; // frame 9
+    const reads: number[] = [];
+    const memory = new PhysicalMemory();
+    memory.backWith({
+      frames,
+      read: (pfn, into) => {
+        reads.push(pfn);
+        if (pfn < 0 || pfn >= frames) return false;
+        into.set(image.subarray(pfn * FRAME_SIZE, (pfn + 1) * FRAME_SIZE));
+        return true;
+      },
+    });
+    expect(memory.backedFrames).toBe(frames);
+    expect(memory.read64(5 * FRAME_SIZE + 8)).toBe(0x2an);
+    expect(memory.frame(9)![0]).toBe(1);
+    expect(memory.frame(7)).toBeUndefined(); // all zeros
+    expect(memory.frame(1000)).toBeUndefined(); // past the image
+    expect(memory.read64(7 * FRAME_SIZE)).toBe(0n);
+    expect(memory.frameCount).toBe(2);
+    // Each frame is read from the source once, whatever it held.
+    expect(memory.frame(5)![2]).toBe(0x2a);
+    memory.frame(7);
+    memory.frame(1000);
+    expect(reads.sort((a, b) => a - b)).toEqual([5, 7, 9, 1000]);
+    expect(() => memory.backWith({ frames: 1, read: () => false })).toThrow(/not empty/);
+  });
+});
