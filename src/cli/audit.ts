@@ -1,12 +1,13 @@
 /**
- * `vmlayout audit <spec> --image FILE [--image-base ADDR] --cr3 ADDR [--base NAME=ADDR]...
- * [boot options] [--format text|json|sarif] [--deny-warnings]`: checks the page tables in a raw
- * physical-memory image against the spec, at the KASLR bases and physical offset it finds in
- * them (or is given). Exit 0 clean, 1 findings, 2 usage or I/O error.
+ * `vmlayout audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE)
+ * [--base NAME=ADDR]... [boot options] [--format text|json|sarif] [--deny-warnings]`: checks the
+ * page tables in a raw physical-memory image, or a Linux ptdump listing of them, against the
+ * spec, at the KASLR bases and physical offset it finds in them (or is given). Exit 0 clean, 1 findings, 2 usage or I/O error.
  */
 import { readFileSync, statSync } from "node:fs";
-import { auditImage, describeBase } from "../audit/image.js";
-import { hasErrors } from "../diagnostics/diagnostic.js";
+import { type SourceAudit, auditFound, auditImage, describeBase } from "../audit/image.js";
+import { readPtdump } from "../audit/ptdump.js";
+import { type Result, hasErrors } from "../diagnostics/diagnostic.js";
 import { renderJson } from "../diagnostics/render.js";
 import { checkSpec } from "../pipeline.js";
 import { hex } from "../verifier/format.js";
@@ -16,6 +17,17 @@ import { parseFormat, report } from "./report.js";
 
 /** Largest image read (a dump of this much RAM is read into memory once). */
 const MAX_IMAGE_BYTES = 16 * 2 ** 30;
+/** Largest listing read (a ptdump of a large machine is a few MiB). */
+const MAX_LISTING_BYTES = 256 * 2 ** 20;
+
+function readListing(file: string): string {
+  try {
+    if (statSync(file).size > MAX_LISTING_BYTES) throw new Error("larger than 256 MiB");
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(`cannot read listing \`${file}\`: ${(e as Error).message}`);
+  }
+}
 
 export async function runAudit(
   values: Record<string, unknown>,
@@ -26,13 +38,20 @@ export async function runAudit(
   const spec = positionals[0]!;
   const format = parseFormat(values.format);
   const file = values.image as string | undefined;
-  if (file === undefined || values.cr3 === undefined) {
+  const listing = values.ptdump as string | undefined;
+  if ((file === undefined) === (listing === undefined)) {
     throw new UsageError(
-      "give the tables: --image FILE --cr3 ADDR (RAM from physical 0, or --image-base)",
+      "give one source of tables: --image FILE --cr3 ADDR (RAM from physical 0, or --image-base), or --ptdump FILE",
     );
   }
+  if (file !== undefined && values.cr3 === undefined) {
+    throw new UsageError("--image needs --cr3 ADDR: the address space to audit");
+  }
+  if (listing !== undefined && (values.cr3 !== undefined || values["image-base"] !== undefined)) {
+    throw new UsageError("--cr3 and --image-base go with --image, not with a listing");
+  }
   const parse = await numberParser();
-  const cr3 = parse(values.cr3 as string, "--cr3", "size");
+  const cr3 = file === undefined ? undefined : parse(values.cr3 as string, "--cr3", "size");
   const base =
     values["image-base"] === undefined
       ? 0n
@@ -70,23 +89,25 @@ export async function runAudit(
     }
   }
 
-  let bytes: Buffer;
-  try {
-    if (statSync(file).size > MAX_IMAGE_BYTES) throw new Error("larger than 16 GiB");
-    bytes = readFileSync(file);
-  } catch (e) {
-    throw new UsageError(`cannot read image \`${file}\`: ${(e as Error).message}`);
+  const options = { bases, process: boot.processes ?? 0, boot };
+  let audited: Result<SourceAudit | undefined>;
+  if (file !== undefined) {
+    let bytes: Buffer;
+    try {
+      if (statSync(file).size > MAX_IMAGE_BYTES) throw new Error("larger than 16 GiB");
+      bytes = readFileSync(file);
+    } catch (e) {
+      throw new UsageError(`cannot read image \`${file}\`: ${(e as Error).message}`);
+    }
+    audited = auditImage(layout, { bytes, base }, { ...options, cr3: cr3! });
+  } else {
+    const text = readListing(listing!);
+    checked.sources.add(listing!, text);
+    const read = readPtdump(listing!, text, layout.paging.levels);
+    audited = hasErrors(read.diagnostics)
+      ? { value: undefined, diagnostics: read.diagnostics }
+      : auditFound(layout, read.value, options);
   }
-  const audited = auditImage(
-    layout,
-    { bytes, base },
-    {
-      cr3,
-      bases,
-      process: boot.processes ?? 0,
-      boot,
-    },
-  );
   const diagnostics = [...checked.diagnostics, ...audited.diagnostics];
   const failed =
     hasErrors(diagnostics) || (values["deny-warnings"] === true && diagnostics.length > 0);
@@ -99,11 +120,12 @@ export async function runAudit(
           layout: layout.name,
           variant: layout.variant,
           levels: layout.paging.levels,
-          cr3: hex(cr3),
+          ...(cr3 !== undefined ? { cr3: hex(cr3) } : { ptdump: listing }),
+          physical: result?.found.physical ?? null,
           ok: !failed,
           bases: (result?.bases ?? []).map((b) => ({ ...b, base: hex(b.base) })),
           physOffset: result ? hex(result.physOffset) : null,
-          mappings: result?.report.spaces[0]?.mappings.length ?? 0,
+          mappings: result?.found.mappings.length ?? 0,
           diagnostics: JSON.parse(renderJson(diagnostics, checked.sources)),
         },
         null,
@@ -114,13 +136,17 @@ export async function runAudit(
   }
   report(diagnostics, checked.sources, format, context);
   if (format === "text" && result !== undefined) {
-    const space = result.report.spaces[0]!;
+    const process_ = boot.processes ?? 0;
+    const space = process_ === 0 ? "kernel" : `process ${process_}`;
+    const from = cr3 !== undefined ? `at CR3 ${hex(cr3)}` : `from ptdump \`${listing}\``;
     const lines = [
-      `audited ${space.mappings.length} runs of mappings in ${space.name} space at CR3 ${hex(cr3)} (${layout.paging.levels}-level${layout.variant ? `, variant ${layout.variant}` : ""}): ${failed ? "findings" : "clean"}`,
+      `audited ${result.found.mappings.length} runs of mappings in ${space} space ${from} (${layout.paging.levels}-level${layout.variant ? `, variant ${layout.variant}` : ""}): ${failed ? "findings" : "clean"}`,
       ...(result.bases.length > 0
         ? ["KASLR bases:", ...result.bases.map((b) => `  ${describeBase(b)}`)]
         : []),
-      `physical offset of \`map phys\`: ${hex(result.physOffset)}`,
+      result.found.physical
+        ? `physical offset of \`map phys\`: ${hex(result.physOffset)}`
+        : "note: the listing has no physical addresses: where pages point (E0402) and the physical offset were not checked",
     ];
     process.stdout.write(lines.join("\n") + "\n");
   }
