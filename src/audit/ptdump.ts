@@ -16,7 +16,7 @@
  * (Linux's kernel tables do). A present line at the top level cannot be a leaf: it is a
  * recursive slot (how `vmlayout dump` prints one).
  */
-import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
+import type { Result } from "../diagnostics/diagnostic.js";
 import type { PagingLevels } from "../runtime/entry.js";
 import {
   type FoundMapping,
@@ -24,11 +24,8 @@ import {
   type FoundSpace,
   MapBit,
 } from "../verifier/audit.js";
+import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
-/** A listing's line that is not one (at most this many are reported; the rest are counted). */
-const MAX_BAD_LINES = 10;
-
-const DMESG = /^(?:<\d+>)?\[\s*\d+\.\d+\]\s?/;
 const RANGE = /^0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\s+\d+[BKMGTPE]\b\s*(.*)$/;
 const SKIPPED = /^\.\.\. .*\.\.\.$/;
 const FLAG_BITS: Readonly<Record<string, number>> = {
@@ -50,38 +47,42 @@ const TWO64 = 1n << 64n;
 export function readPtdump(file: string, text: string, levels: PagingLevels): Result<FoundSpace> {
   const mappings: FoundMapping[] = [];
   const recursive: FoundRecursiveSlot[] = [];
-  const diagnostics: Diagnostic[] = [];
-  const bad: { line: number; start: number; end: number; why: string }[] = [];
+  const bad = new UnreadableLines(
+    file,
+    "Linux x86 ptdump",
+    "give the text of /sys/kernel/debug/page_tables/kernel (or its dmesg lines) unchanged",
+  );
   const slotBits = BigInt(levels === 5 ? 48 : 39);
   const vaMask = (1n << BigInt(levels === 5 ? 57 : 48)) - 1n;
   let prevEnd = 0n;
-  let offset = 0;
-  const lines = text.split("\n");
-  lines.forEach((raw, i) => {
-    const at = offset;
-    offset += raw.length + 1;
-    const line = raw.replace(DMESG, "").trim();
-    if (line === "" || line.startsWith("#") || line.startsWith("---[") || SKIPPED.test(line))
-      return;
-    const complain = (why: string): void => {
-      bad.push({ line: i + 1, start: at, end: at + raw.length, why });
-    };
-    const m = RANGE.exec(line);
-    if (m === null) return complain("not a ptdump line (`0xSTART-0xEND  SIZE  flags level`)");
+  for (const line of listingLines(text)) {
+    const t = line.text;
+    if (t === "" || t.startsWith("#") || t.startsWith("---[") || SKIPPED.test(t)) continue;
+    const m = RANGE.exec(t);
+    if (m === null) {
+      bad.add(line, "not a ptdump line (`0xSTART-0xEND  SIZE  flags level`)");
+      continue;
+    }
     const va = BigInt("0x" + m[1]!);
     const end = BigInt("0x" + m[2]!) || TWO64;
-    if (end <= va) return complain("the range ends before it starts");
-    if (va < prevEnd) return complain("the range overlaps or precedes the line before it");
+    if (end <= va) {
+      bad.add(line, "the range ends before it starts");
+      continue;
+    }
+    if (va < prevEnd) {
+      bad.add(line, "the range overlaps or precedes the line before it");
+      continue;
+    }
     prevEnd = end;
     const words = m[3]!.split(/\s+/).filter((w) => w !== "");
     const level = words.length > 0 && LEVELS.has(words.at(-1)!) ? words.pop()! : undefined;
-    if (words.length === 0) return; // not present
-    let flags = 0;
-    for (const w of words) {
-      const bit = FLAG_BITS[w];
-      if (bit === undefined) return complain(`\`${w}\` is not a ptdump flag`);
-      flags |= bit;
+    if (words.length === 0) continue; // not present
+    const unknown = words.find((w) => FLAG_BITS[w] === undefined);
+    if (unknown !== undefined) {
+      bad.add(line, `\`${unknown}\` is not a ptdump flag`);
+      continue;
     }
+    const flags = words.reduce((f, w) => f | FLAG_BITS[w]!, 0);
     if (level === "pgd") {
       recursive.push({
         index: Number((va & vaMask) >> slotBits),
@@ -91,28 +92,9 @@ export function readPtdump(file: string, text: string, levels: PagingLevels): Re
         user: (flags & MapBit.U) !== 0,
         noExecute: (flags & MapBit.NX) !== 0,
       });
-      return;
+      continue;
     }
-    const last = mappings.at(-1);
-    if (last !== undefined && last.end === va && last.flags === flags) {
-      mappings[mappings.length - 1] = { ...last, end };
-    } else {
-      mappings.push({ va, end, pa: 0n, flags });
-    }
-  });
-  bad.slice(0, MAX_BAD_LINES).forEach((b, k) => {
-    const more = bad.length - MAX_BAD_LINES;
-    diagnostics.push(
-      diagnostic(
-        "E0503",
-        `line ${b.line} of \`${file}\` cannot be read as Linux x86 ptdump: ${b.why}`,
-        { file, start: b.start, end: b.end },
-        {
-          help: "give the text of /sys/kernel/debug/page_tables/kernel (or its dmesg lines) unchanged",
-          notes: k === MAX_BAD_LINES - 1 && more > 0 ? [`${more} more unreadable lines`] : [],
-        },
-      ),
-    );
-  });
-  return { value: { mappings, recursive, physical: false }, diagnostics };
+    appendRun(mappings, { va, end, pa: 0n, flags }, false);
+  }
+  return { value: { mappings, recursive, physical: false }, diagnostics: bad.diagnostics() };
 }

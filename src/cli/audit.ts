@@ -1,12 +1,18 @@
 /**
- * `vmlayout audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE)
+ * `vmlayout audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE |
+ * --qemu-info-mem FILE | --qemu-info-tlb FILE)
  * [--base NAME=ADDR]... [boot options] [--format text|json|sarif] [--deny-warnings]`: checks the
- * page tables in a raw physical-memory image, or a Linux ptdump listing of them, against the
+ * page tables in a raw physical-memory image, or a listing of them (Linux ptdump, QEMU's
+ * `info mem` or `info tlb`), against the
  * spec, at the KASLR bases and physical offset it finds in them (or is given). Exit 0 clean, 1 findings, 2 usage or I/O error.
  */
 import { readFileSync, statSync } from "node:fs";
 import { type SourceAudit, auditFound, auditImage, describeBase } from "../audit/image.js";
 import { readPtdump } from "../audit/ptdump.js";
+import { readQemuMem } from "../audit/qemu-mem.js";
+import { readQemuTlb } from "../audit/qemu-tlb.js";
+import type { PagingLevels } from "../runtime/entry.js";
+import { type FoundSpace, MapBit } from "../verifier/audit.js";
 import { type Result, hasErrors } from "../diagnostics/diagnostic.js";
 import { renderJson } from "../diagnostics/render.js";
 import { checkSpec } from "../pipeline.js";
@@ -19,6 +25,28 @@ import { parseFormat, report } from "./report.js";
 const MAX_IMAGE_BYTES = 16 * 2 ** 30;
 /** Largest listing read (a ptdump of a large machine is a few MiB). */
 const MAX_LISTING_BYTES = 256 * 2 ** 20;
+
+/** The listings `audit` reads, by option. */
+const LISTINGS: Readonly<
+  Record<string, (file: string, text: string, levels: PagingLevels) => Result<FoundSpace>>
+> = {
+  ptdump: readPtdump,
+  "qemu-info-mem": readQemuMem,
+  "qemu-info-tlb": (file, text) => readQemuTlb(file, text),
+};
+
+/** What a source could not show, so was not checked (a line each for the report). */
+function unchecked(found: FoundSpace): string[] {
+  const shown = found.shown ?? -1;
+  const out: string[] = [];
+  if (!found.physical) out.push("where pages point (E0402) and the physical offset");
+  if ((shown & MapBit.NX) === 0) out.push("execute rights (E0403) and W^X (E0406)");
+  if ((shown & MapBit.G) === 0) out.push("`global` (E0405)");
+  if ((shown & MapBit.PAT) === 0) {
+    out.push(`\`cache\` (E0405)${shown & MapBit.PCD ? " beyond PCD and PWT (no PAT bit)" : ""}`);
+  }
+  return out;
+}
 
 function readListing(file: string): string {
   try {
@@ -38,12 +66,14 @@ export async function runAudit(
   const spec = positionals[0]!;
   const format = parseFormat(values.format);
   const file = values.image as string | undefined;
-  const listing = values.ptdump as string | undefined;
-  if ((file === undefined) === (listing === undefined)) {
+  const given = Object.keys(LISTINGS).filter((o) => values[o] !== undefined);
+  if (given.length + (file === undefined ? 0 : 1) !== 1) {
     throw new UsageError(
-      "give one source of tables: --image FILE --cr3 ADDR (RAM from physical 0, or --image-base), or --ptdump FILE",
+      "give one source of tables: --image FILE --cr3 ADDR (RAM from physical 0, or --image-base), --ptdump FILE, --qemu-info-mem FILE or --qemu-info-tlb FILE",
     );
   }
+  const kind = given[0];
+  const listing = kind === undefined ? undefined : (values[kind] as string);
   if (file !== undefined && values.cr3 === undefined) {
     throw new UsageError("--image needs --cr3 ADDR: the address space to audit");
   }
@@ -103,7 +133,7 @@ export async function runAudit(
   } else {
     const text = readListing(listing!);
     checked.sources.add(listing!, text);
-    const read = readPtdump(listing!, text, layout.paging.levels);
+    const read = LISTINGS[kind!]!(listing!, text, layout.paging.levels);
     audited = hasErrors(read.diagnostics)
       ? { value: undefined, diagnostics: read.diagnostics }
       : auditFound(layout, read.value, options);
@@ -120,8 +150,8 @@ export async function runAudit(
           layout: layout.name,
           variant: layout.variant,
           levels: layout.paging.levels,
-          ...(cr3 !== undefined ? { cr3: hex(cr3) } : { ptdump: listing }),
-          physical: result?.found.physical ?? null,
+          ...(cr3 !== undefined ? { cr3: hex(cr3) } : { [kind!]: listing }),
+          unchecked: result ? unchecked(result.found) : [],
           ok: !failed,
           bases: (result?.bases ?? []).map((b) => ({ ...b, base: hex(b.base) })),
           physOffset: result ? hex(result.physOffset) : null,
@@ -138,15 +168,18 @@ export async function runAudit(
   if (format === "text" && result !== undefined) {
     const process_ = boot.processes ?? 0;
     const space = process_ === 0 ? "kernel" : `process ${process_}`;
-    const from = cr3 !== undefined ? `at CR3 ${hex(cr3)}` : `from ptdump \`${listing}\``;
+    const from = cr3 !== undefined ? `at CR3 ${hex(cr3)}` : `from ${kind} \`${listing}\``;
     const lines = [
       `audited ${result.found.mappings.length} runs of mappings in ${space} space ${from} (${layout.paging.levels}-level${layout.variant ? `, variant ${layout.variant}` : ""}): ${failed ? "findings" : "clean"}`,
       ...(result.bases.length > 0
         ? ["KASLR bases:", ...result.bases.map((b) => `  ${describeBase(b)}`)]
         : []),
-      result.found.physical
-        ? `physical offset of \`map phys\`: ${hex(result.physOffset)}`
-        : "note: the listing has no physical addresses: where pages point (E0402) and the physical offset were not checked",
+      ...(result.found.physical
+        ? [`physical offset of \`map phys\`: ${hex(result.physOffset)}`]
+        : []),
+      ...unchecked(result.found).map(
+        (u) => `note: the ${kind} listing does not show ${u}: not checked`,
+      ),
     ];
     process.stdout.write(lines.join("\n") + "\n");
   }

@@ -146,7 +146,7 @@ export const commands: readonly Command[] = [
   {
     name: "audit",
     synopsis:
-      "audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE) [--base NAME=ADDR]... [install options] [--format text|json|sarif]",
+      "audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE | --qemu-info-mem FILE | --qemu-info-tlb FILE) [--base NAME=ADDR]... [install options] [--format text|json|sarif]",
     summary:
       "check the page tables in a RAM image (a real kernel's, or install --image) against the spec",
     options: {
@@ -165,6 +165,14 @@ export const commands: readonly Command[] = [
         type: "string",
         description:
           "FILE: Linux x86 ptdump text (debugfs page_tables/*, dmesg lines), instead of --image",
+      },
+      "qemu-info-mem": {
+        type: "string",
+        description: "FILE: QEMU monitor `info mem` output, instead of --image",
+      },
+      "qemu-info-tlb": {
+        type: "string",
+        description: "FILE: QEMU monitor `info tlb` output, instead of --image",
       },
       base: {
         type: "string",

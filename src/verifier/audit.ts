@@ -421,7 +421,12 @@ export interface FoundSpace {
   readonly malformed?: readonly MalformedEntry[];
   /** False when the source gives no physical addresses (`pa` is then 0 and E0402 is skipped). */
   readonly physical: boolean;
+  /** The MapBit flags the source shows (default: all); the checks of the others are skipped. */
+  readonly shown?: number;
 }
+
+/** Every MapBit flag. */
+const ALL_FLAGS = 127;
 
 /** The checks of one address space on mappings already read (from tables or a listing). */
 export function auditMappings(
@@ -507,8 +512,10 @@ function checkMappings(
   where: string,
 ): void {
   const intervals = expectationIntervals(instance, segs, process);
+  const shown = found.shown ?? ALL_FLAGS;
   for (const m of found.mappings) {
-    const wx = (m.flags & MapBit.W) !== 0 && (m.flags & MapBit.NX) === 0;
+    const wx =
+      (shown & MapBit.NX) !== 0 && (m.flags & MapBit.W) !== 0 && (m.flags & MapBit.NX) === 0;
     const gap = (lo: bigint, hi: bigint): void => {
       findings.add(
         "E0401",
@@ -540,7 +547,7 @@ function checkMappings(
         at = iv.start;
       }
       const end = iv.end < m.end ? iv.end : m.end;
-      checkPiece(findings, iv, m, at, end, process, where, wx, found.physical);
+      checkPiece(findings, iv, m, at, end, process, where, wx, found.physical, shown);
       at = end;
     }
   }
@@ -556,6 +563,7 @@ function checkPiece(
   where: string,
   wx: boolean,
   physical: boolean,
+  shown: number,
 ): void {
   const s = iv.segment;
   const owner = s.owner;
@@ -615,8 +623,9 @@ function checkPiece(
   const exec = (m.flags & MapBit.NX) === 0;
   const wantW = s.perm === "rw" || s.perm === "rwx";
   const wantX = s.perm === "rx" || s.perm === "rwx";
-  if (writable !== wantW || exec !== wantX) {
-    const got = `${writable ? "writable" : "read-only"} and ${exec ? "executable" : "not executable"}`;
+  const nxShown = (shown & MapBit.NX) !== 0;
+  if (writable !== wantW || (nxShown && exec !== wantX)) {
+    const got = `${writable ? "writable" : "read-only"}${nxShown ? ` and ${exec ? "executable" : "not executable"}` : ""}`;
     findings.add(
       "E0403",
       span,
@@ -643,8 +652,13 @@ function checkPiece(
     ((m.flags & MapBit.PAT) !== 0 ? 4 : 0) |
     ((m.flags & MapBit.PCD) !== 0 ? 2 : 0) |
     ((m.flags & MapBit.PWT) !== 0 ? 1 : 0);
+  // The PAT index bits the source shows (PAT: 4, PCD: 2, PWT: 1).
+  const patShown =
+    ((shown & MapBit.PAT) !== 0 ? 4 : 0) |
+    ((shown & MapBit.PCD) !== 0 ? 2 : 0) |
+    ((shown & MapBit.PWT) !== 0 ? 1 : 0);
   const wantPat = CACHE_PAT_INDEX[s.cache ?? "wb"];
-  if (global !== s.global) {
+  if ((shown & MapBit.G) !== 0 && global !== s.global) {
     findings.add(
       "E0405",
       span,
@@ -654,7 +668,7 @@ function checkPiece(
       end - 1n,
     );
   }
-  if (pat !== wantPat) {
+  if ((pat & patShown) !== (wantPat & patShown)) {
     findings.add(
       "E0405",
       span,
