@@ -4,51 +4,23 @@
  * by its monitor and audited, give the image's bases and findings: all of them from `info tlb`,
  * and from `info mem` those it can show (where pages are mapped, write and user rights).
  */
-import { writeFileSync, mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { readQemuMem } from "../../src/audit/qemu-mem.js";
 import { readQemuTlb } from "../../src/audit/qemu-tlb.js";
-import { Flag, type Level, levelIndex } from "../../src/runtime/entry.js";
-import { install, type Installation } from "../../src/runtime/install.js";
+import type { Installation } from "../../src/runtime/install.js";
 import { MapBit } from "../../src/verifier/audit.js";
 import { vmlayout } from "../cli-helpers.js";
-import { GiB, specLayout } from "../runtime/qemu/layouts.js";
 import { QemuMachine, qemuVersion } from "../runtime/qemu/machine.js";
-
-const SPEC = "specs/linux-x86_64.layout";
-const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-audit-qemu-"));
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
-const AUDIT = ["audit", SPEC, "--variant", "4-level", "--ram", "4GB", "--format", "json"];
-
-function linux(): Installation {
-  const r = install(specLayout("linux-x86_64", "4-level"), { kaslrSeed: 7n, ram: 4n * GiB });
-  if (!r.value) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
-  return r.value;
-}
-
-/** Physical address of the entry at `level` on the walk of `va`. */
-function entryPa(inst: Installation, va: bigint, level: Level): number {
-  let table = inst.kernel.mapper.root;
-  for (let l = inst.levels as number; l > level; l--) {
-    table = Number(
-      inst.memory.read64(table + levelIndex(va, l as Level) * 8) & 0x000f_ffff_ffff_f000n,
-    );
-  }
-  return table + levelIndex(va, level) * 8;
-}
-
-function write(name: string, data: string | Uint8Array): string {
-  const file = path.join(dir, `${name}-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(file, data);
-  return file;
-}
-
-interface Finding {
-  code: string;
-  message: string;
-}
+import {
+  AUDIT_JSON as AUDIT,
+  codesOf as codes,
+  findings,
+  hex,
+  imageArgs,
+  linux,
+  plantFaults,
+  write,
+} from "./helpers.js";
 
 /** The kernel space audited from its image and from QEMU's `info tlb` and `info mem`. */
 async function auditAll(inst: Installation) {
@@ -70,23 +42,12 @@ async function auditAll(inst: Installation) {
   return {
     tlb,
     mem,
-    image: run(
-      "--image",
-      write("img", image.bytes),
-      "--image-base",
-      hex(image.imageBase),
-      "--cr3",
-      hex(image.cr3),
-    ),
+    image: run(...imageArgs(inst)),
     fromTlb: run("--qemu-info-tlb", write("tlb", tlb)),
     fromMem: run("--qemu-info-mem", write("mem", mem)),
   };
 }
 
-const findings = (report: { diagnostics: Finding[] }): Finding[] =>
-  report.diagnostics.map((d) => ({ code: d.code, message: d.message }));
-const codes = (report: { diagnostics: Finding[] }): string[] =>
-  [...new Set(findings(report).map((f) => f.code))].sort();
 /** What `info mem` can show: mapped or not, write and user rights. */
 const MEM_CODES = new Set(["E0401", "E0403", "E0404", "E0407"]);
 
@@ -109,13 +70,7 @@ describe.skipIf(qemuVersion() === undefined)("vmlayout audit of QEMU monitor lis
 
   it("finds planted faults as the image does", async () => {
     const inst = linux();
-    const dm = inst.instance.byName.get("direct_map")!.start;
-    const pud = entryPa(inst, dm, 3);
-    inst.memory.write64(pud, (inst.memory.read64(pud) & ~Flag.XD) | Flag.US);
-    const kt = entryPa(inst, 0xffff_ffff_8000_0000n, 2);
-    inst.memory.write64(kt, inst.memory.read64(kt) & ~Flag.RW);
-    const next = entryPa(inst, dm + GiB, 3);
-    inst.memory.write64(next, inst.memory.read64(next) + 4n * GiB);
+    plantFaults(inst);
     const { image, fromTlb, fromMem } = await auditAll(inst);
     expect(codes(image)).toEqual(["E0402", "E0403", "E0404", "E0406", "W0401"]);
     expect(findings(fromTlb)).toEqual(findings(image));

@@ -4,71 +4,30 @@
  * less where pages point (E0402, which a listing without physical addresses cannot show: said in
  * a note). Real ptdump text (a dmesg boot log) is read; unreadable lines are E0503.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { describe, expect, it } from "vitest";
 import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
 import { readPtdump } from "../../src/audit/ptdump.js";
-import { Flag, type Level, levelIndex } from "../../src/runtime/entry.js";
-import { install, type Installation } from "../../src/runtime/install.js";
 import { dumpInstallation } from "../../src/runtime/dump.js";
+import type { Installation } from "../../src/runtime/install.js";
 import { MapBit } from "../../src/verifier/audit.js";
 import { vmlayout } from "../cli-helpers.js";
-import { GiB, specLayout } from "../runtime/qemu/layouts.js";
-
-const SPEC = "specs/linux-x86_64.layout";
-const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-audit-sources-"));
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
-
-function linux(): Installation {
-  const r = install(specLayout("linux-x86_64", "4-level"), { kaslrSeed: 7n, ram: 4n * GiB });
-  if (!r.value) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
-  return r.value;
-}
-
-/** Physical address of the entry at `level` on the walk of `va`. */
-function entryPa(inst: Installation, va: bigint, level: Level): number {
-  let table = inst.kernel.mapper.root;
-  for (let l = inst.levels as number; l > level; l--) {
-    table = Number(
-      inst.memory.read64(table + levelIndex(va, l as Level) * 8) & 0x000f_ffff_ffff_f000n,
-    );
-  }
-  return table + levelIndex(va, level) * 8;
-}
-
-function write(name: string, data: string | Uint8Array): string {
-  const file = path.join(dir, `${name}-${Math.random().toString(36).slice(2)}`);
-  writeFileSync(file, data);
-  return file;
-}
-
-const AUDIT = ["audit", SPEC, "--variant", "4-level", "--ram", "4GB", "--format", "json"];
-
-interface Finding {
-  code: string;
-  message: string;
-}
+import {
+  AUDIT_JSON as AUDIT,
+  codesOf,
+  findings,
+  hex,
+  imageArgs,
+  linux,
+  plantFaults,
+  write,
+} from "./helpers.js";
 
 /** The kernel space audited from its image and from its ptdump listing. */
 function auditBoth(inst: Installation) {
-  const image = inst.image(0);
-  const fromImage = vmlayout([
-    ...AUDIT,
-    "--image",
-    write("img", image.bytes),
-    "--image-base",
-    hex(image.imageBase),
-    "--cr3",
-    hex(image.cr3),
-  ]);
+  const fromImage = vmlayout([...AUDIT, ...imageArgs(inst)]);
   const fromDump = vmlayout([...AUDIT, "--ptdump", write("dump", dumpInstallation(inst))]);
   return { image: JSON.parse(fromImage.stdout), dump: JSON.parse(fromDump.stdout) };
 }
-
-const findings = (report: { diagnostics: Finding[] }): Finding[] =>
-  report.diagnostics.map((d) => ({ code: d.code, message: d.message }));
 
 describe("vmlayout audit --ptdump", () => {
   it("finds the same bases and findings as the image of the same boot", () => {
@@ -78,23 +37,16 @@ describe("vmlayout audit --ptdump", () => {
       "tables",
     );
     expect(findings(dump)).toEqual(findings(image));
-    expect(findings(dump).map((f) => f.code)).toEqual(["W0401"]);
+    expect(codesOf(dump)).toEqual(["W0401"]);
     expect(image.unchecked).toEqual([]);
     expect(dump.unchecked).toEqual(["where pages point (E0402) and the physical offset"]);
   });
 
   it("finds the planted faults the image shows, all but a wrong physical address", () => {
     const inst = linux();
-    const dm = inst.instance.byName.get("direct_map")!.start;
-    const pud = entryPa(inst, dm, 3);
-    inst.memory.write64(pud, (inst.memory.read64(pud) & ~Flag.XD) | Flag.US);
-    const kt = entryPa(inst, 0xffff_ffff_8000_0000n, 2);
-    inst.memory.write64(kt, inst.memory.read64(kt) & ~Flag.RW);
-    const next = entryPa(inst, dm + GiB, 3);
-    inst.memory.write64(next, inst.memory.read64(next) + 4n * GiB); // points past the RAM
+    plantFaults(inst);
     const { image, dump } = auditBoth(inst);
-    const codes = (fs: Finding[]) => [...new Set(fs.map((f) => f.code))].sort();
-    expect(codes(findings(image))).toEqual(["E0402", "E0403", "E0404", "E0406", "W0401"]);
+    expect(codesOf(image)).toEqual(["E0402", "E0403", "E0404", "E0406", "W0401"]);
     expect(findings(dump)).toEqual(findings(image).filter((f) => f.code !== "E0402"));
     expect(dump.bases).toEqual(image.bases);
   });
@@ -175,7 +127,7 @@ describe("vmlayout audit --ptdump", () => {
     expect(vmlayout([...AUDIT, "--ptdump", "x", "--cr3", "0"]).stderr).toMatch(
       /--cr3 and --image-base go with --image/,
     );
-    const missing = vmlayout([...AUDIT, "--ptdump", path.join(dir, "none")]);
+    const missing = vmlayout([...AUDIT, "--ptdump", write("none", "") + ".absent"]);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toMatch(/cannot read listing/);
   });
