@@ -8,12 +8,15 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { readPtdump } from "../../src/audit/ptdump.js";
 import { dumpInstallation } from "../../src/runtime/dump.js";
-import type { Installation } from "../../src/runtime/install.js";
+import { Flag } from "../../src/runtime/entry.js";
+import { install, type Installation } from "../../src/runtime/install.js";
 import { MapBit } from "../../src/verifier/audit.js";
 import { vmlayout } from "../cli-helpers.js";
+import { GiB, specLayout } from "../runtime/qemu/layouts.js";
 import {
   AUDIT_JSON as AUDIT,
   codesOf,
+  entryPa,
   findings,
   hex,
   imageArgs,
@@ -49,6 +52,33 @@ describe("vmlayout audit --ptdump", () => {
     expect(codesOf(image)).toEqual(["E0402", "E0403", "E0404", "E0406", "W0401"]);
     expect(findings(dump)).toEqual(findings(image).filter((f) => f.code !== "E0402"));
     expect(dump.bases).toEqual(image.bases);
+  });
+
+  it("reads a recursive slot from its top-level line (GayBSD's PML4 entry 256)", () => {
+    const spec = "specs/gaybsd-amd64.layout";
+    const r = install(specLayout("gaybsd-amd64"), { ram: 4n * GiB });
+    const inst = r.value!;
+    const slot = entryPa(inst, 0xffff_8000_0000_0000n, 4);
+    const audit = () =>
+      JSON.parse(
+        vmlayout([
+          "audit",
+          spec,
+          "--format",
+          "json",
+          "--ptdump",
+          write("g", dumpInstallation(inst)),
+        ]).stdout,
+      );
+    expect(codesOf(audit())).toEqual(["W0401"]);
+    inst.memory.write64(slot, inst.memory.read64(slot) | Flag.US);
+    expect(findings(audit()).filter((f) => f.code !== "W0401")).toEqual([
+      {
+        code: "E0404",
+        message:
+          "the recursive slot of `recursive_pt` is user-accessible: user code could read the page tables",
+      },
+    ]);
   });
 
   it("says in text output that physical addresses were not checked", () => {
