@@ -4,6 +4,9 @@
  * the boot they implement is reconstructed (each KASLR member's base, the kernel's physical
  * load offset), and the mappings are checked as for an installation (`auditTables`).
  *
+ * Every source (the image here, ptdump and QEMU listings in this directory) yields the same
+ * `FoundSpace`, and `auditFound` does the rest for all of them.
+ *
  * Reconstruction, per KASLR group in placement order: a member's base is the one given, or
  * else the first mapped address at or after the previous member's end within the starts the
  * verifier proved reachable for it, aligned down to the group's alignment (Linux maps a direct
@@ -12,12 +15,17 @@
  * regions is the one given, or else read from the first mapped page of the first such region.
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
-import type { Diagnostic, Result } from "../diagnostics/diagnostic.js";
+import type { Result } from "../diagnostics/diagnostic.js";
 import type { Layout } from "../compiler/layout.js";
-import { type PagingLevels, addressMask } from "../runtime/entry.js";
+import { addressMask } from "../runtime/entry.js";
 import { type BootParams, type Instance, instantiate, segments } from "../runtime/install-plan.js";
 import { FRAME_SIZE, PhysicalMemory } from "../runtime/physical-memory.js";
-import { type AuditReport, type FoundMapping, auditTables, readTables } from "../verifier/audit.js";
+import {
+  type FoundMapping,
+  type FoundSpace,
+  auditMappings,
+  readTables,
+} from "../verifier/audit.js";
 import { hex } from "../verifier/format.js";
 import { isPowerOfTwo, kaslrMemberSizes, proveKaslr } from "../verifier/kaslr.js";
 
@@ -53,17 +61,21 @@ export function imageOfFile(file: string, base = 0n): MemoryImage & { close(): v
   };
 }
 
-export interface ImageAuditOptions {
-  /** CR3 of the address space to audit (its low 12 bits, a PCID or flags, are ignored). */
-  readonly cr3: bigint;
+/** What the audit of any source is told about the boot. */
+export interface SourceAuditOptions {
   /** The process the space belongs to (0: the kernel's; `per_process` regions differ). */
   readonly process?: number;
-  /** Parameters, RAM (default: the image's extent) and process count of the boot. */
+  /** Parameters, RAM and process count of the boot. */
   readonly boot?: Omit<BootParams, "kaslrSeed" | "kaslrBases">;
   /** KASLR bases known from elsewhere (`/proc/kallsyms`, a boot log), by member name. */
   readonly bases?: ReadonlyMap<string, bigint>;
   /** MAXPHYADDR of the machine the tables were built for (default 52, the architectural most). */
   readonly maxPhyAddr?: number;
+}
+
+export interface ImageAuditOptions extends SourceAuditOptions {
+  /** CR3 of the address space to audit (its low 12 bits, a PCID or flags, are ignored). */
+  readonly cr3: bigint;
 }
 
 export interface InferredBase {
@@ -74,10 +86,11 @@ export interface InferredBase {
   readonly source: "given" | "tables" | "unrandomised";
 }
 
-export interface ImageAudit {
-  readonly report: AuditReport;
+export interface SourceAudit {
+  readonly found: FoundSpace;
   readonly instance: Instance;
   readonly bases: readonly InferredBase[];
+  /** The physical offset audited against (given, found, or 0 when the source has no PAs). */
   readonly physOffset: bigint;
 }
 
@@ -98,42 +111,48 @@ export function loadImage(image: MemoryImage): PhysicalMemory {
   return memory;
 }
 
+/** Reads the tables at CR3 in the image (RAM defaults to the image's extent) and audits them. */
 export function auditImage(
   layout: Layout,
   image: MemoryImage,
   options: ImageAuditOptions,
-): Result<ImageAudit | undefined> {
-  const levels: PagingLevels = layout.paging.levels;
+): Result<SourceAudit | undefined> {
   const maxPhyAddr = options.maxPhyAddr ?? 52;
-  const memory = loadImage(image);
   const cr3 = options.cr3 & addressMask(maxPhyAddr);
-  const read = readTables(memory, cr3, levels, maxPhyAddr);
+  const read = readTables(loadImage(image), cr3, layout.paging.levels, maxPhyAddr);
+  const ram = options.boot?.ram ?? image.base + BigInt(image.bytes);
+  return auditFound(
+    layout,
+    { ...read, physical: true },
+    { ...options, boot: { ...options.boot, ram } },
+  );
+}
+
+/**
+ * Audits mappings from any source (a table walk, a ptdump or QEMU listing): finds the boot they
+ * implement, then checks them against it.
+ */
+export function auditFound(
+  layout: Layout,
+  found: FoundSpace,
+  options: SourceAuditOptions,
+): Result<SourceAudit | undefined> {
   const boot = options.boot ?? {};
-  const bases = inferBases(layout, read.mappings, options.bases ?? new Map());
-  const physOffset = boot.physOffset ?? inferPhysOffset(layout, bases, read.mappings);
-  const ram = boot.ram ?? image.base + BigInt(image.bytes);
+  const bases = inferBases(layout, found.mappings, options.bases ?? new Map());
+  const physOffset =
+    boot.physOffset ?? (found.physical ? inferPhysOffset(layout, bases, found.mappings) : 0n);
   const placed = instantiate(layout, {
     ...boot,
-    ram,
     physOffset,
-    maxPhyAddr,
+    maxPhyAddr: options.maxPhyAddr ?? 52,
     kaslrBases: new Map(bases.map((b) => [b.member, b.base])),
   });
   if (placed.value === undefined) return { value: undefined, diagnostics: placed.diagnostics };
   const instance = placed.value;
-  const process = options.process ?? 0;
-  const audited = auditTables({
-    instance,
-    segments: segments(instance),
-    memory,
-    levels,
-    maxPhyAddr,
-    spaces: [{ name: process === 0 ? "kernel" : `process ${process}`, process, cr3 }],
-  });
-  const diagnostics: Diagnostic[] = [...placed.diagnostics, ...audited.diagnostics];
+  const checked = auditMappings(instance, segments(instance), found, options.process ?? 0);
   return {
-    value: { report: audited.value, instance, bases, physOffset },
-    diagnostics,
+    value: { found, instance, bases, physOffset },
+    diagnostics: [...placed.diagnostics, ...checked],
   };
 }
 

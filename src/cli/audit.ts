@@ -1,18 +1,65 @@
 /**
- * `vmlayout audit <spec> --image FILE [--image-base ADDR] --cr3 ADDR [--base NAME=ADDR]...
- * [boot options] [--format text|json|sarif] [--deny-warnings]`: checks the page tables in a raw
- * physical-memory image against the spec, at the KASLR bases and physical offset it finds in
- * them (or is given). Exit 0 clean, 1 findings, 2 usage or I/O error.
+ * `vmlayout audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE |
+ * --qemu-info-mem FILE | --qemu-info-tlb FILE)
+ * [--base NAME=ADDR]... [boot options] [--format text|json|sarif] [--deny-warnings]`: checks the
+ * page tables in a raw physical-memory image, or a listing of them (Linux ptdump, QEMU's
+ * `info mem` or `info tlb`), against the
+ * spec, at the KASLR bases and physical offset it finds in them (or is given). Exit 0 clean, 1 findings, 2 usage or I/O error.
  */
-import { auditImage, describeBase, imageOfFile } from "../audit/image.js";
+import {
+  type SourceAudit,
+  auditFound,
+  auditImage,
+  describeBase,
+  imageOfFile,
+} from "../audit/image.js";
+import { readPtdump } from "../audit/ptdump.js";
+import { readQemuMem } from "../audit/qemu-mem.js";
+import { readQemuTlb } from "../audit/qemu-tlb.js";
 import { describeReadError } from "../compiler/load.js";
-import { hasErrors } from "../diagnostics/diagnostic.js";
+import { readSourceFile } from "../compiler/read.js";
+import type { PagingLevels } from "../runtime/entry.js";
+import { type FoundSpace, MapBit } from "../verifier/audit.js";
+import { type Result, hasErrors } from "../diagnostics/diagnostic.js";
 import { renderJson } from "../diagnostics/render.js";
 import { checkSpec } from "../pipeline.js";
 import { hex } from "../verifier/format.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { bootParams, numberParser } from "./install-options.js";
 import { parseFormat, report } from "./report.js";
+
+/** Largest listing read (a ptdump of a large machine is a few MiB). */
+const MAX_LISTING_BYTES = 256 * 2 ** 20;
+
+/** The listings `audit` reads, by option. */
+const LISTINGS: Readonly<
+  Record<string, (file: string, text: string, levels: PagingLevels) => Result<FoundSpace>>
+> = {
+  ptdump: readPtdump,
+  "qemu-info-mem": readQemuMem,
+  "qemu-info-tlb": (file, text) => readQemuTlb(file, text),
+};
+
+/** What a source could not show, so was not checked (a line each for the report). */
+function unchecked(found: FoundSpace): string[] {
+  const shown = found.shown ?? -1;
+  const out: string[] = [];
+  if (!found.physical) out.push("where pages point (E0402) and the physical offset");
+  if ((shown & MapBit.NX) === 0) out.push("execute rights (E0403) and W^X (E0406)");
+  if ((shown & MapBit.G) === 0) out.push("`global` (E0405)");
+  if ((shown & MapBit.PAT) === 0) {
+    out.push(`\`cache\` (E0405)${shown & MapBit.PCD ? " beyond PCD and PWT (no PAT bit)" : ""}`);
+  }
+  return out;
+}
+
+function readListing(file: string): string {
+  try {
+    return readSourceFile(file, { maxBytes: MAX_LISTING_BYTES });
+  } catch (e) {
+    throw new UsageError(`cannot read listing \`${file}\`: ${describeReadError(e)}`);
+  }
+}
 
 export async function runAudit(
   values: Record<string, unknown>,
@@ -23,13 +70,22 @@ export async function runAudit(
   const spec = positionals[0]!;
   const format = parseFormat(values.format);
   const file = values.image as string | undefined;
-  if (file === undefined || values.cr3 === undefined) {
+  const given = Object.keys(LISTINGS).filter((o) => values[o] !== undefined);
+  if (given.length + (file === undefined ? 0 : 1) !== 1) {
     throw new UsageError(
-      "give the tables: --image FILE --cr3 ADDR (RAM from physical 0, or --image-base)",
+      "give one source of tables: --image FILE --cr3 ADDR (RAM from physical 0, or --image-base), --ptdump FILE, --qemu-info-mem FILE or --qemu-info-tlb FILE",
     );
   }
+  const kind = given[0];
+  const listing = kind === undefined ? undefined : (values[kind] as string);
+  if (file !== undefined && values.cr3 === undefined) {
+    throw new UsageError("--image needs --cr3 ADDR: the address space to audit");
+  }
+  if (listing !== undefined && (values.cr3 !== undefined || values["image-base"] !== undefined)) {
+    throw new UsageError("--cr3 and --image-base go with --image, not with a listing");
+  }
   const parse = await numberParser();
-  const cr3 = parse(values.cr3 as string, "--cr3", "size");
+  const cr3 = file === undefined ? undefined : parse(values.cr3 as string, "--cr3", "size");
   const base =
     values["image-base"] === undefined
       ? 0n
@@ -67,17 +123,27 @@ export async function runAudit(
     }
   }
 
-  let image: ReturnType<typeof imageOfFile>;
-  try {
-    image = imageOfFile(file, base);
-  } catch (e) {
-    throw new UsageError(`cannot read image \`${file}\`: ${describeReadError(e)}`);
-  }
-  let audited: ReturnType<typeof auditImage>;
-  try {
-    audited = auditImage(layout, image, { cr3, bases, process: boot.processes ?? 0, boot });
-  } finally {
-    image.close();
+  const options = { bases, process: boot.processes ?? 0, boot };
+  let audited: Result<SourceAudit | undefined>;
+  if (file !== undefined) {
+    let image: ReturnType<typeof imageOfFile>;
+    try {
+      image = imageOfFile(file, base);
+    } catch (e) {
+      throw new UsageError(`cannot read image \`${file}\`: ${describeReadError(e)}`);
+    }
+    try {
+      audited = auditImage(layout, image, { ...options, cr3: cr3! });
+    } finally {
+      image.close();
+    }
+  } else {
+    const text = readListing(listing!);
+    checked.sources.add(listing!, text);
+    const read = LISTINGS[kind!]!(listing!, text, layout.paging.levels);
+    audited = hasErrors(read.diagnostics)
+      ? { value: undefined, diagnostics: read.diagnostics }
+      : auditFound(layout, read.value, options);
   }
   const diagnostics = [...checked.diagnostics, ...audited.diagnostics];
   const failed =
@@ -91,11 +157,12 @@ export async function runAudit(
           layout: layout.name,
           variant: layout.variant,
           levels: layout.paging.levels,
-          cr3: hex(cr3),
+          ...(cr3 !== undefined ? { cr3: hex(cr3) } : { [kind!]: listing }),
+          unchecked: result ? unchecked(result.found) : [],
           ok: !failed,
           bases: (result?.bases ?? []).map((b) => ({ ...b, base: hex(b.base) })),
           physOffset: result ? hex(result.physOffset) : null,
-          mappings: result?.report.spaces[0]?.mappings.length ?? 0,
+          mappings: result?.found.mappings.length ?? 0,
           diagnostics: JSON.parse(renderJson(diagnostics, checked.sources)),
         },
         null,
@@ -106,13 +173,20 @@ export async function runAudit(
   }
   report(diagnostics, checked.sources, format, context);
   if (format === "text" && result !== undefined) {
-    const space = result.report.spaces[0]!;
+    const process_ = boot.processes ?? 0;
+    const space = process_ === 0 ? "kernel" : `process ${process_}`;
+    const from = cr3 !== undefined ? `at CR3 ${hex(cr3)}` : `from ${kind} \`${listing}\``;
     const lines = [
-      `audited ${space.mappings.length} runs of mappings in ${space.name} space at CR3 ${hex(cr3)} (${layout.paging.levels}-level${layout.variant ? `, variant ${layout.variant}` : ""}): ${failed ? "findings" : "clean"}`,
+      `audited ${result.found.mappings.length} runs of mappings in ${space} space ${from} (${layout.paging.levels}-level${layout.variant ? `, variant ${layout.variant}` : ""}): ${failed ? "findings" : "clean"}`,
       ...(result.bases.length > 0
         ? ["KASLR bases:", ...result.bases.map((b) => `  ${describeBase(b)}`)]
         : []),
-      `physical offset of \`map phys\`: ${hex(result.physOffset)}`,
+      ...(result.found.physical
+        ? [`physical offset of \`map phys\`: ${hex(result.physOffset)}`]
+        : []),
+      ...unchecked(result.found).map(
+        (u) => `note: the ${kind} listing does not show ${u}: not checked`,
+      ),
     ];
     process.stdout.write(lines.join("\n") + "\n");
   }

@@ -146,7 +146,7 @@ export const commands: readonly Command[] = [
   {
     name: "audit",
     synopsis:
-      "audit <spec> --image FILE [--image-base ADDR] --cr3 ADDR [--base NAME=ADDR]... [install options] [--format text|json|sarif]",
+      "audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE | --qemu-info-mem FILE | --qemu-info-tlb FILE) [--base NAME=ADDR]... [install options] [--format text|json|sarif]",
     summary:
       "check the page tables in a RAM image (a real kernel's, or install --image) against the spec",
     options: {
@@ -161,6 +161,19 @@ export const commands: readonly Command[] = [
         description: "ADDR: physical address of the image's first byte (0)",
       },
       cr3: { type: "string", description: "ADDR: CR3 of the address space to audit" },
+      ptdump: {
+        type: "string",
+        description:
+          "FILE: Linux x86 ptdump text (debugfs page_tables/*, dmesg lines), instead of --image",
+      },
+      "qemu-info-mem": {
+        type: "string",
+        description: "FILE: QEMU monitor `info mem` output, instead of --image",
+      },
+      "qemu-info-tlb": {
+        type: "string",
+        description: "FILE: QEMU monitor `info tlb` output, instead of --image",
+      },
       base: {
         type: "string",
         multiple: true,

@@ -371,6 +371,12 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     severity: "error",
     title: "document holds no layout table vmlayout can read",
   },
+  {
+    code: "E0503",
+    name: "unreadable_listing",
+    severity: "error",
+    title: "page-table listing has a line vmlayout cannot read",
+  },
 ];
 
 const BY_CODE = new Map(CATALOGUE.map((e) => [e.code, e]));

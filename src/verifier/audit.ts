@@ -380,18 +380,7 @@ export function auditTables(target: AuditTarget, options: AuditOptions = {}): Re
     const read = reads[si]!;
     const where = target.spaces.length > 1 ? ` in the ${space.name} address space` : "";
     for (const [pfn, level] of read.tables) allTables.set(pfn, level);
-    for (const m of read.malformed) {
-      findings.add(
-        "E0409",
-        undefined,
-        `the ${entryName(m.level)} at physical ${hex(BigInt(m.entryPa))} (for ${hex(m.va)})${where} cannot be followed: ${m.reason}`,
-        m.va,
-        m.va,
-      );
-    }
-    checkMappings(findings, instance, segs, read.mappings, space.process, where);
-    checkRecursive(findings, segs, read.recursive, where);
-    checkComplete(findings, instance, segs, read.mappings, space.process, where);
+    checkSpace(findings, instance, segs, { ...read, physical: true }, space.process, where);
     const perLevel: Record<Level, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
     let shared = 0;
     for (const [pfn, level] of read.tables) {
@@ -420,6 +409,58 @@ export function auditTables(target: AuditTarget, options: AuditOptions = {}): Re
     },
     diagnostics,
   };
+}
+
+/** What a table walk or a listing found in one address space. */
+export interface FoundSpace {
+  /** Sorted, disjoint runs. */
+  readonly mappings: readonly FoundMapping[];
+  /** Recursive slots; undefined when the source cannot tell them from mappings. */
+  readonly recursive?: readonly FoundRecursiveSlot[];
+  /** Table entries the walk could not follow (E0409). */
+  readonly malformed?: readonly MalformedEntry[];
+  /** False when the source gives no physical addresses (`pa` is then 0 and E0402 is skipped). */
+  readonly physical: boolean;
+  /** The MapBit flags the source shows (default: all); the checks of the others are skipped. */
+  readonly shown?: number;
+}
+
+/** Every MapBit flag. */
+const ALL_FLAGS = 127;
+
+/** The checks of one address space on mappings already read (from tables or a listing). */
+export function auditMappings(
+  instance: Instance,
+  segs: readonly Segment[],
+  found: FoundSpace,
+  process: number,
+  options: AuditOptions = {},
+): Diagnostic[] {
+  const findings = new Findings(options.maxPerCode ?? 20);
+  checkSpace(findings, instance, segs, found, process, "");
+  return findings.finish();
+}
+
+function checkSpace(
+  findings: Findings,
+  instance: Instance,
+  segs: readonly Segment[],
+  found: FoundSpace,
+  process: number,
+  where: string,
+): void {
+  for (const m of found.malformed ?? []) {
+    findings.add(
+      "E0409",
+      undefined,
+      `the ${entryName(m.level)} at physical ${hex(BigInt(m.entryPa))} (for ${hex(m.va)})${where} cannot be followed: ${m.reason}`,
+      m.va,
+      m.va,
+    );
+  }
+  checkMappings(findings, instance, segs, found, process, where);
+  if (found.recursive !== undefined) checkRecursive(findings, segs, found.recursive, where);
+  checkComplete(findings, instance, segs, found.mappings, process, where);
 }
 
 /** The segments cut by the expected mappings of one space. */
@@ -466,13 +507,15 @@ function checkMappings(
   findings: Findings,
   instance: Instance,
   segs: readonly Segment[],
-  found: readonly FoundMapping[],
+  found: FoundSpace,
   process: number,
   where: string,
 ): void {
   const intervals = expectationIntervals(instance, segs, process);
-  for (const m of found) {
-    const wx = (m.flags & MapBit.W) !== 0 && (m.flags & MapBit.NX) === 0;
+  const shown = found.shown ?? ALL_FLAGS;
+  for (const m of found.mappings) {
+    const wx =
+      (shown & MapBit.NX) !== 0 && (m.flags & MapBit.W) !== 0 && (m.flags & MapBit.NX) === 0;
     const gap = (lo: bigint, hi: bigint): void => {
       findings.add(
         "E0401",
@@ -504,7 +547,7 @@ function checkMappings(
         at = iv.start;
       }
       const end = iv.end < m.end ? iv.end : m.end;
-      checkPiece(findings, iv, m, at, end, process, where, wx);
+      checkPiece(findings, iv, m, at, end, process, where, wx, found.physical, shown);
       at = end;
     }
   }
@@ -519,6 +562,8 @@ function checkPiece(
   process: number,
   where: string,
   wx: boolean,
+  physical: boolean,
+  shown: number,
 ): void {
   const s = iv.segment;
   const owner = s.owner;
@@ -565,7 +610,7 @@ function checkPiece(
   }
   const pa = m.pa + (at - m.va);
   const want = iv.expected.pa + (at - iv.expected.va);
-  if (pa !== want) {
+  if (physical && pa !== want) {
     findings.add(
       "E0402",
       span,
@@ -578,8 +623,9 @@ function checkPiece(
   const exec = (m.flags & MapBit.NX) === 0;
   const wantW = s.perm === "rw" || s.perm === "rwx";
   const wantX = s.perm === "rx" || s.perm === "rwx";
-  if (writable !== wantW || exec !== wantX) {
-    const got = `${writable ? "writable" : "read-only"} and ${exec ? "executable" : "not executable"}`;
+  const nxShown = (shown & MapBit.NX) !== 0;
+  if (writable !== wantW || (nxShown && exec !== wantX)) {
+    const got = `${writable ? "writable" : "read-only"}${nxShown ? ` and ${exec ? "executable" : "not executable"}` : ""}`;
     findings.add(
       "E0403",
       span,
@@ -606,8 +652,13 @@ function checkPiece(
     ((m.flags & MapBit.PAT) !== 0 ? 4 : 0) |
     ((m.flags & MapBit.PCD) !== 0 ? 2 : 0) |
     ((m.flags & MapBit.PWT) !== 0 ? 1 : 0);
+  // The PAT index bits the source shows (PAT: 4, PCD: 2, PWT: 1).
+  const patShown =
+    ((shown & MapBit.PAT) !== 0 ? 4 : 0) |
+    ((shown & MapBit.PCD) !== 0 ? 2 : 0) |
+    ((shown & MapBit.PWT) !== 0 ? 1 : 0);
   const wantPat = CACHE_PAT_INDEX[s.cache ?? "wb"];
-  if (global !== s.global) {
+  if ((shown & MapBit.G) !== 0 && global !== s.global) {
     findings.add(
       "E0405",
       span,
@@ -617,7 +668,7 @@ function checkPiece(
       end - 1n,
     );
   }
-  if (pat !== wantPat) {
+  if ((pat & patShown) !== (wantPat & patShown)) {
     findings.add(
       "E0405",
       span,

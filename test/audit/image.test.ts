@@ -4,42 +4,14 @@
  * the image are each found under their own code; bases the randomisation cannot produce and
  * malformed invocations are refused.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { Flag, type Level, levelIndex, PAGE_4K } from "../../src/runtime/entry.js";
-import { install, type Installation } from "../../src/runtime/install.js";
+import { Flag, PAGE_4K } from "../../src/runtime/entry.js";
+import type { Installation } from "../../src/runtime/install.js";
 import { vmlayout } from "../cli-helpers.js";
-import { GiB, specLayout } from "../runtime/qemu/layouts.js";
-
-const SPEC = "specs/linux-x86_64.layout";
-const SEED = 7n;
-const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-audit-"));
-
-function linux(): Installation {
-  const r = install(specLayout("linux-x86_64", "4-level"), { kaslrSeed: SEED, ram: 4n * GiB });
-  if (!r.value) throw new Error(r.diagnostics.map((d) => d.message).join("\n"));
-  return r.value;
-}
-
-/** Physical address of the entry at `level` on the walk of `va`. */
-function entryPa(inst: Installation, va: bigint, level: Level): number {
-  let table = inst.kernel.mapper.root;
-  for (let l = inst.levels as number; l > level; l--) {
-    table = Number(
-      inst.memory.read64(table + levelIndex(va, l as Level) * 8) & 0x000f_ffff_ffff_f000n,
-    );
-  }
-  return table + levelIndex(va, level) * 8;
-}
+import { SPEC, entryPa, imageArgs, linux, write } from "./helpers.js";
 
 /** Writes the kernel space's tables as an image and audits it from the CLI. */
 function auditCli(inst: Installation, ...extra: string[]) {
-  const image = inst.image(0);
-  const file = path.join(dir, `t${Math.random().toString(36).slice(2)}.img`);
-  writeFileSync(file, image.bytes);
-  const hex = (v: bigint | number) => `0x${v.toString(16)}`;
   return vmlayout([
     "audit",
     SPEC,
@@ -47,12 +19,7 @@ function auditCli(inst: Installation, ...extra: string[]) {
     "4-level",
     "--ram",
     "4GB",
-    "--image",
-    file,
-    "--image-base",
-    hex(image.imageBase),
-    "--cr3",
-    hex(image.cr3),
+    ...imageArgs(inst),
     ...extra,
   ]);
 }
@@ -136,7 +103,7 @@ describe("vmlayout audit --image", () => {
       "--variant",
       "4-level",
       "--image",
-      path.join(dir, "none"),
+      write("none", "") + ".absent",
       "--cr3",
       "0",
     ]);

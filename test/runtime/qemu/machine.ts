@@ -205,6 +205,11 @@ export class QemuMachine {
     return this.qmp.gva2gpa(vas);
   }
 
+  /** The text of a monitor command (`info tlb`, `info mem`). */
+  async monitor(command: string): Promise<string> {
+    return this.qmp.hmp(command);
+  }
+
   async close(): Promise<void> {
     try {
       await Promise.race([this.qmp.execute("quit"), new Promise((r) => setTimeout(r, 1000))]);

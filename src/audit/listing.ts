@@ -1,0 +1,80 @@
+/** What the readers of page-table listings (ptdump, QEMU `info mem`/`info tlb`) share. */
+import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
+import type { FoundMapping } from "../verifier/audit.js";
+
+/** Unreadable lines reported per listing (the last one shown counts the rest). */
+const MAX_BAD_LINES = 10;
+
+/** A dmesg prefix: `[    0.889245] `, with or without a `<6>` log level. */
+const DMESG = /^(?:<\d+>)?\[\s*\d+\.\d+\]\s?/;
+
+export interface ListingLine {
+  /** 1-based. */
+  readonly number: number;
+  /** The line without a dmesg prefix, trimmed. */
+  readonly text: string;
+  /** Offset of the raw line in the file. */
+  readonly start: number;
+  readonly end: number;
+}
+
+/** The lines of a listing. */
+export function listingLines(text: string): ListingLine[] {
+  const out: ListingLine[] = [];
+  let offset = 0;
+  text.split("\n").forEach((raw, i) => {
+    out.push({
+      number: i + 1,
+      text: raw.replace(DMESG, "").trim(),
+      start: offset,
+      end: offset + raw.length,
+    });
+    offset += raw.length + 1;
+  });
+  return out;
+}
+
+/** Collects the lines a reader of `format` cannot read, as E0503. */
+export class UnreadableLines {
+  private readonly bad: { line: ListingLine; why: string }[] = [];
+
+  constructor(
+    private readonly file: string,
+    private readonly format: string,
+    private readonly help: string,
+  ) {}
+
+  add(line: ListingLine, why: string): void {
+    this.bad.push({ line, why });
+  }
+
+  diagnostics(): Diagnostic[] {
+    const more = this.bad.length - MAX_BAD_LINES;
+    return this.bad.slice(0, MAX_BAD_LINES).map(({ line, why }, k) =>
+      diagnostic(
+        "E0503",
+        `line ${line.number} of \`${this.file}\` cannot be read as ${this.format}: ${why}`,
+        { file: this.file, start: line.start, end: line.end },
+        {
+          help: this.help,
+          notes: k === MAX_BAD_LINES - 1 && more > 0 ? [`${more} more unreadable lines`] : [],
+        },
+      ),
+    );
+  }
+}
+
+/** Appends a run, merged into the last one when it continues it (VA, PA and flags). */
+export function appendRun(runs: FoundMapping[], run: FoundMapping, physical: boolean): void {
+  const last = runs.at(-1);
+  if (
+    last !== undefined &&
+    last.end === run.va &&
+    last.flags === run.flags &&
+    (!physical || last.pa + (last.end - last.va) === run.pa)
+  ) {
+    runs[runs.length - 1] = { ...last, end: run.end };
+  } else {
+    runs.push(run);
+  }
+}

@@ -1,0 +1,52 @@
+/**
+ * Reads QEMU's x86-64 `info mem` monitor listing: the mapped ranges of the current page tables,
+ * merged while their effective user and write rights stay equal,
+ *
+ *     ffffffff80000000-ffffffffa0000000 0000000020000000 -rw
+ *
+ * `START-END SIZE` (END exclusive; the top of the space prints as 2^48, or 2^57 with 5 levels)
+ * and `u`/`-`, `r`, `w`/`-`. That is all it shows: no physical addresses, no NX, no global or
+ * cache bits, so the audit checks only where pages are mapped, their write and user rights, and
+ * says so. (QEMU's `info mem` misreads 5-level tables: use `info tlb` there.)
+ */
+import type { Result } from "../diagnostics/diagnostic.js";
+import type { PagingLevels } from "../runtime/entry.js";
+import { type FoundMapping, type FoundSpace, MapBit } from "../verifier/audit.js";
+import { UnreadableLines, appendRun, listingLines } from "./listing.js";
+
+const LINE = /^([0-9a-fA-F]{8,16})-([0-9a-fA-F]{8,16}) [0-9a-fA-F]{8,16} ([u-])r([w-])$/;
+
+export function readQemuMem(file: string, text: string, levels: PagingLevels): Result<FoundSpace> {
+  const bad = new UnreadableLines(
+    file,
+    "QEMU `info mem`",
+    "give the monitor's `info mem` output unchanged (x86-64 guests, `START-END SIZE urw` lines)",
+  );
+  const top = 1n << BigInt(levels === 5 ? 57 : 48);
+  const mappings: FoundMapping[] = [];
+  let prevEnd = 0n;
+  for (const line of listingLines(text)) {
+    if (line.text === "" || line.text.startsWith("#")) continue;
+    const m = LINE.exec(line.text);
+    if (m === null) {
+      bad.add(line, "not an `info mem` line (`START-END SIZE urw`)");
+      continue;
+    }
+    const va = BigInt("0x" + m[1]!);
+    const printed = BigInt("0x" + m[2]!);
+    const end = printed === top ? 1n << 64n : printed;
+    if (end <= va) {
+      bad.add(line, "the range ends before it starts");
+      continue;
+    }
+    if (va < prevEnd) {
+      bad.add(line, "the range overlaps or precedes the line before it");
+      continue;
+    }
+    prevEnd = end;
+    const flags = (m[3] === "u" ? MapBit.U : 0) | (m[4] === "w" ? MapBit.W : 0);
+    appendRun(mappings, { va, end, pa: 0n, flags }, false);
+  }
+  const shown = MapBit.W | MapBit.U;
+  return { value: { mappings, physical: false, shown }, diagnostics: bad.diagnostics() };
+}
