@@ -48,6 +48,22 @@ export class UnreadableLines {
     this.bad.push({ line, why });
   }
 
+  /** End of the last range accepted: a listing's ranges ascend and do not overlap. */
+  private rangesEnd = 0n;
+
+  /** Whether `[va, end)` is a range that follows the previous one; if not, the line is bad. */
+  inOrder(line: ListingLine, va: bigint, end: bigint): boolean {
+    const why =
+      end <= va
+        ? "the range ends before it starts"
+        : va < this.rangesEnd
+          ? "the range overlaps or precedes the line before it"
+          : undefined;
+    if (why !== undefined) this.add(line, why);
+    else this.rangesEnd = end;
+    return why === undefined;
+  }
+
   diagnostics(): Diagnostic[] {
     const more = this.bad.length - MAX_BAD_LINES;
     return this.bad.slice(0, MAX_BAD_LINES).map(({ line, why }, k) =>

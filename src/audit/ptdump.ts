@@ -54,7 +54,6 @@ export function readPtdump(file: string, text: string, levels: PagingLevels): Re
   );
   const slotBits = BigInt(levels === 5 ? 48 : 39);
   const vaMask = (1n << BigInt(levels === 5 ? 57 : 48)) - 1n;
-  let prevEnd = 0n;
   for (const line of listingLines(text)) {
     const t = line.text;
     if (t === "" || t.startsWith("#") || t.startsWith("---[") || SKIPPED.test(t)) continue;
@@ -65,15 +64,7 @@ export function readPtdump(file: string, text: string, levels: PagingLevels): Re
     }
     const va = BigInt("0x" + m[1]!);
     const end = BigInt("0x" + m[2]!) || TWO64;
-    if (end <= va) {
-      bad.add(line, "the range ends before it starts");
-      continue;
-    }
-    if (va < prevEnd) {
-      bad.add(line, "the range overlaps or precedes the line before it");
-      continue;
-    }
-    prevEnd = end;
+    if (!bad.inOrder(line, va, end)) continue;
     const words = m[3]!.split(/\s+/).filter((w) => w !== "");
     const level = words.length > 0 && LEVELS.has(words.at(-1)!) ? words.pop()! : undefined;
     if (words.length === 0) continue; // not present

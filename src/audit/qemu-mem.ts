@@ -24,7 +24,6 @@ export function readQemuMem(file: string, text: string, levels: PagingLevels): R
   );
   const top = 1n << BigInt(levels === 5 ? 57 : 48);
   const mappings: FoundMapping[] = [];
-  let prevEnd = 0n;
   for (const line of listingLines(text)) {
     if (line.text === "" || line.text.startsWith("#")) continue;
     const m = LINE.exec(line.text);
@@ -35,15 +34,7 @@ export function readQemuMem(file: string, text: string, levels: PagingLevels): R
     const va = BigInt("0x" + m[1]!);
     const printed = BigInt("0x" + m[2]!);
     const end = printed === top ? 1n << 64n : printed;
-    if (end <= va) {
-      bad.add(line, "the range ends before it starts");
-      continue;
-    }
-    if (va < prevEnd) {
-      bad.add(line, "the range overlaps or precedes the line before it");
-      continue;
-    }
-    prevEnd = end;
+    if (!bad.inOrder(line, va, end)) continue;
     const flags = (m[3] === "u" ? MapBit.U : 0) | (m[4] === "w" ? MapBit.W : 0);
     appendRun(mappings, { va, end, pa: 0n, flags }, false);
   }
