@@ -25,7 +25,8 @@ import { renderJson } from "../diagnostics/render.js";
 import { checkSpec } from "../pipeline.js";
 import { hex } from "../verifier/format.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
-import { bootParams, numberParser } from "./install-options.js";
+import { bootParams } from "./install-options.js";
+import { numberParser } from "./numbers.js";
 import { parseFormat, report } from "./report.js";
 
 /** Largest listing read (a ptdump of a large machine is a few MiB). */

@@ -2,29 +2,10 @@
  * The declared table of subcommands and their options. Each command's implementation is
  * imported lazily, so `vmlayout check` does not pay for the emitters or the runtime.
  */
-import type { CommandContext } from "./common.js";
+import type { Command, OptionSpec } from "./common.js";
 import { INSTALL_OPTIONS } from "./install-options.js";
 import { LIMIT_OPTION } from "./limits.js";
 import { LOAD_OPTIONS } from "./load-options.js";
-
-export interface OptionSpec {
-  readonly type: "string" | "boolean";
-  readonly short?: string;
-  readonly multiple?: boolean;
-  readonly description: string;
-}
-
-export interface Command {
-  readonly name: string;
-  readonly synopsis: string;
-  readonly summary: string;
-  readonly options: Readonly<Record<string, OptionSpec>>;
-  readonly run: (
-    values: Record<string, unknown>,
-    positionals: readonly string[],
-    context: CommandContext,
-  ) => Promise<number>;
-}
 
 const variant: OptionSpec = { type: "string", description: "only this variant of the spec" };
 

@@ -22,3 +22,22 @@ export function unknownVariant(diagnostics: readonly Diagnostic[]): string | und
   const d = diagnostics.find((x) => x.code === "E0106");
   return d && `${d.message}; ${d.help}`;
 }
+
+export interface OptionSpec {
+  readonly type: "string" | "boolean";
+  readonly short?: string;
+  readonly multiple?: boolean;
+  readonly description: string;
+}
+
+export interface Command {
+  readonly name: string;
+  readonly synopsis: string;
+  readonly summary: string;
+  readonly options: Readonly<Record<string, OptionSpec>>;
+  readonly run: (
+    values: Record<string, unknown>,
+    positionals: readonly string[],
+    context: CommandContext,
+  ) => Promise<number>;
+}

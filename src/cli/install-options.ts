@@ -1,20 +1,19 @@
 /**
  * The options `install`, `translate` and `dump` share: which layout to install and the boot
- * parameters to install it with. Numbers are read with the spec language's own literal syntax
- * (`0xffff_8880_0000_0000`, `ffff888000000000`, `0xFFFFFFFF.FB800000`, `-2GB`, `4GB`,
- * `0.5TB`, `32 * 4KB`): the text is parsed and evaluated as a constant expression.
+ * parameters to install it with. Numbers are read as the spec language writes them
+ * (numbers.ts).
  *
  * Only the option table is loaded with the command table; the parser and the pipeline are
  * imported when a command runs.
  */
 import type { Layout } from "../compiler/layout.js";
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { Checked } from "../pipeline.js";
 import type { Installation } from "../runtime/install.js";
 import type { BootParams } from "../runtime/install-plan.js";
 import type { RamRange } from "../runtime/ram.js";
-import type { OptionSpec } from "./commands.js";
+import type { OptionSpec } from "./common.js";
 import { EXIT_ERRORS, UsageError, unknownVariant, type CommandContext } from "./common.js";
+import { type NumberParser, numberParser } from "./numbers.js";
 
 /** Declared options, shared by the three commands. */
 export const INSTALL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -45,76 +44,6 @@ export const INSTALL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
     description: "N: build N process address spaces and use process N's (default: the kernel's)",
   },
 };
-
-const FORBIDDEN = /[\n\r;{}"]|\/\/|\/\*/;
-
-/** Reads one number: `address` values may be negative (they count down from 2^64). */
-export type NumberParser = (
-  text: string,
-  what: string,
-  kind?: "address" | "size" | "count",
-) => bigint;
-
-/** Names a number on the command line may use (`kernel_text.start`, `KERNBASE`), with values. */
-export type ArgumentNames = ReadonlyMap<string, bigint>;
-
-/**
- * A parser for numbers written as the spec language writes them: the text is parsed as the
- * value of a `const` statement and evaluated by the compiler's evaluator, with `names` as its
- * only names. `address` values may be negative (they count down from 2^64); sizes and counts
- * must not be. The parser throws a UsageError naming `what` for anything else.
- */
-export async function numberParser(names: ArgumentNames = new Map()): Promise<NumberParser> {
-  const { parseSpec } = await import("../../grammar/index.js");
-  const { Evaluator, EvaluationFailed, valueOf } = await import("../compiler/evaluate.js");
-  const { rat } = await import("../compiler/rational.js");
-  const { closest } = await import("../diagnostics/suggest.js");
-  return (text, what, kind = "address") => {
-    const bad = (why: string): never => {
-      throw new UsageError(`${what} \`${text}\` ${why}`);
-    };
-    if (text.trim() === "" || FORBIDDEN.test(text) || text.length > 200) bad("is not a number");
-    const parsed = parseSpec(`const value = ${text}\n`, "<argument>");
-    const [item, extra] = parsed.value.ast.items;
-    const alone = item?.kind === "const" && !item.exportName && !item.description && !extra;
-    const expr = alone ? item.value : undefined;
-    if (parsed.diagnostics.length > 0 || expr === undefined)
-      bad(`is not a number${parsed.diagnostics[0] ? `: ${parsed.diagnostics[0].message}` : ""}`);
-    const found: Diagnostic[] = [];
-    const evaluator = new Evaluator((d) => found.push(d));
-    let exact;
-    try {
-      exact = evaluator.evaluate(expr!, {
-        domains: new Map(),
-        lookup: (name) => {
-          const path = name.path.map((p) => p.name).join(".");
-          const value = names.get(path);
-          if (value !== undefined) return valueOf(rat(value));
-          const near = closest(path, [...names.keys()]);
-          return evaluator.fail(
-            "E0101",
-            `cannot find \`${path}\`${near ? `; did you mean \`${near}\`?` : ""}`,
-            name.span,
-          );
-        },
-      }).exact;
-    } catch (e) {
-      if (!(e instanceof EvaluationFailed)) throw e;
-      return bad(`is not a number: ${found[0]?.message ?? e.message}`);
-    }
-    if (exact.den !== 1n) bad("is not a whole number");
-    let v = exact.num;
-    if (kind === "address") {
-      if (v < 0n) v += 1n << 64n;
-      if (v < 0n || v >= 1n << 64n) bad("is outside the 64-bit address space");
-    } else if (v < 0n) {
-      bad("is negative");
-    } else if (v >= 1n << 64n) {
-      bad("does not fit in 64 bits");
-    }
-    return v;
-  };
-}
 
 /** `--ram`: a size, or comma-separated ranges `A..B` (inclusive) / `A..<B` (half-open). */
 export function parseRam(text: string, parseNumber: NumberParser): bigint | RamRange[] {

@@ -1,8 +1,8 @@
 /** `--limit NAME=VALUE` (repeatable): changes a resource limit (src/limits.ts) for one run. */
 import { DEFAULT_LIMITS, LIMIT_NAMES, type Limits } from "../limits.js";
-import type { OptionSpec } from "./commands.js";
+import type { OptionSpec } from "./common.js";
 import { UsageError } from "./common.js";
-import { numberParser } from "./install-options.js";
+import { numberParser } from "./numbers.js";
 
 export const LIMIT_OPTION: OptionSpec = {
   type: "string",

@@ -2,7 +2,7 @@
 import { statSync } from "node:fs";
 import { describeReadError } from "../compiler/load.js";
 import type { Checked, CheckOptions } from "../pipeline.js";
-import type { OptionSpec } from "./commands.js";
+import type { OptionSpec } from "./common.js";
 import { UsageError } from "./common.js";
 import { LIMIT_OPTION, limitsFrom } from "./limits.js";
 

@@ -8,9 +8,9 @@
 import module from "node:module";
 import { parseArgs } from "node:util";
 import { readFileSync } from "node:fs";
-import { commands, type Command } from "./commands.js";
+import { commands } from "./commands.js";
 import { closest } from "../diagnostics/suggest.js";
-import { EXIT_OK, EXIT_USAGE, UsageError } from "./common.js";
+import { type Command, EXIT_OK, EXIT_USAGE, UsageError } from "./common.js";
 
 // Node 22.1+ keeps the compiled code of the modules loaded from here on between runs: a large
 // part of a cold start. Earlier versions do not have it.

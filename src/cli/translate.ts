@@ -22,7 +22,8 @@ import { isZero } from "../compiler/rational.js";
 import { hex } from "../verifier/format.js";
 import { MapBit, describeFlags } from "../verifier/audit.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
-import { type ArgumentNames, numberParser, prepareInstall } from "./install-options.js";
+import { prepareInstall } from "./install-options.js";
+import { type ArgumentNames, numberParser } from "./numbers.js";
 
 const ACCESSES: Readonly<Record<string, readonly [AccessType, AccessType]>> = {
   read: [Access.read, Access.userRead],

@@ -7,7 +7,8 @@
  * `name` is the check's name as written in a waiver (`allow overlap "reason"`); only
  * verifier rules (E02xx, W02xx) may be waived.
  */
-import type { Severity } from "./diagnostic.js";
+/** How bad a finding is; a catalogue entry fixes it per code (`--deny-warnings` aside). */
+export type Severity = "error" | "warning";
 
 export interface CatalogueEntry {
   readonly code: string;

@@ -2,9 +2,9 @@
  * A diagnostic is data: a stable code, a severity, a message and where it applies.
  * Rendering (text, JSON, SARIF) is separate; see render.ts and sarif.ts.
  */
-import { catalogueEntry } from "./catalogue.js";
+import { type Severity, catalogueEntry } from "./catalogue.js";
 
-export type Severity = "error" | "warning";
+export type { Severity };
 
 /** A half-open byte range `[start, end)` of UTF-16 code units in one source file. */
 export interface Span {
