@@ -4,7 +4,7 @@
  * Shape of the grammar, and why:
  *   - Every statement list is `MANY(statement)` with `statement := item? End`. The End token is
  *     mandatory, so after an error inside an item the parser re-synchronises at the end of the
- *     line; grammar/index.ts inserts a `VirtualEnd` before every `}` and at the end of input, so
+ *     line; src/compiler/parse.ts inserts a `VirtualEnd` before every `}` and at the end of input, so
  *     `{ user }` and a last line without a newline need no special case.
  *   - The grammar is a superset of valid specs (any item anywhere, `paging EXPR`, any name
  *     after `perm`, `cache`, `allow`, `map`); the AST builder and resolver reject the extras.
@@ -18,7 +18,7 @@
  *     must parenthesise it: `(size) +4KB`. Another name followed by at most one word is read
  *     as an attribute too, so that a misspelt one (`gloabl`) is reported by the AST builder
  *     and does not derail recovery in a block.
- *   - No rule recurses except through `(` or `{`, whose depth grammar/index.ts bounds before
+ *   - No rule recurses except through `(` or `{`, whose depth src/compiler/parse.ts bounds before
  *     parsing, so the parser cannot overflow the stack. Unary minus is a loop, not recursion.
  */
 import type {

@@ -8,7 +8,7 @@
  *   - Keywords and units use `longer_alt: Identifier`, so `regions` or `Kernel` stay names.
  *   - Hex number forms refuse to stop in the middle of a hex run (`(?![0-9A-Fa-f_])`), but may be
  *     followed directly by a letter, so `64TB` lexes as number + unit. A number glued to a word
- *     that is not a unit (`64XB`, `0xZZ`) is diagnosed after lexing (grammar/index.ts).
+ *     that is not a unit (`64XB`, `0xZZ`) is diagnosed after lexing (src/compiler/parse.ts).
  *   - Comments are in the "comments" group (kept for the formatter); unterminated strings and
  *     comments are in the "errors" group and reported as E0002 / E0003; runs of characters that
  *     start no token are in the "invalid" group and reported as E0004 (the lexer itself never
@@ -150,7 +150,7 @@ export const Newline = createToken({
   categories: End,
   label: "end of line",
 });
-/** Never produced by the lexer: inserted before `}` and at end of input (grammar/index.ts). */
+/** Never produced by the lexer: inserted before `}` and at end of input (src/compiler/parse.ts). */
 export const VirtualEnd = createToken({
   name: "VirtualEnd",
   pattern: Lexer.NA,
@@ -401,7 +401,7 @@ function nonStartCodes(): number[] {
 }
 
 /**
- * A run of characters that start no token: E0004 (grammar/index.ts). Chevrotain's own error
+ * A run of characters that start no token: E0004 (src/compiler/parse.ts). Chevrotain's own error
  * recovery finds the same runs, but by trying every pattern at every character of a run, which
  * on 10 MB of binary input takes seconds; as a token (the last pattern, so it only matches where
  * no other does) the run is one match.

@@ -7,11 +7,11 @@
  *   verify  Layout -> diagnostics                (src/verifier/)
  *   emit    Layouts -> C, Rust, Markdown, ascii table, SVG or JSON text
  *   install Layout + boot parameters -> page tables in an emulated MMU (src/runtime/)
- *   audit   installed page tables <-> Layout     (src/verifier/audit.ts)
+ *   audit   installed page tables <-> Layout     (src/audit/checks.ts)
  *
  * `checkSpec` runs the front half on a file (with includes) the way `vmlayout check` does.
  */
-import type { Layout } from "./compiler/layout.js";
+import type { Layout } from "./model/layout.js";
 import type { Result } from "./diagnostics/diagnostic.js";
 import { emitAscii } from "./compiler/emit/ascii.js";
 import { emitC } from "./compiler/emit/c.js";
@@ -21,17 +21,17 @@ import { emitRust } from "./compiler/emit/rust.js";
 import { emitSvg } from "./compiler/emit/svg.js";
 import { type BuildCommand, EmitError } from "./compiler/emit/template.js";
 
-export { parseSpec as parse, type ParsedSpec } from "../grammar/index.js";
+export { parseSpec as parse, type ParsedSpec } from "./compiler/parse.js";
 export { resolve, type ResolveOptions } from "./compiler/resolve.js";
 export { verify, type VerifyOptions } from "./verifier/index.js";
 export { install, type Installation, type BootParams } from "./runtime/install.js";
-export { audit, type AuditReport } from "./verifier/audit.js";
+export { audit, type AuditReport } from "./audit/checks.js";
 export { dumpInstallation } from "./runtime/dump.js";
 export { checkSpec, type CheckOptions, type Checked } from "./pipeline.js";
 export { loadSpec } from "./compiler/load.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 
-export type { Layout, Region, Param, Constant, KaslrGroup, Bound } from "./compiler/layout.js";
+export type { Layout, Region, Param, Constant, KaslrGroup, Bound } from "./model/layout.js";
 export type { BuildCommand } from "./compiler/emit/template.js";
 export type { SpecFile } from "./compiler/ast.js";
 export type { Diagnostic, Result, Span, Severity } from "./diagnostics/diagnostic.js";

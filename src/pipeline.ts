@@ -13,7 +13,7 @@ import {
 } from "./diagnostics/diagnostic.js";
 import { withLineNotes } from "./diagnostics/line-notes.js";
 import type { SourceSet } from "./diagnostics/source.js";
-import type { Layout } from "./compiler/layout.js";
+import type { Layout } from "./model/layout.js";
 import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
 import { resolve } from "./compiler/resolve.js";
 import { type Limits, withLimits } from "./limits.js";

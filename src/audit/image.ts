@@ -16,18 +16,13 @@
  */
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Result } from "../diagnostics/diagnostic.js";
-import type { Layout } from "../compiler/layout.js";
+import type { Layout } from "../model/layout.js";
 import { addressMask } from "../runtime/entry.js";
 import { type BootParams, type Instance, instantiate, segments } from "../runtime/install-plan.js";
 import { FRAME_SIZE, PhysicalMemory } from "../runtime/physical-memory.js";
-import {
-  type FoundMapping,
-  type FoundSpace,
-  auditMappings,
-  readTables,
-} from "../verifier/audit.js";
-import { hex } from "../verifier/format.js";
-import { isPowerOfTwo, kaslrMemberSizes, proveKaslr } from "../verifier/kaslr.js";
+import { type FoundMapping, type FoundSpace, auditMappings, readTables } from "./checks.js";
+import { hex } from "../model/format.js";
+import { isPowerOfTwo, kaslrMemberSizes, proveKaslr } from "../model/kaslr.js";
 
 /** Physical memory as a dump holds it, read a frame at a time (a dump can be many GiB). */
 export interface MemoryImage {

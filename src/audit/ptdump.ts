@@ -18,12 +18,7 @@
  */
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { PagingLevels } from "../runtime/entry.js";
-import {
-  type FoundMapping,
-  type FoundRecursiveSlot,
-  type FoundSpace,
-  MapBit,
-} from "../verifier/audit.js";
+import { type FoundMapping, type FoundRecursiveSlot, type FoundSpace, MapBit } from "./checks.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const RANGE = /^0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\s+\d+[BKMGTPE]\b\s*(.*)$/;

@@ -11,7 +11,7 @@
  */
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { PagingLevels } from "../runtime/entry.js";
-import { type FoundMapping, type FoundSpace, MapBit } from "../verifier/audit.js";
+import { type FoundMapping, type FoundSpace, MapBit } from "./checks.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const LINE = /^([0-9a-fA-F]{8,16})-([0-9a-fA-F]{8,16}) [0-9a-fA-F]{8,16} ([u-])r([w-])$/;

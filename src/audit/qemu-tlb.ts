@@ -15,7 +15,7 @@
  * shows (they read as mappings of the tables).
  */
 import type { Result } from "../diagnostics/diagnostic.js";
-import { type FoundMapping, type FoundSpace, MapBit } from "../verifier/audit.js";
+import { type FoundMapping, type FoundSpace, MapBit } from "./checks.js";
 import { type ListingLine, UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const LINE =

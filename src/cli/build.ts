@@ -7,7 +7,7 @@ import { limitsFrom, nonDefaultLimits } from "./limits.js";
 import { checkSpecFile } from "./load-options.js";
 import { staleness, writeOutput } from "./output.js";
 import { report } from "./report.js";
-import type { Layout } from "../compiler/layout.js";
+import type { Layout } from "../model/layout.js";
 import { type BuildCommand, EmitError, regenerateCommand } from "../compiler/emit/template.js";
 
 type Emitter = (layouts: readonly Layout[], asArray: boolean, command: BuildCommand) => string;

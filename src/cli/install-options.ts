@@ -6,7 +6,7 @@
  * Only the option table is loaded with the command table; the parser and the pipeline are
  * imported when a command runs.
  */
-import type { Layout } from "../compiler/layout.js";
+import type { Layout } from "../model/layout.js";
 import type { Checked } from "../pipeline.js";
 import type { Installation } from "../runtime/install.js";
 import type { BootParams } from "../runtime/install-plan.js";

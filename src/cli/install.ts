@@ -8,8 +8,8 @@
  */
 import type { Level } from "../runtime/entry.js";
 import type { Installation } from "../runtime/install.js";
-import { hex, size } from "../verifier/format.js";
-import { describeFlags, MapBit, type AuditReport } from "../verifier/audit.js";
+import { hex, size } from "../model/format.js";
+import { describeFlags, MapBit, type AuditReport } from "../audit/checks.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { prepareInstall } from "./install-options.js";
 import { writeOutput } from "./output.js";
@@ -36,7 +36,7 @@ export async function runInstall(
   const prepared = await prepareInstall(values, positionals[0]!, context);
   if (typeof prepared === "number") return prepared;
   const { installation, checked, process: space } = prepared;
-  const { audit } = await import("../verifier/audit.js");
+  const { audit } = await import("../audit/checks.js");
   const audited = audit(installation);
   report(audited.diagnostics, checked.sources, "text", context);
   const image = installation.image(space);

@@ -25,9 +25,9 @@ export type ArgumentNames = ReadonlyMap<string, bigint>;
  * must not be. The parser throws a UsageError naming `what` for anything else.
  */
 export async function numberParser(names: ArgumentNames = new Map()): Promise<NumberParser> {
-  const { parseSpec } = await import("../../grammar/index.js");
+  const { parseSpec } = await import("../compiler/parse.js");
   const { Evaluator, EvaluationFailed, valueOf } = await import("../compiler/evaluate.js");
-  const { rat } = await import("../compiler/rational.js");
+  const { rat } = await import("../model/rational.js");
   const { closest } = await import("../diagnostics/suggest.js");
   return (text, what, kind = "address") => {
     const bad = (why: string): never => {

@@ -18,9 +18,9 @@
  */
 import { Access, type AccessType, type WalkResult, entryName } from "../runtime/index.js";
 import { evalAt, segmentAt, type Instance } from "../runtime/install-plan.js";
-import { isZero } from "../compiler/rational.js";
-import { hex } from "../verifier/format.js";
-import { MapBit, describeFlags } from "../verifier/audit.js";
+import { isZero } from "../model/rational.js";
+import { hex } from "../model/format.js";
+import { MapBit, describeFlags } from "../audit/checks.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
 import { prepareInstall } from "./install-options.js";
 import { type ArgumentNames, numberParser } from "./numbers.js";

@@ -41,7 +41,7 @@ import type {
   StringLiteral,
   VariantDecl,
 } from "./ast.js";
-import { mul, parseDecimal, type Rational } from "./rational.js";
+import { mul, parseDecimal, type Rational } from "../model/rational.js";
 
 /** Deepest expression tree the builder produces. */
 export const MAX_EXPR_DEPTH = 512;

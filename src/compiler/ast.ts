@@ -6,7 +6,8 @@
  * where it can give a better diagnostic.
  */
 import type { Span } from "../diagnostics/diagnostic.js";
-import type { Rational } from "./rational.js";
+import type { Rational } from "../model/rational.js";
+import type { RegionKind } from "../model/layout.js";
 
 export interface Identifier {
   readonly kind: "identifier";
@@ -145,7 +146,7 @@ export interface KaslrDecl {
   readonly span: Span;
 }
 
-export type RegionKind = "region" | "hole" | "guard" | "noncanonical";
+export type { RegionKind };
 
 /**
  * Where a region is. Exactly one of these shapes comes from the grammar:

@@ -15,7 +15,7 @@ import {
   plus,
   scale,
   widen,
-} from "./affine.js";
+} from "../model/affine.js";
 import type { Expr, NameExpr } from "./ast.js";
 import {
   type Rational,
@@ -30,7 +30,7 @@ import {
   neg,
   rat,
   sub,
-} from "./rational.js";
+} from "../model/rational.js";
 
 const MAX_MAGNITUDE = 1n << 128n;
 const tooLarge = (n: bigint): boolean => n > MAX_MAGNITUDE || n < -MAX_MAGNITUDE;

@@ -12,7 +12,7 @@
  */
 import * as path from "node:path";
 import { realpathSync } from "node:fs";
-import { parseLimits, parseSpec } from "../../grammar/index.js";
+import { parseLimits, parseSpec } from "./parse.js";
 import { DEFAULT_LIMITS, type Limits } from "../limits.js";
 import {
   type Diagnostic,

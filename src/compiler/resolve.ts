@@ -15,7 +15,7 @@ import {
 } from "../diagnostics/diagnostic.js";
 import { findCheck, isWaivable } from "../diagnostics/catalogue.js";
 import { closest } from "../diagnostics/suggest.js";
-import { type ParamDomain, integer, isConstant, negated, plus, variable } from "./affine.js";
+import { type ParamDomain, integer, isConstant, negated, plus, variable } from "../model/affine.js";
 import type {
   Attribute,
   ConstDecl,
@@ -49,8 +49,8 @@ import {
   type Permission,
   type Region,
   type Waiver,
-} from "./layout.js";
-import { formatRational, isInteger, rat } from "./rational.js";
+} from "../model/layout.js";
+import { formatRational, isInteger, rat } from "../model/rational.js";
 import { type Limits, withLimits } from "../limits.js";
 
 export interface ResolveOptions {

@@ -6,9 +6,9 @@
  * parameters' defaults, parameter ranges, attributes, exported names, KASLR reach): a spec that
  * was only reformatted or reordered has no changes.
  */
-import type { KaslrGroup, Layout, Param, Region } from "../compiler/layout.js";
-import { isPowerOfTwo, kaslrMemberSizes, proveKaslr } from "../verifier/kaslr.js";
-import { hex, range, shortHex, size } from "../verifier/format.js";
+import type { KaslrGroup, Layout, Param, Region } from "../model/layout.js";
+import { describeMisfit, kaslrMemberSizes, proveKaslr } from "../model/kaslr.js";
+import { hex, range, shortHex, size } from "../model/format.js";
 
 export type ChangeKind =
   | "variant-added"
@@ -222,9 +222,8 @@ function diffNamed<T extends { readonly name: string }>(
 
 /** Where each member may start over every slide, and the slide's entropy in bits. */
 function reach(layout: Layout, g: KaslrGroup): string[] {
-  if (!isPowerOfTwo(g.align)) return [`align ${g.align} is not a power of two`];
   const proof = proveKaslr(g, kaslrMemberSizes(layout, g));
-  if (!proof.fits) return [`members do not fit (${size(proof.need)} in ${size(proof.available)})`];
+  if (!proof.fits) return [describeMisfit(g, proof)];
   return proof.members.map((m, i) => {
     const slots = (m.maxStart - m.minStart) / g.align + 1n;
     const bits = slots.toString(2).length - 1;

@@ -15,7 +15,7 @@
  *   `hole_<start>` / `noncanonical_<start>`).
  */
 
-import { parseSpec } from "../../grammar/index.js";
+import { parseSpec } from "../compiler/parse.js";
 
 /** Where the importer writes a name, as a spec that declares `w` there and refers to it. */
 const USES = {

@@ -41,7 +41,7 @@
  */
 import type { IToken } from "chevrotain";
 import { tokenMatcher } from "../../grammar/chevrotain.js";
-import { lexSpec, parseSpec, tokens as T } from "../../grammar/index.js";
+import { lexSpec, parseSpec, tokens as T } from "../compiler/parse.js";
 import type { Item, KaslrItem, RegionDecl, SpecFile } from "../compiler/ast.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 

@@ -2,7 +2,7 @@
  * What a Layout means for page tables, for one boot: the layout instantiated with parameter
  * values and a KASLR slide (`instantiate`), the attributes in force at every address
  * (`segments`), and the mappings the spec asks for (`expectedMappings`). The installer
- * (install.ts) writes these mappings; the audit (src/verifier/audit.ts) reads installed tables
+ * (install.ts) writes these mappings; the audit (src/audit/checks.ts) reads installed tables
  * back and compares them with the same expectation.
  *
  * Semantics (docs/runtime.md, "Installer"):
@@ -17,26 +17,21 @@
  *    enclosing region says so.
  */
 
-import { type Rational, add, isInteger, isZero, mul, rat } from "../compiler/rational.js";
-import type {
-  Bound,
-  CacheMode,
-  KaslrGroup,
-  Layout,
-  Permission,
-  Region,
-} from "../compiler/layout.js";
-import { domainBounds } from "../compiler/affine.js";
+import { type Rational, add, isInteger, isZero, mul, rat } from "../model/rational.js";
+import type { Bound, CacheMode, KaslrGroup, Layout, Permission, Region } from "../model/layout.js";
+import { domainBounds } from "../model/affine.js";
 import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { DEFAULT_LIMITS } from "../limits.js";
-import { hex, list, size as showSize, tick } from "../verifier/format.js";
+import { hex, list, size as showSize, tick } from "../model/format.js";
 import {
+  type KaslrMisfit,
   type KaslrPlacement,
+  describeMisfit,
   kaslrMemberSizes,
   placeKaslr,
   proveKaslr,
   seededRandom,
-} from "../verifier/kaslr.js";
+} from "../model/kaslr.js";
 import {
   DEFAULT_MAXPHYADDR,
   PAGE_1G,
@@ -345,20 +340,14 @@ export function instantiate(
   if (randomise && diagnostics.length === 0) {
     const rand = seededRandom(boot.kaslrSeed ?? 0n);
     for (const group of layout.kaslr) {
-      let sizes: bigint[];
-      let placement: KaslrPlacement;
-      try {
-        sizes = kaslrMemberSizes(layout, group);
-        placement =
-          boot.kaslrBases === undefined
-            ? placeKaslr(group, sizes, rand)
-            : givenPlacement(group, sizes, boot.kaslrBases, placed);
-      } catch (e) {
-        fail(
-          `cannot randomise KASLR group ${tick(group.name)}: ${(e as Error).message}`,
-          undefined,
-          group.span,
-        );
+      const sizes = kaslrMemberSizes(layout, group);
+      const placement =
+        boot.kaslrBases === undefined
+          ? placeKaslr(group, sizes, rand)
+          : givenPlacement(group, sizes, boot.kaslrBases, placed);
+      if (!placement.fits) {
+        const why = "reason" in placement ? describeMisfit(group, placement) : placement.message;
+        fail(`cannot randomise KASLR group ${tick(group.name)}: ${why}`, undefined, group.span);
         continue;
       }
       kaslr.push({ group, sizes, placement });
@@ -459,29 +448,30 @@ export function instantiate(
 
 /**
  * The placement of `group` at bases given for its members (a member not given keeps its
- * unrandomised start). Throws when a base is one the randomisation cannot produce: not a
- * multiple of the group's alignment, or outside the starts proved reachable for the member.
+ * unrandomised start), or why not: the group cannot be placed at all, or a base is one the
+ * randomisation cannot produce (not a multiple of the group's alignment, or outside the starts
+ * proved reachable for the member).
  */
 function givenPlacement(
   group: KaslrGroup,
   sizes: readonly bigint[],
   given: ReadonlyMap<string, bigint>,
   placed: ReadonlyMap<string, PlacedRegion>,
-): KaslrPlacement {
+): KaslrPlacement | KaslrMisfit | { readonly fits: false; readonly message: string } {
   const proof = proveKaslr(group, sizes);
-  if (!proof.fits) throw new RangeError("KASLR members do not fit their range");
-  const bases = group.members.map((m, i) => {
+  if (!proof.fits) return proof;
+  const bases: bigint[] = [];
+  for (const [i, m] of group.members.entries()) {
     const base = given.get(m.name) ?? placed.get(m.name)?.start ?? proof.members[i]!.minStart;
     const { minStart, maxStart } = proof.members[i]!;
     if (given.has(m.name) && (base % group.align !== 0n || base < minStart || base > maxStart)) {
-      throw new RangeError(
-        `\`${m.name}\` at ${hex(base)} is not a start KASLR can give it (a multiple of ${showSize(group.align)} in ${hex(minStart)}..${hex(maxStart)})`,
-      );
+      const message = `\`${m.name}\` at ${hex(base)} is not a start KASLR can give it (a multiple of ${showSize(group.align)} in ${hex(minStart)}..${hex(maxStart)})`;
+      return { fits: false, message };
     }
-    return base;
-  });
+    bases.push(base);
+  }
   const ends = bases.map((b, i) => b + sizes[i]! - 1n);
-  return { bases, ends, entropies: bases.map(() => 0n) };
+  return { fits: true, bases, ends, entropies: bases.map(() => 0n) };
 }
 
 function isDescendant(byName: ReadonlyMap<string, Region>, r: Region, ancestor: string): boolean {

@@ -22,9 +22,9 @@
  * be written); the installation is undefined when there is one.
  */
 
-import type { Layout } from "../compiler/layout.js";
+import type { Layout } from "../model/layout.js";
 import { type Diagnostic, type Result, type Span, diagnostic } from "../diagnostics/diagnostic.js";
-import { hex, size as showSize, tick } from "../verifier/format.js";
+import { hex, size as showSize, tick } from "../model/format.js";
 import { type Level, type PagingLevels, levelIndex, toU64 } from "./entry.js";
 import { FrameAllocator } from "./frame-allocator.js";
 import { type PageTableImage, exportImage } from "./image.js";

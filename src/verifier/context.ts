@@ -9,11 +9,11 @@
  * findings, of which the CLI shows 200; only those are written (see `verify`'s
  * `maxDiagnostics`), and a finding is kept small until then.
  */
-import type { Bound, Layout, Param, Region, Waiver } from "../compiler/layout.js";
+import type { Bound, Layout, Param, Region, Waiver } from "../model/layout.js";
 import { catalogueEntry } from "../diagnostics/catalogue.js";
 import type { Label, Severity, Span } from "../diagnostics/diagnostic.js";
-import { list, paramValue, range, tick } from "./format.js";
-import type { Affine } from "../compiler/affine.js";
+import { list, paramValue, range, tick } from "../model/format.js";
+import type { Affine } from "../model/affine.js";
 import { type Counterexample, type Domains, evaluate, floor, restrict, solve } from "./proof.js";
 
 export interface Finding {

@@ -8,7 +8,7 @@
  * Waivers on regions then suppress findings (W0202 for waivers that suppress nothing), and
  * `denyWarnings` turns warnings into errors.
  */
-import type { Layout } from "../compiler/layout.js";
+import type { Layout } from "../model/layout.js";
 import {
   compareDiagnostics,
   type Diagnostic,
@@ -17,7 +17,7 @@ import {
   diagnostic,
 } from "../diagnostics/diagnostic.js";
 import { Context, type Finding } from "./context.js";
-import { checkKaslr } from "./kaslr.js";
+import { checkKaslr } from "./rules/kaslr.js";
 import { checkAlignment } from "./rules/alignment.js";
 import { checkCanonical } from "./rules/canonical.js";
 import { checkContainment } from "./rules/containment.js";
@@ -94,6 +94,12 @@ export function firstShown<T>(sorted: readonly T[], max: number, isError: (d: T)
   return shown;
 }
 
-export { isPowerOfTwo, kaslrMemberSizes, placeKaslr, proveKaslr, seededRandom } from "./kaslr.js";
-export type { KaslrPlacement, KaslrProof, KaslrRange, KaslrMemberBounds } from "./kaslr.js";
+export {
+  isPowerOfTwo,
+  kaslrMemberSizes,
+  placeKaslr,
+  proveKaslr,
+  seededRandom,
+} from "../model/kaslr.js";
+export type { KaslrPlacement, KaslrProof, KaslrRange, KaslrMemberBounds } from "../model/kaslr.js";
 export { canonicalRanges } from "./rules/canonical.js";

@@ -16,13 +16,13 @@
  */
 import {
   type Affine,
-  type ParamDomain,
+  type Domains,
   bounds,
   domainBounds,
   isConstant,
   minus,
   witness,
-} from "../compiler/affine.js";
+} from "../model/affine.js";
 import {
   type Rational,
   ZERO,
@@ -33,9 +33,9 @@ import {
   isZero,
   mul,
   rat,
-} from "../compiler/rational.js";
+} from "../model/rational.js";
 
-export type Domains = ReadonlyMap<string, ParamDomain>;
+export type { Domains };
 
 export interface Counterexample {
   /** Values of the parameters the statement depends on (the others stay at their defaults). */

@@ -8,10 +8,10 @@
  * values) either `allow overlap` or `allow parameter_range` works. The matching happens as
  * findings are reported (`Context.report`); this module reports the waivers left unused.
  */
-import type { Region, Waiver } from "../compiler/layout.js";
+import type { Region, Waiver } from "../model/layout.js";
 import { catalogueEntry } from "../diagnostics/catalogue.js";
 import type { Finding } from "./context.js";
-import { tick } from "./format.js";
+import { tick } from "../model/format.js";
 
 /** A W0202 finding for each waiver in `regions` that is not in `used`. */
 export function unusedWaivers(

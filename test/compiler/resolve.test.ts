@@ -1,9 +1,9 @@
 /** The resolver's semantics: placement forms, names, repeat, variants, values and symbols. */
 import { describe, expect, it } from "vitest";
-import { parseSpec } from "../../grammar/index.js";
-import { bounds } from "../../src/compiler/affine.js";
-import type { Layout } from "../../src/compiler/layout.js";
-import { rat } from "../../src/compiler/rational.js";
+import { parseSpec } from "../../src/compiler/parse.js";
+import { bounds } from "../../src/model/affine.js";
+import type { Layout } from "../../src/model/layout.js";
+import { rat } from "../../src/model/rational.js";
 import { resolve } from "../../src/compiler/resolve.js";
 
 function layouts(text: string, variant?: string): Layout[] {

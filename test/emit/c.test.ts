@@ -21,7 +21,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../src/pipeline.js";
-import type { Layout } from "../../src/compiler/layout.js";
+import type { Layout } from "../../src/model/layout.js";
 import { ROOT, vmlayout } from "../cli-helpers.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))

@@ -1,10 +1,10 @@
 /** Every construct of docs/language.md, parsed to the expected AST shape, with spans. */
 import { describe, expect, it } from "vitest";
 import type { FileCstNode } from "../../grammar/generated/cst.js";
-import { buildAst, lexSpec, parser, parseSpec } from "../../grammar/index.js";
+import { buildAst, lexSpec, parser, parseSpec } from "../../src/compiler/parse.js";
 import type { BinaryExpr, Item, NameExpr, NegExpr } from "../../src/compiler/ast.js";
 import type { Span } from "../../src/diagnostics/diagnostic.js";
-import { rat } from "../../src/compiler/rational.js";
+import { rat } from "../../src/model/rational.js";
 
 /** Recursively drops `span` fields, so shapes can be compared. */
 function strip(value: unknown): unknown {

@@ -1,6 +1,6 @@
 /** Bad input: every syntax code, recovery, limits, and inputs that must never break the parser. */
 import { describe, expect, it } from "vitest";
-import { DEFAULT_LIMITS, parseSpec } from "../../grammar/index.js";
+import { DEFAULT_LIMITS, parseSpec } from "../../src/compiler/parse.js";
 import type { Item } from "../../src/compiler/ast.js";
 import type { Diagnostic } from "../../src/diagnostics/diagnostic.js";
 

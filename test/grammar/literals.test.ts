@@ -1,9 +1,9 @@
 /** Lexical structure: number forms, units, names, keywords, comments, statement ends. */
 import { describe, expect, it } from "vitest";
-import { parseSpec } from "../../grammar/index.js";
+import { parseSpec } from "../../src/compiler/parse.js";
 import { lexer } from "../../grammar/tokens.js";
 import type { ConstDecl, Expr } from "../../src/compiler/ast.js";
-import { rat, type Rational } from "../../src/compiler/rational.js";
+import { rat, type Rational } from "../../src/model/rational.js";
 
 /** Token type names of `text` (comments and whitespace excluded). */
 const kinds = (text: string): string[] => lexer.tokenize(text).tokens.map((t) => t.tokenType.name);

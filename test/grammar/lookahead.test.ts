@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { LLkLookaheadStrategy } from "../../grammar/chevrotain.js";
-import { lexSpec } from "../../grammar/index.js";
+import { lexSpec } from "../../src/compiler/parse.js";
 import { VmLayoutParser } from "../../grammar/parser.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");

@@ -1,9 +1,9 @@
 /** Property tests: literals round-trip to exact values; no input breaks the parser. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseSpec } from "../../grammar/index.js";
+import { parseSpec } from "../../src/compiler/parse.js";
 import type { ConstDecl, LiteralExpr } from "../../src/compiler/ast.js";
-import { mul, rat, type Rational } from "../../src/compiler/rational.js";
+import { mul, rat, type Rational } from "../../src/model/rational.js";
 
 /** The value of `text` as a `const`, or the codes of its diagnostics. */
 function valueOf(text: string): Rational | string[] {

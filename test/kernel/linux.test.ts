@@ -12,7 +12,7 @@ import { describe, expect, it } from "vitest";
 import { imageOfBytes, loadImage } from "../../src/audit/image.js";
 import { ptdump } from "../../src/runtime/dump.js";
 import { Access, Mmu } from "../../src/runtime/mmu.js";
-import { seededRandom } from "../../src/verifier/kaslr.js";
+import { seededRandom } from "../../src/model/kaslr.js";
 import { qemuVersion } from "../runtime/qemu/machine.js";
 import { cachedKernel, KERNEL_CACHE, LinuxGuest } from "./linux.js";
 

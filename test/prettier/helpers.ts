@@ -8,7 +8,7 @@ import * as path from "node:path";
 import * as prettier from "prettier";
 import { expect } from "vitest";
 import { tokenMatcher } from "../../grammar/chevrotain.js";
-import { lexSpec, parseSpec, tokens as T } from "../../grammar/index.js";
+import { lexSpec, parseSpec, tokens as T } from "../../src/compiler/parse.js";
 import { emitJson } from "../../src/compiler/emit/json.js";
 import { checkSpec } from "../../src/pipeline.js";
 import plugin from "../../src/prettier/index.js";

@@ -5,9 +5,9 @@
 import { describe, expect, it } from "vitest";
 import { Flag, type Level, levelIndex } from "../../src/runtime/entry.js";
 import { install, type Installation, type InstallOptions } from "../../src/runtime/install.js";
-import type { Layout } from "../../src/compiler/layout.js";
+import type { Layout } from "../../src/model/layout.js";
 import { PAGE_4K } from "../../src/runtime/entry.js";
-import { audit, readTables } from "../../src/verifier/audit.js";
+import { audit, readTables } from "../../src/audit/checks.js";
 import { GiB, inlineLayout, mixedLayout, specLayout } from "./qemu/layouts.js";
 
 function installed(layout: Layout, boot: InstallOptions = {}): Installation {

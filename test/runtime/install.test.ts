@@ -8,8 +8,8 @@ import { PAGE_1G, PAGE_2M, PAGE_4K, canonicalize } from "../../src/runtime/entry
 import { install, type Installation, type InstallOptions } from "../../src/runtime/install.js";
 import { pageRuns, segments } from "../../src/runtime/install-plan.js";
 import { normalizeRam } from "../../src/runtime/ram.js";
-import type { Layout } from "../../src/compiler/layout.js";
-import { audit } from "../../src/verifier/audit.js";
+import type { Layout } from "../../src/model/layout.js";
+import { audit } from "../../src/audit/checks.js";
 import { GiB, KiB, MiB, TiB, inlineLayout, mixedLayout, specLayout } from "./qemu/layouts.js";
 
 function installed(layout: Layout, boot: InstallOptions = {}): Installation {

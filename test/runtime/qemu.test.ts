@@ -20,8 +20,8 @@ import { checkSpec } from "../../src/pipeline.js";
 import { Access } from "../../src/runtime/mmu.js";
 import { type BootParams, install, type Installation } from "../../src/runtime/install.js";
 import { expectedMappings } from "../../src/runtime/install-plan.js";
-import { audit } from "../../src/verifier/audit.js";
-import { seededRandom } from "../../src/verifier/kaslr.js";
+import { audit } from "../../src/audit/checks.js";
+import { seededRandom } from "../../src/model/kaslr.js";
 import { QemuMachine, qemuVersion } from "./qemu/machine.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");

@@ -13,7 +13,7 @@ import {
   scale,
   variable,
   widen,
-} from "../../src/compiler/affine.js";
+} from "../../src/model/affine.js";
 import type {
   Bound,
   KaslrGroup,
@@ -24,8 +24,8 @@ import type {
   Region,
   RegionKind,
   Waiver,
-} from "../../src/compiler/layout.js";
-import { type Rational, add, compare, mul, rat } from "../../src/compiler/rational.js";
+} from "../../src/model/layout.js";
+import { type Rational, add, compare, mul, rat } from "../../src/model/rational.js";
 import { findCheck } from "../../src/diagnostics/catalogue.js";
 import type { Span } from "../../src/diagnostics/diagnostic.js";
 

@@ -1,7 +1,7 @@
 /** How the verifier writes byte counts in its messages: exactly, whatever the count. */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { size } from "../../src/verifier/format.js";
+import { size } from "../../src/model/format.js";
 
 const UNIT: Record<string, bigint> = {
   byte: 1n,

@@ -1,4 +1,4 @@
-import type { Layout } from "../../src/compiler/layout.js";
+import type { Layout } from "../../src/model/layout.js";
 import { catalogueEntry } from "../../src/diagnostics/catalogue.js";
 import type { Diagnostic } from "../../src/diagnostics/diagnostic.js";
 import { type VerifyOptions, verify } from "../../src/verifier/index.js";

@@ -10,7 +10,7 @@ import {
   placeKaslr,
   proveKaslr,
   seededRandom,
-} from "../../src/verifier/kaslr.js";
+} from "../../src/model/kaslr.js";
 import { GiB, KiB, type LayoutDesc, PiB, TiB, build, p, region } from "./build.js";
 import { codes, name, one, run, runLayout } from "./helpers.js";
 import { LINUX_KASLR, linux, linuxDesc } from "./linux.js";

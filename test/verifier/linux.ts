@@ -12,7 +12,7 @@ import {
   TiB,
   build,
 } from "./build.js";
-import type { Layout } from "../../src/compiler/layout.js";
+import type { Layout } from "../../src/model/layout.js";
 
 const TOP = 1n << 64n;
 

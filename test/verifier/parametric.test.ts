@@ -3,7 +3,7 @@
  * allowed value is E0210 naming the rule, with a witness; one that can never fail is clean.
  */
 import { describe, expect, test } from "vitest";
-import { rat } from "../../src/compiler/rational.js";
+import { rat } from "../../src/model/rational.js";
 import {
   GiB,
   KiB,

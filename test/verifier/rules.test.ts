@@ -1,6 +1,6 @@
 /** Every verifier code at the parameter defaults: triggered, and not triggered. */
 import { describe, expect, test } from "vitest";
-import { rat } from "../../src/compiler/rational.js";
+import { rat } from "../../src/model/rational.js";
 import { verify } from "../../src/verifier/index.js";
 import { GiB, KiB, MiB, TiB, build, c, region } from "./build.js";
 import { codes, one, run, runLayout, text } from "./helpers.js";

@@ -20,8 +20,14 @@
  *
  * The table model here (groups, banners, cells) is shared with `--emit md`.
  */
-import { integer, isConstant, minus, plus } from "../affine.js";
-import { ADDRESS_SPACE_END, type Bound, type Layout, type Param, type Region } from "../layout.js";
+import { integer, isConstant, minus, plus } from "../../model/affine.js";
+import {
+  ADDRESS_SPACE_END,
+  type Bound,
+  type Layout,
+  type Param,
+  type Region,
+} from "../../model/layout.js";
 import { Escapes, plainText, rstTitle, rstWidth, withSpecText } from "./escape.js";
 import {
   formatSize,

@@ -20,7 +20,7 @@
  *   once.
  */
 import { type Span, diagnostic } from "../../diagnostics/diagnostic.js";
-import type { Layout } from "../layout.js";
+import type { Layout } from "../../model/layout.js";
 import { ESCAPE_NOTE, Escapes, cComment } from "./escape.js";
 import {
   type BuildCommand,

@@ -17,7 +17,7 @@
  * Every emitter passes every string from a spec through one of these, never through as it is.
  */
 
-import type { Layout } from "../layout.js";
+import type { Layout } from "../../model/layout.js";
 
 /** What a generated file says when it wrote a character of the spec as `U+XXXX`. */
 export const ESCAPE_NOTE =

@@ -4,7 +4,7 @@
  * start with parents before children. A region whose bounds depend on parameters reports
  * them at the parameters' defaults and lists the parameters in `parameters`.
  */
-import type { Layout } from "../layout.js";
+import type { Layout } from "../../model/layout.js";
 
 export const JSON_SCHEMA = "vmlayout/1";
 

@@ -6,7 +6,7 @@
  * marked `~`, and its row names the parameter; the parameters and KASLR groups follow the table.
  */
 import * as path from "node:path";
-import type { Layout } from "../layout.js";
+import type { Layout } from "../../model/layout.js";
 import {
   gapText,
   isAutoNamed,

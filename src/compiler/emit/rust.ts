@@ -12,7 +12,7 @@
  * - A spec with variants and no `--variant` gives one `pub mod` per variant, each complete.
  */
 import type { Span } from "../../diagnostics/diagnostic.js";
-import type { Layout } from "../layout.js";
+import type { Layout } from "../../model/layout.js";
 import { ESCAPE_NOTE, Escapes, markdownCode, markdownLine, markdownText } from "./escape.js";
 import {
   type BuildCommand,

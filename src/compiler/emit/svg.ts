@@ -19,10 +19,10 @@
  * Output is deterministic: fixed ids (prefixed `vml-`), coordinates rounded to 0.1 px.
  */
 import * as path from "node:path";
-import { bounds } from "../affine.js";
-import type { Affine } from "../affine.js";
-import type { Layout, Region } from "../layout.js";
-import { ADDRESS_SPACE_END } from "../layout.js";
+import { bounds } from "../../model/affine.js";
+import type { Affine } from "../../model/affine.js";
+import type { Layout, Region } from "../../model/layout.js";
+import { ADDRESS_SPACE_END } from "../../model/layout.js";
 import { describe as describeRow, isAutoNamed } from "./ascii.js";
 import { Escapes, plainText, withSpecText } from "./escape.js";
 import {

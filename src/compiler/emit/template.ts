@@ -14,7 +14,7 @@
  *     emitters say so and give its value at the defaults instead.
  */
 import { type Diagnostic, type Span, diagnostic } from "../../diagnostics/diagnostic.js";
-import { domainBounds, minus, type Affine } from "../affine.js";
+import { domainBounds, minus, type Affine } from "../../model/affine.js";
 import {
   ADDRESS_SPACE_END,
   type Constant,
@@ -22,9 +22,9 @@ import {
   type Layout,
   type Param,
   type Region,
-} from "../layout.js";
-import { size as humanSize } from "../../verifier/format.js";
-import { kaslrMemberSizes, proveKaslr } from "../../verifier/kaslr.js";
+} from "../../model/layout.js";
+import { size as humanSize } from "../../model/format.js";
+import { kaslrMemberSizes, proveKaslr } from "../../model/kaslr.js";
 
 /** Line width the emitters wrap comments to. */
 export const WIDTH = 100;

@@ -7,10 +7,10 @@
  * (see proof.ts). Slack (`align_up`, `min`, `max`) carries no residue, so such a bound cannot
  * be proved aligned and is reported.
  */
-import type { Bound, Region } from "../../compiler/layout.js";
+import type { Bound, Region } from "../../model/layout.js";
 import type { Label } from "../../diagnostics/diagnostic.js";
 import { type Context, nameLabel } from "../context.js";
-import { hex, shortHex, size, tick } from "../format.js";
+import { hex, shortHex, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteMultiple } from "../proof.js";
 
 const PAGE = 4096n;

@@ -7,11 +7,11 @@
  * For parameters: the half a region is in at the defaults must hold its start and end for
  * every value.
  */
-import { constant, minus } from "../../compiler/affine.js";
-import { ADDRESS_SPACE_END, type Region } from "../../compiler/layout.js";
-import { rat } from "../../compiler/rational.js";
+import { constant, minus } from "../../model/affine.js";
+import { ADDRESS_SPACE_END, type Region } from "../../model/layout.js";
+import { rat } from "../../model/rational.js";
 import { type Context, nameLabel } from "../context.js";
-import { hex, list, range, tick } from "../format.js";
+import { hex, list, range, tick } from "../../model/format.js";
 import { type Counterexample, refuteAtLeast, refuteAtMost } from "../proof.js";
 
 export interface Canonical {

@@ -2,9 +2,9 @@
  * E0202 containment: a child region lies within its parent, for every parameter value:
  * `child.start - parent.start >= 0` and `parent.end - child.end >= 0`.
  */
-import type { Region } from "../../compiler/layout.js";
+import type { Region } from "../../model/layout.js";
 import { type Context, nameLabel } from "../context.js";
-import { hex, range, size, tick } from "../format.js";
+import { hex, range, size, tick } from "../../model/format.js";
 import { refuteAtLeast } from "../proof.js";
 
 export function checkContainment(ctx: Context): void {

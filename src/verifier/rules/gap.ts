@@ -10,12 +10,12 @@
  * still reported as W0201 (with the witness), not E0210: a rule that is only a warning at the
  * defaults does not become an error because a parameter moves.
  */
-import { type Affine, constant } from "../../compiler/affine.js";
-import { ADDRESS_SPACE_END, type Region } from "../../compiler/layout.js";
-import { rat } from "../../compiler/rational.js";
+import { type Affine, constant } from "../../model/affine.js";
+import { ADDRESS_SPACE_END, type Region } from "../../model/layout.js";
+import { rat } from "../../model/rational.js";
 import type { Label, Span } from "../../diagnostics/diagnostic.js";
 import { type Context, nameLabel } from "../context.js";
-import { hex, range, size, tick } from "../format.js";
+import { hex, range, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteAtMost } from "../proof.js";
 
 interface Edge {

@@ -5,7 +5,7 @@
  * digits read as hex would be aligned (`1000000` for `0x1000000`) is named in the help.
  */
 import { type Context, nameLabel } from "../context.js";
-import { shortHex, size, tick } from "../format.js";
+import { shortHex, size, tick } from "../../model/format.js";
 
 const PAGE = 4096n;
 

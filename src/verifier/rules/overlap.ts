@@ -12,10 +12,10 @@
  * difference can drop below 1 is exactly a pair that can overlap (bounds() is exact without
  * slack), reported as E0210 with the witness.
  */
-import type { Region } from "../../compiler/layout.js";
-import { minus } from "../../compiler/affine.js";
+import type { Region } from "../../model/layout.js";
+import { minus } from "../../model/affine.js";
 import { type Context, describe, nameLabel } from "../context.js";
-import { allow, range, size, tick } from "../format.js";
+import { allow, range, size, tick } from "../../model/format.js";
 import { refuteAtLeast } from "../proof.js";
 
 export function checkOverlap(ctx: Context): void {

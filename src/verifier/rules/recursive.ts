@@ -4,7 +4,7 @@
  * paging (a PML4 entry), 256 TiB on a 256 TiB boundary with 5-level paging (a PML5 entry).
  */
 import { type Context, nameLabel } from "../context.js";
-import { hex, size, tick } from "../format.js";
+import { hex, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteEqual, refuteMultiple } from "../proof.js";
 
 export function checkRecursive(ctx: Context): void {

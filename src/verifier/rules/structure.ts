@@ -6,17 +6,17 @@
  * documented_value). A region that fails E0207, E0208 or E0209 at the defaults is marked broken:
  * its other rules would only repeat the problem.
  */
-import { constant, minus, plus } from "../../compiler/affine.js";
+import { constant, minus, plus } from "../../model/affine.js";
 import {
   ADDRESS_SPACE_END,
   type Bound,
   type DocumentedValue,
   type Region,
-} from "../../compiler/layout.js";
-import { type Rational, compare, isInteger, neg, rat, sub } from "../../compiler/rational.js";
+} from "../../model/layout.js";
+import { type Rational, compare, isInteger, neg, rat, sub } from "../../model/rational.js";
 import type { Label } from "../../diagnostics/diagnostic.js";
 import { type Context, describe } from "../context.js";
-import { hex, list, quantity, rational, size, tick } from "../format.js";
+import { hex, list, quantity, rational, size, tick } from "../../model/format.js";
 import {
   evaluate,
   floor,

@@ -1,7 +1,7 @@
 /** Layouts for the installer, audit and QEMU tests: committed specs, the fixture, inline text. */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { Layout } from "../../../src/compiler/layout.js";
+import type { Layout } from "../../../src/model/layout.js";
 import { checkSpec } from "../../../src/pipeline.js";
 
 export const ROOT = path.resolve(import.meta.dirname, "..", "..", "..");

@@ -42,7 +42,7 @@ import {
   expectedMappings,
 } from "../runtime/install-plan.js";
 import type { PhysicalMemory } from "../runtime/physical-memory.js";
-import { hex, size as showSize, tick } from "./format.js";
+import { hex, size as showSize, tick } from "../model/format.js";
 
 // ---------------------------------------------------------------------------------------------
 // Reading tables back.

@@ -3,8 +3,8 @@
  * (`0xffff888000000000`), inclusive ranges as `lo..hi` (the spec's own notation), sizes in the
  * largest binary unit that divides them exactly (`2 GiB`), parameter values by their type.
  */
-import type { Param } from "../compiler/layout.js";
-import { type Rational, formatRational } from "../compiler/rational.js";
+import type { Param } from "./layout.js";
+import { type Rational, formatRational } from "./rational.js";
 import { catalogueEntry } from "../diagnostics/catalogue.js";
 
 /** An address: `0x` and at least 16 hex digits; negative values (only in overflow messages) get a `-`. */

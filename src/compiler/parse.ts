@@ -26,25 +26,25 @@
  *   7. diagnostics are sorted, clamped to the text, and capped at `maxDiagnostics`.
  */
 import type { IRecognitionException, IToken } from "chevrotain";
-import { createTokenInstance, tokenMatcher } from "./chevrotain.js";
-import type { Item, SpecFile } from "../src/compiler/ast.js";
-import { buildStatement } from "../src/compiler/ast-builder.js";
-import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits, roughSize } from "../src/limits.js";
+import { createTokenInstance, tokenMatcher } from "../../grammar/chevrotain.js";
+import type { Item, SpecFile } from "./ast.js";
+import { buildStatement } from "./ast-builder.js";
+import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits, roughSize } from "../limits.js";
 import {
   diagnostic,
   sortDiagnostics,
   type Diagnostic,
   type Result,
   type Span,
-} from "../src/diagnostics/diagnostic.js";
+} from "../diagnostics/diagnostic.js";
 import {
   DOCUMENTED_WORDS,
   STATEMENT_START_HELP,
   parseStatement,
   showImage,
   suggestKeyword,
-} from "./parser.js";
-import * as T from "./tokens.js";
+} from "../../grammar/parser.js";
+import * as T from "../../grammar/tokens.js";
 
 export {
   parser,
@@ -52,10 +52,10 @@ export {
   VmLayoutParser,
   describeToken,
   describeTokenType,
-} from "./parser.js";
-export { buildAst, buildStatement } from "../src/compiler/ast-builder.js";
-export { lexer } from "./tokens.js";
-export * as tokens from "./tokens.js";
+} from "../../grammar/parser.js";
+export { buildAst, buildStatement } from "./ast-builder.js";
+export { lexer } from "../../grammar/tokens.js";
+export * as tokens from "../../grammar/tokens.js";
 
 export interface ParseLimits {
   /** Longest accepted input, in UTF-16 code units (E0007). */

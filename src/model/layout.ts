@@ -6,10 +6,10 @@
  */
 import type { Span } from "../diagnostics/diagnostic.js";
 import type { Affine, ParamDomain } from "./affine.js";
-import type { RegionKind } from "./ast.js";
 import type { Rational } from "./rational.js";
 
-export type { RegionKind };
+/** What a region stands for: mapped space, an intended hole, a guard, or the non-canonical range. */
+export type RegionKind = "region" | "hole" | "guard" | "noncanonical";
 
 /** A value at the defaults plus its symbolic form. Invariant: `value` ∈ bounds(`sym`). */
 export interface Bound {

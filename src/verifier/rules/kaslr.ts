@@ -1,194 +1,13 @@
-/**
- * KASLR: memory-region randomisation as Linux does it (`arch/x86/mm/kaslr.c`,
- * `kernel_randomize_memory()`), proved for every sequence of random values, and run for real.
- *
- *     vaddr = vaddr_start; remain = vaddr_end - vaddr_start - Σ pad_i    (vaddr_end exclusive)
- *     for i in 0..n-1:
- *         entropy = remain / (n - i)
- *         entropy = (rand_i % (entropy + 1)) & ~(align - 1)
- *         vaddr += entropy; base_i = vaddr
- *         vaddr += pad_i; vaddr = round_up(vaddr + 1, align)
- *         remain -= entropy
- *
- * The proof (`proveKaslr`). Entropies are multiples of `align`, so with S_i = Σ_{j<=i} e_j,
- *
- *     base_i = D_i + S_i,   D_0 = vaddr_start,   D_{i+1} = round_up(D_i + pad_i + 1, align)
- *
- * because `round_up(x + S, align) = round_up(x, align) + S` for S a multiple of `align`. The
- * D_i do not depend on the random values; only S_i does. Step i can add any multiple of
- * `align` up to f_i(S) - S, where
- *
- *     f_i(S) = S + align_down((R - S) / (n - i), align),   R = remain at the start,
- *
- * (every value in `[0, q]` is some `rand % (q + 1)`), and f_i is non-decreasing in S (one more
- * `align` of S costs at most one `align` of the next entropy). So the largest reachable S_i is
- * f_i(... f_0(0)), reached by taking the largest entropy at every step (rand_i = that entropy),
- * and the smallest is 0 (every rand 0). That gives for each member the exact interval of its
- * start and end over all random sequences in O(n) arithmetic, whatever the size of the range:
- * the upper bound is sound, and the greedy sequence is a concrete run that reaches it.
- *
- * The finding this reproduces: the `round_up(vaddr + 1, align)` after each member skips up to
- * `align` bytes that `remain` never deducts, so with Linux's 4-level numbers (members 64 TiB,
- * 32 TiB, 1 TiB in 0xffff888000000000 ..< 0xfffffe0000000000, align 1 GiB) the last member can
- * end (n - 1) * align = 2 GiB past `vaddr_end`.
- */
-import { bounds, constant, minus } from "../compiler/affine.js";
-import { rat } from "../compiler/rational.js";
-import type { KaslrGroup, Layout, Region } from "../compiler/layout.js";
-import type { Label } from "../diagnostics/diagnostic.js";
-import { type Context, nameLabel } from "./context.js";
-import { allow, hex, list, range, shortHex, size, tick } from "./format.js";
-import { type Domains, refuteAtLeast, refuteAtMost } from "./proof.js";
+import { constant, minus } from "../../model/affine.js";
+import { rat } from "../../model/rational.js";
+import type { KaslrGroup, Region } from "../../model/layout.js";
+import type { Label } from "../../diagnostics/diagnostic.js";
+import { type Context, nameLabel } from "../context.js";
+import { allow, hex, list, range, shortHex, size, tick } from "../../model/format.js";
+import { refuteAtLeast, refuteAtMost } from "../proof.js";
+import { type KaslrProof, isPowerOfTwo, padOf, proveKaslr } from "../../model/kaslr.js";
 
-/** The part of a KASLR group the placement algorithm needs. */
-export interface KaslrRange {
-  /** Inclusive. */
-  readonly rangeStart: bigint;
-  /** Inclusive (`vaddr_end` is `rangeEnd + 1`). */
-  readonly rangeEnd: bigint;
-  /** A power of two. */
-  readonly align: bigint;
-}
-
-export interface KaslrPlacement {
-  /** Start of each member. */
-  readonly bases: readonly bigint[];
-  /** Inclusive end of each member (`base + size - 1`). */
-  readonly ends: readonly bigint[];
-  /** The entropy added before each member. */
-  readonly entropies: readonly bigint[];
-}
-
-export const isPowerOfTwo = (x: bigint): boolean => x > 0n && (x & (x - 1n)) === 0n;
-
-const roundUp = (x: bigint, a: bigint): bigint => ((x + a - 1n) / a) * a;
-const alignDown = (x: bigint, a: bigint): bigint => x & ~(a - 1n);
-const sum = (xs: readonly bigint[]): bigint => xs.reduce((a, b) => a + b, 0n);
-
-/**
- * Runs the randomisation for real: `rand` yields one 64-bit random value per member (taken
- * modulo 2^64, as the kernel's `unsigned long`). Throws when the members do not fit the range
- * or `align` is not a power of two (the verifier reports both as E0213).
- */
-export function placeKaslr(
-  group: KaslrRange,
-  memberSizes: readonly bigint[],
-  rand: () => bigint,
-): KaslrPlacement {
-  const { rangeStart, rangeEnd, align } = group;
-  if (!isPowerOfTwo(align)) throw new RangeError(`KASLR align ${align} is not a power of two`);
-  const n = memberSizes.length;
-  const vaddrEnd = rangeEnd + 1n;
-  let vaddr = rangeStart;
-  let remain = vaddrEnd - rangeStart - sum(memberSizes);
-  if (remain < 0n) throw new RangeError("KASLR members do not fit their range");
-  const bases: bigint[] = [];
-  const ends: bigint[] = [];
-  const entropies: bigint[] = [];
-  for (let i = 0; i < n; i++) {
-    let entropy = remain / BigInt(n - i);
-    entropy = alignDown(BigInt.asUintN(64, rand()) % (entropy + 1n), align);
-    vaddr += entropy;
-    bases.push(vaddr);
-    ends.push(vaddr + memberSizes[i]! - 1n);
-    entropies.push(entropy);
-    vaddr += memberSizes[i]!;
-    vaddr = roundUp(vaddr + 1n, align);
-    remain -= entropy;
-  }
-  return { bases, ends, entropies };
-}
-
-/** A deterministic 64-bit PRNG (SplitMix64) for reproducible placements: `placeKaslr(g, s, seededRandom(42n))`. */
-export function seededRandom(seed: bigint): () => bigint {
-  let state = BigInt.asUintN(64, seed);
-  return () => {
-    state = BigInt.asUintN(64, state + 0x9e3779b97f4a7c15n);
-    let z = state;
-    z = BigInt.asUintN(64, (z ^ (z >> 30n)) * 0xbf58476d1ce4e5b9n);
-    z = BigInt.asUintN(64, (z ^ (z >> 27n)) * 0x94d049bb133111ebn);
-    return z ^ (z >> 31n);
-  };
-}
-
-/** Exact extent of one member over every sequence of random values (all inclusive). */
-export interface KaslrMemberBounds {
-  readonly minStart: bigint;
-  readonly maxStart: bigint;
-  readonly minEnd: bigint;
-  readonly maxEnd: bigint;
-}
-
-export type KaslrProof =
-  | {
-      readonly fits: true;
-      /** `remain` before the first member: the entropy the algorithm thinks it distributes. */
-      readonly remain: bigint;
-      readonly members: readonly KaslrMemberBounds[];
-      /** Bytes `round_up(vaddr + 1, align)` skips after each member (not deducted from `remain`). */
-      readonly gaps: readonly bigint[];
-      /**
-       * One run that reaches every member's `maxStart`/`maxEnd` at once: the entropies, and
-       * random values that produce them (the entropy itself is such a value).
-       */
-      readonly witness: {
-        readonly entropies: readonly bigint[];
-        readonly rands: readonly bigint[];
-      };
-    }
-  | { readonly fits: false; readonly need: bigint; readonly available: bigint };
-
-/**
- * Proves where every member can go, for every random sequence, in O(n) (see the file comment).
- * `pads` are the members' sizes. `align` must be a power of two.
- */
-export function proveKaslr(group: KaslrRange, pads: readonly bigint[]): KaslrProof {
-  const { rangeStart, rangeEnd, align } = group;
-  if (!isPowerOfTwo(align)) throw new RangeError(`KASLR align ${align} is not a power of two`);
-  const available = rangeEnd + 1n - rangeStart;
-  const need = sum(pads);
-  if (need > available) return { fits: false, need, available };
-  const n = pads.length;
-  const remain = available - need;
-  const members: KaslrMemberBounds[] = [];
-  const gaps: bigint[] = [];
-  const entropies: bigint[] = [];
-  let d = rangeStart; // D_i: the start with no entropy at all
-  let s = 0n; // the largest reachable S_i (cumulative entropy)
-  for (let i = 0; i < n; i++) {
-    const pad = pads[i]!;
-    const e = alignDown((remain - s) / BigInt(n - i), align);
-    entropies.push(e);
-    s += e;
-    members.push({ minStart: d, maxStart: d + s, minEnd: d + pad - 1n, maxEnd: d + s + pad - 1n });
-    const next = roundUp(d + pad + 1n, align);
-    gaps.push(next - (d + pad));
-    d = next;
-  }
-  return { fits: true, remain, members, gaps, witness: { entropies, rands: entropies } };
-}
-
-/** A member's size for the placement: its largest over all parameter values, whole bytes up. */
-function padOf(r: Region, domains: Domains): bigint {
-  const max = bounds(r.size.sym, domains).max;
-  const q = max.num / max.den;
-  return q * max.den === max.num || max.num < 0n ? q : q + 1n;
-}
-
-/**
- * The sizes `placeKaslr` takes for a group of `layout`: each member's largest size over all
- * parameter values (the runtime reserves that much, as Linux reserves `size_tb` TiB).
- * Throws on a member the layout does not have (the compiler reports that as E0118).
- */
-export function kaslrMemberSizes(layout: Layout, group: KaslrGroup): bigint[] {
-  const domains = new Map(layout.params.map((p) => [p.name, p]));
-  return group.members.map((m) => {
-    const r = layout.regions.find((x) => x.name === m.name);
-    if (!r) throw new Error(`internal error: KASLR member ${m.name} is not a region`);
-    return padOf(r, domains);
-  });
-}
-
+/** E0213/E0214: every KASLR group's members fit, keep their order, and stay inside the range for every slide (the proof is in src/model/kaslr.ts). */
 export function checkKaslr(ctx: Context): void {
   for (const group of ctx.layout.kaslr) checkGroup(ctx, group);
 }
@@ -218,6 +37,7 @@ function checkGroup(ctx: Context, g: KaslrGroup): void {
   const orderOk = checkOrder(ctx, g, members, rangeLabel);
   const proof = proveKaslr(g, pads);
   if (!proof.fits) {
+    if (proof.reason === "align") return; // reported above
     ctx.report("E0213", members, g.rangeSpan, () => ({
       message: `the members of KASLR group ${tick(g.name)} need ${size(proof.need)} but its range is only ${size(proof.available)}`,
       labels: [

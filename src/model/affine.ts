@@ -27,6 +27,9 @@ export interface ParamDomain {
   readonly align: bigint;
 }
 
+/** Each parameter's range, by name. */
+export type Domains = ReadonlyMap<string, ParamDomain>;
+
 /** Shared by every parameter-free value: most values are constants, so this saves a Map each. */
 const NO_TERMS: ReadonlyMap<string, Rational> = new Map();
 
