@@ -13,6 +13,11 @@ export function hex(v: bigint): string {
   return `0x${v.toString(16).padStart(16, "0")}`;
 }
 
+/** The 16 hex digits of a 64-bit value (two's complement for a negative one), without `0x`. */
+export function hexDigits(v: bigint): string {
+  return BigInt.asUintN(64, v).toString(16).padStart(16, "0");
+}
+
 /** A plain hex number without padding (entropy values, sizes that are not a unit multiple). */
 export function shortHex(v: bigint): string {
   return v < 0n ? `-0x${(-v).toString(16)}` : `0x${v.toString(16)}`;
