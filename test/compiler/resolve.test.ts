@@ -4,7 +4,7 @@ import { parseSpec } from "../../src/compiler/parse.js";
 import { bounds } from "../../src/model/affine.js";
 import type { Layout } from "../../src/model/layout.js";
 import { rat } from "../../src/model/rational.js";
-import { resolve } from "../../src/compiler/resolve.js";
+import { resolve } from "../../src/compiler/resolve/index.js";
 
 function layouts(text: string, variant?: string): Layout[] {
   const parsed = parseSpec(text, "t.layout");
