@@ -110,6 +110,27 @@ describe("names and values", () => {
     expect(l.constants[0]!.value.value).toBe(8192n + 4096n + 1n + 5n);
   });
 
+  it("a chain of definitions that use each other is bounded: E0008, never a stack overflow", () => {
+    const codes = (text: string): string[] => {
+      const parsed = parseSpec(`layout t\npaging 4\n${text}`, "t.layout");
+      expect(parsed.diagnostics).toEqual([]);
+      return resolve(parsed.value.ast).diagnostics.map((d) => d.code);
+    };
+    // Each constant uses the next, declared after it, so all are resolved from the first.
+    const constants = (n: number, operand = ""): string =>
+      Array.from({ length: n }, (_, i) => `const c${i} = ${operand}c${i + 1}`).join("\n") +
+      `\nconst c${n} = 4KB\nffff800000000000 +c0 a`;
+    expect(codes(constants(200))).toEqual([]);
+    expect(codes(constants(20_000))).toEqual(["E0008"]);
+    expect(codes(constants(50, "-".repeat(400)))).toEqual(["E0008"]);
+    // The first region ends where the last of a relative chain after it ends.
+    const placements = (n: number): string =>
+      `ffff800000000000 .. r${n}.end first\nffff900000000000 +4KB r0\n` +
+      Array.from({ length: n }, (_, i) => `+4KB r${i + 1}`).join("\n");
+    expect(codes(placements(200))).toEqual([]);
+    expect(codes(placements(5_000))).toEqual(["E0008"]);
+  });
+
   it("regions are sorted by start, parents before children", () => {
     const l = one("ffff900000000000 +1TB b\nffff800000000000 +1TB a { +4KB c }");
     expect(l.regions.map((r) => r.name)).toEqual(["a", "c", "b"]);

@@ -40,7 +40,7 @@ export function constValue(ctx: VariantContext, entry: ConstEntry): Value {
   const { evaluator } = ctx;
   const cycle = (): never =>
     evaluator.fail("E0112", `\`${name.name}\` is defined in terms of itself`, name.span);
-  return resolveOnce(entry, cycle, () => {
+  return resolveOnce(ctx, entry, name.span, cycle, () => {
     const v = evaluator.evaluate(value, scopeOf(ctx));
     if (!isInteger(v.exact))
       evaluator.fail(
@@ -55,27 +55,37 @@ export function constValue(ctx: VariantContext, entry: ConstEntry): Value {
 
 /** Where `node` is; `usedAt` is where that is needed (else its own placement), for E0112. */
 export function placed(ctx: VariantContext, node: RegionNode, usedAt?: Span): Placed {
+  const span = usedAt ?? node.decl.placement.span;
   const cycle = (): never =>
     ctx.evaluator.fail(
       "E0112",
       `the placement of \`${node.declaredName ?? node.decl.regionKind}\` depends on itself`,
-      usedAt ?? node.decl.placement.span,
+      span,
     );
-  return resolveOnce(node, cycle, () => place(ctx, node, scopeOf(ctx, node.env, node.suffix)));
+  return resolveOnce(ctx, node, span, cycle, () =>
+    place(ctx, node, scopeOf(ctx, node.env, node.suffix)),
+  );
 }
 
 /**
- * `definition` resolved by `resolve` the first time it is needed. Needed again while it is
- * resolving, it depends on itself: `cycle` reports that and throws. A failed definition throws
- * EvaluationFailed at every use, its error reported once.
+ * `definition` resolved by `resolve` the first time it is needed (one level deeper, counted
+ * against MAX_DEPTH at `span`). Needed again while it is resolving, it depends on itself:
+ * `cycle` reports that and throws. A failed definition throws EvaluationFailed at every use,
+ * its error reported once.
  */
-function resolveOnce<T>(definition: Definition<T>, cycle: () => never, resolve: () => T): T {
+function resolveOnce<T>(
+  ctx: VariantContext,
+  definition: Definition<T>,
+  span: Span,
+  cycle: () => never,
+  resolve: () => T,
+): T {
   if (definition.state === "done") return definition.resolved!;
   if (definition.state === "failed") throw new EvaluationFailed("reported");
   if (definition.state === "resolving") cycle();
   definition.state = "resolving";
   try {
-    definition.resolved = resolve();
+    definition.resolved = ctx.evaluator.nested(span, resolve);
     definition.state = "done";
     return definition.resolved;
   } catch (e) {
