@@ -231,26 +231,24 @@ export class Evaluator {
   private call(expr: Extract<Expr, { kind: "call" }>, scope: Scope): Value {
     const name = expr.callee.name;
     const args = expr.args.map((a) => this.evaluate(a, scope));
-    const arity = (n: number): void => {
-      if (args.length !== n)
-        this.fail("E0109", `\`${name}\` takes ${n} arguments, not ${args.length}`, expr.span);
-    };
     switch (name) {
       case "align_up":
       case "align_down": {
-        arity(2);
-        const [x, a] = args as [Value, Value];
-        const alignment = this.positiveIntegerConstant(a, expr.args[1]!.span, "alignment");
-        if (!isInteger(x.exact))
-          this.fail("E0208", "value to align is not a whole number of bytes", expr.args[0]!.span);
+        const [x, alignment] = this.wholeAndStep(
+          expr,
+          args,
+          "alignment",
+          "value to align is not a whole number of bytes",
+        );
         return aligned(x, alignment, name === "align_up" ? "up" : "down");
       }
       case "div": {
-        arity(2);
-        const [x, d] = args as [Value, Value];
-        const divisor = this.positiveIntegerConstant(d, expr.args[1]!.span, "divisor");
-        if (!isInteger(x.exact))
-          this.fail("E0208", "value to divide is not a whole number", expr.args[0]!.span);
+        const [x, divisor] = this.wholeAndStep(
+          expr,
+          args,
+          "divisor",
+          "value to divide is not a whole number",
+        );
         const exact = rat(x.exact.num / divisor); // bigint `/` truncates toward zero, as C's does
         if (isConstant(x.sym)) return valueOf(exact);
         // Truncation is not linear: a parameter-dependent dividend must divide exactly.
@@ -290,6 +288,28 @@ export class Evaluator {
           "the functions are `align_up`, `align_down`, `div`, `min` and `max`",
         );
     }
+  }
+
+  /**
+   * The two arguments (E0109) of `align_up(x, a)`, `align_down` and `div(x, d)`: the step, a
+   * positive constant (checked first), and `x`, a whole number (else E0208 `notWhole`).
+   */
+  private wholeAndStep(
+    expr: Extract<Expr, { kind: "call" }>,
+    args: readonly Value[],
+    step: string,
+    notWhole: string,
+  ): [Value, bigint] {
+    if (args.length !== 2)
+      this.fail(
+        "E0109",
+        `\`${expr.callee.name}\` takes 2 arguments, not ${args.length}`,
+        expr.span,
+      );
+    const [x, s] = args as [Value, Value];
+    const n = this.positiveIntegerConstant(s, expr.args[1]!.span, step);
+    if (!isInteger(x.exact)) this.fail("E0208", notWhole, expr.args[0]!.span);
+    return [x, n];
   }
 
   /** A constant, positive whole number (alignments, repeat counts). */

@@ -7,6 +7,8 @@ import { diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Constant, Layout, Param, ParamType } from "../../model/layout.js";
 import { isInteger } from "../../model/rational.js";
 import type { Expr, Identifier, Item, ParamDecl } from "../ast.js";
+import { assertNever } from "../../model/collections.js";
+import { isAttribute } from "./attributes.js";
 import { address, whole } from "./bounds.js";
 import type { ConstEntry, VariantContext } from "./context.js";
 import { scopeOf } from "./scope.js";
@@ -47,22 +49,39 @@ export function paging(ctx: VariantContext): Layout["paging"] | undefined {
   return undefined;
 }
 
-/** Enters a top-level constant or parameter into the symbol tables; refuses a nested variant. */
+/**
+ * Enters a top-level constant or parameter into the symbol tables; refuses a nested variant.
+ * Every kind of item is named here, so a new one is a compile error until its pass is chosen.
+ */
 export function declare(ctx: VariantContext, item: Item): void {
-  if (item.kind === "const" || item.kind === "param") {
-    const name = item.name.name;
-    const clash = ctx.valueDecl(name);
-    if (clash) ctx.duplicate(item.name, clash.name);
-    else if (item.kind === "const")
-      ctx.consts.set(name, { decl: item, state: "pending", resolved: undefined });
-    else ctx.declaredParams.set(name, item);
-  } else if (item.kind === "variant") {
-    ctx.error(
-      "E0119",
-      "variants cannot be nested",
-      item.span,
-      "declare every variant at top level",
-    );
+  switch (item.kind) {
+    case "const":
+    case "param": {
+      const name = item.name.name;
+      const clash = ctx.valueDecl(name);
+      if (clash) ctx.duplicate(item.name, clash.name);
+      else if (item.kind === "const")
+        ctx.consts.set(name, { decl: item, state: "pending", resolved: undefined });
+      else ctx.declaredParams.set(name, item);
+      return;
+    }
+    case "variant":
+      return ctx.error(
+        "E0119",
+        "variants cannot be nested",
+        item.span,
+        "declare every variant at top level",
+      );
+    case "layout": // resolve (index.ts)
+    case "include": // spliced by load.ts before resolving
+    case "paging":
+    case "region": // expand.ts
+    case "repeat":
+    case "kaslr": // kaslr.ts
+      return;
+    default:
+      if (isAttribute(item)) return; // attributes.ts
+      return assertNever(item, "item");
   }
 }
 
