@@ -7,7 +7,7 @@
  */
 import { checkSpec } from "../src/pipeline.js";
 import { loadSpec } from "../src/compiler/load.js";
-import { resolve } from "../src/compiler/resolve.js";
+import { resolve } from "../src/compiler/resolve/index.js";
 import type { Layout } from "../src/model/layout.js";
 import { verify } from "../src/verifier/index.js";
 import {

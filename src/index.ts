@@ -3,7 +3,7 @@
  * together with its diagnostics (`Result<T>`); a user's mistake never throws.
  *
  *   parse   spec text -> AST                     (grammar/)
- *   resolve AST -> Layout per variant            (src/compiler/resolve.ts)
+ *   resolve AST -> Layout per variant            (src/compiler/resolve/)
  *   verify  Layout -> diagnostics                (src/verifier/)
  *   emit    Layouts -> C, Rust, Markdown, ascii table, SVG or JSON text
  *   install Layout + boot parameters -> page tables in an emulated MMU (src/runtime/)
@@ -22,7 +22,7 @@ import { emitSvg } from "./compiler/emit/svg.js";
 import { type BuildCommand, EmitError } from "./compiler/emit/template.js";
 
 export { parseSpec as parse, type ParsedSpec } from "./compiler/parse.js";
-export { resolve, type ResolveOptions } from "./compiler/resolve.js";
+export { resolve, type ResolveOptions } from "./compiler/resolve/index.js";
 export { verify, type VerifyOptions } from "./verifier/index.js";
 export { install, type Installation, type BootParams } from "./runtime/install.js";
 export { audit, type AuditReport } from "./audit/checks.js";

@@ -15,7 +15,7 @@ import { withLineNotes } from "./diagnostics/line-notes.js";
 import type { SourceSet } from "./diagnostics/source.js";
 import type { Layout } from "./model/layout.js";
 import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
-import { resolve } from "./compiler/resolve.js";
+import { resolve } from "./compiler/resolve/index.js";
 import { type Limits, withLimits } from "./limits.js";
 import { firstShown, verify } from "./verifier/index.js";
 

@@ -2,7 +2,7 @@
  * The typed AST of a spec file. Readonly discriminated unions on `kind`; every node carries a
  * half-open `span` (the CST -> AST boundary converts Chevrotain's inclusive end offsets).
  * Literals are already exact values here: units applied, hex forms decoded. The AST is a
- * superset of valid specs: the resolver (resolve.ts) rejects what the grammar lets through,
+ * superset of valid specs: the resolver (resolve/) rejects what the grammar lets through,
  * where it can give a better diagnostic.
  */
 import type { Span } from "../diagnostics/diagnostic.js";

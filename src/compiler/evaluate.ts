@@ -1,7 +1,12 @@
 /**
  * Expression evaluation. Every expression is evaluated twice at once: exactly at the
- * parameters' default values, and symbolically (affine in the parameters, see affine.ts) so
- * the verifier can prove rules for every allowed value. Errors are diagnostics, never throws.
+ * parameters' default values, and symbolically (affine in the parameters, see
+ * model/affine.ts) so the verifier can prove rules for every allowed value.
+ *
+ * A user's error is reported as a coded diagnostic, and then abandons the expression by
+ * throwing EvaluationFailed, which the caller catches (the resolver: `VariantContext.attempt`).
+ * Nothing else escapes on any input: values stay below 2^128 (E0207) and evaluations in
+ * progress, with the definitions they reach, fewer than MAX_DEPTH (E0008).
  */
 import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import {
@@ -16,6 +21,7 @@ import {
   scale,
   widen,
 } from "../model/affine.js";
+import { assertNever } from "../model/collections.js";
 import type { Expr, NameExpr } from "./ast.js";
 import {
   type Rational,
@@ -33,6 +39,14 @@ import {
 } from "../model/rational.js";
 
 const MAX_MAGNITUDE = 1n << 128n;
+/**
+ * How deep evaluation may go: each expression level in progress counts 1, each definition it
+ * reaches (a constant, a region's placement) DEFINITION_LEVELS, as it holds that many times the
+ * stack. Without it a chain of definitions that use each other is bounded by nothing but the
+ * stack; the parser bounds one expression to 512 levels (E0008), which this leaves room for.
+ */
+export const MAX_DEPTH = 1024;
+export const DEFINITION_LEVELS = 4;
 const tooLarge = (n: bigint): boolean => n > MAX_MAGNITUDE || n < -MAX_MAGNITUDE;
 
 /** A value at the defaults together with its symbolic form. */
@@ -54,6 +68,11 @@ export interface Scope {
 }
 
 export class Evaluator {
+  /** Levels of evaluation in progress (see MAX_DEPTH). */
+  private depth = 0;
+  /** Whether E0008 for MAX_DEPTH is reported. */
+  private tooDeep = false;
+
   constructor(private readonly report: (d: Diagnostic) => void) {}
 
   fail(
@@ -67,8 +86,24 @@ export class Evaluator {
     throw new EvaluationFailed(message);
   }
 
+  /** Runs `f`, which resolves a definition used at `span`, DEFINITION_LEVELS deeper. */
+  nested<T>(span: Span, f: () => T): T {
+    this.enter(span, DEFINITION_LEVELS);
+    try {
+      return f();
+    } finally {
+      this.depth -= DEFINITION_LEVELS;
+    }
+  }
+
   evaluate(expr: Expr, scope: Scope): Value {
-    const v = this.evaluateUnchecked(expr, scope);
+    this.enter(expr.span, 1);
+    let v: Value;
+    try {
+      v = this.evaluateUnchecked(expr, scope);
+    } finally {
+      this.depth -= 1;
+    }
     // No address or size is anywhere near 2^128; far larger values only cost time and memory
     // (repeated squaring would grow them without bound).
     if (tooLarge(v.exact.num) || v.exact.den > MAX_MAGNITUDE)
@@ -79,6 +114,24 @@ export class Evaluator {
         "values in a spec must stay below 2^128, even in intermediate results",
       );
     return v;
+  }
+
+  /**
+   * `levels` deeper, or E0008 past MAX_DEPTH (instead of exhausting the stack), reported once:
+   * every definition further down the chain would fail again.
+   */
+  private enter(span: Span, levels: number): void {
+    if (this.depth + levels > MAX_DEPTH) {
+      if (this.tooDeep) throw new EvaluationFailed("nested too deeply");
+      this.tooDeep = true;
+      this.fail(
+        "E0008",
+        `definitions use each other too deeply (more than ${MAX_DEPTH} levels, each constant or placement in the chain counting ${DEFINITION_LEVELS})`,
+        span,
+        "give some of the constants or regions in the chain their values directly, not through the next one",
+      );
+    }
+    this.depth += levels;
   }
 
   private evaluateUnchecked(expr: Expr, scope: Scope): Value {
@@ -96,7 +149,7 @@ export class Evaluator {
       case "call":
         return this.call(expr, scope);
       default:
-        throw new Error(`internal error: unknown expression ${(expr as Expr).kind}`);
+        return assertNever(expr, "expression");
     }
   }
 
@@ -133,6 +186,8 @@ export class Evaluator {
         if (isInteger(l.exact) && isInteger(r.exact))
           this.requireExactDivision(l, r.exact.num, expr, scope.domains);
         return { exact: div(l.exact, r.exact), sym: scale(l.sym, div(ONE, r.exact)) };
+      default:
+        return assertNever(op, "operator");
     }
   }
 
@@ -176,26 +231,24 @@ export class Evaluator {
   private call(expr: Extract<Expr, { kind: "call" }>, scope: Scope): Value {
     const name = expr.callee.name;
     const args = expr.args.map((a) => this.evaluate(a, scope));
-    const arity = (n: number): void => {
-      if (args.length !== n)
-        this.fail("E0109", `\`${name}\` takes ${n} arguments, not ${args.length}`, expr.span);
-    };
     switch (name) {
       case "align_up":
       case "align_down": {
-        arity(2);
-        const [x, a] = args as [Value, Value];
-        const alignment = this.positiveIntegerConstant(a, expr.args[1]!.span, "alignment");
-        if (!isInteger(x.exact))
-          this.fail("E0208", "value to align is not a whole number of bytes", expr.args[0]!.span);
+        const [x, alignment] = this.wholeAndStep(
+          expr,
+          args,
+          "alignment",
+          "value to align is not a whole number of bytes",
+        );
         return aligned(x, alignment, name === "align_up" ? "up" : "down");
       }
       case "div": {
-        arity(2);
-        const [x, d] = args as [Value, Value];
-        const divisor = this.positiveIntegerConstant(d, expr.args[1]!.span, "divisor");
-        if (!isInteger(x.exact))
-          this.fail("E0208", "value to divide is not a whole number", expr.args[0]!.span);
+        const [x, divisor] = this.wholeAndStep(
+          expr,
+          args,
+          "divisor",
+          "value to divide is not a whole number",
+        );
         const exact = rat(x.exact.num / divisor); // bigint `/` truncates toward zero, as C's does
         if (isConstant(x.sym)) return valueOf(exact);
         // Truncation is not linear: a parameter-dependent dividend must divide exactly.
@@ -235,6 +288,28 @@ export class Evaluator {
           "the functions are `align_up`, `align_down`, `div`, `min` and `max`",
         );
     }
+  }
+
+  /**
+   * The two arguments (E0109) of `align_up(x, a)`, `align_down` and `div(x, d)`: the step, a
+   * positive constant (checked first), and `x`, a whole number (else E0208 `notWhole`).
+   */
+  private wholeAndStep(
+    expr: Extract<Expr, { kind: "call" }>,
+    args: readonly Value[],
+    step: string,
+    notWhole: string,
+  ): [Value, bigint] {
+    if (args.length !== 2)
+      this.fail(
+        "E0109",
+        `\`${expr.callee.name}\` takes 2 arguments, not ${args.length}`,
+        expr.span,
+      );
+    const [x, s] = args as [Value, Value];
+    const n = this.positiveIntegerConstant(s, expr.args[1]!.span, step);
+    if (!isInteger(x.exact)) this.fail("E0208", notWhole, expr.args[0]!.span);
+    return [x, n];
   }
 
   /** A constant, positive whole number (alignments, repeat counts). */

@@ -57,7 +57,10 @@ export function describeReadError(e: unknown): string {
 }
 
 export interface Loaded {
-  /** The root file with every include spliced in (undefined if the root cannot be read). */
+  /**
+   * The root file with every include spliced in; undefined when the root is over the `input`
+   * limit or not UTF-8 (the diagnostics say which).
+   */
   readonly file: SpecFile | undefined;
   readonly sources: SourceSet;
 }

@@ -27,6 +27,7 @@
  */
 import type { IRecognitionException, IToken } from "chevrotain";
 import { createTokenInstance, tokenMatcher } from "../../grammar/chevrotain.js";
+import { partitionPoint } from "../model/collections.js";
 import type { Item, SpecFile } from "./ast.js";
 import { buildStatement } from "./ast-builder.js";
 import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits, roughSize } from "../limits.js";
@@ -734,16 +735,8 @@ function lineHelp(tokens: readonly IToken[], at: number, text: string): string |
 }
 
 /** How many of the sorted `values` are below `x`. */
-function countBelow(values: ArrayLike<number>, x: number): number {
-  let lo = 0;
-  let hi = values.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (values[mid]! < x) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
+const countBelow = (values: ArrayLike<number>, x: number): number =>
+  partitionPoint(values.length, (i) => values[i]! >= x);
 
 // ---------------------------------------------------------------- final pass
 

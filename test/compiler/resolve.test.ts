@@ -4,7 +4,7 @@ import { parseSpec } from "../../src/compiler/parse.js";
 import { bounds } from "../../src/model/affine.js";
 import type { Layout } from "../../src/model/layout.js";
 import { rat } from "../../src/model/rational.js";
-import { resolve } from "../../src/compiler/resolve.js";
+import { resolve } from "../../src/compiler/resolve/index.js";
 
 function layouts(text: string, variant?: string): Layout[] {
   const parsed = parseSpec(text, "t.layout");
@@ -108,6 +108,27 @@ describe("names and values", () => {
       "const a = align_up(5000, 4KB) + align_down(5000, 4KB) + min(1, 2, 3) + max(4, 5)",
     );
     expect(l.constants[0]!.value.value).toBe(8192n + 4096n + 1n + 5n);
+  });
+
+  it("a chain of definitions that use each other is bounded: E0008, never a stack overflow", () => {
+    const codes = (text: string): string[] => {
+      const parsed = parseSpec(`layout t\npaging 4\n${text}`, "t.layout");
+      expect(parsed.diagnostics).toEqual([]);
+      return resolve(parsed.value.ast).diagnostics.map((d) => d.code);
+    };
+    // Each constant uses the next, declared after it, so all are resolved from the first.
+    const constants = (n: number, operand = ""): string =>
+      Array.from({ length: n }, (_, i) => `const c${i} = ${operand}c${i + 1}`).join("\n") +
+      `\nconst c${n} = 4KB\nffff800000000000 +c0 a`;
+    expect(codes(constants(200))).toEqual([]);
+    expect(codes(constants(20_000))).toEqual(["E0008"]);
+    expect(codes(constants(50, "-".repeat(400)))).toEqual(["E0008"]);
+    // The first region ends where the last of a relative chain after it ends.
+    const placements = (n: number): string =>
+      `ffff800000000000 .. r${n}.end first\nffff900000000000 +4KB r0\n` +
+      Array.from({ length: n }, (_, i) => `+4KB r${i + 1}`).join("\n");
+    expect(codes(placements(200))).toEqual([]);
+    expect(codes(placements(5_000))).toEqual(["E0008"]);
   });
 
   it("regions are sorted by start, parents before children", () => {

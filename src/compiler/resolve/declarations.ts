@@ -1,0 +1,172 @@
+/**
+ * The declarations of a variant: its paging mode, and the names of constants and parameters
+ * (one namespace with regions, E0102). Parameters are resolved before anything else, since
+ * every other value may depend on them; their own bounds must be constants.
+ */
+import { diagnostic } from "../../diagnostics/diagnostic.js";
+import type { Constant, Layout, Param, ParamType } from "../../model/layout.js";
+import { isInteger } from "../../model/rational.js";
+import type { Expr, Identifier, Item, ParamDecl } from "../ast.js";
+import { assertNever } from "../../model/collections.js";
+import { isAttribute } from "./attributes.js";
+import { address, whole } from "./bounds.js";
+import type { ConstEntry, VariantContext } from "./context.js";
+import { scopeOf } from "./scope.js";
+
+const PARAM_TYPES: readonly ParamType[] = ["address", "size", "count"];
+const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** The variant's one `paging` mode (E0111 when missing, repeated or unsupported). */
+export function paging(ctx: VariantContext): Layout["paging"] | undefined {
+  const decls = ctx.items.filter((i) => i.kind === "paging");
+  const where = ctx.variant ? ` in variant "${ctx.variant.name.value}"` : "";
+  if (decls.length === 0) {
+    ctx.error(
+      "E0111",
+      `no paging mode${where}`,
+      ctx.variant?.name.span ?? ctx.header.span,
+      "add `paging 4` (4-level, 48-bit) or `paging 5` (5-level, 57-bit)",
+    );
+    return undefined;
+  }
+  for (const extra of decls.slice(1))
+    ctx.report(
+      diagnostic("E0111", `paging mode given more than once${where}`, extra.span, {
+        labels: [{ span: decls[0]!.span, message: "first given here" }],
+      }),
+    );
+  const levels = decls[0]!.levels;
+  if (levels.kind === "literal" && isInteger(levels.value)) {
+    if (levels.value.num === 4n) return { levels: 4, vaBits: 48 };
+    if (levels.value.num === 5n) return { levels: 5, vaBits: 57 };
+  }
+  ctx.error(
+    "E0111",
+    "unsupported paging mode",
+    levels.span,
+    "x86-64 has `paging 4` (4-level, 48-bit) and `paging 5` (5-level, 57-bit)",
+  );
+  return undefined;
+}
+
+/**
+ * Enters a top-level constant or parameter into the symbol tables; refuses a nested variant.
+ * Every kind of item is named here, so a new one is a compile error until its pass is chosen.
+ */
+export function declare(ctx: VariantContext, item: Item): void {
+  switch (item.kind) {
+    case "const":
+    case "param": {
+      const name = item.name.name;
+      const clash = ctx.valueDecl(name);
+      if (clash) ctx.duplicate(item.name, clash.name);
+      else if (item.kind === "const")
+        ctx.consts.set(name, { decl: item, state: "pending", resolved: undefined });
+      else ctx.declaredParams.set(name, item);
+      return;
+    }
+    case "variant":
+      return ctx.error(
+        "E0119",
+        "variants cannot be nested",
+        item.span,
+        "declare every variant at top level",
+      );
+    case "layout": // resolve (index.ts)
+    case "include": // spliced by load.ts before resolving
+    case "paging":
+    case "region": // expand.ts
+    case "repeat":
+    case "kaslr": // kaslr.ts
+      return;
+    default:
+      if (isAttribute(item)) return; // attributes.ts
+      return assertNever(item, "item");
+  }
+}
+
+/** Checks a parameter's type, range, default and alignment, and enters its domain (E0117). */
+export function resolveParam(ctx: VariantContext, decl: ParamDecl): void {
+  const { evaluator } = ctx;
+  if (ctx.params.has(decl.name.name) || ctx.declaredParams.get(decl.name.name) !== decl) return;
+  const type = decl.type.name as ParamType;
+  if (!PARAM_TYPES.includes(type))
+    return ctx.error(
+      "E0109",
+      `unknown parameter type \`${decl.type.name}\``,
+      decl.type.span,
+      "the types are `address`, `size` and `count`",
+    );
+  const scope = scopeOf(ctx);
+  const number = (e: Expr): bigint => {
+    const v = evaluator.evaluate(e, scope);
+    if (v.sym.terms.size > 0)
+      evaluator.fail("E0114", "a parameter's range cannot depend on a parameter", e.span);
+    return type === "address" ? address(evaluator, v, e.span).value : whole(evaluator, v, e.span);
+  };
+  const def = number(decl.default);
+  const min = number(decl.range.start);
+  const max = number(decl.range.end) - (decl.range.endInclusive ? 0n : 1n);
+  const align = decl.align
+    ? evaluator.positiveIntegerConstant(
+        evaluator.evaluate(decl.align, scope),
+        decl.align.span,
+        "alignment",
+      )
+    : 1n;
+  const problem = paramProblem(decl.name.name, def, min, max, align);
+  if (problem) return ctx.error("E0117", problem, decl.span);
+  const param: Param = {
+    name: decl.name.name,
+    type,
+    default: def,
+    min,
+    max,
+    align,
+    exportName: exportName(ctx, decl.exportName, decl.name.name),
+    description: decl.description?.value,
+    span: decl.span,
+  };
+  ctx.params.set(param.name, param);
+  ctx.domains.set(param.name, param);
+}
+
+/** What is wrong with a parameter's range `min..=max`, default and alignment, if anything. */
+function paramProblem(
+  name: string,
+  def: bigint,
+  min: bigint,
+  max: bigint,
+  align: bigint,
+): string | undefined {
+  if (min > max) return `range of \`${name}\` is empty`;
+  if (def < min || def > max) return `default of \`${name}\` lies outside its range`;
+  if (def % align !== 0n) return `default of \`${name}\` is not aligned to ${align}`;
+  if ((min + align - 1n) / align > max / align)
+    return `range of \`${name}\` holds no aligned value`;
+  return undefined;
+}
+
+/** The C name a definition is exported as: the `export` name (E0119 unless a C identifier), else NAME. */
+export function exportName(
+  ctx: VariantContext,
+  given: Identifier | undefined,
+  name: string,
+): string {
+  if (given && !C_IDENTIFIER.test(given.name))
+    ctx.error("E0119", `\`${given.name}\` is not a C identifier`, given.span);
+  return given?.name ?? name.toUpperCase();
+}
+
+/** A resolved constant (state `done`) as the Layout holds it. */
+export function buildConstant(ctx: VariantContext, entry: ConstEntry): Constant {
+  const decl = entry.decl;
+  const v = entry.resolved!;
+  return {
+    name: decl.name.name,
+    exportName: exportName(ctx, decl.exportName, decl.name.name),
+    value: { value: v.exact.num, sym: v.sym }, // whole: constValue refuses a fraction (E0208)
+    description: decl.description?.value,
+    span: decl.span,
+  };
+}
