@@ -12,14 +12,14 @@
  *
  * The parser checks the spec (a syntax error is thrown as a SyntaxError with `loc`, which
  * Prettier reports with a code frame, and with the coded `diagnostics`); the printer lays the
- * spec out as format.ts describes. Options used: `printWidth` (default 100 for specs),
+ * spec out as src/format describes. Options used: `printWidth` (default 100 for specs),
  * `tabWidth`, `useTabs`.
  * Nothing here is imported from Prettier at run time.
  */
 import type { Parser, Plugin, Printer, SupportLanguage } from "prettier";
-import { prepareSpec, printSpec, type PreparedSpec } from "./format.js";
+import { prepareSpec, printSpec, type PreparedSpec } from "../format/index.js";
 
-export { formatSpec, SpecSyntaxError, type FormatOptions } from "./format.js";
+export { formatSpec, SpecSyntaxError, type FormatOptions } from "../format/index.js";
 
 /** The whole file is one node: the printer works from its tokens and statement spans. */
 export interface SpecRoot {
