@@ -28,6 +28,7 @@ import { checkSameMeaning } from "./check.js";
 import { render, type FormatOptions } from "./render.js";
 import { prepareSpec, type PreparedSpec } from "./source.js";
 import { layOut } from "./statements.js";
+import type { FormattedFile } from "./tree.js";
 
 export { type FormatOptions, lineOptions } from "./render.js";
 export { prepareSpec, SpecSyntaxError, type PreparedSpec } from "./source.js";
@@ -36,12 +37,19 @@ export * from "./tree.js";
 
 /** Formats a spec; throws SpecSyntaxError when it does not parse. */
 export function formatSpec(text: string, options: FormatOptions = {}): string {
-  return printSpec(prepareSpec(text.replace(/\r\n?/g, "\n"), options.path), options);
+  return formatPrepared(prepareSpec(text.replace(/\r\n?/g, "\n"), options.path), options).text;
 }
 
-/** Prints a prepared spec and checks that the output means the same. */
-export function printSpec(spec: PreparedSpec, options: FormatOptions = {}): string {
-  const out = render(layOut(spec), options);
-  checkSameMeaning(spec, out, options.path ?? "<input>");
-  return out;
+/**
+ * Lays out a prepared spec and prints it as text, after checking that the text means the same
+ * (a formatter bug throws, before anything is written).
+ */
+export function formatPrepared(
+  spec: PreparedSpec,
+  options: FormatOptions = {},
+): { tree: FormattedFile; text: string } {
+  const tree = layOut(spec);
+  const text = render(tree, options);
+  checkSameMeaning(spec, text, options.path ?? "<input>");
+  return { tree, text };
 }
