@@ -3,8 +3,6 @@
  * prints (the plugin's tests hold the goldens), lays a spec out as a tree of lines, and
  * refuses a spec with syntax errors with its coded diagnostics.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import {
   formatSpec,
@@ -13,18 +11,14 @@ import {
   SpecSyntaxError,
   type Entry,
 } from "../../src/format/index.js";
-import { FIXTURES, format, readSpec, SPECS } from "../prettier/helpers.js";
+import { FIXTURE_CASES, format, readFixture, readSpec, SPECS } from "../prettier/helpers.js";
 
 /** The committed specs and the fixtures' inputs, with the fixture's options. */
 const INPUTS: [string, string, Record<string, unknown>][] = [
   ...SPECS.map((s): [string, string, Record<string, unknown>] => [s, readSpec(s), {}]),
-  ...readdirSync(FIXTURES).map((c): [string, string, Record<string, unknown>] => {
-    const options = path.join(FIXTURES, c, "options.json");
-    return [
-      c,
-      readFileSync(path.join(FIXTURES, c, "input.layout"), "utf8"),
-      existsSync(options) ? JSON.parse(readFileSync(options, "utf8")) : {},
-    ];
+  ...FIXTURE_CASES.map((c): [string, string, Record<string, unknown>] => {
+    const { input, options } = readFixture(c);
+    return [c, input, options];
   }),
 ];
 

@@ -7,17 +7,15 @@ import { describe, expect, it } from "vitest";
 import type { FormatNode } from "../../src/format/index.js";
 import plugin from "../../src/prettier/index.js";
 
-const TEXT = [
-  "layout t",
-  "",
-  "// regions",
-  "0 +1TB heap { perm rw; user }",
-  "0x10000000000 +1TB stacks {",
-  "  // one",
-  "  +4KB guard g",
-  "}",
-  "",
-].join("\n");
+const TEXT = `layout t
+
+
+// regions
+0 +1TB heap { perm rw; user }
+0x10000000000 +1TB stacks {
+// one
++4KB guard g }
+`;
 
 async function tree(text: string): Promise<FormatNode> {
   const options = { printWidth: 100, tabWidth: 2, useTabs: false, filepath: "t.layout" };
@@ -42,14 +40,14 @@ describe("the Prettier plugin", () => {
     expect(visit(await tree(TEXT))).toEqual([
       `file ${JSON.stringify(TEXT)}`,
       '  statement "layout t"',
-      '  blank "\\n\\n"',
+      '  blank "\\n\\n\\n"',
       '  comment "// regions"',
       '  statement "0 +1TB heap { perm rw; user }"',
       '    body " perm rw; user "',
       '      statement "perm rw"',
       '      statement "user"',
-      '  statement "0x10000000000 +1TB stacks {\\n  // one\\n  +4KB guard g\\n}"',
-      '    body "\\n  // one\\n  +4KB guard g\\n"',
+      '  statement "0x10000000000 +1TB stacks {\\n// one\\n+4KB guard g }"',
+      '    body "\\n// one\\n+4KB guard g "',
       '      comment "// one"',
       '      statement "+4KB guard g"',
     ]);

@@ -3,15 +3,14 @@
  * specs (regions, bodies, attributes, comments, blank lines, `;`) format idempotently, to the
  * same AST and comments (the formatter also checks that itself and throws if not).
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import * as path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   astWithoutSpans,
   comments,
-  FIXTURES,
+  FIXTURE_CASES,
   format,
+  readFixture,
   readSpec,
   rewriteGaps,
   SPECS,
@@ -24,16 +23,12 @@ import {
  */
 const FORMATTED: [string, string, Record<string, unknown>][] = [
   ...SPECS.map((s): [string, string, Record<string, unknown>] => [s, readSpec(s), {}]),
-  ...readdirSync(FIXTURES)
-    .filter((c) => c !== "prettier-ignore")
-    .map((c): [string, string, Record<string, unknown>] => {
-      const options = path.join(FIXTURES, c, "options.json");
-      return [
-        c,
-        readFileSync(path.join(FIXTURES, c, "output.layout"), "utf8"),
-        existsSync(options) ? JSON.parse(readFileSync(options, "utf8")) : {},
-      ];
-    }),
+  ...FIXTURE_CASES.filter((c) => c !== "prettier-ignore").map(
+    (c): [string, string, Record<string, unknown>] => {
+      const { output, options } = readFixture(c);
+      return [c, output, options];
+    },
+  ),
 ];
 
 const hexWord = (s: string | undefined) => s !== undefined && /^[0-9A-Fa-f]{8}$/.test(s);
