@@ -11,16 +11,10 @@ import {
   SpecSyntaxError,
   type Entry,
 } from "../../src/format/index.js";
-import { FIXTURE_CASES, format, readFixture, readSpec, SPECS } from "../prettier/helpers.js";
+import { format, formatterTexts, readSpec, SPECS } from "../prettier/helpers.js";
 
 /** The committed specs and the fixtures' inputs, with the fixture's options. */
-const INPUTS: [string, string, Record<string, unknown>][] = [
-  ...SPECS.map((s): [string, string, Record<string, unknown>] => [s, readSpec(s), {}]),
-  ...FIXTURE_CASES.map((c): [string, string, Record<string, unknown>] => {
-    const { input, options } = readFixture(c);
-    return [c, input, options];
-  }),
-];
+const INPUTS = formatterTexts("input");
 
 const OPTION_SETS = [{}, { printWidth: 40 }, { useTabs: true, tabWidth: 4 }, { printWidth: 200 }];
 

@@ -48,6 +48,22 @@ export function readFixture(name: string): {
   };
 }
 
+/**
+ * Texts to format, each with its name and options: the committed specs (formatted, default
+ * options) and every fixture's input or output.
+ */
+export function formatterTexts(
+  side: "input" | "output",
+): [name: string, text: string, options: Record<string, unknown>][] {
+  return [
+    ...SPECS.map((s): [string, string, Record<string, unknown>] => [s, readSpec(s), {}]),
+    ...FIXTURE_CASES.map((c): [string, string, Record<string, unknown>] => {
+      const fixture = readFixture(c);
+      return [c, fixture[side], fixture.options];
+    }),
+  ];
+}
+
 /** The Prettier options `npx prettier` uses for the specs: .prettierrc.json's, plugins aside. */
 export async function specOptions(): Promise<prettier.Options> {
   const config = await prettier.resolveConfig(path.join(SPECS_DIR, "any.layout"));

@@ -8,12 +8,9 @@ import { describe, expect, it } from "vitest";
 import {
   astWithoutSpans,
   comments,
-  FIXTURE_CASES,
   format,
-  readFixture,
-  readSpec,
+  formatterTexts,
   rewriteGaps,
-  SPECS,
   type Gap,
 } from "./helpers.js";
 
@@ -21,15 +18,7 @@ import {
  * Formatted texts and their options: the specs, and the fixtures' outputs (except
  * `prettier-ignore`'s, which keeps the spacing of the statement it ignores).
  */
-const FORMATTED: [string, string, Record<string, unknown>][] = [
-  ...SPECS.map((s): [string, string, Record<string, unknown>] => [s, readSpec(s), {}]),
-  ...FIXTURE_CASES.filter((c) => c !== "prettier-ignore").map(
-    (c): [string, string, Record<string, unknown>] => {
-      const { output, options } = readFixture(c);
-      return [c, output, options];
-    },
-  ),
-];
+const FORMATTED = formatterTexts("output").filter(([name]) => name !== "prettier-ignore");
 
 const hexWord = (s: string | undefined) => s !== undefined && /^[0-9A-Fa-f]{8}$/.test(s);
 
