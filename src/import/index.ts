@@ -7,9 +7,9 @@
  * - range lines: Emerald's `A .. B - description` and indented `A..B  description`;
  * - space-separated columns: GayBSD's `ffff8000 00000000 -128 TB ffff8040 20100fff ~ 0.25 TB ...`.
  *
- * The spec is formatted with the project's formatter (src/prettier), like the committed specs.
+ * The spec is formatted with the project's formatter (src/format), like the committed specs.
  */
-import { formatSpec } from "../prettier/index.js";
+import { formatSpec } from "../format/index.js";
 import { buildSpec } from "./build.js";
 import { parseColumnTable } from "./columns.js";
 import { parseRangeLines } from "./emerald.js";

@@ -10,24 +10,20 @@
  *     import vmlayout from "vmlayout/prettier";
  *     await prettier.format(text, { parser: "vmlayout", plugins: [vmlayout] });
  *
- * The parser checks the spec (a syntax error is thrown as a SyntaxError with `loc`, which
- * Prettier reports with a code frame, and with the coded `diagnostics`); the printer lays the
- * spec out as format.ts describes. Options used: `printWidth` (default 100 for specs),
- * `tabWidth`, `useTabs`.
- * Nothing here is imported from Prettier at run time.
+ * It adapts the formatter (src/format) to Prettier. The parser checks the spec (a syntax
+ * error is thrown as a SyntaxError with `loc`, which Prettier reports with a code frame, and
+ * with the coded `diagnostics`) and hands Prettier the formatter's tree of lines: the file,
+ * statements, their bodies, own-line comments, blank lines, statements under
+ * `prettier-ignore` (tree.ts); print.ts prints it as a Doc. Comments are nodes of that tree,
+ * attached by the formatter (src/format/comments.ts), so the tree has no `comments` for
+ * Prettier's own attachment. Options used: `printWidth` (default 100 for specs), `tabWidth`,
+ * `useTabs`. Nothing here is imported from Prettier at run time (doc.ts says why).
  */
 import type { Parser, Plugin, Printer, SupportLanguage } from "prettier";
-import { prepareSpec, printSpec, type PreparedSpec } from "./format.js";
+import { formatPrepared, prepareSpec, type FormatNode } from "../format/index.js";
+import { getVisitorKeys, print } from "./print.js";
 
-export { formatSpec, SpecSyntaxError, type FormatOptions } from "./format.js";
-
-/** The whole file is one node: the printer works from its tokens and statement spans. */
-export interface SpecRoot {
-  readonly type: "vmlayout-file";
-  readonly start: number;
-  readonly end: number;
-  readonly spec: PreparedSpec;
-}
+export { formatSpec, SpecSyntaxError, type FormatOptions } from "../format/index.js";
 
 export const languages: SupportLanguage[] = [
   {
@@ -38,31 +34,26 @@ export const languages: SupportLanguage[] = [
   },
 ];
 
-const parser: Parser<SpecRoot> = {
+const parser: Parser<FormatNode> = {
   astFormat: "vmlayout",
-  parse: (text, options) => ({
-    type: "vmlayout-file",
-    start: 0,
-    end: text.length,
-    spec: prepareSpec(text, options.filepath ?? "<input>"),
-  }),
+  // The formatter's self-check runs here, on its text with these options: the Doc printed
+  // from the tree is the same text.
+  parse: (text, options) => {
+    const path = options.filepath ?? "<input>";
+    return formatPrepared(prepareSpec(text, path), {
+      printWidth: options.printWidth,
+      tabWidth: options.tabWidth,
+      useTabs: options.useTabs,
+      path,
+    }).tree;
+  },
   locStart: (node) => node.start,
   locEnd: (node) => node.end,
 };
 
 export const parsers = { vmlayout: parser };
 
-const printer: Printer<SpecRoot> = {
-  print: (path, options) =>
-    printSpec(path.node.spec, {
-      printWidth: options.printWidth,
-      tabWidth: options.tabWidth,
-      useTabs: options.useTabs,
-      path: options.filepath ?? "<input>",
-    }),
-  // One node, no children to visit (and no `comments` property for Prettier to attach).
-  getVisitorKeys: () => [],
-};
+const printer: Printer<FormatNode> = { print, getVisitorKeys };
 
 export const printers = { vmlayout: printer };
 
@@ -72,5 +63,5 @@ export const printers = { vmlayout: printer };
  */
 export const defaultOptions = { printWidth: 100 };
 
-const plugin = { languages, parsers, printers, defaultOptions } satisfies Plugin<SpecRoot>;
+const plugin = { languages, parsers, printers, defaultOptions } satisfies Plugin<FormatNode>;
 export default plugin;

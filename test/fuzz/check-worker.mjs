@@ -14,7 +14,7 @@ import { workerData } from "node:worker_threads";
 
 const dist = (p) => new URL(`../../dist/src/${p}`, import.meta.url).href;
 const { checkSpec } = await import(dist("pipeline.js"));
-const { formatSpec, SpecSyntaxError } = await import(dist("prettier/format.js"));
+const { formatSpec, SpecSyntaxError } = await import(dist("format/index.js"));
 const { importTable, NoTableError } = await import(dist("import/index.js"));
 const { install } = await import(dist("runtime/install.js"));
 const { audit } = await import(dist("audit/checks.js"));

@@ -4,12 +4,17 @@
  * otherwise: printWidth 100). For every case: formatting is idempotent and changes no meaning (same AST once
  * spans are stripped, same compiled Layout, same comments). `vitest -u` rewrites the outputs.
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { astWithoutSpans, comments, compiled, FIXTURES, format } from "./helpers.js";
+import {
+  astWithoutSpans,
+  comments,
+  compiled,
+  FIXTURE_CASES,
+  format,
+  readFixture,
+} from "./helpers.js";
 
-const CASES = readdirSync(FIXTURES).sort();
+const CASES = FIXTURE_CASES;
 
 describe("format fixtures", () => {
   it("are all present", () => {
@@ -32,17 +37,10 @@ describe("format fixtures", () => {
 
   for (const name of CASES) {
     describe(name, () => {
-      const dir = path.join(FIXTURES, name);
-      const input = readFileSync(path.join(dir, "input.layout"), "utf8");
-      const optionsFile = path.join(dir, "options.json");
-      const options = existsSync(optionsFile)
-        ? (JSON.parse(readFileSync(optionsFile, "utf8")) as Record<string, unknown>)
-        : {};
+      const { input, outputPath, options } = readFixture(name);
 
       it("formats to output.layout", async () => {
-        await expect(await format(input, options)).toMatchFileSnapshot(
-          path.join(dir, "output.layout"),
-        );
+        await expect(await format(input, options)).toMatchFileSnapshot(outputPath);
       });
 
       it("is idempotent", async () => {
@@ -61,9 +59,6 @@ describe("format fixtures", () => {
 
   it("the fixtures other than `empty` compile without errors (so the Layout comparison bites)", () => {
     for (const name of CASES.filter((c) => c !== "empty"))
-      expect(
-        compiled(readFileSync(path.join(FIXTURES, name, "input.layout"), "utf8")).json,
-        name,
-      ).not.toBeNull();
+      expect(compiled(readFixture(name).input).json, name).not.toBeNull();
   });
 });

@@ -3,7 +3,7 @@
  * three ways of saying "means the same": the AST without spans, the compiled Layout as JSON,
  * and the comments.
  */
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import * as prettier from "prettier";
 import { expect } from "vitest";
@@ -24,6 +24,45 @@ export const SPECS = readdirSync(SPECS_DIR)
   .sort();
 
 export const readSpec = (name: string): string => readFileSync(path.join(SPECS_DIR, name), "utf8");
+
+/** The formatter fixtures, by directory name. */
+export const FIXTURE_CASES = readdirSync(FIXTURES).sort();
+
+/** A fixture: its input, its expected output and its options (`options.json`, or none). */
+export function readFixture(name: string): {
+  input: string;
+  output: string;
+  outputPath: string;
+  options: Record<string, unknown>;
+} {
+  const dir = path.join(FIXTURES, name);
+  const optionsFile = path.join(dir, "options.json");
+  const outputPath = path.join(dir, "output.layout");
+  return {
+    input: readFileSync(path.join(dir, "input.layout"), "utf8"),
+    output: readFileSync(outputPath, "utf8"),
+    outputPath,
+    options: existsSync(optionsFile)
+      ? (JSON.parse(readFileSync(optionsFile, "utf8")) as Record<string, unknown>)
+      : {},
+  };
+}
+
+/**
+ * Texts to format, each with its name and options: the committed specs (formatted, default
+ * options) and every fixture's input or output.
+ */
+export function formatterTexts(
+  side: "input" | "output",
+): [name: string, text: string, options: Record<string, unknown>][] {
+  return [
+    ...SPECS.map((s): [string, string, Record<string, unknown>] => [s, readSpec(s), {}]),
+    ...FIXTURE_CASES.map((c): [string, string, Record<string, unknown>] => {
+      const fixture = readFixture(c);
+      return [c, fixture[side], fixture.options];
+    }),
+  ];
+}
 
 /** The Prettier options `npx prettier` uses for the specs: .prettierrc.json's, plugins aside. */
 export async function specOptions(): Promise<prettier.Options> {

@@ -3,18 +3,14 @@
  * specs (regions, bodies, attributes, comments, blank lines, `;`) format idempotently, to the
  * same AST and comments (the formatter also checks that itself and throws if not).
  */
-import { existsSync, readdirSync, readFileSync } from "node:fs";
-import * as path from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   astWithoutSpans,
   comments,
-  FIXTURES,
   format,
-  readSpec,
+  formatterTexts,
   rewriteGaps,
-  SPECS,
   type Gap,
 } from "./helpers.js";
 
@@ -22,19 +18,7 @@ import {
  * Formatted texts and their options: the specs, and the fixtures' outputs (except
  * `prettier-ignore`'s, which keeps the spacing of the statement it ignores).
  */
-const FORMATTED: [string, string, Record<string, unknown>][] = [
-  ...SPECS.map((s): [string, string, Record<string, unknown>] => [s, readSpec(s), {}]),
-  ...readdirSync(FIXTURES)
-    .filter((c) => c !== "prettier-ignore")
-    .map((c): [string, string, Record<string, unknown>] => {
-      const options = path.join(FIXTURES, c, "options.json");
-      return [
-        c,
-        readFileSync(path.join(FIXTURES, c, "output.layout"), "utf8"),
-        existsSync(options) ? JSON.parse(readFileSync(options, "utf8")) : {},
-      ];
-    }),
-];
+const FORMATTED = formatterTexts("output").filter(([name]) => name !== "prettier-ignore");
 
 const hexWord = (s: string | undefined) => s !== undefined && /^[0-9A-Fa-f]{8}$/.test(s);
 
