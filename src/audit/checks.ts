@@ -17,6 +17,7 @@
  */
 
 import {
+  type Code,
   type Diagnostic,
   type Result,
   type Span,
@@ -777,21 +778,21 @@ function rangeText(start: bigint, end: bigint): string {
 /** Collects findings, capped per code (the last one shown says how many more there are). */
 class Findings {
   private readonly list: {
-    code: string;
+    code: Code;
     span: Span | undefined;
     message: string;
     lo: bigint;
     hi: bigint;
     help: string | undefined;
   }[] = [];
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<Code, number>();
   /** Address spaces share the kernel half's tables: report a mapping's finding once. */
   private readonly seen = new Set<string>();
 
   constructor(private readonly maxPerCode: number) {}
 
   add(
-    code: string,
+    code: Code,
     span: Span | undefined,
     message: string | (() => string),
     lo: bigint,

@@ -3,7 +3,7 @@
  * parameters' default values, and symbolically (affine in the parameters, see affine.ts) so
  * the verifier can prove rules for every allowed value. Errors are diagnostics, never throws.
  */
-import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
+import { type Code, type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import {
   type Affine,
   type ParamDomain,
@@ -57,7 +57,7 @@ export class Evaluator {
   constructor(private readonly report: (d: Diagnostic) => void) {}
 
   fail(
-    code: string,
+    code: Code,
     message: string,
     span: Span,
     help?: string,

@@ -7,6 +7,7 @@
  * attributes, inexact or out-of-range values at the defaults); the verifier proves the rules.
  */
 import {
+  type Code,
   type Diagnostic,
   type Result,
   type Span,
@@ -213,7 +214,7 @@ class VariantResolver {
     this.reportRaw(d);
   }
 
-  private error(code: string, message: string, span: Span | undefined, help?: string): void {
+  private error(code: Code, message: string, span: Span | undefined, help?: string): void {
     this.report(diagnostic(code, message, span, help === undefined ? {} : { help }));
   }
 
