@@ -18,6 +18,7 @@ import { STATEMENT_START_HELP, parser, showImage, suggestKeyword } from "../../g
 import * as T from "../../grammar/tokens.js";
 import type * as C from "../../grammar/generated/cst.js";
 import { type Code, diagnostic, type Diagnostic, type Span } from "../diagnostics/diagnostic.js";
+import { TEXT } from "../diagnostics/catalogue.js";
 import type {
   Attribute,
   BinaryExpr,
@@ -524,7 +525,7 @@ class AstBuilder extends BaseVisitor {
     if (!what) return undefined;
     if (what.name !== "offset" && what.name !== "size") {
       const meant = suggestKeyword(what.name);
-      const help = meant ? `did you mean \`${meant}\`?` : STATEMENT_START_HELP;
+      const help = meant ? TEXT.didYouMean(meant) : STATEMENT_START_HELP;
       this.error("E0001", `unknown attribute \`${showImage(what.name)}\``, what.span, help);
       return undefined;
     }

@@ -22,6 +22,7 @@ import {
   hasErrors,
 } from "../diagnostics/diagnostic.js";
 import { SourceSet } from "../diagnostics/source.js";
+import { TEXT } from "../diagnostics/catalogue.js";
 import type { Item, SpecFile } from "./ast.js";
 import {
   InputTooLarge,
@@ -103,7 +104,7 @@ export function loadSpec(
         diagnostics.push(
           diagnostic("E0007", `more than ${limits.includes} files are included`, from.path.span, {
             notes: ["a file counts each time it is included"],
-            help: "include each shared file once, or raise the limit (`--limit includes=N`)",
+            help: TEXT.raiseLimit("include each shared file once", "includes"),
           }),
         );
         return undefined;
@@ -120,7 +121,7 @@ export function loadSpec(
       diagnostics.push(
         diagnostic("E0007", message, from?.path.span, {
           notes: ["a file counts each time it is included"],
-          help: "include each shared file once, or raise the limit (`--limit input=N`)",
+          help: TEXT.raiseLimit("include each shared file once", "input"),
         }),
       );
       return undefined;

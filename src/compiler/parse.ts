@@ -37,6 +37,7 @@ import {
   type Result,
   type Span,
 } from "../diagnostics/diagnostic.js";
+import { TEXT } from "../diagnostics/catalogue.js";
 import {
   DOCUMENTED_WORDS,
   STATEMENT_START_HELP,
@@ -133,7 +134,7 @@ function read(
 ): { items: Item[]; comments: IToken[] } {
   const at = (start: number, end = start): Span => ({ file: path, start, end });
   const tooLarge = (message: string, span: Span, name: string) => {
-    const help = `split the spec into several files joined with \`include\`, or raise the limit (\`--limit ${name}=N\`)`;
+    const help = TEXT.raiseLimit("split the spec into several files joined with `include`", name);
     diagnostics.push(diagnostic("E0007", message, span, { help }));
     return { items: [], comments: [] };
   };
@@ -659,7 +660,7 @@ function lineHelp(tokens: readonly IToken[], at: number, text: string): string |
   if (error === undefined || head === undefined || !isLineStart(first)) return undefined;
   if (head.tokenType === T.Identifier && at <= first + 1) {
     const keyword = suggestKeyword(head.image);
-    if (keyword !== undefined) return `did you mean \`${keyword}\`?`;
+    if (keyword !== undefined) return TEXT.didYouMean(keyword);
   }
   const startsRegion =
     tokenMatcher(head, T.NumberLiteral) ||

@@ -14,7 +14,7 @@ import {
   diagnostic,
   sortDiagnostics,
 } from "../diagnostics/diagnostic.js";
-import { findCheck, isWaivable } from "../diagnostics/catalogue.js";
+import { TEXT, findCheck, isWaivable } from "../diagnostics/catalogue.js";
 import { closest } from "../diagnostics/suggest.js";
 import { type ParamDomain, integer, isConstant, negated, plus, variable } from "../model/affine.js";
 import type {
@@ -109,7 +109,7 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
     if (first)
       report(
         diagnostic("E0102", `variant "${v.name.value}" is defined twice`, v.name.span, {
-          labels: [{ span: first.name.span, message: "first defined here" }],
+          labels: [{ span: first.name.span, message: TEXT.firstDefinedHere }],
         }),
       );
     else seen.set(v.name.value, v);
@@ -338,7 +338,7 @@ class VariantResolver {
   private duplicate(second: Identifier, first: Identifier): void {
     this.report(
       diagnostic("E0102", `\`${second.name}\` is defined twice`, second.span, {
-        labels: [{ span: first.span, message: "first defined here" }],
+        labels: [{ span: first.span, message: TEXT.firstDefinedHere }],
         help: "give each constant, parameter and region its own name",
       }),
     );
@@ -514,7 +514,7 @@ class VariantResolver {
             "E0115",
             `repeat count ${count} exceeds the limit of ${this.limits.repeat}`,
             item.count.span,
-            "split the repeat, or raise the limit (`--limit repeat=N`)",
+            TEXT.raiseLimit("split the repeat", "repeat"),
           );
           continue;
         }
@@ -598,7 +598,7 @@ class VariantResolver {
       "E0007",
       message,
       span,
-      `split the layout, lower the repeat counts, or raise the limit (\`--limit ${limit}=N\`)`,
+      TEXT.raiseLimit("split the layout, lower the repeat counts", limit),
     );
     this.expansionStopped = true;
   }

@@ -387,6 +387,20 @@ export type Code = (typeof CATALOGUE)[number]["code"];
 /** One entry of the catalogue. */
 export type CatalogueEntry = EntryShape & { readonly code: Code };
 
+/**
+ * Message, help and label shapes written at several call sites, so that they read alike
+ * everywhere. The UI fixtures pin the texts byte for byte.
+ */
+export const TEXT = {
+  /** Help for an exceeded limit (E0007, E0115): a fix, or the `--limit` that lifts it. */
+  raiseLimit: (fix: string, limit: string): string =>
+    `${fix}, or raise the limit (\`--limit ${limit}=N\`)`,
+  /** Help naming the nearest known word. */
+  didYouMean: (near: string): string => `did you mean \`${near}\`?`,
+  /** The label on the earlier of two definitions (E0102). */
+  firstDefinedHere: "first defined here",
+} as const;
+
 const BY_CODE: ReadonlyMap<string, CatalogueEntry> = new Map(CATALOGUE.map((e) => [e.code, e]));
 const BY_NAME: ReadonlyMap<string, CatalogueEntry> = new Map(CATALOGUE.map((e) => [e.name, e]));
 
