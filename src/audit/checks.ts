@@ -24,6 +24,7 @@ import {
   diagnostic,
   sortDiagnostics,
 } from "../diagnostics/diagnostic.js";
+import { moreNotShown } from "../diagnostics/collector.js";
 import {
   Hi,
   Lo,
@@ -817,9 +818,7 @@ class Findings {
       shown.set(f.code, k);
       const total = this.counts.get(f.code)!;
       const notes =
-        k === this.maxPerCode && total > k
-          ? [`${total - k} more finding${total - k > 1 ? "s" : ""} of this kind not shown`]
-          : [];
+        k === this.maxPerCode && total > k ? [moreNotShown(total - k, "findings-of-kind")] : [];
       out.push(
         diagnostic(f.code, f.message, f.span, {
           notes,

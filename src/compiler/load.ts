@@ -23,6 +23,7 @@ import {
 } from "../diagnostics/diagnostic.js";
 import { SourceSet } from "../diagnostics/source.js";
 import { TEXT } from "../diagnostics/catalogue.js";
+import { moreNotShown } from "../diagnostics/collector.js";
 import type { Item, SpecFile } from "./ast.js";
 import {
   InputTooLarge,
@@ -243,8 +244,7 @@ function invalidInclude(
     from.path.span,
     {
       labels: [{ span: at, message: `error[${first.code}]: ${first.message}` }],
-      notes:
-        more > 0 ? [`${more} more diagnostic${more > 1 ? "s" : ""} in the file not shown`] : [],
+      notes: more > 0 ? [moreNotShown(more, "included-file")] : [],
       help: `an included file is quoted only up to its first error; \`vmlayout check ${file}\` shows them all`,
     },
   );

@@ -38,6 +38,7 @@ import {
   type Span,
 } from "../diagnostics/diagnostic.js";
 import { TEXT } from "../diagnostics/catalogue.js";
+import { capDiagnostics } from "../diagnostics/collector.js";
 import {
   DOCUMENTED_WORDS,
   STATEMENT_START_HELP,
@@ -765,18 +766,13 @@ function finish(
   max: number,
   notes: readonly string[],
 ): Diagnostic[] {
-  const shown = sortDiagnostics(diagnostics)
-    .slice(0, Math.max(1, max))
-    .map((d) => ({
-      ...d,
-      span: d.span && clamp(d.span, textLength),
-      labels: d.labels.map((l) => ({ ...l, span: clamp(l.span, textLength) })),
-    }));
-  const hidden = diagnostics.length + omitted - shown.length;
-  const extra =
-    hidden > 0 ? [`${hidden} more diagnostics in this file are not shown`, ...notes] : notes;
-  const last = shown[shown.length - 1];
-  if (last && extra.length > 0)
-    shown[shown.length - 1] = { ...last, notes: [...last.notes, ...extra] };
-  return shown;
+  return capDiagnostics(sortDiagnostics(diagnostics), Math.max(1, max), {
+    total: diagnostics.length + omitted,
+    omitted: "this-file",
+    notes,
+  }).map((d) => ({
+    ...d,
+    span: d.span && clamp(d.span, textLength),
+    labels: d.labels.map((l) => ({ ...l, span: clamp(l.span, textLength) })),
+  }));
 }

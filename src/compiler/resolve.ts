@@ -16,6 +16,7 @@ import {
 } from "../diagnostics/diagnostic.js";
 import { TEXT, findCheck, isWaivable } from "../diagnostics/catalogue.js";
 import { closest } from "../diagnostics/suggest.js";
+import { dedupe } from "../diagnostics/collector.js";
 import { type ParamDomain, integer, isConstant, negated, plus, variable } from "../model/affine.js";
 import type {
   Attribute,
@@ -143,7 +144,8 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
     const layout = new VariantResolver(file, header, variant, items, report, limits).run();
     if (layout) layouts.push(layout);
   }
-  return { value: layouts, diagnostics: dedupe(diagnostics) };
+  // Shared items are resolved once per variant; their diagnostics are reported once.
+  return { value: layouts, diagnostics: dedupe(sortDiagnostics(diagnostics)) };
 }
 
 /**
@@ -151,17 +153,6 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
  * at least one, as the expansion visits each of them.
  */
 const stepsOf = (body: readonly Item[]): number => Math.max(1, body.length);
-
-/** Shared items are resolved once per variant; report their diagnostics once. */
-function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return sortDiagnostics(diagnostics).filter((d) => {
-    const key = `${d.code}|${d.span?.file}|${d.span?.start}|${d.span?.end}|${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
-}
 
 /** A region statement instantiated in the tree (repeat iterations give several). */
 interface RegionNode {
