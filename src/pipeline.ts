@@ -11,13 +11,14 @@ import {
   hasErrors,
   sortDiagnostics,
 } from "./diagnostics/diagnostic.js";
+import { capDiagnostics, diagnosticKey } from "./diagnostics/collector.js";
 import { withLineNotes } from "./diagnostics/line-notes.js";
 import type { SourceSet } from "./diagnostics/source.js";
 import type { Layout } from "./model/layout.js";
 import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
 import { resolve } from "./compiler/resolve/index.js";
 import { type Limits, withLimits } from "./limits.js";
-import { firstShown, verify } from "./verifier/index.js";
+import { verify } from "./verifier/index.js";
 
 export interface CheckOptions {
   readonly variant?: string | undefined;
@@ -47,13 +48,13 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
       layouts,
       hasVariants,
       sources,
-      diagnostics: withLineNotes(capped(sortDiagnostics(front), front.length, max, true), sources),
+      diagnostics: withLineNotes(capDiagnostics(sortDiagnostics(front), max), sources),
     };
 
   // The verifier writes only the diagnostics the cap keeps (a layout can have hundreds of
   // thousands of findings). That is enough to merge variants too: a merged diagnostic that the
   // cap keeps is kept by the cap in every variant that has it, since fewer diagnostics come
-  // before it there (see `firstShown`). How many the variants have together is then known
+  // before it there (see `firstShown` in diagnostics/collector.ts). How many the variants have together is then known
   // exactly only when no variant left any out; otherwise, at least as many as the most any
   // one variant found.
   let found = 0;
@@ -74,7 +75,7 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
     hasVariants,
     sources,
     diagnostics: withLineNotes(
-      capped(sortDiagnostics([...front, ...merged]), total, max, exact),
+      capDiagnostics(sortDiagnostics([...front, ...merged]), max, { total, exact }),
       sources,
     ),
   };
@@ -99,31 +100,6 @@ function compile(specPath: string, options: CheckOptions, limits: Limits): Check
   return { layouts: resolved.value, hasVariants, sources, diagnostics };
 }
 
-/**
- * Keeps the first `max` of `diagnostics`, out of `total` found (the rest were left out by the
- * verifier, with the same rule; see `firstShown`); errors are never dropped in favour of
- * warnings. The last one kept says how many more there are (`exact`) or at least are.
- */
-function capped(
-  diagnostics: readonly Diagnostic[],
-  total: number,
-  max: number,
-  exact: boolean,
-): Diagnostic[] {
-  if (total <= max) return [...diagnostics];
-  const kept = firstShown(diagnostics, max, (d) => d.severity === "error");
-  const last = kept[kept.length - 1]!;
-  const left = total - kept.length;
-  const more = `${exact ? "" : "at least "}${left} more diagnostic${left > 1 ? "s" : ""} not shown`;
-  kept[kept.length - 1] = diagnostic(last.code, last.message, last.span, {
-    labels: last.labels,
-    notes: [...last.notes, more],
-    ...(last.help !== undefined ? { help: last.help } : {}),
-    severity: last.severity,
-  });
-  return kept;
-}
-
 /** Keeps one copy of a diagnostic found in several variants; notes the variants when not all. */
 function mergeVariants(
   perVariant: readonly { layout: Layout; diagnostics: readonly Diagnostic[] }[],
@@ -131,7 +107,7 @@ function mergeVariants(
   const merged = new Map<string, { d: Diagnostic; variants: string[] }>();
   for (const { layout, diagnostics } of perVariant)
     for (const d of diagnostics) {
-      const key = `${d.code}|${d.span?.file}|${d.span?.start}|${d.span?.end}|${d.message}`;
+      const key = diagnosticKey(d);
       const entry = merged.get(key) ?? { d, variants: [] };
       if (layout.variant !== null) entry.variants.push(layout.variant);
       merged.set(key, entry);

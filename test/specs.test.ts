@@ -34,7 +34,13 @@ describe("specs", () => {
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       await expect(r.stdout).toMatchFileSnapshot(
-        path.join(ROOT, "test", "golden", "json", spec.replace(/\.layout$/, ".json")),
+        path.join(
+          ROOT,
+          "test",
+          "golden",
+          spec.replace(/\.layout$/, ""),
+          spec.replace(/\.layout$/, ".json"),
+        ),
       );
     });
   }

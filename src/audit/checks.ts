@@ -17,12 +17,14 @@
  */
 
 import {
+  type Code,
   type Diagnostic,
   type Result,
   type Span,
   diagnostic,
   sortDiagnostics,
 } from "../diagnostics/diagnostic.js";
+import { moreNotShown } from "../diagnostics/collector.js";
 import {
   Hi,
   Lo,
@@ -777,21 +779,21 @@ function rangeText(start: bigint, end: bigint): string {
 /** Collects findings, capped per code (the last one shown says how many more there are). */
 class Findings {
   private readonly list: {
-    code: string;
+    code: Code;
     span: Span | undefined;
     message: string;
     lo: bigint;
     hi: bigint;
     help: string | undefined;
   }[] = [];
-  private readonly counts = new Map<string, number>();
+  private readonly counts = new Map<Code, number>();
   /** Address spaces share the kernel half's tables: report a mapping's finding once. */
   private readonly seen = new Set<string>();
 
   constructor(private readonly maxPerCode: number) {}
 
   add(
-    code: string,
+    code: Code,
     span: Span | undefined,
     message: string | (() => string),
     lo: bigint,
@@ -816,9 +818,7 @@ class Findings {
       shown.set(f.code, k);
       const total = this.counts.get(f.code)!;
       const notes =
-        k === this.maxPerCode && total > k
-          ? [`${total - k} more finding${total - k > 1 ? "s" : ""} of this kind not shown`]
-          : [];
+        k === this.maxPerCode && total > k ? [moreNotShown(total - k, "findings-of-kind")] : [];
       out.push(
         diagnostic(f.code, f.message, f.span, {
           notes,

@@ -17,7 +17,8 @@ import type { CstNode, CstNodeLocation, IToken } from "chevrotain";
 import { STATEMENT_START_HELP, parser, showImage, suggestKeyword } from "../../grammar/parser.js";
 import * as T from "../../grammar/tokens.js";
 import type * as C from "../../grammar/generated/cst.js";
-import { diagnostic, type Diagnostic, type Span } from "../diagnostics/diagnostic.js";
+import { type Code, diagnostic, type Diagnostic, type Span } from "../diagnostics/diagnostic.js";
+import { TEXT } from "../diagnostics/catalogue.js";
 import type {
   Attribute,
   BinaryExpr,
@@ -165,7 +166,7 @@ class AstBuilder extends BaseVisitor {
     return { file: this.path, start: Math.min(a.start, b.start), end: Math.max(a.end, b.end) };
   }
 
-  private error(code: string, message: string, span: Span, help?: string): void {
+  private error(code: Code, message: string, span: Span, help?: string): void {
     this.diagnostics.push(diagnostic(code, message, span, help === undefined ? {} : { help }));
   }
 
@@ -524,7 +525,7 @@ class AstBuilder extends BaseVisitor {
     if (!what) return undefined;
     if (what.name !== "offset" && what.name !== "size") {
       const meant = suggestKeyword(what.name);
-      const help = meant ? `did you mean \`${meant}\`?` : STATEMENT_START_HELP;
+      const help = meant ? TEXT.didYouMean(meant) : STATEMENT_START_HELP;
       this.error("E0001", `unknown attribute \`${showImage(what.name)}\``, what.span, help);
       return undefined;
     }

@@ -8,7 +8,7 @@
  * Nothing else escapes on any input: values stay below 2^128 (E0207) and evaluations in
  * progress, with the definitions they reach, fewer than MAX_DEPTH (E0008).
  */
-import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
+import { type Code, type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import {
   type Affine,
   type ParamDomain,
@@ -76,7 +76,7 @@ export class Evaluator {
   constructor(private readonly report: (d: Diagnostic) => void) {}
 
   fail(
-    code: string,
+    code: Code,
     message: string,
     span: Span,
     help?: string,

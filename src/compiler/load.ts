@@ -22,6 +22,8 @@ import {
   hasErrors,
 } from "../diagnostics/diagnostic.js";
 import { SourceSet } from "../diagnostics/source.js";
+import { TEXT } from "../diagnostics/catalogue.js";
+import { moreNotShown } from "../diagnostics/collector.js";
 import type { Item, SpecFile } from "./ast.js";
 import {
   InputTooLarge,
@@ -106,7 +108,7 @@ export function loadSpec(
         diagnostics.push(
           diagnostic("E0007", `more than ${limits.includes} files are included`, from.path.span, {
             notes: ["a file counts each time it is included"],
-            help: "include each shared file once, or raise the limit (`--limit includes=N`)",
+            help: TEXT.raiseLimit("include each shared file once", "includes"),
           }),
         );
         return undefined;
@@ -123,7 +125,7 @@ export function loadSpec(
       diagnostics.push(
         diagnostic("E0007", message, from?.path.span, {
           notes: ["a file counts each time it is included"],
-          help: "include each shared file once, or raise the limit (`--limit input=N`)",
+          help: TEXT.raiseLimit("include each shared file once", "input"),
         }),
       );
       return undefined;
@@ -245,8 +247,7 @@ function invalidInclude(
     from.path.span,
     {
       labels: [{ span: at, message: `error[${first.code}]: ${first.message}` }],
-      notes:
-        more > 0 ? [`${more} more diagnostic${more > 1 ? "s" : ""} in the file not shown`] : [],
+      notes: more > 0 ? [moreNotShown(more, "included-file")] : [],
       help: `an included file is quoted only up to its first error; \`vmlayout check ${file}\` shows them all`,
     },
   );

@@ -38,6 +38,8 @@ import {
   type Result,
   type Span,
 } from "../diagnostics/diagnostic.js";
+import { TEXT } from "../diagnostics/catalogue.js";
+import { capDiagnostics } from "../diagnostics/collector.js";
 import {
   DOCUMENTED_WORDS,
   STATEMENT_START_HELP,
@@ -134,7 +136,7 @@ function read(
 ): { items: Item[]; comments: IToken[] } {
   const at = (start: number, end = start): Span => ({ file: path, start, end });
   const tooLarge = (message: string, span: Span, name: string) => {
-    const help = `split the spec into several files joined with \`include\`, or raise the limit (\`--limit ${name}=N\`)`;
+    const help = TEXT.raiseLimit("split the spec into several files joined with `include`", name);
     diagnostics.push(diagnostic("E0007", message, span, { help }));
     return { items: [], comments: [] };
   };
@@ -660,7 +662,7 @@ function lineHelp(tokens: readonly IToken[], at: number, text: string): string |
   if (error === undefined || head === undefined || !isLineStart(first)) return undefined;
   if (head.tokenType === T.Identifier && at <= first + 1) {
     const keyword = suggestKeyword(head.image);
-    if (keyword !== undefined) return `did you mean \`${keyword}\`?`;
+    if (keyword !== undefined) return TEXT.didYouMean(keyword);
   }
   const startsRegion =
     tokenMatcher(head, T.NumberLiteral) ||
@@ -757,18 +759,13 @@ function finish(
   max: number,
   notes: readonly string[],
 ): Diagnostic[] {
-  const shown = sortDiagnostics(diagnostics)
-    .slice(0, Math.max(1, max))
-    .map((d) => ({
-      ...d,
-      span: d.span && clamp(d.span, textLength),
-      labels: d.labels.map((l) => ({ ...l, span: clamp(l.span, textLength) })),
-    }));
-  const hidden = diagnostics.length + omitted - shown.length;
-  const extra =
-    hidden > 0 ? [`${hidden} more diagnostics in this file are not shown`, ...notes] : notes;
-  const last = shown[shown.length - 1];
-  if (last && extra.length > 0)
-    shown[shown.length - 1] = { ...last, notes: [...last.notes, ...extra] };
-  return shown;
+  return capDiagnostics(sortDiagnostics(diagnostics), Math.max(1, max), {
+    total: diagnostics.length + omitted,
+    omitted: "this-file",
+    notes,
+  }).map((d) => ({
+    ...d,
+    span: d.span && clamp(d.span, textLength),
+    labels: d.labels.map((l) => ({ ...l, span: clamp(l.span, textLength) })),
+  }));
 }

@@ -8,6 +8,7 @@
 import { closeSync, constants, fstatSync, openSync, readSync } from "node:fs";
 import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { SourceSet } from "../diagnostics/source.js";
+import { TEXT } from "../diagnostics/catalogue.js";
 
 export interface ReadOptions {
   /** Longest accepted file, in bytes (the `input` limit). */
@@ -160,7 +161,7 @@ export function tooLargeDiagnostic(
   file: string,
   error: InputTooLarge,
   span: Span,
-  help = "split the spec into several files joined with `include`, or raise the limit (`--limit input=N`)",
+  help = TEXT.raiseLimit("split the spec into several files joined with `include`", "input"),
 ): Diagnostic {
   return diagnostic("E0007", `\`${file}\` is ${error.message}`, span, { help });
 }

@@ -10,15 +10,16 @@
 /** How bad a finding is; a catalogue entry fixes it per code (`--deny-warnings` aside). */
 export type Severity = "error" | "warning";
 
-export interface CatalogueEntry {
-  readonly code: string;
+/** The shape of a catalogue entry; `CatalogueEntry` is one of the entries below. */
+interface EntryShape {
+  readonly code: `${"E" | "W"}0${number}`;
   readonly name: string;
   readonly severity: Severity;
   /** One line: what the rule is about. */
   readonly title: string;
 }
 
-export const CATALOGUE: readonly CatalogueEntry[] = [
+export const CATALOGUE = [
   // E00xx: lexing and parsing
   { code: "E0001", name: "syntax", severity: "error", title: "unexpected token" },
   {
@@ -378,16 +379,34 @@ export const CATALOGUE: readonly CatalogueEntry[] = [
     severity: "error",
     title: "page-table listing has a line vmlayout cannot read",
   },
-];
+] as const satisfies readonly EntryShape[];
 
-const BY_CODE = new Map(CATALOGUE.map((e) => [e.code, e]));
-const BY_NAME = new Map(CATALOGUE.map((e) => [e.name, e]));
+/** A diagnostic code: one of the catalogue's, so a misspelt code does not compile. */
+export type Code = (typeof CATALOGUE)[number]["code"];
 
-/** The entry for `code`; an unknown code is an internal error, never a user error. */
-export function catalogueEntry(code: string): CatalogueEntry {
-  const entry = BY_CODE.get(code);
-  if (!entry) throw new Error(`internal error: diagnostic code ${code} is not in the catalogue`);
-  return entry;
+/** One entry of the catalogue. */
+export type CatalogueEntry = EntryShape & { readonly code: Code };
+
+/**
+ * Message, help and label shapes written at several call sites, so that they read alike
+ * everywhere. The UI fixtures pin the texts byte for byte.
+ */
+export const TEXT = {
+  /** Help for an exceeded limit (E0007, E0115): a fix, or the `--limit` that lifts it. */
+  raiseLimit: (fix: string, limit: string): string =>
+    `${fix}, or raise the limit (\`--limit ${limit}=N\`)`,
+  /** Help naming the nearest known word. */
+  didYouMean: (near: string): string => `did you mean \`${near}\`?`,
+  /** The label on the earlier of two definitions (E0102). */
+  firstDefinedHere: "first defined here",
+} as const;
+
+const BY_CODE: ReadonlyMap<string, CatalogueEntry> = new Map(CATALOGUE.map((e) => [e.code, e]));
+const BY_NAME: ReadonlyMap<string, CatalogueEntry> = new Map(CATALOGUE.map((e) => [e.name, e]));
+
+/** The entry for `code` (every `Code` has one). */
+export function catalogueEntry(code: Code): CatalogueEntry {
+  return BY_CODE.get(code)!;
 }
 
 /** Looks a check up by code (`E0201`) or name (`overlap`). */
@@ -395,12 +414,25 @@ export function findCheck(codeOrName: string): CatalogueEntry | undefined {
   return BY_CODE.get(codeOrName.toUpperCase()) ?? BY_NAME.get(codeOrName);
 }
 
+/**
+ * A band of codes, named by its first three characters: `E00` syntax, `E01` names and
+ * evaluation, `E02`/`W02` layout rules, `E03` emit, `E04`/`W04` install and audit, `E05` import.
+ */
+export type Band = Code extends `${infer S}${infer B0}${infer B1}${string}`
+  ? `${S}${B0}${B1}`
+  : never;
+
+/** The codes of `band`, in catalogue order (the verifier rules registry declares a subset of E02/W02). */
+export function codesOfBand(band: Band): Code[] {
+  return CATALOGUE.filter((e) => e.code.startsWith(band)).map((e) => e.code);
+}
+
 /** Only verifier rules can be waived: syntax and name errors leave nothing to verify. */
 export function isWaivable(entry: CatalogueEntry): boolean {
-  return /^[EW]02/.test(entry.code);
+  return entry.code.startsWith("E02") || entry.code.startsWith("W02");
 }
 
 /** The long explanation of `code`: `docs/diagnostics/<CODE>.md`, shipped with the package. */
-export function explanationUrl(code: string): URL {
+export function explanationUrl(code: Code): URL {
   return new URL(`../../../docs/diagnostics/${code}.md`, import.meta.url);
 }

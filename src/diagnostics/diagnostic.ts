@@ -2,9 +2,9 @@
  * A diagnostic is data: a stable code, a severity, a message and where it applies.
  * Rendering (text, JSON, SARIF) is separate; see render.ts and sarif.ts.
  */
-import { type Severity, catalogueEntry } from "./catalogue.js";
+import { type Code, type Severity, catalogueEntry } from "./catalogue.js";
 
-export type { Severity };
+export type { Code, Severity };
 
 /** A half-open byte range `[start, end)` of UTF-16 code units in one source file. */
 export interface Span {
@@ -20,7 +20,7 @@ export interface Label {
 }
 
 export interface Diagnostic {
-  readonly code: string;
+  readonly code: Code;
   readonly severity: Severity;
   /** Lowercase, no final period, identifiers in backticks; makes sense without the span. */
   readonly message: string;
@@ -46,7 +46,7 @@ export interface DiagnosticExtras {
 
 /** Builds a diagnostic whose severity comes from the catalogue entry of `code`. */
 export function diagnostic(
-  code: string,
+  code: Code,
   message: string,
   span: Span | undefined,
   extras: DiagnosticExtras = {},

@@ -11,7 +11,7 @@
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { pathToFileURL } from "node:url";
-import { CATALOGUE, catalogueEntry, explanationUrl } from "./catalogue.js";
+import { CATALOGUE, type Code, catalogueEntry, explanationUrl } from "./catalogue.js";
 import type { Diagnostic } from "./diagnostic.js";
 import { jsonLocation } from "./render.js";
 import { STDIN_NAME, type SourceSet } from "./source.js";
@@ -121,7 +121,7 @@ export function renderSarif(
 }
 
 /** The explanation's first paragraph (after its `# CODE: title` line), on one line. */
-function firstParagraph(code: string): string | undefined {
+function firstParagraph(code: Code): string | undefined {
   let text: string;
   try {
     text = readFileSync(explanationUrl(code), "utf8");

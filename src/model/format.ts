@@ -5,7 +5,7 @@
  */
 import type { Param } from "./layout.js";
 import { type Rational, formatRational } from "./rational.js";
-import { catalogueEntry } from "../diagnostics/catalogue.js";
+import { type Code, catalogueEntry } from "../diagnostics/catalogue.js";
 
 /** An address: `0x` and at least 16 hex digits; negative values (only in overflow messages) get a `-`. */
 export function hex(v: bigint): string {
@@ -109,7 +109,7 @@ export function list(items: readonly string[]): string {
 }
 
 /** `allow NAME "reason"` for a catalogue code, with the name as the catalogue spells it. */
-export function allow(code: string): string {
+export function allow(code: Code): string {
   return `\`allow ${catalogueEntry(code).name} "reason"\``;
 }
 

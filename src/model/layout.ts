@@ -4,7 +4,7 @@
  * values (`value`), and symbolically over all allowed parameter values (`sym`), so the
  * verifier can prove a rule for every value and the emitters can print the default.
  */
-import type { Span } from "../diagnostics/diagnostic.js";
+import type { Code, Span } from "../diagnostics/diagnostic.js";
 import type { Affine, ParamDomain } from "./affine.js";
 import type { Rational } from "./rational.js";
 
@@ -71,7 +71,7 @@ export interface DocumentedValue {
 
 /** A waived check on one region. `code` is the catalogue code, whichever form was written. */
 export interface Waiver {
-  readonly code: string;
+  readonly code: Code;
   readonly reason: string;
   readonly span: Span;
 }

@@ -23,7 +23,13 @@
  */
 
 import type { Layout } from "../model/layout.js";
-import { type Diagnostic, type Result, type Span, diagnostic } from "../diagnostics/diagnostic.js";
+import {
+  type Code,
+  type Diagnostic,
+  type Result,
+  type Span,
+  diagnostic,
+} from "../diagnostics/diagnostic.js";
 import { hex, size as showSize, tick } from "../model/format.js";
 import { type Level, type PagingLevels, levelIndex, toU64 } from "./entry.js";
 import { FrameAllocator } from "./frame-allocator.js";
@@ -112,7 +118,7 @@ export function install(
   if (inst.value === undefined) return { value: undefined, diagnostics: inst.diagnostics };
   const instance = inst.value;
   const diagnostics: Diagnostic[] = [...inst.diagnostics];
-  const fail = (code: string, message: string, span?: Span, help?: string) => {
+  const fail = (code: Code, message: string, span?: Span, help?: string) => {
     diagnostics.push(diagnostic(code, message, span, help !== undefined ? { help } : {}));
     return { value: undefined, diagnostics };
   };

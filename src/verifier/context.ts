@@ -10,7 +10,7 @@
  * `maxDiagnostics`), and a finding is kept small until then.
  */
 import type { Bound, Layout, Param, Region, Waiver } from "../model/layout.js";
-import { catalogueEntry } from "../diagnostics/catalogue.js";
+import { type Code, catalogueEntry } from "../diagnostics/catalogue.js";
 import type { Label, Severity, Span } from "../diagnostics/diagnostic.js";
 import { list, paramValue, range, tick } from "../model/format.js";
 import type { Affine } from "../model/affine.js";
@@ -18,7 +18,7 @@ import { type Counterexample, type Domains, evaluate, floor, restrict, solve } f
 
 export interface Finding {
   /** The diagnostic's code: the rule's own, or E0210 for a rule failing only for some values. */
-  readonly code: string;
+  readonly code: Code;
   /** The catalogue severity of `code`. */
   readonly severity: Severity;
   /** Where the diagnostic points; findings are sorted by it before any is written. */
@@ -107,7 +107,7 @@ export class Context {
    * that are reassigned).
    */
   report(
-    code: string,
+    code: Code,
     regions: readonly Region[],
     span: Span | undefined,
     describe: () => Report,
@@ -124,14 +124,14 @@ export class Context {
    * situation at the witness (positions there), given the witness values merged over the defaults.
    */
   reportParametric(
-    rule: string,
+    rule: Code,
     regions: readonly Region[],
     what: string,
     span: Span | undefined,
     cex: Counterexample,
     at: (values: ReadonlyMap<string, bigint>) => readonly string[],
     details: Details = {},
-    code = "E0210",
+    code: Code = "E0210",
   ): void {
     if (this.waived(rule, code, regions)) return;
     this.findings.push({
@@ -146,7 +146,7 @@ export class Context {
    * Whether a waiver on one of `regions` names the failed `rule` or the diagnostic's `code`;
    * every waiver that does is used.
    */
-  private waived(rule: string, code: string, regions: readonly Region[]): boolean {
+  private waived(rule: Code, code: Code, regions: readonly Region[]): boolean {
     let waived = false;
     for (const r of regions) {
       for (const w of r.waivers) {
@@ -160,7 +160,7 @@ export class Context {
   }
 
   private describeParametric(
-    rule: string,
+    rule: Code,
     what: string,
     cex: Counterexample,
     at: (values: ReadonlyMap<string, bigint>) => readonly string[],

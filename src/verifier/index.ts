@@ -16,6 +16,7 @@ import {
   type Severity,
   diagnostic,
 } from "../diagnostics/diagnostic.js";
+import { firstShown } from "../diagnostics/collector.js";
 import { Context, type Finding } from "./context.js";
 import { checkKaslr } from "./rules/kaslr.js";
 import { checkAlignment } from "./rules/alignment.js";
@@ -70,28 +71,6 @@ export function verify(layout: Layout, options: VerifyOptions = {}): Verified {
     return diagnostic(f.code, message, f.span, { ...details, severity: severity(f) });
   });
   return { value: layout, diagnostics, omitted: sorted.length - shown.length };
-}
-
-/**
- * What a report capped at `max` shows of `sorted` (diagnostics in their sorted order): every
- * error while there are fewer than `max`, then the earliest warnings, `max` in all; in sorted
- * order. Errors are never dropped in favour of warnings.
- *
- * Keeping this selection in two steps gives the same result as in one: `verify` keeps its
- * first `max` errors and first `max - errors` warnings, so whatever a caller adding only
- * warnings of its own keeps of the union was kept by `verify` too.
- */
-export function firstShown<T>(sorted: readonly T[], max: number, isError: (d: T) => boolean): T[] {
-  if (sorted.length <= max) return [...sorted];
-  let errors = 0;
-  for (const d of sorted) if (isError(d)) errors++;
-  let errorRoom = Math.min(errors, max);
-  let warningRoom = max - errorRoom;
-  const shown: T[] = [];
-  for (const d of sorted) {
-    if (isError(d) ? errorRoom-- > 0 : warningRoom-- > 0) shown.push(d);
-  }
-  return shown;
 }
 
 export {

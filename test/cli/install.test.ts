@@ -196,7 +196,7 @@ describe("dump", () => {
       const r = vmlayout(["dump", ...args]);
       expect(r.status).toBe(0);
       await expect(r.stdout).toMatchFileSnapshot(
-        path.join(ROOT, "test", "golden", "dump", `${golden}.txt`),
+        path.join(ROOT, "test", "golden", path.basename(args[0]!, ".layout"), `${golden}.dump.txt`),
       );
     });
   }

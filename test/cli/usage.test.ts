@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { vmlayout } from "../cli-helpers.js";
 
-const BAD = "test/fixtures/diagnostics/E0101-unknown-name.layout";
+const BAD = "test/ui/E01/E0101-unknown-name.layout";
 const ESC = "\u001b[";
 
 describe("commands", () => {

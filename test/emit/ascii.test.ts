@@ -56,7 +56,13 @@ describe("--emit ascii", () => {
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       await expect(r.stdout).toMatchFileSnapshot(
-        path.join(ROOT, "test", "golden", "ascii", spec.replace(/\.layout$/, ".txt")),
+        path.join(
+          ROOT,
+          "test",
+          "golden",
+          spec.replace(/\.layout$/, ""),
+          spec.replace(/\.layout$/, ".txt"),
+        ),
       );
     });
   }

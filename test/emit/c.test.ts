@@ -204,7 +204,13 @@ describe("--emit c", () => {
   for (const spec of SPECS) {
     it(`${spec}: matches the golden header`, async () => {
       await expect(build(spec)).toMatchFileSnapshot(
-        path.join(ROOT, "test", "golden", "c", spec.replace(/\.layout$/, ".h")),
+        path.join(
+          ROOT,
+          "test",
+          "golden",
+          spec.replace(/\.layout$/, ""),
+          spec.replace(/\.layout$/, ".h"),
+        ),
       );
     });
   }

@@ -18,7 +18,13 @@ describe("--emit md", () => {
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
       await expect(r.stdout).toMatchFileSnapshot(
-        path.join(ROOT, "test", "golden", "md", spec.replace(/\.layout$/, ".md")),
+        path.join(
+          ROOT,
+          "test",
+          "golden",
+          spec.replace(/\.layout$/, ""),
+          spec.replace(/\.layout$/, ".md"),
+        ),
       );
     });
 

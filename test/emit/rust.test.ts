@@ -155,7 +155,13 @@ describe("--emit rust", () => {
   for (const spec of SPECS) {
     it(`${spec}: matches the golden module`, async () => {
       await expect(build(spec)).toMatchFileSnapshot(
-        path.join(ROOT, "test", "golden", "rust", spec.replace(/\.layout$/, ".rs")),
+        path.join(
+          ROOT,
+          "test",
+          "golden",
+          spec.replace(/\.layout$/, ""),
+          spec.replace(/\.layout$/, ".rs"),
+        ),
       );
     });
   }

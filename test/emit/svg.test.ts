@@ -91,7 +91,7 @@ describe("--emit svg", () => {
 
       it("matches the golden file", async () => {
         await expect(svg).toMatchFileSnapshot(
-          path.join(ROOT, "test", "golden", "svg", `${base}.svg`),
+          path.join(ROOT, "test", "golden", base, `${base}.svg`),
         );
       });
 

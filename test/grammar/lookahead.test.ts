@@ -30,6 +30,7 @@ function parse(parser: VmLayoutParser, text: string) {
 
 const INPUTS: readonly string[] = [
   ...files(path.join(ROOT, "specs")),
+  ...files(path.join(ROOT, "test", "ui")),
   ...files(path.join(ROOT, "test", "fixtures")),
 ].map((f) => readFileSync(f, "utf8"));
 

@@ -3,7 +3,8 @@
  * resolving, and reporting. Every error reported here marks the variant failed, so no Layout
  * is built from it.
  */
-import { type Diagnostic, type Span, diagnostic } from "../../diagnostics/diagnostic.js";
+import { type Code, type Diagnostic, type Span, diagnostic } from "../../diagnostics/diagnostic.js";
+import { TEXT } from "../../diagnostics/catalogue.js";
 import { closest } from "../../diagnostics/suggest.js";
 import type { ParamDomain } from "../../model/affine.js";
 import type { Bound, Param } from "../../model/layout.js";
@@ -97,7 +98,7 @@ export class VariantContext {
     this.reportRaw(d);
   }
 
-  error(code: string, message: string, span: Span | undefined, help?: string): void {
+  error(code: Code, message: string, span: Span | undefined, help?: string): void {
     this.report(diagnostic(code, message, span, help === undefined ? {} : { help }));
   }
 
@@ -119,7 +120,7 @@ export class VariantContext {
   duplicate(second: Identifier, first: Identifier): void {
     this.report(
       diagnostic("E0102", `\`${second.name}\` is defined twice`, second.span, {
-        labels: [{ span: first.span, message: "first defined here" }],
+        labels: [{ span: first.span, message: TEXT.firstDefinedHere }],
         help: "give each constant, parameter and region its own name",
       }),
     );

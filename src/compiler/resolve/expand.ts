@@ -5,6 +5,7 @@
  * when what its body makes at least, times its count, is already over.
  */
 import type { Span } from "../../diagnostics/diagnostic.js";
+import { TEXT } from "../../diagnostics/catalogue.js";
 import type { Item, RegionDecl, RepeatDecl } from "../ast.js";
 import { isAttribute } from "./attributes.js";
 import type { RegionNode, VariantContext } from "./context.js";
@@ -125,7 +126,7 @@ class Expansion {
         "E0115",
         `repeat count ${count} exceeds the limit of ${limits.repeat}`,
         item.count.span,
-        "split the repeat, or raise the limit (`--limit repeat=N`)",
+        TEXT.raiseLimit("split the repeat", "repeat"),
       );
     const body = this.extentAtLeast(item.items);
     const regions = BigInt(ctx.nodes.length) + count * body.regions;
@@ -190,7 +191,7 @@ class Expansion {
       "E0007",
       message,
       span,
-      `split the layout, lower the repeat counts, or raise the limit (\`--limit ${limit}=N\`)`,
+      TEXT.raiseLimit("split the layout, lower the repeat counts", limit),
     );
     this.stopped = true;
   }

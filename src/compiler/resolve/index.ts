@@ -17,6 +17,8 @@ import {
   sortDiagnostics,
 } from "../../diagnostics/diagnostic.js";
 import { closest } from "../../diagnostics/suggest.js";
+import { TEXT } from "../../diagnostics/catalogue.js";
+import { dedupe } from "../../diagnostics/collector.js";
 import type { KaslrGroup, Layout } from "../../model/layout.js";
 import { type Limits, withLimits } from "../../limits.js";
 import type { Item, LayoutDecl, SpecFile, VariantDecl } from "../ast.js";
@@ -52,7 +54,8 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
     const layout = resolveVariant(new VariantContext(file, header, variant, items, report, limits));
     if (layout) layouts.push(layout);
   }
-  return { value: layouts, diagnostics: dedupe(diagnostics) };
+  // Shared items are resolved once per variant; their diagnostics are reported once.
+  return { value: layouts, diagnostics: dedupe(sortDiagnostics(diagnostics)) };
 }
 
 /** The one `layout` declaration (E0107 if none, E0102 for each extra). */
@@ -94,7 +97,7 @@ function selectVariants(
     if (first)
       report(
         diagnostic("E0102", `variant "${v.name.value}" is defined twice`, v.name.span, {
-          labels: [{ span: first.name.span, message: "first defined here" }],
+          labels: [{ span: first.name.span, message: TEXT.firstDefinedHere }],
         }),
       );
     else seen.set(v.name.value, v);
@@ -155,15 +158,4 @@ function resolveVariant(ctx: VariantContext): Layout | undefined {
     file: ctx.file.path,
     span: ctx.file.span,
   };
-}
-
-/** Shared items are resolved once per variant; report their diagnostics once. */
-function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return sortDiagnostics(diagnostics).filter((d) => {
-    const key = `${d.code}|${d.span?.file}|${d.span?.start}|${d.span?.end}|${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
 }

@@ -8,7 +8,7 @@
  * be proved aligned and is reported.
  */
 import type { Bound, Region } from "../../model/layout.js";
-import type { Label } from "../../diagnostics/diagnostic.js";
+import type { Code, Label } from "../../diagnostics/diagnostic.js";
 import { type Context, nameLabel } from "../context.js";
 import { hex, shortHex, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteMultiple } from "../proof.js";
@@ -50,7 +50,7 @@ export function checkAlignment(ctx: Context): void {
   }
 }
 
-function multiple(ctx: Context, r: Region, code: string, m: bigint, texts: () => Texts): void {
+function multiple(ctx: Context, r: Region, code: Code, m: bigint, texts: () => Texts): void {
   check(ctx, r, code, m, texts, "start", r.start);
   check(ctx, r, code, m, texts, "size", r.size);
 }
@@ -87,7 +87,7 @@ function offByOne(
 function check(
   ctx: Context,
   r: Region,
-  code: string,
+  code: Code,
   m: bigint,
   texts: () => Texts,
   which: "start" | "size",
