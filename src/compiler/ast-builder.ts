@@ -145,7 +145,8 @@ class AstBuilder extends BaseVisitor {
   /**
    * Half-open span of a CST location (the one place where 1 is added to `endOffset`).
    *
-   * Offsets are below 2^26 (inputs are at most 64 MiB), and `| 0` stores them as small
+   * Offsets are below 2^30 (no JavaScript string in V8 is longer: 2^29 - 24 code units,
+   * whatever `--limit input` allows), so `| 0` keeps them exact and stores them as small
    * integers: Chevrotain's locations start out as NaN, so their fields hold boxed doubles, and
    * copying those as they are would box every span's offsets too (a heap number each).
    */

@@ -30,7 +30,10 @@ export interface Definition<T> {
   resolved: T | undefined;
 }
 
-/** A region statement instantiated in the tree (repeat iterations give several); resolves to where it is. */
+/**
+ * A region statement instantiated in the tree (repeat iterations give several); it resolves to
+ * where the region is.
+ */
 export interface RegionNode extends Definition<Placed> {
   readonly decl: RegionDecl;
   /** Declared name with the repeat suffixes, or undefined for an unnamed hole/guard. */

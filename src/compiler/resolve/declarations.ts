@@ -147,7 +147,10 @@ function paramProblem(
   return undefined;
 }
 
-/** The C name a definition is exported as: the `export` name (E0119 unless a C identifier), else NAME. */
+/**
+ * The C name a definition is exported as: its `export` name (E0119 unless a C identifier),
+ * else its name in capitals.
+ */
 export function exportName(
   ctx: VariantContext,
   given: Identifier | undefined,

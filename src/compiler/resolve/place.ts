@@ -13,7 +13,10 @@ import { aligned } from "../evaluate.js";
 import { offset, placementAddress, whole } from "./bounds.js";
 import type { Placed, RegionNode, RegionScope, VariantContext } from "./context.js";
 
-/** Places `node`, evaluating in `scope` (its repeat indices); throws EvaluationFailed once reported. */
+/**
+ * Places `node`, evaluating in `scope` (with its repeat indices); throws EvaluationFailed once
+ * its error is reported.
+ */
 export function place(ctx: VariantContext, node: RegionNode, scope: RegionScope): Placed {
   const start = startOf(ctx, node, scope);
   const { end, declaredEnd } = endOf(ctx, node, scope, start);
