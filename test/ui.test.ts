@@ -117,6 +117,7 @@ function checkThroughLibrary(spec: string, flags: readonly string[]) {
   return {
     expected: read,
     actual,
+    messages: checked.diagnostics.map((d) => d.message),
     stderr: renderText(checked.diagnostics, checked.sources, { color: false }),
   };
 }
@@ -129,7 +130,10 @@ function runCli(spec: string, args: readonly string[]) {
   const actual = [
     ...stderr.matchAll(/^(?:(\S+?):(\d+):\d+: )?(?:error|warning)\[([EW]\d{4})\]/gm),
   ].map(([, file, line, code]) => (file === spec ? `${file}:${line}:${code}` : `?:${code}`));
-  return { expected: expectations(spec, readFileSync(spec, "utf8")), actual, stderr };
+  const messages = [...stderr.matchAll(/(?:error|warning)\[[EW]\d{4}\]: (.*)$/gm)].map(
+    (m) => m[1]!,
+  );
+  return { expected: expectations(spec, readFileSync(spec, "utf8")), actual, messages, stderr };
 }
 
 for (const suite of SUITES) {
@@ -150,6 +154,8 @@ for (const suite of SUITES) {
           expect(codes).toContain(file.slice(0, 5));
         }
         expect(result.actual.sort()).toEqual([...new Set(result.expected)].sort());
+        // The house style of messages: lowercase (acronyms aside), no final period.
+        for (const message of result.messages) expect(message).not.toMatch(/^[A-Z][a-z]|\.$/);
         await expect(result.stderr).toMatchFileSnapshot(
           path.join(ROOT, suite, file.replace(/\.layout$/, ".stderr")),
         );
