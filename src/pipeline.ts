@@ -54,9 +54,9 @@ export function checkSpec(specPath: string, options: CheckOptions = {}): Checked
   // The verifier writes only the diagnostics the cap keeps (a layout can have hundreds of
   // thousands of findings). That is enough to merge variants too: a merged diagnostic that the
   // cap keeps is kept by the cap in every variant that has it, since fewer diagnostics come
-  // before it there (see `firstShown` in diagnostics/collector.ts). How many the variants have together is then known
-  // exactly only when no variant left any out; otherwise, at least as many as the most any
-  // one variant found.
+  // before it there (see `firstShown`, diagnostics/collector.ts). How many the variants have
+  // together is then known exactly only when no variant left any out; otherwise, at least as
+  // many as the most any one variant found.
   let found = 0;
   let exact = true;
   const perVariant = layouts.map((layout) => {

@@ -16,8 +16,8 @@
  * report also gives the page-table cost: table frames per level, per space and in all.
  */
 
+import type { Code } from "../diagnostics/catalogue.js";
 import {
-  type Code,
   type Diagnostic,
   type Result,
   type Span,

@@ -1,8 +1,13 @@
 /**
  * The one catalogue of diagnostic codes. Codes are stable and never reused; they are banded
- * by stage: E00xx syntax, E01xx names and evaluation, E02xx layout rules (verifier),
- * E03xx emit, E04xx runtime, E05xx import, W02xx layout warnings. Each code has a long explanation in
- * `docs/diagnostics/<CODE>.md`, printed by `vmlayout explain <CODE>`.
+ * by stage: E00xx syntax, E01xx names and evaluation, E02xx/W02xx layout rules (verifier),
+ * E03xx emit, E04xx/W04xx install and audit, E05xx import. Each code has a long explanation
+ * in `docs/diagnostics/<CODE>.md`, printed by `vmlayout explain <CODE>`, and a UI case in
+ * `test/ui/<band>/` (test/ui.test.ts checks that every code is emitted by one).
+ *
+ * The entries are `as const`: `Code` is the union of their codes, and every API that takes a
+ * code takes a `Code`, so a misspelt code does not compile. Texts written at several call
+ * sites are templates here (`TEXT`).
  *
  * `name` is the check's name as written in a waiver (`allow overlap "reason"`); only
  * verifier rules (E02xx, W02xx) may be waived.
@@ -422,14 +427,23 @@ export type Band = Code extends `${infer S}${infer B0}${infer B1}${string}`
   ? `${S}${B0}${B1}`
   : never;
 
-/** The codes of `band`, in catalogue order (the verifier rules registry declares a subset of E02/W02). */
+/** The band `code` belongs to. */
+export function bandOf(code: Code): Band {
+  return code.slice(0, 3) as Band;
+}
+
+/**
+ * The codes of `band`, in catalogue order: the hook for cross-checks (the verifier rules
+ * registry declares which E02/W02 codes its rules report).
+ */
 export function codesOfBand(band: Band): Code[] {
   return CATALOGUE.filter((e) => e.code.startsWith(band)).map((e) => e.code);
 }
 
 /** Only verifier rules can be waived: syntax and name errors leave nothing to verify. */
 export function isWaivable(entry: CatalogueEntry): boolean {
-  return entry.code.startsWith("E02") || entry.code.startsWith("W02");
+  const band = bandOf(entry.code);
+  return band === "E02" || band === "W02";
 }
 
 /** The long explanation of `code`: `docs/diagnostics/<CODE>.md`, shipped with the package. */

@@ -1,4 +1,7 @@
-/** Bad input: every syntax code, recovery, limits, and inputs that must never break the parser. */
+/**
+ * Bad input: recovery, limits, and inputs that must never break the parser. Each syntax code
+ * with its messages, spans and help is a UI case in test/ui/E00 (test/ui.test.ts).
+ */
 import { describe, expect, it } from "vitest";
 import { DEFAULT_LIMITS, parseSpec } from "../../src/compiler/parse.js";
 import type { Item } from "../../src/compiler/ast.js";
@@ -19,8 +22,6 @@ function only(text: string): Diagnostic {
   return d;
 }
 
-const at = (text: string, d: Diagnostic) => text.slice(d.span!.start, d.span!.end);
-
 const CLEAN = `layout clean "no errors here"
 paging 4
 const size = 64TB
@@ -28,124 +29,16 @@ const size = 64TB
 ffff888000000000 +size direct_map "direct map" { map ram; perm rw }
 `;
 
-describe("each syntax code", () => {
+describe("syntax codes through the parser API", () => {
   it("a clean file has no diagnostics", () => {
     expect(parse(CLEAN).diagnostics).toEqual([]);
   });
 
-  it("E0001 unexpected token", () => {
-    const text = "const = 5";
-    const d = only(text);
-    expect(d.code).toBe("E0001");
-    expect(d.message).toBe("expected a name, found `=`");
-    expect(at(text, d)).toBe("=");
-    expect(only("const K = 5").message).toBe("expected a name, found `K` (a reserved word)");
-    expect(only("0x1000 +4KB foo bar baz").message).toBe("expected end of line, found `bar`");
-    expect(only("map foo").message).toBe("unknown mapping `foo` after `map`");
-    expect(only("map foo").help).toBe(
-      "write `map ram`, `map none`, `map alloc`, `map recursive` or `map phys ADDRESS`",
-    );
-    expect(only("map alloc 0x1000").message).toBe("`map alloc` takes no address");
-    expect(only("offset").message).toBe("`offset` needs a value");
-    expect(only("size ~").help).toContain("`size ~0.5MB`");
-    expect(only("}").message).toBe("unexpected `}`");
-    expect(only('"x"').message).toBe(
-      'expected a declaration, an attribute or a region, found `"x"`',
-    );
-    expect(only('layout l "a\\qb"').message).toBe("unknown escape `\\q` in a string");
-  });
-
-  it("E0001 on a region's line shows the line as it should be written", () => {
-    expect(only("a.end + 1 +16MB m {\n}").help).toBe(
-      "a region's start is a single term: put the start expression in parentheses, `(a.end + 1) +16MB m {`",
-    );
-    expect(only("(a) - 1 ..< b.start m").help).toContain("`((a) - 1) ..< b.start m`");
-    expect(only("align_up(a.end, 2MB) + 4KB +4KB m // c").help).toContain(
-      "`(align_up(a.end, 2MB) + 4KB) +4KB m`",
-    );
-    expect(only('0 +4KB m kernel text; 0 +1 n "x"').help).toBe(
-      'a description is a quoted string: `0 +4KB m "kernel text"`',
-    );
-    expect(only("0 +4KB hole unused 1 hole { user }").help).toContain(
-      '`0 +4KB hole unused "1 hole" { user }`',
-    );
-    // Not a region's line: the rule's own help.
-    expect(only("const a = 1 +2 b").help).toBe(
-      "put one statement per line, or separate statements with `;`",
-    );
-  });
-
-  it("E0001, E0004 and E0006 suggest the spelling meant", () => {
-    expect(only("gloabl").help).toBe("did you mean `global`?");
-    expect(only("max_pgae 2MB").help).toBe("did you mean `max_page`?");
-    expect(only("0 +4KB a b c").help).not.toMatch(/did you mean/);
-    expect(only("0 +1tb r").help).toBe("units are case-sensitive: write `1TB`");
-    expect(only("0 +4kb r").help).toBe("units are case-sensitive: write `4KB`");
-    expect(only("0 \u2013 0xfff r").help).toMatch(/^an en dash is not `\.\.`/);
-  });
-
-  it("E0002 unterminated string", () => {
-    const text = 'layout l "Linux x86-64\npaging 4';
-    const d = only(text);
-    expect(d.code).toBe("E0002");
-    expect(at(text, d)).toBe('"Linux x86-64');
-    expect(codes('layout l "a \\" b"')).toEqual([]);
-  });
-
-  it("E0003 unterminated block comment", () => {
-    const text = "paging 4\n/* open\nconst a = 1";
-    const d = only(text);
-    expect(d.code).toBe("E0003");
-    expect(at(text, d)).toBe("/*");
-    expect(codes("/* closed */ paging 4")).toEqual([]);
-  });
-
-  it("E0004 invalid character", () => {
-    const text = "# comment\npaging 4";
-    const d = only(text);
-    expect(d.code).toBe("E0004");
-    expect(d.message).toBe("invalid character `#`");
-    expect(at(text, d)).toBe("#");
+  it("E0004 control characters: one diagnostic for the run", () => {
     expect(only("paging 4 \u0000\u0001").message).toBe(
       "invalid character U+0000 (and 1 more characters that start no token)",
     );
     expect(codes('layout l "# and \u0000 are fine in strings" // and in comments: #')).toEqual([]);
-  });
-
-  it("E0005 bad literal", () => {
-    for (const [text, message] of [
-      ["const a = 0xZZ", "malformed number `0xZZ`"],
-      ["const a = 0x", "malformed number `0x`"],
-      ["const a = 1e6", "malformed number `1e6`"],
-      ["const a = 0x1.5", "malformed number `0x1.5`"],
-      ["const a = 0xFFFFFFFF.FB80000", "malformed number `0xFFFFFFFF.FB80000`"],
-      ["const a = 12ffff888000000000", "malformed number `12ffff888000000000`"],
-      ["const a = 1_", "malformed number `1_`"],
-      ["const a = ffff88800000000", "`ffff88800000000` looks like a hex address but has 15 digits"],
-      [
-        "const a = ffff8880000000000",
-        "`ffff8880000000000` looks like a hex address but has 17 digits",
-      ],
-      ["const a = 000080000000000", "decimal number `000080000000000` has a leading zero"],
-      ["const a = 00008000000000000", "decimal number `00008000000000000` has a leading zero"],
-      ["const a = " + "1".repeat(70), "number is too long (70 digits)"],
-    ] as const) {
-      const d = only(text);
-      expect(d.code, text).toBe("E0005");
-      expect(d.message, text).toBe(message);
-    }
-    expect(codes("const a = 0x10KB + 0.5 + deadbeef + ffff888000000000")).toEqual([]);
-  });
-
-  it("E0006 unknown unit, with the units in the help", () => {
-    const text = "fffffe0000000000 +64XB cpu_entry_area";
-    const d = only(text);
-    expect(d.code).toBe("E0006");
-    expect(d.message).toBe("unknown unit `XB` in `64XB`");
-    expect(at(text, d)).toBe("64XB");
-    expect(d.help).toContain("K, KB, kB, KiB");
-    expect(only("const s = 16MTB").message).toBe("unknown unit `MTB` in `16MTB`");
-    expect(codes("const s = 16M TB")).toEqual([]);
   });
 
   it("E0007 input too large", () => {
