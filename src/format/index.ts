@@ -32,7 +32,7 @@ import { prepareSpec, type PreparedSpec } from "./source.js";
 import { layOut } from "./statements.js";
 import type { FormattedFile } from "./tree.js";
 
-export { type FormatOptions, lineOptions } from "./render.js";
+export type { FormatOptions } from "./render.js";
 export { prepareSpec, type PreparedSpec } from "./source.js";
 export { layOut } from "./statements.js";
 export * from "./tree.js";
