@@ -57,7 +57,15 @@ const parser: Parser<FormatNode> = {
 
 export const parsers = { vmlayout: parser };
 
-const printer: Printer<FormatNode> = { print, getVisitorKeys };
+/**
+ * For `prettier --debug-check`, which compares the trees of the input and of its formatting:
+ * the same once the source spans are left out, since the tree holds the formatted text.
+ */
+const massageAstNode = Object.assign(() => undefined, {
+  ignoredProperties: new Set(["start", "end"]),
+});
+
+const printer: Printer<FormatNode> = { print, getVisitorKeys, massageAstNode };
 
 export const printers = { vmlayout: printer };
 
