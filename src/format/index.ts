@@ -20,24 +20,31 @@
  * statement stays between the same tokens. A block comment whose lines all start with `*` is
  * re-indented; other multi-line block comments are kept verbatim.
  *
- * The result is idempotent, and `formatSpec` checks its own output (check.ts): the output must
- * parse to the same AST (spans aside) with the same comments, or it throws instead of changing
- * meaning.
+ * A spec with syntax errors is not formatted: `formatSpec` returns its errors, like every
+ * stage. The result is idempotent, and the formatter checks its own output (check.ts): the
+ * output must parse to the same AST (spans aside) with the same comments, or it throws (an
+ * internal error) instead of changing meaning.
  */
+import type { Result } from "../diagnostics/diagnostic.js";
 import { checkSameMeaning } from "./check.js";
 import { render, type FormatOptions } from "./render.js";
 import { prepareSpec, type PreparedSpec } from "./source.js";
 import { layOut } from "./statements.js";
 import type { FormattedFile } from "./tree.js";
 
-export { type FormatOptions, lineOptions } from "./render.js";
-export { prepareSpec, SpecSyntaxError, type PreparedSpec } from "./source.js";
+export type { FormatOptions } from "./render.js";
+export { prepareSpec, type PreparedSpec } from "./source.js";
 export { layOut } from "./statements.js";
 export * from "./tree.js";
 
-/** Formats a spec; throws SpecSyntaxError when it does not parse. */
-export function formatSpec(text: string, options: FormatOptions = {}): string {
-  return formatPrepared(prepareSpec(text.replace(/\r\n?/g, "\n"), options.path), options).text;
+/**
+ * Formats a spec. One with syntax errors gives no text and its errors (E0001 ...); one that
+ * parses gives its text and no diagnostics. Throws only on a formatter bug (check.ts).
+ */
+export function formatSpec(text: string, options: FormatOptions = {}): Result<string | undefined> {
+  const prepared = prepareSpec(text.replace(/\r\n?/g, "\n"), options.path);
+  if (prepared.value === undefined) return { value: undefined, diagnostics: prepared.diagnostics };
+  return { value: formatPrepared(prepared.value, options).text, diagnostics: [] };
 }
 
 /**

@@ -1,4 +1,7 @@
-/** Prints a laid-out spec as text (what `formatSpec` returns; the Prettier plugin prints the same tree as a Doc). */
+/**
+ * Prints a laid-out spec as text: what `formatSpec` returns. The Prettier plugin prints the
+ * same tree as a Doc (src/prettier/print.ts), to the same bytes.
+ */
 import { assertNever } from "../model/collections.js";
 import {
   isEmptyBody,
@@ -19,7 +22,7 @@ export interface FormatOptions {
   readonly path?: string;
 }
 
-export function lineOptions(options: FormatOptions): LineOptions {
+function lineOptions(options: FormatOptions): LineOptions {
   return { printWidth: options.printWidth ?? 100, tabWidth: options.tabWidth ?? 2 };
 }
 
@@ -37,11 +40,13 @@ export function render(file: FormattedFile, options: FormatOptions): string {
           break;
         case "comment":
         case "verbatim": {
-          const own = entry.type === "comment" && entry.reindented;
+          const reindented = entry.type === "comment" && entry.reindented;
           const last = entry.lines.length - 1;
           // No spread: a comment can be huge.
           entry.lines.forEach((text, i) =>
-            lines.push((i === 0 || own ? indent : "") + text + (i === last ? entry.trailing : "")),
+            lines.push(
+              (i === 0 || reindented ? indent : "") + text + (i === last ? entry.trailing : ""),
+            ),
           );
           break;
         }

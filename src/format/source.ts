@@ -7,8 +7,7 @@ import type { IToken } from "chevrotain";
 import { tokenMatcher } from "../../grammar/chevrotain.js";
 import { lexSpec, parseSpec, tokens as T } from "../compiler/parse.js";
 import type { Item, KaslrItem, SpecFile } from "../compiler/ast.js";
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { SourceFile, type Position } from "../diagnostics/source.js";
+import type { Result } from "../diagnostics/diagnostic.js";
 import { partitionPoint } from "../model/collections.js";
 
 /** A parsed spec, ready to print. */
@@ -23,36 +22,22 @@ export interface PreparedSpec {
 /** A statement of some block: an item, or a `kaslr` item. */
 export type Statement = Item | KaslrItem;
 
-/** The spec has syntax errors; `diagnostics` holds them, coded (E0001 ...). */
-export class SpecSyntaxError extends SyntaxError {
-  /** Prettier's error location: 1-based line and column. */
-  readonly loc: { start: Position; end: Position };
-  constructor(
-    readonly diagnostics: readonly Diagnostic[],
-    text: string,
-  ) {
-    const first = diagnostics[0]!;
-    const source = new SourceFile("", text);
-    const start = source.position(first.span?.start ?? 0);
-    const end = source.position(first.span?.end ?? first.span?.start ?? 0);
-    super(`${first.message} [${first.code}] (${start.line}:${start.column})`);
-    this.name = "SyntaxError";
-    this.loc = { start, end };
-  }
-}
-
-/** Parses `text`; throws SpecSyntaxError when it has errors. */
-export function prepareSpec(text: string, path = "<input>"): PreparedSpec {
+/**
+ * Parses `text` for formatting. A spec with errors (E0001 ...) gives no value and those errors;
+ * a spec without gives no diagnostics (its warnings are the checker's to report).
+ */
+export function prepareSpec(text: string, path = "<input>"): Result<PreparedSpec | undefined> {
   const parsed = parseSpec(text, path);
   const errors = parsed.diagnostics.filter((d) => d.severity === "error");
-  if (errors.length > 0) throw new SpecSyntaxError(errors, text);
+  if (errors.length > 0) return { value: undefined, diagnostics: errors };
   const lexed = lexSpec(text, path);
-  return {
+  const value = {
     text,
     ast: parsed.value.ast,
     tokens: lexed.tokens.filter((t) => !tokenMatcher(t, T.End)),
     commentTokens: parsed.value.comments,
   };
+  return { value, diagnostics: [] };
 }
 
 export const isComment = (t: IToken): boolean =>

@@ -17,6 +17,7 @@ import type { RegionDecl } from "../compiler/ast.js";
 import type { BlockEntry } from "./comments.js";
 import type { Spacing } from "./spacing.js";
 import type { TokenStream } from "./source.js";
+import { width } from "./tree.js";
 
 /** The five cells of a region line. */
 const START = 0;
@@ -142,10 +143,3 @@ function printRow({ columns, widths }: TableRow): string {
 }
 
 const pad = (s: string, to: number): string => s + " ".repeat(Math.max(0, to - width(s)));
-
-/** Display width: code points (East Asian wide characters are not expected in specs). */
-export function width(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
-}

@@ -9,8 +9,6 @@
  * Text in a node holds a line break only inside a block comment; a line after such a break
  * starts in column 1 (the comment's lines are kept as written).
  */
-import { width } from "./table.js";
-
 /** A block's lines: the file, or the inside of a statement's braces. */
 export type Entry = BlankLine | OwnLineComment | FormattedStatement | VerbatimStatement;
 
@@ -109,4 +107,11 @@ export function staysOnOneLine(
   const lineWidth =
     statement.depth * options.tabWidth + width(`${statement.header} ${braced}`.replace(/\t/g, tab));
   return lineWidth <= options.printWidth || width(braced) <= Math.floor(options.printWidth / 2);
+}
+
+/** Display width: code points (East Asian wide characters are not expected in specs). */
+export function width(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
 }

@@ -70,5 +70,11 @@ export function importTable(text: string, options: ImportOptions): Imported {
     fileName: options.fileName,
     attributes: options.attributes ?? true,
   });
-  return { format: doc.format, spec: formatSpec(raw, { path: options.fileName + ".layout" }) };
+  const spec = formatSpec(raw, { path: options.fileName + ".layout" });
+  // The builder writes valid specs: a syntax error in one is an internal error.
+  if (spec.value === undefined)
+    throw new Error(
+      `internal error: imported spec does not parse: ${spec.diagnostics[0]!.message}`,
+    );
+  return { format: doc.format, spec: spec.value };
 }

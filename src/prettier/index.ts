@@ -22,8 +22,10 @@
 import type { Parser, Plugin, Printer, SupportLanguage } from "prettier";
 import { formatPrepared, prepareSpec, type FormatNode } from "../format/index.js";
 import { getVisitorKeys, print } from "./print.js";
+import { SpecSyntaxError } from "./syntax-error.js";
 
-export { formatSpec, SpecSyntaxError, type FormatOptions } from "../format/index.js";
+export { formatSpec, type FormatOptions } from "../format/index.js";
+export { SpecSyntaxError };
 
 export const languages: SupportLanguage[] = [
   {
@@ -40,7 +42,9 @@ const parser: Parser<FormatNode> = {
   // from the tree is the same text.
   parse: (text, options) => {
     const path = options.filepath ?? "<input>";
-    return formatPrepared(prepareSpec(text, path), {
+    const prepared = prepareSpec(text, path);
+    if (prepared.value === undefined) throw new SpecSyntaxError(prepared.diagnostics, text);
+    return formatPrepared(prepared.value, {
       printWidth: options.printWidth,
       tabWidth: options.tabWidth,
       useTabs: options.useTabs,
@@ -53,7 +57,15 @@ const parser: Parser<FormatNode> = {
 
 export const parsers = { vmlayout: parser };
 
-const printer: Printer<FormatNode> = { print, getVisitorKeys };
+/**
+ * For `prettier --debug-check`, which compares the trees of the input and of its formatting:
+ * the same once the source spans are left out, since the tree holds the formatted text.
+ */
+const massageAstNode = Object.assign(() => undefined, {
+  ignoredProperties: new Set(["start", "end"]),
+});
+
+const printer: Printer<FormatNode> = { print, getVisitorKeys, massageAstNode };
 
 export const printers = { vmlayout: printer };
 

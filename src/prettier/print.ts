@@ -41,11 +41,11 @@ export function print(
       return [join(literalline, node.lines), text(node.trailing)];
     case "statement": {
       const { header, body, trailing } = node;
-      if (body === undefined) return [text(header), text(trailing)];
-      if (isEmptyBody(body)) return [text(header), " {}", text(trailing)];
+      if (body === undefined) return text(header + trailing);
+      if (isEmptyBody(body)) return text(`${header} {}${trailing}`);
       if (body.oneLine !== undefined && staysOnOneLine(node, body.oneLine, options))
-        return [text(header), ` { ${body.oneLine} }`, text(trailing)];
-      return [text(header), " {", text(body.opener), print("body"), hardline, "}", text(trailing)];
+        return text(`${header} { ${body.oneLine} }${trailing}`);
+      return [text(`${header} {${body.opener}`), print("body"), hardline, text("}" + trailing)];
     }
     default:
       return assertNever(node, "node");

@@ -1,16 +1,10 @@
 /**
  * The formatter as a library (src/format): `formatSpec` prints the bytes the Prettier plugin
  * prints (the plugin's tests hold the goldens), lays a spec out as a tree of lines, and
- * refuses a spec with syntax errors with its coded diagnostics.
+ * returns the coded errors of a spec with syntax errors instead of text.
  */
 import { describe, expect, it } from "vitest";
-import {
-  formatSpec,
-  layOut,
-  prepareSpec,
-  SpecSyntaxError,
-  type Entry,
-} from "../../src/format/index.js";
+import { formatSpec, layOut, prepareSpec, type Entry } from "../../src/format/index.js";
 import { format, formatterTexts, readSpec, SPECS } from "../prettier/helpers.js";
 
 /** The committed specs and the fixtures' inputs, with the fixture's options. */
@@ -23,33 +17,28 @@ describe("formatSpec", () => {
     it(`prints the Prettier plugin's bytes: ${name}`, async () => {
       for (const extra of OPTION_SETS) {
         const all = { ...options, ...extra };
-        expect(formatSpec(text, all), JSON.stringify(all)).toBe(await format(text, all));
+        const formatted = formatSpec(text, all);
+        expect(formatted.diagnostics).toEqual([]);
+        expect(formatted.value, JSON.stringify(all)).toBe(await format(text, all));
       }
     });
 
   it("reads CRLF line ends as LF", () => {
     const text = readSpec(SPECS[0]!);
-    expect(formatSpec(text.replace(/\n/g, "\r\n"))).toBe(text);
+    expect(formatSpec(text.replace(/\n/g, "\r\n")).value).toBe(text);
   });
 
-  it("refuses a spec with a syntax error: coded diagnostics, and Prettier's 1-based location", () => {
-    const text = "layout x\n0 +1TB foo {\n  perm rw\n";
-    let error: unknown;
-    try {
-      formatSpec(text, { path: "bad.layout" });
-    } catch (e) {
-      error = e;
-    }
-    expect(error).toBeInstanceOf(SpecSyntaxError);
-    const syntax = error as SpecSyntaxError;
-    expect(syntax.diagnostics.map((d) => d.code)).toEqual(["E0001"]);
-    expect(syntax.diagnostics[0]!.span?.file).toBe("bad.layout");
-    expect(syntax.loc.start).toEqual({ line: 2, column: 12 });
-    expect(syntax.message).toBe("`{` is never closed [E0001] (2:12)");
+  it("gives no text for a spec with a syntax error, and its coded errors", () => {
+    const formatted = formatSpec("layout x\n0 +1TB foo {\n  perm rw\n", { path: "bad.layout" });
+    expect(formatted.value).toBeUndefined();
+    expect(formatted.diagnostics.map((d) => [d.code, d.span?.file, d.span?.start])).toEqual([
+      ["E0001", "bad.layout", 20],
+    ]);
   });
 });
 
 describe("layOut", () => {
+  const laidOut = (text: string) => layOut(prepareSpec(text).value!);
   const shape = (entries: readonly Entry[]): unknown[] =>
     entries.map((e) =>
       e.type === "statement" && e.body
@@ -77,7 +66,7 @@ describe("layOut", () => {
       "  perm rw",
       "}",
     ].join("\n");
-    const tree = layOut(prepareSpec(text));
+    const tree = laidOut(text);
     expect(tree).toMatchObject({ type: "file", start: 0, end: text.length });
     expect(tree.entries[0]).toMatchObject({ type: "statement", trailing: " // the name" });
     expect(shape(tree.entries)).toEqual([
@@ -95,7 +84,7 @@ describe("layOut", () => {
 
   it("re-indents a block comment whose lines start with `*`, and keeps other comments' lines", () => {
     const text = "layout t\n/* a\n       * b\n       */\n/* c\n   d */\n";
-    const [, starred, other] = layOut(prepareSpec(text)).entries;
+    const [, starred, other] = laidOut(text).entries;
     expect(starred).toMatchObject({
       type: "comment",
       lines: ["/* a", " * b", " */"],

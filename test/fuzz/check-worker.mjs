@@ -5,8 +5,8 @@
 //   emit:   `check`, then, if it found no error, every emitter on the layouts (an emitter may
 //           refuse a spec it cannot express with an E03xx diagnostic), and each layout installed
 //           (1 GiB of RAM, one process), audited and dumped (the kernel's space and the process's);
-//   format: `formatSpec` of the root file: formatted text, formatted again, must not change, and
-//           a spec that does not parse is a SpecSyntaxError with its diagnostics;
+//   format: `formatSpec` of the root file: formatted text, formatted again, must not change (a
+//           spec that does not parse gives its diagnostics);
 //   import: `importTable` of the root file: a spec (then checked like `check`, its text returned
 //           as `produced`) or NoTableError.
 // Anything else thrown is an uncaught exception; `broken` lists other broken properties.
@@ -14,7 +14,7 @@ import { workerData } from "node:worker_threads";
 
 const dist = (p) => new URL(`../../dist/src/${p}`, import.meta.url).href;
 const { checkSpec } = await import(dist("pipeline.js"));
-const { formatSpec, SpecSyntaxError } = await import(dist("format/index.js"));
+const { formatSpec } = await import(dist("format/index.js"));
 const { importTable, NoTableError } = await import(dist("import/index.js"));
 const { install } = await import(dist("runtime/install.js"));
 const { audit } = await import(dist("audit/checks.js"));
@@ -65,18 +65,15 @@ function emit(files, root) {
 }
 
 function format(files, root) {
-  let formatted;
-  try {
-    formatted = formatSpec(files[root], { path: root });
-  } catch (e) {
-    if (!(e instanceof SpecSyntaxError)) throw e;
-    return { layouts: 0, diagnostics: described(e.diagnostics) };
-  }
-  const again = formatSpec(formatted, { path: root });
+  const formatted = formatSpec(files[root], { path: root });
+  if (formatted.value === undefined)
+    return { layouts: 0, diagnostics: described(formatted.diagnostics) };
+  const again = formatSpec(formatted.value, { path: root });
   return {
     layouts: 0,
     diagnostics: [],
-    broken: again === formatted ? [] : ["formatting the formatted text changes it again"],
+    broken:
+      again.value === formatted.value ? [] : ["formatting the formatted text changes it again"],
   };
 }
 

@@ -41,6 +41,14 @@ describe("prettier CLI with the repository's configuration", () => {
     expect(r.stderr).toContain("x.layout");
   });
 
+  it("`npx prettier --debug-check` passes on an unformatted spec: its tree is the formatted one's", () => {
+    const file = path.join(tempDir(), "x.layout");
+    writeFileSync(file, UNFORMATTED);
+    const r = npx(["prettier", "--config", ".prettierrc.json", "--debug-check", file]);
+    expect(r.stderr).toBe("");
+    expect(r.status).toBe(0);
+  });
+
   it("reports a syntax error with its location and code", () => {
     const r = spawnSync(
       "npx",

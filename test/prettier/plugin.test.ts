@@ -5,7 +5,7 @@
 import * as prettier from "prettier";
 import { describe, expect, it } from "vitest";
 import type { FormatNode } from "../../src/format/index.js";
-import plugin from "../../src/prettier/index.js";
+import plugin, { SpecSyntaxError } from "../../src/prettier/index.js";
 
 const TEXT = `layout t
 
@@ -73,10 +73,17 @@ describe("the Prettier plugin", () => {
     );
   });
 
-  it("throws a syntax error as Prettier expects: a SyntaxError with `loc`", async () => {
-    await expect(tree("layout t\n0 +1TB ]\n")).rejects.toMatchObject({
-      name: "SyntaxError",
-      loc: { start: { line: 2 } },
-    });
+  it("throws a syntax error as Prettier expects: a SyntaxError with `loc` and the coded errors", async () => {
+    const text = "layout x\n0 +1TB foo {\n  perm rw\n";
+    const error = await tree(text).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(SpecSyntaxError);
+    const syntax = error as SpecSyntaxError;
+    expect(syntax.name).toBe("SyntaxError");
+    expect(syntax.message).toBe("`{` is never closed [E0001] (2:12)");
+    expect(syntax.loc).toEqual({ start: { line: 2, column: 12 }, end: { line: 2, column: 13 } });
+    expect(syntax.diagnostics.map((d) => [d.code, d.span?.file])).toEqual([["E0001", "t.layout"]]);
   });
 });
