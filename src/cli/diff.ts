@@ -7,6 +7,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { UnreadableFile } from "../compiler/read.js";
 import { diffLayouts } from "../diff/diff.js";
 import { type DiffFormat, renderDiff } from "../diff/render.js";
 import { checkSpec, type Checked } from "../pipeline.js";
@@ -60,7 +61,7 @@ function load(arg: string, variant: string | undefined): Checked {
   const root = path.join(top, rel);
   const show = (file: string): string => {
     const inTree = path.relative(top, file).split(path.sep).join("/");
-    if (inTree.startsWith("../")) throw new Error(`\`${file}\` is outside the repository`);
+    if (inTree.startsWith("../")) throw new UnreadableFile(`\`${file}\` is outside the repository`);
     return git(["show", `${revision}:${inTree}`], arg);
   };
   return checkSpec(root, { variant, readFile: readOrRefuse(arg, show, root) });
@@ -82,7 +83,7 @@ function git(args: readonly string[], arg: string): string {
   const r = spawnSync("git", args, { encoding: "utf8", maxBuffer: 64 << 20 });
   if (r.error) throw new UsageError(`cannot read \`${arg}\`: git: ${r.error.message}`);
   if (r.status !== 0) {
-    throw new Error(r.stderr.trim().split("\n")[0] || `git ${args[0]} failed`);
+    throw new UnreadableFile(r.stderr.trim().split("\n")[0] || `git ${args[0]} failed`);
   }
   return r.stdout;
 }

@@ -14,7 +14,7 @@ export async function runDump(
   context: CommandContext,
 ): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("dump takes exactly one spec");
-  const prepared = await prepareInstall(values, positionals[0]!, context);
+  const prepared = await prepareInstall(values, positionals[0]!, context, { audit: false });
   if (typeof prepared === "number") return prepared;
   process.stdout.write(dumpInstallation(prepared.installation, prepared.process));
   return EXIT_OK;

@@ -33,11 +33,10 @@ export async function runInstall(
   context: CommandContext,
 ): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("install takes exactly one spec");
-  const prepared = await prepareInstall(values, positionals[0]!, context);
+  const prepared = await prepareInstall(values, positionals[0]!, context, { audit: true });
   if (typeof prepared === "number") return prepared;
   const { installation, checked, process: space } = prepared;
-  const { audit } = await import("../audit/checks.js");
-  const audited = audit(installation);
+  const audited = prepared.audited!; // asked for, and the installation has no error
   report(audited.diagnostics, checked.sources, "text", context);
   const image = installation.image(space);
   const file = values.image as string | undefined;

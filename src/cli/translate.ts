@@ -71,7 +71,7 @@ export async function runTranslate(
   const expect = values.expect as string | undefined;
   if (expect !== undefined && expect !== "mapped" && expect !== "fault")
     throw new UsageError(`unknown --expect \`${expect}\`; use mapped or fault`);
-  const prepared = await prepareInstall(values, positionals[0]!, context);
+  const prepared = await prepareInstall(values, positionals[0]!, context, { audit: false });
   if (typeof prepared === "number") return prepared;
   const { installation, process: space } = prepared;
   const parseNumber = await numberParser(bootNames(installation.instance));
