@@ -134,6 +134,16 @@ class AstBuilder extends BaseVisitor {
     return { item, diagnostics: this.diagnostics };
   }
 
+  buildExpression(
+    cst: C.ExpressionCstNode,
+    path: string,
+  ): { expr: Expr | undefined; diagnostics: Diagnostic[] } {
+    this.path = path;
+    this.diagnostics = [];
+    const expr = this.v<Expr>(cst);
+    return { expr, diagnostics: this.diagnostics };
+  }
+
   // ---------------------------------------------------------------- helpers
 
   /** Visits `node` (if any), passing its location as the parameter. */
@@ -733,4 +743,12 @@ export function buildStatement(
   path: string,
 ): { item: Item | undefined; diagnostics: Diagnostic[] } {
   return builder.buildStatement(cst, path);
+}
+
+/** Builds the AST of one expression (undefined for a broken one, with its diagnostics). */
+export function buildExpression(
+  cst: C.ExpressionCstNode,
+  path: string,
+): { expr: Expr | undefined; diagnostics: Diagnostic[] } {
+  return builder.buildExpression(cst, path);
 }
