@@ -30,7 +30,8 @@
  */
 import type { Address, Document, Item, Row, Table } from "./model.js";
 import { Names, identifier, layoutName, nameFromDescription } from "./names.js";
-import { hex16, isFullPlaceholder, offsetAddress, TWO_64 } from "./quantity.js";
+import { isFullPlaceholder, offsetAddress, TWO_64 } from "./quantity.js";
+import { hexDigits } from "../model/format.js";
 import { documentAttributes } from "./attributes.js";
 
 export interface BuildOptions {
@@ -237,8 +238,8 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
             defaultText: useOffset
               ? row.offset!.text.startsWith("-")
                 ? row.offset!.text
-                : hex16(off!)
-              : hex16(lo),
+                : hexDigits(off!)
+              : hexDigits(lo),
             description: `${row.start.text}${row.offset ? ` (the document's offset: ${row.offset.approx ? "~" : ""}${row.offset.text})` : ""}`,
           });
           paramOf.set(row.start.text, name);
@@ -260,7 +261,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
             name,
             lo,
             hi,
-            defaultText: hex16(lo),
+            defaultText: hexDigits(lo),
             description: `${ph.text} in the document`,
           });
           paramOf.set(ph.text, name);
@@ -287,7 +288,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
   if (tables.length === 1) out.push(`paging ${first.paging}`);
   for (const p of params.values()) {
     out.push(
-      `param ${p.name}: address = ${p.defaultText} in ${hex16(p.lo)} .. ${hex16(p.hi)} align 4KB ${quote(p.description)}`,
+      `param ${p.name}: address = ${p.defaultText} in ${hexDigits(p.lo)} .. ${hexDigits(p.hi)} align 4KB ${quote(p.description)}`,
     );
   }
 

@@ -10,7 +10,7 @@
 //   format: `formatSpec` of the root file: formatted text, formatted again, must not change, and
 //           a spec that does not parse is a SpecSyntaxError with its diagnostics;
 //   import: `importTable` of the root file: a spec (then checked like `check`, its text returned
-//           as `produced`) or NoTableError.
+//           as `produced`) or no spec and E0501.
 // A stage must not throw on any input: anything thrown is an uncaught exception; `broken` lists
 // other broken properties.
 import { workerData } from "node:worker_threads";
@@ -18,7 +18,7 @@ import { workerData } from "node:worker_threads";
 const dist = (p) => new URL(`../../dist/src/${p}`, import.meta.url).href;
 const { checkSpec, emit: emitFormat, installSpec } = await import(dist("pipeline.js"));
 const { formatSpec, SpecSyntaxError } = await import(dist("prettier/format.js"));
-const { importTable, NoTableError } = await import(dist("import/index.js"));
+const { importTable } = await import(dist("import/index.js"));
 const { dumpInstallation } = await import(dist("runtime/dump.js"));
 const FORMATS = ["c", "rust", "md", "ascii", "svg", "json"];
 const { port, shared } = workerData;
@@ -85,15 +85,12 @@ function format(files, root) {
 }
 
 function importDocument(files, root) {
-  let imported;
-  try {
-    imported = importTable(files[root], { fileName: root });
-  } catch (e) {
-    if (!(e instanceof NoTableError)) throw e;
-    return { layouts: 0, diagnostics: [] };
-  }
+  const imported = importTable(files[root], { fileName: root });
+  if (imported.value === undefined)
+    return { layouts: 0, diagnostics: described(imported.diagnostics) };
   const path = `${root}.layout`;
-  return { ...check({ [path]: imported.spec }, path), produced: { [path]: imported.spec } };
+  const spec = imported.value.spec;
+  return { ...check({ [path]: spec }, path), produced: { [path]: spec } };
 }
 
 const OPERATIONS = { check, emit, format, import: importDocument };
