@@ -23,7 +23,7 @@ import { type FoundSpace, MapBit } from "../audit/checks.js";
 import { type Result, hasErrors } from "../diagnostics/diagnostic.js";
 import { renderJson } from "../diagnostics/render.js";
 import { hex } from "../model/format.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, onlySpec, type Run } from "./common.js";
 import { bootParams, pickedLayout } from "./install-options.js";
 import { numberParser } from "./numbers.js";
 import { parseFormat, report } from "./report.js";
@@ -61,13 +61,8 @@ function readListing(file: string): string {
   }
 }
 
-export async function runAudit(
-  values: Record<string, unknown>,
-  positionals: readonly string[],
-  context: CommandContext,
-): Promise<number> {
-  if (positionals.length !== 1) throw new UsageError("audit takes exactly one spec");
-  const spec = positionals[0]!;
+export const runAudit: Run = async (values, positionals, context) => {
+  const spec = onlySpec("audit", positionals);
   const format = parseFormat(values.format);
   const file = values.image as string | undefined;
   const given = Object.keys(LISTINGS).filter((o) => values[o] !== undefined);
@@ -189,4 +184,4 @@ export async function runAudit(
     process.stdout.write(lines.join("\n") + "\n");
   }
   return failed ? EXIT_ERRORS : EXIT_OK;
-}
+};

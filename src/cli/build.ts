@@ -2,7 +2,7 @@
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import * as path from "node:path";
 import { closest } from "../diagnostics/suggest.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, onlySpec, type Run } from "./common.js";
 import { nonDefaultLimits } from "./limits.js";
 import { loadOptions, refuseCommandLineProblems } from "./load-options.js";
 import { staleness, writeOutput } from "./output.js";
@@ -29,12 +29,8 @@ function emitFormat(given: string): EmitFormat | undefined {
   return FORMATS.find((f) => f === name);
 }
 
-export async function runBuild(
-  values: Record<string, unknown>,
-  positionals: readonly string[],
-  context: CommandContext,
-): Promise<number> {
-  if (positionals.length !== 1) throw new UsageError("build takes exactly one spec");
+export const runBuild: Run = async (values, positionals, context) => {
+  const spec = onlySpec("build", positionals);
   const given = values.emit as string | undefined;
   const kind = given === undefined ? undefined : emitFormat(given);
   if (kind === undefined) {
@@ -45,7 +41,6 @@ export async function runBuild(
   }
   const output = values.output as string | undefined;
   if (values.check && !output) throw new UsageError("--check needs -o FILE to compare with");
-  const spec = positionals[0]!;
   const variant = values.variant as string | undefined;
   const loading = await loadOptions(values);
   // Relative and normalised (`./out.h` is `out.h`), so that `--check` from the same directory
@@ -87,4 +82,4 @@ export async function runBuild(
   }
   writeOutput(output, content, checked.sources.paths());
   return EXIT_OK;
-}
+};

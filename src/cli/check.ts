@@ -12,7 +12,7 @@ import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { SourceSet, STDIN_NAME } from "../diagnostics/source.js";
 import { readSourceFile, readStandardInput } from "../compiler/read.js";
 import type { ReadFile } from "../compiler/load.js";
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type Run } from "./common.js";
 import { isCommandLineProblem, loadOptions, oneLine } from "./load-options.js";
 import { parseFormat, report } from "./report.js";
 
@@ -21,11 +21,7 @@ interface Failure {
   readonly message: string;
 }
 
-export async function runCheck(
-  values: Record<string, unknown>,
-  args: readonly string[],
-  context: CommandContext,
-): Promise<number> {
+export const runCheck: Run = async (values, args, context) => {
   const format = parseFormat(values.format);
   if (args.length === 0)
     throw new UsageError("no spec given; usage: vmlayout check <spec|directory|->...");
@@ -57,7 +53,7 @@ export async function runCheck(
   report(all, sources, format, context, failures);
   for (const f of failures) process.stderr.write(`vmlayout check: ${f.message}\n`);
   return failures.length > 0 ? EXIT_USAGE : hasErrors(all) ? EXIT_ERRORS : EXIT_OK;
-}
+};
 
 /** The specs an argument names: `-` is stdin, a directory the `*.layout` files under it. */
 function expand(arg: string, failures: Failure[]): string[] {

@@ -19,14 +19,23 @@ export interface OptionSpec {
   readonly description: string;
 }
 
+/** What a command does with its options and positionals; resolves to the exit status. */
+export type Run = (
+  values: Record<string, unknown>,
+  positionals: readonly string[],
+  context: CommandContext,
+) => Promise<number>;
+
 export interface Command {
   readonly name: string;
   readonly synopsis: string;
   readonly summary: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
-  readonly run: (
-    values: Record<string, unknown>,
-    positionals: readonly string[],
-    context: CommandContext,
-  ) => Promise<number>;
+  readonly run: Run;
+}
+
+/** The one spec `command` takes (`vmlayout build <spec> ...`); a usage error otherwise. */
+export function onlySpec(command: string, positionals: readonly string[]): string {
+  if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one spec`);
+  return positionals[0]!;
 }

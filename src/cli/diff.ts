@@ -11,14 +11,10 @@ import { UnreadableFile } from "../compiler/read.js";
 import { diffLayouts } from "../diff/diff.js";
 import { type DiffFormat, renderDiff } from "../diff/render.js";
 import { checkSpec, type Checked } from "../pipeline.js";
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type Run } from "./common.js";
 import { report } from "./report.js";
 
-export async function runDiff(
-  values: Record<string, unknown>,
-  positionals: readonly string[],
-  context: CommandContext,
-): Promise<number> {
+export const runDiff: Run = async (values, positionals, context) => {
   if (positionals.length !== 2) {
     throw new UsageError("give two specs; usage: vmlayout diff <old> <new> (a file or REV:path)");
   }
@@ -39,7 +35,7 @@ export async function runDiff(
     renderDiff(changes, { old: positionals[0]!, new: positionals[1]! }, format as DiffFormat),
   );
   return changes.length === 0 ? EXIT_OK : EXIT_ERRORS;
-}
+};
 
 /** Checks one side: a file on disk, or `REV:path` through git. */
 function load(arg: string, variant: string | undefined): Checked {

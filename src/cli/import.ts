@@ -7,14 +7,10 @@ import { readInputFile } from "../compiler/read.js";
 import { withLimits } from "../limits.js";
 import { limitsFrom } from "./limits.js";
 import { SourceSet } from "../diagnostics/source.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, type Run } from "./common.js";
 import { report } from "./report.js";
 
-export async function runImport(
-  values: Record<string, unknown>,
-  files: readonly string[],
-  context: CommandContext,
-): Promise<number> {
+export const runImport: Run = async (values, files, context) => {
   if (files.length !== 1)
     throw new UsageError("give exactly one table file; usage: vmlayout import <table-file>");
   const file = files[0]!;
@@ -49,7 +45,7 @@ export async function runImport(
   }
   process.stdout.write(imported.value.spec);
   return EXIT_OK;
-}
+};
 
 function parseAttributes(value: unknown): boolean {
   if (value === "yes") return true;

@@ -6,6 +6,7 @@
  * Only the option table is loaded with the command table; the parser and the pipeline are
  * imported when a command runs.
  */
+import { type OptionSpec, EXIT_ERRORS, UsageError, type CommandContext } from "./common.js";
 import type { AuditReport } from "../audit/checks.js";
 import type { Result } from "../diagnostics/diagnostic.js";
 import { assertNever } from "../model/collections.js";
@@ -14,8 +15,6 @@ import type { Checked, Picked } from "../pipeline.js";
 import type { Installation } from "../runtime/install.js";
 import type { BootParams } from "../runtime/install-plan.js";
 import type { RamRange } from "../runtime/ram.js";
-import type { OptionSpec } from "./common.js";
-import { EXIT_ERRORS, UsageError, type CommandContext } from "./common.js";
 import { loadOptions, refuseCommandLineProblems } from "./load-options.js";
 import { type NumberParser, numberParser } from "./numbers.js";
 import { type Format, report } from "./report.js";

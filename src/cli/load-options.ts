@@ -2,11 +2,10 @@
  * What every command that loads specs shares: `--limit` and `--include-root`, read into the
  * pipeline's options, and the findings of a check that are the command line's to report.
  */
+import { type OptionSpec, UsageError } from "./common.js";
 import { statSync } from "node:fs";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import type { CheckOptions } from "../pipeline.js";
-import type { OptionSpec } from "./common.js";
-import { UsageError } from "./common.js";
 import { LIMIT_OPTION, limitsFrom } from "./limits.js";
 
 export const LOAD_OPTIONS: Readonly<Record<string, OptionSpec>> = {
