@@ -37,42 +37,39 @@ export const runDiff: Run = async (values, positionals, context) => {
   return changes.length === 0 ? EXIT_OK : EXIT_ERRORS;
 };
 
-/** Checks one side: a file on disk, or `REV:path` through git. */
+/**
+ * Checks one side: a file on disk, or `REV:path` through git (the spec read here, so that a
+ * revision or path git cannot show is a usage error naming what the user typed; its includes
+ * from the same revision, through the pipeline).
+ */
 function load(arg: string, variant: string | undefined): Checked {
   const rev = /^([^:]+):(.+)$/.exec(arg);
   if (existsSync(arg) || rev === null) {
-    return checkSpec(arg, { variant, readFile: readOrRefuse(arg, (f) => readFileSync(f, "utf8")) });
+    const checked = checkSpec(arg, { variant, readFile: (f) => readFileSync(f, "utf8") });
+    const unread = checked.diagnostics.find((d) => d.code === "E0010");
+    if (unread) throw new UsageError(unread.message);
+    return checked;
   }
   const [, revision, spec] = rev;
-  let top: string;
-  let prefix: string;
-  try {
-    top = git(["rev-parse", "--show-toplevel"], arg).trim();
-    prefix = git(["rev-parse", "--show-prefix"], arg).trim();
-  } catch (e) {
-    throw new UsageError(`cannot read \`${arg}\`: ${(e as Error).message}`);
-  }
+  const orRefuse = (read: () => string): string => {
+    try {
+      return read();
+    } catch (e) {
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`cannot read \`${arg}\`: ${(e as Error).message}`);
+    }
+  };
+  const top = orRefuse(() => git(["rev-parse", "--show-toplevel"], arg).trim());
+  const prefix = orRefuse(() => git(["rev-parse", "--show-prefix"], arg).trim());
   // git's REV:path is from the top of the tree; REV:./path from the current directory.
-  const rel = /^\.\.?\//.test(spec!) ? path.posix.join(prefix, spec!) : spec!;
-  const root = path.join(top, rel);
+  const root = path.join(top, /^\.\.?\//.test(spec!) ? path.posix.join(prefix, spec!) : spec!);
   const show = (file: string): string => {
     const inTree = path.relative(top, file).split(path.sep).join("/");
     if (inTree.startsWith("../")) throw new UnreadableFile(`\`${file}\` is outside the repository`);
     return git(["show", `${revision}:${inTree}`], arg);
   };
-  return checkSpec(root, { variant, readFile: readOrRefuse(arg, show, root) });
-}
-
-/** The root spec's read failing is a usage error naming what the user typed. */
-function readOrRefuse(arg: string, read: (file: string) => string, root = arg) {
-  return (file: string): string => {
-    try {
-      return read(file);
-    } catch (e) {
-      if (file === root) throw new UsageError(`cannot read \`${arg}\`: ${(e as Error).message}`);
-      throw e;
-    }
-  };
+  const text = orRefuse(() => show(root));
+  return checkSpec(root, { variant, readFile: (file) => (file === root ? text : show(file)) });
 }
 
 function git(args: readonly string[], arg: string): string {
