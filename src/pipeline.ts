@@ -212,6 +212,8 @@ export interface EmitOptions extends CheckOptions {
 /** `checkSpec`, then `format` generated from what it accepted. */
 export interface Emitted extends Result<string | undefined> {
   readonly checked: Checked;
+  /** The text holds every variant of the spec (JSON: an array of documents). */
+  readonly asArray: boolean;
 }
 
 /**
@@ -221,9 +223,10 @@ export interface Emitted extends Result<string | undefined> {
  */
 export function emitSpec(specPath: string, format: EmitFormat, options: EmitOptions = {}): Emitted {
   const checked = checkSpec(specPath, options);
-  if (hasErrors(checked.diagnostics)) return { checked, value: undefined, diagnostics: [] };
   const asArray = checked.hasVariants && options.variant === undefined;
-  return { checked, ...emit(checked.layouts, format, options.command, asArray) };
+  if (hasErrors(checked.diagnostics))
+    return { checked, asArray, value: undefined, diagnostics: [] };
+  return { checked, asArray, ...emit(checked.layouts, format, options.command, asArray) };
 }
 
 /** Which one layout a later stage takes from a check. */

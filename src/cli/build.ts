@@ -67,7 +67,6 @@ export const runBuild: Run = async (values, positionals, context) => {
   report(emitted.diagnostics, checked.sources, "text", context);
   const content = emitted.value;
   if (content === undefined) return EXIT_ERRORS;
-  const asArray = checked.hasVariants && variant === undefined;
   if (!output) {
     process.stdout.write(content);
     return EXIT_OK;
@@ -76,7 +75,7 @@ export const runBuild: Run = async (values, positionals, context) => {
     const stale = staleness(output, content);
     if (stale === undefined) return EXIT_OK;
     process.stderr.write(
-      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind, checked.layouts[0]!, asArray, { ...command, output: relative(output) })}\`\n`,
+      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind, checked.layouts[0]!, emitted.asArray, { ...command, output: relative(output) })}\`\n`,
     );
     return EXIT_ERRORS;
   }
