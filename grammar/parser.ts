@@ -30,7 +30,7 @@ import type {
 } from "chevrotain";
 import { closest } from "../src/diagnostics/suggest.js";
 import { CstParser, EOF, tokenMatcher } from "./chevrotain.js";
-import type { StatementCstNode } from "./generated/cst.js";
+import type { ExpressionCstNode, StatementCstNode } from "./generated/cst.js";
 import { LOOKAHEAD } from "./generated/lookahead.js";
 import { PrecomputedLookahead } from "./lookahead.js";
 import * as T from "./tokens.js";
@@ -590,4 +590,17 @@ export function parseStatement(tokens: IToken[], maxErrors: number): StatementPa
   } finally {
     errorBudget = Number.POSITIVE_INFINITY;
   }
+}
+
+/**
+ * Parses `tokens` (no End token) as one expression: a number or an address on the command
+ * line, read as a spec reads one. Input left over is a syntax error.
+ */
+export function parseExpression(tokens: IToken[]): {
+  readonly cst: ExpressionCstNode;
+  readonly errors: readonly IRecognitionException[];
+} {
+  parser.input = tokens;
+  const cst = parser.expression() as ExpressionCstNode;
+  return { cst, errors: parser.errors };
 }

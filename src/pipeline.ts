@@ -1,12 +1,20 @@
 /**
- * The front half of the pipeline in one call: load (with includes) -> parse -> resolve every
- * variant -> verify each Layout. Later stages run only on input the earlier ones accepted.
- * Diagnostics about shared items are reported once; one that holds only in some variants
- * says which. Last, notes from the lines the diagnostics point at (an imported row's table
- * line, a decimal start: src/diagnostics/line-notes.ts).
+ * The one orchestration of the stages, used by the CLI, the fuzzers and the library:
+ *
+ *   checkSpec    load (with includes) -> parse -> resolve every variant -> verify each Layout
+ *   emitSpec     checkSpec -> one emitter on the layouts it accepted
+ *   installSpec  checkSpec -> pick the variant -> install -> audit the installed tables
+ *
+ * Later stages run only on input the earlier ones accepted, and each stage's findings are
+ * returned beside its value: no stage throws on a user's mistake (a spec that cannot be read is
+ * E0010 from the load stage), so whatever escapes is an internal bug. In `checkSpec`,
+ * diagnostics about shared items are reported once; one that holds only in some variants says
+ * which. Last, notes from the lines the diagnostics point at (an imported row's table line, a
+ * decimal start: src/diagnostics/line-notes.ts).
  */
 import {
   type Diagnostic,
+  type Result,
   diagnostic,
   hasErrors,
   sortDiagnostics,
@@ -15,8 +23,19 @@ import { capDiagnostics, diagnosticKey } from "./diagnostics/collector.js";
 import { withLineNotes } from "./diagnostics/line-notes.js";
 import type { SourceSet } from "./diagnostics/source.js";
 import type { Layout } from "./model/layout.js";
+import { assertNever } from "./model/collections.js";
 import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
 import { resolve } from "./compiler/resolve/index.js";
+import { emitAscii } from "./compiler/emit/ascii.js";
+import { emitC } from "./compiler/emit/c.js";
+import { emitJson } from "./compiler/emit/json.js";
+import { emitMarkdown } from "./compiler/emit/markdown.js";
+import { emitRust } from "./compiler/emit/rust.js";
+import { emitSvg } from "./compiler/emit/svg.js";
+import { type BuildCommand, EmitError } from "./compiler/emit/template.js";
+import { type Installation, install } from "./runtime/install.js";
+import type { BootParams } from "./runtime/install-plan.js";
+import { type AuditReport, audit } from "./audit/checks.js";
 import { type Limits, withLimits } from "./limits.js";
 import { verify } from "./verifier/index.js";
 
@@ -125,4 +144,122 @@ function mergeVariants(
           severity: d.severity,
         }),
   );
+}
+
+export type EmitFormat = "c" | "rust" | "md" | "ascii" | "svg" | "json";
+
+const EMITTERS: Readonly<
+  Record<EmitFormat, (l: readonly Layout[], asArray: boolean, command?: BuildCommand) => string>
+> = {
+  c: emitC,
+  rust: emitRust,
+  md: emitMarkdown,
+  ascii: emitAscii,
+  svg: emitSvg,
+  json: emitJson,
+};
+
+/**
+ * Generates `format` from verified layouts. With `asArray` (the default: several layouts, the
+ * variants of one spec), JSON is an array of documents; the other formats hold every layout in
+ * one output. A layout the format cannot express (two things with one C name: E03xx) gives no
+ * text and a diagnostic. `command` is how the output was asked for, which C and Rust banners
+ * repeat for regenerating it.
+ */
+export function emit(
+  layouts: readonly Layout[],
+  format: EmitFormat,
+  command?: BuildCommand,
+  asArray = layouts.length > 1,
+): Result<string | undefined> {
+  try {
+    return { value: EMITTERS[format](layouts, asArray, command), diagnostics: [] };
+  } catch (e) {
+    if (!(e instanceof EmitError)) throw e;
+    return { value: undefined, diagnostics: [e.diagnostic] };
+  }
+}
+
+export interface EmitOptions extends CheckOptions {
+  /** How the output was asked for (C and Rust banners repeat it). */
+  readonly command?: BuildCommand | undefined;
+}
+
+/** `checkSpec`, then `format` generated from what it accepted. */
+export interface Emitted extends Result<string | undefined> {
+  readonly checked: Checked;
+  /** The text holds every variant of the spec (JSON: an array of documents). */
+  readonly asArray: boolean;
+}
+
+/**
+ * Checks the spec and, when it has no error, generates `format`: every variant (JSON as an
+ * array of documents) unless `variant` picks one. `diagnostics` are the emitter's; the
+ * check's are in `checked`. No text when either has an error.
+ */
+export function emitSpec(specPath: string, format: EmitFormat, options: EmitOptions = {}): Emitted {
+  const checked = checkSpec(specPath, options);
+  const asArray = checked.hasVariants && options.variant === undefined;
+  if (hasErrors(checked.diagnostics))
+    return { checked, asArray, value: undefined, diagnostics: [] };
+  return { checked, asArray, ...emit(checked.layouts, format, options.command, asArray) };
+}
+
+/** Which one layout a later stage takes from a check. */
+export type Picked =
+  /** The check found errors (or no layout): nothing to take. */
+  | { readonly kind: "none" }
+  /** Several variants and none picked: their names (`--variant` picks one). */
+  | { readonly kind: "several"; readonly variants: readonly string[] }
+  | { readonly kind: "one"; readonly layout: Layout };
+
+/** The one layout of a check that has no error, if it has exactly one. */
+export function pickLayout(checked: Checked): Picked {
+  if (hasErrors(checked.diagnostics) || checked.layouts.length === 0) return { kind: "none" };
+  if (checked.layouts.length > 1)
+    return { kind: "several", variants: checked.layouts.map((l) => l.variant ?? "") };
+  return { kind: "one", layout: checked.layouts[0]! };
+}
+
+export interface InstallSpecOptions extends CheckOptions {
+  /** The boot to install for (RAM, parameters, KASLR seed...). Default: the layout's defaults. */
+  readonly boot?: BootParams;
+  /** Audit the installed tables against the layout (default true). */
+  readonly audit?: boolean;
+}
+
+/** Each stage's result, undefined for a stage not reached. */
+export interface InstalledSpec {
+  readonly checked: Checked;
+  readonly picked: Picked;
+  /** Reached when the check picked one layout. */
+  readonly installed: Result<Installation | undefined> | undefined;
+  /** Reached when the installation has no error (and `audit` was not false). */
+  readonly audited: Result<AuditReport> | undefined;
+}
+
+/**
+ * Checks the spec, picks its one layout (the variant `variant` names), installs it as page
+ * tables for `boot` (at most the `tableFrames` limit of them) and audits them.
+ */
+export function installSpec(specPath: string, options: InstallSpecOptions = {}): InstalledSpec {
+  const checked = checkSpec(specPath, options);
+  const picked = pickLayout(checked);
+  switch (picked.kind) {
+    case "none":
+    case "several":
+      return { checked, picked, installed: undefined, audited: undefined };
+    case "one": {
+      const maxTableFrames = withLimits(options.limits).tableFrames;
+      const installed = install(picked.layout, { maxTableFrames, ...options.boot });
+      const installation = installed.value;
+      const audited =
+        installation === undefined || hasErrors(installed.diagnostics) || options.audit === false
+          ? undefined
+          : audit(installation);
+      return { checked, picked, installed, audited };
+    }
+    default:
+      return assertNever(picked, "pick");
+  }
 }

@@ -22,10 +22,9 @@ import type { PagingLevels } from "../runtime/entry.js";
 import { type FoundSpace, MapBit } from "../audit/checks.js";
 import { type Result, hasErrors } from "../diagnostics/diagnostic.js";
 import { renderJson } from "../diagnostics/render.js";
-import { checkSpec } from "../pipeline.js";
 import { hex } from "../model/format.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
-import { bootParams } from "./install-options.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, onlySpec, type Run } from "./common.js";
+import { bootParams, pickedLayout } from "./install-options.js";
 import { numberParser } from "./numbers.js";
 import { parseFormat, report } from "./report.js";
 
@@ -62,13 +61,8 @@ function readListing(file: string): string {
   }
 }
 
-export async function runAudit(
-  values: Record<string, unknown>,
-  positionals: readonly string[],
-  context: CommandContext,
-): Promise<number> {
-  if (positionals.length !== 1) throw new UsageError("audit takes exactly one spec");
-  const spec = positionals[0]!;
+export const runAudit: Run = async (values, positionals, context) => {
+  const spec = onlySpec("audit", positionals);
   const format = parseFormat(values.format);
   const file = values.image as string | undefined;
   const given = Object.keys(LISTINGS).filter((o) => values[o] !== undefined);
@@ -103,21 +97,19 @@ export async function runAudit(
   }
   const boot = bootParams(values, parse);
 
+  const { checkSpec, pickLayout } = await import("../pipeline.js");
   const checked = checkSpec(spec, {
     variant: values.variant as string | undefined,
     denyWarnings: values["deny-warnings"] === true,
   });
-  if (hasErrors(checked.diagnostics) || checked.layouts.length === 0) {
-    report(checked.diagnostics, checked.sources, format, context);
-    return EXIT_ERRORS;
-  }
-  if (checked.layouts.length > 1) {
-    const names = checked.layouts.map((l) => `"${l.variant}"`).join(", ");
-    throw new UsageError(
-      `the spec has variants ${names}; pick the one the kernel runs with --variant`,
-    );
-  }
-  const layout = checked.layouts[0]!;
+  const layout = pickedLayout(
+    pickLayout(checked),
+    checked,
+    context,
+    "pick the one the kernel runs with --variant",
+    format,
+  );
+  if (layout === undefined) return EXIT_ERRORS;
   for (const name of bases.keys()) {
     if (!layout.kaslr.some((g) => g.members.some((m) => m.name === name))) {
       throw new UsageError(`--base ${name}: the spec has no KASLR member \`${name}\``);
@@ -192,4 +184,4 @@ export async function runAudit(
     process.stdout.write(lines.join("\n") + "\n");
   }
   return failed ? EXIT_ERRORS : EXIT_OK;
-}
+};

@@ -2,24 +2,16 @@
 import { hasErrors } from "../diagnostics/diagnostic.js";
 import * as path from "node:path";
 import { closest } from "../diagnostics/suggest.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, unknownVariant, type CommandContext } from "./common.js";
-import { limitsFrom, nonDefaultLimits } from "./limits.js";
-import { checkSpecFile } from "./load-options.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, onlySpec, type Run } from "./common.js";
+import { nonDefaultLimits } from "./limits.js";
+import { loadOptions, refuseCommandLineProblems } from "./load-options.js";
 import { staleness, writeOutput } from "./output.js";
 import { report } from "./report.js";
-import type { Layout } from "../model/layout.js";
-import { type BuildCommand, EmitError, regenerateCommand } from "../compiler/emit/template.js";
+import type { EmitFormat } from "../pipeline.js";
+import { type BuildCommand, regenerateCommand } from "../compiler/emit/template.js";
 
-type Emitter = (layouts: readonly Layout[], asArray: boolean, command: BuildCommand) => string;
-
-const EMITTERS: Readonly<Record<string, () => Promise<Emitter>>> = {
-  json: async () => (await import("../compiler/emit/json.js")).emitJson,
-  c: async () => (await import("../compiler/emit/c.js")).emitC,
-  rust: async () => (await import("../compiler/emit/rust.js")).emitRust,
-  md: async () => (await import("../compiler/emit/markdown.js")).emitMarkdown,
-  ascii: async () => (await import("../compiler/emit/ascii.js")).emitAscii,
-  svg: async () => (await import("../compiler/emit/svg.js")).emitSvg,
-};
+/** What `--emit` takes, in the order the usage error lists them. */
+const FORMATS: readonly EmitFormat[] = ["json", "c", "rust", "md", "ascii", "svg"];
 
 /** Other names people give the emitters (`h`, `C`, `markdown`, `mm.rst`); case does not matter. */
 const ALIASES: Readonly<Record<string, string>> = {
@@ -31,39 +23,26 @@ const ALIASES: Readonly<Record<string, string>> = {
   "mm.rst": "ascii",
 };
 
-function emitKind(given: string): string {
+function emitFormat(given: string): EmitFormat | undefined {
   const lower = given.toLowerCase();
-  return ALIASES[lower] ?? lower;
+  const name = ALIASES[lower] ?? lower;
+  return FORMATS.find((f) => f === name);
 }
 
-export async function runBuild(
-  values: Record<string, unknown>,
-  positionals: readonly string[],
-  context: CommandContext,
-): Promise<number> {
-  if (positionals.length !== 1) throw new UsageError("build takes exactly one spec");
+export const runBuild: Run = async (values, positionals, context) => {
+  const spec = onlySpec("build", positionals);
   const given = values.emit as string | undefined;
-  const kind = given === undefined ? undefined : emitKind(given);
-  const emitter = kind === undefined ? undefined : EMITTERS[kind];
-  if (!emitter) {
-    const near =
-      given === undefined ? undefined : closest(given.toLowerCase(), Object.keys(EMITTERS));
+  const kind = given === undefined ? undefined : emitFormat(given);
+  if (kind === undefined) {
+    const near = given === undefined ? undefined : closest(given.toLowerCase(), FORMATS);
     throw new UsageError(
-      `${given === undefined ? "missing --emit" : `unknown --emit \`${given}\``}${near ? `; did you mean \`${near}\`?` : ""} (available: ${Object.keys(EMITTERS).join(", ")})`,
+      `${given === undefined ? "missing --emit" : `unknown --emit \`${given}\``}${near ? `; did you mean \`${near}\`?` : ""} (available: ${FORMATS.join(", ")})`,
     );
   }
   const output = values.output as string | undefined;
   if (values.check && !output) throw new UsageError("--check needs -o FILE to compare with");
-  const spec = positionals[0]!;
-  const checked = await checkSpecFile(spec, values, {
-    variant: values.variant as string | undefined,
-    denyWarnings: values["deny-warnings"] === true,
-  });
-  const variant = unknownVariant(checked.diagnostics);
-  if (variant) throw new UsageError(variant);
-  report(checked.diagnostics, checked.sources, "text", context);
-  if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
-  const asArray = checked.hasVariants && values.variant === undefined;
+  const variant = values.variant as string | undefined;
+  const loading = await loadOptions(values);
   // Relative and normalised (`./out.h` is `out.h`), so that `--check` from the same directory
   // regenerates the same banner however the paths are spelt.
   const relative = (p: string): string => path.relative(".", p) || p;
@@ -71,17 +50,23 @@ export async function runBuild(
   // the same bytes and `--check` accepts a header made either way; `--check`'s help names it.
   const command: BuildCommand = {
     spec: relative(spec),
-    variant: values.variant as string | undefined,
-    limits: nonDefaultLimits(await limitsFrom(values)),
+    variant,
+    limits: nonDefaultLimits(loading.limits),
   };
-  let content: string;
-  try {
-    content = (await emitter())(checked.layouts, asArray, command);
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    report([e.diagnostic], checked.sources, "text", context);
-    return EXIT_ERRORS;
-  }
+  const { emitSpec } = await import("../pipeline.js");
+  const emitted = emitSpec(spec, kind, {
+    ...loading,
+    variant,
+    denyWarnings: values["deny-warnings"] === true,
+    command,
+  });
+  const { checked } = emitted;
+  refuseCommandLineProblems(checked.diagnostics);
+  report(checked.diagnostics, checked.sources, "text", context);
+  if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
+  report(emitted.diagnostics, checked.sources, "text", context);
+  const content = emitted.value;
+  if (content === undefined) return EXIT_ERRORS;
   if (!output) {
     process.stdout.write(content);
     return EXIT_OK;
@@ -90,10 +75,10 @@ export async function runBuild(
     const stale = staleness(output, content);
     if (stale === undefined) return EXIT_OK;
     process.stderr.write(
-      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind!, checked.layouts[0]!, asArray, { ...command, output: relative(output) })}\`\n`,
+      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind, checked.layouts[0]!, emitted.asArray, { ...command, output: relative(output) })}\`\n`,
     );
     return EXIT_ERRORS;
   }
   writeOutput(output, content, checked.sources.paths());
   return EXIT_OK;
-}
+};

@@ -11,15 +11,9 @@ import { describeReadError } from "../compiler/load.js";
 import { hasErrors, type Diagnostic } from "../diagnostics/diagnostic.js";
 import { SourceSet, STDIN_NAME } from "../diagnostics/source.js";
 import { readSourceFile, readStandardInput } from "../compiler/read.js";
-import {
-  EXIT_ERRORS,
-  EXIT_OK,
-  EXIT_USAGE,
-  UsageError,
-  unknownVariant,
-  type CommandContext,
-} from "./common.js";
-import { checkSpecFile } from "./load-options.js";
+import type { ReadFile } from "../compiler/load.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type Run } from "./common.js";
+import { isCommandLineProblem, loadOptions, oneLine } from "./load-options.js";
 import { parseFormat, report } from "./report.js";
 
 interface Failure {
@@ -27,11 +21,7 @@ interface Failure {
   readonly message: string;
 }
 
-export async function runCheck(
-  values: Record<string, unknown>,
-  args: readonly string[],
-  context: CommandContext,
-): Promise<number> {
+export const runCheck: Run = async (values, args, context) => {
   const format = parseFormat(values.format);
   if (args.length === 0)
     throw new UsageError("no spec given; usage: vmlayout check <spec|directory|->...");
@@ -39,32 +29,31 @@ export async function runCheck(
   const specs = args.flatMap((a) => expand(a, failures));
   const all: Diagnostic[] = [];
   const sources = new SourceSet();
+  const { checkSpec } = await import("../pipeline.js"); // not loaded for `explain` or `fmt`
+  const options = {
+    ...(await loadOptions(values)),
+    variant: values.variant as string | undefined,
+    denyWarnings: values["deny-warnings"] === true,
+  };
   let stdin: string | undefined;
+  // Standard input is read once, bounded like any file.
+  const readFile: ReadFile = (file, read) =>
+    file === STDIN_NAME ? (stdin ??= readStandardInput(read)) : readSourceFile(file, read);
   for (const spec of specs) {
-    try {
-      const checked = await checkSpecFile(spec, values, {
-        variant: values.variant as string | undefined,
-        denyWarnings: values["deny-warnings"] === true,
-        // Standard input is read once, bounded like any file.
-        readFile: (file, options) =>
-          file === STDIN_NAME
-            ? (stdin ??= readStandardInput(options))
-            : readSourceFile(file, options),
-      });
-      sources.addAll(checked.sources);
-      const variant = unknownVariant(checked.diagnostics);
-      if (variant) failures.push({ file: spec, message: `\`${spec}\`: ${variant}` });
-      all.push(...checked.diagnostics.filter((d) => d.code !== "E0106"));
-    } catch (e) {
-      // Only the spec itself is refused: an unreadable include is E0104.
-      if (!(e instanceof UsageError)) throw e;
-      failures.push({ file: spec, message: e.message });
+    const checked = checkSpec(spec, { ...options, readFile });
+    sources.addAll(checked.sources);
+    // Only the spec itself is refused: an unreadable include is E0104.
+    const refused = checked.diagnostics.find(isCommandLineProblem);
+    if (refused !== undefined) {
+      const named = refused.code === "E0010" ? "" : `\`${spec}\`: `; // E0010 names the file
+      failures.push({ file: spec, message: named + oneLine(refused) });
     }
+    all.push(...checked.diagnostics.filter((d) => !isCommandLineProblem(d)));
   }
   report(all, sources, format, context, failures);
   for (const f of failures) process.stderr.write(`vmlayout check: ${f.message}\n`);
   return failures.length > 0 ? EXIT_USAGE : hasErrors(all) ? EXIT_ERRORS : EXIT_OK;
-}
+};
 
 /** The specs an argument names: `-` is stdin, a directory the `*.layout` files under it. */
 function expand(arg: string, failures: Failure[]): string[] {

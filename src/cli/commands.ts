@@ -8,6 +8,7 @@ import { LIMIT_OPTION } from "./limits.js";
 import { LOAD_OPTIONS } from "./load-options.js";
 
 const variant: OptionSpec = { type: "string", description: "only this variant of the spec" };
+const denyWarnings: OptionSpec = { type: "boolean", description: "treat warnings as errors" };
 
 export const commands: readonly Command[] = [
   {
@@ -19,7 +20,7 @@ export const commands: readonly Command[] = [
     options: {
       variant,
       format: { type: "string", description: "diagnostics as text (default), json or sarif" },
-      "deny-warnings": { type: "boolean", description: "treat warnings as errors" },
+      "deny-warnings": denyWarnings,
       ...LOAD_OPTIONS,
     },
     run: async (v, p, c) => (await import("./check.js")).runCheck(v, p, c),
@@ -43,7 +44,7 @@ export const commands: readonly Command[] = [
         type: "boolean",
         description: "compare with FILE; exit 1 if it is stale; never write",
       },
-      "deny-warnings": { type: "boolean", description: "treat warnings as errors" },
+      "deny-warnings": denyWarnings,
       ...LOAD_OPTIONS,
     },
     run: async (v, p, c) => (await import("./build.js")).runBuild(v, p, c),
@@ -161,7 +162,7 @@ export const commands: readonly Command[] = [
         description: "NAME=ADDR: a KASLR member's base, when known (default: found in the tables)",
       },
       format: { type: "string", description: "findings as text (default), json or sarif" },
-      "deny-warnings": { type: "boolean", description: "treat warnings as errors" },
+      "deny-warnings": denyWarnings,
     },
     run: async (v, p, c) => (await import("./audit.js")).runAudit(v, p, c),
   },

@@ -1,6 +1,4 @@
 /** Exit statuses, the usage error and helpers shared by the CLI commands. */
-import type { Diagnostic } from "../diagnostics/diagnostic.js";
-
 export const EXIT_OK = 0;
 export const EXIT_ERRORS = 1;
 export const EXIT_USAGE = 2;
@@ -14,15 +12,6 @@ export interface CommandContext {
   readonly color: boolean;
 }
 
-/**
- * `--variant` naming no variant of the spec (E0106) is a usage error, not an error in the
- * spec: the E0106 message and help on one line, or undefined.
- */
-export function unknownVariant(diagnostics: readonly Diagnostic[]): string | undefined {
-  const d = diagnostics.find((x) => x.code === "E0106");
-  return d && `${d.message}; ${d.help}`;
-}
-
 export interface OptionSpec {
   readonly type: "string" | "boolean";
   readonly short?: string;
@@ -30,14 +19,23 @@ export interface OptionSpec {
   readonly description: string;
 }
 
+/** What a command does with its options and positionals; resolves to the exit status. */
+export type Run = (
+  values: Record<string, unknown>,
+  positionals: readonly string[],
+  context: CommandContext,
+) => Promise<number>;
+
 export interface Command {
   readonly name: string;
   readonly synopsis: string;
   readonly summary: string;
   readonly options: Readonly<Record<string, OptionSpec>>;
-  readonly run: (
-    values: Record<string, unknown>,
-    positionals: readonly string[],
-    context: CommandContext,
-  ) => Promise<number>;
+  readonly run: Run;
+}
+
+/** The one spec `command` takes (`vmlayout build <spec> ...`); a usage error otherwise. */
+export function onlySpec(command: string, positionals: readonly string[]): string {
+  if (positionals.length !== 1) throw new UsageError(`${command} takes exactly one spec`);
+  return positionals[0]!;
 }

@@ -7,17 +7,14 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
+import { UnreadableFile } from "../compiler/read.js";
 import { diffLayouts } from "../diff/diff.js";
 import { type DiffFormat, renderDiff } from "../diff/render.js";
 import { checkSpec, type Checked } from "../pipeline.js";
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type Run } from "./common.js";
 import { report } from "./report.js";
 
-export async function runDiff(
-  values: Record<string, unknown>,
-  positionals: readonly string[],
-  context: CommandContext,
-): Promise<number> {
+export const runDiff: Run = async (values, positionals, context) => {
   if (positionals.length !== 2) {
     throw new UsageError("give two specs; usage: vmlayout diff <old> <new> (a file or REV:path)");
   }
@@ -38,51 +35,48 @@ export async function runDiff(
     renderDiff(changes, { old: positionals[0]!, new: positionals[1]! }, format as DiffFormat),
   );
   return changes.length === 0 ? EXIT_OK : EXIT_ERRORS;
-}
+};
 
-/** Checks one side: a file on disk, or `REV:path` through git. */
+/**
+ * Checks one side: a file on disk, or `REV:path` through git (the spec read here, so that a
+ * revision or path git cannot show is a usage error naming what the user typed; its includes
+ * from the same revision, through the pipeline).
+ */
 function load(arg: string, variant: string | undefined): Checked {
   const rev = /^([^:]+):(.+)$/.exec(arg);
   if (existsSync(arg) || rev === null) {
-    return checkSpec(arg, { variant, readFile: readOrRefuse(arg, (f) => readFileSync(f, "utf8")) });
+    const checked = checkSpec(arg, { variant, readFile: (f) => readFileSync(f, "utf8") });
+    const unread = checked.diagnostics.find((d) => d.code === "E0010");
+    if (unread) throw new UsageError(unread.message);
+    return checked;
   }
   const [, revision, spec] = rev;
-  let top: string;
-  let prefix: string;
-  try {
-    top = git(["rev-parse", "--show-toplevel"], arg).trim();
-    prefix = git(["rev-parse", "--show-prefix"], arg).trim();
-  } catch (e) {
-    throw new UsageError(`cannot read \`${arg}\`: ${(e as Error).message}`);
-  }
-  // git's REV:path is from the top of the tree; REV:./path from the current directory.
-  const rel = /^\.\.?\//.test(spec!) ? path.posix.join(prefix, spec!) : spec!;
-  const root = path.join(top, rel);
-  const show = (file: string): string => {
-    const inTree = path.relative(top, file).split(path.sep).join("/");
-    if (inTree.startsWith("../")) throw new Error(`\`${file}\` is outside the repository`);
-    return git(["show", `${revision}:${inTree}`], arg);
-  };
-  return checkSpec(root, { variant, readFile: readOrRefuse(arg, show, root) });
-}
-
-/** The root spec's read failing is a usage error naming what the user typed. */
-function readOrRefuse(arg: string, read: (file: string) => string, root = arg) {
-  return (file: string): string => {
+  const orRefuse = (read: () => string): string => {
     try {
-      return read(file);
+      return read();
     } catch (e) {
-      if (file === root) throw new UsageError(`cannot read \`${arg}\`: ${(e as Error).message}`);
-      throw e;
+      if (e instanceof UsageError) throw e;
+      throw new UsageError(`cannot read \`${arg}\`: ${(e as Error).message}`);
     }
   };
+  const top = orRefuse(() => git(["rev-parse", "--show-toplevel"], arg).trim());
+  const prefix = orRefuse(() => git(["rev-parse", "--show-prefix"], arg).trim());
+  // git's REV:path is from the top of the tree; REV:./path from the current directory.
+  const root = path.join(top, /^\.\.?\//.test(spec!) ? path.posix.join(prefix, spec!) : spec!);
+  const show = (file: string): string => {
+    const inTree = path.relative(top, file).split(path.sep).join("/");
+    if (inTree.startsWith("../")) throw new UnreadableFile(`\`${file}\` is outside the repository`);
+    return git(["show", `${revision}:${inTree}`], arg);
+  };
+  const text = orRefuse(() => show(root));
+  return checkSpec(root, { variant, readFile: (file) => (file === root ? text : show(file)) });
 }
 
 function git(args: readonly string[], arg: string): string {
   const r = spawnSync("git", args, { encoding: "utf8", maxBuffer: 64 << 20 });
   if (r.error) throw new UsageError(`cannot read \`${arg}\`: git: ${r.error.message}`);
   if (r.status !== 0) {
-    throw new Error(r.stderr.trim().split("\n")[0] || `git ${args[0]} failed`);
+    throw new UnreadableFile(r.stderr.trim().split("\n")[0] || `git ${args[0]} failed`);
   }
   return r.stdout;
 }

@@ -5,17 +5,13 @@
  * src/runtime/dump.ts for the format and its few deviations from Linux.
  */
 import { dumpInstallation } from "../runtime/dump.js";
-import { EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { EXIT_OK, onlySpec, type Run } from "./common.js";
 import { prepareInstall } from "./install-options.js";
 
-export async function runDump(
-  values: Record<string, unknown>,
-  positionals: readonly string[],
-  context: CommandContext,
-): Promise<number> {
-  if (positionals.length !== 1) throw new UsageError("dump takes exactly one spec");
-  const prepared = await prepareInstall(values, positionals[0]!, context);
+export const runDump: Run = async (values, positionals, context) => {
+  const spec = onlySpec("dump", positionals);
+  const prepared = await prepareInstall(values, spec, context, { audit: false });
   if (typeof prepared === "number") return prepared;
   process.stdout.write(dumpInstallation(prepared.installation, prepared.process));
   return EXIT_OK;
-}
+};

@@ -16,7 +16,7 @@ import { readInputFile } from "../compiler/read.js";
 import { DEFAULT_LIMITS } from "../limits.js";
 import { SourceSet } from "../diagnostics/source.js";
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
-import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, EXIT_OK, EXIT_USAGE, UsageError, type Run } from "./common.js";
 import { writeOutput } from "./output.js";
 import { unifiedDiff } from "./unified-diff.js";
 import { report } from "./report.js";
@@ -31,11 +31,7 @@ async function loadPrettier(): Promise<Prettier> {
   }
 }
 
-export async function runFmt(
-  values: Record<string, unknown>,
-  files: readonly string[],
-  context: CommandContext,
-): Promise<number> {
+export const runFmt: Run = async (values, files, context) => {
   if (files.length === 0)
     throw new UsageError("no file given; usage: vmlayout fmt [--check] FILE...");
   const check = values.check === true;
@@ -107,7 +103,7 @@ export async function runFmt(
     );
   }
   return status;
-}
+};
 
 /** `word` as a shell reads it back: single-quoted unless it is plainly safe. */
 function shellWord(word: string): string {

@@ -6,17 +6,11 @@
 import { readInputFile } from "../compiler/read.js";
 import { withLimits } from "../limits.js";
 import { limitsFrom } from "./limits.js";
-import { type Span, diagnostic } from "../diagnostics/diagnostic.js";
-import { type SourceFile, SourceSet } from "../diagnostics/source.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { SourceSet } from "../diagnostics/source.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, type Run } from "./common.js";
 import { report } from "./report.js";
-import { clipQuote } from "../diagnostics/render.js";
 
-export async function runImport(
-  values: Record<string, unknown>,
-  files: readonly string[],
-  context: CommandContext,
-): Promise<number> {
+export const runImport: Run = async (values, files, context) => {
   if (files.length !== 1)
     throw new UsageError("give exactly one table file; usage: vmlayout import <table-file>");
   const file = files[0]!;
@@ -36,53 +30,22 @@ export async function runImport(
     return EXIT_ERRORS;
   }
   const text = read.text;
-  const { importTable, NoTableError } = await import("../import/index.js");
+  const { importTable } = await import("../import/index.js");
   const attributes =
     values.attributes === undefined ? undefined : parseAttributes(values.attributes);
-  try {
-    const imported = importTable(text, {
-      fileName: file,
-      ...(attributes === undefined ? {} : { attributes }),
-    });
-    process.stdout.write(imported.spec);
-    return EXIT_OK;
-  } catch (e) {
-    if (!(e instanceof NoTableError)) throw e;
+  const imported = importTable(text, {
+    fileName: file,
+    ...(attributes === undefined ? {} : { attributes }),
+  });
+  if (imported.value === undefined) {
     const sources = new SourceSet();
-    const source = sources.add(file, text);
-    const help =
-      "vmlayout reads Linux mm.rst ascii tables, Markdown pipe tables with Start, End and Size columns, GayBSD column tables and Emerald `START..END` lines";
-    const first = e.unread[0];
-    const noTable =
-      first === undefined
-        ? diagnostic(
-            "E0501",
-            `no layout table found in \`${file}\``,
-            { file, start: 0, end: 0 },
-            { help },
-          )
-        : diagnostic(
-            "E0501",
-            `found a table in \`${file}\`, but none of its rows could be read`,
-            lineSpan(source, first.line),
-            {
-              notes: [
-                ...e.unread.slice(1, 6).map((u) => `also line ${u.line}: ${clipQuote(u.text)}`),
-                ...(e.unread.length > 6 ? [`and ${e.unread.length - 6} more lines`] : []),
-              ],
-              help: "a row needs an address for its start, and numbers (`128 TB`, `~ 0.5 MB`) for its offset and size; a size has no sign",
-            },
-          );
-    report([noTable], sources, "text", context);
+    sources.add(file, text);
+    report(imported.diagnostics, sources, "text", context);
     return EXIT_ERRORS;
   }
-}
-
-/** The span of 1-based line `line` of `source`, without its line break. */
-function lineSpan(source: SourceFile, line: number): Span {
-  const start = source.lineStarts[line - 1]!;
-  return { file: source.path, start, end: start + source.lineText(line).length };
-}
+  process.stdout.write(imported.value.spec);
+  return EXIT_OK;
+};
 
 function parseAttributes(value: unknown): boolean {
   if (value === "yes") return true;

@@ -6,14 +6,18 @@
  * Only the option table is loaded with the command table; the parser and the pipeline are
  * imported when a command runs.
  */
+import { type OptionSpec, EXIT_ERRORS, UsageError, type CommandContext } from "./common.js";
+import type { AuditReport } from "../audit/checks.js";
+import type { Result } from "../diagnostics/diagnostic.js";
+import { assertNever } from "../model/collections.js";
 import type { Layout } from "../model/layout.js";
-import type { Checked } from "../pipeline.js";
+import type { Checked, Picked } from "../pipeline.js";
 import type { Installation } from "../runtime/install.js";
 import type { BootParams } from "../runtime/install-plan.js";
 import type { RamRange } from "../runtime/ram.js";
-import type { OptionSpec } from "./common.js";
-import { EXIT_ERRORS, UsageError, unknownVariant, type CommandContext } from "./common.js";
+import { loadOptions, refuseCommandLineProblems } from "./load-options.js";
 import { type NumberParser, numberParser } from "./numbers.js";
+import { type Format, report } from "./report.js";
 
 /** Declared options, shared by the three commands. */
 export const INSTALL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
@@ -62,53 +66,69 @@ export function parseRam(text: string, parseNumber: NumberParser): bigint | RamR
 
 export interface Prepared {
   readonly checked: Checked;
-  readonly layout: Layout;
   readonly installation: Installation;
+  /** The audit of the installed tables, when asked for. */
+  readonly audited: Result<AuditReport> | undefined;
   /** The address space selected with `--process` (0: the kernel's). */
   readonly process: number;
-  /** The boot parameters used. */
-  readonly boot: BootParams;
 }
 
 /**
- * Checks the spec, picks the variant, reads the boot parameters and installs. Returns the exit
- * status instead when the spec or the installation has errors (diagnostics printed).
+ * `installSpec` with the command line's boot parameters and options. Returns the exit status
+ * instead when the spec or the installation has errors (diagnostics printed).
  */
 export async function prepareInstall(
   values: Record<string, unknown>,
   spec: string,
   context: CommandContext,
+  options: { readonly audit: boolean },
 ): Promise<Prepared | number> {
-  const { limitsFrom } = await import("./limits.js");
-  const limits = await limitsFrom(values);
-  const boot = {
-    ...bootParams(values, await numberParser()),
-    ...(limits?.tableFrames !== undefined ? { maxTableFrames: limits.tableFrames } : {}),
-  };
-  const { checkSpecFile } = await import("./load-options.js");
+  const boot = bootParams(values, await numberParser());
+  const loading = await loadOptions(values);
+  const { installSpec } = await import("../pipeline.js");
   const { hasErrors } = await import("../diagnostics/diagnostic.js");
   const { report } = await import("./report.js");
-  const checked = await checkSpecFile(spec, values, {
+  const result = installSpec(spec, {
+    ...loading,
     variant: values.variant as string | undefined,
+    boot,
+    audit: options.audit,
   });
-  const unknown = unknownVariant(checked.diagnostics);
-  if (unknown) throw new UsageError(unknown);
-  if (hasErrors(checked.diagnostics)) {
-    report(checked.diagnostics, checked.sources, "text", context);
+  const { checked, installed, audited } = result;
+  if (pickedLayout(result.picked, checked, context, "pick one with --variant") === undefined)
     return EXIT_ERRORS;
-  }
-  if (checked.layouts.length > 1) {
-    const names = checked.layouts.map((l) => `"${l.variant}"`).join(", ");
-    throw new UsageError(`the spec has variants ${names}; pick one with --variant`);
-  }
-  const layout = checked.layouts[0];
-  if (!layout) throw new UsageError(`\`${spec}\` has no layout to install`);
-  const { install } = await import("../runtime/install.js");
-  const installed = install(layout, boot);
-  const diagnostics = [...checked.diagnostics, ...installed.diagnostics];
+  const diagnostics = [...checked.diagnostics, ...(installed?.diagnostics ?? [])];
   report(diagnostics, checked.sources, "text", context);
-  if (!installed.value || hasErrors(installed.diagnostics)) return EXIT_ERRORS;
-  return { checked, layout, installation: installed.value, process: boot.processes ?? 0, boot };
+  if (!installed?.value || hasErrors(installed.diagnostics)) return EXIT_ERRORS;
+  return { checked, installation: installed.value, audited, process: boot.processes ?? 0 };
+}
+
+/**
+ * The layout a command works on; undefined when the check has errors (then printed). The spec
+ * not read, `--variant` naming none of its variants, or several variants and no `--variant`
+ * are usage errors (`pick` says what to do).
+ */
+export function pickedLayout(
+  picked: Picked,
+  checked: Checked,
+  context: CommandContext,
+  pick: string,
+  format: Format = "text",
+): Layout | undefined {
+  refuseCommandLineProblems(checked.diagnostics);
+  switch (picked.kind) {
+    case "none":
+      report(checked.diagnostics, checked.sources, format, context);
+      return undefined;
+    case "several": {
+      const names = picked.variants.map((v) => `"${v}"`).join(", ");
+      throw new UsageError(`the spec has variants ${names}; ${pick}`);
+    }
+    case "one":
+      return picked.layout;
+    default:
+      return assertNever(picked, "pick");
+  }
 }
 
 export function bootParams(values: Record<string, unknown>, parseNumber: NumberParser): BootParams {

@@ -10,7 +10,7 @@ import type { Level } from "../runtime/entry.js";
 import type { Installation } from "../runtime/install.js";
 import { hex, size } from "../model/format.js";
 import { describeFlags, MapBit, type AuditReport } from "../audit/checks.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, EXIT_OK, onlySpec, type Run } from "./common.js";
 import { prepareInstall } from "./install-options.js";
 import { writeOutput } from "./output.js";
 import { report } from "./report.js";
@@ -27,17 +27,12 @@ export function tablesJson(installation: Installation): Record<string, number> {
   return out;
 }
 
-export async function runInstall(
-  values: Record<string, unknown>,
-  positionals: readonly string[],
-  context: CommandContext,
-): Promise<number> {
-  if (positionals.length !== 1) throw new UsageError("install takes exactly one spec");
-  const prepared = await prepareInstall(values, positionals[0]!, context);
+export const runInstall: Run = async (values, positionals, context) => {
+  const spec = onlySpec("install", positionals);
+  const prepared = await prepareInstall(values, spec, context, { audit: true });
   if (typeof prepared === "number") return prepared;
   const { installation, checked, process: space } = prepared;
-  const { audit } = await import("../audit/checks.js");
-  const audited = audit(installation);
+  const audited = prepared.audited!; // asked for, and the installation has no error
   report(audited.diagnostics, checked.sources, "text", context);
   const image = installation.image(space);
   const file = values.image as string | undefined;
@@ -61,7 +56,7 @@ export async function runInstall(
     process.stdout.write(summary(installation, audited.value, warnings, space, file));
   }
   return audited.value.ok ? EXIT_OK : EXIT_ERRORS;
-}
+};
 
 const PAGE_NAMES = new Map([
   [4096n, "4K"],

@@ -1,7 +1,6 @@
 /** `--limit NAME=VALUE` (repeatable): changes a resource limit (src/limits.ts) for one run. */
+import { type OptionSpec, UsageError } from "./common.js";
 import { DEFAULT_LIMITS, LIMIT_NAMES, type Limits } from "../limits.js";
-import type { OptionSpec } from "./common.js";
-import { UsageError } from "./common.js";
 import { numberParser } from "./numbers.js";
 
 export const LIMIT_OPTION: OptionSpec = {

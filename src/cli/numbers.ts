@@ -1,11 +1,13 @@
 /**
  * Numbers on the command line, written as the spec language writes them (`-2GB`,
- * `ffff8000 00000000`, `0.5TB`, `kernel_text.start + 2MB`), read by the compiler's own parser
- * and evaluator. The parser and evaluator are loaded when a command first needs a number.
+ * `ffff8000 00000000`, `0.5TB`, `kernel_text.start + 2MB`): an expression read by the
+ * compiler's own lexer, grammar and evaluator (`parseExpression`), so with the syntax and the
+ * diagnostics of a spec. They are loaded when a command first needs a number.
  */
 import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { UsageError } from "./common.js";
 
+/** What an expression never holds: statement ends, blocks, strings and comments. */
 const FORBIDDEN = /[\n\r;{}"]|\/\/|\/\*/;
 
 /** Reads one number: `address` values may be negative (they count down from 2^64). */
@@ -19,13 +21,13 @@ export type NumberParser = (
 export type ArgumentNames = ReadonlyMap<string, bigint>;
 
 /**
- * A parser for numbers written as the spec language writes them: the text is parsed as the
- * value of a `const` statement and evaluated by the compiler's evaluator, with `names` as its
- * only names. `address` values may be negative (they count down from 2^64); sizes and counts
- * must not be. The parser throws a UsageError naming `what` for anything else.
+ * A parser for numbers written as the spec language writes them: the text is parsed as one
+ * expression and evaluated by the compiler's evaluator, with `names` as its only names.
+ * `address` values may be negative (they count down from 2^64); sizes and counts must not be.
+ * The parser throws a UsageError naming `what` for anything else.
  */
 export async function numberParser(names: ArgumentNames = new Map()): Promise<NumberParser> {
-  const { parseSpec } = await import("../compiler/parse.js");
+  const { parseExpression } = await import("../compiler/parse.js");
   const { Evaluator, EvaluationFailed, valueOf } = await import("../compiler/evaluate.js");
   const { rat } = await import("../model/rational.js");
   const { closest } = await import("../diagnostics/suggest.js");
@@ -34,11 +36,9 @@ export async function numberParser(names: ArgumentNames = new Map()): Promise<Nu
       throw new UsageError(`${what} \`${text}\` ${why}`);
     };
     if (text.trim() === "" || FORBIDDEN.test(text) || text.length > 200) bad("is not a number");
-    const parsed = parseSpec(`const value = ${text}\n`, "<argument>");
-    const [item, extra] = parsed.value.ast.items;
-    const alone = item?.kind === "const" && !item.exportName && !item.description && !extra;
-    const expr = alone ? item.value : undefined;
-    if (parsed.diagnostics.length > 0 || expr === undefined)
+    const parsed = parseExpression(text, "<argument>");
+    const expr = parsed.value;
+    if (expr === undefined)
       bad(`is not a number${parsed.diagnostics[0] ? `: ${parsed.diagnostics[0].message}` : ""}`);
     const found: Diagnostic[] = [];
     const evaluator = new Evaluator((d) => found.push(d));

@@ -3,6 +3,7 @@ import type { Diagnostic } from "../diagnostics/diagnostic.js";
 import { renderJson, renderText } from "../diagnostics/render.js";
 import { renderSarif, type SarifRun } from "../diagnostics/sarif.js";
 import type { SourceSet } from "../diagnostics/source.js";
+import { assertNever } from "../model/collections.js";
 import { UsageError, type CommandContext } from "./common.js";
 
 export type Format = "text" | "json" | "sarif";
@@ -25,17 +26,26 @@ export function report(
   context: CommandContext,
   failures: SarifRun["failures"] = [],
 ): void {
-  if (format === "json") process.stdout.write(renderJson(diagnostics, sources));
-  else if (format === "sarif")
-    process.stdout.write(renderSarif(diagnostics, sources, context.version, { failures }));
-  else if (diagnostics.length > 0) {
-    process.stderr.write(renderText(diagnostics, sources, { color: context.color }));
-    const errors = diagnostics.filter((d) => d.severity === "error").length;
-    const warnings = diagnostics.length - errors;
-    const parts = [
-      errors ? `${errors} error${errors > 1 ? "s" : ""}` : "",
-      warnings ? `${warnings} warning${warnings > 1 ? "s" : ""}` : "",
-    ].filter(Boolean);
-    process.stderr.write(`${parts.join(", ")} emitted\n`);
+  switch (format) {
+    case "json":
+      process.stdout.write(renderJson(diagnostics, sources));
+      return;
+    case "sarif":
+      process.stdout.write(renderSarif(diagnostics, sources, context.version, { failures }));
+      return;
+    case "text": {
+      if (diagnostics.length === 0) return;
+      process.stderr.write(renderText(diagnostics, sources, { color: context.color }));
+      const errors = diagnostics.filter((d) => d.severity === "error").length;
+      const warnings = diagnostics.length - errors;
+      const parts = [
+        errors ? `${errors} error${errors > 1 ? "s" : ""}` : "",
+        warnings ? `${warnings} warning${warnings > 1 ? "s" : ""}` : "",
+      ].filter(Boolean);
+      process.stderr.write(`${parts.join(", ")} emitted\n`);
+      return;
+    }
+    default:
+      assertNever(format, "format");
   }
 }

@@ -21,7 +21,7 @@ import { evalAt, segmentAt, type Instance } from "../runtime/install-plan.js";
 import { isZero } from "../model/rational.js";
 import { hex } from "../model/format.js";
 import { MapBit, describeFlags } from "../audit/checks.js";
-import { EXIT_ERRORS, EXIT_OK, UsageError, type CommandContext } from "./common.js";
+import { EXIT_ERRORS, EXIT_OK, UsageError, type Run } from "./common.js";
 import { prepareInstall } from "./install-options.js";
 import { type ArgumentNames, numberParser } from "./numbers.js";
 
@@ -56,11 +56,7 @@ export function describeTranslation(r: WalkResult): string {
   return `fault #PF(0x${r.errorCode.toString(16)}) ${r.reason}${detail !== undefined ? ` (${detail})` : ""} at ${entryName(r.level)}`;
 }
 
-export async function runTranslate(
-  values: Record<string, unknown>,
-  positionals: readonly string[],
-  context: CommandContext,
-): Promise<number> {
+export const runTranslate: Run = async (values, positionals, context) => {
   if (positionals.length < 2) {
     throw new UsageError("translate takes a spec and at least one address");
   }
@@ -71,7 +67,7 @@ export async function runTranslate(
   const expect = values.expect as string | undefined;
   if (expect !== undefined && expect !== "mapped" && expect !== "fault")
     throw new UsageError(`unknown --expect \`${expect}\`; use mapped or fault`);
-  const prepared = await prepareInstall(values, positionals[0]!, context);
+  const prepared = await prepareInstall(values, positionals[0]!, context, { audit: false });
   if (typeof prepared === "number") return prepared;
   const { installation, process: space } = prepared;
   const parseNumber = await numberParser(bootNames(installation.instance));
@@ -92,7 +88,7 @@ export async function runTranslate(
     `vmlayout translate: ${unexpected} address${one ? "" : "es"} ${what} (--expect ${expect})\n`,
   );
   return EXIT_ERRORS;
-}
+};
 
 /** The names an address may use, with their values on this boot (KASLR and `--param` applied). */
 function bootNames(instance: Instance): ArgumentNames {

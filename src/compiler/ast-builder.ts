@@ -117,22 +117,35 @@ class AstBuilder extends BaseVisitor {
     path: string,
     textLength: number,
   ): { file: SpecFile; diagnostics: Diagnostic[] } {
-    this.path = path;
-    this.diagnostics = [];
-    const items = this.file(cst.children, cst.location);
+    const [items, diagnostics] = this.session(path, () => this.file(cst.children, cst.location));
     const span = { file: path, start: 0, end: textLength };
     const file: SpecFile = { kind: "file", path, items, span };
-    return { file, diagnostics: this.diagnostics };
+    return { file, diagnostics };
   }
 
   buildStatement(
     cst: C.StatementCstNode,
     path: string,
   ): { item: Item | undefined; diagnostics: Diagnostic[] } {
+    const [item, diagnostics] = this.session(path, () =>
+      this.statement(cst.children, cst.location),
+    );
+    return { item, diagnostics };
+  }
+
+  buildExpression(
+    cst: C.ExpressionCstNode,
+    path: string,
+  ): { expr: Expr | undefined; diagnostics: Diagnostic[] } {
+    const [expr, diagnostics] = this.session(path, () => this.v<Expr>(cst));
+    return { expr, diagnostics };
+  }
+
+  /** Runs `build` for the file `path` with a fresh list of diagnostics, which it returns. */
+  private session<R>(path: string, build: () => R): [R, Diagnostic[]] {
     this.path = path;
     this.diagnostics = [];
-    const item = this.statement(cst.children, cst.location);
-    return { item, diagnostics: this.diagnostics };
+    return [build(), this.diagnostics];
   }
 
   // ---------------------------------------------------------------- helpers
@@ -735,4 +748,12 @@ export function buildStatement(
   path: string,
 ): { item: Item | undefined; diagnostics: Diagnostic[] } {
   return builder.buildStatement(cst, path);
+}
+
+/** Builds the AST of one expression (undefined for a broken one, with its diagnostics). */
+export function buildExpression(
+  cst: C.ExpressionCstNode,
+  path: string,
+): { expr: Expr | undefined; diagnostics: Diagnostic[] } {
+  return builder.buildExpression(cst, path);
 }

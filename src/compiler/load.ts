@@ -28,6 +28,7 @@ import type { Item, SpecFile } from "./ast.js";
 import {
   InputTooLarge,
   NotUtf8,
+  UnreadableFile,
   type ReadOptions,
   describeBytes,
   notUtf8Diagnostic,
@@ -36,8 +37,9 @@ import {
 } from "./read.js";
 
 /**
- * Reads a file's text; throws InputTooLarge, NotUtf8 or NotRegularFile (src/compiler/read.ts)
- * or a Node.js error (ENOENT, EISDIR, ...) when it cannot.
+ * Reads a file's text; throws InputTooLarge, NotUtf8 or UnreadableFile (src/compiler/read.ts)
+ * or a Node.js error (ENOENT, EISDIR, ...) when it cannot. Anything else it throws is a bug,
+ * and goes through `loadSpec` as one.
  */
 export type ReadFile = (file: string, options: ReadOptions) => string;
 
@@ -46,6 +48,11 @@ export const defaultReadFile: ReadFile = readSourceFile;
 export interface LoadOptions {
   /** Includes must lie inside this directory tree. Default: the root spec's directory. */
   readonly includeRoot?: string | undefined;
+}
+
+/** Whether `e` says a file could not be read (a Node.js error, or an UnreadableFile). */
+export function isReadFailure(e: unknown): e is Error {
+  return e instanceof UnreadableFile || typeof (e as NodeJS.ErrnoException)?.code === "string";
 }
 
 /** Why a file could not be read, in a few words (`no such file`), for a message. */
@@ -70,8 +77,8 @@ export interface Loaded {
 type Include = Extract<Item, { kind: "include" }>;
 
 /**
- * Loads `root` and its includes. A root that cannot be opened throws the Node.js error (the
- * CLI reports it as an I/O error); everything else is a diagnostic.
+ * Loads `root` and its includes. Never throws on a file that cannot be read: a root that
+ * cannot be opened is E0010 (no span: there is no text to point into), an include E0104.
  */
 export function loadSpec(
   root: string,
@@ -169,17 +176,21 @@ export function loadSpec(
           tooLargeDiagnostic(file, e, from?.path.span ?? { file, start: 0, end: 0 }),
         );
         return undefined;
-      } else if (from) {
+      } else if (!isReadFailure(e)) {
+        throw e;
+      } else {
         const reason = describeReadError(e);
         diagnostics.push(
-          diagnostic(
-            "E0104",
-            `cannot read included file \`${from.path.value}\`: ${reason}`,
-            from.path.span,
-          ),
+          from
+            ? diagnostic(
+                "E0104",
+                `cannot read included file \`${from.path.value}\`: ${reason}`,
+                from.path.span,
+              )
+            : diagnostic("E0010", `cannot read \`${file}\`: ${reason}`, undefined),
         );
         return undefined;
-      } else throw e;
+      }
     }
     const result = unreadable ? undefined : parseSpec(text, file, forParse);
     const found = unreadable ? [unreadable] : result!.diagnostics;

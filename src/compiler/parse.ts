@@ -28,8 +28,8 @@
 import type { IRecognitionException, IToken } from "chevrotain";
 import { createTokenInstance, tokenMatcher } from "../../grammar/chevrotain.js";
 import { partitionPoint } from "../model/collections.js";
-import type { Item, SpecFile } from "./ast.js";
-import { buildStatement } from "./ast-builder.js";
+import type { Expr, Item, SpecFile } from "./ast.js";
+import { buildExpression, buildStatement } from "./ast-builder.js";
 import { DEFAULT_LIMITS as RESOURCE_LIMITS, type Limits, roughSize } from "../limits.js";
 import {
   diagnostic,
@@ -43,6 +43,7 @@ import { capDiagnostics } from "../diagnostics/collector.js";
 import {
   DOCUMENTED_WORDS,
   STATEMENT_START_HELP,
+  parseExpression as parseExpressionTokens,
   parseStatement,
   showImage,
   suggestKeyword,
@@ -123,22 +124,58 @@ export function parseSpec(
 }
 
 /**
- * Steps 1-6 of the module comment; pushes diagnostics, and notes for the last of them, and
- * counts in `hidden` the diagnostics found but not built (they can never be shown).
+ * Parses `text` as one expression the way a spec's expressions are parsed (the same lexer,
+ * grammar rule and AST builder, so the same syntax and diagnostics): a number or an address
+ * given on the command line (`-2GB`, `ffff8000 00000000`, `kernel_text.start + 2MB`). Never
+ * throws; the expression is undefined when there is any diagnostic.
  */
-function read(
+export function parseExpression(
+  text: string,
+  path: string,
+  limits: Partial<ParseLimits> = {},
+): Result<Expr | undefined> {
+  const limit = { ...DEFAULT_LIMITS, ...limits };
+  const diagnostics: Diagnostic[] = [];
+  const hidden = { count: 0 };
+  const lexed = lexBounded(text, path, limit, diagnostics, hidden);
+  let expr: Expr | undefined;
+  if (lexed.tokens !== undefined) {
+    const tokens = lexed.tokens.filter((t) => t.tokenType !== T.VirtualEnd);
+    const parsed = parseExpressionTokens(tokens);
+    const built = buildExpression(parsed.cst, path);
+    const builtSyntax = built.diagnostics.filter((d) => d.code === "E0001");
+    diagnostics.push(...built.diagnostics.filter((d) => d.code !== "E0001"));
+    diagnostics.push(
+      ...syntaxErrors(parsed.errors, builtSyntax, tokens, lexed.lexical.starts(), text, path),
+    );
+    expr = built.expr;
+  }
+  return {
+    value: diagnostics.length === 0 ? expr : undefined,
+    diagnostics: finish(diagnostics, hidden.count, text.length, limit.maxDiagnostics, []),
+  };
+}
+
+/**
+ * Steps 1-4 of the module comment: the tokens ready for the parser, or no tokens when the
+ * input is refused (too large, too many tokens, nested too deeply; the comments are kept when
+ * it was lexed). Pushes diagnostics, and counts in `hidden` the diagnostics found but not
+ * built (they can never be shown).
+ */
+function lexBounded(
   text: string,
   path: string,
   limit: ParseLimits,
   diagnostics: Diagnostic[],
-  notes: string[],
   hidden: { count: number },
-): { items: Item[]; comments: IToken[] } {
+):
+  | { tokens: IToken[]; comments: IToken[]; lexical: Lexical }
+  | { tokens: undefined; comments: IToken[] } {
   const at = (start: number, end = start): Span => ({ file: path, start, end });
   const tooLarge = (message: string, span: Span, name: string) => {
     const help = TEXT.raiseLimit("split the spec into several files joined with `include`", name);
     diagnostics.push(diagnostic("E0007", message, span, { help }));
-    return { items: [], comments: [] };
+    return { tokens: undefined, comments: [] };
   };
   if (text.length > limit.maxChars) {
     return tooLarge(
@@ -163,19 +200,36 @@ function read(
       at(lexed.tooManyAt, lexed.tooManyAt + 1),
       "tokens",
     );
-  const { tokens, comments, lexical } = lexed;
-  diagnostics.push(...lexical.built);
-  hidden.count += lexical.omitted;
+  diagnostics.push(...lexed.lexical.built);
+  hidden.count += lexed.lexical.omitted;
 
-  const tooDeep = firstTooDeep(tokens, limit.maxNesting);
+  const tooDeep = firstTooDeep(lexed.tokens, limit.maxNesting);
   if (tooDeep) {
     const message = `brackets are nested too deeply (more than ${limit.maxNesting} levels)`;
     const help =
       "flatten the nesting: name parts of an expression with `const`, or split regions (the limit: `--limit nesting=N`)";
     const span = at(tooDeep.startOffset, tooDeep.startOffset + 1);
     diagnostics.push(diagnostic("E0008", message, span, { help }));
-    return { items: [], comments };
+    return { tokens: undefined, comments: lexed.comments };
   }
+  return lexed;
+}
+
+/**
+ * Steps 1-6 of the module comment; pushes diagnostics, and notes for the last of them, and
+ * counts in `hidden` the diagnostics found but not built (they can never be shown).
+ */
+function read(
+  text: string,
+  path: string,
+  limit: ParseLimits,
+  diagnostics: Diagnostic[],
+  notes: string[],
+  hidden: { count: number },
+): { items: Item[]; comments: IToken[] } {
+  const lexed = lexBounded(text, path, limit, diagnostics, hidden);
+  if (lexed.tokens === undefined) return { items: [], comments: lexed.comments };
+  const { tokens, comments, lexical } = lexed;
 
   const items: Item[] = [];
   const errors: IRecognitionException[] = [];
@@ -200,7 +254,8 @@ function read(
     // Unreachable while nesting is bounded; kept so that no input can crash the compiler.
     if (!(error instanceof RangeError)) throw error;
     const help = "reduce the nesting of brackets and regions";
-    diagnostics.push(diagnostic("E0008", "input is nested too deeply to parse", at(0), { help }));
+    const start = { file: path, start: 0, end: 0 };
+    diagnostics.push(diagnostic("E0008", "input is nested too deeply to parse", start, { help }));
   }
   diagnostics.push(...syntaxErrors(errors, builtSyntax, tokens, lexical.starts(), text, path));
   return { items, comments };

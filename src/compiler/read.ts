@@ -37,8 +37,14 @@ export class NotUtf8 extends Error {
   }
 }
 
+/**
+ * A file that cannot be read, for a reason a `ReadFile` other than the file system's gives
+ * (git: no such revision); the message says why, in a few words.
+ */
+export class UnreadableFile extends Error {}
+
 /** `regularOnly` and the file is a device, FIFO or socket (E0104). */
-export class NotRegularFile extends Error {
+export class NotRegularFile extends UnreadableFile {
   constructor() {
     super("not a regular file");
   }

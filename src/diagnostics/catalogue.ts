@@ -65,6 +65,7 @@ export const CATALOGUE = [
     title: "blocks or expressions nested too deeply",
   },
   { code: "E0009", name: "not_utf8", severity: "error", title: "file is not UTF-8" },
+  { code: "E0010", name: "unreadable_file", severity: "error", title: "spec file cannot be read" },
   // E01xx: names, includes, evaluation
   { code: "E0101", name: "unknown_name", severity: "error", title: "name is not defined" },
   { code: "E0102", name: "duplicate_name", severity: "error", title: "name is defined twice" },

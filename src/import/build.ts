@@ -30,7 +30,9 @@
  */
 import type { Address, Document, Item, Row, Table } from "./model.js";
 import { Names, identifier, layoutName, nameFromDescription } from "./names.js";
-import { hex16, isFullPlaceholder, offsetAddress, TWO_64 } from "./quantity.js";
+import { isFullPlaceholder, offsetAddress, TWO_64 } from "./quantity.js";
+import { hexDigits } from "../model/format.js";
+import { assertNever } from "../model/collections.js";
 import { documentAttributes } from "./attributes.js";
 
 export interface BuildOptions {
@@ -92,26 +94,35 @@ function detectPaging(table: Table): 4 | 5 {
   return 4;
 }
 
-/** Lowest and highest byte an address cell can be (placeholders at their extremes). */
+/**
+ * The byte an address cell stands for: a literal's value, a placeholder's with its letters at
+ * their lowest (`min`) or highest (`max`); none for a symbol or a missing cell.
+ */
+function addressValue(a: Address | undefined, extreme: "min" | "max"): bigint | undefined {
+  if (a === undefined) return undefined;
+  switch (a.type) {
+    case "literal":
+      return a.value;
+    case "placeholder":
+      return a[extreme];
+    case "symbol":
+      return undefined;
+    default:
+      return assertNever(a, "address cell");
+  }
+}
+/** Lowest byte an address cell can be (a placeholder at its lowest). */
 function low(a: Address | undefined): bigint | undefined {
-  return a?.type === "literal" ? a.value : a?.type === "placeholder" ? a.min : undefined;
+  return addressValue(a, "min");
 }
 /** Highest byte a row can reach (a placeholder end at its highest, or lowest with `inner`). */
 function lastByte(row: Row, inner = false): bigint | undefined {
-  const e = row.end;
-  const v =
-    e?.type === "literal"
-      ? e.value
-      : e?.type === "placeholder"
-        ? inner
-          ? e.min
-          : e.max
-        : undefined;
+  const v = addressValue(row.end, inner ? "min" : "max");
   return v === undefined ? undefined : row.endExclusive ? v - 1n : v;
 }
 /** Lowest start a row surely covers from (a placeholder start at its highest). */
 function innerStart(a: Address | undefined): bigint | undefined {
-  return a?.type === "literal" ? a.value : a?.type === "placeholder" ? a.max : undefined;
+  return addressValue(a, "max");
 }
 
 /** Range-line documents: a top-level row inside an earlier row's range becomes its child. */
@@ -237,8 +248,8 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
             defaultText: useOffset
               ? row.offset!.text.startsWith("-")
                 ? row.offset!.text
-                : hex16(off!)
-              : hex16(lo),
+                : hexDigits(off!)
+              : hexDigits(lo),
             description: `${row.start.text}${row.offset ? ` (the document's offset: ${row.offset.approx ? "~" : ""}${row.offset.text})` : ""}`,
           });
           paramOf.set(row.start.text, name);
@@ -260,7 +271,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
             name,
             lo,
             hi,
-            defaultText: hex16(lo),
+            defaultText: hexDigits(lo),
             description: `${ph.text} in the document`,
           });
           paramOf.set(ph.text, name);
@@ -287,7 +298,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
   if (tables.length === 1) out.push(`paging ${first.paging}`);
   for (const p of params.values()) {
     out.push(
-      `param ${p.name}: address = ${p.defaultText} in ${hex16(p.lo)} .. ${hex16(p.hi)} align 4KB ${quote(p.description)}`,
+      `param ${p.name}: address = ${p.defaultText} in ${hexDigits(p.lo)} .. ${hexDigits(p.hi)} align 4KB ${quote(p.description)}`,
     );
   }
 

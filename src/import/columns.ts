@@ -7,7 +7,7 @@
  * Addresses are two groups of 8 hex digits (or 16 hex digits / `_` groups); the offset and the
  * size are quantities with an optional `~`.
  */
-import type { Document, Item } from "./model.js";
+import type { Document, Item, Reader } from "./model.js";
 import { cleanDescription, documentTitle, pagingHint } from "./pipe.js";
 import { UNIT, parseAddress, parseQuantity, parseSize } from "./quantity.js";
 
@@ -16,7 +16,7 @@ const ADDR =
 const QTY = `~?\\s*[+-]?\\d+(?:\\.\\d+)?(?:\\s*${UNIT}){0,2}`;
 const ROW = new RegExp(`^\\s*(${ADDR})\\s+(?:(${QTY})\\s+)?(${ADDR})\\s+(${QTY})\\s+(\\S.*?)\\s*$`);
 
-export function parseColumnTable(text: string): Document | undefined {
+function parseColumnTable(text: string): Document | undefined {
   const lines = text.split("\n");
   const items: Item[] = [];
   let first = -1;
@@ -51,3 +51,8 @@ export function parseColumnTable(text: string): Document | undefined {
     tables: [{ heading, pagingHint: pagingHint(heading), items, sharedFrom: undefined }],
   };
 }
+
+export const reader: Reader = {
+  reads: "GayBSD column tables",
+  read: (text) => ({ value: parseColumnTable(text), diagnostics: [] }),
+};

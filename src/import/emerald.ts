@@ -10,7 +10,7 @@
  * Placeholder digits (`8XXX_XXXX`) become parameters; lines of only placeholders and
  * `...` lines are kept as comments.
  */
-import type { Document, Item, Row } from "./model.js";
+import type { Document, Item, Reader, Row } from "./model.js";
 import { cleanDescription, documentTitle } from "./pipe.js";
 import { parseAddress } from "./quantity.js";
 
@@ -18,7 +18,7 @@ const ADDR = "(?:0x)?(?:[0-9a-zA-Z]{4}(?:_[0-9a-zA-Z]{4}){3}|[0-9a-fA-F]{16})";
 const LINE = new RegExp(`^(\\s*)(${ADDR})\\s*\\.\\.(<?)\\s*(${ADDR})\\s*(?:-\\s+)?(.*?)\\s*$`);
 const ELLIPSIS = /^(\s+)\.\.\.\s*(.*?)\s*$/;
 
-export function parseRangeLines(text: string): Document | undefined {
+function parseRangeLines(text: string): Document | undefined {
   const lines = text.split("\n");
   const top: Item[] = [];
   /** Open rows by indentation, innermost last. */
@@ -80,3 +80,8 @@ export function parseRangeLines(text: string): Document | undefined {
     tables: [{ heading: undefined, pagingHint: undefined, items: top, sharedFrom: undefined }],
   };
 }
+
+export const reader: Reader = {
+  reads: "Emerald `START..END` lines",
+  read: (text) => ({ value: parseRangeLines(text), diagnostics: [] }),
+};

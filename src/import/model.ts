@@ -3,6 +3,7 @@
  * Nothing here is evaluated against the language; the numbers keep the document's spelling so
  * that `vmlayout check` judges the document's own figures at the imported lines.
  */
+import type { Result, Span } from "../diagnostics/diagnostic.js";
 
 /** A quantity cell (`-119.5  TB`, `~ 0.25 TB`, `+0`), normalised to the language's spelling. */
 export interface Quantity {
@@ -78,4 +79,24 @@ export interface Document {
   /** The document's title (its first heading), if any. */
   readonly title: string | undefined;
   readonly tables: Table[];
+}
+
+/** What a reader is given besides the text: where its diagnostics point. */
+export interface ReadContext {
+  /** The document's file name. */
+  readonly file: string;
+  /** The span of the document's 1-based line `line`, as the document is (not normalised). */
+  lineSpan(line: number): Span;
+}
+
+/** A reader of one kind of layout table, registered in readers.ts. */
+export interface Reader {
+  /** The tables it reads, as the E0501 help lists them (`GayBSD column tables`). */
+  readonly reads: string;
+  /**
+   * The document's tables in `text` (lines end in `\n`, tabs expanded to 4 spaces): undefined
+   * when it holds none in this reader's format. Diagnostics say why tables it found cannot
+   * be imported.
+   */
+  readonly read: (text: string, context: ReadContext) => Result<Document | undefined>;
 }

@@ -4,7 +4,9 @@
  * header names Start / End / Size / Description columns (and optionally Offset and Name) in
  * any order.
  */
-import type { Document, Item, Row, Table } from "./model.js";
+import { type Result, diagnostic } from "../diagnostics/diagnostic.js";
+import { clipQuote } from "../diagnostics/render.js";
+import type { Document, Item, ReadContext, Reader, Row, Table } from "./model.js";
 import { parseAddress, parseQuantity, parseSize } from "./quantity.js";
 
 type Column = "start" | "end" | "size" | "offset" | "description" | "name";
@@ -84,7 +86,39 @@ export function pagingHint(heading: string | undefined): 4 | 5 | undefined {
   return m[1] === "4" || m[1] === "48" ? 4 : 5;
 }
 
-export function parsePipeTables(text: string): Document | undefined {
+export const reader: Reader = {
+  reads: "Linux mm.rst ascii tables, Markdown pipe tables with Start, End and Size columns",
+  read: readPipeTables,
+};
+
+/**
+ * The pipe tables in `text`; E0501 at the first row when no table has a row that could be
+ * read, the others in notes. Tables without a row to try count as none.
+ */
+function readPipeTables(text: string, context: ReadContext): Result<Document | undefined> {
+  const doc = parsePipeTables(text);
+  if (doc === undefined || doc.tables.some(hasRows)) return { value: doc, diagnostics: [] };
+  const unread = doc.tables.flatMap((t) =>
+    t.items.flatMap((it) => (it.type === "note" && it.unread ? [it] : [])),
+  );
+  const [first, ...others] = unread;
+  if (first === undefined) return { value: undefined, diagnostics: [] };
+  const found = diagnostic(
+    "E0501",
+    `found a table in \`${context.file}\`, but none of its rows could be read`,
+    context.lineSpan(first.line),
+    {
+      notes: [
+        ...others.slice(0, 5).map((u) => `also line ${u.line}: ${clipQuote(u.text)}`),
+        ...(others.length > 5 ? [`and ${others.length - 5} more lines`] : []),
+      ],
+      help: "a row needs an address for its start, and numbers (`128 TB`, `~ 0.5 MB`) for its offset and size; a size has no sign",
+    },
+  );
+  return { value: doc, diagnostics: [found] };
+}
+
+function parsePipeTables(text: string): Document | undefined {
   const lines = text.split("\n");
   const tables: Table[] = [];
   let markdown = false;
@@ -179,8 +213,8 @@ export function parsePipeTables(text: string): Document | undefined {
     tables.push({ heading, pagingHint: pagingHint(heading), items, sharedFrom });
     i = j - 1;
   }
-  // Tables without a readable row count only when no table has one: then the importer can say
-  // which rows it could not read (see `importTable`).
+  // Tables without a readable row count only when no table has one: then the reader can say
+  // which rows it could not read.
   const readable = tables.filter(hasRows);
   if (tables.length === 0) return undefined;
   return {

@@ -110,7 +110,3 @@ export function offsetAddress(q: Quantity): bigint | undefined {
   if (q.value === undefined) return undefined;
   return q.value < 0n ? TWO_64 + q.value : q.value;
 }
-
-export function hex16(v: bigint): string {
-  return v.toString(16).padStart(16, "0");
-}

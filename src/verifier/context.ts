@@ -38,6 +38,18 @@ export interface Report extends Details {
   readonly message: string;
 }
 
+/**
+ * A verifier rule, registered in rules/index.ts: `check` records its findings in the context,
+ * under `codes` at the parameter defaults (E0210 when it fails only for other values).
+ */
+export interface Rule {
+  /** The rule file's name (`overlap`). */
+  readonly name: string;
+  /** The catalogue codes the rule reports. */
+  readonly codes: readonly string[];
+  readonly check: (ctx: Context) => void;
+}
+
 export class Context {
   readonly domains: Domains;
   readonly defaults: ReadonlyMap<string, bigint>;

@@ -3,8 +3,9 @@
  *
  * A rule that fails at the parameter defaults is reported under its own code; one that holds
  * there but fails (or cannot be proved) for some other allowed value is E0210
- * parameter_range, naming the rule and giving a witness. Rules run in a fixed order; regions
- * whose bounds are unusable at the defaults (E0207, E0208, E0209) are skipped by later rules.
+ * parameter_range, naming the rule and giving a witness. Rules run in the registry's order
+ * (rules/index.ts); regions whose bounds are unusable at the defaults (E0207, E0208, E0209)
+ * are skipped by later rules.
  * Waivers on regions then suppress findings (W0202 for waivers that suppress nothing), and
  * `denyWarnings` turns warnings into errors.
  */
@@ -18,15 +19,7 @@ import {
 } from "../diagnostics/diagnostic.js";
 import { firstShown } from "../diagnostics/collector.js";
 import { Context, type Finding } from "./context.js";
-import { checkKaslr } from "./rules/kaslr.js";
-import { checkAlignment } from "./rules/alignment.js";
-import { checkCanonical } from "./rules/canonical.js";
-import { checkContainment } from "./rules/containment.js";
-import { checkGaps } from "./rules/gap.js";
-import { checkMapPhys } from "./rules/map-phys.js";
-import { checkOverlap } from "./rules/overlap.js";
-import { checkRecursive } from "./rules/recursive.js";
-import { checkStructure } from "./rules/structure.js";
+import { RULES } from "./rules/index.js";
 import { unusedWaivers } from "./waivers.js";
 
 export interface VerifyOptions {
@@ -47,15 +40,7 @@ export interface Verified extends Result<Layout> {
 
 export function verify(layout: Layout, options: VerifyOptions = {}): Verified {
   const ctx = new Context(layout);
-  checkStructure(ctx);
-  checkOverlap(ctx);
-  checkContainment(ctx);
-  checkCanonical(ctx);
-  checkAlignment(ctx);
-  checkRecursive(ctx);
-  checkMapPhys(ctx);
-  checkGaps(ctx);
-  checkKaslr(ctx);
+  for (const rule of RULES) rule.check(ctx);
   const deny = options.denyWarnings ?? false;
   const severity = (f: Finding): Severity => (deny ? "error" : f.severity);
   const findings = ctx.findings;
@@ -82,3 +67,5 @@ export {
 } from "../model/kaslr.js";
 export type { KaslrPlacement, KaslrProof, KaslrRange, KaslrMemberBounds } from "../model/kaslr.js";
 export { canonicalRanges } from "./rules/canonical.js";
+export { RULES, VERIFIER_CODES } from "./rules/index.js";
+export type { Rule } from "./context.js";

@@ -1,25 +1,25 @@
 // Worker thread for the fuzzers (test/fuzz/sandbox.ts): runs one operation of the built
 // pipeline (dist/, so `npx tsc -p .` first) on in-memory files and answers through a port; the
 // fuzzer waits with a timeout, so a hang is reported as such instead of stalling the run.
+// Every operation goes through src/pipeline.ts, the orchestration the CLI uses:
 //   check:  `checkSpec(root)`;
-//   emit:   `check`, then, if it found no error, every emitter on the layouts (an emitter may
-//           refuse a spec it cannot express with an E03xx diagnostic), and each layout installed
-//           (1 GiB of RAM, one process), audited and dumped (the kernel's space and the process's);
+//   emit:   `checkSpec`, then, if it found no error, every emitter on the layouts (an emitter may
+//           refuse a spec it cannot express with an E03xx diagnostic), and each variant through
+//           `installSpec` (1 GiB of RAM, one process: installed, audited) and dumped (the
+//           kernel's space and the process's);
 //   format: `formatSpec` of the root file: formatted text, formatted again, must not change (a
 //           spec that does not parse gives its diagnostics);
 //   import: `importTable` of the root file: a spec (then checked like `check`, its text returned
-//           as `produced`) or NoTableError.
-// Anything else thrown is an uncaught exception; `broken` lists other broken properties.
+//           as `produced`) or no spec and E0501.
+// A stage must not throw on any input: anything thrown is an uncaught exception; `broken` lists
+// other broken properties.
 import { workerData } from "node:worker_threads";
 
 const dist = (p) => new URL(`../../dist/src/${p}`, import.meta.url).href;
-const { checkSpec } = await import(dist("pipeline.js"));
+const { checkSpec, emit: emitFormat, installSpec } = await import(dist("pipeline.js"));
 const { formatSpec } = await import(dist("format/index.js"));
-const { importTable, NoTableError } = await import(dist("import/index.js"));
-const { install } = await import(dist("runtime/install.js"));
-const { audit } = await import(dist("audit/checks.js"));
+const { importTable } = await import(dist("import/index.js"));
 const { dumpInstallation } = await import(dist("runtime/dump.js"));
-const { emit: emitFormat } = await import(dist("index.js"));
 const FORMATS = ["c", "rust", "md", "ascii", "svg", "json"];
 const { port, shared } = workerData;
 // flag[0]: 1 once ready; flag[1]: the sequence number of the last answer posted.
@@ -35,29 +35,33 @@ const described = (diagnostics) =>
     labels: d.labels.map((l) => spanOf(l.span)),
   }));
 
-function compile(files, root) {
-  const readFile = (file) => {
+/** The file system the pipeline reads: `files`, and ENOENT for any other path. */
+function inMemory(files) {
+  return (file) => {
     if (Object.prototype.hasOwnProperty.call(files, file)) return files[file];
     throw Object.assign(new Error(`ENOENT: no such file, open '${file}'`), { code: "ENOENT" });
   };
-  return checkSpec(root, { readFile });
 }
 
 function check(files, root) {
-  const checked = compile(files, root);
+  const checked = checkSpec(root, { readFile: inMemory(files) });
   return { layouts: checked.layouts.length, diagnostics: described(checked.diagnostics) };
 }
 
 function emit(files, root) {
-  const checked = compile(files, root);
+  const readFile = inMemory(files);
+  const checked = checkSpec(root, { readFile });
   const diagnostics = [...checked.diagnostics];
   if (!checked.diagnostics.some((d) => d.severity === "error")) {
     for (const f of FORMATS) diagnostics.push(...emitFormat(checked.layouts, f).diagnostics);
     for (const layout of checked.layouts) {
-      const installed = install(layout, { ram: 1n << 30n, processes: 1 });
-      diagnostics.push(...installed.diagnostics);
-      if (installed.value === undefined) continue;
-      diagnostics.push(...audit(installed.value).diagnostics);
+      const { installed, audited } = installSpec(root, {
+        readFile,
+        variant: layout.variant ?? undefined,
+        boot: { ram: 1n << 30n, processes: 1 },
+      });
+      diagnostics.push(...(installed?.diagnostics ?? []), ...(audited?.diagnostics ?? []));
+      if (installed?.value === undefined) continue;
       for (const space of [0, 1]) dumpInstallation(installed.value, space);
     }
   }
@@ -78,15 +82,12 @@ function format(files, root) {
 }
 
 function importDocument(files, root) {
-  let imported;
-  try {
-    imported = importTable(files[root], { fileName: root });
-  } catch (e) {
-    if (!(e instanceof NoTableError)) throw e;
-    return { layouts: 0, diagnostics: [] };
-  }
+  const imported = importTable(files[root], { fileName: root });
+  if (imported.value === undefined)
+    return { layouts: 0, diagnostics: described(imported.diagnostics) };
   const path = `${root}.layout`;
-  return { ...check({ [path]: imported.spec }, path), produced: { [path]: imported.spec } };
+  const spec = imported.value.spec;
+  return { ...check({ [path]: spec }, path), produced: { [path]: spec } };
 }
 
 const OPERATIONS = { check, emit, format, import: importDocument };

@@ -1,7 +1,7 @@
 /**
  * The importer on hostile documents: byte-level mutations of the import fixtures (the seeds'
  * tables, test/fuzz/mutations.ts), and random tables in each format it reads, built from cells
- * that are mostly plausible. `importTable` must either find no table (NoTableError) or write a
+ * that are mostly plausible. `importTable` must either find no table (E0501) or write a
  * spec that the formatter accepted and that `checkSpec` answers with catalogued diagnostics
  * whose spans lie inside it: never an exception, never a hang.
  */

@@ -30,7 +30,7 @@ describe("the document's offsets and approximate sizes as attributes", () => {
 
   for (const [file] of IMPORTED) {
     it(`${file}: golden spec with attributes`, async () => {
-      const { spec } = importTable(fixture(file), { fileName: file, attributes: true });
+      const { spec } = importTable(fixture(file), { fileName: file, attributes: true }).value!;
       await expect(spec).toMatchFileSnapshot(
         path.join(import.meta.dirname, "golden", `${file}.attributes.layout`),
       );
@@ -73,7 +73,7 @@ describe("the document's offsets and approximate sizes as attributes", () => {
 
   it("a wrong offset is reported at its line (E0215)", () => {
     const text = fixture("gaybsd-amd64.txt").replace("-8 TB fffffbff", "-9 TB fffffbff");
-    const { spec } = importTable(text, { fileName: "gaybsd.txt", attributes: true });
+    const { spec } = importTable(text, { fileName: "gaybsd.txt", attributes: true }).value!;
     const { dir } = importToDir("gaybsd-amd64.txt", true);
     const file = path.join(dir, "wrong-offset.layout");
     writeFileSync(file, spec);

@@ -20,7 +20,7 @@ export function importToDir(file: string, attributes: boolean): { dir: string; s
   const spec = file.replace(/\..*$/, "") + ".layout";
   writeFileSync(
     path.join(dir, spec),
-    importTable(fixture(file), { fileName: file, attributes }).spec,
+    importTable(fixture(file), { fileName: file, attributes }).value!.spec,
   );
   return { dir, spec };
 }

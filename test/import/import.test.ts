@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { documentAttributes } from "../../src/import/attributes.js";
-import { importTable, readDocument } from "../../src/import/index.js";
+import { READERS, importTable, readDocument } from "../../src/import/index.js";
 import type { Row } from "../../src/import/model.js";
 import { identifier, layoutName, nameFromDescription } from "../../src/import/names.js";
 import { parseAddress, parseQuantity } from "../../src/import/quantity.js";
@@ -78,13 +78,40 @@ describe("naming", () => {
 
 describe("detection", () => {
   for (const [file, format] of IMPORTED) {
-    it(`${file} is ${format}`, () => expect(readDocument(fixture(file))?.format).toBe(format));
+    it(`${file} is ${format}`, () =>
+      expect(readDocument(fixture(file), file).value?.format).toBe(format));
   }
-  it("finds no table in prose", () =>
-    expect(readDocument(fixture("no-table.txt"))).toBeUndefined());
+  it("finds no table in prose: E0501 at the document, listing what every reader reads", () => {
+    const read = readDocument(fixture("no-table.txt"), "no-table.txt");
+    expect(read.value).toBeUndefined();
+    expect(read.diagnostics.map((d) => [d.code, d.message, d.span])).toEqual([
+      [
+        "E0501",
+        "no layout table found in `no-table.txt`",
+        { file: "no-table.txt", start: 0, end: 0 },
+      ],
+    ]);
+    for (const reader of READERS) expect(read.diagnostics[0]!.help).toContain(reader.reads);
+  });
+
+  it("a table none of whose rows can be read is the pipe reader's E0501, at the row's line", () => {
+    const text =
+      "| Start | Size | Description |\r\n|---|---|---|\r\n| 0000000000000000 | -4 KB | r |\r\n";
+    const read = readDocument(text, "signed.md");
+    expect(read.value).toBeUndefined();
+    const [d] = read.diagnostics;
+    expect(d?.code).toBe("E0501");
+    // The span is the line as the document has it (with `\r\n` line ends).
+    expect(text.slice(d!.span!.start, d!.span!.end)).toBe("| 0000000000000000 | -4 KB | r |");
+  });
+
+  it("tries each reader in the registry until one finds a table", () => {
+    const formats = IMPORTED.map(([file]) => readDocument(fixture(file), file).value?.format);
+    expect(new Set(formats).size).toBeGreaterThanOrEqual(READERS.length);
+  });
 
   it("mm.rst: two tables, continuation lines joined, the shared part marked", () => {
-    const doc = readDocument(fixture("linux-mm.rst"))!;
+    const doc = readDocument(fixture("linux-mm.rst"), "linux-mm.rst").value!;
     expect(doc.tables.map((t) => [t.heading, t.pagingHint])).toEqual([
       ["Complete virtual memory map with 4-level page tables", 4],
       ["Complete virtual memory map with 5-level page tables", 5],
@@ -105,7 +132,8 @@ describe("detection", () => {
         "| 0xffffc90000000000 | 0xffffe8ffffffffff | vmalloc \\| ioremap space |",
         "| 0xffffe90000000000 | 0xffffe9ffffffffff | holes \\|",
       ].join("\n"),
-    )!;
+      "table.md",
+    ).value!;
     const rows = doc.tables[0]!.items.flatMap((it) => (it.type === "row" ? [it] : []));
     expect(rows.map((r) => [r.end?.text, r.description])).toEqual([
       ["0xffffe8ffffffffff", "vmalloc | ioremap space"],
@@ -117,7 +145,7 @@ describe("detection", () => {
 describe("golden specs", () => {
   for (const [file] of IMPORTED) {
     it(file, async () => {
-      const { spec } = importTable(fixture(file), { fileName: file, attributes: false });
+      const { spec } = importTable(fixture(file), { fileName: file, attributes: false }).value!;
       await expect(spec).toMatchFileSnapshot(
         path.join(import.meta.dirname, "golden", `${file}.layout`),
       );
@@ -126,7 +154,7 @@ describe("golden specs", () => {
 
   it("is formatted like the committed specs (formatting it again changes nothing)", () => {
     for (const [file] of IMPORTED) {
-      const { spec } = importTable(fixture(file), { fileName: file, attributes: false });
+      const { spec } = importTable(fixture(file), { fileName: file, attributes: false }).value!;
       expect(formatSpec(spec)).toEqual({ value: spec, diagnostics: [] });
     }
   });
@@ -135,7 +163,7 @@ describe("golden specs", () => {
     const { spec } = importTable(fixture("linux-mm.rst"), {
       fileName: "linux-mm.rst",
       attributes: false,
-    });
+    }).value!;
     const source = fixture("linux-mm.rst").split("\n");
     const regionLines = spec
       .split("\n")
@@ -152,7 +180,7 @@ describe("golden specs", () => {
     const { spec } = importTable(fixture("linux-mm.rst"), {
       fileName: "linux-mm.rst",
       attributes: false,
-    });
+    }).value!;
     expect(spec).toContain('variant "4-level" {\n  paging 4');
     expect(spec).toContain('variant "5-level" {\n  paging 5');
     expect(spec.match(/cpu_entry_area_mapping/g)).toHaveLength(1);
@@ -173,7 +201,7 @@ describe("vmlayout import", () => {
       importTable(fixture("gaybsd-amd64.txt"), {
         fileName: "test/fixtures/import/gaybsd-amd64.txt",
         attributes: false,
-      }).spec,
+      }).value!.spec,
     );
   });
 
@@ -224,9 +252,10 @@ describe("vmlayout import", () => {
 });
 
 describe("the document's numbers the placement cannot carry", () => {
-  const row = readDocument(fixture("gaybsd-amd64.txt"))!.tables[0]!.items.find(
-    (it) => it.type === "row" && it.line === 7,
-  );
+  const row = readDocument(
+    fixture("gaybsd-amd64.txt"),
+    "gaybsd-amd64.txt",
+  ).value!.tables[0]!.items.find((it) => it.type === "row" && it.line === 7);
   it("as attributes: `offset` and `size ~`", () => {
     expect(documentAttributes(row as Row, { sizeInExtent: false, attributes: true })).toEqual({
       attributes: ["offset -128TB", "size ~0.25TB"],

@@ -9,7 +9,7 @@
  */
 import type { Bound, Region } from "../../model/layout.js";
 import type { Code, Label } from "../../diagnostics/diagnostic.js";
-import { type Context, nameLabel } from "../context.js";
+import { type Context, type Rule, nameLabel } from "../context.js";
 import { hex, shortHex, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteMultiple } from "../proof.js";
 
@@ -22,7 +22,9 @@ interface Texts {
   readonly help: string;
 }
 
-export function checkAlignment(ctx: Context): void {
+export const rule: Rule = { name: "alignment", codes: ["E0204", "E0205"], check: checkAlignment };
+
+function checkAlignment(ctx: Context): void {
   for (const r of ctx.layout.regions) {
     if (!ctx.usable(r)) continue;
     const a = r.align;

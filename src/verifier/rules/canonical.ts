@@ -10,7 +10,7 @@
 import { constant, minus } from "../../model/affine.js";
 import { ADDRESS_SPACE_END, type Region } from "../../model/layout.js";
 import { rat } from "../../model/rational.js";
-import { type Context, nameLabel } from "../context.js";
+import { type Context, type Rule, nameLabel } from "../context.js";
 import { hex, list, range, tick } from "../../model/format.js";
 import { type Counterexample, refuteAtLeast, refuteAtMost } from "../proof.js";
 
@@ -36,7 +36,9 @@ export function canonicalRanges(levels: 4 | 5, vaBits: number): Canonical {
   };
 }
 
-export function checkCanonical(ctx: Context): void {
+export const rule: Rule = { name: "canonical", codes: ["E0203", "W0203"], check: checkCanonical };
+
+function checkCanonical(ctx: Context): void {
   const c = canonicalRanges(ctx.layout.paging.levels, ctx.layout.paging.vaBits);
   for (const r of ctx.layout.regions) {
     if (!ctx.usable(r)) continue;

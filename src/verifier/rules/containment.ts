@@ -3,11 +3,13 @@
  * `child.start - parent.start >= 0` and `parent.end - child.end >= 0`.
  */
 import type { Region } from "../../model/layout.js";
-import { type Context, nameLabel } from "../context.js";
+import { type Context, type Rule, nameLabel } from "../context.js";
 import { hex, range, size, tick } from "../../model/format.js";
 import { refuteAtLeast } from "../proof.js";
 
-export function checkContainment(ctx: Context): void {
+export const rule: Rule = { name: "containment", codes: ["E0202"], check: checkContainment };
+
+function checkContainment(ctx: Context): void {
   for (const r of ctx.layout.regions) {
     const p = ctx.parent(r);
     if (!p || !ctx.usable(r) || !ctx.usable(p)) continue;

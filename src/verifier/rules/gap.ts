@@ -14,7 +14,7 @@ import { type Affine, constant } from "../../model/affine.js";
 import { ADDRESS_SPACE_END, type Region } from "../../model/layout.js";
 import { rat } from "../../model/rational.js";
 import type { Label, Span } from "../../diagnostics/diagnostic.js";
-import { type Context, nameLabel } from "../context.js";
+import { type Context, type Rule, nameLabel } from "../context.js";
 import { hex, range, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteAtMost } from "../proof.js";
 
@@ -23,7 +23,9 @@ interface Edge {
   readonly sym: Affine;
 }
 
-export function checkGaps(ctx: Context): void {
+export const rule: Rule = { name: "gap", codes: ["W0201"], check: checkGaps };
+
+function checkGaps(ctx: Context): void {
   if (ctx.layout.exhaustive) {
     const lo = { value: 0n, sym: constant(rat(0n)) };
     const last = ADDRESS_SPACE_END - 1n;

@@ -1,14 +1,19 @@
+/**
+ * E0211-E0213: every KASLR group's members fit in its range, keep their order, and stay inside
+ * the range for every slide (the proof is in src/model/kaslr.ts).
+ */
 import { constant, minus } from "../../model/affine.js";
 import { rat } from "../../model/rational.js";
 import type { KaslrGroup, Region } from "../../model/layout.js";
 import type { Label } from "../../diagnostics/diagnostic.js";
-import { type Context, nameLabel } from "../context.js";
+import { type Context, type Rule, nameLabel } from "../context.js";
 import { allow, hex, list, range, shortHex, size, tick } from "../../model/format.js";
 import { refuteAtLeast, refuteAtMost } from "../proof.js";
 import { type KaslrProof, isPowerOfTwo, padOf, proveKaslr } from "../../model/kaslr.js";
 
-/** E0213/E0214: every KASLR group's members fit, keep their order, and stay inside the range for every slide (the proof is in src/model/kaslr.ts). */
-export function checkKaslr(ctx: Context): void {
+export const rule: Rule = { name: "kaslr", codes: ["E0211", "E0212", "E0213"], check: checkKaslr };
+
+function checkKaslr(ctx: Context): void {
   for (const group of ctx.layout.kaslr) checkGroup(ctx, group);
 }
 

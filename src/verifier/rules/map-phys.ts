@@ -4,12 +4,14 @@
  * The installer would refuse it; the spec is where the mistake is. A decimal literal whose
  * digits read as hex would be aligned (`1000000` for `0x1000000`) is named in the help.
  */
-import { type Context, nameLabel } from "../context.js";
+import { type Context, type Rule, nameLabel } from "../context.js";
 import { shortHex, size, tick } from "../../model/format.js";
 
 const PAGE = 4096n;
 
-export function checkMapPhys(ctx: Context): void {
+export const rule: Rule = { name: "map-phys", codes: ["E0216"], check: checkMapPhys };
+
+function checkMapPhys(ctx: Context): void {
   for (const r of ctx.layout.regions) {
     const map = r.map;
     if (map?.kind !== "phys") continue;

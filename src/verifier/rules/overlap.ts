@@ -14,11 +14,13 @@
  */
 import type { Region } from "../../model/layout.js";
 import { minus } from "../../model/affine.js";
-import { type Context, describe, nameLabel } from "../context.js";
+import { type Context, type Rule, describe, nameLabel } from "../context.js";
 import { allow, range, size, tick } from "../../model/format.js";
 import { refuteAtLeast } from "../proof.js";
 
-export function checkOverlap(ctx: Context): void {
+export const rule: Rule = { name: "overlap", codes: ["E0201"], check: checkOverlap };
+
+function checkOverlap(ctx: Context): void {
   for (const siblings of ctx.children.values()) checkSiblings(ctx, siblings);
 }
 

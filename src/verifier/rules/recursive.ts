@@ -3,11 +3,13 @@
  * is exactly one top-level page-table entry: 512 GiB on a 512 GiB boundary with 4-level
  * paging (a PML4 entry), 256 TiB on a 256 TiB boundary with 5-level paging (a PML5 entry).
  */
-import { type Context, nameLabel } from "../context.js";
+import { type Context, type Rule, nameLabel } from "../context.js";
 import { hex, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteEqual, refuteMultiple } from "../proof.js";
 
-export function checkRecursive(ctx: Context): void {
+export const rule: Rule = { name: "recursive", codes: ["E0214"], check: checkRecursive };
+
+function checkRecursive(ctx: Context): void {
   const levels = ctx.layout.paging.levels;
   const slot = levels === 5 ? 1n << 48n : 1n << 39n;
   const entry = `one top-level page-table entry: ${size(slot)} on a ${size(slot)} boundary with ${levels}-level paging`;

@@ -15,7 +15,7 @@ import {
 } from "../../model/layout.js";
 import { type Rational, compare, isInteger, neg, rat, sub } from "../../model/rational.js";
 import type { Label } from "../../diagnostics/diagnostic.js";
-import { type Context, describe } from "../context.js";
+import { type Context, type Rule, describe } from "../context.js";
 import { hex, list, quantity, rational, size, tick } from "../../model/format.js";
 import {
   evaluate,
@@ -29,7 +29,13 @@ import {
 
 const LAST = ADDRESS_SPACE_END - 1n;
 
-export function checkStructure(ctx: Context): void {
+export const rule: Rule = {
+  name: "structure",
+  codes: ["E0206", "E0207", "E0208", "E0209", "E0215"],
+  check: checkStructure,
+};
+
+function checkStructure(ctx: Context): void {
   const overflow: Overflow = { followers: undefined };
   for (const r of ctx.layout.regions) {
     if (!checkInexact(ctx, r)) {
