@@ -13,13 +13,8 @@
  */
 import type { Layout } from "./model/layout.js";
 import type { Result } from "./diagnostics/diagnostic.js";
-import { emitAscii } from "./compiler/emit/ascii.js";
-import { emitC } from "./compiler/emit/c.js";
-import { emitJson } from "./compiler/emit/json.js";
-import { emitMarkdown } from "./compiler/emit/markdown.js";
-import { emitRust } from "./compiler/emit/rust.js";
-import { emitSvg } from "./compiler/emit/svg.js";
-import { type BuildCommand, EmitError } from "./compiler/emit/template.js";
+import { type BuildCommand } from "./compiler/emit/emitter.js";
+import { type EmitFormat, emitterOf } from "./compiler/emit/registry.js";
 
 export { parseSpec as parse, type ParsedSpec } from "./compiler/parse.js";
 export { resolve, type ResolveOptions } from "./compiler/resolve.js";
@@ -32,7 +27,8 @@ export { loadSpec } from "./compiler/load.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 
 export type { Layout, Region, Param, Constant, KaslrGroup, Bound } from "./model/layout.js";
-export type { BuildCommand } from "./compiler/emit/template.js";
+export type { BuildCommand } from "./compiler/emit/emitter.js";
+export { EMIT_FORMATS, type EmitFormat } from "./compiler/emit/registry.js";
 export type { SpecFile } from "./compiler/ast.js";
 export type { Diagnostic, Result, Span, Severity } from "./diagnostics/diagnostic.js";
 export { CATALOGUE, type CatalogueEntry } from "./diagnostics/catalogue.js";
@@ -40,34 +36,29 @@ export { renderText, renderShort, renderJson } from "./diagnostics/render.js";
 export { renderSarif } from "./diagnostics/sarif.js";
 export { SourceFile, SourceSet } from "./diagnostics/source.js";
 
-export type EmitFormat = "c" | "rust" | "md" | "ascii" | "svg" | "json";
-
-const EMITTERS: Readonly<
-  Record<EmitFormat, (l: readonly Layout[], asArray: boolean, command?: BuildCommand) => string>
-> = {
-  c: emitC,
-  rust: emitRust,
-  md: emitMarkdown,
-  ascii: emitAscii,
-  svg: emitSvg,
-  json: emitJson,
-};
+export interface EmitOptions {
+  /** How the output was asked for, which C and Rust banners repeat for regenerating it. */
+  readonly command?: BuildCommand | undefined;
+  /**
+   * Whether `layouts` are every variant of a spec that declares variants (none picked), which
+   * each format holds in its own way (`VariantPolicy`): JSON, for one, is then an array.
+   * Default: when there is more than one layout.
+   */
+  readonly everyVariant?: boolean | undefined;
+}
 
 /**
- * Generates `format` from verified layouts. With several layouts (the variants of one spec),
- * JSON is an array of documents; the other formats hold every variant in one output. A layout
- * the format cannot express (two things with one C name: E03xx) gives no text and a diagnostic.
- * `command` is how the output was asked for, which C and Rust banners repeat for regenerating it.
+ * Generates `format` from verified layouts: the variants of one spec, or one layout. A layout
+ * the format cannot express (two things with one C name: E03xx) gives no text and diagnostics.
  */
 export function emit(
   layouts: readonly Layout[],
   format: EmitFormat,
-  command?: BuildCommand,
+  options: EmitOptions = {},
 ): Result<string | undefined> {
-  try {
-    return { value: EMITTERS[format](layouts, layouts.length > 1, command), diagnostics: [] };
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    return { value: undefined, diagnostics: [e.diagnostic] };
-  }
+  return emitterOf(format).emit({
+    layouts,
+    everyVariant: options.everyVariant ?? layouts.length > 1,
+    command: options.command,
+  });
 }

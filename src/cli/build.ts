@@ -7,34 +7,12 @@ import { limitsFrom, nonDefaultLimits } from "./limits.js";
 import { checkSpecFile } from "./load-options.js";
 import { staleness, writeOutput } from "./output.js";
 import { report } from "./report.js";
-import type { Layout } from "../model/layout.js";
-import { type BuildCommand, EmitError, regenerateCommand } from "../compiler/emit/template.js";
-
-type Emitter = (layouts: readonly Layout[], asArray: boolean, command: BuildCommand) => string;
-
-const EMITTERS: Readonly<Record<string, () => Promise<Emitter>>> = {
-  json: async () => (await import("../compiler/emit/json.js")).emitJson,
-  c: async () => (await import("../compiler/emit/c.js")).emitC,
-  rust: async () => (await import("../compiler/emit/rust.js")).emitRust,
-  md: async () => (await import("../compiler/emit/markdown.js")).emitMarkdown,
-  ascii: async () => (await import("../compiler/emit/ascii.js")).emitAscii,
-  svg: async () => (await import("../compiler/emit/svg.js")).emitSvg,
-};
-
-/** Other names people give the emitters (`h`, `C`, `markdown`, `mm.rst`); case does not matter. */
-const ALIASES: Readonly<Record<string, string>> = {
-  h: "c",
-  header: "c",
-  rs: "rust",
-  markdown: "md",
-  rst: "ascii",
-  "mm.rst": "ascii",
-};
-
-function emitKind(given: string): string {
-  const lower = given.toLowerCase();
-  return ALIASES[lower] ?? lower;
-}
+import {
+  type BuildCommand,
+  type EmitRequest,
+  regenerateCommand,
+} from "../compiler/emit/emitter.js";
+import { EMIT_FORMATS, emitterNamed } from "../compiler/emit/registry.js";
 
 export async function runBuild(
   values: Record<string, unknown>,
@@ -43,13 +21,11 @@ export async function runBuild(
 ): Promise<number> {
   if (positionals.length !== 1) throw new UsageError("build takes exactly one spec");
   const given = values.emit as string | undefined;
-  const kind = given === undefined ? undefined : emitKind(given);
-  const emitter = kind === undefined ? undefined : EMITTERS[kind];
+  const emitter = given === undefined ? undefined : emitterNamed(given);
   if (!emitter) {
-    const near =
-      given === undefined ? undefined : closest(given.toLowerCase(), Object.keys(EMITTERS));
+    const near = given === undefined ? undefined : closest(given.toLowerCase(), EMIT_FORMATS);
     throw new UsageError(
-      `${given === undefined ? "missing --emit" : `unknown --emit \`${given}\``}${near ? `; did you mean \`${near}\`?` : ""} (available: ${Object.keys(EMITTERS).join(", ")})`,
+      `${given === undefined ? "missing --emit" : `unknown --emit \`${given}\``}${near ? `; did you mean \`${near}\`?` : ""} (available: ${EMIT_FORMATS.join(", ")})`,
     );
   }
   const output = values.output as string | undefined;
@@ -63,7 +39,6 @@ export async function runBuild(
   if (variant) throw new UsageError(variant);
   report(checked.diagnostics, checked.sources, "text", context);
   if (hasErrors(checked.diagnostics)) return EXIT_ERRORS;
-  const asArray = checked.hasVariants && values.variant === undefined;
   // Relative and normalised (`./out.h` is `out.h`), so that `--check` from the same directory
   // regenerates the same banner however the paths are spelt.
   const relative = (p: string): string => path.relative(".", p) || p;
@@ -74,14 +49,17 @@ export async function runBuild(
     variant: values.variant as string | undefined,
     limits: nonDefaultLimits(await limitsFrom(values)),
   };
-  let content: string;
-  try {
-    content = (await emitter())(checked.layouts, asArray, command);
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    report([e.diagnostic], checked.sources, "text", context);
+  const request: EmitRequest = {
+    layouts: checked.layouts,
+    everyVariant: checked.hasVariants && values.variant === undefined,
+    command,
+  };
+  const emitted = emitter.emit(request);
+  if (emitted.value === undefined) {
+    report(emitted.diagnostics, checked.sources, "text", context);
     return EXIT_ERRORS;
   }
+  const content = emitted.value;
   if (!output) {
     process.stdout.write(content);
     return EXIT_OK;
@@ -90,7 +68,7 @@ export async function runBuild(
     const stale = staleness(output, content);
     if (stale === undefined) return EXIT_OK;
     process.stderr.write(
-      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind!, checked.layouts[0]!, asArray, { ...command, output: relative(output) })}\`\n`,
+      `${stale}\nhelp: regenerate it with \`${regenerateCommand(emitter.format, { ...request, command: { ...command, output: relative(output) } })}\`\n`,
     );
     return EXIT_ERRORS;
   }

@@ -19,8 +19,7 @@ const { importTable, NoTableError } = await import(dist("import/index.js"));
 const { install } = await import(dist("runtime/install.js"));
 const { audit } = await import(dist("audit/checks.js"));
 const { dumpInstallation } = await import(dist("runtime/dump.js"));
-const { emit: emitFormat } = await import(dist("index.js"));
-const FORMATS = ["c", "rust", "md", "ascii", "svg", "json"];
+const { emit: emitFormat, EMIT_FORMATS } = await import(dist("index.js"));
 const { port, shared } = workerData;
 // flag[0]: 1 once ready; flag[1]: the sequence number of the last answer posted.
 const flag = new Int32Array(shared);
@@ -52,7 +51,7 @@ function emit(files, root) {
   const checked = compile(files, root);
   const diagnostics = [...checked.diagnostics];
   if (!checked.diagnostics.some((d) => d.severity === "error")) {
-    for (const f of FORMATS) diagnostics.push(...emitFormat(checked.layouts, f).diagnostics);
+    for (const f of EMIT_FORMATS) diagnostics.push(...emitFormat(checked.layouts, f).diagnostics);
     for (const layout of checked.layouts) {
       const installed = install(layout, { ram: 1n << 30n, processes: 1 });
       diagnostics.push(...installed.diagnostics);

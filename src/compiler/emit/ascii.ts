@@ -28,6 +28,7 @@ import {
   type Param,
   type Region,
 } from "../../model/layout.js";
+import type { Emitter } from "./emitter.js";
 import { Escapes, plainText, rstTitle, rstWidth, withSpecText } from "./escape.js";
 import {
   formatSize,
@@ -408,7 +409,12 @@ function renderTable(layout: Layout, all: readonly Layout[]): string[] {
   return out;
 }
 
-export function emitAscii(specLayouts: readonly Layout[], _asArray: boolean): string {
+/**
+ * Every variant (variant policy `sections`): a section per variant, and the rows all variants
+ * end with under an "Identical layout" banner. A section's title names its variant, so one
+ * layout alone (a spec without variants, or the one picked) is the same section.
+ */
+export const emitAscii: Emitter = ({ layouts: specLayouts }) => {
   // Rows and notes are inside the literal block: spec text needs only its unsafe characters
   // escaped there. The title is reStructuredText.
   const e = new Escapes();
@@ -429,5 +435,5 @@ export function emitAscii(specLayouts: readonly Layout[], _asArray: boolean): st
     }
   }
   if (e.used) out.push("", ...e.note());
-  return out.map((l) => l.trimEnd()).join("\n") + "\n";
-}
+  return { value: out.map((l) => l.trimEnd()).join("\n") + "\n", diagnostics: [] };
+};

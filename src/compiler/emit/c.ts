@@ -22,8 +22,8 @@
 import { type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../../model/layout.js";
 import { ESCAPE_NOTE, Escapes, cComment } from "./escape.js";
+import { type EmitRequest, type Emitter, regenerateCommand } from "./emitter.js";
 import {
-  type BuildCommand,
   EmitError,
   type Form,
   type LayoutModel,
@@ -40,7 +40,6 @@ import {
   model,
   orderedSum,
   pagingText,
-  regenerateCommand,
   specBaseName,
   upperIdent,
   variablesOf,
@@ -100,11 +99,21 @@ const OWN = [
   "VMLAYOUT_CHECK_BEFORE",
 ];
 
-export function emitC(
-  layouts: readonly Layout[],
-  asArray: boolean,
-  command?: BuildCommand,
-): string {
+/**
+ * Every variant (variant policy `selectable`): one header, which the includer points at one
+ * variant by defining its `VMLAYOUT_<LAYOUT>_<VARIANT>`.
+ */
+export const emitC: Emitter = (request) => {
+  try {
+    return { value: header(request), diagnostics: [] };
+  } catch (e) {
+    if (!(e instanceof EmitError)) throw e;
+    return { value: undefined, diagnostics: [e.diagnostic] };
+  }
+};
+
+function header(request: EmitRequest): string {
+  const { layouts, everyVariant: asArray } = request;
   const first = layouts[0]!;
   const models = layouts.map(model);
   const e = new Escapes();
@@ -127,7 +136,7 @@ export function emitC(
   const body = asArray ? merge(perVariant, selectors) : perVariant[0]!.map((i) => [...i.lines]);
 
   const parts: string[][] = [
-    banner(models, selectors, regenerateCommand("c", first, asArray, command), e),
+    banner(models, selectors, regenerateCommand("c", request), e),
     [`#ifndef ${guard}`, `#define ${guard}`],
     AC,
   ];

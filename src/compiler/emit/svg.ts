@@ -23,7 +23,8 @@ import { bounds } from "../../model/affine.js";
 import type { Affine } from "../../model/affine.js";
 import type { Layout, Region } from "../../model/layout.js";
 import { ADDRESS_SPACE_END } from "../../model/layout.js";
-import { describe as describeRow, isAutoNamed } from "./ascii.js";
+import { describe as describeRow, isAutoNamed, layoutTitle } from "./ascii.js";
+import type { Emitter } from "./emitter.js";
 import { Escapes, plainText, withSpecText } from "./escape.js";
 import {
   formatOffset,
@@ -861,19 +862,22 @@ function legend(
 
 // --- The picture --------------------------------------------------------------------------
 
-export function emitSvg(specLayouts: readonly Layout[], _asArray: boolean): string {
+/**
+ * Every variant (variant policy `sections`): a column per variant under the variant's name. One
+ * layout: one column, and the title names its variant, if it is one.
+ */
+export const emitSvg: Emitter = ({ layouts: specLayouts, everyVariant }) => {
   // Control and bidi characters are not XML, or not what they seem: U+XXXX (noted at the end).
   const e = new Escapes();
   const layouts = withSpecText(specLayouts, (t) => plainText(t, e));
   const first = layouts[0]!;
-  const variants = layouts.length > 1 || first.variant !== null;
   const titleY = MARGIN;
   const body: string[] = [];
   body.push(
     text(
       MARGIN,
       titleY + 16,
-      first.description ?? first.name,
+      everyVariant ? (first.description ?? first.name) : layoutTitle(first),
       `font-family="${FONT}" font-size="20" font-weight="bold" fill="${INK}"`,
     ),
     text(
@@ -892,7 +896,7 @@ export function emitSvg(specLayouts: readonly Layout[], _asArray: boolean): stri
       layout,
       x,
       columnsTop,
-      variants ? (layout.variant ?? layout.name) : undefined,
+      everyVariant ? (layout.variant ?? layout.name) : undefined,
     );
     for (const element of col.body) body.push(element); // no spread: one per region
     x += col.width + COLUMN_GAP;
@@ -925,7 +929,7 @@ export function emitSvg(specLayouts: readonly Layout[], _asArray: boolean): stri
     ],
   });
   const totalHeight = legendTop + key.height + MARGIN;
-  return (
+  const svg =
     [
       `<svg xmlns="http://www.w3.org/2000/svg" width="${n(width)}" height="${n(totalHeight)}" viewBox="0 0 ${n(width)} ${n(totalHeight)}">`,
       ...DEFS,
@@ -935,6 +939,6 @@ export function emitSvg(specLayouts: readonly Layout[], _asArray: boolean): stri
       ...key.body,
       ...e.note().map((note) => `<!-- ${note} -->`),
       "</svg>",
-    ].join("\n") + "\n"
-  );
-}
+    ].join("\n") + "\n";
+  return { value: svg, diagnostics: [] };
+};

@@ -297,47 +297,9 @@ export const pagingText = (l: Layout): string =>
 /** The spec file's base name. */
 export const specBaseName = (l: Layout): string => l.file.split(/[\\/]/).pop() ?? l.file;
 
-/**
- * How a generated file was asked for, so that its banner can say exactly how to regenerate it
- * (`vmlayout build specs/linux.layout --emit c --variant 4-level -o memory_layout.h`).
- */
-export interface BuildCommand {
-  /** The spec's path as given on the command line, relative to the working directory. */
-  readonly spec: string;
-  /** `-o`; undefined when the output went to standard output. */
-  readonly output?: string | undefined;
-  /** `--variant`, when given. */
-  readonly variant?: string | undefined;
-  /** `NAME=N` of each `--limit` whose value is not the default. */
-  readonly limits?: readonly string[] | undefined;
-}
-
-/**
- * The command line that writes `format` again, each word quoted for a POSIX shell; `FILE` stands
- * for an output that is not named (the banner's: the reader knows which file it is). Without `command` (the library's emit): the spec's base name
- * and the layout's variant.
- */
-export function regenerateCommand(
-  format: string,
-  layout: Layout,
-  asArray: boolean,
-  command: BuildCommand | undefined,
-): string {
-  const variant = command ? command.variant : asArray ? undefined : (layout.variant ?? undefined);
-  const words = ["vmlayout", "build", pathWord(command?.spec ?? specBaseName(layout))];
-  words.push("--emit", format);
-  if (variant !== undefined) words.push("--variant", shellWord(variant));
-  for (const limit of command?.limits ?? []) words.push("--limit", shellWord(limit));
-  words.push("-o", command?.output === undefined ? "FILE" : pathWord(command.output));
-  return words.join(" ");
-}
-
 /** A word the shell reads back as `s`: as it is when that is safe, else in single quotes. */
 export const shellWord = (s: string): string =>
   /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
-
-/** A path as a shell word that no command reads as an option (`./-x.layout`). */
-const pathWord = (p: string): string => shellWord(p.startsWith("-") ? `./${p}` : p);
 
 /** `4-level` -> `4_LEVEL`. */
 export const upperIdent = (s: string): string =>
