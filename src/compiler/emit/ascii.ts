@@ -21,6 +21,7 @@
  * The table model here (groups, banners, cells) is shared with `--emit md`.
  */
 import { integer, isConstant, minus, plus } from "../../model/affine.js";
+import { hexDigits } from "../../model/format.js";
 import {
   ADDRESS_SPACE_END,
   type Bound,
@@ -30,9 +31,9 @@ import {
 } from "../../model/layout.js";
 import type { Emitter } from "./emitter.js";
 import { Escapes, plainText, rstTitle, rstWidth, withSpecText } from "./escape.js";
+import { wrap } from "./text.js";
 import {
   formatSize,
-  hex16,
   offsetQuantity,
   sizeQuantity,
   topUnit,
@@ -116,7 +117,8 @@ export function rowsWithGaps(layout: Layout): Row[] {
 }
 
 /** True when the region was given no name: the resolver called it `<kind>_<start>`. */
-export const isAutoNamed = (r: Region): boolean => r.name === `${r.kind}_${hex16(r.start.value)}`;
+export const isAutoNamed = (r: Region): boolean =>
+  r.name === `${r.kind}_${hexDigits(r.start.value)}`;
 
 export const dependsOnParams = (b: Bound): boolean => !isConstant(b.sym);
 
@@ -214,10 +216,10 @@ export function rowCells(r: Row, layout: Layout, unit: Unit): RowCells {
   const startParam = pureParam(r.start, layout.params);
   const endParam = pureParam(r.end, layout.params);
   return {
-    start: startParam ? startParam.exportName : hex16(r.start.value),
+    start: startParam ? startParam.exportName : hexDigits(r.start.value),
     startVaries: dependsOnParams(r.start),
     offset: offsetQuantity(r.start.value, unit),
-    end: endParam ? endParam.exportName : hex16(r.end.value),
+    end: endParam ? endParam.exportName : hexDigits(r.end.value),
     endVaries: dependsOnParams(r.end),
     size: sizeQuantity(r.size.value, unit),
     sizeVaries: dependsOnParams(r.size),
@@ -243,23 +245,6 @@ export function describe(r: Row): string {
   return r.kind === "region" ? text : `... ${text}`;
 }
 
-/** Words wrapped to `width`; continuation lines get `indent`. */
-export function wrap(text: string, width: number, indent: string): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
-    const prefix = lines.length === 0 ? "" : indent;
-    if (line === "") line = prefix + word;
-    else if (line.length + 1 + word.length <= width) line += " " + word;
-    else {
-      lines.push(line);
-      line = indent + word;
-    }
-  }
-  lines.push(line);
-  return lines;
-}
-
 export const layoutTitle = (layout: Layout): string =>
   `${layout.description ?? layout.name}${layout.variant === null ? "" : `: ${layout.variant}`}`;
 
@@ -273,7 +258,8 @@ export function tableNotes(layout: Layout, unit: Unit): string[] {
       "~ marks a value that is rounded or depends on a parameter; parameters are at their defaults:",
     );
     for (const p of params) {
-      const value = (v: bigint): string => (p.type === "address" ? hex16(v) : formatSize(v, unit));
+      const value = (v: bigint): string =>
+        p.type === "address" ? hexDigits(v) : formatSize(v, unit);
       const range = `${value(p.min)}..${value(p.max)}`;
       notes.push(
         `  ${p.name} (${p.exportName}) = ${value(p.default)}, in ${range}` +
@@ -289,7 +275,7 @@ export function tableNotes(layout: Layout, unit: Unit): string[] {
         ? members[0]!
         : `${members.slice(0, -1).join(", ")} and ${members.at(-1)}`;
     notes.push(
-      `KASLR ${k.name}: ${list} move, in this order, within ${hex16(k.rangeStart)}..${hex16(k.rangeEnd)}` +
+      `KASLR ${k.name}: ${list} move, in this order, within ${hexDigits(k.rangeStart)}..${hexDigits(k.rangeEnd)}` +
         `, ${formatSize(k.align, unit)} aligned` +
         (k.mayOverlap.length > 0
           ? `; may overlap ${k.mayOverlap.map((m) => m.name).join(", ")}`
@@ -389,6 +375,8 @@ function renderTable(layout: Layout, all: readonly Layout[]): string[] {
       const lines = wrap(describe(r), DESCRIPTION_WIDTH - depth.length, hanging).map(
         (l) => depth + l,
       );
+      // An auto-named region has no description: an empty cell.
+      if (lines.length === 0) lines.push("");
       const start = hexCell(c.start, c.startVaries);
       const end = hexCell(c.end, c.endVaries);
       const offset = offsetCell(c);

@@ -23,28 +23,17 @@ import { type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../../model/layout.js";
 import { ESCAPE_NOTE, Escapes, cComment } from "./escape.js";
 import { type EmitRequest, type Emitter, regenerateCommand } from "./emitter.js";
+import { hex, list, shortHex, size } from "../../model/format.js";
 import {
-  EmitError,
   type Form,
   type LayoutModel,
   type RegionModel,
-  Names,
-  WIDTH,
-  attributes,
-  blocks,
-  bytes,
-  columns,
-  hex16,
-  hexShort,
-  list,
   model,
   orderedSum,
-  pagingText,
-  specBaseName,
-  upperIdent,
   variablesOf,
-  wrap,
-} from "./template.js";
+} from "./model.js";
+import { EmitError, Names, upperIdent } from "./names.js";
+import { WIDTH, attributes, blocks, columns, pagingText, specBaseName, wrap } from "./text.js";
 
 /** A block of lines the header is made of; `key` identifies it across variants. */
 interface Item {
@@ -321,12 +310,12 @@ function nameWidth(models: readonly LayoutModel[]): number {
 const NAME_CAP = 30;
 
 /** Width of an address in `VMLAYOUT_AC(0x..., UL)`: trailing comments line up after it. */
-const VALUE_WIDTH = `VMLAYOUT_AC(${hex16(0n)}, UL)`.length;
+const VALUE_WIDTH = `VMLAYOUT_AC(${hex(0n)}, UL)`.length;
 
 const ac = (digits: string): string => `VMLAYOUT_AC(${digits}, UL)`;
 
 /** A number in a C expression: small ones in decimal, others in hex with `UL`. */
-const cNumber = (v: bigint): string => (v < 10n ? v.toString() : `${hexShort(v)}UL`);
+const cNumber = (v: bigint): string => (v < 10n ? v.toString() : `${shortHex(v)}UL`);
 
 function cExpression(f: Extract<Form, { kind: "linear" }>): string {
   const parts: string[] = [];
@@ -369,8 +358,8 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
         p.param.type === "count"
           ? [ac(v.toString()), undefined]
           : p.param.type === "size"
-            ? [ac(hexShort(v)), bytes(v)]
-            : [ac(hex16(v)), undefined];
+            ? [ac(shortHex(v)), size(v)]
+            : [ac(hex(v)), undefined];
       const entries: [string, bigint][] = [
         ["DEFAULT", p.param.default],
         ["MIN", p.param.min],
@@ -384,7 +373,7 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
         const name = `${p.macro}_${suffix}`;
         names.macro(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``, p.param.span);
         const [value, words] =
-          suffix === "ALIGN" && p.param.type !== "count" ? [ac(hexShort(v)), bytes(v)] : fmt(v);
+          suffix === "ALIGN" && p.param.type !== "count" ? [ac(shortHex(v)), size(v)] : fmt(v);
         block.push(...define(name, value, words));
       }
       lines.push(...(lines.length > 0 ? [""] : []), ...block);
@@ -431,7 +420,7 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
       [
         `KASLR_${g}_ALIGN`,
         k.group.align,
-        bytes(k.group.align),
+        size(k.group.align),
         `the alignment of KASLR group \`${k.group.name}\``,
       ],
     ];
@@ -444,7 +433,7 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
       ]);
     for (const [name, v, words, origin] of rows) {
       names.macro(name, origin, k.group.span);
-      lines.push(...define(name, ac(name.endsWith("_ALIGN") ? hexShort(v) : hex16(v)), words));
+      lines.push(...define(name, ac(name.endsWith("_ALIGN") ? shortHex(v) : hex(v)), words));
     }
     lines.push("#ifndef __ASSEMBLER__");
     for (const mem of k.members) {
@@ -476,7 +465,7 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
   for (const { constant: c, form } of m.constants) {
     names.macro(c.exportName, `constant \`${c.name}\``, c.span);
     const about = [c.description ? `${c.name}: ${c.description}` : c.name];
-    if (form.kind !== "fixed") about.push(`${hex16(form.value)} by default`);
+    if (form.kind !== "fixed") about.push(`${hex(form.value)} by default`);
     if (form.kind === "opaque") about.push(missing([c.exportName], [form]));
     const lines = [comment(e, ...about)];
     const block = bound(c.exportName, form, define, c.value.value >= 1n << 32n);
@@ -552,7 +541,7 @@ type Define = (name: string, value: string, comment?: string) => string[];
 function bound(name: string, f: Form, define: Define, longHex: boolean, words?: string): string[] {
   switch (f.kind) {
     case "fixed":
-      return define(name, ac(longHex ? hex16(f.value) : hexShort(f.value)), words);
+      return define(name, ac(longHex ? hex(f.value) : shortHex(f.value)), words);
     case "linear":
       return define(name, cExpression(f));
     case "opaque":
@@ -584,8 +573,8 @@ function regionLines(r: RegionModel, names: CNames, define: Define, e: Escapes):
   if (facts.length > 0) about.push(facts.join(", "));
   if (r.start.kind !== "fixed" || r.end.kind !== "fixed" || (r.size && r.size.kind !== "fixed"))
     about.push(
-      `by default ${hex16(reg.start.value)} .. ${hex16(reg.end.value)}` +
-        (r.size ? ` (${bytes(reg.size.value)})` : ""),
+      `by default ${hex(reg.start.value)} .. ${hex(reg.end.value)}` +
+        (r.size ? ` (${size(reg.size.value)})` : ""),
     );
   const fixed: string[] = [];
   const dynamic: string[] = [];
@@ -600,7 +589,7 @@ function regionLines(r: RegionModel, names: CNames, define: Define, e: Escapes):
   };
   add("START", r.start, true);
   add("END", r.end, true);
-  add("SIZE", r.size, false, r.size === undefined ? undefined : bytes(r.size.value));
+  add("SIZE", r.size, false, r.size === undefined ? undefined : size(r.size.value));
   if (opaque.length > 0)
     about.push(
       missing(
@@ -665,7 +654,7 @@ function checks(m: LayoutModel, e: Escapes): Item[] {
       );
       for (const a of needed)
         if (start.value % a === 0n && size.value % a === 0n)
-          lines.push(`VMLAYOUT_CHECK_ALIGNED(${R}, ${hexShort(a)});`);
+          lines.push(`VMLAYOUT_CHECK_ALIGNED(${R}, ${shortHex(a)});`);
     }
     if (fixed(start) && fixed(end)) {
       if (reg.kind === "noncanonical") {

@@ -4,7 +4,7 @@
  */
 import type { Result } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../../model/layout.js";
-import { shellWord, specBaseName } from "./template.js";
+import { shellWord, specBaseName } from "./text.js";
 
 /**
  * What an emitter is given: the layouts of one spec, in the spec's variant order, and whether

@@ -4,12 +4,11 @@
  * start with parents before children. A region whose bounds depend on parameters reports
  * them at the parameters' defaults and lists the parameters in `parameters`.
  */
+import { hex } from "../../model/format.js";
 import type { Layout } from "../../model/layout.js";
 import type { Emitter } from "./emitter.js";
 
 export const JSON_SCHEMA = "vmlayout/1";
-
-const hex = (v: bigint): string => "0x" + v.toString(16).padStart(16, "0");
 
 export function layoutDocument(layout: Layout): object {
   return {

@@ -6,6 +6,7 @@
  * marked `~`, and its row names the parameter; the parameters and KASLR groups follow the table.
  */
 import * as path from "node:path";
+import { hexDigits } from "../../model/format.js";
 import type { Layout } from "../../model/layout.js";
 import type { Emitter } from "./emitter.js";
 import {
@@ -18,7 +19,7 @@ import {
   type RowCells,
 } from "./ascii.js";
 import { Escapes, htmlComment, markdownText, plainText, withSpecText } from "./escape.js";
-import { formatQuantity, formatSize, hex16, topUnit, type Unit } from "./units.js";
+import { formatQuantity, formatSize, topUnit, type Unit } from "./units.js";
 
 /** Escapes what would break a table cell or start inline markup (`escape.ts`). */
 const text = (s: string, e: Escapes): string => markdownText(s, e, "|*~");
@@ -57,9 +58,9 @@ function table(layout: Layout, all: readonly Layout[], unit: Unit, e: Escapes): 
       out.push(
         "| " +
           [
-            hexCell(hex16(r.start.value), c.startVaries),
+            hexCell(hexDigits(r.start.value), c.startVaries),
             formatQuantity(c.offset, c.startVaries),
-            hexCell(hex16(r.end.value), c.endVaries),
+            hexCell(hexDigits(r.end.value), c.endVaries),
             formatQuantity(c.size, c.sizeVaries),
             descriptionCell(r, c, e),
           ].join(" | ") +
@@ -84,7 +85,7 @@ function notes(layout: Layout, unit: Unit, e: Escapes): string[] {
     );
     for (const p of params) {
       const value = (v: bigint): string =>
-        p.type === "address" ? code(hex16(v)) : formatSize(v, unit);
+        p.type === "address" ? code(hexDigits(v)) : formatSize(v, unit);
       out.push(
         `| ${code(p.name)} | ${code(p.exportName)} | ${value(p.default)} | ${value(p.min)} .. ${value(p.max)} | ` +
           `${formatSize(p.align, unit)} | ${p.description === undefined ? "" : text(p.description, e)} |`,
@@ -95,7 +96,7 @@ function notes(layout: Layout, unit: Unit, e: Escapes): string[] {
     out.push(
       "",
       `KASLR group ${code(k.name)}: ${k.members.map((m) => code(m.name)).join(", ")} move, in this order, ` +
-        `within ${code(hex16(k.rangeStart))} .. ${code(hex16(k.rangeEnd))}, ${formatSize(k.align, unit)} aligned` +
+        `within ${code(hexDigits(k.rangeStart))} .. ${code(hexDigits(k.rangeEnd))}, ${formatSize(k.align, unit)} aligned` +
         (k.mayOverlap.length > 0
           ? `; the range may overlap ${k.mayOverlap.map((m) => code(m.name)).join(", ")}`
           : "") +

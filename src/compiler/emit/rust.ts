@@ -14,26 +14,18 @@
 import type { Span } from "../../diagnostics/diagnostic.js";
 import { ESCAPE_NOTE, Escapes, markdownCode, markdownLine, markdownText } from "./escape.js";
 import { type EmitRequest, type Emitter, regenerateCommand } from "./emitter.js";
+import { list, size } from "../../model/format.js";
 import {
-  EmitError,
   type Form,
   type LayoutModel,
   type RegionModel,
-  Names,
-  WIDTH,
-  attributes,
-  blocks,
-  bytes,
-  list,
   model,
   orderedSum,
-  pagingText,
-  specBaseName,
   sumStaysInRange,
-  upperIdent,
   variablesOf,
-  wrap,
-} from "./template.js";
+} from "./model.js";
+import { EmitError, Names, upperIdent } from "./names.js";
+import { WIDTH, attributes, blocks, pagingText, specBaseName, wrap } from "./text.js";
 
 const RUST_KEYWORDS = new Set(
   (
@@ -201,7 +193,7 @@ function body(m: LayoutModel, indent: number, e: Escapes): string[][] {
         p.param.type === "count"
           ? [v.toString(), v.toString()]
           : p.param.type === "size"
-            ? [rustHex(v), bytes(v)]
+            ? [rustHex(v), size(v)]
             : [address(v), code(address(v))];
       const lines: string[] = [];
       const [dv, dw] = show(p.param.default);
@@ -224,7 +216,7 @@ function body(m: LayoutModel, indent: number, e: Escapes): string[][] {
       const a = p.param.align;
       lines.push(
         ...d(
-          `${code(p.name)} is verified for multiples of this: ${p.param.type === "count" ? a.toString() : bytes(a)}.`,
+          `${code(p.name)} is verified for multiples of this: ${p.param.type === "count" ? a.toString() : size(a)}.`,
         ),
         item(
           `${P}_ALIGN`,
@@ -262,7 +254,7 @@ function body(m: LayoutModel, indent: number, e: Escapes): string[][] {
         `the end of KASLR group \`${k.group.name}\``,
         k.group.span,
       ),
-      ...d(`Alignment of the randomised bases: ${bytes(k.group.align)}.`),
+      ...d(`Alignment of the randomised bases: ${size(k.group.align)}.`),
       item(
         `${G}_ALIGN`,
         rustHex(k.group.align),
@@ -349,7 +341,7 @@ function regionItems(
   const fixed = r.start.kind === "fixed" && r.end.kind === "fixed" && r.size?.kind === "fixed";
   const extent =
     `${fixed ? "" : "By default "}\`${address(reg.start.value)}..=${address(reg.end.value)}\`` +
-    (r.size ? ` (${bytes(reg.size.value)})` : "");
+    (r.size ? ` (${size(reg.size.value)})` : "");
   const head = [
     `${code(reg.name)}${reg.description ? `: ${markdownText(reg.description, e)}` : ""}.`,
     "",
@@ -385,7 +377,7 @@ function regionItems(
   bound(
     "SIZE",
     r.size,
-    `Size of ${code(reg.name)}${r.size?.kind === "fixed" ? `: ${bytes(r.size.value)}` : ""}`,
+    `Size of ${code(reg.name)}${r.size?.kind === "fixed" ? `: ${size(r.size.value)}` : ""}`,
   );
   for (const x of missing.filter((x) => x.form === undefined))
     head.push("", `No \`${x.name}\`: the size is 2^64, which no \`u64\` holds.`);

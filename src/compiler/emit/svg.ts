@@ -19,6 +19,7 @@
  * Output is deterministic: fixed ids (prefixed `vml-`), coordinates rounded to 0.1 px.
  */
 import * as path from "node:path";
+import { hexDigits } from "../../model/format.js";
 import { bounds } from "../../model/affine.js";
 import type { Affine } from "../../model/affine.js";
 import type { Layout, Region } from "../../model/layout.js";
@@ -30,7 +31,6 @@ import {
   formatOffset,
   formatQuantity,
   formatSize,
-  hex16,
   sizeQuantity,
   topUnit,
   type Unit,
@@ -470,7 +470,7 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
       continue;
     }
     const st = styleOf(s);
-    const tip = `${r ? r.name : "in no region"}: ${hex16(s.start)}..${hex16(s.limit - 1n)} (${size})`;
+    const tip = `${r ? r.name : "in no region"}: ${hexDigits(s.start)}..${hexDigits(s.limit - 1n)} (${size})`;
     const dash = r ? "" : ' stroke-dasharray="4 3"';
     out.push(
       `<rect x="${n(x)}" y="${n(s.y)}" width="${n(w)}" height="${n(s.h)}" fill="${st.fill}" stroke="${st.stroke}" stroke-width="1"${dash}><title>${esc(tip)}</title></rect>`,
@@ -567,12 +567,12 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
   for (const b of [...seen.values()].sort((a, c) => a.y - c.y))
     boundary(
       b.y,
-      (b.varies ? "~" : "") + hex16(b.address),
+      (b.varies ? "~" : "") + hexDigits(b.address),
       formatOffset(b.address, unit, b.varies),
       b.varies,
     );
   // The top of the address space, as 0 is labelled at the start: its last byte.
-  boundary(bottom, hex16(ADDRESS_SPACE_END - 1n), "", false);
+  boundary(bottom, hexDigits(ADDRESS_SPACE_END - 1n), "", false);
 
   // Parameter whiskers: a range per dependent boundary, in lanes that do not collide.
   const laneEnds: number[] = [];
@@ -585,7 +585,7 @@ function renderColumn(layout: Layout, x0: number, y0: number, heading: string | 
     if (lane < 0) lane = laneEnds.indexOf(Math.min(...laneEnds));
     laneEnds[lane] = yMax;
     const lx = laneX + lane * LANE_W + LANE_W / 2;
-    const tip = `${w.params.join(", ")}: ${hex16(w.min)}..${hex16(w.max)}, ${hex16(w.address)} at the default`;
+    const tip = `${w.params.join(", ")}: ${hexDigits(w.min)}..${hexDigits(w.max)}, ${hexDigits(w.address)} at the default`;
     out.push(
       `<g stroke="${PARAM}" stroke-width="1.5"><title>${esc(tip)}</title>` +
         `<line x1="${n(lx)}" y1="${n(yMin)}" x2="${n(lx)}" y2="${n(yMax)}"/>` +
@@ -735,7 +735,7 @@ function breakShape(x: number, y: number, w: number, h: number, r: Region, size:
   for (let i = teeth; i >= 0; i--)
     pts.push(`${n(x + i * step)},${n(y + h - (i % 2 === 0 ? 0 : amp))}`);
   const cx = x + w / 2;
-  const tip = `${r.name}: ${hex16(r.start.value)}..${hex16(r.end.value)} (${size})`;
+  const tip = `${r.name}: ${hexDigits(r.start.value)}..${hexDigits(r.end.value)} (${size})`;
   return (
     `<g><title>${esc(tip)}</title><polygon points="${pts.join(" ")}" fill="url(#vml-nc)" stroke="#9aa4ae" stroke-width="1" stroke-dasharray="3 2"/>` +
     text(
