@@ -32,7 +32,7 @@ import {
   orderedSum,
   variablesOf,
 } from "./model.js";
-import { EmitError, Names, upperIdent } from "./names.js";
+import { Names, Problems, upperIdent } from "./names.js";
 import { WIDTH, attributes, blocks, columns, pagingText, specBaseName, wrap } from "./text.js";
 
 /** A block of lines the header is made of; `key` identifies it across variants. */
@@ -93,15 +93,11 @@ const OWN = [
  * variant by defining its `VMLAYOUT_<LAYOUT>_<VARIANT>`.
  */
 export const emitC: Emitter = (request) => {
-  try {
-    return { value: header(request), diagnostics: [] };
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    return { value: undefined, diagnostics: [e.diagnostic] };
-  }
+  const problems = new Problems();
+  return problems.result(header(request, problems));
 };
 
-function header(request: EmitRequest): string {
+function header(request: EmitRequest, problems: Problems): string {
   const { layouts, everyVariant: asArray } = request;
   const first = layouts[0]!;
   const models = layouts.map(model);
@@ -121,7 +117,7 @@ function header(request: EmitRequest): string {
     ...OWN.map((name) => ({ name, origin: `vmlayout's helper macro` })),
   ];
   const width = nameWidth(models);
-  const perVariant = models.map((m) => items(m, width, own, e));
+  const perVariant = models.map((m) => items(m, width, own, e, problems));
   const body = asArray ? merge(perVariant, selectors) : perVariant[0]!.map((i) => [...i.lines]);
 
   const parts: string[][] = [
@@ -331,9 +327,15 @@ function cExpression(f: Extract<Form, { kind: "linear" }>): string {
   return `(${parts.length === 0 ? "0" : parts.join(" ")})`;
 }
 
-function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): Item[] {
+function items(
+  m: LayoutModel,
+  width: number,
+  own: readonly Own[],
+  e: Escapes,
+  problems: Problems,
+): Item[] {
   const l = m.layout;
-  const names = new CNames(l);
+  const names = new CNames(l, problems);
   for (const o of own) names.macro(o.name, o.origin, o.at, o.help);
   const define = (name: string, value: string, comment?: string): string[] => {
     const head = `#define ${name.padEnd(width)} `;
@@ -484,9 +486,13 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
  */
 class CNames {
   private readonly names: Names;
-  constructor(private readonly l: Layout) {
+  constructor(
+    private readonly l: Layout,
+    private readonly problems: Problems,
+  ) {
     this.names = new Names(
       `a C header for \`${l.name}\`${l.variant !== null ? ` (variant "${l.variant}")` : ""}`,
+      problems,
     );
   }
 
@@ -506,8 +512,9 @@ class CNames {
     help?: string,
   ): void {
     const problem = cNameProblem(name, variable);
-    if (problem)
-      throw new EmitError(
+    if (problem) {
+      this.problems.report(
+        name,
         diagnostic(
           problem.code,
           `cannot emit a C header for \`${this.l.name}\`: its ${variable ? "variable" : "macro"} \`${name}\` ${problem.why}`,
@@ -520,6 +527,8 @@ class CNames {
           },
         ),
       );
+      return;
+    }
     this.names.add(name, origin, at, help);
   }
 }

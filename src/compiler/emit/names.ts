@@ -2,7 +2,12 @@
  * Names in generated files: the identifiers a file defines, which must not clash (E0301), and
  * how the spec's names become identifiers.
  */
-import { type Diagnostic, type Span, diagnostic } from "../../diagnostics/diagnostic.js";
+import {
+  type Diagnostic,
+  type Result,
+  type Span,
+  diagnostic,
+} from "../../diagnostics/diagnostic.js";
 
 /** `4-level` -> `4_LEVEL`. */
 export const upperIdent = (s: string): string =>
@@ -12,12 +17,26 @@ export const upperIdent = (s: string): string =>
     .toUpperCase();
 
 /**
- * A spec an emitter cannot express: a coded diagnostic (E03xx) at the declaration to change,
- * reported like any other, without a stack trace.
+ * What a spec an emitter cannot express gets: coded diagnostics (E03xx) at the declarations to
+ * change, every one, each once (a clash every variant has is one diagnostic, the first
+ * variant's). The emitter writes no text when there is any.
  */
-export class EmitError extends Error {
-  constructor(readonly diagnostic: Diagnostic) {
-    super(`${diagnostic.code}: ${diagnostic.message}`);
+export class Problems {
+  private readonly seen = new Set<string>();
+  readonly diagnostics: Diagnostic[] = [];
+
+  /** Reports `d` about the identifier `name`, unless the same was reported there already. */
+  report(name: string, d: Diagnostic): void {
+    const key = `${d.code}\u0000${name}\u0000${d.span?.file}\u0000${d.span?.start}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.diagnostics.push(d);
+  }
+
+  /** `text`, or no text and the diagnostics when there were any. */
+  result(text: string): Result<string | undefined> {
+    if (this.diagnostics.length > 0) return { value: undefined, diagnostics: this.diagnostics };
+    return { value: text, diagnostics: [] };
   }
 }
 
@@ -28,9 +47,15 @@ export class EmitError extends Error {
  */
 export class Names {
   private readonly seen = new Map<string, { readonly origin: string; readonly at?: Span }>();
-  constructor(private readonly what: string) {}
+  constructor(
+    private readonly what: string,
+    private readonly problems: Problems,
+  ) {}
 
-  /** Records `name` as `origin`, declared at `at`; E0301, with `help`, when another thing has it. */
+  /**
+   * Records `name` as `origin`, declared at `at`; E0301, with `help`, when another thing has it
+   * (which keeps the name: a third thing with it is another E0301).
+   */
   add(
     name: string,
     origin: string,
@@ -38,19 +63,19 @@ export class Names {
     help = "give one of them another name with `export NAME`",
   ): void {
     const first = this.seen.get(name);
-    if (first !== undefined) {
-      const labels = first.at
-        ? [{ span: first.at, message: `${first.origin} is \`${name}\`` }]
-        : [];
-      throw new EmitError(
-        diagnostic(
-          "E0301",
-          `cannot emit ${this.what}: \`${name}\` would name both ${first.origin} and ${origin}`,
-          at ?? first.at,
-          { labels, help },
-        ),
-      );
+    if (first === undefined) {
+      this.seen.set(name, at === undefined ? { origin } : { origin, at });
+      return;
     }
-    this.seen.set(name, at === undefined ? { origin } : { origin, at });
+    const labels = first.at ? [{ span: first.at, message: `${first.origin} is \`${name}\`` }] : [];
+    this.problems.report(
+      name,
+      diagnostic(
+        "E0301",
+        `cannot emit ${this.what}: \`${name}\` would name both ${first.origin} and ${origin}`,
+        at ?? first.at,
+        { labels, help },
+      ),
+    );
   }
 }

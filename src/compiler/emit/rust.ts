@@ -24,7 +24,7 @@ import {
   sumStaysInRange,
   variablesOf,
 } from "./model.js";
-import { EmitError, Names, upperIdent } from "./names.js";
+import { Names, Problems, upperIdent } from "./names.js";
 import { WIDTH, attributes, blocks, pagingText, specBaseName, wrap } from "./text.js";
 
 const RUST_KEYWORDS = new Set(
@@ -38,23 +38,19 @@ const RUST_KEYWORDS = new Set(
 
 /** Every variant (variant policy `modules`): one `pub mod` per variant, each complete. */
 export const emitRust: Emitter = (request) => {
-  try {
-    return { value: module(request), diagnostics: [] };
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    return { value: undefined, diagnostics: [e.diagnostic] };
-  }
+  const problems = new Problems();
+  return problems.result(module(request, problems));
 };
 
-function module(request: EmitRequest): string {
+function module(request: EmitRequest, problems: Problems): string {
   const { layouts, everyVariant: asArray } = request;
   const models = layouts.map(model);
   const e = new Escapes();
   const parts: string[][] = [];
   if (!asArray) {
-    for (const block of body(models[0]!, 0, e)) parts.push(block); // no spread: one per region
+    for (const block of body(models[0]!, 0, e, problems)) parts.push(block); // no spread: one per region
   } else {
-    const modules = new Names(`a Rust module for \`${layouts[0]!.name}\``);
+    const modules = new Names(`a Rust module for \`${layouts[0]!.name}\``, problems);
     for (const m of models) {
       const name = moduleName(m.layout.variant ?? "");
       modules.add(
@@ -63,7 +59,7 @@ function module(request: EmitRequest): string {
         m.layout.variantSpan,
         RENAME,
       );
-      const inner = body(m, 4, e);
+      const inner = body(m, 4, e, problems);
       parts.push([
         ...doc(`Variant "${markdownText(m.layout.variant ?? "", e)}": ${pagingText(m.layout)}.`, 0),
         `pub mod ${name} {`,
@@ -165,11 +161,12 @@ function banner(models: readonly LayoutModel[], request: EmitRequest, e: Escapes
 // ---------------------------------------------------------------- one layout
 
 /** The module's items as blocks of lines, indented by `indent` spaces. */
-function body(m: LayoutModel, indent: number, e: Escapes): string[][] {
+function body(m: LayoutModel, indent: number, e: Escapes, problems: Problems): string[][] {
   const l = m.layout;
   const pad = " ".repeat(indent);
   const names = new Names(
     `a Rust module for \`${l.name}\`${l.variant !== null ? ` (variant "${l.variant}")` : ""}`,
+    problems,
   );
   const out: string[][] = [];
   const d = (text: string): string[] => doc(text, indent);
