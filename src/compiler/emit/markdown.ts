@@ -1,7 +1,7 @@
 /**
  * `--emit md`: the layout as GitHub Markdown, one table per variant in the columns of Linux's
  * mm.rst (Start | Offset | End | Size | Description), with the same row groups and banners as
- * `--emit ascii` (see ascii.ts). Every region is a row, holes and guards included, and so
+ * `--emit ascii` (the table model of table.ts). Every region is a row, holes and guards included, and so
  * is every gap no region covers (*gap*); nested rows are indented with `↳`. A value that depends on a parameter is shown at the default,
  * marked `~`, and its row names the parameter; the parameters and KASLR groups follow the table.
  */
@@ -13,11 +13,12 @@ import {
   gapText,
   isAutoNamed,
   layoutTitle,
+  notedParams,
   rowCells,
   tableGroups,
   type Row,
   type RowCells,
-} from "./ascii.js";
+} from "./table.js";
 import { Escapes, htmlComment, markdownText, plainText, withSpecText } from "./escape.js";
 import { formatQuantity, formatSize, topUnit, type Unit } from "./units.js";
 
@@ -73,8 +74,7 @@ function table(layout: Layout, all: readonly Layout[], unit: Unit, e: Escapes): 
 
 function notes(layout: Layout, unit: Unit, e: Escapes): string[] {
   const out: string[] = [];
-  const used = new Set(layout.regions.flatMap((r) => r.dependsOn));
-  const params = layout.params.filter((p) => used.has(p.name));
+  const params = notedParams(layout);
   if (params.length > 0) {
     out.push(
       "",

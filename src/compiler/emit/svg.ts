@@ -24,7 +24,7 @@ import { bounds } from "../../model/affine.js";
 import type { Affine } from "../../model/affine.js";
 import type { Layout, Region } from "../../model/layout.js";
 import { ADDRESS_SPACE_END } from "../../model/layout.js";
-import { describe as describeRow, isAutoNamed, layoutTitle } from "./ascii.js";
+import { describe as describeRow, isAutoNamed, layoutTitle } from "./table.js";
 import type { Emitter } from "./emitter.js";
 import { Escapes, plainText, withSpecText } from "./escape.js";
 import {
