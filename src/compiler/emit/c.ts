@@ -23,6 +23,7 @@ import { type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../../model/layout.js";
 import { ESCAPE_NOTE, Escapes, cComment } from "./escape.js";
 import { type EmitRequest, type Emitter, regenerateCommand } from "./emitter.js";
+import { groupBy } from "../../model/collections.js";
 import { hex, list, shortHex, size } from "../../model/format.js";
 import {
   type Form,
@@ -641,12 +642,7 @@ function checks(m: LayoutModel, e: Escapes): Item[] {
   const canonical = (x: bigint): boolean => x < half || x >= top - half;
   const fixed = (f: Form | undefined): f is Extract<Form, { kind: "fixed" }> => f?.kind === "fixed";
 
-  const siblings = new Map<string | null, RegionModel[]>();
-  for (const r of m.regions) {
-    const list = siblings.get(r.region.parent) ?? [];
-    list.push(r);
-    siblings.set(r.region.parent, list);
-  }
+  const siblings = groupBy(m.regions, (r) => r.region.parent);
   for (const r of m.regions) {
     const reg = r.region;
     const R = reg.exportName;

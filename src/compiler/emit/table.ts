@@ -6,6 +6,7 @@
  * each row's cells: addresses, offsets and sizes in the document's notation.
  */
 import { integer, isConstant, minus, plus } from "../../model/affine.js";
+import { groupBy } from "../../model/collections.js";
 import { hexDigits } from "../../model/format.js";
 import {
   ADDRESS_SPACE_END,
@@ -63,12 +64,7 @@ function gap(parent: string | null, depth: number, start: Bound, end: Bound): Ga
  * top level.
  */
 export function rowsWithGaps(layout: Layout): Row[] {
-  const byParent = new Map<string | null, Region[]>();
-  for (const r of layout.regions) {
-    const list = byParent.get(r.parent) ?? [];
-    list.push(r);
-    byParent.set(r.parent, list);
-  }
+  const byParent = groupBy(layout.regions, (r) => r.parent);
   const rows: Row[] = [];
   const visit = (parent: Region | null, lo: Bound, hi: Bound): void => {
     const depth = parent === null ? 0 : parent.depth + 1;
