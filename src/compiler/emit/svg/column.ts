@@ -113,11 +113,71 @@ export function renderColumn(
   y0: number,
   heading: string | undefined,
 ): Column {
-  const unit: Unit = topUnit(layout.paging.vaBits);
-  const half = 1n << BigInt(layout.paging.vaBits - 1);
   const top = segments(layout);
+  const whiskers = whiskersOf(layout);
+  const x = columnX(layout, x0, whiskers.size);
+  const out: string[] = [];
+  const { bottom, captions } = placeBars(layout, top, x0, y0, heading, out);
+  const f: Frame = {
+    ...x,
+    layout,
+    unit: topUnit(layout.paging.vaBits),
+    half: 1n << BigInt(layout.paging.vaBits - 1),
+    top,
+    all: [...walk(top)],
+    whiskers,
+    bottom,
+    out,
+    boxX: (s) => x.barX + s.depth * INSET,
+  };
+  const styles = drawBoxes(f, captions);
+  drawNames(f);
+  drawBoundaries(f);
+  drawWhiskers(f);
+  drawKaslr(f);
+  const labelBottom = drawLabels(f);
+  return { width: x.width, height: labelBottom - y0, body: out, styles };
+}
 
-  // Parameter-dependent boundaries, merged by position.
+/** Where a column's parts go, left to right. */
+interface ColumnX {
+  readonly hexX: number;
+  /** The right edge of the offsets. */
+  readonly offsetRight: number;
+  readonly laneX: number;
+  /** Whisker lanes. */
+  readonly lanes: number;
+  readonly barX: number;
+  readonly barRight: number;
+  readonly kaslrX: number;
+  readonly labelX: number;
+  readonly width: number;
+}
+
+interface Caption {
+  readonly y: number;
+  readonly text: string;
+}
+
+/** What the drawing steps of a column share: the placed segments, where things go, the output. */
+interface Frame extends ColumnX {
+  readonly layout: Layout;
+  readonly unit: Unit;
+  /** The size of a canonical half. */
+  readonly half: bigint;
+  readonly top: readonly Seg[];
+  /** Every segment, parents before children. */
+  readonly all: readonly Seg[];
+  readonly whiskers: ReadonlyMap<bigint, Whisker>;
+  /** The bars' bottom. */
+  readonly bottom: number;
+  readonly out: string[];
+  /** The left edge of a segment's box. */
+  readonly boxX: (s: Seg) => number;
+}
+
+/** The boundaries that depend on a parameter, by their address at the defaults, merged. */
+function whiskersOf(layout: Layout): Map<bigint, Whisker> {
   const whiskers = new Map<bigint, Whisker>();
   const addWhisker = (address: bigint, sym: Affine, delta: bigint): void => {
     const { min, max } = sizeOfBound(sym, layout, delta);
@@ -139,9 +199,12 @@ export function renderColumn(
     if (r.start.sym.terms.size > 0) addWhisker(r.start.value, r.start.sym, 0n);
     if (r.end.sym.terms.size > 0) addWhisker(r.end.value + 1n, r.end.sym, 1n);
   }
+  return whiskers;
+}
 
-  // Lanes for whiskers (assigned after y positions are known) and KASLR brackets.
-  const lanes = Math.min(6, Math.max(whiskers.size > 0 ? 1 : 0, whiskers.size));
+/** Where a column's parts go, left to right; lanes for whiskers and one bracket per KASLR group. */
+function columnX(layout: Layout, x0: number, whiskers: number): ColumnX {
+  const lanes = Math.min(6, Math.max(whiskers > 0 ? 1 : 0, whiskers));
   const kaslrW = layout.kaslr.length * KASLR_W;
   const hexX = x0;
   const offsetRight = x0 + HEX_W + 8 + OFFSET_W;
@@ -151,9 +214,21 @@ export function renderColumn(
   const kaslrX = barRight + 12;
   const labelX = kaslrX + kaslrW + 22;
   const width = labelX + LABEL_W - x0;
+  return { hexX, offsetRight, laneX, lanes, barX, barRight, kaslrX, labelX, width };
+}
 
-  // Vertical placement: heading, then the bars with captions, the breaks between them.
-  const out: string[] = [];
+/**
+ * Vertical placement: the heading, then the bars with captions, the breaks between them. Places
+ * every segment; returns the bars' bottom and the captions to draw.
+ */
+function placeBars(
+  layout: Layout,
+  top: readonly Seg[],
+  x0: number,
+  y0: number,
+  heading: string | undefined,
+  out: string[],
+): { bottom: number; captions: readonly Caption[] } {
   let y = y0;
   if (heading !== undefined) {
     out.push(
@@ -175,7 +250,7 @@ export function renderColumn(
     ),
   );
   y += 26;
-  const captions: { y: number; text: string }[] = [];
+  const captions: Caption[] = [];
   const halves = top.filter((s) => !isBreak(s)).length > 0;
   let barIndex = 0;
   let inBar = false;
@@ -200,10 +275,12 @@ export function renderColumn(
     place(s, y);
     y += s.h;
   }
-  const bottom = y;
-  const all = [...walk(top)];
+  return { bottom: y, captions };
+}
 
-  // Boxes.
+/** The boxes, the size strip along each leaf's bottom, and the captions over the bars; the styles used. */
+function drawBoxes(f: Frame, captions: readonly Caption[]): Set<string> {
+  const { unit, half, all, barX, barRight, out, boxX } = f;
   const styles = new Set<string>();
   for (const c of captions)
     out.push(
@@ -214,7 +291,6 @@ export function renderColumn(
         `font-family="${FONT}" font-size="9.5" letter-spacing="0.8" fill="${MUTED}"`,
       ),
     );
-  const boxX = (s: Seg): number => barX + s.depth * INSET;
   for (const s of all) {
     const r = s.region;
     if (s.depth > 0 && r === undefined) continue; // the parent's own space: its fill shows
@@ -238,7 +314,12 @@ export function renderColumn(
         `<rect x="${n(barRight - 1 - strip)}" y="${n(s.y + s.h - 1 - STRIP_H)}" width="${n(strip)}" height="${STRIP_H}" fill="${st.stroke}"/>`,
       );
   }
-  // Names: inside leaf boxes; up the left edge of parents.
+  return styles;
+}
+
+/** Names: inside leaf boxes; up the left edge of parents. */
+function drawNames(f: Frame): void {
+  const { unit, all, barRight, out, boxX } = f;
   for (const s of all) {
     const r = s.region;
     if (isBreak(s) || (s.depth > 0 && r === undefined)) continue;
@@ -288,8 +369,11 @@ export function renderColumn(
         ),
       );
   }
+}
 
-  // Boundaries: the address and offset of every start, on the left.
+/** Boundaries: the address and offset of every start, on the left. */
+function drawBoundaries(f: Frame): void {
+  const { unit, all, whiskers, hexX, offsetRight, barX, bottom, out } = f;
   const seen = new Map<bigint, Boundary>();
   const varying = new Set(whiskers.keys());
   for (const s of all) {
@@ -330,8 +414,11 @@ export function renderColumn(
     );
   // The top of the address space, as 0 is labelled at the start: its last byte.
   boundary(bottom, hexDigits(ADDRESS_SPACE_END - 1n), "", false);
+}
 
-  // Parameter whiskers: a range per dependent boundary, in lanes that do not collide.
+/** Parameter whiskers: a range per dependent boundary, in lanes that do not collide. */
+function drawWhiskers(f: Frame): void {
+  const { top, whiskers, laneX, lanes, barX, barRight, out } = f;
   const laneEnds: number[] = [];
   for (const w of [...whiskers.values()].sort((a, b) => (a.address < b.address ? -1 : 1))) {
     const yDefault = addressY(top, w.address);
@@ -352,8 +439,11 @@ export function renderColumn(
       `<line x1="${n(barX)}" y1="${n(yDefault)}" x2="${n(barRight)}" y2="${n(yDefault)}" stroke="${PARAM}" stroke-width="1.6" stroke-dasharray="5 3"/>`,
     );
   }
+}
 
-  // KASLR brackets.
+/** KASLR brackets: the range each group moves in, a dot per member. */
+function drawKaslr(f: Frame): void {
+  const { layout, unit, top, all, kaslrX, out } = f;
   layout.kaslr.forEach((k, i) => {
     const bx = kaslrX + i * KASLR_W + 4;
     const yTop = addressY(top, k.rangeStart);
@@ -378,8 +468,11 @@ export function renderColumn(
         `<text x="${n(cx)}" y="${n(cy)}" transform="rotate(-90 ${n(cx)} ${n(cy)})" text-anchor="middle" dominant-baseline="central" font-family="${FONT}" font-size="11" font-weight="bold" fill="${KASLR}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${esc(label)}</text>`,
       );
   });
+}
 
-  // Descriptions on the right, spread apart where boxes are small, with leader lines.
+/** Descriptions on the right, spread apart where boxes are small, with leader lines; their bottom. */
+function drawLabels(f: Frame): number {
+  const { all, barRight, labelX, bottom, out } = f;
   const labels: Label[] = [];
   // Siblings repeating a description (a `repeat`) are described once: "... (×7)".
   const repeats = new Map<string, Seg[]>();
@@ -479,7 +572,7 @@ export function renderColumn(
     );
     labelBottom = Math.max(labelBottom, l.top + heightOf(l));
   }
-  return { width, height: labelBottom - y0, body: out, styles };
+  return labelBottom;
 }
 
 /** The non-canonical hole: a box with torn top and bottom edges, not to scale. */
