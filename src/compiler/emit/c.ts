@@ -23,7 +23,7 @@ import { type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../../model/layout.js";
 import { ESCAPE_NOTE, Escapes, cComment } from "./escape.js";
 import { type EmitRequest, type Emitter, regenerateCommand } from "./emitter.js";
-import { groupBy } from "../../model/collections.js";
+import { assertNever, groupBy } from "../../model/collections.js";
 import { hex, list, shortHex, size } from "../../model/format.js";
 import {
   type Form,
@@ -357,12 +357,18 @@ function items(
     const externs: string[] = [];
     for (const p of m.params) {
       names.variable(p.name, `the variable of parameter \`${p.name}\``, p.param.span);
-      const fmt = (v: bigint): [string, string | undefined] =>
-        p.param.type === "count"
-          ? [ac(v.toString()), undefined]
-          : p.param.type === "size"
-            ? [ac(shortHex(v)), size(v)]
-            : [ac(hex(v)), undefined];
+      const fmt = (v: bigint): [string, string | undefined] => {
+        switch (p.param.type) {
+          case "count":
+            return [ac(v.toString()), undefined];
+          case "size":
+            return [ac(shortHex(v)), size(v)];
+          case "address":
+            return [ac(hex(v)), undefined];
+          default:
+            return assertNever(p.param.type, "parameter type");
+        }
+      };
       const entries: [string, bigint][] = [
         ["DEFAULT", p.param.default],
         ["MIN", p.param.min],
@@ -556,6 +562,8 @@ function bound(name: string, f: Form, define: Define, longHex: boolean, words?: 
       return define(name, cExpression(f));
     case "opaque":
       return [];
+    default:
+      return assertNever(f, "bound form");
   }
 }
 

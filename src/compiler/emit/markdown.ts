@@ -26,7 +26,7 @@ import { formatQuantity, formatSize, topUnit, type Unit } from "./units.js";
 const text = (s: string, e: Escapes): string => markdownText(s, e, "|*~");
 const code = (s: string): string => "`" + s + "`";
 
-const KIND_TAG: Readonly<Record<string, string>> = {
+const KIND_TAG: Readonly<Record<Exclude<Row["kind"], "region">, string>> = {
   hole: "hole",
   guard: "guard",
   noncanonical: "non-canonical",
@@ -35,8 +35,7 @@ const KIND_TAG: Readonly<Record<string, string>> = {
 
 function descriptionCell(r: Row, c: RowCells, e: Escapes): string {
   const parts: string[] = [];
-  const tag = KIND_TAG[r.kind];
-  if (tag !== undefined) parts.push(`*${tag}*`);
+  if (r.kind !== "region") parts.push(`*${KIND_TAG[r.kind]}*`);
   if (r.kind !== "gap" && !isAutoNamed(r)) parts.push(code(r.name));
   let cell = parts.join(" ");
   const description = r.kind === "gap" ? gapText(r, code) : r.description && text(r.description, e);

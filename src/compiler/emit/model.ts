@@ -12,6 +12,7 @@
  *     with a fractional coefficient, so it has no exact expression over the variables; the
  *     emitters say so and give its value at the defaults instead.
  */
+import { assertNever } from "../../model/collections.js";
 import { domainBounds, minus, type Affine } from "../../model/affine.js";
 import { kaslrMemberSizes, proveKaslr } from "../../model/kaslr.js";
 import {
@@ -171,11 +172,16 @@ function formOf(
 
 /** The variables a form reads, in declaration order. */
 export function variablesOf(f: Form): readonly string[] {
-  return f.kind === "linear"
-    ? f.terms.map((t) => t.variable)
-    : f.kind === "opaque"
-      ? f.variables
-      : [];
+  switch (f.kind) {
+    case "fixed":
+      return [];
+    case "linear":
+      return f.terms.map((t) => t.variable);
+    case "opaque":
+      return f.variables;
+    default:
+      return assertNever(f, "bound form");
+  }
 }
 
 /**

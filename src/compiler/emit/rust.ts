@@ -14,6 +14,7 @@
 import type { Span } from "../../diagnostics/diagnostic.js";
 import { ESCAPE_NOTE, Escapes, markdownCode, markdownLine, markdownText } from "./escape.js";
 import { type EmitRequest, type Emitter, regenerateCommand } from "./emitter.js";
+import { assertNever } from "../../model/collections.js";
 import { list, size } from "../../model/format.js";
 import {
   type Form,
@@ -186,12 +187,18 @@ function body(m: LayoutModel, indent: number, e: Escapes, problems: Problems): s
     ]);
     for (const p of m.params) {
       const P = screaming(p.macro);
-      const show = (v: bigint): [string, string] =>
-        p.param.type === "count"
-          ? [v.toString(), v.toString()]
-          : p.param.type === "size"
-            ? [rustHex(v), size(v)]
-            : [address(v), code(address(v))];
+      const show = (v: bigint): [string, string] => {
+        switch (p.param.type) {
+          case "count":
+            return [v.toString(), v.toString()];
+          case "size":
+            return [rustHex(v), size(v)];
+          case "address":
+            return [address(v), code(address(v))];
+          default:
+            return assertNever(p.param.type, "parameter type");
+        }
+      };
       const lines: string[] = [];
       const [dv, dw] = show(p.param.default);
       lines.push(
@@ -285,27 +292,35 @@ function body(m: LayoutModel, indent: number, e: Escapes, problems: Problems): s
       const C = screaming(c.exportName);
       const what = `${code(c.name)}${c.description ? `: ${markdownText(c.description, e)}` : ""}`;
       lines.push("");
-      if (form.kind === "fixed") {
-        const value = c.value.value >= 1n << 32n ? address(c.value.value) : rustHex(c.value.value);
-        lines.push(...d(`${what}.`), item(C, value, `constant \`${c.name}\``, c.span));
-      } else if (form.kind === "linear") {
-        names.add(snake(C), `constant \`${c.name}\``, c.span);
-        lines.push(
-          ...d(
-            `${what}; \`${address(c.value.value)}\` by default, given ${list(variablesOf(form).map(code))}.`,
-          ),
-          ...fn(m, snake(C), form, indent),
-        );
-      } else {
-        names.add(snake(C), `constant \`${c.name}\``, c.span);
-        lines.push(
-          ...comment(
-            `${what}; \`${address(c.value.value)}\` by default. No \`${snake(C)}\`: it depends on ` +
-              `${list(variablesOf(form).map(code))} through \`align_up\`, \`align_down\`, \`min\` or \`max\`, ` +
-              "or with a fraction, which no expression here computes exactly.",
-            indent,
-          ),
-        );
+      switch (form.kind) {
+        case "fixed": {
+          const v = c.value.value;
+          const value = v >= 1n << 32n ? address(v) : rustHex(v);
+          lines.push(...d(`${what}.`), item(C, value, `constant \`${c.name}\``, c.span));
+          break;
+        }
+        case "linear":
+          names.add(snake(C), `constant \`${c.name}\``, c.span);
+          lines.push(
+            ...d(
+              `${what}; \`${address(c.value.value)}\` by default, given ${list(variablesOf(form).map(code))}.`,
+            ),
+            ...fn(m, snake(C), form, indent),
+          );
+          break;
+        case "opaque":
+          names.add(snake(C), `constant \`${c.name}\``, c.span);
+          lines.push(
+            ...comment(
+              `${what}; \`${address(c.value.value)}\` by default. No \`${snake(C)}\`: it depends on ` +
+                `${list(variablesOf(form).map(code))} through \`align_up\`, \`align_down\`, \`min\` or \`max\`, ` +
+                "or with a fraction, which no expression here computes exactly.",
+              indent,
+            ),
+          );
+          break;
+        default:
+          assertNever(form, "bound form");
       }
     }
     out.push(lines);
@@ -350,23 +365,35 @@ function regionItems(
   const bound = (suffix: "START" | "END" | "SIZE", f: Form | undefined, about: string): void => {
     const name = `${R}_${suffix}`;
     const origin = `the ${suffix.toLowerCase()} of region \`${reg.name}\``;
-    if (f === undefined || f.kind === "opaque") {
+    if (f === undefined) {
       names.add(name, origin, reg.nameSpan);
-      missing.push({ name: f === undefined ? name : snake(name), form: f });
-    } else if (f.kind === "fixed") {
-      names.add(name, origin, reg.nameSpan);
-      const value = suffix === "SIZE" ? rustHex(f.value) : address(f.value);
-      // The region's own doc says where a fixed start is.
-      items.push({
-        about: suffix === "START" ? "" : `${about}.`,
-        code: [`pub const ${name}: u64 = ${value};`],
-      });
-    } else {
-      names.add(snake(name), origin, reg.nameSpan);
-      items.push({
-        about: `${about}, given ${list(variablesOf(f).map(code))}.`,
-        code: fn(m, snake(name), f, indent),
-      });
+      missing.push({ name, form: f });
+      return;
+    }
+    switch (f.kind) {
+      case "opaque":
+        names.add(name, origin, reg.nameSpan);
+        missing.push({ name: snake(name), form: f });
+        return;
+      case "fixed": {
+        names.add(name, origin, reg.nameSpan);
+        const value = suffix === "SIZE" ? rustHex(f.value) : address(f.value);
+        // The region's own doc says where a fixed start is.
+        items.push({
+          about: suffix === "START" ? "" : `${about}.`,
+          code: [`pub const ${name}: u64 = ${value};`],
+        });
+        return;
+      }
+      case "linear":
+        names.add(snake(name), origin, reg.nameSpan);
+        items.push({
+          about: `${about}, given ${list(variablesOf(f).map(code))}.`,
+          code: fn(m, snake(name), f, indent),
+        });
+        return;
+      default:
+        assertNever(f, "bound form");
     }
   };
   bound("START", r.start, `Start of ${code(reg.name)}`);

@@ -14,6 +14,7 @@ import {
   type Layout,
   type Param,
   type Region,
+  type RegionKind,
 } from "../../model/layout.js";
 import { offsetQuantity, sizeQuantity, type Quantity, type Unit } from "./units.js";
 
@@ -198,7 +199,7 @@ export function rowCells(r: Row, layout: Layout, unit: Unit): RowCells {
   };
 }
 
-const UNNAMED: Readonly<Record<string, string>> = {
+const UNNAMED: Readonly<Record<RegionKind, string>> = {
   region: "",
   hole: "unused hole",
   guard: "guard hole",

@@ -2,6 +2,7 @@
  * How the picture looks: fills and strokes by what a region maps, colours, fonts, the SVG
  * number and text helpers, and estimates of how wide a text is.
  */
+import { assertNever } from "../../../model/collections.js";
 import type { Seg } from "./geometry.js";
 
 export const MONO_EM = 0.602; // DejaVu Sans Mono, Menlo and Consolas advance
@@ -44,7 +45,8 @@ export function styleOf(seg: Seg): Style {
   if (r.kind === "hole") return style("hole");
   if (r.kind === "guard") return style("guard");
   if (r.user && r.perProcess) return style("user");
-  switch (r.map?.kind) {
+  if (r.map === undefined) return r.user ? style("user") : style("other");
+  switch (r.map.kind) {
     case "ram":
       return style("ram");
     case "phys":
@@ -55,8 +57,9 @@ export function styleOf(seg: Seg): Style {
       return style("alloc");
     case "recursive":
       return style("recursive");
+    default:
+      return assertNever(r.map, "mapping");
   }
-  return r.user ? style("user") : style("other");
 }
 
 export const INK = "#1f2328";
