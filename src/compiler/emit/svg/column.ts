@@ -3,6 +3,7 @@
  * whiskers and KASLR brackets beside them, and descriptions on the right.
  */
 import { type Affine, bounds } from "../../../model/affine.js";
+import { groupBy } from "../../../model/collections.js";
 import { hexDigits } from "../../../model/format.js";
 import { ADDRESS_SPACE_END, type Layout, type Region } from "../../../model/layout.js";
 import { describe as describeRow, isAutoNamed } from "../table.js";
@@ -472,82 +473,10 @@ function drawKaslr(f: Frame): void {
 
 /** Descriptions on the right, spread apart where boxes are small, with leader lines; their bottom. */
 function drawLabels(f: Frame): number {
-  const { all, barRight, labelX, bottom, out } = f;
-  const labels: Label[] = [];
-  // Siblings repeating a description (a `repeat`) are described once: "... (×7)".
-  const repeats = new Map<string, Seg[]>();
-  const repeatKey = (r: Region): string => `${r.parent}\u0000${r.kind}\u0000${r.description}`;
-  for (const s of all)
-    if (s.region?.description !== undefined) {
-      const key = repeatKey(s.region);
-      const list = repeats.get(key);
-      if (list) list.push(s);
-      else repeats.set(key, [s]);
-    }
-  const described = new Set<string>();
-  for (const s of all) {
-    const r = s.region;
-    if (r === undefined) continue;
-    let desc =
-      r.description ?? (r.kind === "region" ? undefined : describeRow(r).replace(/^\.\.\. /, ""));
-    if (desc === undefined) continue;
-    if (boxName(s) === desc && !isBreak(s) && r.dependsOn.length === 0) continue; // in the box
-    if (r.description !== undefined) {
-      const key = repeatKey(r);
-      if (described.has(key)) continue;
-      described.add(key);
-      const count = repeats.get(key)!.length;
-      if (count > 1) desc += ` (×${count})`;
-    }
-    if (r.dependsOn.length > 0) desc += ` (varies with ${r.dependsOn.join(", ")})`;
-    const indent = Math.min(s.depth, 3) * 12;
-    const lines = wrapWords(desc, LABEL_W - indent, isBreak(s) ? 4 : 3);
-    const anchorOf = (t: Seg): number => (t.children.length > 0 ? t.y + 8 : t.y + t.h / 2);
-    const also =
-      r.description === undefined
-        ? []
-        : repeats
-            .get(repeatKey(r))!
-            .filter((t) => t !== s)
-            .map(anchorOf);
-    const muted = r.kind !== "region";
-    labels.push({ anchor: anchorOf(s), also, lines, depth: s.depth, muted, top: 0 });
-  }
-  labels.sort((a, b) => a.anchor - b.anchor);
-  const heightOf = (l: Label): number => l.lines.length * LINE_H;
-  let prev = -Infinity;
-  for (const l of labels) {
-    l.top = Math.max(l.anchor - heightOf(l) / 2, prev + 3);
-    prev = l.top + heightOf(l);
-  }
-  let next = Math.max(bottom, prev);
-  for (let i = labels.length - 1; i >= 0; i--) {
-    const l = labels[i]!;
-    l.top = Math.min(l.top, next - heightOf(l));
-    next = l.top - 3;
-  }
-  // Combs: a vertical line per `(×N)` label in the gutter, in lanes that do not overlap, with a
-  // tick from each box it counts.
-  const combEnds: number[] = [];
-  for (const l of labels) {
-    if (l.also.length === 0) continue;
-    const ys = [l.anchor, ...l.also];
-    // No spread into Math.min: a repeat can count a million boxes.
-    const lo = ys.reduce((a, b) => (b < a ? b : a));
-    const hi = ys.reduce((a, b) => (b > a ? b : a));
-    let lane = combEnds.findIndex((end) => end < lo - 2);
-    if (lane < 0) lane = Math.min(combEnds.length, COMB_LANES - 1);
-    combEnds[lane] = hi;
-    const cx = labelX - 16 - lane * COMB_GAP;
-    out.push(
-      `<line x1="${n(cx)}" y1="${n(lo)}" x2="${n(cx)}" y2="${n(hi)}" stroke="#aab3bd" stroke-width="1"/>`,
-    );
-    for (const y of l.also)
-      out.push(
-        `<line x1="${n(barRight + 2)}" y1="${n(y)}" x2="${n(cx)}" y2="${n(y)}" stroke="#c5ccd3" stroke-width="1"/>`,
-      );
-    for (const y of ys) out.push(`<circle cx="${n(cx)}" cy="${n(y)}" r="1.8" fill="#aab3bd"/>`);
-  }
+  const { barRight, labelX, bottom, out } = f;
+  const labels = labelsOf(f.all);
+  spread(labels, bottom);
+  drawCombs(f, labels);
   let labelBottom = bottom;
   for (const l of labels) {
     const mid = l.top + heightOf(l) / 2;
@@ -573,6 +502,98 @@ function drawLabels(f: Frame): number {
     labelBottom = Math.max(labelBottom, l.top + heightOf(l));
   }
   return labelBottom;
+}
+
+const heightOf = (l: Label): number => l.lines.length * LINE_H;
+
+/**
+ * The labels of the segments, by anchor: a region's description (or, for an unnamed hole or
+ * guard, what it is) unless its box already shows it. Siblings repeating a description (a
+ * `repeat`) are described once: "... (×7)".
+ */
+function labelsOf(all: readonly Seg[]): Label[] {
+  const repeatKey = (r: Region): string => `${r.parent}\u0000${r.kind}\u0000${r.description}`;
+  const repeats = groupBy(
+    all.filter((s) => s.region?.description !== undefined),
+    (s) => repeatKey(s.region!),
+  );
+  const anchorOf = (t: Seg): number => (t.children.length > 0 ? t.y + 8 : t.y + t.h / 2);
+  const labels: Label[] = [];
+  const described = new Set<string>();
+  for (const s of all) {
+    const r = s.region;
+    if (r === undefined) continue;
+    let desc =
+      r.description ?? (r.kind === "region" ? undefined : describeRow(r).replace(/^\.\.\. /, ""));
+    if (desc === undefined) continue;
+    if (boxName(s) === desc && !isBreak(s) && r.dependsOn.length === 0) continue; // in the box
+    if (r.description !== undefined) {
+      const key = repeatKey(r);
+      if (described.has(key)) continue;
+      described.add(key);
+      const count = repeats.get(key)!.length;
+      if (count > 1) desc += ` (×${count})`;
+    }
+    if (r.dependsOn.length > 0) desc += ` (varies with ${r.dependsOn.join(", ")})`;
+    const indent = Math.min(s.depth, 3) * 12;
+    const lines = wrapWords(desc, LABEL_W - indent, isBreak(s) ? 4 : 3);
+    const also =
+      r.description === undefined
+        ? []
+        : repeats
+            .get(repeatKey(r))!
+            .filter((t) => t !== s)
+            .map(anchorOf);
+    const muted = r.kind !== "region";
+    labels.push({ anchor: anchorOf(s), also, lines, depth: s.depth, muted, top: 0 });
+  }
+  return labels.sort((a, b) => a.anchor - b.anchor);
+}
+
+/**
+ * Sets each label's top: centred on its anchor where there is room, pushed down past the one
+ * above, then pulled up so that none ends below `bottom` (or below the last one's end).
+ */
+function spread(labels: readonly Label[], bottom: number): void {
+  let prev = -Infinity;
+  for (const l of labels) {
+    l.top = Math.max(l.anchor - heightOf(l) / 2, prev + 3);
+    prev = l.top + heightOf(l);
+  }
+  let next = Math.max(bottom, prev);
+  for (let i = labels.length - 1; i >= 0; i--) {
+    const l = labels[i]!;
+    l.top = Math.min(l.top, next - heightOf(l));
+    next = l.top - 3;
+  }
+}
+
+/**
+ * Combs: a vertical line per `(×N)` label in the gutter, in lanes that do not overlap, with a
+ * tick from each box it counts.
+ */
+function drawCombs(f: Frame, labels: readonly Label[]): void {
+  const { barRight, labelX, out } = f;
+  const combEnds: number[] = [];
+  for (const l of labels) {
+    if (l.also.length === 0) continue;
+    const ys = [l.anchor, ...l.also];
+    // No spread into Math.min: a repeat can count a million boxes.
+    const lo = ys.reduce((a, b) => (b < a ? b : a));
+    const hi = ys.reduce((a, b) => (b > a ? b : a));
+    let lane = combEnds.findIndex((end) => end < lo - 2);
+    if (lane < 0) lane = Math.min(combEnds.length, COMB_LANES - 1);
+    combEnds[lane] = hi;
+    const cx = labelX - 16 - lane * COMB_GAP;
+    out.push(
+      `<line x1="${n(cx)}" y1="${n(lo)}" x2="${n(cx)}" y2="${n(hi)}" stroke="#aab3bd" stroke-width="1"/>`,
+    );
+    for (const y of l.also)
+      out.push(
+        `<line x1="${n(barRight + 2)}" y1="${n(y)}" x2="${n(cx)}" y2="${n(y)}" stroke="#c5ccd3" stroke-width="1"/>`,
+      );
+    for (const y of ys) out.push(`<circle cx="${n(cx)}" cy="${n(y)}" r="1.8" fill="#aab3bd"/>`);
+  }
 }
 
 /** The non-canonical hole: a box with torn top and bottom edges, not to scale. */
