@@ -349,62 +349,72 @@ function items(
     if (line.length <= WIDTH) return [line];
     return [`/* ${name}: ${cComment(comment, e)} */`, `${head}${value}`];
   };
+  return [
+    ...paramItems(m, names, define, e),
+    ...kaslrItems(m, names, define, e),
+    ...regionItems(m, names, define, e),
+    ...constantItems(m, names, define, e),
+    ...checks(m, e),
+  ];
+}
+
+/** The parameters: their macros, and the variables the kernel defines. */
+function paramItems(m: LayoutModel, names: CNames, define: Define, e: Escapes): Item[] {
+  if (m.params.length === 0) return [];
   const out: Item[] = [];
-
-  // Parameters.
-  if (m.params.length > 0) {
-    const lines: string[] = [];
-    const externs: string[] = [];
-    for (const p of m.params) {
-      names.variable(p.name, `the variable of parameter \`${p.name}\``, p.param.span);
-      const fmt = (v: bigint): [string, string | undefined] => {
-        switch (p.param.type) {
-          case "count":
-            return [ac(v.toString()), undefined];
-          case "size":
-            return [ac(shortHex(v)), size(v)];
-          case "address":
-            return [ac(hex(v)), undefined];
-          default:
-            return assertNever(p.param.type, "parameter type");
-        }
-      };
-      const entries: [string, bigint][] = [
-        ["DEFAULT", p.param.default],
-        ["MIN", p.param.min],
-        ["MAX", p.param.max],
-        ["ALIGN", p.param.align],
-      ];
-      const block = [
-        comment(e, `${p.name}${p.param.description ? `: ${p.param.description}` : ""}`),
-      ];
-      for (const [suffix, v] of entries) {
-        const name = `${p.macro}_${suffix}`;
-        names.macro(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``, p.param.span);
-        const [value, words] =
-          suffix === "ALIGN" && p.param.type !== "count" ? [ac(shortHex(v)), size(v)] : fmt(v);
-        block.push(...define(name, value, words));
+  const lines: string[] = [];
+  const externs: string[] = [];
+  for (const p of m.params) {
+    names.variable(p.name, `the variable of parameter \`${p.name}\``, p.param.span);
+    const fmt = (v: bigint): [string, string | undefined] => {
+      switch (p.param.type) {
+        case "count":
+          return [ac(v.toString()), undefined];
+        case "size":
+          return [ac(shortHex(v)), size(v)];
+        case "address":
+          return [ac(hex(v)), undefined];
+        default:
+          return assertNever(p.param.type, "parameter type");
       }
-      lines.push(...(lines.length > 0 ? [""] : []), ...block);
-      externs.push(`extern unsigned long ${p.name};`);
+    };
+    const entries: [string, bigint][] = [
+      ["DEFAULT", p.param.default],
+      ["MIN", p.param.min],
+      ["MAX", p.param.max],
+      ["ALIGN", p.param.align],
+    ];
+    const block = [comment(e, `${p.name}${p.param.description ? `: ${p.param.description}` : ""}`)];
+    for (const [suffix, v] of entries) {
+      const name = `${p.macro}_${suffix}`;
+      names.macro(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``, p.param.span);
+      const [value, words] =
+        suffix === "ALIGN" && p.param.type !== "count" ? [ac(shortHex(v)), size(v)] : fmt(v);
+      block.push(...define(name, value, words));
     }
-    out.push({
-      key: "params:head",
-      lines: [
-        "/*",
-        ...para(
-          "Parameters: variables the kernel defines. The layout is verified for every value from " +
-            "P_MIN to P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.",
-          e,
-        ).map((t) => ` * ${t}`),
-        " */",
-      ],
-    });
-    out.push({ key: "params", lines });
-    out.push({ key: "params:externs", lines: ["#ifndef __ASSEMBLER__", ...externs, "#endif"] });
+    lines.push(...(lines.length > 0 ? [""] : []), ...block);
+    externs.push(`extern unsigned long ${p.name};`);
   }
+  out.push({
+    key: "params:head",
+    lines: [
+      "/*",
+      ...para(
+        "Parameters: variables the kernel defines. The layout is verified for every value from " +
+          "P_MIN to P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.",
+        e,
+      ).map((t) => ` * ${t}`),
+      " */",
+    ],
+  });
+  out.push({ key: "params", lines });
+  out.push({ key: "params:externs", lines: ["#ifndef __ASSEMBLER__", ...externs, "#endif"] });
+  return out;
+}
 
-  // KASLR groups.
+/** Each KASLR group: its range and alignment, and its members' base variables. */
+function kaslrItems(m: LayoutModel, names: CNames, define: Define, e: Escapes): Item[] {
+  const out: Item[] = [];
   for (const k of m.kaslr) {
     const g = upperIdent(k.group.name);
     const lines = [
@@ -452,8 +462,12 @@ function items(
     lines.push("#endif");
     out.push({ key: `kaslr:${k.group.name}`, lines });
   }
+  return out;
+}
 
-  // Regions.
+/** The regions, by start address. */
+function regionItems(m: LayoutModel, names: CNames, define: Define, e: Escapes): Item[] {
+  const out: Item[] = [];
   out.push({
     key: "regions:head",
     lines: [
@@ -468,8 +482,12 @@ function items(
   });
   for (const r of m.regions)
     out.push({ key: `region:${r.region.name}`, lines: regionLines(r, names, define, e) });
+  return out;
+}
 
-  // Constants.
+/** The constants. */
+function constantItems(m: LayoutModel, names: CNames, define: Define, e: Escapes): Item[] {
+  const out: Item[] = [];
   if (m.constants.length > 0) out.push({ key: "constants:head", lines: [comment(e, "Constants")] });
   for (const { constant: c, form } of m.constants) {
     names.macro(c.exportName, `constant \`${c.name}\``, c.span);
@@ -481,8 +499,6 @@ function items(
     lines.push(...(form.kind === "linear" ? ["#ifndef __ASSEMBLER__", ...block, "#endif"] : block));
     out.push({ key: `constant:${c.name}`, lines });
   }
-
-  out.push(...checks(m, e));
   return out;
 }
 

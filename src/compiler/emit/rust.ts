@@ -169,71 +169,99 @@ function body(m: LayoutModel, indent: number, e: Escapes, problems: Problems): s
     `a Rust module for \`${l.name}\`${l.variant !== null ? ` (variant "${l.variant}")` : ""}`,
     problems,
   );
-  const out: string[][] = [];
-  const d = (text: string): string[] => doc(text, indent);
-  const item = (name: string, value: string, origin: string, at: Span): string => {
-    names.add(name, origin, at);
-    return `pub const ${name}: u64 = ${value};`;
+  const x: Module = {
+    m,
+    names,
+    indent,
+    e,
+    d: (text) => doc(text, indent),
+    item: (name, value, origin, at) => {
+      names.add(name, origin, at);
+      return `pub const ${name}: u64 = ${value};`;
+    },
   };
+  const out = [...paramItems(x), ...kaslrItems(x), ...regionBlocks(x), ...constantItems(x)];
+  return out.map((block) => block.map((line) => (line === "" ? "" : pad + line)));
+}
 
-  // Parameters.
-  if (m.params.length > 0) {
-    out.push([
-      ...comment(
-        "Parameters: values the kernel chooses. The layout is verified for every multiple of " +
-          "`P_ALIGN` from `P_MIN` to `P_MAX`.",
-        indent,
+/** What the parts of one module share. */
+interface Module {
+  readonly m: LayoutModel;
+  readonly names: Names;
+  /** Spaces before each line (inside a variant's `pub mod`). */
+  readonly indent: number;
+  readonly e: Escapes;
+  /** Doc comment lines. */
+  readonly d: (text: string) => string[];
+  /** A `pub const` item, its name recorded. */
+  readonly item: (name: string, value: string, origin: string, at: Span) => string;
+}
+
+/** The parameters: default, minimum, maximum and alignment of each. */
+function paramItems(x: Module): string[][] {
+  const { m, indent, e, d, item } = x;
+  if (m.params.length === 0) return [];
+  const out: string[][] = [];
+  out.push([
+    ...comment(
+      "Parameters: values the kernel chooses. The layout is verified for every multiple of " +
+        "`P_ALIGN` from `P_MIN` to `P_MAX`.",
+      indent,
+    ),
+  ]);
+  for (const p of m.params) {
+    const P = screaming(p.macro);
+    const show = (v: bigint): [string, string] => {
+      switch (p.param.type) {
+        case "count":
+          return [v.toString(), v.toString()];
+        case "size":
+          return [rustHex(v), size(v)];
+        case "address":
+          return [address(v), code(address(v))];
+        default:
+          return assertNever(p.param.type, "parameter type");
+      }
+    };
+    const lines: string[] = [];
+    const [dv, dw] = show(p.param.default);
+    lines.push(
+      ...d(
+        `${code(p.name)}${p.param.description ? `: ${markdownText(p.param.description, e)}` : ""}.\n\nDefault: ${dw}.`,
       ),
-    ]);
-    for (const p of m.params) {
-      const P = screaming(p.macro);
-      const show = (v: bigint): [string, string] => {
-        switch (p.param.type) {
-          case "count":
-            return [v.toString(), v.toString()];
-          case "size":
-            return [rustHex(v), size(v)];
-          case "address":
-            return [address(v), code(address(v))];
-          default:
-            return assertNever(p.param.type, "parameter type");
-        }
-      };
-      const lines: string[] = [];
-      const [dv, dw] = show(p.param.default);
-      lines.push(
-        ...d(
-          `${code(p.name)}${p.param.description ? `: ${markdownText(p.param.description, e)}` : ""}.\n\nDefault: ${dw}.`,
-        ),
-        item(`${P}_DEFAULT`, dv, `the default of parameter \`${p.name}\``, p.param.span),
-      );
-      const [minv, minw] = show(p.param.min);
-      lines.push(
-        ...d(`Smallest value of ${code(p.name)} the layout is verified for: ${minw}.`),
-        item(`${P}_MIN`, minv, `the minimum of parameter \`${p.name}\``, p.param.span),
-      );
-      const [maxv, maxw] = show(p.param.max);
-      lines.push(
-        ...d(`Largest value of ${code(p.name)} the layout is verified for: ${maxw}.`),
-        item(`${P}_MAX`, maxv, `the maximum of parameter \`${p.name}\``, p.param.span),
-      );
-      const a = p.param.align;
-      lines.push(
-        ...d(
-          `${code(p.name)} is verified for multiples of this: ${p.param.type === "count" ? a.toString() : size(a)}.`,
-        ),
-        item(
-          `${P}_ALIGN`,
-          p.param.type === "count" ? a.toString() : rustHex(a),
-          `the alignment of parameter \`${p.name}\``,
-          p.param.span,
-        ),
-      );
-      out.push(lines);
-    }
+      item(`${P}_DEFAULT`, dv, `the default of parameter \`${p.name}\``, p.param.span),
+    );
+    const [minv, minw] = show(p.param.min);
+    lines.push(
+      ...d(`Smallest value of ${code(p.name)} the layout is verified for: ${minw}.`),
+      item(`${P}_MIN`, minv, `the minimum of parameter \`${p.name}\``, p.param.span),
+    );
+    const [maxv, maxw] = show(p.param.max);
+    lines.push(
+      ...d(`Largest value of ${code(p.name)} the layout is verified for: ${maxw}.`),
+      item(`${P}_MAX`, maxv, `the maximum of parameter \`${p.name}\``, p.param.span),
+    );
+    const a = p.param.align;
+    lines.push(
+      ...d(
+        `${code(p.name)} is verified for multiples of this: ${p.param.type === "count" ? a.toString() : size(a)}.`,
+      ),
+      item(
+        `${P}_ALIGN`,
+        p.param.type === "count" ? a.toString() : rustHex(a),
+        `the alignment of parameter \`${p.name}\``,
+        p.param.span,
+      ),
+    );
+    out.push(lines);
   }
+  return out;
+}
 
-  // KASLR groups.
+/** Each KASLR group: its range and alignment, and its members' default bases. */
+function kaslrItems(x: Module): string[][] {
+  const { m, indent, d, item } = x;
+  const out: string[][] = [];
   for (const k of m.kaslr) {
     const G = `KASLR_${upperIdent(k.group.name)}`;
     const members = list(k.members.map((x) => code(x.region.name)));
@@ -280,52 +308,61 @@ function body(m: LayoutModel, indent: number, e: Escapes, problems: Problems): s
       );
     out.push(lines);
   }
+  return out;
+}
 
-  // Regions.
+/** The regions, by start address. */
+function regionBlocks(x: Module): string[][] {
+  const { m, names, indent, e } = x;
+  const out: string[][] = [];
   out.push(comment("Regions, by start address (a parent before its children).", indent));
   for (const r of m.regions) out.push(regionItems(m, r, names, indent, e));
+  return out;
+}
 
-  // Constants.
-  if (m.constants.length > 0) {
-    const lines = comment("Constants.", indent);
-    for (const { constant: c, form } of m.constants) {
-      const C = screaming(c.exportName);
-      const what = `${code(c.name)}${c.description ? `: ${markdownText(c.description, e)}` : ""}`;
-      lines.push("");
-      switch (form.kind) {
-        case "fixed": {
-          const v = c.value.value;
-          const value = v >= 1n << 32n ? address(v) : rustHex(v);
-          lines.push(...d(`${what}.`), item(C, value, `constant \`${c.name}\``, c.span));
-          break;
-        }
-        case "linear":
-          names.add(snake(C), `constant \`${c.name}\``, c.span);
-          lines.push(
-            ...d(
-              `${what}; \`${address(c.value.value)}\` by default, given ${list(variablesOf(form).map(code))}.`,
-            ),
-            ...fn(m, snake(C), form, indent),
-          );
-          break;
-        case "opaque":
-          names.add(snake(C), `constant \`${c.name}\``, c.span);
-          lines.push(
-            ...comment(
-              `${what}; \`${address(c.value.value)}\` by default. No \`${snake(C)}\`: it depends on ` +
-                `${list(variablesOf(form).map(code))} through \`align_up\`, \`align_down\`, \`min\` or \`max\`, ` +
-                "or with a fraction, which no expression here computes exactly.",
-              indent,
-            ),
-          );
-          break;
-        default:
-          assertNever(form, "bound form");
+/** The constants: a `pub const`, a `const fn`, or a comment saying why neither. */
+function constantItems(x: Module): string[][] {
+  const { m, names, indent, e, d, item } = x;
+  if (m.constants.length === 0) return [];
+  const out: string[][] = [];
+  const lines = comment("Constants.", indent);
+  for (const { constant: c, form } of m.constants) {
+    const C = screaming(c.exportName);
+    const what = `${code(c.name)}${c.description ? `: ${markdownText(c.description, e)}` : ""}`;
+    lines.push("");
+    switch (form.kind) {
+      case "fixed": {
+        const v = c.value.value;
+        const value = v >= 1n << 32n ? address(v) : rustHex(v);
+        lines.push(...d(`${what}.`), item(C, value, `constant \`${c.name}\``, c.span));
+        break;
       }
+      case "linear":
+        names.add(snake(C), `constant \`${c.name}\``, c.span);
+        lines.push(
+          ...d(
+            `${what}; \`${address(c.value.value)}\` by default, given ${list(variablesOf(form).map(code))}.`,
+          ),
+          ...fn(m, snake(C), form, indent),
+        );
+        break;
+      case "opaque":
+        names.add(snake(C), `constant \`${c.name}\``, c.span);
+        lines.push(
+          ...comment(
+            `${what}; \`${address(c.value.value)}\` by default. No \`${snake(C)}\`: it depends on ` +
+              `${list(variablesOf(form).map(code))} through \`align_up\`, \`align_down\`, \`min\` or \`max\`, ` +
+              "or with a fraction, which no expression here computes exactly.",
+            indent,
+          ),
+        );
+        break;
+      default:
+        assertNever(form, "bound form");
     }
-    out.push(lines);
   }
-  return out.map((block) => block.map((line) => (line === "" ? "" : pad + line)));
+  out.push(lines);
+  return out;
 }
 
 /** A plain `//` comment, wrapped. */
