@@ -6,6 +6,7 @@ import { type Affine, bounds } from "../../../model/affine.js";
 import { groupBy } from "../../../model/collections.js";
 import { hexDigits } from "../../../model/format.js";
 import { ADDRESS_SPACE_END, type Layout, type Region } from "../../../model/layout.js";
+import { xmlEntities } from "../escape.js";
 import { describe as describeRow, isAutoNamed } from "../table.js";
 import {
   formatOffset,
@@ -34,7 +35,6 @@ import {
   MONO,
   MUTED,
   PARAM,
-  esc,
   fit,
   monoWidth,
   n,
@@ -307,7 +307,7 @@ function drawBoxes(f: Frame, captions: readonly Caption[]): Set<string> {
     const tip = `${r ? r.name : "in no region"}: ${hexDigits(s.start)}..${hexDigits(s.limit - 1n)} (${size})`;
     const dash = r ? "" : ' stroke-dasharray="4 3"';
     out.push(
-      `<rect x="${n(x)}" y="${n(s.y)}" width="${n(w)}" height="${n(s.h)}" fill="${st.fill}" stroke="${st.stroke}" stroke-width="1"${dash}><title>${esc(tip)}</title></rect>`,
+      `<rect x="${n(x)}" y="${n(s.y)}" width="${n(w)}" height="${n(s.h)}" fill="${st.fill}" stroke="${st.stroke}" stroke-width="1"${dash}><title>${xmlEntities(tip)}</title></rect>`,
     );
     const strip = Math.min(stripWidth(s.limit - s.start, half), w - 2);
     if (s.children.length === 0 && strip >= 0.5)
@@ -339,7 +339,7 @@ function drawNames(f: Frame): void {
         const cx = x + INSET / 2 + 0.5;
         const cy = s.y + s.h / 2;
         out.push(
-          `<text x="${n(cx)}" y="${n(cy)}" transform="rotate(-90 ${n(cx)} ${n(cy)})" text-anchor="middle" dominant-baseline="central" font-family="${MONO}" font-size="10" fill="${INK}">${esc(label)}</text>`,
+          `<text x="${n(cx)}" y="${n(cy)}" transform="rotate(-90 ${n(cx)} ${n(cy)})" text-anchor="middle" dominant-baseline="central" font-family="${MONO}" font-size="10" fill="${INK}">${xmlEntities(label)}</text>`,
         );
       }
       continue;
@@ -432,7 +432,7 @@ function drawWhiskers(f: Frame): void {
     const lx = laneX + lane * LANE_W + LANE_W / 2;
     const tip = `${w.params.join(", ")}: ${hexDigits(w.min)}..${hexDigits(w.max)}, ${hexDigits(w.address)} at the default`;
     out.push(
-      `<g stroke="${PARAM}" stroke-width="1.5"><title>${esc(tip)}</title>` +
+      `<g stroke="${PARAM}" stroke-width="1.5"><title>${xmlEntities(tip)}</title>` +
         `<line x1="${n(lx)}" y1="${n(yMin)}" x2="${n(lx)}" y2="${n(yMax)}"/>` +
         `<line x1="${n(lx - 3)}" y1="${n(yMin)}" x2="${n(lx + 3)}" y2="${n(yMin)}"/>` +
         `<line x1="${n(lx - 3)}" y1="${n(yMax)}" x2="${n(lx + 3)}" y2="${n(yMax)}"/></g>`,
@@ -466,7 +466,7 @@ function drawKaslr(f: Frame): void {
     );
     if (label !== undefined)
       out.push(
-        `<text x="${n(cx)}" y="${n(cy)}" transform="rotate(-90 ${n(cx)} ${n(cy)})" text-anchor="middle" dominant-baseline="central" font-family="${FONT}" font-size="11" font-weight="bold" fill="${KASLR}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${esc(label)}</text>`,
+        `<text x="${n(cx)}" y="${n(cy)}" transform="rotate(-90 ${n(cx)} ${n(cy)})" text-anchor="middle" dominant-baseline="central" font-family="${FONT}" font-size="11" font-weight="bold" fill="${KASLR}" stroke="#ffffff" stroke-width="3" paint-order="stroke">${xmlEntities(label)}</text>`,
       );
   });
 }
@@ -608,7 +608,7 @@ function breakShape(x: number, y: number, w: number, h: number, r: Region, size:
   const cx = x + w / 2;
   const tip = `${r.name}: ${hexDigits(r.start.value)}..${hexDigits(r.end.value)} (${size})`;
   return (
-    `<g><title>${esc(tip)}</title><polygon points="${pts.join(" ")}" fill="url(#vml-nc)" stroke="#9aa4ae" stroke-width="1" stroke-dasharray="3 2"/>` +
+    `<g><title>${xmlEntities(tip)}</title><polygon points="${pts.join(" ")}" fill="url(#vml-nc)" stroke="#9aa4ae" stroke-width="1" stroke-dasharray="3 2"/>` +
     text(
       cx,
       y + h / 2 - 7,

@@ -3,6 +3,7 @@
  * number and text helpers, and estimates of how wide a text is.
  */
 import { assertNever } from "../../../model/collections.js";
+import { xmlEntities } from "../escape.js";
 import type { Seg } from "./geometry.js";
 
 export const MONO_EM = 0.602; // DejaVu Sans Mono, Menlo and Consolas advance
@@ -14,9 +15,6 @@ export function n(x: number): string {
   const r = Math.round(x * 10) / 10;
   return (Object.is(r, -0) ? 0 : r).toString();
 }
-
-export const esc = (s: string): string =>
-  s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
 
 export interface Style {
   readonly key: string;
@@ -141,4 +139,4 @@ export function wrapWords(s: string, width: number, maxLines: number): string[] 
 }
 
 export const text = (x: number, y: number, content: string, attrs: string): string =>
-  `<text x="${n(x)}" y="${n(y)}" ${attrs}>${esc(content)}</text>`;
+  `<text x="${n(x)}" y="${n(y)}" ${attrs}>${xmlEntities(content)}</text>`;
