@@ -3,6 +3,7 @@
  * library's `emit`, `vmlayout build` (names, aliases, help) and the fuzzers; and every emitter
  * honours `everyVariant`, each by its variant policy.
  */
+import { existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { EMITTERS, emitterNamed } from "../../src/compiler/emit/registry.js";
@@ -32,6 +33,20 @@ describe("emitter registry", () => {
       expect(line, e.format).toContain(e.description);
       for (const alias of e.aliases) expect(line).toContain(alias);
     }
+  });
+
+  it("every format has a golden file for every spec, named by its extension", () => {
+    const specs = readdirSync(path.join(ROOT, "specs")).filter((f) => f.endsWith(".layout"));
+    for (const e of EMITTERS)
+      for (const spec of specs) {
+        const golden = path.join(
+          "test",
+          "golden",
+          e.format,
+          spec.replace(/\.layout$/, `.${e.extension}`),
+        );
+        expect(existsSync(path.join(ROOT, golden)), golden).toBe(true);
+      }
   });
 
   it("`--emit` takes an alias in any case", () => {
