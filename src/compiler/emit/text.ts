@@ -38,15 +38,21 @@ export const shellWord = (s: string): string =>
   /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
 
 /**
- * Greedy word wrap to `width` columns; lines after the first start with `indent`. A word longer
- * than a line gets a line of its own; no words, no lines.
+ * Greedy word wrap to `width` (columns, or what `measure` counts: the picture's pixels); lines
+ * after the first start with `indent`. A word longer than a line gets a line of its own; no
+ * words, no lines.
  */
-export function wrap(text: string, width: number, indent = ""): string[] {
+export function wrap(
+  text: string,
+  width: number,
+  indent = "",
+  measure: (line: string) => number = (line) => line.length,
+): string[] {
   const lines: string[] = [];
   let line = "";
   for (const word of text.split(/\s+/).filter((w) => w !== "")) {
     if (line === "") line = (lines.length === 0 ? "" : indent) + word;
-    else if (line.length + 1 + word.length <= width) line += " " + word;
+    else if (measure(line + " " + word) <= width) line += " " + word;
     else {
       lines.push(line);
       line = indent + word;

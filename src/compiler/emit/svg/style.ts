@@ -4,6 +4,7 @@
  */
 import { assertNever } from "../../../model/collections.js";
 import { xmlEntities } from "../escape.js";
+import { wrap } from "../text.js";
 import type { Seg } from "./geometry.js";
 
 export const MONO_EM = 0.602; // DejaVu Sans Mono, Menlo and Consolas advance
@@ -118,17 +119,7 @@ export function fit(s: string, width: number, measure: (t: string) => number): s
 /** Words wrapped to `width` px of 11 px sans-serif, at most `maxLines` lines. */
 export function wrapWords(s: string, width: number, maxLines: number): string[] {
   const measure = (t: string): number => sansWidth(t, 11);
-  const lines: string[] = [];
-  let line = "";
-  for (const word of s.split(/\s+/).filter((w) => w !== "")) {
-    if (line === "") line = word;
-    else if (measure(line + " " + word) <= width) line += " " + word;
-    else {
-      lines.push(line);
-      line = word;
-    }
-  }
-  if (line !== "") lines.push(line);
+  const lines = wrap(s, width, "", measure);
   if (lines.length > maxLines) {
     const kept = lines.slice(0, maxLines);
     const last = kept[maxLines - 1] + " " + lines.slice(maxLines).join(" ");
