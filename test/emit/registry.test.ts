@@ -6,7 +6,7 @@
 import { existsSync, readdirSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { EMITTERS, emitterNamed } from "../../src/compiler/emit/registry.js";
+import { EMITTERS, type VariantPolicy, emitterNamed } from "../../src/compiler/emit/registry.js";
 import { EMIT_FORMATS, emit } from "../../src/index.js";
 import { checkSpec } from "../../src/pipeline.js";
 import { ROOT, vmlayout } from "../cli-helpers.js";
@@ -61,6 +61,32 @@ describe("emitter registry", () => {
       emit(linux.layouts, format, { everyVariant: true }).value!;
     const one = (format: (typeof EMIT_FORMATS)[number]): string =>
       emit([fourLevel!], format, { everyVariant: false }).value!;
+
+    /** What each policy means, checked with Linux's "4-level" and "5-level". */
+    const HOLDS: Record<VariantPolicy, (every: string, one: string) => void> = {
+      array: (every, one) => {
+        expect(JSON.parse(every)).toHaveLength(2);
+        expect(Array.isArray(JSON.parse(one))).toBe(false);
+      },
+      selectable: (every, one) => {
+        expect(
+          every.match(/^#(el)?if defined\(VMLAYOUT_LINUX_X86_64_\d_LEVEL\)$/gm),
+        ).not.toBeNull();
+        expect(one).not.toMatch(/defined\(VMLAYOUT_/);
+      },
+      modules: (every, one) => {
+        expect(every.match(/^pub mod variant_\d_level \{$/gm)).toHaveLength(2);
+        expect(one).not.toContain("pub mod");
+      },
+      sections: (every, one) => {
+        for (const v of ["4-level", "5-level"]) expect(every).toContain(v);
+        expect(one).toContain("4-level");
+        expect(one).not.toContain("5-level");
+      },
+    };
+    for (const e of EMITTERS)
+      it(`${e.format} holds every variant as its policy (${e.variants}) says`, () =>
+        HOLDS[e.variants](every(e.format), one(e.format)));
 
     it("json (array): an array of documents, or one document", () => {
       expect(JSON.parse(every("json")).map((d: { variant: string }) => d.variant)).toEqual([

@@ -99,12 +99,12 @@ export const emitC: Emitter = (request) => {
 };
 
 function header(request: EmitRequest, problems: Problems): string {
-  const { layouts, everyVariant: asArray } = request;
+  const { layouts, everyVariant } = request;
   const first = layouts[0]!;
   const models = layouts.map(model);
   const e = new Escapes();
   const guard = `VMLAYOUT_${upperIdent(first.name)}_H`;
-  const selectors = asArray
+  const selectors = everyVariant
     ? layouts.map((l) => `VMLAYOUT_${upperIdent(first.name)}_${upperIdent(l.variant ?? "")}`)
     : [];
   const own: Own[] = [
@@ -119,14 +119,16 @@ function header(request: EmitRequest, problems: Problems): string {
   ];
   const width = nameWidth(models);
   const perVariant = models.map((m) => items(m, width, own, e, problems));
-  const body = asArray ? merge(perVariant, selectors) : perVariant[0]!.map((i) => [...i.lines]);
+  const body = everyVariant
+    ? merge(perVariant, selectors)
+    : perVariant[0]!.map((i) => [...i.lines]);
 
   const parts: string[][] = [
     banner(models, selectors, regenerateCommand("c", request), e),
     [`#ifndef ${guard}`, `#define ${guard}`],
     AC,
   ];
-  if (asArray) parts.push(selection(selectors));
+  if (everyVariant) parts.push(selection(selectors));
   for (const block of body) parts.push(block); // no spread: one block per region
   parts.push([`#endif /* ${guard} */`]);
   return blocks(parts);

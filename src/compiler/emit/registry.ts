@@ -14,7 +14,7 @@ import type { Emitter } from "./emitter.js";
 /**
  * How one output holds every variant of a spec (`EmitRequest.everyVariant`, ./emitter.ts):
  *
- *   - `array`: one document per variant, in a JSON array (one variant alone: the document);
+ *   - `array`: one document per variant, in a JSON array (otherwise the one document);
  *   - `selectable`: one header holding every variant, the includer defines a macro to choose
  *     one (what every variant shares is written once);
  *   - `modules`: one module per variant, each complete;

@@ -44,11 +44,11 @@ export const emitRust: Emitter = (request) => {
 };
 
 function module(request: EmitRequest, problems: Problems): string {
-  const { layouts, everyVariant: asArray } = request;
+  const { layouts, everyVariant } = request;
   const models = layouts.map(model);
   const e = new Escapes();
   const parts: string[][] = [];
-  if (!asArray) {
+  if (!everyVariant) {
     for (const block of body(models[0]!, 0, e, problems)) parts.push(block); // no spread: one per region
   } else {
     const modules = new Names(`a Rust module for \`${layouts[0]!.name}\``, problems);
@@ -122,9 +122,9 @@ function doc(text: string, indent: number, marker = "///"): string[] {
 const code = (s: string): string => "`" + s + "`";
 
 function banner(models: readonly LayoutModel[], request: EmitRequest, e: Escapes): string[] {
-  const asArray = request.everyVariant;
+  const { everyVariant } = request;
   const l = models[0]!.layout;
-  const single = !asArray && l.variant !== null;
+  const single = !everyVariant && l.variant !== null;
   const hasVariables = models.some((m) => m.params.length > 0 || m.kaslr.length > 0);
   const text = [
     `${markdownText(l.description ?? l.name, e)}${single ? `, variant "${markdownText(l.variant!, e)}"` : ""}.`,
@@ -151,7 +151,7 @@ function banner(models: readonly LayoutModel[], request: EmitRequest, e: Escapes
     );
   text.push(
     "",
-    asArray
+    everyVariant
       ? `One module per variant: ${list(models.map((m) => `${code(moduleName(m.layout.variant ?? ""))} (${pagingText(m.layout)})`))}.`
       : `${pagingText(l).charAt(0).toUpperCase()}${pagingText(l).slice(1)}.`,
   );
