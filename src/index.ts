@@ -26,7 +26,6 @@ export {
   pickLayout,
   type CheckOptions,
   type Checked,
-  type EmitFormat,
   type EmitOptions,
   type Emitted,
   type InstallSpecOptions,
@@ -37,7 +36,8 @@ export { loadSpec } from "./compiler/load.js";
 export { DEFAULT_LIMITS, type Limits } from "./limits.js";
 
 export type { Layout, Region, Param, Constant, KaslrGroup, Bound } from "./model/layout.js";
-export type { BuildCommand } from "./compiler/emit/template.js";
+export type { BuildCommand } from "./compiler/emit/emitter.js";
+export { EMIT_FORMATS, type EmitFormat } from "./compiler/emit/registry.js";
 export type { SpecFile } from "./compiler/ast.js";
 export type { Diagnostic, Result, Span, Severity } from "./diagnostics/diagnostic.js";
 export { CATALOGUE, type CatalogueEntry } from "./diagnostics/catalogue.js";

@@ -26,13 +26,8 @@ import type { Layout } from "./model/layout.js";
 import { assertNever } from "./model/collections.js";
 import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
 import { resolve } from "./compiler/resolve/index.js";
-import { emitAscii } from "./compiler/emit/ascii.js";
-import { emitC } from "./compiler/emit/c.js";
-import { emitJson } from "./compiler/emit/json.js";
-import { emitMarkdown } from "./compiler/emit/markdown.js";
-import { emitRust } from "./compiler/emit/rust.js";
-import { emitSvg } from "./compiler/emit/svg.js";
-import { type BuildCommand, EmitError } from "./compiler/emit/template.js";
+import type { BuildCommand, EmitRequest } from "./compiler/emit/emitter.js";
+import { type EmitFormat, emitterOf } from "./compiler/emit/registry.js";
 import { type Installation, install } from "./runtime/install.js";
 import type { BootParams } from "./runtime/install-plan.js";
 import { type AuditReport, audit } from "./audit/checks.js";
@@ -146,63 +141,57 @@ function mergeVariants(
   );
 }
 
-export type EmitFormat = "c" | "rust" | "md" | "ascii" | "svg" | "json";
-
-const EMITTERS: Readonly<
-  Record<EmitFormat, (l: readonly Layout[], asArray: boolean, command?: BuildCommand) => string>
-> = {
-  c: emitC,
-  rust: emitRust,
-  md: emitMarkdown,
-  ascii: emitAscii,
-  svg: emitSvg,
-  json: emitJson,
-};
-
-/**
- * Generates `format` from verified layouts. With `asArray` (the default: several layouts, the
- * variants of one spec), JSON is an array of documents; the other formats hold every layout in
- * one output. A layout the format cannot express (two things with one C name: E03xx) gives no
- * text and a diagnostic. `command` is how the output was asked for, which C and Rust banners
- * repeat for regenerating it.
- */
-export function emit(
-  layouts: readonly Layout[],
-  format: EmitFormat,
-  command?: BuildCommand,
-  asArray = layouts.length > 1,
-): Result<string | undefined> {
-  try {
-    return { value: EMITTERS[format](layouts, asArray, command), diagnostics: [] };
-  } catch (e) {
-    if (!(e instanceof EmitError)) throw e;
-    return { value: undefined, diagnostics: [e.diagnostic] };
-  }
-}
-
 export interface EmitOptions extends CheckOptions {
   /** How the output was asked for (C and Rust banners repeat it). */
   readonly command?: BuildCommand | undefined;
 }
 
+/**
+ * Generates `format` from verified layouts: the variants of one spec, or one layout.
+ * `everyVariant` (default: more than one layout) says the layouts are every variant of a spec
+ * that declares variants, which each format holds in its own way (JSON: an array). A layout the
+ * format cannot express (two things with one C name: E03xx) gives no text and diagnostics.
+ */
+export function emit(
+  layouts: readonly Layout[],
+  format: EmitFormat,
+  options: { readonly command?: BuildCommand | undefined; readonly everyVariant?: boolean } = {},
+): Result<string | undefined> {
+  return emitterOf(format).emit(emitRequest(layouts, options));
+}
+
+function emitRequest(
+  layouts: readonly Layout[],
+  options: { readonly command?: BuildCommand | undefined; readonly everyVariant?: boolean },
+): EmitRequest {
+  return {
+    layouts,
+    everyVariant: options.everyVariant ?? layouts.length > 1,
+    command: options.command,
+  };
+}
+
 /** `checkSpec`, then `format` generated from what it accepted. */
 export interface Emitted extends Result<string | undefined> {
   readonly checked: Checked;
-  /** The text holds every variant of the spec (JSON: an array of documents). */
-  readonly asArray: boolean;
+  /** What the emitter was given (the regenerate command in a stale-file message repeats it). */
+  readonly request: EmitRequest;
 }
 
 /**
- * Checks the spec and, when it has no error, generates `format`: every variant (JSON as an
- * array of documents) unless `variant` picks one. `diagnostics` are the emitter's; the
- * check's are in `checked`. No text when either has an error.
+ * Checks the spec and, when it has no error, generates `format`: every variant unless
+ * `variant` picks one. `diagnostics` are the emitter's; the check's are in `checked`. No text
+ * when either has an error.
  */
 export function emitSpec(specPath: string, format: EmitFormat, options: EmitOptions = {}): Emitted {
   const checked = checkSpec(specPath, options);
-  const asArray = checked.hasVariants && options.variant === undefined;
+  const request = emitRequest(checked.layouts, {
+    command: options.command,
+    everyVariant: checked.hasVariants && options.variant === undefined,
+  });
   if (hasErrors(checked.diagnostics))
-    return { checked, asArray, value: undefined, diagnostics: [] };
-  return { checked, asArray, ...emit(checked.layouts, format, options.command, asArray) };
+    return { checked, request, value: undefined, diagnostics: [] };
+  return { checked, request, ...emitterOf(format).emit(request) };
 }
 
 /** Which one layout a later stage takes from a check. */

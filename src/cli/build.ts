@@ -7,36 +7,17 @@ import { nonDefaultLimits } from "./limits.js";
 import { loadOptions, refuseCommandLineProblems } from "./load-options.js";
 import { staleness, writeOutput } from "./output.js";
 import { report } from "./report.js";
-import type { EmitFormat } from "../pipeline.js";
-import { type BuildCommand, regenerateCommand } from "../compiler/emit/template.js";
-
-/** What `--emit` takes, in the order the usage error lists them. */
-const FORMATS: readonly EmitFormat[] = ["json", "c", "rust", "md", "ascii", "svg"];
-
-/** Other names people give the emitters (`h`, `C`, `markdown`, `mm.rst`); case does not matter. */
-const ALIASES: Readonly<Record<string, string>> = {
-  h: "c",
-  header: "c",
-  rs: "rust",
-  markdown: "md",
-  rst: "ascii",
-  "mm.rst": "ascii",
-};
-
-function emitFormat(given: string): EmitFormat | undefined {
-  const lower = given.toLowerCase();
-  const name = ALIASES[lower] ?? lower;
-  return FORMATS.find((f) => f === name);
-}
+import { type BuildCommand, regenerateCommand } from "../compiler/emit/emitter.js";
+import { EMIT_FORMATS, emitterNamed } from "../compiler/emit/registry.js";
 
 export const runBuild: Run = async (values, positionals, context) => {
   const spec = onlySpec("build", positionals);
   const given = values.emit as string | undefined;
-  const kind = given === undefined ? undefined : emitFormat(given);
-  if (kind === undefined) {
-    const near = given === undefined ? undefined : closest(given.toLowerCase(), FORMATS);
+  const emitter = given === undefined ? undefined : emitterNamed(given);
+  if (!emitter) {
+    const near = given === undefined ? undefined : closest(given.toLowerCase(), EMIT_FORMATS);
     throw new UsageError(
-      `${given === undefined ? "missing --emit" : `unknown --emit \`${given}\``}${near ? `; did you mean \`${near}\`?` : ""} (available: ${FORMATS.join(", ")})`,
+      `${given === undefined ? "missing --emit" : `unknown --emit \`${given}\``}${near ? `; did you mean \`${near}\`?` : ""} (available: ${EMIT_FORMATS.join(", ")})`,
     );
   }
   const output = values.output as string | undefined;
@@ -54,7 +35,7 @@ export const runBuild: Run = async (values, positionals, context) => {
     limits: nonDefaultLimits(loading.limits),
   };
   const { emitSpec } = await import("../pipeline.js");
-  const emitted = emitSpec(spec, kind, {
+  const emitted = emitSpec(spec, emitter.format, {
     ...loading,
     variant,
     denyWarnings: values["deny-warnings"] === true,
@@ -75,7 +56,7 @@ export const runBuild: Run = async (values, positionals, context) => {
     const stale = staleness(output, content);
     if (stale === undefined) return EXIT_OK;
     process.stderr.write(
-      `${stale}\nhelp: regenerate it with \`${regenerateCommand(kind, checked.layouts[0]!, emitted.asArray, { ...command, output: relative(output) })}\`\n`,
+      `${stale}\nhelp: regenerate it with \`${regenerateCommand(emitter.format, { ...emitted.request, command: { ...command, output: relative(output) } })}\`\n`,
     );
     return EXIT_ERRORS;
   }

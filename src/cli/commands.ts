@@ -2,10 +2,23 @@
  * The declared table of subcommands and their options. Each command's implementation is
  * imported lazily, so `vmlayout check` does not pay for the emitters or the runtime.
  */
+import { EMITTERS, EMIT_FORMATS, type EmitterEntry } from "../compiler/emit/registry.js";
 import type { Command, OptionSpec } from "./common.js";
 import { INSTALL_OPTIONS } from "./install-options.js";
 import { LIMIT_OPTION } from "./limits.js";
 import { LOAD_OPTIONS } from "./load-options.js";
+
+/** `--emit`'s help: each format with its aliases and what it writes, one per line. */
+function emitHelp(): string {
+  const indent = "\n" + " ".repeat(29);
+  const name = (e: EmitterEntry): string =>
+    e.aliases.length === 0 ? e.format : `${e.format} (or ${e.aliases.join(", ")})`;
+  const width = Math.max(...EMITTERS.map((e) => name(e).length));
+  return [
+    "what to generate:",
+    ...EMITTERS.map((e) => `${name(e).padEnd(width)}  ${e.description}`),
+  ].join(indent);
+}
 
 const variant: OptionSpec = { type: "string", description: "only this variant of the spec" };
 const denyWarnings: OptionSpec = { type: "boolean", description: "treat warnings as errors" };
@@ -27,12 +40,12 @@ export const commands: readonly Command[] = [
   },
   {
     name: "build",
-    synopsis: "build <spec> --emit c|rust|md|ascii|svg|json [-o FILE] [--variant V] [--check]",
+    synopsis: `build <spec> --emit ${EMIT_FORMATS.join("|")} [-o FILE] [--variant V] [--check]`,
     summary: "generate an artefact from a verified spec",
     options: {
       emit: {
         type: "string",
-        description: "what to generate: c (or h), rust, md, ascii (or mm.rst), svg or json",
+        description: emitHelp(),
       },
       output: {
         type: "string",

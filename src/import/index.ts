@@ -50,6 +50,8 @@ export function importTable(text: string, options: ImportOptions): Result<Import
   const spec = formatSpec(raw, { path: options.fileName + ".layout" });
   // The builder writes valid specs: a syntax error in one is an internal error.
   if (spec.value === undefined)
-    throw new Error(`internal error: imported spec does not parse: ${spec.diagnostics[0]!.message}`);
+    throw new Error(
+      `internal error: imported spec does not parse: ${spec.diagnostics[0]!.message}`,
+    );
   return { value: { format: doc.format, spec: spec.value }, diagnostics: read.diagnostics };
 }

@@ -7,7 +7,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { rowsWithGaps } from "../../src/compiler/emit/ascii.js";
+import { rowsWithGaps } from "../../src/compiler/emit/table.js";
 import { checkSpec } from "../../src/pipeline.js";
 import { ROOT, vmlayout } from "../cli-helpers.js";
 

@@ -20,7 +20,7 @@ const { checkSpec, emit: emitFormat, installSpec } = await import(dist("pipeline
 const { formatSpec } = await import(dist("format/index.js"));
 const { importTable } = await import(dist("import/index.js"));
 const { dumpInstallation } = await import(dist("runtime/dump.js"));
-const FORMATS = ["c", "rust", "md", "ascii", "svg", "json"];
+const { EMIT_FORMATS } = await import(dist("compiler/emit/registry.js"));
 const { port, shared } = workerData;
 // flag[0]: 1 once ready; flag[1]: the sequence number of the last answer posted.
 const flag = new Int32Array(shared);
@@ -53,7 +53,7 @@ function emit(files, root) {
   const checked = checkSpec(root, { readFile });
   const diagnostics = [...checked.diagnostics];
   if (!checked.diagnostics.some((d) => d.severity === "error")) {
-    for (const f of FORMATS) diagnostics.push(...emitFormat(checked.layouts, f).diagnostics);
+    for (const f of EMIT_FORMATS) diagnostics.push(...emitFormat(checked.layouts, f).diagnostics);
     for (const layout of checked.layouts) {
       const { installed, audited } = installSpec(root, {
         readFile,

@@ -196,8 +196,8 @@ function emitAll(c: Case): Outputs {
   const one = checked.layouts[0]!;
   const run = (format: EmitFormat, single = false): string => {
     const r = single
-      ? emit([one], format, { ...command, variant: one.variant! })
-      : emit(checked.layouts, format, command);
+      ? emit([one], format, { command: { ...command, variant: one.variant! } })
+      : emit(checked.layouts, format, { command });
     expect(r.diagnostics).toEqual([]);
     return r.value!;
   };

@@ -9,7 +9,7 @@ import * as prettier from "prettier";
 import { expect } from "vitest";
 import { tokenMatcher } from "../../grammar/chevrotain.js";
 import { lexSpec, parseSpec, tokens as T } from "../../src/compiler/parse.js";
-import { emitJson } from "../../src/compiler/emit/json.js";
+import { emit } from "../../src/index.js";
 import { checkSpec } from "../../src/pipeline.js";
 import plugin from "../../src/prettier/index.js";
 import { ROOT } from "../cli-helpers.js";
@@ -100,7 +100,9 @@ export function compiled(text: string): { json: string | null; diagnostics: stri
   });
   const hasErrors = checked.diagnostics.some((d) => d.severity === "error");
   return {
-    json: hasErrors ? null : emitJson(checked.layouts, checked.hasVariants),
+    json: hasErrors
+      ? null
+      : emit(checked.layouts, "json", { everyVariant: checked.hasVariants }).value!,
     diagnostics: checked.diagnostics.map((d) => `${d.code}: ${d.message}`),
   };
 }

@@ -22,30 +22,19 @@
 import { type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../../model/layout.js";
 import { ESCAPE_NOTE, Escapes, cComment } from "./escape.js";
+import { type EmitRequest, type Emitter, regenerateCommand } from "./emitter.js";
+import { assertNever, groupBy } from "../../model/collections.js";
+import { hex, list, shortHex, size } from "../../model/format.js";
 import {
-  type BuildCommand,
-  EmitError,
   type Form,
   type LayoutModel,
   type RegionModel,
-  Names,
-  WIDTH,
-  attributes,
-  blocks,
-  bytes,
-  columns,
-  hex16,
-  hexShort,
-  list,
   model,
   orderedSum,
-  pagingText,
-  regenerateCommand,
-  specBaseName,
-  upperIdent,
   variablesOf,
-  wrap,
-} from "./template.js";
+} from "./model.js";
+import { Names, Problems, upperIdent } from "./names.js";
+import { WIDTH, attributes, blocks, columns, pagingText, specBaseName, wrap } from "./text.js";
 
 /** A block of lines the header is made of; `key` identifies it across variants. */
 interface Item {
@@ -100,16 +89,22 @@ const OWN = [
   "VMLAYOUT_CHECK_BEFORE",
 ];
 
-export function emitC(
-  layouts: readonly Layout[],
-  asArray: boolean,
-  command?: BuildCommand,
-): string {
+/**
+ * Every variant (variant policy `selectable`): one header, which the includer points at one
+ * variant by defining its `VMLAYOUT_<LAYOUT>_<VARIANT>`.
+ */
+export const emitC: Emitter = (request) => {
+  const problems = new Problems();
+  return problems.result(header(request, problems));
+};
+
+function header(request: EmitRequest, problems: Problems): string {
+  const { layouts, everyVariant } = request;
   const first = layouts[0]!;
   const models = layouts.map(model);
   const e = new Escapes();
   const guard = `VMLAYOUT_${upperIdent(first.name)}_H`;
-  const selectors = asArray
+  const selectors = everyVariant
     ? layouts.map((l) => `VMLAYOUT_${upperIdent(first.name)}_${upperIdent(l.variant ?? "")}`)
     : [];
   const own: Own[] = [
@@ -123,15 +118,17 @@ export function emitC(
     ...OWN.map((name) => ({ name, origin: `vmlayout's helper macro` })),
   ];
   const width = nameWidth(models);
-  const perVariant = models.map((m) => items(m, width, own, e));
-  const body = asArray ? merge(perVariant, selectors) : perVariant[0]!.map((i) => [...i.lines]);
+  const perVariant = models.map((m) => items(m, width, own, e, problems));
+  const body = everyVariant
+    ? merge(perVariant, selectors)
+    : perVariant[0]!.map((i) => [...i.lines]);
 
   const parts: string[][] = [
-    banner(models, selectors, regenerateCommand("c", first, asArray, command), e),
+    banner(models, selectors, regenerateCommand("c", request), e),
     [`#ifndef ${guard}`, `#define ${guard}`],
     AC,
   ];
-  if (asArray) parts.push(selection(selectors));
+  if (everyVariant) parts.push(selection(selectors));
   for (const block of body) parts.push(block); // no spread: one block per region
   parts.push([`#endif /* ${guard} */`]);
   return blocks(parts);
@@ -312,12 +309,12 @@ function nameWidth(models: readonly LayoutModel[]): number {
 const NAME_CAP = 30;
 
 /** Width of an address in `VMLAYOUT_AC(0x..., UL)`: trailing comments line up after it. */
-const VALUE_WIDTH = `VMLAYOUT_AC(${hex16(0n)}, UL)`.length;
+const VALUE_WIDTH = `VMLAYOUT_AC(${hex(0n)}, UL)`.length;
 
 const ac = (digits: string): string => `VMLAYOUT_AC(${digits}, UL)`;
 
 /** A number in a C expression: small ones in decimal, others in hex with `UL`. */
-const cNumber = (v: bigint): string => (v < 10n ? v.toString() : `${hexShort(v)}UL`);
+const cNumber = (v: bigint): string => (v < 10n ? v.toString() : `${shortHex(v)}UL`);
 
 function cExpression(f: Extract<Form, { kind: "linear" }>): string {
   const parts: string[] = [];
@@ -333,9 +330,15 @@ function cExpression(f: Extract<Form, { kind: "linear" }>): string {
   return `(${parts.length === 0 ? "0" : parts.join(" ")})`;
 }
 
-function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): Item[] {
+function items(
+  m: LayoutModel,
+  width: number,
+  own: readonly Own[],
+  e: Escapes,
+  problems: Problems,
+): Item[] {
   const l = m.layout;
-  const names = new CNames(l);
+  const names = new CNames(l, problems);
   for (const o of own) names.macro(o.name, o.origin, o.at, o.help);
   const define = (name: string, value: string, comment?: string): string[] => {
     const head = `#define ${name.padEnd(width)} `;
@@ -348,56 +351,72 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
     if (line.length <= WIDTH) return [line];
     return [`/* ${name}: ${cComment(comment, e)} */`, `${head}${value}`];
   };
+  return [
+    ...paramItems(m, names, define, e),
+    ...kaslrItems(m, names, define, e),
+    ...regionItems(m, names, define, e),
+    ...constantItems(m, names, define, e),
+    ...checks(m, e),
+  ];
+}
+
+/** The parameters: their macros, and the variables the kernel defines. */
+function paramItems(m: LayoutModel, names: CNames, define: Define, e: Escapes): Item[] {
+  if (m.params.length === 0) return [];
   const out: Item[] = [];
-
-  // Parameters.
-  if (m.params.length > 0) {
-    const lines: string[] = [];
-    const externs: string[] = [];
-    for (const p of m.params) {
-      names.variable(p.name, `the variable of parameter \`${p.name}\``, p.param.span);
-      const fmt = (v: bigint): [string, string | undefined] =>
-        p.param.type === "count"
-          ? [ac(v.toString()), undefined]
-          : p.param.type === "size"
-            ? [ac(hexShort(v)), bytes(v)]
-            : [ac(hex16(v)), undefined];
-      const entries: [string, bigint][] = [
-        ["DEFAULT", p.param.default],
-        ["MIN", p.param.min],
-        ["MAX", p.param.max],
-        ["ALIGN", p.param.align],
-      ];
-      const block = [
-        comment(e, `${p.name}${p.param.description ? `: ${p.param.description}` : ""}`),
-      ];
-      for (const [suffix, v] of entries) {
-        const name = `${p.macro}_${suffix}`;
-        names.macro(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``, p.param.span);
-        const [value, words] =
-          suffix === "ALIGN" && p.param.type !== "count" ? [ac(hexShort(v)), bytes(v)] : fmt(v);
-        block.push(...define(name, value, words));
+  const lines: string[] = [];
+  const externs: string[] = [];
+  for (const p of m.params) {
+    names.variable(p.name, `the variable of parameter \`${p.name}\``, p.param.span);
+    const fmt = (v: bigint): [string, string | undefined] => {
+      switch (p.param.type) {
+        case "count":
+          return [ac(v.toString()), undefined];
+        case "size":
+          return [ac(shortHex(v)), size(v)];
+        case "address":
+          return [ac(hex(v)), undefined];
+        default:
+          return assertNever(p.param.type, "parameter type");
       }
-      lines.push(...(lines.length > 0 ? [""] : []), ...block);
-      externs.push(`extern unsigned long ${p.name};`);
+    };
+    const entries: [string, bigint][] = [
+      ["DEFAULT", p.param.default],
+      ["MIN", p.param.min],
+      ["MAX", p.param.max],
+      ["ALIGN", p.param.align],
+    ];
+    const block = [comment(e, `${p.name}${p.param.description ? `: ${p.param.description}` : ""}`)];
+    for (const [suffix, v] of entries) {
+      const name = `${p.macro}_${suffix}`;
+      names.macro(name, `the ${suffix.toLowerCase()} of parameter \`${p.name}\``, p.param.span);
+      const [value, words] =
+        suffix === "ALIGN" && p.param.type !== "count" ? [ac(shortHex(v)), size(v)] : fmt(v);
+      block.push(...define(name, value, words));
     }
-    out.push({
-      key: "params:head",
-      lines: [
-        "/*",
-        ...para(
-          "Parameters: variables the kernel defines. The layout is verified for every value from " +
-            "P_MIN to P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.",
-          e,
-        ).map((t) => ` * ${t}`),
-        " */",
-      ],
-    });
-    out.push({ key: "params", lines });
-    out.push({ key: "params:externs", lines: ["#ifndef __ASSEMBLER__", ...externs, "#endif"] });
+    lines.push(...(lines.length > 0 ? [""] : []), ...block);
+    externs.push(`extern unsigned long ${p.name};`);
   }
+  out.push({
+    key: "params:head",
+    lines: [
+      "/*",
+      ...para(
+        "Parameters: variables the kernel defines. The layout is verified for every value from " +
+          "P_MIN to P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.",
+        e,
+      ).map((t) => ` * ${t}`),
+      " */",
+    ],
+  });
+  out.push({ key: "params", lines });
+  out.push({ key: "params:externs", lines: ["#ifndef __ASSEMBLER__", ...externs, "#endif"] });
+  return out;
+}
 
-  // KASLR groups.
+/** Each KASLR group: its range and alignment, and its members' base variables. */
+function kaslrItems(m: LayoutModel, names: CNames, define: Define, e: Escapes): Item[] {
+  const out: Item[] = [];
   for (const k of m.kaslr) {
     const g = upperIdent(k.group.name);
     const lines = [
@@ -422,7 +441,7 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
       [
         `KASLR_${g}_ALIGN`,
         k.group.align,
-        bytes(k.group.align),
+        size(k.group.align),
         `the alignment of KASLR group \`${k.group.name}\``,
       ],
     ];
@@ -435,7 +454,7 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
       ]);
     for (const [name, v, words, origin] of rows) {
       names.macro(name, origin, k.group.span);
-      lines.push(...define(name, ac(name.endsWith("_ALIGN") ? hexShort(v) : hex16(v)), words));
+      lines.push(...define(name, ac(name.endsWith("_ALIGN") ? shortHex(v) : hex(v)), words));
     }
     lines.push("#ifndef __ASSEMBLER__");
     for (const mem of k.members) {
@@ -445,8 +464,12 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
     lines.push("#endif");
     out.push({ key: `kaslr:${k.group.name}`, lines });
   }
+  return out;
+}
 
-  // Regions.
+/** The regions, by start address. */
+function regionItems(m: LayoutModel, names: CNames, define: Define, e: Escapes): Item[] {
+  const out: Item[] = [];
   out.push({
     key: "regions:head",
     lines: [
@@ -461,21 +484,23 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
   });
   for (const r of m.regions)
     out.push({ key: `region:${r.region.name}`, lines: regionLines(r, names, define, e) });
+  return out;
+}
 
-  // Constants.
+/** The constants. */
+function constantItems(m: LayoutModel, names: CNames, define: Define, e: Escapes): Item[] {
+  const out: Item[] = [];
   if (m.constants.length > 0) out.push({ key: "constants:head", lines: [comment(e, "Constants")] });
   for (const { constant: c, form } of m.constants) {
     names.macro(c.exportName, `constant \`${c.name}\``, c.span);
     const about = [c.description ? `${c.name}: ${c.description}` : c.name];
-    if (form.kind !== "fixed") about.push(`${hex16(form.value)} by default`);
+    if (form.kind !== "fixed") about.push(`${hex(form.value)} by default`);
     if (form.kind === "opaque") about.push(missing([c.exportName], [form]));
     const lines = [comment(e, ...about)];
     const block = bound(c.exportName, form, define, c.value.value >= 1n << 32n);
     lines.push(...(form.kind === "linear" ? ["#ifndef __ASSEMBLER__", ...block, "#endif"] : block));
     out.push({ key: `constant:${c.name}`, lines });
   }
-
-  out.push(...checks(m, e));
   return out;
 }
 
@@ -486,9 +511,13 @@ function items(m: LayoutModel, width: number, own: readonly Own[], e: Escapes): 
  */
 class CNames {
   private readonly names: Names;
-  constructor(private readonly l: Layout) {
+  constructor(
+    private readonly l: Layout,
+    private readonly problems: Problems,
+  ) {
     this.names = new Names(
       `a C header for \`${l.name}\`${l.variant !== null ? ` (variant "${l.variant}")` : ""}`,
+      problems,
     );
   }
 
@@ -508,8 +537,9 @@ class CNames {
     help?: string,
   ): void {
     const problem = cNameProblem(name, variable);
-    if (problem)
-      throw new EmitError(
+    if (problem) {
+      this.problems.report(
+        name,
         diagnostic(
           problem.code,
           `cannot emit a C header for \`${this.l.name}\`: its ${variable ? "variable" : "macro"} \`${name}\` ${problem.why}`,
@@ -522,6 +552,8 @@ class CNames {
           },
         ),
       );
+      return;
+    }
     this.names.add(name, origin, at, help);
   }
 }
@@ -543,11 +575,13 @@ type Define = (name: string, value: string, comment?: string) => string[];
 function bound(name: string, f: Form, define: Define, longHex: boolean, words?: string): string[] {
   switch (f.kind) {
     case "fixed":
-      return define(name, ac(longHex ? hex16(f.value) : hexShort(f.value)), words);
+      return define(name, ac(longHex ? hex(f.value) : shortHex(f.value)), words);
     case "linear":
       return define(name, cExpression(f));
     case "opaque":
       return [];
+    default:
+      return assertNever(f, "bound form");
   }
 }
 
@@ -575,8 +609,8 @@ function regionLines(r: RegionModel, names: CNames, define: Define, e: Escapes):
   if (facts.length > 0) about.push(facts.join(", "));
   if (r.start.kind !== "fixed" || r.end.kind !== "fixed" || (r.size && r.size.kind !== "fixed"))
     about.push(
-      `by default ${hex16(reg.start.value)} .. ${hex16(reg.end.value)}` +
-        (r.size ? ` (${bytes(reg.size.value)})` : ""),
+      `by default ${hex(reg.start.value)} .. ${hex(reg.end.value)}` +
+        (r.size ? ` (${size(reg.size.value)})` : ""),
     );
   const fixed: string[] = [];
   const dynamic: string[] = [];
@@ -591,7 +625,7 @@ function regionLines(r: RegionModel, names: CNames, define: Define, e: Escapes):
   };
   add("START", r.start, true);
   add("END", r.end, true);
-  add("SIZE", r.size, false, r.size === undefined ? undefined : bytes(r.size.value));
+  add("SIZE", r.size, false, r.size === undefined ? undefined : size(r.size.value));
   if (opaque.length > 0)
     about.push(
       missing(
@@ -634,12 +668,7 @@ function checks(m: LayoutModel, e: Escapes): Item[] {
   const canonical = (x: bigint): boolean => x < half || x >= top - half;
   const fixed = (f: Form | undefined): f is Extract<Form, { kind: "fixed" }> => f?.kind === "fixed";
 
-  const siblings = new Map<string | null, RegionModel[]>();
-  for (const r of m.regions) {
-    const list = siblings.get(r.region.parent) ?? [];
-    list.push(r);
-    siblings.set(r.region.parent, list);
-  }
+  const siblings = groupBy(m.regions, (r) => r.region.parent);
   for (const r of m.regions) {
     const reg = r.region;
     const R = reg.exportName;
@@ -656,7 +685,7 @@ function checks(m: LayoutModel, e: Escapes): Item[] {
       );
       for (const a of needed)
         if (start.value % a === 0n && size.value % a === 0n)
-          lines.push(`VMLAYOUT_CHECK_ALIGNED(${R}, ${hexShort(a)});`);
+          lines.push(`VMLAYOUT_CHECK_ALIGNED(${R}, ${shortHex(a)});`);
     }
     if (fixed(start) && fixed(end)) {
       if (reg.kind === "noncanonical") {

@@ -152,5 +152,8 @@ const XML_ENTITIES: Readonly<Record<string, string>> = {
   ">": "&gt;",
   '"': "&quot;",
 };
-export const xmlText = (text: string, e: Escapes): string =>
-  plainText(text, e).replace(/[&<>"]/g, (c) => XML_ENTITIES[c]!);
+export const xmlText = (text: string, e: Escapes): string => xmlEntities(plainText(text, e));
+
+/** `&`, `<`, `>` and `"` as references: text already safe otherwise (`plainText`) as XML. */
+export const xmlEntities = (text: string): string =>
+  text.replace(/[&<>"]/g, (c) => XML_ENTITIES[c]!);

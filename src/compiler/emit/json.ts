@@ -4,11 +4,11 @@
  * start with parents before children. A region whose bounds depend on parameters reports
  * them at the parameters' defaults and lists the parameters in `parameters`.
  */
+import { hex } from "../../model/format.js";
 import type { Layout } from "../../model/layout.js";
+import type { Emitter } from "./emitter.js";
 
 export const JSON_SCHEMA = "vmlayout/1";
-
-const hex = (v: bigint): string => "0x" + v.toString(16).padStart(16, "0");
 
 export function layoutDocument(layout: Layout): object {
   return {
@@ -51,10 +51,10 @@ export function layoutDocument(layout: Layout): object {
 }
 
 /**
- * One document for a single layout; an array of documents when the spec has variants and no
- * `--variant` was chosen (`asArray`).
+ * One document for a single layout; every variant (variant policy `array`): an array of
+ * documents, one per variant.
  */
-export function emitJson(layouts: readonly Layout[], asArray: boolean): string {
+export const emitJson: Emitter = ({ layouts, everyVariant }) => {
   const docs = layouts.map(layoutDocument);
-  return JSON.stringify(asArray ? docs : docs[0], null, 2) + "\n";
-}
+  return { value: JSON.stringify(everyVariant ? docs : docs[0], null, 2) + "\n", diagnostics: [] };
+};

@@ -1,29 +1,32 @@
 /**
  * `--emit md`: the layout as GitHub Markdown, one table per variant in the columns of Linux's
  * mm.rst (Start | Offset | End | Size | Description), with the same row groups and banners as
- * `--emit ascii` (see ascii.ts). Every region is a row, holes and guards included, and so
+ * `--emit ascii` (the table model of table.ts). Every region is a row, holes and guards included, and so
  * is every gap no region covers (*gap*); nested rows are indented with `↳`. A value that depends on a parameter is shown at the default,
  * marked `~`, and its row names the parameter; the parameters and KASLR groups follow the table.
  */
 import * as path from "node:path";
+import { hexDigits } from "../../model/format.js";
 import type { Layout } from "../../model/layout.js";
+import type { Emitter } from "./emitter.js";
 import {
   gapText,
   isAutoNamed,
   layoutTitle,
+  notedParams,
   rowCells,
   tableGroups,
   type Row,
   type RowCells,
-} from "./ascii.js";
+} from "./table.js";
 import { Escapes, htmlComment, markdownText, plainText, withSpecText } from "./escape.js";
-import { formatQuantity, formatSize, hex16, topUnit, type Unit } from "./units.js";
+import { formatQuantity, formatSize, topUnit, type Unit } from "./units.js";
 
 /** Escapes what would break a table cell or start inline markup (`escape.ts`). */
 const text = (s: string, e: Escapes): string => markdownText(s, e, "|*~");
 const code = (s: string): string => "`" + s + "`";
 
-const KIND_TAG: Readonly<Record<string, string>> = {
+const KIND_TAG: Readonly<Record<Exclude<Row["kind"], "region">, string>> = {
   hole: "hole",
   guard: "guard",
   noncanonical: "non-canonical",
@@ -32,8 +35,7 @@ const KIND_TAG: Readonly<Record<string, string>> = {
 
 function descriptionCell(r: Row, c: RowCells, e: Escapes): string {
   const parts: string[] = [];
-  const tag = KIND_TAG[r.kind];
-  if (tag !== undefined) parts.push(`*${tag}*`);
+  if (r.kind !== "region") parts.push(`*${KIND_TAG[r.kind]}*`);
   if (r.kind !== "gap" && !isAutoNamed(r)) parts.push(code(r.name));
   let cell = parts.join(" ");
   const description = r.kind === "gap" ? gapText(r, code) : r.description && text(r.description, e);
@@ -56,9 +58,9 @@ function table(layout: Layout, all: readonly Layout[], unit: Unit, e: Escapes): 
       out.push(
         "| " +
           [
-            hexCell(hex16(r.start.value), c.startVaries),
+            hexCell(hexDigits(r.start.value), c.startVaries),
             formatQuantity(c.offset, c.startVaries),
-            hexCell(hex16(r.end.value), c.endVaries),
+            hexCell(hexDigits(r.end.value), c.endVaries),
             formatQuantity(c.size, c.sizeVaries),
             descriptionCell(r, c, e),
           ].join(" | ") +
@@ -71,8 +73,7 @@ function table(layout: Layout, all: readonly Layout[], unit: Unit, e: Escapes): 
 
 function notes(layout: Layout, unit: Unit, e: Escapes): string[] {
   const out: string[] = [];
-  const used = new Set(layout.regions.flatMap((r) => r.dependsOn));
-  const params = layout.params.filter((p) => used.has(p.name));
+  const params = notedParams(layout);
   if (params.length > 0) {
     out.push(
       "",
@@ -83,7 +84,7 @@ function notes(layout: Layout, unit: Unit, e: Escapes): string[] {
     );
     for (const p of params) {
       const value = (v: bigint): string =>
-        p.type === "address" ? code(hex16(v)) : formatSize(v, unit);
+        p.type === "address" ? code(hexDigits(v)) : formatSize(v, unit);
       out.push(
         `| ${code(p.name)} | ${code(p.exportName)} | ${value(p.default)} | ${value(p.min)} .. ${value(p.max)} | ` +
           `${formatSize(p.align, unit)} | ${p.description === undefined ? "" : text(p.description, e)} |`,
@@ -94,7 +95,7 @@ function notes(layout: Layout, unit: Unit, e: Escapes): string[] {
     out.push(
       "",
       `KASLR group ${code(k.name)}: ${k.members.map((m) => code(m.name)).join(", ")} move, in this order, ` +
-        `within ${code(hex16(k.rangeStart))} .. ${code(hex16(k.rangeEnd))}, ${formatSize(k.align, unit)} aligned` +
+        `within ${code(hexDigits(k.rangeStart))} .. ${code(hexDigits(k.rangeEnd))}, ${formatSize(k.align, unit)} aligned` +
         (k.mayOverlap.length > 0
           ? `; the range may overlap ${k.mayOverlap.map((m) => code(m.name)).join(", ")}`
           : "") +
@@ -104,19 +105,22 @@ function notes(layout: Layout, unit: Unit, e: Escapes): string[] {
   return out;
 }
 
-export function emitMarkdown(specLayouts: readonly Layout[], _asArray: boolean): string {
+/**
+ * Every variant (variant policy `sections`): the layout's title, then a section per variant
+ * under the variant's name. One layout: its title names its variant, if it is one.
+ */
+export const emitMarkdown: Emitter = ({ layouts: specLayouts, everyVariant }) => {
   const e = new Escapes();
   const layouts = withSpecText(specLayouts, (t) => plainText(t, e));
   const first = layouts[0]!;
-  const variants = layouts.length > 1 || first.variant !== null;
   const out: string[] = [
     `<!-- Generated by vmlayout from ${htmlComment(path.basename(first.file), e)}: do not edit. -->`,
     "",
-    `# ${text(variants ? (first.description ?? first.name) : layoutTitle(first), e)}`,
+    `# ${text(everyVariant ? (first.description ?? first.name) : layoutTitle(first), e)}`,
   ];
   for (const layout of layouts) {
     const unit = topUnit(layout.paging.vaBits);
-    if (variants) out.push("", `## ${text(layout.variant ?? layout.name, e)}`);
+    if (everyVariant) out.push("", `## ${text(layout.variant ?? layout.name, e)}`);
     out.push(
       "",
       `${code(layout.name)}: ${layout.paging.levels}-level paging, ${layout.paging.vaBits}-bit virtual addresses. ` +
@@ -129,5 +133,5 @@ export function emitMarkdown(specLayouts: readonly Layout[], _asArray: boolean):
       out.push(line);
   }
   if (e.used) out.push("", ...e.note());
-  return out.join("\n") + "\n";
-}
+  return { value: out.join("\n") + "\n", diagnostics: [] };
+};

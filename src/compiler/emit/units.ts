@@ -172,6 +172,3 @@ export const formatSize = (bytes: bigint, top: Unit, approx = false): string =>
 
 export const formatOffset = (address: bigint, top: Unit, approx = false): string =>
   formatQuantity(offsetQuantity(address, top), approx);
-
-/** 16 lowercase hex digits, as the document's address columns write them. */
-export const hex16 = (v: bigint): string => v.toString(16).padStart(16, "0");

@@ -1,7 +1,6 @@
 /**
- * What the C and Rust emitters share: the emit model of a Layout (how each bound can be written
- * in the target language), number and size formatting, comment wrapping, column alignment,
- * name-clash detection, and the small text helpers that keep generated files tidy.
+ * The emit model of a Layout for the C and Rust emitters: how each bound can be written in the
+ * target language.
  *
  * A bound is one of:
  *
@@ -13,8 +12,9 @@
  *     with a fractional coefficient, so it has no exact expression over the variables; the
  *     emitters say so and give its value at the defaults instead.
  */
-import { type Diagnostic, type Span, diagnostic } from "../../diagnostics/diagnostic.js";
+import { assertNever } from "../../model/collections.js";
 import { domainBounds, minus, type Affine } from "../../model/affine.js";
+import { kaslrMemberSizes, proveKaslr } from "../../model/kaslr.js";
 import {
   ADDRESS_SPACE_END,
   type Constant,
@@ -23,13 +23,6 @@ import {
   type Param,
   type Region,
 } from "../../model/layout.js";
-import { size as humanSize } from "../../model/format.js";
-import { kaslrMemberSizes, proveKaslr } from "../../model/kaslr.js";
-
-/** Line width the emitters wrap comments to. */
-export const WIDTH = 100;
-
-// ---------------------------------------------------------------- the model
 
 export interface Term {
   /** The variable's name: a parameter's name, or a KASLR base (`page_offset_base`). */
@@ -179,11 +172,16 @@ function formOf(
 
 /** The variables a form reads, in declaration order. */
 export function variablesOf(f: Form): readonly string[] {
-  return f.kind === "linear"
-    ? f.terms.map((t) => t.variable)
-    : f.kind === "opaque"
-      ? f.variables
-      : [];
+  switch (f.kind) {
+    case "fixed":
+      return [];
+    case "linear":
+      return f.terms.map((t) => t.variable);
+    case "opaque":
+      return f.variables;
+    default:
+      return assertNever(f, "bound form");
+  }
 }
 
 /**
@@ -255,184 +253,4 @@ export function sumStaysInRange(sum: Sum, m: LayoutModel): boolean {
     if (lo < 0n || hi >= ADDRESS_SPACE_END) return false;
   }
   return true;
-}
-
-// ---------------------------------------------------------------- numbers and words
-
-/** An address: `0x` and 16 lowercase hex digits. */
-export const hex16 = (v: bigint): string => "0x" + v.toString(16).padStart(16, "0");
-export const hexShort = (v: bigint): string => "0x" + v.toString(16);
-
-/** A byte count in words: `128 TiB`, `64 TiB - 1 byte`. */
-export const bytes = (v: bigint): string => humanSize(v);
-
-/** `a`, `a and b`, `a, b and c`. */
-export function list(items: readonly string[]): string {
-  if (items.length <= 1) return items.join("");
-  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
-}
-
-/** The region's attributes in the spec's words: `map ram, rw, global, max_page 1 GiB`. */
-export function attributes(r: Region): string[] {
-  const out: string[] = [];
-  // Not for `hole_ffffc88000000000` or `non_canonical`, whose names say it already.
-  if (r.kind !== "region" && !r.name.replace(/_/g, "").startsWith(r.kind))
-    out.push(r.kind === "noncanonical" ? "non-canonical" : r.kind);
-  if (r.map)
-    out.push(r.map.kind === "phys" ? `map phys ${hexShort(r.map.base)}` : `map ${r.map.kind}`);
-  if (r.perm) out.push(r.perm);
-  if (r.cache) out.push(`cache ${r.cache}`);
-  if (r.user) out.push("user");
-  if (r.global) out.push("global");
-  if (r.perProcess) out.push("per process");
-  if (r.maxPage !== undefined) out.push(`max_page ${bytes(r.maxPage)}`);
-  if (r.align) out.push(`align ${bytes(r.align.value)}`);
-  return out;
-}
-
-/** `4-level paging, 48-bit virtual addresses`. */
-export const pagingText = (l: Layout): string =>
-  `${l.paging.levels}-level paging, ${l.paging.vaBits}-bit virtual addresses`;
-
-/** The spec file's base name. */
-export const specBaseName = (l: Layout): string => l.file.split(/[\\/]/).pop() ?? l.file;
-
-/**
- * How a generated file was asked for, so that its banner can say exactly how to regenerate it
- * (`vmlayout build specs/linux.layout --emit c --variant 4-level -o memory_layout.h`).
- */
-export interface BuildCommand {
-  /** The spec's path as given on the command line, relative to the working directory. */
-  readonly spec: string;
-  /** `-o`; undefined when the output went to standard output. */
-  readonly output?: string | undefined;
-  /** `--variant`, when given. */
-  readonly variant?: string | undefined;
-  /** `NAME=N` of each `--limit` whose value is not the default. */
-  readonly limits?: readonly string[] | undefined;
-}
-
-/**
- * The command line that writes `format` again, each word quoted for a POSIX shell; `FILE` stands
- * for an output that is not named (the banner's: the reader knows which file it is). Without `command` (the library's emit): the spec's base name
- * and the layout's variant.
- */
-export function regenerateCommand(
-  format: string,
-  layout: Layout,
-  asArray: boolean,
-  command: BuildCommand | undefined,
-): string {
-  const variant = command ? command.variant : asArray ? undefined : (layout.variant ?? undefined);
-  const words = ["vmlayout", "build", pathWord(command?.spec ?? specBaseName(layout))];
-  words.push("--emit", format);
-  if (variant !== undefined) words.push("--variant", shellWord(variant));
-  for (const limit of command?.limits ?? []) words.push("--limit", shellWord(limit));
-  words.push("-o", command?.output === undefined ? "FILE" : pathWord(command.output));
-  return words.join(" ");
-}
-
-/** A word the shell reads back as `s`: as it is when that is safe, else in single quotes. */
-export const shellWord = (s: string): string =>
-  /^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'"'"'`)}'`;
-
-/** A path as a shell word that no command reads as an option (`./-x.layout`). */
-const pathWord = (p: string): string => shellWord(p.startsWith("-") ? `./${p}` : p);
-
-/** `4-level` -> `4_LEVEL`. */
-export const upperIdent = (s: string): string =>
-  s
-    .replace(/[^A-Za-z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "")
-    .toUpperCase();
-
-/** Greedy word wrap to `width` columns (a word longer than a line gets a line of its own). */
-export function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = "";
-  for (const word of text.split(/\s+/).filter((w) => w !== "")) {
-    if (line === "") line = word;
-    else if (line.length + 1 + word.length <= width) line += " " + word;
-    else {
-      lines.push(line);
-      line = word;
-    }
-  }
-  if (line !== "") lines.push(line);
-  return lines;
-}
-
-/** Pads every column but the last to its widest cell; trailing spaces are trimmed. */
-export function columns(rows: readonly (readonly string[])[], gap = 1): string[] {
-  const widths: number[] = [];
-  for (const row of rows)
-    row.forEach((cell, i) => {
-      if (i < row.length - 1) widths[i] = Math.max(widths[i] ?? 0, cell.length);
-    });
-  return rows.map((row) =>
-    row
-      .map((cell, i) => (i < row.length - 1 ? cell.padEnd(widths[i]! + gap) : cell))
-      .join("")
-      .trimEnd(),
-  );
-}
-
-// ---------------------------------------------------------------- names
-
-/**
- * A spec an emitter cannot express: a coded diagnostic (E03xx) at the declaration to change,
- * reported like any other, without a stack trace.
- */
-export class EmitError extends Error {
-  constructor(readonly diagnostic: Diagnostic) {
-    super(`${diagnostic.code}: ${diagnostic.message}`);
-  }
-}
-
-/**
- * Collects the identifiers a generated file defines, so that two things never get one name
- * (a region `foo` and a constant exported as `FOO_START`): that would not compile, and the
- * user should hear about it from vmlayout, at the declarations, rather than from the compiler.
- */
-export class Names {
-  private readonly seen = new Map<string, { readonly origin: string; readonly at?: Span }>();
-  constructor(private readonly what: string) {}
-
-  /** Records `name` as `origin`, declared at `at`; E0301, with `help`, when another thing has it. */
-  add(
-    name: string,
-    origin: string,
-    at: Span | undefined,
-    help = "give one of them another name with `export NAME`",
-  ): void {
-    const first = this.seen.get(name);
-    if (first !== undefined) {
-      const labels = first.at
-        ? [{ span: first.at, message: `${first.origin} is \`${name}\`` }]
-        : [];
-      throw new EmitError(
-        diagnostic(
-          "E0301",
-          `cannot emit ${this.what}: \`${name}\` would name both ${first.origin} and ${origin}`,
-          at ?? first.at,
-          { labels, help },
-        ),
-      );
-    }
-    this.seen.set(name, at === undefined ? { origin } : { origin, at });
-  }
-}
-
-/**
- * Joins blocks of lines with one blank line between blocks, and makes sure the text ends with
- * exactly one newline.
- */
-export function blocks(parts: readonly (readonly string[])[]): string {
-  return (
-    parts
-      .filter((p) => p.length > 0)
-      .map((p) => p.join("\n"))
-      .join("\n\n")
-      .replace(/[ \t]+$/gm, "") + "\n"
-  );
 }
