@@ -152,9 +152,19 @@ for (const suite of SUITES) {
   });
 }
 
+/**
+ * Codes no case can show, with the test that does: the CLI reports them as a usage error
+ * (exit 2) on one line, without a rendered diagnostic.
+ */
+const COVERED_ELSEWHERE: Readonly<Record<string, string>> = {
+  E0010: "test/pipeline.test.ts and test/cli/check.test.ts (a spec that cannot be read)",
+};
+
 describe("the catalogue through the cases", () => {
   it("every code is emitted by a case", () => {
-    const missing = CATALOGUE.map((e) => e.code).filter((c) => !emitted.has(c));
+    const missing = CATALOGUE.map((e) => e.code).filter(
+      (c) => !emitted.has(c) && !(c in COVERED_ELSEWHERE),
+    );
     expect(missing).toEqual([]);
   });
 });

@@ -39,12 +39,8 @@ describe("emitter registry", () => {
     const specs = readdirSync(path.join(ROOT, "specs")).filter((f) => f.endsWith(".layout"));
     for (const e of EMITTERS)
       for (const spec of specs) {
-        const golden = path.join(
-          "test",
-          "golden",
-          e.format,
-          spec.replace(/\.layout$/, `.${e.extension}`),
-        );
+        const name = spec.replace(/\.layout$/, "");
+        const golden = path.join("test", "golden", name, `${name}.${e.extension}`);
         expect(existsSync(path.join(ROOT, golden)), golden).toBe(true);
       }
   });
