@@ -32,7 +32,7 @@ import {
   canonicalize,
   entryName,
   hiReservedMask,
-} from "../runtime/entry.js";
+} from "../arch/x86_64/entry.js";
 import type { Installation } from "../runtime/install.js";
 import {
   CACHE_PAT_INDEX,

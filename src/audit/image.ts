@@ -17,7 +17,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { Layout } from "../model/layout.js";
-import { addressMask } from "../runtime/entry.js";
+import { addressMask } from "../arch/x86_64/entry.js";
 import { type BootParams, type Instance, instantiate, segments } from "../runtime/install-plan.js";
 import { FRAME_SIZE, PhysicalMemory } from "../runtime/physical-memory.js";
 import { type FoundMapping, type FoundSpace, auditMappings, readTables } from "./checks.js";

@@ -17,7 +17,7 @@
  * recursive slot (how `vmlayout dump` prints one).
  */
 import type { Result } from "../diagnostics/diagnostic.js";
-import type { PagingLevels } from "../runtime/entry.js";
+import type { PagingLevels } from "../arch/x86_64/entry.js";
 import { type FoundMapping, type FoundRecursiveSlot, type FoundSpace, MapBit } from "./checks.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 

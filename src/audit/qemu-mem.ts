@@ -10,7 +10,7 @@
  * says so. (QEMU's `info mem` misreads 5-level tables: use `info tlb` there.)
  */
 import type { Result } from "../diagnostics/diagnostic.js";
-import type { PagingLevels } from "../runtime/entry.js";
+import type { PagingLevels } from "../arch/x86_64/entry.js";
 import { type FoundMapping, type FoundSpace, MapBit } from "./checks.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 

@@ -18,7 +18,7 @@ import { readQemuMem } from "../audit/qemu-mem.js";
 import { readQemuTlb } from "../audit/qemu-tlb.js";
 import { describeReadError } from "../compiler/load.js";
 import { readSourceFile } from "../compiler/read.js";
-import type { PagingLevels } from "../runtime/entry.js";
+import type { PagingLevels } from "../arch/x86_64/entry.js";
 import { type FoundSpace, MapBit } from "../audit/checks.js";
 import { type Result, hasErrors } from "../diagnostics/diagnostic.js";
 import { renderJson } from "../diagnostics/render.js";

@@ -6,7 +6,7 @@
  * `[imageBase, imageBase + imageBytes)`. Exit 1 when the spec, the installation or the audit
  * has errors.
  */
-import type { Level } from "../runtime/entry.js";
+import type { Level } from "../arch/x86_64/entry.js";
 import type { Installation } from "../runtime/install.js";
 import { hex, size } from "../model/format.js";
 import { describeFlags, MapBit, type AuditReport } from "../audit/checks.js";

@@ -21,7 +21,14 @@
  * level (its entry's flags), not the walk through it; with 4 levels the top level is `pgd`.
  */
 
-import { Hi, Lo, type Level, type PagingLevels, VPN_PER_ENTRY, hiReservedMask } from "./entry.js";
+import {
+  Hi,
+  Lo,
+  type Level,
+  type PagingLevels,
+  VPN_PER_ENTRY,
+  hiReservedMask,
+} from "../arch/x86_64/entry.js";
 import type { Installation } from "./install.js";
 import type { Segment } from "./install-plan.js";
 import type { PhysicalMemory } from "./physical-memory.js";

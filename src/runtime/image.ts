@@ -15,7 +15,7 @@ import {
   addressMask,
   checkMaxPhyAddr,
   hiReservedMask,
-} from "./entry.js";
+} from "../arch/x86_64/entry.js";
 import { DEFAULT_POOL_BYTES, FrameAllocator } from "./frame-allocator.js";
 import { Mapper } from "./mapper.js";
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";

@@ -39,7 +39,7 @@ import {
   PAGE_4K,
   type PageSize,
   type PagingLevels,
-} from "./entry.js";
+} from "../arch/x86_64/entry.js";
 import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES } from "./frame-allocator.js";
 import type { MapFlags } from "./mapper.js";
 import { FRAME_SIZE } from "./physical-memory.js";

@@ -25,7 +25,7 @@
 import type { Layout } from "../model/layout.js";
 import { type Diagnostic, type Result, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { hex, size as showSize, tick } from "../model/format.js";
-import { type Level, type PagingLevels, levelIndex, toU64 } from "./entry.js";
+import { type Level, type PagingLevels, levelIndex, toU64 } from "../arch/x86_64/entry.js";
 import { FrameAllocator } from "./frame-allocator.js";
 import { type PageTableImage, exportImage } from "./image.js";
 import {

@@ -30,7 +30,7 @@ import {
   pageSizeOfLevel,
   patIndex,
   toU64,
-} from "./entry.js";
+} from "../arch/x86_64/entry.js";
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
 import { Tlb, TlbBit, tlbLevel } from "./tlb.js";
 

@@ -1,0 +1,145 @@
+/**
+ * x86-64 behind the seam: 4-level and 5-level (LA57) paging of Intel SDM vol. 3A, chapter 4.
+ * The entry bits are in `entry.ts`; this file says what the walker and the verifier need from
+ * them.
+ */
+
+import {
+  type Arch,
+  EntryKind,
+  MapBit,
+  type PtdumpFormat,
+  type TableFormat,
+  signExtendedHalves,
+} from "../arch.js";
+import {
+  Hi,
+  Lo,
+  type Level,
+  type PagingLevels,
+  addressMask,
+  canonicalize,
+  entryName,
+  hiReservedMask,
+  isCanonical,
+  levelShift,
+  linearAddressBits,
+} from "./entry.js";
+
+const TWO32 = 4294967296;
+
+/** Sizes of the pages a PTE, PDE or PDPTE maps (SDM 4.5.4); PML4Es and PML5Es map none. */
+const LEAF_SIZES: readonly (bigint | undefined)[] = [undefined, 1n << 12n, 1n << 21n, 1n << 30n];
+
+/**
+ * The walker's view of an entry (SDM 4.5.4, Tables 4-14 .. 4-20): P = 0 is absent; bits
+ * 51:MAXPHYADDR set, PS in a PML4E/PML5E, or the reserved low address bits of a 2-MByte or
+ * 1-GByte page make it malformed (the processor raises #PF with RSVD); otherwise a PTE, or a
+ * PDE/PDPTE with PS = 1, maps a page.
+ */
+function tableFormat(maxPhyAddr: number): TableFormat {
+  const hiRsvd = hiReservedMask(maxPhyAddr);
+  const root = addressMask(maxPhyAddr);
+  const malformation = (lo: number, hi: number, level: number): string | undefined => {
+    if ((hi & hiRsvd) !== 0) return `bits 51:${maxPhyAddr} (reserved) are set`;
+    if (level === 1 || (lo & Lo.PS) === 0) return undefined;
+    if (level >= 4) return `PS is set in a ${entryName(level as Level)} (reserved)`;
+    if (level === 3 && (lo & Lo.RSVD_1G) !== 0) {
+      return "bits 29:13 of a 1 GiB page entry (reserved) are set";
+    }
+    if (level === 2 && (lo & Lo.RSVD_2M) !== 0) {
+      return "bits 20:13 of a 2 MiB page entry (reserved) are set";
+    }
+    return undefined;
+  };
+  return {
+    entriesPerTable: 512,
+    kind(lo, hi, level) {
+      if ((lo & Lo.P) === 0) return EntryKind.Absent;
+      // The common case first: a PTE with no reserved bit set.
+      if (level === 1 && (hi & hiRsvd) === 0) return EntryKind.Leaf;
+      if (malformation(lo, hi, level) !== undefined) return EntryKind.Malformed;
+      return level === 1 || (lo & Lo.PS) !== 0 ? EntryKind.Leaf : EntryKind.Table;
+    },
+    malformation: (lo, hi, level) => malformation(lo, hi, level) ?? "well formed",
+    nextTable: (lo, hi) => (hi & Hi.ADDR_MAX) * 1048576 + (lo >>> 12),
+    leafAddress(lo, hi, level) {
+      const addr = level === 1 ? Lo.ADDR_4K : level === 2 ? Lo.ADDR_2M : Lo.ADDR_1G;
+      return (hi & Hi.ADDR_MAX) * TWO32 + ((lo & addr) >>> 0);
+    },
+    // SDM 4.6.1: R/W and U/S combine with AND over the walk, XD with OR.
+    inherit(rights, lo, hi) {
+      if ((lo & Lo.RW) === 0) rights &= ~MapBit.W;
+      if ((lo & Lo.US) === 0) rights &= ~MapBit.U;
+      return (hi & Hi.XD) !== 0 ? rights | MapBit.NX : rights;
+    },
+    leafAttributes(lo, _hi, level) {
+      return (
+        ((lo & Lo.G) !== 0 ? MapBit.G : 0) |
+        ((lo & Lo.PWT) !== 0 ? MapBit.PWT : 0) |
+        ((lo & Lo.PCD) !== 0 ? MapBit.PCD : 0) |
+        ((lo & (level === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0 ? MapBit.PAT : 0)
+      );
+    },
+    // CR3 bits MAXPHYADDR-1:12 (SDM 4.5.2; the low bits are PWT/PCD or a PCID).
+    rootFrame: (cr3) => Number((cr3 & root) >> 12n),
+  };
+}
+
+const NOT_PRESENT = " ".repeat(30);
+
+/**
+ * Linux's x86 ptdump (`arch/x86/mm/dump_pagetables.c`): `printk_prot` columns `USR`, `RW`/`ro`,
+ * `PWT`, `PCD`, `PSE` (a large page), `PAT`, `GLB`, `NX`/`x `, each in a fixed column; level
+ * names `pte`, `pmd`, `pud`, `p4d` (5 levels) and `pgd`. Bit 7 is PAT in a PTE, PS above.
+ */
+function ptdumpFormat(levels: PagingLevels): PtdumpFormat {
+  return {
+    levelName(level) {
+      if (level === 1) return "pte";
+      if (level === 2) return "pmd";
+      if (level === 3) return "pud";
+      return level === 4 && levels === 5 ? "p4d" : "pgd";
+    },
+    flags(lo, hi, level) {
+      const large = level !== 1 && (lo & Lo.PS) !== 0;
+      const pat = level === 1 ? (lo & Lo.PAT_4K) !== 0 : large && (lo & Lo.PAT_LARGE) !== 0;
+      return (
+        ((lo & Lo.US) !== 0 ? "USR " : "    ") +
+        ((lo & Lo.RW) !== 0 ? "RW " : "ro ") +
+        ((lo & Lo.PWT) !== 0 ? "PWT " : "    ") +
+        ((lo & Lo.PCD) !== 0 ? "PCD " : "    ") +
+        (large ? "PSE " : "    ") +
+        (pat ? "PAT " : "    ") +
+        ((lo & Lo.G) !== 0 ? "GLB " : "    ") +
+        ((hi & Hi.XD) !== 0 ? "NX " : "x  ")
+      );
+    },
+    notPresent: NOT_PRESENT,
+  };
+}
+
+function makeArch(levels: PagingLevels): Arch {
+  const vaBits = linearAddressBits(levels);
+  return {
+    name: "x86_64",
+    mode: `${levels}-level paging`,
+    vaBits,
+    levels,
+    levelShift: (level) => levelShift(level as Level),
+    leafSize: (level) => LEAF_SIZES[level],
+    pageSizes: LEAF_SIZES.filter((s) => s !== undefined),
+    halves: signExtendedHalves(vaBits),
+    isCanonical: (va) => isCanonical(va, levels),
+    canonicalize: (va) => canonicalize(va, levels),
+    tableFormat,
+    ptdump: ptdumpFormat(levels),
+  };
+}
+
+const MODES = { 4: makeArch(4), 5: makeArch(5) } as const;
+
+/** x86-64 with 4-level (48-bit) or 5-level (57-bit, CR4.LA57) paging. */
+export function x86_64(levels: PagingLevels): Arch {
+  return MODES[levels];
+}
