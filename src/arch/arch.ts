@@ -77,6 +77,8 @@ export interface PtdumpFormat {
   levelName(level: number): string;
   /** The flags columns of a valid entry (its own bits, as Linux prints them). */
   flags(lo: number, hi: number, level: number): string;
+  /** A number equal for two valid entries of a level exactly when their flag bits are. */
+  runKey(lo: number, hi: number, level: number): number;
   /** The flags columns of a run of invalid entries (blanks of the same width). */
   readonly notPresent: string;
 }
@@ -91,6 +93,8 @@ export interface Arch {
   readonly vaBits: number;
   /** Table levels of a walk; the root is at level `levels`. */
   readonly levels: number;
+  /** The manual's name of an entry at `level` (x86: PTE, PDE, PDPTE, PML4E, PML5E). */
+  entryName(level: number): string;
   /** Virtual-address bits below the part that indexes a table at `level`. */
   levelShift(level: number): number;
   /** Size of a page or block a leaf at `level` maps, or undefined where no leaf may be. */

@@ -18,7 +18,8 @@
  */
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { PagingLevels } from "../arch/x86_64/entry.js";
-import { type FoundMapping, type FoundRecursiveSlot, type FoundSpace, MapBit } from "./checks.js";
+import { MapBit } from "../arch/arch.js";
+import type { FoundMapping, FoundRecursiveSlot, FoundSpace } from "./checks.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const RANGE = /^0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\s+\d+[BKMGTPE]\b\s*(.*)$/;

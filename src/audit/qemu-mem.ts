@@ -11,7 +11,8 @@
  */
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { PagingLevels } from "../arch/x86_64/entry.js";
-import { type FoundMapping, type FoundSpace, MapBit } from "./checks.js";
+import { MapBit } from "../arch/arch.js";
+import type { FoundMapping, FoundSpace } from "./checks.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const LINE = /^([0-9a-fA-F]{8,16})-([0-9a-fA-F]{8,16}) [0-9a-fA-F]{8,16} ([u-])r([w-])$/;

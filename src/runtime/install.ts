@@ -25,7 +25,10 @@
 import type { Layout } from "../model/layout.js";
 import { type Diagnostic, type Result, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { hex, size as showSize, tick } from "../model/format.js";
-import { type Level, type PagingLevels, levelIndex, toU64 } from "../arch/x86_64/entry.js";
+import { Lo, type Level, type PagingLevels, levelIndex } from "../arch/x86_64/entry.js";
+import { x86_64 } from "../arch/x86_64/arch.js";
+import { EntryKind } from "../arch/arch.js";
+import { partitionPoint } from "../model/collections.js";
 import { FrameAllocator } from "./frame-allocator.js";
 import { type PageTableImage, exportImage } from "./image.js";
 import {
@@ -249,9 +252,8 @@ export function install(
     shareKernelTables(
       memory,
       allocator,
-      kernelMapper.root,
+      kernelMapper,
       mapper.root,
-      levels,
       privateRanges,
       recursiveIndices,
     );
@@ -308,74 +310,68 @@ function mergeRanges(ranges: readonly (readonly [bigint, bigint])[]): [bigint, b
   return out;
 }
 
-/** How `[lo, hi)` relates to the per-process ranges. */
+/** How `[lo, hi)` relates to the per-process ranges (sorted, merged, half-open). */
 function classify(
   ranges: readonly [bigint, bigint][],
   lo: bigint,
   hi: bigint,
 ): "shared" | "private" | "mixed" {
-  let a = 0;
-  let b = ranges.length - 1;
-  // First range ending after lo.
-  let first = ranges.length;
-  while (a <= b) {
-    const m = (a + b) >> 1;
-    if (ranges[m]![1] > lo) {
-      first = m;
-      b = m - 1;
-    } else a = m + 1;
-  }
-  const r = ranges[first];
+  const r = ranges[partitionPoint(ranges.length, (i) => ranges[i]![1] > lo)];
   if (r === undefined || r[0] >= hi) return "shared";
   return r[0] <= lo && r[1] >= hi ? "private" : "mixed";
 }
 
+/** The low word of a private table's entry: present, and as permissive as the mapper's own. */
+const PRIVATE_TABLE_LO = Lo.P | Lo.RW | Lo.US;
 const TWO32 = 4294967296;
 
 /**
  * Fills the process root table `pRoot` from the kernel's `kRoot`: entries whose range holds no
  * per-process address are copied (sharing the kernel's lower tables), entries wholly
  * per-process are left empty, and mixed entries get a private table filled the same way one
- * level down. Recursive slots are left to `mapRecursive`.
+ * level down. Recursive slots are left to `mapRecursive`. This builds tables rather than
+ * walking them: a mixed range gets its private tables whether or not the kernel maps anything
+ * there, so it visits absent entries, which the walker does not.
  */
 function shareKernelTables(
   memory: PhysicalMemory,
   allocator: FrameAllocator,
-  kRoot: number,
+  kernel: Mapper,
   pRoot: number,
-  levels: PagingLevels,
   privateRanges: readonly [bigint, bigint][],
   recursiveIndices: ReadonlySet<number>,
 ): void {
-  const width = BigInt(levels === 5 ? 57 : 48);
+  const arch = x86_64(kernel.levels);
+  const format = arch.tableFormat(kernel.maxPhyAddr);
   const fill = (kTable: number | undefined, pTable: number, level: Level, base: bigint): void => {
-    const span = 1n << BigInt(12 + 9 * (level - 1));
-    for (let i = 0; i < 512; i++) {
-      if (level === levels && recursiveIndices.has(i)) continue;
+    const span = 1n << BigInt(arch.levelShift(level));
+    for (let i = 0; i < format.entriesPerTable; i++) {
+      if (level === arch.levels && recursiveIndices.has(i)) continue;
       const raw = base + BigInt(i) * span;
-      const lo = toU64(BigInt.asIntN(Number(width), raw));
+      const lo = arch.canonicalize(raw);
       const cls = classify(privateRanges, lo, lo + span);
       const kLo = kTable === undefined ? 0 : memory.readLo(kTable + i * 8);
       const kHi = kTable === undefined ? 0 : memory.readHi(kTable + i * 8);
+      const kind = format.kind(kLo, kHi, level);
       if (cls === "shared") {
-        if ((kLo & 1) !== 0) memory.writeWords(pTable + i * 8, kLo, kHi);
+        if (kind !== EntryKind.Absent) memory.writeWords(pTable + i * 8, kLo, kHi);
         continue;
       }
       if (cls === "private" || level === 1) continue;
       // Mixed: a private table one level down.
-      const kLeaf = (kLo & 1) !== 0 && level <= 3 && (kLo & 0x80) !== 0;
       const child = allocator.allocate((level - 1) as Level);
       if (child === undefined)
         throw new Error("internal error: table pool exhausted while sharing");
-      memory.writeWords(pTable + i * 8, (child >>> 0) | 0x7, Math.floor(child / TWO32));
-      const kChild =
-        (kLo & 1) !== 0 && !kLeaf
-          ? (kHi & 0xfffff) * TWO32 + ((kLo & 0xfffff000) >>> 0)
-          : undefined;
+      memory.writeWords(
+        pTable + i * 8,
+        (child >>> 0) | PRIVATE_TABLE_LO,
+        Math.floor(child / TWO32),
+      );
+      const kChild = kind === EntryKind.Table ? format.nextTable(kLo, kHi) * FRAME_SIZE : undefined;
       fill(kChild, child, (level - 1) as Level, raw);
     }
   };
-  fill(kRoot, pRoot, levels as Level, 0n);
+  fill(kernel.root, pRoot, arch.levels as Level, 0n);
 }
 
 /** One line for a mapper error. */

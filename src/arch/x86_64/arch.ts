@@ -115,8 +115,18 @@ function ptdumpFormat(levels: PagingLevels): PtdumpFormat {
         ((hi & Hi.XD) !== 0 ? "NX " : "x  ")
       );
     },
+    // Bits 11:0 (12:0 above a PTE: PAT of a large page) and 63:52; below 2^25, exact.
+    runKey: (lo, hi, level) => (lo & (level === 1 ? 0xfff : 0x1fff)) + (hi >>> 20) * 8192,
     notPresent: NOT_PRESENT,
   };
+}
+
+const formats = new Map<number, TableFormat>();
+/** One format per width: the walker's hot loop then always calls the same functions. */
+function cachedTableFormat(maxPhyAddr: number): TableFormat {
+  let format = formats.get(maxPhyAddr);
+  if (format === undefined) formats.set(maxPhyAddr, (format = tableFormat(maxPhyAddr)));
+  return format;
 }
 
 function makeArch(levels: PagingLevels): Arch {
@@ -126,13 +136,14 @@ function makeArch(levels: PagingLevels): Arch {
     mode: `${levels}-level paging`,
     vaBits,
     levels,
+    entryName: (level) => entryName(level as Level),
     levelShift: (level) => levelShift(level as Level),
     leafSize: (level) => LEAF_SIZES[level],
     pageSizes: LEAF_SIZES.filter((s) => s !== undefined),
     halves: signExtendedHalves(vaBits),
     isCanonical: (va) => isCanonical(va, levels),
     canonicalize: (va) => canonicalize(va, levels),
-    tableFormat,
+    tableFormat: cachedTableFormat,
     ptdump: ptdumpFormat(levels),
   };
 }
