@@ -37,6 +37,7 @@ import {
 } from "../runtime/install-plan.js";
 import type { PhysicalMemory } from "../runtime/physical-memory.js";
 import { hex, size as showSize, tick } from "../model/format.js";
+import { partitionPoint } from "../model/collections.js";
 
 // ---------------------------------------------------------------------------------------------
 // Reading tables back.
@@ -390,18 +391,9 @@ function expectationIntervals(
   return out;
 }
 
-function firstEndingAfter<T extends { readonly end: bigint }>(
-  xs: readonly T[],
-  va: bigint,
-): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid]!.end > va) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+/** The index of the first of the sorted, disjoint `xs` that ends after `va`. */
+function firstEndingAfter(xs: readonly { readonly end: bigint }[], va: bigint): number {
+  return partitionPoint(xs.length, (i) => xs[i]!.end > va);
 }
 
 function permText(s: Segment): string {

@@ -23,6 +23,7 @@ import { domainBounds } from "../model/affine.js";
 import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { DEFAULT_LIMITS } from "../limits.js";
 import { hex, list, size as showSize, tick } from "../model/format.js";
+import { partitionPoint } from "../model/collections.js";
 import {
   type KaslrMisfit,
   type KaslrPlacement,
@@ -598,16 +599,8 @@ export function segments(instance: Instance): Segment[] {
 
 /** The segment containing `va`, by binary search. */
 export function segmentAt(segs: readonly Segment[], va: bigint): Segment | undefined {
-  let lo = 0;
-  let hi = segs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const s = segs[mid]!;
-    if (va < s.start) hi = mid - 1;
-    else if (va >= s.end) lo = mid + 1;
-    else return s;
-  }
-  return undefined;
+  const s = segs[partitionPoint(segs.length, (i) => segs[i]!.end > va)];
+  return s !== undefined && s.start <= va ? s : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -27,10 +27,12 @@ import {
   entryName,
   hiReservedMask,
   isCanonical,
+  linearAddressBits,
   pageSizeOfLevel,
   patIndex,
   toU64,
 } from "../arch/x86_64/entry.js";
+import { hex } from "../model/format.js";
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
 import { Tlb, TlbBit, tlbLevel } from "./tlb.js";
 
@@ -560,8 +562,9 @@ export class Mmu {
    */
   private canonicalHi(hi: number): boolean {
     this.checkMode();
-    // As int32, hi >> 15 (hi >> 24 with LA57) is then 0 or -1.
-    const top = hi >> (this.cLa57 ? 24 : 15);
+    // Bits 63:(width-1) are bits 31:(width-33) of `hi`: as int32, hi >> (width - 33) (15, or 24
+    // with LA57) is then 0 or -1.
+    const top = hi >> (linearAddressBits(this.cLa57 ? 5 : 4) - 33);
     return top === 0 || top === -1;
   }
 
@@ -956,7 +959,6 @@ function pf(
 
 /** One line describing a walk result, e.g. `#PF(0x3) at 0x..., PTE: protection (...)`. */
 export function describeResult(r: WalkResult): string {
-  const hex = (x: bigint): string => "0x" + x.toString(16).padStart(16, "0");
   if (r.ok) return `${hex(r.va)} -> ${hex(r.pa)} (${r.pageSize / 1024} KiB page)`;
   if (r.fault === "#GP") return `#GP(0) at ${hex(r.va)}: non-canonical`;
   const detail = r.reservedBit ?? r.violation;
