@@ -82,6 +82,8 @@ export const EXTRA_TABLE_VISITS = 1 << 16;
 const ROOT_RIGHTS = MapBit.W | MapBit.U;
 const FRAME_BYTES = 4096;
 const ZERO_FRAME = new Uint32Array(1024);
+// Module constants, not property loads, in the hot loop (see x86_64/arch.ts).
+const { Absent: ABSENT, Leaf: LEAF, Malformed: MALFORMED } = EntryKind;
 
 export interface WalkTarget {
   readonly arch: Arch;
@@ -157,17 +159,17 @@ class Walk {
       const lo = words[i << 1]!;
       const hi = words[(i << 1) | 1]!;
       const kind = format.kind(lo, hi, level);
-      if (kind === EntryKind.Absent) {
+      if (kind === ABSENT) {
         visitor.absent?.(vpn, level);
         continue;
       }
       const entryRights = format.inherit(rights, lo, hi);
-      if (kind === EntryKind.Leaf) {
+      if (kind === LEAF) {
         visitor.leaf(vpn, level, per, format.leafAddress(lo, hi, level), entryRights, lo, hi);
         continue;
       }
       const entryPa = pfn * FRAME_BYTES + i * 8;
-      if (kind === EntryKind.Malformed) {
+      if (kind === MALFORMED) {
         visitor.stop?.(vpn, level, "malformed", lo, hi, entryRights, entryPa);
         continue;
       }

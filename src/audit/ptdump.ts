@@ -19,7 +19,8 @@
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { PagingLevels } from "../arch/x86_64/entry.js";
 import { MapBit } from "../arch/arch.js";
-import type { FoundMapping, FoundRecursiveSlot, FoundSpace } from "./checks.js";
+import type { FoundSpace } from "./checks.js";
+import type { FoundMapping, FoundRecursiveSlot } from "./read-back.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const RANGE = /^0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\s+\d+[BKMGTPE]\b\s*(.*)$/;

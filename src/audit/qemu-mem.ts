@@ -12,7 +12,8 @@
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { PagingLevels } from "../arch/x86_64/entry.js";
 import { MapBit } from "../arch/arch.js";
-import type { FoundMapping, FoundSpace } from "./checks.js";
+import type { FoundSpace } from "./checks.js";
+import type { FoundMapping } from "./read-back.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const LINE = /^([0-9a-fA-F]{8,16})-([0-9a-fA-F]{8,16}) [0-9a-fA-F]{8,16} ([u-])r([w-])$/;

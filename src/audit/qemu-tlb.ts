@@ -16,7 +16,8 @@
  */
 import type { Result } from "../diagnostics/diagnostic.js";
 import { MapBit } from "../arch/arch.js";
-import type { FoundMapping, FoundSpace } from "./checks.js";
+import type { FoundSpace } from "./checks.js";
+import type { FoundMapping } from "./read-back.js";
 import { type ListingLine, UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const LINE =

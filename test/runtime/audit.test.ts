@@ -7,7 +7,8 @@ import { Flag, type Level, levelIndex } from "../../src/arch/x86_64/entry.js";
 import { install, type Installation, type InstallOptions } from "../../src/runtime/install.js";
 import type { Layout } from "../../src/model/layout.js";
 import { PAGE_4K } from "../../src/arch/x86_64/entry.js";
-import { audit, readTables } from "../../src/audit/checks.js";
+import { audit } from "../../src/audit/checks.js";
+import { readTables } from "../../src/audit/read-back.js";
 import { GiB, inlineLayout, mixedLayout, specLayout } from "./qemu/layouts.js";
 
 function installed(layout: Layout, boot: InstallOptions = {}): Installation {
