@@ -20,7 +20,7 @@ import type { Result } from "../diagnostics/diagnostic.js";
 import type { PagingLevels } from "../arch/x86_64/entry.js";
 import { MapBit } from "../arch/arch.js";
 import type { FoundSpace } from "./checks.js";
-import type { FoundMapping, FoundRecursiveSlot } from "./read-back.js";
+import { type FoundMapping, type FoundRecursiveSlot, recursiveSlot } from "./read-back.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const RANGE = /^0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\s+\d+[BKMGTPE]\b\s*(.*)$/;
@@ -72,14 +72,7 @@ export function readPtdump(file: string, text: string, levels: PagingLevels): Re
     }
     const flags = words.reduce((f, w) => f | FLAG_BITS[w]!, 0);
     if (level === "pgd") {
-      recursive.push({
-        index: Number((va & vaMask) >> slotBits),
-        va,
-        end,
-        writable: (flags & MapBit.W) !== 0,
-        user: (flags & MapBit.U) !== 0,
-        noExecute: (flags & MapBit.NX) !== 0,
-      });
+      recursive.push(recursiveSlot(Number((va & vaMask) >> slotBits), va, end, flags));
       continue;
     }
     appendRun(mappings, { va, end, pa: 0n, flags }, false);

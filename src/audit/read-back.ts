@@ -32,6 +32,23 @@ export interface FoundRecursiveSlot {
   readonly noExecute: boolean;
 }
 
+/** The slot `[va, end)` of top-level entry `index` pointing at its own table, with `MapBit` rights. */
+export function recursiveSlot(
+  index: number,
+  va: bigint,
+  end: bigint,
+  rights: number,
+): FoundRecursiveSlot {
+  return {
+    index,
+    va,
+    end,
+    writable: (rights & MapBit.W) !== 0,
+    user: (rights & MapBit.U) !== 0,
+    noExecute: (rights & MapBit.NX) !== 0,
+  };
+}
+
 export interface MalformedEntry {
   readonly level: Level;
   /** The architecture's name of the entry at `level` (x86: PTE, PDE, PDPTE, PML4E, PML5E). */
@@ -102,17 +119,10 @@ export function readTables(
       stop(vpn, level, reason, lo, hi, rights, entryPa) {
         const va = vaOf(vpn);
         if (reason === "self") {
-          const index = Number((va >> BigInt(arch.levelShift(level))) & 511n);
-          const end = va + (1n << BigInt(arch.levelShift(level)));
+          const shift = BigInt(arch.levelShift(level));
+          const index = Number((va >> shift) & 511n);
           // At the root the rights are the entry's own.
-          recursive.push({
-            index,
-            va,
-            end,
-            writable: (rights & MapBit.W) !== 0,
-            user: (rights & MapBit.U) !== 0,
-            noExecute: (rights & MapBit.NX) !== 0,
-          });
+          recursive.push(recursiveSlot(index, va, va + (1n << shift), rights));
           return;
         }
         const why =
