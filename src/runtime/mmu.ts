@@ -33,6 +33,10 @@ import {
   toU64,
 } from "../arch/x86_64/entry.js";
 import { hex } from "../model/format.js";
+
+/** Bits 63:(width-1) of a linear address are bits 31:(width-33) of its high word. */
+const HI_SIGN_SHIFT_4 = linearAddressBits(4) - 33;
+const HI_SIGN_SHIFT_5 = linearAddressBits(5) - 33;
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
 import { Tlb, TlbBit, tlbLevel } from "./tlb.js";
 
@@ -562,9 +566,8 @@ export class Mmu {
    */
   private canonicalHi(hi: number): boolean {
     this.checkMode();
-    // Bits 63:(width-1) are bits 31:(width-33) of `hi`: as int32, hi >> (width - 33) (15, or 24
-    // with LA57) is then 0 or -1.
-    const top = hi >> (linearAddressBits(this.cLa57 ? 5 : 4) - 33);
+    // As int32, hi >> 15 (hi >> 24 with LA57) is then 0 or -1.
+    const top = hi >> (this.cLa57 ? HI_SIGN_SHIFT_5 : HI_SIGN_SHIFT_4);
     return top === 0 || top === -1;
   }
 
