@@ -1,7 +1,7 @@
 /**
- * The audit: installed page tables <-> Layout. Reads every address space's tables back, table by
- * table (each table frame is read once per space; runs of leaves are merged as they are read,
- * never page by page), and checks the mappings found against what the spec asks for:
+ * The audit: installed page tables <-> Layout. Reads every address space's tables back
+ * (read-back.ts, on the one walker) and checks the mappings found against what the spec asks
+ * for:
  *
  *  - every present mapping lies in a region that maps memory (E0401), at the physical address
  *    the spec gives (E0402), with its permissions (R/W and XD from `perm`: E0403; U/S from
@@ -25,16 +25,14 @@ import {
   sortDiagnostics,
 } from "../diagnostics/diagnostic.js";
 import { moreNotShown } from "../diagnostics/collector.js";
+import type { Level, PagingLevels } from "../arch/x86_64/entry.js";
+import { MapBit } from "../arch/arch.js";
 import {
-  Hi,
-  Lo,
-  type Level,
-  type PagingLevels,
-  VPN_PER_ENTRY,
-  canonicalize,
-  entryName,
-  hiReservedMask,
-} from "../runtime/entry.js";
+  type FoundMapping,
+  type FoundRecursiveSlot,
+  type MalformedEntry,
+  readTables,
+} from "./read-back.js";
 import type { Installation } from "../runtime/install.js";
 import {
   CACHE_PAT_INDEX,
@@ -45,240 +43,7 @@ import {
 } from "../runtime/install-plan.js";
 import type { PhysicalMemory } from "../runtime/physical-memory.js";
 import { hex, size as showSize, tick } from "../model/format.js";
-
-// ---------------------------------------------------------------------------------------------
-// Reading tables back.
-
-/** Effective-flag bits of a mapping found in the tables. */
-export const MapBit = {
-  W: 1,
-  U: 2,
-  NX: 4,
-  G: 8,
-  PWT: 16,
-  PCD: 32,
-  PAT: 64,
-} as const;
-
-/** A run of present pages with contiguous physical addresses and equal effective flags. */
-export interface FoundMapping {
-  /** First linear address (canonical). */
-  readonly va: bigint;
-  /** Exclusive end (may be 2^64). */
-  readonly end: bigint;
-  readonly pa: bigint;
-  /** MapBit flags. */
-  readonly flags: number;
-}
-
-/** A top-level entry that points at the top-level table itself. */
-export interface FoundRecursiveSlot {
-  readonly index: number;
-  readonly va: bigint;
-  readonly end: bigint;
-  readonly writable: boolean;
-  readonly user: boolean;
-  readonly noExecute: boolean;
-}
-
-export interface MalformedEntry {
-  readonly level: Level;
-  /** Physical address of the entry. */
-  readonly entryPa: number;
-  readonly va: bigint;
-  readonly reason: string;
-}
-
-export interface ReadBack {
-  readonly mappings: readonly FoundMapping[];
-  readonly recursive: readonly FoundRecursiveSlot[];
-  readonly malformed: readonly MalformedEntry[];
-  /** Table frames reachable from CR3: frame number -> level. */
-  readonly tables: ReadonlyMap<number, Level>;
-}
-
-const TWO32 = 4294967296;
-/**
- * Table visits a walk may make beyond one per frame in memory: a tree without aliasing visits
- * each table once, so only a (hostile) graph of aliased tables reaches the bound.
- */
-export const EXTRA_TABLE_VISITS = 1 << 16;
-
-/**
- * Walks the tables of one address space from `cr3`, table by table, merging leaves into runs as
- * it goes. A top-level entry that points at the root is a recursive slot and is not followed.
- */
-export function readTables(
-  memory: PhysicalMemory,
-  cr3: bigint,
-  levels: PagingLevels,
-  maxPhyAddr: number,
-): ReadBack {
-  const hiRsvd = hiReservedMask(maxPhyAddr);
-  const rootPfn = Number(cr3 >> 12n) & (2 ** (maxPhyAddr - 12) - 1);
-  const tables = new Map<number, Level>();
-  const malformed: MalformedEntry[] = [];
-  const recursive: FoundRecursiveSlot[] = [];
-  // Runs in raw page numbers (bits 56:12 / 47:12 of the address, no sign extension).
-  const rVpn: number[] = [];
-  const rPages: number[] = [];
-  const rPa: number[] = [];
-  const rFlags: number[] = [];
-  let last = -1;
-  const vaOf = (vpn: number): bigint => canonicalize(BigInt(vpn) << 12n, levels);
-  /** First raw page number of the upper half: runs never merge across the non-canonical hole. */
-  const upperHalf = 2 ** ((levels === 5 ? 57 : 48) - 13);
-  const onPath = new Set<number>();
-  // Tables may legitimately be shared by several entries (Linux's KASAN shadow); a hostile graph
-  // of aliased tables could still make the walk exponential, so the visits are bounded.
-  let visits = 0;
-  const maxVisits = memory.frameCount + memory.backedFrames + EXTRA_TABLE_VISITS;
-
-  const walk = (
-    pfn: number,
-    level: Level,
-    vpnBase: number,
-    rw: boolean,
-    us: boolean,
-    xd: boolean,
-  ): void => {
-    if (!tables.has(pfn)) tables.set(pfn, level);
-    if (++visits > maxVisits) {
-      if (visits === maxVisits + 1) {
-        malformed.push({
-          level,
-          entryPa: pfn * 4096,
-          va: vaOf(vpnBase),
-          reason: `the walk was stopped after ${maxVisits} table visits (tables are aliased)`,
-        });
-      }
-      return;
-    }
-    const f = memory.frame(pfn);
-    if (f === undefined) return;
-    onPath.add(pfn);
-    const per = VPN_PER_ENTRY[level]!;
-    for (let i = 0; i < 512; i++) {
-      const lo = f[i << 1]!;
-      if ((lo & Lo.P) === 0) continue;
-      const hi = f[(i << 1) + 1]!;
-      const vpn = vpnBase + i * per;
-      const bad = (reason: string): void => {
-        malformed.push({ level, entryPa: pfn * 4096 + i * 8, va: vaOf(vpn), reason });
-      };
-      const leafPte = level === 1 && (hi & hiRsvd) === 0;
-      if (leafPte) {
-        // The hot path (millions of PTEs): no allocation.
-        const pa = (hi & Hi.ADDR_MAX) * TWO32 + ((lo & Lo.ADDR_4K) >>> 0);
-        const flags =
-          (rw && (lo & Lo.RW) !== 0 ? MapBit.W : 0) |
-          (us && (lo & Lo.US) !== 0 ? MapBit.U : 0) |
-          (xd || (hi & Hi.XD) !== 0 ? MapBit.NX : 0) |
-          ((lo & Lo.G) !== 0 ? MapBit.G : 0) |
-          ((lo & Lo.PWT) !== 0 ? MapBit.PWT : 0) |
-          ((lo & Lo.PCD) !== 0 ? MapBit.PCD : 0) |
-          ((lo & Lo.PAT_4K) !== 0 ? MapBit.PAT : 0);
-        if (
-          last >= 0 &&
-          rFlags[last] === flags &&
-          rVpn[last]! + rPages[last]! === vpn &&
-          rPa[last]! + rPages[last]! * 4096 === pa &&
-          vpn !== upperHalf
-        ) {
-          rPages[last]! += 1;
-        } else {
-          rVpn.push(vpn);
-          rPages.push(1);
-          rPa.push(pa);
-          rFlags.push(flags);
-          last++;
-        }
-        continue;
-      }
-      if ((hi & hiRsvd) !== 0) {
-        bad(`bits 51:${maxPhyAddr} (reserved) are set`);
-        continue;
-      }
-      const ps = (lo & Lo.PS) !== 0;
-      if (level >= 4 && ps) {
-        bad(`PS is set in a ${entryName(level)} (reserved)`);
-        continue;
-      }
-      const child = (hi & Hi.ADDR_MAX) * 1048576 + (lo >>> 12);
-      if (level === levels && child === rootPfn) {
-        recursive.push({
-          index: i,
-          va: vaOf(vpn),
-          end: vaOf(vpn) + BigInt(per) * 4096n,
-          writable: (lo & Lo.RW) !== 0,
-          user: (lo & Lo.US) !== 0,
-          noExecute: (hi & Hi.XD) !== 0,
-        });
-        continue;
-      }
-      const nrw = rw && (lo & Lo.RW) !== 0;
-      const nus = us && (lo & Lo.US) !== 0;
-      const nxd = xd || (hi & Hi.XD) !== 0;
-      if (level === 1 || ps) {
-        if (level === 2 && (lo & Lo.RSVD_2M) !== 0) {
-          bad("bits 20:13 of a 2 MiB page entry (reserved) are set");
-          continue;
-        }
-        if (level === 3 && (lo & Lo.RSVD_1G) !== 0) {
-          bad("bits 29:13 of a 1 GiB page entry (reserved) are set");
-          continue;
-        }
-        const addrLo = level === 1 ? Lo.ADDR_4K : level === 2 ? Lo.ADDR_2M : Lo.ADDR_1G;
-        const pa = (hi & Hi.ADDR_MAX) * TWO32 + ((lo & addrLo) >>> 0);
-        const pat = (lo & (level === 1 ? Lo.PAT_4K : Lo.PAT_LARGE)) !== 0;
-        const flags =
-          (nrw ? MapBit.W : 0) |
-          (nus ? MapBit.U : 0) |
-          (nxd ? MapBit.NX : 0) |
-          ((lo & Lo.G) !== 0 ? MapBit.G : 0) |
-          ((lo & Lo.PWT) !== 0 ? MapBit.PWT : 0) |
-          ((lo & Lo.PCD) !== 0 ? MapBit.PCD : 0) |
-          (pat ? MapBit.PAT : 0);
-        if (
-          last >= 0 &&
-          rFlags[last] === flags &&
-          rVpn[last]! + rPages[last]! === vpn &&
-          rPa[last]! + rPages[last]! * 4096 === pa &&
-          vpn !== upperHalf
-        ) {
-          rPages[last]! += per;
-        } else {
-          rVpn.push(vpn);
-          rPages.push(per);
-          rPa.push(pa);
-          rFlags.push(flags);
-          last++;
-        }
-        continue;
-      }
-      if (onPath.has(child)) {
-        bad(`it points back at a table on its own path (a cycle)`);
-        continue;
-      }
-      walk(child, (level - 1) as Level, vpn, nrw, nus, nxd);
-    }
-    onPath.delete(pfn);
-  };
-  walk(rootPfn, levels, 0, true, true, false);
-
-  const mappings: FoundMapping[] = [];
-  for (let i = 0; i <= last; i++) {
-    const va = vaOf(rVpn[i]!);
-    mappings.push({
-      va,
-      end: va + BigInt(rPages[i]!) * 4096n,
-      pa: BigInt(rPa[i]!),
-      flags: rFlags[i]!,
-    });
-  }
-  // Raw page numbers ascend; canonical addresses too (the lower half comes first).
-  return { mappings, recursive, malformed, tables };
-}
+import { partitionPoint } from "../model/collections.js";
 
 // ---------------------------------------------------------------------------------------------
 // The audit.
@@ -455,7 +220,7 @@ function checkSpace(
     findings.add(
       "E0409",
       undefined,
-      `the ${entryName(m.level)} at physical ${hex(BigInt(m.entryPa))} (for ${hex(m.va)})${where} cannot be followed: ${m.reason}`,
+      `the ${m.entry} at physical ${hex(BigInt(m.entryPa))} (for ${hex(m.va)})${where} cannot be followed: ${m.reason}`,
       m.va,
       m.va,
     );
@@ -487,18 +252,9 @@ function expectationIntervals(
   return out;
 }
 
-function firstEndingAfter<T extends { readonly end: bigint }>(
-  xs: readonly T[],
-  va: bigint,
-): number {
-  let lo = 0;
-  let hi = xs.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (xs[mid]!.end > va) hi = mid;
-    else lo = mid + 1;
-  }
-  return lo;
+/** The index of the first of the sorted, disjoint `xs` that ends after `va`. */
+function firstEndingAfter(xs: readonly { readonly end: bigint }[], va: bigint): number {
+  return partitionPoint(xs.length, (i) => xs[i]!.end > va);
 }
 
 function permText(s: Segment): string {

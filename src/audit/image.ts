@@ -17,12 +17,14 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { Layout } from "../model/layout.js";
-import { addressMask } from "../runtime/entry.js";
+import { addressMask } from "../arch/x86_64/entry.js";
 import { type BootParams, type Instance, instantiate, segments } from "../runtime/install-plan.js";
 import { FRAME_SIZE, PhysicalMemory } from "../runtime/physical-memory.js";
-import { type FoundMapping, type FoundSpace, auditMappings, readTables } from "./checks.js";
+import { type FoundSpace, auditMappings } from "./checks.js";
+import { type FoundMapping, readTables } from "./read-back.js";
 import { hex } from "../model/format.js";
 import { isPowerOfTwo, kaslrMemberSizes, proveKaslr } from "../model/kaslr.js";
+import { partitionPoint } from "../model/collections.js";
 
 /** Physical memory as a dump holds it, read a frame at a time (a dump can be many GiB). */
 export interface MemoryImage {
@@ -153,14 +155,7 @@ export function auditFound(
 
 /** The first mapping that reaches `from` or later, by binary search (mappings are sorted). */
 function firstFrom(mappings: readonly FoundMapping[], from: bigint): FoundMapping | undefined {
-  let lo = 0;
-  let hi = mappings.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (mappings[mid]!.end <= from) lo = mid + 1;
-    else hi = mid;
-  }
-  return mappings[lo];
+  return mappings[partitionPoint(mappings.length, (i) => mappings[i]!.end > from)];
 }
 
 function inferBases(

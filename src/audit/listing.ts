@@ -1,6 +1,6 @@
 /** What the readers of page-table listings (ptdump, QEMU `info mem`/`info tlb`) share. */
 import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
-import type { FoundMapping } from "./checks.js";
+import type { FoundMapping } from "./read-back.js";
 
 /** Unreadable lines reported per listing (the last one shown counts the rest). */
 const MAX_BAD_LINES = 10;

@@ -17,8 +17,10 @@
  * recursive slot (how `vmlayout dump` prints one).
  */
 import type { Result } from "../diagnostics/diagnostic.js";
-import type { PagingLevels } from "../runtime/entry.js";
-import { type FoundMapping, type FoundRecursiveSlot, type FoundSpace, MapBit } from "./checks.js";
+import type { PagingLevels } from "../arch/x86_64/entry.js";
+import { MapBit } from "../arch/arch.js";
+import type { FoundSpace } from "./checks.js";
+import { type FoundMapping, type FoundRecursiveSlot, recursiveSlot } from "./read-back.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const RANGE = /^0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\s+\d+[BKMGTPE]\b\s*(.*)$/;
@@ -70,14 +72,7 @@ export function readPtdump(file: string, text: string, levels: PagingLevels): Re
     }
     const flags = words.reduce((f, w) => f | FLAG_BITS[w]!, 0);
     if (level === "pgd") {
-      recursive.push({
-        index: Number((va & vaMask) >> slotBits),
-        va,
-        end,
-        writable: (flags & MapBit.W) !== 0,
-        user: (flags & MapBit.U) !== 0,
-        noExecute: (flags & MapBit.NX) !== 0,
-      });
+      recursive.push(recursiveSlot(Number((va & vaMask) >> slotBits), va, end, flags));
       continue;
     }
     appendRun(mappings, { va, end, pa: 0n, flags }, false);

@@ -10,8 +10,10 @@
  * says so. (QEMU's `info mem` misreads 5-level tables: use `info tlb` there.)
  */
 import type { Result } from "../diagnostics/diagnostic.js";
-import type { PagingLevels } from "../runtime/entry.js";
-import { type FoundMapping, type FoundSpace, MapBit } from "./checks.js";
+import type { PagingLevels } from "../arch/x86_64/entry.js";
+import { MapBit } from "../arch/arch.js";
+import type { FoundSpace } from "./checks.js";
+import type { FoundMapping } from "./read-back.js";
 import { UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const LINE = /^([0-9a-fA-F]{8,16})-([0-9a-fA-F]{8,16}) [0-9a-fA-F]{8,16} ([u-])r([w-])$/;

@@ -15,7 +15,9 @@
  * shows (they read as mappings of the tables).
  */
 import type { Result } from "../diagnostics/diagnostic.js";
-import { type FoundMapping, type FoundSpace, MapBit } from "./checks.js";
+import { MapBit } from "../arch/arch.js";
+import type { FoundSpace } from "./checks.js";
+import type { FoundMapping } from "./read-back.js";
 import { type ListingLine, UnreadableLines, appendRun, listingLines } from "./listing.js";
 
 const LINE =

@@ -6,10 +6,11 @@
  * `[imageBase, imageBase + imageBytes)`. Exit 1 when the spec, the installation or the audit
  * has errors.
  */
-import type { Level } from "../runtime/entry.js";
+import type { Level } from "../arch/x86_64/entry.js";
 import type { Installation } from "../runtime/install.js";
 import { hex, size } from "../model/format.js";
-import { describeFlags, MapBit, type AuditReport } from "../audit/checks.js";
+import { MapBit } from "../arch/arch.js";
+import { describeFlags, type AuditReport } from "../audit/checks.js";
 import { EXIT_ERRORS, EXIT_OK, onlySpec, type Run } from "./common.js";
 import { prepareInstall } from "./install-options.js";
 import { writeOutput } from "./output.js";

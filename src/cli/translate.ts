@@ -20,7 +20,8 @@ import { Access, type AccessType, type WalkResult, entryName } from "../runtime/
 import { evalAt, segmentAt, type Instance } from "../runtime/install-plan.js";
 import { isZero } from "../model/rational.js";
 import { hex } from "../model/format.js";
-import { MapBit, describeFlags } from "../audit/checks.js";
+import { MapBit } from "../arch/arch.js";
+import { describeFlags } from "../audit/checks.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type Run } from "./common.js";
 import { prepareInstall } from "./install-options.js";
 import { type ArgumentNames, numberParser } from "./numbers.js";

@@ -30,10 +30,11 @@
  */
 import type { Address, Document, Item, Row, Table } from "./model.js";
 import { Names, identifier, layoutName, nameFromDescription } from "./names.js";
-import { isFullPlaceholder, offsetAddress, TWO_64 } from "./quantity.js";
+import { isFullPlaceholder, offsetAddress } from "./quantity.js";
 import { hexDigits } from "../model/format.js";
 import { assertNever } from "../model/collections.js";
 import { documentAttributes } from "./attributes.js";
+import { archOf, pagingOfLevels } from "../arch/registry.js";
 
 export interface BuildOptions {
   /** Name of the imported file (for the layout's name and the header comment). */
@@ -59,13 +60,13 @@ const alignDown = (v: bigint): bigint => v & ~(PAGE - 1n);
 function kindOf(row: Row, paging: 4 | 5): Kind {
   const d = row.description.toLowerCase();
   if (/non-?canonical/.test(d)) return "noncanonical";
-  const bits = paging === 4 ? 47n : 56n;
+  const [lower, upper] = archOf(pagingOfLevels(paging)).halves;
   if (
     row.start?.type === "literal" &&
     row.end?.type === "literal" &&
     !row.endExclusive &&
-    row.start.value === 1n << bits &&
-    row.end.value === TWO_64 - (1n << bits) - 1n
+    row.start.value === lower.end &&
+    row.end.value === upper.start - 1n
   )
     return "noncanonical";
   if (/\bguard\b/.test(d)) return "guard";
@@ -80,15 +81,15 @@ function rowsOf(items: readonly Item[]): Row[] {
 
 function detectPaging(table: Table): 4 | 5 {
   if (table.pagingHint) return table.pagingHint;
+  const narrow = archOf(pagingOfLevels(4));
+  const wide = archOf(pagingOfLevels(5));
   for (const row of rowsOf(table.items)) {
     const d = row.description.toLowerCase();
     if (/non-?canonical|\bhole\b|\bunused\b|\bnot in any region\b/.test(d)) continue;
     for (const a of [row.start, row.end]) {
       if (a?.type !== "literal") continue;
       const v = a.value;
-      const canonical57 = v < 1n << 56n || v >= TWO_64 - (1n << 56n);
-      const canonical48 = v < 1n << 47n || v >= TWO_64 - (1n << 47n);
-      if (canonical57 && !canonical48) return 5;
+      if (wide.isCanonical(v) && !narrow.isCanonical(v)) return 5;
     }
   }
   return 4;

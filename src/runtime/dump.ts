@@ -21,7 +21,10 @@
  * level (its entry's flags), not the walk through it; with 4 levels the top level is `pgd`.
  */
 
-import { Hi, Lo, type Level, type PagingLevels, VPN_PER_ENTRY, hiReservedMask } from "./entry.js";
+import { x86_64 } from "../arch/x86_64/arch.js";
+import type { PagingLevels } from "../arch/x86_64/entry.js";
+import { walkTables } from "../arch/walk.js";
+import { hex } from "../model/format.js";
 import type { Installation } from "./install.js";
 import type { Segment } from "./install-plan.js";
 import type { PhysicalMemory } from "./physical-memory.js";
@@ -40,40 +43,8 @@ export interface DumpSource {
 }
 
 const UNITS = "BKMGTPE";
-/** Table visits a dump may make beyond one per frame in memory (bounds aliased graphs). */
-const EXTRA_VISITS = 1 << 16;
 /** 2^52: one past the last page number (canonical address >> 12) of the 64-bit space. */
 const VPN_END = 2 ** 52;
-
-function levelName(level: Level, levels: PagingLevels): string {
-  if (level === 1) return "pte";
-  if (level === 2) return "pmd";
-  if (level === 3) return "pud";
-  if (level === 4) return levels === 5 ? "p4d" : "pgd";
-  return "pgd";
-}
-
-/** Linux's `printk_prot` for a present entry at `level` (bit 7 is PAT in a PTE, PS above). */
-function prot(lo: number, hi: number, level: Level): string {
-  const large = level !== 1 && (lo & Lo.PS) !== 0;
-  const pat = level === 1 ? (lo & Lo.PAT_4K) !== 0 : large && (lo & Lo.PAT_LARGE) !== 0;
-  return (
-    ((lo & Lo.US) !== 0 ? "USR " : "    ") +
-    ((lo & Lo.RW) !== 0 ? "RW " : "ro ") +
-    ((lo & Lo.PWT) !== 0 ? "PWT " : "    ") +
-    ((lo & Lo.PCD) !== 0 ? "PCD " : "    ") +
-    (large ? "PSE " : "    ") +
-    (pat ? "PAT " : "    ") +
-    ((lo & Lo.G) !== 0 ? "GLB " : "    ") +
-    ((hi & Hi.XD) !== 0 ? "NX " : "x  ")
-  );
-}
-
-const NOT_PRESENT = " ".repeat(30);
-
-function hex16(v: bigint): string {
-  return "0x" + BigInt.asUintN(64, v).toString(16).padStart(16, "0");
-}
 
 function sizeText(pages: number): string {
   let delta = BigInt(pages) * 4096n;
@@ -85,17 +56,17 @@ function sizeText(pages: number): string {
   return delta.toString().padStart(9) + UNITS[unit]!;
 }
 
+/** The address of page `vpn` as Linux prints it: `0x` and 16 digits, 2^64 wrapping to 0. */
+const pageAddress = (vpn: number): string => hex(BigInt.asUintN(64, BigInt(vpn) << 12n));
+
 /**
  * The ptdump listing of the tables at `cr3`, with `markers` (sorted by start or not; they are
  * sorted here).
  */
 export function ptdump(src: DumpSource, markers: readonly DumpMarker[]): string {
-  const { memory, levels, maxPhyAddr } = src;
-  const hiRsvd = hiReservedMask(maxPhyAddr);
-  const vaBits = levels === 5 ? 57 : 48;
-  // Page numbers are canonical addresses >> 12: below 2^52, exact as numbers.
-  const lowEnd = 2 ** (vaBits - 13);
-  const highStart = VPN_END - lowEnd;
+  const arch = x86_64(src.levels);
+  const format = arch.ptdump;
+  const top = arch.levels;
   const marks = [...markers]
     .map((m) => ({ vpn: Number(BigInt.asUintN(64, m.start) >> 12n), name: m.name }))
     .sort((a, b) => a.vpn - b.vpn);
@@ -103,18 +74,18 @@ export function ptdump(src: DumpSource, markers: readonly DumpMarker[]): string 
   let mi = 0;
   let curStart = -1;
   let curKey = 0;
-  let curLevel: Level = levels;
+  let curLevel = top;
   let curLo = 0;
   let curHi = 0;
 
   const flush = (vpn: number): void => {
-    const text = (curLo & Lo.P) === 0 ? NOT_PRESENT : prot(curLo, curHi, curLevel);
+    const text = curKey === 0 ? format.notPresent : format.flags(curLo, curHi, curLevel);
     out.push(
-      `${hex16(BigInt(curStart) << 12n)}-${hex16(BigInt(vpn) << 12n)}   ${sizeText(vpn - curStart)} ${text}${levelName(curLevel, levels)}`,
+      `${pageAddress(curStart)}-${pageAddress(vpn)}   ${sizeText(vpn - curStart)} ${text}${format.levelName(curLevel)}`,
     );
   };
   /** An entry (or the non-canonical hole) at `vpn`; `key` identifies its flags (0: not present). */
-  const note = (vpn: number, level: Level, key: number, lo: number, hi: number): void => {
+  const note = (vpn: number, level: number, key: number, lo: number, hi: number): void => {
     if (curStart >= 0) {
       if (key === curKey && level === curLevel && !(mi < marks.length && marks[mi]!.vpn <= vpn))
         return;
@@ -127,64 +98,29 @@ export function ptdump(src: DumpSource, markers: readonly DumpMarker[]): string 
     curLo = lo;
     curHi = hi;
   };
-
-  const rootPfn = Number(src.cr3 >> 12n) & (2 ** (maxPhyAddr - 12) - 1);
-  const onPath = new Set<number>();
-  // Aliased tables are followed each time, but a hostile graph of them cannot make this hang.
-  let visits = 0;
-  let stopped = false;
-  const maxVisits = memory.frameCount + EXTRA_VISITS;
-  const walk = (
-    pfn: number,
-    level: Level,
-    base: number,
-    rw: boolean,
-    us: boolean,
-    xd: boolean,
-  ): void => {
-    if (++visits > maxVisits) {
-      stopped = true;
-      return;
-    }
-    const f = memory.frame(pfn);
-    const per = VPN_PER_ENTRY[level]!;
-    onPath.add(pfn);
-    for (let i = 0; i < 512; i++) {
-      let vpn = base + i * per;
-      if (level === levels && i >= 256) {
-        if (i === 256) note(lowEnd, level, 0, 0, 0);
-        vpn += highStart - lowEnd;
-      }
-      const lo = f === undefined ? 0 : f[i << 1]!;
-      const hi = f === undefined ? 0 : f[(i << 1) + 1]!;
-      if ((lo & Lo.P) === 0) {
-        note(vpn, level, 0, 0, 0);
-        continue;
-      }
-      const nrw = rw && (lo & Lo.RW) !== 0;
-      const nus = us && (lo & Lo.US) !== 0;
-      const nxd = xd || (hi & Hi.XD) !== 0;
-      const child = (hi & Hi.ADDR_MAX) * 1048576 + (lo >>> 12);
-      const leaf = level === 1 || (level <= 3 && (lo & Lo.PS) !== 0);
-      const stop =
-        leaf ||
-        (hi & hiRsvd) !== 0 ||
-        (level >= 4 && (lo & Lo.PS) !== 0) ||
-        (level === levels && child === rootPfn) ||
-        onPath.has(child);
-      if (!stop) {
-        walk(child, (level - 1) as Level, vpn, nrw, nus, nxd);
-        continue;
-      }
-      const own = (lo & (level === 1 ? 0xfff : 0x1fff)) + (hi >>> 20) * 8192;
-      const eff = (nrw ? 1 : 0) | (nus ? 2 : 0) | (nxd ? 4 : 0);
-      note(vpn, level, own + eff * 2 ** 32, lo, hi);
-    }
-    onPath.delete(pfn);
+  /** A valid entry: a run goes on while the entries' own flags and effective rights are equal. */
+  const valid = (vpn: number, level: number, lo: number, hi: number, rights: number): void => {
+    note(vpn, level, format.runKey(lo, hi, level) + (rights + 1) * 2 ** 32, lo, hi);
   };
-  walk(rootPfn, levels, 0, true, true, false);
-  note(VPN_END, levels, -1, 0, 0);
-  if (stopped) out.push(`... walk stopped after ${maxVisits} table visits (aliased tables) ...`);
+
+  let stoppedAfter = 0;
+  walkTables(
+    { arch, memory: src.memory, root: src.cr3, physAddrBits: src.maxPhyAddr },
+    {
+      absent: (vpn, level) => note(vpn, level, 0, 0, 0),
+      gap: (vpn) => note(vpn, top, 0, 0, 0),
+      leaf: (vpn, level, _pages, _pa, rights, lo, hi) => valid(vpn, level, lo, hi, rights),
+      // A malformed entry, a recursive slot or a cycle is one line of the entry's own flags.
+      stop: (vpn, level, _reason, lo, hi, rights) => valid(vpn, level, lo, hi, rights),
+      stopped: (_pfn, _level, _vpn, maxTableVisits) => {
+        stoppedAfter = maxTableVisits;
+      },
+    },
+  );
+  note(VPN_END, top, -1, 0, 0);
+  if (stoppedAfter > 0) {
+    out.push(`... walk stopped after ${stoppedAfter} table visits (aliased tables) ...`);
+  }
   return out.join("\n") + "\n";
 }
 

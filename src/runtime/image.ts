@@ -8,14 +8,13 @@
 
 import {
   DEFAULT_MAXPHYADDR,
-  Hi,
-  Lo,
   type Level,
   type PagingLevels,
   addressMask,
   checkMaxPhyAddr,
-  hiReservedMask,
-} from "./entry.js";
+} from "../arch/x86_64/entry.js";
+import { x86_64 } from "../arch/x86_64/arch.js";
+import { walkTables } from "../arch/walk.js";
 import { DEFAULT_POOL_BYTES, FrameAllocator } from "./frame-allocator.js";
 import { Mapper } from "./mapper.js";
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
@@ -50,9 +49,9 @@ export interface ImageSource {
 }
 
 /**
- * The paging structures reachable from `cr3`: frame number -> level at which it is first reached
- * (breadth first from the top, so a recursive slot does not relabel the root). Entries with
- * reserved address bits or PS = 1 in a PML4E/PML5E are not followed.
+ * The paging structures reachable from `cr3`: frame number -> the highest level it is reached at
+ * (the level of its shortest path from the root, so a recursive slot does not relabel the root).
+ * Entries the walker does not follow (malformed, self-references) add nothing.
  */
 export function reachableTables(
   memory: PhysicalMemory,
@@ -61,29 +60,19 @@ export function reachableTables(
   maxPhyAddr = DEFAULT_MAXPHYADDR,
 ): Map<number, Level> {
   checkMaxPhyAddr(maxPhyAddr);
-  const hiRsvd = hiReservedMask(maxPhyAddr);
   const seen = new Map<number, Level>();
-  const rootPfn = Number(cr3 & addressMask(maxPhyAddr)) / FRAME_SIZE;
-  seen.set(rootPfn, levels);
-  let frontier = [rootPfn];
-  for (let level = levels as number; level > 1 && frontier.length > 0; level--) {
-    const next: number[] = [];
-    for (const pfn of frontier) {
-      const f = memory.frame(pfn);
-      if (f === undefined) continue;
-      for (let w = 0; w < 1024; w += 2) {
-        const lo = f[w]!;
-        const hi = f[w + 1]!;
-        if ((lo & Lo.P) === 0 || (hi & hiRsvd) !== 0 || (lo & Lo.PS) !== 0) continue;
-        const child = (hi & Hi.ADDR_MAX) * 1048576 + (lo >>> 12);
-        if (!seen.has(child)) {
-          seen.set(child, (level - 1) as Level);
-          next.push(child);
-        }
-      }
-    }
-    frontier = next;
-  }
+  walkTables(
+    { arch: x86_64(levels), memory, root: cr3, physAddrBits: maxPhyAddr },
+    {
+      // A table already reached as high up was read there: its subtree adds nothing.
+      table(pfn, level) {
+        if ((seen.get(pfn) ?? 0) >= level) return false;
+        seen.set(pfn, level as Level);
+        return true;
+      },
+      leaf() {},
+    },
+  );
   return seen;
 }
 

@@ -3,7 +3,7 @@
  * defines it, over sparse emulated physical memory. See docs/runtime.md.
  */
 
-export * from "./entry.js";
+export * from "../arch/x86_64/entry.js";
 export * from "./physical-memory.js";
 export * from "./frame-allocator.js";
 export * from "./tlb.js";

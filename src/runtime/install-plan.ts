@@ -23,6 +23,7 @@ import { domainBounds } from "../model/affine.js";
 import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { DEFAULT_LIMITS } from "../limits.js";
 import { hex, list, size as showSize, tick } from "../model/format.js";
+import { partitionPoint } from "../model/collections.js";
 import {
   type KaslrMisfit,
   type KaslrPlacement,
@@ -39,7 +40,7 @@ import {
   PAGE_4K,
   type PageSize,
   type PagingLevels,
-} from "./entry.js";
+} from "../arch/x86_64/entry.js";
 import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES } from "./frame-allocator.js";
 import type { MapFlags } from "./mapper.js";
 import { FRAME_SIZE } from "./physical-memory.js";
@@ -215,7 +216,7 @@ export function instantiate(
   boot: BootParams = {},
 ): { value: Instance | undefined; diagnostics: Diagnostic[] } {
   const diagnostics: Diagnostic[] = [];
-  const fail = (message: string, help?: string, span?: Span): void => {
+  const fail: Fail = (message, help, span) => {
     diagnostics.push(diagnostic("E0410", message, span, help !== undefined ? { help } : {}));
   };
   const maxPhyAddr = boot.maxPhyAddr ?? DEFAULT_MAXPHYADDR;
@@ -226,8 +227,63 @@ export function instantiate(
   if (!Number.isInteger(processes) || processes < 0 || processes > MAX_PROCESSES) {
     fail(`${processes} process address spaces asked for; give 0..${MAX_PROCESSES}`);
   }
+  const { values, overridden } = parameterValues(layout, boot, fail);
+  const ram = ramMap(boot, maxPhyAddr, fail);
+  const regionByName = new Map(layout.regions.map((r) => [r.name, r]));
+  const placed = placeRegions(layout, values, overridden, fail);
+  if (boot.kaslrSeed !== undefined && boot.kaslrBases !== undefined) {
+    fail("give either a KASLR seed or the KASLR bases, not both");
+  }
+  const randomise = boot.kaslrSeed !== undefined || boot.kaslrBases !== undefined;
+  const kaslr =
+    randomise && diagnostics.length === 0
+      ? randomiseKaslr(layout, boot, placed, regionByName, fail)
+      : [];
+  const physOffset = relocation(layout, boot, values, fail);
+  if (diagnostics.length > 0) return { value: undefined, diagnostics };
 
-  // Parameters.
+  const { regions, withParents } = linkParents(layout, placed, regionByName);
+  const floor = allocationFloor(boot, regions, physOffset);
+  const allocated = allocate(regions, ram, processes, floor);
+  if ("failed" in allocated) {
+    fail(
+      `there is not enough RAM above the page-table pool's limit and the \`map phys\` targets (${hex(floor)}) to back ${tick(allocated.failed.name)} (\`map alloc\`, ${showSize(allocated.failed.size)})`,
+      "give more RAM (`--ram`), or fewer processes",
+      allocated.failed.region.nameSpan,
+    );
+    return { value: undefined, diagnostics };
+  }
+
+  return {
+    value: {
+      layout,
+      levels: layout.paging.levels,
+      maxPhyAddr,
+      params: values,
+      regions,
+      byName: withParents,
+      kaslr,
+      kaslrSeed: boot.kaslrSeed,
+      physOffset,
+      ram,
+      processes,
+      allocations: allocated.bases,
+    },
+    diagnostics,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The steps of `instantiate`; each reports a user's mistake through `fail` (E0410).
+
+type Fail = (message: string, help?: string, span?: Span) => void;
+
+/** Every parameter's value: its default, or the boot parameter given for it. */
+function parameterValues(
+  layout: Layout,
+  boot: BootParams,
+  fail: Fail,
+): { values: Map<string, bigint>; overridden: Set<string> } {
   const values = new Map(layout.params.map((p) => [p.name, p.default]));
   const overridden = new Set<string>();
   for (const [name, v] of toEntries(boot.params)) {
@@ -254,7 +310,11 @@ export function instantiate(
     if (v !== p.default) overridden.add(name);
   }
 
-  // RAM.
+  return { values, overridden };
+}
+
+/** The RAM map the boot parameters give (a size, or ranges). */
+function ramMap(boot: BootParams, maxPhyAddr: number, fail: Fail): RamMap {
   const ramIn = boot.ram ?? DEFAULT_RAM;
   let ram: RamMap = [];
   if (typeof ramIn === "bigint") {
@@ -277,9 +337,16 @@ export function instantiate(
     );
   }
 
-  const regionByName = new Map(layout.regions.map((r) => [r.name, r]));
+  return ram;
+}
 
-  // Bounds at the given parameter values.
+/** Every region's bounds at the parameter values (no KASLR slide yet, no parents). */
+function placeRegions(
+  layout: Layout,
+  values: ReadonlyMap<string, bigint>,
+  overridden: ReadonlySet<string>,
+  fail: Fail,
+): Map<string, PlacedRegion> {
   const placed = new Map<string, PlacedRegion>();
   const bound = (r: Region, b: Bound, what: string): bigint | undefined => {
     if (
@@ -331,48 +398,60 @@ export function instantiate(
     });
   }
 
-  // KASLR.
-  const kaslr: KaslrOutcome[] = [];
-  if (boot.kaslrSeed !== undefined && boot.kaslrBases !== undefined) {
-    fail("give either a KASLR seed or the KASLR bases, not both");
-  }
-  const randomise = boot.kaslrSeed !== undefined || boot.kaslrBases !== undefined;
-  if (randomise && diagnostics.length === 0) {
-    const rand = seededRandom(boot.kaslrSeed ?? 0n);
-    for (const group of layout.kaslr) {
-      const sizes = kaslrMemberSizes(layout, group);
-      const placement =
-        boot.kaslrBases === undefined
-          ? placeKaslr(group, sizes, rand)
-          : givenPlacement(group, sizes, boot.kaslrBases, placed);
-      if (!placement.fits) {
-        const why = "reason" in placement ? describeMisfit(group, placement) : placement.message;
-        fail(`cannot randomise KASLR group ${tick(group.name)}: ${why}`, undefined, group.span);
-        continue;
-      }
-      kaslr.push({ group, sizes, placement });
-      group.members.forEach((m, i) => {
-        const member = placed.get(m.name);
-        if (!member) return;
-        const slide = placement.bases[i]! - member.start;
-        for (const r of layout.regions) {
-          if (r.name !== m.name && !isDescendant(regionByName, r, m.name)) continue;
-          const p = placed.get(r.name);
-          if (p) {
-            placed.set(r.name, {
-              ...p,
-              start: p.start + slide,
-              end: p.end + slide,
-              slide,
-              randomised: true,
-            });
-          }
-        }
-      });
-    }
-  }
+  return placed;
+}
 
-  // Relocation of `map phys`.
+/** Places every KASLR group (from the seed, or at the bases given) and slides its members. */
+function randomiseKaslr(
+  layout: Layout,
+  boot: BootParams,
+  placed: Map<string, PlacedRegion>,
+  regionByName: ReadonlyMap<string, Region>,
+  fail: Fail,
+): KaslrOutcome[] {
+  const kaslr: KaslrOutcome[] = [];
+  const rand = seededRandom(boot.kaslrSeed ?? 0n);
+  for (const group of layout.kaslr) {
+    const sizes = kaslrMemberSizes(layout, group);
+    const placement =
+      boot.kaslrBases === undefined
+        ? placeKaslr(group, sizes, rand)
+        : givenPlacement(group, sizes, boot.kaslrBases, placed);
+    if (!placement.fits) {
+      const why = "reason" in placement ? describeMisfit(group, placement) : placement.message;
+      fail(`cannot randomise KASLR group ${tick(group.name)}: ${why}`, undefined, group.span);
+      continue;
+    }
+    kaslr.push({ group, sizes, placement });
+    group.members.forEach((m, i) => {
+      const member = placed.get(m.name);
+      if (!member) return;
+      const slide = placement.bases[i]! - member.start;
+      for (const r of layout.regions) {
+        if (r.name !== m.name && !isDescendant(regionByName, r, m.name)) continue;
+        const p = placed.get(r.name);
+        if (p) {
+          placed.set(r.name, {
+            ...p,
+            start: p.start + slide,
+            end: p.end + slide,
+            slide,
+            randomised: true,
+          });
+        }
+      }
+    });
+  }
+  return kaslr;
+}
+
+/** The offset `map phys` regions move by: given, or from the kernel's load address. */
+function relocation(
+  layout: Layout,
+  boot: BootParams,
+  values: ReadonlyMap<string, bigint>,
+  fail: Fail,
+): bigint {
   let physOffset = boot.physOffset ?? 0n;
   if (boot.kernelLoad !== undefined) {
     if (boot.physOffset !== undefined)
@@ -390,9 +469,15 @@ export function instantiate(
     }
   }
 
-  if (diagnostics.length > 0) return { value: undefined, diagnostics };
+  return physOffset;
+}
 
-  // Parents, sorted order.
+/** The placed regions linked to their parents, sorted by start (a parent before its children). */
+function linkParents(
+  layout: Layout,
+  placed: ReadonlyMap<string, PlacedRegion>,
+  regionByName: ReadonlyMap<string, Region>,
+): { regions: PlacedRegion[]; withParents: Map<string, PlacedRegion> } {
   const withParents = new Map<string, PlacedRegion>();
   const link = (r: Region): PlacedRegion | undefined => {
     const done = withParents.get(r.name);
@@ -410,6 +495,15 @@ export function instantiate(
     (a, b) => cmp(a.start, b.start) || cmp(b.size, a.size) || a.region.depth - b.region.depth,
   );
 
+  return { regions, withParents };
+}
+
+/** The lowest physical address `map alloc` may use: above the table pool and `map phys` targets. */
+function allocationFloor(
+  boot: BootParams,
+  regions: readonly PlacedRegion[],
+  physOffset: bigint,
+): bigint {
   const pool = tablePool(boot);
   let floor = BigInt(pool.base + pool.limit * FRAME_SIZE);
   for (const p of regions)
@@ -417,33 +511,7 @@ export function instantiate(
       const end = p.region.map.base + physOffset + p.size;
       if (end > floor) floor = end;
     }
-  const allocated = allocate(regions, ram, processes, floor);
-  if ("failed" in allocated) {
-    fail(
-      `there is not enough RAM above the page-table pool's limit and the \`map phys\` targets (${hex(floor)}) to back ${tick(allocated.failed.name)} (\`map alloc\`, ${showSize(allocated.failed.size)})`,
-      "give more RAM (`--ram`), or fewer processes",
-      allocated.failed.region.nameSpan,
-    );
-    return { value: undefined, diagnostics };
-  }
-
-  return {
-    value: {
-      layout,
-      levels: layout.paging.levels,
-      maxPhyAddr,
-      params: values,
-      regions,
-      byName: withParents,
-      kaslr,
-      kaslrSeed: boot.kaslrSeed,
-      physOffset,
-      ram,
-      processes,
-      allocations: allocated.bases,
-    },
-    diagnostics,
-  };
+  return floor;
 }
 
 /**
@@ -598,16 +666,8 @@ export function segments(instance: Instance): Segment[] {
 
 /** The segment containing `va`, by binary search. */
 export function segmentAt(segs: readonly Segment[], va: bigint): Segment | undefined {
-  let lo = 0;
-  let hi = segs.length - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const s = segs[mid]!;
-    if (va < s.start) hi = mid - 1;
-    else if (va >= s.end) lo = mid + 1;
-    else return s;
-  }
-  return undefined;
+  const s = segs[partitionPoint(segs.length, (i) => segs[i]!.end > va)];
+  return s !== undefined && s.start <= va ? s : undefined;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -23,15 +23,12 @@
  */
 
 import type { Layout } from "../model/layout.js";
-import {
-  type Code,
-  type Diagnostic,
-  type Result,
-  type Span,
-  diagnostic,
-} from "../diagnostics/diagnostic.js";
+import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
 import { hex, size as showSize, tick } from "../model/format.js";
-import { type Level, type PagingLevels, levelIndex, toU64 } from "./entry.js";
+import { Lo, type Level, type PagingLevels, levelIndex } from "../arch/x86_64/entry.js";
+import { x86_64 } from "../arch/x86_64/arch.js";
+import { EntryKind } from "../arch/arch.js";
+import { partitionPoint } from "../model/collections.js";
 import { FrameAllocator } from "./frame-allocator.js";
 import { type PageTableImage, exportImage } from "./image.js";
 import {
@@ -117,157 +114,52 @@ export function install(
   const inst = instantiate(layout, boot);
   if (inst.value === undefined) return { value: undefined, diagnostics: inst.diagnostics };
   const instance = inst.value;
-  const diagnostics: Diagnostic[] = [...inst.diagnostics];
-  const fail = (code: Code, message: string, span?: Span, help?: string) => {
-    diagnostics.push(diagnostic(code, message, span, help !== undefined ? { help } : {}));
-    return { value: undefined, diagnostics };
-  };
-  const { levels, maxPhyAddr } = instance;
   const segs = segments(instance);
+  const failed = (d: Diagnostic): Result<undefined> => ({
+    value: undefined,
+    diagnostics: [...inst.diagnostics, d],
+  });
 
   // Plan every space's runs and bound the work before writing anything.
-  const toRuns = (maps: readonly ExpectedMapping[], process: number): InstalledRun[] =>
-    maps.flatMap((m) =>
-      pageRuns(m.va, m.pa, m.end - m.va, m.segment.maxPage).map((r) => ({
-        ...r,
-        segment: m.segment,
-        process,
-      })),
-    );
-  for (const s of segs) {
-    if (
-      (s.mapping === "ram" || s.mapping === "phys" || s.mapping === "alloc") &&
-      (s.start % 4096n !== 0n || s.end % 4096n !== 0n)
-    ) {
-      return fail(
-        "E0412",
-        `region ${tick(s.owner.name)} cannot be mapped: ${hex(s.start)}..${hex(s.end - 1n)} is not whole 4 KiB pages`,
-        s.owner.region.nameSpan,
-      );
-    }
-    if (s.mapping === "phys") {
-      const map = s.source!.region.map as { kind: "phys"; base: bigint };
-      if (map.base + instance.physOffset < 0n)
-        return fail(
-          "E0410",
-          `the relocated physical base of ${tick(s.source!.name)} is negative`,
-          s.source!.region.nameSpan,
-        );
-    }
-  }
+  const unmappable = checkMappable(instance, segs);
+  if (unmappable) return failed(unmappable);
   const kernelRuns = toRuns(expectedMappings(instance, segs, 0), 0);
   const processRuns: InstalledRun[][] = [];
   for (let p = 1; p <= instance.processes; p++) {
     processRuns.push(toRuns(expectedMappings(instance, segs, p, "private"), p));
   }
-  const { base: poolBase, bytes: poolBytes, limit } = tablePool(boot);
-  const estimate =
-    tableFramesBound(kernelRuns, levels) +
-    processRuns.reduce((s, r) => s + tableFramesBound(r, levels), 0n) +
-    BigInt((1 + instance.processes) * (1 + 2 * levels * 8));
-  if (estimate > BigInt(limit)) {
-    const worst = [...kernelRuns, ...processRuns.flat()].sort((a, b) =>
-      tableFramesBound([a], levels) > tableFramesBound([b], levels) ? -1 : 1,
-    )[0];
-    return fail(
-      "E0411",
-      `installing would take up to ${estimate} page-table frames (${showSize(estimate * 4096n)}); the limit is ${limit}`,
-      worst?.segment.owner.region.nameSpan,
-      "allow larger pages with `max_page`, give less RAM, or raise the limit (`--limit table-frames=N`; `maxTableFrames` in the library)",
-    );
-  }
+  const pool = tablePool(boot);
+  const tooLarge = checkWorkBound(instance, kernelRuns, processRuns, pool.limit);
+  if (tooLarge) return failed(tooLarge);
+  const badPool = checkPool(pool, instance.maxPhyAddr);
+  if (badPool) return failed(badPool);
 
+  const { levels, maxPhyAddr } = instance;
   const memory = new PhysicalMemory();
-  if (
-    !Number.isSafeInteger(poolBase) ||
-    poolBase < 0 ||
-    poolBase % FRAME_SIZE !== 0 ||
-    poolBase + poolBytes > 2 ** maxPhyAddr
-  ) {
-    return fail(
-      "E0410",
-      `the page-table pool at ${hex(BigInt(poolBase))} does not fit below MAXPHYADDR (${maxPhyAddr} bits) or is not 4 KiB aligned`,
-    );
-  }
-  const allocator = new FrameAllocator(memory, { base: poolBase, bytes: poolBytes });
-  const newMapper = () => new Mapper(memory, { levels, maxPhyAddr, allocator });
-  const makeSpace = (process: number, mapper: Mapper): AddressSpace => ({
-    name: process === 0 ? "kernel" : `process ${process}`,
-    process,
-    mapper,
-    cr3: mapper.cr3,
-  });
-
-  const mapRuns = (mapper: Mapper, runs: readonly InstalledRun[]): boolean => {
-    for (const r of runs) {
-      const res = mapper.mapRange(r.va, r.pa, r.bytes, r.size, segmentFlags(r.segment));
-      if (!res.ok) {
-        fail(
-          "E0412",
-          `cannot map ${tick(r.segment.owner.name)} at ${hex(r.va)}: ${describeMapError(res.error)}`,
-          r.segment.owner.region.nameSpan,
-        );
-        return false;
-      }
-    }
-    return true;
-  };
-
-  // Recursive slots: one top-level entry each.
-  const recursive: RecursiveSlot[] = [];
-  for (const s of segs) {
-    if (s.mapping !== "recursive") continue;
-    const region = s.source!;
-    if (recursive.some((r) => r.region === region)) continue;
-    recursive.push({ region, index: levelIndex(region.start, levels as Level) });
-  }
-  const writeRecursive = (mapper: Mapper): boolean => {
-    for (const slot of recursive) {
-      const perm = slot.region.region.perm ?? "rw";
-      const res = mapper.mapRecursive(slot.index, { noExecute: perm === "r" || perm === "rw" });
-      if (!res.ok) {
-        fail(
-          "E0412",
-          `cannot write the recursive slot of ${tick(slot.region.name)}: ${describeMapError(res.error)}`,
-          slot.region.region.nameSpan,
-        );
-        return false;
-      }
-      if (perm === "r" || perm === "rx") {
-        const pa = mapper.root + slot.index * 8;
-        memory.writeWords(pa, memory.readLo(pa) & ~2, memory.readHi(pa));
-      }
-    }
-    return true;
-  };
-
-  const kernelMapper = newMapper();
-  if (!mapRuns(kernelMapper, kernelRuns) || !writeRecursive(kernelMapper)) {
-    return { value: undefined, diagnostics };
-  }
-
-  // Process spaces.
+  const allocator = new FrameAllocator(memory, { base: pool.base, bytes: pool.bytes });
+  const recursive = recursiveSlots(segs, levels);
   const privateRanges = mergeRanges(segs.filter((s) => s.perProcess).map((s) => [s.start, s.end]));
   const recursiveIndices = new Set(recursive.map((r) => r.index));
+  /** One address space; a process's shares the kernel's tables where it has nothing private. */
+  const writeSpace = (process: number, runs: readonly InstalledRun[], kernel?: Mapper) => {
+    const mapper = new Mapper(memory, { levels, maxPhyAddr, allocator });
+    if (kernel) {
+      shareKernelTables(memory, allocator, kernel, mapper.root, privateRanges, recursiveIndices);
+    }
+    const error = mapRuns(mapper, runs) ?? writeRecursive(mapper, recursive);
+    return error ? { error } : { space: addressSpace(process, mapper) };
+  };
+
+  const kernelSpace = writeSpace(0, kernelRuns);
+  if (!kernelSpace.space) return failed(kernelSpace.error);
+  const kernel = kernelSpace.space;
   const processes: AddressSpace[] = [];
   for (let p = 1; p <= instance.processes; p++) {
-    const mapper = newMapper();
-    shareKernelTables(
-      memory,
-      allocator,
-      kernelMapper.root,
-      mapper.root,
-      levels,
-      privateRanges,
-      recursiveIndices,
-    );
-    if (!mapRuns(mapper, processRuns[p - 1]!) || !writeRecursive(mapper)) {
-      return { value: undefined, diagnostics };
-    }
-    processes.push(makeSpace(p, mapper));
+    const written = writeSpace(p, processRuns[p - 1]!, kernel.mapper);
+    if (!written.space) return failed(written.error);
+    processes.push(written.space);
   }
 
-  const kernel = makeSpace(0, kernelMapper);
   const space = (process = 0): AddressSpace => {
     if (process === 0) return kernel;
     const s = processes[process - 1];
@@ -297,7 +189,154 @@ export function install(
     },
     framesPerLevel: () => allocator.framesPerLevel(),
   };
-  return { value: installation, diagnostics };
+  return { value: installation, diagnostics: inst.diagnostics };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The steps of `install`.
+
+/** The page runs of `maps` for address space `process`. */
+function toRuns(maps: readonly ExpectedMapping[], process: number): InstalledRun[] {
+  return maps.flatMap((m) =>
+    pageRuns(m.va, m.pa, m.end - m.va, m.segment.maxPage).map((r) => ({
+      ...r,
+      segment: m.segment,
+      process,
+    })),
+  );
+}
+
+/** E0412 for a mapped segment that is not whole 4 KiB pages, E0410 for a negative base. */
+function checkMappable(instance: Instance, segs: readonly Segment[]): Diagnostic | undefined {
+  for (const s of segs) {
+    if (
+      (s.mapping === "ram" || s.mapping === "phys" || s.mapping === "alloc") &&
+      (s.start % 4096n !== 0n || s.end % 4096n !== 0n)
+    ) {
+      return diagnostic(
+        "E0412",
+        `region ${tick(s.owner.name)} cannot be mapped: ${hex(s.start)}..${hex(s.end - 1n)} is not whole 4 KiB pages`,
+        s.owner.region.nameSpan,
+      );
+    }
+    if (s.mapping === "phys") {
+      const map = s.source!.region.map as { kind: "phys"; base: bigint };
+      if (map.base + instance.physOffset < 0n)
+        return diagnostic(
+          "E0410",
+          `the relocated physical base of ${tick(s.source!.name)} is negative`,
+          s.source!.region.nameSpan,
+        );
+    }
+  }
+  return undefined;
+}
+
+/** E0411 when the tables the runs may need exceed `limit` frames. */
+function checkWorkBound(
+  instance: Instance,
+  kernelRuns: readonly InstalledRun[],
+  processRuns: readonly (readonly InstalledRun[])[],
+  limit: number,
+): Diagnostic | undefined {
+  const { levels } = instance;
+  const estimate =
+    tableFramesBound(kernelRuns, levels) +
+    processRuns.reduce((s, r) => s + tableFramesBound(r, levels), 0n) +
+    BigInt((1 + instance.processes) * (1 + 2 * levels * 8));
+  if (estimate <= BigInt(limit)) return undefined;
+  const worst = [...kernelRuns, ...processRuns.flat()].sort((a, b) =>
+    tableFramesBound([a], levels) > tableFramesBound([b], levels) ? -1 : 1,
+  )[0];
+  return diagnostic(
+    "E0411",
+    `installing would take up to ${estimate} page-table frames (${showSize(estimate * 4096n)}); the limit is ${limit}`,
+    worst?.segment.owner.region.nameSpan,
+    {
+      help: "allow larger pages with `max_page`, give less RAM, or raise the limit (`--limit table-frames=N`; `maxTableFrames` in the library)",
+    },
+  );
+}
+
+/** E0410 when the table pool is misaligned or reaches past MAXPHYADDR. */
+function checkPool(
+  pool: { readonly base: number; readonly bytes: number },
+  maxPhyAddr: number,
+): Diagnostic | undefined {
+  const { base, bytes } = pool;
+  if (
+    Number.isSafeInteger(base) &&
+    base >= 0 &&
+    base % FRAME_SIZE === 0 &&
+    base + bytes <= 2 ** maxPhyAddr
+  ) {
+    return undefined;
+  }
+  return diagnostic(
+    "E0410",
+    `the page-table pool at ${hex(BigInt(base))} does not fit below MAXPHYADDR (${maxPhyAddr} bits) or is not 4 KiB aligned`,
+    undefined,
+  );
+}
+
+/** One top-level entry per `map recursive` region. */
+function recursiveSlots(segs: readonly Segment[], levels: PagingLevels): RecursiveSlot[] {
+  const recursive: RecursiveSlot[] = [];
+  for (const s of segs) {
+    if (s.mapping !== "recursive") continue;
+    const region = s.source!;
+    if (recursive.some((r) => r.region === region)) continue;
+    recursive.push({ region, index: levelIndex(region.start, levels as Level) });
+  }
+  return recursive;
+}
+
+function addressSpace(process: number, mapper: Mapper): AddressSpace {
+  return {
+    name: process === 0 ? "kernel" : `process ${process}`,
+    process,
+    mapper,
+    cr3: mapper.cr3,
+  };
+}
+
+/** Maps `runs` into `mapper`'s space; E0412 for the first that cannot be. */
+function mapRuns(mapper: Mapper, runs: readonly InstalledRun[]): Diagnostic | undefined {
+  for (const r of runs) {
+    const res = mapper.mapRange(r.va, r.pa, r.bytes, r.size, segmentFlags(r.segment));
+    if (!res.ok) {
+      return diagnostic(
+        "E0412",
+        `cannot map ${tick(r.segment.owner.name)} at ${hex(r.va)}: ${describeMapError(res.error)}`,
+        r.segment.owner.region.nameSpan,
+      );
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Writes the recursive slots into `mapper`'s top-level table: XD unless the region's `perm`
+ * executes, R/W cleared unless it writes. E0412 for one that cannot be written.
+ */
+function writeRecursive(mapper: Mapper, slots: readonly RecursiveSlot[]): Diagnostic | undefined {
+  const memory = mapper.memory;
+  for (const slot of slots) {
+    const perm = slot.region.region.perm ?? "rw";
+    const res = mapper.mapRecursive(slot.index, { noExecute: perm === "r" || perm === "rw" });
+    if (!res.ok) {
+      return diagnostic(
+        "E0412",
+        `cannot write the recursive slot of ${tick(slot.region.name)}: ${describeMapError(res.error)}`,
+        slot.region.region.nameSpan,
+      );
+    }
+    if (perm === "r" || perm === "rx") {
+      const pa = mapper.root + slot.index * 8;
+      memory.writeWords(pa, memory.readLo(pa) & ~Lo.RW, memory.readHi(pa));
+    }
+  }
+  return undefined;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -314,74 +353,68 @@ function mergeRanges(ranges: readonly (readonly [bigint, bigint])[]): [bigint, b
   return out;
 }
 
-/** How `[lo, hi)` relates to the per-process ranges. */
+/** How `[lo, hi)` relates to the per-process ranges (sorted, merged, half-open). */
 function classify(
   ranges: readonly [bigint, bigint][],
   lo: bigint,
   hi: bigint,
 ): "shared" | "private" | "mixed" {
-  let a = 0;
-  let b = ranges.length - 1;
-  // First range ending after lo.
-  let first = ranges.length;
-  while (a <= b) {
-    const m = (a + b) >> 1;
-    if (ranges[m]![1] > lo) {
-      first = m;
-      b = m - 1;
-    } else a = m + 1;
-  }
-  const r = ranges[first];
+  const r = ranges[partitionPoint(ranges.length, (i) => ranges[i]![1] > lo)];
   if (r === undefined || r[0] >= hi) return "shared";
   return r[0] <= lo && r[1] >= hi ? "private" : "mixed";
 }
 
+/** The low word of a private table's entry: present, and as permissive as the mapper's own. */
+const PRIVATE_TABLE_LO = Lo.P | Lo.RW | Lo.US;
 const TWO32 = 4294967296;
 
 /**
  * Fills the process root table `pRoot` from the kernel's `kRoot`: entries whose range holds no
  * per-process address are copied (sharing the kernel's lower tables), entries wholly
  * per-process are left empty, and mixed entries get a private table filled the same way one
- * level down. Recursive slots are left to `mapRecursive`.
+ * level down. Recursive slots are left to `mapRecursive`. This builds tables rather than
+ * walking them: a mixed range gets its private tables whether or not the kernel maps anything
+ * there, so it visits absent entries, which the walker does not.
  */
 function shareKernelTables(
   memory: PhysicalMemory,
   allocator: FrameAllocator,
-  kRoot: number,
+  kernel: Mapper,
   pRoot: number,
-  levels: PagingLevels,
   privateRanges: readonly [bigint, bigint][],
   recursiveIndices: ReadonlySet<number>,
 ): void {
-  const width = BigInt(levels === 5 ? 57 : 48);
+  const arch = x86_64(kernel.levels);
+  const format = arch.tableFormat(kernel.maxPhyAddr);
   const fill = (kTable: number | undefined, pTable: number, level: Level, base: bigint): void => {
-    const span = 1n << BigInt(12 + 9 * (level - 1));
-    for (let i = 0; i < 512; i++) {
-      if (level === levels && recursiveIndices.has(i)) continue;
+    const span = 1n << BigInt(arch.levelShift(level));
+    for (let i = 0; i < format.entriesPerTable; i++) {
+      if (level === arch.levels && recursiveIndices.has(i)) continue;
       const raw = base + BigInt(i) * span;
-      const lo = toU64(BigInt.asIntN(Number(width), raw));
+      const lo = arch.canonicalize(raw);
       const cls = classify(privateRanges, lo, lo + span);
       const kLo = kTable === undefined ? 0 : memory.readLo(kTable + i * 8);
       const kHi = kTable === undefined ? 0 : memory.readHi(kTable + i * 8);
+      const kind = format.kind(kLo, kHi, level);
       if (cls === "shared") {
-        if ((kLo & 1) !== 0) memory.writeWords(pTable + i * 8, kLo, kHi);
+        if (kind !== EntryKind.Absent) memory.writeWords(pTable + i * 8, kLo, kHi);
         continue;
       }
       if (cls === "private" || level === 1) continue;
       // Mixed: a private table one level down.
-      const kLeaf = (kLo & 1) !== 0 && level <= 3 && (kLo & 0x80) !== 0;
       const child = allocator.allocate((level - 1) as Level);
       if (child === undefined)
         throw new Error("internal error: table pool exhausted while sharing");
-      memory.writeWords(pTable + i * 8, (child >>> 0) | 0x7, Math.floor(child / TWO32));
-      const kChild =
-        (kLo & 1) !== 0 && !kLeaf
-          ? (kHi & 0xfffff) * TWO32 + ((kLo & 0xfffff000) >>> 0)
-          : undefined;
+      memory.writeWords(
+        pTable + i * 8,
+        (child >>> 0) | PRIVATE_TABLE_LO,
+        Math.floor(child / TWO32),
+      );
+      const kChild = kind === EntryKind.Table ? format.nextTable(kLo, kHi) * FRAME_SIZE : undefined;
       fill(kChild, child, (level - 1) as Level, raw);
     }
   };
-  fill(kRoot, pRoot, levels as Level, 0n);
+  fill(kernel.root, pRoot, arch.levels as Level, 0n);
 }
 
 /** One line for a mapper error. */

@@ -5,7 +5,7 @@
  * allocated), so that one buffer serves many machines in turn.
  */
 
-import { DEFAULT_MAXPHYADDR, type PagingLevels } from "./entry.js";
+import { DEFAULT_MAXPHYADDR, type PagingLevels } from "../arch/x86_64/entry.js";
 import { FrameAllocator } from "./frame-allocator.js";
 import { Mapper } from "./mapper.js";
 import { Mmu, type MmuOptions } from "./mmu.js";

@@ -25,6 +25,8 @@ import {
   type PagingLevels,
   VPN_PER_ENTRY,
   DEFAULT_MAXPHYADDR,
+  canonicalize,
+  levelShift,
   checkMaxPhyAddr,
   decodeEntry,
   hiReservedMask,
@@ -36,7 +38,7 @@ import {
   toU64,
   vpnIndex,
   type DecodedEntry,
-} from "./entry.js";
+} from "../arch/x86_64/entry.js";
 import { FrameAllocator } from "./frame-allocator.js";
 import { FRAME_SIZE, type PhysicalMemory } from "./physical-memory.js";
 
@@ -348,11 +350,7 @@ export class Mapper {
     }
     const w = this.memory.materialize(this.root / FRAME_SIZE) + (index << 1);
     const words = this.memory.words;
-    const shift = BigInt(12 + 9 * (this.levels - 1));
-    const v = BigInt.asUintN(
-      64,
-      BigInt.asIntN(this.levels === 5 ? 57 : 48, BigInt(index) << shift),
-    );
+    const v = canonicalize(BigInt(index) << BigInt(levelShift(this.levels)), this.levels);
     if ((words[w]! & Lo.P) !== 0) return err({ kind: "already-mapped", va: v, level: this.levels });
     words[w] = (this.root >>> 0) | Lo.P | Lo.RW;
     words[w + 1] = Math.floor(this.root / TWO32) | (options.noExecute === true ? Hi.XD : 0);
@@ -633,7 +631,7 @@ function leafAddress(lo: number, hi: number, level: LeafLevel): number {
 
 /** The canonical linear address of 4-KByte page number `vpn` (bits 63:12). */
 function vpnToVa(vpn: number, levels: PagingLevels): bigint {
-  return BigInt.asUintN(64, BigInt.asIntN(levels === 5 ? 57 : 48, BigInt(vpn) << 12n));
+  return canonicalize(BigInt(vpn) << 12n, levels);
 }
 
 /**

@@ -27,10 +27,16 @@ import {
   entryName,
   hiReservedMask,
   isCanonical,
+  linearAddressBits,
   pageSizeOfLevel,
   patIndex,
   toU64,
-} from "./entry.js";
+} from "../arch/x86_64/entry.js";
+import { hex } from "../model/format.js";
+
+/** Bits 63:(width-1) of a linear address are bits 31:(width-33) of its high word. */
+const HI_SIGN_SHIFT_4 = linearAddressBits(4) - 33;
+const HI_SIGN_SHIFT_5 = linearAddressBits(5) - 33;
 import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
 import { Tlb, TlbBit, tlbLevel } from "./tlb.js";
 
@@ -561,7 +567,7 @@ export class Mmu {
   private canonicalHi(hi: number): boolean {
     this.checkMode();
     // As int32, hi >> 15 (hi >> 24 with LA57) is then 0 or -1.
-    const top = hi >> (this.cLa57 ? 24 : 15);
+    const top = hi >> (this.cLa57 ? HI_SIGN_SHIFT_5 : HI_SIGN_SHIFT_4);
     return top === 0 || top === -1;
   }
 
@@ -956,7 +962,6 @@ function pf(
 
 /** One line describing a walk result, e.g. `#PF(0x3) at 0x..., PTE: protection (...)`. */
 export function describeResult(r: WalkResult): string {
-  const hex = (x: bigint): string => "0x" + x.toString(16).padStart(16, "0");
   if (r.ok) return `${hex(r.va)} -> ${hex(r.pa)} (${r.pageSize / 1024} KiB page)`;
   if (r.fault === "#GP") return `#GP(0) at ${hex(r.va)}: non-canonical`;
   const detail = r.reservedBit ?? r.violation;

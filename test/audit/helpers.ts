@@ -2,7 +2,7 @@
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { Flag, type Level, levelIndex } from "../../src/runtime/entry.js";
+import { Flag, type Level, levelIndex } from "../../src/arch/x86_64/entry.js";
 import { install, type Installation } from "../../src/runtime/install.js";
 import { GiB, specLayout } from "../runtime/qemu/layouts.js";
 

@@ -5,7 +5,7 @@
  * malformed invocations are refused.
  */
 import { describe, expect, it } from "vitest";
-import { Flag, PAGE_4K } from "../../src/runtime/entry.js";
+import { Flag, PAGE_4K } from "../../src/arch/x86_64/entry.js";
 import type { Installation } from "../../src/runtime/install.js";
 import { vmlayout } from "../cli-helpers.js";
 import { SPEC, entryPa, imageArgs, linux, write } from "./helpers.js";

@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { readQemuMem } from "../../src/audit/qemu-mem.js";
 import { readQemuTlb } from "../../src/audit/qemu-tlb.js";
 import type { Installation } from "../../src/runtime/install.js";
-import { MapBit } from "../../src/audit/checks.js";
+import { MapBit } from "../../src/arch/arch.js";
 import { vmlayout } from "../cli-helpers.js";
 import { QemuMachine, qemuVersion } from "../runtime/qemu/machine.js";
 import {

@@ -8,9 +8,9 @@ import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { readPtdump } from "../../src/audit/ptdump.js";
 import { dumpInstallation } from "../../src/runtime/dump.js";
-import { Flag } from "../../src/runtime/entry.js";
+import { Flag } from "../../src/arch/x86_64/entry.js";
 import { install, type Installation } from "../../src/runtime/install.js";
-import { MapBit } from "../../src/audit/checks.js";
+import { MapBit } from "../../src/arch/arch.js";
 import { vmlayout } from "../cli-helpers.js";
 import { GiB, specLayout } from "../runtime/qemu/layouts.js";
 import {

@@ -13,14 +13,15 @@ import { imageOfBytes, loadImage } from "../../src/audit/image.js";
 import { ptdump } from "../../src/runtime/dump.js";
 import { Access, Mmu } from "../../src/runtime/mmu.js";
 import { seededRandom } from "../../src/model/kaslr.js";
+import { Cr4 } from "../../src/arch/x86_64/control.js";
+import { addressMask } from "../../src/arch/x86_64/entry.js";
 import { qemuVersion } from "../runtime/qemu/machine.js";
 import { cachedKernel, KERNEL_CACHE, LinuxGuest } from "./linux.js";
 
 const KERNEL = cachedKernel();
 const READY = KERNEL !== undefined && qemuVersion() !== undefined;
-const CR4_LA57 = 1n << 12n;
 /** CR3 bits 51:12 (SDM 4.5.2); the low 12 bits are a PCID when CR4.PCIDE = 1. */
-const CR3_ADDRESS = ((1n << 52n) - 1n) & ~0xfffn;
+const CR3_ADDRESS = addressMask(52);
 const RANDOM = 200;
 
 /** Present runs of the ptdump listing: `[start, end)` of every line with flags. */
@@ -42,7 +43,7 @@ describe.runIf(READY || process.env.CI)(`a real Linux kernel's page tables (${KE
       const guest = await LinuxGuest.boot({ levels });
       try {
         const { cr3, cr4 } = await guest.controlRegisters();
-        expect((cr4 & CR4_LA57) !== 0n).toBe(levels === 5);
+        expect((cr4 & Cr4.LA57) !== 0n).toBe(levels === 5);
         const memory = loadImage(imageOfBytes(await guest.ram()));
         const mmu = new Mmu({ memory, levels, cr3: cr3 & CR3_ADDRESS, maxPhyAddr: 52 });
         const runs = presentRuns(

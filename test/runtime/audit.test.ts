@@ -3,11 +3,12 @@
  * W0401), and each kind of corruption is reported under its own code.
  */
 import { describe, expect, it } from "vitest";
-import { Flag, type Level, levelIndex } from "../../src/runtime/entry.js";
+import { Flag, type Level, levelIndex } from "../../src/arch/x86_64/entry.js";
 import { install, type Installation, type InstallOptions } from "../../src/runtime/install.js";
 import type { Layout } from "../../src/model/layout.js";
-import { PAGE_4K } from "../../src/runtime/entry.js";
-import { audit, readTables } from "../../src/audit/checks.js";
+import { PAGE_4K } from "../../src/arch/x86_64/entry.js";
+import { audit } from "../../src/audit/checks.js";
+import { readTables } from "../../src/audit/read-back.js";
 import { GiB, inlineLayout, mixedLayout, specLayout } from "./qemu/layouts.js";
 
 function installed(layout: Layout, boot: InstallOptions = {}): Installation {

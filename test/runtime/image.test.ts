@@ -6,7 +6,7 @@ import { Access, Mmu } from "../../src/runtime/mmu.js";
 import { Mapper } from "../../src/runtime/mapper.js";
 import { FrameAllocator } from "../../src/runtime/frame-allocator.js";
 import { PhysicalMemory } from "../../src/runtime/physical-memory.js";
-import { PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/runtime/entry.js";
+import { PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/arch/x86_64/entry.js";
 
 const GiB = 1n << 30n;
 

@@ -6,7 +6,7 @@ import { Mapper, type MapFlags, type MapError } from "../../src/runtime/mapper.j
 import { FrameAllocator } from "../../src/runtime/frame-allocator.js";
 import { PhysicalMemory } from "../../src/runtime/physical-memory.js";
 import { exportImage } from "../../src/runtime/image.js";
-import { PAGE_1G, PAGE_2M, PAGE_4K, type PageSize } from "../../src/runtime/entry.js";
+import { PAGE_1G, PAGE_2M, PAGE_4K, type PageSize } from "../../src/arch/x86_64/entry.js";
 
 const KiB = 1024n;
 const MiB = 1024n * KiB;

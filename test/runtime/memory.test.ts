@@ -5,7 +5,7 @@
  */
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { PAGE_1G, PAGE_2M, PAGE_4K, type PageSize } from "../../src/runtime/entry.js";
+import { PAGE_1G, PAGE_2M, PAGE_4K, type PageSize } from "../../src/arch/x86_64/entry.js";
 import { FrameAllocator } from "../../src/runtime/frame-allocator.js";
 import { exportImage } from "../../src/runtime/image.js";
 import { createMachine } from "../../src/runtime/machine.js";

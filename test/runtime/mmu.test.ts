@@ -8,7 +8,7 @@ import {
   type PageFault,
   type WalkResult,
 } from "../../src/runtime/mmu.js";
-import { PAGE_1G, PAGE_2M, PAGE_4K, type Level } from "../../src/runtime/entry.js";
+import { PAGE_1G, PAGE_2M, PAGE_4K, type Level } from "../../src/arch/x86_64/entry.js";
 import { PhysicalMemory } from "../../src/runtime/physical-memory.js";
 
 function expectPf(r: WalkResult): PageFault {

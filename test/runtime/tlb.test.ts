@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { createMachine } from "../../src/runtime/machine.js";
 import { Access } from "../../src/runtime/mmu.js";
-import { PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/runtime/entry.js";
+import { PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/arch/x86_64/entry.js";
 import {
   TLB_1G_SETS,
   TLB_1G_WAYS,

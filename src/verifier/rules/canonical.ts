@@ -1,14 +1,16 @@
 /**
- * E0203 canonical and W0203 hole_noncanonical. With `b` virtual-address bits, the canonical
- * addresses are `[0, 2^(b-1))` and `[2^64 - 2^(b-1), 2^64)`; between them lies the
- * non-canonical range. A `region`, `guard` or `hole` must lie entirely in one canonical half
+ * E0203 canonical and W0203 hole_noncanonical. The canonical addresses are the two halves the
+ * architecture's paging mode translates (`Arch.halves`: with x86-64's `b` virtual-address bits,
+ * `[0, 2^(b-1))` and `[2^64 - 2^(b-1), 2^64)`); between them lies the non-canonical range. A `region`, `guard` or `hole` must lie entirely in one canonical half
  * (a hole entirely in the non-canonical range is only a warning: it should be written
  * `noncanonical`); a `noncanonical` region must lie entirely in the non-canonical range.
  * For parameters: the half a region is in at the defaults must hold its start and end for
  * every value.
  */
 import { constant, minus } from "../../model/affine.js";
-import { ADDRESS_SPACE_END, type Region } from "../../model/layout.js";
+import { type Paging, type Region } from "../../model/layout.js";
+import { lastByte } from "../../model/address.js";
+import { archOf } from "../../arch/registry.js";
 import { rat } from "../../model/rational.js";
 import { type Context, type Rule, nameLabel } from "../context.js";
 import { hex, list, range, tick } from "../../model/format.js";
@@ -23,23 +25,21 @@ export interface Canonical {
   readonly note: string;
 }
 
-export function canonicalRanges(levels: 4 | 5, vaBits: number): Canonical {
-  const half = 1n << BigInt(vaBits - 1);
-  const ncStart = half;
-  const ncEnd = ADDRESS_SPACE_END - half - 1n;
-  const mode = `${levels}-level paging`;
+export function canonicalRanges(paging: Paging): Canonical {
+  const arch = archOf(paging);
+  const [lower, upper] = arch.halves;
   return {
-    ncStart,
-    ncEnd,
-    mode,
-    note: `with ${mode} (${vaBits}-bit virtual addresses) the canonical addresses are ${range(0n, half - 1n)} and ${range(ncEnd + 1n, ADDRESS_SPACE_END - 1n)}`,
+    ncStart: lower.end,
+    ncEnd: upper.start - 1n,
+    mode: arch.mode,
+    note: `with ${arch.mode} (${arch.vaBits}-bit virtual addresses) the canonical addresses are ${range(lower.start, lastByte(lower))} and ${range(upper.start, lastByte(upper))}`,
   };
 }
 
 export const rule: Rule = { name: "canonical", codes: ["E0203", "W0203"], check: checkCanonical };
 
 function checkCanonical(ctx: Context): void {
-  const c = canonicalRanges(ctx.layout.paging.levels, ctx.layout.paging.vaBits);
+  const c = canonicalRanges(ctx.layout.paging);
   for (const r of ctx.layout.regions) {
     if (!ctx.usable(r)) continue;
     if (r.kind === "noncanonical") checkNoncanonical(ctx, r, c);

@@ -17,6 +17,12 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { GdbClient, fromLittleEndian } from "./gdb-client.js";
 import { QmpClient } from "./qmp-client.js";
+import {
+  type ControlRegister,
+  Cr0,
+  enterPaging,
+  pagingTaken,
+} from "../../../src/arch/x86_64/control.js";
 
 export const QEMU = "qemu-system-x86_64";
 
@@ -40,22 +46,8 @@ export interface MachineOptions {
   readonly timeoutMs?: number;
 }
 
-interface Registers {
-  readonly cr0: number;
-  readonly cr3: number;
-  readonly cr4: number;
-  readonly efer: number;
-}
-
-const CR0_PE = 1n;
-const CR0_ET = 1n << 4n;
-const CR0_WP = 1n << 16n;
-const CR0_PG = 1n << 31n;
-const CR4_PAE = 1n << 5n;
-const CR4_LA57 = 1n << 12n;
-const EFER_LME = 1n << 8n;
-const EFER_LMA = 1n << 10n;
-const EFER_NXE = 1n << 11n;
+/** The gdbstub's numbers of the control registers. */
+type Registers = Readonly<Record<ControlRegister, number>>;
 
 export class QemuMachine {
   private regs: Registers | undefined;
@@ -163,7 +155,7 @@ export class QemuMachine {
       if (cr0 === undefined) continue;
       const v = fromLittleEndian(cr0);
       // Reset value 0x60000010: CD, NW and ET.
-      if ((v & CR0_ET) !== 0n && (v & 0x6000_0000n) === 0x6000_0000n && (v & CR0_PG) === 0n) {
+      if ((v & Cr0.ET) !== 0n && (v & 0x6000_0000n) === 0x6000_0000n && (v & Cr0.PG) === 0n) {
         return { cr0: at("cr0"), cr3: at("cr3"), cr4: at("cr4"), efer: at("efer") };
       }
     }
@@ -176,23 +168,16 @@ export class QemuMachine {
    */
   async enablePaging(levels: 4 | 5, cr3: bigint): Promise<void> {
     const r = this.regs!;
-    await this.gdb.writeRegister(r.cr0, CR0_PE | CR0_ET, 8);
-    await this.gdb.writeRegister(r.cr4, CR4_PAE | (levels === 5 ? CR4_LA57 : 0n), 8);
-    await this.gdb.writeRegister(r.efer, EFER_LME | EFER_NXE, 8);
-    await this.gdb.writeRegister(r.cr3, cr3, 8);
-    await this.gdb.writeRegister(r.cr0, CR0_PE | CR0_ET | CR0_WP | CR0_PG, 8);
+    for (const [register, value] of enterPaging(levels, cr3)) {
+      await this.gdb.writeRegister(r[register], value, 8);
+    }
     const read = async (n: number): Promise<bigint> =>
       fromLittleEndian((await this.gdb.readRegister(n)) ?? "");
     const cr0 = await read(r.cr0);
     const cr4 = await read(r.cr4);
     const efer = await read(r.efer);
     const got3 = await read(r.cr3);
-    const ok =
-      (cr0 & CR0_PG) !== 0n &&
-      (cr4 & CR4_PAE) !== 0n &&
-      ((cr4 & CR4_LA57) !== 0n) === (levels === 5) &&
-      (efer & (EFER_LMA | EFER_NXE)) === (EFER_LMA | EFER_NXE) &&
-      (got3 & 0xffff_ffffn) === (cr3 & 0xffff_ffffn);
+    const ok = pagingTaken(levels, cr3, { cr0, cr3: got3, cr4, efer });
     if (!ok) {
       throw new Error(
         `QEMU did not take the paging state: cr0=${cr0.toString(16)} cr3=${got3.toString(16)} cr4=${cr4.toString(16)} efer=${efer.toString(16)}`,

@@ -13,6 +13,9 @@
  *    32-bit words, `lo` = bits 31:0 and `hi` = bits 63:32, so no bigint is needed per entry.
  */
 
+import type { VirtAddr } from "../../model/address.js";
+import { isSignExtended, signExtend } from "../arch.js";
+
 /** Bit positions inside a 64-bit paging-structure entry (SDM 4.5.4, Tables 4-14 .. 4-20). */
 export const Bit = {
   /** Present (bit 0): must be 1 to map a page or reference a table. */
@@ -173,13 +176,12 @@ export function linearAddressBits(levels: PagingLevels): 48 | 57 {
 
 /** True if bits 63:(width-1) of `va` are all equal (SDM vol. 1, 3.3.7.1). */
 export function isCanonical(va: bigint, levels: PagingLevels): boolean {
-  const top = toU64(va) >> BigInt(linearAddressBits(levels) - 1);
-  return top === 0n || top === (1n << BigInt(65 - linearAddressBits(levels))) - 1n;
+  return isSignExtended(va, linearAddressBits(levels));
 }
 
 /** Sign-extends bit (width-1) of `va` into bits 63:width. */
-export function canonicalize(va: bigint, levels: PagingLevels): bigint {
-  return BigInt.asUintN(64, BigInt.asIntN(linearAddressBits(levels), va));
+export function canonicalize(va: bigint, levels: PagingLevels): VirtAddr {
+  return signExtend(va, linearAddressBits(levels));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ import {
   toU64,
   vpnIndex,
   type Level,
-} from "../../src/runtime/entry.js";
+} from "../../../src/arch/x86_64/entry.js";
 
 const u64 = fc.bigInt({ min: 0n, max: (1n << 64n) - 1n });
 const level = fc.constantFrom<Level>(1, 2, 3, 4, 5);

@@ -1,0 +1,136 @@
+/**
+ * The architecture seam: everything that differs between paging architectures lives behind
+ * `Arch`, so the verifier, the emitters, the runtime's installer and the audit never branch on
+ * one. x86-64 (4-level and 5-level paging) is the one implementation; the interface is shaped
+ * by the two that come next:
+ *
+ *  - RISC-V Sv39/Sv48/Sv57 (privileged spec, 10.3-10.6): sign extension from bit 38/47/56, one
+ *    root (`satp`), a leaf at any level (R/W/X not all 0), rights in the leaf only (U, and X
+ *    instead of an NX bit), PPN fields starting at bit 10.
+ *  - AArch64 stage 1 (Arm ARM D8): two roots, TTBR0 for addresses whose bits 63..VA are 0 and
+ *    TTBR1 for those where they are 1 (bit 55 selects with top-byte-ignore), 4K/16K/64K
+ *    granules with different level counts and block sizes, and table attributes
+ *    (APTable/PXNTable/UXNTable) inherited down the walk, so effective rights are carried by
+ *    the walker (`TableFormat.inherit`), not read off the leaf.
+ *
+ * Two kinds of value cross the seam: `bigint` addresses and sizes for the model (the verifier,
+ * the installer plan), and 32-bit word pairs (`lo` = bits 31:0, `hi` = bits 63:32 of an entry)
+ * for the walker's hot loop, where a `bigint` per entry would cost more than the walk.
+ */
+
+import { type AddrRange, type VirtAddr, virtAddr } from "../model/address.js";
+
+/**
+ * The rights and attributes of a mapping as the walker reports them: effective rights (after
+ * everything inherited down the walk) and the leaf's own global and cache attributes. The cache
+ * bits are x86's (PWT, PCD, PAT select an IA32_PAT entry, SDM 4.9.2); other architectures map
+ * their memory types onto them (RISC-V Svpbmt NC/IO, AArch64 AttrIndx) when they come.
+ */
+export const MapBit = {
+  W: 1,
+  U: 2,
+  NX: 4,
+  G: 8,
+  PWT: 16,
+  PCD: 32,
+  PAT: 64,
+} as const;
+
+/** How the walker reads one entry (`TableFormat.kind`). */
+export const EntryKind = {
+  /** Not valid: maps nothing, and the walk does not go below it. */
+  Absent: 0,
+  /** References a table of the next level down. */
+  Table: 1,
+  /** Maps a page or block of `Arch.leafSize(level)`. */
+  Leaf: 2,
+  /** Valid but with reserved bits or an impossible shape; `TableFormat.malformation` says why. */
+  Malformed: 3,
+} as const;
+export type EntryKind = (typeof EntryKind)[keyof typeof EntryKind];
+
+/**
+ * The entry format of one architecture and physical-address width, on word pairs. Levels are
+ * numbered as the walker counts them: 1 is the last table, `Arch.levels` the root.
+ */
+export interface TableFormat {
+  /** Entries per table (512 for 4 KiB tables of 8-byte entries). */
+  readonly entriesPerTable: number;
+  kind(lo: number, hi: number, level: number): EntryKind;
+  /** Why a `Malformed` entry is malformed, in words for a diagnostic. */
+  malformation(lo: number, hi: number, level: number): string;
+  /** Frame number (physical address / 4096) of the table a `Table` entry references. */
+  nextTable(lo: number, hi: number): number;
+  /** Physical address of the first byte a `Leaf` entry maps. */
+  leafAddress(lo: number, hi: number, level: number): number;
+  /** `MapBit` rights after passing this entry, from the rights accumulated above it. */
+  inherit(rights: number, lo: number, hi: number): number;
+  /** `MapBit` attributes a leaf carries itself (global, cache), without the rights. */
+  leafAttributes(lo: number, hi: number, level: number): number;
+  /** Frame number of the root table named by a root register value (CR3, satp, TTBRn). */
+  rootFrame(root: bigint): number;
+}
+
+/** The listing format of the architecture's Linux ptdump. */
+export interface PtdumpFormat {
+  /** The level column: `pte`, `pmd`, ... */
+  levelName(level: number): string;
+  /** The flags columns of a valid entry (its own bits, as Linux prints them). */
+  flags(lo: number, hi: number, level: number): string;
+  /** A number equal for two valid entries of a level exactly when their flag bits are. */
+  runKey(lo: number, hi: number, level: number): number;
+  /** The flags columns of a run of invalid entries (blanks of the same width). */
+  readonly notPresent: string;
+}
+
+/** One paging mode of one architecture. */
+export interface Arch {
+  /** `x86_64`, as JSON documents name it. */
+  readonly name: string;
+  /** The mode as messages name it: `4-level paging`. */
+  readonly mode: string;
+  /** Virtual-address bits translated. */
+  readonly vaBits: number;
+  /** Table levels of a walk; the root is at level `levels`. */
+  readonly levels: number;
+  /** The manual's name of an entry at `level` (x86: PTE, PDE, PDPTE, PML4E, PML5E). */
+  entryName(level: number): string;
+  /** Virtual-address bits below the part that indexes a table at `level`. */
+  levelShift(level: number): number;
+  /** Size of a page or block a leaf at `level` maps, or undefined where no leaf may be. */
+  leafSize(level: number): bigint | undefined;
+  /** The sizes a leaf can map, ascending. */
+  readonly pageSizes: readonly bigint[];
+  /**
+   * The two ranges a translation reaches, lower then upper; the addresses between them fault
+   * (x86 #GP, RISC-V page fault, AArch64 translation fault at level 0).
+   */
+  readonly halves: readonly [AddrRange, AddrRange];
+  /** True if `va` lies in one of the halves. */
+  isCanonical(va: bigint): boolean;
+  /** The address in a half that `va`'s low `vaBits` bits select (on x86: sign extension). */
+  canonicalize(va: bigint): VirtAddr;
+  /** The entry format for a physical-address width (x86 MAXPHYADDR). */
+  tableFormat(physAddrBits: number): TableFormat;
+  readonly ptdump: PtdumpFormat;
+}
+
+/** The two halves of sign extension from bit `vaBits - 1` (x86-64, RISC-V). */
+export function signExtendedHalves(vaBits: number): readonly [AddrRange, AddrRange] {
+  const half = 1n << BigInt(vaBits - 1);
+  return [
+    { start: 0n, end: half },
+    { start: (1n << 64n) - half, end: 1n << 64n },
+  ];
+}
+
+/** True if bits 63..vaBits-1 of `va` are all equal. */
+export function isSignExtended(va: bigint, vaBits: number): boolean {
+  const top = BigInt.asUintN(64, va) >> BigInt(vaBits - 1);
+  return top === 0n || top === (1n << BigInt(65 - vaBits)) - 1n;
+}
+
+/** `va` with bit `vaBits - 1` copied into bits 63..vaBits. */
+export function signExtend(va: bigint, vaBits: number): VirtAddr {
+  return virtAddr(BigInt.asIntN(vaBits, va));
+}
