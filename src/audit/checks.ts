@@ -590,14 +590,14 @@ function checkPiece(
       "split the region into text (`perm rx`) and data (`perm rw`) parts if the kernel allows it",
     );
   }
-  if (iv.expected === undefined) {
+  // A `region` that vmlayout does not install (no `map`, or `map none`) is the kernel's to map
+  // at run time (vmalloc, modules, a process's user pages): only its permission policy applies.
+  const runtime =
+    iv.expected === undefined && s.mapping === "none" && owner.region.kind === "region";
+  if (iv.expected === undefined && !runtime) {
     const why =
-      s.mapping === "none"
-        ? owner.region.kind !== "region"
-          ? `which is a ${owner.region.kind} and must stay unmapped`
-          : s.source === undefined
-            ? "which has no `map` (reserved only)"
-            : "which maps nothing (`map none`)"
+      owner.region.kind !== "region"
+        ? `which is a ${owner.region.kind} and must stay unmapped`
         : s.mapping === "recursive"
           ? "which is a recursive slot, not a mapping"
           : s.perProcess && process === 0
@@ -609,7 +609,7 @@ function checkPiece(
     return;
   }
   const pa = m.pa + (at - m.va);
-  const want = iv.expected.pa + (at - iv.expected.va);
+  const want = iv.expected === undefined ? pa : iv.expected.pa + (at - iv.expected.va);
   if (physical && pa !== want) {
     findings.add(
       "E0402",
@@ -624,7 +624,9 @@ function checkPiece(
   const wantW = s.perm === "rw" || s.perm === "rwx";
   const wantX = s.perm === "rx" || s.perm === "rwx";
   const nxShown = (shown & MapBit.NX) !== 0;
-  if (writable !== wantW || (nxShown && exec !== wantX)) {
+  // `perm` is the most a page may have: the kernel may protect more (Linux makes the direct
+  // map's alias of its read-only data read-only), so only rights the region lacks are findings.
+  if ((writable && !wantW) || (nxShown && exec && !wantX)) {
     const got = `${writable ? "writable" : "read-only"}${nxShown ? ` and ${exec ? "executable" : "not executable"}` : ""}`;
     findings.add(
       "E0403",
@@ -658,6 +660,9 @@ function checkPiece(
     ((shown & MapBit.PCD) !== 0 ? 2 : 0) |
     ((shown & MapBit.PWT) !== 0 ? 1 : 0);
   const wantPat = CACHE_PAT_INDEX[s.cache ?? "wb"];
+  // Run-time mappings choose their memory type (ioremap() maps MMIO uncached) unless the
+  // region names one.
+  const cacheChecked = !runtime || s.cache !== undefined;
   if ((shown & MapBit.G) !== 0 && global !== s.global) {
     findings.add(
       "E0405",
@@ -668,7 +673,7 @@ function checkPiece(
       end - 1n,
     );
   }
-  if ((pat & patShown) !== (wantPat & patShown)) {
+  if (cacheChecked && (pat & patShown) !== (wantPat & patShown)) {
     findings.add(
       "E0405",
       span,

@@ -340,7 +340,7 @@ export function instantiate(
   if (randomise && diagnostics.length === 0) {
     const rand = seededRandom(boot.kaslrSeed ?? 0n);
     for (const group of layout.kaslr) {
-      const sizes = kaslrMemberSizes(layout, group);
+      const sizes = kaslrMemberSizes(layout, group, values);
       const placement =
         boot.kaslrBases === undefined
           ? placeKaslr(group, sizes, rand)
