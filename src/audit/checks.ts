@@ -3,9 +3,12 @@
  * table (each table frame is read once per space; runs of leaves are merged as they are read,
  * never page by page), and checks the mappings found against what the spec asks for:
  *
- *  - every present mapping lies in a region that maps memory (E0401), at the physical address
- *    the spec gives (E0402), with its permissions (R/W and XD from `perm`: E0403; U/S from
- *    `user`: E0404; G from `global` and PAT/PCD/PWT from `cache`: E0405);
+ *  - every present mapping lies in a region that may be mapped (E0401: not in a hole, guard or
+ *    the non-canonical range), at the physical address the spec gives (E0402), with no right
+ *    its `perm` lacks (E0403; fewer rights are fine), U/S from `user` (E0404), G from `global`
+ *    and PAT/PCD/PWT from `cache` (E0405). A `region` vmlayout does not install (no `map`, or
+ *    `map none`) is the kernel's to map at run time: only that policy applies there, and its
+ *    memory type only when it names one;
  *  - W^X: no page is writable and executable unless its region's `perm` is `rwx` (E0406; in an
  *    `rwx` region it is reported as the warning W0401);
  *  - every region the spec says is mapped (`map ram` up to the RAM, `map phys`) is mapped
