@@ -11,7 +11,8 @@
  *    over `hole` over `noncanonical`.
  *  - The mapping comes from the nearest region (itself or an ancestor) with `map`; a `hole`,
  *    `guard` or `noncanonical` region on the way stays unmapped. Regions without `map` anywhere
- *    above them are reserved only.
+ *    above them are not installed (the kernel maps them at run time; the audit checks only
+ *    their permissions there).
  *  - `perm` and `cache` and `max_page` come from the nearest region that gives them (a child
  *    overrides its parent for its range); `user`, `global` and `per_process` hold when any
  *    enclosing region says so.
