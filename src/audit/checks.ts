@@ -3,9 +3,12 @@
  * (read-back.ts, on the one walker) and checks the mappings found against what the spec asks
  * for:
  *
- *  - every present mapping lies in a region that maps memory (E0401), at the physical address
- *    the spec gives (E0402), with its permissions (R/W and XD from `perm`: E0403; U/S from
- *    `user`: E0404; G from `global` and PAT/PCD/PWT from `cache`: E0405);
+ *  - every present mapping lies in a region that may be mapped (E0401: not in a hole, guard or
+ *    the non-canonical range), at the physical address the spec gives (E0402), with no right
+ *    its `perm` lacks (E0403; fewer rights are fine), U/S from `user` (E0404), G from `global`
+ *    and PAT/PCD/PWT from `cache` (E0405). A `region` vmlayout does not install (no `map`, or
+ *    `map none`) is the kernel's to map at run time: only that policy applies there, and its
+ *    memory type only when it names one;
  *  - W^X: no page is writable and executable unless its region's `perm` is `rwx` (E0406; in an
  *    `rwx` region it is reported as the warning W0401);
  *  - every region the spec says is mapped (`map ram` up to the RAM, `map phys`) is mapped
@@ -348,14 +351,14 @@ function checkPiece(
       "split the region into text (`perm rx`) and data (`perm rw`) parts if the kernel allows it",
     );
   }
-  if (iv.expected === undefined) {
+  // A `region` that vmlayout does not install (no `map`, or `map none`) is the kernel's to map
+  // at run time (vmalloc, modules, a process's user pages): only its permission policy applies.
+  const runtime =
+    iv.expected === undefined && s.mapping === "none" && owner.region.kind === "region";
+  if (iv.expected === undefined && !runtime) {
     const why =
-      s.mapping === "none"
-        ? owner.region.kind !== "region"
-          ? `which is a ${owner.region.kind} and must stay unmapped`
-          : s.source === undefined
-            ? "which has no `map` (reserved only)"
-            : "which maps nothing (`map none`)"
+      owner.region.kind !== "region"
+        ? `which is a ${owner.region.kind} and must stay unmapped`
         : s.mapping === "recursive"
           ? "which is a recursive slot, not a mapping"
           : s.perProcess && process === 0
@@ -367,7 +370,7 @@ function checkPiece(
     return;
   }
   const pa = m.pa + (at - m.va);
-  const want = iv.expected.pa + (at - iv.expected.va);
+  const want = iv.expected === undefined ? pa : iv.expected.pa + (at - iv.expected.va);
   if (physical && pa !== want) {
     findings.add(
       "E0402",
@@ -382,7 +385,9 @@ function checkPiece(
   const wantW = s.perm === "rw" || s.perm === "rwx";
   const wantX = s.perm === "rx" || s.perm === "rwx";
   const nxShown = (shown & MapBit.NX) !== 0;
-  if (writable !== wantW || (nxShown && exec !== wantX)) {
+  // `perm` is the most a page may have: the kernel may protect more (Linux makes the direct
+  // map's alias of its read-only data read-only), so only rights the region lacks are findings.
+  if ((writable && !wantW) || (nxShown && exec && !wantX)) {
     const got = `${writable ? "writable" : "read-only"}${nxShown ? ` and ${exec ? "executable" : "not executable"}` : ""}`;
     findings.add(
       "E0403",
@@ -416,6 +421,9 @@ function checkPiece(
     ((shown & MapBit.PCD) !== 0 ? 2 : 0) |
     ((shown & MapBit.PWT) !== 0 ? 1 : 0);
   const wantPat = CACHE_PAT_INDEX[s.cache ?? "wb"];
+  // Run-time mappings choose their memory type (ioremap() maps MMIO uncached) unless the
+  // region names one.
+  const cacheChecked = !runtime || s.cache !== undefined;
   if ((shown & MapBit.G) !== 0 && global !== s.global) {
     findings.add(
       "E0405",
@@ -426,7 +434,7 @@ function checkPiece(
       end - 1n,
     );
   }
-  if ((pat & patShown) !== (wantPat & patShown)) {
+  if (cacheChecked && (pat & patShown) !== (wantPat & patShown)) {
     findings.add(
       "E0405",
       span,

@@ -135,7 +135,13 @@ export function auditFound(
   options: SourceAuditOptions,
 ): Result<SourceAudit | undefined> {
   const boot = options.boot ?? {};
-  const bases = inferBases(layout, found.mappings, options.bases ?? new Map());
+  // The boot's parameter values size the KASLR members, as the kernel sizes them.
+  const values = new Map(layout.params.map((p) => [p.name, p.default]));
+  const given = boot.params ?? new Map<string, bigint>();
+  for (const [name, v] of given instanceof Map ? given : Object.entries(given)) {
+    values.set(name, v);
+  }
+  const bases = inferBases(layout, found.mappings, options.bases ?? new Map(), values);
   const physOffset =
     boot.physOffset ?? (found.physical ? inferPhysOffset(layout, bases, found.mappings) : 0n);
   const placed = instantiate(layout, {
@@ -162,11 +168,12 @@ function inferBases(
   layout: Layout,
   mappings: readonly FoundMapping[],
   given: ReadonlyMap<string, bigint>,
+  values: ReadonlyMap<string, bigint>,
 ): InferredBase[] {
   const out: InferredBase[] = [];
   for (const group of layout.kaslr) {
     if (!isPowerOfTwo(group.align)) continue;
-    const sizes = kaslrMemberSizes(layout, group);
+    const sizes = kaslrMemberSizes(layout, group, values);
     const proof = proveKaslr(group, sizes);
     if (!proof.fits) continue;
     let after = group.rangeStart;
@@ -200,21 +207,24 @@ function inferBases(
 }
 
 /**
- * The kernel's physical load offset: where the first mapped page of the first unrandomised
- * `map phys` region really points, less where the spec says it points. 0 when none is mapped.
+ * The kernel's physical load offset: where the first mapped page of the first `map phys`
+ * region (at its inferred base, when KASLR moves it) really points, less where the spec says
+ * it points. 0 when none is mapped.
  */
 function inferPhysOffset(
   layout: Layout,
   bases: readonly InferredBase[],
   mappings: readonly FoundMapping[],
 ): bigint {
-  const moved = new Set(bases.map((b) => b.member));
+  const moved = new Map(bases.map((b) => [b.member, b.base]));
   for (const r of layout.regions) {
-    if (r.map?.kind !== "phys" || moved.has(r.name)) continue;
-    const m = firstFrom(mappings, r.start.value);
-    if (m === undefined || m.va > r.end.value) continue;
-    const va = m.va > r.start.value ? m.va : r.start.value;
-    return m.pa + (va - m.va) - (r.map.base + (va - r.start.value));
+    if (r.map?.kind !== "phys") continue;
+    const start = moved.get(r.name) ?? r.start.value;
+    const end = start + (r.end.value - r.start.value);
+    const m = firstFrom(mappings, start);
+    if (m === undefined || m.va > end) continue;
+    const va = m.va > start ? m.va : start;
+    return m.pa + (va - m.va) - (r.map.base + (va - start));
   }
   return 0n;
 }

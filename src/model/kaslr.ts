@@ -195,11 +195,22 @@ export function padOf(r: Region, domains: Domains): bigint {
 
 /**
  * The sizes `placeKaslr` takes for a group of `layout`: each member's largest size over all
- * parameter values (the runtime reserves that much, as Linux reserves `size_tb` TiB).
- * Throws on a member the layout does not have (the compiler reports that as E0118).
+ * parameter values (what the verifier proves for), or, given the parameters of one boot, its
+ * size on that boot (Linux sizes the direct map from the RAM it finds: `memory_tb` in
+ * `kernel_randomize_memory()`). Throws on a member the layout does not have (the compiler
+ * reports that as E0118).
  */
-export function kaslrMemberSizes(layout: Layout, group: KaslrGroup): bigint[] {
-  const domains = new Map(layout.params.map((p) => [p.name, p]));
+export function kaslrMemberSizes(
+  layout: Layout,
+  group: KaslrGroup,
+  values?: ReadonlyMap<string, bigint>,
+): bigint[] {
+  const domains = new Map(
+    layout.params.map((p) => {
+      const v = values?.get(p.name);
+      return [p.name, v === undefined ? p : { min: v, max: v, align: 1n }];
+    }),
+  );
   return group.members.map((m) => {
     const r = layout.regions.find((x) => x.name === m.name);
     if (!r) throw new Error(`internal error: KASLR member ${m.name} is not a region`);

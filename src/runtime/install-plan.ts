@@ -11,7 +11,8 @@
  *    over `hole` over `noncanonical`.
  *  - The mapping comes from the nearest region (itself or an ancestor) with `map`; a `hole`,
  *    `guard` or `noncanonical` region on the way stays unmapped. Regions without `map` anywhere
- *    above them are reserved only.
+ *    above them are not installed (the kernel maps them at run time; the audit checks only
+ *    their permissions there).
  *  - `perm` and `cache` and `max_page` come from the nearest region that gives them (a child
  *    overrides its parent for its range); `user`, `global` and `per_process` hold when any
  *    enclosing region says so.
@@ -237,7 +238,7 @@ export function instantiate(
   const randomise = boot.kaslrSeed !== undefined || boot.kaslrBases !== undefined;
   const kaslr =
     randomise && diagnostics.length === 0
-      ? randomiseKaslr(layout, boot, placed, regionByName, fail)
+      ? randomiseKaslr(layout, boot, values, placed, regionByName, fail)
       : [];
   const physOffset = relocation(layout, boot, values, fail);
   if (diagnostics.length > 0) return { value: undefined, diagnostics };
@@ -405,6 +406,7 @@ function placeRegions(
 function randomiseKaslr(
   layout: Layout,
   boot: BootParams,
+  values: ReadonlyMap<string, bigint>,
   placed: Map<string, PlacedRegion>,
   regionByName: ReadonlyMap<string, Region>,
   fail: Fail,
@@ -412,7 +414,8 @@ function randomiseKaslr(
   const kaslr: KaslrOutcome[] = [];
   const rand = seededRandom(boot.kaslrSeed ?? 0n);
   for (const group of layout.kaslr) {
-    const sizes = kaslrMemberSizes(layout, group);
+    // Each member reserves its size on this boot, as Linux sizes the direct map from its RAM.
+    const sizes = kaslrMemberSizes(layout, group, values);
     const placement =
       boot.kaslrBases === undefined
         ? placeKaslr(group, sizes, rand)

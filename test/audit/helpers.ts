@@ -42,18 +42,20 @@ export function entryPa(inst: Installation, va: bigint, level: Level): number {
 }
 
 /**
- * Plants faults in `linux()`'s tables: the direct map's first 1 GiB page executable and
- * user-accessible (E0406, E0404), the kernel text's first 2 MiB read-only (E0403), the direct
- * map's second 1 GiB page pointing past the RAM (E0402).
+ * Plants faults in `linux()`'s tables, past the direct map's first 1 GiB (its first MiB is
+ * `low_memory`, `perm rwx`): the second 1 GiB page executable and user-accessible (E0406,
+ * E0404), the third pointing past the RAM (E0402), the fourth read-only but executable
+ * (E0403: executable data; read-only alone is allowed, `perm` being the most a page may have).
  */
 export function plantFaults(inst: Installation): void {
   const dm = inst.instance.byName.get("direct_map")!.start;
-  const pud = entryPa(inst, dm, 3);
-  inst.memory.write64(pud, (inst.memory.read64(pud) & ~Flag.XD) | Flag.US);
-  const kt = entryPa(inst, 0xffff_ffff_8000_0000n, 2);
-  inst.memory.write64(kt, inst.memory.read64(kt) & ~Flag.RW);
-  const next = entryPa(inst, dm + GiB, 3);
-  inst.memory.write64(next, inst.memory.read64(next) + 4n * GiB);
+  const patch = (va: bigint, f: (e: bigint) => bigint): void => {
+    const pud = entryPa(inst, va, 3);
+    inst.memory.write64(pud, f(inst.memory.read64(pud)));
+  };
+  patch(dm + GiB, (e) => (e & ~Flag.XD) | Flag.US);
+  patch(dm + 2n * GiB, (e) => e + 4n * GiB);
+  patch(dm + 3n * GiB, (e) => e & ~Flag.XD & ~Flag.RW);
 }
 
 /** Writes `data` to a new file in the tests' directory. */

@@ -74,7 +74,8 @@ describe.skipIf(qemuVersion() === undefined)("vmlayout audit of QEMU monitor lis
     const { image, fromTlb, fromMem } = await auditAll(inst);
     expect(codes(image)).toEqual(["E0402", "E0403", "E0404", "E0406", "W0401"]);
     expect(findings(fromTlb)).toEqual(findings(image));
-    expect(codes(fromMem)).toEqual(codes(image).filter((c) => MEM_CODES.has(c)));
+    // `info mem` shows no execute rights: the planted E0403 is executable data.
+    expect(codes(fromMem)).toEqual(codes(image).filter((c) => MEM_CODES.has(c) && c !== "E0403"));
     expect(fromMem.bases).toEqual(image.bases);
   }, 60_000);
 });

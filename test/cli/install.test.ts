@@ -18,8 +18,9 @@ describe("install", () => {
     expect(j.levels).toBe(4);
     expect(j.cr3).toMatch(HEX16);
     expect(j.imageBase).toBe("0x0000000001000000");
-    expect(j.tables).toEqual({ pml4: 1, pdpt: 2, pd: 1, pt: 0 });
-    expect(j.imageBytes).toBe(4 * 4096);
+    // The direct map's first MiB (`low_memory`) takes a PD and a PT.
+    expect(j.tables).toEqual({ pml4: 1, pdpt: 2, pd: 2, pt: 1 });
+    expect(j.imageBytes).toBe(6 * 4096);
     // The kernel text mapping is rwx in mm.rst: a warning, not an error.
     expect(r.stderr).toContain("warning[W0401]");
   });
@@ -96,7 +97,7 @@ describe("install", () => {
     const r = vmlayout(["install", LINUX, "--variant", "4-level", "--kaslr-seed", "42"]);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
-      /^ {2}KASLR {8}seed 42: direct_map 0x[0-9a-f]{16}, vmalloc 0x[0-9a-f]{16}, vmemmap 0x[0-9a-f]{16}$/m,
+      /^ {2}KASLR {8}seed 42: direct_map 0x[0-9a-f]{16}, vmalloc 0x[0-9a-f]{16}, vmemmap 0x[0-9a-f]{16}, kernel_image 0x[0-9a-f]{16}$/m,
     );
     const l = vmlayout(["install", "specs/emerald.layout", "--load", "0x300000"]);
     expect(l.status).toBe(0);
@@ -123,14 +124,14 @@ describe("translate", () => {
     expect(r.status).toBe(0);
     const lines = r.stdout.split("\n");
     expect(lines.slice(0, 3)).toEqual([
-      "0xffff888000001234 -> 0x0000000000001234 1G RW NX GLB (direct_map)",
+      "0xffff888000001234 -> 0x0000000000001234 4K RW x GLB (low_memory)",
       "0xffff888100000000 -> fault #PF(0x2) not-present at PDPTE (direct_map)",
       "0xffff800000000000 -> fault #PF(0x2) not-present at PML4E (hypervisor_hole)",
     ]);
     // The non-canonical range's name is the spec's to choose.
     expect(lines[3]).toMatch(/^0x0000800000000000 -> fault #GP\(0\) non-canonical \(\w+\)$/);
     expect(lines.slice(4)).toEqual([
-      "0xffffffff80000000 -> 0x0000000000000000 2M RW x GLB (kernel_text)",
+      "0xffffffff80000000 -> 0x0000000000000000 2M RW x GLB (kernel_image)",
       "",
     ]);
   });
@@ -204,7 +205,7 @@ describe("dump", () => {
   it("writes Linux ptdump lines: range, size, flags in fixed columns, level", () => {
     const r = vmlayout(["dump", LINUX, "--variant", "4-level"]);
     expect(r.stdout).toContain(
-      "0xffff888000000000-0xffff888100000000           4G     RW         PSE     GLB NX pud\n",
+      "0xffff888040000000-0xffff888100000000           3G     RW         PSE     GLB NX pud\n",
     );
     expect(r.stdout).toContain(
       "---[ direct mapping of all physical memory (page_offset_base) ]---\n",

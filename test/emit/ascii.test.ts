@@ -151,7 +151,32 @@ describe("--emit ascii", () => {
     const documentOnly = (c: Cells): boolean =>
       c[0] === "ffffffff80000000" && c[1] === "-2048    MB";
     // - The document does not list ffffffffff601000..ffffffffffdfffff; the spec names it as a hole.
-    const specOnly = (c: Cells): boolean => c[0] === "ffffffffff601000";
+    // - The direct map's first MiB (`low_memory`, where the real-mode trampoline is executable)
+    //   is a child region, with a gap row for the rest of the direct map.
+    const specOnly = (c: Cells): boolean =>
+      c[0] === "ffffffffff601000" ||
+      ["ffff8880000fffff", "ff110000000fffff"].includes(c[2]) ||
+      ["ffff888000100000", "ff11000000100000"].includes(c[0]);
+    // - The direct map and vmemmap vary with `ram_tb` (and the holes after them), the kernel
+    //   text mapping and the module space with `kernel_image_size`: `~` marks their cells; at
+    //   the defaults they are the document's. The kernel image (`kernel_image`, which KASLR
+    //   moves) fills the text mapping at the defaults: its row repeats the mapping's.
+    const varying = new Set([
+      "ffffffff80000000",
+      "ffffffffa0000000",
+      "ffff888000000000",
+      "ffffc88000000000",
+      "ff11000000000000",
+      "ff91000000000000",
+      "ffd4000000000000",
+      "ffd6000000000000",
+    ]);
+    // Column alignment is tested above; here cells compare with runs of spaces as one.
+    const spaces = (c: Cells): Cells => c.map((x) => x.replace(/ +/g, " ")) as Cells;
+    const exact = (c: Cells): Cells =>
+      spaces(
+        varying.has(c[0].replace(/^~/, "")) ? (c.map((x) => x.replace(/^~/, "")) as Cells) : c,
+      );
     // - `ffffffffff000000 | -16 MB |` is a marker row in the document (the end of the module
     //   space); in the spec it is the hole below the fixmap, whose end and size move with
     //   FIXADDR_START (at its default, -11 MB).
@@ -175,10 +200,11 @@ describe("--emit ascii", () => {
               ? (c.map((cell, i) => (fix as Record<number, string>)[i] ?? cell) as Cells)
               : c;
           });
-        const actual = tableRows(output, `Linux x86-64 virtual memory map: ${variant}`).filter(
-          (c) => !specOnly(c),
-        );
-        expect(actual).toEqual(expected);
+        const actual = tableRows(output, `Linux x86-64 virtual memory map: ${variant}`)
+          .filter((c) => !specOnly(c))
+          .map(exact)
+          .filter((c, i, all) => i === 0 || c.join("|") !== all[i - 1]!.join("|"));
+        expect(actual).toEqual(expected.map(spaces));
       });
     }
 

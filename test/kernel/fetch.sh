@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Fetches a real, current Linux kernel (Debian's cloud kernel: KASLR and 5-level paging built in)
-# and a static busybox, and builds a tiny initramfs whose /init prints a marker and sleeps, for
+# and a static busybox, and builds a tiny initramfs whose /init prints the RAM the kernel found
+# (/proc/iomem's "System RAM" lines) and where its image is (/proc/kallsyms' _text and _end; the
+# package's System.map is a stub), then a marker, and sleeps, for
 # test/kernel/*.test.ts. Nothing is installed: `apt-get download` + `dpkg-deb -x` into a cache.
 # Idempotent: a complete cache is left alone. Usage: test/kernel/fetch.sh [CACHE_DIR]
 set -euo pipefail
@@ -8,7 +10,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 cache=${1:-${VMLAYOUT_KERNEL_CACHE:-$here/../../.cache/kernel-amd64}}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
-[ -s "$cache/vmlinuz" ] && [ -s "$cache/initrd.gz" ] && exit 0
+[ -s "$cache/vmlinuz" ] && [ -s "$cache/initrd.gz" ] && [ -s "$cache/init-v2" ] && exit 0
 
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -27,6 +29,8 @@ cat > root/init <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
+/bin/busybox grep "System RAM" /proc/iomem | /bin/busybox sed "s/^/VMLAYOUT-RAM /"
+/bin/busybox grep -E " (_text|_end)$" /proc/kallsyms | /bin/busybox sed "s/^/VMLAYOUT-SYM /"
 echo VMLAYOUT-USERSPACE-READY
 while :; do /bin/busybox sleep 3600; done
 INIT
@@ -35,6 +39,8 @@ chmod 755 root/init
 
 cp x/boot/vmlinuz-* "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
 cp x/boot/config-* "$cache/config"
+# The cache's format: init-v2 prints RAM and symbols (an older cache is rebuilt).
+cp root/init "$cache/init-v2"
 echo "$image" > "$cache/package"
 mv initrd.gz "$cache/initrd.gz"
 echo "fetch.sh: $image in $cache"

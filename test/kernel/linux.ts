@@ -128,6 +128,28 @@ export class LinuxGuest {
     return bytes;
   }
 
+  /** A QEMU monitor command's output (`info tlb`, `info mem`). */
+  async monitor(command: string): Promise<string> {
+    return this.qmp.hmp(command);
+  }
+
+  /**
+   * The RAM the kernel found, `[start, end)` per range, as its init printed /proc/iomem's
+   * "System RAM" lines.
+   */
+  systemRam(): [bigint, bigint][] {
+    return [...this.console().matchAll(/VMLAYOUT-RAM\s+([0-9a-f]+)-([0-9a-f]+) : System RAM/g)].map(
+      (m) => [BigInt(`0x${m[1]}`), BigInt(`0x${m[2]}`) + 1n],
+    );
+  }
+
+  /** A symbol's address on this boot, as its init printed /proc/kallsyms. */
+  symbol(name: string): bigint {
+    const m = new RegExp(`VMLAYOUT-SYM ([0-9a-f]{16}) \\w ${name}\\s`).exec(this.console());
+    if (!m) throw new Error(`the guest did not print ${name}:\n${this.console().slice(-2000)}`);
+    return BigInt(`0x${m[1]}`);
+  }
+
   /** QEMU's translation of each address in the current CR3 (undefined: "Unmapped"). */
   async translate(vas: readonly bigint[]): Promise<(bigint | undefined)[]> {
     return this.qmp.gva2gpa(vas);

@@ -12,7 +12,6 @@
  * express (variables, bounds computed from them, static asserts) is left out.
  *
  *   R_START, R_END, R_SIZE   every region R; END is the last byte (inclusive)
- *   C                        every exported constant C
  *   P_DEFAULT                parameter P: its default
  *   P_MIN, P_MAX, P_ALIGN    ... and the values the layout is verified for
  *   R_BASE_DEFAULT           where KASLR-randomised region R starts by default
@@ -51,14 +50,77 @@
  * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
  */
 
+#if defined(VMLAYOUT_LINUX_X86_64_4_LEVEL)
+
 /* fixaddr_start: start of the fixmap (FIXADDR_START) */
 #define FIXADDR_START_DEFAULT       VMLAYOUT_AC(0xffffffffff500000, UL)
 #define FIXADDR_START_MIN           VMLAYOUT_AC(0xffffffffff001000, UL)
 #define FIXADDR_START_MAX           VMLAYOUT_AC(0xffffffffff5ff000, UL)
 #define FIXADDR_START_ALIGN         VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
+/*
+ * kernel_image_size: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 1 GiB with
+ * CONFIG_RANDOMIZE_BASE)
+ */
+#define KERNEL_IMAGE_SIZE_DEFAULT   VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_IMAGE_SIZE_MIN       VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_IMAGE_SIZE_MAX       VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+#define KERNEL_IMAGE_SIZE_ALIGN     VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+
+/* kernel_mapped: how much of the kernel text mapping holds the image */
+#define KERNEL_MAPPED_DEFAULT       VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_MAPPED_MIN           VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MAX           VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_MAPPED_ALIGN         VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+
+/*
+ * ram_tb: installed RAM in TB, rounded up (DIV_ROUND_UP(max_pfn << PAGE_SHIFT, 1 TB)), less 10 TB
+ * of padding short of the maximum
+ */
+#define RAM_TB_DEFAULT              VMLAYOUT_AC(54, UL)
+#define RAM_TB_MIN                  VMLAYOUT_AC(1, UL)
+#define RAM_TB_MAX                  VMLAYOUT_AC(54, UL)
+#define RAM_TB_ALIGN                VMLAYOUT_AC(1, UL)
+
+#elif defined(VMLAYOUT_LINUX_X86_64_5_LEVEL)
+
+/* fixaddr_start: start of the fixmap (FIXADDR_START) */
+#define FIXADDR_START_DEFAULT       VMLAYOUT_AC(0xffffffffff500000, UL)
+#define FIXADDR_START_MIN           VMLAYOUT_AC(0xffffffffff001000, UL)
+#define FIXADDR_START_MAX           VMLAYOUT_AC(0xffffffffff5ff000, UL)
+#define FIXADDR_START_ALIGN         VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
+
+/*
+ * kernel_image_size: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 1 GiB with
+ * CONFIG_RANDOMIZE_BASE)
+ */
+#define KERNEL_IMAGE_SIZE_DEFAULT   VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_IMAGE_SIZE_MIN       VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_IMAGE_SIZE_MAX       VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+#define KERNEL_IMAGE_SIZE_ALIGN     VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+
+/* kernel_mapped: how much of the kernel text mapping holds the image */
+#define KERNEL_MAPPED_DEFAULT       VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_MAPPED_MIN           VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MAX           VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_MAPPED_ALIGN         VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+
+/*
+ * ram_tb: installed RAM in TB, rounded up (DIV_ROUND_UP(max_pfn << PAGE_SHIFT, 1 TB)); 4086 for a
+ * kernel that does not trim
+ */
+#define RAM_TB_DEFAULT              VMLAYOUT_AC(32758, UL)
+#define RAM_TB_MIN                  VMLAYOUT_AC(1, UL)
+#define RAM_TB_MAX                  VMLAYOUT_AC(32758, UL)
+#define RAM_TB_ALIGN                VMLAYOUT_AC(1, UL)
+
+#endif
+
 #ifndef __ASSEMBLER__
 extern unsigned long fixaddr_start;
+extern unsigned long kernel_image_size;
+extern unsigned long kernel_mapped;
+extern unsigned long ram_tb;
 #endif
 
 #if defined(VMLAYOUT_LINUX_X86_64_4_LEVEL)
@@ -104,13 +166,26 @@ extern unsigned long vmemmap_base;
 #endif
 
 /*
+ * KASLR group image: kernel_image are randomised, in this order, within KASLR_IMAGE_START ..
+ * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
+ * (kernel_image_base); R_BASE_DEFAULT is where the spec puts it.
+ */
+#define KASLR_IMAGE_START           VMLAYOUT_AC(0xffffffff80000000, UL)
+#define KASLR_IMAGE_END             VMLAYOUT_AC(0xffffffffbfffffff, UL)
+#define KASLR_IMAGE_ALIGN           VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_IMAGE_BASE_DEFAULT   VMLAYOUT_AC(0xffffffff80000000, UL)  /* kernel_image */
+#ifndef __ASSEMBLER__
+extern unsigned long kernel_image_base;
+#endif
+
+/*
  * Regions, by start address (a parent before its children). R_END is the last byte of R, R_SIZE is
  * R_END - R_START + 1.
  */
 
 #if defined(VMLAYOUT_LINUX_X86_64_4_LEVEL)
 
-/* user_space: user-space virtual memory, different per mm; user, per process */
+/* user_space: user-space virtual memory, different per mm; rwx, user, per process */
 #define USER_SPACE_START            VMLAYOUT_AC(0x0000000000000000, UL)
 #define USER_SPACE_END              VMLAYOUT_AC(0x00007fffffffffff, UL)
 #define USER_SPACE_SIZE             VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
@@ -138,20 +213,37 @@ extern unsigned long vmemmap_base;
  * map ram, rw, global, max_page 1 GiB, randomised: starts at page_offset_base
  * by default 0xffff888000000000 .. 0xffffc87fffffffff (64 TiB)
  */
-#define PAGE_OFFSET_SIZE            VMLAYOUT_AC(0x400000000000, UL)      /* 64 TiB */
 #ifndef __ASSEMBLER__
 #define PAGE_OFFSET_START           (page_offset_base)
-#define PAGE_OFFSET_END             (page_offset_base + 0x3fffffffffffUL)
+#define PAGE_OFFSET_END             (0x10000000000UL * ram_tb + page_offset_base + 0x9ffffffffffUL)
+#define PAGE_OFFSET_SIZE            (0x10000000000UL * ram_tb + 0xa0000000000UL)
 #endif
 
-/* hole_ffffc88000000000: unused hole */
-#define HOLE_FFFFC88000000000_START VMLAYOUT_AC(0xffffc88000000000, UL)
+/*
+ * low_memory: first 1 MiB: BIOS data and the real-mode trampoline, whose text the kernel makes
+ * executable
+ * rwx, moves with page_offset_base, in direct_map
+ * by default 0xffff888000000000 .. 0xffff8880000fffff (1 MiB)
+ */
+#define LOW_MEMORY_SIZE             VMLAYOUT_AC(0x100000, UL)            /* 1 MiB */
+#ifndef __ASSEMBLER__
+#define LOW_MEMORY_START            (page_offset_base)
+#define LOW_MEMORY_END              (page_offset_base + 0xfffffUL)
+#endif
+
+/*
+ * hole_ffffc88000000000: unused hole (0.5 TB with the largest direct map)
+ * by default 0xffffc88000000000 .. 0xffffc8ffffffffff (512 GiB)
+ */
 #define HOLE_FFFFC88000000000_END   VMLAYOUT_AC(0xffffc8ffffffffff, UL)
-#define HOLE_FFFFC88000000000_SIZE  VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
+#ifndef __ASSEMBLER__
+#define HOLE_FFFFC88000000000_START (0xffff928000000000UL + 0x10000000000UL * ram_tb)
+#define HOLE_FFFFC88000000000_SIZE  (0x368000000000UL - 0x10000000000UL * ram_tb)
+#endif
 
 /*
  * vmalloc: vmalloc/ioremap space (vmalloc_base)
- * map none, rw, global, randomised: starts at vmalloc_base
+ * rw, global, randomised: starts at vmalloc_base
  * by default 0xffffc90000000000 .. 0xffffe8ffffffffff (32 TiB)
  */
 #define VMALLOC_SIZE                VMLAYOUT_AC(0x200000000000, UL)      /* 32 TiB */
@@ -167,7 +259,7 @@ extern unsigned long vmemmap_base;
 
 /*
  * vmemmap: virtual memory map (vmemmap_base)
- * map none, rw, global, randomised: starts at vmemmap_base
+ * rw, global, randomised: starts at vmemmap_base
  * by default 0xffffea0000000000 .. 0xffffeaffffffffff (1 TiB)
  */
 #define VMEMMAP_SIZE                VMLAYOUT_AC(0x10000000000, UL)       /* 1 TiB */
@@ -181,14 +273,14 @@ extern unsigned long vmemmap_base;
 #define HOLE_FFFFEB0000000000_END   VMLAYOUT_AC(0xffffebffffffffff, UL)
 #define HOLE_FFFFEB0000000000_SIZE  VMLAYOUT_AC(0x10000000000, UL)       /* 1 TiB */
 
-/* kasan_shadow: KASAN shadow memory; map none, rw, global */
+/* kasan_shadow: KASAN shadow memory; rw, global */
 #define KASAN_SHADOW_START          VMLAYOUT_AC(0xffffec0000000000, UL)
 #define KASAN_SHADOW_END            VMLAYOUT_AC(0xfffffbffffffffff, UL)
 #define KASAN_SHADOW_SIZE           VMLAYOUT_AC(0x100000000000, UL)      /* 16 TiB */
 
 #elif defined(VMLAYOUT_LINUX_X86_64_5_LEVEL)
 
-/* user_space: user-space virtual memory, different per mm; user, per process */
+/* user_space: user-space virtual memory, different per mm; rwx, user, per process */
 #define USER_SPACE_START            VMLAYOUT_AC(0x0000000000000000, UL)
 #define USER_SPACE_END              VMLAYOUT_AC(0x00ffffffffffffff, UL)
 #define USER_SPACE_SIZE             VMLAYOUT_AC(0x100000000000000, UL)   /* 64 PiB */
@@ -216,20 +308,37 @@ extern unsigned long vmemmap_base;
  * map ram, rw, global, max_page 1 GiB, randomised: starts at page_offset_base
  * by default 0xff11000000000000 .. 0xff90ffffffffffff (32 PiB)
  */
-#define PAGE_OFFSET_SIZE            VMLAYOUT_AC(0x80000000000000, UL)    /* 32 PiB */
 #ifndef __ASSEMBLER__
 #define PAGE_OFFSET_START           (page_offset_base)
-#define PAGE_OFFSET_END             (page_offset_base + 0x7fffffffffffffUL)
+#define PAGE_OFFSET_END             (0x10000000000UL * ram_tb + page_offset_base + 0x9ffffffffffUL)
+#define PAGE_OFFSET_SIZE            (0x10000000000UL * ram_tb + 0xa0000000000UL)
 #endif
 
-/* hole_ff91000000000000: unused hole */
-#define HOLE_FF91000000000000_START VMLAYOUT_AC(0xff91000000000000, UL)
+/*
+ * low_memory: first 1 MiB: BIOS data and the real-mode trampoline, whose text the kernel makes
+ * executable
+ * rwx, moves with page_offset_base, in direct_map
+ * by default 0xff11000000000000 .. 0xff110000000fffff (1 MiB)
+ */
+#define LOW_MEMORY_SIZE             VMLAYOUT_AC(0x100000, UL)            /* 1 MiB */
+#ifndef __ASSEMBLER__
+#define LOW_MEMORY_START            (page_offset_base)
+#define LOW_MEMORY_END              (page_offset_base + 0xfffffUL)
+#endif
+
+/*
+ * hole_ff91000000000000: unused hole (3.75 PB with the document's direct map)
+ * by default 0xff91000000000000 .. 0xff9fffffffffffff (3840 TiB)
+ */
 #define HOLE_FF91000000000000_END   VMLAYOUT_AC(0xff9fffffffffffff, UL)
-#define HOLE_FF91000000000000_SIZE  VMLAYOUT_AC(0xf000000000000, UL)     /* 3840 TiB */
+#ifndef __ASSEMBLER__
+#define HOLE_FF91000000000000_START (0xff110a0000000000UL + 0x10000000000UL * ram_tb)
+#define HOLE_FF91000000000000_SIZE  (0x8ef60000000000UL - 0x10000000000UL * ram_tb)
+#endif
 
 /*
  * vmalloc: vmalloc/ioremap space (vmalloc_base)
- * map none, rw, global, randomised: starts at vmalloc_base
+ * rw, global, randomised: starts at vmalloc_base
  * by default 0xffa0000000000000 .. 0xffd1ffffffffffff (12800 TiB)
  */
 #define VMALLOC_SIZE                VMLAYOUT_AC(0x32000000000000, UL)    /* 12800 TiB */
@@ -245,21 +354,26 @@ extern unsigned long vmemmap_base;
 
 /*
  * vmemmap: virtual memory map (vmemmap_base)
- * map none, rw, global, randomised: starts at vmemmap_base
+ * rw, global, randomised: starts at vmemmap_base
  * by default 0xffd4000000000000 .. 0xffd5ffffffffffff (512 TiB)
  */
-#define VMEMMAP_SIZE                VMLAYOUT_AC(0x2000000000000, UL)     /* 512 TiB */
 #ifndef __ASSEMBLER__
 #define VMEMMAP_START               (vmemmap_base)
-#define VMEMMAP_END                 (vmemmap_base + 0x1ffffffffffffUL)
+#define VMEMMAP_END                 (0x400000000UL * ram_tb + vmemmap_base + 0x27ffffffffUL)
+#define VMEMMAP_SIZE                (0x400000000UL * ram_tb + 0x2800000000UL)
 #endif
 
-/* hole_ffd6000000000000: unused hole */
-#define HOLE_FFD6000000000000_START VMLAYOUT_AC(0xffd6000000000000, UL)
+/*
+ * hole_ffd6000000000000: unused hole (2.25 PB with the document's vmemmap)
+ * by default 0xffd6000000000000 .. 0xffdeffffffffffff (2304 TiB)
+ */
 #define HOLE_FFD6000000000000_END   VMLAYOUT_AC(0xffdeffffffffffff, UL)
-#define HOLE_FFD6000000000000_SIZE  VMLAYOUT_AC(0x9000000000000, UL)     /* 2304 TiB */
+#ifndef __ASSEMBLER__
+#define HOLE_FFD6000000000000_START (0xffd4002800000000UL + 0x400000000UL * ram_tb)
+#define HOLE_FFD6000000000000_SIZE  (0xaffd800000000UL - 0x400000000UL * ram_tb)
+#endif
 
-/* kasan_shadow: KASAN shadow memory; map none, rw, global */
+/* kasan_shadow: KASAN shadow memory; rw, global */
 #define KASAN_SHADOW_START          VMLAYOUT_AC(0xffdf000000000000, UL)
 #define KASAN_SHADOW_END            VMLAYOUT_AC(0xfffffbffffffffff, UL)
 #define KASAN_SHADOW_SIZE           VMLAYOUT_AC(0x20fc0000000000, UL)    /* 8444 TiB */
@@ -303,16 +417,36 @@ extern unsigned long vmemmap_base;
 
 /*
  * kernel_text: kernel text mapping, mapped to physical address 0
- * map phys 0x0, rwx, global, max_page 2 MiB
+ * rwx, global
+ * by default 0xffffffff80000000 .. 0xffffffff9fffffff (512 MiB)
  */
 #define KERNEL_TEXT_START           VMLAYOUT_AC(0xffffffff80000000, UL)
-#define KERNEL_TEXT_END             VMLAYOUT_AC(0xffffffff9fffffff, UL)
-#define KERNEL_TEXT_SIZE            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#ifndef __ASSEMBLER__
+#define KERNEL_TEXT_END             (0xffffffff7fffffffUL + kernel_image_size)
+#define KERNEL_TEXT_SIZE            (kernel_image_size)
+#endif
 
-/* modules: module mapping space; map none, rwx, global */
-#define MODULES_START               VMLAYOUT_AC(0xffffffffa0000000, UL)
+/*
+ * kernel_image: the kernel image (_text .. _end)
+ * map phys 0x0, max_page 2 MiB, randomised: starts at kernel_image_base, in kernel_text
+ * by default 0xffffffff80000000 .. 0xffffffff9fffffff (512 MiB)
+ */
+#ifndef __ASSEMBLER__
+#define KERNEL_IMAGE_START          (kernel_image_base)
+#define KERNEL_IMAGE_END            (kernel_mapped + kernel_image_base - 1)
+#define KERNEL_IMAGE_SIZE           (kernel_mapped)
+#endif
+
+/*
+ * modules: module mapping space (MODULES_VADDR .. MODULES_END)
+ * rwx, global
+ * by default 0xffffffffa0000000 .. 0xfffffffffeffffff (1520 MiB)
+ */
 #define MODULES_END                 VMLAYOUT_AC(0xfffffffffeffffff, UL)
-#define MODULES_SIZE                VMLAYOUT_AC(0x5f000000, UL)          /* 1520 MiB */
+#ifndef __ASSEMBLER__
+#define MODULES_START               (0xffffffff80000000UL + kernel_image_size)
+#define MODULES_SIZE                (0x7f000000UL - kernel_image_size)
+#endif
 
 /*
  * hole_ffffffffff000000: unused hole below the fixmap (moves with FIXADDR_START)
@@ -349,11 +483,6 @@ extern unsigned long vmemmap_base;
 #define HOLE_FFFFFFFFFFE00000_START VMLAYOUT_AC(0xffffffffffe00000, UL)
 #define HOLE_FFFFFFFFFFE00000_END   VMLAYOUT_AC(0xffffffffffffffff, UL)
 #define HOLE_FFFFFFFFFFE00000_SIZE  VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-
-/* Constants */
-
-/* kernel_image_size: size of the kernel text mapping */
-#define KERNEL_IMAGE_SIZE           VMLAYOUT_AC(0x20000000, UL)
 
 /*
  * Compile-time checks: what vmlayout verified about the fixed bounds above, checked again by the
@@ -422,10 +551,6 @@ VMLAYOUT_CHECK_CANONICAL(LDT_REMAP);
 
 #if defined(VMLAYOUT_LINUX_X86_64_4_LEVEL)
 
-VMLAYOUT_CHECK_EXTENT(HOLE_FFFFC88000000000);
-VMLAYOUT_CHECK_ALIGNED(HOLE_FFFFC88000000000, 0x1000);
-VMLAYOUT_CHECK_CANONICAL(HOLE_FFFFC88000000000);
-
 VMLAYOUT_CHECK_EXTENT(HOLE_FFFFE90000000000);
 VMLAYOUT_CHECK_ALIGNED(HOLE_FFFFE90000000000, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(HOLE_FFFFE90000000000);
@@ -437,17 +562,10 @@ VMLAYOUT_CHECK_BEFORE(HOLE_FFFFEB0000000000, KASAN_SHADOW);
 
 #elif defined(VMLAYOUT_LINUX_X86_64_5_LEVEL)
 
-VMLAYOUT_CHECK_EXTENT(HOLE_FF91000000000000);
-VMLAYOUT_CHECK_ALIGNED(HOLE_FF91000000000000, 0x1000);
-VMLAYOUT_CHECK_CANONICAL(HOLE_FF91000000000000);
-
 VMLAYOUT_CHECK_EXTENT(HOLE_FFD2000000000000);
 VMLAYOUT_CHECK_ALIGNED(HOLE_FFD2000000000000, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(HOLE_FFD2000000000000);
 
-VMLAYOUT_CHECK_EXTENT(HOLE_FFD6000000000000);
-VMLAYOUT_CHECK_ALIGNED(HOLE_FFD6000000000000, 0x1000);
-VMLAYOUT_CHECK_CANONICAL(HOLE_FFD6000000000000);
 VMLAYOUT_CHECK_BEFORE(HOLE_FFD6000000000000, KASAN_SHADOW);
 
 #endif
@@ -492,14 +610,6 @@ VMLAYOUT_CHECK_ALIGNED(HOLE_FFFFFFFF00000000, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(HOLE_FFFFFFFF00000000);
 VMLAYOUT_CHECK_BEFORE(HOLE_FFFFFFFF00000000, KERNEL_TEXT);
 
-VMLAYOUT_CHECK_EXTENT(KERNEL_TEXT);
-VMLAYOUT_CHECK_ALIGNED(KERNEL_TEXT, 0x200000);
-VMLAYOUT_CHECK_CANONICAL(KERNEL_TEXT);
-VMLAYOUT_CHECK_BEFORE(KERNEL_TEXT, MODULES);
-
-VMLAYOUT_CHECK_EXTENT(MODULES);
-VMLAYOUT_CHECK_ALIGNED(MODULES, 0x1000);
-VMLAYOUT_CHECK_CANONICAL(MODULES);
 VMLAYOUT_CHECK_BEFORE(MODULES, HOLE_FFFFFFFFFF000000);
 
 VMLAYOUT_CHECK_BEFORE(FIXADDR, VSYSCALL);

@@ -31,6 +31,41 @@ pub mod variant_4_level {
     /// `fixaddr_start` is verified for multiples of this: 4 KiB.
     pub const FIXADDR_START_ALIGN: u64 = 0x1000;
 
+    /// `kernel_image_size`: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 1 GiB with
+    /// CONFIG_RANDOMIZE_BASE).
+    ///
+    /// Default: 512 MiB.
+    pub const KERNEL_IMAGE_SIZE_DEFAULT: u64 = 0x2000_0000;
+    /// Smallest value of `kernel_image_size` the layout is verified for: 512 MiB.
+    pub const KERNEL_IMAGE_SIZE_MIN: u64 = 0x2000_0000;
+    /// Largest value of `kernel_image_size` the layout is verified for: 1 GiB.
+    pub const KERNEL_IMAGE_SIZE_MAX: u64 = 0x4000_0000;
+    /// `kernel_image_size` is verified for multiples of this: 512 MiB.
+    pub const KERNEL_IMAGE_SIZE_ALIGN: u64 = 0x2000_0000;
+
+    /// `kernel_mapped`: how much of the kernel text mapping holds the image.
+    ///
+    /// Default: 512 MiB.
+    pub const KERNEL_MAPPED_DEFAULT: u64 = 0x2000_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
+    pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
+    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+
+    /// `ram_tb`: installed RAM in TB, rounded up (DIV_ROUND_UP(max_pfn \<\< PAGE_SHIFT, 1 TB)),
+    /// less 10 TB of padding short of the maximum.
+    ///
+    /// Default: 54.
+    pub const RAM_TB_DEFAULT: u64 = 54;
+    /// Smallest value of `ram_tb` the layout is verified for: 1.
+    pub const RAM_TB_MIN: u64 = 1;
+    /// Largest value of `ram_tb` the layout is verified for: 54.
+    pub const RAM_TB_MAX: u64 = 54;
+    /// `ram_tb` is verified for multiples of this: 1.
+    pub const RAM_TB_ALIGN: u64 = 1;
+
     // KASLR group `memory`: `direct_map`, `vmalloc` and `vmemmap` are randomised, in this order,
     // within `KASLR_MEMORY_START..=KASLR_MEMORY_END`, at multiples of `KASLR_MEMORY_ALIGN`.
 
@@ -47,11 +82,23 @@ pub mod variant_4_level {
     /// Default of `vmemmap_base`, where `vmemmap` starts unless KASLR moves it.
     pub const VMEMMAP_BASE_DEFAULT: u64 = 0xffff_ea00_0000_0000;
 
+    // KASLR group `image`: `kernel_image` are randomised, in this order, within
+    // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
+
+    /// First address of KASLR group `image`.
+    pub const KASLR_IMAGE_START: u64 = 0xffff_ffff_8000_0000;
+    /// Last address of KASLR group `image` (inclusive).
+    pub const KASLR_IMAGE_END: u64 = 0xffff_ffff_bfff_ffff;
+    /// Alignment of the randomised bases: 2 MiB.
+    pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
+    /// Default of `kernel_image_base`, where `kernel_image` starts unless KASLR moves it.
+    pub const KERNEL_IMAGE_BASE_DEFAULT: u64 = 0xffff_ffff_8000_0000;
+
     // Regions, by start address (a parent before its children).
 
     /// `user_space`: user-space virtual memory, different per mm.
     ///
-    /// `0x0000_0000_0000_0000..=0x0000_7fff_ffff_ffff` (128 TiB); user, per process.
+    /// `0x0000_0000_0000_0000..=0x0000_7fff_ffff_ffff` (128 TiB); rwx, user, per process.
     pub const USER_SPACE_START: u64 = 0x0000_0000_0000_0000;
     /// Last byte of `user_space` (inclusive).
     pub const USER_SPACE_END: u64 = 0x0000_7fff_ffff_ffff;
@@ -96,27 +143,57 @@ pub mod variant_4_level {
     pub const fn page_offset_start(page_offset_base: u64) -> u64 {
         page_offset_base
     }
-    /// Last byte of `direct_map` (inclusive), given `page_offset_base`.
+    /// Last byte of `direct_map` (inclusive), given `ram_tb` and `page_offset_base`.
     #[must_use]
-    pub const fn page_offset_end(page_offset_base: u64) -> u64 {
-        page_offset_base + 0x3fff_ffff_ffff
+    pub const fn page_offset_end(ram_tb: u64, page_offset_base: u64) -> u64 {
+        0x100_0000_0000 * ram_tb + page_offset_base + 0x9ff_ffff_ffff
     }
-    /// Size of `direct_map`: 64 TiB.
-    pub const PAGE_OFFSET_SIZE: u64 = 0x4000_0000_0000;
+    /// Size of `direct_map`, given `ram_tb`.
+    #[must_use]
+    pub const fn page_offset_size(ram_tb: u64) -> u64 {
+        0x100_0000_0000 * ram_tb + 0xa00_0000_0000
+    }
 
-    /// `hole_ffffc88000000000`: unused hole.
+    /// `low_memory`: first 1 MiB: BIOS data and the real-mode trampoline, whose text the kernel
+    /// makes executable.
     ///
-    /// `0xffff_c880_0000_0000..=0xffff_c8ff_ffff_ffff` (512 GiB).
-    pub const HOLE_FFFFC88000000000_START: u64 = 0xffff_c880_0000_0000;
+    /// By default `0xffff_8880_0000_0000..=0xffff_8880_000f_ffff` (1 MiB); rwx, moves with
+    /// `page_offset_base`, in `direct_map`.
+    ///
+    /// Start of `low_memory`, given `page_offset_base`.
+    #[must_use]
+    pub const fn low_memory_start(page_offset_base: u64) -> u64 {
+        page_offset_base
+    }
+    /// Last byte of `low_memory` (inclusive), given `page_offset_base`.
+    #[must_use]
+    pub const fn low_memory_end(page_offset_base: u64) -> u64 {
+        page_offset_base + 0xf_ffff
+    }
+    /// Size of `low_memory`: 1 MiB.
+    pub const LOW_MEMORY_SIZE: u64 = 0x10_0000;
+
+    /// `hole_ffffc88000000000`: unused hole (0.5 TB with the largest direct map).
+    ///
+    /// By default `0xffff_c880_0000_0000..=0xffff_c8ff_ffff_ffff` (512 GiB).
+    ///
+    /// Start of `hole_ffffc88000000000`, given `ram_tb`.
+    #[must_use]
+    pub const fn hole_ffffc88000000000_start(ram_tb: u64) -> u64 {
+        0xffff_9280_0000_0000 + 0x100_0000_0000 * ram_tb
+    }
     /// Last byte of `hole_ffffc88000000000` (inclusive).
     pub const HOLE_FFFFC88000000000_END: u64 = 0xffff_c8ff_ffff_ffff;
-    /// Size of `hole_ffffc88000000000`: 512 GiB.
-    pub const HOLE_FFFFC88000000000_SIZE: u64 = 0x80_0000_0000;
+    /// Size of `hole_ffffc88000000000`, given `ram_tb`.
+    #[must_use]
+    pub const fn hole_ffffc88000000000_size(ram_tb: u64) -> u64 {
+        0x3680_0000_0000 - 0x100_0000_0000 * ram_tb
+    }
 
     /// `vmalloc`: vmalloc/ioremap space (vmalloc_base).
     ///
-    /// By default `0xffff_c900_0000_0000..=0xffff_e8ff_ffff_ffff` (32 TiB); map none, rw, global,
-    /// randomised: starts at `vmalloc_base`.
+    /// By default `0xffff_c900_0000_0000..=0xffff_e8ff_ffff_ffff` (32 TiB); rw, global, randomised:
+    /// starts at `vmalloc_base`.
     ///
     /// Start of `vmalloc`, given `vmalloc_base`.
     #[must_use]
@@ -142,8 +219,8 @@ pub mod variant_4_level {
 
     /// `vmemmap`: virtual memory map (vmemmap_base).
     ///
-    /// By default `0xffff_ea00_0000_0000..=0xffff_eaff_ffff_ffff` (1 TiB); map none, rw, global,
-    /// randomised: starts at `vmemmap_base`.
+    /// By default `0xffff_ea00_0000_0000..=0xffff_eaff_ffff_ffff` (1 TiB); rw, global, randomised:
+    /// starts at `vmemmap_base`.
     ///
     /// Start of `vmemmap`, given `vmemmap_base`.
     #[must_use]
@@ -169,7 +246,7 @@ pub mod variant_4_level {
 
     /// `kasan_shadow`: KASAN shadow memory.
     ///
-    /// `0xffff_ec00_0000_0000..=0xffff_fbff_ffff_ffff` (16 TiB); map none, rw, global.
+    /// `0xffff_ec00_0000_0000..=0xffff_fbff_ffff_ffff` (16 TiB); rw, global.
     pub const KASAN_SHADOW_START: u64 = 0xffff_ec00_0000_0000;
     /// Last byte of `kasan_shadow` (inclusive).
     pub const KASAN_SHADOW_END: u64 = 0xffff_fbff_ffff_ffff;
@@ -241,22 +318,56 @@ pub mod variant_4_level {
 
     /// `kernel_text`: kernel text mapping, mapped to physical address 0.
     ///
-    /// `0xffff_ffff_8000_0000..=0xffff_ffff_9fff_ffff` (512 MiB); map phys 0x0, rwx, global,
-    /// max_page 2 MiB.
+    /// By default `0xffff_ffff_8000_0000..=0xffff_ffff_9fff_ffff` (512 MiB); rwx, global.
     pub const KERNEL_TEXT_START: u64 = 0xffff_ffff_8000_0000;
-    /// Last byte of `kernel_text` (inclusive).
-    pub const KERNEL_TEXT_END: u64 = 0xffff_ffff_9fff_ffff;
-    /// Size of `kernel_text`: 512 MiB.
-    pub const KERNEL_TEXT_SIZE: u64 = 0x2000_0000;
+    /// Last byte of `kernel_text` (inclusive), given `kernel_image_size`.
+    #[must_use]
+    pub const fn kernel_text_end(kernel_image_size: u64) -> u64 {
+        0xffff_ffff_7fff_ffff + kernel_image_size
+    }
+    /// Size of `kernel_text`, given `kernel_image_size`.
+    #[must_use]
+    pub const fn kernel_text_size(kernel_image_size: u64) -> u64 {
+        kernel_image_size
+    }
 
-    /// `modules`: module mapping space.
+    /// `kernel_image`: the kernel image (_text .. _end).
     ///
-    /// `0xffff_ffff_a000_0000..=0xffff_ffff_feff_ffff` (1520 MiB); map none, rwx, global.
-    pub const MODULES_START: u64 = 0xffff_ffff_a000_0000;
+    /// By default `0xffff_ffff_8000_0000..=0xffff_ffff_9fff_ffff` (512 MiB); map phys 0x0, max_page
+    /// 2 MiB, randomised: starts at `kernel_image_base`, in `kernel_text`.
+    ///
+    /// Start of `kernel_image`, given `kernel_image_base`.
+    #[must_use]
+    pub const fn kernel_image_start(kernel_image_base: u64) -> u64 {
+        kernel_image_base
+    }
+    /// Last byte of `kernel_image` (inclusive), given `kernel_mapped` and `kernel_image_base`.
+    #[must_use]
+    pub const fn kernel_image_end(kernel_mapped: u64, kernel_image_base: u64) -> u64 {
+        kernel_mapped + kernel_image_base - 1
+    }
+    /// Size of `kernel_image`, given `kernel_mapped`.
+    #[must_use]
+    pub const fn kernel_image_size(kernel_mapped: u64) -> u64 {
+        kernel_mapped
+    }
+
+    /// `modules`: module mapping space (MODULES_VADDR .. MODULES_END).
+    ///
+    /// By default `0xffff_ffff_a000_0000..=0xffff_ffff_feff_ffff` (1520 MiB); rwx, global.
+    ///
+    /// Start of `modules`, given `kernel_image_size`.
+    #[must_use]
+    pub const fn modules_start(kernel_image_size: u64) -> u64 {
+        0xffff_ffff_8000_0000 + kernel_image_size
+    }
     /// Last byte of `modules` (inclusive).
     pub const MODULES_END: u64 = 0xffff_ffff_feff_ffff;
-    /// Size of `modules`: 1520 MiB.
-    pub const MODULES_SIZE: u64 = 0x5f00_0000;
+    /// Size of `modules`, given `kernel_image_size`.
+    #[must_use]
+    pub const fn modules_size(kernel_image_size: u64) -> u64 {
+        0x7f00_0000 - kernel_image_size
+    }
 
     /// `hole_ffffffffff000000`: unused hole below the fixmap (moves with FIXADDR_START).
     ///
@@ -316,11 +427,6 @@ pub mod variant_4_level {
     pub const HOLE_FFFFFFFFFFE00000_END: u64 = 0xffff_ffff_ffff_ffff;
     /// Size of `hole_ffffffffffe00000`: 2 MiB.
     pub const HOLE_FFFFFFFFFFE00000_SIZE: u64 = 0x20_0000;
-
-    // Constants.
-
-    /// `kernel_image_size`: size of the kernel text mapping.
-    pub const KERNEL_IMAGE_SIZE: u64 = 0x2000_0000;
 }
 
 /// Variant "5-level": 5-level paging, 57-bit virtual addresses.
@@ -339,6 +445,41 @@ pub mod variant_5_level {
     /// `fixaddr_start` is verified for multiples of this: 4 KiB.
     pub const FIXADDR_START_ALIGN: u64 = 0x1000;
 
+    /// `kernel_image_size`: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 1 GiB with
+    /// CONFIG_RANDOMIZE_BASE).
+    ///
+    /// Default: 512 MiB.
+    pub const KERNEL_IMAGE_SIZE_DEFAULT: u64 = 0x2000_0000;
+    /// Smallest value of `kernel_image_size` the layout is verified for: 512 MiB.
+    pub const KERNEL_IMAGE_SIZE_MIN: u64 = 0x2000_0000;
+    /// Largest value of `kernel_image_size` the layout is verified for: 1 GiB.
+    pub const KERNEL_IMAGE_SIZE_MAX: u64 = 0x4000_0000;
+    /// `kernel_image_size` is verified for multiples of this: 512 MiB.
+    pub const KERNEL_IMAGE_SIZE_ALIGN: u64 = 0x2000_0000;
+
+    /// `kernel_mapped`: how much of the kernel text mapping holds the image.
+    ///
+    /// Default: 512 MiB.
+    pub const KERNEL_MAPPED_DEFAULT: u64 = 0x2000_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
+    pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
+    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+
+    /// `ram_tb`: installed RAM in TB, rounded up (DIV_ROUND_UP(max_pfn \<\< PAGE_SHIFT, 1 TB));
+    /// 4086 for a kernel that does not trim.
+    ///
+    /// Default: 32758.
+    pub const RAM_TB_DEFAULT: u64 = 32758;
+    /// Smallest value of `ram_tb` the layout is verified for: 1.
+    pub const RAM_TB_MIN: u64 = 1;
+    /// Largest value of `ram_tb` the layout is verified for: 32758.
+    pub const RAM_TB_MAX: u64 = 32758;
+    /// `ram_tb` is verified for multiples of this: 1.
+    pub const RAM_TB_ALIGN: u64 = 1;
+
     // KASLR group `memory`: `direct_map`, `vmalloc` and `vmemmap` are randomised, in this order,
     // within `KASLR_MEMORY_START..=KASLR_MEMORY_END`, at multiples of `KASLR_MEMORY_ALIGN`.
 
@@ -355,11 +496,23 @@ pub mod variant_5_level {
     /// Default of `vmemmap_base`, where `vmemmap` starts unless KASLR moves it.
     pub const VMEMMAP_BASE_DEFAULT: u64 = 0xffd4_0000_0000_0000;
 
+    // KASLR group `image`: `kernel_image` are randomised, in this order, within
+    // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
+
+    /// First address of KASLR group `image`.
+    pub const KASLR_IMAGE_START: u64 = 0xffff_ffff_8000_0000;
+    /// Last address of KASLR group `image` (inclusive).
+    pub const KASLR_IMAGE_END: u64 = 0xffff_ffff_bfff_ffff;
+    /// Alignment of the randomised bases: 2 MiB.
+    pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
+    /// Default of `kernel_image_base`, where `kernel_image` starts unless KASLR moves it.
+    pub const KERNEL_IMAGE_BASE_DEFAULT: u64 = 0xffff_ffff_8000_0000;
+
     // Regions, by start address (a parent before its children).
 
     /// `user_space`: user-space virtual memory, different per mm.
     ///
-    /// `0x0000_0000_0000_0000..=0x00ff_ffff_ffff_ffff` (64 PiB); user, per process.
+    /// `0x0000_0000_0000_0000..=0x00ff_ffff_ffff_ffff` (64 PiB); rwx, user, per process.
     pub const USER_SPACE_START: u64 = 0x0000_0000_0000_0000;
     /// Last byte of `user_space` (inclusive).
     pub const USER_SPACE_END: u64 = 0x00ff_ffff_ffff_ffff;
@@ -404,27 +557,57 @@ pub mod variant_5_level {
     pub const fn page_offset_start(page_offset_base: u64) -> u64 {
         page_offset_base
     }
-    /// Last byte of `direct_map` (inclusive), given `page_offset_base`.
+    /// Last byte of `direct_map` (inclusive), given `ram_tb` and `page_offset_base`.
     #[must_use]
-    pub const fn page_offset_end(page_offset_base: u64) -> u64 {
-        page_offset_base + 0x7f_ffff_ffff_ffff
+    pub const fn page_offset_end(ram_tb: u64, page_offset_base: u64) -> u64 {
+        0x100_0000_0000 * ram_tb + page_offset_base + 0x9ff_ffff_ffff
     }
-    /// Size of `direct_map`: 32 PiB.
-    pub const PAGE_OFFSET_SIZE: u64 = 0x80_0000_0000_0000;
+    /// Size of `direct_map`, given `ram_tb`.
+    #[must_use]
+    pub const fn page_offset_size(ram_tb: u64) -> u64 {
+        0x100_0000_0000 * ram_tb + 0xa00_0000_0000
+    }
 
-    /// `hole_ff91000000000000`: unused hole.
+    /// `low_memory`: first 1 MiB: BIOS data and the real-mode trampoline, whose text the kernel
+    /// makes executable.
     ///
-    /// `0xff91_0000_0000_0000..=0xff9f_ffff_ffff_ffff` (3840 TiB).
-    pub const HOLE_FF91000000000000_START: u64 = 0xff91_0000_0000_0000;
+    /// By default `0xff11_0000_0000_0000..=0xff11_0000_000f_ffff` (1 MiB); rwx, moves with
+    /// `page_offset_base`, in `direct_map`.
+    ///
+    /// Start of `low_memory`, given `page_offset_base`.
+    #[must_use]
+    pub const fn low_memory_start(page_offset_base: u64) -> u64 {
+        page_offset_base
+    }
+    /// Last byte of `low_memory` (inclusive), given `page_offset_base`.
+    #[must_use]
+    pub const fn low_memory_end(page_offset_base: u64) -> u64 {
+        page_offset_base + 0xf_ffff
+    }
+    /// Size of `low_memory`: 1 MiB.
+    pub const LOW_MEMORY_SIZE: u64 = 0x10_0000;
+
+    /// `hole_ff91000000000000`: unused hole (3.75 PB with the document's direct map).
+    ///
+    /// By default `0xff91_0000_0000_0000..=0xff9f_ffff_ffff_ffff` (3840 TiB).
+    ///
+    /// Start of `hole_ff91000000000000`, given `ram_tb`.
+    #[must_use]
+    pub const fn hole_ff91000000000000_start(ram_tb: u64) -> u64 {
+        0xff11_0a00_0000_0000 + 0x100_0000_0000 * ram_tb
+    }
     /// Last byte of `hole_ff91000000000000` (inclusive).
     pub const HOLE_FF91000000000000_END: u64 = 0xff9f_ffff_ffff_ffff;
-    /// Size of `hole_ff91000000000000`: 3840 TiB.
-    pub const HOLE_FF91000000000000_SIZE: u64 = 0xf_0000_0000_0000;
+    /// Size of `hole_ff91000000000000`, given `ram_tb`.
+    #[must_use]
+    pub const fn hole_ff91000000000000_size(ram_tb: u64) -> u64 {
+        0x8e_f600_0000_0000 - 0x100_0000_0000 * ram_tb
+    }
 
     /// `vmalloc`: vmalloc/ioremap space (vmalloc_base).
     ///
-    /// By default `0xffa0_0000_0000_0000..=0xffd1_ffff_ffff_ffff` (12800 TiB); map none, rw,
-    /// global, randomised: starts at `vmalloc_base`.
+    /// By default `0xffa0_0000_0000_0000..=0xffd1_ffff_ffff_ffff` (12800 TiB); rw, global,
+    /// randomised: starts at `vmalloc_base`.
     ///
     /// Start of `vmalloc`, given `vmalloc_base`.
     #[must_use]
@@ -450,7 +633,7 @@ pub mod variant_5_level {
 
     /// `vmemmap`: virtual memory map (vmemmap_base).
     ///
-    /// By default `0xffd4_0000_0000_0000..=0xffd5_ffff_ffff_ffff` (512 TiB); map none, rw, global,
+    /// By default `0xffd4_0000_0000_0000..=0xffd5_ffff_ffff_ffff` (512 TiB); rw, global,
     /// randomised: starts at `vmemmap_base`.
     ///
     /// Start of `vmemmap`, given `vmemmap_base`.
@@ -458,26 +641,37 @@ pub mod variant_5_level {
     pub const fn vmemmap_start(vmemmap_base: u64) -> u64 {
         vmemmap_base
     }
-    /// Last byte of `vmemmap` (inclusive), given `vmemmap_base`.
+    /// Last byte of `vmemmap` (inclusive), given `ram_tb` and `vmemmap_base`.
     #[must_use]
-    pub const fn vmemmap_end(vmemmap_base: u64) -> u64 {
-        vmemmap_base + 0x1_ffff_ffff_ffff
+    pub const fn vmemmap_end(ram_tb: u64, vmemmap_base: u64) -> u64 {
+        0x4_0000_0000 * ram_tb + vmemmap_base + 0x27_ffff_ffff
     }
-    /// Size of `vmemmap`: 512 TiB.
-    pub const VMEMMAP_SIZE: u64 = 0x2_0000_0000_0000;
+    /// Size of `vmemmap`, given `ram_tb`.
+    #[must_use]
+    pub const fn vmemmap_size(ram_tb: u64) -> u64 {
+        0x4_0000_0000 * ram_tb + 0x28_0000_0000
+    }
 
-    /// `hole_ffd6000000000000`: unused hole.
+    /// `hole_ffd6000000000000`: unused hole (2.25 PB with the document's vmemmap).
     ///
-    /// `0xffd6_0000_0000_0000..=0xffde_ffff_ffff_ffff` (2304 TiB).
-    pub const HOLE_FFD6000000000000_START: u64 = 0xffd6_0000_0000_0000;
+    /// By default `0xffd6_0000_0000_0000..=0xffde_ffff_ffff_ffff` (2304 TiB).
+    ///
+    /// Start of `hole_ffd6000000000000`, given `ram_tb`.
+    #[must_use]
+    pub const fn hole_ffd6000000000000_start(ram_tb: u64) -> u64 {
+        0xffd4_0028_0000_0000 + 0x4_0000_0000 * ram_tb
+    }
     /// Last byte of `hole_ffd6000000000000` (inclusive).
     pub const HOLE_FFD6000000000000_END: u64 = 0xffde_ffff_ffff_ffff;
-    /// Size of `hole_ffd6000000000000`: 2304 TiB.
-    pub const HOLE_FFD6000000000000_SIZE: u64 = 0x9_0000_0000_0000;
+    /// Size of `hole_ffd6000000000000`, given `ram_tb`.
+    #[must_use]
+    pub const fn hole_ffd6000000000000_size(ram_tb: u64) -> u64 {
+        0xa_ffd8_0000_0000 - 0x4_0000_0000 * ram_tb
+    }
 
     /// `kasan_shadow`: KASAN shadow memory.
     ///
-    /// `0xffdf_0000_0000_0000..=0xffff_fbff_ffff_ffff` (8444 TiB); map none, rw, global.
+    /// `0xffdf_0000_0000_0000..=0xffff_fbff_ffff_ffff` (8444 TiB); rw, global.
     pub const KASAN_SHADOW_START: u64 = 0xffdf_0000_0000_0000;
     /// Last byte of `kasan_shadow` (inclusive).
     pub const KASAN_SHADOW_END: u64 = 0xffff_fbff_ffff_ffff;
@@ -549,22 +743,56 @@ pub mod variant_5_level {
 
     /// `kernel_text`: kernel text mapping, mapped to physical address 0.
     ///
-    /// `0xffff_ffff_8000_0000..=0xffff_ffff_9fff_ffff` (512 MiB); map phys 0x0, rwx, global,
-    /// max_page 2 MiB.
+    /// By default `0xffff_ffff_8000_0000..=0xffff_ffff_9fff_ffff` (512 MiB); rwx, global.
     pub const KERNEL_TEXT_START: u64 = 0xffff_ffff_8000_0000;
-    /// Last byte of `kernel_text` (inclusive).
-    pub const KERNEL_TEXT_END: u64 = 0xffff_ffff_9fff_ffff;
-    /// Size of `kernel_text`: 512 MiB.
-    pub const KERNEL_TEXT_SIZE: u64 = 0x2000_0000;
+    /// Last byte of `kernel_text` (inclusive), given `kernel_image_size`.
+    #[must_use]
+    pub const fn kernel_text_end(kernel_image_size: u64) -> u64 {
+        0xffff_ffff_7fff_ffff + kernel_image_size
+    }
+    /// Size of `kernel_text`, given `kernel_image_size`.
+    #[must_use]
+    pub const fn kernel_text_size(kernel_image_size: u64) -> u64 {
+        kernel_image_size
+    }
 
-    /// `modules`: module mapping space.
+    /// `kernel_image`: the kernel image (_text .. _end).
     ///
-    /// `0xffff_ffff_a000_0000..=0xffff_ffff_feff_ffff` (1520 MiB); map none, rwx, global.
-    pub const MODULES_START: u64 = 0xffff_ffff_a000_0000;
+    /// By default `0xffff_ffff_8000_0000..=0xffff_ffff_9fff_ffff` (512 MiB); map phys 0x0, max_page
+    /// 2 MiB, randomised: starts at `kernel_image_base`, in `kernel_text`.
+    ///
+    /// Start of `kernel_image`, given `kernel_image_base`.
+    #[must_use]
+    pub const fn kernel_image_start(kernel_image_base: u64) -> u64 {
+        kernel_image_base
+    }
+    /// Last byte of `kernel_image` (inclusive), given `kernel_mapped` and `kernel_image_base`.
+    #[must_use]
+    pub const fn kernel_image_end(kernel_mapped: u64, kernel_image_base: u64) -> u64 {
+        kernel_mapped + kernel_image_base - 1
+    }
+    /// Size of `kernel_image`, given `kernel_mapped`.
+    #[must_use]
+    pub const fn kernel_image_size(kernel_mapped: u64) -> u64 {
+        kernel_mapped
+    }
+
+    /// `modules`: module mapping space (MODULES_VADDR .. MODULES_END).
+    ///
+    /// By default `0xffff_ffff_a000_0000..=0xffff_ffff_feff_ffff` (1520 MiB); rwx, global.
+    ///
+    /// Start of `modules`, given `kernel_image_size`.
+    #[must_use]
+    pub const fn modules_start(kernel_image_size: u64) -> u64 {
+        0xffff_ffff_8000_0000 + kernel_image_size
+    }
     /// Last byte of `modules` (inclusive).
     pub const MODULES_END: u64 = 0xffff_ffff_feff_ffff;
-    /// Size of `modules`: 1520 MiB.
-    pub const MODULES_SIZE: u64 = 0x5f00_0000;
+    /// Size of `modules`, given `kernel_image_size`.
+    #[must_use]
+    pub const fn modules_size(kernel_image_size: u64) -> u64 {
+        0x7f00_0000 - kernel_image_size
+    }
 
     /// `hole_ffffffffff000000`: unused hole below the fixmap (moves with FIXADDR_START).
     ///
@@ -624,9 +852,4 @@ pub mod variant_5_level {
     pub const HOLE_FFFFFFFFFFE00000_END: u64 = 0xffff_ffff_ffff_ffff;
     /// Size of `hole_ffffffffffe00000`: 2 MiB.
     pub const HOLE_FFFFFFFFFFE00000_SIZE: u64 = 0x20_0000;
-
-    // Constants.
-
-    /// `kernel_image_size`: size of the kernel text mapping.
-    pub const KERNEL_IMAGE_SIZE: u64 = 0x2000_0000;
 }
