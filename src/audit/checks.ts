@@ -228,7 +228,7 @@ function checkSpace(
       m.va,
     );
   }
-  checkMappings(findings, instance, segs, found, process, where);
+  checkMappings(findings, found, expectationIntervals(instance, segs, process), process, where);
   if (found.recursive !== undefined) checkRecursive(findings, segs, found.recursive, where);
   checkComplete(findings, instance, segs, found.mappings, process, where);
 }
@@ -264,15 +264,14 @@ function permText(s: Segment): string {
   return `\`perm ${s.perm}\``;
 }
 
+/** Each found mapping against the interval (of a region, expected or not) it falls in. */
 function checkMappings(
   findings: Findings,
-  instance: Instance,
-  segs: readonly Segment[],
   found: FoundSpace,
+  intervals: readonly Interval[],
   process: number,
   where: string,
 ): void {
-  const intervals = expectationIntervals(instance, segs, process);
   const shown = found.shown ?? ALL_FLAGS;
   for (const m of found.mappings) {
     const wx =

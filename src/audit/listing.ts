@@ -34,6 +34,24 @@ export function listingLines(text: string): ListingLine[] {
   return out;
 }
 
+/**
+ * The lines of a one-line-per-entry listing that `pattern` matches, with the match; blank and
+ * `#` lines are skipped, any other line is reported to `bad` as not `expected`.
+ */
+export function* matchingLines(
+  text: string,
+  pattern: RegExp,
+  bad: UnreadableLines,
+  expected: string,
+): Generator<{ readonly line: ListingLine; readonly match: RegExpExecArray }> {
+  for (const line of listingLines(text)) {
+    if (line.text === "" || line.text.startsWith("#")) continue;
+    const match = pattern.exec(line.text);
+    if (match === null) bad.add(line, expected);
+    else yield { line, match };
+  }
+}
+
 /** Collects the lines a reader of `format` cannot read, as E0503. */
 export class UnreadableLines {
   private readonly bad: { line: ListingLine; why: string }[] = [];

@@ -14,7 +14,7 @@ import type { PagingLevels } from "../arch/x86_64/entry.js";
 import { MapBit } from "../arch/arch.js";
 import type { FoundSpace } from "./checks.js";
 import type { FoundMapping } from "./read-back.js";
-import { UnreadableLines, appendRun, listingLines } from "./listing.js";
+import { UnreadableLines, appendRun, matchingLines } from "./listing.js";
 
 const LINE = /^([0-9a-fA-F]{8,16})-([0-9a-fA-F]{8,16}) [0-9a-fA-F]{8,16} ([u-])r([w-])$/;
 
@@ -26,13 +26,8 @@ export function readQemuMem(file: string, text: string, levels: PagingLevels): R
   );
   const top = 1n << BigInt(levels === 5 ? 57 : 48);
   const mappings: FoundMapping[] = [];
-  for (const line of listingLines(text)) {
-    if (line.text === "" || line.text.startsWith("#")) continue;
-    const m = LINE.exec(line.text);
-    if (m === null) {
-      bad.add(line, "not an `info mem` line (`START-END SIZE urw`)");
-      continue;
-    }
+  const expected = "not an `info mem` line (`START-END SIZE urw`)";
+  for (const { line, match: m } of matchingLines(text, LINE, bad, expected)) {
     const va = BigInt("0x" + m[1]!);
     const printed = BigInt("0x" + m[2]!);
     const end = printed === top ? 1n << 64n : printed;

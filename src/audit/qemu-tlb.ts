@@ -18,7 +18,7 @@ import type { Result } from "../diagnostics/diagnostic.js";
 import { MapBit } from "../arch/arch.js";
 import type { FoundSpace } from "./checks.js";
 import type { FoundMapping } from "./read-back.js";
-import { type ListingLine, UnreadableLines, appendRun, listingLines } from "./listing.js";
+import { type ListingLine, UnreadableLines, appendRun, matchingLines } from "./listing.js";
 
 const LINE =
   /^([0-9a-fA-F]{8,16}): ([0-9a-fA-F]{8,16}) ([X-])([G-])([P-])[D-][A-]([C-])([T-])([U-])([W-])$/;
@@ -40,13 +40,8 @@ export function readQemuTlb(file: string, text: string): Result<FoundSpace> {
     "give the monitor's `info tlb` output unchanged (x86-64 guests, one `VA: PA flags` line a page)",
   );
   const pages: Page[] = [];
-  for (const line of listingLines(text)) {
-    if (line.text === "" || line.text.startsWith("#")) continue;
-    const m = LINE.exec(line.text);
-    if (m === null) {
-      bad.add(line, "not an `info tlb` line (`VA: PA XGPDACTUW`)");
-      continue;
-    }
+  const expected = "not an `info tlb` line (`VA: PA XGPDACTUW`)";
+  for (const { line, match: m } of matchingLines(text, LINE, bad, expected)) {
     const flags =
       (m[3] === "X" ? MapBit.NX : 0) |
       (m[4] === "G" ? MapBit.G : 0) |

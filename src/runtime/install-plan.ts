@@ -428,24 +428,33 @@ function randomiseKaslr(
     kaslr.push({ group, sizes, placement });
     group.members.forEach((m, i) => {
       const member = placed.get(m.name);
-      if (!member) return;
-      const slide = placement.bases[i]! - member.start;
-      for (const r of layout.regions) {
-        if (r.name !== m.name && !isDescendant(regionByName, r, m.name)) continue;
-        const p = placed.get(r.name);
-        if (p) {
-          placed.set(r.name, {
-            ...p,
-            start: p.start + slide,
-            end: p.end + slide,
-            slide,
-            randomised: true,
-          });
-        }
-      }
+      if (member)
+        slideMember(layout, regionByName, placed, m.name, placement.bases[i]! - member.start);
     });
   }
   return kaslr;
+}
+
+/** Moves a KASLR member and every region inside it by `slide`. */
+function slideMember(
+  layout: Layout,
+  regionByName: ReadonlyMap<string, Region>,
+  placed: Map<string, PlacedRegion>,
+  member: string,
+  slide: bigint,
+): void {
+  const moves = (r: Region) => r.name === member || isDescendant(regionByName, r, member);
+  for (const r of layout.regions.filter(moves)) {
+    const p = placed.get(r.name);
+    if (p)
+      placed.set(r.name, {
+        ...p,
+        start: p.start + slide,
+        end: p.end + slide,
+        slide,
+        randomised: true,
+      });
+  }
 }
 
 /** The offset `map phys` regions move by: given, or from the kernel's load address. */

@@ -141,9 +141,10 @@ export class FlushToken {
   ignore(): void {}
 }
 
-export type MapResult =
-  | { readonly ok: true; readonly flush: FlushToken }
-  | { readonly ok: false; readonly error: MapError };
+/** Why a map, unmap or lookup did nothing (the tables are unchanged). */
+export type MapFailure = { readonly ok: false; readonly error: MapError };
+
+export type MapResult = { readonly ok: true; readonly flush: FlushToken } | MapFailure;
 
 export type UnmapResult =
   | {
@@ -153,7 +154,7 @@ export type UnmapResult =
       readonly pageSize: PageSize;
       readonly flush: FlushToken;
     }
-  | { readonly ok: false; readonly error: MapError };
+  | MapFailure;
 
 export type LookupResult =
   | {
@@ -166,7 +167,7 @@ export type LookupResult =
       readonly entry: bigint;
       readonly decoded: DecodedEntry;
     }
-  | { readonly ok: false; readonly error: MapError };
+  | MapFailure;
 
 export interface MapperOptions {
   /** 4 (default) or 5 paging levels. */
@@ -278,13 +279,9 @@ export class Mapper {
    * byte). Intermediate tables are kept.
    */
   unmap(va: bigint): UnmapResult {
-    const found = this.findLeaf(va);
+    const found = this.pageStartingAt(va);
     if (!found.ok) return found;
-    const { w, level, v } = found;
-    const size = pageSizeOfLevel(level);
-    if (v % BigInt(size) !== 0n) {
-      return err({ kind: "misaligned", what: "va", value: v, pageSize: size });
-    }
+    const { w, level, v, size } = found;
     const words = this.memory.words;
     const pa = leafAddress(words[w]!, words[w + 1]!, level);
     words[w] = 0;
@@ -297,13 +294,9 @@ export class Mapper {
    * A/D flags unless `flags` sets them).
    */
   protect(va: bigint, flags: MapFlags): MapResult {
-    const found = this.findLeaf(va);
+    const found = this.pageStartingAt(va);
     if (!found.ok) return found;
-    const { w, level, v } = found;
-    const size = pageSizeOfLevel(level);
-    if (v % BigInt(size) !== 0n) {
-      return err({ kind: "misaligned", what: "va", value: v, pageSize: size });
-    }
+    const { w, level, v, size } = found;
     const enc = encodeLeafFlags(flags, level);
     if (typeof enc === "string") return err({ kind: "invalid-flags", detail: enc });
     const words = this.memory.words;
@@ -590,6 +583,19 @@ export class Mapper {
       return { kind: "large-page-in-way", va, level, pageSize: pageSizeOfLevel(level as 2 | 3) };
     }
     return undefined;
+  }
+
+  /** The leaf of the page whose first byte is `va`, with its size. */
+  private pageStartingAt(
+    va: bigint,
+  ): { ok: true; w: number; level: LeafLevel; v: bigint; size: PageSize } | MapFailure {
+    const found = this.findLeaf(va);
+    if (!found.ok) return found;
+    const size = pageSizeOfLevel(found.level);
+    if (found.v % BigInt(size) !== 0n) {
+      return err({ kind: "misaligned", what: "va", value: found.v, pageSize: size });
+    }
+    return { ...found, size };
   }
 
   private findLeaf(
