@@ -44,7 +44,7 @@ import {
   type Segment,
   expectedMappings,
 } from "../runtime/install-plan.js";
-import type { PhysicalMemory } from "../runtime/physical-memory.js";
+import type { PhysicalMemory } from "../arch/physical-memory.js";
 import { hex, size as showSize, tick } from "../model/format.js";
 import { partitionPoint } from "../model/collections.js";
 

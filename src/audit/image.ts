@@ -19,7 +19,7 @@ import type { Result } from "../diagnostics/diagnostic.js";
 import type { Layout } from "../model/layout.js";
 import { addressMask } from "../arch/x86_64/entry.js";
 import { type BootParams, type Instance, instantiate, segments } from "../runtime/install-plan.js";
-import { FRAME_SIZE, PhysicalMemory } from "../runtime/physical-memory.js";
+import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 import { type FoundSpace, auditMappings } from "./checks.js";
 import { type FoundMapping, readTables } from "./read-back.js";
 import { hex } from "../model/format.js";

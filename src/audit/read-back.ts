@@ -9,7 +9,7 @@ import { MapBit } from "../arch/arch.js";
 import { walkTables } from "../arch/walk.js";
 import { x86_64 } from "../arch/x86_64/arch.js";
 import type { Level, PagingLevels } from "../arch/x86_64/entry.js";
-import type { PhysicalMemory } from "../runtime/physical-memory.js";
+import type { PhysicalMemory } from "../arch/physical-memory.js";
 
 /** A run of present pages with contiguous physical addresses and equal effective flags. */
 export interface FoundMapping {

@@ -27,7 +27,7 @@ import { walkTables } from "../arch/walk.js";
 import { hex } from "../model/format.js";
 import type { Installation } from "./install.js";
 import type { Segment } from "./install-plan.js";
-import type { PhysicalMemory } from "./physical-memory.js";
+import type { PhysicalMemory } from "../arch/physical-memory.js";
 
 export interface DumpMarker {
   /** Canonical linear address where the marked area starts. */

@@ -15,9 +15,9 @@ import {
 } from "../arch/x86_64/entry.js";
 import { x86_64 } from "../arch/x86_64/arch.js";
 import { walkTables } from "../arch/walk.js";
-import { DEFAULT_POOL_BYTES, FrameAllocator } from "./frame-allocator.js";
-import { Mapper } from "./mapper.js";
-import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
+import { DEFAULT_POOL_BYTES, FrameAllocator } from "../arch/frame-allocator.js";
+import { Mapper } from "../arch/x86_64/mapper.js";
+import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 
 export interface PageTableImage {
   /** CR3 to load (PCIDE = 0): the top-level table's address. */

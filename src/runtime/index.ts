@@ -4,10 +4,10 @@
  */
 
 export * from "../arch/x86_64/entry.js";
-export * from "./physical-memory.js";
-export * from "./frame-allocator.js";
-export * from "./tlb.js";
-export * from "./mmu.js";
-export * from "./mapper.js";
+export * from "../arch/physical-memory.js";
+export * from "../arch/frame-allocator.js";
+export * from "../arch/x86_64/tlb.js";
+export * from "../arch/x86_64/mmu.js";
+export * from "../arch/x86_64/mapper.js";
 export * from "./image.js";
 export { createMachine, type Machine, type MachineOptions } from "./machine.js";

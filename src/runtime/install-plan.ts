@@ -42,9 +42,9 @@ import {
   type PageSize,
   type PagingLevels,
 } from "../arch/x86_64/entry.js";
-import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES } from "./frame-allocator.js";
-import type { MapFlags } from "./mapper.js";
-import { FRAME_SIZE } from "./physical-memory.js";
+import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES } from "../arch/frame-allocator.js";
+import type { MapFlags } from "../arch/x86_64/mapper.js";
+import { FRAME_SIZE } from "../arch/physical-memory.js";
 import { type RamMap, type RamRange, normalizeRam, ramOfSize, ramTop, ramWithin } from "./ram.js";
 
 /** Boot parameters: what a boot loader and the kernel's early code decide at boot. */

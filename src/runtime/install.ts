@@ -29,7 +29,7 @@ import { Lo, type Level, type PagingLevels, levelIndex } from "../arch/x86_64/en
 import { x86_64 } from "../arch/x86_64/arch.js";
 import { EntryKind } from "../arch/arch.js";
 import { partitionPoint } from "../model/collections.js";
-import { FrameAllocator } from "./frame-allocator.js";
+import { FrameAllocator } from "../arch/frame-allocator.js";
 import { type PageTableImage, exportImage } from "./image.js";
 import {
   type BootParams,
@@ -46,9 +46,9 @@ import {
   tableFramesBound,
   tablePool,
 } from "./install-plan.js";
-import { type MapError, Mapper } from "./mapper.js";
-import { Mmu, type MmuOptions } from "./mmu.js";
-import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
+import { type MapError, Mapper } from "../arch/x86_64/mapper.js";
+import { Mmu, type MmuOptions } from "../arch/x86_64/mmu.js";
+import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 
 export type { BootParams } from "./install-plan.js";
 

@@ -6,10 +6,10 @@
  */
 
 import { DEFAULT_MAXPHYADDR, type PagingLevels } from "../arch/x86_64/entry.js";
-import { FrameAllocator } from "./frame-allocator.js";
-import { Mapper } from "./mapper.js";
-import { Mmu, type MmuOptions } from "./mmu.js";
-import { PhysicalMemory } from "./physical-memory.js";
+import { FrameAllocator } from "../arch/frame-allocator.js";
+import { Mapper } from "../arch/x86_64/mapper.js";
+import { Mmu, type MmuOptions } from "../arch/x86_64/mmu.js";
+import { PhysicalMemory } from "../arch/physical-memory.js";
 
 export interface MachineOptions extends Omit<MmuOptions, "cr3"> {
   /** Table pool base (default 16 MiB) and size (default 1 GiB). */

@@ -3,8 +3,8 @@ import { MapBit } from "../../src/arch/arch.js";
 import { type StopReason, walkTables } from "../../src/arch/walk.js";
 import { x86_64 } from "../../src/arch/x86_64/arch.js";
 import { Flag, PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/arch/x86_64/entry.js";
-import { Mapper } from "../../src/runtime/mapper.js";
-import { PhysicalMemory } from "../../src/runtime/physical-memory.js";
+import { Mapper } from "../../src/arch/x86_64/mapper.js";
+import { PhysicalMemory } from "../../src/arch/physical-memory.js";
 
 interface Seen {
   leaves: { va: bigint; level: number; pages: number; pa: number; rights: number }[];

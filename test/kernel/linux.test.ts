@@ -11,7 +11,7 @@
 import { describe, expect, it } from "vitest";
 import { imageOfBytes, loadImage } from "../../src/audit/image.js";
 import { ptdump } from "../../src/runtime/dump.js";
-import { Access, Mmu } from "../../src/runtime/mmu.js";
+import { Access, Mmu } from "../../src/arch/x86_64/mmu.js";
 import { seededRandom } from "../../src/model/kaslr.js";
 import { Cr4 } from "../../src/arch/x86_64/control.js";
 import { addressMask } from "../../src/arch/x86_64/entry.js";

@@ -10,8 +10,8 @@
  */
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { Mmu, type AccessType, type WalkResult } from "../../src/runtime/mmu.js";
-import { PhysicalMemory } from "../../src/runtime/physical-memory.js";
+import { Mmu, type AccessType, type WalkResult } from "../../src/arch/x86_64/mmu.js";
+import { PhysicalMemory } from "../../src/arch/physical-memory.js";
 
 // ---------------------------------------------------------------------------------------------
 // Reference model (independent of the implementation)

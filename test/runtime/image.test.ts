@@ -2,10 +2,10 @@ import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createMachine } from "../../src/runtime/machine.js";
 import { exportImage, importImage, reachableTables } from "../../src/runtime/image.js";
-import { Access, Mmu } from "../../src/runtime/mmu.js";
-import { Mapper } from "../../src/runtime/mapper.js";
-import { FrameAllocator } from "../../src/runtime/frame-allocator.js";
-import { PhysicalMemory } from "../../src/runtime/physical-memory.js";
+import { Access, Mmu } from "../../src/arch/x86_64/mmu.js";
+import { Mapper } from "../../src/arch/x86_64/mapper.js";
+import { FrameAllocator } from "../../src/arch/frame-allocator.js";
+import { PhysicalMemory } from "../../src/arch/physical-memory.js";
 import { PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/arch/x86_64/entry.js";
 
 const GiB = 1n << 30n;

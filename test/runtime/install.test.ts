@@ -3,7 +3,7 @@
  * per-process address spaces sharing the kernel's tables, parameters, KASLR, relocation, limits.
  */
 import { describe, expect, it } from "vitest";
-import { Access, type WalkResult } from "../../src/runtime/mmu.js";
+import { Access, type WalkResult } from "../../src/arch/x86_64/mmu.js";
 import { PAGE_1G, PAGE_2M, PAGE_4K, canonicalize } from "../../src/arch/x86_64/entry.js";
 import { install, type Installation, type InstallOptions } from "../../src/runtime/install.js";
 import { pageRuns, segments } from "../../src/runtime/install-plan.js";

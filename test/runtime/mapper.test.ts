@@ -1,10 +1,10 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
 import { createMachine } from "../../src/runtime/machine.js";
-import { Access } from "../../src/runtime/mmu.js";
-import { Mapper, type MapFlags, type MapError } from "../../src/runtime/mapper.js";
-import { FrameAllocator } from "../../src/runtime/frame-allocator.js";
-import { PhysicalMemory } from "../../src/runtime/physical-memory.js";
+import { Access } from "../../src/arch/x86_64/mmu.js";
+import { Mapper, type MapFlags, type MapError } from "../../src/arch/x86_64/mapper.js";
+import { FrameAllocator } from "../../src/arch/frame-allocator.js";
+import { PhysicalMemory } from "../../src/arch/physical-memory.js";
 import { exportImage } from "../../src/runtime/image.js";
 import { PAGE_1G, PAGE_2M, PAGE_4K, type PageSize } from "../../src/arch/x86_64/entry.js";
 

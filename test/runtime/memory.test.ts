@@ -6,11 +6,11 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { PAGE_1G, PAGE_2M, PAGE_4K, type PageSize } from "../../src/arch/x86_64/entry.js";
-import { FrameAllocator } from "../../src/runtime/frame-allocator.js";
+import { FrameAllocator } from "../../src/arch/frame-allocator.js";
 import { exportImage } from "../../src/runtime/image.js";
 import { createMachine } from "../../src/runtime/machine.js";
-import { Access, Mmu } from "../../src/runtime/mmu.js";
-import { FRAME_SIZE, PhysicalMemory } from "../../src/runtime/physical-memory.js";
+import { Access, Mmu } from "../../src/arch/x86_64/mmu.js";
+import { FRAME_SIZE, PhysicalMemory } from "../../src/arch/physical-memory.js";
 
 const FRAMES_4G = 2 ** 20;
 

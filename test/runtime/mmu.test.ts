@@ -7,9 +7,9 @@ import {
   describeResult,
   type PageFault,
   type WalkResult,
-} from "../../src/runtime/mmu.js";
+} from "../../src/arch/x86_64/mmu.js";
 import { PAGE_1G, PAGE_2M, PAGE_4K, type Level } from "../../src/arch/x86_64/entry.js";
-import { PhysicalMemory } from "../../src/runtime/physical-memory.js";
+import { PhysicalMemory } from "../../src/arch/physical-memory.js";
 
 function expectPf(r: WalkResult): PageFault {
   if (r.ok || r.fault !== "#PF") throw new Error("expected #PF, got " + describeResult(r));

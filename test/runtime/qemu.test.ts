@@ -17,7 +17,7 @@ import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../src/pipeline.js";
-import { Access } from "../../src/runtime/mmu.js";
+import { Access } from "../../src/arch/x86_64/mmu.js";
 import { type BootParams, install, type Installation } from "../../src/runtime/install.js";
 import { expectedMappings } from "../../src/runtime/install-plan.js";
 import { audit } from "../../src/audit/checks.js";

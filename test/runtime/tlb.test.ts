@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { createMachine } from "../../src/runtime/machine.js";
-import { Access } from "../../src/runtime/mmu.js";
+import { Access } from "../../src/arch/x86_64/mmu.js";
 import { PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/arch/x86_64/entry.js";
 import {
   TLB_1G_SETS,
@@ -10,7 +10,7 @@ import {
   TLB_WAYS,
   Tlb,
   TlbBit,
-} from "../../src/runtime/tlb.js";
+} from "../../src/arch/x86_64/tlb.js";
 
 const VA = 0xffff_c900_0000_0000n;
 

@@ -6,7 +6,7 @@
  * no free: a table emptied by unmap stays allocated, as in many kernels' boot-time page tables.
  */
 
-import { type Level } from "../arch/x86_64/entry.js";
+import { type Level } from "./x86_64/entry.js";
 import { FRAME_SIZE, type PhysicalMemory } from "./physical-memory.js";
 
 /** Default pool base: 16 MiB, above the legacy low-memory areas and a typical kernel image. */

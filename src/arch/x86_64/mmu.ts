@@ -31,13 +31,13 @@ import {
   pageSizeOfLevel,
   patIndex,
   toU64,
-} from "../arch/x86_64/entry.js";
-import { hex } from "../model/format.js";
+} from "./entry.js";
+import { hex } from "../../model/format.js";
 
 /** Bits 63:(width-1) of a linear address are bits 31:(width-33) of its high word. */
 const HI_SIGN_SHIFT_4 = linearAddressBits(4) - 33;
 const HI_SIGN_SHIFT_5 = linearAddressBits(5) - 33;
-import { FRAME_SIZE, PhysicalMemory } from "./physical-memory.js";
+import { FRAME_SIZE, PhysicalMemory } from "../physical-memory.js";
 import { Tlb, TlbBit, tlbLevel } from "./tlb.js";
 
 /**

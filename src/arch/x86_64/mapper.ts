@@ -38,9 +38,9 @@ import {
   toU64,
   vpnIndex,
   type DecodedEntry,
-} from "../arch/x86_64/entry.js";
-import { FrameAllocator } from "./frame-allocator.js";
-import { FRAME_SIZE, type PhysicalMemory } from "./physical-memory.js";
+} from "./entry.js";
+import { FrameAllocator } from "../frame-allocator.js";
+import { FRAME_SIZE, type PhysicalMemory } from "../physical-memory.js";
 
 const TWO32 = 4294967296;
 

@@ -21,14 +21,7 @@
  * level.
  */
 
-import {
-  PAGE_1G,
-  PAGE_2M,
-  PAGE_4K,
-  type LeafLevel,
-  type PageSize,
-  toU64,
-} from "../arch/x86_64/entry.js";
+import { PAGE_1G, PAGE_2M, PAGE_4K, type LeafLevel, type PageSize, toU64 } from "./entry.js";
 
 /** Sets and ways of the 4 KiB / 2 MiB array and of the 1 GiB array. */
 export const TLB_SETS = 256;
