@@ -25,10 +25,7 @@
 import type { Layout } from "../model/layout.js";
 import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
 import { hex, size as showSize, tick } from "../model/format.js";
-import { Lo, type Level, type PagingLevels, levelIndex } from "../arch/x86_64/entry.js";
-import { x86_64 } from "../arch/x86_64/arch.js";
-import { EntryKind } from "../arch/arch.js";
-import { partitionPoint } from "../model/collections.js";
+import { type Level, type PagingLevels, levelIndex } from "../arch/x86_64/entry.js";
 import { FrameAllocator } from "../arch/frame-allocator.js";
 import { type PageTableImage, exportImage } from "./image.js";
 import {
@@ -47,6 +44,7 @@ import {
   tablePool,
 } from "./install-plan.js";
 import { type MapError, Mapper } from "../arch/x86_64/mapper.js";
+import { shareKernelTables } from "../arch/x86_64/share.js";
 import { Mmu, type MmuOptions } from "../arch/x86_64/mmu.js";
 import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 
@@ -320,20 +318,18 @@ function mapRuns(mapper: Mapper, runs: readonly InstalledRun[]): Diagnostic | un
  * executes, R/W cleared unless it writes. E0412 for one that cannot be written.
  */
 function writeRecursive(mapper: Mapper, slots: readonly RecursiveSlot[]): Diagnostic | undefined {
-  const memory = mapper.memory;
   for (const slot of slots) {
     const perm = slot.region.region.perm ?? "rw";
-    const res = mapper.mapRecursive(slot.index, { noExecute: perm === "r" || perm === "rw" });
+    const res = mapper.mapRecursive(slot.index, {
+      noExecute: perm === "r" || perm === "rw",
+      readOnly: perm === "r" || perm === "rx",
+    });
     if (!res.ok) {
       return diagnostic(
         "E0412",
         `cannot write the recursive slot of ${tick(slot.region.name)}: ${describeMapError(res.error)}`,
         slot.region.region.nameSpan,
       );
-    }
-    if (perm === "r" || perm === "rx") {
-      const pa = mapper.root + slot.index * 8;
-      memory.writeWords(pa, memory.readLo(pa) & ~Lo.RW, memory.readHi(pa));
     }
   }
   return undefined;
@@ -351,70 +347,6 @@ function mergeRanges(ranges: readonly (readonly [bigint, bigint])[]): [bigint, b
     else out.push([s, e]);
   }
   return out;
-}
-
-/** How `[lo, hi)` relates to the per-process ranges (sorted, merged, half-open). */
-function classify(
-  ranges: readonly [bigint, bigint][],
-  lo: bigint,
-  hi: bigint,
-): "shared" | "private" | "mixed" {
-  const r = ranges[partitionPoint(ranges.length, (i) => ranges[i]![1] > lo)];
-  if (r === undefined || r[0] >= hi) return "shared";
-  return r[0] <= lo && r[1] >= hi ? "private" : "mixed";
-}
-
-/** The low word of a private table's entry: present, and as permissive as the mapper's own. */
-const PRIVATE_TABLE_LO = Lo.P | Lo.RW | Lo.US;
-const TWO32 = 4294967296;
-
-/**
- * Fills the process root table `pRoot` from the kernel's `kRoot`: entries whose range holds no
- * per-process address are copied (sharing the kernel's lower tables), entries wholly
- * per-process are left empty, and mixed entries get a private table filled the same way one
- * level down. Recursive slots are left to `mapRecursive`. This builds tables rather than
- * walking them: a mixed range gets its private tables whether or not the kernel maps anything
- * there, so it visits absent entries, which the walker does not.
- */
-function shareKernelTables(
-  memory: PhysicalMemory,
-  allocator: FrameAllocator,
-  kernel: Mapper,
-  pRoot: number,
-  privateRanges: readonly [bigint, bigint][],
-  recursiveIndices: ReadonlySet<number>,
-): void {
-  const arch = x86_64(kernel.levels);
-  const format = arch.tableFormat(kernel.maxPhyAddr);
-  const fill = (kTable: number | undefined, pTable: number, level: Level, base: bigint): void => {
-    const span = 1n << BigInt(arch.levelShift(level));
-    for (let i = 0; i < format.entriesPerTable; i++) {
-      if (level === arch.levels && recursiveIndices.has(i)) continue;
-      const raw = base + BigInt(i) * span;
-      const lo = arch.canonicalize(raw);
-      const cls = classify(privateRanges, lo, lo + span);
-      const kLo = kTable === undefined ? 0 : memory.readLo(kTable + i * 8);
-      const kHi = kTable === undefined ? 0 : memory.readHi(kTable + i * 8);
-      const kind = format.kind(kLo, kHi, level);
-      if (cls === "shared") {
-        if (kind !== EntryKind.Absent) memory.writeWords(pTable + i * 8, kLo, kHi);
-        continue;
-      }
-      if (cls === "private" || level === 1) continue;
-      // Mixed: a private table one level down.
-      const child = allocator.allocate((level - 1) as Level);
-      if (child === undefined)
-        throw new Error("internal error: table pool exhausted while sharing");
-      memory.writeWords(
-        pTable + i * 8,
-        (child >>> 0) | PRIVATE_TABLE_LO,
-        Math.floor(child / TWO32),
-      );
-      const kChild = kind === EntryKind.Table ? format.nextTable(kLo, kHi) * FRAME_SIZE : undefined;
-      fill(kChild, child, (level - 1) as Level, raw);
-    }
-  };
-  fill(kernel.root, pRoot, arch.levels as Level, 0n);
 }
 
 /** One line for a mapper error. */

@@ -335,9 +335,12 @@ export class Mapper {
 
   /**
    * Points top-level entry `index` at the top-level table itself (a recursive slot): supervisor,
-   * writable, XD when `noExecute`. Through it the tables appear in linear memory.
+   * writable unless `readOnly`, XD when `noExecute`. Through it the tables appear in linear memory.
    */
-  mapRecursive(index: number, options: { readonly noExecute?: boolean } = {}): MapResult {
+  mapRecursive(
+    index: number,
+    options: { readonly noExecute?: boolean; readonly readOnly?: boolean } = {},
+  ): MapResult {
     if (!Number.isInteger(index) || index < 0 || index > 511) {
       return err({ kind: "invalid-flags", detail: "recursive slot index must be 0..511" });
     }
@@ -345,7 +348,7 @@ export class Mapper {
     const words = this.memory.words;
     const v = canonicalize(BigInt(index) << BigInt(levelShift(this.levels)), this.levels);
     if ((words[w]! & Lo.P) !== 0) return err({ kind: "already-mapped", va: v, level: this.levels });
-    words[w] = (this.root >>> 0) | Lo.P | Lo.RW;
+    words[w] = (this.root >>> 0) | Lo.P | (options.readOnly === true ? 0 : Lo.RW);
     words[w + 1] = Math.floor(this.root / TWO32) | (options.noExecute === true ? Hi.XD : 0);
     return { ok: true, flush: new FlushToken(v, PAGE_4K, 0, false) };
   }
