@@ -8,7 +8,7 @@
  */
 import type { Level } from "../arch/x86_64/entry.js";
 import type { Installation } from "../runtime/install.js";
-import { hex, size } from "../model/format.js";
+import { hex, paramNumber, size } from "../model/format.js";
 import { MapBit } from "../arch/arch.js";
 import { describeFlags, type AuditReport } from "../audit/checks.js";
 import { EXIT_ERRORS, EXIT_OK, onlySpec, type Run } from "./common.js";
@@ -85,7 +85,9 @@ function summary(
     instance.ram.map((r) => `${hex(r.start)}..${hex(r.end - 1n)}`).join(", ") +
       ` (${size(instance.ram.reduce((s, r) => s + r.end - r.start, 0n))})`,
   );
-  const params = layout.params.map((p) => `${p.name}=${hex(instance.params.get(p.name)!)}`);
+  const params = layout.params.map(
+    (p) => `${p.name}=${paramNumber(p, instance.params.get(p.name)!)}`,
+  );
   if (params.length > 0) row("parameters", params.join(", "));
   if (instance.kaslrSeed !== undefined) {
     const moved = instance.kaslr.flatMap((k) =>

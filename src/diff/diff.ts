@@ -8,7 +8,7 @@
  */
 import type { KaslrGroup, Layout, Param, Region } from "../model/layout.js";
 import { describeMisfit, kaslrMemberSizes, proveKaslr } from "../model/kaslr.js";
-import { hex, range, shortHex, size } from "../model/format.js";
+import { hex, paramAlign, paramNumber, range, shortHex, size } from "../model/format.js";
 
 export type ChangeKind =
   | "variant-added"
@@ -184,15 +184,18 @@ function diffParams(old: readonly Param[], now: readonly Param[], push: Push): v
     if (a.min !== b.min || a.max !== b.max) {
       notes.push(`range ${paramRange(a)} -> ${paramRange(b)}`);
     }
-    if (a.default !== b.default) notes.push(`default ${hex(a.default)} -> ${hex(b.default)}`);
-    if (a.align !== b.align) notes.push(`align ${size(a.align)} -> ${size(b.align)}`);
+    if (a.default !== b.default)
+      notes.push(`default ${paramNumber(a, a.default)} -> ${paramNumber(b, b.default)}`);
+    if (a.align !== b.align)
+      notes.push(`align ${paramAlign(a, a.align)} -> ${paramAlign(b, b.align)}`);
     if (a.exportName !== b.exportName)
       notes.push(`exported as ${b.exportName}, was ${a.exportName}`);
     return notes;
   });
 }
 
-const paramRange = (p: Param): string => range(p.min, p.max);
+const paramRange = (p: Param): string =>
+  p.type === "count" ? `${p.min}..${p.max}` : range(p.min, p.max);
 
 const KINDS = {
   param: { added: "param-added", removed: "param-removed", changed: "param-changed" },

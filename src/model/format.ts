@@ -102,6 +102,16 @@ export function paramValue(param: Param | undefined, v: bigint): string {
   return hex(v);
 }
 
+/** A parameter value in short: a count in decimal, an address or a size in hex. */
+export function paramNumber(param: Param | undefined, v: bigint): string {
+  return param?.type === "count" ? v.toString() : hex(v);
+}
+
+/** A parameter's alignment: a count's in decimal (`4`), a size's or an address's in units. */
+export function paramAlign(param: Param | undefined, align: bigint): string {
+  return param?.type === "count" ? align.toString() : size(align);
+}
+
 /** `a`, `a and b`, `a, b and c`. */
 export function list(items: readonly string[]): string {
   if (items.length <= 1) return items.join("");

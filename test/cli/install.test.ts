@@ -1,5 +1,5 @@
 /** `vmlayout install`, `translate` and `dump` on the built binary. */
-import { mkdtempSync, statSync, readFileSync } from "node:fs";
+import { mkdtempSync, statSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -23,6 +23,18 @@ describe("install", () => {
     expect(j.imageBytes).toBe(6 * 4096);
     // The kernel text mapping is rwx in mm.rst: a warning, not an error.
     expect(r.stderr).toContain("warning[W0401]");
+  });
+
+  it("writes a count parameter's value as a count in the summary", () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "vmlayout-")), "count.layout");
+    writeFileSync(
+      file,
+      'layout boot\npaging 4\nparam ents: count = 8 in 2 .. 64 align 2 "entries"\n' +
+        "ffff888000000000 +ents*4KB table { map alloc; perm rw }\n",
+    );
+    const r = vmlayout(["install", file, "--param", "ents=10"]);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^ {2}parameters {3}ents=10$/m);
   });
 
   it("--image writes exactly imageBytes, CR3 inside the image; 5-level has a PML5", () => {

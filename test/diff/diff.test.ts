@@ -110,6 +110,20 @@ describe("vmlayout diff", () => {
     });
   }
 
+  it("writes a count parameter's values as counts, not bytes or hex", () => {
+    const param = (text: string): string => edit("param ram:", `${text}\nparam ram:`);
+    const old = path.join(dir, "count-old.layout");
+    const now = path.join(dir, "count-new.layout");
+    writeFileSync(old, param('param ents: count = 8 in 2 .. 64 align 2 "entries"'));
+    writeFileSync(now, param('param ents: count = 12 in 4 .. 32 align 4 "entries"'));
+    const r = vmlayout(["diff", old, now]);
+    expect(r.stderr).toBe("");
+    const lines = r.stdout.split("\n");
+    expect(lines).toContain("param ents: range 2..64 -> 4..32");
+    expect(lines).toContain("param ents: default 8 -> 12");
+    expect(lines).toContain("param ents: align 2 -> 4");
+  });
+
   it("moves a region and reports KASLR reach in slots and bits", () => {
     const r = diffWith(
       edit(

@@ -44,12 +44,18 @@ function tableNotes(layout: Layout, unit: Unit): string[] {
       "~ marks a value that is rounded or depends on a parameter; parameters are at their defaults:",
     );
     for (const p of params) {
+      // A count is a number of things, never bytes (`lm_ents = 8`).
       const value = (v: bigint): string =>
-        p.type === "address" ? hexDigits(v) : formatSize(v, unit);
+        p.type === "address"
+          ? hexDigits(v)
+          : p.type === "count"
+            ? v.toString()
+            : formatSize(v, unit);
+      const step = p.type === "count" ? p.align.toString() : formatSize(p.align, unit);
       const range = `${value(p.min)}..${value(p.max)}`;
       notes.push(
         `  ${p.name} (${p.exportName}) = ${value(p.default)}, in ${range}` +
-          (p.align > 1n ? `, align ${formatSize(p.align, unit)}` : "") +
+          (p.align > 1n ? `, align ${step}` : "") +
           (p.description ? `: ${p.description}` : ""),
       );
     }

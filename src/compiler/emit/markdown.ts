@@ -83,11 +83,17 @@ function notes(layout: Layout, unit: Unit, e: Escapes): string[] {
       "|:---|:---|---:|---:|---:|:---|",
     );
     for (const p of params) {
+      // A count is a number of things, never bytes (`lm_ents` is `8`, not `8 B`).
       const value = (v: bigint): string =>
-        p.type === "address" ? code(hexDigits(v)) : formatSize(v, unit);
+        p.type === "address"
+          ? code(hexDigits(v))
+          : p.type === "count"
+            ? v.toString()
+            : formatSize(v, unit);
+      const step = p.type === "count" ? p.align.toString() : formatSize(p.align, unit);
       out.push(
         `| ${code(p.name)} | ${code(p.exportName)} | ${value(p.default)} | ${value(p.min)} .. ${value(p.max)} | ` +
-          `${formatSize(p.align, unit)} | ${p.description === undefined ? "" : text(p.description, e)} |`,
+          `${step} | ${p.description === undefined ? "" : text(p.description, e)} |`,
       );
     }
   }
