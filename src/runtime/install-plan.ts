@@ -299,10 +299,21 @@ function parameterValues(
       continue;
     }
     const { lo, hi } = domainBounds(p);
-    if (v < lo || v > hi || v % p.align !== 0n) {
+    const step = p.type === "count" ? p.align.toString() : showSize(p.align);
+    if (v < lo || v > hi) {
       fail(
         `parameter ${tick(name)} = ${show(p.type, v)} is outside its range`,
-        `give a multiple of ${showSize(p.align)} in ${show(p.type, lo)}..${show(p.type, hi)}`,
+        `give a multiple of ${step} in ${show(p.type, lo)}..${show(p.type, hi)}`,
+        p.span,
+      );
+      continue;
+    }
+    if (v % p.align !== 0n) {
+      // Within lo..hi, whose ends are aligned: both neighbours are allowed values.
+      const below = v - (((v % p.align) + p.align) % p.align);
+      fail(
+        `parameter ${tick(name)} = ${show(p.type, v)} is not aligned to ${step}`,
+        `the nearest aligned values are ${show(p.type, below)} and ${show(p.type, below + p.align)}`,
         p.span,
       );
       continue;
