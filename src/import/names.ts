@@ -87,9 +87,13 @@ export function nameFromDescription(description: string, kind: string): string {
   return name;
 }
 
-/** The layout's name from the file's name: `linux-mm.rst` -> `linux_mm`. */
+/**
+ * The layout's name from the file's name (or a title): `linux-mm.rst` -> `linux_mm`. Only a
+ * last extension that is a word goes, so a version keeps its dots' places:
+ * `linux-2.6.24.txt` and `Linux 2.6.24` -> `linux_2_6_24`.
+ */
 export function layoutName(fileName: string): string {
-  const base = fileName.replace(/^.*[\\/]/, "").replace(/\..*$/, "");
+  const base = fileName.replace(/^.*[\\/]/, "").replace(/\.[A-Za-z][A-Za-z0-9]*$/, "");
   const name = identifier([base], "layout");
   return /^r_/.test(name) ? "layout_" + name.slice(2) : name;
 }

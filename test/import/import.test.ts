@@ -73,6 +73,10 @@ describe("naming", () => {
     expect(identifier(["64", "bit"])).toBe("r_64_bit");
     expect(layoutName("/x/linux-mm.rst")).toBe("linux_mm");
     expect(layoutName("002_5aff.txt")).toBe("layout_002_5aff");
+    // A version keeps its place: the title "Linux 2.6.24", or a file named after it.
+    expect(layoutName("Linux 2.6.24")).toBe("linux_2_6_24");
+    expect(layoutName("docs/linux-2.6.24.txt")).toBe("linux_2_6_24");
+    expect(layoutName("mm-2.6.txt")).toBe("mm_2_6");
   });
 });
 
