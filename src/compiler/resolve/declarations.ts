@@ -6,6 +6,7 @@
 import { diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Constant, Layout, Param, ParamType } from "../../model/layout.js";
 import { isInteger } from "../../model/rational.js";
+import { hex, size } from "../../model/format.js";
 import type { Expr, Identifier, Item, ParamDecl } from "../ast.js";
 import { assertNever } from "../../model/collections.js";
 import { isAttribute } from "./attributes.js";
@@ -114,8 +115,8 @@ export function resolveParam(ctx: VariantContext, decl: ParamDecl): void {
         "alignment",
       )
     : 1n;
-  const problem = paramProblem(decl.name.name, def, min, max, align);
-  if (problem) return ctx.error("E0117", problem, decl.span);
+  const problem = paramProblem(decl.name.name, type, def, min, max, align);
+  if (problem) return ctx.error("E0117", problem.message, decl.span, problem.help);
   const param: Param = {
     name: decl.name.name,
     type,
@@ -134,16 +135,31 @@ export function resolveParam(ctx: VariantContext, decl: ParamDecl): void {
 /** What is wrong with a parameter's range `min..=max`, default and alignment, if anything. */
 function paramProblem(
   name: string,
+  type: ParamType,
   def: bigint,
   min: bigint,
   max: bigint,
   align: bigint,
-): string | undefined {
-  if (min > max) return `range of \`${name}\` is empty`;
-  if (def < min || def > max) return `default of \`${name}\` lies outside its range`;
-  if (def % align !== 0n) return `default of \`${name}\` is not aligned to ${align}`;
+): { message: string; help?: string } | undefined {
+  if (min > max) return { message: `range of \`${name}\` is empty` };
+  if (def < min || def > max) return { message: `default of \`${name}\` lies outside its range` };
+  if (def % align !== 0n) {
+    // A count is a number of things; a size or an address is written as the emitters write it.
+    const show = (v: bigint): string =>
+      type === "count" ? v.toString() : type === "size" ? size(v) : hex(v);
+    const step = type === "count" ? align.toString() : size(align);
+    const below = def - (((def % align) + align) % align);
+    const near = [below, below + align].filter((v) => v >= min && v <= max);
+    return {
+      message: `default of \`${name}\` = ${show(def)} is not aligned to ${step}`,
+      help:
+        near.length > 0
+          ? `the nearest aligned value${near.length > 1 ? "s are" : " is"} ${near.map(show).join(" and ")}`
+          : undefined,
+    };
+  }
   if ((min + align - 1n) / align > max / align)
-    return `range of \`${name}\` holds no aligned value`;
+    return { message: `range of \`${name}\` holds no aligned value` };
   return undefined;
 }
 
