@@ -7,6 +7,12 @@ export const ROOT = path.resolve(import.meta.dirname, "..");
 /** The package's `bin`: bundled from dist/src by test/global-setup.ts. */
 export const CLI = path.join(ROOT, CLI_BUNDLE);
 
+/** The golden file of a spec's output: `test/golden/<spec>/<spec>.<extension>`. */
+export function goldenPath(spec: string, extension: string): string {
+  const name = path.basename(spec).replace(/\.layout$/, "");
+  return path.join(ROOT, "test", "golden", name, `${name}.${extension}`);
+}
+
 export interface Run {
   readonly status: number | null;
   readonly stdout: string;

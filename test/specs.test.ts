@@ -5,7 +5,7 @@
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, vmlayout } from "./cli-helpers.js";
+import { ROOT, goldenPath, vmlayout } from "./cli-helpers.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))
   .filter((f) => f.endsWith(".layout"))
@@ -33,15 +33,7 @@ describe("specs", () => {
       const r = vmlayout(["build", `specs/${spec}`, "--emit", "json"]);
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
-      await expect(r.stdout).toMatchFileSnapshot(
-        path.join(
-          ROOT,
-          "test",
-          "golden",
-          spec.replace(/\.layout$/, ""),
-          spec.replace(/\.layout$/, ".json"),
-        ),
-      );
+      await expect(r.stdout).toMatchFileSnapshot(goldenPath(spec, "json"));
     });
   }
 });

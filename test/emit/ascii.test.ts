@@ -9,7 +9,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { rowsWithGaps } from "../../src/compiler/emit/table.js";
 import { checkSpec } from "../../src/pipeline.js";
-import { ROOT, vmlayout } from "../cli-helpers.js";
+import { ROOT, goldenPath, vmlayout } from "../cli-helpers.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))
   .filter((f) => f.endsWith(".layout"))
@@ -55,15 +55,7 @@ describe("--emit ascii", () => {
       const r = vmlayout(["build", `specs/${spec}`, "--emit", "ascii"]);
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
-      await expect(r.stdout).toMatchFileSnapshot(
-        path.join(
-          ROOT,
-          "test",
-          "golden",
-          spec.replace(/\.layout$/, ""),
-          spec.replace(/\.layout$/, ".txt"),
-        ),
-      );
+      await expect(r.stdout).toMatchFileSnapshot(goldenPath(spec, "txt"));
     });
   }
 

@@ -22,7 +22,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../src/pipeline.js";
 import type { Layout } from "../../src/model/layout.js";
-import { ROOT, vmlayout } from "../cli-helpers.js";
+import { ROOT, goldenPath, vmlayout } from "../cli-helpers.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))
   .filter((f) => f.endsWith(".layout"))
@@ -203,15 +203,7 @@ const title = (c: Config): string =>
 describe("--emit c", () => {
   for (const spec of SPECS) {
     it(`${spec}: matches the golden header`, async () => {
-      await expect(build(spec)).toMatchFileSnapshot(
-        path.join(
-          ROOT,
-          "test",
-          "golden",
-          spec.replace(/\.layout$/, ""),
-          spec.replace(/\.layout$/, ".h"),
-        ),
-      );
+      await expect(build(spec)).toMatchFileSnapshot(goldenPath(spec, "h"));
     });
   }
 

@@ -2,7 +2,7 @@
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, vmlayout } from "../cli-helpers.js";
+import { ROOT, goldenPath, vmlayout } from "../cli-helpers.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))
   .filter((f) => f.endsWith(".layout"))
@@ -17,15 +17,7 @@ describe("--emit md", () => {
       const r = vmlayout(["build", `specs/${spec}`, "--emit", "md"]);
       expect(r.stderr).toBe("");
       expect(r.status).toBe(0);
-      await expect(r.stdout).toMatchFileSnapshot(
-        path.join(
-          ROOT,
-          "test",
-          "golden",
-          spec.replace(/\.layout$/, ""),
-          spec.replace(/\.layout$/, ".md"),
-        ),
-      );
+      await expect(r.stdout).toMatchFileSnapshot(goldenPath(spec, "md"));
     });
 
     it(`${spec}: every table row has its header's number of cells`, () => {

@@ -9,7 +9,7 @@ import { describe, expect, it } from "vitest";
 import { EMITTERS, type VariantPolicy, emitterNamed } from "../../src/compiler/emit/registry.js";
 import { EMIT_FORMATS, emit } from "../../src/index.js";
 import { checkSpec } from "../../src/pipeline.js";
-import { ROOT, vmlayout } from "../cli-helpers.js";
+import { ROOT, goldenPath, vmlayout } from "../cli-helpers.js";
 
 const linux = checkSpec(path.join(ROOT, "specs", "linux-x86_64.layout"));
 const [fourLevel] = linux.layouts;
@@ -39,9 +39,8 @@ describe("emitter registry", () => {
     const specs = readdirSync(path.join(ROOT, "specs")).filter((f) => f.endsWith(".layout"));
     for (const e of EMITTERS)
       for (const spec of specs) {
-        const name = spec.replace(/\.layout$/, "");
-        const golden = path.join("test", "golden", name, `${name}.${e.extension}`);
-        expect(existsSync(path.join(ROOT, golden)), golden).toBe(true);
+        const golden = goldenPath(spec, e.extension);
+        expect(existsSync(golden), golden).toBe(true);
       }
   });
 

@@ -12,7 +12,7 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../src/pipeline.js";
 import type { Layout } from "../../src/model/layout.js";
-import { ROOT, vmlayout } from "../cli-helpers.js";
+import { ROOT, goldenPath, vmlayout } from "../cli-helpers.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))
   .filter((f) => f.endsWith(".layout"))
@@ -154,15 +154,7 @@ const hex = (m: ReadonlyMap<string, bigint>): Record<string, string> =>
 describe("--emit rust", () => {
   for (const spec of SPECS) {
     it(`${spec}: matches the golden module`, async () => {
-      await expect(build(spec)).toMatchFileSnapshot(
-        path.join(
-          ROOT,
-          "test",
-          "golden",
-          spec.replace(/\.layout$/, ""),
-          spec.replace(/\.layout$/, ".rs"),
-        ),
-      );
+      await expect(build(spec)).toMatchFileSnapshot(goldenPath(spec, "rs"));
     });
   }
 

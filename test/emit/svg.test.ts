@@ -6,7 +6,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ROOT, vmlayout } from "../cli-helpers.js";
+import { ROOT, goldenPath, vmlayout } from "../cli-helpers.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))
   .filter((f) => f.endsWith(".layout"))
@@ -90,9 +90,7 @@ describe("--emit svg", () => {
       const base = spec.replace(/\.layout$/, "");
 
       it("matches the golden file", async () => {
-        await expect(svg).toMatchFileSnapshot(
-          path.join(ROOT, "test", "golden", base, `${base}.svg`),
-        );
+        await expect(svg).toMatchFileSnapshot(goldenPath(base, "svg"));
       });
 
       it("is well-formed SVG", () => {
