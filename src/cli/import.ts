@@ -1,6 +1,7 @@
 /**
- * `vmlayout import <table-file>`: reads a layout table (Linux mm.rst, Markdown, GayBSD columns,
- * Emerald range lines) and prints a spec on stdout. Exit 2 when the file cannot be read, 1 when
+ * `vmlayout import <table-file>`: reads a layout table (Linux mm.rst and 2.6 mm.txt, FreeBSD
+ * vmparam.h, illumos startup.c, Markdown, GayBSD columns, Emerald range lines) and prints a
+ * spec on stdout, the document's warnings (W05xx) on stderr. Exit 2 when the file cannot be read, 1 when
  * it holds no layout table (E0501), is not UTF-8 (E0009) or is over the input limit (E0007).
  */
 import { readInputFile } from "../compiler/read.js";
@@ -37,12 +38,12 @@ export const runImport: Run = async (values, files, context) => {
     fileName: file,
     ...(attributes === undefined ? {} : { attributes }),
   });
-  if (imported.value === undefined) {
-    const sources = new SourceSet();
-    sources.add(file, text);
-    report(imported.diagnostics, sources, "text", context);
-    return EXIT_ERRORS;
-  }
+  // The document's problems (W05xx: unread rows, ends against the table's convention) go to
+  // stderr at the document's lines; the spec, when there is one, to stdout.
+  const sources = new SourceSet();
+  sources.add(file, text);
+  report(imported.diagnostics, sources, "text", context);
+  if (imported.value === undefined) return EXIT_ERRORS;
   process.stdout.write(imported.value.spec);
   return EXIT_OK;
 };

@@ -385,6 +385,18 @@ export const CATALOGUE = [
     severity: "error",
     title: "page-table listing has a line vmlayout cannot read",
   },
+  {
+    code: "W0501",
+    name: "unread_row",
+    severity: "warning",
+    title: "a row of an imported table cannot be read and is kept as a comment",
+  },
+  {
+    code: "W0502",
+    name: "end_convention",
+    severity: "warning",
+    title: "an imported row disagrees with its table's inclusive or exclusive ends",
+  },
 ] as const satisfies readonly EntryShape[];
 
 /** A diagnostic code: one of the catalogue's, so a misspelt code does not compile. */

@@ -7,13 +7,16 @@
  * - **Kinds**: "non-canonical" in the description, or exactly the non-canonical range of the
  *   paging mode -> `noncanonical`; "guard" -> `guard`; "unused", "hole" or "not in any region"
  *   -> `hole`; else a region.
- *   "recursive page table" adds `map recursive`, so the verifier checks the slot.
+ *   "recursive page table" adds `map recursive`, so the verifier checks the slot; "optional"
+ *   (a build option's range, FreeBSD's KASAN and KMSAN shadows) on a row that overlaps
+ *   another adds `allow overlap`: it stands in for what it overlaps in the builds that have it.
  * - **Variants**: several tables become `variant`s named after their headings ("4-level");
  *   rows after a banner "Identical layout ... from here on" that are the same in every table
  *   are written once, at top level, after the variants.
  * - **Extents**: `START +SIZE .. END` when the document gives an exact size and an end (so the
- *   verifier checks start + size - 1 == end, E0206), `START .. END` otherwise; the Offset column
- *   and approximate or fractional sizes go to `documentAttributes` (attributes.ts).
+ *   verifier checks start + size - 1 == end, E0206), `START .. END` otherwise, `..` or `..<`
+ *   as the table's end convention has it (convention.ts); the Offset column and approximate
+ *   or fractional sizes go to `documentAttributes` (attributes.ts).
  * - **Symbolic starts** (`FIXADDR_START`) become an address `param` of that name, in lower
  *   case: its range runs from the end of the region above + 1 to one 4 KB page before the row's
  *   end, 4 KB aligned; its default is the Offset column's value when that lies in the range
@@ -317,7 +320,15 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
         writeItems(it.children, depth);
         continue;
       }
-      const line = regionLine(it, kinds.get(it)!, names.get(it), paramOf, options.attributes);
+      const standIn = isOptional(it) && overlapsSibling(it, items);
+      const line = regionLine(
+        it,
+        kinds.get(it)!,
+        names.get(it),
+        paramOf,
+        options.attributes,
+        standIn,
+      );
       if (it.children.length === 0) out.push(pad + line.text + line.body + line.comment);
       else {
         out.push(
@@ -351,7 +362,29 @@ const FORMAT_NAMES: Readonly<Record<Document["format"], string>> = {
   markdown: "Markdown table",
   gaybsd: "space-separated columns",
   emerald: "range lines",
+  vmparam: "FreeBSD vmparam.h comment table",
+  "mm-txt": "Linux 2.6 mm.txt range lines",
+  "illumos-box": "illumos startup.c box diagram",
 };
+
+const isOptional = (row: Row): boolean => /\boptional\b/i.test(row.description);
+
+/** Whether `row` shares a byte with another row of `siblings` (both at their widest). */
+function overlapsSibling(row: Row, siblings: readonly Item[]): boolean {
+  const lo = low(row.start);
+  const hi = lastByte(row);
+  if (lo === undefined || hi === undefined) return false;
+  return siblings.some((it) => {
+    if (it === row || it.type !== "row") return false;
+    const olo = low(it.start);
+    const ohi = lastByte(it);
+    return olo !== undefined && ohi !== undefined && olo <= hi && lo <= ohi;
+  });
+}
+
+/** Why a range the document calls optional may overlap others (see the rules above). */
+const OPTIONAL =
+  "the document calls this range optional: it is there only in some builds, in place of what it overlaps";
 
 function variantName(t: Table, k: number): string {
   const m = t.heading ? /\b(\d+-level)\b/i.exec(t.heading) : null;
@@ -376,6 +409,7 @@ function regionLine(
   name: string | undefined,
   paramOf: ReadonlyMap<string, string>,
   attributes: boolean,
+  standIn: boolean,
 ): { text: string; body: string; comment: string } {
   const addr = (a: Address): string => paramOf.get(a.text) ?? a.text;
   const start = addr(row.start!);
@@ -394,6 +428,7 @@ function regionLine(
   const doc = documentAttributes(row, { sizeInExtent: exactSize !== undefined, attributes });
   const attrs = [
     ...(/recursive page table/i.test(row.description) ? ["map recursive"] : []),
+    ...(standIn ? [`allow overlap ${quote(OPTIONAL)}`] : []),
     ...doc.attributes,
   ];
   const parts = [start, extent, kind === "region" ? "" : kind, name ?? "", quote(row.description)];

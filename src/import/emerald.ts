@@ -5,8 +5,9 @@
  *     FFFF_FFFF_8900_0000..FFFF_FFFF_890E_7000          interrupt stacks
  *         FFFF_FFFF_8900_0000..FFFF_FFFF_8900_1000      interrupt stack 0 guard page (4KB)
  *
- * Indentation nests a line under the line above it. An end whose low 12 bits are zero
- * (`..FFFF_FFFF_8900_0000`) is exclusive (`..<`), an end in `FFF` is inclusive (`..`).
+ * Indentation nests a line under the line above it. `..<` marks an exclusive end; otherwise
+ * each section (the lines under a heading) follows its own end convention (convention.ts):
+ * the top table's ends are inclusive (`..FFFF`), the kernel layout's exclusive (`..0000`).
  * Placeholder digits (`8XXX_XXXX`) become parameters; lines of only placeholders and
  * `...` lines are kept as comments.
  */
@@ -42,7 +43,7 @@ function parseRangeLines(text: string): Document | undefined {
     while (stack.length > 0 && (stack[stack.length - 1]!.indent ?? 0) >= indent) stack.pop();
     const siblings = stack.length > 0 ? stack[stack.length - 1]!.children : top;
     if (heading !== undefined && stack.length === 0) {
-      siblings.push({ type: "note", line: heading.line, text: heading.text });
+      siblings.push({ type: "note", line: heading.line, text: heading.text, section: true });
       heading = undefined;
     }
     if (dots) {
@@ -53,16 +54,16 @@ function parseRangeLines(text: string): Document | undefined {
     const start = parseAddress(startText);
     const end = parseAddress(endText);
     if (start === undefined || end === undefined) continue;
-    const endExclusive =
-      lt === "<" ||
-      end.type === "placeholder" ||
-      (end.type === "literal" && (end.value & 0xfffn) === 0n);
+    // `..<` and a placeholder end (the next line starts there) say exclusive themselves; the
+    // other ends follow their section's convention (convention.ts).
+    const endMarked = lt === "<" || end.type === "placeholder";
     const row: Row = {
       type: "row",
       line: i + 1,
       start,
       end,
-      endExclusive,
+      endExclusive: endMarked,
+      ...(endMarked ? { endMarked: true as const } : {}),
       offset: undefined,
       size: undefined,
       description: cleanDescription(description),

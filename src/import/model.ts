@@ -38,6 +38,11 @@ export interface Row {
   readonly end: Address | undefined;
   /** The end is exclusive (`..<`); otherwise inclusive. */
   readonly endExclusive: boolean;
+  /**
+   * The document marks this end's kind itself (`..<`, a placeholder end): its table's end
+   * convention (convention.ts) does not override it.
+   */
+  readonly endMarked?: true;
   readonly offset: Quantity | undefined;
   readonly size: Quantity | undefined;
   readonly description: string;
@@ -53,8 +58,10 @@ export interface Note {
   readonly type: "note";
   readonly line: number;
   readonly text: string;
-  /** A row of the table that could not be read (not a banner or a heading). */
-  readonly unread?: true;
+  /** A row of the table that could not be read (not a banner or a heading): why not. */
+  readonly unread?: string;
+  /** A section heading: the rows after it settle their end convention apart (convention.ts). */
+  readonly section?: true;
 }
 
 export type Item = Row | Note;
@@ -72,7 +79,8 @@ export interface Table {
   readonly sharedFrom: number | undefined;
 }
 
-export type FormatName = "mm-rst" | "markdown" | "gaybsd" | "emerald";
+export type FormatName =
+  "mm-rst" | "markdown" | "gaybsd" | "emerald" | "vmparam" | "mm-txt" | "illumos-box";
 
 export interface Document {
   readonly format: FormatName;

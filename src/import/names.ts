@@ -4,9 +4,10 @@
  * - a parenthesised C identifier with an underscore in the description names the region
  *   (`direct mapping of all physical memory (page_offset_base)` -> `page_offset_base`);
  * - otherwise the first three words of the description, leaving out parenthesised text and
- *   small words (`of`, `for`, `the`, ...), before any `,` `:` `;` `.` or ` - `, in snake_case:
- *   `LDT remap for PTI` -> `ldt_remap_pti`, `kernel text mapping, mapped to ...` ->
- *   `kernel_text_mapping`, `(kernel end) physical allocator low` -> `physical_allocator_low`;
+ *   small words (`of`, `for`, `the`, ...) and sizes (`4TB`), before any `,` `:` `;` `.` or
+ *   ` - `, in snake_case: `LDT remap for PTI` -> `ldt_remap_pti`, `4TB direct map` ->
+ *   `direct_map`, `kernel text mapping, mapped to ...` -> `kernel_text_mapping`,
+ *   `(kernel end) physical allocator low` -> `physical_allocator_low`;
  * - a guard region's name ends in `_guard` unless it says "guard" already;
  * - a name that starts with a digit gets `r_` in front; one that the language does not read as a
  *   name there gets `_area` after it (a keyword: `region_area`) or else `r_` in front;
@@ -33,6 +34,9 @@ const USES = {
 function isName(word: string, use: keyof typeof USES): boolean {
   return parseSpec(USES[use](word), "<name>").diagnostics.length === 0;
 }
+
+/** A size written as one word (`4TB`, `512GB`): it says how big, not what. */
+const SIZE_WORD = /^\d+(?:[KMGTPE]i?B|kB)$/;
 
 const SMALL = new Set([
   "a",
@@ -79,7 +83,7 @@ export function nameFromDescription(description: string, kind: string): string {
     const head = description.replace(/\([^)]*\)/g, " ").split(/[,(:;.]| - /)[0] ?? "";
     const words = head
       .split(/[^A-Za-z0-9_]+/)
-      .filter((w) => w !== "" && !SMALL.has(w.toLowerCase()))
+      .filter((w) => w !== "" && !SMALL.has(w.toLowerCase()) && !SIZE_WORD.test(w))
       .slice(0, 3);
     name = identifier(words);
   }

@@ -4,7 +4,7 @@
  * header names Start / End / Size / Description columns (and optionally Offset and Name) in
  * any order.
  */
-import { type Result, diagnostic } from "../diagnostics/diagnostic.js";
+import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
 import { clipQuote } from "../diagnostics/render.js";
 import type { Document, Item, ReadContext, Reader, Row, Table } from "./model.js";
 import { parseAddress, parseQuantity, parseSize } from "./quantity.js";
@@ -81,7 +81,7 @@ export function documentTitle(lines: readonly string[]): string | undefined {
 
 export function pagingHint(heading: string | undefined): 4 | 5 | undefined {
   if (heading === undefined) return undefined;
-  const m = /\b([45])-level\b/i.exec(heading) ?? /\b(48|57)-bit\b/.exec(heading);
+  const m = /\b([45])[- ]level\b/i.exec(heading) ?? /\b(48|57)-bit\b/.exec(heading);
   if (!m) return undefined;
   return m[1] === "4" || m[1] === "48" ? 4 : 5;
 }
@@ -98,12 +98,31 @@ export const reader: Reader = {
 function readPipeTables(text: string, context: ReadContext): Result<Document | undefined> {
   const doc = parsePipeTables(text);
   if (doc === undefined || doc.tables.some(hasRows)) return { value: doc, diagnostics: [] };
+  const refusal = noRowRead(
+    doc,
+    context,
+    "a row needs an address for its start, and numbers (`128 TB`, `~ 0.5 MB`) for its offset and size; a size has no sign",
+  );
+  return refusal === undefined
+    ? { value: undefined, diagnostics: [] }
+    : { value: doc, diagnostics: [refusal] };
+}
+
+/**
+ * E0501 at the first unread row of a document none of whose table rows could be read, the
+ * next ones in notes; none when it has no unread row either.
+ */
+export function noRowRead(
+  doc: Document,
+  context: ReadContext,
+  help: string,
+): Diagnostic | undefined {
   const unread = doc.tables.flatMap((t) =>
     t.items.flatMap((it) => (it.type === "note" && it.unread ? [it] : [])),
   );
   const [first, ...others] = unread;
-  if (first === undefined) return { value: undefined, diagnostics: [] };
-  const found = diagnostic(
+  if (first === undefined) return undefined;
+  return diagnostic(
     "E0501",
     `found a table in \`${context.file}\`, but none of its rows could be read`,
     context.lineSpan(first.line),
@@ -112,10 +131,9 @@ function readPipeTables(text: string, context: ReadContext): Result<Document | u
         ...others.slice(0, 5).map((u) => `also line ${u.line}: ${clipQuote(u.text)}`),
         ...(others.length > 5 ? [`and ${others.length - 5} more lines`] : []),
       ],
-      help: "a row needs an address for its start, and numbers (`128 TB`, `~ 0.5 MB`) for its offset and size; a size has no sign",
+      help,
     },
   );
-  return { value: doc, diagnostics: [found] };
 }
 
 function parsePipeTables(text: string): Document | undefined {
@@ -183,7 +201,7 @@ function parsePipeTables(text: string): Document | undefined {
           type: "note",
           line: j + 1,
           text: `not imported: ${line.trim()}`,
-          unread: true,
+          unread: "a start that is not an address, or an offset or size that is not a number",
         });
         continue;
       }
@@ -201,7 +219,7 @@ function parsePipeTables(text: string): Document | undefined {
         line: j + 1,
         start,
         end,
-        endExclusive: md && end?.type === "literal" && (end.value & 0xfffn) === 0n,
+        endExclusive: false, // the table's convention decides (convention.ts)
         offset,
         size,
         description: cleanDescription(description),

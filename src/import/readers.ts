@@ -3,15 +3,43 @@
  * can import wins. A new format is a file exporting `reader: Reader` (model.ts) and one entry
  * below.
  */
-import { type Diagnostic, type Result, diagnostic, hasErrors } from "../diagnostics/diagnostic.js";
+import {
+  type Diagnostic,
+  type Result,
+  compareDiagnostics,
+  diagnostic,
+  hasErrors,
+} from "../diagnostics/diagnostic.js";
 import { SourceFile } from "../diagnostics/source.js";
 import { list } from "../model/format.js";
 import { reader as columns } from "./columns.js";
+import { settleEndConventions } from "./convention.js";
+import { reader as dashRanges } from "./dashes.js";
 import { reader as rangeLines } from "./emerald.js";
-import type { Document, ReadContext, Reader } from "./model.js";
+import type { Document, Item, ReadContext, Reader } from "./model.js";
 import { reader as pipeTables } from "./pipe.js";
 
-export const READERS: readonly Reader[] = [pipeTables, rangeLines, columns];
+export const READERS: readonly Reader[] = [pipeTables, rangeLines, dashRanges, columns];
+
+/** W0501 for each row of the document's tables that its reader could not read. */
+function unreadRows(doc: Document, context: ReadContext): Diagnostic[] {
+  const unread = (items: readonly Item[]): Diagnostic[] =>
+    items.flatMap((it) =>
+      it.type === "row"
+        ? unread(it.children)
+        : it.unread === undefined
+          ? []
+          : [
+              diagnostic(
+                "W0501",
+                `line ${it.line} of the table cannot be read: ${it.unread}`,
+                context.lineSpan(it.line),
+                { help: "the row is kept as a comment in the spec; correct it in the document" },
+              ),
+            ],
+    );
+  return doc.tables.flatMap((t) => unread(t.items));
+}
 
 /**
  * The document's tables, as the first reader that finds importable ones reads them; else none,
@@ -32,7 +60,17 @@ export function readDocument(text: string, file: string): Result<Document | unde
   for (const reader of READERS) {
     const read = reader.read(normalised, context);
     if (read.value === undefined) continue;
-    if (!hasErrors(read.diagnostics)) return read;
+    if (!hasErrors(read.diagnostics)) {
+      const settled = settleEndConventions(read.value, context);
+      return {
+        value: settled.value,
+        diagnostics: [
+          ...read.diagnostics,
+          ...unreadRows(settled.value, context),
+          ...settled.diagnostics,
+        ].sort(compareDiagnostics),
+      };
+    }
     refusal ??= read.diagnostics;
   }
   return { value: undefined, diagnostics: refusal ?? [noTable(file)] };

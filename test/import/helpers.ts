@@ -12,12 +12,14 @@ export const IMPORTED = [
   ["gaybsd-amd64.txt", "gaybsd"],
   ["emerald.txt", "emerald"],
   ["markdown-layout.md", "markdown"],
+  ["freebsd-vmparam.h", "vmparam"],
+  ["linux-2.6-mm.txt", "mm-txt"],
 ] as const;
 
 /** Writes the imported spec of `file` into a temporary directory. */
 export function importToDir(file: string, attributes: boolean): { dir: string; spec: string } {
   const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-import-"));
-  const spec = file.replace(/\..*$/, "") + ".layout";
+  const spec = file.replace(/\.[^.]*$/, "") + ".layout";
   writeFileSync(
     path.join(dir, spec),
     importTable(fixture(file), { fileName: file, attributes }).value!.spec,
