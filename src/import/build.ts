@@ -66,10 +66,8 @@ function kindOf(row: Row, paging: 4 | 5): Kind {
   const [lower, upper] = archOf(pagingOfLevels(paging)).halves;
   if (
     row.start?.type === "literal" &&
-    row.end?.type === "literal" &&
-    !row.endExclusive &&
     row.start.value === lower.end &&
-    row.end.value === upper.start - 1n
+    lastByte(row) === upper.start - 1n
   )
     return "noncanonical";
   if (/\bguard\b/.test(d)) return "guard";
@@ -89,9 +87,13 @@ function detectPaging(table: Table): 4 | 5 {
   for (const row of rowsOf(table.items)) {
     const d = row.description.toLowerCase();
     if (/non-?canonical|\bhole\b|\bunused\b|\bnot in any region\b/.test(d)) continue;
-    for (const a of [row.start, row.end]) {
-      if (a?.type !== "literal") continue;
-      const v = a.value;
+    // An exclusive end is the byte after the row: its last byte tells.
+    const ends = [
+      row.start?.type === "literal" ? row.start.value : undefined,
+      row.end?.type === "literal" ? lastByte(row) : undefined,
+    ];
+    for (const v of ends) {
+      if (v === undefined) continue;
       if (wide.isCanonical(v) && !narrow.isCanonical(v)) return 5;
     }
   }
@@ -211,7 +213,8 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
       else names.set(row, scope.take(nameFromDescription(row.description, kind)));
     }
   };
-  const root = new Names();
+  const bindings = doc.bindings ?? [];
+  const root = new Names(bindings.map((b) => b.name));
   nameAll(shared, root, sharedPaging);
   own.forEach((items, k) => nameAll(items, root.fork(), tables[k]!.paging));
 
@@ -219,6 +222,10 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
   const params = new Map<string, Param>();
   const paramOf = new Map<string, string>(); // address text -> parameter name
   const skipped = new Set<Row>();
+  for (const b of bindings) {
+    paramOf.set(b.name, b.name);
+    if (b.type === "param") params.set(b.name, { ...b, defaultText: hexDigits(b.default) });
+  }
   const collectParams = (items: readonly Item[]): void => {
     const rows = items.filter((it): it is Row => it.type === "row");
     rows.forEach((row, k) => {
@@ -305,6 +312,8 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
       `param ${p.name}: address = ${p.defaultText} in ${hexDigits(p.lo)} .. ${hexDigits(p.hi)} align 4KB ${quote(p.description)}`,
     );
   }
+  for (const b of bindings)
+    if (b.type === "const") out.push(`const ${b.name} = ${b.text} ${quote(b.description)}`);
 
   const writeItems = (items: readonly Item[], depth: number): void => {
     const pad = "  ".repeat(depth);

@@ -82,11 +82,35 @@ export interface Table {
 export type FormatName =
   "mm-rst" | "markdown" | "gaybsd" | "emerald" | "vmparam" | "mm-txt" | "illumos-box";
 
+/**
+ * A name a diagram gives an address (illumos' `KERNELBASE`, `segkp_base`), which rows use as a
+ * `symbol` address of that name: a `const` where the diagram fixes it, an address `param`
+ * where it floats.
+ */
+export type Binding =
+  | {
+      readonly type: "const";
+      readonly name: string;
+      /** Spec text of its value: the diagram's address, or another binding's name. */
+      readonly text: string;
+      readonly description: string;
+    }
+  | {
+      readonly type: "param";
+      readonly name: string;
+      readonly lo: bigint;
+      readonly hi: bigint;
+      readonly default: bigint;
+      readonly description: string;
+    };
+
 export interface Document {
   readonly format: FormatName;
   /** The document's title (its first heading), if any. */
   readonly title: string | undefined;
   readonly tables: Table[];
+  /** Names the document gives addresses, in the order they are written. */
+  readonly bindings?: readonly Binding[];
 }
 
 /** What a reader is given besides the text: where its diagnostics point. */

@@ -15,11 +15,18 @@ import { list } from "../model/format.js";
 import { reader as columns } from "./columns.js";
 import { settleEndConventions } from "./convention.js";
 import { reader as dashRanges } from "./dashes.js";
+import { reader as boxDiagrams } from "./illumos.js";
 import { reader as rangeLines } from "./emerald.js";
 import type { Document, Item, ReadContext, Reader } from "./model.js";
 import { reader as pipeTables } from "./pipe.js";
 
-export const READERS: readonly Reader[] = [pipeTables, rangeLines, dashRanges, columns];
+export const READERS: readonly Reader[] = [
+  pipeTables,
+  rangeLines,
+  dashRanges,
+  columns,
+  boxDiagrams,
+];
 
 /** W0501 for each row of the document's tables that its reader could not read. */
 function unreadRows(doc: Document, context: ReadContext): Diagnostic[] {

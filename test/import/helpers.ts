@@ -14,6 +14,7 @@ export const IMPORTED = [
   ["markdown-layout.md", "markdown"],
   ["freebsd-vmparam.h", "vmparam"],
   ["linux-2.6-mm.txt", "mm-txt"],
+  ["illumos-startup.c", "illumos-box"],
 ] as const;
 
 /** Writes the imported spec of `file` into a temporary directory. */
