@@ -21,8 +21,8 @@
  * comment ends it too); prose lines between them are kept as comments. A line that starts
  * like a range (`START - `) but cannot be read is kept as an unread row (W0501).
  */
-import type { Document, Item, Quantity, Reader, Row } from "./model.js";
-import { cleanDescription, documentTitle, noRowRead, pagingHint } from "./pipe.js";
+import type { Document, Item, Quantity, Reader } from "./model.js";
+import { cleanDescription, documentTitle, noRowRead, pagingHint, unreadNote } from "./pipe.js";
 import { parseAddress, parseQuantity } from "./quantity.js";
 
 const HEX16 = "(?:0x)?[0-9a-fA-F]{16}";
@@ -88,19 +88,10 @@ function parseTable(lines: readonly string[]): Parsed | undefined {
     const line = i + 1;
     const m = ROW.exec(body);
     const previous = items[items.length - 1];
-    if (m) {
-      const [, startText = "", endText = "", sizeText, description = ""] = m;
-      const size = sizeText === undefined ? undefined : parseSizeCell(sizeText);
-      if (sizeText !== undefined && size === undefined) {
-        items.push({
-          type: "note",
-          line,
-          text: `not imported: ${body.trim()}`,
-          unread: whyUnread(body),
-        });
-        continue;
-      }
-      const row: Row = {
+    const [, startText = "", endText = "", sizeText, description = ""] = m ?? [];
+    const size = sizeText === undefined ? undefined : parseSizeCell(sizeText);
+    if (m && (sizeText === undefined || size !== undefined)) {
+      items.push({
         type: "row",
         line,
         start: parseAddress(startText),
@@ -110,17 +101,11 @@ function parseTable(lines: readonly string[]): Parsed | undefined {
         size,
         description: cleanDescription(description),
         children: [],
-      };
-      items.push(row);
+      });
       continue;
     }
-    if (RANGE_LIKE.test(body)) {
-      items.push({
-        type: "note",
-        line,
-        text: `not imported: ${body.trim()}`,
-        unread: whyUnread(body),
-      });
+    if (m || RANGE_LIKE.test(body)) {
+      items.push(unreadNote(line, body, whyUnread(body)));
       continue;
     }
     const marker = MARKER.exec(body);

@@ -32,7 +32,7 @@
  */
 import { TWO_64, parseAddress } from "./quantity.js";
 import type { Address, Binding, Document, Item, Note, Reader, Row } from "./model.js";
-import { cleanDescription } from "./pipe.js";
+import { cleanDescription, unreadNote } from "./pipe.js";
 import { identifier } from "./names.js";
 import { hexDigits } from "../model/format.js";
 
@@ -78,12 +78,9 @@ function parseBoundary(line: number, body: string, unread: Note[]): Boundary | u
     // It keeps the diagram's spelling (`0xFFFFFFFF.C0000000`), which the language reads.
     address = read?.type === "symbol" || read === undefined ? read : { ...read, text: token };
     if (address === undefined)
-      unread.push({
-        type: "note",
-        line,
-        text: `not imported: ${body.trim()}`,
-        unread: `\`${token}\` is not a 64-bit address (\`0xFFFFFFFF.C0000000\`)`,
-      });
+      unread.push(
+        unreadNote(line, body, `\`${token}\` is not a 64-bit address (\`0xFFFFFFFF.C0000000\`)`),
+      );
   }
   const annotation = right.replace(/^-\s*/, "");
   const names = (annotation.split("(")[0] ?? "")
@@ -136,12 +133,9 @@ function parseRun(bodies: readonly string[], from: number, to: number): Parsed |
     const box = boxes[boxes.length - 1]!;
     const content = CONTENT.exec(body);
     if (!content) {
-      unread.push({
-        type: "note",
-        line: i + 1,
-        text: `not imported: ${body.trim()}`,
-        unread: "a line of the box without its two edges (`|  label  |`)",
-      });
+      unread.push(
+        unreadNote(i + 1, body, "a line of the box without its two edges (`|  label  |`)"),
+      );
       continue;
     }
     const [, inside = "", right = ""] = content;
@@ -233,16 +227,14 @@ function bind(
         description: `${b.annotation || "unnamed boundary"}: the diagram gives no address (${b.address?.text ?? "none"}, line ${b.line}); the range is an equal share of the span`,
       });
       addresses[f] = { type: "symbol", text: name };
-      b.names
-        .slice(1)
-        .forEach((alias) =>
-          bindings.push({
-            type: "const",
-            name: bindingName(alias),
-            text: name,
-            description: alias,
-          }),
-        );
+      b.names.slice(1).forEach((alias) =>
+        bindings.push({
+          type: "const",
+          name: bindingName(alias),
+          text: name,
+          description: alias,
+        }),
+      );
     });
     floaters.length = 0;
     previous = { max: value };

@@ -6,7 +6,7 @@
  */
 import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
 import { clipQuote } from "../diagnostics/render.js";
-import type { Document, Item, ReadContext, Reader, Row, Table } from "./model.js";
+import type { Document, Item, Note, ReadContext, Reader, Row, Table } from "./model.js";
 import { parseAddress, parseQuantity, parseSize } from "./quantity.js";
 
 type Column = "start" | "end" | "size" | "offset" | "description" | "name";
@@ -197,12 +197,13 @@ function parsePipeTables(text: string): Document | undefined {
         (cell("offset") !== "" && offset === undefined) ||
         (cell("size") !== "" && size === undefined);
       if (bad) {
-        items.push({
-          type: "note",
-          line: j + 1,
-          text: `not imported: ${line.trim()}`,
-          unread: "a start that is not an address, or an offset or size that is not a number",
-        });
+        items.push(
+          unreadNote(
+            j + 1,
+            line,
+            "a start that is not an address, or an offset or size that is not a number",
+          ),
+        );
         continue;
       }
       // A marker row: a start (and offset) without an end or a size.
@@ -240,6 +241,11 @@ function parsePipeTables(text: string): Document | undefined {
     title: documentTitle(lines),
     tables: readable.length > 0 ? readable : tables,
   };
+}
+
+/** A line of a table that could not be read, kept as a comment (W0501 says `why`). */
+export function unreadNote(line: number, text: string, why: string): Note {
+  return { type: "note", line, text: `not imported: ${text.trim()}`, unread: why };
 }
 
 /** The table has a row to import (not only notes: banners, unreadable rows). */
