@@ -15,7 +15,8 @@
  *        *
  *        * 0xffffffff80000000                        KERNBASE
  *
- *   an address with a name and no end is a marker, kept as a comment.
+ *   a size opening the description (`4TB direct map`) is the row's size; an address with a
+ *   name and no end is a marker, kept as a comment.
  *
  * The table runs from its first range line to its last range or marker line (the end of the
  * comment ends it too); prose lines between them are kept as comments. A line that starts
@@ -55,6 +56,12 @@ function parseSizeCell(cell: string): Quantity | undefined {
   return q === undefined || /^[+-]/.test(q.text) ? undefined : q;
 }
 
+/** A size the description opens with, as FreeBSD writes them (`4TB direct map`). */
+function leadingSize(description: string): Quantity | undefined {
+  const m = /^(\d+\s*[KMGTPE]B)\s/.exec(description);
+  return m ? parseQuantity(m[1]!) : undefined;
+}
+
 /** Why a line that starts like a range is not one. */
 function whyUnread(line: string): string {
   const [start = "", , end = ""] = line.split(/\s+/);
@@ -89,7 +96,7 @@ function parseTable(lines: readonly string[]): Parsed | undefined {
     const m = ROW.exec(body);
     const previous = items[items.length - 1];
     const [, startText = "", endText = "", sizeText, description = ""] = m ?? [];
-    const size = sizeText === undefined ? undefined : parseSizeCell(sizeText);
+    const size = sizeText === undefined ? leadingSize(description) : parseSizeCell(sizeText);
     if (m && (sizeText === undefined || size !== undefined)) {
       items.push({
         type: "row",

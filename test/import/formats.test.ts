@@ -122,7 +122,8 @@ describe("FreeBSD vmparam.h", () => {
       fileName: "freebsd-vmparam.h",
     }).value!;
     expect(spec).toContain("// line 30: marker, not a region: 0xffffffff80000000 KERNBASE");
-    expect(spec).toMatch(/^0xfffff80000000000 \.\. 0xfffffbffffffffff +direct_map /m);
+    // A size opening the description is the row's size.
+    expect(spec).toMatch(/^0xfffff80000000000 \+4TB \.\. 0xfffffbffffffffff +direct_map /m);
   });
 
   it("an optional range that overlaps another waives the overlap; one that does not, nothing", () => {
@@ -132,7 +133,7 @@ describe("FreeBSD vmparam.h", () => {
     const waiving = spec
       .split("\n")
       .filter((l) => /^\S/.test(l) && /optional/.test(l))
-      .map((l) => [l.split(/\s+/)[3], /\{$/.test(l)]);
+      .map((l) => [/(\w+) +"/.exec(l)![1], /\{$/.test(l)]);
     expect(waiving).toEqual([
       ["kmsan_origin_map", true],
       ["kasan_shadow_map", true],
@@ -140,10 +141,17 @@ describe("FreeBSD vmparam.h", () => {
     ]);
   });
 
-  it("check: the recursive slot the table shows is not one PML4 entry (E0214), nothing else", () => {
+  it("check: the recursive slot is not one PML4 entry (E0214), KASAN's 512GB is not its range (E0206)", () => {
     const { dir, spec } = importToDir("freebsd-vmparam.h", true);
     const r = vmlayout(["check", spec], { cwd: dir });
-    expect([...r.stderr.matchAll(/(error|warning)\[(\w+)\]/g)].map((m) => m[2])).toEqual(["E0214"]);
+    expect(
+      [...r.stderr.matchAll(/(?:error|warning)\[(\w+)\][^`]*`(\w+)`/g)].map((m) => [m[1], m[2]]),
+    ).toEqual([
+      ["E0214", "recursive_page_table"],
+      ["E0206", "kasan_shadow_map"],
+    ]);
+    // Its size puts the end where the kernel's KASAN_MAX_ADDRESS does: one PML4 slot.
+    expect(r.stderr).toContain("make it end at 0xfffff7ffffffffff");
   });
 });
 
