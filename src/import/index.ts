@@ -5,9 +5,14 @@
  * - pipe tables: Linux `mm.rst` ascii tables, and Markdown tables with Start / End / Size /
  *   Description columns in any order (Offset and Name optional);
  * - range lines: Emerald's `A .. B - description` and indented `A..B  description`;
- * - space-separated columns: GayBSD's `ffff8000 00000000 -128 TB ffff8040 20100fff ~ 0.25 TB ...`.
+ * - dash range lines: Linux 2.6's mm.txt (`A - B (=46 bits) description`) and FreeBSD's
+ *   vmparam.h comment table (` * 0xA - 0xB   description`);
+ * - space-separated columns: GayBSD's `ffff8000 00000000 -128 TB ffff8040 20100fff ~ 0.25 TB ...`;
+ * - box diagrams: illumos' startup.c (`0xFFFFFFFF.C0000000 |-----|- core_base`).
  *
- * Each is a reader in readers.ts.
+ * Each is a reader in readers.ts. Every table's inclusive or exclusive end convention is then
+ * settled once (convention.ts: W0502 on a row that disagrees), and each row a reader could not
+ * read is W0501; the import goes on with warnings and stops only at E0501.
  * The spec is formatted with the project's formatter (src/format), like the committed specs.
  */
 import type { Result } from "../diagnostics/diagnostic.js";
