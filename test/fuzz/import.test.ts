@@ -211,6 +211,72 @@ const table = fc.oneof(
         ),
       ].join("\n"),
     ),
+  // Linux 2.6's mm.txt lines, `(=NN bits)` or a quantity, prose between.
+  fc
+    .array(fc.oneof({ weight: 4, arbitrary: row }, { weight: 1, arbitrary: fc.constant(null) }), {
+      maxLength: 10,
+    })
+    .chain((rows) =>
+      fc.tuple(
+        fc.constant(rows),
+        fc.array(fc.nat(70), { minLength: rows.length, maxLength: rows.length }),
+      ),
+    )
+    .map(([rows, bits]) =>
+      [
+        "Virtual memory map with 4 level page tables:",
+        "",
+        ...rows.map((r, k) =>
+          r === null
+            ? "... unused hole ..."
+            : `${r.start} - ${r.end} (=${k % 2 ? `${bits[k]} bits` : r.size}) ${r.description}`,
+        ),
+      ].join("\n"),
+    ),
+  // FreeBSD's vmparam.h comment table, markers after it.
+  fc
+    .tuple(
+      fc.array(row, { maxLength: 10 }),
+      fc.array(fc.tuple(address, description), { maxLength: 3 }),
+    )
+    .map(([rows, markers]) =>
+      [
+        "/*",
+        " * amd64 virtual address map:",
+        " *",
+        ...rows.map((r) => ` * 0x${r.start} - 0x${r.end}   ${r.size} ${r.description}`),
+        " *",
+        ...markers.map(([a, d]) => ` * 0x${a}                        ${d}`),
+        " */",
+      ].join("\n"),
+    ),
+  // illumos' startup.c box diagram: boundaries with an address, a placeholder or none, names
+  // fixed, floating or lowered, labels between.
+  fc
+    .array(
+      fc.tuple(
+        fc.oneof(
+          address.map((a) => `0x${a.slice(0, 8)}.${a.slice(8)}`),
+          fc.constantFrom("0xFFFFFXXX.XXX00000", "---", "", "0xFFFFFFFF.FB8000000"),
+        ),
+        fc.constantFrom("", "- KERNELBASE (lower if >256GB)", "- segkp_base (floating)", "- a / b"),
+        fc.array(description, { maxLength: 2 }),
+      ),
+      { maxLength: 10 },
+    )
+    .map((boundaries) =>
+      [
+        "/*",
+        " *\t\t64-bit Kernel's Virtual memory layout.",
+        " *\t\t\t+-----------------------+",
+        ...boundaries.flatMap(([a, name, labels]) => [
+          ...labels.map((l) => ` *\t\t\t|   ${l}\t|`),
+          ` * ${a.padEnd(20)} |-----------------------|${name}`,
+        ]),
+        " * 0x00000000.00000000\t+-----------------------+",
+        " */",
+      ].join("\n"),
+    ),
 );
 
 // --- the tests ---------------------------------------------------------------------------------
