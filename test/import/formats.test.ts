@@ -194,6 +194,24 @@ describe("illumos startup.c box diagram", () => {
     });
   });
 
+  it("reads the first box drawn with 64-bit addresses, past startup.c's 32-bit one", () => {
+    const box32 = [
+      " *\t\t+-----------------------+",
+      " * 0xFFC00000  -|-----------------------|- ARGSBASE",
+      " *\t\t|\tdebugger\t|",
+      " * 0xFF800000  -|-----------------------|- SEGDEBUGBASE",
+      " *",
+    ];
+    const text = fixture("illumos-startup.c").replace(
+      "/*\n *\t\t64-bit",
+      `/*\n${box32.join("\n")}\n *\t\t64-bit`,
+    );
+    expect(text).toContain("0xFFC00000  -|");
+    const { spec } = importTable(text, { fileName: "startup.c" }).value!;
+    expect(spec).not.toContain("0xFFC00000");
+    expect(spec).toMatch(/^const argsbase = 0xFFFFFFFF\.FFC00000 /m);
+  });
+
   it("checks clean: the verifier proves it for every value of the parameters", () => {
     const { dir, spec } = importToDir("illumos-startup.c", true);
     const r = vmlayout(["check", spec], { cwd: dir });
