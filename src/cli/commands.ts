@@ -127,7 +127,8 @@ export const commands: readonly Command[] = [
   {
     name: "import",
     synopsis: "import <table-file> [--attributes yes|no] [--limit table=N]",
-    summary: "read a layout table (mm.rst, Markdown, GayBSD, Emerald) and print a spec",
+    summary:
+      "read a layout table (mm.rst, mm.txt, vmparam.h, startup.c, Markdown, GayBSD, Emerald) and print a spec",
     options: {
       limit: LIMIT_OPTION,
       attributes: {
