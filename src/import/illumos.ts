@@ -21,7 +21,8 @@
  * - an address the diagram fixes and names is a `const` of that name (a second name, an alias
  *   `const` of the first); one it fixes without a name stays a literal;
  * - an address marked `(lower if ...)` is an address `param`, from one page above the
- *   boundary below it up to the diagram's value, its default;
+ *   boundary below it up to the diagram's value, its default (a `const` when floating
+ *   boundaries lie between: they share that span);
  * - a boundary without an address (a placeholder, `---`, a bare `+-----+`) floats: the
  *   diagram does not say where, so the k floating boundaries between two placed ones share
  *   the span between them in k equal slots, each an address `param` (named as the diagram
@@ -196,6 +197,11 @@ function bind(
     taken.add(name);
     return name;
   };
+  /** A boundary's further names (`core_base / ekernelheap`) are consts naming its first. */
+  const bindAliases = (b: Boundary, name: string): void => {
+    for (const alias of b.names.slice(1))
+      bindings.push({ type: "const", name: bindingName(alias), text: name, description: alias });
+  };
   const addresses: (Address | undefined)[] = [];
   /** The last placed boundary below: its highest value. */
   let previous: { max: bigint } | undefined;
@@ -227,14 +233,7 @@ function bind(
         description: `${b.annotation || "unnamed boundary"}: the diagram gives no address (${b.address?.text ?? "none"}, line ${b.line}); the range is an equal share of the span`,
       });
       addresses[f] = { type: "symbol", text: name };
-      b.names.slice(1).forEach((alias) =>
-        bindings.push({
-          type: "const",
-          name: bindingName(alias),
-          text: name,
-          description: alias,
-        }),
-      );
+      bindAliases(b, name);
     });
     floaters.length = 0;
     previous = { max: value };
@@ -252,13 +251,15 @@ function bind(
       return;
     }
     const below = previous?.max ?? 0n;
+    const floatersBelow = floaters.length > 0;
     place(a.value);
     if (b.names.length === 0) {
       addresses[k] = a;
       return;
     }
     const name = bindingName(b.names[0]!);
-    if (b.floating && floaters.length === 0 && k > 0) {
+    // Lowered only down to the boundary below; with floaters between, they share that span.
+    if (b.floating && !floatersBelow && k > 0) {
       bindings.push({
         type: "param",
         name,
@@ -269,11 +270,7 @@ function bind(
       });
     } else bindings.push({ type: "const", name, text: a.text, description: b.annotation });
     addresses[k] = { type: "symbol", text: name };
-    b.names
-      .slice(1)
-      .forEach((alias) =>
-        bindings.push({ type: "const", name: bindingName(alias), text: name, description: alias }),
-      );
+    bindAliases(b, name);
   });
   return { addresses, bindings };
 }
