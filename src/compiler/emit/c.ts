@@ -272,7 +272,7 @@ function banner(
 const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Wraps a paragraph for the inside of a block comment. */
-const para = (text: string, e: Escapes): string[] => wrap(cComment(text, e), WIDTH - 3);
+export const para = (text: string, e: Escapes): string[] => wrap(cComment(text, e), WIDTH - 3);
 
 function selection(selectors: readonly string[]): string[] {
   return [
@@ -316,7 +316,7 @@ const ac = (digits: string): string => `VMLAYOUT_AC(${digits}, UL)`;
 /** A number in a C expression: small ones in decimal, others in hex with `UL`. */
 const cNumber = (v: bigint): string => (v < 10n ? v.toString() : `${shortHex(v)}UL`);
 
-function cExpression(f: Extract<Form, { kind: "linear" }>): string {
+export function cExpression(f: Extract<Form, { kind: "linear" }>): string {
   const parts: string[] = [];
   for (const [i, { sign, term }] of orderedSum(f).items.entries()) {
     const text =
@@ -509,7 +509,7 @@ function constantItems(m: LayoutModel, names: CNames, define: Define, e: Escapes
  * compiler predefines or reserves, nor `main` (E0303). Macros may otherwise have reserved
  * names (`__PAGE_OFFSET`, as Linux's own headers do); extern variables may not.
  */
-class CNames {
+export class CNames {
   private readonly names: Names;
   constructor(
     private readonly l: Layout,
@@ -562,7 +562,7 @@ class CNames {
  * A one-line comment (its parts joined by `; `), or, when that is too long, a block comment
  * with each part on lines of its own.
  */
-function comment(e: Escapes, ...parts: string[]): string {
+export function comment(e: Escapes, ...parts: string[]): string {
   const line = `/* ${cComment(parts.join("; "), e)} */`;
   if (line.length <= WIDTH) return line;
   return ["/*", ...parts.flatMap((p) => para(p, e)).map((t) => ` * ${t}`), " */"].join("\n");

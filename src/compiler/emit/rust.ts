@@ -28,7 +28,7 @@ import {
 import { Names, Problems, upperIdent } from "./names.js";
 import { WIDTH, attributes, blocks, pagingText, specBaseName, wrap } from "./text.js";
 
-const RUST_KEYWORDS = new Set(
+export const RUST_KEYWORDS = new Set(
   (
     "as break const continue crate else enum extern false fn for if impl in let loop match mod " +
     "move mut pub ref return self Self static struct super trait true type unsafe use where while " +
@@ -60,23 +60,27 @@ function module(request: EmitRequest, problems: Problems): string {
         m.layout.variantSpan,
         RENAME,
       );
-      const inner = body(m, 4, e, problems);
-      parts.push([
-        ...doc(`Variant "${markdownText(m.layout.variant ?? "", e)}": ${pagingText(m.layout)}.`, 0),
-        `pub mod ${name} {`,
-        ...inner.flatMap((block, i) => [...(i > 0 ? [""] : []), ...block]),
-        "}",
-      ]);
+      parts.push(variantModule(m, body(m, 4, e, problems), e));
     }
   }
   // Last: the banner notes what the body escaped.
   return blocks([banner(models, request, e), ...parts]);
 }
 
-const RENAME = "rename one of the variants: their modules keep only letters and digits";
+/** A variant's `pub mod`, holding `inner`'s blocks (indented by 4 already). */
+export function variantModule(m: LayoutModel, inner: readonly string[][], e: Escapes): string[] {
+  return [
+    ...doc(`Variant "${markdownText(m.layout.variant ?? "", e)}": ${pagingText(m.layout)}.`, 0),
+    `pub mod ${moduleName(m.layout.variant ?? "")} {`,
+    ...inner.flatMap((block, i) => [...(i > 0 ? [""] : []), ...block]),
+    "}",
+  ];
+}
+
+export const RENAME = "rename one of the variants: their modules keep only letters and digits";
 
 /** `4-level` -> `variant_4_level`; `small` -> `small`. */
-function moduleName(variant: string): string {
+export function moduleName(variant: string): string {
   const snake = upperIdent(variant).toLowerCase();
   return /^[a-z]/.test(snake) && !RUST_KEYWORDS.has(snake) ? snake : `variant_${snake}`;
 }
@@ -84,10 +88,10 @@ function moduleName(variant: string): string {
 // ---------------------------------------------------------------- text
 
 /** `PageOffset` -> `PAGE_OFFSET`; `__PAGE_OFFSET` stays. */
-const screaming = (name: string): string =>
+export const screaming = (name: string): string =>
   name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 
-const snake = (name: string): string => screaming(name).toLowerCase();
+export const snake = (name: string): string => screaming(name).toLowerCase();
 
 /** A variable as a Rust identifier (an argument name). */
 const ident = (name: string): string =>
@@ -109,7 +113,7 @@ function rustHex(v: bigint, pad = 0): string {
 const address = (v: bigint): string => rustHex(v, 16);
 
 /** Doc comment lines for `text`, wrapped for the given indentation. */
-function doc(text: string, indent: number, marker = "///"): string[] {
+export function doc(text: string, indent: number, marker = "///"): string[] {
   return text
     .split("\n")
     .flatMap((paragraph) =>
@@ -162,7 +166,7 @@ function banner(models: readonly LayoutModel[], request: EmitRequest, e: Escapes
 // ---------------------------------------------------------------- one layout
 
 /** The module's items as blocks of lines, indented by `indent` spaces. */
-function body(m: LayoutModel, indent: number, e: Escapes, problems: Problems): string[][] {
+export function body(m: LayoutModel, indent: number, e: Escapes, problems: Problems): string[][] {
   const l = m.layout;
   const pad = " ".repeat(indent);
   const names = new Names(
