@@ -5,6 +5,7 @@
  */
 import { emitAscii } from "./ascii.js";
 import { emitC } from "./c.js";
+import { emitCCheck, emitRustCheck } from "./check.js";
 import { emitCRuntime } from "./c-runtime.js";
 import { emitJson } from "./json.js";
 import { emitMarkdown } from "./markdown.js";
@@ -22,9 +23,11 @@ import type { Emitter } from "./emitter.js";
  *   - `modules`: one module per variant, each complete;
  *   - `sections`: one table (or picture column) per variant, under the variant's name;
  *   - `runtime`: every variant's values, the variant chosen by a variable the kernel sets at boot
- *     (what every variant shares is written once).
+ *     (what every variant shares is written once);
+ *   - `checks`: what every variant shares checked once, then a block per variant under the
+ *     kernel's configuration test a `--map` gives (without one, a single variant only).
  */
-export type VariantPolicy = "array" | "selectable" | "modules" | "sections" | "runtime";
+export type VariantPolicy = "array" | "selectable" | "modules" | "sections" | "runtime" | "checks";
 
 export interface EmitterEntry {
   /** The name `--emit` takes, and the library's `EmitFormat`. */
@@ -72,6 +75,22 @@ export const EMITTERS = [
     extension: "rs",
     variants: "runtime",
     emit: emitRustRuntime,
+  },
+  {
+    format: "c-check",
+    aliases: [],
+    description: "C11 static asserts of the kernel's own macros against the spec (see --map)",
+    extension: "c",
+    variants: "checks",
+    emit: emitCCheck,
+  },
+  {
+    format: "rust-check",
+    aliases: [],
+    description: "Rust const asserts of the kernel's own constants against the spec (see --map)",
+    extension: "rs",
+    variants: "checks",
+    emit: emitRustCheck,
   },
   {
     format: "md",

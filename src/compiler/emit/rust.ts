@@ -102,7 +102,7 @@ const ident = (name: string): string =>
       : `r#${name}`;
 
 /** `0xffff_8880_0000_0000`: hex in groups of four digits, at least `pad` digits. */
-function rustHex(v: bigint, pad = 0): string {
+export function rustHex(v: bigint, pad = 0): string {
   const digits = v.toString(16).padStart(pad, "0");
   const groups: string[] = [];
   for (let end = digits.length; end > 0; end -= 4)
@@ -110,7 +110,7 @@ function rustHex(v: bigint, pad = 0): string {
   return "0x" + groups.join("_");
 }
 
-const address = (v: bigint): string => rustHex(v, 16);
+export const address = (v: bigint): string => rustHex(v, 16);
 
 /** Doc comment lines for `text`, wrapped for the given indentation. */
 export function doc(text: string, indent: number, marker = "///"): string[] {
