@@ -392,7 +392,7 @@ export const CATALOGUE = [
   },
   {
     code: "E0307",
-    name: "check_variants_differ",
+    name: "variants_differ",
     severity: "error",
     title: "one kernel name would be checked against different values of the variants",
   },

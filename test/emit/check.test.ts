@@ -208,3 +208,97 @@ describe.skipIf(!RUSTC)("--emit rust-check, compiled by rustc", () => {
     });
   }
 });
+
+describe("--map: what a map says, and its mistakes", () => {
+  /** `build` of Linux x86-64 with `map` as the map file. */
+  function withMap(map: string, format = "c-check", ...extra: string[]) {
+    const dir = tmp();
+    const file = path.join(dir, "kernel.map");
+    writeFileSync(file, map);
+    return vmlayout([
+      "build",
+      "specs/linux-x86_64.layout",
+      "--emit",
+      format,
+      "--map",
+      file,
+      ...extra,
+    ]);
+  }
+
+  it("a value that differs between variants goes under each variant's condition", () => {
+    const r = withMap(
+      [
+        "vmalloc.base VMALLOC_START",
+        "[4-level] if !defined(CONFIG_X86_5LEVEL)",
+        "[5-level] if defined(CONFIG_X86_5LEVEL)",
+        "",
+      ].join("\n"),
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain(
+      [
+        "#if !defined(CONFIG_X86_5LEVEL)",
+        "_Static_assert((unsigned long)(VMALLOC_START) == 0xffffc90000000000UL,",
+      ].join("\n"),
+    );
+    expect(r.stdout).toContain(
+      [
+        "#if defined(CONFIG_X86_5LEVEL)",
+        "_Static_assert((unsigned long)(VMALLOC_START) == 0xffa0000000000000UL,",
+      ].join("\n"),
+    );
+  });
+
+  it("without a condition per variant, a value that differs is E0307 at the map's line", () => {
+    const r = withMap("# the base\nvmalloc.base VMALLOC_START\n");
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toMatch(
+      /kernel\.map:2:14: error\[E0307\]: `vmalloc\.base` differs between variants/,
+    );
+    expect(r.stderr).toContain('in variant "5-level" it is 0xffa0000000000000');
+  });
+
+  it("rust-check reads the `cfg` of a section, c-check its `if`", () => {
+    const map = "[4-level] if X cfg not(Y)\nvsyscall.start VSYSCALL\n";
+    expect(withMap(map).stdout).toContain("#if X\n");
+    expect(withMap(map, "rust-check").stdout).toContain("#[cfg(not(Y))]\nconst _: () = {\n");
+  });
+
+  it("names a variant the spec does not have (E0305), and one kernel name twice (E0301)", () => {
+    const r = withMap("[5-levle]\nvsyscall.start A\n[4-level]\nvsyscall.start B\nvsyscall.end B\n");
+    expect(r.status).toBe(1);
+    expect(r.stderr).toMatch(/kernel\.map:1:2: error\[E0305\]: the spec has no variant "5-levle"/);
+    expect(r.stderr).toContain('help: did you mean "5-level"?');
+    expect(r.stderr).toMatch(/kernel\.map:5:14: error\[E0301\]: .*`B` would name both/);
+  });
+
+  it("with --variant, another variant's section is skipped", () => {
+    const r = withMap(
+      "[5-level]\nvsyscall.start A\n[4-level]\nvsyscall.start B\n",
+      "c-check",
+      "--variant",
+      "4-level",
+    );
+    expect(r.stderr).toBe("");
+    expect(r.stdout).toContain("(unsigned long)(B)");
+    expect(r.stdout).not.toContain("(unsigned long)(A)");
+  });
+
+  it("is a usage error with another format, or when it cannot be read", () => {
+    const other = withMap("", "c");
+    expect(other.status).toBe(2);
+    expect(other.stderr).toContain("--map is for --emit c-check and rust-check");
+    const missing = vmlayout([
+      "build",
+      "specs/gaybsd-amd64.layout",
+      "--emit",
+      "c-check",
+      "--map",
+      "no/such.map",
+    ]);
+    expect(missing.status).toBe(2);
+    expect(missing.stderr).toContain("cannot read --map `no/such.map`: ENOENT");
+  });
+});
