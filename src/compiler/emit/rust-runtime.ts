@@ -19,7 +19,7 @@ import { type EmitRequest, type Emitter, regenerateCommand } from "./emitter.js"
 import { list } from "../../model/format.js";
 import { type Form, type LayoutModel, model, variablesOf } from "./model.js";
 import { Names, Problems, upperIdent } from "./names.js";
-import { RENAME, body, doc, moduleName, screaming, snake, variantModule } from "./rust.js";
+import { RENAME, doc, layoutParts, moduleName, screaming, snake } from "./rust.js";
 import { blocks, pagingText, specBaseName } from "./text.js";
 import { type NamedValue, namedValues } from "./values.js";
 
@@ -38,33 +38,14 @@ export const emitRustRuntime: Emitter = (request) => {
   const e = new Escapes();
   const fieldNames = new Names(`a Rust module for \`${models[0]!.layout.name}\``, problems);
   const { fields, left } = layoutFields(models, fieldNames);
-  const parts: string[][] = [];
   const layoutConst = (i: number): string[] => [
     "/// Every value of this layout, for code that picks the layout at boot.",
     `pub const LAYOUT: ${request.everyVariant ? "super::" : ""}Layout = ${request.everyVariant ? "super::" : ""}Layout {`,
     ...fields.map((f) => `    ${f.name}: ${f.values[i]},`),
     "};",
   ];
-  if (!request.everyVariant) {
-    const inner = body(models[0]!, 0, e, problems);
-    for (const block of inner) parts.push(block); // no spread: one block per region
-    parts.push(layoutConst(0));
-  } else {
-    const modules = new Names(`a Rust module for \`${models[0]!.layout.name}\``, problems);
-    models.forEach((m, i) => {
-      const name = moduleName(m.layout.variant ?? "");
-      modules.add(
-        name,
-        `the module of variant "${m.layout.variant}"`,
-        m.layout.variantSpan,
-        RENAME,
-      );
-      const inner = body(m, 4, e, problems);
-      inner.push(layoutConst(i).map((line) => `    ${line}`));
-      parts.push(variantModule(m, inner, e));
-    });
-    parts.push(variantEnum(models, e, problems));
-  }
+  const parts = layoutParts(models, request.everyVariant, e, problems, layoutConst);
+  if (request.everyVariant) parts.push(variantEnum(models, e, problems));
   parts.push(layoutStruct(fields, left));
   return problems.result(blocks([banner(models, request, e), ...parts]));
 };

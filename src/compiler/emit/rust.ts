@@ -28,7 +28,7 @@ import {
 import { Names, Problems, upperIdent } from "./names.js";
 import { WIDTH, attributes, blocks, pagingText, specBaseName, wrap } from "./text.js";
 
-export const RUST_KEYWORDS = new Set(
+const RUST_KEYWORDS = new Set(
   (
     "as break const continue crate else enum extern false fn for if impl in let loop match mod " +
     "move mut pub ref return self Self static struct super trait true type unsafe use where while " +
@@ -44,31 +44,45 @@ export const emitRust: Emitter = (request) => {
 };
 
 function module(request: EmitRequest, problems: Problems): string {
-  const { layouts, everyVariant } = request;
-  const models = layouts.map(model);
+  const { everyVariant } = request;
+  const models = request.layouts.map(model);
   const e = new Escapes();
-  const parts: string[][] = [];
-  if (!everyVariant) {
-    for (const block of body(models[0]!, 0, e, problems)) parts.push(block); // no spread: one per region
-  } else {
-    const modules = new Names(`a Rust module for \`${layouts[0]!.name}\``, problems);
-    for (const m of models) {
-      const name = moduleName(m.layout.variant ?? "");
-      modules.add(
-        name,
-        `the module of variant "${m.layout.variant}"`,
-        m.layout.variantSpan,
-        RENAME,
-      );
-      parts.push(variantModule(m, body(m, 4, e, problems), e));
-    }
-  }
+  const parts = layoutParts(models, everyVariant, e, problems);
   // Last: the banner notes what the body escaped.
   return blocks([banner(models, request, e), ...parts]);
 }
 
+/**
+ * The items of the layouts as blocks: one layout's at top level, or (`everyVariant`) a `pub mod`
+ * per variant. `tail` adds a last block to each (given the layout's index), unindented.
+ */
+export function layoutParts(
+  models: readonly LayoutModel[],
+  everyVariant: boolean,
+  e: Escapes,
+  problems: Problems,
+  tail: (i: number) => string[] = () => [],
+): string[][] {
+  const parts: string[][] = [];
+  if (!everyVariant) {
+    for (const block of body(models[0]!, 0, e, problems)) parts.push(block); // no spread: one per region
+    parts.push(tail(0));
+    return parts;
+  }
+  const modules = new Names(`a Rust module for \`${models[0]!.layout.name}\``, problems);
+  models.forEach((m, i) => {
+    const name = moduleName(m.layout.variant ?? "");
+    modules.add(name, `the module of variant "${m.layout.variant}"`, m.layout.variantSpan, RENAME);
+    const inner = body(m, 4, e, problems);
+    const last = tail(i);
+    if (last.length > 0) inner.push(last.map((line) => (line === "" ? "" : `    ${line}`)));
+    parts.push(variantModule(m, inner, e));
+  });
+  return parts;
+}
+
 /** A variant's `pub mod`, holding `inner`'s blocks (indented by 4 already). */
-export function variantModule(m: LayoutModel, inner: readonly string[][], e: Escapes): string[] {
+function variantModule(m: LayoutModel, inner: readonly string[][], e: Escapes): string[] {
   return [
     ...doc(`Variant "${markdownText(m.layout.variant ?? "", e)}": ${pagingText(m.layout)}.`, 0),
     `pub mod ${moduleName(m.layout.variant ?? "")} {`,
@@ -166,7 +180,7 @@ function banner(models: readonly LayoutModel[], request: EmitRequest, e: Escapes
 // ---------------------------------------------------------------- one layout
 
 /** The module's items as blocks of lines, indented by `indent` spaces. */
-export function body(m: LayoutModel, indent: number, e: Escapes, problems: Problems): string[][] {
+function body(m: LayoutModel, indent: number, e: Escapes, problems: Problems): string[][] {
   const l = m.layout;
   const pad = " ".repeat(indent);
   const names = new Names(

@@ -6,6 +6,8 @@
  *
  *   vmlayout build specs/emerald.layout --emit c-runtime -o FILE
  *
+ * and add --check to that command in CI to catch a stale copy.
+ *
  * C11 and later (it reads a variable, so it is C only). Every name is the one --emit c defines:
  * R_START, R_END (inclusive) and R_SIZE of every region R, every exported constant, P_DEFAULT,
  * P_MIN, P_MAX and P_ALIGN of every parameter P (a variable the kernel defines, one for every
