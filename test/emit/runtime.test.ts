@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import type { Layout } from "../../src/model/layout.js";
+import { type EmitFormat, emit } from "../../src/index.js";
 import { checkSpec } from "../../src/pipeline.js";
 import { ROOT, goldenPath, vmlayout } from "../cli-helpers.js";
 import { type JsonDoc, expectedValues, kernelVariables, upper } from "./json-values.js";
@@ -250,4 +251,53 @@ describe.skipIf(!RUSTC)("--emit rust-runtime, compiled by rustc", () => {
       });
     });
   }
+});
+
+describe("spec text in the runtime and check formats", () => {
+  const spec = [
+    'layout evil "a */ #define PWNED 1 /* \u202e"',
+    'variant "x*/y" { paging 4; ffff800000000000 +1TB r "*/ PWNED \u0007" }',
+    'variant "q\\"\u202e" { paging 4; ffff800000000000 +2TB r }',
+    "",
+  ].join("\n");
+  const checked = checkSpec("evil.layout", { readFile: () => spec });
+  const out = (format: EmitFormat, layouts = checked.layouts): string => {
+    const r = emit(layouts, format);
+    expect(r.diagnostics).toEqual([]);
+    return r.value!;
+  };
+
+  it.skipIf(!GCC)("c-runtime and c-check compile, the marker only in comments", () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, "runtime.h"), out("c-runtime"));
+    writeFileSync(path.join(dir, "memory_layout.h"), out("c", checked.layouts.slice(0, 1)));
+    writeFileSync(path.join(dir, "check.c"), out("c-check", checked.layouts.slice(0, 1)));
+    for (const [file, extra] of [
+      ["runtime.h", []],
+      ["check.c", ["-include", "memory_layout.h"]],
+    ] as const) {
+      const flags = ["-std=c11", ...WARNINGS, "-trigraphs", ...extra, "-x", "c", file];
+      expect(run("gcc", ["-fsyntax-only", ...flags], dir).stderr).toBe("");
+      expect(run("gcc", ["-E", "-dD", ...flags], dir).stdout).not.toContain("PWNED");
+    }
+    expect(out("c-runtime")).toContain("U+XXXX stands for");
+  });
+
+  it.skipIf(!RUSTC)("rust-runtime compiles, and keeps the variant's name exactly", () => {
+    const dir = tmp();
+    writeFileSync(path.join(dir, "runtime.rs"), out("rust-runtime"));
+    writeFileSync(
+      path.join(dir, "main.rs"),
+      '#[allow(dead_code)]\nmod runtime;\nfn main() {\n    for v in runtime::Variant::ALL {\n        println!("{}", v.name());\n    }\n}\n',
+    );
+    const rc = run("rustc", ["--edition", "2021", "-D", "warnings", "main.rs", "-o", "main"], dir);
+    expect(rc.stderr).toBe("");
+    expect(run(path.join(dir, "main"), []).stdout).toBe('x*/y\nq"\u202e\n');
+  });
+
+  it("rust-check keeps the marker in comments", () => {
+    const text = out("rust-check", checked.layouts.slice(0, 1));
+    for (const line of text.split("\n").filter((l) => l.includes("PWNED")))
+      expect(line).toMatch(/^\/\/!? /);
+  });
 });

@@ -107,6 +107,18 @@ function layoutFields(
   return { fields, left };
 }
 
+/** A Rust string literal of `s`: anything but printable ASCII as a `\u{...}` escape. */
+const rustString = (s: string): string =>
+  `"${[...s]
+    .map((c) =>
+      c === "\\" || c === '"'
+        ? `\\${c}`
+        : /[\x20-\x7e]/.test(c)
+          ? c
+          : `\\u{${c.codePointAt(0)!.toString(16)}}`,
+    )
+    .join("")}"`;
+
 /** `4-level` -> `V4Level`, `la57` -> `La57`: an enum variant's name (UpperCamelCase). */
 function variantName(variant: string): string {
   const camel = upperIdent(variant)
@@ -149,7 +161,7 @@ function variantEnum(models: readonly LayoutModel[], e: Escapes, problems: Probl
     "    pub const fn name(self) -> &'static str {",
     "        match self {",
     ...variants.map(
-      (v) => `            Variant::${v.name} => ${JSON.stringify(v.m.layout.variant ?? "")},`,
+      (v) => `            Variant::${v.name} => ${rustString(v.m.layout.variant ?? "")},`,
     ),
     "        }",
     "    }",
