@@ -352,7 +352,7 @@ function cFile(
         `_Static_assert((unsigned long)(${a.name}) == ${cValue(a.value)},`,
         `\t       "${message(a)}");`,
       );
-    if (b.condition !== undefined) lines.push(`#endif /* ${b.condition} */`);
+    if (b.condition !== undefined) lines.push(`#endif /* ${cComment(b.condition, e)} */`);
     parts.push(lines);
   }
   const banner = about(request, "c", skipped, e).map((t) => (t === "" ? " *" : ` * ${t}`));
