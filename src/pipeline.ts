@@ -28,6 +28,7 @@ import { type ReadFile, defaultReadFile, loadSpec } from "./compiler/load.js";
 import { resolve } from "./compiler/resolve/index.js";
 import type { BuildCommand, EmitRequest } from "./compiler/emit/emitter.js";
 import { type EmitFormat, emitterOf } from "./compiler/emit/registry.js";
+import { parseKernelMap } from "./compiler/emit/kernel-map.js";
 import { type Installation, install } from "./runtime/install.js";
 import type { BootParams } from "./runtime/install-plan.js";
 import { type AuditReport, audit } from "./audit/checks.js";
@@ -144,6 +145,11 @@ function mergeVariants(
 export interface EmitOptions extends CheckOptions {
   /** How the output was asked for (C and Rust banners repeat it). */
   readonly command?: BuildCommand | undefined;
+  /**
+   * A `--map` file's path and text: the kernel's names for the spec's values (c-check,
+   * rust-check). Its mistakes are the emitter's diagnostics, at its lines.
+   */
+  readonly map?: { readonly path: string; readonly text: string } | undefined;
 }
 
 /**
@@ -185,12 +191,20 @@ export interface Emitted extends Result<string | undefined> {
  */
 export function emitSpec(specPath: string, format: EmitFormat, options: EmitOptions = {}): Emitted {
   const checked = checkSpec(specPath, options);
-  const request = emitRequest(checked.layouts, {
-    command: options.command,
-    everyVariant: checked.hasVariants && options.variant === undefined,
-  });
+  const map = options.map && parseKernelMap(options.map.path, options.map.text);
+  if (options.map) checked.sources.add(options.map.path, options.map.text);
+  const request: EmitRequest = {
+    ...emitRequest(checked.layouts, {
+      command: options.command,
+      everyVariant: checked.hasVariants && options.variant === undefined,
+    }),
+    map: map?.value,
+    sources: checked.sources,
+  };
   if (hasErrors(checked.diagnostics))
     return { checked, request, value: undefined, diagnostics: [] };
+  if (map && hasErrors(map.diagnostics))
+    return { checked, request, value: undefined, diagnostics: map.diagnostics };
   return { checked, request, ...emitterOf(format).emit(request) };
 }
 

@@ -1,5 +1,6 @@
-/** `vmlayout build <spec> --emit KIND [-o FILE] [--variant V] [--check]`. */
+/** `vmlayout build <spec> --emit KIND [-o FILE] [--variant V] [--map FILE] [--check]`. */
 import { hasErrors } from "../diagnostics/diagnostic.js";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { closest } from "../diagnostics/suggest.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, onlySpec, type Run } from "./common.js";
@@ -23,6 +24,10 @@ export const runBuild: Run = async (values, positionals, context) => {
   const output = values.output as string | undefined;
   if (values.check && !output) throw new UsageError("--check needs -o FILE to compare with");
   const variant = values.variant as string | undefined;
+  const mapPath = values.map as string | undefined;
+  if (mapPath !== undefined && emitter.variants !== "checks")
+    throw new UsageError(`--map is for --emit c-check and rust-check, not \`${emitter.format}\``);
+  const map = mapPath === undefined ? undefined : { path: mapPath, text: readMap(mapPath) };
   const loading = await loadOptions(values);
   // Relative and normalised (`./out.h` is `out.h`), so that `--check` from the same directory
   // regenerates the same banner however the paths are spelt.
@@ -33,6 +38,7 @@ export const runBuild: Run = async (values, positionals, context) => {
     spec: relative(spec),
     variant,
     limits: nonDefaultLimits(loading.limits),
+    map: mapPath === undefined ? undefined : relative(mapPath),
   };
   const { emitSpec } = await import("../pipeline.js");
   const emitted = emitSpec(spec, emitter.format, {
@@ -40,6 +46,7 @@ export const runBuild: Run = async (values, positionals, context) => {
     variant,
     denyWarnings: values["deny-warnings"] === true,
     command,
+    map,
   });
   const { checked } = emitted;
   refuseCommandLineProblems(checked.diagnostics);
@@ -63,3 +70,14 @@ export const runBuild: Run = async (values, positionals, context) => {
   writeOutput(output, content, checked.sources.paths());
   return EXIT_OK;
 };
+
+/** The `--map` file's text (a usage error when it cannot be read). */
+function readMap(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw new UsageError(
+      `cannot read --map \`${file}\`: ${(e as NodeJS.ErrnoException).code ?? String(e)}`,
+    );
+  }
+}

@@ -40,7 +40,7 @@ export const commands: readonly Command[] = [
   },
   {
     name: "build",
-    synopsis: `build <spec> --emit ${EMIT_FORMATS.join("|")} [-o FILE] [--variant V] [--check]`,
+    synopsis: `build <spec> --emit ${EMIT_FORMATS.join("|")} [-o FILE] [--variant V] [--map FILE] [--check]`,
     summary: "generate an artefact from a verified spec",
     options: {
       emit: {
@@ -53,6 +53,11 @@ export const commands: readonly Command[] = [
         description: "write to FILE (atomically) instead of stdout",
       },
       variant,
+      map: {
+        type: "string",
+        description:
+          "c-check, rust-check: FILE names the kernel's macros for the spec's values (docs/emit-check.md)",
+      },
       check: {
         type: "boolean",
         description: "compare with FILE; exit 1 if it is stale; never write",

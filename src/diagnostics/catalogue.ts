@@ -372,6 +372,30 @@ export const CATALOGUE = [
     severity: "error",
     title: "a generated C name is predefined by the compiler, reserved, or `main`",
   },
+  {
+    code: "E0304",
+    name: "map_syntax",
+    severity: "error",
+    title: "a line of a `--map` file is not one vmlayout reads",
+  },
+  {
+    code: "E0305",
+    name: "map_unknown",
+    severity: "error",
+    title: "a `--map` file names a value or variant the spec does not have",
+  },
+  {
+    code: "E0306",
+    name: "check_not_constant",
+    severity: "error",
+    title: "a checked value is not a compile-time constant",
+  },
+  {
+    code: "E0307",
+    name: "variants_differ",
+    severity: "error",
+    title: "one kernel name would be checked against different values of the variants",
+  },
   // E05xx: import (reading another document's layout table)
   {
     code: "E0501",

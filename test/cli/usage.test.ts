@@ -56,7 +56,7 @@ describe("build --emit", () => {
     expect(vmlayout(["build", "specs/emerald.layout", "--emit", "jsn"])).toMatchObject({
       status: 2,
       stderr:
-        "vmlayout build: unknown --emit `jsn`; did you mean `json`? (available: c, rust, md, ascii, svg, json)\n",
+        "vmlayout build: unknown --emit `jsn`; did you mean `json`? (available: c, c-runtime, rust, rust-runtime, c-check, rust-check, md, ascii, svg, json)\n",
     });
   });
 });

@@ -23,6 +23,7 @@ import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../src/pipeline.js";
 import type { Layout } from "../../src/model/layout.js";
 import { ROOT, goldenPath, vmlayout } from "../cli-helpers.js";
+import { type JsonDoc, expectedValues, kernelVariables, upper } from "./json-values.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))
   .filter((f) => f.endsWith(".layout"))
@@ -55,21 +56,6 @@ function build(spec: string, ...extra: string[]): string {
 
 // ---------------------------------------------------------------- what the header must say
 
-interface JsonDoc {
-  variant: string | null;
-  regions: {
-    name: string;
-    start: string;
-    end: string;
-    size: string;
-    parent: string | null;
-    parameters?: string[];
-  }[];
-  parameters: { name: string; default: string; min: string; max: string; align: string }[];
-  constants: { name: string; cName: string; value: string }[];
-  kaslr: { name: string; rangeStart: string; rangeEnd: string; align: string; members: string[] }[];
-}
-
 /** One header configuration: a spec, and the variant selected (by macro or by --variant). */
 interface Config {
   readonly spec: string;
@@ -97,53 +83,8 @@ function configs(): Config[] {
   return out;
 }
 
-const upper = (s: string): string =>
-  s
-    .replace(/[^A-Za-z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "")
-    .toUpperCase();
-
 /** Every macro the header defines for values, with the value `--emit json` gives. */
-function expected(c: Config): Map<string, bigint> {
-  const m = new Map<string, bigint>();
-  const exportOf = new Map(c.layout.regions.map((r) => [r.name, r.exportName]));
-  for (const r of c.doc.regions) {
-    const e = exportOf.get(r.name)!;
-    m.set(`${e}_START`, BigInt(r.start));
-    m.set(`${e}_END`, BigInt(r.end));
-    m.set(`${e}_SIZE`, BigInt(r.size));
-  }
-  for (const k of c.doc.constants) m.set(k.cName, BigInt(k.value));
-  for (const p of c.doc.parameters) {
-    const e = c.layout.params.find((x) => x.name === p.name)!.exportName;
-    m.set(`${e}_DEFAULT`, BigInt(p.default));
-    m.set(`${e}_MIN`, BigInt(p.min));
-    m.set(`${e}_MAX`, BigInt(p.max));
-    m.set(`${e}_ALIGN`, BigInt(p.align));
-  }
-  for (const k of c.doc.kaslr) {
-    m.set(`KASLR_${upper(k.name)}_START`, BigInt(k.rangeStart));
-    m.set(`KASLR_${upper(k.name)}_END`, BigInt(k.rangeEnd));
-    m.set(`KASLR_${upper(k.name)}_ALIGN`, BigInt(k.align));
-    for (const member of k.members)
-      m.set(
-        `${exportOf.get(member)}_BASE_DEFAULT`,
-        BigInt(c.doc.regions.find((r) => r.name === member)!.start),
-      );
-  }
-  return m;
-}
-
-/** The variables the kernel defines: a parameter's name, a KASLR member's `<export>_base`. */
-function variables(c: Config): { name: string; macro: string }[] {
-  const out = c.layout.params.map((p) => ({ name: p.name, macro: p.exportName }));
-  for (const k of c.layout.kaslr)
-    for (const m of k.members) {
-      const e = c.layout.regions.find((r) => r.name === m.name)!.exportName;
-      out.push({ name: `${e}_base`.toLowerCase(), macro: `${e}_BASE` });
-    }
-  return out;
-}
+const expected = (c: Config): Map<string, bigint> => expectedValues(c.layout, c.doc);
 
 /**
  * A C program that sets each variable (to the default, or for parameters to MIN or MAX as
@@ -151,7 +92,7 @@ function variables(c: Config): { name: string; macro: string }[] {
  * after checking at compile time that it is an unsigned long.
  */
 function program(c: Config, names: readonly string[]): string {
-  const vars = variables(c);
+  const vars = kernelVariables(c.layout);
   const params = new Set(c.layout.params.map((p) => p.name));
   return [
     "#include <stdio.h>",

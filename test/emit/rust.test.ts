@@ -13,6 +13,7 @@ import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../src/pipeline.js";
 import type { Layout } from "../../src/model/layout.js";
 import { ROOT, goldenPath, vmlayout } from "../cli-helpers.js";
+import { type JsonDoc, expectedValues } from "./json-values.js";
 
 const SPECS = readdirSync(path.join(ROOT, "specs"))
   .filter((f) => f.endsWith(".layout"))
@@ -61,51 +62,12 @@ function rustc(dir: string, file: string, ...extra: string[]) {
   );
 }
 
-interface JsonDoc {
-  regions: { name: string; start: string; end: string; size: string }[];
-  parameters: { name: string; default: string; min: string; max: string; align: string }[];
-  constants: { name: string; cName: string; value: string }[];
-  kaslr: { name: string; rangeStart: string; rangeEnd: string; align: string; members: string[] }[];
-}
-
 const screaming = (name: string): string =>
   name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
-const upper = (s: string): string =>
-  s
-    .replace(/[^A-Za-z0-9]+/g, "_")
-    .replace(/^_+|_+$/g, "")
-    .toUpperCase();
 
 /** Every item's value per `--emit json`, by the constant's name (a `const fn`'s in upper case). */
-function expected(layout: Layout, doc: JsonDoc): Map<string, bigint> {
-  const m = new Map<string, bigint>();
-  const exportOf = new Map(layout.regions.map((r) => [r.name, screaming(r.exportName)]));
-  for (const r of doc.regions) {
-    const e = exportOf.get(r.name)!;
-    m.set(`${e}_START`, BigInt(r.start));
-    m.set(`${e}_END`, BigInt(r.end));
-    m.set(`${e}_SIZE`, BigInt(r.size));
-  }
-  for (const k of doc.constants) m.set(screaming(k.cName), BigInt(k.value));
-  for (const p of doc.parameters) {
-    const e = screaming(layout.params.find((x) => x.name === p.name)!.exportName);
-    m.set(`${e}_DEFAULT`, BigInt(p.default));
-    m.set(`${e}_MIN`, BigInt(p.min));
-    m.set(`${e}_MAX`, BigInt(p.max));
-    m.set(`${e}_ALIGN`, BigInt(p.align));
-  }
-  for (const k of doc.kaslr) {
-    m.set(`KASLR_${upper(k.name)}_START`, BigInt(k.rangeStart));
-    m.set(`KASLR_${upper(k.name)}_END`, BigInt(k.rangeEnd));
-    m.set(`KASLR_${upper(k.name)}_ALIGN`, BigInt(k.align));
-    for (const member of k.members)
-      m.set(
-        `${exportOf.get(member)}_BASE_DEFAULT`,
-        BigInt(doc.regions.find((r) => r.name === member)!.start),
-      );
-  }
-  return m;
-}
+const expected = (layout: Layout, doc: JsonDoc): Map<string, bigint> =>
+  expectedValues(layout, doc, screaming);
 
 /** The default of each `const fn` argument: a parameter, or a KASLR base. */
 function defaults(layout: Layout): Map<string, string> {

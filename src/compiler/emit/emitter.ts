@@ -3,7 +3,9 @@
  * it returns, and the command line its output repeats so that a reader can regenerate it.
  */
 import type { Result } from "../../diagnostics/diagnostic.js";
+import type { SourceSet } from "../../diagnostics/source.js";
 import type { Layout } from "../../model/layout.js";
+import type { KernelMap } from "./kernel-map.js";
 import { shellWord, specBaseName } from "./text.js";
 
 /**
@@ -21,6 +23,10 @@ export interface EmitRequest {
   readonly everyVariant: boolean;
   /** How the output was asked for, which banners repeat for regenerating it. */
   readonly command?: BuildCommand | undefined;
+  /** `--map`: the kernel's names for the spec's values (c-check, rust-check). */
+  readonly map?: KernelMap | undefined;
+  /** The spec's text, for outputs that cite the spec's lines (c-check, rust-check). */
+  readonly sources?: SourceSet | undefined;
 }
 
 /**
@@ -43,6 +49,8 @@ export interface BuildCommand {
   readonly variant?: string | undefined;
   /** `NAME=N` of each `--limit` whose value is not the default. */
   readonly limits?: readonly string[] | undefined;
+  /** `--map`, when given. */
+  readonly map?: string | undefined;
 }
 
 /**
@@ -63,6 +71,7 @@ export function regenerateCommand(format: string, request: EmitRequest): string 
   words.push("--emit", format);
   if (variant !== undefined) words.push("--variant", shellWord(variant));
   for (const limit of command?.limits ?? []) words.push("--limit", shellWord(limit));
+  if (command?.map !== undefined) words.push("--map", pathWord(command.map));
   words.push("-o", command?.output === undefined ? "FILE" : pathWord(command.output));
   return words.join(" ");
 }

@@ -5,9 +5,12 @@
  */
 import { emitAscii } from "./ascii.js";
 import { emitC } from "./c.js";
+import { emitCCheck, emitRustCheck } from "./check.js";
+import { emitCRuntime } from "./c-runtime.js";
 import { emitJson } from "./json.js";
 import { emitMarkdown } from "./markdown.js";
 import { emitRust } from "./rust.js";
+import { emitRustRuntime } from "./rust-runtime.js";
 import { emitSvg } from "./svg.js";
 import type { Emitter } from "./emitter.js";
 
@@ -18,9 +21,13 @@ import type { Emitter } from "./emitter.js";
  *   - `selectable`: one header holding every variant, the includer defines a macro to choose
  *     one (what every variant shares is written once);
  *   - `modules`: one module per variant, each complete;
- *   - `sections`: one table (or picture column) per variant, under the variant's name.
+ *   - `sections`: one table (or picture column) per variant, under the variant's name;
+ *   - `runtime`: every variant's values, the variant chosen by a variable the kernel sets at boot
+ *     (what every variant shares is written once);
+ *   - `checks`: what every variant shares checked once, then a block per variant under the
+ *     kernel's configuration test a `--map` gives (without one, a single variant only).
  */
-export type VariantPolicy = "array" | "selectable" | "modules" | "sections";
+export type VariantPolicy = "array" | "selectable" | "modules" | "sections" | "runtime" | "checks";
 
 export interface EmitterEntry {
   /** The name `--emit` takes, and the library's `EmitFormat`. */
@@ -46,12 +53,44 @@ export const EMITTERS = [
     emit: emitC,
   },
   {
+    format: "c-runtime",
+    aliases: [],
+    description: "C header of every variant, chosen at boot by a variable the kernel sets",
+    extension: "h",
+    variants: "runtime",
+    emit: emitCRuntime,
+  },
+  {
     format: "rust",
     aliases: ["rs"],
     description: "Rust module of `pub const` items and `const fn`s",
     extension: "rs",
     variants: "modules",
     emit: emitRust,
+  },
+  {
+    format: "rust-runtime",
+    aliases: [],
+    description: "Rust module of every variant, a `Variant` enum and a `Layout` per variant",
+    extension: "rs",
+    variants: "runtime",
+    emit: emitRustRuntime,
+  },
+  {
+    format: "c-check",
+    aliases: [],
+    description: "C11 static asserts of the kernel's own macros against the spec (see --map)",
+    extension: "c",
+    variants: "checks",
+    emit: emitCCheck,
+  },
+  {
+    format: "rust-check",
+    aliases: [],
+    description: "Rust const asserts of the kernel's own constants against the spec (see --map)",
+    extension: "rs",
+    variants: "checks",
+    emit: emitRustCheck,
   },
   {
     format: "md",

@@ -44,39 +44,57 @@ export const emitRust: Emitter = (request) => {
 };
 
 function module(request: EmitRequest, problems: Problems): string {
-  const { layouts, everyVariant } = request;
-  const models = layouts.map(model);
+  const { everyVariant } = request;
+  const models = request.layouts.map(model);
   const e = new Escapes();
-  const parts: string[][] = [];
-  if (!everyVariant) {
-    for (const block of body(models[0]!, 0, e, problems)) parts.push(block); // no spread: one per region
-  } else {
-    const modules = new Names(`a Rust module for \`${layouts[0]!.name}\``, problems);
-    for (const m of models) {
-      const name = moduleName(m.layout.variant ?? "");
-      modules.add(
-        name,
-        `the module of variant "${m.layout.variant}"`,
-        m.layout.variantSpan,
-        RENAME,
-      );
-      const inner = body(m, 4, e, problems);
-      parts.push([
-        ...doc(`Variant "${markdownText(m.layout.variant ?? "", e)}": ${pagingText(m.layout)}.`, 0),
-        `pub mod ${name} {`,
-        ...inner.flatMap((block, i) => [...(i > 0 ? [""] : []), ...block]),
-        "}",
-      ]);
-    }
-  }
+  const parts = layoutParts(models, everyVariant, e, problems);
   // Last: the banner notes what the body escaped.
   return blocks([banner(models, request, e), ...parts]);
 }
 
-const RENAME = "rename one of the variants: their modules keep only letters and digits";
+/**
+ * The items of the layouts as blocks: one layout's at top level, or (`everyVariant`) a `pub mod`
+ * per variant. `tail` adds a last block to each (given the layout's index), unindented.
+ */
+export function layoutParts(
+  models: readonly LayoutModel[],
+  everyVariant: boolean,
+  e: Escapes,
+  problems: Problems,
+  tail: (i: number) => string[] = () => [],
+): string[][] {
+  const parts: string[][] = [];
+  if (!everyVariant) {
+    for (const block of body(models[0]!, 0, e, problems)) parts.push(block); // no spread: one per region
+    parts.push(tail(0));
+    return parts;
+  }
+  const modules = new Names(`a Rust module for \`${models[0]!.layout.name}\``, problems);
+  models.forEach((m, i) => {
+    const name = moduleName(m.layout.variant ?? "");
+    modules.add(name, `the module of variant "${m.layout.variant}"`, m.layout.variantSpan, RENAME);
+    const inner = body(m, 4, e, problems);
+    const last = tail(i);
+    if (last.length > 0) inner.push(last.map((line) => (line === "" ? "" : `    ${line}`)));
+    parts.push(variantModule(m, inner, e));
+  });
+  return parts;
+}
+
+/** A variant's `pub mod`, holding `inner`'s blocks (indented by 4 already). */
+function variantModule(m: LayoutModel, inner: readonly string[][], e: Escapes): string[] {
+  return [
+    ...doc(`Variant "${markdownText(m.layout.variant ?? "", e)}": ${pagingText(m.layout)}.`, 0),
+    `pub mod ${moduleName(m.layout.variant ?? "")} {`,
+    ...inner.flatMap((block, i) => [...(i > 0 ? [""] : []), ...block]),
+    "}",
+  ];
+}
+
+export const RENAME = "rename one of the variants: their modules keep only letters and digits";
 
 /** `4-level` -> `variant_4_level`; `small` -> `small`. */
-function moduleName(variant: string): string {
+export function moduleName(variant: string): string {
   const snake = upperIdent(variant).toLowerCase();
   return /^[a-z]/.test(snake) && !RUST_KEYWORDS.has(snake) ? snake : `variant_${snake}`;
 }
@@ -84,10 +102,10 @@ function moduleName(variant: string): string {
 // ---------------------------------------------------------------- text
 
 /** `PageOffset` -> `PAGE_OFFSET`; `__PAGE_OFFSET` stays. */
-const screaming = (name: string): string =>
+export const screaming = (name: string): string =>
   name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
 
-const snake = (name: string): string => screaming(name).toLowerCase();
+export const snake = (name: string): string => screaming(name).toLowerCase();
 
 /** A variable as a Rust identifier (an argument name). */
 const ident = (name: string): string =>
@@ -98,7 +116,7 @@ const ident = (name: string): string =>
       : `r#${name}`;
 
 /** `0xffff_8880_0000_0000`: hex in groups of four digits, at least `pad` digits. */
-function rustHex(v: bigint, pad = 0): string {
+export function rustHex(v: bigint, pad = 0): string {
   const digits = v.toString(16).padStart(pad, "0");
   const groups: string[] = [];
   for (let end = digits.length; end > 0; end -= 4)
@@ -106,10 +124,10 @@ function rustHex(v: bigint, pad = 0): string {
   return "0x" + groups.join("_");
 }
 
-const address = (v: bigint): string => rustHex(v, 16);
+export const address = (v: bigint): string => rustHex(v, 16);
 
 /** Doc comment lines for `text`, wrapped for the given indentation. */
-function doc(text: string, indent: number, marker = "///"): string[] {
+export function doc(text: string, indent: number, marker = "///"): string[] {
   return text
     .split("\n")
     .flatMap((paragraph) =>
