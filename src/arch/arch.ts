@@ -81,6 +81,13 @@ export interface PtdumpFormat {
   runKey(lo: number, hi: number, level: number): number;
   /** The flags columns of a run of invalid entries (blanks of the same width). */
   readonly notPresent: string;
+  /** Whether runs of invalid entries are listed (x86) or left out (RISC-V). */
+  readonly listsNotPresent: boolean;
+  /**
+   * One line from its columns: `range` (`0x...-0x...`), `pa` (`0x` and 16 digits, the run's
+   * first physical address), `size` (`%9lu%c`), `flags`, `level`, in the architecture's order.
+   */
+  line(range: string, pa: string, size: string, flags: string, level: string): string;
 }
 
 /** One paging mode of one architecture. */

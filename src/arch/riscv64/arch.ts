@@ -113,7 +113,7 @@ function tableFormat(physAddrBits: number): TableFormat {
 }
 
 /**
- * Linux's riscv ptdump (`arch/riscv/mm/ptdump.c`, `pte_bits` and `dump_prot`): each column
+ * Linux's riscv ptdump (`arch/riscv/mm/ptdump.c`, `pte_bits`, `dump_prot`, `dump_addr`): each column
  * preceded by a space, `N`, `MT(NC)`/`MT(IO)`, `RSW(n)`, then `D A G U X W R V`, a `.` (or
  * blanks, for the six-character columns) where the bit is clear. Kernels before N and MT print
  * the columns from `RSW` on; the dump writes the newest form.
@@ -143,6 +143,11 @@ function ptdumpFormat(levels: number): PtdumpFormat {
     // Bits 9:0 and 63:61, the bits `pte_bits` prints; below 2^13, exact.
     runKey: (lo, hi) => (lo & 0x3ff) + (hi >>> 29) * 1024,
     notPresent: " ".repeat(32),
+    // `note_page` prints a run only when its protection bits are not all clear.
+    listsNotPresent: false,
+    // `dump_addr`: `0x%016lx-0x%016lx   `, ` 0x%016lx ` (the physical address), `%9lu%c %s`
+    // (size and level), then `dump_prot`'s columns.
+    line: (range, pa, size, flags, level) => `${range}    ${pa} ${size} ${level}${flags}`,
   };
 }
 
