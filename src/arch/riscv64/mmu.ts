@@ -25,6 +25,7 @@ import {
   decodeSatp,
   entryPbmt,
   entryPpn,
+  isCanonical,
 } from "./entry.js";
 import { SvTlb } from "./tlb.js";
 
@@ -74,6 +75,8 @@ export type SvFaultReason =
   | "non-canonical"
   /** Step 2: the PTE lies past physical memory (an access fault). */
   | "pte-outside-memory"
+  /** The access itself: the page lies past physical memory (an access fault). */
+  | "page-outside-memory"
   /** Step 3: V = 0. */
   | "invalid"
   /** Step 3: W without R, or a reserved bit or encoding (60:54, N, PBMT 3; non-leaf D/A/U/PBMT). */
@@ -155,6 +158,12 @@ export class SvMmu {
   private asid = 0;
   private rootPa = 0;
   private readonly physLimit: number;
+  // The last walk's leaf, or its fault (walkWords' results without an object per walk).
+  private tLo = 0;
+  private tHi = 0;
+  private tLevel = 1;
+  private fLevel = 1;
+  private fReason: SvFaultReason = "invalid";
 
   constructor(options: SvMmuOptions = {}) {
     this.memory = options.memory ?? new PhysicalMemory();
@@ -210,7 +219,7 @@ export class SvMmu {
 
   access(va: bigint, access: SvAccess): SvResult {
     const mode = this.mode;
-    if (mode === undefined || !this.canonical(va, mode)) return this.translate(va, access, true);
+    if (mode === undefined || !isCanonical(va, mode)) return this.translate(va, access, true);
     const vpn = this.pageNumber(va);
     const hit = this.tlb.lookup(vpn, this.asid, MODE_LEVELS[mode]);
     if (hit === undefined) {
@@ -240,65 +249,91 @@ export class SvMmu {
     return Number(BigInt.asUintN(vaBits, va) >> 12n);
   }
 
-  private canonical(va: bigint, mode: SvMode): boolean {
-    const top = BigInt.asUintN(64, va) >> BigInt(MODE_VA_BITS[mode] - 1);
-    return top === 0n || top === (1n << BigInt(65 - MODE_VA_BITS[mode])) - 1n;
-  }
-
-  /** The translation process, steps 1 to 8; `update` performs step 7's A/D update. */
+  /** The translation process (bigint interface over `walkWords`). */
   private translate(va: bigint, access: SvAccess, update: boolean): SvResult {
-    const mode = this.mode;
-    if (mode === undefined) {
+    if (this.mode === undefined) {
       return { ok: true, va, pa: BigInt.asUintN(64, va), level: 0, pte: 0n, fromTlb: false };
     }
+    const u = BigInt.asUintN(64, va);
+    const pa = this.walkWords(Number(u >> 32n) | 0, Number(u & 0xffff_ffffn) | 0, access, update);
+    if (pa < 0) return this.fault(va, access, this.fLevel, this.fReason, false);
+    const pte = (BigInt(this.tHi >>> 0) << 32n) | BigInt(this.tLo >>> 0);
+    return { ok: true, va, pa: BigInt(pa), level: this.tLevel, pte, fromTlb: false };
+  }
+
+  /**
+   * A walk without A/D updates or the TLB on the words of the address (`vaHi` = bits 63:32,
+   * `vaLo` = bits 31:0): the physical address, or -1 for a fault. No bigint, no allocation.
+   */
+  probeWords(vaHi: number, vaLo: number, access: SvAccess): number {
+    if (this.mode === undefined) return -1;
+    return this.walkWords(vaHi, vaLo, access, false);
+  }
+
+  /**
+   * The translation process, steps 1 to 8, in a translation mode; `update` performs step 7's
+   * A/D update. Returns the physical address (the leaf in `tLo`, `tHi`, `tLevel`) or -1 (the
+   * fault in `fLevel`, `fReason`).
+   */
+  private walkWords(vaHi: number, vaLo: number, access: SvAccess, update: boolean): number {
+    const mode = this.mode!;
     const levels = MODE_LEVELS[mode];
-    if (!this.canonical(va, mode)) return this.fault(va, access, levels, "non-canonical", false);
-    const vpn = this.pageNumber(va);
+    const vaBits = MODE_VA_BITS[mode];
+    // Bits 63..VA-1 must all equal bit VA-1: in the high word, bits 31..VA-33.
+    const sign = vaHi >> (vaBits - 33);
+    if (sign !== 0 && sign !== -1) return this.failWith(levels, "non-canonical");
+    const vpn = (vaHi & ((1 << (vaBits - 32)) - 1)) * 1048576 + (vaLo >>> 12);
     const memory = this.memory;
     let table = this.rootPa;
     for (let level: number = levels; level >= 1; level--) {
       // Step 2: pte = a + va.vpn[i] * PTESIZE.
       const ptePa = table + (Math.floor(vpn / PAGES[level]!) % 512) * 8;
-      if (ptePa >= this.physLimit)
-        return this.fault(va, access, level, "pte-outside-memory", false);
+      if (ptePa >= this.physLimit) return this.failWith(level, "pte-outside-memory");
       let lo = memory.readLo(ptePa);
       const hi = memory.readHi(ptePa);
       // Step 3.
-      if ((lo & V) === 0) return this.fault(va, access, level, "invalid", false);
+      if ((lo & V) === 0) return this.failWith(level, "invalid");
       if ((lo & RW) === W || (hi & HI_RESERVED) !== 0 || entryPbmt(hi) === 3) {
-        return this.fault(va, access, level, "reserved", false);
+        return this.failWith(level, "reserved");
       }
       if ((lo & RX) === 0) {
         // Step 4: a pointer to the next level.
         if ((lo & NON_LEAF_RESERVED) !== 0 || (hi & HI_PBMT) !== 0) {
-          return this.fault(va, access, level, "reserved", false);
+          return this.failWith(level, "reserved");
         }
-        if (level === 1) return this.fault(va, access, level, "pointer-at-last-level", false);
+        if (level === 1) return this.failWith(level, "pointer-at-last-level");
         table = entryPpn(lo, hi) * TWO12;
         continue;
       }
       // Step 5.
-      if (!leafAllows(lo, access, this.sum, this.mxr)) {
-        return this.fault(va, access, level, "protection", false);
-      }
+      if (!leafAllows(lo, access, this.sum, this.mxr)) return this.failWith(level, "protection");
       // Step 6.
-      if (entryPpn(lo, hi) % PAGES[level]! !== 0) {
-        return this.fault(va, access, level, "misaligned-superpage", false);
-      }
+      const ppn = entryPpn(lo, hi);
+      if (ppn % PAGES[level]! !== 0) return this.failWith(level, "misaligned-superpage");
       // Step 7.
       const needed = access.kind === "store" ? A | D : A;
       if ((lo & needed) !== needed) {
-        if (!this.hardwareAD) {
-          return this.fault(va, access, level, (lo & A) === 0 ? "accessed" : "dirty", false);
-        }
+        if (!this.hardwareAD) return this.failWith(level, (lo & A) === 0 ? "accessed" : "dirty");
         if (update) {
           lo |= needed;
           memory.writeWords(ptePa, lo, hi);
         }
       }
-      return this.translation(va, lo, hi, level, false);
+      // The access itself: memory past the physical-address width is an access fault.
+      const pa = (ppn + (vpn % PAGES[level]!)) * TWO12 + (vaLo & 0xfff);
+      if (pa >= this.physLimit) return this.failWith(level, "page-outside-memory");
+      this.tLo = lo;
+      this.tHi = hi;
+      this.tLevel = level;
+      return pa;
     }
-    throw new Error("unreachable: the last level returns");
+    return this.failWith(1, "pointer-at-last-level"); // not reached: level 1 returns above
+  }
+
+  private failWith(level: number, reason: SvFaultReason): -1 {
+    this.fLevel = level;
+    this.fReason = reason;
+    return -1;
   }
 
   private translation(
@@ -322,7 +357,8 @@ export class SvMmu {
     reason: SvFaultReason,
     fromTlb: boolean,
   ): SvFault {
-    const cause = (reason === "pte-outside-memory" ? ACCESS_FAULT : PAGE_FAULT)[access.kind];
+    const outside = reason === "pte-outside-memory" || reason === "page-outside-memory";
+    const cause = (outside ? ACCESS_FAULT : PAGE_FAULT)[access.kind];
     return { ok: false, cause, va, level, reason, fromTlb };
   }
 }
