@@ -70,11 +70,14 @@ export function isLeafEntry(lo: number): boolean {
   return (lo & (Lo.R | Lo.X)) !== 0;
 }
 
-/** Builds an entry's words from a PPN and low flag bits (V R W X U G A D RSW) and a PBMT. */
-export function entryWords(ppn: number, flags: number, pbmt = 0): [lo: number, hi: number] {
-  const lo = (((ppn % TWO22) << Lo.PPN_SHIFT) | (flags & 0x3ff)) >>> 0;
-  const hi = (Math.floor(ppn / TWO22) & Hi.PPN) | (pbmt << Hi.PBMT_SHIFT);
-  return [lo | 0, hi | 0];
+/** The low word of an entry with PPN `ppn` and low flag bits (V R W X U G A D RSW) `flags`. */
+export function entryLo(ppn: number, flags: number): number {
+  return ((ppn % TWO22) * 1024) | (flags & 0x3ff);
+}
+
+/** The high word of an entry with PPN `ppn` and Svpbmt memory type `pbmt`. */
+export function entryHi(ppn: number, pbmt = 0): number {
+  return (Math.floor(ppn / TWO22) & Hi.PPN) | (pbmt << Hi.PBMT_SHIFT);
 }
 
 /** Translation levels and virtual-address width of a mode. */

@@ -21,7 +21,8 @@ import {
   type SvMode,
   encodeSatp,
   entryPpn,
-  entryWords,
+  entryHi,
+  entryLo,
   isCanonical,
   isLeafEntry,
   levelShift,
@@ -102,27 +103,40 @@ export class SvMapper {
       return fail({ kind: "non-canonical", va });
     }
     const sizes = this.pageSizes.filter((s) => maxPage === undefined || s <= maxPage);
-    const pages: [va: bigint, pa: bigint, level: number][] = [];
+    // Chunks of pages that share a leaf table: each table is found once per chunk.
+    const chunks: Chunk[] = [];
     for (const run of largestPageRuns(va, pa, bytes, sizes)) {
       const level = this.pageSizes.indexOf(run.size) + 1;
-      for (let off = 0n; off < run.bytes; off += run.size)
-        pages.push([run.va + off, run.pa + off, level]);
+      const span = run.size * 512n;
+      for (let v = run.va, p = run.pa; v < run.va + run.bytes;) {
+        const left = (run.va + run.bytes - v) / run.size;
+        const inTable = (span - (BigInt.asUintN(64, v) % span)) / run.size;
+        const count = left < inTable ? left : inTable;
+        chunks.push({ va: v, ppn: Number(p / PAGE), count: Number(count), level });
+        v += count * run.size;
+        p += count * run.size;
+      }
     }
     // Pass 1: conflicts, and the tables to create (by level and the address span they cover).
     const created = new Set<string>();
-    for (const [v, , level] of pages) {
-      const conflict = this.plan(v, level, created);
+    for (const chunk of chunks) {
+      const conflict = this.plan(chunk, created);
       if (conflict !== undefined) return fail(conflict);
     }
     if (created.size > this.allocator.framesFree) {
       return fail({ kind: "out-of-frames", needed: created.size, free: this.allocator.framesFree });
     }
+    this.allocator.reserve(created.size);
     // Pass 2: cannot fail.
     const leafFlags = leafBits(flags);
-    for (const [v, p, level] of pages) {
-      const entry = this.entryFor(v, level);
-      const [lo, hi] = entryWords(Number(p / PAGE), leafFlags, flags.pbmt ?? 0);
-      this.memory.writeWords(entry, lo, hi);
+    const pbmt = flags.pbmt ?? 0;
+    for (const { va: v, ppn, count, level } of chunks) {
+      const first = this.slot(this.tableFor(v, level), v, level);
+      const step = PAGES[level]!;
+      for (let i = 0; i < count; i++) {
+        const frame = ppn + i * step;
+        this.memory.writeWords(first + i * 8, entryLo(frame, leafFlags), entryHi(frame, pbmt));
+      }
     }
     return { ok: true };
   }
@@ -132,42 +146,58 @@ export class SvMapper {
     return table + Number((BigInt.asUintN(64, va) >> BigInt(levelShift(level))) & 511n) * 8;
   }
 
-  /** Pass 1 for one page: undefined, adding the tables to create to `created`, or a conflict. */
-  private plan(va: bigint, leafLevel: number, created: Set<string>): SvMapError | undefined {
+  /** Pass 1 for one chunk: undefined, adding the tables to create to `created`, or a conflict. */
+  private plan(chunk: Chunk, created: Set<string>): SvMapError | undefined {
+    const { va, count, level: leafLevel } = chunk;
     let table = this.root;
-    for (let level = this.levels; level >= leafLevel; level--) {
+    for (let level = this.levels; level > leafLevel; level--) {
       const at = this.slot(table, va, level);
       const lo = this.memory.readLo(at);
       if ((lo & Lo.V) === 0) {
-        if (level === leafLevel) return undefined;
         // Every table below this entry is new.
         for (let l = level; l > leafLevel; l--) {
           created.add(`${l}:${BigInt.asUintN(64, va) >> BigInt(levelShift(l))}`);
         }
         return undefined;
       }
-      if (level === leafLevel || isLeafEntry(lo)) return { kind: "already-mapped", va, level };
+      if (isLeafEntry(lo)) return { kind: "already-mapped", va, level };
       table = entryPpn(lo, this.memory.readHi(at)) * FRAME_SIZE;
+    }
+    const first = this.slot(table, va, leafLevel);
+    for (let i = 0; i < count; i++) {
+      if ((this.memory.readLo(first + i * 8) & Lo.V) !== 0) {
+        const pageVa = va + BigInt(i) * this.pageSizes[leafLevel - 1]!;
+        return { kind: "already-mapped", va: pageVa, level: leafLevel };
+      }
     }
     return undefined;
   }
 
-  /** Pass 2 for one page: the leaf entry's address, creating the tables above it. */
-  private entryFor(va: bigint, leafLevel: number): number {
+  /** Pass 2: the table holding `va`'s entries at `leafLevel`, creating the tables above it. */
+  private tableFor(va: bigint, leafLevel: number): number {
     let table = this.root;
     for (let level = this.levels; level > leafLevel; level--) {
       const at = this.slot(table, va, level);
-      let lo = this.memory.readLo(at);
-      if ((lo & Lo.V) === 0) {
+      if ((this.memory.readLo(at) & Lo.V) === 0) {
         const frame = this.allocator.allocate((level - 1) as Level)!;
-        this.memory.writeWords(at, ...entryWords(frame / FRAME_SIZE, Lo.V));
-        lo = this.memory.readLo(at);
+        this.memory.writeWords(at, entryLo(frame / FRAME_SIZE, Lo.V), entryHi(frame / FRAME_SIZE));
       }
-      table = entryPpn(lo, this.memory.readHi(at)) * FRAME_SIZE;
+      table = entryPpn(this.memory.readLo(at), this.memory.readHi(at)) * FRAME_SIZE;
     }
-    return this.slot(table, va, leafLevel);
+    return table;
   }
 }
+
+/** Pages of one size that share a leaf table: `count` entries from `va`, frames from `ppn`. */
+interface Chunk {
+  readonly va: bigint;
+  readonly ppn: number;
+  readonly count: number;
+  readonly level: number;
+}
+
+/** 4 KiB frames per page of each level. */
+const PAGES = [0, 1, 2 ** 9, 2 ** 18, 2 ** 27, 2 ** 36] as const;
 
 /** The low flag bits of a leaf: V, R/W/X/U/G as asked, A, and D when writable. */
 function leafBits(f: SvMapFlags): number {
