@@ -4,7 +4,7 @@
  * before each walk, computed on 32-bit word pairs: no bigint and no allocation in the loop.
  * `checksum` is the XOR of all the physical addresses.
  */
-import { Access, type Mmu } from "../src/runtime/index.js";
+import { Access } from "../src/runtime/index.js";
 import {
   type BenchOptions,
   type BenchResult,
@@ -39,10 +39,14 @@ export function offsetMasks(bytes: number): { maskHi: number; maskLo: number } {
   return { maskHi: Math.floor(m / 2 ** 32), maskLo: (m % 2 ** 32) | 0 };
 }
 
-/** The walks through `mmu.probeWords`. */
-export function probeWalks(mmu: Mmu, n: number, bytes: number): WalkSum {
+/** An MMU's allocation-free walk on address words (x86 `Mmu`, RISC-V `SvMmu`). */
+export interface WordProber<A> {
+  probeWords(vaHi: number, vaLo: number, access: A): number;
+}
+
+/** The walks through `mmu.probeWords`, each a supervisor read `read`. */
+export function probeWalks<A>(mmu: WordProber<A>, read: A, n: number, bytes: number): WalkSum {
   const { maskHi, maskLo } = offsetMasks(bytes);
-  const read = Access.read;
   // The words are int32 bit patterns: an uint32 of 2^31 or more would be a heap number.
   let h = SEED_HI | 0;
   let l = SEED_LO | 0;
@@ -72,7 +76,7 @@ export function runWalk4k(options: BenchOptions, c: CResults | undefined): Bench
   const t = timed(
     reps,
     () => undefined,
-    () => probeWalks(machine.mmu, n, bytes),
+    () => probeWalks(machine.mmu, Access.read, n, bytes),
   );
   if (t.last.faults !== 0) throw new Error(`walk-4k: ${t.last.faults} walks faulted`);
   const checksum = hex64(t.last.hi, t.last.lo);

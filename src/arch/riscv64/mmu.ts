@@ -155,6 +155,9 @@ export class SvMmu {
   mxr: boolean;
   private satpValue = 0n;
   private mode: SvMode | undefined;
+  /** The mode's levels and virtual-address bits (0 when Bare), for the hot loop. */
+  private levels = 0;
+  private vaBits = 0;
   private asid = 0;
   private rootPa = 0;
   private readonly physLimit: number;
@@ -198,6 +201,8 @@ export class SvMmu {
     if (mode !== "bare" && MODE_LEVELS[mode] > MODE_LEVELS[this.maxMode]) return false;
     this.satpValue = BigInt.asUintN(64, value);
     this.mode = mode === "bare" ? undefined : mode;
+    this.levels = mode === "bare" ? 0 : MODE_LEVELS[mode];
+    this.vaBits = mode === "bare" ? 0 : MODE_VA_BITS[mode];
     this.asid = asid;
     this.rootPa = ppn * TWO12;
     return true;
@@ -276,9 +281,7 @@ export class SvMmu {
    * fault in `fLevel`, `fReason`).
    */
   private walkWords(vaHi: number, vaLo: number, access: SvAccess, update: boolean): number {
-    const mode = this.mode!;
-    const levels = MODE_LEVELS[mode];
-    const vaBits = MODE_VA_BITS[mode];
+    const { levels, vaBits } = this;
     // Bits 63..VA-1 must all equal bit VA-1: in the high word, bits 31..VA-33.
     const sign = vaHi >> (vaBits - 33);
     if (sign !== 0 && sign !== -1) return this.failWith(levels, "non-canonical");
@@ -289,8 +292,11 @@ export class SvMmu {
       // Step 2: pte = a + va.vpn[i] * PTESIZE.
       const ptePa = table + (Math.floor(vpn / PAGES[level]!) % 512) * 8;
       if (ptePa >= this.physLimit) return this.failWith(level, "pte-outside-memory");
-      let lo = memory.readLo(ptePa);
-      const hi = memory.readHi(ptePa);
+      // One frame lookup for both words (`offsetOf` may read a frame in and grow `words`).
+      const at = memory.offsetOf(Math.floor(ptePa / TWO12)) + ((ptePa & 0xfff) >>> 2);
+      const words = memory.words;
+      let lo = words[at]!;
+      const hi = words[at + 1]!;
       // Step 3.
       if ((lo & V) === 0) return this.failWith(level, "invalid");
       if ((lo & RW) === W || (hi & HI_RESERVED) !== 0 || entryPbmt(hi) === 3) {
