@@ -14,16 +14,11 @@ import {
   type BenchResult,
   DIRECT_MAP_VA,
   POOL_BASE,
-  WALK_CHECKSUM,
-  hex64,
   mappedBytes,
-  nsPerOp,
-  round,
-  timed,
   walkCount,
 } from "./common.js";
 import type { CResults } from "./c.js";
-import { probeWalks } from "./walk-4k.js";
+import { probeWalks, timedWalks } from "./walk-4k.js";
 
 /** The direct map in Sv48 tables, and an MMU on them. */
 function installSv48(small: boolean): SvMmu {
@@ -37,31 +32,8 @@ function installSv48(small: boolean): SvMmu {
 }
 
 export function runWalkSv48(options: BenchOptions, c: CResults | undefined): BenchResult {
-  const { small, reps } = options;
-  const mmu = installSv48(small);
-  const n = walkCount(small);
-  const t = timed(
-    reps,
-    () => undefined,
-    () => probeWalks(mmu, Access.load, n, mappedBytes(small)),
-  );
-  if (t.last.faults !== 0) throw new Error(`walk-sv48: ${t.last.faults} walks faulted`);
-  const checksum = hex64(t.last.hi, t.last.lo);
-  if (!small && checksum !== WALK_CHECKSUM) {
-    throw new Error(`walk-sv48: checksum ${checksum}, expected ${WALK_CHECKSUM}`);
-  }
-  const cWalk = c?.walk;
-  const ratioC = cWalk ? round(t.ms / cWalk.ms, 2) : null;
-  return {
-    name: "walk-sv48",
-    ms: t.ms,
-    ops: n,
-    nsPerOp: nsPerOp(t.ms, n),
-    medianMs: t.medianMs,
-    firstMs: t.firstMs,
-    runs: t.runs,
-    checksum,
-    cMs: cWalk?.ms ?? null,
-    ratioC,
-  };
+  const mmu = installSv48(options.small);
+  const n = walkCount(options.small);
+  const bytes = mappedBytes(options.small);
+  return timedWalks("walk-sv48", options, c, () => probeWalks(mmu, Access.load, n, bytes));
 }
