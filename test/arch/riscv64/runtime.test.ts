@@ -11,6 +11,7 @@ import { PhysicalMemory } from "../../../src/arch/physical-memory.js";
 import { riscv64 } from "../../../src/arch/riscv64/arch.js";
 import { SvMapper } from "../../../src/arch/riscv64/mapper.js";
 import { readTables } from "../../../src/audit/read-back.js";
+import { readRiscvPtdump } from "../../../src/audit/riscv-ptdump.js";
 import { ptdump } from "../../../src/runtime/dump.js";
 import { exportImage } from "../../../src/runtime/image.js";
 
@@ -86,5 +87,58 @@ describe("the runtime on riscv64 tables", () => {
     expect(image.ok && image.value.levels).toBe(3);
     expect(image.ok && image.value.imageBase).toBe(0x8100_0000);
     expect(image.ok && image.value.bytes.length).toBe(allocator.bytesUsed);
+  });
+});
+
+describe("the audit's reader of riscv ptdump text", () => {
+  it("reads vmlayout's own dump back into the read-back's runs, without physical addresses", () => {
+    const { memory, mapper, arch } = sv39();
+    const text = ptdump({ memory, cr3: mapper.satp(), arch, maxPhyAddr: 52 }, [
+      { start: 0xffff_ffff_8000_0000n, name: "Kernel mapping" },
+    ]);
+    const read = readRiscvPtdump("kernel_page_tables", text);
+    expect(read.diagnostics).toEqual([]);
+    const fromRam = readTables(memory, mapper.satp(), arch, 52).mappings;
+    expect(read.value!.physical).toBe(false);
+    expect(read.value!.mappings).toEqual(fromRam.map((m) => ({ ...m, pa: 0n })));
+  });
+
+  it("accepts kernels without the N and MT columns, dmesg prefixes and markers", () => {
+    const text = [
+      "[    0.500000] ---[ Fixmap start ]---",
+      "[    0.500001] 0xff1bfffffee00000-0xff1bffffff000000    0x0000000080200000         2M PMD     ..   D A G . . W R V",
+      "0xff1bffffff000000-0xff1bffffff001000    0x0000000010000000         4K PTE   RSW(2) D A . U X . R V",
+    ].join("\n");
+    const read = readRiscvPtdump("dmesg", text);
+    expect(read.diagnostics).toEqual([]);
+    expect(read.value!.mappings).toEqual([
+      {
+        va: 0xff1b_ffff_fee0_0000n,
+        end: 0xff1b_ffff_ff00_0000n,
+        pa: 0n,
+        flags: MapBit.W | MapBit.G | MapBit.NX,
+      },
+      { va: 0xff1b_ffff_ff00_0000n, end: 0xff1b_ffff_ff00_1000n, pa: 0n, flags: MapBit.U },
+    ]);
+  });
+
+  it("reports lines it cannot read (E0503), column by column", () => {
+    const text = [
+      "0x0000000000010000-0x0000000000011000    0x0000000088000000         4K PTE . . D A G U X W R V",
+      "0x0000000000011000-0x0000000000012000    0x0000000088000000         4K PTE D A G Q X W R V",
+      "0x0000000000012000-0x0000000000013000         4K     RW                     GLB NX pte",
+    ].join("\n");
+    const read = readRiscvPtdump("bad", text);
+    expect(read.diagnostics.map((d) => [d.code, d.message])).toEqual([
+      [
+        "E0503",
+        "line 2 of `bad` cannot be read as Linux riscv ptdump: `Q` is not a riscv ptdump column in its place",
+      ],
+      [
+        "E0503",
+        "line 3 of `bad` cannot be read as Linux riscv ptdump: not a riscv ptdump line (`0xSTART-0xEND  0xPA  SIZE LEVEL flags`)",
+      ],
+    ]);
+    expect(read.value!.mappings).toHaveLength(1);
   });
 });
