@@ -1,9 +1,10 @@
 /**
  * `npm run bench [-- --json] [--small] [--reps N] [--only a,b]`: the vmlayout benchmarks.
  *
- * Workloads (one module each): install-4k, walk-4k, walk-tlb, verify-100k, kaslr-proof,
- * check-cold, audit-1g; install-4k and walk-4k are also run in C (bench/c/pagetable.c, gcc -O2) in the
- * same run, and the ratios printed. `--json` prints one JSON object per workload and line,
+ * Workloads (one module each): install-4k, walk-4k, walk-tlb, walk-sv48 (walk-4k on RISC-V
+ * Sv48 tables), verify-100k, kaslr-proof, check-cold, audit-1g; install-4k and walk-4k are also
+ * run in C (bench/c/pagetable.c, gcc -O2) in the same run, and the ratios printed (walk-sv48's
+ * to the C 4-level walk). `--json` prints one JSON object per workload and line,
  * `{"name","ms","ops",...}`; otherwise a table. `ms` is the best of the runs (least disturbed by
  * other processes), `medianMs` and `firstMs` (cold) are given too. `--small` divides every size
  * by 64 (a CI smoke run). Exit status 1 if a workload failed (its line has `error`).
@@ -18,6 +19,7 @@ import { runKaslrProof } from "./kaslr-proof.js";
 import { runVerify100k } from "./verify-100k.js";
 import { runWalk4k } from "./walk-4k.js";
 import { runWalkTlb } from "./walk-tlb.js";
+import { runWalkSv48 } from "./walk-sv48.js";
 
 type Workload = (options: BenchOptions, c: CResults | undefined) => BenchResult;
 
@@ -25,6 +27,7 @@ export const WORKLOADS: readonly (readonly [string, Workload])[] = [
   ["install-4k", runInstall4k],
   ["walk-4k", runWalk4k],
   ["walk-tlb", runWalkTlb],
+  ["walk-sv48", runWalkSv48],
   ["verify-100k", runVerify100k],
   ["kaslr-proof", runKaslrProof],
   ["check-cold", runCheckCold],
@@ -60,7 +63,7 @@ function main(): number {
 
   let c: CResults | undefined;
   let cError: string | undefined;
-  if (selected.some(([n]) => n === "install-4k" || n === "walk-4k")) {
+  if (selected.some(([n]) => n === "install-4k" || n === "walk-4k" || n === "walk-sv48")) {
     const r = runC(options);
     if ("error" in r) cError = r.error;
     else c = r;
@@ -172,6 +175,8 @@ function details(r: BenchResult): string {
       );
     case "walk-4k":
       return `checksum ${r.checksum} (C ${r.cChecksum ?? "-"})`;
+    case "walk-sv48":
+      return `checksum ${r.checksum}; ratio to the C 4-level walk (same entries read per walk)`;
     case "walk-tlb":
       return `checksum ${r.checksum}; TLB ${r.tlbHits} hits, ${r.tlbMisses} misses, ${r.tlbEntries} entries cached`;
     case "verify-100k":

@@ -4,7 +4,7 @@
  * before each walk, computed on 32-bit word pairs: no bigint and no allocation in the loop.
  * `checksum` is the XOR of all the physical addresses.
  */
-import { Access, type Mmu } from "../src/runtime/index.js";
+import { Access } from "../src/runtime/index.js";
 import {
   type BenchOptions,
   type BenchResult,
@@ -39,10 +39,14 @@ export function offsetMasks(bytes: number): { maskHi: number; maskLo: number } {
   return { maskHi: Math.floor(m / 2 ** 32), maskLo: (m % 2 ** 32) | 0 };
 }
 
-/** The walks through `mmu.probeWords`. */
-export function probeWalks(mmu: Mmu, n: number, bytes: number): WalkSum {
+/** An MMU's allocation-free walk on address words (x86 `Mmu`, RISC-V `SvMmu`). */
+export interface WordProber<A> {
+  probeWords(vaHi: number, vaLo: number, access: A): number;
+}
+
+/** The walks through `mmu.probeWords`, each a supervisor read `read`. */
+export function probeWalks<A>(mmu: WordProber<A>, read: A, n: number, bytes: number): WalkSum {
   const { maskHi, maskLo } = offsetMasks(bytes);
-  const read = Access.read;
   // The words are int32 bit patterns: an uint32 of 2^31 or more would be a heap number.
   let h = SEED_HI | 0;
   let l = SEED_LO | 0;
@@ -65,27 +69,39 @@ export function probeWalks(mmu: Mmu, n: number, bytes: number): WalkSum {
 }
 
 export function runWalk4k(options: BenchOptions, c: CResults | undefined): BenchResult {
-  const { small, reps } = options;
-  const machine = installDirectMap(small);
-  const n = walkCount(small);
-  const bytes = mappedBytes(small);
-  const t = timed(
-    reps,
-    () => undefined,
-    () => probeWalks(machine.mmu, n, bytes),
+  const machine = installDirectMap(options.small);
+  const bytes = mappedBytes(options.small);
+  const n = walkCount(options.small);
+  const result = timedWalks("walk-4k", options, c, () =>
+    probeWalks(machine.mmu, Access.read, n, bytes),
   );
-  if (t.last.faults !== 0) throw new Error(`walk-4k: ${t.last.faults} walks faulted`);
+  const ratioC = result.ratioC as number | null;
+  return { ...result, goalRatioC: 2, goalMet: ratioC === null ? null : ratioC <= 2 };
+}
+
+/**
+ * Times `walks` (the walk-4k sequence through some MMU), checks its faults and checksum (and the
+ * C baseline's), and reports it with the ratio to the C walk.
+ */
+export function timedWalks(
+  name: string,
+  options: BenchOptions,
+  c: CResults | undefined,
+  walks: () => WalkSum,
+): BenchResult {
+  const n = walkCount(options.small);
+  const t = timed(options.reps, () => undefined, walks);
+  if (t.last.faults !== 0) throw new Error(`${name}: ${t.last.faults} walks faulted`);
   const checksum = hex64(t.last.hi, t.last.lo);
-  if (!small && checksum !== WALK_CHECKSUM) {
-    throw new Error(`walk-4k: checksum ${checksum}, expected ${WALK_CHECKSUM}`);
+  if (!options.small && checksum !== WALK_CHECKSUM) {
+    throw new Error(`${name}: checksum ${checksum}, expected ${WALK_CHECKSUM}`);
   }
   const cWalk = c?.walk;
   if (cWalk && cWalk.checksum !== checksum) {
-    throw new Error(`walk-4k: C checksum ${cWalk.checksum} differs from ${checksum}`);
+    throw new Error(`${name}: C checksum ${cWalk.checksum} differs from ${checksum}`);
   }
-  const ratioC = cWalk ? round(t.ms / cWalk.ms, 2) : null;
   return {
-    name: "walk-4k",
+    name,
     ms: t.ms,
     ops: n,
     nsPerOp: nsPerOp(t.ms, n),
@@ -96,8 +112,6 @@ export function runWalk4k(options: BenchOptions, c: CResults | undefined): Bench
     cMs: cWalk?.ms ?? null,
     cMedianMs: cWalk?.medianMs ?? null,
     cChecksum: cWalk?.checksum ?? null,
-    ratioC,
-    goalRatioC: 2,
-    goalMet: ratioC === null ? null : ratioC <= 2,
+    ratioC: cWalk ? round(t.ms / cWalk.ms, 2) : null,
   };
 }

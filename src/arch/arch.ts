@@ -1,8 +1,8 @@
 /**
  * The architecture seam: everything that differs between paging architectures lives behind
  * `Arch`, so the verifier, the emitters, the runtime's installer and the audit never branch on
- * one. x86-64 (4-level and 5-level paging) is the one implementation; the interface is shaped
- * by the two that come next:
+ * one. x86-64 (4-level and 5-level paging, `x86_64/`) and RISC-V (`riscv64/`) implement it;
+ * the interface was shaped by RISC-V and by AArch64, which comes next:
  *
  *  - RISC-V Sv39/Sv48/Sv57 (privileged spec, 10.3-10.6): sign extension from bit 38/47/56, one
  *    root (`satp`), a leaf at any level (R/W/X not all 0), rights in the leaf only (U, and X
@@ -81,6 +81,13 @@ export interface PtdumpFormat {
   runKey(lo: number, hi: number, level: number): number;
   /** The flags columns of a run of invalid entries (blanks of the same width). */
   readonly notPresent: string;
+  /** Whether runs of invalid entries are listed (x86) or left out (RISC-V). */
+  readonly listsNotPresent: boolean;
+  /**
+   * One line from its columns: `range` (`0x...-0x...`), `pa` (`0x` and 16 digits, the run's
+   * first physical address), `size` (`%9lu%c`), `flags`, `level`, in the architecture's order.
+   */
+  line(range: string, pa: string, size: string, flags: string, level: string): string;
 }
 
 /** One paging mode of one architecture. */

@@ -28,8 +28,8 @@ import {
   sortDiagnostics,
 } from "../diagnostics/diagnostic.js";
 import { moreNotShown } from "../diagnostics/collector.js";
-import type { Level, PagingLevels } from "../arch/x86_64/entry.js";
-import { MapBit } from "../arch/arch.js";
+import type { Level } from "../arch/x86_64/entry.js";
+import { type Arch, MapBit } from "../arch/arch.js";
 import {
   type FoundMapping,
   type FoundRecursiveSlot,
@@ -84,7 +84,7 @@ export interface AuditTarget {
   readonly instance: Instance;
   readonly segments: readonly Segment[];
   readonly memory: PhysicalMemory;
-  readonly levels: PagingLevels;
+  readonly arch: Arch;
   readonly maxPhyAddr: number;
   readonly spaces: readonly {
     readonly name: string;
@@ -100,7 +100,7 @@ export function audit(installation: Installation, options: AuditOptions = {}): R
       instance: installation.instance,
       segments: installation.segments,
       memory: installation.memory,
-      levels: installation.levels,
+      arch: installation.arch,
       maxPhyAddr: installation.maxPhyAddr,
       spaces: [installation.kernel, ...installation.processes],
     },
@@ -137,9 +137,9 @@ interface Interval {
 
 /** The audit proper, over any tables (tests corrupt an installation's memory and call this). */
 export function auditTables(target: AuditTarget, options: AuditOptions = {}): Result<AuditReport> {
-  const { instance, segments: segs, memory, levels, maxPhyAddr } = target;
+  const { instance, segments: segs, memory, arch, maxPhyAddr } = target;
   const findings = new Findings(options.maxPerCode ?? 20);
-  const reads = target.spaces.map((s) => readTables(memory, s.cr3, levels, maxPhyAddr));
+  const reads = target.spaces.map((s) => readTables(memory, s.cr3, arch, maxPhyAddr));
   const kernelTables = new Set(
     target.spaces.flatMap((s, i) => (s.process === 0 ? [...reads[i]!.tables.keys()] : [])),
   );

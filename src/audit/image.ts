@@ -17,7 +17,7 @@
 import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { Layout } from "../model/layout.js";
-import { addressMask } from "../arch/x86_64/entry.js";
+import { archOf } from "../arch/registry.js";
 import { type BootParams, type Instance, instantiate, segments } from "../runtime/install-plan.js";
 import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 import { type FoundSpace, auditMappings } from "./checks.js";
@@ -115,8 +115,9 @@ export function auditImage(
   options: ImageAuditOptions,
 ): Result<SourceAudit | undefined> {
   const maxPhyAddr = options.maxPhyAddr ?? 52;
-  const cr3 = options.cr3 & addressMask(maxPhyAddr);
-  const read = readTables(loadImage(image), cr3, layout.paging.levels, maxPhyAddr);
+  // The architecture's root-register format keeps only the root table's address (CR3 bits
+  // MAXPHYADDR-1:12, satp.PPN).
+  const read = readTables(loadImage(image), options.cr3, archOf(layout.paging), maxPhyAddr);
   const ram = options.boot?.ram ?? image.base + BigInt(image.bytes);
   return auditFound(
     layout,

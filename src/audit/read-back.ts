@@ -2,13 +2,13 @@
  * Read-back: the mappings an address space's page tables make, as the audit checks them. One
  * walk (src/arch/walk.ts) per space; each table frame is read once per path to it, and runs of
  * leaves with contiguous physical addresses and equal flags are merged as they are reported,
- * never page by page. Rights are the effective ones (SDM 4.6.1).
+ * never page by page. Rights are the effective ones (x86: SDM 4.6.1; RISC-V: the leaf's). The
+ * architecture and mode come from the caller.
  */
 
-import { MapBit } from "../arch/arch.js";
+import { type Arch, MapBit } from "../arch/arch.js";
 import { walkTables } from "../arch/walk.js";
-import { x86_64 } from "../arch/x86_64/arch.js";
-import type { Level, PagingLevels } from "../arch/x86_64/entry.js";
+import type { Level } from "../arch/x86_64/entry.js";
 import type { PhysicalMemory } from "../arch/physical-memory.js";
 
 /** A run of present pages with contiguous physical addresses and equal effective flags. */
@@ -68,18 +68,17 @@ export interface ReadBack {
 }
 
 /**
- * Walks the tables of one address space from `cr3` (on the walker), merging leaves into runs as
+ * Walks the tables of one address space from `root` (CR3, satp), merging leaves into runs as
  * they are reported. A top-level entry that points at the root is a recursive slot and is not
  * followed.
  */
 export function readTables(
   memory: PhysicalMemory,
-  cr3: bigint,
-  levels: PagingLevels,
-  maxPhyAddr: number,
+  root: bigint,
+  arch: Arch,
+  physAddrBits: number,
 ): ReadBack {
-  const arch = x86_64(levels);
-  const format = arch.tableFormat(maxPhyAddr);
+  const format = arch.tableFormat(physAddrBits);
   const tables = new Map<number, Level>();
   const malformed: MalformedEntry[] = [];
   const recursive: FoundRecursiveSlot[] = [];
@@ -93,7 +92,7 @@ export function readTables(
   const vaOf = (vpn: number): bigint => BigInt(vpn) << 12n;
 
   walkTables(
-    { arch, memory, root: cr3, physAddrBits: maxPhyAddr },
+    { arch, memory, root, physAddrBits },
     {
       table(pfn, level) {
         if (!tables.has(pfn)) tables.set(pfn, level as Level);

@@ -1,5 +1,7 @@
 /**
- * A listing of installed page tables in the format of Linux's x86 ptdump
+ * A listing of installed page tables in the format of the architecture's Linux ptdump (the
+ * columns and their order come from `Arch.ptdump`; RISC-V's adds a physical-address column and
+ * leaves out runs of invalid entries, `arch/riscv/mm/ptdump.c`). For x86, Linux's ptdump
  * (`arch/x86/mm/dump_pagetables.c`, `/sys/kernel/debug/page_tables/kernel`):
  *
  *     ---[ direct mapping of all physical memory (page_offset_base) ]---
@@ -21,8 +23,7 @@
  * level (its entry's flags), not the walk through it; with 4 levels the top level is `pgd`.
  */
 
-import { x86_64 } from "../arch/x86_64/arch.js";
-import type { PagingLevels } from "../arch/x86_64/entry.js";
+import type { Arch } from "../arch/arch.js";
 import { walkTables } from "../arch/walk.js";
 import { hex } from "../model/format.js";
 import type { Installation } from "./install.js";
@@ -37,8 +38,10 @@ export interface DumpMarker {
 
 export interface DumpSource {
   readonly memory: PhysicalMemory;
+  /** The root register's value (CR3, satp). */
   readonly cr3: bigint;
-  readonly levels: PagingLevels;
+  readonly arch: Arch;
+  /** Physical-address width (x86 MAXPHYADDR). */
   readonly maxPhyAddr: number;
 }
 
@@ -64,7 +67,7 @@ const pageAddress = (vpn: number): string => hex(BigInt.asUintN(64, BigInt(vpn) 
  * sorted here).
  */
 export function ptdump(src: DumpSource, markers: readonly DumpMarker[]): string {
-  const arch = x86_64(src.levels);
+  const { arch } = src;
   const format = arch.ptdump;
   const top = arch.levels;
   const marks = [...markers]
@@ -77,15 +80,20 @@ export function ptdump(src: DumpSource, markers: readonly DumpMarker[]): string 
   let curLevel = top;
   let curLo = 0;
   let curHi = 0;
+  let curPa = 0;
 
   const flush = (vpn: number): void => {
+    if (curKey === 0 && !format.listsNotPresent) return;
     const text = curKey === 0 ? format.notPresent : format.flags(curLo, curHi, curLevel);
-    out.push(
-      `${pageAddress(curStart)}-${pageAddress(vpn)}   ${sizeText(vpn - curStart)} ${text}${format.levelName(curLevel)}`,
-    );
+    const range = `${pageAddress(curStart)}-${pageAddress(vpn)}`;
+    const size = sizeText(vpn - curStart);
+    out.push(format.line(range, hex(BigInt(curPa)), size, text, format.levelName(curLevel)));
   };
-  /** An entry (or the non-canonical hole) at `vpn`; `key` identifies its flags (0: not present). */
-  const note = (vpn: number, level: number, key: number, lo: number, hi: number): void => {
+  /**
+   * An entry (or the non-canonical hole) at `vpn`; `key` identifies its flags (0: not present);
+   * `pa` is a leaf's physical address.
+   */
+  const note = (vpn: number, level: number, key: number, lo: number, hi: number, pa = 0): void => {
     if (curStart >= 0) {
       if (key === curKey && level === curLevel && !(mi < marks.length && marks[mi]!.vpn <= vpn))
         return;
@@ -97,10 +105,11 @@ export function ptdump(src: DumpSource, markers: readonly DumpMarker[]): string 
     curLevel = level;
     curLo = lo;
     curHi = hi;
+    curPa = pa;
   };
   /** A valid entry: a run goes on while the entries' own flags and effective rights are equal. */
-  const valid = (vpn: number, level: number, lo: number, hi: number, rights: number): void => {
-    note(vpn, level, format.runKey(lo, hi, level) + (rights + 1) * 2 ** 32, lo, hi);
+  const valid = (vpn: number, level: number, lo: number, hi: number, rights: number, pa = 0) => {
+    note(vpn, level, format.runKey(lo, hi, level) + (rights + 1) * 2 ** 32, lo, hi, pa);
   };
 
   let stoppedAfter = 0;
@@ -109,7 +118,7 @@ export function ptdump(src: DumpSource, markers: readonly DumpMarker[]): string 
     {
       absent: (vpn, level) => note(vpn, level, 0, 0, 0),
       gap: (vpn) => note(vpn, top, 0, 0, 0),
-      leaf: (vpn, level, _pages, _pa, rights, lo, hi) => valid(vpn, level, lo, hi, rights),
+      leaf: (vpn, level, _pages, pa, rights, lo, hi) => valid(vpn, level, lo, hi, rights, pa),
       // A malformed entry, a recursive slot or a cycle is one line of the entry's own flags.
       stop: (vpn, level, _reason, lo, hi, rights) => valid(vpn, level, lo, hi, rights),
       stopped: (_pfn, _level, _vpn, maxTableVisits) => {
@@ -154,7 +163,7 @@ export function dumpInstallation(installation: Installation, process = 0): strin
     {
       memory: installation.memory,
       cr3: space.cr3,
-      levels: installation.levels,
+      arch: installation.arch,
       maxPhyAddr: installation.maxPhyAddr,
     },
     regionMarkers(installation.segments),

@@ -4,6 +4,7 @@
  * The image is the bytes of physical memory `[imageBase, imageBase + imageBytes)` in the
  * processor's little-endian layout (8-byte entries, SDM 4.5.4), i.e. exactly what a boot loader
  * would copy to `imageBase` before loading `cr3`. With the bump allocator every table lives there.
+ * Export works for any architecture (the caller names it); import rebuilds an x86-64 mapper.
  */
 
 import {
@@ -13,6 +14,7 @@ import {
   addressMask,
   checkMaxPhyAddr,
 } from "../arch/x86_64/entry.js";
+import type { Arch } from "../arch/arch.js";
 import { x86_64 } from "../arch/x86_64/arch.js";
 import { walkTables } from "../arch/walk.js";
 import { DEFAULT_POOL_BYTES, FrameAllocator } from "../arch/frame-allocator.js";
@@ -20,10 +22,10 @@ import { Mapper } from "../arch/x86_64/mapper.js";
 import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 
 export interface PageTableImage {
-  /** CR3 to load (PCIDE = 0): the top-level table's address. */
+  /** The root register to load (CR3 with PCIDE = 0, satp): names the top-level table. */
   readonly cr3: bigint;
-  /** 4 (PML4 at CR3) or 5 (PML5 at CR3, CR4.LA57 = 1). */
-  readonly levels: PagingLevels;
+  /** Table levels: x86 4 (PML4 at CR3) or 5 (CR4.LA57 = 1); RISC-V 3, 4, 5 (Sv39/48/57). */
+  readonly levels: number;
   /** Physical address of the first byte of the image (4-KByte aligned). */
   readonly imageBase: number;
   /** Length in bytes (a multiple of 4096). */
@@ -39,30 +41,31 @@ export type ImageError =
 export type ImageResult<T> =
   { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: ImageError };
 
-/** What `exportImage` needs; a `Mapper` has all of it. */
+/** What `exportImage` needs; an x86 `Mapper` has all of it. */
 export interface ImageSource {
   readonly memory: PhysicalMemory;
   readonly allocator: FrameAllocator;
+  /** The root register's value (CR3, satp). */
   readonly cr3: bigint;
-  readonly levels: PagingLevels;
+  readonly arch: Arch;
+  /** Physical-address width (x86 MAXPHYADDR). */
   readonly maxPhyAddr?: number;
 }
 
 /**
- * The paging structures reachable from `cr3`: frame number -> the highest level it is reached at
+ * The tables of `arch` reachable from `root`: frame number -> the highest level it is reached at
  * (the level of its shortest path from the root, so a recursive slot does not relabel the root).
  * Entries the walker does not follow (malformed, self-references) add nothing.
  */
 export function reachableTables(
   memory: PhysicalMemory,
-  cr3: bigint,
-  levels: PagingLevels,
-  maxPhyAddr = DEFAULT_MAXPHYADDR,
+  root: bigint,
+  arch: Arch,
+  physAddrBits = DEFAULT_MAXPHYADDR,
 ): Map<number, Level> {
-  checkMaxPhyAddr(maxPhyAddr);
   const seen = new Map<number, Level>();
   walkTables(
-    { arch: x86_64(levels), memory, root: cr3, physAddrBits: maxPhyAddr },
+    { arch, memory, root, physAddrBits },
     {
       // A table already reached as high up was read there: its subtree adds nothing.
       table(pfn, level) {
@@ -85,7 +88,7 @@ export function exportImage(src: ImageSource): ImageResult<PageTableImage> {
   const bytes = src.allocator.bytesUsed;
   const basePfn = base / FRAME_SIZE;
   const endPfn = basePfn + bytes / FRAME_SIZE;
-  const tables = reachableTables(src.memory, src.cr3, src.levels, src.maxPhyAddr);
+  const tables = reachableTables(src.memory, src.cr3, src.arch, src.maxPhyAddr);
   for (const [pfn, level] of tables) {
     if (pfn < basePfn || pfn >= endPfn) {
       return { ok: false, error: { kind: "table-outside-image", pa: pfn * FRAME_SIZE, level } };
@@ -97,7 +100,7 @@ export function exportImage(src: ImageSource): ImageResult<PageTableImage> {
   }
   return {
     ok: true,
-    value: { cr3: src.cr3, levels: src.levels, imageBase: base, imageBytes: bytes, bytes: out },
+    value: { cr3: src.cr3, levels: src.arch.levels, imageBase: base, imageBytes: bytes, bytes: out },
   };
 }
 
@@ -120,7 +123,7 @@ export interface ImportedAddressSpace {
   readonly levels: PagingLevels;
 }
 
-/** Loads an image back into physical memory and rebuilds an allocator and mapper over it. */
+/** Loads an x86-64 image back into physical memory and rebuilds an allocator and mapper over it. */
 export function importImage(
   image: PageTableImage,
   options: ImportOptions = {},
@@ -151,7 +154,7 @@ export function importImage(
     memory.copyFrameIn(basePfn + i, bytes, i * FRAME_SIZE);
   }
   const counts: Partial<Record<Level, number>> = {};
-  for (const [pfn, level] of reachableTables(memory, cr3, levels, maxPhyAddr)) {
+  for (const [pfn, level] of reachableTables(memory, cr3, x86_64(levels), maxPhyAddr)) {
     if (pfn < basePfn || pfn >= basePfn + imageBytes / FRAME_SIZE) {
       return {
         ok: false,

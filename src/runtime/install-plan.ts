@@ -42,6 +42,7 @@ import {
   type PageSize,
   type PagingLevels,
 } from "../arch/x86_64/entry.js";
+import { largestPageRuns } from "../arch/page-runs.js";
 import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES } from "../arch/frame-allocator.js";
 import type { MapFlags } from "../arch/x86_64/mapper.js";
 import { FRAME_SIZE } from "../arch/physical-memory.js";
@@ -766,46 +767,19 @@ export interface PageRun {
   readonly size: PageSize;
 }
 
-const SIZES: readonly PageSize[] = [PAGE_1G, PAGE_2M, PAGE_4K];
+const SIZES: readonly bigint[] = [BigInt(PAGE_4K), BigInt(PAGE_2M), BigInt(PAGE_1G)];
 
 /**
  * Splits `[va, va + bytes)` -> `pa` into runs of the largest pages that the alignment of both
- * addresses and `maxPage` allow: 4 KiB up to the first 2 MiB boundary, 2 MiB up to the first
- * 1 GiB boundary, 1 GiB pages, then 2 MiB and 4 KiB at the tail. `va`, `pa` and `bytes` must
- * be 4 KiB aligned.
+ * addresses and `maxPage` allow (`largestPageRuns`): 4 KiB up to the first 2 MiB boundary, 2 MiB
+ * up to the first 1 GiB boundary, 1 GiB pages, then 2 MiB and 4 KiB at the tail.
  */
 export function pageRuns(va: bigint, pa: bigint, bytes: bigint, maxPage: PageSize): PageRun[] {
-  const out: PageRun[] = [];
-  const go = (v: bigint, p: bigint, n: bigint, sizes: readonly PageSize[]): void => {
-    if (n <= 0n) return;
-    const [size, ...smaller] = sizes;
-    if (size === undefined) return;
-    const s = BigInt(size);
-    if (size === PAGE_4K) {
-      out.push({ va: v, pa: p, bytes: n, size });
-      return;
-    }
-    if ((v - p) % s !== 0n) {
-      go(v, p, n, smaller);
-      return;
-    }
-    const first = ((v + s - 1n) / s) * s;
-    const last = ((v + n) / s) * s;
-    if (first >= last) {
-      go(v, p, n, smaller);
-      return;
-    }
-    go(v, p, first - v, smaller);
-    out.push({ va: first, pa: p + (first - v), bytes: last - first, size });
-    go(last, p + (last - v), v + n - last, smaller);
-  };
-  go(
-    va,
-    pa,
-    bytes,
-    SIZES.filter((s) => s <= maxPage),
-  );
-  return out;
+  const sizes = SIZES.filter((s) => s <= BigInt(maxPage));
+  return largestPageRuns(va, pa, bytes, sizes).map((r) => ({
+    ...r,
+    size: Number(r.size) as PageSize,
+  }));
 }
 
 /**

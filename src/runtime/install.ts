@@ -27,6 +27,8 @@ import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnos
 import { hex, size as showSize, tick } from "../model/format.js";
 import { type Level, type PagingLevels, levelIndex } from "../arch/x86_64/entry.js";
 import { FrameAllocator } from "../arch/frame-allocator.js";
+import type { Arch } from "../arch/arch.js";
+import { archOf } from "../arch/registry.js";
 import { type PageTableImage, exportImage } from "./image.js";
 import {
   type BootParams,
@@ -77,6 +79,8 @@ export interface Installation {
   readonly instance: Instance;
   readonly layout: Layout;
   readonly levels: PagingLevels;
+  /** The architecture and mode of `layout.paging`, for the walker, the dump and the audit. */
+  readonly arch: Arch;
   readonly maxPhyAddr: number;
   readonly memory: PhysicalMemory;
   readonly allocator: FrameAllocator;
@@ -133,6 +137,7 @@ export function install(
   if (badPool) return failed(badPool);
 
   const { levels, maxPhyAddr } = instance;
+  const arch = archOf(layout.paging);
   const memory = new PhysicalMemory();
   const allocator = new FrameAllocator(memory, { base: pool.base, bytes: pool.bytes });
   const recursive = recursiveSlots(segs, levels);
@@ -168,6 +173,7 @@ export function install(
     instance,
     layout,
     levels,
+    arch,
     maxPhyAddr,
     memory,
     allocator,
@@ -181,7 +187,7 @@ export function install(
       new Mmu({ ...options, memory, levels, maxPhyAddr, cr3: space(process).cr3 }),
     image: (process = 0) => {
       const s = space(process);
-      const r = exportImage({ memory, allocator, cr3: s.cr3, levels, maxPhyAddr });
+      const r = exportImage({ memory, allocator, cr3: s.cr3, arch, maxPhyAddr });
       if (!r.ok) throw new Error(`internal error: page table outside the image (${r.error.kind})`);
       return r.value;
     },

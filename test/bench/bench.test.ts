@@ -15,6 +15,7 @@ const WORKLOADS = [
   "install-4k",
   "walk-4k",
   "walk-tlb",
+  "walk-sv48",
   "verify-100k",
   "kaslr-proof",
   "check-cold",
@@ -61,6 +62,7 @@ describe("npm run bench -- --small --json", () => {
     expect(checksum).toBe("0x000000000ce342a1");
     expect(byName.get("walk-4k")!.checksum).toBe(checksum);
     expect(byName.get("walk-tlb")!.checksum).toBe(checksum);
+    expect(byName.get("walk-sv48")!.checksum).toBe(checksum);
     // The C baseline ran (and agreed) unless gcc is missing, which the line then says.
     const walk = byName.get("walk-4k")!;
     if (walk.cError === undefined) {

@@ -85,7 +85,7 @@ paging 4
 ffff888000000000 +64TB direct_map "direct map" { map ram; perm rw; global; max_page 4KB }
 `);
     const inst = installed(layout, { ram: 4n * GiB });
-    const read = readTables(inst.memory, inst.kernel.cr3, 4, inst.maxPhyAddr);
+    const read = readTables(inst.memory, inst.kernel.cr3, inst.arch, inst.maxPhyAddr);
     expect(read.mappings).toHaveLength(1);
     expect(read.mappings[0]!.end - read.mappings[0]!.va).toBe(4n * GiB);
     expect(read.tables.size).toBe(inst.allocator.framesUsed);

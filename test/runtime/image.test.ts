@@ -7,6 +7,7 @@ import { Mapper } from "../../src/arch/x86_64/mapper.js";
 import { FrameAllocator } from "../../src/arch/frame-allocator.js";
 import { PhysicalMemory } from "../../src/arch/physical-memory.js";
 import { PAGE_1G, PAGE_2M, PAGE_4K } from "../../src/arch/x86_64/entry.js";
+import { x86_64 } from "../../src/arch/x86_64/arch.js";
 
 const GiB = 1n << 30n;
 
@@ -77,7 +78,7 @@ describe("page-table image", () => {
 
   it("counts reachable tables per level, a recursive slot not relabelling the root", () => {
     const m = build(4);
-    const t = reachableTables(m.memory, m.mapper.cr3, 4);
+    const t = reachableTables(m.memory, m.mapper.cr3, x86_64(4));
     const perLevel = [0, 0, 0, 0, 0, 0];
     for (const l of t.values()) perLevel[l]!++;
     const fl = m.allocator.framesPerLevel();

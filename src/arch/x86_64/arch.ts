@@ -149,6 +149,9 @@ function ptdumpFormat(levels: PagingLevels): PtdumpFormat {
     // Bits 11:0 (12:0 above a PTE: PAT of a large page) and 63:52; below 2^25, exact.
     runKey: (lo, hi, level) => (lo & (level === 1 ? 0xfff : 0x1fff)) + (hi >>> 20) * 8192,
     notPresent: NOT_PRESENT,
+    listsNotPresent: true,
+    // `0x%016lx-0x%016lx   %9lu%c ` then the flags and the level; no physical address.
+    line: (range, _pa, size, flags, level) => `${range}   ${size} ${flags}${level}`,
   };
 }
 

@@ -39,6 +39,8 @@ import {
   vpnIndex,
   type DecodedEntry,
 } from "./entry.js";
+import type { Arch } from "../arch.js";
+import { x86_64 } from "./arch.js";
 import { FrameAllocator } from "../frame-allocator.js";
 import { FRAME_SIZE, type PhysicalMemory } from "../physical-memory.js";
 
@@ -193,6 +195,10 @@ export class Mapper {
   readonly maxPhyAddr: number;
   /** Physical address of the PML4 (PML5 with 5 levels). */
   readonly root: number;
+  /** The paging mode behind the architecture seam (for the walker, image export). */
+  get arch(): Arch {
+    return x86_64(this.levels);
+  }
   private readonly hiRsvd: number;
   /** Low word of a new intermediate entry, without the address. */
   private readonly tableLo: number;

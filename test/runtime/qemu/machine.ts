@@ -1,5 +1,6 @@
 /**
- * A paused QEMU whose MMU translates through a page-table image: the image is loaded as raw
+ * A paused QEMU whose MMU translates through a page-table image (`QemuSession`, shared by the
+ * x86-64 machine here and the RISC-V one in riscv-machine.ts): the image is loaded as raw
  * physical memory (`-device loader,file=IMAGE,addr=BASE,force-raw=on`), CR4/EFER/CR3/CR0 are set
  * through the gdbstub, and `gva2gpa` (QMP `human-monitor-command`) asks QEMU's own page walker
  * for translations. Unix sockets only; every wait is bounded; QEMU runs in its own process group
@@ -49,32 +50,52 @@ export interface MachineOptions {
 /** The gdbstub's numbers of the control registers. */
 type Registers = Readonly<Record<ControlRegister, number>>;
 
-export class QemuMachine {
-  private regs: Registers | undefined;
+/** What a QEMU system emulator is started with: its binary, machine options and the image. */
+export interface LaunchOptions extends MachineOptions {
+  readonly binary: string;
+  /** `-machine ... -cpu ...` and any other options of the emulated machine. */
+  readonly machineArgs: readonly string[];
+  /** The `xmlRegisters=` architecture the gdbstub is asked for (`i386`, `riscv`). */
+  readonly xmlRegisters: string;
+  /** Megabytes of RAM: at least what the image needs above `ramBase`. */
+  readonly ramBase?: number;
+}
 
-  private constructor(
+/**
+ * A paused QEMU with its gdbstub and QMP connections: `-S`, the image through `-device loader`,
+ * unix sockets only, every wait bounded; `close()` kills its process group.
+ */
+export class QemuSession {
+  protected constructor(
     private readonly child: ChildProcess,
     private readonly dir: string,
-    private readonly gdb: GdbClient,
+    protected readonly gdb: GdbClient,
     private readonly qmp: QmpClient,
     private readonly stderr: () => string,
   ) {}
 
-  static async start(options: MachineOptions): Promise<QemuMachine> {
+  /** Starts QEMU and connects; `make` builds the session (a subclass) from the connections. */
+  protected static async launch<T extends QemuSession>(
+    options: LaunchOptions,
+    make: (
+      child: ChildProcess,
+      dir: string,
+      gdb: GdbClient,
+      qmp: QmpClient,
+      log: () => string,
+    ) => T,
+  ): Promise<T> {
     const timeoutMs = options.timeoutMs ?? 10_000;
     const dir = mkdtempSync(path.join(tmpdir(), "vmlq-"));
     const imagePath = path.join(dir, "tables.img");
     writeFileSync(imagePath, options.image);
-    const end = options.imageBase + options.image.length;
+    const end = options.imageBase - (options.ramBase ?? 0) + options.image.length;
     const megs = Math.max(64, Math.ceil(end / (1 << 20)) + 16);
     const args = [
       "-S",
       "-nographic",
       "-nodefaults",
-      "-machine",
-      "q35",
-      "-cpu",
-      "max",
+      ...options.machineArgs,
       "-m",
       `${megs}M`,
       "-device",
@@ -84,7 +105,10 @@ export class QemuMachine {
       "-gdb",
       `unix:${path.join(dir, "gdb")},server=on,wait=off`,
     ];
-    const child = spawn(QEMU, args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(options.binary, args, {
+      detached: true,
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     live.add(child);
     child.once("exit", () => live.delete(child));
     let err = "";
@@ -104,10 +128,8 @@ export class QemuMachine {
     try {
       qmp = await Promise.race([QmpClient.connect(path.join(dir, "qmp"), timeoutMs), exited]);
       gdb = await Promise.race([GdbClient.connect(path.join(dir, "gdb"), timeoutMs), exited]);
-      await gdb.request("qSupported:xmlRegisters=i386");
-      const m = new QemuMachine(child, dir, gdb, qmp, () => err);
-      m.regs = await m.findRegisters();
-      return m;
+      await gdb.request(`qSupported:xmlRegisters=${options.xmlRegisters}`);
+      return make(child, dir, gdb, qmp, () => err);
     } catch (e) {
       gdb?.close();
       qmp?.close();
@@ -117,8 +139,11 @@ export class QemuMachine {
     }
   }
 
-  /** Finds the stub's register numbers of cr0, cr3, cr4 and efer (see the file comment). */
-  private async findRegisters(): Promise<Registers> {
+  /**
+   * The registers the gdbstub's target description names, by name, numbered as the description
+   * numbers them (`regnum` where given, else one after the previous).
+   */
+  protected async describedRegisters(): Promise<Map<string, number>> {
     const regs = new Map<string, number>();
     const load = async (annex: string): Promise<void> => {
       const xml = await this.gdb.features(annex);
@@ -138,6 +163,71 @@ export class QemuMachine {
       }
     };
     await load("target.xml");
+    return regs;
+  }
+
+  /** QEMU's translation of each address (`gva2gpa`), undefined where it says "Unmapped". */
+  async translate(vas: readonly bigint[]): Promise<(bigint | undefined)[]> {
+    return this.qmp.gva2gpa(vas);
+  }
+
+  /** The text of a monitor command (`info tlb`, `info mem`). */
+  async monitor(command: string): Promise<string> {
+    return this.qmp.hmp(command);
+  }
+
+  async close(): Promise<void> {
+    try {
+      await Promise.race([this.qmp.execute("quit"), new Promise((r) => setTimeout(r, 1000))]);
+    } catch {
+      // QEMU may close the socket before answering.
+    }
+    this.gdb.close();
+    this.qmp.close();
+    killGroup(this.child);
+    await Promise.race([
+      new Promise((r) =>
+        this.child.exitCode !== null || this.child.signalCode !== null
+          ? r(undefined)
+          : this.child.once("exit", r),
+      ),
+      new Promise((r) => setTimeout(r, 5000)),
+    ]);
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  /** What QEMU wrote to stderr so far (for failure messages). */
+  get log(): string {
+    return this.stderr();
+  }
+}
+
+/** The x86-64 machine: q35, `-cpu max`, IA-32e paging entered through the control registers. */
+export class QemuMachine extends QemuSession {
+  private regs: Registers | undefined;
+
+  static async start(options: MachineOptions): Promise<QemuMachine> {
+    const m = await QemuSession.launch(
+      {
+        ...options,
+        binary: QEMU,
+        machineArgs: ["-machine", "q35", "-cpu", "max"],
+        xmlRegisters: "i386",
+      },
+      (child, dir, gdb, qmp, log) => new QemuMachine(child, dir, gdb, qmp, log),
+    );
+    try {
+      m.regs = await m.findRegisters();
+      return m;
+    } catch (e) {
+      await m.close();
+      throw e;
+    }
+  }
+
+  /** Finds the stub's register numbers of cr0, cr3, cr4 and efer (see the file comment). */
+  private async findRegisters(): Promise<Registers> {
+    const regs = await this.describedRegisters();
     const need = ["cr0", "cr3", "cr4", "efer", "st0"];
     for (const r of need)
       if (!regs.has(r)) throw new Error(`the gdbstub describes no ${r} register`);
@@ -183,41 +273,6 @@ export class QemuMachine {
         `QEMU did not take the paging state: cr0=${cr0.toString(16)} cr3=${got3.toString(16)} cr4=${cr4.toString(16)} efer=${efer.toString(16)}`,
       );
     }
-  }
-
-  /** QEMU's translation of each address (`gva2gpa`), undefined where it says "Unmapped". */
-  async translate(vas: readonly bigint[]): Promise<(bigint | undefined)[]> {
-    return this.qmp.gva2gpa(vas);
-  }
-
-  /** The text of a monitor command (`info tlb`, `info mem`). */
-  async monitor(command: string): Promise<string> {
-    return this.qmp.hmp(command);
-  }
-
-  async close(): Promise<void> {
-    try {
-      await Promise.race([this.qmp.execute("quit"), new Promise((r) => setTimeout(r, 1000))]);
-    } catch {
-      // QEMU may close the socket before answering.
-    }
-    this.gdb.close();
-    this.qmp.close();
-    killGroup(this.child);
-    await Promise.race([
-      new Promise((r) =>
-        this.child.exitCode !== null || this.child.signalCode !== null
-          ? r(undefined)
-          : this.child.once("exit", r),
-      ),
-      new Promise((r) => setTimeout(r, 5000)),
-    ]);
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-
-  /** What QEMU wrote to stderr so far (for failure messages). */
-  get log(): string {
-    return this.stderr();
   }
 }
 
