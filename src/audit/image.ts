@@ -18,7 +18,13 @@ import { closeSync, fstatSync, openSync, readSync } from "node:fs";
 import type { Result } from "../diagnostics/diagnostic.js";
 import type { Layout } from "../model/layout.js";
 import { addressMask } from "../arch/x86_64/entry.js";
-import { type BootParams, type Instance, instantiate, segments } from "../runtime/install-plan.js";
+import {
+  type BootParams,
+  type Instance,
+  instantiate,
+  segments,
+  x86Levels,
+} from "../runtime/install-plan.js";
 import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 import { type FoundSpace, auditMappings } from "./checks.js";
 import { type FoundMapping, readTables } from "./read-back.js";
@@ -116,7 +122,7 @@ export function auditImage(
 ): Result<SourceAudit | undefined> {
   const maxPhyAddr = options.maxPhyAddr ?? 52;
   const cr3 = options.cr3 & addressMask(maxPhyAddr);
-  const read = readTables(loadImage(image), cr3, layout.paging.levels, maxPhyAddr);
+  const read = readTables(loadImage(image), cr3, x86Levels(layout), maxPhyAddr);
   const ram = options.boot?.ram ?? image.base + BigInt(image.bytes);
   return auditFound(
     layout,
