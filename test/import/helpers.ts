@@ -12,6 +12,7 @@ export const IMPORTED = [
   ["gaybsd-amd64.txt", "gaybsd"],
   ["emerald.txt", "emerald"],
   ["markdown-layout.md", "markdown"],
+  ["linux-riscv-vm-layout.rst", "mm-rst"],
 ] as const;
 
 /** Writes the imported spec of `file` into a temporary directory. */
