@@ -3,7 +3,7 @@
  * exist. A new architecture adds its directory under `src/arch/` and one case here.
  */
 
-import type { Paging, SvMode } from "../model/layout.js";
+import type { CacheMode, Paging, SvMode } from "../model/layout.js";
 import type { Arch } from "./arch.js";
 import { riscv64 } from "./riscv64/arch.js";
 import { x86_64 } from "./x86_64/arch.js";
@@ -48,6 +48,21 @@ export function recursiveSlot(paging: Paging): bigint | undefined {
   if (paging.arch === "riscv64") return undefined;
   const arch = archOf(paging);
   return 1n << BigInt(arch.levelShift(arch.levels));
+}
+
+/** The six memory types a PAT entry can select (Intel SDM vol. 3A, 4.9.2). */
+const X86_CACHE_MODES: readonly CacheMode[] = ["wb", "wt", "uc", "uc_minus", "wc", "wp"];
+/**
+ * Svpbmt's three page-based memory types (RISC-V privileged spec, "Svpbmt" extension), in the
+ * words Linux gives them (arch/riscv/include/asm/pgtable.h): `wb` is PMA (the memory's own
+ * attributes, PAGE_KERNEL), `wc` is NC (non-cacheable, idempotent: pgprot_writecombine) and
+ * `uc` is IO (non-cacheable, non-idempotent, strongly ordered: pgprot_noncached).
+ */
+const SVPBMT_CACHE_MODES: readonly CacheMode[] = ["wb", "wc", "uc"];
+
+/** The `cache` modes a region may give under `paging`. */
+export function cacheModes(paging: Paging): readonly CacheMode[] {
+  return paging.arch === "riscv64" ? SVPBMT_CACHE_MODES : X86_CACHE_MODES;
 }
 
 /** The word `paging` writes for a mode: the inverse of `PAGING_MODES`. */

@@ -13,7 +13,7 @@ import type { Scope } from "../evaluate.js";
 import { whole } from "./bounds.js";
 import type { RegionNode, VariantContext } from "./context.js";
 import { scopeOf } from "./scope.js";
-import { archOf } from "../../arch/registry.js";
+import { archOf, cacheModes } from "../../arch/registry.js";
 import { size } from "../../model/format.js";
 
 /** A region's attributes as its statement gives them (`exportId`: the `export` name, if any). */
@@ -55,6 +55,7 @@ function alternatives(items: readonly string[]): string {
 }
 
 const PERMISSIONS: readonly Permission[] = ["r", "rw", "rx", "rwx"];
+/** Every cache mode of any architecture; `cacheModes` says which the paging mode has. */
 const CACHE_MODES: readonly CacheMode[] = ["wb", "wt", "uc", "uc_minus", "wc", "wp"];
 const REGION_FLAGS = ["user", "global", "per_process", "shared", "exhaustive"];
 
@@ -128,8 +129,7 @@ class AttributeCollector {
         return;
       case "attr-cache":
         if (!this.once("cache", item.span)) return;
-        this.out.cache = this.oneOf(item.value, CACHE_MODES, "cache mode");
-        return;
+        return this.cache(item.value);
       case "attr-flag":
         return this.flag(item);
       case "attr-max-page":
@@ -172,14 +172,31 @@ class AttributeCollector {
     what: string,
   ): T | undefined {
     if (allowed.includes(value.name as T)) return value.name as T;
-    const list = allowed.map((a) => `\`${a}\``);
     this.ctx.error(
       "E0119",
       `unknown ${what} \`${value.name}\``,
       value.span,
-      `use ${list.slice(0, -1).join(", ")} or ${list.at(-1)}`,
+      `use ${alternatives(allowed.map((a) => `\`${a}\``))}`,
     );
     return undefined;
+  }
+
+  private cache(value: Identifier): void {
+    const paging = this.ctx.paging;
+    const allowed = paging ? cacheModes(paging) : CACHE_MODES;
+    if (
+      CACHE_MODES.includes(value.name as CacheMode) &&
+      !allowed.includes(value.name as CacheMode)
+    ) {
+      const arch = archOf(paging!);
+      return this.ctx.error(
+        "E0119",
+        `cache mode \`${value.name}\` does not exist with ${arch.name} ${arch.mode}`,
+        value.span,
+        `use ${alternatives(allowed.map((a) => `\`${a}\``))}`,
+      );
+    }
+    this.out.cache = this.oneOf(value, allowed, "cache mode");
   }
 
   private map(item: Extract<Attribute, { kind: "attr-map" }>): void {
