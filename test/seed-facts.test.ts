@@ -13,7 +13,14 @@ interface Doc {
   regions: { name: string; start: string; end: string }[];
 }
 
-for (const spec of ["linux-x86_64", "gaybsd-amd64", "emerald", "solaris-amd64", "linux-2.6.24"]) {
+for (const spec of [
+  "linux-x86_64",
+  "gaybsd-amd64",
+  "emerald",
+  "solaris-amd64",
+  "linux-2.6.24",
+  "linux-riscv64",
+]) {
   describe(spec, () => {
     const r = vmlayout(["build", `specs/${spec}.layout`, "--emit", "json"]);
     const parsed = JSON.parse(r.stdout || "null") as Doc | Doc[] | null;

@@ -17,6 +17,7 @@ describe("specs", () => {
       "emerald.layout",
       "gaybsd-amd64.layout",
       "linux-2.6.24.layout",
+      "linux-riscv64.layout",
       "linux-x86_64.layout",
       "solaris-amd64.layout",
     ]);

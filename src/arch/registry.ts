@@ -3,16 +3,69 @@
  * exist. A new architecture adds its directory under `src/arch/` and one case here.
  */
 
-import type { Paging } from "../model/layout.js";
+import type { CacheMode, Paging, SvMode } from "../model/layout.js";
 import type { Arch } from "./arch.js";
+import { riscv64 } from "./riscv64/arch.js";
 import { x86_64 } from "./x86_64/arch.js";
 
 /** The architecture and mode a Layout's `paging` names. */
 export function archOf(paging: Paging): Arch {
-  return x86_64(paging.levels);
+  return paging.arch === "riscv64" ? riscv64(paging.mode) : x86_64(paging.levels);
 }
 
 /** The paging mode of x86-64 with `levels` tables: 4 (48-bit) or 5 (57-bit). */
 export function pagingOfLevels(levels: 4 | 5): Paging {
-  return { levels, vaBits: x86_64(levels).vaBits as 48 | 57 };
+  return { arch: "x86_64", levels, vaBits: x86_64(levels).vaBits as 48 | 57 };
+}
+
+/** A RISC-V paging mode: Sv39, Sv48 or Sv57. */
+export function pagingOfMode(mode: SvMode): Paging {
+  const arch = riscv64(mode);
+  return {
+    arch: "riscv64",
+    mode,
+    levels: arch.levels as 3 | 4 | 5,
+    vaBits: arch.vaBits as 39 | 48 | 57,
+  };
+}
+
+/** Every paging mode a spec can name, as `paging` writes it (`4`, `sv39`). */
+export const PAGING_MODES: ReadonlyMap<string, Paging> = new Map([
+  ["4", pagingOfLevels(4)],
+  ["5", pagingOfLevels(5)],
+  ["sv39", pagingOfMode("sv39")],
+  ["sv48", pagingOfMode("sv48")],
+  ["sv57", pagingOfMode("sv57")],
+]);
+
+/**
+ * The size of a recursive page-table slot (one root entry that references the root), or
+ * undefined where the walk cannot recurse. x86-64 reads any present entry without PS as a
+ * table (SDM 4.5.4). On RISC-V an entry with R = W = X = 0 at the last level raises a page
+ * fault (privileged spec 10.3.2, step 4), so a root that references itself maps nothing.
+ */
+export function recursiveSlot(paging: Paging): bigint | undefined {
+  if (paging.arch === "riscv64") return undefined;
+  const arch = archOf(paging);
+  return 1n << BigInt(arch.levelShift(arch.levels));
+}
+
+/** The six memory types a PAT entry can select (Intel SDM vol. 3A, 4.9.2). */
+const X86_CACHE_MODES: readonly CacheMode[] = ["wb", "wt", "uc", "uc_minus", "wc", "wp"];
+/**
+ * Svpbmt's three page-based memory types (RISC-V privileged spec, "Svpbmt" extension), in the
+ * words Linux gives them (arch/riscv/include/asm/pgtable.h): `wb` is PMA (the memory's own
+ * attributes, PAGE_KERNEL), `wc` is NC (non-cacheable, idempotent: pgprot_writecombine) and
+ * `uc` is IO (non-cacheable, non-idempotent, strongly ordered: pgprot_noncached).
+ */
+const SVPBMT_CACHE_MODES: readonly CacheMode[] = ["wb", "wc", "uc"];
+
+/** The `cache` modes a region may give under `paging`. */
+export function cacheModes(paging: Paging): readonly CacheMode[] {
+  return paging.arch === "riscv64" ? SVPBMT_CACHE_MODES : X86_CACHE_MODES;
+}
+
+/** The word `paging` writes for a mode: the inverse of `PAGING_MODES`. */
+export function pagingWord(paging: Paging): string {
+  return paging.arch === "riscv64" ? paging.mode : String(paging.levels);
 }

@@ -26,6 +26,7 @@ import { renderJson } from "../diagnostics/render.js";
 import { hex } from "../model/format.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, onlySpec, type Run } from "./common.js";
 import { bootParams, pickedLayout } from "./install-options.js";
+import { x86Levels } from "../runtime/install-plan.js";
 import { numberParser } from "./numbers.js";
 import { parseFormat, report } from "./report.js";
 
@@ -98,7 +99,7 @@ export const runAudit: Run = async (values, positionals, context) => {
   }
   const boot = bootParams(values, parse);
 
-  const { checkSpec, pickLayout } = await import("../pipeline.js");
+  const { checkSpec, pickLayout, runtimeRefusal } = await import("../pipeline.js");
   const checked = checkSpec(spec, {
     variant: values.variant as string | undefined,
     denyWarnings: values["deny-warnings"] === true,
@@ -111,6 +112,11 @@ export const runAudit: Run = async (values, positionals, context) => {
     format,
   );
   if (layout === undefined) return EXIT_ERRORS;
+  const refused = runtimeRefusal(layout);
+  if (refused) {
+    report([...checked.diagnostics, ...refused.diagnostics], checked.sources, format, context);
+    return EXIT_ERRORS;
+  }
   for (const name of bases.keys()) {
     if (!layout.kaslr.some((g) => g.members.some((m) => m.name === name))) {
       throw new UsageError(`--base ${name}: the spec has no KASLR member \`${name}\``);
@@ -134,7 +140,7 @@ export const runAudit: Run = async (values, positionals, context) => {
   } else {
     const text = readListing(listing!);
     checked.sources.add(listing!, text);
-    const read = LISTINGS[kind!]!(listing!, text, layout.paging.levels);
+    const read = LISTINGS[kind!]!(listing!, text, x86Levels(layout));
     audited = hasErrors(read.diagnostics)
       ? { value: undefined, diagnostics: read.diagnostics }
       : auditFound(layout, read.value, options);

@@ -278,8 +278,8 @@ class AstBuilder extends BaseVisitor {
   }
 
   pagingDecl(ctx: C.PagingDeclCstChildren, loc: Loc): PagingDecl | undefined {
-    const levels = this.v<Expr>(first(ctx.levels));
-    return levels && { kind: "paging", levels, span: this.spanOf(loc) };
+    const mode = this.v<Expr>(first(ctx.levels));
+    return mode && { kind: "paging", mode, span: this.spanOf(loc) };
   }
 
   constDecl(ctx: C.ConstDeclCstChildren, loc: Loc): ConstDecl | undefined {

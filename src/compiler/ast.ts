@@ -80,10 +80,13 @@ export interface IncludeDecl {
   readonly span: Span;
 }
 
-/** `paging 4` or `paging 5` (levels; 48-bit or 57-bit). Other numbers are rejected by the resolver. */
+/**
+ * `paging 4` / `paging 5` (x86-64 4-level / 5-level) or `paging sv39|sv48|sv57` (RISC-V).
+ * Any other expression is rejected by the resolver.
+ */
 export interface PagingDecl {
   readonly kind: "paging";
-  readonly levels: Expr;
+  readonly mode: Expr;
   readonly span: Span;
 }
 

@@ -7,6 +7,7 @@
  * was only reformatted or reordered has no changes.
  */
 import type { KaslrGroup, Layout, Param, Region } from "../model/layout.js";
+import { archOf } from "../arch/registry.js";
 import { describeMisfit, kaslrMemberSizes, proveKaslr } from "../model/kaslr.js";
 import { hex, paramAlign, paramNumber, range, shortHex, size } from "../model/format.js";
 
@@ -74,9 +75,8 @@ function diffLayout(old: Layout, now: Layout, out: Change[]): void {
   const push = (kind: ChangeKind, subject: string, detail: string): void => {
     out.push({ kind, variant: now.variant ?? old.variant, subject, detail });
   };
-  if (old.paging.levels !== now.paging.levels) {
-    push("paging", "paging", `${old.paging.levels}-level -> ${now.paging.levels}-level`);
-  }
+  const [before, after] = [archOf(old.paging).mode, archOf(now.paging).mode];
+  if (before !== after) push("paging", "paging", `${before} -> ${after}`);
   diffRegions(old, now, push);
   diffParams(old.params, now.params, push);
   diffNamed(old.constants, now.constants, "const", push, (a, b) => {

@@ -1,7 +1,8 @@
 /**
  * From an imported document to spec text. The rules, in the order they apply:
  *
- * - **Paging**: the table's heading when it says so ("4-level", "57-bit"); otherwise from its
+ * - **Paging**: the table's heading when it says so ("4-level", "57-bit", RISC-V's "SV39": `paging
+ *   sv39`, the variant then named "sv39"); otherwise from its
  *   addresses: any canonical address of a region (not a hole) that only 57-bit paging allows
  *   (`00ffffffffffffff`, `ff11000000000000`) means `paging 5`, else `paging 4`.
  * - **Kinds**: "non-canonical" in the description, or exactly the non-canonical range of the
@@ -37,7 +38,8 @@ import { isFullPlaceholder, offsetAddress } from "./quantity.js";
 import { hexDigits } from "../model/format.js";
 import { assertNever } from "../model/collections.js";
 import { documentAttributes } from "./attributes.js";
-import { archOf, pagingOfLevels } from "../arch/registry.js";
+import { archOf, pagingOfLevels, pagingWord } from "../arch/registry.js";
+import type { Paging } from "../model/layout.js";
 
 export interface BuildOptions {
   /** Name of the imported file (for the layout's name and the header comment). */
@@ -60,10 +62,10 @@ const PAGE = 0x1000n;
 const alignUp = (v: bigint): bigint => (v + PAGE - 1n) & ~(PAGE - 1n);
 const alignDown = (v: bigint): bigint => v & ~(PAGE - 1n);
 
-function kindOf(row: Row, paging: 4 | 5): Kind {
+function kindOf(row: Row, paging: Paging): Kind {
   const d = row.description.toLowerCase();
   if (/non-?canonical/.test(d)) return "noncanonical";
-  const [lower, upper] = archOf(pagingOfLevels(paging)).halves;
+  const [lower, upper] = archOf(paging).halves;
   if (
     row.start?.type === "literal" &&
     row.start.value === lower.end &&
@@ -80,7 +82,7 @@ function rowsOf(items: readonly Item[]): Row[] {
   return items.flatMap((it) => (it.type === "row" ? [it, ...rowsOf(it.children)] : []));
 }
 
-function detectPaging(table: Table): 4 | 5 {
+function detectPaging(table: Table): Paging {
   if (table.pagingHint) return table.pagingHint;
   const narrow = archOf(pagingOfLevels(4));
   const wide = archOf(pagingOfLevels(5));
@@ -94,10 +96,10 @@ function detectPaging(table: Table): 4 | 5 {
     ];
     for (const v of ends) {
       if (v === undefined) continue;
-      if (wide.isCanonical(v) && !narrow.isCanonical(v)) return 5;
+      if (wide.isCanonical(v) && !narrow.isCanonical(v)) return pagingOfLevels(5);
     }
   }
-  return 4;
+  return pagingOfLevels(4);
 }
 
 /**
@@ -204,7 +206,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
   // Names: the shared scope first, then each table's own.
   const names = new Map<Row, string | undefined>();
   const kinds = new Map<Row, Kind>();
-  const nameAll = (items: readonly Item[], scope: Names, paging: 4 | 5): void => {
+  const nameAll = (items: readonly Item[], scope: Names, paging: Paging): void => {
     for (const row of rowsOf(items)) {
       const kind = kindOf(row, paging);
       kinds.set(row, kind);
@@ -306,7 +308,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
     "// `vmlayout check` reports the document's inconsistencies at those lines.",
     `layout ${layoutName(options.fileName)}${title ? ` ${quote(title)}` : ""}`,
   );
-  if (tables.length === 1) out.push(`paging ${first.paging}`);
+  if (tables.length === 1) out.push(`paging ${pagingWord(first.paging)}`);
   for (const p of params.values()) {
     out.push(
       `param ${p.name}: address = ${p.defaultText} in ${hexDigits(p.lo)} .. ${hexDigits(p.hi)} align 4KB ${quote(p.description)}`,
@@ -354,7 +356,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
     tables.forEach((t, k) => {
       out.push("");
       out.push(`variant ${quote(variantName(t, k))} {`);
-      out.push(`  paging ${t.paging}`);
+      out.push(`  paging ${pagingWord(t.paging)}`);
       writeItems(own[k]!, 1);
       out.push("}");
     });
@@ -396,7 +398,9 @@ const OPTIONAL =
   "the document calls this range optional: it is there only in some builds, in place of what it overlaps";
 
 function variantName(t: Table, k: number): string {
-  const m = t.heading ? /\b(\d+-level)\b/i.exec(t.heading) : null;
+  const m = t.heading
+    ? (/\b(\d+-level)\b/i.exec(t.heading) ?? /\b(sv\d+)\b/i.exec(t.heading))
+    : null;
   return m ? m[1]!.toLowerCase() : (t.heading ?? `table ${k + 1}`);
 }
 

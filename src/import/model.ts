@@ -4,6 +4,7 @@
  * that `vmlayout check` judges the document's own figures at the imported lines.
  */
 import type { Result, Span } from "../diagnostics/diagnostic.js";
+import type { Paging } from "../model/layout.js";
 
 /** A quantity cell (`-119.5  TB`, `~ 0.25 TB`, `+0`), normalised to the language's spelling. */
 export interface Quantity {
@@ -70,7 +71,7 @@ export interface Table {
   /** The heading above the table, if any. */
   readonly heading: string | undefined;
   /** `paging` from the heading ("4-level") when it says so. */
-  readonly pagingHint: 4 | 5 | undefined;
+  readonly pagingHint: Paging | undefined;
   readonly items: Item[];
   /**
    * Index in `items` where the document says the rest is identical to the other tables

@@ -8,6 +8,8 @@ import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnos
 import { clipQuote } from "../diagnostics/render.js";
 import type { Document, Item, Note, ReadContext, Reader, Row, Table } from "./model.js";
 import { parseAddress, parseQuantity, parseSize } from "./quantity.js";
+import type { Paging } from "../model/layout.js";
+import { PAGING_MODES, pagingOfLevels } from "../arch/registry.js";
 
 type Column = "start" | "end" | "size" | "offset" | "description" | "name";
 
@@ -79,11 +81,14 @@ export function documentTitle(lines: readonly string[]): string | undefined {
   return undefined;
 }
 
-export function pagingHint(heading: string | undefined): 4 | 5 | undefined {
+export function pagingHint(heading: string | undefined): Paging | undefined {
   if (heading === undefined) return undefined;
+  // RISC-V's vm-layout.rst heads its tables "... SV39", "SV48", "SV57".
+  const sv = /\bsv(39|48|57)\b/i.exec(heading);
+  if (sv) return PAGING_MODES.get(`sv${sv[1]}`);
   const m = /\b([45])[- ]level\b/i.exec(heading) ?? /\b(48|57)-bit\b/.exec(heading);
   if (!m) return undefined;
-  return m[1] === "4" || m[1] === "48" ? 4 : 5;
+  return pagingOfLevels(m[1] === "4" || m[1] === "48" ? 4 : 5);
 }
 
 export const reader: Reader = {

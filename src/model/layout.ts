@@ -17,10 +17,18 @@ export interface Bound {
   readonly sym: Affine;
 }
 
-export interface Paging {
-  readonly levels: 4 | 5;
-  readonly vaBits: 48 | 57;
-}
+/** A RISC-V paging mode (privileged spec, 10.3-10.6 "Sv39/Sv48/Sv57"). */
+export type SvMode = "sv39" | "sv48" | "sv57";
+
+/** The architecture and paging mode of a Layout; `archOf` (src/arch/registry.ts) gives its `Arch`. */
+export type Paging =
+  | { readonly arch: "x86_64"; readonly levels: 4 | 5; readonly vaBits: 48 | 57 }
+  | {
+      readonly arch: "riscv64";
+      readonly mode: SvMode;
+      readonly levels: 3 | 4 | 5;
+      readonly vaBits: 39 | 48 | 57;
+    };
 
 export type ParamType = "address" | "size" | "count";
 

@@ -259,7 +259,7 @@ export function instantiate(
   return {
     value: {
       layout,
-      levels: layout.paging.levels,
+      levels: x86Levels(layout),
       maxPhyAddr,
       params: values,
       regions,
@@ -815,6 +815,16 @@ export const CACHE_PAT_INDEX: Readonly<Record<CacheMode, number>> = {
   wp: 5,
   wt: 7,
 };
+
+/**
+ * The x86-64 paging levels of a layout the runtime was given. Callers refuse other
+ * architectures first (`runtimeRefusal`, src/pipeline.ts), so reaching the throw is a bug.
+ */
+export function x86Levels(layout: Layout): PagingLevels {
+  if (layout.paging.arch !== "x86_64")
+    throw new Error(`internal: a ${layout.paging.arch} layout reached the x86-64 runtime`);
+  return layout.paging.levels;
+}
 
 /**
  * Upper bound of the table frames `runs` need below the top level: per run and level, the

@@ -204,9 +204,9 @@ describe("build", () => {
         .stdout,
     );
     expect(one).toMatchObject({
-      schema: "vmlayout/1",
+      schema: "vmlayout/2",
       variant: "5-level",
-      paging: { levels: 5, vaBits: 57 },
+      paging: { arch: "x86_64", levels: 5, vaBits: 57 },
     });
   });
 

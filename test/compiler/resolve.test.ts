@@ -184,6 +184,34 @@ describe("variants", () => {
     expect(layouts(spec, "5-level").map((l) => l.variant)).toEqual(["5-level"]);
   });
 
+  it("RISC-V modes per variant: `paging sv39|sv48|sv57` share the common items", () => {
+    const rv = [
+      "layout rv",
+      ...["sv39", "sv48", "sv57"].map((m) => `variant "${m}" {\n  paging ${m}\n}`),
+      "ffffffff80000000 +2GB kernel { max_page 1GB }",
+    ].join("\n");
+    expect(layouts(rv).map((l) => [l.variant, l.paging])).toEqual([
+      ["sv39", { arch: "riscv64", mode: "sv39", levels: 3, vaBits: 39 }],
+      ["sv48", { arch: "riscv64", mode: "sv48", levels: 4, vaBits: 48 }],
+      ["sv57", { arch: "riscv64", mode: "sv57", levels: 5, vaBits: 57 }],
+    ]);
+    expect(layouts(spec)[0]!.paging).toEqual({ arch: "x86_64", levels: 4, vaBits: 48 });
+  });
+
+  it("`max_page` takes the mode's page sizes: 512 GiB from Sv48, not in Sv39 or on x86-64", () => {
+    const big = (mode: string) =>
+      resolve(
+        parseSpec(
+          `layout t\npaging ${mode}\nffff800000000000 +512GB a { max_page 512GB }`,
+          "t.layout",
+        ).value.ast,
+        {},
+      ).diagnostics.map((d) => `${d.code} ${d.message}`);
+    expect(big("sv48")).toEqual([]);
+    expect(big("sv39")).toEqual(["E0119 512 GiB is not a page size of riscv64 Sv39"]);
+    expect(big("4")).toEqual(["E0119 512 GiB is not a page size of x86_64 4-level paging"]);
+  });
+
   it("a variant the spec does not declare is E0106, with the closest one and the list", () => {
     const r = resolve(parseSpec(spec, "t.layout").value.ast, { variant: "4level" });
     expect(r.value).toEqual([]);

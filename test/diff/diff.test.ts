@@ -58,6 +58,8 @@ const CASES: readonly [what: string, from: string, to: string, expected: string]
     "kernel_text: shrunk by 256 MiB, 512 MiB -> 256 MiB: 0xffffffff80000000..0xffffffff9fffffff -> 0xffffffff80000000..0xffffffff8fffffff",
   ],
   ["kind", "+8TB guard guard_hole", "+8TB hole guard_hole", "guard_hole: kind: guard -> hole"],
+  // Same 48-bit halves, another architecture: the mode's name says which.
+  ["paging mode", "paging 4", "paging sv48", "paging: 4-level paging -> Sv48"],
   [
     "mapping",
     "map phys 0x1000000",

@@ -63,7 +63,7 @@ describe("declarations", () => {
     ).toEqual([
       { kind: "layout", name: id("linux_x86_64"), description: str("Linux x86-64") },
       { kind: "include", path: str("common.layout") },
-      { kind: "paging", levels: lit(4n) },
+      { kind: "paging", mode: lit(4n) },
       { kind: "attr-flag", flag: id("exhaustive") },
     ]);
     expect(shape("layout l")).toEqual([{ kind: "layout", name: id("l"), description: undefined }]);
@@ -122,7 +122,7 @@ describe("declarations", () => {
     expect(
       shape('variant "5-level" {\n  paging 5\n}\nrepeat 7 as i { +4KB guard }\nrepeat 2 {}'),
     ).toEqual([
-      { kind: "variant", name: str("5-level"), items: [{ kind: "paging", levels: lit(5n) }] },
+      { kind: "variant", name: str("5-level"), items: [{ kind: "paging", mode: lit(5n) }] },
       {
         kind: "repeat",
         count: lit(7n),

@@ -84,7 +84,7 @@ describe("Linux 2.6 mm.txt", () => {
     const notes = doc.tables[0]!.items.flatMap((it) => (it.type === "note" ? [it.text] : []));
     expect(notes).toEqual(["hole caused by [48:63] sign extension", "unused hole", "unused hole"]);
     expect(doc.title).toBe("Virtual memory map with 4 level page tables");
-    expect(doc.tables[0]!.pagingHint).toBe(4);
+    expect(doc.tables[0]!.pagingHint).toEqual({ arch: "x86_64", levels: 4, vaBits: 48 });
   });
 
   it("joins an indented line to the row above; a malformed size keeps the row as a comment", () => {

@@ -15,6 +15,7 @@ export const IMPORTED = [
   ["freebsd-vmparam.h", "vmparam"],
   ["linux-2.6-mm.txt", "mm-txt"],
   ["illumos-startup.c", "illumos-box"],
+  ["linux-riscv-vm-layout.rst", "mm-rst"],
 ] as const;
 
 /** Writes the imported spec of `file` into a temporary directory. */

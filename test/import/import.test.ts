@@ -116,7 +116,7 @@ describe("detection", () => {
 
   it("mm.rst: two tables, continuation lines joined, the shared part marked", () => {
     const doc = readDocument(fixture("linux-mm.rst"), "linux-mm.rst").value!;
-    expect(doc.tables.map((t) => [t.heading, t.pagingHint])).toEqual([
+    expect(doc.tables.map((t) => [t.heading, t.pagingHint?.levels])).toEqual([
       ["Complete virtual memory map with 4-level page tables", 4],
       ["Complete virtual memory map with 5-level page tables", 5],
     ]);
@@ -178,6 +178,20 @@ describe("golden specs", () => {
       const start = l.trim().split(/\s+/)[0]!;
       expect(source[n - 1], l).toContain(start === "fixaddr_start" ? "FIXADDR_START" : start);
     }
+  });
+
+  it("RISC-V vm-layout.rst: its SV39/SV48/SV57 tables are variants with their paging modes", () => {
+    const { spec } = importTable(fixture("linux-riscv-vm-layout.rst"), {
+      fileName: "linux-riscv-vm-layout.rst",
+      attributes: false,
+    }).value!;
+    for (const mode of ["sv39", "sv48", "sv57"])
+      expect(spec).toContain(`variant "${mode}" {\n  paging ${mode}\n`);
+    // Continuation rows join the hole's description; `~16M TB` and `~16K PB` are its sizes.
+    expect(spec).toContain(
+      '"huge, almost 64 bits wide hole of non-canonical virtual memory addresses up to the -256 GB starting offset of kernel mappings" // line 20',
+    );
+    expect(spec).toMatch(/0000004000000000 \.\. ffffffbfffffffff +noncanonical /);
   });
 
   it("mm.rst: variants, the identical rows once at top level, FIXADDR_START as a param", () => {

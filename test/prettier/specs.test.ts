@@ -15,8 +15,9 @@ import {
 } from "./helpers.js";
 
 describe("committed specs", () => {
-  it("are the five seeds", () => {
-    expect(SPECS.length).toBe(5);
+  it("are the five seeds and Linux RISC-V", () => {
+    expect(SPECS.length).toBe(6);
+    expect(SPECS).toContain("linux-riscv64.layout");
   });
 
   for (const spec of SPECS) {

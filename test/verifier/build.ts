@@ -23,10 +23,12 @@ import type {
   ParamType,
   Region,
   RegionKind,
+  SvMode,
   Waiver,
 } from "../../src/model/layout.js";
 import { type Rational, add, compare, mul, rat } from "../../src/model/rational.js";
 import { findCheck } from "../../src/diagnostics/catalogue.js";
+import { pagingOfLevels, pagingOfMode } from "../../src/arch/registry.js";
 import type { Span } from "../../src/diagnostics/diagnostic.js";
 
 export const KiB = 1n << 10n;
@@ -95,7 +97,8 @@ export interface KaslrDesc {
 
 export interface LayoutDesc {
   name?: string;
-  paging?: 4 | 5;
+  /** x86-64 levels or a RISC-V mode; default 4. */
+  paging?: 4 | 5 | SvMode;
   exhaustive?: boolean;
   params?: ParamDesc[];
   regions: RegionDesc[];
@@ -232,12 +235,12 @@ export function build(desc: LayoutDesc): Layout {
       })),
     };
   });
-  const levels = desc.paging ?? 4;
+  const mode = desc.paging ?? 4;
   return {
     name: desc.name ?? "test",
     description: undefined,
     variant: null,
-    paging: { levels, vaBits: levels === 5 ? 57 : 48 },
+    paging: typeof mode === "string" ? pagingOfMode(mode) : pagingOfLevels(mode),
     exhaustive: desc.exhaustive ?? false,
     params,
     constants: [],

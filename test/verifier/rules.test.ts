@@ -1,6 +1,7 @@
 /** Every verifier code at the parameter defaults: triggered, and not triggered. */
 import { describe, expect, test } from "vitest";
 import { rat } from "../../src/model/rational.js";
+import { range } from "../../src/model/format.js";
 import { verify } from "../../src/verifier/index.js";
 import { GiB, KiB, MiB, TiB, build, c, region } from "./build.js";
 import { codes, one, run, runLayout, text } from "./helpers.js";
@@ -207,6 +208,31 @@ describe("E0203 canonical and W0203 hole_noncanonical", () => {
       "0x0100000000000000..0x01ffffffffffffff is not canonical with 5-level paging",
     );
   });
+  // RISC-V privileged spec 10.4.1, 10.5.1, 10.6.1: bits 63..VA of a virtual address must equal
+  // bit VA-1, for VA = 39, 48 and 57.
+  test.each([
+    ["sv39", 0x0000_0040_0000_0000n, 0xffff_ffc0_0000_0000n, "Sv39"],
+    ["sv48", 0x0000_8000_0000_0000n, 0xffff_8000_0000_0000n, "Sv48"],
+    ["sv57", 0x0100_0000_0000_0000n, 0xff00_0000_0000_0000n, "Sv57"],
+  ] as const)(
+    "RISC-V %s: the hole is bits 63..VA-1 not all equal",
+    (mode, ncStart, upper, name) => {
+      const canonical = [
+        { name: "user", start: 0n, size: ncStart },
+        { name: "nc", kind: "noncanonical" as const, start: ncStart, end: upper - 1n },
+        { name: "k", start: upper, size: 4n * GiB },
+      ];
+      expect(run({ paging: mode, regions: canonical })).toEqual([]);
+      const d = one(
+        run({ paging: mode, regions: [{ name: "user", start: 0n, size: ncStart + GiB }] }),
+        "E0203",
+      );
+      expect(d.message).toBe(
+        `\`user\` extends into the non-canonical range: ${range(ncStart, ncStart + GiB - 1n)} is not canonical with ${name}`,
+      );
+      expect(text(d)).not.toMatch(/PML|x86|level paging/);
+    },
+  );
 });
 
 describe("E0204 alignment", () => {

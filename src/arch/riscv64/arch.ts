@@ -20,7 +20,6 @@ import {
   Lo,
   MODE_LEVELS,
   MODE_VA_BITS,
-  type SvMode,
   canonicalize,
   entryPbmt,
   entryPpn,
@@ -28,8 +27,7 @@ import {
   levelShift,
   linuxLevelName,
 } from "./entry.js";
-
-export type { SvMode } from "./entry.js";
+import type { SvMode } from "../../model/layout.js";
 
 const KIND_ABSENT = EntryKind.Absent;
 const KIND_LEAF = EntryKind.Leaf;

@@ -16,10 +16,8 @@
  */
 
 import { type VirtAddr } from "../../model/address.js";
+import type { SvMode } from "../../model/layout.js";
 import { isSignExtended, signExtend } from "../arch.js";
-
-/** The three 64-bit translation modes. The model's `SvMode` takes this place at the merge. */
-export type SvMode = "sv39" | "sv48" | "sv57";
 
 /** Flags of the low word (bits 31:0). */
 export const Lo = {

@@ -18,7 +18,6 @@ import { type Level } from "../x86_64/entry.js";
 import {
   Lo,
   MODE_LEVELS,
-  type SvMode,
   encodeSatp,
   entryPpn,
   entryHi,
@@ -27,6 +26,7 @@ import {
   isLeafEntry,
   levelShift,
 } from "./entry.js";
+import type { SvMode } from "../../model/layout.js";
 
 /** The rights and attributes of a leaf. Omitted booleans are false; `read` defaults to true. */
 export interface SvMapFlags {

@@ -21,12 +21,12 @@ import {
   Lo,
   MODE_LEVELS,
   MODE_VA_BITS,
-  type SvMode,
   decodeSatp,
   entryPbmt,
   entryPpn,
   isCanonical,
 } from "./entry.js";
+import type { SvMode } from "../../model/layout.js";
 import { SvTlb } from "./tlb.js";
 
 /** Privilege of the access and its kind: exactly one of a load, a store or a fetch. */

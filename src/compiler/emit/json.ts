@@ -1,21 +1,32 @@
 /**
- * `--emit json`: the versioned interchange format (schema `vmlayout/1`, see DESIGN.md).
+ * `--emit json`: the versioned interchange format (schema `vmlayout/2`, see DESIGN.md).
  * 64-bit values are `0x` + 16 lowercase hex digits; `end` is inclusive; regions are sorted by
  * start with parents before children. A region whose bounds depend on parameters reports
  * them at the parameters' defaults and lists the parameters in `parameters`.
  */
 import { hex } from "../../model/format.js";
-import type { Layout } from "../../model/layout.js";
+import type { Layout, Paging } from "../../model/layout.js";
 import type { Emitter } from "./emitter.js";
 
-export const JSON_SCHEMA = "vmlayout/1";
+/**
+ * Version 2 added `paging.arch` (and `paging.mode` for RISC-V): a version-1 reader would take
+ * a RISC-V Sv48 document (`levels` 4, `vaBits` 48) for x86-64 4-level paging.
+ */
+export const JSON_SCHEMA = "vmlayout/2";
+
+/** `{arch, levels, vaBits}` for x86-64, `{arch, mode, levels, vaBits}` for RISC-V. */
+function pagingDocument(paging: Paging): object {
+  return paging.arch === "riscv64"
+    ? { arch: paging.arch, mode: paging.mode, levels: paging.levels, vaBits: paging.vaBits }
+    : { arch: paging.arch, levels: paging.levels, vaBits: paging.vaBits };
+}
 
 export function layoutDocument(layout: Layout): object {
   return {
     schema: JSON_SCHEMA,
     layout: layout.name,
     variant: layout.variant,
-    paging: { levels: layout.paging.levels, vaBits: layout.paging.vaBits },
+    paging: pagingDocument(layout.paging),
     regions: layout.regions.map((r) => ({
       name: r.name,
       start: hex(r.start.value),

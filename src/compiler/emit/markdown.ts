@@ -20,6 +20,7 @@ import {
   type RowCells,
 } from "./table.js";
 import { Escapes, htmlComment, markdownText, plainText, withSpecText } from "./escape.js";
+import { pagingText } from "./text.js";
 import { formatQuantity, formatSize, topUnit, type Unit } from "./units.js";
 
 /** Escapes what would break a table cell or start inline markup (`escape.ts`). */
@@ -129,7 +130,7 @@ export const emitMarkdown: Emitter = ({ layouts: specLayouts, everyVariant }) =>
     if (everyVariant) out.push("", `## ${text(layout.variant ?? layout.name, e)}`);
     out.push(
       "",
-      `${code(layout.name)}: ${layout.paging.levels}-level paging, ${layout.paging.vaBits}-bit virtual addresses. ` +
+      `${code(layout.name)}: ${pagingText(layout)}. ` +
         "Offsets count up from 0 in the lower canonical half and down from the top of the address space in the " +
         "upper half; units are powers of two (1 kB = 1024 B).",
       "",

@@ -119,7 +119,7 @@ export const EMITTERS = [
   {
     format: "json",
     aliases: [],
-    description: "the versioned interchange format (schema vmlayout/1)",
+    description: "the versioned interchange format (schema vmlayout/2)",
     extension: "json",
     variants: "array",
     emit: emitJson,

@@ -4,6 +4,7 @@
  */
 import { shortHex, size } from "../../model/format.js";
 import type { Layout, Region } from "../../model/layout.js";
+import { archOf } from "../../arch/registry.js";
 
 /** Line width the emitters wrap comments to. */
 export const WIDTH = 100;
@@ -26,9 +27,9 @@ export function attributes(r: Region): string[] {
   return out;
 }
 
-/** `4-level paging, 48-bit virtual addresses`. */
-export const pagingText = (l: Layout): string =>
-  `${l.paging.levels}-level paging, ${l.paging.vaBits}-bit virtual addresses`;
+/** `4-level paging, 48-bit virtual addresses` (x86-64), `Sv39, 39-bit virtual addresses` (RISC-V). */
+export const pagingText = (l: Layout, separator = ", "): string =>
+  `${archOf(l.paging).mode}${separator}${l.paging.vaBits}-bit virtual addresses`;
 
 /** The spec file's base name. */
 export const specBaseName = (l: Layout): string => l.file.split(/[\\/]/).pop() ?? l.file;

@@ -11,7 +11,8 @@
  *   `-1.5 GB`).
  * - No unit above the layout's *top unit* is used: TB for 48-bit, PB for 57-bit layouts (the
  *   unit of a canonical half). Beyond 1024 of it, a `K` or `M` multiplier keeps the unit:
- *   the non-canonical hole is `~16M TB` in a 48-bit table and `~16K PB` in a 57-bit one.
+ *   the non-canonical hole is `~16M TB` in a 48-bit table and `~16K PB` in a 57-bit one. A
+ *   39-bit table (RISC-V Sv39, top unit GB) writes sizes past 1024 GB in TB: `~16M TB`.
  * - A size is written in the largest unit in which it is at least 1/4 and exact to two
  *   decimals (`0.25 PB`, `0.5 TB`; `128 TB`, not `0.125 PB`). A size of at least one big unit
  *   that is not exact in it is rounded and marked `~` (`~8 PB` for 8 PB + 252 TB), to a whole
@@ -90,8 +91,13 @@ function withMultiplier(n: bigint, d: bigint): { n: bigint; d: bigint; suffix: s
   return { n, d, suffix: "" };
 }
 
+const SMALLEST_BIG = UNITS.filter((u) => u.big).at(-1)!;
+
 /** A size in the document's notation (see the module comment). `bytes` > 0. */
 export function sizeQuantity(bytes: bigint, top: Unit): Quantity {
+  // A 39-bit layout's top unit is GB; past 1024 of it (the non-canonical hole) RISC-V's
+  // vm-layout.rst goes on in TB with a multiplier, `~16M TB`, as the 48-bit tables do.
+  if (!top.big && bytes >= 1024n * top.bytes) return sizeQuantity(bytes, SMALLEST_BIG);
   for (const unit of unitsFrom(top)) {
     if (unit.big) {
       const { n, d, suffix } = withMultiplier(bytes, unit.bytes);

@@ -13,6 +13,8 @@ import type { Scope } from "../evaluate.js";
 import { whole } from "./bounds.js";
 import type { RegionNode, VariantContext } from "./context.js";
 import { scopeOf } from "./scope.js";
+import { archOf, cacheModes } from "../../arch/registry.js";
+import { size } from "../../model/format.js";
 
 /** A region's attributes as its statement gives them (`exportId`: the `export` name, if any). */
 export type Attributes = Pick<
@@ -33,9 +35,27 @@ export type Attributes = Pick<
 
 type Collected = { -readonly [K in keyof Attributes]: Attributes[K] } & { waivers: Waiver[] };
 
-/** x86-64 leaf sizes (Intel SDM vol. 3A, 4.5: 4 KiB, and 2 MiB/1 GiB pages with PS = 1). */
-const PAGE_SIZES = new Set([1n << 12n, 1n << 21n, 1n << 30n]);
+/** Units of the size literals a help text suggests, largest first. */
+const LITERAL_UNITS: readonly (readonly [bigint, string])[] = [
+  [1n << 40n, "TB"],
+  [1n << 30n, "GB"],
+  [1n << 20n, "MB"],
+  [1n << 10n, "KB"],
+];
+
+/** `n` bytes as a spec writes it: `4KB`, `512GB`, `256TB`. */
+function sizeLiteral(n: bigint): string {
+  const unit = LITERAL_UNITS.find(([bytes]) => n % bytes === 0n);
+  return unit ? `${n / unit[0]}${unit[1]}` : String(n);
+}
+
+/** `a`, `a or b`, `a, b or c`. */
+function alternatives(items: readonly string[]): string {
+  return items.length <= 1 ? items.join("") : `${items.slice(0, -1).join(", ")} or ${items.at(-1)}`;
+}
+
 const PERMISSIONS: readonly Permission[] = ["r", "rw", "rx", "rwx"];
+/** Every cache mode of any architecture; `cacheModes` says which the paging mode has. */
 const CACHE_MODES: readonly CacheMode[] = ["wb", "wt", "uc", "uc_minus", "wc", "wp"];
 const REGION_FLAGS = ["user", "global", "per_process", "shared", "exhaustive"];
 
@@ -109,8 +129,7 @@ class AttributeCollector {
         return;
       case "attr-cache":
         if (!this.once("cache", item.span)) return;
-        this.out.cache = this.oneOf(item.value, CACHE_MODES, "cache mode");
-        return;
+        return this.cache(item.value);
       case "attr-flag":
         return this.flag(item);
       case "attr-max-page":
@@ -153,14 +172,31 @@ class AttributeCollector {
     what: string,
   ): T | undefined {
     if (allowed.includes(value.name as T)) return value.name as T;
-    const list = allowed.map((a) => `\`${a}\``);
     this.ctx.error(
       "E0119",
       `unknown ${what} \`${value.name}\``,
       value.span,
-      `use ${list.slice(0, -1).join(", ")} or ${list.at(-1)}`,
+      `use ${alternatives(allowed.map((a) => `\`${a}\``))}`,
     );
     return undefined;
+  }
+
+  private cache(value: Identifier): void {
+    const paging = this.ctx.paging;
+    const allowed = paging ? cacheModes(paging) : CACHE_MODES;
+    if (
+      CACHE_MODES.includes(value.name as CacheMode) &&
+      !allowed.includes(value.name as CacheMode)
+    ) {
+      const arch = archOf(paging!);
+      return this.ctx.error(
+        "E0119",
+        `cache mode \`${value.name}\` does not exist with ${arch.name} ${arch.mode}`,
+        value.span,
+        `use ${alternatives(allowed.map((a) => `\`${a}\``))}`,
+      );
+    }
+    this.out.cache = this.oneOf(value, allowed, "cache mode");
   }
 
   private map(item: Extract<Attribute, { kind: "attr-map" }>): void {
@@ -202,12 +238,14 @@ class AttributeCollector {
     if (!this.once("max_page", item.span)) return;
     const { evaluator } = this.ctx;
     const v = whole(evaluator, evaluator.evaluate(item.value, this.scope), item.value.span);
-    if (!PAGE_SIZES.has(v))
+    // Without a paging mode (E0111) there are no page sizes to hold it against.
+    const arch = this.ctx.paging && archOf(this.ctx.paging);
+    if (arch && !arch.pageSizes.includes(v))
       return this.ctx.error(
         "E0119",
-        `${v} bytes is not an x86-64 page size`,
+        `${size(v)} is not a page size of ${arch.name} ${arch.mode}`,
         item.value.span,
-        "use `4KB`, `2MB` or `1GB`",
+        `use ${alternatives(arch.pageSizes.map((s) => `\`${sizeLiteral(s)}\``))}`,
       );
     this.out.maxPage = v;
   }

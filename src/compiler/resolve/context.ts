@@ -7,7 +7,7 @@ import { type Code, type Diagnostic, type Span, diagnostic } from "../../diagnos
 import { TEXT } from "../../diagnostics/catalogue.js";
 import { closest } from "../../diagnostics/suggest.js";
 import type { ParamDomain } from "../../model/affine.js";
-import type { Bound, Param } from "../../model/layout.js";
+import type { Bound, Paging, Param } from "../../model/layout.js";
 import type { Limits } from "../../limits.js";
 import type {
   ConstDecl,
@@ -77,6 +77,8 @@ export class VariantContext {
   /** Region nodes in source order (repeats expanded), and the named ones by name. */
   readonly nodes: RegionNode[] = [];
   readonly byName = new Map<string, RegionNode>();
+  /** The variant's paging mode, set first by the resolver (undefined after E0111). */
+  paging: Paging | undefined;
   private errors = false;
 
   constructor(

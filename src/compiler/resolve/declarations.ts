@@ -13,6 +13,7 @@ import { isAttribute } from "./attributes.js";
 import { address, whole } from "./bounds.js";
 import type { ConstEntry, VariantContext } from "./context.js";
 import { scopeOf } from "./scope.js";
+import { PAGING_MODES } from "../../arch/registry.js";
 
 const PARAM_TYPES: readonly ParamType[] = ["address", "size", "count"];
 const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
@@ -26,7 +27,7 @@ export function paging(ctx: VariantContext): Layout["paging"] | undefined {
       "E0111",
       `no paging mode${where}`,
       ctx.variant?.name.span ?? ctx.header.span,
-      "add `paging 4` (4-level, 48-bit) or `paging 5` (5-level, 57-bit)",
+      MODES_HELP,
     );
     return undefined;
   }
@@ -36,19 +37,21 @@ export function paging(ctx: VariantContext): Layout["paging"] | undefined {
         labels: [{ span: decls[0]!.span, message: "first given here" }],
       }),
     );
-  const levels = decls[0]!.levels;
-  if (levels.kind === "literal" && isInteger(levels.value)) {
-    if (levels.value.num === 4n) return { levels: 4, vaBits: 48 };
-    if (levels.value.num === 5n) return { levels: 5, vaBits: 57 };
-  }
-  ctx.error(
-    "E0111",
-    "unsupported paging mode",
-    levels.span,
-    "x86-64 has `paging 4` (4-level, 48-bit) and `paging 5` (5-level, 57-bit)",
-  );
+  const mode = decls[0]!.mode;
+  const word =
+    mode.kind === "literal" && isInteger(mode.value)
+      ? String(mode.value.num)
+      : mode.kind === "name" && mode.path.length === 1
+        ? mode.path[0]!.name
+        : undefined;
+  const found = word === undefined ? undefined : PAGING_MODES.get(word);
+  if (found) return found;
+  ctx.error("E0111", "unsupported paging mode", mode.span, MODES_HELP);
   return undefined;
 }
+
+const MODES_HELP =
+  "write `paging 4` (x86-64 4-level, 48-bit), `paging 5` (x86-64 5-level, 57-bit) or `paging sv39`, `paging sv48`, `paging sv57` (RISC-V)";
 
 /**
  * Enters a top-level constant or parameter into the symbol tables; refuses a nested variant.

@@ -129,7 +129,7 @@ function itemsOf(file: SpecFile, variant: VariantDecl | null): Item[] {
 
 /** One variant's Layout, or undefined when an error was reported. */
 function resolveVariant(ctx: VariantContext): Layout | undefined {
-  const pagingMode = paging(ctx);
+  const pagingMode = (ctx.paging = paging(ctx));
   for (const item of ctx.items) declare(ctx, item);
   for (const item of ctx.items)
     if (item.kind === "param") ctx.attempt(() => resolveParam(ctx, item));

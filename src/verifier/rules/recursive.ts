@@ -2,20 +2,33 @@
  * E0214 recursive_slot: a region with `map recursive` is the recursive page-table slot, so it
  * is exactly one top-level page-table entry: 512 GiB on a 512 GiB boundary with 4-level
  * paging (a PML4 entry), 256 TiB on a 256 TiB boundary with 5-level paging (a PML5 entry).
+ * Where the architecture cannot recurse (`recursiveSlot`: RISC-V) no region may ask for it.
  */
 import { type Context, type Rule, nameLabel } from "../context.js";
 import { hex, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteEqual, refuteMultiple } from "../proof.js";
+import { archOf, recursiveSlot } from "../../arch/registry.js";
 
 export const rule: Rule = { name: "recursive", codes: ["E0214"], check: checkRecursive };
 
 function checkRecursive(ctx: Context): void {
-  const levels = ctx.layout.paging.levels;
-  const slot = levels === 5 ? 1n << 48n : 1n << 39n;
-  const entry = `one top-level page-table entry: ${size(slot)} on a ${size(slot)} boundary with ${levels}-level paging`;
+  const arch = archOf(ctx.layout.paging);
+  const slot = recursiveSlot(ctx.layout.paging);
   for (const r of ctx.layout.regions) {
     if (r.map?.kind !== "recursive" || !ctx.usable(r)) continue;
     const labels = [nameLabel(r)];
+    if (slot === undefined) {
+      ctx.report("E0214", [r], r.nameSpan, () => ({
+        message: `${tick(r.name)} asks for a recursive page-table slot, which ${arch.name} ${arch.mode} cannot have`,
+        labels,
+        notes: [
+          "a table entry that references the root is followed to the last level, where a pointer to another table is a page fault",
+        ],
+        help: "drop `map recursive`: reach the page tables through a linear map of RAM (`map ram`)",
+      }));
+      continue;
+    }
+    const entry = `one top-level page-table entry: ${size(slot)} on a ${size(slot)} boundary with ${arch.mode}`;
     const help = `make ${tick(r.name)} exactly ${size(slot)} and start it at a multiple of ${size(slot)}`;
     const notes = [`a recursive slot must be exactly ${entry}`];
     if (r.size.value !== slot) {

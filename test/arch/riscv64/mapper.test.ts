@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { PhysicalMemory } from "../../../src/arch/physical-memory.js";
 import { riscv64 } from "../../../src/arch/riscv64/arch.js";
-import { type SvMode } from "../../../src/arch/riscv64/entry.js";
+import type { SvMode } from "../../../src/model/layout.js";
 import { SvMapper } from "../../../src/arch/riscv64/mapper.js";
 import { Access, SvMmu } from "../../../src/arch/riscv64/mmu.js";
 import { walkTables } from "../../../src/arch/walk.js";

@@ -7,6 +7,7 @@ import { groupBy } from "../../../model/collections.js";
 import { hexDigits } from "../../../model/format.js";
 import { ADDRESS_SPACE_END, type Layout, type Region } from "../../../model/layout.js";
 import { xmlEntities } from "../escape.js";
+import { pagingText } from "../text.js";
 import { describe as describeRow, isAutoNamed } from "../table.js";
 import {
   formatOffset,
@@ -246,7 +247,7 @@ function placeBars(
     text(
       x0,
       y + 11,
-      `${layout.paging.levels}-level paging · ${layout.paging.vaBits}-bit virtual addresses · ${layout.name}`,
+      `${pagingText(layout, " · ")} · ${layout.name}`,
       `font-family="${FONT}" font-size="11" fill="${MUTED}"`,
     ),
   );
