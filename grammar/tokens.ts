@@ -53,6 +53,12 @@ export const MultiplicativeOperator = createToken({
   pattern: Lexer.NA,
   label: "`*` or `/`",
 });
+/** `<<` or `>>`: C's shifts. */
+export const ShiftOperator = createToken({
+  name: "ShiftOperator",
+  pattern: Lexer.NA,
+  label: "`<<` or `>>`",
+});
 /** `..` (inclusive end) or `..<` (exclusive end). */
 export const RangeOperator = createToken({
   name: "RangeOperator",
@@ -282,8 +288,21 @@ export const Comma = punct("Comma", ",");
 export const Colon = punct("Colon", ":");
 export const Equals = punct("Equals", "=");
 export const Semicolon = punct("Semicolon", ";", [End]);
-/** `~`: an approximate documented value (`size ~0.5MB`). */
+/** `~`: C's bitwise complement, and an approximate documented value (`size ~0.5MB`). */
 export const Tilde = punct("Tilde", "~");
+/** `<<` and `>>` after `..<` in the token order, so `..<` still lexes as one token. */
+export const ShiftLeft = punct("ShiftLeft", "<<", [ShiftOperator]);
+export const ShiftRight = punct("ShiftRight", ">>", [ShiftOperator]);
+export const Ampersand = punct("Ampersand", "&");
+export const Caret = punct("Caret", "^");
+export const Pipe = punct("Pipe", "|");
+/** A `<` or `>` that is not half of a shift starts no token: E0004 like any other. */
+export const StrayAngle = createToken({
+  name: "StrayAngle",
+  pattern: /[<>]/,
+  line_breaks: false,
+  group: "invalid",
+});
 
 // ---------------------------------------------------------------- names, keywords, units
 
@@ -330,6 +349,7 @@ export const Kw = {
   cache: keyword("cache"),
   max_page: keyword("max_page"),
   allow: keyword("allow"),
+  fn: keyword("fn"),
   region: keyword("region", [RegionKind]),
   hole: keyword("hole", [RegionKind]),
   guard: keyword("guard", [RegionKind]),
@@ -383,7 +403,7 @@ export const UNIT_SPELLINGS =
  * starts a token exactly when its character is in this set (test/perf/binary-input.test.ts
  * checks this against the patterns above: keep it in step when adding a token).
  */
-const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~';
+const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~<>&^|';
 
 /**
  * The code units that start no token, for the lexer's first-character table. Chevrotain keeps
@@ -446,6 +466,12 @@ export const allTokens: readonly TokenType[] = [
   Equals,
   Semicolon,
   Tilde,
+  ShiftLeft,
+  ShiftRight,
+  Ampersand,
+  Caret,
+  Pipe,
+  StrayAngle,
   ...keywordTokens,
   ...Object.values(Units),
   Identifier,
@@ -464,6 +490,7 @@ export const parserTokens: readonly TokenType[] = [
   AddressLiteral,
   AdditiveOperator,
   MultiplicativeOperator,
+  ShiftOperator,
   RangeOperator,
   VirtualEnd,
   ...allTokens,
