@@ -102,12 +102,10 @@ export class Evaluator {
     help?: string,
     notes: readonly string[] = [],
   ): never {
-    const labels = [...this.calls]
-      .reverse()
-      .map((call) => ({
-        span: call.span,
-        message: `in this call of \`${call.fn.decl.name.name}\``,
-      }));
+    const labels = [...this.calls].reverse().map((call) => ({
+      span: call.span,
+      message: `in this call of \`${call.fn.decl.name.name}\``,
+    }));
     this.report(
       diagnostic(
         code,
@@ -348,7 +346,7 @@ export class Evaluator {
           `\`<<\` shifts bits out of 64 bits${isConstant(x.sym) ? "" : " for some parameter values"}: ` +
             `${decimalOrHex(x.exact.num)} << ${k} is ${decimalOrHex(x.exact.num << k)}`,
           expr.span,
-          "C would drop the high bits: mask them off first (`(x & 0xffff_ffff) << 32`), so the answer is C's",
+          `C drops the bits shifted out: to get its answer, mask them off first (\`(x & ${decimalOrHex((1n << (64n - k)) - 1n)}) << ${k}\`)`,
         );
       return { exact: rat(x.exact.num << k), sym };
     }
@@ -527,7 +525,7 @@ export function checkArity(evaluator: Evaluator, expr: CallExpr, decl: FnDecl): 
       "E0109",
       `\`${decl.name.name}\` takes ${decl.params.length} argument${decl.params.length === 1 ? "" : "s"}, not ${expr.args.length}`,
       expr.span,
-      `\`fn ${decl.name.name}(${decl.params.map((p) => p.name).join(", ")})\``,
+      `it is declared \`fn ${decl.name.name}(${decl.params.map((p) => p.name).join(", ")})\``,
     );
 }
 
@@ -605,7 +603,18 @@ function maskedForm(
   const cBits = c & window;
   if ((k.num & window) !== 0n || (cBits !== 0n && cBits !== window)) return undefined;
   const base = toWord(op === "&" ? c & k.num : op === "|" ? c | k.num : c ^ k.num);
-  const sign = op === "|" ? (cBits === 0n ? 1n : 0n) : op === "&" ? (cBits === 0n ? 0n : 1n) : cBits === 0n ? 1n : -1n;
+  const sign =
+    op === "|"
+      ? cBits === 0n
+        ? 1n
+        : 0n
+      : op === "&"
+        ? cBits === 0n
+          ? 0n
+          : 1n
+        : cBits === 0n
+          ? 1n
+          : -1n;
   return {
     exact: rat(base + sign * (e.exact.num - k.num)),
     sym: plus(integer(base), scale(t, rat(sign))),

@@ -194,7 +194,7 @@ export const CATALOGUE = [
   },
   {
     code: "E0134",
-    name: "function_parameter_region",
+    name: "fn_parameter_region",
     severity: "error",
     title: "function parameter used as a region",
   },

@@ -35,7 +35,7 @@ function checkBody(ctx: VariantContext, fn: UserFunction): boolean {
               "E0134",
               `\`${head!.name}\` is a parameter of \`${fn.decl.name.name}\`, not a region`,
               e.span,
-              `pass the region's bound as the argument (\`${fn.decl.name.name}(r.${property.name}, ...)\`) and use \`${head!.name}\` itself`,
+              `pass the region's bound as the argument (\`${fn.decl.name.name}(REGION.${property.name})\`) and write \`${head!.name}\` alone in the body`,
             );
           return;
         }
