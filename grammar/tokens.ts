@@ -296,13 +296,6 @@ export const ShiftRight = punct("ShiftRight", ">>", [ShiftOperator]);
 export const Ampersand = punct("Ampersand", "&");
 export const Caret = punct("Caret", "^");
 export const Pipe = punct("Pipe", "|");
-/** A `<` or `>` that is not half of a shift starts no token: E0004 like any other. */
-export const StrayAngle = createToken({
-  name: "StrayAngle",
-  pattern: /[<>]/,
-  line_breaks: false,
-  group: "invalid",
-});
 
 // ---------------------------------------------------------------- names, keywords, units
 
@@ -400,10 +393,11 @@ export const UNIT_SPELLINGS =
 /**
  * The characters some token can start with: whitespace, line ends, `/` `"`, digits, letters,
  * `_`, and the punctuation. Each of them alone is a token or the start of one, so a position
- * starts a token exactly when its character is in this set (test/perf/binary-input.test.ts
- * checks this against the patterns above: keep it in step when adding a token).
+ * starts a token exactly when its character is in this set, or is a `<` or `>` followed by
+ * the same character (a shift: `isLoneAngle`); test/perf/binary-input.test.ts checks this
+ * against the patterns above: keep it in step when adding a token.
  */
-const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~<>&^|';
+const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~&^|';
 
 /**
  * The code units that start no token, for the lexer's first-character table. Chevrotain keeps
@@ -426,9 +420,28 @@ function nonStartCodes(): number[] {
  * on 10 MB of binary input takes seconds; as a token (the last pattern, so it only matches where
  * no other does) the run is one match.
  */
+const NON_START_RUN = new RegExp(`[^${TOKEN_START}<>]+`, "y");
+
+/** A `<` or `>` at `i` that is not the first half of `<<` or `>>` starts no token. */
+function isLoneAngle(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return (c === 60 || c === 62) && text.charCodeAt(i + 1) !== c; // `<`, `>`
+}
+
+function matchInvalid(text: string, offset: number): [string] | null {
+  let end = offset;
+  for (;;) {
+    NON_START_RUN.lastIndex = end;
+    if (NON_START_RUN.test(text)) end = NON_START_RUN.lastIndex;
+    else if (isLoneAngle(text, end)) end++;
+    else break;
+  }
+  return end > offset ? [text.slice(offset, end)] : null;
+}
+
 export const InvalidCharacters = createToken({
   name: "InvalidCharacters",
-  pattern: new RegExp(`[^${TOKEN_START}]+`),
+  pattern: { exec: matchInvalid },
   start_chars_hint: nonStartCodes(),
   line_breaks: false,
   group: "invalid",
@@ -471,7 +484,6 @@ export const allTokens: readonly TokenType[] = [
   Ampersand,
   Caret,
   Pipe,
-  StrayAngle,
   ...keywordTokens,
   ...Object.values(Units),
   Identifier,
