@@ -11,6 +11,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parseSpec } from "../../src/compiler/parse.js";
 import { resolve } from "../../src/compiler/resolve/index.js";
+import { emit } from "../../src/pipeline.js";
 import { bounds } from "../../src/model/affine.js";
 import type { Layout } from "../../src/model/layout.js";
 import { rat } from "../../src/model/rational.js";
@@ -86,6 +87,18 @@ describe("C's 64-bit answers", () => {
     // C's answer is still one mask away.
     expect(value("(0xffff800000000000 & 0x7fff_ffff_ffff_ffff) << 1")).toBe(0xffff000000000000n);
     expect(value("((-1 << 47) & 0xffff_ffff_ffff_ffff) >> 3")).toBe(0xffff800000000000n >> 3n);
+  });
+});
+
+describe("negative constants in the generated files", () => {
+  it("are the 64-bit word C's `unsigned long` holds, in C and in Rust", () => {
+    const { layout } = compile(["const k4 = -1 << 47 export KV4_BASE"]);
+    expect(emit([layout!], "c").value).toMatch(
+      /#define KV4_BASE\s+VMLAYOUT_AC\(-0x800000000000, UL\)/,
+    );
+    expect(emit([layout!], "rust").value).toContain(
+      "pub const KV4_BASE: u64 = 0xffff_8000_0000_0000;",
+    );
   });
 });
 
