@@ -312,7 +312,7 @@ export class Evaluator {
           ? "write the parameter's own bits as a parameter (or a product `p * 2MB`), not as a mask of a value"
           : "write `+` where the bits are disjoint, and give the parameter the `align` and range that make them so",
         [
-          "a parameter-dependent operand is allowed when, for every allowed value, it is at least 0 and its bits lie within a span of bits that the constant operand has all clear or all set",
+          "with a constant, a parameter-dependent operand is allowed when, for every allowed value, its parameter terms are at least 0 and their bits lie within a span that its constant part has clear and the constant operand has all clear or all set: the result is then linear",
         ],
       );
     return result;
