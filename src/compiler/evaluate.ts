@@ -346,7 +346,7 @@ export class Evaluator {
           `\`<<\` shifts bits out of 64 bits${isConstant(x.sym) ? "" : " for some parameter values"}: ` +
             `${decimalOrHex(x.exact.num)} << ${k} is ${decimalOrHex(x.exact.num << k)}`,
           expr.span,
-          `C drops the bits shifted out: to get its answer, mask them off first (\`(x & ${decimalOrHex((1n << (64n - k)) - 1n)}) << ${k}\`)`,
+          `C drops the bits shifted out: to get its answer, mask them off first (\`(x & 0x${((1n << (64n - k)) - 1n).toString(16)}) << ${k}\`)`,
         );
       return { exact: rat(x.exact.num << k), sym };
     }
