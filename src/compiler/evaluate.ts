@@ -579,11 +579,12 @@ const toWord = (n: bigint): bigint => (n < -WORD_SIGN ? BigInt.asUintN(64, n) : 
 
 /**
  * `c op e` for a constant `c` and a parameter-dependent `e` as a linear form, when it is one
- * for every parameter value. Write `e = k + t`, `k` its constant and `t` its parameter terms;
- * it is when `t` is at least 0 and its bits lie in `[low, high)` (a multiple of 2^low below
- * 2^high), `k` has those bits clear (so `e = k | t`), and `c` has them all clear (then
- * `c op e = (c op k) + t` for `|` and `^`, and `c & k` for `&`) or all set (then `c | e` is
- * `c | k`, `c & e = (c & k) + t`, `c ^ e = (c ^ k) - t`). Otherwise undefined.
+ * for every parameter value. Write `e = k + t`, `t` its parameter terms less an offset (none,
+ * or their least value: `slot << 39` for slots 256..511 is `2^47 + (slot - 256) << 39`) and
+ * `k` the rest, a constant. It is when `t` is at least 0 and its bits lie in `[low, high)` (a
+ * multiple of 2^low below 2^high), `k` has those bits clear (so `e = k | t`), and `c` has them
+ * all clear (then `c op e = (c op k) + t` for `|` and `^`, and `c & k` for `&`) or all set
+ * (then `c | e` is `c | k`, `c & e = (c & k) + t`, `c ^ e = (c ^ k) - t`). Else undefined.
  */
 function maskedForm(
   op: "&" | "|" | "^",
@@ -591,34 +592,31 @@ function maskedForm(
   e: Value,
   domains: ReadonlyMap<string, ParamDomain>,
 ): Value | undefined {
-  const k = e.sym.constant;
-  if (!isZero(e.sym.slackLo) || !isZero(e.sym.slackHi) || !isInteger(k)) return undefined;
-  const t: Affine = { ...e.sym, constant: ZERO };
-  const { min, max } = bounds(t, domains);
-  if (compare(min, ZERO) < 0 || !isInteger(max)) return undefined;
-  const high = BigInt(max.num.toString(2).length);
-  let low = 0n;
-  while (low < high && multipleForEveryValue(t, 1n << (low + 1n), domains)) low++;
-  const window = (1n << high) - (1n << low);
-  const cBits = c & window;
-  if ((k.num & window) !== 0n || (cBits !== 0n && cBits !== window)) return undefined;
-  const base = toWord(op === "&" ? c & k.num : op === "|" ? c | k.num : c ^ k.num);
-  const sign =
-    op === "|"
-      ? cBits === 0n
-        ? 1n
-        : 0n
-      : op === "&"
-        ? cBits === 0n
-          ? 0n
-          : 1n
-        : cBits === 0n
-          ? 1n
-          : -1n;
-  return {
-    exact: rat(base + sign * (e.exact.num - k.num)),
-    sym: plus(integer(base), scale(t, rat(sign))),
-  };
+  if (!isZero(e.sym.slackLo) || !isZero(e.sym.slackHi) || !isInteger(e.sym.constant))
+    return undefined;
+  const terms: Affine = { ...e.sym, constant: ZERO };
+  const least = bounds(terms, domains).min;
+  if (!isInteger(least)) return undefined;
+  for (const offset of [0n, least.num]) {
+    const t = plus(terms, integer(-offset));
+    const k = e.sym.constant.num + offset;
+    const { min, max } = bounds(t, domains);
+    if (compare(min, ZERO) < 0 || !isInteger(max)) continue;
+    const high = BigInt(max.num.toString(2).length);
+    let low = 0n;
+    while (low < high && multipleForEveryValue(t, 1n << (low + 1n), domains)) low++;
+    const window = (1n << high) - (1n << low);
+    const cBits = c & window;
+    if ((k & window) !== 0n || (cBits !== 0n && cBits !== window)) continue;
+    const base = toWord(op === "&" ? c & k : op === "|" ? c | k : c ^ k);
+    const clear = cBits === 0n;
+    const sign = op === "|" ? (clear ? 1n : 0n) : op === "&" ? (clear ? 0n : 1n) : clear ? 1n : -1n;
+    return {
+      exact: rat(base + sign * (e.exact.num - k)),
+      sym: plus(integer(base), scale(t, rat(sign))),
+    };
+  }
+  return undefined;
 }
 
 /** Small numbers in decimal, others in hex, as a kernel developer reads them. */

@@ -130,6 +130,13 @@ describe("parameters", () => {
     });
   });
 
+  it("a parameter's least value moves into the constant: kernel slots 256..511", () => {
+    const kernel = "param slot: count = 496 in 256 .. 511";
+    const or = sym("(-1 << 47) | (slot << 39)", kernel);
+    expect(word(or.value)).toBe("fffff80000000000");
+    expect(or.range).toEqual({ min: rat(-(1n << 47n)), max: rat(-(1n << 39n)) });
+  });
+
   it("`>>` of a parameter divides exactly, given its alignment", () => {
     expect(sym("(slot << 39) >> 30", slot).range.max).toEqual(rat(255n << 9n));
     expect(refusal("slot >> 1", slot)).toEqual(["E0132"]);
@@ -245,25 +252,32 @@ const expression: fc.Arbitrary<Pair> = fc.letrec<{ e: Pair }>((tie) => ({
 
 /** The kernels' own formulas, written as their headers write them. */
 const MACROS: readonly { spec: string; c: string; decls?: string[] }[] = [
-  // Linux arch/x86/include/asm/pgtable_64_types.h and kasan.h.
+  // Linux torvalds/linux arch/x86/include/asm/pgtable_64_types.h at 9c66f504 (PGDIR_SHIFT
+  // and P4D_SHIFT 39, PMD_SHIFT 21), page_64_types.h and kasan.h.
   { spec: "-1 << 47", c: "-1UL << 47" },
-  { spec: "-240 << 39", c: "-240UL << 39" }, // LDT_BASE_ADDR, LDT_PGD_ENTRY << PGDIR_SHIFT
+  { spec: "-256 << 39", c: "-256UL << 39" }, // GUARD_HOLE_BASE_ADDR
+  { spec: "-240 << 39", c: "-240UL << 39" }, // LDT_BASE_ADDR
   { spec: "-4 << 39", c: "-4UL << 39" }, // CPU_ENTRY_AREA_BASE
   { spec: "-2 << 39", c: "-2UL << 39" }, // ESPFIX_BASE_ADDR
+  { spec: "-4 * (1 << 30)", c: "-4 * (1UL << 30)" }, // EFI_VA_START
+  { spec: "~((1 << 21) - 1)", c: "~((1UL << 21) - 1)" }, // PMD_MASK
   { spec: "0xffff888000000000", c: "0xffff888000000000UL" }, // __PAGE_OFFSET_BASE_L4
   { spec: "(1 << 47) - 4KB", c: "(1UL << 47) - 4096UL" }, // TASK_SIZE_MAX
   {
-    // KASAN_SHADOW_START: KASAN_SHADOW_OFFSET + ((-1UL << __VIRTUAL_MASK_SHIFT) >> 3)
+    // KASAN_SHADOW_START: KASAN_SHADOW_OFFSET + ((-1UL << __VIRTUAL_MASK_SHIFT) >> 3); the
+    // spec writes the unsigned word C's -1UL is, since `>>` of a negative value is E0131.
     spec: "0xdffffc0000000000 + (((-1 << 47) & 0xffff_ffff_ffff_ffff) >> 3)",
     c: "0xdffffc0000000000UL + ((-1UL << 47) >> 3)",
   },
-  // FreeBSD sys/amd64/include/pmap.h KV4ADDR/KV5ADDR and vmparam.h slots.
+  // FreeBSD freebsd/freebsd-src sys/amd64/include/pmap.h at 82213c4e: KV4ADDR/KV5ADDR and
+  // the PML4 slots.
   ...[
     [511, 510, 0, 0], // KERNBASE: KV4ADDR(KPML4I, KPDPI, 0, 0)
-    [256, 0, 0, 0], // the PML4 slot of the recursive map, PML4PML4I
-    [256, 256, 256, 256], // PML4pml4e: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I)
-    [252, 0, 0, 0], // DMPML4I
-    [287, 0, 0, 0], // LMSPML4I
+    [256, 0, 0, 0], // addr_P4Tmap: KV4ADDR(PML4PML4I, 0, 0, 0)
+    [256, 256, 256, 256], // addr_P4ML4map
+    [496, 0, 0, 0], // DMPML4I = rounddown(KPML4BASE - NDMPML4E, NDMPML4E)
+    [495, 0, 0, 0], // KASANPML4I = DMPML4I - NKASANPML4E
+    [257, 0, 0, 0], // LMSPML4I = PML4PML4I + 1
   ].map(([l4, l3, l2, l1]) => ({
     spec: `kv4addr(${l4}, ${l3}, ${l2}, ${l1})`,
     c: `KV4ADDR(${l4}, ${l3}, ${l2}, ${l1})`,
