@@ -245,6 +245,7 @@ export class VmLayoutParser extends CstParser {
       { ALT: () => this.SUBRULE(this.variantDecl) },
       { ALT: () => this.SUBRULE(this.kaslrDecl) },
       { ALT: () => this.SUBRULE(this.repeatDecl) },
+      { ALT: () => this.SUBRULE(this.fnDecl) },
       {
         // `align A +Z` is a placement; a flag word followed by more than the statement's end
         // (`user.limit +4KB x`) starts a region whose placement names a region `user`.
@@ -375,6 +376,17 @@ export class VmLayoutParser extends CstParser {
     this.SUBRULE(this.block);
   });
 
+  /** `fn kv4addr(l4, l3, l2, l1) = (-1 << 47) | (l4 << 39) | ...` */
+  public fnDecl = this.RULE("fnDecl", () => {
+    this.CONSUME(T.Kw.fn);
+    this.CONSUME(T.Identifier, { LABEL: "name" });
+    this.CONSUME(T.LParen);
+    this.MANY_SEP({ SEP: T.Comma, DEF: () => this.CONSUME2(T.Identifier, { LABEL: "params" }) });
+    this.CONSUME(T.RParen);
+    this.CONSUME(T.Equals);
+    this.SUBRULE(this.expression, { LABEL: "body" });
+  });
+
   // ---------------------------------------------------------------- regions
 
   /** `PLACEMENT [KIND] [NAME] ["description"] [{ ... }]` */
@@ -501,8 +513,41 @@ export class VmLayoutParser extends CstParser {
 
   // ---------------------------------------------------------------- expressions
 
+  /** C's precedence, loosest first: `|`, `^`, `&`, shifts, `+ -`, `* /`, unary `- ~`. */
   public expression = this.RULE("expression", () => {
-    this.SUBRULE(this.additive);
+    this.SUBRULE(this.bitOr);
+  });
+
+  public bitOr = this.RULE("bitOr", () => {
+    this.SUBRULE(this.bitXor, { LABEL: "operands" });
+    this.MANY(() => {
+      this.CONSUME(T.Pipe, { LABEL: "operators" });
+      this.SUBRULE2(this.bitXor, { LABEL: "operands" });
+    });
+  });
+
+  public bitXor = this.RULE("bitXor", () => {
+    this.SUBRULE(this.bitAnd, { LABEL: "operands" });
+    this.MANY(() => {
+      this.CONSUME(T.Caret, { LABEL: "operators" });
+      this.SUBRULE2(this.bitAnd, { LABEL: "operands" });
+    });
+  });
+
+  public bitAnd = this.RULE("bitAnd", () => {
+    this.SUBRULE(this.shift, { LABEL: "operands" });
+    this.MANY(() => {
+      this.CONSUME(T.Ampersand, { LABEL: "operators" });
+      this.SUBRULE2(this.shift, { LABEL: "operands" });
+    });
+  });
+
+  public shift = this.RULE("shift", () => {
+    this.SUBRULE(this.additive, { LABEL: "operands" });
+    this.MANY(() => {
+      this.CONSUME(T.ShiftOperator, { LABEL: "operators" });
+      this.SUBRULE2(this.additive, { LABEL: "operands" });
+    });
   });
 
   public additive = this.RULE("additive", () => {
@@ -521,9 +566,14 @@ export class VmLayoutParser extends CstParser {
     });
   });
 
-  /** `-`* primary: a loop, so 20,000 minus signs cannot overflow the stack. */
+  /** (`-` | `~`)* primary: a loop, so 20,000 minus signs cannot overflow the stack. */
   public unary = this.RULE("unary", () => {
-    this.MANY(() => this.CONSUME(T.Minus));
+    this.MANY(() =>
+      this.OR([
+        { ALT: () => this.CONSUME(T.Minus, { LABEL: "prefixes" }) },
+        { ALT: () => this.CONSUME(T.Tilde, { LABEL: "prefixes" }) },
+      ]),
+    );
     this.SUBRULE(this.primary);
   });
 

@@ -53,6 +53,12 @@ export const MultiplicativeOperator = createToken({
   pattern: Lexer.NA,
   label: "`*` or `/`",
 });
+/** `<<` or `>>`: C's shifts. */
+export const ShiftOperator = createToken({
+  name: "ShiftOperator",
+  pattern: Lexer.NA,
+  label: "`<<` or `>>`",
+});
 /** `..` (inclusive end) or `..<` (exclusive end). */
 export const RangeOperator = createToken({
   name: "RangeOperator",
@@ -282,8 +288,14 @@ export const Comma = punct("Comma", ",");
 export const Colon = punct("Colon", ":");
 export const Equals = punct("Equals", "=");
 export const Semicolon = punct("Semicolon", ";", [End]);
-/** `~`: an approximate documented value (`size ~0.5MB`). */
+/** `~`: C's bitwise complement, and an approximate documented value (`size ~0.5MB`). */
 export const Tilde = punct("Tilde", "~");
+/** `<<` and `>>` after `..<` in the token order, so `..<` still lexes as one token. */
+export const ShiftLeft = punct("ShiftLeft", "<<", [ShiftOperator]);
+export const ShiftRight = punct("ShiftRight", ">>", [ShiftOperator]);
+export const Ampersand = punct("Ampersand", "&");
+export const Caret = punct("Caret", "^");
+export const Pipe = punct("Pipe", "|");
 
 // ---------------------------------------------------------------- names, keywords, units
 
@@ -330,6 +342,7 @@ export const Kw = {
   cache: keyword("cache"),
   max_page: keyword("max_page"),
   allow: keyword("allow"),
+  fn: keyword("fn"),
   region: keyword("region", [RegionKind]),
   hole: keyword("hole", [RegionKind]),
   guard: keyword("guard", [RegionKind]),
@@ -380,10 +393,11 @@ export const UNIT_SPELLINGS =
 /**
  * The characters some token can start with: whitespace, line ends, `/` `"`, digits, letters,
  * `_`, and the punctuation. Each of them alone is a token or the start of one, so a position
- * starts a token exactly when its character is in this set (test/perf/binary-input.test.ts
- * checks this against the patterns above: keep it in step when adding a token).
+ * starts a token exactly when its character is in this set, or is a `<` or `>` followed by
+ * the same character (a shift: `isLoneAngle`); test/perf/binary-input.test.ts checks this
+ * against the patterns above: keep it in step when adding a token.
  */
-const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~';
+const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~&^|';
 
 /**
  * The code units that start no token, for the lexer's first-character table. Chevrotain keeps
@@ -406,9 +420,28 @@ function nonStartCodes(): number[] {
  * on 10 MB of binary input takes seconds; as a token (the last pattern, so it only matches where
  * no other does) the run is one match.
  */
+const NON_START_RUN = new RegExp(`[^${TOKEN_START}<>]+`, "y");
+
+/** A `<` or `>` at `i` that is not the first half of `<<` or `>>` starts no token. */
+function isLoneAngle(text: string, i: number): boolean {
+  const c = text.charCodeAt(i);
+  return (c === 60 || c === 62) && text.charCodeAt(i + 1) !== c; // `<`, `>`
+}
+
+function matchInvalid(text: string, offset: number): [string] | null {
+  let end = offset;
+  for (;;) {
+    NON_START_RUN.lastIndex = end;
+    if (NON_START_RUN.test(text)) end = NON_START_RUN.lastIndex;
+    else if (isLoneAngle(text, end)) end++;
+    else break;
+  }
+  return end > offset ? [text.slice(offset, end)] : null;
+}
+
 export const InvalidCharacters = createToken({
   name: "InvalidCharacters",
-  pattern: new RegExp(`[^${TOKEN_START}]+`),
+  pattern: { exec: matchInvalid },
   start_chars_hint: nonStartCodes(),
   line_breaks: false,
   group: "invalid",
@@ -446,6 +479,11 @@ export const allTokens: readonly TokenType[] = [
   Equals,
   Semicolon,
   Tilde,
+  ShiftLeft,
+  ShiftRight,
+  Ampersand,
+  Caret,
+  Pipe,
   ...keywordTokens,
   ...Object.values(Units),
   Identifier,
@@ -464,6 +502,7 @@ export const parserTokens: readonly TokenType[] = [
   AddressLiteral,
   AdditiveOperator,
   MultiplicativeOperator,
+  ShiftOperator,
   RangeOperator,
   VirtualEnd,
   ...allTokens,

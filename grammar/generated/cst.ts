@@ -34,6 +34,7 @@ export type ItemCstChildren = {
   variantDecl?: VariantDeclCstNode[];
   kaslrDecl?: KaslrDeclCstNode[];
   repeatDecl?: RepeatDeclCstNode[];
+  fnDecl?: FnDeclCstNode[];
   attribute?: AttributeCstNode[];
   regionDecl?: RegionDeclCstNode[];
 };
@@ -185,6 +186,22 @@ export type RepeatDeclCstChildren = {
   Kw_as?: IToken[];
   index?: IToken[];
   block: BlockCstNode[];
+};
+
+export interface FnDeclCstNode extends CstNode {
+  name: "fnDecl";
+  children: FnDeclCstChildren;
+}
+
+export type FnDeclCstChildren = {
+  Kw_fn: IToken[];
+  name: IToken[];
+  LParen: IToken[];
+  params?: IToken[];
+  Comma?: IToken[];
+  RParen: IToken[];
+  Equals: IToken[];
+  body: ExpressionCstNode[];
 };
 
 export interface RegionDeclCstNode extends CstNode {
@@ -359,7 +376,47 @@ export interface ExpressionCstNode extends CstNode {
 }
 
 export type ExpressionCstChildren = {
-  additive: AdditiveCstNode[];
+  bitOr: BitOrCstNode[];
+};
+
+export interface BitOrCstNode extends CstNode {
+  name: "bitOr";
+  children: BitOrCstChildren;
+}
+
+export type BitOrCstChildren = {
+  operands: (BitXorCstNode)[];
+  operators?: IToken[];
+};
+
+export interface BitXorCstNode extends CstNode {
+  name: "bitXor";
+  children: BitXorCstChildren;
+}
+
+export type BitXorCstChildren = {
+  operands: (BitAndCstNode)[];
+  operators?: IToken[];
+};
+
+export interface BitAndCstNode extends CstNode {
+  name: "bitAnd";
+  children: BitAndCstChildren;
+}
+
+export type BitAndCstChildren = {
+  operands: (ShiftCstNode)[];
+  operators?: IToken[];
+};
+
+export interface ShiftCstNode extends CstNode {
+  name: "shift";
+  children: ShiftCstChildren;
+}
+
+export type ShiftCstChildren = {
+  operands: (AdditiveCstNode)[];
+  operators?: IToken[];
 };
 
 export interface AdditiveCstNode extends CstNode {
@@ -388,7 +445,7 @@ export interface UnaryCstNode extends CstNode {
 }
 
 export type UnaryCstChildren = {
-  Minus?: IToken[];
+  prefixes?: (IToken)[];
   primary: PrimaryCstNode[];
 };
 
@@ -464,6 +521,7 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   kaslrStatement(children: KaslrStatementCstChildren, param?: IN): OUT;
   kaslrItem(children: KaslrItemCstChildren, param?: IN): OUT;
   repeatDecl(children: RepeatDeclCstChildren, param?: IN): OUT;
+  fnDecl(children: FnDeclCstChildren, param?: IN): OUT;
   regionDecl(children: RegionDeclCstChildren, param?: IN): OUT;
   placement(children: PlacementCstChildren, param?: IN): OUT;
   sizeClause(children: SizeClauseCstChildren, param?: IN): OUT;
@@ -480,6 +538,10 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   flagAttr(children: FlagAttrCstChildren, param?: IN): OUT;
   documentedAttr(children: DocumentedAttrCstChildren, param?: IN): OUT;
   expression(children: ExpressionCstChildren, param?: IN): OUT;
+  bitOr(children: BitOrCstChildren, param?: IN): OUT;
+  bitXor(children: BitXorCstChildren, param?: IN): OUT;
+  bitAnd(children: BitAndCstChildren, param?: IN): OUT;
+  shift(children: ShiftCstChildren, param?: IN): OUT;
   additive(children: AdditiveCstChildren, param?: IN): OUT;
   multiplicative(children: MultiplicativeCstChildren, param?: IN): OUT;
   unary(children: UnaryCstChildren, param?: IN): OUT;

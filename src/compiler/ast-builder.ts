@@ -23,6 +23,7 @@ import type {
   Attribute,
   BinaryExpr,
   ConstDecl,
+  FnDecl,
   Expr,
   Identifier,
   IncludeDecl,
@@ -254,6 +255,7 @@ class AstBuilder extends BaseVisitor {
       first(ctx.variantDecl) ??
       first(ctx.kaslrDecl) ??
       first(ctx.repeatDecl) ??
+      first(ctx.fnDecl) ??
       first(ctx.attribute) ??
       first(ctx.regionDecl);
     return this.v<Item>(child);
@@ -291,6 +293,14 @@ class AstBuilder extends BaseVisitor {
     if (exportNode && !exportName) return undefined;
     const description = this.string(first(ctx.description));
     return { kind: "const", name, value, exportName, description, span: this.spanOf(loc) };
+  }
+
+  fnDecl(ctx: C.FnDeclCstChildren, loc: Loc): FnDecl | undefined {
+    const name = this.ident(first(ctx.name));
+    const params = (ctx.params ?? []).map((t) => this.ident(t));
+    const body = this.v<Expr>(first(ctx.body));
+    if (!name || !body || !real(first(ctx.RParen)) || params.some((p) => !p)) return undefined;
+    return { kind: "fn", name, params: params as Identifier[], body, span: this.spanOf(loc) };
   }
 
   paramDecl(ctx: C.ParamDeclCstChildren, loc: Loc): ParamDecl | undefined {
@@ -563,7 +573,23 @@ class AstBuilder extends BaseVisitor {
   // ---------------------------------------------------------------- expressions
 
   expression(ctx: C.ExpressionCstChildren, _loc: Loc): Expr | undefined {
-    return this.v<Expr>(first(ctx.additive));
+    return this.v<Expr>(first(ctx.bitOr));
+  }
+
+  bitOr(ctx: C.BitOrCstChildren, _loc: Loc): Expr | undefined {
+    return this.fold(ctx.operands, ctx.operators);
+  }
+
+  bitXor(ctx: C.BitXorCstChildren, _loc: Loc): Expr | undefined {
+    return this.fold(ctx.operands, ctx.operators);
+  }
+
+  bitAnd(ctx: C.BitAndCstChildren, _loc: Loc): Expr | undefined {
+    return this.fold(ctx.operands, ctx.operators);
+  }
+
+  shift(ctx: C.ShiftCstChildren, _loc: Loc): Expr | undefined {
+    return this.fold(ctx.operands, ctx.operators);
   }
 
   additive(ctx: C.AdditiveCstChildren, _loc: Loc): Expr | undefined {
@@ -601,15 +627,16 @@ class AstBuilder extends BaseVisitor {
     return left;
   }
 
-  /** `- - x`: one `neg` per minus sign, innermost last. */
+  /** `- ~ x`: one `neg` per minus sign, one `not` per tilde, innermost last. */
   unary(ctx: C.UnaryCstChildren, loc: Loc): Expr | undefined {
     let operand = this.v<Expr>(first(ctx.primary));
-    const minuses = ctx.Minus;
-    if (!operand || !minuses) return operand;
+    const prefixes = ctx.prefixes;
+    if (!operand || !prefixes) return operand;
     const end = this.spanOf(loc, operand.span).end;
-    for (let i = minuses.length - 1; i >= 0 && operand; i--) {
-      const span = { file: this.path, start: minuses[i]!.startOffset, end };
-      operand = this.expr({ kind: "neg", operand, span }, [operand]);
+    for (let i = prefixes.length - 1; i >= 0 && operand; i--) {
+      const span = { file: this.path, start: prefixes[i]!.startOffset, end };
+      const kind = prefixes[i]!.tokenType === T.Tilde ? "not" : "neg";
+      operand = this.expr({ kind, operand, span }, [operand]);
     }
     return operand;
   }

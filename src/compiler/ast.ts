@@ -45,15 +45,28 @@ export interface NegExpr {
   readonly span: Span;
 }
 
+/** C's bitwise complement `~x`: on whole numbers, `-x - 1` (two's complement). */
+export interface NotExpr {
+  readonly kind: "not";
+  readonly operand: Expr;
+  readonly span: Span;
+}
+
+/** C's bitwise operators, on whole numbers as C's 64-bit types give them (evaluate.ts). */
+export type BitwiseOperator = "<<" | ">>" | "&" | "^" | "|";
+
 export interface BinaryExpr {
   readonly kind: "binary";
-  readonly op: "+" | "-" | "*" | "/";
+  readonly op: "+" | "-" | "*" | "/" | BitwiseOperator;
   readonly left: Expr;
   readonly right: Expr;
   readonly span: Span;
 }
 
-/** `align_up(x, a)`, `align_down(x, a)`, `min(a, b, ...)`, `max(a, b, ...)`; the resolver checks the name. */
+/**
+ * `align_up(x, a)`, `align_down(x, a)`, `min(a, b, ...)`, `max(a, b, ...)` or a function the
+ * spec declares with `fn`; the resolver checks the name.
+ */
 export interface CallExpr {
   readonly kind: "call";
   readonly callee: Identifier;
@@ -61,7 +74,7 @@ export interface CallExpr {
   readonly span: Span;
 }
 
-export type Expr = LiteralExpr | NameExpr | NegExpr | BinaryExpr | CallExpr;
+export type Expr = LiteralExpr | NameExpr | NegExpr | NotExpr | BinaryExpr | CallExpr;
 
 // ---------------------------------------------------------------- statements
 
@@ -97,6 +110,15 @@ export interface ConstDecl {
   readonly value: Expr;
   readonly exportName: Identifier | undefined;
   readonly description: StringLiteral | undefined;
+  readonly span: Span;
+}
+
+/** `fn kv4addr(l4, l3, l2, l1) = (-1 << 47) | (l4 << 39) | ...`: called like the built-ins. */
+export interface FnDecl {
+  readonly kind: "fn";
+  readonly name: Identifier;
+  readonly params: readonly Identifier[];
+  readonly body: Expr;
   readonly span: Span;
 }
 
@@ -237,6 +259,7 @@ export type Item =
   | IncludeDecl
   | PagingDecl
   | ConstDecl
+  | FnDecl
   | ParamDecl
   | VariantDecl
   | KaslrDecl

@@ -14,6 +14,7 @@ import {
   type ParamDomain,
   bounds,
   constant,
+  integer,
   isConstant,
   minus,
   negated,
@@ -22,7 +23,8 @@ import {
   widen,
 } from "../model/affine.js";
 import { assertNever } from "../model/collections.js";
-import type { Expr, NameExpr } from "./ast.js";
+import { closest } from "../diagnostics/suggest.js";
+import type { BitwiseOperator, CallExpr, Expr, FnDecl, Identifier, NameExpr } from "./ast.js";
 import {
   type Rational,
   ONE,
@@ -30,6 +32,7 @@ import {
   add,
   compare,
   div,
+  formatRational,
   isInteger,
   isZero,
   mul,
@@ -65,13 +68,30 @@ export interface Scope {
   /** Resolves a name path; reports its own diagnostics and throws EvaluationFailed on failure. */
   lookup(name: NameExpr): Value;
   readonly domains: ReadonlyMap<string, ParamDomain>;
+  /** The functions the spec declares with `fn`, by name. */
+  readonly functions?: ReadonlyMap<string, UserFunction>;
 }
+
+/** A function declared with `fn`. */
+export interface UserFunction {
+  readonly decl: FnDecl;
+  /** Its declaration or body has an error, already reported: a call fails silently. */
+  failed: boolean;
+  /** Where the body's names other than its parameters are looked up (lexical scope). */
+  readonly scope: () => Scope;
+}
+
+/** The built-in functions, which a `fn` may not shadow (E0133). */
+export const BUILTIN_FUNCTIONS: readonly string[] = ["align_up", "align_down", "div", "min", "max"];
 
 export class Evaluator {
   /** Levels of evaluation in progress (see MAX_DEPTH). */
   private depth = 0;
   /** Whether E0008 for MAX_DEPTH is reported. */
   private tooDeep = false;
+
+  /** The calls of `fn`s being evaluated, innermost last: an error in a body points at them. */
+  private calls: { readonly fn: UserFunction; readonly span: Span }[] = [];
 
   constructor(private readonly report: (d: Diagnostic) => void) {}
 
@@ -82,16 +102,62 @@ export class Evaluator {
     help?: string,
     notes: readonly string[] = [],
   ): never {
-    this.report(diagnostic(code, message, span, help === undefined ? { notes } : { help, notes }));
+    const labels = [...this.calls].reverse().map((call) => ({
+      span: call.span,
+      message: `in this call of \`${call.fn.decl.name.name}\``,
+    }));
+    this.report(
+      diagnostic(
+        code,
+        message,
+        span,
+        help === undefined ? { notes, labels } : { help, notes, labels },
+      ),
+    );
     throw new EvaluationFailed(message);
   }
 
-  /** Runs `f`, which resolves a definition used at `span`, DEFINITION_LEVELS deeper. */
+  /**
+   * Runs `f`, which resolves a definition used at `span`, DEFINITION_LEVELS deeper. The
+   * definition's value does not depend on the calls in progress: its errors do not name them.
+   */
   nested<T>(span: Span, f: () => T): T {
     this.enter(span, DEFINITION_LEVELS);
+    const calls = this.calls;
+    this.calls = [];
     try {
       return f();
     } finally {
+      this.calls = calls;
+      this.depth -= DEFINITION_LEVELS;
+    }
+  }
+
+  /**
+   * A call of a `fn`: its body with the parameters bound to the arguments' values (each
+   * evaluated once, in the caller's scope), its other names in the function's own scope.
+   */
+  private callUser(fn: UserFunction, expr: CallExpr, args: readonly Value[]): Value {
+    const { decl } = fn;
+    checkArity(this, expr, decl);
+    if (fn.failed) throw new EvaluationFailed("reported");
+    if (this.calls.some((call) => call.fn === fn))
+      this.fail("E0112", `\`${decl.name.name}\` calls itself`, expr.span);
+    const bound = new Map(decl.params.map((p, i) => [p.name, args[i]!]));
+    const outer = fn.scope();
+    const scope: Scope = {
+      ...outer,
+      lookup: (name) => {
+        const arg = name.path.length === 1 ? bound.get(name.path[0]!.name) : undefined;
+        return arg ?? outer.lookup(name);
+      },
+    };
+    this.enter(expr.span, DEFINITION_LEVELS);
+    this.calls.push({ fn, span: expr.span });
+    try {
+      return this.evaluate(decl.body, scope);
+    } finally {
+      this.calls.pop();
       this.depth -= DEFINITION_LEVELS;
     }
   }
@@ -144,7 +210,10 @@ export class Evaluator {
         const v = this.evaluate(expr.operand, scope);
         return { exact: neg(v.exact), sym: negated(v.sym) };
       }
+      case "not":
+        return this.complement(expr, scope);
       case "binary":
+        if (isBitwise(expr.op)) return this.bitwise(expr.op, expr, scope);
         return this.binary(expr.op, expr, scope);
       case "call":
         return this.call(expr, scope);
@@ -154,7 +223,7 @@ export class Evaluator {
   }
 
   private binary(
-    op: "+" | "-" | "*" | "/",
+    op: Exclude<Extract<Expr, { kind: "binary" }>["op"], BitwiseOperator>,
     expr: Extract<Expr, { kind: "binary" }>,
     scope: Scope,
   ): Value {
@@ -189,6 +258,137 @@ export class Evaluator {
       default:
         return assertNever(op, "operator");
     }
+  }
+
+  // ---------------------------------------------------------------- C's bitwise operators
+  //
+  // A whole value stands for a 64-bit word: in [-2^63, 0) a `long`, in [2^63, 2^64) an
+  // `unsigned long`, in [0, 2^63) either; both readings have the same bits (two's complement),
+  // and bigint's `& | ^ ~` work on exactly those bits. So C's answer is kept where C keeps
+  // every bit, and refused (E0131) where it would lose one or where the reading matters:
+  // an operand outside [-2^63, 2^64), `<<` shifting a bit out, `>>` of a negative value.
+
+  /** `~x`: `-x - 1`, taken back into [-2^63, 2^64) when `x` is an unsigned value >= 2^63. */
+  private complement(expr: Extract<Expr, { kind: "not" }>, scope: Scope): Value {
+    const x = this.word(this.evaluate(expr.operand, scope), expr.operand.span, "~", scope.domains);
+    const inverted = plus(negated(x.sym), integer(-1n));
+    const { min, max } = bounds(inverted, scope.domains);
+    // Over every parameter value the result lies wholly below -2^63 (x >= 2^63) or within range.
+    const shift = compare(max, rat(-WORD_SIGN)) < 0 ? WORD : 0n;
+    if (shift === 0n && compare(min, rat(-WORD_SIGN)) < 0)
+      this.fail(
+        "E0132",
+        "`~` of a parameter-dependent value that may be either above or below 2^63",
+        expr.span,
+        "give the parameter a range on one side of 2^63, so its complement is one linear formula",
+      );
+    return {
+      exact: rat(-x.exact.num - 1n + shift),
+      sym: plus(inverted, integer(shift)),
+    };
+  }
+
+  private bitwise(
+    op: BitwiseOperator,
+    expr: Extract<Expr, { kind: "binary" }>,
+    scope: Scope,
+  ): Value {
+    const l = this.word(this.evaluate(expr.left, scope), expr.left.span, op, scope.domains);
+    const r = this.evaluate(expr.right, scope);
+    if (op === "<<" || op === ">>") return this.shift(op, l, r, expr, scope.domains);
+    this.word(r, expr.right.span, op, scope.domains);
+    if (isConstant(l.sym) && isConstant(r.sym)) {
+      const [a, b] = [l.exact.num, r.exact.num];
+      return valueOf(rat(toWord(op === "&" ? a & b : op === "|" ? a | b : a ^ b)));
+    }
+    const [c, e] = isConstant(l.sym) ? [l, r] : [r, l];
+    const result = isConstant(c.sym) ? maskedForm(op, c.exact.num, e, scope.domains) : undefined;
+    if (!result)
+      this.fail(
+        "E0132",
+        `\`${op}\` of a parameter-dependent value: the proof cannot follow it`,
+        expr.span,
+        op === "&"
+          ? "write the parameter's own bits as a parameter (or a product `p * 2MB`), not as a mask of a value"
+          : "write `+` where the bits are disjoint, and give the parameter the `align` and range that make them so",
+        [
+          "with a constant, a parameter-dependent operand is allowed when, for every allowed value, its parameter terms are at least 0 and their bits lie within a span that its constant part has clear and the constant operand has all clear or all set: the result is then linear",
+        ],
+      );
+    return result;
+  }
+
+  /** `x << k` and `x >> k`: `k` a whole constant in 0..63, and no bit shifted out. */
+  private shift(
+    op: "<<" | ">>",
+    x: Value,
+    count: Value,
+    expr: Extract<Expr, { kind: "binary" }>,
+    domains: ReadonlyMap<string, ParamDomain>,
+  ): Value {
+    const k = count.exact.num;
+    if (!isConstant(count.sym) || !isInteger(count.exact) || k < 0n || k > 63n)
+      this.fail(
+        "E0130",
+        isConstant(count.sym)
+          ? `shift count ${formatRational(count.exact)} is not a whole number in 0..63`
+          : "shift count depends on a parameter",
+        expr.right.span,
+        "C leaves a shift by a negative count or by 64 or more undefined: shift by a constant from 0 to 63",
+      );
+    const factor = rat(1n << k);
+    if (op === "<<") {
+      const sym = scale(x.sym, factor);
+      const { min, max } = bounds(sym, domains);
+      if (!withinWord(min) || !withinWord(max))
+        this.fail(
+          "E0131",
+          `\`<<\` shifts bits out of 64 bits${isConstant(x.sym) ? "" : " for some parameter values"}: ` +
+            `${decimalOrHex(x.exact.num)} << ${k} is ${decimalOrHex(x.exact.num << k)}`,
+          expr.span,
+          `C drops the bits shifted out: to get its answer, mask them off first (\`(x & 0x${((1n << (64n - k)) - 1n).toString(16)}) << ${k}\`)`,
+        );
+      return { exact: rat(x.exact.num << k), sym };
+    }
+    if (compare(bounds(x.sym, domains).min, ZERO) < 0)
+      this.fail(
+        "E0131",
+        `\`>>\` of a negative value${isConstant(x.sym) ? ` (${decimalOrHex(x.exact.num)})` : " for some parameter values"}`,
+        expr.left.span,
+        "C's answer depends on whether it is a `long` or an `unsigned long`: write the unsigned word (`(x & 0xffff_ffff_ffff_ffff) >> k`) or shift the positive value and negate",
+      );
+    if (isConstant(x.sym)) return valueOf(rat(x.exact.num >> k));
+    if (!multipleForEveryValue(x.sym, 1n << k, domains))
+      this.fail(
+        "E0132",
+        `\`>>\` of a parameter-dependent value that is not a multiple of 2^${k} for every allowed value`,
+        expr.span,
+        "give the parameters an `align` that makes the value a multiple of 2^k, so the shift drops no bit",
+      );
+    return { exact: rat(x.exact.num >> k), sym: scale(x.sym, div(ONE, factor)) };
+  }
+
+  /**
+   * An operand of a bitwise operator: whole (E0208) and, for every parameter value, a 64-bit
+   * word, in [-2^63, 2^64) (E0131).
+   */
+  private word(v: Value, span: Span, op: string, domains: ReadonlyMap<string, ParamDomain>): Value {
+    if (!isInteger(v.exact))
+      this.fail(
+        "E0208",
+        `operand of \`${op}\` is ${formatRational(v.exact)}, not a whole number`,
+        span,
+        "C's bitwise operators and shifts take integers: use whole numbers of bytes (`0.5MB` is 512 KiB, a whole number)",
+      );
+    const { min, max } = bounds(v.sym, domains);
+    if (!withinWord(min) || !withinWord(max))
+      this.fail(
+        "E0131",
+        `operand of \`${op}\` does not fit in 64 bits${isConstant(v.sym) ? `: ${decimalOrHex(v.exact.num)}` : " for some parameter values"}`,
+        span,
+        "C would have truncated it to 64 bits before this operator: keep it within -2^63 .. 2^64 - 1",
+      );
+    return v;
   }
 
   /**
@@ -228,9 +428,11 @@ export class Evaluator {
       );
   }
 
-  private call(expr: Extract<Expr, { kind: "call" }>, scope: Scope): Value {
+  private call(expr: CallExpr, scope: Scope): Value {
     const name = expr.callee.name;
     const args = expr.args.map((a) => this.evaluate(a, scope));
+    const fn = scope.functions?.get(name);
+    if (fn) return this.callUser(fn, expr, args);
     switch (name) {
       case "align_up":
       case "align_down": {
@@ -281,12 +483,7 @@ export class Evaluator {
         return { exact: best.exact, sym: widen(best.sym, lo, hi) };
       }
       default:
-        return this.fail(
-          "E0101",
-          `unknown function \`${name}\``,
-          expr.callee.span,
-          "the functions are `align_up`, `align_down`, `div`, `min` and `max`",
-        );
+        return unknownFunction(this, expr.callee, scope.functions);
     }
   }
 
@@ -321,6 +518,38 @@ export class Evaluator {
   }
 }
 
+/** E0109 unless `expr` passes `decl` as many arguments as it has parameters. */
+export function checkArity(evaluator: Evaluator, expr: CallExpr, decl: FnDecl): void {
+  if (expr.args.length !== decl.params.length)
+    evaluator.fail(
+      "E0109",
+      `\`${decl.name.name}\` takes ${decl.params.length} argument${decl.params.length === 1 ? "" : "s"}, not ${expr.args.length}`,
+      expr.span,
+      `it is declared \`fn ${decl.name.name}(${decl.params.map((p) => p.name).join(", ")})\``,
+    );
+}
+
+/** E0101 for a call of a function that is neither built in nor declared, with the closest name. */
+export function unknownFunction(
+  evaluator: Evaluator,
+  callee: Identifier,
+  functions: ReadonlyMap<string, UserFunction> | undefined,
+): never {
+  const names = [...BUILTIN_FUNCTIONS, ...(functions?.keys() ?? [])];
+  const close = closest(callee.name, names);
+  return evaluator.fail(
+    "E0101",
+    `unknown function \`${callee.name}\``,
+    callee.span,
+    close
+      ? `a similar function exists: \`${close}\``
+      : `the functions are ${names
+          .map((n) => `\`${n}\``)
+          .join(", ")
+          .replace(/, ([^,]*)$/, " and $1")}, and those a spec declares with \`fn\``,
+  );
+}
+
 /**
  * `x` rounded to a multiple of `alignment`. The symbolic form gains slack `[0, alignment-1]`
  * (up) or `[-(alignment-1), 0]` (down) unless `x` is constant. `x.exact` must be whole.
@@ -336,6 +565,58 @@ export function aligned(x: Value, alignment: bigint, direction: "up" | "down"): 
       ? widen(x.sym, ZERO, slack)
       : widen(x.sym, neg(slack), ZERO);
   return { exact: rat(exact), sym };
+}
+
+const WORD = 1n << 64n;
+const WORD_SIGN = 1n << 63n;
+const isBitwise = (op: string): op is BitwiseOperator =>
+  op === "<<" || op === ">>" || op === "&" || op === "|" || op === "^";
+/** Whether a whole `q` is a 64-bit word: in [-2^63, 2^64). */
+const withinWord = (q: Rational): boolean =>
+  compare(q, rat(-WORD_SIGN)) >= 0 && compare(q, rat(WORD)) < 0;
+/** A result of `& | ^` on 64-bit words, taken back into [-2^63, 2^64) (its low 64 bits kept). */
+const toWord = (n: bigint): bigint => (n < -WORD_SIGN ? BigInt.asUintN(64, n) : n);
+
+/**
+ * `c op e` for a constant `c` and a parameter-dependent `e` as a linear form, when it is one
+ * for every parameter value. Write `e = k + t`, `t` its parameter terms less an offset (none,
+ * or their least value: `slot << 39` for slots 256..511 is `2^47 + (slot - 256) << 39`) and
+ * `k` the rest, a constant. It is when `t` is at least 0 and its bits lie in `[low, high)` (a
+ * multiple of 2^low below 2^high), `k` has those bits clear (so `e = k | t`), and `c` has them
+ * all clear (then `c op e = (c op k) + t` for `|` and `^`, and `c & k` for `&`) or all set
+ * (then `c | e` is `c | k`, `c & e = (c & k) + t`, `c ^ e = (c ^ k) - t`). Else undefined.
+ */
+function maskedForm(
+  op: "&" | "|" | "^",
+  c: bigint,
+  e: Value,
+  domains: ReadonlyMap<string, ParamDomain>,
+): Value | undefined {
+  if (!isZero(e.sym.slackLo) || !isZero(e.sym.slackHi) || !isInteger(e.sym.constant))
+    return undefined;
+  const terms: Affine = { ...e.sym, constant: ZERO };
+  const least = bounds(terms, domains).min;
+  if (!isInteger(least)) return undefined;
+  for (const offset of [0n, least.num]) {
+    const t = plus(terms, integer(-offset));
+    const k = e.sym.constant.num + offset;
+    const { min, max } = bounds(t, domains);
+    if (compare(min, ZERO) < 0 || !isInteger(max)) continue;
+    const high = BigInt(max.num.toString(2).length);
+    let low = 0n;
+    while (low < high && multipleForEveryValue(t, 1n << (low + 1n), domains)) low++;
+    const window = (1n << high) - (1n << low);
+    const cBits = c & window;
+    if ((k & window) !== 0n || (cBits !== 0n && cBits !== window)) continue;
+    const base = toWord(op === "&" ? c & k : op === "|" ? c | k : c ^ k);
+    const clear = cBits === 0n;
+    const sign = op === "|" ? (clear ? 1n : 0n) : op === "&" ? (clear ? 0n : 1n) : clear ? 1n : -1n;
+    return {
+      exact: rat(base + sign * (e.exact.num - k)),
+      sym: plus(integer(base), scale(t, rat(sign))),
+    };
+  }
+  return undefined;
 }
 
 /** Small numbers in decimal, others in hex, as a kernel developer reads them. */

@@ -402,7 +402,7 @@ function invalidCharacter(text: string, offset: number, length: number, path: st
     {
       help:
         CHAR_HELP[text[offset] ?? ""] ??
-        "a spec holds names, numbers, strings, comments and `+ - * / ( ) { } , . .. ..< : = ;`",
+        "a spec holds names, numbers, strings, comments and `+ - * / << >> & ^ | ~ ( ) { } , . .. ..< : = ;`",
     },
   );
 }

@@ -168,6 +168,36 @@ export const CATALOGUE = [
     severity: "error",
     title: "included file is not a valid spec",
   },
+  {
+    code: "E0130",
+    name: "shift_count",
+    severity: "error",
+    title: "shift count is not a whole constant in 0..63",
+  },
+  {
+    code: "E0131",
+    name: "c_word",
+    severity: "error",
+    title: "C's 64-bit arithmetic would give a different value",
+  },
+  {
+    code: "E0132",
+    name: "bitwise_parameter",
+    severity: "error",
+    title: "bitwise operator on a parameter-dependent value the proof cannot follow",
+  },
+  {
+    code: "E0133",
+    name: "function_shadows",
+    severity: "error",
+    title: "function name is a built-in's or is declared twice",
+  },
+  {
+    code: "E0134",
+    name: "fn_parameter_region",
+    severity: "error",
+    title: "function parameter used as a region",
+  },
   // E02xx: layout rules, proved by the verifier for every allowed parameter value
   { code: "E0201", name: "overlap", severity: "error", title: "sibling regions overlap" },
   {

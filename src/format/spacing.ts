@@ -1,8 +1,8 @@
 /**
  * Spacing within a line: one space between tokens, except none inside `( )`, before `,` and
- * `:`, around the `.` of `r.start`, before the `(` of a call, after a unary `-` and after the
- * `+` of a placement size (`+64TB`), and after the `~` and sign of a documented value
- * (`size ~0.5MB`, `offset +128TB`). A unit keeps its spacing from the number, as written
+ * `:`, around the `.` of `r.start`, before the `(` of a call or of a `fn` declaration's
+ * parameters, after a unary `-` or `~`, after the `+` of a placement size (`+64TB`), and after
+ * the `~` and sign of a documented value (`size ~0.5MB`, `offset +128TB`). A unit keeps its spacing from the number, as written
  * (`64TB`, `0.5 TB`). Literals, names, strings and comments are printed as written.
  */
 import type { IToken } from "chevrotain";
@@ -55,9 +55,10 @@ export class Spacing {
       kind?: string;
       span?: { start: number };
       callee?: { span: { end: number } };
+      name?: { span: { end: number } };
       value?: { span: { start: number } };
     };
-    if (n.kind === "neg" && n.span) this.glueAfter.add(n.span.start);
+    if ((n.kind === "neg" || n.kind === "not") && n.span) this.glueAfter.add(n.span.start);
     if (n.kind === "attr-documented" && n.span && n.value) {
       // The tokens between the word and the value: `~` and `+`.
       const tokens = this.stream.tokens;
@@ -67,8 +68,9 @@ export class Spacing {
         this.glueAfter.add(t.startOffset);
       }
     }
-    if (n.kind === "call" && n.callee) {
-      const paren = this.stream.tokenAtOrAfter(n.callee.span.end);
+    const callee = n.kind === "call" ? n.callee : n.kind === "fn" ? n.name : undefined;
+    if (callee) {
+      const paren = this.stream.tokenAtOrAfter(callee.span.end);
       if (paren) this.glueBefore.add(paren.startOffset);
     }
     for (const [key, value] of Object.entries(node))

@@ -145,6 +145,7 @@ function bodyOf(node: Statement): readonly Statement[] {
     case "include":
     case "paging":
     case "const":
+    case "fn":
     case "param":
     case "kaslr-range":
     case "kaslr-align":

@@ -171,6 +171,28 @@ describe("expressions", () => {
     expect(expr("-119.5TB")).toEqual(neg(lit(239n * T, 2n)));
   });
 
+  it("C's operators: shifts below + -, then &, ^, |; unary ~ beside unary -", () => {
+    const not = (operand: object) => ({ kind: "not", operand });
+    expect(expr("1 + 2 << 3")).toEqual(bin("<<", bin("+", lit(1n), lit(2n)), lit(3n)));
+    expect(expr("a | b ^ c & d >> 1")).toEqual(
+      bin("|", ref("a"), bin("^", ref("b"), bin("&", ref("c"), bin(">>", ref("d"), lit(1n))))),
+    );
+    expect(expr("a & b & c")).toEqual(bin("&", bin("&", ref("a"), ref("b")), ref("c")));
+    expect(expr("-~a * ~-b")).toEqual(bin("*", neg(not(ref("a"))), not(neg(ref("b")))));
+  });
+
+  it("fn declarations", () => {
+    expect(shape("fn slot(n, shift) = n << shift\nfn zero() = 0")).toEqual([
+      {
+        kind: "fn",
+        name: id("slot"),
+        params: [id("n"), id("shift")],
+        body: bin("<<", ref("n"), ref("shift")),
+      },
+      { kind: "fn", name: id("zero"), params: [], body: lit(0n) },
+    ]);
+  });
+
   it("names, properties and calls", () => {
     expect(expr("direct_map.start")).toEqual(ref("direct_map", "start"));
     expect(expr("r.end + r.size - r.limit")).toEqual(

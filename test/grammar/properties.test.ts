@@ -139,7 +139,7 @@ describe("robustness", () => {
     const words =
       "ffff888000000000 +64TB .. ..< { } ( ) ; map ram region hole align - * / , const = " +
       'param : in kaslr range members repeat as variant "s" "open /* */ // 0x ZZ 1.5 K TB x ' +
-      ". start user exhaustive 0xFFFFFFFF.FB800000 # \u0000";
+      ". start user exhaustive 0xFFFFFFFF.FB800000 # \u0000 << >> & | ^ ~ < > fn f(x) 63 64";
     const fragment = fc.constantFrom(...words.split(" "), "\n", "ffff8000 00000000");
     const text = fc.array(fragment, { maxLength: 60 }).map((parts) => parts.join(" "));
     fc.assert(fc.property(text, checkSpans), { numRuns: 500 });

@@ -27,6 +27,7 @@ describe("format fixtures", () => {
       "expressions",
       "hex-words",
       "literals",
+      "operators",
       "options",
       "prettier-ignore",
       "semicolons",

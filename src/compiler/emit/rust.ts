@@ -350,7 +350,8 @@ function constantItems(x: Module): string[][] {
     lines.push("");
     switch (form.kind) {
       case "fixed": {
-        const v = c.value.value;
+        // A negative constant (`-1 << 47`) is the 64-bit word C's `unsigned long` holds.
+        const v = BigInt.asUintN(64, c.value.value);
         const value = v >= 1n << 32n ? address(v) : rustHex(v);
         lines.push(...d(`${what}.`), item(C, value, `constant \`${c.name}\``, c.span));
         break;

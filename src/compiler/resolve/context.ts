@@ -19,7 +19,13 @@ import type {
   SpecFile,
   VariantDecl,
 } from "../ast.js";
-import { EvaluationFailed, Evaluator, type Scope, type Value } from "../evaluate.js";
+import {
+  EvaluationFailed,
+  Evaluator,
+  type Scope,
+  type UserFunction,
+  type Value,
+} from "../evaluate.js";
 
 /**
  * A definition evaluated on first use: `resolving` while it is, so a use from inside its own
@@ -73,6 +79,8 @@ export class VariantContext {
   /** Every parameter declared (first declaration of a name); `params` holds the valid ones. */
   readonly declaredParams = new Map<string, ParamDecl>();
   readonly params = new Map<string, Param>();
+  /** The functions declared with `fn` (a namespace of their own, beside the built-ins). */
+  readonly functions = new Map<string, UserFunction>();
   readonly domains = new Map<string, ParamDomain>();
   /** Region nodes in source order (repeats expanded), and the named ones by name. */
   readonly nodes: RegionNode[] = [];

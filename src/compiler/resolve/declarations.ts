@@ -7,7 +7,9 @@ import { diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Constant, Layout, Param, ParamType } from "../../model/layout.js";
 import { isInteger } from "../../model/rational.js";
 import { hex, size } from "../../model/format.js";
-import type { Expr, Identifier, Item, ParamDecl } from "../ast.js";
+import type { Expr, FnDecl, Identifier, Item, ParamDecl } from "../ast.js";
+import { BUILTIN_FUNCTIONS } from "../evaluate.js";
+import { TEXT } from "../../diagnostics/catalogue.js";
 import { assertNever } from "../../model/collections.js";
 import { isAttribute } from "./attributes.js";
 import { address, whole } from "./bounds.js";
@@ -69,6 +71,8 @@ export function declare(ctx: VariantContext, item: Item): void {
       else ctx.declaredParams.set(name, item);
       return;
     }
+    case "fn":
+      return declareFunction(ctx, item);
     case "variant":
       return ctx.error(
         "E0119",
@@ -87,6 +91,40 @@ export function declare(ctx: VariantContext, item: Item): void {
       if (isAttribute(item)) return; // attributes.ts
       return assertNever(item, "item");
   }
+}
+
+/**
+ * Enters a `fn` (E0133 when its name is a built-in's or another function's, E0102 for a
+ * parameter named twice); its body is checked by `checkFunctions` once every name is known.
+ */
+function declareFunction(ctx: VariantContext, decl: FnDecl): void {
+  const name = decl.name.name;
+  const first = ctx.functions.get(name);
+  if (BUILTIN_FUNCTIONS.includes(name) || first) {
+    ctx.report(
+      diagnostic(
+        "E0133",
+        first ? `function \`${name}\` is declared twice` : `\`${name}\` is a built-in function`,
+        decl.name.span,
+        {
+          labels: first ? [{ span: first.decl.name.span, message: TEXT.firstDefinedHere }] : [],
+          help: "give the function a name of its own",
+        },
+      ),
+    );
+    return;
+  }
+  const params = new Map<string, Identifier>();
+  let failed = false;
+  for (const p of decl.params) {
+    const clash = params.get(p.name);
+    if (clash) {
+      ctx.duplicate(p, clash);
+      failed = true;
+    }
+    params.set(p.name, p);
+  }
+  ctx.functions.set(name, { decl, failed, scope: () => scopeOf(ctx) });
 }
 
 /** Checks a parameter's type, range, default and alignment, and enters its domain (E0117). */

@@ -7,7 +7,8 @@
  * attributes, inexact or out-of-range values at the defaults); the verifier proves the rules.
  *
  * One variant is resolved in these steps, each in its own module: declarations (paging mode,
- * constants, parameters), expand (region statements into nodes), scope and place (names and
+ * constants, parameters, functions), expand (region statements into nodes), functions (the
+ * bodies of `fn`s), scope and place (names and
  * placements, on demand), regions and attributes (the Layout's regions), kaslr (the groups).
  */
 import {
@@ -26,6 +27,7 @@ import { layoutExhaustive } from "./attributes.js";
 import { VariantContext } from "./context.js";
 import { buildConstant, declare, paging, resolveParam } from "./declarations.js";
 import { expandRegions } from "./expand.js";
+import { checkFunctions } from "./functions.js";
 import { checkOneGroupEach, resolveKaslr } from "./kaslr.js";
 import { buildRegions } from "./regions.js";
 import { constValue, placed } from "./scope.js";
@@ -134,6 +136,7 @@ function resolveVariant(ctx: VariantContext): Layout | undefined {
   for (const item of ctx.items)
     if (item.kind === "param") ctx.attempt(() => resolveParam(ctx, item));
   expandRegions(ctx, ctx.items);
+  checkFunctions(ctx);
   for (const entry of ctx.consts.values()) ctx.attempt(() => constValue(ctx, entry));
   for (const node of ctx.nodes) ctx.attempt(() => placed(ctx, node));
   const regions = buildRegions(ctx);

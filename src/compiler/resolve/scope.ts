@@ -30,6 +30,7 @@ export function scopeOf(
   return {
     lookup: (name) => lookup(ctx, name, env, suffix),
     domains: ctx.domains,
+    functions: ctx.functions,
     placed: (node, usedAt) => placed(ctx, node, usedAt),
   };
 }
