@@ -53,6 +53,14 @@ export const MultiplicativeOperator = createToken({
   pattern: Lexer.NA,
   label: "`*` or `/`",
 });
+/** `<=`, `>=`, `==`, `<`, `>`: the relation of a `require` constraint. */
+export const Comparison = createToken({
+  name: "Comparison",
+  // `<` and `>` never start a shift (`<<`, `>>`), so the operators of C stay free for it.
+  pattern: /<=|>=|==|<(?![<=])|>(?![>=])/,
+  start_chars_hint: ["<", ">", "="],
+  label: "a comparison (`<=`, `>=`, `==`, `<` or `>`)",
+});
 /** `..` (inclusive end) or `..<` (exclusive end). */
 export const RangeOperator = createToken({
   name: "RangeOperator",
@@ -315,6 +323,7 @@ export const Kw = {
   paging: keyword("paging"),
   const: keyword("const"),
   param: keyword("param"),
+  require: keyword("require"),
   variant: keyword("variant"),
   kaslr: keyword("kaslr"),
   repeat: keyword("repeat"),
@@ -383,7 +392,7 @@ export const UNIT_SPELLINGS =
  * starts a token exactly when its character is in this set (test/perf/binary-input.test.ts
  * checks this against the patterns above: keep it in step when adding a token).
  */
-const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~';
+const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~<>';
 
 /**
  * The code units that start no token, for the lexer's first-character table. Chevrotain keeps
@@ -443,6 +452,7 @@ export const allTokens: readonly TokenType[] = [
   RCurly,
   Comma,
   Colon,
+  Comparison,
   Equals,
   Semicolon,
   Tilde,

@@ -146,6 +146,7 @@ function bodyOf(node: Statement): readonly Statement[] {
     case "paging":
     case "const":
     case "param":
+    case "require":
     case "kaslr-range":
     case "kaslr-align":
     case "kaslr-members":

@@ -240,6 +240,7 @@ export function build(desc: LayoutDesc): Layout {
     paging: { levels, vaBits: levels === 5 ? 57 : 48 },
     exhaustive: desc.exhaustive ?? false,
     params,
+    constraints: [],
     constants: [],
     regions,
     kaslr,
