@@ -11,7 +11,15 @@ import { type Affine, type LinearFact, minus, scale } from "../../model/affine.j
 import { hex, quantity, tick } from "../../model/format.js";
 import type { Constraint } from "../../model/layout.js";
 import { feasible, rangesOf, satisfies } from "../../model/polytope.js";
-import { type Rational, ZERO, add, compare, lcm, rat } from "../../model/rational.js";
+import {
+  type Rational,
+  ZERO,
+  add,
+  compare,
+  formatRational,
+  lcm,
+  rat,
+} from "../../model/rational.js";
 import type { Relation, RequireDecl } from "../ast.js";
 import type { VariantContext } from "./context.js";
 import { scopeOf } from "./scope.js";
@@ -110,7 +118,8 @@ function written(a: Affine): string {
   for (const [name, c] of a.terms) {
     const negative = c.num < 0n;
     const magnitude: Rational = { num: negative ? -c.num : c.num, den: c.den };
-    const factor = magnitude.num === 1n && magnitude.den === 1n ? "" : `${show(magnitude)} * `;
+    const factor =
+      magnitude.num === 1n && magnitude.den === 1n ? "" : `${formatRational(magnitude)} * `;
     parts.push(
       `${parts.length === 0 ? (negative ? "-" : "") : negative ? "- " : "+ "}${factor}${name}`,
     );
