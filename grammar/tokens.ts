@@ -56,8 +56,8 @@ export const MultiplicativeOperator = createToken({
 /** `<=`, `>=`, `==`, `<`, `>`: the relation of a `require` constraint. */
 export const Comparison = createToken({
   name: "Comparison",
-  // `<` and `>` never start a shift (`<<`, `>>`), so the operators of C stay free for it.
-  pattern: /<=|>=|==|<(?![<=])|>(?![>=])/,
+  // A shift (`<<`, `>>`) must come before this token in `allTokens`, or it lexes as two.
+  pattern: /<=|>=|==|<|>/,
   start_chars_hint: ["<", ">", "="],
   label: "a comparison (`<=`, `>=`, `==`, `<` or `>`)",
 });
