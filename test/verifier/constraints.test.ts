@@ -2,7 +2,7 @@
  * Proofs under `require` constraints: the optimiser over the parameter polytope against brute
  * force on small integer boxes, and the verifier on specs whose floating regions share a space.
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import fc from "fast-check";
@@ -17,6 +17,8 @@ import { feasible, optimise, rangesOf, satisfies } from "../../src/model/polytop
 import { type Rational, compare, rat } from "../../src/model/rational.js";
 import { checkSpec } from "../../src/pipeline.js";
 import { refuteAtLeast, refuteAtMost } from "../../src/verifier/proof.js";
+import { ROOT } from "../cli-helpers.js";
+import { text } from "./helpers.js";
 
 const NAMES = ["x", "y", "z"];
 
@@ -214,12 +216,13 @@ ffff800000000000 +2TB window {
 ${after}
 `;
 
-function check(text: string) {
+function checkFile(spec: string) {
   const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-constraints-"));
   const file = path.join(dir, "floating.layout");
-  writeFileSync(file, text);
-  return checkSpec(file).diagnostics;
+  writeFileSync(file, spec);
+  return checkSpec(file);
 }
+const check = (spec: string) => checkFile(spec).diagnostics;
 
 describe("floating regions that share a space", () => {
   const REQUIRE =
@@ -262,5 +265,44 @@ describe("floating regions that share a space", () => {
     expect(
       at.get("segkp_size")! + at.get("segzio_size")! + at.get("segkvmm_size")!,
     ).toBeLessThanOrEqual(2n << 40n);
+  });
+});
+
+describe("specs/illumos-amd64.layout", () => {
+  const spec = readFileSync(path.join(ROOT, "specs", "illumos-amd64.layout"), "utf8");
+  const requires = spec.split("\n").filter((l) => l.startsWith("require "));
+
+  it("states its boot-time rules as constraints, and verifies clean under them", () => {
+    expect(requires).toHaveLength(4);
+    expect(check(spec)).toEqual([]);
+  });
+
+  it("without them, every floating boundary is an E0210 that cannot happen", () => {
+    const loose = spec
+      .split("\n")
+      .filter((l) => !l.startsWith("require "))
+      .join("\n");
+    const found = check(loose);
+    expect(found.map((d) => d.code)).toEqual(Array(9).fill("E0210"));
+  });
+
+  it("a real violation is still found, at values that satisfy every constraint", () => {
+    // Without the heap's 1.5 x physmem the floating segments may fill the space to core_base.
+    const tight = spec.replace(" + 1.5 * physmem <= core_base", " <= core_base");
+    const checked = checkFile(tight);
+    const e = checked.diagnostics.find((d) => d.code === "E0210");
+    expect(e, JSON.stringify(checked.diagnostics, null, 1)).toBeDefined();
+    expect(text(e!)).toContain("`kernel_heap` can be empty");
+    const note = e!.notes.find((n) => n.startsWith("it holds at the defaults, but not when"))!;
+    const layout = checked.layouts[0]!;
+    const at = new Map(layout.params.map((p) => [p.name, p.default]));
+    for (const [, name, value] of note.matchAll(/`(\w+)` = (0x[0-9a-f]+)/g))
+      at.set(name!, BigInt(value!));
+    expect(
+      satisfies(
+        at,
+        layout.constraints.map((c) => c.fact),
+      ),
+    ).toBe(true);
   });
 });
