@@ -306,3 +306,29 @@ describe("specs/illumos-amd64.layout", () => {
     ).toBe(true);
   });
 });
+
+describe("a require in a variant", () => {
+  it("holds in that variant only", () => {
+    const spec = `layout v
+paging 4
+param a: size = 1TB in 1GB .. 2TB align 1GB
+param b: size = 1TB in 1GB .. 2TB align 1GB
+ffff800000000000 +a first
++b second
+ffff820000000000 +1GB after
+variant "shared" {
+  require a + b <= 2TB
+}
+variant "independent" {
+}
+`;
+    const found = check(spec);
+    expect(found.map((d) => d.code)).toEqual(["E0210"]);
+    expect(text(found[0]!)).toContain("`after` can overlap `second`");
+    const checked = checkFile(spec);
+    expect(checked.layouts.map((l) => [l.variant, l.constraints.length])).toEqual([
+      ["shared", 1],
+      ["independent", 0],
+    ]);
+  });
+});
