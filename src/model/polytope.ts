@@ -18,7 +18,7 @@
  * parameter's interval given the later ones), then rounding to the aligned values and
  * keeping the best rounding that satisfies every constraint.
  */
-import { type Affine, type Domains, type LinearFact, domainBounds } from "./affine.js";
+import { type Affine, type Domains, type LinearFact, domainBounds, negated } from "./affine.js";
 import { type Rational, ZERO, add, compare, div, gcd, lcm, mul, rat, sub } from "./rational.js";
 
 /** Rows beyond which the elimination gives up (callers fall back to the box). */
@@ -213,7 +213,7 @@ export function optimise(
   const names = involved([form], facts);
   const sys = new System(names, true);
   const relevant = facts.filter((f) => touches(f, names));
-  const objective: Affine = want === "min" ? form : negate(form);
+  const objective: Affine = want === "min" ? form : negated(form);
   let rows: Row[] = [
     ...sys.boxRows(ranges),
     ...relevant.flatMap((f) => sys.rowsOf(f.form, f.equal)),
@@ -236,12 +236,6 @@ export function optimise(
   const witness = point && roundedWitness(point, names, ranges, relevant, form, want);
   return { value, witness };
 }
-
-const negate = (a: Affine): Affine => {
-  const terms = new Map<string, Rational>();
-  for (const [n, c] of a.terms) terms.set(n, mul(c, rat(-1n)));
-  return { constant: mul(a.constant, rat(-1n)), terms, slackLo: ZERO, slackHi: ZERO };
-};
 
 /** Real values of every parameter, substituting back from the last elimination. */
 function backSubstitute(
