@@ -242,6 +242,7 @@ export class VmLayoutParser extends CstParser {
       { ALT: () => this.SUBRULE(this.pagingDecl) },
       { ALT: () => this.SUBRULE(this.constDecl) },
       { ALT: () => this.SUBRULE(this.paramDecl) },
+      { ALT: () => this.SUBRULE(this.requireDecl) },
       { ALT: () => this.SUBRULE(this.variantDecl) },
       { ALT: () => this.SUBRULE(this.kaslrDecl) },
       { ALT: () => this.SUBRULE(this.repeatDecl) },
@@ -309,6 +310,15 @@ export class VmLayoutParser extends CstParser {
     });
     this.OPTION2(() => this.SUBRULE(this.exportClause));
     this.OPTION3(() => this.CONSUME(T.StringLiteral, { LABEL: "description" }));
+  });
+
+  /** `require LEFT <= RIGHT "why"`: a linear fact among parameters. */
+  public requireDecl = this.RULE("requireDecl", () => {
+    this.CONSUME(T.Kw.require);
+    this.SUBRULE(this.expression, { LABEL: "left" });
+    this.CONSUME(T.Comparison);
+    this.SUBRULE2(this.expression, { LABEL: "right" });
+    this.OPTION(() => this.CONSUME(T.StringLiteral, { LABEL: "description" }));
   });
 
   /** `MIN .. MAX` (inclusive) or `START ..< END` (half-open). */

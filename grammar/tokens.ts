@@ -59,6 +59,14 @@ export const ShiftOperator = createToken({
   pattern: Lexer.NA,
   label: "`<<` or `>>`",
 });
+/** `<=`, `>=`, `==`, `<`, `>`: the relation of a `require` constraint. */
+export const Comparison = createToken({
+  name: "Comparison",
+  // A shift (`<<`, `>>`) must come before this token in `allTokens`, or it lexes as two.
+  pattern: /<=|>=|==|<|>/,
+  start_chars_hint: ["<", ">", "="],
+  label: "a comparison (`<=`, `>=`, `==`, `<` or `>`)",
+});
 /** `..` (inclusive end) or `..<` (exclusive end). */
 export const RangeOperator = createToken({
   name: "RangeOperator",
@@ -327,6 +335,7 @@ export const Kw = {
   paging: keyword("paging"),
   const: keyword("const"),
   param: keyword("param"),
+  require: keyword("require"),
   variant: keyword("variant"),
   kaslr: keyword("kaslr"),
   repeat: keyword("repeat"),
@@ -393,11 +402,10 @@ export const UNIT_SPELLINGS =
 /**
  * The characters some token can start with: whitespace, line ends, `/` `"`, digits, letters,
  * `_`, and the punctuation. Each of them alone is a token or the start of one, so a position
- * starts a token exactly when its character is in this set, or is a `<` or `>` followed by
- * the same character (a shift: `isLoneAngle`); test/perf/binary-input.test.ts checks this
- * against the patterns above: keep it in step when adding a token.
+ * starts a token exactly when its character is in this set (test/perf/binary-input.test.ts
+ * checks this against the patterns above: keep it in step when adding a token).
  */
-const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~&^|';
+const TOKEN_START = ' \t\f\v\ufeff\r\n/"0-9A-Za-z_.+\\-*(){},:=;~&^|<>';
 
 /**
  * The code units that start no token, for the lexer's first-character table. Chevrotain keeps
@@ -420,23 +428,11 @@ function nonStartCodes(): number[] {
  * on 10 MB of binary input takes seconds; as a token (the last pattern, so it only matches where
  * no other does) the run is one match.
  */
-const NON_START_RUN = new RegExp(`[^${TOKEN_START}<>]+`, "y");
-
-/** A `<` or `>` at `i` that is not the first half of `<<` or `>>` starts no token. */
-function isLoneAngle(text: string, i: number): boolean {
-  const c = text.charCodeAt(i);
-  return (c === 60 || c === 62) && text.charCodeAt(i + 1) !== c; // `<`, `>`
-}
+const NON_START_RUN = new RegExp(`[^${TOKEN_START}]+`, "y");
 
 function matchInvalid(text: string, offset: number): [string] | null {
-  let end = offset;
-  for (;;) {
-    NON_START_RUN.lastIndex = end;
-    if (NON_START_RUN.test(text)) end = NON_START_RUN.lastIndex;
-    else if (isLoneAngle(text, end)) end++;
-    else break;
-  }
-  return end > offset ? [text.slice(offset, end)] : null;
+  NON_START_RUN.lastIndex = offset;
+  return NON_START_RUN.test(text) ? [text.slice(offset, NON_START_RUN.lastIndex)] : null;
 }
 
 export const InvalidCharacters = createToken({
@@ -476,11 +472,12 @@ export const allTokens: readonly TokenType[] = [
   RCurly,
   Comma,
   Colon,
+  ShiftLeft,
+  ShiftRight,
+  Comparison,
   Equals,
   Semicolon,
   Tilde,
-  ShiftLeft,
-  ShiftRight,
   Ampersand,
   Caret,
   Pipe,

@@ -16,6 +16,7 @@ describe("specs", () => {
     expect(SPECS).toEqual([
       "emerald.layout",
       "gaybsd-amd64.layout",
+      "illumos-amd64.layout",
       "linux-2.6.24.layout",
       "linux-riscv64.layout",
       "linux-x86_64.layout",

@@ -31,6 +31,7 @@ export type ItemCstChildren = {
   pagingDecl?: PagingDeclCstNode[];
   constDecl?: ConstDeclCstNode[];
   paramDecl?: ParamDeclCstNode[];
+  requireDecl?: RequireDeclCstNode[];
   variantDecl?: VariantDeclCstNode[];
   kaslrDecl?: KaslrDeclCstNode[];
   repeatDecl?: RepeatDeclCstNode[];
@@ -112,6 +113,19 @@ export type ParamDeclCstChildren = {
   Kw_align?: IToken[];
   align?: ExpressionCstNode[];
   exportClause?: ExportClauseCstNode[];
+  description?: IToken[];
+};
+
+export interface RequireDeclCstNode extends CstNode {
+  name: "requireDecl";
+  children: RequireDeclCstChildren;
+}
+
+export type RequireDeclCstChildren = {
+  Kw_require: IToken[];
+  left: ExpressionCstNode[];
+  Comparison: IToken[];
+  right: ExpressionCstNode[];
   description?: IToken[];
 };
 
@@ -515,6 +529,7 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   pagingDecl(children: PagingDeclCstChildren, param?: IN): OUT;
   constDecl(children: ConstDeclCstChildren, param?: IN): OUT;
   paramDecl(children: ParamDeclCstChildren, param?: IN): OUT;
+  requireDecl(children: RequireDeclCstChildren, param?: IN): OUT;
   rangeExpr(children: RangeExprCstChildren, param?: IN): OUT;
   variantDecl(children: VariantDeclCstChildren, param?: IN): OUT;
   kaslrDecl(children: KaslrDeclCstChildren, param?: IN): OUT;

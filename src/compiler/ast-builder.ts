@@ -36,6 +36,8 @@ import type {
   ParamDecl,
   Placement,
   RangeExpr,
+  Relation,
+  RequireDecl,
   RegionDecl,
   RegionKind,
   RepeatDecl,
@@ -252,6 +254,7 @@ class AstBuilder extends BaseVisitor {
       first(ctx.pagingDecl) ??
       first(ctx.constDecl) ??
       first(ctx.paramDecl) ??
+      first(ctx.requireDecl) ??
       first(ctx.variantDecl) ??
       first(ctx.kaslrDecl) ??
       first(ctx.repeatDecl) ??
@@ -326,6 +329,16 @@ class AstBuilder extends BaseVisitor {
       description,
       span: this.spanOf(loc),
     };
+  }
+
+  requireDecl(ctx: C.RequireDeclCstChildren, loc: Loc): RequireDecl | undefined {
+    const left = this.v<Expr>(first(ctx.left));
+    const right = this.v<Expr>(first(ctx.right));
+    const op = real(first(ctx.Comparison));
+    if (!left || !right || !op) return undefined;
+    const description = this.string(first(ctx.description));
+    const relation = op.image as Relation;
+    return { kind: "require", left, relation, right, description, span: this.spanOf(loc) };
   }
 
   rangeExpr(ctx: C.RangeExprCstChildren, loc: Loc): RangeExpr | undefined {

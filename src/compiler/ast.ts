@@ -144,6 +144,19 @@ export interface ParamDecl {
   readonly span: Span;
 }
 
+/** The relation of a `require`. */
+export type Relation = "<=" | ">=" | "==" | "<" | ">";
+
+/** `require segkp_size + segzio_size <= 2TB "why"`: a linear fact among parameters. */
+export interface RequireDecl {
+  readonly kind: "require";
+  readonly left: Expr;
+  readonly relation: Relation;
+  readonly right: Expr;
+  readonly description: StringLiteral | undefined;
+  readonly span: Span;
+}
+
 /** `variant "4-level" { ... }`: items that exist only in that variant; top-level items are shared. */
 export interface VariantDecl {
   readonly kind: "variant";
@@ -261,6 +274,7 @@ export type Item =
   | ConstDecl
   | FnDecl
   | ParamDecl
+  | RequireDecl
   | VariantDecl
   | KaslrDecl
   | RegionDecl

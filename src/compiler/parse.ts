@@ -402,7 +402,7 @@ function invalidCharacter(text: string, offset: number, length: number, path: st
     {
       help:
         CHAR_HELP[text[offset] ?? ""] ??
-        "a spec holds names, numbers, strings, comments and `+ - * / << >> & ^ | ~ ( ) { } , . .. ..< : = ;`",
+        "a spec holds names, numbers, strings, comments and `+ - * / << >> & ^ | ~ ( ) { } , . .. ..< : = ;` (and `<= >= == < >` in a `require`)",
     },
   );
 }
@@ -619,6 +619,8 @@ const RULE_HELP: Record<string, string> = {
   paramDecl:
     "write `param NAME: address|size|count = DEFAULT in MIN .. MAX`, optionally followed by " +
     "`align A`, `export C_NAME` and a description",
+  requireDecl:
+    'write `require EXPR <= EXPR "why"` (or `>=`, `==`, `<`, `>`) between linear expressions of parameters',
   variantDecl: 'write `variant "NAME" { ... }`',
   repeatDecl: "write `repeat N { ... }` or `repeat N as i { ... }`",
   kaslrDecl:

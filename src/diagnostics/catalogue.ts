@@ -198,6 +198,30 @@ export const CATALOGUE = [
     severity: "error",
     title: "function parameter used as a region",
   },
+  {
+    code: "E0140",
+    name: "constraint_not_linear",
+    severity: "error",
+    title: "a `require` side is not linear in the parameters",
+  },
+  {
+    code: "E0141",
+    name: "constraint_false",
+    severity: "error",
+    title: "a `require` without parameters is false",
+  },
+  {
+    code: "E0142",
+    name: "constraint_defaults",
+    severity: "error",
+    title: "the parameters' defaults break a `require`",
+  },
+  {
+    code: "E0143",
+    name: "empty_parameter_space",
+    severity: "error",
+    title: "no parameter values satisfy every `require`",
+  },
   // E02xx: layout rules, proved by the verifier for every allowed parameter value
   { code: "E0201", name: "overlap", severity: "error", title: "sibling regions overlap" },
   {

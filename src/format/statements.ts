@@ -147,6 +147,7 @@ function bodyOf(node: Statement): readonly Statement[] {
     case "const":
     case "fn":
     case "param":
+    case "require":
     case "kaslr-range":
     case "kaslr-align":
     case "kaslr-members":

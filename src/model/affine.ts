@@ -27,8 +27,26 @@ export interface ParamDomain {
   readonly align: bigint;
 }
 
-/** Each parameter's range, by name. */
-export type Domains = ReadonlyMap<string, ParamDomain>;
+/** A linear fact among parameters (a `require`): `form >= 0`, or `form == 0` when `equal`. */
+export interface LinearFact {
+  readonly form: Affine;
+  readonly equal: boolean;
+}
+
+/**
+ * Each parameter's range, by name, and the facts that hold among them (`require`): the
+ * parameter values are the aligned points of the box that satisfy every fact. Without
+ * facts, the box alone.
+ */
+export type Domains = ReadonlyMap<string, ParamDomain> & {
+  readonly facts?: readonly LinearFact[];
+};
+
+/** `domains` with `facts` among its parameters. */
+export const constrained = (
+  domains: ReadonlyMap<string, ParamDomain>,
+  facts: readonly LinearFact[],
+): Domains => Object.assign(new Map(domains), { facts });
 
 /** Shared by every parameter-free value: most values are constants, so this saves a Map each. */
 const NO_TERMS: ReadonlyMap<string, Rational> = new Map();

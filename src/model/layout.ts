@@ -5,7 +5,7 @@
  * verifier can prove a rule for every value and the emitters can print the default.
  */
 import type { Code, Span } from "../diagnostics/diagnostic.js";
-import type { Affine, ParamDomain } from "./affine.js";
+import type { Affine, LinearFact, ParamDomain } from "./affine.js";
 import type { Rational } from "./rational.js";
 
 /** What a region stands for: mapped space, an intended hole, a guard, or the non-canonical range. */
@@ -37,6 +37,19 @@ export interface Param extends ParamDomain {
   readonly type: ParamType;
   readonly default: bigint;
   readonly exportName: string;
+  readonly description: string | undefined;
+  readonly span: Span;
+}
+
+/**
+ * A `require` among parameters: `fact` holds for every allowed parameter value. A strict
+ * relation is tightened on whole numbers (`a < b` is `b - a >= 1` scaled to integers), so
+ * `fact` allows exactly the whole values the relation does.
+ */
+export interface Constraint {
+  readonly fact: LinearFact;
+  /** The relation as the messages print it (`segkp_size + segzio_size <= 2 TiB`). */
+  readonly text: string;
   readonly description: string | undefined;
   readonly span: Span;
 }
@@ -152,6 +165,8 @@ export interface Layout {
   /** `exhaustive` at top level: every byte of the 64-bit space must be in some region. */
   readonly exhaustive: boolean;
   readonly params: readonly Param[];
+  /** The `require` facts among the parameters (every default satisfies them). */
+  readonly constraints: readonly Constraint[];
   readonly constants: readonly Constant[];
   /** Sorted by start at the defaults; a parent comes before its children. */
   readonly regions: readonly Region[];

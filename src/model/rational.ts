@@ -8,12 +8,16 @@ export interface Rational {
   readonly den: bigint;
 }
 
-function gcd(a: bigint, b: bigint): bigint {
+/** Greatest common divisor of `|a|` and `|b|`. */
+export function gcd(a: bigint, b: bigint): bigint {
   if (a < 0n) a = -a;
   if (b < 0n) b = -b;
   while (b !== 0n) [a, b] = [b, a % b];
   return a;
 }
+
+/** Least common multiple of two positive numbers. */
+export const lcm = (a: bigint, b: bigint): bigint => (a / gcd(a, b)) * b;
 
 export function rat(num: bigint, den: bigint = 1n): Rational {
   if (den === 1n) return { num, den }; // whole: already in lowest terms

@@ -21,6 +21,7 @@
 import { type Rational, add, isInteger, isZero, mul, rat } from "../model/rational.js";
 import type { Bound, CacheMode, KaslrGroup, Layout, Permission, Region } from "../model/layout.js";
 import { domainBounds } from "../model/affine.js";
+import { satisfies } from "../model/polytope.js";
 import { type Diagnostic, type Span, diagnostic } from "../diagnostics/diagnostic.js";
 import { DEFAULT_LIMITS } from "../limits.js";
 import { hex, list, size as showSize, tick } from "../model/format.js";
@@ -322,7 +323,15 @@ function parameterValues(
     values.set(name, v);
     if (v !== p.default) overridden.add(name);
   }
-
+  for (const c of layout.constraints) {
+    if (satisfies(values, [c.fact])) continue;
+    const given = layout.params.filter((p) => c.fact.form.terms.has(p.name));
+    fail(
+      `the parameter values break \`require ${c.text}\`: ${list(given.map((p) => `${tick(p.name)} = ${show(p.type, values.get(p.name)!)}`))}`,
+      "give values that satisfy every `require` of the spec",
+      c.span,
+    );
+  }
   return { values, overridden };
 }
 

@@ -13,7 +13,7 @@ import type { Bound, Layout, Param, Region, Waiver } from "../model/layout.js";
 import { type Code, catalogueEntry } from "../diagnostics/catalogue.js";
 import type { Label, Severity, Span } from "../diagnostics/diagnostic.js";
 import { list, paramValue, range, tick } from "../model/format.js";
-import type { Affine } from "../model/affine.js";
+import { type Affine, constrained } from "../model/affine.js";
 import { type Counterexample, type Domains, evaluate, floor, restrict, solve } from "./proof.js";
 
 export interface Finding {
@@ -70,7 +70,14 @@ export class Context {
 
   constructor(readonly layout: Layout) {
     this.params = new Map(layout.params.map((p) => [p.name, p]));
-    this.domains = this.params;
+    // With `require` facts the proofs run over the polytope; without, over the box alone.
+    this.domains =
+      layout.constraints.length === 0
+        ? this.params
+        : constrained(
+            this.params,
+            layout.constraints.map((c) => c.fact),
+          );
     this.defaults = new Map(layout.params.map((p) => [p.name, p.default]));
     const children = new Map<string | null, Region[]>();
     for (const r of layout.regions) {

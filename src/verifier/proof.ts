@@ -17,12 +17,15 @@
 import {
   type Affine,
   type Domains,
+  type LinearFact,
   bounds,
   domainBounds,
   isConstant,
   minus,
+  scale,
   witness,
 } from "../model/affine.js";
+import { optimise, rangesOf, satisfies } from "../model/polytope.js";
 import {
   type Rational,
   ZERO,
@@ -122,12 +125,13 @@ export function refuteAtLeast(
   if (isConstant(d)) {
     return compare(d.constant, kr) >= 0 ? undefined : { values: new Map(), definite: true };
   }
-  if (compare(bounds(d, domains).min, kr) >= 0) return undefined;
-  const values = witness(d, domains, "min");
+  const low = extremeOf(d, domains, "min");
+  if (compare(low.bound, kr) >= 0) return undefined;
+  if (!low.values) return { values: new Map(), definite: false, reason: NO_ALIGNED_WITNESS };
   // The affine part is smallest at `values`; the statement surely fails there only if even
   // the largest slack leaves it below k.
-  const definite = compare(add(evaluate(d, values), d.slackHi), kr) < 0;
-  return { values, definite };
+  const definite = compare(add(evaluate(d, low.values), d.slackHi), kr) < 0;
+  return { values: low.values, definite };
 }
 
 /** Counterexample to `a - b <= k` (`b` optional) for every parameter value, or undefined when it is proved. */
@@ -144,10 +148,60 @@ export function refuteAtMost(
   if (isConstant(d)) {
     return compare(d.constant, kr) <= 0 ? undefined : { values: new Map(), definite: true };
   }
-  if (compare(bounds(d, domains).max, kr) <= 0) return undefined;
-  const values = witness(d, domains, "max");
-  const definite = compare(add(evaluate(d, values), d.slackLo), kr) > 0;
-  return { values, definite };
+  const high = extremeOf(d, domains, "max");
+  if (compare(high.bound, kr) <= 0) return undefined;
+  if (!high.values) return { values: new Map(), definite: false, reason: NO_ALIGNED_WITNESS };
+  const definite = compare(add(evaluate(d, high.values), d.slackLo), kr) > 0;
+  return { values: high.values, definite };
+}
+
+const NO_ALIGNED_WITNESS =
+  "the bound is reached only between aligned parameter values that satisfy the `require` constraints, so the verifier cannot rule out a failure";
+
+/** The facts among the parameters that bind a parameter of `a` (none: the box is exact). */
+function factsOn(a: Affine, domains: Domains): readonly LinearFact[] | undefined {
+  const facts = domains.facts;
+  if (!facts || facts.length === 0) return undefined;
+  for (const name of a.terms.keys()) if (facts.some((f) => f.form.terms.has(name))) return facts;
+  return undefined;
+}
+
+/**
+ * Sound bound of `a` (slack included) over the parameter values, and the values at which
+ * its affine part is extreme. Over the box when no fact binds `a`'s parameters; else over the
+ * polytope's real relaxation (src/model/polytope.ts), whose witness satisfies every fact, or
+ * is undefined when no aligned value near the extreme does. Should the elimination give up,
+ * the box, a superset, still gives a sound bound.
+ */
+function extremeOf(
+  a: Affine,
+  domains: Domains,
+  want: "min" | "max",
+): { bound: Rational; values: Map<string, bigint> | undefined } {
+  const slack = want === "min" ? a.slackLo : a.slackHi;
+  const facts = factsOn(a, domains);
+  if (facts) {
+    const found = optimise(a, rangesOf(domains), facts, want);
+    if (found && found !== "empty")
+      return { bound: add(found.value, slack), values: found.witness };
+  }
+  const b = bounds(a, domains);
+  return { bound: want === "min" ? b.min : b.max, values: witness(a, domains, want) };
+}
+
+/**
+ * Whether `values` (the other parameters at `defaults`) satisfy every fact among the
+ * parameters: a counterexample must be a value the spec allows.
+ */
+function allowed(
+  values: ReadonlyMap<string, bigint>,
+  domains: Domains,
+  defaults: ReadonlyMap<string, bigint>,
+): boolean {
+  if (!domains.facts || domains.facts.length === 0) return true;
+  const merged = new Map(defaults);
+  for (const [k, v] of values) merged.set(k, v);
+  return satisfies(merged, domains.facts);
 }
 
 /** Counterexample to `a == k` for every parameter value. */
@@ -187,7 +241,24 @@ export function refuteWhole(
   return refuteResidue(a, 1n, domains, defaults);
 }
 
+/** A counterexample to a residue; one that breaks a `require` fact is only "cannot prove". */
 function refuteResidue(
+  a: Affine,
+  m: bigint,
+  domains: Domains,
+  defaults: ReadonlyMap<string, bigint>,
+): Counterexample | undefined {
+  const cex = residueCounterexample(a, m, domains, defaults);
+  if (!cex || allowed(cex.values, domains, defaults)) return cex;
+  return {
+    values: new Map(),
+    definite: false,
+    reason:
+      "it fails only at values that break a `require` constraint, and the verifier does not search the constrained values for a residue",
+  };
+}
+
+function residueCounterexample(
   a: Affine,
   m: bigint,
   domains: Domains,
@@ -255,10 +326,16 @@ function ceilTo(x: Rational, a: bigint): bigint {
  * exact. Used to turn "the neighbours' order can change" into "they overlap at this value".
  */
 export function solve(
-  constraints: readonly Affine[],
+  failure: readonly Affine[],
   base: ReadonlyMap<string, bigint>,
   domains: Domains,
 ): Map<string, bigint> | undefined {
+  // The values must also be allowed: every `require` fact holds.
+  const facts = domains.facts ?? [];
+  const constraints = [
+    ...failure,
+    ...facts.flatMap((f) => (f.equal ? [f.form, scale(f.form, rat(-1n))] : [f.form])),
+  ];
   const holds = (values: ReadonlyMap<string, bigint>): boolean =>
     constraints.every((c) => compare(add(evaluate(c, values), c.slackLo), ZERO) >= 0);
   if (holds(base)) return new Map(base);
@@ -294,7 +371,17 @@ export function solve(
     const values = new Map(base).set(name, v);
     if (holds(values)) return values;
   }
-  return undefined;
+  if (facts.length === 0) return undefined;
+  // Moving one parameter at a time cannot follow a fact that ties several: search the polytope.
+  const asFacts = failure.map((f) => ({
+    form: { ...f, constant: add(f.constant, f.slackLo) },
+    equal: false,
+  }));
+  const found = optimise(asFacts[0]!.form, rangesOf(domains), [...facts, ...asFacts], "max");
+  if (!found || found === "empty" || !found.witness) return undefined;
+  const values = new Map(base);
+  for (const [k, v] of found.witness) values.set(k, v);
+  return holds(values) ? values : undefined;
 }
 
 /** Keeps only the values of the parameters the affine forms depend on. */

@@ -201,6 +201,7 @@ describe("dump", () => {
     ["gaybsd-amd64", ["specs/gaybsd-amd64.layout"]],
     ["solaris-amd64.running", ["specs/solaris-amd64.layout", "--variant", "running"]],
     ["solaris-amd64.boot", ["specs/solaris-amd64.layout", "--variant", "boot"]],
+    ["illumos-amd64", ["specs/illumos-amd64.layout"]],
     ["linux-2.6.24", ["specs/linux-2.6.24.layout", "--ram", "1GB"]],
     ["mixed.process-1", [MIXED, "--process", "1", "--ram", "0..<0x9f000,0x100000..<3GB"]],
   ];

@@ -118,6 +118,30 @@ describe("declarations", () => {
     ]);
   });
 
+  it("require with each relation, and a description", () => {
+    const text =
+      'require a + b <= 2TB "shared"\nrequire a >= b\nrequire a == 1GB\nrequire a < b\nrequire a > 0';
+    const req = (left: object, relation: string, right: object, description?: object) => ({
+      kind: "require",
+      left,
+      relation,
+      right,
+      description,
+    });
+    expect(shape(text)).toEqual([
+      req(bin("+", ref("a"), ref("b")), "<=", lit(2n * T), str("shared")),
+      req(ref("a"), ">=", ref("b")),
+      req(ref("a"), "==", lit(G)),
+      req(ref("a"), "<", ref("b")),
+      req(ref("a"), ">", lit(0n)),
+    ]);
+  });
+
+  it("a comparison is one relation: `<<` is not one", () => {
+    const { diagnostics } = parseSpec("require a << b", "spec.layout");
+    expect(diagnostics.map((d) => d.code)).toEqual(["E0001"]);
+  });
+
   it("variant and repeat hold items", () => {
     expect(
       shape('variant "5-level" {\n  paging 5\n}\nrepeat 7 as i { +4KB guard }\nrepeat 2 {}'),

@@ -15,9 +15,10 @@ import {
 } from "./helpers.js";
 
 describe("committed specs", () => {
-  it("are the five seeds and Linux RISC-V", () => {
-    expect(SPECS.length).toBe(6);
+  it("are the five seeds, Linux RISC-V and illumos' current generation", () => {
+    expect(SPECS.length).toBe(7);
     expect(SPECS).toContain("linux-riscv64.layout");
+    expect(SPECS).toContain("illumos-amd64.layout");
   });
 
   for (const spec of SPECS) {

@@ -50,6 +50,7 @@ describe("clean installs", () => {
     ["gaybsd-amd64", undefined, ["W0401"]],
     ["solaris-amd64", "running", []],
     ["solaris-amd64", "boot", ["W0401"]],
+    ["illumos-amd64", undefined, []],
   ];
   for (const [spec, variant, expected] of cases) {
     it(`${spec}${variant ? ` ${variant}` : ""}: no errors; W^X only where the spec says rwx`, () => {

@@ -243,6 +243,7 @@ export function build(desc: LayoutDesc): Layout {
     paging: typeof mode === "string" ? pagingOfMode(mode) : pagingOfLevels(mode),
     exhaustive: desc.exhaustive ?? false,
     params,
+    constraints: [],
     constants: [],
     regions,
     kaslr,

@@ -2,10 +2,12 @@
  * `--emit json`: the versioned interchange format (schema `vmlayout/2`, see DESIGN.md).
  * 64-bit values are `0x` + 16 lowercase hex digits; `end` is inclusive; regions are sorted by
  * start with parents before children. A region whose bounds depend on parameters reports
- * them at the parameters' defaults and lists the parameters in `parameters`.
+ * them at the parameters' defaults and lists the parameters in `parameters`. A spec's `require`
+ * facts are in `constraints`, each as `Σ coefficients·p + constant >= 0` (or `== 0`).
  */
 import { hex } from "../../model/format.js";
 import type { Layout, Paging } from "../../model/layout.js";
+import { formatRational } from "../../model/rational.js";
 import type { Emitter } from "./emitter.js";
 
 /**
@@ -45,6 +47,20 @@ export function layoutDocument(layout: Layout): object {
       max: hex(p.max),
       align: hex(p.align),
     })),
+    // Only when the spec states any: `form >= 0` (or `== 0`), exact rationals as strings.
+    ...(layout.constraints.length > 0
+      ? {
+          constraints: layout.constraints.map((c) => ({
+            text: c.text,
+            relation: c.fact.equal ? "==" : ">=",
+            coefficients: Object.fromEntries(
+              [...c.fact.form.terms].map(([name, k]) => [name, formatRational(k)]),
+            ),
+            constant: formatRational(c.fact.form.constant),
+            description: c.description ?? null,
+          })),
+        }
+      : {}),
     constants: layout.constants.map((c) => ({
       name: c.name,
       cName: c.exportName,

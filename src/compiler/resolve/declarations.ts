@@ -83,6 +83,7 @@ export function declare(ctx: VariantContext, item: Item): void {
     case "layout": // resolve (index.ts)
     case "include": // spliced by load.ts before resolving
     case "paging":
+    case "require": // constraints.ts
     case "region": // expand.ts
     case "repeat":
     case "kaslr": // kaslr.ts

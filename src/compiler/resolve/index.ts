@@ -25,6 +25,7 @@ import { type Limits, withLimits } from "../../limits.js";
 import type { Item, LayoutDecl, SpecFile, VariantDecl } from "../ast.js";
 import { layoutExhaustive } from "./attributes.js";
 import { VariantContext } from "./context.js";
+import { resolveConstraints } from "./constraints.js";
 import { buildConstant, declare, paging, resolveParam } from "./declarations.js";
 import { expandRegions } from "./expand.js";
 import { checkFunctions } from "./functions.js";
@@ -139,6 +140,7 @@ function resolveVariant(ctx: VariantContext): Layout | undefined {
   checkFunctions(ctx);
   for (const entry of ctx.consts.values()) ctx.attempt(() => constValue(ctx, entry));
   for (const node of ctx.nodes) ctx.attempt(() => placed(ctx, node));
+  const constraints = resolveConstraints(ctx);
   const regions = buildRegions(ctx);
   const kaslr = ctx.items
     .filter((i) => i.kind === "kaslr")
@@ -155,6 +157,7 @@ function resolveVariant(ctx: VariantContext): Layout | undefined {
     paging: pagingMode,
     exhaustive,
     params: [...ctx.params.values()],
+    constraints,
     constants: [...ctx.consts.values()].map((c) => buildConstant(ctx, c)),
     regions,
     kaslr,

@@ -205,7 +205,11 @@ function checkOverflow(ctx: Context, r: Region, overflow: Overflow): boolean {
   return true;
 }
 
-/** E0209. Returns false when the region is empty at the defaults. */
+/**
+ * E0209. Returns false when the region is empty at the defaults. For other parameter values a
+ * hole may shrink to nothing (the space between floating regions that fill it), but no region
+ * may end before it starts.
+ */
 function checkEmpty(ctx: Context, r: Region): boolean {
   const z = r.size.value;
   if (z <= 0n) {
@@ -220,12 +224,15 @@ function checkEmpty(ctx: Context, r: Region): boolean {
     return false;
   }
   if (!ctx.parametric(r)) return true;
-  const cex = refuteAtLeast(r.size.sym, 1n, ctx.domains);
+  const hole = r.kind === "hole";
+  const cex = refuteAtLeast(r.size.sym, hole ? 0n : 1n, ctx.domains);
   if (cex) {
     ctx.reportParametric(
       "E0209",
       [r],
-      `${tick(r.name)} can be empty or end before it starts`,
+      hole
+        ? `${tick(r.name)} can end before it starts`
+        : `${tick(r.name)} can be empty or end before it starts`,
       r.placementSpan,
       cex,
       (values) => [`there the size of ${tick(r.name)} is ${evaluate(r.size.sym, values).num}`],
