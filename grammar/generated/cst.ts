@@ -32,6 +32,9 @@ export type ItemCstChildren = {
   constDecl?: ConstDeclCstNode[];
   paramDecl?: ParamDeclCstNode[];
   variantDecl?: VariantDeclCstNode[];
+  axisDecl?: AxisDeclCstNode[];
+  whenDecl?: WhenDeclCstNode[];
+  excludeDecl?: ExcludeDeclCstNode[];
   kaslrDecl?: KaslrDeclCstNode[];
   repeatDecl?: RepeatDeclCstNode[];
   attribute?: AttributeCstNode[];
@@ -134,6 +137,39 @@ export type VariantDeclCstChildren = {
   Kw_variant: IToken[];
   name: IToken[];
   block: BlockCstNode[];
+};
+
+export interface AxisDeclCstNode extends CstNode {
+  name: "axisDecl";
+  children: AxisDeclCstChildren;
+}
+
+export type AxisDeclCstChildren = {
+  Kw_axis: IToken[];
+  name?: (IToken)[];
+  block: BlockCstNode[];
+};
+
+export interface WhenDeclCstNode extends CstNode {
+  name: "whenDecl";
+  children: WhenDeclCstChildren;
+}
+
+export type WhenDeclCstChildren = {
+  Kw_when: IToken[];
+  combination: IToken[];
+  block: BlockCstNode[];
+};
+
+export interface ExcludeDeclCstNode extends CstNode {
+  name: "excludeDecl";
+  children: ExcludeDeclCstChildren;
+}
+
+export type ExcludeDeclCstChildren = {
+  Kw_exclude: IToken[];
+  combination: IToken[];
+  reason?: IToken[];
 };
 
 export interface KaslrDeclCstNode extends CstNode {
@@ -460,6 +496,9 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   paramDecl(children: ParamDeclCstChildren, param?: IN): OUT;
   rangeExpr(children: RangeExprCstChildren, param?: IN): OUT;
   variantDecl(children: VariantDeclCstChildren, param?: IN): OUT;
+  axisDecl(children: AxisDeclCstChildren, param?: IN): OUT;
+  whenDecl(children: WhenDeclCstChildren, param?: IN): OUT;
+  excludeDecl(children: ExcludeDeclCstChildren, param?: IN): OUT;
   kaslrDecl(children: KaslrDeclCstChildren, param?: IN): OUT;
   kaslrStatement(children: KaslrStatementCstChildren, param?: IN): OUT;
   kaslrItem(children: KaslrItemCstChildren, param?: IN): OUT;

@@ -168,6 +168,18 @@ export const CATALOGUE = [
     severity: "error",
     title: "included file is not a valid spec",
   },
+  {
+    code: "E0130",
+    name: "bad_axis",
+    severity: "error",
+    title: "variant axis is malformed or misplaced",
+  },
+  {
+    code: "E0131",
+    name: "bad_combination",
+    severity: "error",
+    title: "combination of axis values names no variant",
+  },
   // E02xx: layout rules, proved by the verifier for every allowed parameter value
   { code: "E0201", name: "overlap", severity: "error", title: "sibling regions overlap" },
   {
