@@ -35,7 +35,7 @@ interface Axis {
 
 /** The variants of a spec and the condition of each of its `when`s. */
 export interface Variants {
-  /** Every combination not excluded, in product order (first axis outermost); never empty. */
+  /** Every combination not excluded, in product order (first axis outermost); none without axes. */
   readonly all: readonly Combination[];
   /** Values each `when` needs (undefined when its string is malformed: it applies nowhere). */
   readonly conditions: ReadonlyMap<WhenDecl, ReadonlySet<VariantDecl> | undefined>;
@@ -113,7 +113,7 @@ export function variantsOf(file: SpecFile, report: (d: Diagnostic) => void): Var
         ),
       );
   }
-  if (all.length === 0 && !failed)
+  if (axes.length > 0 && all.length === 0 && !failed)
     fail(
       diagnostic("E0131", "every combination of the axes is excluded", undefined, {
         help: "remove an `exclude`",
