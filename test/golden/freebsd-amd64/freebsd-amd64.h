@@ -56,10 +56,7 @@
 
 #if defined(VMLAYOUT_FREEBSD_AMD64_LA48_PLAIN)
 
-/*
- * lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; pmap_init() caps it at
- * LMEPML4I - LMSPML4I + 1)
- */
+/* lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by pmap_init()) */
 #define LM_ENTS_DEFAULT       VMLAYOUT_AC(8, UL)
 #define LM_ENTS_MIN           VMLAYOUT_AC(1, UL)
 #define LM_ENTS_MAX           VMLAYOUT_AC(238, UL)
@@ -73,10 +70,7 @@
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA48_KASAN)
 
-/*
- * lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; pmap_init() caps it at
- * LMEPML4I - LMSPML4I + 1)
- */
+/* lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by pmap_init()) */
 #define LM_ENTS_DEFAULT       VMLAYOUT_AC(8, UL)
 #define LM_ENTS_MIN           VMLAYOUT_AC(1, UL)
 #define LM_ENTS_MAX           VMLAYOUT_AC(238, UL)
@@ -90,10 +84,7 @@
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA48_KMSAN)
 
-/*
- * lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; KMSAN caps it at
- * KMSANORIGPML4I - LMSPML4I)
- */
+/* lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by pmap_init()) */
 #define LM_ENTS_DEFAULT       VMLAYOUT_AC(8, UL)
 #define LM_ENTS_MIN           VMLAYOUT_AC(1, UL)
 #define LM_ENTS_MAX           VMLAYOUT_AC(235, UL)
@@ -107,10 +98,7 @@
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA57_PLAIN)
 
-/*
- * lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; pmap_init() caps it at
- * LMEPML4I - LMSPML4I + 1)
- */
+/* lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by pmap_init()) */
 #define LM_ENTS_DEFAULT       VMLAYOUT_AC(8, UL)
 #define LM_ENTS_MIN           VMLAYOUT_AC(1, UL)
 #define LM_ENTS_MAX           VMLAYOUT_AC(238, UL)
@@ -124,10 +112,7 @@
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA57_KASAN)
 
-/*
- * lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; pmap_init() caps it at
- * LMEPML4I - LMSPML4I + 1)
- */
+/* lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by pmap_init()) */
 #define LM_ENTS_DEFAULT       VMLAYOUT_AC(8, UL)
 #define LM_ENTS_MIN           VMLAYOUT_AC(1, UL)
 #define LM_ENTS_MAX           VMLAYOUT_AC(238, UL)
@@ -141,10 +126,7 @@
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA57_KMSAN)
 
-/*
- * lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; KMSAN caps it at
- * KMSANORIGPML4I - LMSPML4I)
- */
+/* lm_ents: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by pmap_init()) */
 #define LM_ENTS_DEFAULT       VMLAYOUT_AC(8, UL)
 #define LM_ENTS_MIN           VMLAYOUT_AC(1, UL)
 #define LM_ENTS_MAX           VMLAYOUT_AC(235, UL)
@@ -453,6 +435,60 @@ extern unsigned long kernel_mapped;
 #endif
 
 /* Constants */
+
+#if defined(VMLAYOUT_FREEBSD_AMD64_LA48_PLAIN)
+
+/* large_map_top: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0) */
+#define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff78000000000, UL)
+
+/* lm_max_ents: LMEPML4I - LMSPML4I + 1 */
+#define LM_MAX_ENTS           VMLAYOUT_AC(0xee, UL)
+
+#elif defined(VMLAYOUT_FREEBSD_AMD64_LA48_KASAN)
+
+/* large_map_top: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0) */
+#define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff78000000000, UL)
+
+/* lm_max_ents: LMEPML4I - LMSPML4I + 1 */
+#define LM_MAX_ENTS           VMLAYOUT_AC(0xee, UL)
+
+#elif defined(VMLAYOUT_FREEBSD_AMD64_LA48_KMSAN)
+
+/*
+ * large_map_top: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not LARGEMAP_MAX_ADDRESS
+ */
+#define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff60000000000, UL)
+
+/* lm_max_ents: KMSANORIGPML4I - LMSPML4I */
+#define LM_MAX_ENTS           VMLAYOUT_AC(0xeb, UL)
+
+#elif defined(VMLAYOUT_FREEBSD_AMD64_LA57_PLAIN)
+
+/* large_map_top: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0) */
+#define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff78000000000, UL)
+
+/* lm_max_ents: LMEPML4I - LMSPML4I + 1 */
+#define LM_MAX_ENTS           VMLAYOUT_AC(0xee, UL)
+
+#elif defined(VMLAYOUT_FREEBSD_AMD64_LA57_KASAN)
+
+/* large_map_top: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0) */
+#define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff78000000000, UL)
+
+/* lm_max_ents: LMEPML4I - LMSPML4I + 1 */
+#define LM_MAX_ENTS           VMLAYOUT_AC(0xee, UL)
+
+#elif defined(VMLAYOUT_FREEBSD_AMD64_LA57_KMSAN)
+
+/*
+ * large_map_top: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not LARGEMAP_MAX_ADDRESS
+ */
+#define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff60000000000, UL)
+
+/* lm_max_ents: KMSANORIGPML4I - LMSPML4I */
+#define LM_MAX_ENTS           VMLAYOUT_AC(0xeb, UL)
+
+#endif
 
 /* kernbase: KV4ADDR(KPML4I, KPDPI, 0, 0) */
 #define KERNBASE              VMLAYOUT_AC(0xffffffff80000000, UL)

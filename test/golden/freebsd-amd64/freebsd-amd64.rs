@@ -21,8 +21,8 @@ pub mod la48_plain {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; pmap_init() caps it
-    /// at LMEPML4I - LMSPML4I + 1).
+    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by
+    /// pmap_init()).
     ///
     /// Default: 8.
     pub const LM_ENTS_DEFAULT: u64 = 8;
@@ -152,6 +152,12 @@ pub mod la48_plain {
     }
 
     // Constants.
+
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
+
+    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    pub const LM_MAX_ENTS: u64 = 0xee;
 
     /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
@@ -175,8 +181,8 @@ pub mod la48_kasan {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; pmap_init() caps it
-    /// at LMEPML4I - LMSPML4I + 1).
+    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by
+    /// pmap_init()).
     ///
     /// Default: 8.
     pub const LM_ENTS_DEFAULT: u64 = 8;
@@ -307,6 +313,12 @@ pub mod la48_kasan {
 
     // Constants.
 
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
+
+    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    pub const LM_MAX_ENTS: u64 = 0xee;
+
     /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
@@ -329,8 +341,8 @@ pub mod la48_kmsan {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; KMSAN caps it at
-    /// KMSANORIGPML4I - LMSPML4I).
+    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by
+    /// pmap_init()).
     ///
     /// Default: 8.
     pub const LM_ENTS_DEFAULT: u64 = 8;
@@ -461,6 +473,13 @@ pub mod la48_kmsan {
 
     // Constants.
 
+    /// `large_map_top`: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not
+    /// LARGEMAP_MAX_ADDRESS.
+    pub const LARGE_MAP_TOP: u64 = 0xffff_f600_0000_0000;
+
+    /// `lm_max_ents`: KMSANORIGPML4I - LMSPML4I.
+    pub const LM_MAX_ENTS: u64 = 0xeb;
+
     /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
@@ -483,8 +502,8 @@ pub mod la57_plain {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; pmap_init() caps it
-    /// at LMEPML4I - LMSPML4I + 1).
+    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by
+    /// pmap_init()).
     ///
     /// Default: 8.
     pub const LM_ENTS_DEFAULT: u64 = 8;
@@ -633,6 +652,12 @@ pub mod la57_plain {
 
     // Constants.
 
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
+
+    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    pub const LM_MAX_ENTS: u64 = 0xee;
+
     /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
@@ -655,8 +680,8 @@ pub mod la57_kasan {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; pmap_init() caps it
-    /// at LMEPML4I - LMSPML4I + 1).
+    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by
+    /// pmap_init()).
     ///
     /// Default: 8.
     pub const LM_ENTS_DEFAULT: u64 = 8;
@@ -805,6 +830,12 @@ pub mod la57_kasan {
 
     // Constants.
 
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
+
+    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    pub const LM_MAX_ENTS: u64 = 0xee;
+
     /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
@@ -827,8 +858,8 @@ pub mod la57_kmsan {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries; KMSAN caps it at
-    /// KMSANORIGPML4I - LMSPML4I).
+    /// `lm_ents`: PML4 slots of the large map (vm.pmap.large_map_pml4_entries, capped by
+    /// pmap_init()).
     ///
     /// Default: 8.
     pub const LM_ENTS_DEFAULT: u64 = 8;
@@ -976,6 +1007,13 @@ pub mod la57_kmsan {
     }
 
     // Constants.
+
+    /// `large_map_top`: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not
+    /// LARGEMAP_MAX_ADDRESS.
+    pub const LARGE_MAP_TOP: u64 = 0xffff_f600_0000_0000;
+
+    /// `lm_max_ents`: KMSANORIGPML4I - LMSPML4I.
+    pub const LM_MAX_ENTS: u64 = 0xeb;
 
     /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
