@@ -120,6 +120,16 @@ describe("axes", () => {
     ]);
   });
 
+  it("axes that multiply out to more than 1024 variants are E0130, before any is built", () => {
+    const axes = Array.from(
+      { length: 11 },
+      (_, i) => `axis a${i} { variant "x${i}" {}; variant "y${i}" {} }`,
+    );
+    expect(errors(`layout t\npaging 4\n${axes.join("\n")}`)).toEqual([
+      ["E0130", "the axes make 2048 variants, more than 1024"],
+    ]);
+  });
+
   it("`when` or `exclude` naming an unknown value, two of one axis, or no variant is E0131", () => {
     expect(errors(spec.replace('when "kasan+la57"', 'when "kasn"'))).toEqual([
       ["E0131", 'no axis has a variant "kasn"'],
