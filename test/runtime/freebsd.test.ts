@@ -73,6 +73,63 @@ function entryAddress(inst: Installation, va: bigint, levels: 4 | 5, level: numb
   }
 }
 
+/**
+ * The PML4 slots of FreeBSD 14's sys/amd64/include/pmap.h (sobomax/freebsd14_vendor@42edb4ec),
+ * transcribed: NPML4EPG = 512, NKPML4E = 4, NDMPML4E = 8, NKASANPML4E = (NKPML4E + 7) / 8,
+ * NKMSANSHADPML4E = NKMSANORIGPML4E = NKPML4E.
+ */
+const NKPML4E = 4n;
+const KPML4BASE = 512n - NKPML4E;
+const NDMPML4E = 8n;
+const DMPML4I = ((KPML4BASE - NDMPML4E) / NDMPML4E) * NDMPML4E; // rounddown()
+const KASANPML4I = DMPML4I - (NKPML4E + 7n) / 8n;
+const KMSANSHADPML4I = KPML4BASE - NKPML4E;
+const KMSANORIGPML4I = DMPML4I - NKPML4E;
+const LMSPML4I = PML4PML4I + 1n;
+/** `count` PML4 slots from `first`: KV4ADDR(first, 0, 0, 0) up to the byte before KV4ADDR(first + count, 0, 0, 0). */
+const slots = (first: bigint, count: bigint): [bigint, bigint] => [
+  kv4addr(first, 0n, 0n, 0n),
+  kv4addr(first, 0n, 0n, 0n) + (count << PML4SHIFT) - 1n,
+];
+
+describe("freebsd-amd64: every variant's regions where pmap.h's slot macros put them", () => {
+  const common: Record<string, [bigint, bigint]> = {
+    direct_map: slots(DMPML4I, NDMPML4E), // DMAP_MIN_ADDRESS .. DMAP_MAX_ADDRESS
+    kernel_map: slots(KPML4BASE, NKPML4E), // VM_MIN_KERNEL_ADDRESS .. VM_MAX_KERNEL_ADDRESS
+    recursive_pt: slots(PML4PML4I, 1n), // UPT_MIN_ADDRESS
+  };
+  const bySanitizer: Record<string, Record<string, [bigint, bigint]>> = {
+    plain: { large_map_area: slots(LMSPML4I, KASANPML4I - LMSPML4I) },
+    kasan: {
+      large_map_area: slots(LMSPML4I, KASANPML4I - LMSPML4I), // .. LARGEMAP_MAX_ADDRESS
+      kasan_shadow: slots(KASANPML4I, 1n), // KASAN_MIN_ADDRESS .. KASAN_MAX_ADDRESS
+    },
+    kmsan: {
+      large_map_area: slots(LMSPML4I, KMSANORIGPML4I - LMSPML4I), // pmap_init()'s KMSAN cap
+      kmsan_origin: slots(KMSANORIGPML4I, NKPML4E), // KMSAN_ORIG_MIN/MAX_ADDRESS
+      kmsan_shadow: slots(KMSANSHADPML4I, NKPML4E), // KMSAN_SHAD_MIN/MAX_ADDRESS
+    },
+  };
+  for (const paging of ["la48", "la57"])
+    for (const [sanitizer, own] of Object.entries(bySanitizer))
+      it(`${paging}+${sanitizer}`, () => {
+        const layout = specLayout("freebsd-amd64", `${paging}+${sanitizer}`);
+        const at = (name: string) => {
+          const r = layout.regions.find((x) => x.name === name);
+          return r && [r.start.value, r.end.value];
+        };
+        for (const [name, extent] of Object.entries({ ...common, ...own }))
+          expect(at(name), name).toEqual(extent);
+        expect(layout.regions.find((r) => r.name === "kernel")?.start.value).toBe(KERNBASE);
+        // VM_MAXUSER_ADDRESS_LA48 = UVADDR(0, NUP4ML4E, 0, 0, 0), _LA57 = UVADDR(NUPML5E, 0, ...)
+        const maxUser = paging === "la48" ? 256n << PML4SHIFT : 256n << PML5SHIFT;
+        expect(at("user")).toEqual([0n, maxUser - 1n]);
+        expect(layout.regions.find((r) => r.name === "large_map")?.size.value).toBe(
+          8n * 512n * GiB,
+        );
+      });
+});
+
 for (const [variant, levels] of VARIANTS) {
   describe(`freebsd-amd64 ${variant}: the recursive slot where pmap.h says`, () => {
     const installed = install(specLayout("freebsd-amd64", variant), { ram: RAM });
