@@ -135,7 +135,7 @@ export interface VariantDecl {
 export interface AxisDecl {
   readonly kind: "axis";
   readonly name: Identifier;
-  /** The axis's values (`variant`s); anything else here is E0130. */
+  /** The axis's values (`variant`s); anything else here is E0135. */
   readonly items: readonly Item[];
   readonly span: Span;
 }

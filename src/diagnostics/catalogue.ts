@@ -169,13 +169,13 @@ export const CATALOGUE = [
     title: "included file is not a valid spec",
   },
   {
-    code: "E0130",
+    code: "E0135",
     name: "bad_axis",
     severity: "error",
     title: "variant axis is malformed or misplaced",
   },
   {
-    code: "E0131",
+    code: "E0136",
     name: "bad_combination",
     severity: "error",
     title: "combination of axis values names no variant",

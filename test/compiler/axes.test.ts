@@ -98,50 +98,50 @@ describe("axes", () => {
     expect(errors(clash)).toEqual([["E0102", "`a48` is defined twice"]]);
   });
 
-  it("a value named twice, in one axis or two, is E0102; a value with + is E0130", () => {
+  it("a value named twice, in one axis or two, is E0102; a value with + is E0135", () => {
     expect(errors(spec.replace('"kmsan" {', '"la48" {'))).toContainEqual([
       "E0102",
       'variant "la48" is defined twice',
     ]);
     expect(errors(spec.replace('"plain"', '"a+b"'))).toContainEqual([
-      "E0130",
+      "E0135",
       'variant "a+b" cannot be an axis value',
     ]);
   });
 
-  it("an axis holding other items, or none, and a nested axis or exclude are E0130", () => {
+  it("an axis holding other items, or none, and a nested axis or exclude are E0135", () => {
     const text = (body: string): string => `layout t\npaging 4\naxis a { ${body} }`;
     expect(errors(text("ffff800000000000 +1TB r"))).toEqual([
-      ["E0130", "`region` is not allowed in an axis"],
-      ["E0130", "axis `a` has no variants"],
+      ["E0135", "`region` is not allowed in an axis"],
+      ["E0135", "axis `a` has no variants"],
     ]);
     expect(errors(text('variant "x" { exclude "x" }'))).toEqual([
-      ["E0130", "`exclude` is allowed only at top level"],
+      ["E0135", "`exclude` is allowed only at top level"],
     ]);
   });
 
-  it("axes that multiply out to more than 1024 variants are E0130, before any is built", () => {
+  it("axes that multiply out to more than 1024 variants are E0135, before any is built", () => {
     const axes = Array.from(
       { length: 11 },
       (_, i) => `axis a${i} { variant "x${i}" {}; variant "y${i}" {} }`,
     );
     expect(errors(`layout t\npaging 4\n${axes.join("\n")}`)).toEqual([
-      ["E0130", "the axes make 2048 variants, more than 1024"],
+      ["E0135", "the axes make 2048 variants, more than 1024"],
     ]);
   });
 
-  it("`when` or `exclude` naming an unknown value, two of one axis, or no variant is E0131", () => {
+  it("`when` or `exclude` naming an unknown value, two of one axis, or no variant is E0136", () => {
     expect(errors(spec.replace('when "kasan+la57"', 'when "kasn"'))).toEqual([
-      ["E0131", 'no axis has a variant "kasn"'],
+      ["E0136", 'no axis has a variant "kasn"'],
     ]);
     expect(errors(spec.replace('exclude "la57+kmsan"', 'exclude "la48+la57"'))).toEqual([
-      ["E0131", '"la48" and "la57" are values of the same axis'],
+      ["E0136", '"la48" and "la57" are values of the same axis'],
     ]);
     expect(errors(spec.replace('when "kasan+la57"', 'when "kmsan+la57"'))).toEqual([
-      ["E0131", 'no variant combines "kmsan+la57"'],
+      ["E0136", 'no variant combines "kmsan+la57"'],
     ]);
     expect(errors(`${spec}\nexclude "la48"\nexclude "la57"`)).toEqual([
-      ["E0131", 'no variant combines "kasan+la57"'],
+      ["E0136", 'no variant combines "kasan+la57"'],
     ]);
   });
 });

@@ -76,7 +76,7 @@ export function declare(ctx: VariantContext, item: Item): void {
     case "axis":
     case "exclude":
       return ctx.error(
-        "E0130",
+        "E0135",
         `\`${item.kind}\` is allowed only at top level`,
         item.span,
         "move it to top level",

@@ -8,8 +8,8 @@
  * `when`s' spliced in place, so relative placement follows the source as written.
  *
  * Invariants: value names are unique across every axis (E0102), so a value names its axis;
- * with named axes no value contains `+` (E0130); a combination string names at most one value
- * per axis, each one declared (E0131).
+ * with named axes no value contains `+` (E0135); a combination string names at most one value
+ * per axis, each one declared (E0136).
  */
 import { type Diagnostic, type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import { TEXT } from "../../diagnostics/catalogue.js";
@@ -66,7 +66,7 @@ export function variantsOf(file: SpecFile, report: (d: Diagnostic) => void): Var
       if (axes.some((a) => a.name !== undefined) && /\+|^\s*$/.test(value.name.value))
         fail(
           diagnostic(
-            "E0130",
+            "E0135",
             `variant "${value.name.value}" cannot be an axis value`,
             value.name.span,
             {
@@ -82,7 +82,7 @@ export function variantsOf(file: SpecFile, report: (d: Diagnostic) => void): Var
   const count = axes.reduce((n, axis) => n * BigInt(axis.values.length), 1n);
   if (count > BigInt(MAX_VARIANTS)) {
     fail(
-      diagnostic("E0130", `the axes make ${count} variants, more than ${MAX_VARIANTS}`, undefined, {
+      diagnostic("E0135", `the axes make ${count} variants, more than ${MAX_VARIANTS}`, undefined, {
         help: "split the spec into several, each with fewer axes",
       }),
     );
@@ -101,7 +101,7 @@ export function variantsOf(file: SpecFile, report: (d: Diagnostic) => void): Var
     if (values && !failed && !all.some((c) => holds(c, values)))
       fail(
         diagnostic(
-          "E0131",
+          "E0136",
           `no variant combines "${when.combination.value}"`,
           when.combination.span,
           {
@@ -112,7 +112,7 @@ export function variantsOf(file: SpecFile, report: (d: Diagnostic) => void): Var
   }
   if (axes.length > 0 && all.length === 0 && !failed)
     fail(
-      diagnostic("E0131", "every combination of the axes is excluded", undefined, {
+      diagnostic("E0136", "every combination of the axes is excluded", undefined, {
         help: "remove an `exclude`",
       }),
     );
@@ -211,13 +211,13 @@ function axesOf(items: readonly Item[], fail: (d: Diagnostic) => void): Axis[] {
         if (value.kind === "variant") values.push(value);
         else
           fail(
-            diagnostic("E0130", `\`${value.kind}\` is not allowed in an axis`, value.span, {
+            diagnostic("E0135", `\`${value.kind}\` is not allowed in an axis`, value.span, {
               help: 'an axis holds only its values, `variant "NAME" { ... }`: move it into one, or out of the axis',
             }),
           );
       if (values.length === 0)
         fail(
-          diagnostic("E0130", `axis \`${item.name.name}\` has no variants`, item.name.span, {
+          diagnostic("E0135", `axis \`${item.name.name}\` has no variants`, item.name.span, {
             help: 'give it its values: `variant "NAME" { ... }`',
           }),
         );
@@ -243,7 +243,7 @@ function product(axes: readonly Axis[]): Combination[] {
   }));
 }
 
-/** The values `text` names (`la57+kasan`), or undefined after E0131. */
+/** The values `text` names (`la57+kasan`), or undefined after E0136. */
 function combinationOf(
   text: string,
   span: Span,
@@ -259,7 +259,7 @@ function combinationOf(
     if (!found) {
       const near = closest(part, byValue.keys());
       fail(
-        diagnostic("E0131", `no axis has a variant "${part}"`, span, {
+        diagnostic("E0136", `no axis has a variant "${part}"`, span, {
           help: `${near ? `did you mean "${near}"? ` : ""}the values are ${[...byValue.keys()].map((k) => `"${k}"`).join(", ") || "none: the spec declares no variants"}`,
         }),
       );
@@ -268,7 +268,7 @@ function combinationOf(
     const other = axes.get(found.axis);
     if (other !== undefined) {
       fail(
-        diagnostic("E0131", `"${other}" and "${part}" are values of the same axis`, span, {
+        diagnostic("E0136", `"${other}" and "${part}" are values of the same axis`, span, {
           help: "a variant has one value of each axis: name at most one of each",
         }),
       );
