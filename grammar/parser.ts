@@ -244,6 +244,9 @@ export class VmLayoutParser extends CstParser {
       { ALT: () => this.SUBRULE(this.paramDecl) },
       { ALT: () => this.SUBRULE(this.requireDecl) },
       { ALT: () => this.SUBRULE(this.variantDecl) },
+      { ALT: () => this.SUBRULE(this.axisDecl) },
+      { ALT: () => this.SUBRULE(this.whenDecl) },
+      { ALT: () => this.SUBRULE(this.excludeDecl) },
       { ALT: () => this.SUBRULE(this.kaslrDecl) },
       { ALT: () => this.SUBRULE(this.repeatDecl) },
       { ALT: () => this.SUBRULE(this.fnDecl) },
@@ -332,6 +335,33 @@ export class VmLayoutParser extends CstParser {
     this.CONSUME(T.Kw.variant);
     this.CONSUME(T.StringLiteral, { LABEL: "name" });
     this.SUBRULE(this.block);
+  });
+
+  /**
+   * `axis NAME { variant "A" { ... } ... }`: one dimension of the spec's variants. Its name is
+   * only a label, so a reserved word reads as one (`axis paging`).
+   */
+  public axisDecl = this.RULE("axisDecl", () => {
+    this.CONSUME(T.Kw.axis);
+    this.OR([
+      { ALT: () => this.CONSUME(T.Identifier, { LABEL: "name" }) },
+      { ALT: () => this.CONSUME(T.Keyword, { LABEL: "name" }) },
+    ]);
+    this.SUBRULE(this.block);
+  });
+
+  /** `when "A+B" { ... }`: items of every variant that combines the values named. */
+  public whenDecl = this.RULE("whenDecl", () => {
+    this.CONSUME(T.Kw.when);
+    this.CONSUME(T.StringLiteral, { LABEL: "combination" });
+    this.SUBRULE(this.block);
+  });
+
+  /** `exclude "A+B" ["reason"]`: no variant combines the values named. */
+  public excludeDecl = this.RULE("excludeDecl", () => {
+    this.CONSUME(T.Kw.exclude);
+    this.CONSUME(T.StringLiteral, { LABEL: "combination" });
+    this.OPTION(() => this.CONSUME2(T.StringLiteral, { LABEL: "reason" }));
   });
 
   public kaslrDecl = this.RULE("kaslrDecl", () => {

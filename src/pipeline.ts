@@ -107,7 +107,7 @@ function compile(specPath: string, options: CheckOptions, limits: Limits): Check
     includeRoot: options.includeRoot,
   });
   const { sources, file } = loaded.value;
-  const hasVariants = file?.items.some((i) => i.kind === "variant") ?? false;
+  const hasVariants = file?.items.some((i) => i.kind === "variant" || i.kind === "axis") ?? false;
   if (!file || hasErrors(loaded.diagnostics))
     return { layouts: [], hasVariants, sources, diagnostics: loaded.diagnostics };
   const resolved = resolve(file, { variant: options.variant, limits });

@@ -15,6 +15,7 @@ describe("specs", () => {
   it("are all present", () => {
     expect(SPECS).toEqual([
       "emerald.layout",
+      "freebsd-amd64.layout",
       "gaybsd-amd64.layout",
       "illumos-amd64.layout",
       "linux-2.6.24.layout",

@@ -33,6 +33,9 @@ export type ItemCstChildren = {
   paramDecl?: ParamDeclCstNode[];
   requireDecl?: RequireDeclCstNode[];
   variantDecl?: VariantDeclCstNode[];
+  axisDecl?: AxisDeclCstNode[];
+  whenDecl?: WhenDeclCstNode[];
+  excludeDecl?: ExcludeDeclCstNode[];
   kaslrDecl?: KaslrDeclCstNode[];
   repeatDecl?: RepeatDeclCstNode[];
   fnDecl?: FnDeclCstNode[];
@@ -149,6 +152,39 @@ export type VariantDeclCstChildren = {
   Kw_variant: IToken[];
   name: IToken[];
   block: BlockCstNode[];
+};
+
+export interface AxisDeclCstNode extends CstNode {
+  name: "axisDecl";
+  children: AxisDeclCstChildren;
+}
+
+export type AxisDeclCstChildren = {
+  Kw_axis: IToken[];
+  name?: (IToken)[];
+  block: BlockCstNode[];
+};
+
+export interface WhenDeclCstNode extends CstNode {
+  name: "whenDecl";
+  children: WhenDeclCstChildren;
+}
+
+export type WhenDeclCstChildren = {
+  Kw_when: IToken[];
+  combination: IToken[];
+  block: BlockCstNode[];
+};
+
+export interface ExcludeDeclCstNode extends CstNode {
+  name: "excludeDecl";
+  children: ExcludeDeclCstChildren;
+}
+
+export type ExcludeDeclCstChildren = {
+  Kw_exclude: IToken[];
+  combination: IToken[];
+  reason?: IToken[];
 };
 
 export interface KaslrDeclCstNode extends CstNode {
@@ -532,6 +568,9 @@ export interface ICstNodeVisitor<IN, OUT> extends ICstVisitor<IN, OUT> {
   requireDecl(children: RequireDeclCstChildren, param?: IN): OUT;
   rangeExpr(children: RangeExprCstChildren, param?: IN): OUT;
   variantDecl(children: VariantDeclCstChildren, param?: IN): OUT;
+  axisDecl(children: AxisDeclCstChildren, param?: IN): OUT;
+  whenDecl(children: WhenDeclCstChildren, param?: IN): OUT;
+  excludeDecl(children: ExcludeDeclCstChildren, param?: IN): OUT;
   kaslrDecl(children: KaslrDeclCstChildren, param?: IN): OUT;
   kaslrStatement(children: KaslrStatementCstChildren, param?: IN): OUT;
   kaslrItem(children: KaslrItemCstChildren, param?: IN): OUT;

@@ -44,6 +44,9 @@ import type {
   SpecFile,
   StringLiteral,
   VariantDecl,
+  AxisDecl,
+  WhenDecl,
+  ExcludeDecl,
 } from "./ast.js";
 import { mul, parseDecimal, type Rational } from "../model/rational.js";
 
@@ -256,6 +259,9 @@ class AstBuilder extends BaseVisitor {
       first(ctx.paramDecl) ??
       first(ctx.requireDecl) ??
       first(ctx.variantDecl) ??
+      first(ctx.axisDecl) ??
+      first(ctx.whenDecl) ??
+      first(ctx.excludeDecl) ??
       first(ctx.kaslrDecl) ??
       first(ctx.repeatDecl) ??
       first(ctx.fnDecl) ??
@@ -354,6 +360,27 @@ class AstBuilder extends BaseVisitor {
     const items = this.v<Item[]>(first(ctx.block));
     if (!name || !items) return undefined;
     return { kind: "variant", name, items, span: this.spanOf(loc) };
+  }
+
+  axisDecl(ctx: C.AxisDeclCstChildren, loc: Loc): AxisDecl | undefined {
+    const name = this.ident(first(ctx.name));
+    const items = this.v<Item[]>(first(ctx.block));
+    if (!name || !items) return undefined;
+    return { kind: "axis", name, items, span: this.spanOf(loc) };
+  }
+
+  whenDecl(ctx: C.WhenDeclCstChildren, loc: Loc): WhenDecl | undefined {
+    const combination = this.string(first(ctx.combination));
+    const items = this.v<Item[]>(first(ctx.block));
+    if (!combination || !items) return undefined;
+    return { kind: "when", combination, items, span: this.spanOf(loc) };
+  }
+
+  excludeDecl(ctx: C.ExcludeDeclCstChildren, loc: Loc): ExcludeDecl | undefined {
+    const combination = this.string(first(ctx.combination));
+    if (!combination) return undefined;
+    const reason = this.string(first(ctx.reason));
+    return { kind: "exclude", combination, reason, span: this.spanOf(loc) };
   }
 
   kaslrDecl(ctx: C.KaslrDeclCstChildren, loc: Loc): KaslrDecl | undefined {

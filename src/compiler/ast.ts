@@ -165,6 +165,35 @@ export interface VariantDecl {
   readonly span: Span;
 }
 
+/**
+ * `axis sanitizer { variant "kasan" { ... } ... }`: one dimension of the variants. A spec's
+ * variants are the product of its axes (its top-level `variant`s are one more, unnamed), each
+ * named by its values joined with `+` (`la57+kasan`).
+ */
+export interface AxisDecl {
+  readonly kind: "axis";
+  readonly name: Identifier;
+  /** The axis's values (`variant`s); anything else here is E0135. */
+  readonly items: readonly Item[];
+  readonly span: Span;
+}
+
+/** `when "la57+kasan" { ... }`: items of every variant that combines all the values named. */
+export interface WhenDecl {
+  readonly kind: "when";
+  readonly combination: StringLiteral;
+  readonly items: readonly Item[];
+  readonly span: Span;
+}
+
+/** `exclude "la57+kasan" ["reason"]`: the variants combining all the values named do not exist. */
+export interface ExcludeDecl {
+  readonly kind: "exclude";
+  readonly combination: StringLiteral;
+  readonly reason: StringLiteral | undefined;
+  readonly span: Span;
+}
+
 /** One statement inside `kaslr NAME { ... }`. */
 export type KaslrItem =
   | { readonly kind: "kaslr-range"; readonly range: RangeExpr; readonly span: Span }
@@ -276,6 +305,9 @@ export type Item =
   | ParamDecl
   | RequireDecl
   | VariantDecl
+  | AxisDecl
+  | WhenDecl
+  | ExcludeDecl
   | KaslrDecl
   | RegionDecl
   | RepeatDecl

@@ -199,6 +199,18 @@ export const CATALOGUE = [
     title: "function parameter used as a region",
   },
   {
+    code: "E0135",
+    name: "bad_axis",
+    severity: "error",
+    title: "variant axis is malformed or misplaced",
+  },
+  {
+    code: "E0136",
+    name: "bad_combination",
+    severity: "error",
+    title: "combination of axis values names no variant",
+  },
+  {
     code: "E0140",
     name: "constraint_not_linear",
     severity: "error",

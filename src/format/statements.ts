@@ -138,6 +138,8 @@ function bodyOf(node: Statement): readonly Statement[] {
     case "region":
       return node.body;
     case "variant":
+    case "axis":
+    case "when":
     case "repeat":
     case "kaslr":
       return node.items;
@@ -148,6 +150,7 @@ function bodyOf(node: Statement): readonly Statement[] {
     case "fn":
     case "param":
     case "require":
+    case "exclude":
     case "kaslr-range":
     case "kaslr-align":
     case "kaslr-members":

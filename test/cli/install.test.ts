@@ -199,6 +199,8 @@ describe("dump", () => {
     ],
     ["emerald.process-1", ["specs/emerald.layout", "--process", "1"]],
     ["gaybsd-amd64", ["specs/gaybsd-amd64.layout"]],
+    ["freebsd-amd64.la48+kasan", ["specs/freebsd-amd64.layout", "--variant", "la48+kasan"]],
+    ["freebsd-amd64.la57+kmsan", ["specs/freebsd-amd64.layout", "--variant", "la57+kmsan"]],
     ["solaris-amd64.running", ["specs/solaris-amd64.layout", "--variant", "running"]],
     ["solaris-amd64.boot", ["specs/solaris-amd64.layout", "--variant", "boot"]],
     ["illumos-amd64", ["specs/illumos-amd64.layout"]],

@@ -157,6 +157,30 @@ describe("declarations", () => {
     ]);
   });
 
+  it("axis holds variants; when holds items; exclude names a combination and a reason", () => {
+    expect(
+      shape(
+        'axis paging {\n  variant "la57" { paging 5 }\n}\n' +
+          'when "la57+kasan" { paging 5 }\nexclude "la48+kmsan" "why"\nexclude "a"',
+      ),
+    ).toEqual([
+      {
+        kind: "axis",
+        name: id("paging"),
+        items: [
+          { kind: "variant", name: str("la57"), items: [{ kind: "paging", mode: lit(5n) }] },
+        ],
+      },
+      {
+        kind: "when",
+        combination: str("la57+kasan"),
+        items: [{ kind: "paging", mode: lit(5n) }],
+      },
+      { kind: "exclude", combination: str("la48+kmsan"), reason: str("why") },
+      { kind: "exclude", combination: str("a"), reason: undefined },
+    ]);
+  });
+
   it("kaslr groups", () => {
     const text =
       "kaslr memory { range lo ..< hi; align 1GB; members a b c; may_overlap kasan_shadow }\n" +

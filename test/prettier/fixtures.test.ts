@@ -19,6 +19,7 @@ const CASES = FIXTURE_CASES;
 describe("format fixtures", () => {
   it("are all present", () => {
     expect(CASES).toEqual([
+      "axes",
       "blank-lines",
       "bodies",
       "comments",

@@ -15,8 +15,9 @@ import {
 } from "./helpers.js";
 
 describe("committed specs", () => {
-  it("are the five seeds, Linux RISC-V and illumos' current generation", () => {
-    expect(SPECS.length).toBe(7);
+  it("are the five seeds, FreeBSD's, Linux RISC-V and illumos' current generation", () => {
+    expect(SPECS.length).toBe(8);
+    expect(SPECS).toContain("freebsd-amd64.layout");
     expect(SPECS).toContain("linux-riscv64.layout");
     expect(SPECS).toContain("illumos-amd64.layout");
   });

@@ -48,6 +48,11 @@ describe("clean installs", () => {
     ["linux-2.6.24", undefined, ["W0401"]],
     ["emerald", undefined, ["W0401"]],
     ["gaybsd-amd64", undefined, ["W0401"]],
+    ...["la48", "la57"].flatMap((paging) =>
+      ["plain", "kasan", "kmsan"].map(
+        (sanitizer): [string, string, string[]] => ["freebsd-amd64", `${paging}+${sanitizer}`, ["W0401"]],
+      ),
+    ),
     ["solaris-amd64", "running", []],
     ["solaris-amd64", "boot", ["W0401"]],
     ["illumos-amd64", undefined, []],

@@ -17,8 +17,8 @@ import type {
   ParamDecl,
   RegionDecl,
   SpecFile,
-  VariantDecl,
 } from "../ast.js";
+import type { Combination } from "./variants.js";
 import {
   EvaluationFailed,
   Evaluator,
@@ -92,8 +92,8 @@ export class VariantContext {
   constructor(
     readonly file: SpecFile,
     readonly header: LayoutDecl,
-    readonly variant: VariantDecl | null,
-    /** The shared items and the variant's, in source order. */
+    readonly variant: Combination | null,
+    /** The shared items and the variant's values' and `when`s', in source order. */
     readonly items: readonly Item[],
     private readonly reportRaw: (d: Diagnostic) => void,
     readonly limits: Limits,

@@ -23,12 +23,12 @@ const C_IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** The variant's one `paging` mode (E0111 when missing, repeated or unsupported). */
 export function paging(ctx: VariantContext): Layout["paging"] | undefined {
   const decls = ctx.items.filter((i) => i.kind === "paging");
-  const where = ctx.variant ? ` in variant "${ctx.variant.name.value}"` : "";
+  const where = ctx.variant ? ` in variant "${ctx.variant.name}"` : "";
   if (decls.length === 0) {
     ctx.error(
       "E0111",
       `no paging mode${where}`,
-      ctx.variant?.name.span ?? ctx.header.span,
+      ctx.variant?.span ?? ctx.header.span,
       MODES_HELP,
     );
     return undefined;
@@ -78,8 +78,17 @@ export function declare(ctx: VariantContext, item: Item): void {
         "E0119",
         "variants cannot be nested",
         item.span,
-        "declare every variant at top level",
+        "declare every variant at top level, or in an `axis` (`when` adds items to a combination)",
       );
+    case "axis":
+    case "exclude":
+      return ctx.error(
+        "E0135",
+        `\`${item.kind}\` is allowed only at top level`,
+        item.span,
+        "move it to top level",
+      );
+    case "when": // spliced by variants.ts
     case "layout": // resolve (index.ts)
     case "include": // spliced by load.ts before resolving
     case "paging":

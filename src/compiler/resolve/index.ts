@@ -17,12 +17,10 @@ import {
   diagnostic,
   sortDiagnostics,
 } from "../../diagnostics/diagnostic.js";
-import { closest } from "../../diagnostics/suggest.js";
-import { TEXT } from "../../diagnostics/catalogue.js";
 import { dedupe } from "../../diagnostics/collector.js";
 import type { KaslrGroup, Layout } from "../../model/layout.js";
 import { type Limits, withLimits } from "../../limits.js";
-import type { Item, LayoutDecl, SpecFile, VariantDecl } from "../ast.js";
+import type { LayoutDecl, SpecFile } from "../ast.js";
 import { layoutExhaustive } from "./attributes.js";
 import { VariantContext } from "./context.js";
 import { resolveConstraints } from "./constraints.js";
@@ -32,6 +30,13 @@ import { checkFunctions } from "./functions.js";
 import { checkOneGroupEach, resolveKaslr } from "./kaslr.js";
 import { buildRegions } from "./regions.js";
 import { constValue, placed } from "./scope.js";
+import {
+  type Combination,
+  type Variants,
+  itemsOf,
+  selectCombination,
+  variantsOf,
+} from "./variants.js";
 
 export interface ResolveOptions {
   /** Resolve only this variant (E0106 if there is none of that name). */
@@ -48,12 +53,14 @@ export function resolve(file: SpecFile, options: ResolveOptions = {}): Result<La
 
   const header = layoutHeader(file, report);
   if (!header) return { value: [], diagnostics };
-  const selected = selectVariants(file, options.variant, report);
+  const variants = variantsOf(file, report);
+  if (!variants) return { value: [], diagnostics };
+  const selected = selectVariants(variants, options.variant, report);
   if (!selected) return { value: [], diagnostics };
 
   const layouts: Layout[] = [];
   for (const variant of selected) {
-    const items = itemsOf(file, variant);
+    const items = itemsOf(file, variants, variant);
     const layout = resolveVariant(new VariantContext(file, header, variant, items, report, limits));
     if (layout) layouts.push(layout);
   }
@@ -85,49 +92,17 @@ function layoutHeader(file: SpecFile, report: (d: Diagnostic) => void): LayoutDe
 }
 
 /**
- * The variants to resolve: the one named (E0106 if there is none: undefined), else all
- * (E0102 for a name defined twice); a spec without variants is one unnamed variant (null).
+ * The variants to resolve: the one `wanted` names (E0106 if none: undefined), else all; a spec
+ * without variants is one unnamed variant (null).
  */
 function selectVariants(
-  file: SpecFile,
+  variants: Variants,
   wanted: string | undefined,
   report: (d: Diagnostic) => void,
-): (VariantDecl | null)[] | undefined {
-  const seen = new Map<string, VariantDecl>();
-  for (const v of file.items) {
-    if (v.kind !== "variant") continue;
-    const first = seen.get(v.name.value);
-    if (first)
-      report(
-        diagnostic("E0102", `variant "${v.name.value}" is defined twice`, v.name.span, {
-          labels: [{ span: first.name.span, message: TEXT.firstDefinedHere }],
-        }),
-      );
-    else seen.set(v.name.value, v);
-  }
-  if (wanted === undefined) return seen.size === 0 ? [null] : [...seen.values()];
-  const v = seen.get(wanted);
-  if (v) return [v];
-  const known = [...seen.keys()].map((k) => `"${k}"`).join(", ");
-  const near = closest(wanted, [...seen.keys()]);
-  report(
-    diagnostic("E0106", `spec has no variant "${wanted}"`, undefined, {
-      help: known
-        ? `${near ? `did you mean "${near}"? ` : ""}the variants are ${known}`
-        : "this spec declares no variants",
-    }),
-  );
-  return undefined;
-}
-
-/** The shared items with the variant's in place of its declaration, in source order. */
-function itemsOf(file: SpecFile, variant: VariantDecl | null): Item[] {
-  const items: Item[] = [];
-  for (const item of file.items) {
-    if (item.kind !== "variant") items.push(item);
-    else if (item === variant) for (const inner of item.items) items.push(inner); // no spread: can be huge
-  }
-  return items;
+): (Combination | null)[] | undefined {
+  if (wanted === undefined) return variants.all.length === 0 ? [null] : [...variants.all];
+  const one = selectCombination(variants, wanted, report);
+  return one && [one];
 }
 
 /** One variant's Layout, or undefined when an error was reported. */
@@ -152,8 +127,8 @@ function resolveVariant(ctx: VariantContext): Layout | undefined {
   return {
     name: ctx.header.name.name,
     description: ctx.header.description?.value,
-    variant: ctx.variant?.name.value ?? null,
-    variantSpan: ctx.variant?.name.span,
+    variant: ctx.variant?.name ?? null,
+    variantSpan: ctx.variant?.span,
     paging: pagingMode,
     exhaustive,
     params: [...ctx.params.values()],
