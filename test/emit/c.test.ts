@@ -197,7 +197,7 @@ describe("--emit c", () => {
     expect(one).toContain('variant "5-level"');
     expect(one).toContain("--variant 5-level");
     expect(
-      one.match(/#define USER_SPACE_END +VMLAYOUT_AC\(0x00ffffffffffffff, UL\)/g),
+      one.match(/#define USER_SPACE_END +VMLAYOUT_AC\(0x00ffffffffffefff, UL\)/g),
     ).toHaveLength(1);
   });
 

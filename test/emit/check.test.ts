@@ -56,7 +56,8 @@ const KERNELS = [
     map: "test/fixtures/kernel-headers/linux-x86_64.map",
     include: "linux-x86_64",
     rust: "linux-x86_64.rs",
-    configs: [[], ["CONFIG_X86_5LEVEL"]],
+    // Every distribution kernel has CONFIG_RANDOMIZE_BASE=y, as the spec does (1 GiB image).
+    configs: [["CONFIG_RANDOMIZE_BASE"], ["CONFIG_RANDOMIZE_BASE", "CONFIG_X86_5LEVEL"]],
     planted: {
       file: "asm/pgtable_64_types.h",
       rustValue: "0xffff_c900_0000_0000",
@@ -64,7 +65,7 @@ const KERNELS = [
       wrong: "0xffffc80000000000UL",
       macro: "__VMALLOC_BASE_L4",
       message:
-        "__VMALLOC_BASE_L4: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:51)",
+        "__VMALLOC_BASE_L4: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:65)",
     },
   },
   {
@@ -158,7 +159,12 @@ describe.skipIf(!GCC)("--emit c-check, compiled by gcc", () => {
       expect(text).toContain(k.planted.value);
       writeFileSync(header, text.replace(k.planted.value, k.planted.wrong));
       writeFileSync(path.join(dir, "check.c"), build(k.spec, "c-check", "--map", k.map));
-      const cc = run("gcc", ["-std=gnu11", "-fsyntax-only", "-I", "include", "check.c"], dir);
+      const defines = k.configs[0]!.map((c) => `-D${c}`);
+      const cc = run(
+        "gcc",
+        ["-std=gnu11", "-fsyntax-only", "-I", "include", ...defines, "check.c"],
+        dir,
+      );
       expect(cc.status).not.toBe(0);
       const failures = cc.stderr.split("\n").filter((l) => l.includes("static assertion failed"));
       expect(failures).toHaveLength(1);
@@ -199,7 +205,7 @@ describe.skipIf(!RUSTC)("--emit rust-check, compiled by rustc", () => {
       );
       expect(wrong).not.toBe(text);
       const dir = rustCrate(wrong, build(k.spec, "rust-check", "--map", k.map));
-      const rc = rustc(dir);
+      const rc = rustc(dir, ...k.configs[0]!.flatMap((c) => ["--cfg", c]));
       expect(rc.status).not.toBe(0);
       expect(rc.stderr).toContain(k.planted.message);
       expect(

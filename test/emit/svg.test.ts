@@ -137,7 +137,7 @@ describe("--emit svg", () => {
     const svg = svgOf("linux-x86_64.layout");
     expect(svg.match(/>not to scale</g)).toHaveLength(2); // one break per variant
     expect(svg).toContain("KASLR memory: direct_map, vmalloc, vmemmap");
-    expect(svg).toContain("~ffffffffff500000");
+    expect(svg).toContain("~ffffffffff1ff000");
     expect(svg).toContain('fill="url(#vml-hatch)"');
   });
 

@@ -16,194 +16,200 @@
 
 /* emerald_x86_64 */
 _Static_assert((unsigned long)(KERNEL_END_DEFAULT) == 0xffffffff80400000UL,
-	       "KERNEL_END_DEFAULT: the spec says 0xffffffff80400000, the default of parameter `kernel_end` (emerald.layout:8)");
+	       "KERNEL_END_DEFAULT: the spec says 0xffffffff80400000, the default of parameter `kernel_end` (emerald.layout:10)");
 _Static_assert((unsigned long)(KERNEL_END_MIN) == 0xffffffff80101000UL,
-	       "KERNEL_END_MIN: the spec says 0xffffffff80101000, the min of parameter `kernel_end` (emerald.layout:8)");
+	       "KERNEL_END_MIN: the spec says 0xffffffff80101000, the min of parameter `kernel_end` (emerald.layout:10)");
 _Static_assert((unsigned long)(KERNEL_END_MAX) == 0xffffffff87fff000UL,
-	       "KERNEL_END_MAX: the spec says 0xffffffff87fff000, the max of parameter `kernel_end` (emerald.layout:8)");
+	       "KERNEL_END_MAX: the spec says 0xffffffff87fff000, the max of parameter `kernel_end` (emerald.layout:10)");
 _Static_assert((unsigned long)(KERNEL_END_ALIGN) == 0x1000UL,
-	       "KERNEL_END_ALIGN: the spec says 0x1000, the align of parameter `kernel_end` (emerald.layout:8)");
-_Static_assert((unsigned long)(USER_STACK_SIZE_DEFAULT) == 0x800000UL,
-	       "USER_STACK_SIZE_DEFAULT: the spec says 0x800000, the default of parameter `user_stack_size` (emerald.layout:10)");
+	       "KERNEL_END_ALIGN: the spec says 0x1000, the align of parameter `kernel_end` (emerald.layout:10)");
+_Static_assert((unsigned long)(USER_STACK_SIZE_DEFAULT) == 0x100000UL,
+	       "USER_STACK_SIZE_DEFAULT: the spec says 0x100000, the default of parameter `user_stack_size` (emerald.layout:13)");
 _Static_assert((unsigned long)(USER_STACK_SIZE_MIN) == 0x1000UL,
-	       "USER_STACK_SIZE_MIN: the spec says 0x1000, the min of parameter `user_stack_size` (emerald.layout:10)");
+	       "USER_STACK_SIZE_MIN: the spec says 0x1000, the min of parameter `user_stack_size` (emerald.layout:13)");
 _Static_assert((unsigned long)(USER_STACK_SIZE_MAX) == 0x10000000000UL,
-	       "USER_STACK_SIZE_MAX: the spec says 0x10000000000, the max of parameter `user_stack_size` (emerald.layout:10)");
+	       "USER_STACK_SIZE_MAX: the spec says 0x10000000000, the max of parameter `user_stack_size` (emerald.layout:13)");
 _Static_assert((unsigned long)(USER_STACK_SIZE_ALIGN) == 0x1000UL,
-	       "USER_STACK_SIZE_ALIGN: the spec says 0x1000, the align of parameter `user_stack_size` (emerald.layout:10)");
+	       "USER_STACK_SIZE_ALIGN: the spec says 0x1000, the align of parameter `user_stack_size` (emerald.layout:13)");
 _Static_assert((unsigned long)(USER_LOW_START) == 0x0000000000000000UL,
-	       "USER_LOW_START: the spec says 0x0000000000000000, the start of region `user_low` (emerald.layout:15)");
+	       "USER_LOW_START: the spec says 0x0000000000000000, the start of region `user_low` (emerald.layout:18)");
 _Static_assert((unsigned long)(USER_LOW_END) == 0x00007fffffffffffUL,
-	       "USER_LOW_END: the spec says 0x00007fffffffffff, the end of region `user_low` (emerald.layout:15)");
+	       "USER_LOW_END: the spec says 0x00007fffffffffff, the end of region `user_low` (emerald.layout:18)");
 _Static_assert((unsigned long)(USER_LOW_SIZE) == 0x800000000000UL,
-	       "USER_LOW_SIZE: the spec says 0x800000000000, the size of region `user_low` (emerald.layout:15)");
+	       "USER_LOW_SIZE: the spec says 0x800000000000, the size of region `user_low` (emerald.layout:18)");
 _Static_assert((unsigned long)(NONCANONICAL_0000800000000000_START) == 0x0000800000000000UL,
-	       "NONCANONICAL_0000800000000000_START: the spec says 0x0000800000000000, the start of region `noncanonical_0000800000000000` (emerald.layout:16)");
+	       "NONCANONICAL_0000800000000000_START: the spec says 0x0000800000000000, the start of region `noncanonical_0000800000000000` (emerald.layout:19)");
 _Static_assert((unsigned long)(NONCANONICAL_0000800000000000_END) == 0xffff7fffffffffffUL,
-	       "NONCANONICAL_0000800000000000_END: the spec says 0xffff7fffffffffff, the end of region `noncanonical_0000800000000000` (emerald.layout:16)");
+	       "NONCANONICAL_0000800000000000_END: the spec says 0xffff7fffffffffff, the end of region `noncanonical_0000800000000000` (emerald.layout:19)");
 _Static_assert((unsigned long)(NONCANONICAL_0000800000000000_SIZE) == 0xffff000000000000UL,
-	       "NONCANONICAL_0000800000000000_SIZE: the spec says 0xffff000000000000, the size of region `noncanonical_0000800000000000` (emerald.layout:16)");
+	       "NONCANONICAL_0000800000000000_SIZE: the spec says 0xffff000000000000, the size of region `noncanonical_0000800000000000` (emerald.layout:19)");
 _Static_assert((unsigned long)(USER_HIGH_START) == 0xffff800000000000UL,
-	       "USER_HIGH_START: the spec says 0xffff800000000000, the start of region `user_high` (emerald.layout:17)");
-_Static_assert((unsigned long)(USER_HIGH_END) == 0xffffff7fffffffffUL,
-	       "USER_HIGH_END: the spec says 0xffffff7fffffffff, the end of region `user_high` (emerald.layout:17)");
-_Static_assert((unsigned long)(USER_HIGH_SIZE) == 0x7f8000000000UL,
-	       "USER_HIGH_SIZE: the spec says 0x7f8000000000, the size of region `user_high` (emerald.layout:17)");
+	       "USER_HIGH_START: the spec says 0xffff800000000000, the start of region `user_high` (emerald.layout:24)");
+_Static_assert((unsigned long)(USER_HIGH_END) == 0xffffff7fffffefffUL,
+	       "USER_HIGH_END: the spec says 0xffffff7fffffefff, the end of region `user_high` (emerald.layout:24)");
+_Static_assert((unsigned long)(USER_HIGH_SIZE) == 0x7f7ffffff000UL,
+	       "USER_HIGH_SIZE: the spec says 0x7f7ffffff000, the size of region `user_high` (emerald.layout:24)");
 _Static_assert((unsigned long)(USER_STACK_END) == 0xffffff7fffffcfffUL,
-	       "USER_STACK_END: the spec says 0xffffff7fffffcfff, the end of region `user_stack` (emerald.layout:20)");
+	       "USER_STACK_END: the spec says 0xffffff7fffffcfff, the end of region `user_stack` (emerald.layout:27)");
 _Static_assert((unsigned long)(USER_STACK_GUARD_START) == 0xffffff7fffffd000UL,
-	       "USER_STACK_GUARD_START: the spec says 0xffffff7fffffd000, the start of region `user_stack_guard` (emerald.layout:21)");
+	       "USER_STACK_GUARD_START: the spec says 0xffffff7fffffd000, the start of region `user_stack_guard` (emerald.layout:28)");
 _Static_assert((unsigned long)(USER_STACK_GUARD_END) == 0xffffff7fffffdfffUL,
-	       "USER_STACK_GUARD_END: the spec says 0xffffff7fffffdfff, the end of region `user_stack_guard` (emerald.layout:21)");
+	       "USER_STACK_GUARD_END: the spec says 0xffffff7fffffdfff, the end of region `user_stack_guard` (emerald.layout:28)");
 _Static_assert((unsigned long)(USER_STACK_GUARD_SIZE) == 0x1000UL,
-	       "USER_STACK_GUARD_SIZE: the spec says 0x1000, the size of region `user_stack_guard` (emerald.layout:21)");
+	       "USER_STACK_GUARD_SIZE: the spec says 0x1000, the size of region `user_stack_guard` (emerald.layout:28)");
 _Static_assert((unsigned long)(PROCESS_METADATA_START) == 0xffffff7fffffe000UL,
-	       "PROCESS_METADATA_START: the spec says 0xffffff7fffffe000, the start of region `process_metadata` (emerald.layout:22)");
+	       "PROCESS_METADATA_START: the spec says 0xffffff7fffffe000, the start of region `process_metadata` (emerald.layout:29)");
 _Static_assert((unsigned long)(PROCESS_METADATA_END) == 0xffffff7fffffefffUL,
-	       "PROCESS_METADATA_END: the spec says 0xffffff7fffffefff, the end of region `process_metadata` (emerald.layout:22)");
+	       "PROCESS_METADATA_END: the spec says 0xffffff7fffffefff, the end of region `process_metadata` (emerald.layout:29)");
 _Static_assert((unsigned long)(PROCESS_METADATA_SIZE) == 0x1000UL,
-	       "PROCESS_METADATA_SIZE: the spec says 0x1000, the size of region `process_metadata` (emerald.layout:22)");
+	       "PROCESS_METADATA_SIZE: the spec says 0x1000, the size of region `process_metadata` (emerald.layout:29)");
+_Static_assert((unsigned long)(USER_LAST_PAGE_START) == 0xffffff7ffffff000UL,
+	       "USER_LAST_PAGE_START: the spec says 0xffffff7ffffff000, the start of region `user_last_page` (emerald.layout:31)");
+_Static_assert((unsigned long)(USER_LAST_PAGE_END) == 0xffffff7fffffffffUL,
+	       "USER_LAST_PAGE_END: the spec says 0xffffff7fffffffff, the end of region `user_last_page` (emerald.layout:31)");
+_Static_assert((unsigned long)(USER_LAST_PAGE_SIZE) == 0x1000UL,
+	       "USER_LAST_PAGE_SIZE: the spec says 0x1000, the size of region `user_last_page` (emerald.layout:31)");
 _Static_assert((unsigned long)(PROCESS_KERNEL_START) == 0xffffff8000000000UL,
-	       "PROCESS_KERNEL_START: the spec says 0xffffff8000000000, the start of region `process_kernel` (emerald.layout:25)");
+	       "PROCESS_KERNEL_START: the spec says 0xffffff8000000000, the start of region `process_kernel` (emerald.layout:33)");
 _Static_assert((unsigned long)(PROCESS_KERNEL_END) == 0xffffffff7fffffffUL,
-	       "PROCESS_KERNEL_END: the spec says 0xffffffff7fffffff, the end of region `process_kernel` (emerald.layout:25)");
+	       "PROCESS_KERNEL_END: the spec says 0xffffffff7fffffff, the end of region `process_kernel` (emerald.layout:33)");
 _Static_assert((unsigned long)(PROCESS_KERNEL_SIZE) == 0x7f80000000UL,
-	       "PROCESS_KERNEL_SIZE: the spec says 0x7f80000000, the size of region `process_kernel` (emerald.layout:25)");
+	       "PROCESS_KERNEL_SIZE: the spec says 0x7f80000000, the size of region `process_kernel` (emerald.layout:33)");
 _Static_assert((unsigned long)(PROCESS_KSTACK_GUARD_START) == 0xffffff8000000000UL,
-	       "PROCESS_KSTACK_GUARD_START: the spec says 0xffffff8000000000, the start of region `process_kstack_guard` (emerald.layout:27)");
+	       "PROCESS_KSTACK_GUARD_START: the spec says 0xffffff8000000000, the start of region `process_kstack_guard` (emerald.layout:35)");
 _Static_assert((unsigned long)(PROCESS_KSTACK_GUARD_END) == 0xffffff8000000fffUL,
-	       "PROCESS_KSTACK_GUARD_END: the spec says 0xffffff8000000fff, the end of region `process_kstack_guard` (emerald.layout:27)");
+	       "PROCESS_KSTACK_GUARD_END: the spec says 0xffffff8000000fff, the end of region `process_kstack_guard` (emerald.layout:35)");
 _Static_assert((unsigned long)(PROCESS_KSTACK_GUARD_SIZE) == 0x1000UL,
-	       "PROCESS_KSTACK_GUARD_SIZE: the spec says 0x1000, the size of region `process_kstack_guard` (emerald.layout:27)");
+	       "PROCESS_KSTACK_GUARD_SIZE: the spec says 0x1000, the size of region `process_kstack_guard` (emerald.layout:35)");
 _Static_assert((unsigned long)(PROCESS_KSTACK_START) == 0xffffff8000001000UL,
-	       "PROCESS_KSTACK_START: the spec says 0xffffff8000001000, the start of region `process_kstack` (emerald.layout:28)");
+	       "PROCESS_KSTACK_START: the spec says 0xffffff8000001000, the start of region `process_kstack` (emerald.layout:36)");
 _Static_assert((unsigned long)(PROCESS_KSTACK_END) == 0xffffff8000040fffUL,
-	       "PROCESS_KSTACK_END: the spec says 0xffffff8000040fff, the end of region `process_kstack` (emerald.layout:28)");
+	       "PROCESS_KSTACK_END: the spec says 0xffffff8000040fff, the end of region `process_kstack` (emerald.layout:36)");
 _Static_assert((unsigned long)(PROCESS_KSTACK_SIZE) == 0x40000UL,
-	       "PROCESS_KSTACK_SIZE: the spec says 0x40000, the size of region `process_kstack` (emerald.layout:28)");
+	       "PROCESS_KSTACK_SIZE: the spec says 0x40000, the size of region `process_kstack` (emerald.layout:36)");
 _Static_assert((unsigned long)(KERNEL_START) == 0xffffffff80000000UL,
-	       "KERNEL_START: the spec says 0xffffffff80000000, the start of region `kernel` (emerald.layout:31)");
+	       "KERNEL_START: the spec says 0xffffffff80000000, the start of region `kernel` (emerald.layout:39)");
 _Static_assert((unsigned long)(KERNEL_END) == 0xffffffffffffffffUL,
-	       "KERNEL_END: the spec says 0xffffffffffffffff, the end of region `kernel` (emerald.layout:31)");
+	       "KERNEL_END: the spec says 0xffffffffffffffff, the end of region `kernel` (emerald.layout:39)");
 _Static_assert((unsigned long)(KERNEL_SIZE) == 0x80000000UL,
-	       "KERNEL_SIZE: the spec says 0x80000000, the size of region `kernel` (emerald.layout:31)");
+	       "KERNEL_SIZE: the spec says 0x80000000, the size of region `kernel` (emerald.layout:39)");
 _Static_assert((unsigned long)(BOOT_MAPPED_START) == 0xffffffff80000000UL,
-	       "BOOT_MAPPED_START: the spec says 0xffffffff80000000, the start of region `boot_mapped` (emerald.layout:34)");
+	       "BOOT_MAPPED_START: the spec says 0xffffffff80000000, the start of region `boot_mapped` (emerald.layout:42)");
 _Static_assert((unsigned long)(BOOT_MAPPED_END) == 0xffffffff87ffffffUL,
-	       "BOOT_MAPPED_END: the spec says 0xffffffff87ffffff, the end of region `boot_mapped` (emerald.layout:34)");
+	       "BOOT_MAPPED_END: the spec says 0xffffffff87ffffff, the end of region `boot_mapped` (emerald.layout:42)");
 _Static_assert((unsigned long)(BOOT_MAPPED_SIZE) == 0x8000000UL,
-	       "BOOT_MAPPED_SIZE: the spec says 0x8000000, the size of region `boot_mapped` (emerald.layout:34)");
+	       "BOOT_MAPPED_SIZE: the spec says 0x8000000, the size of region `boot_mapped` (emerald.layout:42)");
 _Static_assert((unsigned long)(NOTHING_START) == 0xffffffff80000000UL,
-	       "NOTHING_START: the spec says 0xffffffff80000000, the start of region `nothing` (emerald.layout:39)");
+	       "NOTHING_START: the spec says 0xffffffff80000000, the start of region `nothing` (emerald.layout:47)");
 _Static_assert((unsigned long)(NOTHING_END) == 0xffffffff800fffffUL,
-	       "NOTHING_END: the spec says 0xffffffff800fffff, the end of region `nothing` (emerald.layout:39)");
+	       "NOTHING_END: the spec says 0xffffffff800fffff, the end of region `nothing` (emerald.layout:47)");
 _Static_assert((unsigned long)(NOTHING_SIZE) == 0x100000UL,
-	       "NOTHING_SIZE: the spec says 0x100000, the size of region `nothing` (emerald.layout:39)");
+	       "NOTHING_SIZE: the spec says 0x100000, the size of region `nothing` (emerald.layout:47)");
 _Static_assert((unsigned long)(KERNEL_ELF_START) == 0xffffffff80100000UL,
-	       "KERNEL_ELF_START: the spec says 0xffffffff80100000, the start of region `kernel_elf` (emerald.layout:41)");
+	       "KERNEL_ELF_START: the spec says 0xffffffff80100000, the start of region `kernel_elf` (emerald.layout:49)");
 _Static_assert((unsigned long)(PHYS_ALLOC_LOW_END) == 0xffffffff87ffffffUL,
-	       "PHYS_ALLOC_LOW_END: the spec says 0xffffffff87ffffff, the end of region `phys_alloc_low` (emerald.layout:42)");
+	       "PHYS_ALLOC_LOW_END: the spec says 0xffffffff87ffffff, the end of region `phys_alloc_low` (emerald.layout:50)");
 _Static_assert((unsigned long)(KERNEL_HEAP_START) == 0xffffffff88000000UL,
-	       "KERNEL_HEAP_START: the spec says 0xffffffff88000000, the start of region `kernel_heap` (emerald.layout:44)");
+	       "KERNEL_HEAP_START: the spec says 0xffffffff88000000, the start of region `kernel_heap` (emerald.layout:52)");
 _Static_assert((unsigned long)(KERNEL_HEAP_END) == 0xffffffff88ffffffUL,
-	       "KERNEL_HEAP_END: the spec says 0xffffffff88ffffff, the end of region `kernel_heap` (emerald.layout:44)");
+	       "KERNEL_HEAP_END: the spec says 0xffffffff88ffffff, the end of region `kernel_heap` (emerald.layout:52)");
 _Static_assert((unsigned long)(KERNEL_HEAP_SIZE) == 0x1000000UL,
-	       "KERNEL_HEAP_SIZE: the spec says 0x1000000, the size of region `kernel_heap` (emerald.layout:44)");
+	       "KERNEL_HEAP_SIZE: the spec says 0x1000000, the size of region `kernel_heap` (emerald.layout:52)");
 _Static_assert((unsigned long)(INTERRUPT_STACKS_START) == 0xffffffff89000000UL,
-	       "INTERRUPT_STACKS_START: the spec says 0xffffffff89000000, the start of region `interrupt_stacks` (emerald.layout:45)");
+	       "INTERRUPT_STACKS_START: the spec says 0xffffffff89000000, the start of region `interrupt_stacks` (emerald.layout:53)");
 _Static_assert((unsigned long)(INTERRUPT_STACKS_END) == 0xffffffff890e6fffUL,
-	       "INTERRUPT_STACKS_END: the spec says 0xffffffff890e6fff, the end of region `interrupt_stacks` (emerald.layout:45)");
+	       "INTERRUPT_STACKS_END: the spec says 0xffffffff890e6fff, the end of region `interrupt_stacks` (emerald.layout:53)");
 _Static_assert((unsigned long)(INTERRUPT_STACKS_SIZE) == 0xe7000UL,
-	       "INTERRUPT_STACKS_SIZE: the spec says 0xe7000, the size of region `interrupt_stacks` (emerald.layout:45)");
+	       "INTERRUPT_STACKS_SIZE: the spec says 0xe7000, the size of region `interrupt_stacks` (emerald.layout:53)");
 _Static_assert((unsigned long)(ISTACK_GUARD_0_START) == 0xffffffff89000000UL,
-	       "ISTACK_GUARD_0_START: the spec says 0xffffffff89000000, the start of region `istack_guard_0` (emerald.layout:48)");
+	       "ISTACK_GUARD_0_START: the spec says 0xffffffff89000000, the start of region `istack_guard_0` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_0_END) == 0xffffffff89000fffUL,
-	       "ISTACK_GUARD_0_END: the spec says 0xffffffff89000fff, the end of region `istack_guard_0` (emerald.layout:48)");
+	       "ISTACK_GUARD_0_END: the spec says 0xffffffff89000fff, the end of region `istack_guard_0` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_0_SIZE) == 0x1000UL,
-	       "ISTACK_GUARD_0_SIZE: the spec says 0x1000, the size of region `istack_guard_0` (emerald.layout:48)");
+	       "ISTACK_GUARD_0_SIZE: the spec says 0x1000, the size of region `istack_guard_0` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_0_START) == 0xffffffff89001000UL,
-	       "ISTACK_0_START: the spec says 0xffffffff89001000, the start of region `istack_0` (emerald.layout:49)");
+	       "ISTACK_0_START: the spec says 0xffffffff89001000, the start of region `istack_0` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_0_END) == 0xffffffff89020fffUL,
-	       "ISTACK_0_END: the spec says 0xffffffff89020fff, the end of region `istack_0` (emerald.layout:49)");
+	       "ISTACK_0_END: the spec says 0xffffffff89020fff, the end of region `istack_0` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_0_SIZE) == 0x20000UL,
-	       "ISTACK_0_SIZE: the spec says 0x20000, the size of region `istack_0` (emerald.layout:49)");
+	       "ISTACK_0_SIZE: the spec says 0x20000, the size of region `istack_0` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_GUARD_1_START) == 0xffffffff89021000UL,
-	       "ISTACK_GUARD_1_START: the spec says 0xffffffff89021000, the start of region `istack_guard_1` (emerald.layout:48)");
+	       "ISTACK_GUARD_1_START: the spec says 0xffffffff89021000, the start of region `istack_guard_1` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_1_END) == 0xffffffff89021fffUL,
-	       "ISTACK_GUARD_1_END: the spec says 0xffffffff89021fff, the end of region `istack_guard_1` (emerald.layout:48)");
+	       "ISTACK_GUARD_1_END: the spec says 0xffffffff89021fff, the end of region `istack_guard_1` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_1_SIZE) == 0x1000UL,
-	       "ISTACK_GUARD_1_SIZE: the spec says 0x1000, the size of region `istack_guard_1` (emerald.layout:48)");
+	       "ISTACK_GUARD_1_SIZE: the spec says 0x1000, the size of region `istack_guard_1` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_1_START) == 0xffffffff89022000UL,
-	       "ISTACK_1_START: the spec says 0xffffffff89022000, the start of region `istack_1` (emerald.layout:49)");
+	       "ISTACK_1_START: the spec says 0xffffffff89022000, the start of region `istack_1` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_1_END) == 0xffffffff89041fffUL,
-	       "ISTACK_1_END: the spec says 0xffffffff89041fff, the end of region `istack_1` (emerald.layout:49)");
+	       "ISTACK_1_END: the spec says 0xffffffff89041fff, the end of region `istack_1` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_1_SIZE) == 0x20000UL,
-	       "ISTACK_1_SIZE: the spec says 0x20000, the size of region `istack_1` (emerald.layout:49)");
+	       "ISTACK_1_SIZE: the spec says 0x20000, the size of region `istack_1` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_GUARD_2_START) == 0xffffffff89042000UL,
-	       "ISTACK_GUARD_2_START: the spec says 0xffffffff89042000, the start of region `istack_guard_2` (emerald.layout:48)");
+	       "ISTACK_GUARD_2_START: the spec says 0xffffffff89042000, the start of region `istack_guard_2` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_2_END) == 0xffffffff89042fffUL,
-	       "ISTACK_GUARD_2_END: the spec says 0xffffffff89042fff, the end of region `istack_guard_2` (emerald.layout:48)");
+	       "ISTACK_GUARD_2_END: the spec says 0xffffffff89042fff, the end of region `istack_guard_2` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_2_SIZE) == 0x1000UL,
-	       "ISTACK_GUARD_2_SIZE: the spec says 0x1000, the size of region `istack_guard_2` (emerald.layout:48)");
+	       "ISTACK_GUARD_2_SIZE: the spec says 0x1000, the size of region `istack_guard_2` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_2_START) == 0xffffffff89043000UL,
-	       "ISTACK_2_START: the spec says 0xffffffff89043000, the start of region `istack_2` (emerald.layout:49)");
+	       "ISTACK_2_START: the spec says 0xffffffff89043000, the start of region `istack_2` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_2_END) == 0xffffffff89062fffUL,
-	       "ISTACK_2_END: the spec says 0xffffffff89062fff, the end of region `istack_2` (emerald.layout:49)");
+	       "ISTACK_2_END: the spec says 0xffffffff89062fff, the end of region `istack_2` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_2_SIZE) == 0x20000UL,
-	       "ISTACK_2_SIZE: the spec says 0x20000, the size of region `istack_2` (emerald.layout:49)");
+	       "ISTACK_2_SIZE: the spec says 0x20000, the size of region `istack_2` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_GUARD_3_START) == 0xffffffff89063000UL,
-	       "ISTACK_GUARD_3_START: the spec says 0xffffffff89063000, the start of region `istack_guard_3` (emerald.layout:48)");
+	       "ISTACK_GUARD_3_START: the spec says 0xffffffff89063000, the start of region `istack_guard_3` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_3_END) == 0xffffffff89063fffUL,
-	       "ISTACK_GUARD_3_END: the spec says 0xffffffff89063fff, the end of region `istack_guard_3` (emerald.layout:48)");
+	       "ISTACK_GUARD_3_END: the spec says 0xffffffff89063fff, the end of region `istack_guard_3` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_3_SIZE) == 0x1000UL,
-	       "ISTACK_GUARD_3_SIZE: the spec says 0x1000, the size of region `istack_guard_3` (emerald.layout:48)");
+	       "ISTACK_GUARD_3_SIZE: the spec says 0x1000, the size of region `istack_guard_3` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_3_START) == 0xffffffff89064000UL,
-	       "ISTACK_3_START: the spec says 0xffffffff89064000, the start of region `istack_3` (emerald.layout:49)");
+	       "ISTACK_3_START: the spec says 0xffffffff89064000, the start of region `istack_3` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_3_END) == 0xffffffff89083fffUL,
-	       "ISTACK_3_END: the spec says 0xffffffff89083fff, the end of region `istack_3` (emerald.layout:49)");
+	       "ISTACK_3_END: the spec says 0xffffffff89083fff, the end of region `istack_3` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_3_SIZE) == 0x20000UL,
-	       "ISTACK_3_SIZE: the spec says 0x20000, the size of region `istack_3` (emerald.layout:49)");
+	       "ISTACK_3_SIZE: the spec says 0x20000, the size of region `istack_3` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_GUARD_4_START) == 0xffffffff89084000UL,
-	       "ISTACK_GUARD_4_START: the spec says 0xffffffff89084000, the start of region `istack_guard_4` (emerald.layout:48)");
+	       "ISTACK_GUARD_4_START: the spec says 0xffffffff89084000, the start of region `istack_guard_4` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_4_END) == 0xffffffff89084fffUL,
-	       "ISTACK_GUARD_4_END: the spec says 0xffffffff89084fff, the end of region `istack_guard_4` (emerald.layout:48)");
+	       "ISTACK_GUARD_4_END: the spec says 0xffffffff89084fff, the end of region `istack_guard_4` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_4_SIZE) == 0x1000UL,
-	       "ISTACK_GUARD_4_SIZE: the spec says 0x1000, the size of region `istack_guard_4` (emerald.layout:48)");
+	       "ISTACK_GUARD_4_SIZE: the spec says 0x1000, the size of region `istack_guard_4` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_4_START) == 0xffffffff89085000UL,
-	       "ISTACK_4_START: the spec says 0xffffffff89085000, the start of region `istack_4` (emerald.layout:49)");
+	       "ISTACK_4_START: the spec says 0xffffffff89085000, the start of region `istack_4` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_4_END) == 0xffffffff890a4fffUL,
-	       "ISTACK_4_END: the spec says 0xffffffff890a4fff, the end of region `istack_4` (emerald.layout:49)");
+	       "ISTACK_4_END: the spec says 0xffffffff890a4fff, the end of region `istack_4` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_4_SIZE) == 0x20000UL,
-	       "ISTACK_4_SIZE: the spec says 0x20000, the size of region `istack_4` (emerald.layout:49)");
+	       "ISTACK_4_SIZE: the spec says 0x20000, the size of region `istack_4` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_GUARD_5_START) == 0xffffffff890a5000UL,
-	       "ISTACK_GUARD_5_START: the spec says 0xffffffff890a5000, the start of region `istack_guard_5` (emerald.layout:48)");
+	       "ISTACK_GUARD_5_START: the spec says 0xffffffff890a5000, the start of region `istack_guard_5` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_5_END) == 0xffffffff890a5fffUL,
-	       "ISTACK_GUARD_5_END: the spec says 0xffffffff890a5fff, the end of region `istack_guard_5` (emerald.layout:48)");
+	       "ISTACK_GUARD_5_END: the spec says 0xffffffff890a5fff, the end of region `istack_guard_5` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_5_SIZE) == 0x1000UL,
-	       "ISTACK_GUARD_5_SIZE: the spec says 0x1000, the size of region `istack_guard_5` (emerald.layout:48)");
+	       "ISTACK_GUARD_5_SIZE: the spec says 0x1000, the size of region `istack_guard_5` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_5_START) == 0xffffffff890a6000UL,
-	       "ISTACK_5_START: the spec says 0xffffffff890a6000, the start of region `istack_5` (emerald.layout:49)");
+	       "ISTACK_5_START: the spec says 0xffffffff890a6000, the start of region `istack_5` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_5_END) == 0xffffffff890c5fffUL,
-	       "ISTACK_5_END: the spec says 0xffffffff890c5fff, the end of region `istack_5` (emerald.layout:49)");
+	       "ISTACK_5_END: the spec says 0xffffffff890c5fff, the end of region `istack_5` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_5_SIZE) == 0x20000UL,
-	       "ISTACK_5_SIZE: the spec says 0x20000, the size of region `istack_5` (emerald.layout:49)");
+	       "ISTACK_5_SIZE: the spec says 0x20000, the size of region `istack_5` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_GUARD_6_START) == 0xffffffff890c6000UL,
-	       "ISTACK_GUARD_6_START: the spec says 0xffffffff890c6000, the start of region `istack_guard_6` (emerald.layout:48)");
+	       "ISTACK_GUARD_6_START: the spec says 0xffffffff890c6000, the start of region `istack_guard_6` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_6_END) == 0xffffffff890c6fffUL,
-	       "ISTACK_GUARD_6_END: the spec says 0xffffffff890c6fff, the end of region `istack_guard_6` (emerald.layout:48)");
+	       "ISTACK_GUARD_6_END: the spec says 0xffffffff890c6fff, the end of region `istack_guard_6` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_GUARD_6_SIZE) == 0x1000UL,
-	       "ISTACK_GUARD_6_SIZE: the spec says 0x1000, the size of region `istack_guard_6` (emerald.layout:48)");
+	       "ISTACK_GUARD_6_SIZE: the spec says 0x1000, the size of region `istack_guard_6` (emerald.layout:56)");
 _Static_assert((unsigned long)(ISTACK_6_START) == 0xffffffff890c7000UL,
-	       "ISTACK_6_START: the spec says 0xffffffff890c7000, the start of region `istack_6` (emerald.layout:49)");
+	       "ISTACK_6_START: the spec says 0xffffffff890c7000, the start of region `istack_6` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_6_END) == 0xffffffff890e6fffUL,
-	       "ISTACK_6_END: the spec says 0xffffffff890e6fff, the end of region `istack_6` (emerald.layout:49)");
+	       "ISTACK_6_END: the spec says 0xffffffff890e6fff, the end of region `istack_6` (emerald.layout:57)");
 _Static_assert((unsigned long)(ISTACK_6_SIZE) == 0x20000UL,
-	       "ISTACK_6_SIZE: the spec says 0x20000, the size of region `istack_6` (emerald.layout:49)");
+	       "ISTACK_6_SIZE: the spec says 0x20000, the size of region `istack_6` (emerald.layout:57)");
 _Static_assert((unsigned long)(KERNEL_EXTRA_START) == 0xffffffff890e7000UL,
-	       "KERNEL_EXTRA_START: the spec says 0xffffffff890e7000, the start of region `kernel_extra` (emerald.layout:54)");
+	       "KERNEL_EXTRA_START: the spec says 0xffffffff890e7000, the start of region `kernel_extra` (emerald.layout:63)");
 _Static_assert((unsigned long)(KERNEL_EXTRA_END) == 0xffffffffffffefffUL,
-	       "KERNEL_EXTRA_END: the spec says 0xffffffffffffefff, the end of region `kernel_extra` (emerald.layout:54)");
+	       "KERNEL_EXTRA_END: the spec says 0xffffffffffffefff, the end of region `kernel_extra` (emerald.layout:63)");
 _Static_assert((unsigned long)(KERNEL_EXTRA_SIZE) == 0x76f18000UL,
-	       "KERNEL_EXTRA_SIZE: the spec says 0x76f18000, the size of region `kernel_extra` (emerald.layout:54)");
+	       "KERNEL_EXTRA_SIZE: the spec says 0x76f18000, the size of region `kernel_extra` (emerald.layout:63)");
 _Static_assert((unsigned long)(KERNEL_LOAD_PADDR) == 0x100000UL,
-	       "KERNEL_LOAD_PADDR: the spec says 0x100000, constant `kernel_load_address` (emerald.layout:57)");
+	       "KERNEL_LOAD_PADDR: the spec says 0x100000, constant `kernel_load_address` (emerald.layout:66)");

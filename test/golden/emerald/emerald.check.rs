@@ -16,386 +16,398 @@
 const _: () = {
     assert!(
         KERNEL_END_DEFAULT as u64 == 0xffff_ffff_8040_0000,
-        "KERNEL_END_DEFAULT: the spec says 0xffffffff80400000, the default of parameter `kernel_end` (emerald.layout:8)"
+        "KERNEL_END_DEFAULT: the spec says 0xffffffff80400000, the default of parameter `kernel_end` (emerald.layout:10)"
     );
     assert!(
         KERNEL_END_MIN as u64 == 0xffff_ffff_8010_1000,
-        "KERNEL_END_MIN: the spec says 0xffffffff80101000, the min of parameter `kernel_end` (emerald.layout:8)"
+        "KERNEL_END_MIN: the spec says 0xffffffff80101000, the min of parameter `kernel_end` (emerald.layout:10)"
     );
     assert!(
         KERNEL_END_MAX as u64 == 0xffff_ffff_87ff_f000,
-        "KERNEL_END_MAX: the spec says 0xffffffff87fff000, the max of parameter `kernel_end` (emerald.layout:8)"
+        "KERNEL_END_MAX: the spec says 0xffffffff87fff000, the max of parameter `kernel_end` (emerald.layout:10)"
     );
     assert!(
         KERNEL_END_ALIGN as u64 == 0x1000,
-        "KERNEL_END_ALIGN: the spec says 0x1000, the align of parameter `kernel_end` (emerald.layout:8)"
+        "KERNEL_END_ALIGN: the spec says 0x1000, the align of parameter `kernel_end` (emerald.layout:10)"
     );
     assert!(
-        USER_STACK_SIZE_DEFAULT as u64 == 0x80_0000,
-        "USER_STACK_SIZE_DEFAULT: the spec says 0x800000, the default of parameter `user_stack_size` (emerald.layout:10)"
+        USER_STACK_SIZE_DEFAULT as u64 == 0x10_0000,
+        "USER_STACK_SIZE_DEFAULT: the spec says 0x100000, the default of parameter `user_stack_size` (emerald.layout:13)"
     );
     assert!(
         USER_STACK_SIZE_MIN as u64 == 0x1000,
-        "USER_STACK_SIZE_MIN: the spec says 0x1000, the min of parameter `user_stack_size` (emerald.layout:10)"
+        "USER_STACK_SIZE_MIN: the spec says 0x1000, the min of parameter `user_stack_size` (emerald.layout:13)"
     );
     assert!(
         USER_STACK_SIZE_MAX as u64 == 0x100_0000_0000,
-        "USER_STACK_SIZE_MAX: the spec says 0x10000000000, the max of parameter `user_stack_size` (emerald.layout:10)"
+        "USER_STACK_SIZE_MAX: the spec says 0x10000000000, the max of parameter `user_stack_size` (emerald.layout:13)"
     );
     assert!(
         USER_STACK_SIZE_ALIGN as u64 == 0x1000,
-        "USER_STACK_SIZE_ALIGN: the spec says 0x1000, the align of parameter `user_stack_size` (emerald.layout:10)"
+        "USER_STACK_SIZE_ALIGN: the spec says 0x1000, the align of parameter `user_stack_size` (emerald.layout:13)"
     );
     assert!(
         USER_LOW_START as u64 == 0x0000_0000_0000_0000,
-        "USER_LOW_START: the spec says 0x0000000000000000, the start of region `user_low` (emerald.layout:15)"
+        "USER_LOW_START: the spec says 0x0000000000000000, the start of region `user_low` (emerald.layout:18)"
     );
     assert!(
         USER_LOW_END as u64 == 0x0000_7fff_ffff_ffff,
-        "USER_LOW_END: the spec says 0x00007fffffffffff, the end of region `user_low` (emerald.layout:15)"
+        "USER_LOW_END: the spec says 0x00007fffffffffff, the end of region `user_low` (emerald.layout:18)"
     );
     assert!(
         USER_LOW_SIZE as u64 == 0x8000_0000_0000,
-        "USER_LOW_SIZE: the spec says 0x800000000000, the size of region `user_low` (emerald.layout:15)"
+        "USER_LOW_SIZE: the spec says 0x800000000000, the size of region `user_low` (emerald.layout:18)"
     );
     assert!(
         NONCANONICAL_0000800000000000_START as u64 == 0x0000_8000_0000_0000,
-        "NONCANONICAL_0000800000000000_START: the spec says 0x0000800000000000, the start of region `noncanonical_0000800000000000` (emerald.layout:16)"
+        "NONCANONICAL_0000800000000000_START: the spec says 0x0000800000000000, the start of region `noncanonical_0000800000000000` (emerald.layout:19)"
     );
     assert!(
         NONCANONICAL_0000800000000000_END as u64 == 0xffff_7fff_ffff_ffff,
-        "NONCANONICAL_0000800000000000_END: the spec says 0xffff7fffffffffff, the end of region `noncanonical_0000800000000000` (emerald.layout:16)"
+        "NONCANONICAL_0000800000000000_END: the spec says 0xffff7fffffffffff, the end of region `noncanonical_0000800000000000` (emerald.layout:19)"
     );
     assert!(
         NONCANONICAL_0000800000000000_SIZE as u64 == 0xffff_0000_0000_0000,
-        "NONCANONICAL_0000800000000000_SIZE: the spec says 0xffff000000000000, the size of region `noncanonical_0000800000000000` (emerald.layout:16)"
+        "NONCANONICAL_0000800000000000_SIZE: the spec says 0xffff000000000000, the size of region `noncanonical_0000800000000000` (emerald.layout:19)"
     );
     assert!(
         USER_HIGH_START as u64 == 0xffff_8000_0000_0000,
-        "USER_HIGH_START: the spec says 0xffff800000000000, the start of region `user_high` (emerald.layout:17)"
+        "USER_HIGH_START: the spec says 0xffff800000000000, the start of region `user_high` (emerald.layout:24)"
     );
     assert!(
-        USER_HIGH_END as u64 == 0xffff_ff7f_ffff_ffff,
-        "USER_HIGH_END: the spec says 0xffffff7fffffffff, the end of region `user_high` (emerald.layout:17)"
+        USER_HIGH_END as u64 == 0xffff_ff7f_ffff_efff,
+        "USER_HIGH_END: the spec says 0xffffff7fffffefff, the end of region `user_high` (emerald.layout:24)"
     );
     assert!(
-        USER_HIGH_SIZE as u64 == 0x7f80_0000_0000,
-        "USER_HIGH_SIZE: the spec says 0x7f8000000000, the size of region `user_high` (emerald.layout:17)"
+        USER_HIGH_SIZE as u64 == 0x7f7f_ffff_f000,
+        "USER_HIGH_SIZE: the spec says 0x7f7ffffff000, the size of region `user_high` (emerald.layout:24)"
     );
     assert!(
         USER_STACK_END as u64 == 0xffff_ff7f_ffff_cfff,
-        "USER_STACK_END: the spec says 0xffffff7fffffcfff, the end of region `user_stack` (emerald.layout:20)"
+        "USER_STACK_END: the spec says 0xffffff7fffffcfff, the end of region `user_stack` (emerald.layout:27)"
     );
     assert!(
         USER_STACK_GUARD_START as u64 == 0xffff_ff7f_ffff_d000,
-        "USER_STACK_GUARD_START: the spec says 0xffffff7fffffd000, the start of region `user_stack_guard` (emerald.layout:21)"
+        "USER_STACK_GUARD_START: the spec says 0xffffff7fffffd000, the start of region `user_stack_guard` (emerald.layout:28)"
     );
     assert!(
         USER_STACK_GUARD_END as u64 == 0xffff_ff7f_ffff_dfff,
-        "USER_STACK_GUARD_END: the spec says 0xffffff7fffffdfff, the end of region `user_stack_guard` (emerald.layout:21)"
+        "USER_STACK_GUARD_END: the spec says 0xffffff7fffffdfff, the end of region `user_stack_guard` (emerald.layout:28)"
     );
     assert!(
         USER_STACK_GUARD_SIZE as u64 == 0x1000,
-        "USER_STACK_GUARD_SIZE: the spec says 0x1000, the size of region `user_stack_guard` (emerald.layout:21)"
+        "USER_STACK_GUARD_SIZE: the spec says 0x1000, the size of region `user_stack_guard` (emerald.layout:28)"
     );
     assert!(
         PROCESS_METADATA_START as u64 == 0xffff_ff7f_ffff_e000,
-        "PROCESS_METADATA_START: the spec says 0xffffff7fffffe000, the start of region `process_metadata` (emerald.layout:22)"
+        "PROCESS_METADATA_START: the spec says 0xffffff7fffffe000, the start of region `process_metadata` (emerald.layout:29)"
     );
     assert!(
         PROCESS_METADATA_END as u64 == 0xffff_ff7f_ffff_efff,
-        "PROCESS_METADATA_END: the spec says 0xffffff7fffffefff, the end of region `process_metadata` (emerald.layout:22)"
+        "PROCESS_METADATA_END: the spec says 0xffffff7fffffefff, the end of region `process_metadata` (emerald.layout:29)"
     );
     assert!(
         PROCESS_METADATA_SIZE as u64 == 0x1000,
-        "PROCESS_METADATA_SIZE: the spec says 0x1000, the size of region `process_metadata` (emerald.layout:22)"
+        "PROCESS_METADATA_SIZE: the spec says 0x1000, the size of region `process_metadata` (emerald.layout:29)"
+    );
+    assert!(
+        USER_LAST_PAGE_START as u64 == 0xffff_ff7f_ffff_f000,
+        "USER_LAST_PAGE_START: the spec says 0xffffff7ffffff000, the start of region `user_last_page` (emerald.layout:31)"
+    );
+    assert!(
+        USER_LAST_PAGE_END as u64 == 0xffff_ff7f_ffff_ffff,
+        "USER_LAST_PAGE_END: the spec says 0xffffff7fffffffff, the end of region `user_last_page` (emerald.layout:31)"
+    );
+    assert!(
+        USER_LAST_PAGE_SIZE as u64 == 0x1000,
+        "USER_LAST_PAGE_SIZE: the spec says 0x1000, the size of region `user_last_page` (emerald.layout:31)"
     );
     assert!(
         PROCESS_KERNEL_START as u64 == 0xffff_ff80_0000_0000,
-        "PROCESS_KERNEL_START: the spec says 0xffffff8000000000, the start of region `process_kernel` (emerald.layout:25)"
+        "PROCESS_KERNEL_START: the spec says 0xffffff8000000000, the start of region `process_kernel` (emerald.layout:33)"
     );
     assert!(
         PROCESS_KERNEL_END as u64 == 0xffff_ffff_7fff_ffff,
-        "PROCESS_KERNEL_END: the spec says 0xffffffff7fffffff, the end of region `process_kernel` (emerald.layout:25)"
+        "PROCESS_KERNEL_END: the spec says 0xffffffff7fffffff, the end of region `process_kernel` (emerald.layout:33)"
     );
     assert!(
         PROCESS_KERNEL_SIZE as u64 == 0x7f_8000_0000,
-        "PROCESS_KERNEL_SIZE: the spec says 0x7f80000000, the size of region `process_kernel` (emerald.layout:25)"
+        "PROCESS_KERNEL_SIZE: the spec says 0x7f80000000, the size of region `process_kernel` (emerald.layout:33)"
     );
     assert!(
         PROCESS_KSTACK_GUARD_START as u64 == 0xffff_ff80_0000_0000,
-        "PROCESS_KSTACK_GUARD_START: the spec says 0xffffff8000000000, the start of region `process_kstack_guard` (emerald.layout:27)"
+        "PROCESS_KSTACK_GUARD_START: the spec says 0xffffff8000000000, the start of region `process_kstack_guard` (emerald.layout:35)"
     );
     assert!(
         PROCESS_KSTACK_GUARD_END as u64 == 0xffff_ff80_0000_0fff,
-        "PROCESS_KSTACK_GUARD_END: the spec says 0xffffff8000000fff, the end of region `process_kstack_guard` (emerald.layout:27)"
+        "PROCESS_KSTACK_GUARD_END: the spec says 0xffffff8000000fff, the end of region `process_kstack_guard` (emerald.layout:35)"
     );
     assert!(
         PROCESS_KSTACK_GUARD_SIZE as u64 == 0x1000,
-        "PROCESS_KSTACK_GUARD_SIZE: the spec says 0x1000, the size of region `process_kstack_guard` (emerald.layout:27)"
+        "PROCESS_KSTACK_GUARD_SIZE: the spec says 0x1000, the size of region `process_kstack_guard` (emerald.layout:35)"
     );
     assert!(
         PROCESS_KSTACK_START as u64 == 0xffff_ff80_0000_1000,
-        "PROCESS_KSTACK_START: the spec says 0xffffff8000001000, the start of region `process_kstack` (emerald.layout:28)"
+        "PROCESS_KSTACK_START: the spec says 0xffffff8000001000, the start of region `process_kstack` (emerald.layout:36)"
     );
     assert!(
         PROCESS_KSTACK_END as u64 == 0xffff_ff80_0004_0fff,
-        "PROCESS_KSTACK_END: the spec says 0xffffff8000040fff, the end of region `process_kstack` (emerald.layout:28)"
+        "PROCESS_KSTACK_END: the spec says 0xffffff8000040fff, the end of region `process_kstack` (emerald.layout:36)"
     );
     assert!(
         PROCESS_KSTACK_SIZE as u64 == 0x4_0000,
-        "PROCESS_KSTACK_SIZE: the spec says 0x40000, the size of region `process_kstack` (emerald.layout:28)"
+        "PROCESS_KSTACK_SIZE: the spec says 0x40000, the size of region `process_kstack` (emerald.layout:36)"
     );
     assert!(
         KERNEL_START as u64 == 0xffff_ffff_8000_0000,
-        "KERNEL_START: the spec says 0xffffffff80000000, the start of region `kernel` (emerald.layout:31)"
+        "KERNEL_START: the spec says 0xffffffff80000000, the start of region `kernel` (emerald.layout:39)"
     );
     assert!(
         KERNEL_END as u64 == 0xffff_ffff_ffff_ffff,
-        "KERNEL_END: the spec says 0xffffffffffffffff, the end of region `kernel` (emerald.layout:31)"
+        "KERNEL_END: the spec says 0xffffffffffffffff, the end of region `kernel` (emerald.layout:39)"
     );
     assert!(
         KERNEL_SIZE as u64 == 0x8000_0000,
-        "KERNEL_SIZE: the spec says 0x80000000, the size of region `kernel` (emerald.layout:31)"
+        "KERNEL_SIZE: the spec says 0x80000000, the size of region `kernel` (emerald.layout:39)"
     );
     assert!(
         BOOT_MAPPED_START as u64 == 0xffff_ffff_8000_0000,
-        "BOOT_MAPPED_START: the spec says 0xffffffff80000000, the start of region `boot_mapped` (emerald.layout:34)"
+        "BOOT_MAPPED_START: the spec says 0xffffffff80000000, the start of region `boot_mapped` (emerald.layout:42)"
     );
     assert!(
         BOOT_MAPPED_END as u64 == 0xffff_ffff_87ff_ffff,
-        "BOOT_MAPPED_END: the spec says 0xffffffff87ffffff, the end of region `boot_mapped` (emerald.layout:34)"
+        "BOOT_MAPPED_END: the spec says 0xffffffff87ffffff, the end of region `boot_mapped` (emerald.layout:42)"
     );
     assert!(
         BOOT_MAPPED_SIZE as u64 == 0x800_0000,
-        "BOOT_MAPPED_SIZE: the spec says 0x8000000, the size of region `boot_mapped` (emerald.layout:34)"
+        "BOOT_MAPPED_SIZE: the spec says 0x8000000, the size of region `boot_mapped` (emerald.layout:42)"
     );
     assert!(
         NOTHING_START as u64 == 0xffff_ffff_8000_0000,
-        "NOTHING_START: the spec says 0xffffffff80000000, the start of region `nothing` (emerald.layout:39)"
+        "NOTHING_START: the spec says 0xffffffff80000000, the start of region `nothing` (emerald.layout:47)"
     );
     assert!(
         NOTHING_END as u64 == 0xffff_ffff_800f_ffff,
-        "NOTHING_END: the spec says 0xffffffff800fffff, the end of region `nothing` (emerald.layout:39)"
+        "NOTHING_END: the spec says 0xffffffff800fffff, the end of region `nothing` (emerald.layout:47)"
     );
     assert!(
         NOTHING_SIZE as u64 == 0x10_0000,
-        "NOTHING_SIZE: the spec says 0x100000, the size of region `nothing` (emerald.layout:39)"
+        "NOTHING_SIZE: the spec says 0x100000, the size of region `nothing` (emerald.layout:47)"
     );
     assert!(
         KERNEL_ELF_START as u64 == 0xffff_ffff_8010_0000,
-        "KERNEL_ELF_START: the spec says 0xffffffff80100000, the start of region `kernel_elf` (emerald.layout:41)"
+        "KERNEL_ELF_START: the spec says 0xffffffff80100000, the start of region `kernel_elf` (emerald.layout:49)"
     );
     assert!(
         PHYS_ALLOC_LOW_END as u64 == 0xffff_ffff_87ff_ffff,
-        "PHYS_ALLOC_LOW_END: the spec says 0xffffffff87ffffff, the end of region `phys_alloc_low` (emerald.layout:42)"
+        "PHYS_ALLOC_LOW_END: the spec says 0xffffffff87ffffff, the end of region `phys_alloc_low` (emerald.layout:50)"
     );
     assert!(
         KERNEL_HEAP_START as u64 == 0xffff_ffff_8800_0000,
-        "KERNEL_HEAP_START: the spec says 0xffffffff88000000, the start of region `kernel_heap` (emerald.layout:44)"
+        "KERNEL_HEAP_START: the spec says 0xffffffff88000000, the start of region `kernel_heap` (emerald.layout:52)"
     );
     assert!(
         KERNEL_HEAP_END as u64 == 0xffff_ffff_88ff_ffff,
-        "KERNEL_HEAP_END: the spec says 0xffffffff88ffffff, the end of region `kernel_heap` (emerald.layout:44)"
+        "KERNEL_HEAP_END: the spec says 0xffffffff88ffffff, the end of region `kernel_heap` (emerald.layout:52)"
     );
     assert!(
         KERNEL_HEAP_SIZE as u64 == 0x100_0000,
-        "KERNEL_HEAP_SIZE: the spec says 0x1000000, the size of region `kernel_heap` (emerald.layout:44)"
+        "KERNEL_HEAP_SIZE: the spec says 0x1000000, the size of region `kernel_heap` (emerald.layout:52)"
     );
     assert!(
         INTERRUPT_STACKS_START as u64 == 0xffff_ffff_8900_0000,
-        "INTERRUPT_STACKS_START: the spec says 0xffffffff89000000, the start of region `interrupt_stacks` (emerald.layout:45)"
+        "INTERRUPT_STACKS_START: the spec says 0xffffffff89000000, the start of region `interrupt_stacks` (emerald.layout:53)"
     );
     assert!(
         INTERRUPT_STACKS_END as u64 == 0xffff_ffff_890e_6fff,
-        "INTERRUPT_STACKS_END: the spec says 0xffffffff890e6fff, the end of region `interrupt_stacks` (emerald.layout:45)"
+        "INTERRUPT_STACKS_END: the spec says 0xffffffff890e6fff, the end of region `interrupt_stacks` (emerald.layout:53)"
     );
     assert!(
         INTERRUPT_STACKS_SIZE as u64 == 0xe_7000,
-        "INTERRUPT_STACKS_SIZE: the spec says 0xe7000, the size of region `interrupt_stacks` (emerald.layout:45)"
+        "INTERRUPT_STACKS_SIZE: the spec says 0xe7000, the size of region `interrupt_stacks` (emerald.layout:53)"
     );
     assert!(
         ISTACK_GUARD_0_START as u64 == 0xffff_ffff_8900_0000,
-        "ISTACK_GUARD_0_START: the spec says 0xffffffff89000000, the start of region `istack_guard_0` (emerald.layout:48)"
+        "ISTACK_GUARD_0_START: the spec says 0xffffffff89000000, the start of region `istack_guard_0` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_0_END as u64 == 0xffff_ffff_8900_0fff,
-        "ISTACK_GUARD_0_END: the spec says 0xffffffff89000fff, the end of region `istack_guard_0` (emerald.layout:48)"
+        "ISTACK_GUARD_0_END: the spec says 0xffffffff89000fff, the end of region `istack_guard_0` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_0_SIZE as u64 == 0x1000,
-        "ISTACK_GUARD_0_SIZE: the spec says 0x1000, the size of region `istack_guard_0` (emerald.layout:48)"
+        "ISTACK_GUARD_0_SIZE: the spec says 0x1000, the size of region `istack_guard_0` (emerald.layout:56)"
     );
     assert!(
         ISTACK_0_START as u64 == 0xffff_ffff_8900_1000,
-        "ISTACK_0_START: the spec says 0xffffffff89001000, the start of region `istack_0` (emerald.layout:49)"
+        "ISTACK_0_START: the spec says 0xffffffff89001000, the start of region `istack_0` (emerald.layout:57)"
     );
     assert!(
         ISTACK_0_END as u64 == 0xffff_ffff_8902_0fff,
-        "ISTACK_0_END: the spec says 0xffffffff89020fff, the end of region `istack_0` (emerald.layout:49)"
+        "ISTACK_0_END: the spec says 0xffffffff89020fff, the end of region `istack_0` (emerald.layout:57)"
     );
     assert!(
         ISTACK_0_SIZE as u64 == 0x2_0000,
-        "ISTACK_0_SIZE: the spec says 0x20000, the size of region `istack_0` (emerald.layout:49)"
+        "ISTACK_0_SIZE: the spec says 0x20000, the size of region `istack_0` (emerald.layout:57)"
     );
     assert!(
         ISTACK_GUARD_1_START as u64 == 0xffff_ffff_8902_1000,
-        "ISTACK_GUARD_1_START: the spec says 0xffffffff89021000, the start of region `istack_guard_1` (emerald.layout:48)"
+        "ISTACK_GUARD_1_START: the spec says 0xffffffff89021000, the start of region `istack_guard_1` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_1_END as u64 == 0xffff_ffff_8902_1fff,
-        "ISTACK_GUARD_1_END: the spec says 0xffffffff89021fff, the end of region `istack_guard_1` (emerald.layout:48)"
+        "ISTACK_GUARD_1_END: the spec says 0xffffffff89021fff, the end of region `istack_guard_1` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_1_SIZE as u64 == 0x1000,
-        "ISTACK_GUARD_1_SIZE: the spec says 0x1000, the size of region `istack_guard_1` (emerald.layout:48)"
+        "ISTACK_GUARD_1_SIZE: the spec says 0x1000, the size of region `istack_guard_1` (emerald.layout:56)"
     );
     assert!(
         ISTACK_1_START as u64 == 0xffff_ffff_8902_2000,
-        "ISTACK_1_START: the spec says 0xffffffff89022000, the start of region `istack_1` (emerald.layout:49)"
+        "ISTACK_1_START: the spec says 0xffffffff89022000, the start of region `istack_1` (emerald.layout:57)"
     );
     assert!(
         ISTACK_1_END as u64 == 0xffff_ffff_8904_1fff,
-        "ISTACK_1_END: the spec says 0xffffffff89041fff, the end of region `istack_1` (emerald.layout:49)"
+        "ISTACK_1_END: the spec says 0xffffffff89041fff, the end of region `istack_1` (emerald.layout:57)"
     );
     assert!(
         ISTACK_1_SIZE as u64 == 0x2_0000,
-        "ISTACK_1_SIZE: the spec says 0x20000, the size of region `istack_1` (emerald.layout:49)"
+        "ISTACK_1_SIZE: the spec says 0x20000, the size of region `istack_1` (emerald.layout:57)"
     );
     assert!(
         ISTACK_GUARD_2_START as u64 == 0xffff_ffff_8904_2000,
-        "ISTACK_GUARD_2_START: the spec says 0xffffffff89042000, the start of region `istack_guard_2` (emerald.layout:48)"
+        "ISTACK_GUARD_2_START: the spec says 0xffffffff89042000, the start of region `istack_guard_2` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_2_END as u64 == 0xffff_ffff_8904_2fff,
-        "ISTACK_GUARD_2_END: the spec says 0xffffffff89042fff, the end of region `istack_guard_2` (emerald.layout:48)"
+        "ISTACK_GUARD_2_END: the spec says 0xffffffff89042fff, the end of region `istack_guard_2` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_2_SIZE as u64 == 0x1000,
-        "ISTACK_GUARD_2_SIZE: the spec says 0x1000, the size of region `istack_guard_2` (emerald.layout:48)"
+        "ISTACK_GUARD_2_SIZE: the spec says 0x1000, the size of region `istack_guard_2` (emerald.layout:56)"
     );
     assert!(
         ISTACK_2_START as u64 == 0xffff_ffff_8904_3000,
-        "ISTACK_2_START: the spec says 0xffffffff89043000, the start of region `istack_2` (emerald.layout:49)"
+        "ISTACK_2_START: the spec says 0xffffffff89043000, the start of region `istack_2` (emerald.layout:57)"
     );
     assert!(
         ISTACK_2_END as u64 == 0xffff_ffff_8906_2fff,
-        "ISTACK_2_END: the spec says 0xffffffff89062fff, the end of region `istack_2` (emerald.layout:49)"
+        "ISTACK_2_END: the spec says 0xffffffff89062fff, the end of region `istack_2` (emerald.layout:57)"
     );
     assert!(
         ISTACK_2_SIZE as u64 == 0x2_0000,
-        "ISTACK_2_SIZE: the spec says 0x20000, the size of region `istack_2` (emerald.layout:49)"
+        "ISTACK_2_SIZE: the spec says 0x20000, the size of region `istack_2` (emerald.layout:57)"
     );
     assert!(
         ISTACK_GUARD_3_START as u64 == 0xffff_ffff_8906_3000,
-        "ISTACK_GUARD_3_START: the spec says 0xffffffff89063000, the start of region `istack_guard_3` (emerald.layout:48)"
+        "ISTACK_GUARD_3_START: the spec says 0xffffffff89063000, the start of region `istack_guard_3` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_3_END as u64 == 0xffff_ffff_8906_3fff,
-        "ISTACK_GUARD_3_END: the spec says 0xffffffff89063fff, the end of region `istack_guard_3` (emerald.layout:48)"
+        "ISTACK_GUARD_3_END: the spec says 0xffffffff89063fff, the end of region `istack_guard_3` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_3_SIZE as u64 == 0x1000,
-        "ISTACK_GUARD_3_SIZE: the spec says 0x1000, the size of region `istack_guard_3` (emerald.layout:48)"
+        "ISTACK_GUARD_3_SIZE: the spec says 0x1000, the size of region `istack_guard_3` (emerald.layout:56)"
     );
     assert!(
         ISTACK_3_START as u64 == 0xffff_ffff_8906_4000,
-        "ISTACK_3_START: the spec says 0xffffffff89064000, the start of region `istack_3` (emerald.layout:49)"
+        "ISTACK_3_START: the spec says 0xffffffff89064000, the start of region `istack_3` (emerald.layout:57)"
     );
     assert!(
         ISTACK_3_END as u64 == 0xffff_ffff_8908_3fff,
-        "ISTACK_3_END: the spec says 0xffffffff89083fff, the end of region `istack_3` (emerald.layout:49)"
+        "ISTACK_3_END: the spec says 0xffffffff89083fff, the end of region `istack_3` (emerald.layout:57)"
     );
     assert!(
         ISTACK_3_SIZE as u64 == 0x2_0000,
-        "ISTACK_3_SIZE: the spec says 0x20000, the size of region `istack_3` (emerald.layout:49)"
+        "ISTACK_3_SIZE: the spec says 0x20000, the size of region `istack_3` (emerald.layout:57)"
     );
     assert!(
         ISTACK_GUARD_4_START as u64 == 0xffff_ffff_8908_4000,
-        "ISTACK_GUARD_4_START: the spec says 0xffffffff89084000, the start of region `istack_guard_4` (emerald.layout:48)"
+        "ISTACK_GUARD_4_START: the spec says 0xffffffff89084000, the start of region `istack_guard_4` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_4_END as u64 == 0xffff_ffff_8908_4fff,
-        "ISTACK_GUARD_4_END: the spec says 0xffffffff89084fff, the end of region `istack_guard_4` (emerald.layout:48)"
+        "ISTACK_GUARD_4_END: the spec says 0xffffffff89084fff, the end of region `istack_guard_4` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_4_SIZE as u64 == 0x1000,
-        "ISTACK_GUARD_4_SIZE: the spec says 0x1000, the size of region `istack_guard_4` (emerald.layout:48)"
+        "ISTACK_GUARD_4_SIZE: the spec says 0x1000, the size of region `istack_guard_4` (emerald.layout:56)"
     );
     assert!(
         ISTACK_4_START as u64 == 0xffff_ffff_8908_5000,
-        "ISTACK_4_START: the spec says 0xffffffff89085000, the start of region `istack_4` (emerald.layout:49)"
+        "ISTACK_4_START: the spec says 0xffffffff89085000, the start of region `istack_4` (emerald.layout:57)"
     );
     assert!(
         ISTACK_4_END as u64 == 0xffff_ffff_890a_4fff,
-        "ISTACK_4_END: the spec says 0xffffffff890a4fff, the end of region `istack_4` (emerald.layout:49)"
+        "ISTACK_4_END: the spec says 0xffffffff890a4fff, the end of region `istack_4` (emerald.layout:57)"
     );
     assert!(
         ISTACK_4_SIZE as u64 == 0x2_0000,
-        "ISTACK_4_SIZE: the spec says 0x20000, the size of region `istack_4` (emerald.layout:49)"
+        "ISTACK_4_SIZE: the spec says 0x20000, the size of region `istack_4` (emerald.layout:57)"
     );
     assert!(
         ISTACK_GUARD_5_START as u64 == 0xffff_ffff_890a_5000,
-        "ISTACK_GUARD_5_START: the spec says 0xffffffff890a5000, the start of region `istack_guard_5` (emerald.layout:48)"
+        "ISTACK_GUARD_5_START: the spec says 0xffffffff890a5000, the start of region `istack_guard_5` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_5_END as u64 == 0xffff_ffff_890a_5fff,
-        "ISTACK_GUARD_5_END: the spec says 0xffffffff890a5fff, the end of region `istack_guard_5` (emerald.layout:48)"
+        "ISTACK_GUARD_5_END: the spec says 0xffffffff890a5fff, the end of region `istack_guard_5` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_5_SIZE as u64 == 0x1000,
-        "ISTACK_GUARD_5_SIZE: the spec says 0x1000, the size of region `istack_guard_5` (emerald.layout:48)"
+        "ISTACK_GUARD_5_SIZE: the spec says 0x1000, the size of region `istack_guard_5` (emerald.layout:56)"
     );
     assert!(
         ISTACK_5_START as u64 == 0xffff_ffff_890a_6000,
-        "ISTACK_5_START: the spec says 0xffffffff890a6000, the start of region `istack_5` (emerald.layout:49)"
+        "ISTACK_5_START: the spec says 0xffffffff890a6000, the start of region `istack_5` (emerald.layout:57)"
     );
     assert!(
         ISTACK_5_END as u64 == 0xffff_ffff_890c_5fff,
-        "ISTACK_5_END: the spec says 0xffffffff890c5fff, the end of region `istack_5` (emerald.layout:49)"
+        "ISTACK_5_END: the spec says 0xffffffff890c5fff, the end of region `istack_5` (emerald.layout:57)"
     );
     assert!(
         ISTACK_5_SIZE as u64 == 0x2_0000,
-        "ISTACK_5_SIZE: the spec says 0x20000, the size of region `istack_5` (emerald.layout:49)"
+        "ISTACK_5_SIZE: the spec says 0x20000, the size of region `istack_5` (emerald.layout:57)"
     );
     assert!(
         ISTACK_GUARD_6_START as u64 == 0xffff_ffff_890c_6000,
-        "ISTACK_GUARD_6_START: the spec says 0xffffffff890c6000, the start of region `istack_guard_6` (emerald.layout:48)"
+        "ISTACK_GUARD_6_START: the spec says 0xffffffff890c6000, the start of region `istack_guard_6` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_6_END as u64 == 0xffff_ffff_890c_6fff,
-        "ISTACK_GUARD_6_END: the spec says 0xffffffff890c6fff, the end of region `istack_guard_6` (emerald.layout:48)"
+        "ISTACK_GUARD_6_END: the spec says 0xffffffff890c6fff, the end of region `istack_guard_6` (emerald.layout:56)"
     );
     assert!(
         ISTACK_GUARD_6_SIZE as u64 == 0x1000,
-        "ISTACK_GUARD_6_SIZE: the spec says 0x1000, the size of region `istack_guard_6` (emerald.layout:48)"
+        "ISTACK_GUARD_6_SIZE: the spec says 0x1000, the size of region `istack_guard_6` (emerald.layout:56)"
     );
     assert!(
         ISTACK_6_START as u64 == 0xffff_ffff_890c_7000,
-        "ISTACK_6_START: the spec says 0xffffffff890c7000, the start of region `istack_6` (emerald.layout:49)"
+        "ISTACK_6_START: the spec says 0xffffffff890c7000, the start of region `istack_6` (emerald.layout:57)"
     );
     assert!(
         ISTACK_6_END as u64 == 0xffff_ffff_890e_6fff,
-        "ISTACK_6_END: the spec says 0xffffffff890e6fff, the end of region `istack_6` (emerald.layout:49)"
+        "ISTACK_6_END: the spec says 0xffffffff890e6fff, the end of region `istack_6` (emerald.layout:57)"
     );
     assert!(
         ISTACK_6_SIZE as u64 == 0x2_0000,
-        "ISTACK_6_SIZE: the spec says 0x20000, the size of region `istack_6` (emerald.layout:49)"
+        "ISTACK_6_SIZE: the spec says 0x20000, the size of region `istack_6` (emerald.layout:57)"
     );
     assert!(
         KERNEL_EXTRA_START as u64 == 0xffff_ffff_890e_7000,
-        "KERNEL_EXTRA_START: the spec says 0xffffffff890e7000, the start of region `kernel_extra` (emerald.layout:54)"
+        "KERNEL_EXTRA_START: the spec says 0xffffffff890e7000, the start of region `kernel_extra` (emerald.layout:63)"
     );
     assert!(
         KERNEL_EXTRA_END as u64 == 0xffff_ffff_ffff_efff,
-        "KERNEL_EXTRA_END: the spec says 0xffffffffffffefff, the end of region `kernel_extra` (emerald.layout:54)"
+        "KERNEL_EXTRA_END: the spec says 0xffffffffffffefff, the end of region `kernel_extra` (emerald.layout:63)"
     );
     assert!(
         KERNEL_EXTRA_SIZE as u64 == 0x76f1_8000,
-        "KERNEL_EXTRA_SIZE: the spec says 0x76f18000, the size of region `kernel_extra` (emerald.layout:54)"
+        "KERNEL_EXTRA_SIZE: the spec says 0x76f18000, the size of region `kernel_extra` (emerald.layout:63)"
     );
     assert!(
         KERNEL_LOAD_PADDR as u64 == 0x10_0000,
-        "KERNEL_LOAD_PADDR: the spec says 0x100000, constant `kernel_load_address` (emerald.layout:57)"
+        "KERNEL_LOAD_PADDR: the spec says 0x100000, constant `kernel_load_address` (emerald.layout:66)"
     );
 };

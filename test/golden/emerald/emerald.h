@@ -46,8 +46,8 @@
 #define KERNEL_END_MAX             VMLAYOUT_AC(0xffffffff87fff000, UL)
 #define KERNEL_END_ALIGN           VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* user_stack_size: size of the user stack */
-#define USER_STACK_SIZE_DEFAULT    VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+/* user_stack_size: size of the user stack (INITIAL_STACK_SIZE_PAGES * 4 KiB) */
+#define USER_STACK_SIZE_DEFAULT    VMLAYOUT_AC(0x100000, UL)            /* 1 MiB */
 #define USER_STACK_SIZE_MIN        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 #define USER_STACK_SIZE_MAX        VMLAYOUT_AC(0x10000000000, UL)       /* 1 TiB */
 #define USER_STACK_SIZE_ALIGN      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
@@ -75,13 +75,14 @@ extern unsigned long user_stack_size;
 
 /* user_high: user (upper half): stack at the top, process metadata; user, per process */
 #define USER_HIGH_START            VMLAYOUT_AC(0xffff800000000000, UL)
-#define USER_HIGH_END              VMLAYOUT_AC(0xffffff7fffffffff, UL)
-#define USER_HIGH_SIZE             VMLAYOUT_AC(0x7f8000000000, UL)      /* 127 TiB + 512 GiB */
+#define USER_HIGH_END              VMLAYOUT_AC(0xffffff7fffffefff, UL)
+/* USER_HIGH_SIZE: 128 TiB - 512 GiB - 4 KiB */
+#define USER_HIGH_SIZE             VMLAYOUT_AC(0x7f7ffffff000, UL)
 
 /*
  * user_stack: stack, from the top and grows down
  * map alloc, rw, in user_high
- * by default 0xffffff7fff7fd000 .. 0xffffff7fffffcfff (8 MiB)
+ * by default 0xffffff7fffefd000 .. 0xffffff7fffffcfff (1 MiB)
  */
 #define USER_STACK_END             VMLAYOUT_AC(0xffffff7fffffcfff, UL)
 #ifndef __ASSEMBLER__
@@ -98,6 +99,15 @@ extern unsigned long user_stack_size;
 #define PROCESS_METADATA_START     VMLAYOUT_AC(0xffffff7fffffe000, UL)
 #define PROCESS_METADATA_END       VMLAYOUT_AC(0xffffff7fffffefff, UL)
 #define PROCESS_METADATA_SIZE      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
+
+/*
+ * user_last_page: the last page below the kernel's PML4 entry: above MAX_USER_VIRTUAL_ADDRESS,
+ * never mapped
+ * guard
+ */
+#define USER_LAST_PAGE_START       VMLAYOUT_AC(0xffffff7ffffff000, UL)
+#define USER_LAST_PAGE_END         VMLAYOUT_AC(0xffffff7fffffffff, UL)
+#define USER_LAST_PAGE_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
 /* process_kernel: process specific kernel (510 GB); per process */
 #define PROCESS_KERNEL_START       VMLAYOUT_AC(0xffffff8000000000, UL)
@@ -321,7 +331,7 @@ VMLAYOUT_CHECK_BEFORE(NONCANONICAL_0000800000000000, USER_HIGH);
 VMLAYOUT_CHECK_EXTENT(USER_HIGH);
 VMLAYOUT_CHECK_ALIGNED(USER_HIGH, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(USER_HIGH);
-VMLAYOUT_CHECK_BEFORE(USER_HIGH, PROCESS_KERNEL);
+VMLAYOUT_CHECK_BEFORE(USER_HIGH, USER_LAST_PAGE);
 
 VMLAYOUT_CHECK_BEFORE(USER_STACK, USER_STACK_GUARD);
 
@@ -335,6 +345,11 @@ VMLAYOUT_CHECK_EXTENT(PROCESS_METADATA);
 VMLAYOUT_CHECK_ALIGNED(PROCESS_METADATA, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(PROCESS_METADATA);
 VMLAYOUT_CHECK_INSIDE(PROCESS_METADATA, USER_HIGH);
+
+VMLAYOUT_CHECK_EXTENT(USER_LAST_PAGE);
+VMLAYOUT_CHECK_ALIGNED(USER_LAST_PAGE, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(USER_LAST_PAGE);
+VMLAYOUT_CHECK_BEFORE(USER_LAST_PAGE, PROCESS_KERNEL);
 
 VMLAYOUT_CHECK_EXTENT(PROCESS_KERNEL);
 VMLAYOUT_CHECK_ALIGNED(PROCESS_KERNEL, 0x1000);

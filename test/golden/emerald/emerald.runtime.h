@@ -36,7 +36,7 @@ extern unsigned long user_stack_size;
 #define KERNEL_END_ALIGN 0x1000UL
 
 /* parameter `user_stack_size` */
-#define USER_STACK_SIZE_DEFAULT 0x800000UL
+#define USER_STACK_SIZE_DEFAULT 0x100000UL
 #define USER_STACK_SIZE_MIN 0x1000UL
 #define USER_STACK_SIZE_MAX 0x10000000000UL
 #define USER_STACK_SIZE_ALIGN 0x1000UL
@@ -53,8 +53,8 @@ extern unsigned long user_stack_size;
 
 /* region `user_high` */
 #define USER_HIGH_START 0xffff800000000000UL
-#define USER_HIGH_END 0xffffff7fffffffffUL
-#define USER_HIGH_SIZE 0x7f8000000000UL
+#define USER_HIGH_END 0xffffff7fffffefffUL
+#define USER_HIGH_SIZE 0x7f7ffffff000UL
 
 /* region `user_stack` */
 #define USER_STACK_START (0xffffff7fffffd000UL - user_stack_size)
@@ -70,6 +70,11 @@ extern unsigned long user_stack_size;
 #define PROCESS_METADATA_START 0xffffff7fffffe000UL
 #define PROCESS_METADATA_END 0xffffff7fffffefffUL
 #define PROCESS_METADATA_SIZE 0x1000UL
+
+/* region `user_last_page` */
+#define USER_LAST_PAGE_START 0xffffff7ffffff000UL
+#define USER_LAST_PAGE_END 0xffffff7fffffffffUL
+#define USER_LAST_PAGE_SIZE 0x1000UL
 
 /* region `process_kernel` */
 #define PROCESS_KERNEL_START 0xffffff8000000000UL

@@ -21,10 +21,10 @@ pub const KERNEL_END_MAX: u64 = 0xffff_ffff_87ff_f000;
 /// `kernel_end` is verified for multiples of this: 4 KiB.
 pub const KERNEL_END_ALIGN: u64 = 0x1000;
 
-/// `user_stack_size`: size of the user stack.
+/// `user_stack_size`: size of the user stack (INITIAL_STACK_SIZE_PAGES * 4 KiB).
 ///
-/// Default: 8 MiB.
-pub const USER_STACK_SIZE_DEFAULT: u64 = 0x80_0000;
+/// Default: 1 MiB.
+pub const USER_STACK_SIZE_DEFAULT: u64 = 0x10_0000;
 /// Smallest value of `user_stack_size` the layout is verified for: 4 KiB.
 pub const USER_STACK_SIZE_MIN: u64 = 0x1000;
 /// Largest value of `user_stack_size` the layout is verified for: 1 TiB.
@@ -54,16 +54,16 @@ pub const NONCANONICAL_0000800000000000_SIZE: u64 = 0xffff_0000_0000_0000;
 
 /// `user_high`: user (upper half): stack at the top, process metadata.
 ///
-/// `0xffff_8000_0000_0000..=0xffff_ff7f_ffff_ffff` (127 TiB + 512 GiB); user, per process.
+/// `0xffff_8000_0000_0000..=0xffff_ff7f_ffff_efff` (128 TiB - 512 GiB - 4 KiB); user, per process.
 pub const USER_HIGH_START: u64 = 0xffff_8000_0000_0000;
 /// Last byte of `user_high` (inclusive).
-pub const USER_HIGH_END: u64 = 0xffff_ff7f_ffff_ffff;
-/// Size of `user_high`: 127 TiB + 512 GiB.
-pub const USER_HIGH_SIZE: u64 = 0x7f80_0000_0000;
+pub const USER_HIGH_END: u64 = 0xffff_ff7f_ffff_efff;
+/// Size of `user_high`: 128 TiB - 512 GiB - 4 KiB.
+pub const USER_HIGH_SIZE: u64 = 0x7f7f_ffff_f000;
 
 /// `user_stack`: stack, from the top and grows down.
 ///
-/// By default `0xffff_ff7f_ff7f_d000..=0xffff_ff7f_ffff_cfff` (8 MiB); map alloc, rw, in
+/// By default `0xffff_ff7f_ffef_d000..=0xffff_ff7f_ffff_cfff` (1 MiB); map alloc, rw, in
 /// `user_high`.
 ///
 /// Start of `user_stack`, given `user_stack_size`.
@@ -96,6 +96,16 @@ pub const PROCESS_METADATA_START: u64 = 0xffff_ff7f_ffff_e000;
 pub const PROCESS_METADATA_END: u64 = 0xffff_ff7f_ffff_efff;
 /// Size of `process_metadata`: 4 KiB.
 pub const PROCESS_METADATA_SIZE: u64 = 0x1000;
+
+/// `user_last_page`: the last page below the kernel's PML4 entry: above MAX_USER_VIRTUAL_ADDRESS,
+/// never mapped.
+///
+/// `0xffff_ff7f_ffff_f000..=0xffff_ff7f_ffff_ffff` (4 KiB); guard.
+pub const USER_LAST_PAGE_START: u64 = 0xffff_ff7f_ffff_f000;
+/// Last byte of `user_last_page` (inclusive).
+pub const USER_LAST_PAGE_END: u64 = 0xffff_ff7f_ffff_ffff;
+/// Size of `user_last_page`: 4 KiB.
+pub const USER_LAST_PAGE_SIZE: u64 = 0x1000;
 
 /// `process_kernel`: process specific kernel (510 GB).
 ///
@@ -379,6 +389,9 @@ pub const LAYOUT: Layout = Layout {
     process_metadata_start: PROCESS_METADATA_START,
     process_metadata_end: PROCESS_METADATA_END,
     process_metadata_size: PROCESS_METADATA_SIZE,
+    user_last_page_start: USER_LAST_PAGE_START,
+    user_last_page_end: USER_LAST_PAGE_END,
+    user_last_page_size: USER_LAST_PAGE_SIZE,
     process_kernel_start: PROCESS_KERNEL_START,
     process_kernel_end: PROCESS_KERNEL_END,
     process_kernel_size: PROCESS_KERNEL_SIZE,
@@ -514,6 +527,12 @@ pub struct Layout {
     pub process_metadata_end: u64,
     /// The size of region `process_metadata`.
     pub process_metadata_size: u64,
+    /// The start of region `user_last_page`.
+    pub user_last_page_start: u64,
+    /// The end of region `user_last_page`.
+    pub user_last_page_end: u64,
+    /// The size of region `user_last_page`.
+    pub user_last_page_size: u64,
     /// The start of region `process_kernel`.
     pub process_kernel_start: u64,
     /// The end of region `process_kernel`.

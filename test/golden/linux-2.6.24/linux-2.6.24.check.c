@@ -10,91 +10,113 @@
  * disagrees with the spec stops the build, naming the macro, the spec's value and the spec's line.
  *
  * Not checked, because they depend on a parameter or a KASLR base (or do not fit in 64 bits):
- * __START_KERNEL.
+ * MODULE_SPACE_END, MODULE_SPACE_SIZE, FIXADDR_START, FIXADDR_SIZE and __START_KERNEL.
  */
 
 /* linux_2_6_24 */
+_Static_assert((unsigned long)(FIXADDR_START_DEFAULT) == 0xffffffffff57a000UL,
+	       "FIXADDR_START_DEFAULT: the spec says 0xffffffffff57a000, the default of parameter `fixaddr_start` (linux-2.6.24.layout:15)");
+_Static_assert((unsigned long)(FIXADDR_START_MIN) == 0xffffffffff000000UL,
+	       "FIXADDR_START_MIN: the spec says 0xffffffffff000000, the min of parameter `fixaddr_start` (linux-2.6.24.layout:15)");
+_Static_assert((unsigned long)(FIXADDR_START_MAX) == 0xffffffffff5ff000UL,
+	       "FIXADDR_START_MAX: the spec says 0xffffffffff5ff000, the max of parameter `fixaddr_start` (linux-2.6.24.layout:15)");
+_Static_assert((unsigned long)(FIXADDR_START_ALIGN) == 0x1000UL,
+	       "FIXADDR_START_ALIGN: the spec says 0x1000, the align of parameter `fixaddr_start` (linux-2.6.24.layout:15)");
 _Static_assert((unsigned long)(CONFIG_PHYSICAL_START_DEFAULT) == 0x0000000000200000UL,
-	       "CONFIG_PHYSICAL_START_DEFAULT: the spec says 0x0000000000200000, the default of parameter `physical_start` (linux-2.6.24.layout:10)");
+	       "CONFIG_PHYSICAL_START_DEFAULT: the spec says 0x0000000000200000, the default of parameter `physical_start` (linux-2.6.24.layout:16)");
 _Static_assert((unsigned long)(CONFIG_PHYSICAL_START_MIN) == 0x0000000000000000UL,
-	       "CONFIG_PHYSICAL_START_MIN: the spec says 0x0000000000000000, the min of parameter `physical_start` (linux-2.6.24.layout:10)");
+	       "CONFIG_PHYSICAL_START_MIN: the spec says 0x0000000000000000, the min of parameter `physical_start` (linux-2.6.24.layout:16)");
 _Static_assert((unsigned long)(CONFIG_PHYSICAL_START_MAX) == 0x0000000001000000UL,
-	       "CONFIG_PHYSICAL_START_MAX: the spec says 0x0000000001000000, the max of parameter `physical_start` (linux-2.6.24.layout:10)");
+	       "CONFIG_PHYSICAL_START_MAX: the spec says 0x0000000001000000, the max of parameter `physical_start` (linux-2.6.24.layout:16)");
 _Static_assert((unsigned long)(CONFIG_PHYSICAL_START_ALIGN) == 0x200000UL,
-	       "CONFIG_PHYSICAL_START_ALIGN: the spec says 0x200000, the align of parameter `physical_start` (linux-2.6.24.layout:10)");
+	       "CONFIG_PHYSICAL_START_ALIGN: the spec says 0x200000, the align of parameter `physical_start` (linux-2.6.24.layout:16)");
 _Static_assert((unsigned long)(USER_SPACE_START) == 0x0000000000000000UL,
-	       "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-2.6.24.layout:12)");
+	       "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-2.6.24.layout:18)");
 _Static_assert((unsigned long)(USER_SPACE_END) == 0x00007fffffffffffUL,
-	       "USER_SPACE_END: the spec says 0x00007fffffffffff, the end of region `user_space` (linux-2.6.24.layout:12)");
+	       "USER_SPACE_END: the spec says 0x00007fffffffffff, the end of region `user_space` (linux-2.6.24.layout:18)");
 _Static_assert((unsigned long)(USER_SPACE_SIZE) == 0x800000000000UL,
-	       "USER_SPACE_SIZE: the spec says 0x800000000000, the size of region `user_space` (linux-2.6.24.layout:12)");
+	       "USER_SPACE_SIZE: the spec says 0x800000000000, the size of region `user_space` (linux-2.6.24.layout:18)");
 _Static_assert((unsigned long)(NONCANONICAL_0000800000000000_START) == 0x0000800000000000UL,
-	       "NONCANONICAL_0000800000000000_START: the spec says 0x0000800000000000, the start of region `noncanonical_0000800000000000` (linux-2.6.24.layout:13)");
+	       "NONCANONICAL_0000800000000000_START: the spec says 0x0000800000000000, the start of region `noncanonical_0000800000000000` (linux-2.6.24.layout:19)");
 _Static_assert((unsigned long)(NONCANONICAL_0000800000000000_END) == 0xffff7fffffffffffUL,
-	       "NONCANONICAL_0000800000000000_END: the spec says 0xffff7fffffffffff, the end of region `noncanonical_0000800000000000` (linux-2.6.24.layout:13)");
+	       "NONCANONICAL_0000800000000000_END: the spec says 0xffff7fffffffffff, the end of region `noncanonical_0000800000000000` (linux-2.6.24.layout:19)");
 _Static_assert((unsigned long)(NONCANONICAL_0000800000000000_SIZE) == 0xffff000000000000UL,
-	       "NONCANONICAL_0000800000000000_SIZE: the spec says 0xffff000000000000, the size of region `noncanonical_0000800000000000` (linux-2.6.24.layout:13)");
+	       "NONCANONICAL_0000800000000000_SIZE: the spec says 0xffff000000000000, the size of region `noncanonical_0000800000000000` (linux-2.6.24.layout:19)");
 _Static_assert((unsigned long)(GUARD_HOLE_START) == 0xffff800000000000UL,
-	       "GUARD_HOLE_START: the spec says 0xffff800000000000, the start of region `guard_hole` (linux-2.6.24.layout:14)");
+	       "GUARD_HOLE_START: the spec says 0xffff800000000000, the start of region `guard_hole` (linux-2.6.24.layout:20)");
 _Static_assert((unsigned long)(GUARD_HOLE_END) == 0xffff80ffffffffffUL,
-	       "GUARD_HOLE_END: the spec says 0xffff80ffffffffff, the end of region `guard_hole` (linux-2.6.24.layout:14)");
+	       "GUARD_HOLE_END: the spec says 0xffff80ffffffffff, the end of region `guard_hole` (linux-2.6.24.layout:20)");
 _Static_assert((unsigned long)(GUARD_HOLE_SIZE) == 0x10000000000UL,
-	       "GUARD_HOLE_SIZE: the spec says 0x10000000000, the size of region `guard_hole` (linux-2.6.24.layout:14)");
+	       "GUARD_HOLE_SIZE: the spec says 0x10000000000, the size of region `guard_hole` (linux-2.6.24.layout:20)");
 _Static_assert((unsigned long)(PAGE_OFFSET_START) == 0xffff810000000000UL,
-	       "PAGE_OFFSET_START: the spec says 0xffff810000000000, the start of region `direct_map` (linux-2.6.24.layout:16)");
+	       "PAGE_OFFSET_START: the spec says 0xffff810000000000, the start of region `direct_map` (linux-2.6.24.layout:22)");
 _Static_assert((unsigned long)(PAGE_OFFSET_END) == 0xffffc0ffffffffffUL,
-	       "PAGE_OFFSET_END: the spec says 0xffffc0ffffffffff, the end of region `direct_map` (linux-2.6.24.layout:16)");
+	       "PAGE_OFFSET_END: the spec says 0xffffc0ffffffffff, the end of region `direct_map` (linux-2.6.24.layout:22)");
 _Static_assert((unsigned long)(PAGE_OFFSET_SIZE) == 0x400000000000UL,
-	       "PAGE_OFFSET_SIZE: the spec says 0x400000000000, the size of region `direct_map` (linux-2.6.24.layout:16)");
+	       "PAGE_OFFSET_SIZE: the spec says 0x400000000000, the size of region `direct_map` (linux-2.6.24.layout:22)");
 _Static_assert((unsigned long)(HOLE_FFFFC10000000000_START) == 0xffffc10000000000UL,
-	       "HOLE_FFFFC10000000000_START: the spec says 0xffffc10000000000, the start of region `hole_ffffc10000000000` (linux-2.6.24.layout:23)");
+	       "HOLE_FFFFC10000000000_START: the spec says 0xffffc10000000000, the start of region `hole_ffffc10000000000` (linux-2.6.24.layout:29)");
 _Static_assert((unsigned long)(HOLE_FFFFC10000000000_END) == 0xffffc1ffffffffffUL,
-	       "HOLE_FFFFC10000000000_END: the spec says 0xffffc1ffffffffff, the end of region `hole_ffffc10000000000` (linux-2.6.24.layout:23)");
+	       "HOLE_FFFFC10000000000_END: the spec says 0xffffc1ffffffffff, the end of region `hole_ffffc10000000000` (linux-2.6.24.layout:29)");
 _Static_assert((unsigned long)(HOLE_FFFFC10000000000_SIZE) == 0x10000000000UL,
-	       "HOLE_FFFFC10000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffc10000000000` (linux-2.6.24.layout:23)");
+	       "HOLE_FFFFC10000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffc10000000000` (linux-2.6.24.layout:29)");
 _Static_assert((unsigned long)(VMALLOC_START) == 0xffffc20000000000UL,
-	       "VMALLOC_START: the spec says 0xffffc20000000000, the start of region `vmalloc` (linux-2.6.24.layout:24)");
+	       "VMALLOC_START: the spec says 0xffffc20000000000, the start of region `vmalloc` (linux-2.6.24.layout:30)");
 _Static_assert((unsigned long)(VMALLOC_END) == 0xffffe1ffffffffffUL,
-	       "VMALLOC_END: the spec says 0xffffe1ffffffffff, the end of region `vmalloc` (linux-2.6.24.layout:24)");
+	       "VMALLOC_END: the spec says 0xffffe1ffffffffff, the end of region `vmalloc` (linux-2.6.24.layout:30)");
 _Static_assert((unsigned long)(VMALLOC_SIZE) == 0x200000000000UL,
-	       "VMALLOC_SIZE: the spec says 0x200000000000, the size of region `vmalloc` (linux-2.6.24.layout:24)");
+	       "VMALLOC_SIZE: the spec says 0x200000000000, the size of region `vmalloc` (linux-2.6.24.layout:30)");
 _Static_assert((unsigned long)(VMEMMAP_START) == 0xffffe20000000000UL,
-	       "VMEMMAP_START: the spec says 0xffffe20000000000, the start of region `vmemmap` (linux-2.6.24.layout:25)");
+	       "VMEMMAP_START: the spec says 0xffffe20000000000, the start of region `vmemmap` (linux-2.6.24.layout:31)");
 _Static_assert((unsigned long)(VMEMMAP_END) == 0xffffe2ffffffffffUL,
-	       "VMEMMAP_END: the spec says 0xffffe2ffffffffff, the end of region `vmemmap` (linux-2.6.24.layout:25)");
+	       "VMEMMAP_END: the spec says 0xffffe2ffffffffff, the end of region `vmemmap` (linux-2.6.24.layout:31)");
 _Static_assert((unsigned long)(VMEMMAP_SIZE) == 0x10000000000UL,
-	       "VMEMMAP_SIZE: the spec says 0x10000000000, the size of region `vmemmap` (linux-2.6.24.layout:25)");
+	       "VMEMMAP_SIZE: the spec says 0x10000000000, the size of region `vmemmap` (linux-2.6.24.layout:31)");
 _Static_assert((unsigned long)(HOLE_FFFFE30000000000_START) == 0xffffe30000000000UL,
-	       "HOLE_FFFFE30000000000_START: the spec says 0xffffe30000000000, the start of region `hole_ffffe30000000000` (linux-2.6.24.layout:26)");
+	       "HOLE_FFFFE30000000000_START: the spec says 0xffffe30000000000, the start of region `hole_ffffe30000000000` (linux-2.6.24.layout:32)");
 _Static_assert((unsigned long)(HOLE_FFFFE30000000000_END) == 0xffffffff7fffffffUL,
-	       "HOLE_FFFFE30000000000_END: the spec says 0xffffffff7fffffff, the end of region `hole_ffffe30000000000` (linux-2.6.24.layout:26)");
+	       "HOLE_FFFFE30000000000_END: the spec says 0xffffffff7fffffff, the end of region `hole_ffffe30000000000` (linux-2.6.24.layout:32)");
 _Static_assert((unsigned long)(HOLE_FFFFE30000000000_SIZE) == 0x1cff80000000UL,
-	       "HOLE_FFFFE30000000000_SIZE: the spec says 0x1cff80000000, the size of region `hole_ffffe30000000000` (linux-2.6.24.layout:26)");
+	       "HOLE_FFFFE30000000000_SIZE: the spec says 0x1cff80000000, the size of region `hole_ffffe30000000000` (linux-2.6.24.layout:32)");
 _Static_assert((unsigned long)(KERNEL_TEXT_START) == 0xffffffff80000000UL,
-	       "KERNEL_TEXT_START: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-2.6.24.layout:29)");
+	       "KERNEL_TEXT_START: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-2.6.24.layout:35)");
 _Static_assert((unsigned long)(KERNEL_TEXT_END) == 0xffffffff827fffffUL,
-	       "KERNEL_TEXT_END: the spec says 0xffffffff827fffff, the end of region `kernel_text` (linux-2.6.24.layout:29)");
+	       "KERNEL_TEXT_END: the spec says 0xffffffff827fffff, the end of region `kernel_text` (linux-2.6.24.layout:35)");
 _Static_assert((unsigned long)(KERNEL_TEXT_SIZE) == 0x2800000UL,
-	       "KERNEL_TEXT_SIZE: the spec says 0x2800000, the size of region `kernel_text` (linux-2.6.24.layout:29)");
+	       "KERNEL_TEXT_SIZE: the spec says 0x2800000, the size of region `kernel_text` (linux-2.6.24.layout:35)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFF82800000_START) == 0xffffffff82800000UL,
-	       "HOLE_FFFFFFFF82800000_START: the spec says 0xffffffff82800000, the start of region `hole_ffffffff82800000` (linux-2.6.24.layout:36)");
+	       "HOLE_FFFFFFFF82800000_START: the spec says 0xffffffff82800000, the start of region `hole_ffffffff82800000` (linux-2.6.24.layout:42)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFF82800000_END) == 0xffffffff87ffffffUL,
-	       "HOLE_FFFFFFFF82800000_END: the spec says 0xffffffff87ffffff, the end of region `hole_ffffffff82800000` (linux-2.6.24.layout:36)");
+	       "HOLE_FFFFFFFF82800000_END: the spec says 0xffffffff87ffffff, the end of region `hole_ffffffff82800000` (linux-2.6.24.layout:42)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFF82800000_SIZE) == 0x5800000UL,
-	       "HOLE_FFFFFFFF82800000_SIZE: the spec says 0x5800000, the size of region `hole_ffffffff82800000` (linux-2.6.24.layout:36)");
-_Static_assert((unsigned long)(MODULES_START) == 0xffffffff88000000UL,
-	       "MODULES_START: the spec says 0xffffffff88000000, the start of region `modules` (linux-2.6.24.layout:37)");
-_Static_assert((unsigned long)(MODULES_END) == 0xffffffffffefffffUL,
-	       "MODULES_END: the spec says 0xffffffffffefffff, the end of region `modules` (linux-2.6.24.layout:37)");
-_Static_assert((unsigned long)(MODULES_SIZE) == 0x77f00000UL,
-	       "MODULES_SIZE: the spec says 0x77f00000, the size of region `modules` (linux-2.6.24.layout:37)");
-_Static_assert((unsigned long)(HOLE_FFFFFFFFFFF00000_START) == 0xfffffffffff00000UL,
-	       "HOLE_FFFFFFFFFFF00000_START: the spec says 0xfffffffffff00000, the start of region `hole_fffffffffff00000` (linux-2.6.24.layout:38)");
-_Static_assert((unsigned long)(HOLE_FFFFFFFFFFF00000_END) == 0xffffffffffffffffUL,
-	       "HOLE_FFFFFFFFFFF00000_END: the spec says 0xffffffffffffffff, the end of region `hole_fffffffffff00000` (linux-2.6.24.layout:38)");
-_Static_assert((unsigned long)(HOLE_FFFFFFFFFFF00000_SIZE) == 0x100000UL,
-	       "HOLE_FFFFFFFFFFF00000_SIZE: the spec says 0x100000, the size of region `hole_fffffffffff00000` (linux-2.6.24.layout:38)");
+	       "HOLE_FFFFFFFF82800000_SIZE: the spec says 0x5800000, the size of region `hole_ffffffff82800000` (linux-2.6.24.layout:42)");
+_Static_assert((unsigned long)(MODULE_SPACE_START) == 0xffffffff88000000UL,
+	       "MODULE_SPACE_START: the spec says 0xffffffff88000000, the start of region `modules` (linux-2.6.24.layout:47)");
+_Static_assert((unsigned long)(FIXADDR_END) == 0xffffffffffdfffffUL,
+	       "FIXADDR_END: the spec says 0xffffffffffdfffff, the end of region `fixmap` (linux-2.6.24.layout:59)");
+_Static_assert((unsigned long)(VSYSCALL_START) == 0xffffffffff600000UL,
+	       "VSYSCALL_START: the spec says 0xffffffffff600000, the start of region `vsyscall_area` (linux-2.6.24.layout:63)");
+_Static_assert((unsigned long)(VSYSCALL_END) == 0xffffffffffdfffffUL,
+	       "VSYSCALL_END: the spec says 0xffffffffffdfffff, the end of region `vsyscall_area` (linux-2.6.24.layout:63)");
+_Static_assert((unsigned long)(VSYSCALL_SIZE) == 0x800000UL,
+	       "VSYSCALL_SIZE: the spec says 0x800000, the size of region `vsyscall_area` (linux-2.6.24.layout:63)");
+_Static_assert((unsigned long)(VSYSCALL_PAGE_START) == 0xffffffffff600000UL,
+	       "VSYSCALL_PAGE_START: the spec says 0xffffffffff600000, the start of region `vsyscall` (linux-2.6.24.layout:65)");
+_Static_assert((unsigned long)(VSYSCALL_PAGE_END) == 0xffffffffff600fffUL,
+	       "VSYSCALL_PAGE_END: the spec says 0xffffffffff600fff, the end of region `vsyscall` (linux-2.6.24.layout:65)");
+_Static_assert((unsigned long)(VSYSCALL_PAGE_SIZE) == 0x1000UL,
+	       "VSYSCALL_PAGE_SIZE: the spec says 0x1000, the size of region `vsyscall` (linux-2.6.24.layout:65)");
+_Static_assert((unsigned long)(HOLE_FFFFFFFFFFE00000_START) == 0xffffffffffe00000UL,
+	       "HOLE_FFFFFFFFFFE00000_START: the spec says 0xffffffffffe00000, the start of region `hole_ffffffffffe00000` (linux-2.6.24.layout:68)");
+_Static_assert((unsigned long)(HOLE_FFFFFFFFFFE00000_END) == 0xffffffffffffffffUL,
+	       "HOLE_FFFFFFFFFFE00000_END: the spec says 0xffffffffffffffff, the end of region `hole_ffffffffffe00000` (linux-2.6.24.layout:68)");
+_Static_assert((unsigned long)(HOLE_FFFFFFFFFFE00000_SIZE) == 0x200000UL,
+	       "HOLE_FFFFFFFFFFE00000_SIZE: the spec says 0x200000, the size of region `hole_ffffffffffe00000` (linux-2.6.24.layout:68)");
 _Static_assert((unsigned long)(__PAGE_OFFSET) == 0xffff810000000000UL,
-	       "__PAGE_OFFSET: the spec says 0xffff810000000000, constant `page_offset` (linux-2.6.24.layout:40)");
+	       "__PAGE_OFFSET: the spec says 0xffff810000000000, constant `page_offset` (linux-2.6.24.layout:70)");
 _Static_assert((unsigned long)(MAXMEM) == 0x00003fffffffffffUL,
-	       "MAXMEM: the spec says 0x00003fffffffffff, constant `maxmem` (linux-2.6.24.layout:41)");
+	       "MAXMEM: the spec says 0x00003fffffffffff, constant `maxmem` (linux-2.6.24.layout:71)");
+_Static_assert((unsigned long)(MODULES_VADDR) == 0xffffffff88000000UL,
+	       "MODULES_VADDR: the spec says 0xffffffff88000000, constant `modules_vaddr` (linux-2.6.24.layout:73)");
+_Static_assert((unsigned long)(MODULES_END) == 0xfffffffffff00000UL,
+	       "MODULES_END: the spec says 0xfffffffffff00000, constant `modules_end` (linux-2.6.24.layout:74)");

@@ -9,176 +9,220 @@
 //! the spec stops the build, naming the constant, the spec's value and the spec's line.
 //!
 //! Not checked, because they depend on a parameter or a KASLR base (or do not fit in 64 bits):
-//! __START_KERNEL.
+//! MODULE_SPACE_END, MODULE_SPACE_SIZE, FIXADDR_START, FIXADDR_SIZE and __START_KERNEL.
 
 // linux_2_6_24
 const _: () = {
     assert!(
+        FIXADDR_START_DEFAULT as u64 == 0xffff_ffff_ff57_a000,
+        "FIXADDR_START_DEFAULT: the spec says 0xffffffffff57a000, the default of parameter `fixaddr_start` (linux-2.6.24.layout:15)"
+    );
+    assert!(
+        FIXADDR_START_MIN as u64 == 0xffff_ffff_ff00_0000,
+        "FIXADDR_START_MIN: the spec says 0xffffffffff000000, the min of parameter `fixaddr_start` (linux-2.6.24.layout:15)"
+    );
+    assert!(
+        FIXADDR_START_MAX as u64 == 0xffff_ffff_ff5f_f000,
+        "FIXADDR_START_MAX: the spec says 0xffffffffff5ff000, the max of parameter `fixaddr_start` (linux-2.6.24.layout:15)"
+    );
+    assert!(
+        FIXADDR_START_ALIGN as u64 == 0x1000,
+        "FIXADDR_START_ALIGN: the spec says 0x1000, the align of parameter `fixaddr_start` (linux-2.6.24.layout:15)"
+    );
+    assert!(
         CONFIG_PHYSICAL_START_DEFAULT as u64 == 0x0000_0000_0020_0000,
-        "CONFIG_PHYSICAL_START_DEFAULT: the spec says 0x0000000000200000, the default of parameter `physical_start` (linux-2.6.24.layout:10)"
+        "CONFIG_PHYSICAL_START_DEFAULT: the spec says 0x0000000000200000, the default of parameter `physical_start` (linux-2.6.24.layout:16)"
     );
     assert!(
         CONFIG_PHYSICAL_START_MIN as u64 == 0x0000_0000_0000_0000,
-        "CONFIG_PHYSICAL_START_MIN: the spec says 0x0000000000000000, the min of parameter `physical_start` (linux-2.6.24.layout:10)"
+        "CONFIG_PHYSICAL_START_MIN: the spec says 0x0000000000000000, the min of parameter `physical_start` (linux-2.6.24.layout:16)"
     );
     assert!(
         CONFIG_PHYSICAL_START_MAX as u64 == 0x0000_0000_0100_0000,
-        "CONFIG_PHYSICAL_START_MAX: the spec says 0x0000000001000000, the max of parameter `physical_start` (linux-2.6.24.layout:10)"
+        "CONFIG_PHYSICAL_START_MAX: the spec says 0x0000000001000000, the max of parameter `physical_start` (linux-2.6.24.layout:16)"
     );
     assert!(
         CONFIG_PHYSICAL_START_ALIGN as u64 == 0x20_0000,
-        "CONFIG_PHYSICAL_START_ALIGN: the spec says 0x200000, the align of parameter `physical_start` (linux-2.6.24.layout:10)"
+        "CONFIG_PHYSICAL_START_ALIGN: the spec says 0x200000, the align of parameter `physical_start` (linux-2.6.24.layout:16)"
     );
     assert!(
         USER_SPACE_START as u64 == 0x0000_0000_0000_0000,
-        "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-2.6.24.layout:12)"
+        "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-2.6.24.layout:18)"
     );
     assert!(
         USER_SPACE_END as u64 == 0x0000_7fff_ffff_ffff,
-        "USER_SPACE_END: the spec says 0x00007fffffffffff, the end of region `user_space` (linux-2.6.24.layout:12)"
+        "USER_SPACE_END: the spec says 0x00007fffffffffff, the end of region `user_space` (linux-2.6.24.layout:18)"
     );
     assert!(
         USER_SPACE_SIZE as u64 == 0x8000_0000_0000,
-        "USER_SPACE_SIZE: the spec says 0x800000000000, the size of region `user_space` (linux-2.6.24.layout:12)"
+        "USER_SPACE_SIZE: the spec says 0x800000000000, the size of region `user_space` (linux-2.6.24.layout:18)"
     );
     assert!(
         NONCANONICAL_0000800000000000_START as u64 == 0x0000_8000_0000_0000,
-        "NONCANONICAL_0000800000000000_START: the spec says 0x0000800000000000, the start of region `noncanonical_0000800000000000` (linux-2.6.24.layout:13)"
+        "NONCANONICAL_0000800000000000_START: the spec says 0x0000800000000000, the start of region `noncanonical_0000800000000000` (linux-2.6.24.layout:19)"
     );
     assert!(
         NONCANONICAL_0000800000000000_END as u64 == 0xffff_7fff_ffff_ffff,
-        "NONCANONICAL_0000800000000000_END: the spec says 0xffff7fffffffffff, the end of region `noncanonical_0000800000000000` (linux-2.6.24.layout:13)"
+        "NONCANONICAL_0000800000000000_END: the spec says 0xffff7fffffffffff, the end of region `noncanonical_0000800000000000` (linux-2.6.24.layout:19)"
     );
     assert!(
         NONCANONICAL_0000800000000000_SIZE as u64 == 0xffff_0000_0000_0000,
-        "NONCANONICAL_0000800000000000_SIZE: the spec says 0xffff000000000000, the size of region `noncanonical_0000800000000000` (linux-2.6.24.layout:13)"
+        "NONCANONICAL_0000800000000000_SIZE: the spec says 0xffff000000000000, the size of region `noncanonical_0000800000000000` (linux-2.6.24.layout:19)"
     );
     assert!(
         GUARD_HOLE_START as u64 == 0xffff_8000_0000_0000,
-        "GUARD_HOLE_START: the spec says 0xffff800000000000, the start of region `guard_hole` (linux-2.6.24.layout:14)"
+        "GUARD_HOLE_START: the spec says 0xffff800000000000, the start of region `guard_hole` (linux-2.6.24.layout:20)"
     );
     assert!(
         GUARD_HOLE_END as u64 == 0xffff_80ff_ffff_ffff,
-        "GUARD_HOLE_END: the spec says 0xffff80ffffffffff, the end of region `guard_hole` (linux-2.6.24.layout:14)"
+        "GUARD_HOLE_END: the spec says 0xffff80ffffffffff, the end of region `guard_hole` (linux-2.6.24.layout:20)"
     );
     assert!(
         GUARD_HOLE_SIZE as u64 == 0x100_0000_0000,
-        "GUARD_HOLE_SIZE: the spec says 0x10000000000, the size of region `guard_hole` (linux-2.6.24.layout:14)"
+        "GUARD_HOLE_SIZE: the spec says 0x10000000000, the size of region `guard_hole` (linux-2.6.24.layout:20)"
     );
     assert!(
         PAGE_OFFSET_START as u64 == 0xffff_8100_0000_0000,
-        "PAGE_OFFSET_START: the spec says 0xffff810000000000, the start of region `direct_map` (linux-2.6.24.layout:16)"
+        "PAGE_OFFSET_START: the spec says 0xffff810000000000, the start of region `direct_map` (linux-2.6.24.layout:22)"
     );
     assert!(
         PAGE_OFFSET_END as u64 == 0xffff_c0ff_ffff_ffff,
-        "PAGE_OFFSET_END: the spec says 0xffffc0ffffffffff, the end of region `direct_map` (linux-2.6.24.layout:16)"
+        "PAGE_OFFSET_END: the spec says 0xffffc0ffffffffff, the end of region `direct_map` (linux-2.6.24.layout:22)"
     );
     assert!(
         PAGE_OFFSET_SIZE as u64 == 0x4000_0000_0000,
-        "PAGE_OFFSET_SIZE: the spec says 0x400000000000, the size of region `direct_map` (linux-2.6.24.layout:16)"
+        "PAGE_OFFSET_SIZE: the spec says 0x400000000000, the size of region `direct_map` (linux-2.6.24.layout:22)"
     );
     assert!(
         HOLE_FFFFC10000000000_START as u64 == 0xffff_c100_0000_0000,
-        "HOLE_FFFFC10000000000_START: the spec says 0xffffc10000000000, the start of region `hole_ffffc10000000000` (linux-2.6.24.layout:23)"
+        "HOLE_FFFFC10000000000_START: the spec says 0xffffc10000000000, the start of region `hole_ffffc10000000000` (linux-2.6.24.layout:29)"
     );
     assert!(
         HOLE_FFFFC10000000000_END as u64 == 0xffff_c1ff_ffff_ffff,
-        "HOLE_FFFFC10000000000_END: the spec says 0xffffc1ffffffffff, the end of region `hole_ffffc10000000000` (linux-2.6.24.layout:23)"
+        "HOLE_FFFFC10000000000_END: the spec says 0xffffc1ffffffffff, the end of region `hole_ffffc10000000000` (linux-2.6.24.layout:29)"
     );
     assert!(
         HOLE_FFFFC10000000000_SIZE as u64 == 0x100_0000_0000,
-        "HOLE_FFFFC10000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffc10000000000` (linux-2.6.24.layout:23)"
+        "HOLE_FFFFC10000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffc10000000000` (linux-2.6.24.layout:29)"
     );
     assert!(
         VMALLOC_START as u64 == 0xffff_c200_0000_0000,
-        "VMALLOC_START: the spec says 0xffffc20000000000, the start of region `vmalloc` (linux-2.6.24.layout:24)"
+        "VMALLOC_START: the spec says 0xffffc20000000000, the start of region `vmalloc` (linux-2.6.24.layout:30)"
     );
     assert!(
         VMALLOC_END as u64 == 0xffff_e1ff_ffff_ffff,
-        "VMALLOC_END: the spec says 0xffffe1ffffffffff, the end of region `vmalloc` (linux-2.6.24.layout:24)"
+        "VMALLOC_END: the spec says 0xffffe1ffffffffff, the end of region `vmalloc` (linux-2.6.24.layout:30)"
     );
     assert!(
         VMALLOC_SIZE as u64 == 0x2000_0000_0000,
-        "VMALLOC_SIZE: the spec says 0x200000000000, the size of region `vmalloc` (linux-2.6.24.layout:24)"
+        "VMALLOC_SIZE: the spec says 0x200000000000, the size of region `vmalloc` (linux-2.6.24.layout:30)"
     );
     assert!(
         VMEMMAP_START as u64 == 0xffff_e200_0000_0000,
-        "VMEMMAP_START: the spec says 0xffffe20000000000, the start of region `vmemmap` (linux-2.6.24.layout:25)"
+        "VMEMMAP_START: the spec says 0xffffe20000000000, the start of region `vmemmap` (linux-2.6.24.layout:31)"
     );
     assert!(
         VMEMMAP_END as u64 == 0xffff_e2ff_ffff_ffff,
-        "VMEMMAP_END: the spec says 0xffffe2ffffffffff, the end of region `vmemmap` (linux-2.6.24.layout:25)"
+        "VMEMMAP_END: the spec says 0xffffe2ffffffffff, the end of region `vmemmap` (linux-2.6.24.layout:31)"
     );
     assert!(
         VMEMMAP_SIZE as u64 == 0x100_0000_0000,
-        "VMEMMAP_SIZE: the spec says 0x10000000000, the size of region `vmemmap` (linux-2.6.24.layout:25)"
+        "VMEMMAP_SIZE: the spec says 0x10000000000, the size of region `vmemmap` (linux-2.6.24.layout:31)"
     );
     assert!(
         HOLE_FFFFE30000000000_START as u64 == 0xffff_e300_0000_0000,
-        "HOLE_FFFFE30000000000_START: the spec says 0xffffe30000000000, the start of region `hole_ffffe30000000000` (linux-2.6.24.layout:26)"
+        "HOLE_FFFFE30000000000_START: the spec says 0xffffe30000000000, the start of region `hole_ffffe30000000000` (linux-2.6.24.layout:32)"
     );
     assert!(
         HOLE_FFFFE30000000000_END as u64 == 0xffff_ffff_7fff_ffff,
-        "HOLE_FFFFE30000000000_END: the spec says 0xffffffff7fffffff, the end of region `hole_ffffe30000000000` (linux-2.6.24.layout:26)"
+        "HOLE_FFFFE30000000000_END: the spec says 0xffffffff7fffffff, the end of region `hole_ffffe30000000000` (linux-2.6.24.layout:32)"
     );
     assert!(
         HOLE_FFFFE30000000000_SIZE as u64 == 0x1cff_8000_0000,
-        "HOLE_FFFFE30000000000_SIZE: the spec says 0x1cff80000000, the size of region `hole_ffffe30000000000` (linux-2.6.24.layout:26)"
+        "HOLE_FFFFE30000000000_SIZE: the spec says 0x1cff80000000, the size of region `hole_ffffe30000000000` (linux-2.6.24.layout:32)"
     );
     assert!(
         KERNEL_TEXT_START as u64 == 0xffff_ffff_8000_0000,
-        "KERNEL_TEXT_START: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-2.6.24.layout:29)"
+        "KERNEL_TEXT_START: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-2.6.24.layout:35)"
     );
     assert!(
         KERNEL_TEXT_END as u64 == 0xffff_ffff_827f_ffff,
-        "KERNEL_TEXT_END: the spec says 0xffffffff827fffff, the end of region `kernel_text` (linux-2.6.24.layout:29)"
+        "KERNEL_TEXT_END: the spec says 0xffffffff827fffff, the end of region `kernel_text` (linux-2.6.24.layout:35)"
     );
     assert!(
         KERNEL_TEXT_SIZE as u64 == 0x280_0000,
-        "KERNEL_TEXT_SIZE: the spec says 0x2800000, the size of region `kernel_text` (linux-2.6.24.layout:29)"
+        "KERNEL_TEXT_SIZE: the spec says 0x2800000, the size of region `kernel_text` (linux-2.6.24.layout:35)"
     );
     assert!(
         HOLE_FFFFFFFF82800000_START as u64 == 0xffff_ffff_8280_0000,
-        "HOLE_FFFFFFFF82800000_START: the spec says 0xffffffff82800000, the start of region `hole_ffffffff82800000` (linux-2.6.24.layout:36)"
+        "HOLE_FFFFFFFF82800000_START: the spec says 0xffffffff82800000, the start of region `hole_ffffffff82800000` (linux-2.6.24.layout:42)"
     );
     assert!(
         HOLE_FFFFFFFF82800000_END as u64 == 0xffff_ffff_87ff_ffff,
-        "HOLE_FFFFFFFF82800000_END: the spec says 0xffffffff87ffffff, the end of region `hole_ffffffff82800000` (linux-2.6.24.layout:36)"
+        "HOLE_FFFFFFFF82800000_END: the spec says 0xffffffff87ffffff, the end of region `hole_ffffffff82800000` (linux-2.6.24.layout:42)"
     );
     assert!(
         HOLE_FFFFFFFF82800000_SIZE as u64 == 0x580_0000,
-        "HOLE_FFFFFFFF82800000_SIZE: the spec says 0x5800000, the size of region `hole_ffffffff82800000` (linux-2.6.24.layout:36)"
+        "HOLE_FFFFFFFF82800000_SIZE: the spec says 0x5800000, the size of region `hole_ffffffff82800000` (linux-2.6.24.layout:42)"
     );
     assert!(
-        MODULES_START as u64 == 0xffff_ffff_8800_0000,
-        "MODULES_START: the spec says 0xffffffff88000000, the start of region `modules` (linux-2.6.24.layout:37)"
+        MODULE_SPACE_START as u64 == 0xffff_ffff_8800_0000,
+        "MODULE_SPACE_START: the spec says 0xffffffff88000000, the start of region `modules` (linux-2.6.24.layout:47)"
     );
     assert!(
-        MODULES_END as u64 == 0xffff_ffff_ffef_ffff,
-        "MODULES_END: the spec says 0xffffffffffefffff, the end of region `modules` (linux-2.6.24.layout:37)"
+        FIXADDR_END as u64 == 0xffff_ffff_ffdf_ffff,
+        "FIXADDR_END: the spec says 0xffffffffffdfffff, the end of region `fixmap` (linux-2.6.24.layout:59)"
     );
     assert!(
-        MODULES_SIZE as u64 == 0x77f0_0000,
-        "MODULES_SIZE: the spec says 0x77f00000, the size of region `modules` (linux-2.6.24.layout:37)"
+        VSYSCALL_START as u64 == 0xffff_ffff_ff60_0000,
+        "VSYSCALL_START: the spec says 0xffffffffff600000, the start of region `vsyscall_area` (linux-2.6.24.layout:63)"
     );
     assert!(
-        HOLE_FFFFFFFFFFF00000_START as u64 == 0xffff_ffff_fff0_0000,
-        "HOLE_FFFFFFFFFFF00000_START: the spec says 0xfffffffffff00000, the start of region `hole_fffffffffff00000` (linux-2.6.24.layout:38)"
+        VSYSCALL_END as u64 == 0xffff_ffff_ffdf_ffff,
+        "VSYSCALL_END: the spec says 0xffffffffffdfffff, the end of region `vsyscall_area` (linux-2.6.24.layout:63)"
     );
     assert!(
-        HOLE_FFFFFFFFFFF00000_END as u64 == 0xffff_ffff_ffff_ffff,
-        "HOLE_FFFFFFFFFFF00000_END: the spec says 0xffffffffffffffff, the end of region `hole_fffffffffff00000` (linux-2.6.24.layout:38)"
+        VSYSCALL_SIZE as u64 == 0x80_0000,
+        "VSYSCALL_SIZE: the spec says 0x800000, the size of region `vsyscall_area` (linux-2.6.24.layout:63)"
     );
     assert!(
-        HOLE_FFFFFFFFFFF00000_SIZE as u64 == 0x10_0000,
-        "HOLE_FFFFFFFFFFF00000_SIZE: the spec says 0x100000, the size of region `hole_fffffffffff00000` (linux-2.6.24.layout:38)"
+        VSYSCALL_PAGE_START as u64 == 0xffff_ffff_ff60_0000,
+        "VSYSCALL_PAGE_START: the spec says 0xffffffffff600000, the start of region `vsyscall` (linux-2.6.24.layout:65)"
+    );
+    assert!(
+        VSYSCALL_PAGE_END as u64 == 0xffff_ffff_ff60_0fff,
+        "VSYSCALL_PAGE_END: the spec says 0xffffffffff600fff, the end of region `vsyscall` (linux-2.6.24.layout:65)"
+    );
+    assert!(
+        VSYSCALL_PAGE_SIZE as u64 == 0x1000,
+        "VSYSCALL_PAGE_SIZE: the spec says 0x1000, the size of region `vsyscall` (linux-2.6.24.layout:65)"
+    );
+    assert!(
+        HOLE_FFFFFFFFFFE00000_START as u64 == 0xffff_ffff_ffe0_0000,
+        "HOLE_FFFFFFFFFFE00000_START: the spec says 0xffffffffffe00000, the start of region `hole_ffffffffffe00000` (linux-2.6.24.layout:68)"
+    );
+    assert!(
+        HOLE_FFFFFFFFFFE00000_END as u64 == 0xffff_ffff_ffff_ffff,
+        "HOLE_FFFFFFFFFFE00000_END: the spec says 0xffffffffffffffff, the end of region `hole_ffffffffffe00000` (linux-2.6.24.layout:68)"
+    );
+    assert!(
+        HOLE_FFFFFFFFFFE00000_SIZE as u64 == 0x20_0000,
+        "HOLE_FFFFFFFFFFE00000_SIZE: the spec says 0x200000, the size of region `hole_ffffffffffe00000` (linux-2.6.24.layout:68)"
     );
     assert!(
         __PAGE_OFFSET as u64 == 0xffff_8100_0000_0000,
-        "__PAGE_OFFSET: the spec says 0xffff810000000000, constant `page_offset` (linux-2.6.24.layout:40)"
+        "__PAGE_OFFSET: the spec says 0xffff810000000000, constant `page_offset` (linux-2.6.24.layout:70)"
     );
     assert!(
         MAXMEM as u64 == 0x0000_3fff_ffff_ffff,
-        "MAXMEM: the spec says 0x00003fffffffffff, constant `maxmem` (linux-2.6.24.layout:41)"
+        "MAXMEM: the spec says 0x00003fffffffffff, constant `maxmem` (linux-2.6.24.layout:71)"
+    );
+    assert!(
+        MODULES_VADDR as u64 == 0xffff_ffff_8800_0000,
+        "MODULES_VADDR: the spec says 0xffffffff88000000, constant `modules_vaddr` (linux-2.6.24.layout:73)"
+    );
+    assert!(
+        MODULES_END as u64 == 0xffff_ffff_fff0_0000,
+        "MODULES_END: the spec says 0xfffffffffff00000, constant `modules_end` (linux-2.6.24.layout:74)"
     );
 };

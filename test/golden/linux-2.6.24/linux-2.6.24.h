@@ -40,6 +40,12 @@
  * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
  */
 
+/* fixaddr_start: start of the fixmap (FIXADDR_START) */
+#define FIXADDR_START_DEFAULT         VMLAYOUT_AC(0xffffffffff57a000, UL)
+#define FIXADDR_START_MIN             VMLAYOUT_AC(0xffffffffff000000, UL)
+#define FIXADDR_START_MAX             VMLAYOUT_AC(0xffffffffff5ff000, UL)
+#define FIXADDR_START_ALIGN           VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
+
 /* physical_start: physical load address of the kernel */
 #define CONFIG_PHYSICAL_START_DEFAULT VMLAYOUT_AC(0x0000000000200000, UL)
 #define CONFIG_PHYSICAL_START_MIN     VMLAYOUT_AC(0x0000000000000000, UL)
@@ -47,6 +53,7 @@
 #define CONFIG_PHYSICAL_START_ALIGN   VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
 #ifndef __ASSEMBLER__
+extern unsigned long fixaddr_start;
 extern unsigned long physical_start;
 #endif
 
@@ -112,15 +119,46 @@ extern unsigned long physical_start;
 #define HOLE_FFFFFFFF82800000_END     VMLAYOUT_AC(0xffffffff87ffffff, UL)
 #define HOLE_FFFFFFFF82800000_SIZE    VMLAYOUT_AC(0x5800000, UL)           /* 88 MiB */
 
-/* modules: module mapping space (MODULES_VADDR .. MODULES_END); map none, rwx, global */
-#define MODULES_START                 VMLAYOUT_AC(0xffffffff88000000, UL)
-#define MODULES_END                   VMLAYOUT_AC(0xffffffffffefffff, UL)
-#define MODULES_SIZE                  VMLAYOUT_AC(0x77f00000, UL)          /* 1919 MiB */
+/*
+ * modules: module mapping space (MODULES_VADDR up to the fixmap; MODULES_END lies past it)
+ * map none, rwx, global
+ * by default 0xffffffff88000000 .. 0xffffffffff579fff (1 GiB + 885 MiB + 488 KiB)
+ */
+#define MODULE_SPACE_START            VMLAYOUT_AC(0xffffffff88000000, UL)
+#ifndef __ASSEMBLER__
+#define MODULE_SPACE_END              (fixaddr_start - 1)
+#define MODULE_SPACE_SIZE             (fixaddr_start - 0xffffffff88000000UL)
+#endif
 
-/* hole_fffffffffff00000: fixmap and vsyscall area (not described in the seed) */
-#define HOLE_FFFFFFFFFFF00000_START   VMLAYOUT_AC(0xfffffffffff00000, UL)
-#define HOLE_FFFFFFFFFFF00000_END     VMLAYOUT_AC(0xffffffffffffffff, UL)
-#define HOLE_FFFFFFFFFFF00000_SIZE    VMLAYOUT_AC(0x100000, UL)            /* 1 MiB */
+/*
+ * fixmap: fixmap (FIXADDR_START .. slot 0 at FIXADDR_TOP)
+ * rw, global
+ * by default 0xffffffffff57a000 .. 0xffffffffffdfffff (8728 KiB)
+ */
+#define FIXADDR_END                   VMLAYOUT_AC(0xffffffffffdfffff, UL)
+#ifndef __ASSEMBLER__
+#define FIXADDR_START                 (fixaddr_start)
+#define FIXADDR_SIZE                  (0xffffffffffe00000UL - fixaddr_start)
+#endif
+
+/*
+ * vsyscall_area: vsyscall area (VSYSCALL_START .. VSYSCALL_END): fixmap slots VSYSCALL_FIRST_PAGE
+ * .. VSYSCALL_LAST_PAGE
+ * in fixmap
+ */
+#define VSYSCALL_START                VMLAYOUT_AC(0xffffffffff600000, UL)
+#define VSYSCALL_END                  VMLAYOUT_AC(0xffffffffffdfffff, UL)
+#define VSYSCALL_SIZE                 VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+/* vsyscall: the vsyscall page (vgettimeofday, vtime, vgetcpu); rx, user, in vsyscall_area */
+#define VSYSCALL_PAGE_START           VMLAYOUT_AC(0xffffffffff600000, UL)
+#define VSYSCALL_PAGE_END             VMLAYOUT_AC(0xffffffffff600fff, UL)
+#define VSYSCALL_PAGE_SIZE            VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
+
+/* hole_ffffffffffe00000: unused (VSYSCALL_END up to the top) */
+#define HOLE_FFFFFFFFFFE00000_START   VMLAYOUT_AC(0xffffffffffe00000, UL)
+#define HOLE_FFFFFFFFFFE00000_END     VMLAYOUT_AC(0xffffffffffffffff, UL)
+#define HOLE_FFFFFFFFFFE00000_SIZE    VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
 /* Constants */
 
@@ -134,6 +172,12 @@ extern unsigned long physical_start;
 #ifndef __ASSEMBLER__
 #define __START_KERNEL                (0xffffffff80000000UL + physical_start)
 #endif
+
+/* modules_vaddr: start of the module space */
+#define MODULES_VADDR                 VMLAYOUT_AC(0xffffffff88000000, UL)
+
+/* modules_end: MODULES_END as the release defines it, past the fixmap's start */
+#define MODULES_END                   VMLAYOUT_AC(0xfffffffffff00000, UL)
 
 /*
  * Compile-time checks: what vmlayout verified about the fixed bounds above, checked again by the
@@ -221,16 +265,22 @@ VMLAYOUT_CHECK_BEFORE(KERNEL_TEXT, HOLE_FFFFFFFF82800000);
 VMLAYOUT_CHECK_EXTENT(HOLE_FFFFFFFF82800000);
 VMLAYOUT_CHECK_ALIGNED(HOLE_FFFFFFFF82800000, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(HOLE_FFFFFFFF82800000);
-VMLAYOUT_CHECK_BEFORE(HOLE_FFFFFFFF82800000, MODULES);
+VMLAYOUT_CHECK_BEFORE(HOLE_FFFFFFFF82800000, MODULE_SPACE);
 
-VMLAYOUT_CHECK_EXTENT(MODULES);
-VMLAYOUT_CHECK_ALIGNED(MODULES, 0x1000);
-VMLAYOUT_CHECK_CANONICAL(MODULES);
-VMLAYOUT_CHECK_BEFORE(MODULES, HOLE_FFFFFFFFFFF00000);
+VMLAYOUT_CHECK_BEFORE(FIXADDR, HOLE_FFFFFFFFFFE00000);
 
-VMLAYOUT_CHECK_EXTENT(HOLE_FFFFFFFFFFF00000);
-VMLAYOUT_CHECK_ALIGNED(HOLE_FFFFFFFFFFF00000, 0x1000);
-VMLAYOUT_CHECK_CANONICAL(HOLE_FFFFFFFFFFF00000);
+VMLAYOUT_CHECK_EXTENT(VSYSCALL);
+VMLAYOUT_CHECK_ALIGNED(VSYSCALL, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(VSYSCALL);
+
+VMLAYOUT_CHECK_EXTENT(VSYSCALL_PAGE);
+VMLAYOUT_CHECK_ALIGNED(VSYSCALL_PAGE, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(VSYSCALL_PAGE);
+VMLAYOUT_CHECK_INSIDE(VSYSCALL_PAGE, VSYSCALL);
+
+VMLAYOUT_CHECK_EXTENT(HOLE_FFFFFFFFFFE00000);
+VMLAYOUT_CHECK_ALIGNED(HOLE_FFFFFFFFFFE00000, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(HOLE_FFFFFFFFFFE00000);
 
 #undef VMLAYOUT_VA_BITS
 #endif /* !__ASSEMBLER__ */

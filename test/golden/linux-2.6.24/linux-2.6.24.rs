@@ -16,6 +16,17 @@
 // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
 // from `P_MIN` to `P_MAX`.
 
+/// `fixaddr_start`: start of the fixmap (FIXADDR_START).
+///
+/// Default: `0xffff_ffff_ff57_a000`.
+pub const FIXADDR_START_DEFAULT: u64 = 0xffff_ffff_ff57_a000;
+/// Smallest value of `fixaddr_start` the layout is verified for: `0xffff_ffff_ff00_0000`.
+pub const FIXADDR_START_MIN: u64 = 0xffff_ffff_ff00_0000;
+/// Largest value of `fixaddr_start` the layout is verified for: `0xffff_ffff_ff5f_f000`.
+pub const FIXADDR_START_MAX: u64 = 0xffff_ffff_ff5f_f000;
+/// `fixaddr_start` is verified for multiples of this: 4 KiB.
+pub const FIXADDR_START_ALIGN: u64 = 0x1000;
+
 /// `physical_start`: physical load address of the kernel.
 ///
 /// Default: `0x0000_0000_0020_0000`.
@@ -120,23 +131,66 @@ pub const HOLE_FFFFFFFF82800000_END: u64 = 0xffff_ffff_87ff_ffff;
 /// Size of `hole_ffffffff82800000`: 88 MiB.
 pub const HOLE_FFFFFFFF82800000_SIZE: u64 = 0x580_0000;
 
-/// `modules`: module mapping space (MODULES_VADDR .. MODULES_END).
+/// `modules`: module mapping space (MODULES_VADDR up to the fixmap; MODULES_END lies past it).
 ///
-/// `0xffff_ffff_8800_0000..=0xffff_ffff_ffef_ffff` (1919 MiB); map none, rwx, global.
-pub const MODULES_START: u64 = 0xffff_ffff_8800_0000;
-/// Last byte of `modules` (inclusive).
-pub const MODULES_END: u64 = 0xffff_ffff_ffef_ffff;
-/// Size of `modules`: 1919 MiB.
-pub const MODULES_SIZE: u64 = 0x77f0_0000;
+/// By default `0xffff_ffff_8800_0000..=0xffff_ffff_ff57_9fff` (1 GiB + 885 MiB + 488 KiB); map
+/// none, rwx, global.
+pub const MODULE_SPACE_START: u64 = 0xffff_ffff_8800_0000;
+/// Last byte of `modules` (inclusive), given `fixaddr_start`.
+#[must_use]
+pub const fn module_space_end(fixaddr_start: u64) -> u64 {
+    fixaddr_start - 1
+}
+/// Size of `modules`, given `fixaddr_start`.
+#[must_use]
+pub const fn module_space_size(fixaddr_start: u64) -> u64 {
+    fixaddr_start - 0xffff_ffff_8800_0000
+}
 
-/// `hole_fffffffffff00000`: fixmap and vsyscall area (not described in the seed).
+/// `fixmap`: fixmap (FIXADDR_START .. slot 0 at FIXADDR_TOP).
 ///
-/// `0xffff_ffff_fff0_0000..=0xffff_ffff_ffff_ffff` (1 MiB).
-pub const HOLE_FFFFFFFFFFF00000_START: u64 = 0xffff_ffff_fff0_0000;
-/// Last byte of `hole_fffffffffff00000` (inclusive).
-pub const HOLE_FFFFFFFFFFF00000_END: u64 = 0xffff_ffff_ffff_ffff;
-/// Size of `hole_fffffffffff00000`: 1 MiB.
-pub const HOLE_FFFFFFFFFFF00000_SIZE: u64 = 0x10_0000;
+/// By default `0xffff_ffff_ff57_a000..=0xffff_ffff_ffdf_ffff` (8728 KiB); rw, global.
+///
+/// Start of `fixmap`, given `fixaddr_start`.
+#[must_use]
+pub const fn fixaddr_start(fixaddr_start: u64) -> u64 {
+    fixaddr_start
+}
+/// Last byte of `fixmap` (inclusive).
+pub const FIXADDR_END: u64 = 0xffff_ffff_ffdf_ffff;
+/// Size of `fixmap`, given `fixaddr_start`.
+#[must_use]
+pub const fn fixaddr_size(fixaddr_start: u64) -> u64 {
+    0xffff_ffff_ffe0_0000 - fixaddr_start
+}
+
+/// `vsyscall_area`: vsyscall area (VSYSCALL_START .. VSYSCALL_END): fixmap slots
+/// VSYSCALL_FIRST_PAGE .. VSYSCALL_LAST_PAGE.
+///
+/// `0xffff_ffff_ff60_0000..=0xffff_ffff_ffdf_ffff` (8 MiB); in `fixmap`.
+pub const VSYSCALL_START: u64 = 0xffff_ffff_ff60_0000;
+/// Last byte of `vsyscall_area` (inclusive).
+pub const VSYSCALL_END: u64 = 0xffff_ffff_ffdf_ffff;
+/// Size of `vsyscall_area`: 8 MiB.
+pub const VSYSCALL_SIZE: u64 = 0x80_0000;
+
+/// `vsyscall`: the vsyscall page (vgettimeofday, vtime, vgetcpu).
+///
+/// `0xffff_ffff_ff60_0000..=0xffff_ffff_ff60_0fff` (4 KiB); rx, user, in `vsyscall_area`.
+pub const VSYSCALL_PAGE_START: u64 = 0xffff_ffff_ff60_0000;
+/// Last byte of `vsyscall` (inclusive).
+pub const VSYSCALL_PAGE_END: u64 = 0xffff_ffff_ff60_0fff;
+/// Size of `vsyscall`: 4 KiB.
+pub const VSYSCALL_PAGE_SIZE: u64 = 0x1000;
+
+/// `hole_ffffffffffe00000`: unused (VSYSCALL_END up to the top).
+///
+/// `0xffff_ffff_ffe0_0000..=0xffff_ffff_ffff_ffff` (2 MiB).
+pub const HOLE_FFFFFFFFFFE00000_START: u64 = 0xffff_ffff_ffe0_0000;
+/// Last byte of `hole_ffffffffffe00000` (inclusive).
+pub const HOLE_FFFFFFFFFFE00000_END: u64 = 0xffff_ffff_ffff_ffff;
+/// Size of `hole_ffffffffffe00000`: 2 MiB.
+pub const HOLE_FFFFFFFFFFE00000_SIZE: u64 = 0x20_0000;
 
 // Constants.
 
@@ -152,3 +206,9 @@ pub const MAXMEM: u64 = 0x0000_3fff_ffff_ffff;
 pub const fn __start_kernel(physical_start: u64) -> u64 {
     0xffff_ffff_8000_0000 + physical_start
 }
+
+/// `modules_vaddr`: start of the module space.
+pub const MODULES_VADDR: u64 = 0xffff_ffff_8800_0000;
+
+/// `modules_end`: MODULES_END as the release defines it, past the fixmap's start.
+pub const MODULES_END: u64 = 0xffff_ffff_fff0_0000;

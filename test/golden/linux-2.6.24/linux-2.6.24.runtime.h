@@ -26,7 +26,14 @@
 _Static_assert(sizeof(unsigned long) == 8, "vmlayout headers need a 64-bit unsigned long");
 
 /* Variables the kernel defines: parameters and KASLR bases */
+extern unsigned long fixaddr_start;
 extern unsigned long physical_start;
+
+/* parameter `fixaddr_start` */
+#define FIXADDR_START_DEFAULT 0xffffffffff57a000UL
+#define FIXADDR_START_MIN 0xffffffffff000000UL
+#define FIXADDR_START_MAX 0xffffffffff5ff000UL
+#define FIXADDR_START_ALIGN 0x1000UL
 
 /* parameter `physical_start` */
 #define CONFIG_PHYSICAL_START_DEFAULT 0x0000000000200000UL
@@ -85,14 +92,29 @@ extern unsigned long physical_start;
 #define HOLE_FFFFFFFF82800000_SIZE 0x5800000UL
 
 /* region `modules` */
-#define MODULES_START 0xffffffff88000000UL
-#define MODULES_END 0xffffffffffefffffUL
-#define MODULES_SIZE 0x77f00000UL
+#define MODULE_SPACE_START 0xffffffff88000000UL
+#define MODULE_SPACE_END (fixaddr_start - 1)
+#define MODULE_SPACE_SIZE (fixaddr_start - 0xffffffff88000000UL)
 
-/* region `hole_fffffffffff00000` */
-#define HOLE_FFFFFFFFFFF00000_START 0xfffffffffff00000UL
-#define HOLE_FFFFFFFFFFF00000_END 0xffffffffffffffffUL
-#define HOLE_FFFFFFFFFFF00000_SIZE 0x100000UL
+/* region `fixmap` */
+#define FIXADDR_START (fixaddr_start)
+#define FIXADDR_END 0xffffffffffdfffffUL
+#define FIXADDR_SIZE (0xffffffffffe00000UL - fixaddr_start)
+
+/* region `vsyscall_area` */
+#define VSYSCALL_START 0xffffffffff600000UL
+#define VSYSCALL_END 0xffffffffffdfffffUL
+#define VSYSCALL_SIZE 0x800000UL
+
+/* region `vsyscall` */
+#define VSYSCALL_PAGE_START 0xffffffffff600000UL
+#define VSYSCALL_PAGE_END 0xffffffffff600fffUL
+#define VSYSCALL_PAGE_SIZE 0x1000UL
+
+/* region `hole_ffffffffffe00000` */
+#define HOLE_FFFFFFFFFFE00000_START 0xffffffffffe00000UL
+#define HOLE_FFFFFFFFFFE00000_END 0xffffffffffffffffUL
+#define HOLE_FFFFFFFFFFE00000_SIZE 0x200000UL
 
 /* constant `page_offset` */
 #define __PAGE_OFFSET 0xffff810000000000UL
@@ -102,5 +124,11 @@ extern unsigned long physical_start;
 
 /* constant `start_kernel` */
 #define __START_KERNEL (0xffffffff80000000UL + physical_start)
+
+/* constant `modules_vaddr` */
+#define MODULES_VADDR 0xffffffff88000000UL
+
+/* constant `modules_end` */
+#define MODULES_END 0xfffffffffff00000UL
 
 #endif /* VMLAYOUT_LINUX_2_6_24_RUNTIME_H */

@@ -10,6 +10,17 @@
 // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
 // from `P_MIN` to `P_MAX`.
 
+/// `fixaddr_start`: start of the fixmap (FIXADDR_START).
+///
+/// Default: `0xffff_ffff_ff57_a000`.
+pub const FIXADDR_START_DEFAULT: u64 = 0xffff_ffff_ff57_a000;
+/// Smallest value of `fixaddr_start` the layout is verified for: `0xffff_ffff_ff00_0000`.
+pub const FIXADDR_START_MIN: u64 = 0xffff_ffff_ff00_0000;
+/// Largest value of `fixaddr_start` the layout is verified for: `0xffff_ffff_ff5f_f000`.
+pub const FIXADDR_START_MAX: u64 = 0xffff_ffff_ff5f_f000;
+/// `fixaddr_start` is verified for multiples of this: 4 KiB.
+pub const FIXADDR_START_ALIGN: u64 = 0x1000;
+
 /// `physical_start`: physical load address of the kernel.
 ///
 /// Default: `0x0000_0000_0020_0000`.
@@ -114,23 +125,66 @@ pub const HOLE_FFFFFFFF82800000_END: u64 = 0xffff_ffff_87ff_ffff;
 /// Size of `hole_ffffffff82800000`: 88 MiB.
 pub const HOLE_FFFFFFFF82800000_SIZE: u64 = 0x580_0000;
 
-/// `modules`: module mapping space (MODULES_VADDR .. MODULES_END).
+/// `modules`: module mapping space (MODULES_VADDR up to the fixmap; MODULES_END lies past it).
 ///
-/// `0xffff_ffff_8800_0000..=0xffff_ffff_ffef_ffff` (1919 MiB); map none, rwx, global.
-pub const MODULES_START: u64 = 0xffff_ffff_8800_0000;
-/// Last byte of `modules` (inclusive).
-pub const MODULES_END: u64 = 0xffff_ffff_ffef_ffff;
-/// Size of `modules`: 1919 MiB.
-pub const MODULES_SIZE: u64 = 0x77f0_0000;
+/// By default `0xffff_ffff_8800_0000..=0xffff_ffff_ff57_9fff` (1 GiB + 885 MiB + 488 KiB); map
+/// none, rwx, global.
+pub const MODULE_SPACE_START: u64 = 0xffff_ffff_8800_0000;
+/// Last byte of `modules` (inclusive), given `fixaddr_start`.
+#[must_use]
+pub const fn module_space_end(fixaddr_start: u64) -> u64 {
+    fixaddr_start - 1
+}
+/// Size of `modules`, given `fixaddr_start`.
+#[must_use]
+pub const fn module_space_size(fixaddr_start: u64) -> u64 {
+    fixaddr_start - 0xffff_ffff_8800_0000
+}
 
-/// `hole_fffffffffff00000`: fixmap and vsyscall area (not described in the seed).
+/// `fixmap`: fixmap (FIXADDR_START .. slot 0 at FIXADDR_TOP).
 ///
-/// `0xffff_ffff_fff0_0000..=0xffff_ffff_ffff_ffff` (1 MiB).
-pub const HOLE_FFFFFFFFFFF00000_START: u64 = 0xffff_ffff_fff0_0000;
-/// Last byte of `hole_fffffffffff00000` (inclusive).
-pub const HOLE_FFFFFFFFFFF00000_END: u64 = 0xffff_ffff_ffff_ffff;
-/// Size of `hole_fffffffffff00000`: 1 MiB.
-pub const HOLE_FFFFFFFFFFF00000_SIZE: u64 = 0x10_0000;
+/// By default `0xffff_ffff_ff57_a000..=0xffff_ffff_ffdf_ffff` (8728 KiB); rw, global.
+///
+/// Start of `fixmap`, given `fixaddr_start`.
+#[must_use]
+pub const fn fixaddr_start(fixaddr_start: u64) -> u64 {
+    fixaddr_start
+}
+/// Last byte of `fixmap` (inclusive).
+pub const FIXADDR_END: u64 = 0xffff_ffff_ffdf_ffff;
+/// Size of `fixmap`, given `fixaddr_start`.
+#[must_use]
+pub const fn fixaddr_size(fixaddr_start: u64) -> u64 {
+    0xffff_ffff_ffe0_0000 - fixaddr_start
+}
+
+/// `vsyscall_area`: vsyscall area (VSYSCALL_START .. VSYSCALL_END): fixmap slots
+/// VSYSCALL_FIRST_PAGE .. VSYSCALL_LAST_PAGE.
+///
+/// `0xffff_ffff_ff60_0000..=0xffff_ffff_ffdf_ffff` (8 MiB); in `fixmap`.
+pub const VSYSCALL_START: u64 = 0xffff_ffff_ff60_0000;
+/// Last byte of `vsyscall_area` (inclusive).
+pub const VSYSCALL_END: u64 = 0xffff_ffff_ffdf_ffff;
+/// Size of `vsyscall_area`: 8 MiB.
+pub const VSYSCALL_SIZE: u64 = 0x80_0000;
+
+/// `vsyscall`: the vsyscall page (vgettimeofday, vtime, vgetcpu).
+///
+/// `0xffff_ffff_ff60_0000..=0xffff_ffff_ff60_0fff` (4 KiB); rx, user, in `vsyscall_area`.
+pub const VSYSCALL_PAGE_START: u64 = 0xffff_ffff_ff60_0000;
+/// Last byte of `vsyscall` (inclusive).
+pub const VSYSCALL_PAGE_END: u64 = 0xffff_ffff_ff60_0fff;
+/// Size of `vsyscall`: 4 KiB.
+pub const VSYSCALL_PAGE_SIZE: u64 = 0x1000;
+
+/// `hole_ffffffffffe00000`: unused (VSYSCALL_END up to the top).
+///
+/// `0xffff_ffff_ffe0_0000..=0xffff_ffff_ffff_ffff` (2 MiB).
+pub const HOLE_FFFFFFFFFFE00000_START: u64 = 0xffff_ffff_ffe0_0000;
+/// Last byte of `hole_ffffffffffe00000` (inclusive).
+pub const HOLE_FFFFFFFFFFE00000_END: u64 = 0xffff_ffff_ffff_ffff;
+/// Size of `hole_ffffffffffe00000`: 2 MiB.
+pub const HOLE_FFFFFFFFFFE00000_SIZE: u64 = 0x20_0000;
 
 // Constants.
 
@@ -147,8 +201,18 @@ pub const fn __start_kernel(physical_start: u64) -> u64 {
     0xffff_ffff_8000_0000 + physical_start
 }
 
+/// `modules_vaddr`: start of the module space.
+pub const MODULES_VADDR: u64 = 0xffff_ffff_8800_0000;
+
+/// `modules_end`: MODULES_END as the release defines it, past the fixmap's start.
+pub const MODULES_END: u64 = 0xffff_ffff_fff0_0000;
+
 /// Every value of this layout, for code that picks the layout at boot.
 pub const LAYOUT: Layout = Layout {
+    fixaddr_start_default: FIXADDR_START_DEFAULT,
+    fixaddr_start_min: FIXADDR_START_MIN,
+    fixaddr_start_max: FIXADDR_START_MAX,
+    fixaddr_start_align: FIXADDR_START_ALIGN,
     config_physical_start_default: CONFIG_PHYSICAL_START_DEFAULT,
     config_physical_start_min: CONFIG_PHYSICAL_START_MIN,
     config_physical_start_max: CONFIG_PHYSICAL_START_MAX,
@@ -183,15 +247,26 @@ pub const LAYOUT: Layout = Layout {
     hole_ffffffff82800000_start: HOLE_FFFFFFFF82800000_START,
     hole_ffffffff82800000_end: HOLE_FFFFFFFF82800000_END,
     hole_ffffffff82800000_size: HOLE_FFFFFFFF82800000_SIZE,
-    modules_start: MODULES_START,
-    modules_end: MODULES_END,
-    modules_size: MODULES_SIZE,
-    hole_fffffffffff00000_start: HOLE_FFFFFFFFFFF00000_START,
-    hole_fffffffffff00000_end: HOLE_FFFFFFFFFFF00000_END,
-    hole_fffffffffff00000_size: HOLE_FFFFFFFFFFF00000_SIZE,
+    module_space_start: MODULE_SPACE_START,
+    module_space_end: module_space_end,
+    module_space_size: module_space_size,
+    fixaddr_start: fixaddr_start,
+    fixaddr_end: FIXADDR_END,
+    fixaddr_size: fixaddr_size,
+    vsyscall_start: VSYSCALL_START,
+    vsyscall_end: VSYSCALL_END,
+    vsyscall_size: VSYSCALL_SIZE,
+    vsyscall_page_start: VSYSCALL_PAGE_START,
+    vsyscall_page_end: VSYSCALL_PAGE_END,
+    vsyscall_page_size: VSYSCALL_PAGE_SIZE,
+    hole_ffffffffffe00000_start: HOLE_FFFFFFFFFFE00000_START,
+    hole_ffffffffffe00000_end: HOLE_FFFFFFFFFFE00000_END,
+    hole_ffffffffffe00000_size: HOLE_FFFFFFFFFFE00000_SIZE,
     __page_offset: __PAGE_OFFSET,
     maxmem: MAXMEM,
     __start_kernel: __start_kernel,
+    modules_vaddr: MODULES_VADDR,
+    modules_end: MODULES_END,
 };
 
 /// Every value of one layout, so that code can read the layout the kernel chose at boot. A field is
@@ -199,6 +274,14 @@ pub const LAYOUT: Layout = Layout {
 /// bound depends on.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
+    /// The default of parameter `fixaddr_start`.
+    pub fixaddr_start_default: u64,
+    /// The min of parameter `fixaddr_start`.
+    pub fixaddr_start_min: u64,
+    /// The max of parameter `fixaddr_start`.
+    pub fixaddr_start_max: u64,
+    /// The align of parameter `fixaddr_start`.
+    pub fixaddr_start_align: u64,
     /// The default of parameter `physical_start`.
     pub config_physical_start_default: u64,
     /// The min of parameter `physical_start`.
@@ -268,21 +351,43 @@ pub struct Layout {
     /// The size of region `hole_ffffffff82800000`.
     pub hole_ffffffff82800000_size: u64,
     /// The start of region `modules`.
-    pub modules_start: u64,
+    pub module_space_start: u64,
     /// The end of region `modules`.
-    pub modules_end: u64,
+    pub module_space_end: fn(u64) -> u64,
     /// The size of region `modules`.
-    pub modules_size: u64,
-    /// The start of region `hole_fffffffffff00000`.
-    pub hole_fffffffffff00000_start: u64,
-    /// The end of region `hole_fffffffffff00000`.
-    pub hole_fffffffffff00000_end: u64,
-    /// The size of region `hole_fffffffffff00000`.
-    pub hole_fffffffffff00000_size: u64,
+    pub module_space_size: fn(u64) -> u64,
+    /// The start of region `fixmap`.
+    pub fixaddr_start: fn(u64) -> u64,
+    /// The end of region `fixmap`.
+    pub fixaddr_end: u64,
+    /// The size of region `fixmap`.
+    pub fixaddr_size: fn(u64) -> u64,
+    /// The start of region `vsyscall_area`.
+    pub vsyscall_start: u64,
+    /// The end of region `vsyscall_area`.
+    pub vsyscall_end: u64,
+    /// The size of region `vsyscall_area`.
+    pub vsyscall_size: u64,
+    /// The start of region `vsyscall`.
+    pub vsyscall_page_start: u64,
+    /// The end of region `vsyscall`.
+    pub vsyscall_page_end: u64,
+    /// The size of region `vsyscall`.
+    pub vsyscall_page_size: u64,
+    /// The start of region `hole_ffffffffffe00000`.
+    pub hole_ffffffffffe00000_start: u64,
+    /// The end of region `hole_ffffffffffe00000`.
+    pub hole_ffffffffffe00000_end: u64,
+    /// The size of region `hole_ffffffffffe00000`.
+    pub hole_ffffffffffe00000_size: u64,
     /// Constant `page_offset`.
     pub __page_offset: u64,
     /// Constant `maxmem`.
     pub maxmem: u64,
     /// Constant `start_kernel`.
     pub __start_kernel: fn(u64) -> u64,
+    /// Constant `modules_vaddr`.
+    pub modules_vaddr: u64,
+    /// Constant `modules_end`.
+    pub modules_end: u64,
 }

@@ -19,173 +19,179 @@
  */
 
 /* variant "4-level" */
-_Static_assert((unsigned long)(FIXADDR_START_DEFAULT) == 0xffffffffff500000UL,
-	       "FIXADDR_START_DEFAULT: the spec says 0xffffffffff500000, the default of parameter `fixaddr_start` (linux-x86_64.layout:10)");
+_Static_assert((unsigned long)(FIXADDR_START_DEFAULT) == 0xffffffffff1ff000UL,
+	       "FIXADDR_START_DEFAULT: the spec says 0xffffffffff1ff000, the default of parameter `fixaddr_start` (linux-x86_64.layout:17)");
 _Static_assert((unsigned long)(FIXADDR_START_MIN) == 0xffffffffff001000UL,
-	       "FIXADDR_START_MIN: the spec says 0xffffffffff001000, the min of parameter `fixaddr_start` (linux-x86_64.layout:10)");
+	       "FIXADDR_START_MIN: the spec says 0xffffffffff001000, the min of parameter `fixaddr_start` (linux-x86_64.layout:17)");
 _Static_assert((unsigned long)(FIXADDR_START_MAX) == 0xffffffffff5ff000UL,
-	       "FIXADDR_START_MAX: the spec says 0xffffffffff5ff000, the max of parameter `fixaddr_start` (linux-x86_64.layout:10)");
+	       "FIXADDR_START_MAX: the spec says 0xffffffffff5ff000, the max of parameter `fixaddr_start` (linux-x86_64.layout:17)");
 _Static_assert((unsigned long)(FIXADDR_START_ALIGN) == 0x1000UL,
-	       "FIXADDR_START_ALIGN: the spec says 0x1000, the align of parameter `fixaddr_start` (linux-x86_64.layout:10)");
-_Static_assert((unsigned long)(KERNEL_IMAGE_SIZE_DEFAULT) == 0x20000000UL,
-	       "KERNEL_IMAGE_SIZE_DEFAULT: the spec says 0x20000000, the default of parameter `kernel_image_size` (linux-x86_64.layout:17)");
+	       "FIXADDR_START_ALIGN: the spec says 0x1000, the align of parameter `fixaddr_start` (linux-x86_64.layout:17)");
+_Static_assert((unsigned long)(KERNEL_IMAGE_SIZE_DEFAULT) == 0x40000000UL,
+	       "KERNEL_IMAGE_SIZE_DEFAULT: the spec says 0x40000000, the default of parameter `kernel_image_size` (linux-x86_64.layout:26)");
 _Static_assert((unsigned long)(KERNEL_IMAGE_SIZE_MIN) == 0x20000000UL,
-	       "KERNEL_IMAGE_SIZE_MIN: the spec says 0x20000000, the min of parameter `kernel_image_size` (linux-x86_64.layout:17)");
+	       "KERNEL_IMAGE_SIZE_MIN: the spec says 0x20000000, the min of parameter `kernel_image_size` (linux-x86_64.layout:26)");
 _Static_assert((unsigned long)(KERNEL_IMAGE_SIZE_MAX) == 0x40000000UL,
-	       "KERNEL_IMAGE_SIZE_MAX: the spec says 0x40000000, the max of parameter `kernel_image_size` (linux-x86_64.layout:17)");
+	       "KERNEL_IMAGE_SIZE_MAX: the spec says 0x40000000, the max of parameter `kernel_image_size` (linux-x86_64.layout:26)");
 _Static_assert((unsigned long)(KERNEL_IMAGE_SIZE_ALIGN) == 0x20000000UL,
-	       "KERNEL_IMAGE_SIZE_ALIGN: the spec says 0x20000000, the align of parameter `kernel_image_size` (linux-x86_64.layout:17)");
+	       "KERNEL_IMAGE_SIZE_ALIGN: the spec says 0x20000000, the align of parameter `kernel_image_size` (linux-x86_64.layout:26)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_DEFAULT) == 0x20000000UL,
-	       "KERNEL_MAPPED_DEFAULT: the spec says 0x20000000, the default of parameter `kernel_mapped` (linux-x86_64.layout:22)");
+	       "KERNEL_MAPPED_DEFAULT: the spec says 0x20000000, the default of parameter `kernel_mapped` (linux-x86_64.layout:31)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_MIN) == 0x200000UL,
-	       "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (linux-x86_64.layout:22)");
+	       "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (linux-x86_64.layout:31)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_MAX) == 0x20000000UL,
-	       "KERNEL_MAPPED_MAX: the spec says 0x20000000, the max of parameter `kernel_mapped` (linux-x86_64.layout:22)");
+	       "KERNEL_MAPPED_MAX: the spec says 0x20000000, the max of parameter `kernel_mapped` (linux-x86_64.layout:31)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_ALIGN) == 0x200000UL,
-	       "KERNEL_MAPPED_ALIGN: the spec says 0x200000, the align of parameter `kernel_mapped` (linux-x86_64.layout:22)");
+	       "KERNEL_MAPPED_ALIGN: the spec says 0x200000, the align of parameter `kernel_mapped` (linux-x86_64.layout:31)");
 _Static_assert((unsigned long)(RAM_TB_DEFAULT) == 54UL,
-	       "RAM_TB_DEFAULT: the spec says 54, the default of parameter `ram_tb` (linux-x86_64.layout:39)");
+	       "RAM_TB_DEFAULT: the spec says 54, the default of parameter `ram_tb` (linux-x86_64.layout:53)");
 _Static_assert((unsigned long)(RAM_TB_MIN) == 1UL,
-	       "RAM_TB_MIN: the spec says 1, the min of parameter `ram_tb` (linux-x86_64.layout:39)");
+	       "RAM_TB_MIN: the spec says 1, the min of parameter `ram_tb` (linux-x86_64.layout:53)");
 _Static_assert((unsigned long)(RAM_TB_MAX) == 54UL,
-	       "RAM_TB_MAX: the spec says 54, the max of parameter `ram_tb` (linux-x86_64.layout:39)");
+	       "RAM_TB_MAX: the spec says 54, the max of parameter `ram_tb` (linux-x86_64.layout:53)");
 _Static_assert((unsigned long)(RAM_TB_ALIGN) == 1UL,
-	       "RAM_TB_ALIGN: the spec says 1, the align of parameter `ram_tb` (linux-x86_64.layout:39)");
+	       "RAM_TB_ALIGN: the spec says 1, the align of parameter `ram_tb` (linux-x86_64.layout:53)");
 _Static_assert((unsigned long)(KASLR_MEMORY_START) == 0xffff888000000000UL,
-	       "KASLR_MEMORY_START: the spec says 0xffff888000000000, the start of KASLR group `memory` (linux-x86_64.layout:68)");
+	       "KASLR_MEMORY_START: the spec says 0xffff888000000000, the start of KASLR group `memory` (linux-x86_64.layout:82)");
 _Static_assert((unsigned long)(KASLR_MEMORY_END) == 0xfffffdffffffffffUL,
-	       "KASLR_MEMORY_END: the spec says 0xfffffdffffffffff, the end of KASLR group `memory` (linux-x86_64.layout:68)");
+	       "KASLR_MEMORY_END: the spec says 0xfffffdffffffffff, the end of KASLR group `memory` (linux-x86_64.layout:82)");
 _Static_assert((unsigned long)(KASLR_MEMORY_ALIGN) == 0x40000000UL,
-	       "KASLR_MEMORY_ALIGN: the spec says 0x40000000, the align of KASLR group `memory` (linux-x86_64.layout:68)");
+	       "KASLR_MEMORY_ALIGN: the spec says 0x40000000, the align of KASLR group `memory` (linux-x86_64.layout:82)");
 _Static_assert((unsigned long)(PAGE_OFFSET_BASE_DEFAULT) == 0xffff888000000000UL,
-	       "PAGE_OFFSET_BASE_DEFAULT: the spec says 0xffff888000000000, the default base of `direct_map` (linux-x86_64.layout:40)");
+	       "PAGE_OFFSET_BASE_DEFAULT: the spec says 0xffff888000000000, the default base of `direct_map` (linux-x86_64.layout:54)");
 _Static_assert((unsigned long)(VMALLOC_BASE_DEFAULT) == 0xffffc90000000000UL,
-	       "VMALLOC_BASE_DEFAULT: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:51)");
+	       "VMALLOC_BASE_DEFAULT: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:65)");
 _Static_assert((unsigned long)(VMEMMAP_BASE_DEFAULT) == 0xffffea0000000000UL,
-	       "VMEMMAP_BASE_DEFAULT: the spec says 0xffffea0000000000, the default base of `vmemmap` (linux-x86_64.layout:55)");
+	       "VMEMMAP_BASE_DEFAULT: the spec says 0xffffea0000000000, the default base of `vmemmap` (linux-x86_64.layout:69)");
 _Static_assert((unsigned long)(KASLR_IMAGE_START) == 0xffffffff80000000UL,
-	       "KASLR_IMAGE_START: the spec says 0xffffffff80000000, the start of KASLR group `image` (linux-x86_64.layout:152)");
+	       "KASLR_IMAGE_START: the spec says 0xffffffff80000000, the start of KASLR group `image` (linux-x86_64.layout:181)");
 _Static_assert((unsigned long)(KASLR_IMAGE_END) == 0xffffffffbfffffffUL,
-	       "KASLR_IMAGE_END: the spec says 0xffffffffbfffffff, the end of KASLR group `image` (linux-x86_64.layout:152)");
+	       "KASLR_IMAGE_END: the spec says 0xffffffffbfffffff, the end of KASLR group `image` (linux-x86_64.layout:181)");
 _Static_assert((unsigned long)(KASLR_IMAGE_ALIGN) == 0x200000UL,
-	       "KASLR_IMAGE_ALIGN: the spec says 0x200000, the align of KASLR group `image` (linux-x86_64.layout:152)");
+	       "KASLR_IMAGE_ALIGN: the spec says 0x200000, the align of KASLR group `image` (linux-x86_64.layout:181)");
 _Static_assert((unsigned long)(KERNEL_IMAGE_BASE_DEFAULT) == 0xffffffff80000000UL,
-	       "KERNEL_IMAGE_BASE_DEFAULT: the spec says 0xffffffff80000000, the default base of `kernel_image` (linux-x86_64.layout:133)");
+	       "KERNEL_IMAGE_BASE_DEFAULT: the spec says 0xffffffff80000000, the default base of `kernel_image` (linux-x86_64.layout:154)");
 _Static_assert((unsigned long)(USER_SPACE_START) == 0x0000000000000000UL,
-	       "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-x86_64.layout:28)");
-_Static_assert((unsigned long)(USER_SPACE_END) == 0x00007fffffffffffUL,
-	       "USER_SPACE_END: the spec says 0x00007fffffffffff, the end of region `user_space` (linux-x86_64.layout:28)");
-_Static_assert((unsigned long)(USER_SPACE_SIZE) == 0x800000000000UL,
-	       "USER_SPACE_SIZE: the spec says 0x800000000000, the size of region `user_space` (linux-x86_64.layout:28)");
+	       "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-x86_64.layout:41)");
+_Static_assert((unsigned long)(USER_SPACE_END) == 0x00007fffffffefffUL,
+	       "USER_SPACE_END: the spec says 0x00007fffffffefff, the end of region `user_space` (linux-x86_64.layout:41)");
+_Static_assert((unsigned long)(USER_SPACE_SIZE) == 0x7ffffffff000UL,
+	       "USER_SPACE_SIZE: the spec says 0x7ffffffff000, the size of region `user_space` (linux-x86_64.layout:41)");
+_Static_assert((unsigned long)(USER_GUARD_PAGE_START) == 0x00007ffffffff000UL,
+	       "USER_GUARD_PAGE_START: the spec says 0x00007ffffffff000, the start of region `user_guard_page` (linux-x86_64.layout:42)");
+_Static_assert((unsigned long)(USER_GUARD_PAGE_END) == 0x00007fffffffffffUL,
+	       "USER_GUARD_PAGE_END: the spec says 0x00007fffffffffff, the end of region `user_guard_page` (linux-x86_64.layout:42)");
+_Static_assert((unsigned long)(USER_GUARD_PAGE_SIZE) == 0x1000UL,
+	       "USER_GUARD_PAGE_SIZE: the spec says 0x1000, the size of region `user_guard_page` (linux-x86_64.layout:42)");
 _Static_assert((unsigned long)(NON_CANONICAL_START) == 0x0000800000000000UL,
-	       "NON_CANONICAL_START: the spec says 0x0000800000000000, the start of region `non_canonical` (linux-x86_64.layout:29)");
+	       "NON_CANONICAL_START: the spec says 0x0000800000000000, the start of region `non_canonical` (linux-x86_64.layout:43)");
 _Static_assert((unsigned long)(NON_CANONICAL_END) == 0xffff7fffffffffffUL,
-	       "NON_CANONICAL_END: the spec says 0xffff7fffffffffff, the end of region `non_canonical` (linux-x86_64.layout:29)");
+	       "NON_CANONICAL_END: the spec says 0xffff7fffffffffff, the end of region `non_canonical` (linux-x86_64.layout:43)");
 _Static_assert((unsigned long)(NON_CANONICAL_SIZE) == 0xffff000000000000UL,
-	       "NON_CANONICAL_SIZE: the spec says 0xffff000000000000, the size of region `non_canonical` (linux-x86_64.layout:29)");
+	       "NON_CANONICAL_SIZE: the spec says 0xffff000000000000, the size of region `non_canonical` (linux-x86_64.layout:43)");
 _Static_assert((unsigned long)(HYPERVISOR_HOLE_START) == 0xffff800000000000UL,
-	       "HYPERVISOR_HOLE_START: the spec says 0xffff800000000000, the start of region `hypervisor_hole` (linux-x86_64.layout:30)");
+	       "HYPERVISOR_HOLE_START: the spec says 0xffff800000000000, the start of region `hypervisor_hole` (linux-x86_64.layout:44)");
 _Static_assert((unsigned long)(HYPERVISOR_HOLE_END) == 0xffff87ffffffffffUL,
-	       "HYPERVISOR_HOLE_END: the spec says 0xffff87ffffffffff, the end of region `hypervisor_hole` (linux-x86_64.layout:30)");
+	       "HYPERVISOR_HOLE_END: the spec says 0xffff87ffffffffff, the end of region `hypervisor_hole` (linux-x86_64.layout:44)");
 _Static_assert((unsigned long)(HYPERVISOR_HOLE_SIZE) == 0x80000000000UL,
-	       "HYPERVISOR_HOLE_SIZE: the spec says 0x80000000000, the size of region `hypervisor_hole` (linux-x86_64.layout:30)");
+	       "HYPERVISOR_HOLE_SIZE: the spec says 0x80000000000, the size of region `hypervisor_hole` (linux-x86_64.layout:44)");
 _Static_assert((unsigned long)(LDT_REMAP_START) == 0xffff880000000000UL,
-	       "LDT_REMAP_START: the spec says 0xffff880000000000, the start of region `ldt_remap` (linux-x86_64.layout:31)");
+	       "LDT_REMAP_START: the spec says 0xffff880000000000, the start of region `ldt_remap` (linux-x86_64.layout:45)");
 _Static_assert((unsigned long)(LDT_REMAP_END) == 0xffff887fffffffffUL,
-	       "LDT_REMAP_END: the spec says 0xffff887fffffffff, the end of region `ldt_remap` (linux-x86_64.layout:31)");
+	       "LDT_REMAP_END: the spec says 0xffff887fffffffff, the end of region `ldt_remap` (linux-x86_64.layout:45)");
 _Static_assert((unsigned long)(LDT_REMAP_SIZE) == 0x8000000000UL,
-	       "LDT_REMAP_SIZE: the spec says 0x8000000000, the size of region `ldt_remap` (linux-x86_64.layout:31)");
+	       "LDT_REMAP_SIZE: the spec says 0x8000000000, the size of region `ldt_remap` (linux-x86_64.layout:45)");
 _Static_assert((unsigned long)(LOW_MEMORY_SIZE) == 0x100000UL,
-	       "LOW_MEMORY_SIZE: the spec says 0x100000, the size of region `low_memory` (linux-x86_64.layout:47)");
+	       "LOW_MEMORY_SIZE: the spec says 0x100000, the size of region `low_memory` (linux-x86_64.layout:61)");
 _Static_assert((unsigned long)(HOLE_FFFFC88000000000_END) == 0xffffc8ffffffffffUL,
-	       "HOLE_FFFFC88000000000_END: the spec says 0xffffc8ffffffffff, the end of region `hole_ffffc88000000000` (linux-x86_64.layout:49)");
+	       "HOLE_FFFFC88000000000_END: the spec says 0xffffc8ffffffffff, the end of region `hole_ffffc88000000000` (linux-x86_64.layout:63)");
 _Static_assert((unsigned long)(VMALLOC_SIZE) == 0x200000000000UL,
-	       "VMALLOC_SIZE: the spec says 0x200000000000, the size of region `vmalloc` (linux-x86_64.layout:51)");
+	       "VMALLOC_SIZE: the spec says 0x200000000000, the size of region `vmalloc` (linux-x86_64.layout:65)");
 _Static_assert((unsigned long)(HOLE_FFFFE90000000000_START) == 0xffffe90000000000UL,
-	       "HOLE_FFFFE90000000000_START: the spec says 0xffffe90000000000, the start of region `hole_ffffe90000000000` (linux-x86_64.layout:52)");
+	       "HOLE_FFFFE90000000000_START: the spec says 0xffffe90000000000, the start of region `hole_ffffe90000000000` (linux-x86_64.layout:66)");
 _Static_assert((unsigned long)(HOLE_FFFFE90000000000_END) == 0xffffe9ffffffffffUL,
-	       "HOLE_FFFFE90000000000_END: the spec says 0xffffe9ffffffffff, the end of region `hole_ffffe90000000000` (linux-x86_64.layout:52)");
+	       "HOLE_FFFFE90000000000_END: the spec says 0xffffe9ffffffffff, the end of region `hole_ffffe90000000000` (linux-x86_64.layout:66)");
 _Static_assert((unsigned long)(HOLE_FFFFE90000000000_SIZE) == 0x10000000000UL,
-	       "HOLE_FFFFE90000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffe90000000000` (linux-x86_64.layout:52)");
+	       "HOLE_FFFFE90000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffe90000000000` (linux-x86_64.layout:66)");
 _Static_assert((unsigned long)(VMEMMAP_SIZE) == 0x10000000000UL,
-	       "VMEMMAP_SIZE: the spec says 0x10000000000, the size of region `vmemmap` (linux-x86_64.layout:55)");
+	       "VMEMMAP_SIZE: the spec says 0x10000000000, the size of region `vmemmap` (linux-x86_64.layout:69)");
 _Static_assert((unsigned long)(HOLE_FFFFEB0000000000_START) == 0xffffeb0000000000UL,
-	       "HOLE_FFFFEB0000000000_START: the spec says 0xffffeb0000000000, the start of region `hole_ffffeb0000000000` (linux-x86_64.layout:63)");
+	       "HOLE_FFFFEB0000000000_START: the spec says 0xffffeb0000000000, the start of region `hole_ffffeb0000000000` (linux-x86_64.layout:77)");
 _Static_assert((unsigned long)(HOLE_FFFFEB0000000000_END) == 0xffffebffffffffffUL,
-	       "HOLE_FFFFEB0000000000_END: the spec says 0xffffebffffffffff, the end of region `hole_ffffeb0000000000` (linux-x86_64.layout:63)");
+	       "HOLE_FFFFEB0000000000_END: the spec says 0xffffebffffffffff, the end of region `hole_ffffeb0000000000` (linux-x86_64.layout:77)");
 _Static_assert((unsigned long)(HOLE_FFFFEB0000000000_SIZE) == 0x10000000000UL,
-	       "HOLE_FFFFEB0000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffeb0000000000` (linux-x86_64.layout:63)");
+	       "HOLE_FFFFEB0000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffeb0000000000` (linux-x86_64.layout:77)");
 _Static_assert((unsigned long)(KASAN_SHADOW_START) == 0xffffec0000000000UL,
-	       "KASAN_SHADOW_START: the spec says 0xffffec0000000000, the start of region `kasan_shadow` (linux-x86_64.layout:64)");
+	       "KASAN_SHADOW_START: the spec says 0xffffec0000000000, the start of region `kasan_shadow` (linux-x86_64.layout:78)");
 _Static_assert((unsigned long)(KASAN_SHADOW_END) == 0xfffffbffffffffffUL,
-	       "KASAN_SHADOW_END: the spec says 0xfffffbffffffffff, the end of region `kasan_shadow` (linux-x86_64.layout:64)");
+	       "KASAN_SHADOW_END: the spec says 0xfffffbffffffffff, the end of region `kasan_shadow` (linux-x86_64.layout:78)");
 _Static_assert((unsigned long)(KASAN_SHADOW_SIZE) == 0x100000000000UL,
-	       "KASAN_SHADOW_SIZE: the spec says 0x100000000000, the size of region `kasan_shadow` (linux-x86_64.layout:64)");
+	       "KASAN_SHADOW_SIZE: the spec says 0x100000000000, the size of region `kasan_shadow` (linux-x86_64.layout:78)");
 _Static_assert((unsigned long)(HOLE_FFFFFC0000000000_START) == 0xfffffc0000000000UL,
-	       "HOLE_FFFFFC0000000000_START: the spec says 0xfffffc0000000000, the start of region `hole_fffffc0000000000` (linux-x86_64.layout:120)");
+	       "HOLE_FFFFFC0000000000_START: the spec says 0xfffffc0000000000, the start of region `hole_fffffc0000000000` (linux-x86_64.layout:141)");
 _Static_assert((unsigned long)(HOLE_FFFFFC0000000000_END) == 0xfffffdffffffffffUL,
-	       "HOLE_FFFFFC0000000000_END: the spec says 0xfffffdffffffffff, the end of region `hole_fffffc0000000000` (linux-x86_64.layout:120)");
+	       "HOLE_FFFFFC0000000000_END: the spec says 0xfffffdffffffffff, the end of region `hole_fffffc0000000000` (linux-x86_64.layout:141)");
 _Static_assert((unsigned long)(HOLE_FFFFFC0000000000_SIZE) == 0x20000000000UL,
-	       "HOLE_FFFFFC0000000000_SIZE: the spec says 0x20000000000, the size of region `hole_fffffc0000000000` (linux-x86_64.layout:120)");
+	       "HOLE_FFFFFC0000000000_SIZE: the spec says 0x20000000000, the size of region `hole_fffffc0000000000` (linux-x86_64.layout:141)");
 _Static_assert((unsigned long)(CPU_ENTRY_AREA_START) == 0xfffffe0000000000UL,
-	       "CPU_ENTRY_AREA_START: the spec says 0xfffffe0000000000, the start of region `cpu_entry_area` (linux-x86_64.layout:121)");
+	       "CPU_ENTRY_AREA_START: the spec says 0xfffffe0000000000, the start of region `cpu_entry_area` (linux-x86_64.layout:142)");
 _Static_assert((unsigned long)(CPU_ENTRY_AREA_END) == 0xfffffe7fffffffffUL,
-	       "CPU_ENTRY_AREA_END: the spec says 0xfffffe7fffffffff, the end of region `cpu_entry_area` (linux-x86_64.layout:121)");
+	       "CPU_ENTRY_AREA_END: the spec says 0xfffffe7fffffffff, the end of region `cpu_entry_area` (linux-x86_64.layout:142)");
 _Static_assert((unsigned long)(CPU_ENTRY_AREA_SIZE) == 0x8000000000UL,
-	       "CPU_ENTRY_AREA_SIZE: the spec says 0x8000000000, the size of region `cpu_entry_area` (linux-x86_64.layout:121)");
+	       "CPU_ENTRY_AREA_SIZE: the spec says 0x8000000000, the size of region `cpu_entry_area` (linux-x86_64.layout:142)");
 _Static_assert((unsigned long)(HOLE_FFFFFE8000000000_START) == 0xfffffe8000000000UL,
-	       "HOLE_FFFFFE8000000000_START: the spec says 0xfffffe8000000000, the start of region `hole_fffffe8000000000` (linux-x86_64.layout:122)");
+	       "HOLE_FFFFFE8000000000_START: the spec says 0xfffffe8000000000, the start of region `hole_fffffe8000000000` (linux-x86_64.layout:143)");
 _Static_assert((unsigned long)(HOLE_FFFFFE8000000000_END) == 0xfffffeffffffffffUL,
-	       "HOLE_FFFFFE8000000000_END: the spec says 0xfffffeffffffffff, the end of region `hole_fffffe8000000000` (linux-x86_64.layout:122)");
+	       "HOLE_FFFFFE8000000000_END: the spec says 0xfffffeffffffffff, the end of region `hole_fffffe8000000000` (linux-x86_64.layout:143)");
 _Static_assert((unsigned long)(HOLE_FFFFFE8000000000_SIZE) == 0x8000000000UL,
-	       "HOLE_FFFFFE8000000000_SIZE: the spec says 0x8000000000, the size of region `hole_fffffe8000000000` (linux-x86_64.layout:122)");
+	       "HOLE_FFFFFE8000000000_SIZE: the spec says 0x8000000000, the size of region `hole_fffffe8000000000` (linux-x86_64.layout:143)");
 _Static_assert((unsigned long)(ESPFIX_START) == 0xffffff0000000000UL,
-	       "ESPFIX_START: the spec says 0xffffff0000000000, the start of region `espfix` (linux-x86_64.layout:123)");
+	       "ESPFIX_START: the spec says 0xffffff0000000000, the start of region `espfix` (linux-x86_64.layout:144)");
 _Static_assert((unsigned long)(ESPFIX_END) == 0xffffff7fffffffffUL,
-	       "ESPFIX_END: the spec says 0xffffff7fffffffff, the end of region `espfix` (linux-x86_64.layout:123)");
+	       "ESPFIX_END: the spec says 0xffffff7fffffffff, the end of region `espfix` (linux-x86_64.layout:144)");
 _Static_assert((unsigned long)(ESPFIX_SIZE) == 0x8000000000UL,
-	       "ESPFIX_SIZE: the spec says 0x8000000000, the size of region `espfix` (linux-x86_64.layout:123)");
+	       "ESPFIX_SIZE: the spec says 0x8000000000, the size of region `espfix` (linux-x86_64.layout:144)");
 _Static_assert((unsigned long)(HOLE_FFFFFF8000000000_START) == 0xffffff8000000000UL,
-	       "HOLE_FFFFFF8000000000_START: the spec says 0xffffff8000000000, the start of region `hole_ffffff8000000000` (linux-x86_64.layout:124)");
+	       "HOLE_FFFFFF8000000000_START: the spec says 0xffffff8000000000, the start of region `hole_ffffff8000000000` (linux-x86_64.layout:145)");
 _Static_assert((unsigned long)(HOLE_FFFFFF8000000000_END) == 0xffffffeeffffffffUL,
-	       "HOLE_FFFFFF8000000000_END: the spec says 0xffffffeeffffffff, the end of region `hole_ffffff8000000000` (linux-x86_64.layout:124)");
+	       "HOLE_FFFFFF8000000000_END: the spec says 0xffffffeeffffffff, the end of region `hole_ffffff8000000000` (linux-x86_64.layout:145)");
 _Static_assert((unsigned long)(HOLE_FFFFFF8000000000_SIZE) == 0x6f00000000UL,
-	       "HOLE_FFFFFF8000000000_SIZE: the spec says 0x6f00000000, the size of region `hole_ffffff8000000000` (linux-x86_64.layout:124)");
+	       "HOLE_FFFFFF8000000000_SIZE: the spec says 0x6f00000000, the size of region `hole_ffffff8000000000` (linux-x86_64.layout:145)");
 _Static_assert((unsigned long)(EFI_VA_START) == 0xffffffef00000000UL,
-	       "EFI_VA_START: the spec says 0xffffffef00000000, the start of region `efi` (linux-x86_64.layout:125)");
+	       "EFI_VA_START: the spec says 0xffffffef00000000, the start of region `efi` (linux-x86_64.layout:146)");
 _Static_assert((unsigned long)(EFI_VA_END) == 0xfffffffeffffffffUL,
-	       "EFI_VA_END: the spec says 0xfffffffeffffffff, the end of region `efi` (linux-x86_64.layout:125)");
+	       "EFI_VA_END: the spec says 0xfffffffeffffffff, the end of region `efi` (linux-x86_64.layout:146)");
 _Static_assert((unsigned long)(EFI_VA_SIZE) == 0x1000000000UL,
-	       "EFI_VA_SIZE: the spec says 0x1000000000, the size of region `efi` (linux-x86_64.layout:125)");
+	       "EFI_VA_SIZE: the spec says 0x1000000000, the size of region `efi` (linux-x86_64.layout:146)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFF00000000_START) == 0xffffffff00000000UL,
-	       "HOLE_FFFFFFFF00000000_START: the spec says 0xffffffff00000000, the start of region `hole_ffffffff00000000` (linux-x86_64.layout:126)");
+	       "HOLE_FFFFFFFF00000000_START: the spec says 0xffffffff00000000, the start of region `hole_ffffffff00000000` (linux-x86_64.layout:147)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFF00000000_END) == 0xffffffff7fffffffUL,
-	       "HOLE_FFFFFFFF00000000_END: the spec says 0xffffffff7fffffff, the end of region `hole_ffffffff00000000` (linux-x86_64.layout:126)");
+	       "HOLE_FFFFFFFF00000000_END: the spec says 0xffffffff7fffffff, the end of region `hole_ffffffff00000000` (linux-x86_64.layout:147)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFF00000000_SIZE) == 0x80000000UL,
-	       "HOLE_FFFFFFFF00000000_SIZE: the spec says 0x80000000, the size of region `hole_ffffffff00000000` (linux-x86_64.layout:126)");
+	       "HOLE_FFFFFFFF00000000_SIZE: the spec says 0x80000000, the size of region `hole_ffffffff00000000` (linux-x86_64.layout:147)");
 _Static_assert((unsigned long)(KERNEL_TEXT_START) == 0xffffffff80000000UL,
-	       "KERNEL_TEXT_START: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-x86_64.layout:127)");
+	       "KERNEL_TEXT_START: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-x86_64.layout:148)");
 _Static_assert((unsigned long)(MODULES_END) == 0xfffffffffeffffffUL,
-	       "MODULES_END: the spec says 0xfffffffffeffffff, the end of region `modules` (linux-x86_64.layout:139)");
+	       "MODULES_END: the spec says 0xfffffffffeffffff, the end of region `modules` (linux-x86_64.layout:161)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFFFF000000_START) == 0xffffffffff000000UL,
-	       "HOLE_FFFFFFFFFF000000_START: the spec says 0xffffffffff000000, the start of region `hole_ffffffffff000000` (linux-x86_64.layout:140)");
-_Static_assert((unsigned long)(FIXADDR_END) == 0xffffffffff5fffffUL,
-	       "FIXADDR_END: the spec says 0xffffffffff5fffff, the end of region `fixmap` (linux-x86_64.layout:141)");
+	       "HOLE_FFFFFFFFFF000000_START: the spec says 0xffffffffff000000, the start of region `hole_ffffffffff000000` (linux-x86_64.layout:162)");
+_Static_assert((unsigned long)(FIXADDR_END) == 0xffffffffff7fffffUL,
+	       "FIXADDR_END: the spec says 0xffffffffff7fffff, the end of region `fixmap` (linux-x86_64.layout:163)");
 _Static_assert((unsigned long)(VSYSCALL_START) == 0xffffffffff600000UL,
-	       "VSYSCALL_START: the spec says 0xffffffffff600000, the start of region `vsyscall` (linux-x86_64.layout:142)");
+	       "VSYSCALL_START: the spec says 0xffffffffff600000, the start of region `vsyscall` (linux-x86_64.layout:168)");
 _Static_assert((unsigned long)(VSYSCALL_END) == 0xffffffffff600fffUL,
-	       "VSYSCALL_END: the spec says 0xffffffffff600fff, the end of region `vsyscall` (linux-x86_64.layout:142)");
+	       "VSYSCALL_END: the spec says 0xffffffffff600fff, the end of region `vsyscall` (linux-x86_64.layout:168)");
 _Static_assert((unsigned long)(VSYSCALL_SIZE) == 0x1000UL,
-	       "VSYSCALL_SIZE: the spec says 0x1000, the size of region `vsyscall` (linux-x86_64.layout:142)");
-_Static_assert((unsigned long)(HOLE_FFFFFFFFFF601000_START) == 0xffffffffff601000UL,
-	       "HOLE_FFFFFFFFFF601000_START: the spec says 0xffffffffff601000, the start of region `hole_ffffffffff601000` (linux-x86_64.layout:144)");
-_Static_assert((unsigned long)(HOLE_FFFFFFFFFF601000_END) == 0xffffffffffdfffffUL,
-	       "HOLE_FFFFFFFFFF601000_END: the spec says 0xffffffffffdfffff, the end of region `hole_ffffffffff601000` (linux-x86_64.layout:144)");
-_Static_assert((unsigned long)(HOLE_FFFFFFFFFF601000_SIZE) == 0x7ff000UL,
-	       "HOLE_FFFFFFFFFF601000_SIZE: the spec says 0x7ff000, the size of region `hole_ffffffffff601000` (linux-x86_64.layout:144)");
+	       "VSYSCALL_SIZE: the spec says 0x1000, the size of region `vsyscall` (linux-x86_64.layout:168)");
+_Static_assert((unsigned long)(HOLE_FFFFFFFFFF800000_START) == 0xffffffffff800000UL,
+	       "HOLE_FFFFFFFFFF800000_START: the spec says 0xffffffffff800000, the start of region `hole_ffffffffff800000` (linux-x86_64.layout:173)");
+_Static_assert((unsigned long)(HOLE_FFFFFFFFFF800000_END) == 0xffffffffffdfffffUL,
+	       "HOLE_FFFFFFFFFF800000_END: the spec says 0xffffffffffdfffff, the end of region `hole_ffffffffff800000` (linux-x86_64.layout:173)");
+_Static_assert((unsigned long)(HOLE_FFFFFFFFFF800000_SIZE) == 0x600000UL,
+	       "HOLE_FFFFFFFFFF800000_SIZE: the spec says 0x600000, the size of region `hole_ffffffffff800000` (linux-x86_64.layout:173)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFFFFE00000_START) == 0xffffffffffe00000UL,
-	       "HOLE_FFFFFFFFFFE00000_START: the spec says 0xffffffffffe00000, the start of region `hole_ffffffffffe00000` (linux-x86_64.layout:145)");
+	       "HOLE_FFFFFFFFFFE00000_START: the spec says 0xffffffffffe00000, the start of region `hole_ffffffffffe00000` (linux-x86_64.layout:174)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFFFFE00000_END) == 0xffffffffffffffffUL,
-	       "HOLE_FFFFFFFFFFE00000_END: the spec says 0xffffffffffffffff, the end of region `hole_ffffffffffe00000` (linux-x86_64.layout:145)");
+	       "HOLE_FFFFFFFFFFE00000_END: the spec says 0xffffffffffffffff, the end of region `hole_ffffffffffe00000` (linux-x86_64.layout:174)");
 _Static_assert((unsigned long)(HOLE_FFFFFFFFFFE00000_SIZE) == 0x200000UL,
-	       "HOLE_FFFFFFFFFFE00000_SIZE: the spec says 0x200000, the size of region `hole_ffffffffffe00000` (linux-x86_64.layout:145)");
+	       "HOLE_FFFFFFFFFFE00000_SIZE: the spec says 0x200000, the size of region `hole_ffffffffffe00000` (linux-x86_64.layout:174)");

@@ -19,343 +19,355 @@
 // variant "4-level"
 const _: () = {
     assert!(
-        FIXADDR_START_DEFAULT as u64 == 0xffff_ffff_ff50_0000,
-        "FIXADDR_START_DEFAULT: the spec says 0xffffffffff500000, the default of parameter `fixaddr_start` (linux-x86_64.layout:10)"
+        FIXADDR_START_DEFAULT as u64 == 0xffff_ffff_ff1f_f000,
+        "FIXADDR_START_DEFAULT: the spec says 0xffffffffff1ff000, the default of parameter `fixaddr_start` (linux-x86_64.layout:17)"
     );
     assert!(
         FIXADDR_START_MIN as u64 == 0xffff_ffff_ff00_1000,
-        "FIXADDR_START_MIN: the spec says 0xffffffffff001000, the min of parameter `fixaddr_start` (linux-x86_64.layout:10)"
+        "FIXADDR_START_MIN: the spec says 0xffffffffff001000, the min of parameter `fixaddr_start` (linux-x86_64.layout:17)"
     );
     assert!(
         FIXADDR_START_MAX as u64 == 0xffff_ffff_ff5f_f000,
-        "FIXADDR_START_MAX: the spec says 0xffffffffff5ff000, the max of parameter `fixaddr_start` (linux-x86_64.layout:10)"
+        "FIXADDR_START_MAX: the spec says 0xffffffffff5ff000, the max of parameter `fixaddr_start` (linux-x86_64.layout:17)"
     );
     assert!(
         FIXADDR_START_ALIGN as u64 == 0x1000,
-        "FIXADDR_START_ALIGN: the spec says 0x1000, the align of parameter `fixaddr_start` (linux-x86_64.layout:10)"
+        "FIXADDR_START_ALIGN: the spec says 0x1000, the align of parameter `fixaddr_start` (linux-x86_64.layout:17)"
     );
     assert!(
-        KERNEL_IMAGE_SIZE_DEFAULT as u64 == 0x2000_0000,
-        "KERNEL_IMAGE_SIZE_DEFAULT: the spec says 0x20000000, the default of parameter `kernel_image_size` (linux-x86_64.layout:17)"
+        KERNEL_IMAGE_SIZE_DEFAULT as u64 == 0x4000_0000,
+        "KERNEL_IMAGE_SIZE_DEFAULT: the spec says 0x40000000, the default of parameter `kernel_image_size` (linux-x86_64.layout:26)"
     );
     assert!(
         KERNEL_IMAGE_SIZE_MIN as u64 == 0x2000_0000,
-        "KERNEL_IMAGE_SIZE_MIN: the spec says 0x20000000, the min of parameter `kernel_image_size` (linux-x86_64.layout:17)"
+        "KERNEL_IMAGE_SIZE_MIN: the spec says 0x20000000, the min of parameter `kernel_image_size` (linux-x86_64.layout:26)"
     );
     assert!(
         KERNEL_IMAGE_SIZE_MAX as u64 == 0x4000_0000,
-        "KERNEL_IMAGE_SIZE_MAX: the spec says 0x40000000, the max of parameter `kernel_image_size` (linux-x86_64.layout:17)"
+        "KERNEL_IMAGE_SIZE_MAX: the spec says 0x40000000, the max of parameter `kernel_image_size` (linux-x86_64.layout:26)"
     );
     assert!(
         KERNEL_IMAGE_SIZE_ALIGN as u64 == 0x2000_0000,
-        "KERNEL_IMAGE_SIZE_ALIGN: the spec says 0x20000000, the align of parameter `kernel_image_size` (linux-x86_64.layout:17)"
+        "KERNEL_IMAGE_SIZE_ALIGN: the spec says 0x20000000, the align of parameter `kernel_image_size` (linux-x86_64.layout:26)"
     );
     assert!(
         KERNEL_MAPPED_DEFAULT as u64 == 0x2000_0000,
-        "KERNEL_MAPPED_DEFAULT: the spec says 0x20000000, the default of parameter `kernel_mapped` (linux-x86_64.layout:22)"
+        "KERNEL_MAPPED_DEFAULT: the spec says 0x20000000, the default of parameter `kernel_mapped` (linux-x86_64.layout:31)"
     );
     assert!(
         KERNEL_MAPPED_MIN as u64 == 0x20_0000,
-        "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (linux-x86_64.layout:22)"
+        "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (linux-x86_64.layout:31)"
     );
     assert!(
         KERNEL_MAPPED_MAX as u64 == 0x2000_0000,
-        "KERNEL_MAPPED_MAX: the spec says 0x20000000, the max of parameter `kernel_mapped` (linux-x86_64.layout:22)"
+        "KERNEL_MAPPED_MAX: the spec says 0x20000000, the max of parameter `kernel_mapped` (linux-x86_64.layout:31)"
     );
     assert!(
         KERNEL_MAPPED_ALIGN as u64 == 0x20_0000,
-        "KERNEL_MAPPED_ALIGN: the spec says 0x200000, the align of parameter `kernel_mapped` (linux-x86_64.layout:22)"
+        "KERNEL_MAPPED_ALIGN: the spec says 0x200000, the align of parameter `kernel_mapped` (linux-x86_64.layout:31)"
     );
     assert!(
         RAM_TB_DEFAULT as u64 == 54,
-        "RAM_TB_DEFAULT: the spec says 54, the default of parameter `ram_tb` (linux-x86_64.layout:39)"
+        "RAM_TB_DEFAULT: the spec says 54, the default of parameter `ram_tb` (linux-x86_64.layout:53)"
     );
     assert!(
         RAM_TB_MIN as u64 == 1,
-        "RAM_TB_MIN: the spec says 1, the min of parameter `ram_tb` (linux-x86_64.layout:39)"
+        "RAM_TB_MIN: the spec says 1, the min of parameter `ram_tb` (linux-x86_64.layout:53)"
     );
     assert!(
         RAM_TB_MAX as u64 == 54,
-        "RAM_TB_MAX: the spec says 54, the max of parameter `ram_tb` (linux-x86_64.layout:39)"
+        "RAM_TB_MAX: the spec says 54, the max of parameter `ram_tb` (linux-x86_64.layout:53)"
     );
     assert!(
         RAM_TB_ALIGN as u64 == 1,
-        "RAM_TB_ALIGN: the spec says 1, the align of parameter `ram_tb` (linux-x86_64.layout:39)"
+        "RAM_TB_ALIGN: the spec says 1, the align of parameter `ram_tb` (linux-x86_64.layout:53)"
     );
     assert!(
         KASLR_MEMORY_START as u64 == 0xffff_8880_0000_0000,
-        "KASLR_MEMORY_START: the spec says 0xffff888000000000, the start of KASLR group `memory` (linux-x86_64.layout:68)"
+        "KASLR_MEMORY_START: the spec says 0xffff888000000000, the start of KASLR group `memory` (linux-x86_64.layout:82)"
     );
     assert!(
         KASLR_MEMORY_END as u64 == 0xffff_fdff_ffff_ffff,
-        "KASLR_MEMORY_END: the spec says 0xfffffdffffffffff, the end of KASLR group `memory` (linux-x86_64.layout:68)"
+        "KASLR_MEMORY_END: the spec says 0xfffffdffffffffff, the end of KASLR group `memory` (linux-x86_64.layout:82)"
     );
     assert!(
         KASLR_MEMORY_ALIGN as u64 == 0x4000_0000,
-        "KASLR_MEMORY_ALIGN: the spec says 0x40000000, the align of KASLR group `memory` (linux-x86_64.layout:68)"
+        "KASLR_MEMORY_ALIGN: the spec says 0x40000000, the align of KASLR group `memory` (linux-x86_64.layout:82)"
     );
     assert!(
         PAGE_OFFSET_BASE_DEFAULT as u64 == 0xffff_8880_0000_0000,
-        "PAGE_OFFSET_BASE_DEFAULT: the spec says 0xffff888000000000, the default base of `direct_map` (linux-x86_64.layout:40)"
+        "PAGE_OFFSET_BASE_DEFAULT: the spec says 0xffff888000000000, the default base of `direct_map` (linux-x86_64.layout:54)"
     );
     assert!(
         VMALLOC_BASE_DEFAULT as u64 == 0xffff_c900_0000_0000,
-        "VMALLOC_BASE_DEFAULT: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:51)"
+        "VMALLOC_BASE_DEFAULT: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:65)"
     );
     assert!(
         VMEMMAP_BASE_DEFAULT as u64 == 0xffff_ea00_0000_0000,
-        "VMEMMAP_BASE_DEFAULT: the spec says 0xffffea0000000000, the default base of `vmemmap` (linux-x86_64.layout:55)"
+        "VMEMMAP_BASE_DEFAULT: the spec says 0xffffea0000000000, the default base of `vmemmap` (linux-x86_64.layout:69)"
     );
     assert!(
         KASLR_IMAGE_START as u64 == 0xffff_ffff_8000_0000,
-        "KASLR_IMAGE_START: the spec says 0xffffffff80000000, the start of KASLR group `image` (linux-x86_64.layout:152)"
+        "KASLR_IMAGE_START: the spec says 0xffffffff80000000, the start of KASLR group `image` (linux-x86_64.layout:181)"
     );
     assert!(
         KASLR_IMAGE_END as u64 == 0xffff_ffff_bfff_ffff,
-        "KASLR_IMAGE_END: the spec says 0xffffffffbfffffff, the end of KASLR group `image` (linux-x86_64.layout:152)"
+        "KASLR_IMAGE_END: the spec says 0xffffffffbfffffff, the end of KASLR group `image` (linux-x86_64.layout:181)"
     );
     assert!(
         KASLR_IMAGE_ALIGN as u64 == 0x20_0000,
-        "KASLR_IMAGE_ALIGN: the spec says 0x200000, the align of KASLR group `image` (linux-x86_64.layout:152)"
+        "KASLR_IMAGE_ALIGN: the spec says 0x200000, the align of KASLR group `image` (linux-x86_64.layout:181)"
     );
     assert!(
         KERNEL_IMAGE_BASE_DEFAULT as u64 == 0xffff_ffff_8000_0000,
-        "KERNEL_IMAGE_BASE_DEFAULT: the spec says 0xffffffff80000000, the default base of `kernel_image` (linux-x86_64.layout:133)"
+        "KERNEL_IMAGE_BASE_DEFAULT: the spec says 0xffffffff80000000, the default base of `kernel_image` (linux-x86_64.layout:154)"
     );
     assert!(
         USER_SPACE_START as u64 == 0x0000_0000_0000_0000,
-        "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-x86_64.layout:28)"
+        "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-x86_64.layout:41)"
     );
     assert!(
-        USER_SPACE_END as u64 == 0x0000_7fff_ffff_ffff,
-        "USER_SPACE_END: the spec says 0x00007fffffffffff, the end of region `user_space` (linux-x86_64.layout:28)"
+        USER_SPACE_END as u64 == 0x0000_7fff_ffff_efff,
+        "USER_SPACE_END: the spec says 0x00007fffffffefff, the end of region `user_space` (linux-x86_64.layout:41)"
     );
     assert!(
-        USER_SPACE_SIZE as u64 == 0x8000_0000_0000,
-        "USER_SPACE_SIZE: the spec says 0x800000000000, the size of region `user_space` (linux-x86_64.layout:28)"
+        USER_SPACE_SIZE as u64 == 0x7fff_ffff_f000,
+        "USER_SPACE_SIZE: the spec says 0x7ffffffff000, the size of region `user_space` (linux-x86_64.layout:41)"
+    );
+    assert!(
+        USER_GUARD_PAGE_START as u64 == 0x0000_7fff_ffff_f000,
+        "USER_GUARD_PAGE_START: the spec says 0x00007ffffffff000, the start of region `user_guard_page` (linux-x86_64.layout:42)"
+    );
+    assert!(
+        USER_GUARD_PAGE_END as u64 == 0x0000_7fff_ffff_ffff,
+        "USER_GUARD_PAGE_END: the spec says 0x00007fffffffffff, the end of region `user_guard_page` (linux-x86_64.layout:42)"
+    );
+    assert!(
+        USER_GUARD_PAGE_SIZE as u64 == 0x1000,
+        "USER_GUARD_PAGE_SIZE: the spec says 0x1000, the size of region `user_guard_page` (linux-x86_64.layout:42)"
     );
     assert!(
         NON_CANONICAL_START as u64 == 0x0000_8000_0000_0000,
-        "NON_CANONICAL_START: the spec says 0x0000800000000000, the start of region `non_canonical` (linux-x86_64.layout:29)"
+        "NON_CANONICAL_START: the spec says 0x0000800000000000, the start of region `non_canonical` (linux-x86_64.layout:43)"
     );
     assert!(
         NON_CANONICAL_END as u64 == 0xffff_7fff_ffff_ffff,
-        "NON_CANONICAL_END: the spec says 0xffff7fffffffffff, the end of region `non_canonical` (linux-x86_64.layout:29)"
+        "NON_CANONICAL_END: the spec says 0xffff7fffffffffff, the end of region `non_canonical` (linux-x86_64.layout:43)"
     );
     assert!(
         NON_CANONICAL_SIZE as u64 == 0xffff_0000_0000_0000,
-        "NON_CANONICAL_SIZE: the spec says 0xffff000000000000, the size of region `non_canonical` (linux-x86_64.layout:29)"
+        "NON_CANONICAL_SIZE: the spec says 0xffff000000000000, the size of region `non_canonical` (linux-x86_64.layout:43)"
     );
     assert!(
         HYPERVISOR_HOLE_START as u64 == 0xffff_8000_0000_0000,
-        "HYPERVISOR_HOLE_START: the spec says 0xffff800000000000, the start of region `hypervisor_hole` (linux-x86_64.layout:30)"
+        "HYPERVISOR_HOLE_START: the spec says 0xffff800000000000, the start of region `hypervisor_hole` (linux-x86_64.layout:44)"
     );
     assert!(
         HYPERVISOR_HOLE_END as u64 == 0xffff_87ff_ffff_ffff,
-        "HYPERVISOR_HOLE_END: the spec says 0xffff87ffffffffff, the end of region `hypervisor_hole` (linux-x86_64.layout:30)"
+        "HYPERVISOR_HOLE_END: the spec says 0xffff87ffffffffff, the end of region `hypervisor_hole` (linux-x86_64.layout:44)"
     );
     assert!(
         HYPERVISOR_HOLE_SIZE as u64 == 0x800_0000_0000,
-        "HYPERVISOR_HOLE_SIZE: the spec says 0x80000000000, the size of region `hypervisor_hole` (linux-x86_64.layout:30)"
+        "HYPERVISOR_HOLE_SIZE: the spec says 0x80000000000, the size of region `hypervisor_hole` (linux-x86_64.layout:44)"
     );
     assert!(
         LDT_REMAP_START as u64 == 0xffff_8800_0000_0000,
-        "LDT_REMAP_START: the spec says 0xffff880000000000, the start of region `ldt_remap` (linux-x86_64.layout:31)"
+        "LDT_REMAP_START: the spec says 0xffff880000000000, the start of region `ldt_remap` (linux-x86_64.layout:45)"
     );
     assert!(
         LDT_REMAP_END as u64 == 0xffff_887f_ffff_ffff,
-        "LDT_REMAP_END: the spec says 0xffff887fffffffff, the end of region `ldt_remap` (linux-x86_64.layout:31)"
+        "LDT_REMAP_END: the spec says 0xffff887fffffffff, the end of region `ldt_remap` (linux-x86_64.layout:45)"
     );
     assert!(
         LDT_REMAP_SIZE as u64 == 0x80_0000_0000,
-        "LDT_REMAP_SIZE: the spec says 0x8000000000, the size of region `ldt_remap` (linux-x86_64.layout:31)"
+        "LDT_REMAP_SIZE: the spec says 0x8000000000, the size of region `ldt_remap` (linux-x86_64.layout:45)"
     );
     assert!(
         LOW_MEMORY_SIZE as u64 == 0x10_0000,
-        "LOW_MEMORY_SIZE: the spec says 0x100000, the size of region `low_memory` (linux-x86_64.layout:47)"
+        "LOW_MEMORY_SIZE: the spec says 0x100000, the size of region `low_memory` (linux-x86_64.layout:61)"
     );
     assert!(
         HOLE_FFFFC88000000000_END as u64 == 0xffff_c8ff_ffff_ffff,
-        "HOLE_FFFFC88000000000_END: the spec says 0xffffc8ffffffffff, the end of region `hole_ffffc88000000000` (linux-x86_64.layout:49)"
+        "HOLE_FFFFC88000000000_END: the spec says 0xffffc8ffffffffff, the end of region `hole_ffffc88000000000` (linux-x86_64.layout:63)"
     );
     assert!(
         VMALLOC_SIZE as u64 == 0x2000_0000_0000,
-        "VMALLOC_SIZE: the spec says 0x200000000000, the size of region `vmalloc` (linux-x86_64.layout:51)"
+        "VMALLOC_SIZE: the spec says 0x200000000000, the size of region `vmalloc` (linux-x86_64.layout:65)"
     );
     assert!(
         HOLE_FFFFE90000000000_START as u64 == 0xffff_e900_0000_0000,
-        "HOLE_FFFFE90000000000_START: the spec says 0xffffe90000000000, the start of region `hole_ffffe90000000000` (linux-x86_64.layout:52)"
+        "HOLE_FFFFE90000000000_START: the spec says 0xffffe90000000000, the start of region `hole_ffffe90000000000` (linux-x86_64.layout:66)"
     );
     assert!(
         HOLE_FFFFE90000000000_END as u64 == 0xffff_e9ff_ffff_ffff,
-        "HOLE_FFFFE90000000000_END: the spec says 0xffffe9ffffffffff, the end of region `hole_ffffe90000000000` (linux-x86_64.layout:52)"
+        "HOLE_FFFFE90000000000_END: the spec says 0xffffe9ffffffffff, the end of region `hole_ffffe90000000000` (linux-x86_64.layout:66)"
     );
     assert!(
         HOLE_FFFFE90000000000_SIZE as u64 == 0x100_0000_0000,
-        "HOLE_FFFFE90000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffe90000000000` (linux-x86_64.layout:52)"
+        "HOLE_FFFFE90000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffe90000000000` (linux-x86_64.layout:66)"
     );
     assert!(
         VMEMMAP_SIZE as u64 == 0x100_0000_0000,
-        "VMEMMAP_SIZE: the spec says 0x10000000000, the size of region `vmemmap` (linux-x86_64.layout:55)"
+        "VMEMMAP_SIZE: the spec says 0x10000000000, the size of region `vmemmap` (linux-x86_64.layout:69)"
     );
     assert!(
         HOLE_FFFFEB0000000000_START as u64 == 0xffff_eb00_0000_0000,
-        "HOLE_FFFFEB0000000000_START: the spec says 0xffffeb0000000000, the start of region `hole_ffffeb0000000000` (linux-x86_64.layout:63)"
+        "HOLE_FFFFEB0000000000_START: the spec says 0xffffeb0000000000, the start of region `hole_ffffeb0000000000` (linux-x86_64.layout:77)"
     );
     assert!(
         HOLE_FFFFEB0000000000_END as u64 == 0xffff_ebff_ffff_ffff,
-        "HOLE_FFFFEB0000000000_END: the spec says 0xffffebffffffffff, the end of region `hole_ffffeb0000000000` (linux-x86_64.layout:63)"
+        "HOLE_FFFFEB0000000000_END: the spec says 0xffffebffffffffff, the end of region `hole_ffffeb0000000000` (linux-x86_64.layout:77)"
     );
     assert!(
         HOLE_FFFFEB0000000000_SIZE as u64 == 0x100_0000_0000,
-        "HOLE_FFFFEB0000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffeb0000000000` (linux-x86_64.layout:63)"
+        "HOLE_FFFFEB0000000000_SIZE: the spec says 0x10000000000, the size of region `hole_ffffeb0000000000` (linux-x86_64.layout:77)"
     );
     assert!(
         KASAN_SHADOW_START as u64 == 0xffff_ec00_0000_0000,
-        "KASAN_SHADOW_START: the spec says 0xffffec0000000000, the start of region `kasan_shadow` (linux-x86_64.layout:64)"
+        "KASAN_SHADOW_START: the spec says 0xffffec0000000000, the start of region `kasan_shadow` (linux-x86_64.layout:78)"
     );
     assert!(
         KASAN_SHADOW_END as u64 == 0xffff_fbff_ffff_ffff,
-        "KASAN_SHADOW_END: the spec says 0xfffffbffffffffff, the end of region `kasan_shadow` (linux-x86_64.layout:64)"
+        "KASAN_SHADOW_END: the spec says 0xfffffbffffffffff, the end of region `kasan_shadow` (linux-x86_64.layout:78)"
     );
     assert!(
         KASAN_SHADOW_SIZE as u64 == 0x1000_0000_0000,
-        "KASAN_SHADOW_SIZE: the spec says 0x100000000000, the size of region `kasan_shadow` (linux-x86_64.layout:64)"
+        "KASAN_SHADOW_SIZE: the spec says 0x100000000000, the size of region `kasan_shadow` (linux-x86_64.layout:78)"
     );
     assert!(
         HOLE_FFFFFC0000000000_START as u64 == 0xffff_fc00_0000_0000,
-        "HOLE_FFFFFC0000000000_START: the spec says 0xfffffc0000000000, the start of region `hole_fffffc0000000000` (linux-x86_64.layout:120)"
+        "HOLE_FFFFFC0000000000_START: the spec says 0xfffffc0000000000, the start of region `hole_fffffc0000000000` (linux-x86_64.layout:141)"
     );
     assert!(
         HOLE_FFFFFC0000000000_END as u64 == 0xffff_fdff_ffff_ffff,
-        "HOLE_FFFFFC0000000000_END: the spec says 0xfffffdffffffffff, the end of region `hole_fffffc0000000000` (linux-x86_64.layout:120)"
+        "HOLE_FFFFFC0000000000_END: the spec says 0xfffffdffffffffff, the end of region `hole_fffffc0000000000` (linux-x86_64.layout:141)"
     );
     assert!(
         HOLE_FFFFFC0000000000_SIZE as u64 == 0x200_0000_0000,
-        "HOLE_FFFFFC0000000000_SIZE: the spec says 0x20000000000, the size of region `hole_fffffc0000000000` (linux-x86_64.layout:120)"
+        "HOLE_FFFFFC0000000000_SIZE: the spec says 0x20000000000, the size of region `hole_fffffc0000000000` (linux-x86_64.layout:141)"
     );
     assert!(
         CPU_ENTRY_AREA_START as u64 == 0xffff_fe00_0000_0000,
-        "CPU_ENTRY_AREA_START: the spec says 0xfffffe0000000000, the start of region `cpu_entry_area` (linux-x86_64.layout:121)"
+        "CPU_ENTRY_AREA_START: the spec says 0xfffffe0000000000, the start of region `cpu_entry_area` (linux-x86_64.layout:142)"
     );
     assert!(
         CPU_ENTRY_AREA_END as u64 == 0xffff_fe7f_ffff_ffff,
-        "CPU_ENTRY_AREA_END: the spec says 0xfffffe7fffffffff, the end of region `cpu_entry_area` (linux-x86_64.layout:121)"
+        "CPU_ENTRY_AREA_END: the spec says 0xfffffe7fffffffff, the end of region `cpu_entry_area` (linux-x86_64.layout:142)"
     );
     assert!(
         CPU_ENTRY_AREA_SIZE as u64 == 0x80_0000_0000,
-        "CPU_ENTRY_AREA_SIZE: the spec says 0x8000000000, the size of region `cpu_entry_area` (linux-x86_64.layout:121)"
+        "CPU_ENTRY_AREA_SIZE: the spec says 0x8000000000, the size of region `cpu_entry_area` (linux-x86_64.layout:142)"
     );
     assert!(
         HOLE_FFFFFE8000000000_START as u64 == 0xffff_fe80_0000_0000,
-        "HOLE_FFFFFE8000000000_START: the spec says 0xfffffe8000000000, the start of region `hole_fffffe8000000000` (linux-x86_64.layout:122)"
+        "HOLE_FFFFFE8000000000_START: the spec says 0xfffffe8000000000, the start of region `hole_fffffe8000000000` (linux-x86_64.layout:143)"
     );
     assert!(
         HOLE_FFFFFE8000000000_END as u64 == 0xffff_feff_ffff_ffff,
-        "HOLE_FFFFFE8000000000_END: the spec says 0xfffffeffffffffff, the end of region `hole_fffffe8000000000` (linux-x86_64.layout:122)"
+        "HOLE_FFFFFE8000000000_END: the spec says 0xfffffeffffffffff, the end of region `hole_fffffe8000000000` (linux-x86_64.layout:143)"
     );
     assert!(
         HOLE_FFFFFE8000000000_SIZE as u64 == 0x80_0000_0000,
-        "HOLE_FFFFFE8000000000_SIZE: the spec says 0x8000000000, the size of region `hole_fffffe8000000000` (linux-x86_64.layout:122)"
+        "HOLE_FFFFFE8000000000_SIZE: the spec says 0x8000000000, the size of region `hole_fffffe8000000000` (linux-x86_64.layout:143)"
     );
     assert!(
         ESPFIX_START as u64 == 0xffff_ff00_0000_0000,
-        "ESPFIX_START: the spec says 0xffffff0000000000, the start of region `espfix` (linux-x86_64.layout:123)"
+        "ESPFIX_START: the spec says 0xffffff0000000000, the start of region `espfix` (linux-x86_64.layout:144)"
     );
     assert!(
         ESPFIX_END as u64 == 0xffff_ff7f_ffff_ffff,
-        "ESPFIX_END: the spec says 0xffffff7fffffffff, the end of region `espfix` (linux-x86_64.layout:123)"
+        "ESPFIX_END: the spec says 0xffffff7fffffffff, the end of region `espfix` (linux-x86_64.layout:144)"
     );
     assert!(
         ESPFIX_SIZE as u64 == 0x80_0000_0000,
-        "ESPFIX_SIZE: the spec says 0x8000000000, the size of region `espfix` (linux-x86_64.layout:123)"
+        "ESPFIX_SIZE: the spec says 0x8000000000, the size of region `espfix` (linux-x86_64.layout:144)"
     );
     assert!(
         HOLE_FFFFFF8000000000_START as u64 == 0xffff_ff80_0000_0000,
-        "HOLE_FFFFFF8000000000_START: the spec says 0xffffff8000000000, the start of region `hole_ffffff8000000000` (linux-x86_64.layout:124)"
+        "HOLE_FFFFFF8000000000_START: the spec says 0xffffff8000000000, the start of region `hole_ffffff8000000000` (linux-x86_64.layout:145)"
     );
     assert!(
         HOLE_FFFFFF8000000000_END as u64 == 0xffff_ffee_ffff_ffff,
-        "HOLE_FFFFFF8000000000_END: the spec says 0xffffffeeffffffff, the end of region `hole_ffffff8000000000` (linux-x86_64.layout:124)"
+        "HOLE_FFFFFF8000000000_END: the spec says 0xffffffeeffffffff, the end of region `hole_ffffff8000000000` (linux-x86_64.layout:145)"
     );
     assert!(
         HOLE_FFFFFF8000000000_SIZE as u64 == 0x6f_0000_0000,
-        "HOLE_FFFFFF8000000000_SIZE: the spec says 0x6f00000000, the size of region `hole_ffffff8000000000` (linux-x86_64.layout:124)"
+        "HOLE_FFFFFF8000000000_SIZE: the spec says 0x6f00000000, the size of region `hole_ffffff8000000000` (linux-x86_64.layout:145)"
     );
     assert!(
         EFI_VA_START as u64 == 0xffff_ffef_0000_0000,
-        "EFI_VA_START: the spec says 0xffffffef00000000, the start of region `efi` (linux-x86_64.layout:125)"
+        "EFI_VA_START: the spec says 0xffffffef00000000, the start of region `efi` (linux-x86_64.layout:146)"
     );
     assert!(
         EFI_VA_END as u64 == 0xffff_fffe_ffff_ffff,
-        "EFI_VA_END: the spec says 0xfffffffeffffffff, the end of region `efi` (linux-x86_64.layout:125)"
+        "EFI_VA_END: the spec says 0xfffffffeffffffff, the end of region `efi` (linux-x86_64.layout:146)"
     );
     assert!(
         EFI_VA_SIZE as u64 == 0x10_0000_0000,
-        "EFI_VA_SIZE: the spec says 0x1000000000, the size of region `efi` (linux-x86_64.layout:125)"
+        "EFI_VA_SIZE: the spec says 0x1000000000, the size of region `efi` (linux-x86_64.layout:146)"
     );
     assert!(
         HOLE_FFFFFFFF00000000_START as u64 == 0xffff_ffff_0000_0000,
-        "HOLE_FFFFFFFF00000000_START: the spec says 0xffffffff00000000, the start of region `hole_ffffffff00000000` (linux-x86_64.layout:126)"
+        "HOLE_FFFFFFFF00000000_START: the spec says 0xffffffff00000000, the start of region `hole_ffffffff00000000` (linux-x86_64.layout:147)"
     );
     assert!(
         HOLE_FFFFFFFF00000000_END as u64 == 0xffff_ffff_7fff_ffff,
-        "HOLE_FFFFFFFF00000000_END: the spec says 0xffffffff7fffffff, the end of region `hole_ffffffff00000000` (linux-x86_64.layout:126)"
+        "HOLE_FFFFFFFF00000000_END: the spec says 0xffffffff7fffffff, the end of region `hole_ffffffff00000000` (linux-x86_64.layout:147)"
     );
     assert!(
         HOLE_FFFFFFFF00000000_SIZE as u64 == 0x8000_0000,
-        "HOLE_FFFFFFFF00000000_SIZE: the spec says 0x80000000, the size of region `hole_ffffffff00000000` (linux-x86_64.layout:126)"
+        "HOLE_FFFFFFFF00000000_SIZE: the spec says 0x80000000, the size of region `hole_ffffffff00000000` (linux-x86_64.layout:147)"
     );
     assert!(
         KERNEL_TEXT_START as u64 == 0xffff_ffff_8000_0000,
-        "KERNEL_TEXT_START: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-x86_64.layout:127)"
+        "KERNEL_TEXT_START: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-x86_64.layout:148)"
     );
     assert!(
         MODULES_END as u64 == 0xffff_ffff_feff_ffff,
-        "MODULES_END: the spec says 0xfffffffffeffffff, the end of region `modules` (linux-x86_64.layout:139)"
+        "MODULES_END: the spec says 0xfffffffffeffffff, the end of region `modules` (linux-x86_64.layout:161)"
     );
     assert!(
         HOLE_FFFFFFFFFF000000_START as u64 == 0xffff_ffff_ff00_0000,
-        "HOLE_FFFFFFFFFF000000_START: the spec says 0xffffffffff000000, the start of region `hole_ffffffffff000000` (linux-x86_64.layout:140)"
+        "HOLE_FFFFFFFFFF000000_START: the spec says 0xffffffffff000000, the start of region `hole_ffffffffff000000` (linux-x86_64.layout:162)"
     );
     assert!(
-        FIXADDR_END as u64 == 0xffff_ffff_ff5f_ffff,
-        "FIXADDR_END: the spec says 0xffffffffff5fffff, the end of region `fixmap` (linux-x86_64.layout:141)"
+        FIXADDR_END as u64 == 0xffff_ffff_ff7f_ffff,
+        "FIXADDR_END: the spec says 0xffffffffff7fffff, the end of region `fixmap` (linux-x86_64.layout:163)"
     );
     assert!(
         VSYSCALL_START as u64 == 0xffff_ffff_ff60_0000,
-        "VSYSCALL_START: the spec says 0xffffffffff600000, the start of region `vsyscall` (linux-x86_64.layout:142)"
+        "VSYSCALL_START: the spec says 0xffffffffff600000, the start of region `vsyscall` (linux-x86_64.layout:168)"
     );
     assert!(
         VSYSCALL_END as u64 == 0xffff_ffff_ff60_0fff,
-        "VSYSCALL_END: the spec says 0xffffffffff600fff, the end of region `vsyscall` (linux-x86_64.layout:142)"
+        "VSYSCALL_END: the spec says 0xffffffffff600fff, the end of region `vsyscall` (linux-x86_64.layout:168)"
     );
     assert!(
         VSYSCALL_SIZE as u64 == 0x1000,
-        "VSYSCALL_SIZE: the spec says 0x1000, the size of region `vsyscall` (linux-x86_64.layout:142)"
+        "VSYSCALL_SIZE: the spec says 0x1000, the size of region `vsyscall` (linux-x86_64.layout:168)"
     );
     assert!(
-        HOLE_FFFFFFFFFF601000_START as u64 == 0xffff_ffff_ff60_1000,
-        "HOLE_FFFFFFFFFF601000_START: the spec says 0xffffffffff601000, the start of region `hole_ffffffffff601000` (linux-x86_64.layout:144)"
+        HOLE_FFFFFFFFFF800000_START as u64 == 0xffff_ffff_ff80_0000,
+        "HOLE_FFFFFFFFFF800000_START: the spec says 0xffffffffff800000, the start of region `hole_ffffffffff800000` (linux-x86_64.layout:173)"
     );
     assert!(
-        HOLE_FFFFFFFFFF601000_END as u64 == 0xffff_ffff_ffdf_ffff,
-        "HOLE_FFFFFFFFFF601000_END: the spec says 0xffffffffffdfffff, the end of region `hole_ffffffffff601000` (linux-x86_64.layout:144)"
+        HOLE_FFFFFFFFFF800000_END as u64 == 0xffff_ffff_ffdf_ffff,
+        "HOLE_FFFFFFFFFF800000_END: the spec says 0xffffffffffdfffff, the end of region `hole_ffffffffff800000` (linux-x86_64.layout:173)"
     );
     assert!(
-        HOLE_FFFFFFFFFF601000_SIZE as u64 == 0x7f_f000,
-        "HOLE_FFFFFFFFFF601000_SIZE: the spec says 0x7ff000, the size of region `hole_ffffffffff601000` (linux-x86_64.layout:144)"
+        HOLE_FFFFFFFFFF800000_SIZE as u64 == 0x60_0000,
+        "HOLE_FFFFFFFFFF800000_SIZE: the spec says 0x600000, the size of region `hole_ffffffffff800000` (linux-x86_64.layout:173)"
     );
     assert!(
         HOLE_FFFFFFFFFFE00000_START as u64 == 0xffff_ffff_ffe0_0000,
-        "HOLE_FFFFFFFFFFE00000_START: the spec says 0xffffffffffe00000, the start of region `hole_ffffffffffe00000` (linux-x86_64.layout:145)"
+        "HOLE_FFFFFFFFFFE00000_START: the spec says 0xffffffffffe00000, the start of region `hole_ffffffffffe00000` (linux-x86_64.layout:174)"
     );
     assert!(
         HOLE_FFFFFFFFFFE00000_END as u64 == 0xffff_ffff_ffff_ffff,
-        "HOLE_FFFFFFFFFFE00000_END: the spec says 0xffffffffffffffff, the end of region `hole_ffffffffffe00000` (linux-x86_64.layout:145)"
+        "HOLE_FFFFFFFFFFE00000_END: the spec says 0xffffffffffffffff, the end of region `hole_ffffffffffe00000` (linux-x86_64.layout:174)"
     );
     assert!(
         HOLE_FFFFFFFFFFE00000_SIZE as u64 == 0x20_0000,
-        "HOLE_FFFFFFFFFFE00000_SIZE: the spec says 0x200000, the size of region `hole_ffffffffffe00000` (linux-x86_64.layout:145)"
+        "HOLE_FFFFFFFFFFE00000_SIZE: the spec says 0x200000, the size of region `hole_ffffffffffe00000` (linux-x86_64.layout:174)"
     );
 };

@@ -52,17 +52,17 @@
 
 #if defined(VMLAYOUT_LINUX_X86_64_4_LEVEL)
 
-/* fixaddr_start: start of the fixmap (FIXADDR_START) */
-#define FIXADDR_START_DEFAULT       VMLAYOUT_AC(0xffffffffff500000, UL)
+/* fixaddr_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
+#define FIXADDR_START_DEFAULT       VMLAYOUT_AC(0xffffffffff1ff000, UL)
 #define FIXADDR_START_MIN           VMLAYOUT_AC(0xffffffffff001000, UL)
 #define FIXADDR_START_MAX           VMLAYOUT_AC(0xffffffffff5ff000, UL)
 #define FIXADDR_START_ALIGN         VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
 /*
- * kernel_image_size: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 1 GiB with
+ * kernel_image_size: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 512 MiB without
  * CONFIG_RANDOMIZE_BASE)
  */
-#define KERNEL_IMAGE_SIZE_DEFAULT   VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_IMAGE_SIZE_DEFAULT   VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 #define KERNEL_IMAGE_SIZE_MIN       VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
 #define KERNEL_IMAGE_SIZE_MAX       VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 #define KERNEL_IMAGE_SIZE_ALIGN     VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
@@ -84,17 +84,17 @@
 
 #elif defined(VMLAYOUT_LINUX_X86_64_5_LEVEL)
 
-/* fixaddr_start: start of the fixmap (FIXADDR_START) */
-#define FIXADDR_START_DEFAULT       VMLAYOUT_AC(0xffffffffff500000, UL)
+/* fixaddr_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
+#define FIXADDR_START_DEFAULT       VMLAYOUT_AC(0xffffffffff1ff000, UL)
 #define FIXADDR_START_MIN           VMLAYOUT_AC(0xffffffffff001000, UL)
 #define FIXADDR_START_MAX           VMLAYOUT_AC(0xffffffffff5ff000, UL)
 #define FIXADDR_START_ALIGN         VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
 /*
- * kernel_image_size: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 1 GiB with
+ * kernel_image_size: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 512 MiB without
  * CONFIG_RANDOMIZE_BASE)
  */
-#define KERNEL_IMAGE_SIZE_DEFAULT   VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_IMAGE_SIZE_DEFAULT   VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 #define KERNEL_IMAGE_SIZE_MIN       VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
 #define KERNEL_IMAGE_SIZE_MAX       VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 #define KERNEL_IMAGE_SIZE_ALIGN     VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
@@ -185,10 +185,21 @@ extern unsigned long kernel_image_base;
 
 #if defined(VMLAYOUT_LINUX_X86_64_4_LEVEL)
 
-/* user_space: user-space virtual memory, different per mm; rwx, user, per process */
+/*
+ * user_space: user-space virtual memory, different per mm (up to TASK_SIZE_MAX)
+ * rwx, user, per process
+ */
 #define USER_SPACE_START            VMLAYOUT_AC(0x0000000000000000, UL)
-#define USER_SPACE_END              VMLAYOUT_AC(0x00007fffffffffff, UL)
-#define USER_SPACE_SIZE             VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
+#define USER_SPACE_END              VMLAYOUT_AC(0x00007fffffffefff, UL)
+#define USER_SPACE_SIZE             VMLAYOUT_AC(0x7ffffffff000, UL)      /* 128 TiB - 4 KiB */
+
+/*
+ * user_guard_page: the highest canonical user page, never mapped (TASK_SIZE_MAX = 2^47 - PAGE_SIZE)
+ * guard
+ */
+#define USER_GUARD_PAGE_START       VMLAYOUT_AC(0x00007ffffffff000, UL)
+#define USER_GUARD_PAGE_END         VMLAYOUT_AC(0x00007fffffffffff, UL)
+#define USER_GUARD_PAGE_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
 /*
  * non_canonical: huge, almost 64 bits wide hole of non-canonical virtual memory addresses up to the
@@ -280,10 +291,21 @@ extern unsigned long kernel_image_base;
 
 #elif defined(VMLAYOUT_LINUX_X86_64_5_LEVEL)
 
-/* user_space: user-space virtual memory, different per mm; rwx, user, per process */
+/*
+ * user_space: user-space virtual memory, different per mm (up to TASK_SIZE_MAX)
+ * rwx, user, per process
+ */
 #define USER_SPACE_START            VMLAYOUT_AC(0x0000000000000000, UL)
-#define USER_SPACE_END              VMLAYOUT_AC(0x00ffffffffffffff, UL)
-#define USER_SPACE_SIZE             VMLAYOUT_AC(0x100000000000000, UL)   /* 64 PiB */
+#define USER_SPACE_END              VMLAYOUT_AC(0x00ffffffffffefff, UL)
+#define USER_SPACE_SIZE             VMLAYOUT_AC(0xfffffffffff000, UL)    /* 64 PiB - 4 KiB */
+
+/*
+ * user_guard_page: the highest canonical user page, never mapped (TASK_SIZE_MAX = 2^56 - PAGE_SIZE)
+ * guard
+ */
+#define USER_GUARD_PAGE_START       VMLAYOUT_AC(0x00fffffffffff000, UL)
+#define USER_GUARD_PAGE_END         VMLAYOUT_AC(0x00ffffffffffffff, UL)
+#define USER_GUARD_PAGE_SIZE        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
 /*
  * non_canonical: huge, still almost 64 bits wide hole of non-canonical virtual memory addresses up
@@ -364,19 +386,19 @@ extern unsigned long kernel_image_base;
 #endif
 
 /*
- * hole_ffd6000000000000: unused hole (2.25 PB with the document's vmemmap)
- * by default 0xffd6000000000000 .. 0xffdeffffffffffff (2304 TiB)
+ * hole_ffd6000000000000: unused hole (2.25 PB + 252 TB with the document's vmemmap)
+ * by default 0xffd6000000000000 .. 0xffdffbffffffffff (2556 TiB)
  */
-#define HOLE_FFD6000000000000_END   VMLAYOUT_AC(0xffdeffffffffffff, UL)
+#define HOLE_FFD6000000000000_END   VMLAYOUT_AC(0xffdffbffffffffff, UL)
 #ifndef __ASSEMBLER__
 #define HOLE_FFD6000000000000_START (0xffd4002800000000UL + 0x400000000UL * ram_tb)
-#define HOLE_FFD6000000000000_SIZE  (0xaffd800000000UL - 0x400000000UL * ram_tb)
+#define HOLE_FFD6000000000000_SIZE  (0xbfbd800000000UL - 0x400000000UL * ram_tb)
 #endif
 
 /* kasan_shadow: KASAN shadow memory; rw, global */
-#define KASAN_SHADOW_START          VMLAYOUT_AC(0xffdf000000000000, UL)
+#define KASAN_SHADOW_START          VMLAYOUT_AC(0xffdffc0000000000, UL)
 #define KASAN_SHADOW_END            VMLAYOUT_AC(0xfffffbffffffffff, UL)
-#define KASAN_SHADOW_SIZE           VMLAYOUT_AC(0x20fc0000000000, UL)    /* 8444 TiB */
+#define KASAN_SHADOW_SIZE           VMLAYOUT_AC(0x20000000000000, UL)    /* 8 PiB */
 
 #endif
 
@@ -418,7 +440,7 @@ extern unsigned long kernel_image_base;
 /*
  * kernel_text: kernel text mapping, mapped to physical address 0
  * rwx, global
- * by default 0xffffffff80000000 .. 0xffffffff9fffffff (512 MiB)
+ * by default 0xffffffff80000000 .. 0xffffffffbfffffff (1 GiB)
  */
 #define KERNEL_TEXT_START           VMLAYOUT_AC(0xffffffff80000000, UL)
 #ifndef __ASSEMBLER__
@@ -440,7 +462,7 @@ extern unsigned long kernel_image_base;
 /*
  * modules: module mapping space (MODULES_VADDR .. MODULES_END)
  * rwx, global
- * by default 0xffffffffa0000000 .. 0xfffffffffeffffff (1520 MiB)
+ * by default 0xffffffffc0000000 .. 0xfffffffffeffffff (1008 MiB)
  */
 #define MODULES_END                 VMLAYOUT_AC(0xfffffffffeffffff, UL)
 #ifndef __ASSEMBLER__
@@ -449,8 +471,8 @@ extern unsigned long kernel_image_base;
 #endif
 
 /*
- * hole_ffffffffff000000: unused hole below the fixmap (moves with FIXADDR_START)
- * by default 0xffffffffff000000 .. 0xffffffffff4fffff (5 MiB)
+ * hole_ffffffffff000000: unused hole below the fixmap (moves with FIXADDR_TOT_START)
+ * by default 0xffffffffff000000 .. 0xffffffffff1fefff (2044 KiB)
  */
 #define HOLE_FFFFFFFFFF000000_START VMLAYOUT_AC(0xffffffffff000000, UL)
 #ifndef __ASSEMBLER__
@@ -459,25 +481,26 @@ extern unsigned long kernel_image_base;
 #endif
 
 /*
- * fixmap: kernel-internal fixmap range, variable size and offset
+ * fixmap: kernel-internal fixmap range, variable size and offset (FIXADDR_TOT_START .. slot 0 at
+ * FIXADDR_TOP)
  * rw, global
- * by default 0xffffffffff500000 .. 0xffffffffff5fffff (1 MiB)
+ * by default 0xffffffffff1ff000 .. 0xffffffffff7fffff (6148 KiB)
  */
-#define FIXADDR_END                 VMLAYOUT_AC(0xffffffffff5fffff, UL)
+#define FIXADDR_END                 VMLAYOUT_AC(0xffffffffff7fffff, UL)
 #ifndef __ASSEMBLER__
 #define FIXADDR_START               (fixaddr_start)
-#define FIXADDR_SIZE                (0xffffffffff600000UL - fixaddr_start)
+#define FIXADDR_SIZE                (0xffffffffff800000UL - fixaddr_start)
 #endif
 
-/* vsyscall: legacy vsyscall ABI; rx, user, global */
+/* vsyscall: legacy vsyscall ABI (fixmap slot VSYSCALL_PAGE = 511); rx, user, in fixmap */
 #define VSYSCALL_START              VMLAYOUT_AC(0xffffffffff600000, UL)
 #define VSYSCALL_END                VMLAYOUT_AC(0xffffffffff600fff, UL)
 #define VSYSCALL_SIZE               VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
-/* hole_ffffffffff601000: unused (not listed in mm.rst) */
-#define HOLE_FFFFFFFFFF601000_START VMLAYOUT_AC(0xffffffffff601000, UL)
-#define HOLE_FFFFFFFFFF601000_END   VMLAYOUT_AC(0xffffffffffdfffff, UL)
-#define HOLE_FFFFFFFFFF601000_SIZE  VMLAYOUT_AC(0x7ff000, UL)            /* 8188 KiB */
+/* hole_ffffffffff800000: unused (not listed in mm.rst) */
+#define HOLE_FFFFFFFFFF800000_START VMLAYOUT_AC(0xffffffffff800000, UL)
+#define HOLE_FFFFFFFFFF800000_END   VMLAYOUT_AC(0xffffffffffdfffff, UL)
+#define HOLE_FFFFFFFFFF800000_SIZE  VMLAYOUT_AC(0x600000, UL)            /* 6 MiB */
 
 /* hole_ffffffffffe00000: unused hole; holds STACKLEAK_POISON ffffffffffff4111 */
 #define HOLE_FFFFFFFFFFE00000_START VMLAYOUT_AC(0xffffffffffe00000, UL)
@@ -534,7 +557,12 @@ VMLAYOUT_STATIC_ASSERT(sizeof(unsigned long) == 8, "vmlayout headers need a 64-b
 VMLAYOUT_CHECK_EXTENT(USER_SPACE);
 VMLAYOUT_CHECK_ALIGNED(USER_SPACE, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(USER_SPACE);
-VMLAYOUT_CHECK_BEFORE(USER_SPACE, NON_CANONICAL);
+VMLAYOUT_CHECK_BEFORE(USER_SPACE, USER_GUARD_PAGE);
+
+VMLAYOUT_CHECK_EXTENT(USER_GUARD_PAGE);
+VMLAYOUT_CHECK_ALIGNED(USER_GUARD_PAGE, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(USER_GUARD_PAGE);
+VMLAYOUT_CHECK_BEFORE(USER_GUARD_PAGE, NON_CANONICAL);
 
 VMLAYOUT_CHECK_EXTENT(NON_CANONICAL);
 VMLAYOUT_CHECK_NONCANONICAL(NON_CANONICAL);
@@ -612,17 +640,16 @@ VMLAYOUT_CHECK_BEFORE(HOLE_FFFFFFFF00000000, KERNEL_TEXT);
 
 VMLAYOUT_CHECK_BEFORE(MODULES, HOLE_FFFFFFFFFF000000);
 
-VMLAYOUT_CHECK_BEFORE(FIXADDR, VSYSCALL);
+VMLAYOUT_CHECK_BEFORE(FIXADDR, HOLE_FFFFFFFFFF800000);
 
 VMLAYOUT_CHECK_EXTENT(VSYSCALL);
 VMLAYOUT_CHECK_ALIGNED(VSYSCALL, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(VSYSCALL);
-VMLAYOUT_CHECK_BEFORE(VSYSCALL, HOLE_FFFFFFFFFF601000);
 
-VMLAYOUT_CHECK_EXTENT(HOLE_FFFFFFFFFF601000);
-VMLAYOUT_CHECK_ALIGNED(HOLE_FFFFFFFFFF601000, 0x1000);
-VMLAYOUT_CHECK_CANONICAL(HOLE_FFFFFFFFFF601000);
-VMLAYOUT_CHECK_BEFORE(HOLE_FFFFFFFFFF601000, HOLE_FFFFFFFFFFE00000);
+VMLAYOUT_CHECK_EXTENT(HOLE_FFFFFFFFFF800000);
+VMLAYOUT_CHECK_ALIGNED(HOLE_FFFFFFFFFF800000, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(HOLE_FFFFFFFFFF800000);
+VMLAYOUT_CHECK_BEFORE(HOLE_FFFFFFFFFF800000, HOLE_FFFFFFFFFFE00000);
 
 VMLAYOUT_CHECK_EXTENT(HOLE_FFFFFFFFFFE00000);
 VMLAYOUT_CHECK_ALIGNED(HOLE_FFFFFFFFFFE00000, 0x1000);

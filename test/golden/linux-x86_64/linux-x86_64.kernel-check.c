@@ -14,42 +14,42 @@
 
 /* every variant */
 _Static_assert((unsigned long)(__START_KERNEL_map) == 0xffffffff80000000UL,
-	       "__START_KERNEL_map: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-x86_64.layout:127)");
-_Static_assert((unsigned long)(KERNEL_IMAGE_SIZE) == 0x20000000UL,
-	       "KERNEL_IMAGE_SIZE: the spec says 0x20000000, the default of parameter `kernel_image_size` (linux-x86_64.layout:17)");
-_Static_assert((unsigned long)(MODULES_VADDR) == 0xffffffffa0000000UL,
-	       "MODULES_VADDR: the spec says 0xffffffffa0000000, the start of region `modules` at the defaults of kernel_image_size (linux-x86_64.layout:139)");
+	       "__START_KERNEL_map: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-x86_64.layout:148)");
+_Static_assert((unsigned long)(KERNEL_IMAGE_SIZE) == 0x40000000UL,
+	       "KERNEL_IMAGE_SIZE: the spec says 0x40000000, the default of parameter `kernel_image_size` (linux-x86_64.layout:26)");
+_Static_assert((unsigned long)(MODULES_VADDR) == 0xffffffffc0000000UL,
+	       "MODULES_VADDR: the spec says 0xffffffffc0000000, the start of region `modules` at the defaults of kernel_image_size (linux-x86_64.layout:161)");
 _Static_assert((unsigned long)(MODULES_END) == 0xffffffffff000000UL,
-	       "MODULES_END: the spec says 0xffffffffff000000, the first address past region `modules` (linux-x86_64.layout:139)");
+	       "MODULES_END: the spec says 0xffffffffff000000, the first address past region `modules` (linux-x86_64.layout:161)");
 _Static_assert((unsigned long)(ESPFIX_BASE_ADDR) == 0xffffff0000000000UL,
-	       "ESPFIX_BASE_ADDR: the spec says 0xffffff0000000000, the start of region `espfix` (linux-x86_64.layout:123)");
+	       "ESPFIX_BASE_ADDR: the spec says 0xffffff0000000000, the start of region `espfix` (linux-x86_64.layout:144)");
 _Static_assert((unsigned long)(CPU_ENTRY_AREA_BASE) == 0xfffffe0000000000UL,
-	       "CPU_ENTRY_AREA_BASE: the spec says 0xfffffe0000000000, the start of region `cpu_entry_area` (linux-x86_64.layout:121)");
+	       "CPU_ENTRY_AREA_BASE: the spec says 0xfffffe0000000000, the start of region `cpu_entry_area` (linux-x86_64.layout:142)");
 _Static_assert((unsigned long)(EFI_VA_END) == 0xffffffef00000000UL,
-	       "EFI_VA_END: the spec says 0xffffffef00000000, the start of region `efi` (linux-x86_64.layout:125)");
+	       "EFI_VA_END: the spec says 0xffffffef00000000, the start of region `efi` (linux-x86_64.layout:146)");
 _Static_assert((unsigned long)(EFI_VA_START) == 0xffffffff00000000UL,
-	       "EFI_VA_START: the spec says 0xffffffff00000000, the first address past region `efi` (linux-x86_64.layout:125)");
+	       "EFI_VA_START: the spec says 0xffffffff00000000, the first address past region `efi` (linux-x86_64.layout:146)");
 
 /* variant "4-level" */
 _Static_assert((unsigned long)(__PAGE_OFFSET_BASE_L4) == 0xffff888000000000UL,
-	       "__PAGE_OFFSET_BASE_L4: the spec says 0xffff888000000000, the default base of `direct_map` (linux-x86_64.layout:40)");
+	       "__PAGE_OFFSET_BASE_L4: the spec says 0xffff888000000000, the default base of `direct_map` (linux-x86_64.layout:54)");
 _Static_assert((unsigned long)(__VMALLOC_BASE_L4) == 0xffffc90000000000UL,
-	       "__VMALLOC_BASE_L4: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:51)");
+	       "__VMALLOC_BASE_L4: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:65)");
 _Static_assert((unsigned long)(__VMEMMAP_BASE_L4) == 0xffffea0000000000UL,
-	       "__VMEMMAP_BASE_L4: the spec says 0xffffea0000000000, the default base of `vmemmap` (linux-x86_64.layout:55)");
+	       "__VMEMMAP_BASE_L4: the spec says 0xffffea0000000000, the default base of `vmemmap` (linux-x86_64.layout:69)");
 
 /* variant "5-level" */
 _Static_assert((unsigned long)(__PAGE_OFFSET_BASE_L5) == 0xff11000000000000UL,
-	       "__PAGE_OFFSET_BASE_L5: the spec says 0xff11000000000000, the default base of `direct_map` (linux-x86_64.layout:87)");
+	       "__PAGE_OFFSET_BASE_L5: the spec says 0xff11000000000000, the default base of `direct_map` (linux-x86_64.layout:103)");
 _Static_assert((unsigned long)(__VMALLOC_BASE_L5) == 0xffa0000000000000UL,
-	       "__VMALLOC_BASE_L5: the spec says 0xffa0000000000000, the default base of `vmalloc` (linux-x86_64.layout:96)");
+	       "__VMALLOC_BASE_L5: the spec says 0xffa0000000000000, the default base of `vmalloc` (linux-x86_64.layout:112)");
 _Static_assert((unsigned long)(__VMEMMAP_BASE_L5) == 0xffd4000000000000UL,
-	       "__VMEMMAP_BASE_L5: the spec says 0xffd4000000000000, the default base of `vmemmap` (linux-x86_64.layout:101)");
+	       "__VMEMMAP_BASE_L5: the spec says 0xffd4000000000000, the default base of `vmemmap` (linux-x86_64.layout:117)");
 
 /* variant "4-level" (!defined(CONFIG_X86_5LEVEL)) */
 #if !defined(CONFIG_X86_5LEVEL)
 _Static_assert((unsigned long)(GUARD_HOLE_BASE_ADDR) == 0xffff800000000000UL,
-	       "GUARD_HOLE_BASE_ADDR: the spec says 0xffff800000000000, the start of region `hypervisor_hole` (linux-x86_64.layout:30)");
+	       "GUARD_HOLE_BASE_ADDR: the spec says 0xffff800000000000, the start of region `hypervisor_hole` (linux-x86_64.layout:44)");
 _Static_assert((unsigned long)(LDT_BASE_ADDR) == 0xffff880000000000UL,
-	       "LDT_BASE_ADDR: the spec says 0xffff880000000000, the start of region `ldt_remap` (linux-x86_64.layout:31)");
+	       "LDT_BASE_ADDR: the spec says 0xffff880000000000, the start of region `ldt_remap` (linux-x86_64.layout:45)");
 #endif /* !defined(CONFIG_X86_5LEVEL) */

@@ -15,35 +15,35 @@ use crate::kernel::*;
 const _: () = {
     assert!(
         __START_KERNEL_map as u64 == 0xffff_ffff_8000_0000,
-        "__START_KERNEL_map: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-x86_64.layout:127)"
+        "__START_KERNEL_map: the spec says 0xffffffff80000000, the start of region `kernel_text` (linux-x86_64.layout:148)"
     );
     assert!(
-        KERNEL_IMAGE_SIZE as u64 == 0x2000_0000,
-        "KERNEL_IMAGE_SIZE: the spec says 0x20000000, the default of parameter `kernel_image_size` (linux-x86_64.layout:17)"
+        KERNEL_IMAGE_SIZE as u64 == 0x4000_0000,
+        "KERNEL_IMAGE_SIZE: the spec says 0x40000000, the default of parameter `kernel_image_size` (linux-x86_64.layout:26)"
     );
     assert!(
-        MODULES_VADDR as u64 == 0xffff_ffff_a000_0000,
-        "MODULES_VADDR: the spec says 0xffffffffa0000000, the start of region `modules` at the defaults of kernel_image_size (linux-x86_64.layout:139)"
+        MODULES_VADDR as u64 == 0xffff_ffff_c000_0000,
+        "MODULES_VADDR: the spec says 0xffffffffc0000000, the start of region `modules` at the defaults of kernel_image_size (linux-x86_64.layout:161)"
     );
     assert!(
         MODULES_END as u64 == 0xffff_ffff_ff00_0000,
-        "MODULES_END: the spec says 0xffffffffff000000, the first address past region `modules` (linux-x86_64.layout:139)"
+        "MODULES_END: the spec says 0xffffffffff000000, the first address past region `modules` (linux-x86_64.layout:161)"
     );
     assert!(
         ESPFIX_BASE_ADDR as u64 == 0xffff_ff00_0000_0000,
-        "ESPFIX_BASE_ADDR: the spec says 0xffffff0000000000, the start of region `espfix` (linux-x86_64.layout:123)"
+        "ESPFIX_BASE_ADDR: the spec says 0xffffff0000000000, the start of region `espfix` (linux-x86_64.layout:144)"
     );
     assert!(
         CPU_ENTRY_AREA_BASE as u64 == 0xffff_fe00_0000_0000,
-        "CPU_ENTRY_AREA_BASE: the spec says 0xfffffe0000000000, the start of region `cpu_entry_area` (linux-x86_64.layout:121)"
+        "CPU_ENTRY_AREA_BASE: the spec says 0xfffffe0000000000, the start of region `cpu_entry_area` (linux-x86_64.layout:142)"
     );
     assert!(
         EFI_VA_END as u64 == 0xffff_ffef_0000_0000,
-        "EFI_VA_END: the spec says 0xffffffef00000000, the start of region `efi` (linux-x86_64.layout:125)"
+        "EFI_VA_END: the spec says 0xffffffef00000000, the start of region `efi` (linux-x86_64.layout:146)"
     );
     assert!(
         EFI_VA_START as u64 == 0xffff_ffff_0000_0000,
-        "EFI_VA_START: the spec says 0xffffffff00000000, the first address past region `efi` (linux-x86_64.layout:125)"
+        "EFI_VA_START: the spec says 0xffffffff00000000, the first address past region `efi` (linux-x86_64.layout:146)"
     );
 };
 
@@ -51,15 +51,15 @@ const _: () = {
 const _: () = {
     assert!(
         __PAGE_OFFSET_BASE_L4 as u64 == 0xffff_8880_0000_0000,
-        "__PAGE_OFFSET_BASE_L4: the spec says 0xffff888000000000, the default base of `direct_map` (linux-x86_64.layout:40)"
+        "__PAGE_OFFSET_BASE_L4: the spec says 0xffff888000000000, the default base of `direct_map` (linux-x86_64.layout:54)"
     );
     assert!(
         __VMALLOC_BASE_L4 as u64 == 0xffff_c900_0000_0000,
-        "__VMALLOC_BASE_L4: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:51)"
+        "__VMALLOC_BASE_L4: the spec says 0xffffc90000000000, the default base of `vmalloc` (linux-x86_64.layout:65)"
     );
     assert!(
         __VMEMMAP_BASE_L4 as u64 == 0xffff_ea00_0000_0000,
-        "__VMEMMAP_BASE_L4: the spec says 0xffffea0000000000, the default base of `vmemmap` (linux-x86_64.layout:55)"
+        "__VMEMMAP_BASE_L4: the spec says 0xffffea0000000000, the default base of `vmemmap` (linux-x86_64.layout:69)"
     );
 };
 
@@ -67,15 +67,15 @@ const _: () = {
 const _: () = {
     assert!(
         __PAGE_OFFSET_BASE_L5 as u64 == 0xff11_0000_0000_0000,
-        "__PAGE_OFFSET_BASE_L5: the spec says 0xff11000000000000, the default base of `direct_map` (linux-x86_64.layout:87)"
+        "__PAGE_OFFSET_BASE_L5: the spec says 0xff11000000000000, the default base of `direct_map` (linux-x86_64.layout:103)"
     );
     assert!(
         __VMALLOC_BASE_L5 as u64 == 0xffa0_0000_0000_0000,
-        "__VMALLOC_BASE_L5: the spec says 0xffa0000000000000, the default base of `vmalloc` (linux-x86_64.layout:96)"
+        "__VMALLOC_BASE_L5: the spec says 0xffa0000000000000, the default base of `vmalloc` (linux-x86_64.layout:112)"
     );
     assert!(
         __VMEMMAP_BASE_L5 as u64 == 0xffd4_0000_0000_0000,
-        "__VMEMMAP_BASE_L5: the spec says 0xffd4000000000000, the default base of `vmemmap` (linux-x86_64.layout:101)"
+        "__VMEMMAP_BASE_L5: the spec says 0xffd4000000000000, the default base of `vmemmap` (linux-x86_64.layout:117)"
     );
 };
 
@@ -84,10 +84,10 @@ const _: () = {
 const _: () = {
     assert!(
         GUARD_HOLE_BASE_ADDR as u64 == 0xffff_8000_0000_0000,
-        "GUARD_HOLE_BASE_ADDR: the spec says 0xffff800000000000, the start of region `hypervisor_hole` (linux-x86_64.layout:30)"
+        "GUARD_HOLE_BASE_ADDR: the spec says 0xffff800000000000, the start of region `hypervisor_hole` (linux-x86_64.layout:44)"
     );
     assert!(
         LDT_BASE_ADDR as u64 == 0xffff_8800_0000_0000,
-        "LDT_BASE_ADDR: the spec says 0xffff880000000000, the start of region `ldt_remap` (linux-x86_64.layout:31)"
+        "LDT_BASE_ADDR: the spec says 0xffff880000000000, the start of region `ldt_remap` (linux-x86_64.layout:45)"
     );
 };

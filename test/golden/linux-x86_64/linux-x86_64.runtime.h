@@ -54,13 +54,13 @@ extern unsigned long vmemmap_base;
 extern unsigned long kernel_image_base;
 
 /* parameter `fixaddr_start` */
-#define FIXADDR_START_DEFAULT 0xffffffffff500000UL
+#define FIXADDR_START_DEFAULT 0xffffffffff1ff000UL
 #define FIXADDR_START_MIN 0xffffffffff001000UL
 #define FIXADDR_START_MAX 0xffffffffff5ff000UL
 #define FIXADDR_START_ALIGN 0x1000UL
 
 /* parameter `kernel_image_size` */
-#define KERNEL_IMAGE_SIZE_DEFAULT 0x20000000UL
+#define KERNEL_IMAGE_SIZE_DEFAULT 0x40000000UL
 #define KERNEL_IMAGE_SIZE_MIN 0x20000000UL
 #define KERNEL_IMAGE_SIZE_MAX 0x40000000UL
 #define KERNEL_IMAGE_SIZE_ALIGN 0x20000000UL
@@ -105,12 +105,21 @@ extern unsigned long kernel_image_base;
 
 /* region `user_space` */
 #define USER_SPACE_START 0x0000000000000000UL
-#define USER_SPACE_END_4_LEVEL 0x00007fffffffffffUL
-#define USER_SPACE_END_5_LEVEL 0x00ffffffffffffffUL
+#define USER_SPACE_END_4_LEVEL 0x00007fffffffefffUL
+#define USER_SPACE_END_5_LEVEL 0x00ffffffffffefffUL
 #define USER_SPACE_END VMLAYOUT_LINUX_X86_64_SELECT(USER_SPACE_END_4_LEVEL, USER_SPACE_END_5_LEVEL)
-#define USER_SPACE_SIZE_4_LEVEL 0x800000000000UL
-#define USER_SPACE_SIZE_5_LEVEL 0x100000000000000UL
+#define USER_SPACE_SIZE_4_LEVEL 0x7ffffffff000UL
+#define USER_SPACE_SIZE_5_LEVEL 0xfffffffffff000UL
 #define USER_SPACE_SIZE VMLAYOUT_LINUX_X86_64_SELECT(USER_SPACE_SIZE_4_LEVEL, USER_SPACE_SIZE_5_LEVEL)
+
+/* region `user_guard_page` */
+#define USER_GUARD_PAGE_START_4_LEVEL 0x00007ffffffff000UL
+#define USER_GUARD_PAGE_START_5_LEVEL 0x00fffffffffff000UL
+#define USER_GUARD_PAGE_START VMLAYOUT_LINUX_X86_64_SELECT(USER_GUARD_PAGE_START_4_LEVEL, USER_GUARD_PAGE_START_5_LEVEL)
+#define USER_GUARD_PAGE_END_4_LEVEL 0x00007fffffffffffUL
+#define USER_GUARD_PAGE_END_5_LEVEL 0x00ffffffffffffffUL
+#define USER_GUARD_PAGE_END VMLAYOUT_LINUX_X86_64_SELECT(USER_GUARD_PAGE_END_4_LEVEL, USER_GUARD_PAGE_END_5_LEVEL)
+#define USER_GUARD_PAGE_SIZE 0x1000UL
 
 /* region `non_canonical` */
 #define NON_CANONICAL_START_4_LEVEL 0x0000800000000000UL
@@ -199,11 +208,11 @@ extern unsigned long kernel_image_base;
 
 /* region `kasan_shadow` */
 #define KASAN_SHADOW_START_4_LEVEL 0xffffec0000000000UL
-#define KASAN_SHADOW_START_5_LEVEL 0xffdf000000000000UL
+#define KASAN_SHADOW_START_5_LEVEL 0xffdffc0000000000UL
 #define KASAN_SHADOW_START VMLAYOUT_LINUX_X86_64_SELECT(KASAN_SHADOW_START_4_LEVEL, KASAN_SHADOW_START_5_LEVEL)
 #define KASAN_SHADOW_END 0xfffffbffffffffffUL
 #define KASAN_SHADOW_SIZE_4_LEVEL 0x100000000000UL
-#define KASAN_SHADOW_SIZE_5_LEVEL 0x20fc0000000000UL
+#define KASAN_SHADOW_SIZE_5_LEVEL 0x20000000000000UL
 #define KASAN_SHADOW_SIZE VMLAYOUT_LINUX_X86_64_SELECT(KASAN_SHADOW_SIZE_4_LEVEL, KASAN_SHADOW_SIZE_5_LEVEL)
 
 /* region `hole_fffffc0000000000` */
@@ -263,18 +272,18 @@ extern unsigned long kernel_image_base;
 
 /* region `fixmap` */
 #define FIXADDR_START (fixaddr_start)
-#define FIXADDR_END 0xffffffffff5fffffUL
-#define FIXADDR_SIZE (0xffffffffff600000UL - fixaddr_start)
+#define FIXADDR_END 0xffffffffff7fffffUL
+#define FIXADDR_SIZE (0xffffffffff800000UL - fixaddr_start)
 
 /* region `vsyscall` */
 #define VSYSCALL_START 0xffffffffff600000UL
 #define VSYSCALL_END 0xffffffffff600fffUL
 #define VSYSCALL_SIZE 0x1000UL
 
-/* region `hole_ffffffffff601000` */
-#define HOLE_FFFFFFFFFF601000_START 0xffffffffff601000UL
-#define HOLE_FFFFFFFFFF601000_END 0xffffffffffdfffffUL
-#define HOLE_FFFFFFFFFF601000_SIZE 0x7ff000UL
+/* region `hole_ffffffffff800000` */
+#define HOLE_FFFFFFFFFF800000_START 0xffffffffff800000UL
+#define HOLE_FFFFFFFFFF800000_END 0xffffffffffdfffffUL
+#define HOLE_FFFFFFFFFF800000_SIZE 0x600000UL
 
 /* region `hole_ffffffffffe00000` */
 #define HOLE_FFFFFFFFFFE00000_START 0xffffffffffe00000UL
@@ -300,9 +309,9 @@ extern unsigned long kernel_image_base;
 /* region `hole_ffd6000000000000` */
 #define HOLE_FFD6000000000000_START_5_LEVEL (0xffd4002800000000UL + 0x400000000UL * ram_tb)
 /* HOLE_FFD6000000000000_START is not defined in variant "4-level" */
-#define HOLE_FFD6000000000000_END_5_LEVEL 0xffdeffffffffffffUL
+#define HOLE_FFD6000000000000_END_5_LEVEL 0xffdffbffffffffffUL
 /* HOLE_FFD6000000000000_END is not defined in variant "4-level" */
-#define HOLE_FFD6000000000000_SIZE_5_LEVEL (0xaffd800000000UL - 0x400000000UL * ram_tb)
+#define HOLE_FFD6000000000000_SIZE_5_LEVEL (0xbfbd800000000UL - 0x400000000UL * ram_tb)
 /* HOLE_FFD6000000000000_SIZE is not defined in variant "4-level" */
 
 #endif /* VMLAYOUT_LINUX_X86_64_RUNTIME_H */

@@ -13,10 +13,10 @@ pub mod variant_4_level {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `fixaddr_start`: start of the fixmap (FIXADDR_START).
+    /// `fixaddr_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
-    /// Default: `0xffff_ffff_ff50_0000`.
-    pub const FIXADDR_START_DEFAULT: u64 = 0xffff_ffff_ff50_0000;
+    /// Default: `0xffff_ffff_ff1f_f000`.
+    pub const FIXADDR_START_DEFAULT: u64 = 0xffff_ffff_ff1f_f000;
     /// Smallest value of `fixaddr_start` the layout is verified for: `0xffff_ffff_ff00_1000`.
     pub const FIXADDR_START_MIN: u64 = 0xffff_ffff_ff00_1000;
     /// Largest value of `fixaddr_start` the layout is verified for: `0xffff_ffff_ff5f_f000`.
@@ -24,11 +24,11 @@ pub mod variant_4_level {
     /// `fixaddr_start` is verified for multiples of this: 4 KiB.
     pub const FIXADDR_START_ALIGN: u64 = 0x1000;
 
-    /// `kernel_image_size`: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 1 GiB with
+    /// `kernel_image_size`: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 512 MiB without
     /// CONFIG_RANDOMIZE_BASE).
     ///
-    /// Default: 512 MiB.
-    pub const KERNEL_IMAGE_SIZE_DEFAULT: u64 = 0x2000_0000;
+    /// Default: 1 GiB.
+    pub const KERNEL_IMAGE_SIZE_DEFAULT: u64 = 0x4000_0000;
     /// Smallest value of `kernel_image_size` the layout is verified for: 512 MiB.
     pub const KERNEL_IMAGE_SIZE_MIN: u64 = 0x2000_0000;
     /// Largest value of `kernel_image_size` the layout is verified for: 1 GiB.
@@ -89,14 +89,24 @@ pub mod variant_4_level {
 
     // Regions, by start address (a parent before its children).
 
-    /// `user_space`: user-space virtual memory, different per mm.
+    /// `user_space`: user-space virtual memory, different per mm (up to TASK_SIZE_MAX).
     ///
-    /// `0x0000_0000_0000_0000..=0x0000_7fff_ffff_ffff` (128 TiB); rwx, user, per process.
+    /// `0x0000_0000_0000_0000..=0x0000_7fff_ffff_efff` (128 TiB - 4 KiB); rwx, user, per process.
     pub const USER_SPACE_START: u64 = 0x0000_0000_0000_0000;
     /// Last byte of `user_space` (inclusive).
-    pub const USER_SPACE_END: u64 = 0x0000_7fff_ffff_ffff;
-    /// Size of `user_space`: 128 TiB.
-    pub const USER_SPACE_SIZE: u64 = 0x8000_0000_0000;
+    pub const USER_SPACE_END: u64 = 0x0000_7fff_ffff_efff;
+    /// Size of `user_space`: 128 TiB - 4 KiB.
+    pub const USER_SPACE_SIZE: u64 = 0x7fff_ffff_f000;
+
+    /// `user_guard_page`: the highest canonical user page, never mapped (TASK_SIZE_MAX = 2^47 -
+    /// PAGE_SIZE).
+    ///
+    /// `0x0000_7fff_ffff_f000..=0x0000_7fff_ffff_ffff` (4 KiB); guard.
+    pub const USER_GUARD_PAGE_START: u64 = 0x0000_7fff_ffff_f000;
+    /// Last byte of `user_guard_page` (inclusive).
+    pub const USER_GUARD_PAGE_END: u64 = 0x0000_7fff_ffff_ffff;
+    /// Size of `user_guard_page`: 4 KiB.
+    pub const USER_GUARD_PAGE_SIZE: u64 = 0x1000;
 
     /// `non_canonical`: huge, almost 64 bits wide hole of non-canonical virtual memory addresses up
     /// to the -128 TB starting offset of kernel mappings.
@@ -311,7 +321,7 @@ pub mod variant_4_level {
 
     /// `kernel_text`: kernel text mapping, mapped to physical address 0.
     ///
-    /// By default `0xffff_ffff_8000_0000..=0xffff_ffff_9fff_ffff` (512 MiB); rwx, global.
+    /// By default `0xffff_ffff_8000_0000..=0xffff_ffff_bfff_ffff` (1 GiB); rwx, global.
     pub const KERNEL_TEXT_START: u64 = 0xffff_ffff_8000_0000;
     /// Last byte of `kernel_text` (inclusive), given `kernel_image_size`.
     #[must_use]
@@ -347,7 +357,7 @@ pub mod variant_4_level {
 
     /// `modules`: module mapping space (MODULES_VADDR .. MODULES_END).
     ///
-    /// By default `0xffff_ffff_a000_0000..=0xffff_ffff_feff_ffff` (1520 MiB); rwx, global.
+    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_feff_ffff` (1008 MiB); rwx, global.
     ///
     /// Start of `modules`, given `kernel_image_size`.
     #[must_use]
@@ -362,9 +372,9 @@ pub mod variant_4_level {
         0x7f00_0000 - kernel_image_size
     }
 
-    /// `hole_ffffffffff000000`: unused hole below the fixmap (moves with FIXADDR_START).
+    /// `hole_ffffffffff000000`: unused hole below the fixmap (moves with FIXADDR_TOT_START).
     ///
-    /// By default `0xffff_ffff_ff00_0000..=0xffff_ffff_ff4f_ffff` (5 MiB).
+    /// By default `0xffff_ffff_ff00_0000..=0xffff_ffff_ff1f_efff` (2044 KiB).
     pub const HOLE_FFFFFFFFFF000000_START: u64 = 0xffff_ffff_ff00_0000;
     /// Last byte of `hole_ffffffffff000000` (inclusive), given `fixaddr_start`.
     #[must_use]
@@ -377,9 +387,10 @@ pub mod variant_4_level {
         fixaddr_start - 0xffff_ffff_ff00_0000
     }
 
-    /// `fixmap`: kernel-internal fixmap range, variable size and offset.
+    /// `fixmap`: kernel-internal fixmap range, variable size and offset (FIXADDR_TOT_START .. slot
+    /// 0 at FIXADDR_TOP).
     ///
-    /// By default `0xffff_ffff_ff50_0000..=0xffff_ffff_ff5f_ffff` (1 MiB); rw, global.
+    /// By default `0xffff_ffff_ff1f_f000..=0xffff_ffff_ff7f_ffff` (6148 KiB); rw, global.
     ///
     /// Start of `fixmap`, given `fixaddr_start`.
     #[must_use]
@@ -387,30 +398,30 @@ pub mod variant_4_level {
         fixaddr_start
     }
     /// Last byte of `fixmap` (inclusive).
-    pub const FIXADDR_END: u64 = 0xffff_ffff_ff5f_ffff;
+    pub const FIXADDR_END: u64 = 0xffff_ffff_ff7f_ffff;
     /// Size of `fixmap`, given `fixaddr_start`.
     #[must_use]
     pub const fn fixaddr_size(fixaddr_start: u64) -> u64 {
-        0xffff_ffff_ff60_0000 - fixaddr_start
+        0xffff_ffff_ff80_0000 - fixaddr_start
     }
 
-    /// `vsyscall`: legacy vsyscall ABI.
+    /// `vsyscall`: legacy vsyscall ABI (fixmap slot VSYSCALL_PAGE = 511).
     ///
-    /// `0xffff_ffff_ff60_0000..=0xffff_ffff_ff60_0fff` (4 KiB); rx, user, global.
+    /// `0xffff_ffff_ff60_0000..=0xffff_ffff_ff60_0fff` (4 KiB); rx, user, in `fixmap`.
     pub const VSYSCALL_START: u64 = 0xffff_ffff_ff60_0000;
     /// Last byte of `vsyscall` (inclusive).
     pub const VSYSCALL_END: u64 = 0xffff_ffff_ff60_0fff;
     /// Size of `vsyscall`: 4 KiB.
     pub const VSYSCALL_SIZE: u64 = 0x1000;
 
-    /// `hole_ffffffffff601000`: unused (not listed in mm.rst).
+    /// `hole_ffffffffff800000`: unused (not listed in mm.rst).
     ///
-    /// `0xffff_ffff_ff60_1000..=0xffff_ffff_ffdf_ffff` (8188 KiB).
-    pub const HOLE_FFFFFFFFFF601000_START: u64 = 0xffff_ffff_ff60_1000;
-    /// Last byte of `hole_ffffffffff601000` (inclusive).
-    pub const HOLE_FFFFFFFFFF601000_END: u64 = 0xffff_ffff_ffdf_ffff;
-    /// Size of `hole_ffffffffff601000`: 8188 KiB.
-    pub const HOLE_FFFFFFFFFF601000_SIZE: u64 = 0x7f_f000;
+    /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffdf_ffff` (6 MiB).
+    pub const HOLE_FFFFFFFFFF800000_START: u64 = 0xffff_ffff_ff80_0000;
+    /// Last byte of `hole_ffffffffff800000` (inclusive).
+    pub const HOLE_FFFFFFFFFF800000_END: u64 = 0xffff_ffff_ffdf_ffff;
+    /// Size of `hole_ffffffffff800000`: 6 MiB.
+    pub const HOLE_FFFFFFFFFF800000_SIZE: u64 = 0x60_0000;
 
     /// `hole_ffffffffffe00000`: unused hole; holds STACKLEAK_POISON ffffffffffff4111.
     ///
@@ -452,6 +463,9 @@ pub mod variant_4_level {
         user_space_start: USER_SPACE_START,
         user_space_end: USER_SPACE_END,
         user_space_size: USER_SPACE_SIZE,
+        user_guard_page_start: USER_GUARD_PAGE_START,
+        user_guard_page_end: USER_GUARD_PAGE_END,
+        user_guard_page_size: USER_GUARD_PAGE_SIZE,
         non_canonical_start: NON_CANONICAL_START,
         non_canonical_end: NON_CANONICAL_END,
         non_canonical_size: NON_CANONICAL_SIZE,
@@ -520,9 +534,9 @@ pub mod variant_4_level {
         vsyscall_start: VSYSCALL_START,
         vsyscall_end: VSYSCALL_END,
         vsyscall_size: VSYSCALL_SIZE,
-        hole_ffffffffff601000_start: HOLE_FFFFFFFFFF601000_START,
-        hole_ffffffffff601000_end: HOLE_FFFFFFFFFF601000_END,
-        hole_ffffffffff601000_size: HOLE_FFFFFFFFFF601000_SIZE,
+        hole_ffffffffff800000_start: HOLE_FFFFFFFFFF800000_START,
+        hole_ffffffffff800000_end: HOLE_FFFFFFFFFF800000_END,
+        hole_ffffffffff800000_size: HOLE_FFFFFFFFFF800000_SIZE,
         hole_ffffffffffe00000_start: HOLE_FFFFFFFFFFE00000_START,
         hole_ffffffffffe00000_end: HOLE_FFFFFFFFFFE00000_END,
         hole_ffffffffffe00000_size: HOLE_FFFFFFFFFFE00000_SIZE,
@@ -539,10 +553,10 @@ pub mod variant_5_level {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `fixaddr_start`: start of the fixmap (FIXADDR_START).
+    /// `fixaddr_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
-    /// Default: `0xffff_ffff_ff50_0000`.
-    pub const FIXADDR_START_DEFAULT: u64 = 0xffff_ffff_ff50_0000;
+    /// Default: `0xffff_ffff_ff1f_f000`.
+    pub const FIXADDR_START_DEFAULT: u64 = 0xffff_ffff_ff1f_f000;
     /// Smallest value of `fixaddr_start` the layout is verified for: `0xffff_ffff_ff00_1000`.
     pub const FIXADDR_START_MIN: u64 = 0xffff_ffff_ff00_1000;
     /// Largest value of `fixaddr_start` the layout is verified for: `0xffff_ffff_ff5f_f000`.
@@ -550,11 +564,11 @@ pub mod variant_5_level {
     /// `fixaddr_start` is verified for multiples of this: 4 KiB.
     pub const FIXADDR_START_ALIGN: u64 = 0x1000;
 
-    /// `kernel_image_size`: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 1 GiB with
+    /// `kernel_image_size`: size of the kernel text mapping (KERNEL_IMAGE_SIZE: 512 MiB without
     /// CONFIG_RANDOMIZE_BASE).
     ///
-    /// Default: 512 MiB.
-    pub const KERNEL_IMAGE_SIZE_DEFAULT: u64 = 0x2000_0000;
+    /// Default: 1 GiB.
+    pub const KERNEL_IMAGE_SIZE_DEFAULT: u64 = 0x4000_0000;
     /// Smallest value of `kernel_image_size` the layout is verified for: 512 MiB.
     pub const KERNEL_IMAGE_SIZE_MIN: u64 = 0x2000_0000;
     /// Largest value of `kernel_image_size` the layout is verified for: 1 GiB.
@@ -615,14 +629,24 @@ pub mod variant_5_level {
 
     // Regions, by start address (a parent before its children).
 
-    /// `user_space`: user-space virtual memory, different per mm.
+    /// `user_space`: user-space virtual memory, different per mm (up to TASK_SIZE_MAX).
     ///
-    /// `0x0000_0000_0000_0000..=0x00ff_ffff_ffff_ffff` (64 PiB); rwx, user, per process.
+    /// `0x0000_0000_0000_0000..=0x00ff_ffff_ffff_efff` (64 PiB - 4 KiB); rwx, user, per process.
     pub const USER_SPACE_START: u64 = 0x0000_0000_0000_0000;
     /// Last byte of `user_space` (inclusive).
-    pub const USER_SPACE_END: u64 = 0x00ff_ffff_ffff_ffff;
-    /// Size of `user_space`: 64 PiB.
-    pub const USER_SPACE_SIZE: u64 = 0x100_0000_0000_0000;
+    pub const USER_SPACE_END: u64 = 0x00ff_ffff_ffff_efff;
+    /// Size of `user_space`: 64 PiB - 4 KiB.
+    pub const USER_SPACE_SIZE: u64 = 0xff_ffff_ffff_f000;
+
+    /// `user_guard_page`: the highest canonical user page, never mapped (TASK_SIZE_MAX = 2^56 -
+    /// PAGE_SIZE).
+    ///
+    /// `0x00ff_ffff_ffff_f000..=0x00ff_ffff_ffff_ffff` (4 KiB); guard.
+    pub const USER_GUARD_PAGE_START: u64 = 0x00ff_ffff_ffff_f000;
+    /// Last byte of `user_guard_page` (inclusive).
+    pub const USER_GUARD_PAGE_END: u64 = 0x00ff_ffff_ffff_ffff;
+    /// Size of `user_guard_page`: 4 KiB.
+    pub const USER_GUARD_PAGE_SIZE: u64 = 0x1000;
 
     /// `non_canonical`: huge, still almost 64 bits wide hole of non-canonical virtual memory
     /// addresses up to the -64 PB starting offset of kernel mappings.
@@ -757,9 +781,9 @@ pub mod variant_5_level {
         0x4_0000_0000 * ram_tb + 0x28_0000_0000
     }
 
-    /// `hole_ffd6000000000000`: unused hole (2.25 PB with the document's vmemmap).
+    /// `hole_ffd6000000000000`: unused hole (2.25 PB + 252 TB with the document's vmemmap).
     ///
-    /// By default `0xffd6_0000_0000_0000..=0xffde_ffff_ffff_ffff` (2304 TiB).
+    /// By default `0xffd6_0000_0000_0000..=0xffdf_fbff_ffff_ffff` (2556 TiB).
     ///
     /// Start of `hole_ffd6000000000000`, given `ram_tb`.
     #[must_use]
@@ -767,21 +791,21 @@ pub mod variant_5_level {
         0xffd4_0028_0000_0000 + 0x4_0000_0000 * ram_tb
     }
     /// Last byte of `hole_ffd6000000000000` (inclusive).
-    pub const HOLE_FFD6000000000000_END: u64 = 0xffde_ffff_ffff_ffff;
+    pub const HOLE_FFD6000000000000_END: u64 = 0xffdf_fbff_ffff_ffff;
     /// Size of `hole_ffd6000000000000`, given `ram_tb`.
     #[must_use]
     pub const fn hole_ffd6000000000000_size(ram_tb: u64) -> u64 {
-        0xa_ffd8_0000_0000 - 0x4_0000_0000 * ram_tb
+        0xb_fbd8_0000_0000 - 0x4_0000_0000 * ram_tb
     }
 
     /// `kasan_shadow`: KASAN shadow memory.
     ///
-    /// `0xffdf_0000_0000_0000..=0xffff_fbff_ffff_ffff` (8444 TiB); rw, global.
-    pub const KASAN_SHADOW_START: u64 = 0xffdf_0000_0000_0000;
+    /// `0xffdf_fc00_0000_0000..=0xffff_fbff_ffff_ffff` (8 PiB); rw, global.
+    pub const KASAN_SHADOW_START: u64 = 0xffdf_fc00_0000_0000;
     /// Last byte of `kasan_shadow` (inclusive).
     pub const KASAN_SHADOW_END: u64 = 0xffff_fbff_ffff_ffff;
-    /// Size of `kasan_shadow`: 8444 TiB.
-    pub const KASAN_SHADOW_SIZE: u64 = 0x20_fc00_0000_0000;
+    /// Size of `kasan_shadow`: 8 PiB.
+    pub const KASAN_SHADOW_SIZE: u64 = 0x20_0000_0000_0000;
 
     /// `hole_fffffc0000000000`: unused hole; its end is vaddr_end for KASLR.
     ///
@@ -848,7 +872,7 @@ pub mod variant_5_level {
 
     /// `kernel_text`: kernel text mapping, mapped to physical address 0.
     ///
-    /// By default `0xffff_ffff_8000_0000..=0xffff_ffff_9fff_ffff` (512 MiB); rwx, global.
+    /// By default `0xffff_ffff_8000_0000..=0xffff_ffff_bfff_ffff` (1 GiB); rwx, global.
     pub const KERNEL_TEXT_START: u64 = 0xffff_ffff_8000_0000;
     /// Last byte of `kernel_text` (inclusive), given `kernel_image_size`.
     #[must_use]
@@ -884,7 +908,7 @@ pub mod variant_5_level {
 
     /// `modules`: module mapping space (MODULES_VADDR .. MODULES_END).
     ///
-    /// By default `0xffff_ffff_a000_0000..=0xffff_ffff_feff_ffff` (1520 MiB); rwx, global.
+    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_feff_ffff` (1008 MiB); rwx, global.
     ///
     /// Start of `modules`, given `kernel_image_size`.
     #[must_use]
@@ -899,9 +923,9 @@ pub mod variant_5_level {
         0x7f00_0000 - kernel_image_size
     }
 
-    /// `hole_ffffffffff000000`: unused hole below the fixmap (moves with FIXADDR_START).
+    /// `hole_ffffffffff000000`: unused hole below the fixmap (moves with FIXADDR_TOT_START).
     ///
-    /// By default `0xffff_ffff_ff00_0000..=0xffff_ffff_ff4f_ffff` (5 MiB).
+    /// By default `0xffff_ffff_ff00_0000..=0xffff_ffff_ff1f_efff` (2044 KiB).
     pub const HOLE_FFFFFFFFFF000000_START: u64 = 0xffff_ffff_ff00_0000;
     /// Last byte of `hole_ffffffffff000000` (inclusive), given `fixaddr_start`.
     #[must_use]
@@ -914,9 +938,10 @@ pub mod variant_5_level {
         fixaddr_start - 0xffff_ffff_ff00_0000
     }
 
-    /// `fixmap`: kernel-internal fixmap range, variable size and offset.
+    /// `fixmap`: kernel-internal fixmap range, variable size and offset (FIXADDR_TOT_START .. slot
+    /// 0 at FIXADDR_TOP).
     ///
-    /// By default `0xffff_ffff_ff50_0000..=0xffff_ffff_ff5f_ffff` (1 MiB); rw, global.
+    /// By default `0xffff_ffff_ff1f_f000..=0xffff_ffff_ff7f_ffff` (6148 KiB); rw, global.
     ///
     /// Start of `fixmap`, given `fixaddr_start`.
     #[must_use]
@@ -924,30 +949,30 @@ pub mod variant_5_level {
         fixaddr_start
     }
     /// Last byte of `fixmap` (inclusive).
-    pub const FIXADDR_END: u64 = 0xffff_ffff_ff5f_ffff;
+    pub const FIXADDR_END: u64 = 0xffff_ffff_ff7f_ffff;
     /// Size of `fixmap`, given `fixaddr_start`.
     #[must_use]
     pub const fn fixaddr_size(fixaddr_start: u64) -> u64 {
-        0xffff_ffff_ff60_0000 - fixaddr_start
+        0xffff_ffff_ff80_0000 - fixaddr_start
     }
 
-    /// `vsyscall`: legacy vsyscall ABI.
+    /// `vsyscall`: legacy vsyscall ABI (fixmap slot VSYSCALL_PAGE = 511).
     ///
-    /// `0xffff_ffff_ff60_0000..=0xffff_ffff_ff60_0fff` (4 KiB); rx, user, global.
+    /// `0xffff_ffff_ff60_0000..=0xffff_ffff_ff60_0fff` (4 KiB); rx, user, in `fixmap`.
     pub const VSYSCALL_START: u64 = 0xffff_ffff_ff60_0000;
     /// Last byte of `vsyscall` (inclusive).
     pub const VSYSCALL_END: u64 = 0xffff_ffff_ff60_0fff;
     /// Size of `vsyscall`: 4 KiB.
     pub const VSYSCALL_SIZE: u64 = 0x1000;
 
-    /// `hole_ffffffffff601000`: unused (not listed in mm.rst).
+    /// `hole_ffffffffff800000`: unused (not listed in mm.rst).
     ///
-    /// `0xffff_ffff_ff60_1000..=0xffff_ffff_ffdf_ffff` (8188 KiB).
-    pub const HOLE_FFFFFFFFFF601000_START: u64 = 0xffff_ffff_ff60_1000;
-    /// Last byte of `hole_ffffffffff601000` (inclusive).
-    pub const HOLE_FFFFFFFFFF601000_END: u64 = 0xffff_ffff_ffdf_ffff;
-    /// Size of `hole_ffffffffff601000`: 8188 KiB.
-    pub const HOLE_FFFFFFFFFF601000_SIZE: u64 = 0x7f_f000;
+    /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffdf_ffff` (6 MiB).
+    pub const HOLE_FFFFFFFFFF800000_START: u64 = 0xffff_ffff_ff80_0000;
+    /// Last byte of `hole_ffffffffff800000` (inclusive).
+    pub const HOLE_FFFFFFFFFF800000_END: u64 = 0xffff_ffff_ffdf_ffff;
+    /// Size of `hole_ffffffffff800000`: 6 MiB.
+    pub const HOLE_FFFFFFFFFF800000_SIZE: u64 = 0x60_0000;
 
     /// `hole_ffffffffffe00000`: unused hole; holds STACKLEAK_POISON ffffffffffff4111.
     ///
@@ -989,6 +1014,9 @@ pub mod variant_5_level {
         user_space_start: USER_SPACE_START,
         user_space_end: USER_SPACE_END,
         user_space_size: USER_SPACE_SIZE,
+        user_guard_page_start: USER_GUARD_PAGE_START,
+        user_guard_page_end: USER_GUARD_PAGE_END,
+        user_guard_page_size: USER_GUARD_PAGE_SIZE,
         non_canonical_start: NON_CANONICAL_START,
         non_canonical_end: NON_CANONICAL_END,
         non_canonical_size: NON_CANONICAL_SIZE,
@@ -1057,9 +1085,9 @@ pub mod variant_5_level {
         vsyscall_start: VSYSCALL_START,
         vsyscall_end: VSYSCALL_END,
         vsyscall_size: VSYSCALL_SIZE,
-        hole_ffffffffff601000_start: HOLE_FFFFFFFFFF601000_START,
-        hole_ffffffffff601000_end: HOLE_FFFFFFFFFF601000_END,
-        hole_ffffffffff601000_size: HOLE_FFFFFFFFFF601000_SIZE,
+        hole_ffffffffff800000_start: HOLE_FFFFFFFFFF800000_START,
+        hole_ffffffffff800000_end: HOLE_FFFFFFFFFF800000_END,
+        hole_ffffffffff800000_size: HOLE_FFFFFFFFFF800000_SIZE,
         hole_ffffffffffe00000_start: HOLE_FFFFFFFFFFE00000_START,
         hole_ffffffffffe00000_end: HOLE_FFFFFFFFFFE00000_END,
         hole_ffffffffffe00000_size: HOLE_FFFFFFFFFFE00000_SIZE,
@@ -1171,6 +1199,12 @@ pub struct Layout {
     pub user_space_end: u64,
     /// The size of region `user_space`.
     pub user_space_size: u64,
+    /// The start of region `user_guard_page`.
+    pub user_guard_page_start: u64,
+    /// The end of region `user_guard_page`.
+    pub user_guard_page_end: u64,
+    /// The size of region `user_guard_page`.
+    pub user_guard_page_size: u64,
     /// The start of region `non_canonical`.
     pub non_canonical_start: u64,
     /// The end of region `non_canonical`.
@@ -1307,12 +1341,12 @@ pub struct Layout {
     pub vsyscall_end: u64,
     /// The size of region `vsyscall`.
     pub vsyscall_size: u64,
-    /// The start of region `hole_ffffffffff601000`.
-    pub hole_ffffffffff601000_start: u64,
-    /// The end of region `hole_ffffffffff601000`.
-    pub hole_ffffffffff601000_end: u64,
-    /// The size of region `hole_ffffffffff601000`.
-    pub hole_ffffffffff601000_size: u64,
+    /// The start of region `hole_ffffffffff800000`.
+    pub hole_ffffffffff800000_start: u64,
+    /// The end of region `hole_ffffffffff800000`.
+    pub hole_ffffffffff800000_end: u64,
+    /// The size of region `hole_ffffffffff800000`.
+    pub hole_ffffffffff800000_size: u64,
     /// The start of region `hole_ffffffffffe00000`.
     pub hole_ffffffffffe00000_start: u64,
     /// The end of region `hole_ffffffffffe00000`.

@@ -12,141 +12,141 @@
  *
  * Not checked, because they depend on a parameter or a KASLR base (or do not fit in 64 bits):
  * SEGKPM_END, SEGKPM_SIZE, SEGKP_START, SEGKP_END, SEGKP_SIZE, DEVICE_MAPPINGS_START,
- * DEVICE_MAPPINGS_END, DEVICE_MAPPINGS_SIZE, SEGKMAP_START, SEGKMAP_END, SEGKMAP_SIZE,
- * KERNEL_HEAP_START, KERNEL_HEAP_SIZE, CORE_HEAP_END, CORE_HEAP_SIZE, PTABLE_START, PTABLE_END,
- * PTABLE_SIZE, VALLOC_START, VALLOC_SIZE and PTABLE_VA.
+ * DEVICE_MAPPINGS_END, SEGKMAP_START, SEGKMAP_END, SEGKMAP_SIZE, KERNEL_HEAP_START,
+ * KERNEL_HEAP_SIZE, CORE_HEAP_END, CORE_HEAP_SIZE, PTABLE_START, PTABLE_END, VALLOC_START,
+ * VALLOC_SIZE and PTABLE_VA.
  */
 
 /* variant "running" */
-_Static_assert((unsigned long)(SEGKPM_SIZE_DEFAULT) == 0x1000000000UL,
-	       "SEGKPM_SIZE_DEFAULT: the spec says 0x1000000000, the default of parameter `segkpm_size` (solaris-amd64.layout:10)");
-_Static_assert((unsigned long)(SEGKPM_SIZE_MIN) == 0x40000000UL,
-	       "SEGKPM_SIZE_MIN: the spec says 0x40000000, the min of parameter `segkpm_size` (solaris-amd64.layout:10)");
-_Static_assert((unsigned long)(SEGKPM_SIZE_MAX) == 0x8000000000UL,
-	       "SEGKPM_SIZE_MAX: the spec says 0x8000000000, the max of parameter `segkpm_size` (solaris-amd64.layout:10)");
-_Static_assert((unsigned long)(SEGKPM_SIZE_ALIGN) == 0x40000000UL,
-	       "SEGKPM_SIZE_ALIGN: the spec says 0x40000000, the align of parameter `segkpm_size` (solaris-amd64.layout:10)");
+_Static_assert((unsigned long)(SEGKPM_SIZE_DEFAULT) == 0x8000000000UL,
+	       "SEGKPM_SIZE_DEFAULT: the spec says 0x8000000000, the default of parameter `segkpm_size` (solaris-amd64.layout:21)");
+_Static_assert((unsigned long)(SEGKPM_SIZE_MIN) == 0x8000000000UL,
+	       "SEGKPM_SIZE_MIN: the spec says 0x8000000000, the min of parameter `segkpm_size` (solaris-amd64.layout:21)");
+_Static_assert((unsigned long)(SEGKPM_SIZE_MAX) == 0x18000000000UL,
+	       "SEGKPM_SIZE_MAX: the spec says 0x18000000000, the max of parameter `segkpm_size` (solaris-amd64.layout:21)");
+_Static_assert((unsigned long)(SEGKPM_SIZE_ALIGN) == 0x8000000000UL,
+	       "SEGKPM_SIZE_ALIGN: the spec says 0x8000000000, the align of parameter `segkpm_size` (solaris-amd64.layout:21)");
 _Static_assert((unsigned long)(SEGKP_SIZE_DEFAULT) == 0x80000000UL,
-	       "SEGKP_SIZE_DEFAULT: the spec says 0x80000000, the default of parameter `segkp_size` (solaris-amd64.layout:11)");
-_Static_assert((unsigned long)(SEGKP_SIZE_MIN) == 0x20000000UL,
-	       "SEGKP_SIZE_MIN: the spec says 0x20000000, the min of parameter `segkp_size` (solaris-amd64.layout:11)");
+	       "SEGKP_SIZE_DEFAULT: the spec says 0x80000000, the default of parameter `segkp_size` (solaris-amd64.layout:24)");
+_Static_assert((unsigned long)(SEGKP_SIZE_MIN) == 0xc800000UL,
+	       "SEGKP_SIZE_MIN: the spec says 0xc800000, the min of parameter `segkp_size` (solaris-amd64.layout:24)");
 _Static_assert((unsigned long)(SEGKP_SIZE_MAX) == 0x200000000UL,
-	       "SEGKP_SIZE_MAX: the spec says 0x200000000, the max of parameter `segkp_size` (solaris-amd64.layout:11)");
+	       "SEGKP_SIZE_MAX: the spec says 0x200000000, the max of parameter `segkp_size` (solaris-amd64.layout:24)");
 _Static_assert((unsigned long)(SEGKP_SIZE_ALIGN) == 0x200000UL,
-	       "SEGKP_SIZE_ALIGN: the spec says 0x200000, the align of parameter `segkp_size` (solaris-amd64.layout:11)");
-_Static_assert((unsigned long)(TOXIC_SIZE_DEFAULT) == 0x40000000UL,
-	       "TOXIC_SIZE_DEFAULT: the spec says 0x40000000, the default of parameter `toxic_size` (solaris-amd64.layout:12)");
-_Static_assert((unsigned long)(TOXIC_SIZE_MIN) == 0x4000000UL,
-	       "TOXIC_SIZE_MIN: the spec says 0x4000000, the min of parameter `toxic_size` (solaris-amd64.layout:12)");
-_Static_assert((unsigned long)(TOXIC_SIZE_MAX) == 0x100000000UL,
-	       "TOXIC_SIZE_MAX: the spec says 0x100000000, the max of parameter `toxic_size` (solaris-amd64.layout:12)");
-_Static_assert((unsigned long)(TOXIC_SIZE_ALIGN) == 0x200000UL,
-	       "TOXIC_SIZE_ALIGN: the spec says 0x200000, the align of parameter `toxic_size` (solaris-amd64.layout:12)");
-_Static_assert((unsigned long)(SEGKMAP_SIZE_DEFAULT) == 0x40000000UL,
-	       "SEGKMAP_SIZE_DEFAULT: the spec says 0x40000000, the default of parameter `segkmap_size` (solaris-amd64.layout:13)");
+	       "SEGKP_SIZE_ALIGN: the spec says 0x200000, the align of parameter `segkp_size` (solaris-amd64.layout:24)");
+_Static_assert((unsigned long)(SEGKMAP_SIZE_DEFAULT) == 0x4000000UL,
+	       "SEGKMAP_SIZE_DEFAULT: the spec says 0x4000000, the default of parameter `segkmap_size` (solaris-amd64.layout:27)");
 _Static_assert((unsigned long)(SEGKMAP_SIZE_MIN) == 0x4000000UL,
-	       "SEGKMAP_SIZE_MIN: the spec says 0x4000000, the min of parameter `segkmap_size` (solaris-amd64.layout:13)");
-_Static_assert((unsigned long)(SEGKMAP_SIZE_MAX) == 0x200000000UL,
-	       "SEGKMAP_SIZE_MAX: the spec says 0x200000000, the max of parameter `segkmap_size` (solaris-amd64.layout:13)");
+	       "SEGKMAP_SIZE_MIN: the spec says 0x4000000, the min of parameter `segkmap_size` (solaris-amd64.layout:27)");
+_Static_assert((unsigned long)(SEGKMAP_SIZE_MAX) == 0x1000000000UL,
+	       "SEGKMAP_SIZE_MAX: the spec says 0x1000000000, the max of parameter `segkmap_size` (solaris-amd64.layout:27)");
 _Static_assert((unsigned long)(SEGKMAP_SIZE_ALIGN) == 0x200000UL,
-	       "SEGKMAP_SIZE_ALIGN: the spec says 0x200000, the align of parameter `segkmap_size` (solaris-amd64.layout:13)");
+	       "SEGKMAP_SIZE_ALIGN: the spec says 0x200000, the align of parameter `segkmap_size` (solaris-amd64.layout:27)");
 _Static_assert((unsigned long)(VALLOC_SIZE_DEFAULT) == 0x4000000UL,
-	       "VALLOC_SIZE_DEFAULT: the spec says 0x4000000, the default of parameter `valloc_size` (solaris-amd64.layout:15)");
-_Static_assert((unsigned long)(VALLOC_SIZE_MIN) == 0x400000UL,
-	       "VALLOC_SIZE_MIN: the spec says 0x400000, the min of parameter `valloc_size` (solaris-amd64.layout:15)");
+	       "VALLOC_SIZE_DEFAULT: the spec says 0x4000000, the default of parameter `valloc_size` (solaris-amd64.layout:31)");
+_Static_assert((unsigned long)(VALLOC_SIZE_MIN) == 0x200000UL,
+	       "VALLOC_SIZE_MIN: the spec says 0x200000, the min of parameter `valloc_size` (solaris-amd64.layout:31)");
 _Static_assert((unsigned long)(VALLOC_SIZE_MAX) == 0x20000000UL,
-	       "VALLOC_SIZE_MAX: the spec says 0x20000000, the max of parameter `valloc_size` (solaris-amd64.layout:15)");
-_Static_assert((unsigned long)(VALLOC_SIZE_ALIGN) == 0x400000UL,
-	       "VALLOC_SIZE_ALIGN: the spec says 0x400000, the align of parameter `valloc_size` (solaris-amd64.layout:15)");
-_Static_assert((unsigned long)(PTABLE_SIZE_DEFAULT) == 0x400000UL,
-	       "PTABLE_SIZE_DEFAULT: the spec says 0x400000, the default of parameter `ptable_size` (solaris-amd64.layout:17)");
-_Static_assert((unsigned long)(PTABLE_SIZE_MIN) == 0x1000UL,
-	       "PTABLE_SIZE_MIN: the spec says 0x1000, the min of parameter `ptable_size` (solaris-amd64.layout:17)");
-_Static_assert((unsigned long)(PTABLE_SIZE_MAX) == 0x4000000UL,
-	       "PTABLE_SIZE_MAX: the spec says 0x4000000, the max of parameter `ptable_size` (solaris-amd64.layout:17)");
-_Static_assert((unsigned long)(PTABLE_SIZE_ALIGN) == 0x1000UL,
-	       "PTABLE_SIZE_ALIGN: the spec says 0x1000, the align of parameter `ptable_size` (solaris-amd64.layout:17)");
+	       "VALLOC_SIZE_MAX: the spec says 0x20000000, the max of parameter `valloc_size` (solaris-amd64.layout:31)");
+_Static_assert((unsigned long)(VALLOC_SIZE_ALIGN) == 0x200000UL,
+	       "VALLOC_SIZE_ALIGN: the spec says 0x200000, the align of parameter `valloc_size` (solaris-amd64.layout:31)");
 _Static_assert((unsigned long)(INVALID_START) == 0x0000000000000000UL,
-	       "INVALID_START: the spec says 0x0000000000000000, the start of region `invalid` (solaris-amd64.layout:24)");
+	       "INVALID_START: the spec says 0x0000000000000000, the start of region `invalid` (solaris-amd64.layout:39)");
 _Static_assert((unsigned long)(INVALID_END) == 0x0000000003ffffffUL,
-	       "INVALID_END: the spec says 0x0000000003ffffff, the end of region `invalid` (solaris-amd64.layout:24)");
+	       "INVALID_END: the spec says 0x0000000003ffffff, the end of region `invalid` (solaris-amd64.layout:39)");
 _Static_assert((unsigned long)(INVALID_SIZE) == 0x4000000UL,
-	       "INVALID_SIZE: the spec says 0x4000000, the size of region `invalid` (solaris-amd64.layout:24)");
+	       "INVALID_SIZE: the spec says 0x4000000, the size of region `invalid` (solaris-amd64.layout:39)");
 _Static_assert((unsigned long)(USER_LOW_START) == 0x0000000004000000UL,
-	       "USER_LOW_START: the spec says 0x0000000004000000, the start of region `user_low` (solaris-amd64.layout:25)");
+	       "USER_LOW_START: the spec says 0x0000000004000000, the start of region `user_low` (solaris-amd64.layout:40)");
 _Static_assert((unsigned long)(USER_LOW_END) == 0x00007fffffffffffUL,
-	       "USER_LOW_END: the spec says 0x00007fffffffffff, the end of region `user_low` (solaris-amd64.layout:25)");
+	       "USER_LOW_END: the spec says 0x00007fffffffffff, the end of region `user_low` (solaris-amd64.layout:40)");
 _Static_assert((unsigned long)(USER_LOW_SIZE) == 0x7ffffc000000UL,
-	       "USER_LOW_SIZE: the spec says 0x7ffffc000000, the size of region `user_low` (solaris-amd64.layout:25)");
+	       "USER_LOW_SIZE: the spec says 0x7ffffc000000, the size of region `user_low` (solaris-amd64.layout:40)");
 _Static_assert((unsigned long)(VA_HOLE_START) == 0x0000800000000000UL,
-	       "VA_HOLE_START: the spec says 0x0000800000000000, the start of region `va_hole` (solaris-amd64.layout:19)");
+	       "VA_HOLE_START: the spec says 0x0000800000000000, the start of region `va_hole` (solaris-amd64.layout:33)");
 _Static_assert((unsigned long)(VA_HOLE_END) == 0xffff7fffffffffffUL,
-	       "VA_HOLE_END: the spec says 0xffff7fffffffffff, the end of region `va_hole` (solaris-amd64.layout:19)");
+	       "VA_HOLE_END: the spec says 0xffff7fffffffffff, the end of region `va_hole` (solaris-amd64.layout:33)");
 _Static_assert((unsigned long)(VA_HOLE_SIZE) == 0xffff000000000000UL,
-	       "VA_HOLE_SIZE: the spec says 0xffff000000000000, the size of region `va_hole` (solaris-amd64.layout:19)");
+	       "VA_HOLE_SIZE: the spec says 0xffff000000000000, the size of region `va_hole` (solaris-amd64.layout:33)");
 _Static_assert((unsigned long)(USER_HIGH_START) == 0xffff800000000000UL,
-	       "USER_HIGH_START: the spec says 0xffff800000000000, the start of region `user_high` (solaris-amd64.layout:27)");
-_Static_assert((unsigned long)(USER_HIGH_END) == 0xfffffd7fffffffffUL,
-	       "USER_HIGH_END: the spec says 0xfffffd7fffffffff, the end of region `user_high` (solaris-amd64.layout:27)");
-_Static_assert((unsigned long)(USER_HIGH_SIZE) == 0x7d8000000000UL,
-	       "USER_HIGH_SIZE: the spec says 0x7d8000000000, the size of region `user_high` (solaris-amd64.layout:27)");
+	       "USER_HIGH_START: the spec says 0xffff800000000000, the start of region `user_high` (solaris-amd64.layout:43)");
+_Static_assert((unsigned long)(USER_HIGH_END) == 0xfffffd7fffdfffffUL,
+	       "USER_HIGH_END: the spec says 0xfffffd7fffdfffff, the end of region `user_high` (solaris-amd64.layout:43)");
+_Static_assert((unsigned long)(USER_HIGH_SIZE) == 0x7d7fffe00000UL,
+	       "USER_HIGH_SIZE: the spec says 0x7d7fffe00000, the size of region `user_high` (solaris-amd64.layout:43)");
+_Static_assert((unsigned long)(USER_RED_ZONE_START) == 0xfffffd7fffe00000UL,
+	       "USER_RED_ZONE_START: the spec says 0xfffffd7fffe00000, the start of region `user_red_zone` (solaris-amd64.layout:44)");
+_Static_assert((unsigned long)(USER_RED_ZONE_END) == 0xfffffd7fffffffffUL,
+	       "USER_RED_ZONE_END: the spec says 0xfffffd7fffffffff, the end of region `user_red_zone` (solaris-amd64.layout:44)");
+_Static_assert((unsigned long)(USER_RED_ZONE_SIZE) == 0x200000UL,
+	       "USER_RED_ZONE_SIZE: the spec says 0x200000, the size of region `user_red_zone` (solaris-amd64.layout:44)");
 _Static_assert((unsigned long)(RED_ZONE_START) == 0xfffffd8000000000UL,
-	       "RED_ZONE_START: the spec says 0xfffffd8000000000, the start of region `red_zone` (solaris-amd64.layout:20)");
+	       "RED_ZONE_START: the spec says 0xfffffd8000000000, the start of region `red_zone` (solaris-amd64.layout:35)");
 _Static_assert((unsigned long)(RED_ZONE_END) == 0xfffffdffffffffffUL,
-	       "RED_ZONE_END: the spec says 0xfffffdffffffffff, the end of region `red_zone` (solaris-amd64.layout:20)");
+	       "RED_ZONE_END: the spec says 0xfffffdffffffffff, the end of region `red_zone` (solaris-amd64.layout:35)");
 _Static_assert((unsigned long)(RED_ZONE_SIZE) == 0x8000000000UL,
-	       "RED_ZONE_SIZE: the spec says 0x8000000000, the size of region `red_zone` (solaris-amd64.layout:20)");
+	       "RED_ZONE_SIZE: the spec says 0x8000000000, the size of region `red_zone` (solaris-amd64.layout:35)");
 _Static_assert((unsigned long)(SEGKPM_START) == 0xfffffe0000000000UL,
-	       "SEGKPM_START: the spec says 0xfffffe0000000000, the start of region `segkpm` (solaris-amd64.layout:29)");
+	       "SEGKPM_START: the spec says 0xfffffe0000000000, the start of region `segkpm` (solaris-amd64.layout:46)");
+_Static_assert((unsigned long)(DEVICE_MAPPINGS_SIZE) == 0x40000000UL,
+	       "DEVICE_MAPPINGS_SIZE: the spec says 0x40000000, the size of region `device_mappings` (solaris-amd64.layout:48)");
 _Static_assert((unsigned long)(KERNEL_HEAP_END) == 0xffffffffbfffffffUL,
-	       "KERNEL_HEAP_END: the spec says 0xffffffffbfffffff, the end of region `kernel_heap` (solaris-amd64.layout:33)");
+	       "KERNEL_HEAP_END: the spec says 0xffffffffbfffffff, the end of region `kernel_heap` (solaris-amd64.layout:50)");
 _Static_assert((unsigned long)(CORE_HEAP_START) == 0xffffffffc0000000UL,
-	       "CORE_HEAP_START: the spec says 0xffffffffc0000000, the start of region `core_heap` (solaris-amd64.layout:57)");
-_Static_assert((unsigned long)(VALLOC_END) == 0xfffffffffaffffffUL,
-	       "VALLOC_END: the spec says 0xfffffffffaffffff, the end of region `valloc` (solaris-amd64.layout:59)");
-_Static_assert((unsigned long)(LUFS_SINKHOLE_START) == 0xfffffffffb000000UL,
-	       "LUFS_SINKHOLE_START: the spec says 0xfffffffffb000000, the start of region `lufs_sinkhole` (solaris-amd64.layout:61)");
-_Static_assert((unsigned long)(LUFS_SINKHOLE_END) == 0xfffffffffb7fffffUL,
-	       "LUFS_SINKHOLE_END: the spec says 0xfffffffffb7fffff, the end of region `lufs_sinkhole` (solaris-amd64.layout:61)");
-_Static_assert((unsigned long)(LUFS_SINKHOLE_SIZE) == 0x800000UL,
-	       "LUFS_SINKHOLE_SIZE: the spec says 0x800000, the size of region `lufs_sinkhole` (solaris-amd64.layout:61)");
+	       "CORE_HEAP_START: the spec says 0xffffffffc0000000, the start of region `core_heap` (solaris-amd64.layout:74)");
+_Static_assert((unsigned long)(PTABLE_SIZE) == 0x2000UL,
+	       "PTABLE_SIZE: the spec says 0x2000, the size of region `ptable` (solaris-amd64.layout:75)");
+_Static_assert((unsigned long)(VALLOC_END) == 0xfffffffffb7fffffUL,
+	       "VALLOC_END: the spec says 0xfffffffffb7fffff, the end of region `valloc` (solaris-amd64.layout:79)");
 _Static_assert((unsigned long)(KTEXT_START) == 0xfffffffffb800000UL,
-	       "KTEXT_START: the spec says 0xfffffffffb800000, the start of region `ktext` (solaris-amd64.layout:63)");
+	       "KTEXT_START: the spec says 0xfffffffffb800000, the start of region `ktext` (solaris-amd64.layout:81)");
 _Static_assert((unsigned long)(KTEXT_END) == 0xfffffffffbbfffffUL,
-	       "KTEXT_END: the spec says 0xfffffffffbbfffff, the end of region `ktext` (solaris-amd64.layout:63)");
+	       "KTEXT_END: the spec says 0xfffffffffbbfffff, the end of region `ktext` (solaris-amd64.layout:81)");
 _Static_assert((unsigned long)(KTEXT_SIZE) == 0x400000UL,
-	       "KTEXT_SIZE: the spec says 0x400000, the size of region `ktext` (solaris-amd64.layout:63)");
+	       "KTEXT_SIZE: the spec says 0x400000, the size of region `ktext` (solaris-amd64.layout:81)");
 _Static_assert((unsigned long)(KDATA_START) == 0xfffffffffbc00000UL,
-	       "KDATA_START: the spec says 0xfffffffffbc00000, the start of region `kdata` (solaris-amd64.layout:64)");
+	       "KDATA_START: the spec says 0xfffffffffbc00000, the start of region `kdata` (solaris-amd64.layout:82)");
 _Static_assert((unsigned long)(KDATA_END) == 0xfffffffffbffffffUL,
-	       "KDATA_END: the spec says 0xfffffffffbffffff, the end of region `kdata` (solaris-amd64.layout:64)");
+	       "KDATA_END: the spec says 0xfffffffffbffffff, the end of region `kdata` (solaris-amd64.layout:82)");
 _Static_assert((unsigned long)(KDATA_SIZE) == 0x400000UL,
-	       "KDATA_SIZE: the spec says 0x400000, the size of region `kdata` (solaris-amd64.layout:64)");
+	       "KDATA_SIZE: the spec says 0x400000, the size of region `kdata` (solaris-amd64.layout:82)");
 _Static_assert((unsigned long)(UNUSED_START) == 0xfffffffffc000000UL,
-	       "UNUSED_START: the spec says 0xfffffffffc000000, the start of region `unused` (solaris-amd64.layout:65)");
+	       "UNUSED_START: the spec says 0xfffffffffc000000, the start of region `unused` (solaris-amd64.layout:83)");
 _Static_assert((unsigned long)(UNUSED_END) == 0xffffffffff7fffffUL,
-	       "UNUSED_END: the spec says 0xffffffffff7fffff, the end of region `unused` (solaris-amd64.layout:65)");
+	       "UNUSED_END: the spec says 0xffffffffff7fffff, the end of region `unused` (solaris-amd64.layout:83)");
 _Static_assert((unsigned long)(UNUSED_SIZE) == 0x3800000UL,
-	       "UNUSED_SIZE: the spec says 0x3800000, the size of region `unused` (solaris-amd64.layout:65)");
+	       "UNUSED_SIZE: the spec says 0x3800000, the size of region `unused` (solaris-amd64.layout:83)");
 _Static_assert((unsigned long)(DEBUGGER_START) == 0xffffffffff800000UL,
-	       "DEBUGGER_START: the spec says 0xffffffffff800000, the start of region `debugger` (solaris-amd64.layout:66)");
+	       "DEBUGGER_START: the spec says 0xffffffffff800000, the start of region `debugger` (solaris-amd64.layout:84)");
 _Static_assert((unsigned long)(DEBUGGER_END) == 0xffffffffffbfffffUL,
-	       "DEBUGGER_END: the spec says 0xffffffffffbfffff, the end of region `debugger` (solaris-amd64.layout:66)");
+	       "DEBUGGER_END: the spec says 0xffffffffffbfffff, the end of region `debugger` (solaris-amd64.layout:84)");
 _Static_assert((unsigned long)(DEBUGGER_SIZE) == 0x400000UL,
-	       "DEBUGGER_SIZE: the spec says 0x400000, the size of region `debugger` (solaris-amd64.layout:66)");
+	       "DEBUGGER_SIZE: the spec says 0x400000, the size of region `debugger` (solaris-amd64.layout:84)");
 _Static_assert((unsigned long)(ARGS_START) == 0xffffffffffc00000UL,
-	       "ARGS_START: the spec says 0xffffffffffc00000, the start of region `args` (solaris-amd64.layout:67)");
+	       "ARGS_START: the spec says 0xffffffffffc00000, the start of region `args` (solaris-amd64.layout:89)");
 _Static_assert((unsigned long)(ARGS_END) == 0xffffffffffffffffUL,
-	       "ARGS_END: the spec says 0xffffffffffffffff, the end of region `args` (solaris-amd64.layout:67)");
+	       "ARGS_END: the spec says 0xffffffffffffffff, the end of region `args` (solaris-amd64.layout:89)");
 _Static_assert((unsigned long)(ARGS_SIZE) == 0x400000UL,
-	       "ARGS_SIZE: the spec says 0x400000, the size of region `args` (solaris-amd64.layout:67)");
+	       "ARGS_SIZE: the spec says 0x400000, the size of region `args` (solaris-amd64.layout:89)");
 _Static_assert((unsigned long)(KERNELBASE) == 0xfffffd8000000000UL,
-	       "KERNELBASE: the spec says 0xfffffd8000000000, constant `kernelbase` (solaris-amd64.layout:69)");
+	       "KERNELBASE: the spec says 0xfffffd8000000000, constant `kernelbase` (solaris-amd64.layout:91)");
+_Static_assert((unsigned long)(USERLIMIT) == 0xfffffd7fffe00000UL,
+	       "USERLIMIT: the spec says 0xfffffd7fffe00000, constant `userlimit` (solaris-amd64.layout:92)");
 _Static_assert((unsigned long)(COREHEAP_BASE) == 0xffffffffc0000000UL,
-	       "COREHEAP_BASE: the spec says 0xffffffffc0000000, constant `core_base` (solaris-amd64.layout:70)");
+	       "COREHEAP_BASE: the spec says 0xffffffffc0000000, constant `core_base` (solaris-amd64.layout:93)");
 _Static_assert((unsigned long)(KERNEL_TEXT) == 0xfffffffffb800000UL,
-	       "KERNEL_TEXT: the spec says 0xfffffffffb800000, constant `kernel_text` (solaris-amd64.layout:71)");
+	       "KERNEL_TEXT: the spec says 0xfffffffffb800000, constant `kernel_text` (solaris-amd64.layout:94)");
+_Static_assert((unsigned long)(TOXIC_SIZE) == 0x40000000UL,
+	       "TOXIC_SIZE: the spec says 0x40000000, constant `toxic_size` (solaris-amd64.layout:96)");
+_Static_assert((unsigned long)(PTABLE_SZ) == 0x2000UL,
+	       "PTABLE_SZ: the spec says 0x2000, constant `ptable_size` (solaris-amd64.layout:98)");
+_Static_assert((unsigned long)(SEGDEBUGBASE) == 0xffffffffff800000UL,
+	       "SEGDEBUGBASE: the spec says 0xffffffffff800000, constant `segdebugbase` (solaris-amd64.layout:100)");
+_Static_assert((unsigned long)(SEGDEBUGSIZE) == 0x400000UL,
+	       "SEGDEBUGSIZE: the spec says 0x400000, constant `segdebugsize` (solaris-amd64.layout:101)");
+_Static_assert((unsigned long)(ARGSBASE) == 0xffc00000UL,
+	       "ARGSBASE: the spec says 0xffc00000, constant `argsbase` (solaris-amd64.layout:102)");
 _Static_assert((unsigned long)(BOOT_DOUBLEMAP_BASE) == 0xffffffff00000000UL,
-	       "BOOT_DOUBLEMAP_BASE: the spec says 0xffffffff00000000, constant `boot_doublemap_base` (solaris-amd64.layout:73)");
+	       "BOOT_DOUBLEMAP_BASE: the spec says 0xffffffff00000000, constant `boot_doublemap_base` (solaris-amd64.layout:103)");
 _Static_assert((unsigned long)(BOOT_DOUBLEMAP_SIZE) == 0x80000000UL,
-	       "BOOT_DOUBLEMAP_SIZE: the spec says 0x80000000, constant `boot_doublemap_size` (solaris-amd64.layout:74)");
+	       "BOOT_DOUBLEMAP_SIZE: the spec says 0x80000000, constant `boot_doublemap_size` (solaris-amd64.layout:104)");

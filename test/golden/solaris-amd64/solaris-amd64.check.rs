@@ -11,274 +11,274 @@
 //!
 //! Not checked, because they depend on a parameter or a KASLR base (or do not fit in 64 bits):
 //! SEGKPM_END, SEGKPM_SIZE, SEGKP_START, SEGKP_END, SEGKP_SIZE, DEVICE_MAPPINGS_START,
-//! DEVICE_MAPPINGS_END, DEVICE_MAPPINGS_SIZE, SEGKMAP_START, SEGKMAP_END, SEGKMAP_SIZE,
-//! KERNEL_HEAP_START, KERNEL_HEAP_SIZE, CORE_HEAP_END, CORE_HEAP_SIZE, PTABLE_START, PTABLE_END,
-//! PTABLE_SIZE, VALLOC_START, VALLOC_SIZE and PTABLE_VA.
+//! DEVICE_MAPPINGS_END, SEGKMAP_START, SEGKMAP_END, SEGKMAP_SIZE, KERNEL_HEAP_START,
+//! KERNEL_HEAP_SIZE, CORE_HEAP_END, CORE_HEAP_SIZE, PTABLE_START, PTABLE_END, VALLOC_START,
+//! VALLOC_SIZE and PTABLE_VA.
 
 // variant "running"
 const _: () = {
     assert!(
-        SEGKPM_SIZE_DEFAULT as u64 == 0x10_0000_0000,
-        "SEGKPM_SIZE_DEFAULT: the spec says 0x1000000000, the default of parameter `segkpm_size` (solaris-amd64.layout:10)"
+        SEGKPM_SIZE_DEFAULT as u64 == 0x80_0000_0000,
+        "SEGKPM_SIZE_DEFAULT: the spec says 0x8000000000, the default of parameter `segkpm_size` (solaris-amd64.layout:21)"
     );
     assert!(
-        SEGKPM_SIZE_MIN as u64 == 0x4000_0000,
-        "SEGKPM_SIZE_MIN: the spec says 0x40000000, the min of parameter `segkpm_size` (solaris-amd64.layout:10)"
+        SEGKPM_SIZE_MIN as u64 == 0x80_0000_0000,
+        "SEGKPM_SIZE_MIN: the spec says 0x8000000000, the min of parameter `segkpm_size` (solaris-amd64.layout:21)"
     );
     assert!(
-        SEGKPM_SIZE_MAX as u64 == 0x80_0000_0000,
-        "SEGKPM_SIZE_MAX: the spec says 0x8000000000, the max of parameter `segkpm_size` (solaris-amd64.layout:10)"
+        SEGKPM_SIZE_MAX as u64 == 0x180_0000_0000,
+        "SEGKPM_SIZE_MAX: the spec says 0x18000000000, the max of parameter `segkpm_size` (solaris-amd64.layout:21)"
     );
     assert!(
-        SEGKPM_SIZE_ALIGN as u64 == 0x4000_0000,
-        "SEGKPM_SIZE_ALIGN: the spec says 0x40000000, the align of parameter `segkpm_size` (solaris-amd64.layout:10)"
+        SEGKPM_SIZE_ALIGN as u64 == 0x80_0000_0000,
+        "SEGKPM_SIZE_ALIGN: the spec says 0x8000000000, the align of parameter `segkpm_size` (solaris-amd64.layout:21)"
     );
     assert!(
         SEGKP_SIZE_DEFAULT as u64 == 0x8000_0000,
-        "SEGKP_SIZE_DEFAULT: the spec says 0x80000000, the default of parameter `segkp_size` (solaris-amd64.layout:11)"
+        "SEGKP_SIZE_DEFAULT: the spec says 0x80000000, the default of parameter `segkp_size` (solaris-amd64.layout:24)"
     );
     assert!(
-        SEGKP_SIZE_MIN as u64 == 0x2000_0000,
-        "SEGKP_SIZE_MIN: the spec says 0x20000000, the min of parameter `segkp_size` (solaris-amd64.layout:11)"
+        SEGKP_SIZE_MIN as u64 == 0xc80_0000,
+        "SEGKP_SIZE_MIN: the spec says 0xc800000, the min of parameter `segkp_size` (solaris-amd64.layout:24)"
     );
     assert!(
         SEGKP_SIZE_MAX as u64 == 0x2_0000_0000,
-        "SEGKP_SIZE_MAX: the spec says 0x200000000, the max of parameter `segkp_size` (solaris-amd64.layout:11)"
+        "SEGKP_SIZE_MAX: the spec says 0x200000000, the max of parameter `segkp_size` (solaris-amd64.layout:24)"
     );
     assert!(
         SEGKP_SIZE_ALIGN as u64 == 0x20_0000,
-        "SEGKP_SIZE_ALIGN: the spec says 0x200000, the align of parameter `segkp_size` (solaris-amd64.layout:11)"
+        "SEGKP_SIZE_ALIGN: the spec says 0x200000, the align of parameter `segkp_size` (solaris-amd64.layout:24)"
     );
     assert!(
-        TOXIC_SIZE_DEFAULT as u64 == 0x4000_0000,
-        "TOXIC_SIZE_DEFAULT: the spec says 0x40000000, the default of parameter `toxic_size` (solaris-amd64.layout:12)"
-    );
-    assert!(
-        TOXIC_SIZE_MIN as u64 == 0x400_0000,
-        "TOXIC_SIZE_MIN: the spec says 0x4000000, the min of parameter `toxic_size` (solaris-amd64.layout:12)"
-    );
-    assert!(
-        TOXIC_SIZE_MAX as u64 == 0x1_0000_0000,
-        "TOXIC_SIZE_MAX: the spec says 0x100000000, the max of parameter `toxic_size` (solaris-amd64.layout:12)"
-    );
-    assert!(
-        TOXIC_SIZE_ALIGN as u64 == 0x20_0000,
-        "TOXIC_SIZE_ALIGN: the spec says 0x200000, the align of parameter `toxic_size` (solaris-amd64.layout:12)"
-    );
-    assert!(
-        SEGKMAP_SIZE_DEFAULT as u64 == 0x4000_0000,
-        "SEGKMAP_SIZE_DEFAULT: the spec says 0x40000000, the default of parameter `segkmap_size` (solaris-amd64.layout:13)"
+        SEGKMAP_SIZE_DEFAULT as u64 == 0x400_0000,
+        "SEGKMAP_SIZE_DEFAULT: the spec says 0x4000000, the default of parameter `segkmap_size` (solaris-amd64.layout:27)"
     );
     assert!(
         SEGKMAP_SIZE_MIN as u64 == 0x400_0000,
-        "SEGKMAP_SIZE_MIN: the spec says 0x4000000, the min of parameter `segkmap_size` (solaris-amd64.layout:13)"
+        "SEGKMAP_SIZE_MIN: the spec says 0x4000000, the min of parameter `segkmap_size` (solaris-amd64.layout:27)"
     );
     assert!(
-        SEGKMAP_SIZE_MAX as u64 == 0x2_0000_0000,
-        "SEGKMAP_SIZE_MAX: the spec says 0x200000000, the max of parameter `segkmap_size` (solaris-amd64.layout:13)"
+        SEGKMAP_SIZE_MAX as u64 == 0x10_0000_0000,
+        "SEGKMAP_SIZE_MAX: the spec says 0x1000000000, the max of parameter `segkmap_size` (solaris-amd64.layout:27)"
     );
     assert!(
         SEGKMAP_SIZE_ALIGN as u64 == 0x20_0000,
-        "SEGKMAP_SIZE_ALIGN: the spec says 0x200000, the align of parameter `segkmap_size` (solaris-amd64.layout:13)"
+        "SEGKMAP_SIZE_ALIGN: the spec says 0x200000, the align of parameter `segkmap_size` (solaris-amd64.layout:27)"
     );
     assert!(
         VALLOC_SIZE_DEFAULT as u64 == 0x400_0000,
-        "VALLOC_SIZE_DEFAULT: the spec says 0x4000000, the default of parameter `valloc_size` (solaris-amd64.layout:15)"
+        "VALLOC_SIZE_DEFAULT: the spec says 0x4000000, the default of parameter `valloc_size` (solaris-amd64.layout:31)"
     );
     assert!(
-        VALLOC_SIZE_MIN as u64 == 0x40_0000,
-        "VALLOC_SIZE_MIN: the spec says 0x400000, the min of parameter `valloc_size` (solaris-amd64.layout:15)"
+        VALLOC_SIZE_MIN as u64 == 0x20_0000,
+        "VALLOC_SIZE_MIN: the spec says 0x200000, the min of parameter `valloc_size` (solaris-amd64.layout:31)"
     );
     assert!(
         VALLOC_SIZE_MAX as u64 == 0x2000_0000,
-        "VALLOC_SIZE_MAX: the spec says 0x20000000, the max of parameter `valloc_size` (solaris-amd64.layout:15)"
+        "VALLOC_SIZE_MAX: the spec says 0x20000000, the max of parameter `valloc_size` (solaris-amd64.layout:31)"
     );
     assert!(
-        VALLOC_SIZE_ALIGN as u64 == 0x40_0000,
-        "VALLOC_SIZE_ALIGN: the spec says 0x400000, the align of parameter `valloc_size` (solaris-amd64.layout:15)"
-    );
-    assert!(
-        PTABLE_SIZE_DEFAULT as u64 == 0x40_0000,
-        "PTABLE_SIZE_DEFAULT: the spec says 0x400000, the default of parameter `ptable_size` (solaris-amd64.layout:17)"
-    );
-    assert!(
-        PTABLE_SIZE_MIN as u64 == 0x1000,
-        "PTABLE_SIZE_MIN: the spec says 0x1000, the min of parameter `ptable_size` (solaris-amd64.layout:17)"
-    );
-    assert!(
-        PTABLE_SIZE_MAX as u64 == 0x400_0000,
-        "PTABLE_SIZE_MAX: the spec says 0x4000000, the max of parameter `ptable_size` (solaris-amd64.layout:17)"
-    );
-    assert!(
-        PTABLE_SIZE_ALIGN as u64 == 0x1000,
-        "PTABLE_SIZE_ALIGN: the spec says 0x1000, the align of parameter `ptable_size` (solaris-amd64.layout:17)"
+        VALLOC_SIZE_ALIGN as u64 == 0x20_0000,
+        "VALLOC_SIZE_ALIGN: the spec says 0x200000, the align of parameter `valloc_size` (solaris-amd64.layout:31)"
     );
     assert!(
         INVALID_START as u64 == 0x0000_0000_0000_0000,
-        "INVALID_START: the spec says 0x0000000000000000, the start of region `invalid` (solaris-amd64.layout:24)"
+        "INVALID_START: the spec says 0x0000000000000000, the start of region `invalid` (solaris-amd64.layout:39)"
     );
     assert!(
         INVALID_END as u64 == 0x0000_0000_03ff_ffff,
-        "INVALID_END: the spec says 0x0000000003ffffff, the end of region `invalid` (solaris-amd64.layout:24)"
+        "INVALID_END: the spec says 0x0000000003ffffff, the end of region `invalid` (solaris-amd64.layout:39)"
     );
     assert!(
         INVALID_SIZE as u64 == 0x400_0000,
-        "INVALID_SIZE: the spec says 0x4000000, the size of region `invalid` (solaris-amd64.layout:24)"
+        "INVALID_SIZE: the spec says 0x4000000, the size of region `invalid` (solaris-amd64.layout:39)"
     );
     assert!(
         USER_LOW_START as u64 == 0x0000_0000_0400_0000,
-        "USER_LOW_START: the spec says 0x0000000004000000, the start of region `user_low` (solaris-amd64.layout:25)"
+        "USER_LOW_START: the spec says 0x0000000004000000, the start of region `user_low` (solaris-amd64.layout:40)"
     );
     assert!(
         USER_LOW_END as u64 == 0x0000_7fff_ffff_ffff,
-        "USER_LOW_END: the spec says 0x00007fffffffffff, the end of region `user_low` (solaris-amd64.layout:25)"
+        "USER_LOW_END: the spec says 0x00007fffffffffff, the end of region `user_low` (solaris-amd64.layout:40)"
     );
     assert!(
         USER_LOW_SIZE as u64 == 0x7fff_fc00_0000,
-        "USER_LOW_SIZE: the spec says 0x7ffffc000000, the size of region `user_low` (solaris-amd64.layout:25)"
+        "USER_LOW_SIZE: the spec says 0x7ffffc000000, the size of region `user_low` (solaris-amd64.layout:40)"
     );
     assert!(
         VA_HOLE_START as u64 == 0x0000_8000_0000_0000,
-        "VA_HOLE_START: the spec says 0x0000800000000000, the start of region `va_hole` (solaris-amd64.layout:19)"
+        "VA_HOLE_START: the spec says 0x0000800000000000, the start of region `va_hole` (solaris-amd64.layout:33)"
     );
     assert!(
         VA_HOLE_END as u64 == 0xffff_7fff_ffff_ffff,
-        "VA_HOLE_END: the spec says 0xffff7fffffffffff, the end of region `va_hole` (solaris-amd64.layout:19)"
+        "VA_HOLE_END: the spec says 0xffff7fffffffffff, the end of region `va_hole` (solaris-amd64.layout:33)"
     );
     assert!(
         VA_HOLE_SIZE as u64 == 0xffff_0000_0000_0000,
-        "VA_HOLE_SIZE: the spec says 0xffff000000000000, the size of region `va_hole` (solaris-amd64.layout:19)"
+        "VA_HOLE_SIZE: the spec says 0xffff000000000000, the size of region `va_hole` (solaris-amd64.layout:33)"
     );
     assert!(
         USER_HIGH_START as u64 == 0xffff_8000_0000_0000,
-        "USER_HIGH_START: the spec says 0xffff800000000000, the start of region `user_high` (solaris-amd64.layout:27)"
+        "USER_HIGH_START: the spec says 0xffff800000000000, the start of region `user_high` (solaris-amd64.layout:43)"
     );
     assert!(
-        USER_HIGH_END as u64 == 0xffff_fd7f_ffff_ffff,
-        "USER_HIGH_END: the spec says 0xfffffd7fffffffff, the end of region `user_high` (solaris-amd64.layout:27)"
+        USER_HIGH_END as u64 == 0xffff_fd7f_ffdf_ffff,
+        "USER_HIGH_END: the spec says 0xfffffd7fffdfffff, the end of region `user_high` (solaris-amd64.layout:43)"
     );
     assert!(
-        USER_HIGH_SIZE as u64 == 0x7d80_0000_0000,
-        "USER_HIGH_SIZE: the spec says 0x7d8000000000, the size of region `user_high` (solaris-amd64.layout:27)"
+        USER_HIGH_SIZE as u64 == 0x7d7f_ffe0_0000,
+        "USER_HIGH_SIZE: the spec says 0x7d7fffe00000, the size of region `user_high` (solaris-amd64.layout:43)"
+    );
+    assert!(
+        USER_RED_ZONE_START as u64 == 0xffff_fd7f_ffe0_0000,
+        "USER_RED_ZONE_START: the spec says 0xfffffd7fffe00000, the start of region `user_red_zone` (solaris-amd64.layout:44)"
+    );
+    assert!(
+        USER_RED_ZONE_END as u64 == 0xffff_fd7f_ffff_ffff,
+        "USER_RED_ZONE_END: the spec says 0xfffffd7fffffffff, the end of region `user_red_zone` (solaris-amd64.layout:44)"
+    );
+    assert!(
+        USER_RED_ZONE_SIZE as u64 == 0x20_0000,
+        "USER_RED_ZONE_SIZE: the spec says 0x200000, the size of region `user_red_zone` (solaris-amd64.layout:44)"
     );
     assert!(
         RED_ZONE_START as u64 == 0xffff_fd80_0000_0000,
-        "RED_ZONE_START: the spec says 0xfffffd8000000000, the start of region `red_zone` (solaris-amd64.layout:20)"
+        "RED_ZONE_START: the spec says 0xfffffd8000000000, the start of region `red_zone` (solaris-amd64.layout:35)"
     );
     assert!(
         RED_ZONE_END as u64 == 0xffff_fdff_ffff_ffff,
-        "RED_ZONE_END: the spec says 0xfffffdffffffffff, the end of region `red_zone` (solaris-amd64.layout:20)"
+        "RED_ZONE_END: the spec says 0xfffffdffffffffff, the end of region `red_zone` (solaris-amd64.layout:35)"
     );
     assert!(
         RED_ZONE_SIZE as u64 == 0x80_0000_0000,
-        "RED_ZONE_SIZE: the spec says 0x8000000000, the size of region `red_zone` (solaris-amd64.layout:20)"
+        "RED_ZONE_SIZE: the spec says 0x8000000000, the size of region `red_zone` (solaris-amd64.layout:35)"
     );
     assert!(
         SEGKPM_START as u64 == 0xffff_fe00_0000_0000,
-        "SEGKPM_START: the spec says 0xfffffe0000000000, the start of region `segkpm` (solaris-amd64.layout:29)"
+        "SEGKPM_START: the spec says 0xfffffe0000000000, the start of region `segkpm` (solaris-amd64.layout:46)"
+    );
+    assert!(
+        DEVICE_MAPPINGS_SIZE as u64 == 0x4000_0000,
+        "DEVICE_MAPPINGS_SIZE: the spec says 0x40000000, the size of region `device_mappings` (solaris-amd64.layout:48)"
     );
     assert!(
         KERNEL_HEAP_END as u64 == 0xffff_ffff_bfff_ffff,
-        "KERNEL_HEAP_END: the spec says 0xffffffffbfffffff, the end of region `kernel_heap` (solaris-amd64.layout:33)"
+        "KERNEL_HEAP_END: the spec says 0xffffffffbfffffff, the end of region `kernel_heap` (solaris-amd64.layout:50)"
     );
     assert!(
         CORE_HEAP_START as u64 == 0xffff_ffff_c000_0000,
-        "CORE_HEAP_START: the spec says 0xffffffffc0000000, the start of region `core_heap` (solaris-amd64.layout:57)"
+        "CORE_HEAP_START: the spec says 0xffffffffc0000000, the start of region `core_heap` (solaris-amd64.layout:74)"
     );
     assert!(
-        VALLOC_END as u64 == 0xffff_ffff_faff_ffff,
-        "VALLOC_END: the spec says 0xfffffffffaffffff, the end of region `valloc` (solaris-amd64.layout:59)"
+        PTABLE_SIZE as u64 == 0x2000,
+        "PTABLE_SIZE: the spec says 0x2000, the size of region `ptable` (solaris-amd64.layout:75)"
     );
     assert!(
-        LUFS_SINKHOLE_START as u64 == 0xffff_ffff_fb00_0000,
-        "LUFS_SINKHOLE_START: the spec says 0xfffffffffb000000, the start of region `lufs_sinkhole` (solaris-amd64.layout:61)"
-    );
-    assert!(
-        LUFS_SINKHOLE_END as u64 == 0xffff_ffff_fb7f_ffff,
-        "LUFS_SINKHOLE_END: the spec says 0xfffffffffb7fffff, the end of region `lufs_sinkhole` (solaris-amd64.layout:61)"
-    );
-    assert!(
-        LUFS_SINKHOLE_SIZE as u64 == 0x80_0000,
-        "LUFS_SINKHOLE_SIZE: the spec says 0x800000, the size of region `lufs_sinkhole` (solaris-amd64.layout:61)"
+        VALLOC_END as u64 == 0xffff_ffff_fb7f_ffff,
+        "VALLOC_END: the spec says 0xfffffffffb7fffff, the end of region `valloc` (solaris-amd64.layout:79)"
     );
     assert!(
         KTEXT_START as u64 == 0xffff_ffff_fb80_0000,
-        "KTEXT_START: the spec says 0xfffffffffb800000, the start of region `ktext` (solaris-amd64.layout:63)"
+        "KTEXT_START: the spec says 0xfffffffffb800000, the start of region `ktext` (solaris-amd64.layout:81)"
     );
     assert!(
         KTEXT_END as u64 == 0xffff_ffff_fbbf_ffff,
-        "KTEXT_END: the spec says 0xfffffffffbbfffff, the end of region `ktext` (solaris-amd64.layout:63)"
+        "KTEXT_END: the spec says 0xfffffffffbbfffff, the end of region `ktext` (solaris-amd64.layout:81)"
     );
     assert!(
         KTEXT_SIZE as u64 == 0x40_0000,
-        "KTEXT_SIZE: the spec says 0x400000, the size of region `ktext` (solaris-amd64.layout:63)"
+        "KTEXT_SIZE: the spec says 0x400000, the size of region `ktext` (solaris-amd64.layout:81)"
     );
     assert!(
         KDATA_START as u64 == 0xffff_ffff_fbc0_0000,
-        "KDATA_START: the spec says 0xfffffffffbc00000, the start of region `kdata` (solaris-amd64.layout:64)"
+        "KDATA_START: the spec says 0xfffffffffbc00000, the start of region `kdata` (solaris-amd64.layout:82)"
     );
     assert!(
         KDATA_END as u64 == 0xffff_ffff_fbff_ffff,
-        "KDATA_END: the spec says 0xfffffffffbffffff, the end of region `kdata` (solaris-amd64.layout:64)"
+        "KDATA_END: the spec says 0xfffffffffbffffff, the end of region `kdata` (solaris-amd64.layout:82)"
     );
     assert!(
         KDATA_SIZE as u64 == 0x40_0000,
-        "KDATA_SIZE: the spec says 0x400000, the size of region `kdata` (solaris-amd64.layout:64)"
+        "KDATA_SIZE: the spec says 0x400000, the size of region `kdata` (solaris-amd64.layout:82)"
     );
     assert!(
         UNUSED_START as u64 == 0xffff_ffff_fc00_0000,
-        "UNUSED_START: the spec says 0xfffffffffc000000, the start of region `unused` (solaris-amd64.layout:65)"
+        "UNUSED_START: the spec says 0xfffffffffc000000, the start of region `unused` (solaris-amd64.layout:83)"
     );
     assert!(
         UNUSED_END as u64 == 0xffff_ffff_ff7f_ffff,
-        "UNUSED_END: the spec says 0xffffffffff7fffff, the end of region `unused` (solaris-amd64.layout:65)"
+        "UNUSED_END: the spec says 0xffffffffff7fffff, the end of region `unused` (solaris-amd64.layout:83)"
     );
     assert!(
         UNUSED_SIZE as u64 == 0x380_0000,
-        "UNUSED_SIZE: the spec says 0x3800000, the size of region `unused` (solaris-amd64.layout:65)"
+        "UNUSED_SIZE: the spec says 0x3800000, the size of region `unused` (solaris-amd64.layout:83)"
     );
     assert!(
         DEBUGGER_START as u64 == 0xffff_ffff_ff80_0000,
-        "DEBUGGER_START: the spec says 0xffffffffff800000, the start of region `debugger` (solaris-amd64.layout:66)"
+        "DEBUGGER_START: the spec says 0xffffffffff800000, the start of region `debugger` (solaris-amd64.layout:84)"
     );
     assert!(
         DEBUGGER_END as u64 == 0xffff_ffff_ffbf_ffff,
-        "DEBUGGER_END: the spec says 0xffffffffffbfffff, the end of region `debugger` (solaris-amd64.layout:66)"
+        "DEBUGGER_END: the spec says 0xffffffffffbfffff, the end of region `debugger` (solaris-amd64.layout:84)"
     );
     assert!(
         DEBUGGER_SIZE as u64 == 0x40_0000,
-        "DEBUGGER_SIZE: the spec says 0x400000, the size of region `debugger` (solaris-amd64.layout:66)"
+        "DEBUGGER_SIZE: the spec says 0x400000, the size of region `debugger` (solaris-amd64.layout:84)"
     );
     assert!(
         ARGS_START as u64 == 0xffff_ffff_ffc0_0000,
-        "ARGS_START: the spec says 0xffffffffffc00000, the start of region `args` (solaris-amd64.layout:67)"
+        "ARGS_START: the spec says 0xffffffffffc00000, the start of region `args` (solaris-amd64.layout:89)"
     );
     assert!(
         ARGS_END as u64 == 0xffff_ffff_ffff_ffff,
-        "ARGS_END: the spec says 0xffffffffffffffff, the end of region `args` (solaris-amd64.layout:67)"
+        "ARGS_END: the spec says 0xffffffffffffffff, the end of region `args` (solaris-amd64.layout:89)"
     );
     assert!(
         ARGS_SIZE as u64 == 0x40_0000,
-        "ARGS_SIZE: the spec says 0x400000, the size of region `args` (solaris-amd64.layout:67)"
+        "ARGS_SIZE: the spec says 0x400000, the size of region `args` (solaris-amd64.layout:89)"
     );
     assert!(
         KERNELBASE as u64 == 0xffff_fd80_0000_0000,
-        "KERNELBASE: the spec says 0xfffffd8000000000, constant `kernelbase` (solaris-amd64.layout:69)"
+        "KERNELBASE: the spec says 0xfffffd8000000000, constant `kernelbase` (solaris-amd64.layout:91)"
+    );
+    assert!(
+        USERLIMIT as u64 == 0xffff_fd7f_ffe0_0000,
+        "USERLIMIT: the spec says 0xfffffd7fffe00000, constant `userlimit` (solaris-amd64.layout:92)"
     );
     assert!(
         COREHEAP_BASE as u64 == 0xffff_ffff_c000_0000,
-        "COREHEAP_BASE: the spec says 0xffffffffc0000000, constant `core_base` (solaris-amd64.layout:70)"
+        "COREHEAP_BASE: the spec says 0xffffffffc0000000, constant `core_base` (solaris-amd64.layout:93)"
     );
     assert!(
         KERNEL_TEXT as u64 == 0xffff_ffff_fb80_0000,
-        "KERNEL_TEXT: the spec says 0xfffffffffb800000, constant `kernel_text` (solaris-amd64.layout:71)"
+        "KERNEL_TEXT: the spec says 0xfffffffffb800000, constant `kernel_text` (solaris-amd64.layout:94)"
+    );
+    assert!(
+        TOXIC_SIZE as u64 == 0x4000_0000,
+        "TOXIC_SIZE: the spec says 0x40000000, constant `toxic_size` (solaris-amd64.layout:96)"
+    );
+    assert!(
+        PTABLE_SZ as u64 == 0x2000,
+        "PTABLE_SZ: the spec says 0x2000, constant `ptable_size` (solaris-amd64.layout:98)"
+    );
+    assert!(
+        SEGDEBUGBASE as u64 == 0xffff_ffff_ff80_0000,
+        "SEGDEBUGBASE: the spec says 0xffffffffff800000, constant `segdebugbase` (solaris-amd64.layout:100)"
+    );
+    assert!(
+        SEGDEBUGSIZE as u64 == 0x40_0000,
+        "SEGDEBUGSIZE: the spec says 0x400000, constant `segdebugsize` (solaris-amd64.layout:101)"
+    );
+    assert!(
+        ARGSBASE as u64 == 0xffc0_0000,
+        "ARGSBASE: the spec says 0xffc00000, constant `argsbase` (solaris-amd64.layout:102)"
     );
     assert!(
         BOOT_DOUBLEMAP_BASE as u64 == 0xffff_ffff_0000_0000,
-        "BOOT_DOUBLEMAP_BASE: the spec says 0xffffffff00000000, constant `boot_doublemap_base` (solaris-amd64.layout:73)"
+        "BOOT_DOUBLEMAP_BASE: the spec says 0xffffffff00000000, constant `boot_doublemap_base` (solaris-amd64.layout:103)"
     );
     assert!(
         BOOT_DOUBLEMAP_SIZE as u64 == 0x8000_0000,
-        "BOOT_DOUBLEMAP_SIZE: the spec says 0x80000000, constant `boot_doublemap_size` (solaris-amd64.layout:74)"
+        "BOOT_DOUBLEMAP_SIZE: the spec says 0x80000000, constant `boot_doublemap_size` (solaris-amd64.layout:104)"
     );
 };

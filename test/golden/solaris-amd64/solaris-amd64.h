@@ -50,49 +50,35 @@
  * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
  */
 
-/* segkpm_size: segkpm: kernel physical mapping, sized to physical memory */
-#define SEGKPM_SIZE_DEFAULT    VMLAYOUT_AC(0x1000000000, UL)        /* 64 GiB */
-#define SEGKPM_SIZE_MIN        VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define SEGKPM_SIZE_MAX        VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
-#define SEGKPM_SIZE_ALIGN      VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+/* segkpm_size: segkpm window: physical memory rounded up to 512 GiB (ROUND_UP_TOPLEVEL) */
+#define SEGKPM_SIZE_DEFAULT    VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
+#define SEGKPM_SIZE_MIN        VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
+#define SEGKPM_SIZE_MAX        VMLAYOUT_AC(0x18000000000, UL)       /* 1536 GiB */
+#define SEGKPM_SIZE_ALIGN      VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
 
-/* segkp_size: segkp: pageable kernel memory (thread stacks) */
+/* segkp_size: segkp: pageable kernel memory, thread stacks (segkpsize) */
 #define SEGKP_SIZE_DEFAULT     VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
-#define SEGKP_SIZE_MIN         VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define SEGKP_SIZE_MIN         VMLAYOUT_AC(0xc800000, UL)           /* 200 MiB */
 #define SEGKP_SIZE_MAX         VMLAYOUT_AC(0x200000000, UL)         /* 8 GiB */
 #define SEGKP_SIZE_ALIGN       VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
-/* toxic_size: device mappings (toxic_addr) */
-#define TOXIC_SIZE_DEFAULT     VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define TOXIC_SIZE_MIN         VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define TOXIC_SIZE_MAX         VMLAYOUT_AC(0x100000000, UL)         /* 4 GiB */
-#define TOXIC_SIZE_ALIGN       VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-
-/* segkmap_size: segkmap: file system page cache mappings */
-#define SEGKMAP_SIZE_DEFAULT   VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+/* segkmap_size: segkmap: file system page cache mappings (segmapsize) */
+#define SEGKMAP_SIZE_DEFAULT   VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
 #define SEGKMAP_SIZE_MIN       VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define SEGKMAP_SIZE_MAX       VMLAYOUT_AC(0x200000000, UL)         /* 8 GiB */
+#define SEGKMAP_SIZE_MAX       VMLAYOUT_AC(0x1000000000, UL)        /* 64 GiB */
 #define SEGKMAP_SIZE_ALIGN     VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
 /* valloc_size: early pp structures, memsegs, memlists, page hash (valloc_sz) */
 #define VALLOC_SIZE_DEFAULT    VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define VALLOC_SIZE_MIN        VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
+#define VALLOC_SIZE_MIN        VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 #define VALLOC_SIZE_MAX        VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define VALLOC_SIZE_ALIGN      VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
-
-/* ptable_size: ptable_va */
-#define PTABLE_SIZE_DEFAULT    VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
-#define PTABLE_SIZE_MIN        VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
-#define PTABLE_SIZE_MAX        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define PTABLE_SIZE_ALIGN      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
+#define VALLOC_SIZE_ALIGN      VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
 #ifndef __ASSEMBLER__
 extern unsigned long segkpm_size;
 extern unsigned long segkp_size;
-extern unsigned long toxic_size;
 extern unsigned long segkmap_size;
 extern unsigned long valloc_size;
-extern unsigned long ptable_size;
 #endif
 
 /*
@@ -135,8 +121,13 @@ extern unsigned long ptable_size;
 
 /* user_high: user stack, shared objects, etc. (grows downwards); user, per process */
 #define USER_HIGH_START        VMLAYOUT_AC(0xffff800000000000, UL)
-#define USER_HIGH_END          VMLAYOUT_AC(0xfffffd7fffffffff, UL)
-#define USER_HIGH_SIZE         VMLAYOUT_AC(0x7d8000000000, UL)      /* 125 TiB + 512 GiB */
+#define USER_HIGH_END          VMLAYOUT_AC(0xfffffd7fffdfffff, UL)
+#define USER_HIGH_SIZE         VMLAYOUT_AC(0x7d7fffe00000, UL)      /* 126 TiB - 512 GiB - 2 MiB */
+
+/* user_red_zone: USERLIMIT .. KERNELBASE: the red zone dtrace needs below the kernel; guard */
+#define USER_RED_ZONE_START    VMLAYOUT_AC(0xfffffd7fffe00000, UL)
+#define USER_RED_ZONE_END      VMLAYOUT_AC(0xfffffd7fffffffff, UL)
+#define USER_RED_ZONE_SIZE     VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
 #elif defined(VMLAYOUT_SOLARIS_AMD64_BOOT)
 
@@ -147,7 +138,7 @@ extern unsigned long ptable_size;
 
 #endif
 
-/* red_zone: red zone; guard */
+/* red_zone: red zone (KERNEL_REDZONE_SIZE); guard */
 #define RED_ZONE_START         VMLAYOUT_AC(0xfffffd8000000000, UL)
 #define RED_ZONE_END           VMLAYOUT_AC(0xfffffdffffffffff, UL)
 #define RED_ZONE_SIZE          VMLAYOUT_AC(0x8000000000, UL)        /* 512 GiB */
@@ -155,9 +146,9 @@ extern unsigned long ptable_size;
 #if defined(VMLAYOUT_SOLARIS_AMD64_RUNNING)
 
 /*
- * segkpm: segkpm
+ * segkpm: segkpm (kpm_vbase): physical memory, then the rest of its 512 GiB slots
  * map ram, rw, global, max_page 1 GiB
- * by default 0xfffffe0000000000 .. 0xfffffe0fffffffff (64 GiB)
+ * by default 0xfffffe0000000000 .. 0xfffffe7fffffffff (512 GiB)
  */
 #define SEGKPM_START           VMLAYOUT_AC(0xfffffe0000000000, UL)
 #ifndef __ASSEMBLER__
@@ -168,7 +159,7 @@ extern unsigned long ptable_size;
 /*
  * segkp: segkp (segkp_base)
  * map none, rw, global
- * by default 0xfffffe1000000000 .. 0xfffffe107fffffff (2 GiB)
+ * by default 0xfffffe8000000000 .. 0xfffffe807fffffff (2 GiB)
  */
 #ifndef __ASSEMBLER__
 #define SEGKP_START            (0xfffffe0000000000UL + segkpm_size)
@@ -177,39 +168,36 @@ extern unsigned long ptable_size;
 #endif
 
 /*
- * device_mappings: device mappings (toxic_addr)
+ * device_mappings: device mappings (toxic_addr, device_arena)
  * map none, rw, cache uc, global
- * by default 0xfffffe1080000000 .. 0xfffffe10bfffffff (1 GiB)
+ * by default 0xfffffe8080000000 .. 0xfffffe80bfffffff (1 GiB)
  */
+#define DEVICE_MAPPINGS_SIZE   VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 #ifndef __ASSEMBLER__
 #define DEVICE_MAPPINGS_START  (0xfffffe0000000000UL + segkpm_size + segkp_size)
-#define DEVICE_MAPPINGS_END    (0xfffffdffffffffffUL + segkpm_size + segkp_size + toxic_size)
-#define DEVICE_MAPPINGS_SIZE   (toxic_size)
+#define DEVICE_MAPPINGS_END    (0xfffffe003fffffffUL + segkpm_size + segkp_size)
 #endif
 
 /*
  * segkmap: segkmap (segkmap_start)
  * map none, rw, global
- * by default 0xfffffe10c0000000 .. 0xfffffe10ffffffff (1 GiB)
+ * by default 0xfffffe80c0000000 .. 0xfffffe80c3ffffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
-#define SEGKMAP_START          (0xfffffe0000000000UL + segkpm_size + segkp_size + toxic_size)
-#define SEGKMAP_END \
-	(0xfffffdffffffffffUL + segkpm_size + segkp_size + toxic_size + segkmap_size)
+#define SEGKMAP_START          (0xfffffe0040000000UL + segkpm_size + segkp_size)
+#define SEGKMAP_END            (0xfffffe003fffffffUL + segkpm_size + segkp_size + segkmap_size)
 #define SEGKMAP_SIZE           (segkmap_size)
 #endif
 
 /*
  * kernel_heap: kernel heap (kernelheap, floating)
  * map none, rw, global
- * by default 0xfffffe1100000000 .. 0xffffffffbfffffff (1979 GiB)
+ * by default 0xfffffe80c4000000 .. 0xffffffffbfffffff (2 TiB - 516 GiB - 64 MiB)
  */
 #define KERNEL_HEAP_END        VMLAYOUT_AC(0xffffffffbfffffff, UL)
 #ifndef __ASSEMBLER__
-#define KERNEL_HEAP_START \
-	(0xfffffe0000000000UL + segkpm_size + segkp_size + toxic_size + segkmap_size)
-#define KERNEL_HEAP_SIZE \
-	(0x1ffc0000000UL - segkpm_size - segkp_size - toxic_size - segkmap_size)
+#define KERNEL_HEAP_START      (0xfffffe0040000000UL + segkpm_size + segkp_size + segkmap_size)
+#define KERNEL_HEAP_SIZE       (0x1ff80000000UL - segkpm_size - segkp_size - segkmap_size)
 #endif
 
 #elif defined(VMLAYOUT_SOLARIS_AMD64_BOOT)
@@ -237,36 +225,34 @@ extern unsigned long ptable_size;
 /*
  * core_heap: core heap (used for loadable modules)
  * map none, rwx, global
- * by default 0xffffffffc0000000 .. 0xfffffffff6bfffff (876 MiB)
+ * by default 0xffffffffc0000000 .. 0xfffffffff77fdfff (888 MiB - 8 KiB)
  */
 #define CORE_HEAP_START        VMLAYOUT_AC(0xffffffffc0000000, UL)
 #ifndef __ASSEMBLER__
-#define CORE_HEAP_END          (0xfffffffffaffffffUL - valloc_size - ptable_size)
-#define CORE_HEAP_SIZE         (0x3b000000UL - valloc_size - ptable_size)
+#define CORE_HEAP_END          (0xfffffffffb7fdfffUL - valloc_size)
+#define CORE_HEAP_SIZE         (0x3b7fe000UL - valloc_size)
 #endif
 
-/* ptable: ptable_va; by default 0xfffffffff6c00000 .. 0xfffffffff6ffffff (4 MiB) */
+/*
+ * ptable: ptable_va: pages for the HAT and kmdb to map page tables (ptable_sz)
+ * by default 0xfffffffff77fe000 .. 0xfffffffff77fffff (8 KiB)
+ */
+#define PTABLE_SIZE            VMLAYOUT_AC(0x2000, UL)              /* 8 KiB */
 #ifndef __ASSEMBLER__
-#define PTABLE_START           (0xfffffffffb000000UL - valloc_size - ptable_size)
-#define PTABLE_END             (0xfffffffffaffffffUL - valloc_size)
-#define PTABLE_SIZE            (ptable_size)
+#define PTABLE_START           (0xfffffffffb7fe000UL - valloc_size)
+#define PTABLE_END             (0xfffffffffb7fffffUL - valloc_size)
 #endif
 
 /*
  * valloc: early pp structures: memsegs, memlists, page hash, etc. (valloc_base)
  * rw, global
- * by default 0xfffffffff7000000 .. 0xfffffffffaffffff (64 MiB)
+ * by default 0xfffffffff7800000 .. 0xfffffffffb7fffff (64 MiB)
  */
-#define VALLOC_END             VMLAYOUT_AC(0xfffffffffaffffff, UL)
+#define VALLOC_END             VMLAYOUT_AC(0xfffffffffb7fffff, UL)
 #ifndef __ASSEMBLER__
-#define VALLOC_START           (0xfffffffffb000000UL - valloc_size)
+#define VALLOC_START           (0xfffffffffb800000UL - valloc_size)
 #define VALLOC_SIZE            (valloc_size)
 #endif
-
-/* lufs_sinkhole: LUFS sinkhole; rw, global */
-#define LUFS_SINKHOLE_START    VMLAYOUT_AC(0xfffffffffb000000, UL)
-#define LUFS_SINKHOLE_END      VMLAYOUT_AC(0xfffffffffb7fffff, UL)
-#define LUFS_SINKHOLE_SIZE     VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
 
 /* ktext: kernel text; rx, global, max_page 2 MiB, align 4 MiB */
 #define KTEXT_START            VMLAYOUT_AC(0xfffffffffb800000, UL)
@@ -283,20 +269,26 @@ extern unsigned long ptable_size;
 #define UNUSED_END             VMLAYOUT_AC(0xffffffffff7fffff, UL)
 #define UNUSED_SIZE            VMLAYOUT_AC(0x3800000, UL)           /* 56 MiB */
 
-/* debugger: debugger (SEGDEBUGBASE); rwx, global */
+/* debugger: debugger (SEGDEBUGBASE, SEGDEBUGSIZE); rwx, global */
 #define DEBUGGER_START         VMLAYOUT_AC(0xffffffffff800000, UL)
 #define DEBUGGER_END           VMLAYOUT_AC(0xffffffffffbfffff, UL)
 #define DEBUGGER_SIZE          VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
 
-/* args: exec args area, psm 1-1 map (ARGSBASE); rw, global */
+/*
+ * args: the box's exec args area and psm 1-1 map: unused on amd64 (ARGSBASE is 0x00000000.FFC00000)
+ * hole
+ */
 #define ARGS_START             VMLAYOUT_AC(0xffffffffffc00000, UL)
 #define ARGS_END               VMLAYOUT_AC(0xffffffffffffffff, UL)
 #define ARGS_SIZE              VMLAYOUT_AC(0x400000, UL)            /* 4 MiB */
 
 /* Constants */
 
-/* kernelbase: bottom of the kernel's address space, top of the user's */
+/* kernelbase: bottom of the kernel's address space (fixed on amd64 in this generation) */
 #define KERNELBASE             VMLAYOUT_AC(0xfffffd8000000000, UL)
+
+/* userlimit: top of a 64-bit process's address space, 2 MiB below KERNELBASE */
+#define USERLIMIT              VMLAYOUT_AC(0xfffffd7fffe00000, UL)
 
 /* core_base: core_base / ekernelheap */
 #define COREHEAP_BASE          VMLAYOUT_AC(0xffffffffc0000000, UL)
@@ -304,10 +296,25 @@ extern unsigned long ptable_size;
 /* kernel_text: where unix is loaded */
 #define KERNEL_TEXT            VMLAYOUT_AC(0xfffffffffb800000, UL)
 
-/* ptable_va: ptable_va (floating with valloc_sz); 0xfffffffff6c00000 by default */
+/* toxic_size: size of the device mappings (toxic_size) */
+#define TOXIC_SIZE             VMLAYOUT_AC(0x40000000, UL)
+
+/* ptable_size: ptable_sz */
+#define PTABLE_SZ              VMLAYOUT_AC(0x2000, UL)
+
+/* ptable_va: ptable_va (floating with valloc_sz); 0xfffffffff77fe000 by default */
 #ifndef __ASSEMBLER__
-#define PTABLE_VA              (0xfffffffffb000000UL - valloc_size - ptable_size)
+#define PTABLE_VA              (0xfffffffffb7fe000UL - valloc_size)
 #endif
+
+/* segdebugbase: the debugger's VA range (common/sys/kdi.h) */
+#define SEGDEBUGBASE           VMLAYOUT_AC(0xffffffffff800000, UL)
+
+/* segdebugsize: size of the debugger's VA range */
+#define SEGDEBUGSIZE           VMLAYOUT_AC(0x400000, UL)
+
+/* argsbase: ARGSBASE = PROMSTART = ADDRESS_C(0xffc00000), not sign-extended */
+#define ARGSBASE               VMLAYOUT_AC(0xffc00000, UL)
 
 /* boot_doublemap_base: the upper 4 GB where the 32-bit boot loader is double-mapped */
 #define BOOT_DOUBLEMAP_BASE    VMLAYOUT_AC(0xffffffff00000000, UL)
@@ -373,7 +380,12 @@ VMLAYOUT_CHECK_BEFORE(VA_HOLE, USER_HIGH);
 VMLAYOUT_CHECK_EXTENT(USER_HIGH);
 VMLAYOUT_CHECK_ALIGNED(USER_HIGH, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(USER_HIGH);
-VMLAYOUT_CHECK_BEFORE(USER_HIGH, RED_ZONE);
+VMLAYOUT_CHECK_BEFORE(USER_HIGH, USER_RED_ZONE);
+
+VMLAYOUT_CHECK_EXTENT(USER_RED_ZONE);
+VMLAYOUT_CHECK_ALIGNED(USER_RED_ZONE, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(USER_RED_ZONE);
+VMLAYOUT_CHECK_BEFORE(USER_RED_ZONE, RED_ZONE);
 
 VMLAYOUT_CHECK_EXTENT(RED_ZONE);
 VMLAYOUT_CHECK_ALIGNED(RED_ZONE, 0x1000);
@@ -425,12 +437,7 @@ VMLAYOUT_CHECK_BEFORE(KERNEL_HEAP, CORE_HEAP);
 
 #endif
 
-VMLAYOUT_CHECK_BEFORE(VALLOC, LUFS_SINKHOLE);
-
-VMLAYOUT_CHECK_EXTENT(LUFS_SINKHOLE);
-VMLAYOUT_CHECK_ALIGNED(LUFS_SINKHOLE, 0x1000);
-VMLAYOUT_CHECK_CANONICAL(LUFS_SINKHOLE);
-VMLAYOUT_CHECK_BEFORE(LUFS_SINKHOLE, KTEXT);
+VMLAYOUT_CHECK_BEFORE(VALLOC, KTEXT);
 
 VMLAYOUT_CHECK_EXTENT(KTEXT);
 VMLAYOUT_CHECK_ALIGNED(KTEXT, 0x400000);

@@ -19,47 +19,36 @@ pub mod running {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `segkpm_size`: segkpm: kernel physical mapping, sized to physical memory.
+    /// `segkpm_size`: segkpm window: physical memory rounded up to 512 GiB (ROUND_UP_TOPLEVEL).
     ///
-    /// Default: 64 GiB.
-    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x10_0000_0000;
-    /// Smallest value of `segkpm_size` the layout is verified for: 1 GiB.
-    pub const SEGKPM_SIZE_MIN: u64 = 0x4000_0000;
-    /// Largest value of `segkpm_size` the layout is verified for: 512 GiB.
-    pub const SEGKPM_SIZE_MAX: u64 = 0x80_0000_0000;
-    /// `segkpm_size` is verified for multiples of this: 1 GiB.
-    pub const SEGKPM_SIZE_ALIGN: u64 = 0x4000_0000;
+    /// Default: 512 GiB.
+    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x80_0000_0000;
+    /// Smallest value of `segkpm_size` the layout is verified for: 512 GiB.
+    pub const SEGKPM_SIZE_MIN: u64 = 0x80_0000_0000;
+    /// Largest value of `segkpm_size` the layout is verified for: 1536 GiB.
+    pub const SEGKPM_SIZE_MAX: u64 = 0x180_0000_0000;
+    /// `segkpm_size` is verified for multiples of this: 512 GiB.
+    pub const SEGKPM_SIZE_ALIGN: u64 = 0x80_0000_0000;
 
-    /// `segkp_size`: segkp: pageable kernel memory (thread stacks).
+    /// `segkp_size`: segkp: pageable kernel memory, thread stacks (segkpsize).
     ///
     /// Default: 2 GiB.
     pub const SEGKP_SIZE_DEFAULT: u64 = 0x8000_0000;
-    /// Smallest value of `segkp_size` the layout is verified for: 512 MiB.
-    pub const SEGKP_SIZE_MIN: u64 = 0x2000_0000;
+    /// Smallest value of `segkp_size` the layout is verified for: 200 MiB.
+    pub const SEGKP_SIZE_MIN: u64 = 0xc80_0000;
     /// Largest value of `segkp_size` the layout is verified for: 8 GiB.
     pub const SEGKP_SIZE_MAX: u64 = 0x2_0000_0000;
     /// `segkp_size` is verified for multiples of this: 2 MiB.
     pub const SEGKP_SIZE_ALIGN: u64 = 0x20_0000;
 
-    /// `toxic_size`: device mappings (toxic_addr).
+    /// `segkmap_size`: segkmap: file system page cache mappings (segmapsize).
     ///
-    /// Default: 1 GiB.
-    pub const TOXIC_SIZE_DEFAULT: u64 = 0x4000_0000;
-    /// Smallest value of `toxic_size` the layout is verified for: 64 MiB.
-    pub const TOXIC_SIZE_MIN: u64 = 0x400_0000;
-    /// Largest value of `toxic_size` the layout is verified for: 4 GiB.
-    pub const TOXIC_SIZE_MAX: u64 = 0x1_0000_0000;
-    /// `toxic_size` is verified for multiples of this: 2 MiB.
-    pub const TOXIC_SIZE_ALIGN: u64 = 0x20_0000;
-
-    /// `segkmap_size`: segkmap: file system page cache mappings.
-    ///
-    /// Default: 1 GiB.
-    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x4000_0000;
+    /// Default: 64 MiB.
+    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x400_0000;
     /// Smallest value of `segkmap_size` the layout is verified for: 64 MiB.
     pub const SEGKMAP_SIZE_MIN: u64 = 0x400_0000;
-    /// Largest value of `segkmap_size` the layout is verified for: 8 GiB.
-    pub const SEGKMAP_SIZE_MAX: u64 = 0x2_0000_0000;
+    /// Largest value of `segkmap_size` the layout is verified for: 64 GiB.
+    pub const SEGKMAP_SIZE_MAX: u64 = 0x10_0000_0000;
     /// `segkmap_size` is verified for multiples of this: 2 MiB.
     pub const SEGKMAP_SIZE_ALIGN: u64 = 0x20_0000;
 
@@ -67,23 +56,12 @@ pub mod running {
     ///
     /// Default: 64 MiB.
     pub const VALLOC_SIZE_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `valloc_size` the layout is verified for: 4 MiB.
-    pub const VALLOC_SIZE_MIN: u64 = 0x40_0000;
+    /// Smallest value of `valloc_size` the layout is verified for: 2 MiB.
+    pub const VALLOC_SIZE_MIN: u64 = 0x20_0000;
     /// Largest value of `valloc_size` the layout is verified for: 512 MiB.
     pub const VALLOC_SIZE_MAX: u64 = 0x2000_0000;
-    /// `valloc_size` is verified for multiples of this: 4 MiB.
-    pub const VALLOC_SIZE_ALIGN: u64 = 0x40_0000;
-
-    /// `ptable_size`: ptable_va.
-    ///
-    /// Default: 4 MiB.
-    pub const PTABLE_SIZE_DEFAULT: u64 = 0x40_0000;
-    /// Smallest value of `ptable_size` the layout is verified for: 4 KiB.
-    pub const PTABLE_SIZE_MIN: u64 = 0x1000;
-    /// Largest value of `ptable_size` the layout is verified for: 64 MiB.
-    pub const PTABLE_SIZE_MAX: u64 = 0x400_0000;
-    /// `ptable_size` is verified for multiples of this: 4 KiB.
-    pub const PTABLE_SIZE_ALIGN: u64 = 0x1000;
+    /// `valloc_size` is verified for multiples of this: 2 MiB.
+    pub const VALLOC_SIZE_ALIGN: u64 = 0x20_0000;
 
     // Regions, by start address (a parent before its children).
 
@@ -116,14 +94,24 @@ pub mod running {
 
     /// `user_high`: user stack, shared objects, etc. (grows downwards).
     ///
-    /// `0xffff_8000_0000_0000..=0xffff_fd7f_ffff_ffff` (125 TiB + 512 GiB); user, per process.
+    /// `0xffff_8000_0000_0000..=0xffff_fd7f_ffdf_ffff` (126 TiB - 512 GiB - 2 MiB); user, per
+    /// process.
     pub const USER_HIGH_START: u64 = 0xffff_8000_0000_0000;
     /// Last byte of `user_high` (inclusive).
-    pub const USER_HIGH_END: u64 = 0xffff_fd7f_ffff_ffff;
-    /// Size of `user_high`: 125 TiB + 512 GiB.
-    pub const USER_HIGH_SIZE: u64 = 0x7d80_0000_0000;
+    pub const USER_HIGH_END: u64 = 0xffff_fd7f_ffdf_ffff;
+    /// Size of `user_high`: 126 TiB - 512 GiB - 2 MiB.
+    pub const USER_HIGH_SIZE: u64 = 0x7d7f_ffe0_0000;
 
-    /// `red_zone`: red zone.
+    /// `user_red_zone`: USERLIMIT .. KERNELBASE: the red zone dtrace needs below the kernel.
+    ///
+    /// `0xffff_fd7f_ffe0_0000..=0xffff_fd7f_ffff_ffff` (2 MiB); guard.
+    pub const USER_RED_ZONE_START: u64 = 0xffff_fd7f_ffe0_0000;
+    /// Last byte of `user_red_zone` (inclusive).
+    pub const USER_RED_ZONE_END: u64 = 0xffff_fd7f_ffff_ffff;
+    /// Size of `user_red_zone`: 2 MiB.
+    pub const USER_RED_ZONE_SIZE: u64 = 0x20_0000;
+
+    /// `red_zone`: red zone (KERNEL_REDZONE_SIZE).
     ///
     /// `0xffff_fd80_0000_0000..=0xffff_fdff_ffff_ffff` (512 GiB); guard.
     pub const RED_ZONE_START: u64 = 0xffff_fd80_0000_0000;
@@ -132,9 +120,9 @@ pub mod running {
     /// Size of `red_zone`: 512 GiB.
     pub const RED_ZONE_SIZE: u64 = 0x80_0000_0000;
 
-    /// `segkpm`: segkpm.
+    /// `segkpm`: segkpm (kpm_vbase): physical memory, then the rest of its 512 GiB slots.
     ///
-    /// By default `0xffff_fe00_0000_0000..=0xffff_fe0f_ffff_ffff` (64 GiB); map ram, rw, global,
+    /// By default `0xffff_fe00_0000_0000..=0xffff_fe7f_ffff_ffff` (512 GiB); map ram, rw, global,
     /// max_page 1 GiB.
     pub const SEGKPM_START: u64 = 0xffff_fe00_0000_0000;
     /// Last byte of `segkpm` (inclusive), given `segkpm_size`.
@@ -150,7 +138,7 @@ pub mod running {
 
     /// `segkp`: segkp (segkp_base).
     ///
-    /// By default `0xffff_fe10_0000_0000..=0xffff_fe10_7fff_ffff` (2 GiB); map none, rw, global.
+    /// By default `0xffff_fe80_0000_0000..=0xffff_fe80_7fff_ffff` (2 GiB); map none, rw, global.
     ///
     /// Start of `segkp`, given `segkpm_size`.
     #[must_use]
@@ -168,9 +156,9 @@ pub mod running {
         segkp_size
     }
 
-    /// `device_mappings`: device mappings (toxic_addr).
+    /// `device_mappings`: device mappings (toxic_addr, device_arena).
     ///
-    /// By default `0xffff_fe10_8000_0000..=0xffff_fe10_bfff_ffff` (1 GiB); map none, rw, cache uc,
+    /// By default `0xffff_fe80_8000_0000..=0xffff_fe80_bfff_ffff` (1 GiB); map none, rw, cache uc,
     /// global.
     ///
     /// Start of `device_mappings`, given `segkpm_size` and `segkp_size`.
@@ -178,37 +166,27 @@ pub mod running {
     pub const fn device_mappings_start(segkpm_size: u64, segkp_size: u64) -> u64 {
         0xffff_fe00_0000_0000 + segkpm_size + segkp_size
     }
-    /// Last byte of `device_mappings` (inclusive), given `segkpm_size`, `segkp_size` and
-    /// `toxic_size`.
+    /// Last byte of `device_mappings` (inclusive), given `segkpm_size` and `segkp_size`.
     #[must_use]
-    pub const fn device_mappings_end(segkpm_size: u64, segkp_size: u64, toxic_size: u64) -> u64 {
-        0xffff_fdff_ffff_ffff + segkpm_size + segkp_size + toxic_size
+    pub const fn device_mappings_end(segkpm_size: u64, segkp_size: u64) -> u64 {
+        0xffff_fe00_3fff_ffff + segkpm_size + segkp_size
     }
-    /// Size of `device_mappings`, given `toxic_size`.
-    #[must_use]
-    pub const fn device_mappings_size(toxic_size: u64) -> u64 {
-        toxic_size
-    }
+    /// Size of `device_mappings`: 1 GiB.
+    pub const DEVICE_MAPPINGS_SIZE: u64 = 0x4000_0000;
 
     /// `segkmap`: segkmap (segkmap_start).
     ///
-    /// By default `0xffff_fe10_c000_0000..=0xffff_fe10_ffff_ffff` (1 GiB); map none, rw, global.
+    /// By default `0xffff_fe80_c000_0000..=0xffff_fe80_c3ff_ffff` (64 MiB); map none, rw, global.
     ///
-    /// Start of `segkmap`, given `segkpm_size`, `segkp_size` and `toxic_size`.
+    /// Start of `segkmap`, given `segkpm_size` and `segkp_size`.
     #[must_use]
-    pub const fn segkmap_start(segkpm_size: u64, segkp_size: u64, toxic_size: u64) -> u64 {
-        0xffff_fe00_0000_0000 + segkpm_size + segkp_size + toxic_size
+    pub const fn segkmap_start(segkpm_size: u64, segkp_size: u64) -> u64 {
+        0xffff_fe00_4000_0000 + segkpm_size + segkp_size
     }
-    /// Last byte of `segkmap` (inclusive), given `segkpm_size`, `segkp_size`, `toxic_size` and
-    /// `segkmap_size`.
+    /// Last byte of `segkmap` (inclusive), given `segkpm_size`, `segkp_size` and `segkmap_size`.
     #[must_use]
-    pub const fn segkmap_end(
-        segkpm_size: u64,
-        segkp_size: u64,
-        toxic_size: u64,
-        segkmap_size: u64,
-    ) -> u64 {
-        0xffff_fdff_ffff_ffff + segkpm_size + segkp_size + toxic_size + segkmap_size
+    pub const fn segkmap_end(segkpm_size: u64, segkp_size: u64, segkmap_size: u64) -> u64 {
+        0xffff_fe00_3fff_ffff + segkpm_size + segkp_size + segkmap_size
     }
     /// Size of `segkmap`, given `segkmap_size`.
     #[must_use]
@@ -218,91 +196,71 @@ pub mod running {
 
     /// `kernel_heap`: kernel heap (kernelheap, floating).
     ///
-    /// By default `0xffff_fe11_0000_0000..=0xffff_ffff_bfff_ffff` (1979 GiB); map none, rw, global.
+    /// By default `0xffff_fe80_c400_0000..=0xffff_ffff_bfff_ffff` (2 TiB - 516 GiB - 64 MiB); map
+    /// none, rw, global.
     ///
-    /// Start of `kernel_heap`, given `segkpm_size`, `segkp_size`, `toxic_size` and `segkmap_size`.
+    /// Start of `kernel_heap`, given `segkpm_size`, `segkp_size` and `segkmap_size`.
     #[must_use]
-    pub const fn kernel_heap_start(
-        segkpm_size: u64,
-        segkp_size: u64,
-        toxic_size: u64,
-        segkmap_size: u64,
-    ) -> u64 {
-        0xffff_fe00_0000_0000 + segkpm_size + segkp_size + toxic_size + segkmap_size
+    pub const fn kernel_heap_start(segkpm_size: u64, segkp_size: u64, segkmap_size: u64) -> u64 {
+        0xffff_fe00_4000_0000 + segkpm_size + segkp_size + segkmap_size
     }
     /// Last byte of `kernel_heap` (inclusive).
     pub const KERNEL_HEAP_END: u64 = 0xffff_ffff_bfff_ffff;
-    /// Size of `kernel_heap`, given `segkpm_size`, `segkp_size`, `toxic_size` and `segkmap_size`.
+    /// Size of `kernel_heap`, given `segkpm_size`, `segkp_size` and `segkmap_size`.
     #[must_use]
-    pub const fn kernel_heap_size(
-        segkpm_size: u64,
-        segkp_size: u64,
-        toxic_size: u64,
-        segkmap_size: u64,
-    ) -> u64 {
-        0x1ff_c000_0000 - segkpm_size - segkp_size - toxic_size - segkmap_size
+    pub const fn kernel_heap_size(segkpm_size: u64, segkp_size: u64, segkmap_size: u64) -> u64 {
+        0x1ff_8000_0000 - segkpm_size - segkp_size - segkmap_size
     }
 
     /// `core_heap`: core heap (used for loadable modules).
     ///
-    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f6bf_ffff` (876 MiB); map none, rwx, global.
+    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f77f_dfff` (888 MiB - 8 KiB); map none, rwx,
+    /// global.
     pub const CORE_HEAP_START: u64 = 0xffff_ffff_c000_0000;
-    /// Last byte of `core_heap` (inclusive), given `valloc_size` and `ptable_size`.
+    /// Last byte of `core_heap` (inclusive), given `valloc_size`.
     #[must_use]
-    pub const fn core_heap_end(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_faff_ffff - valloc_size - ptable_size
+    pub const fn core_heap_end(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_dfff - valloc_size
     }
-    /// Size of `core_heap`, given `valloc_size` and `ptable_size`.
+    /// Size of `core_heap`, given `valloc_size`.
     #[must_use]
-    pub const fn core_heap_size(valloc_size: u64, ptable_size: u64) -> u64 {
-        0x3b00_0000 - valloc_size - ptable_size
+    pub const fn core_heap_size(valloc_size: u64) -> u64 {
+        0x3b7f_e000 - valloc_size
     }
 
-    /// `ptable`: ptable_va.
+    /// `ptable`: ptable_va: pages for the HAT and kmdb to map page tables (ptable_sz).
     ///
-    /// By default `0xffff_ffff_f6c0_0000..=0xffff_ffff_f6ff_ffff` (4 MiB).
+    /// By default `0xffff_ffff_f77f_e000..=0xffff_ffff_f77f_ffff` (8 KiB).
     ///
-    /// Start of `ptable`, given `valloc_size` and `ptable_size`.
+    /// Start of `ptable`, given `valloc_size`.
     #[must_use]
-    pub const fn ptable_start(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    pub const fn ptable_start(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_e000 - valloc_size
     }
     /// Last byte of `ptable` (inclusive), given `valloc_size`.
     #[must_use]
     pub const fn ptable_end(valloc_size: u64) -> u64 {
-        0xffff_ffff_faff_ffff - valloc_size
+        0xffff_ffff_fb7f_ffff - valloc_size
     }
-    /// Size of `ptable`, given `ptable_size`.
-    #[must_use]
-    pub const fn ptable_size(ptable_size: u64) -> u64 {
-        ptable_size
-    }
+    /// Size of `ptable`: 8 KiB.
+    pub const PTABLE_SIZE: u64 = 0x2000;
 
     /// `valloc`: early pp structures: memsegs, memlists, page hash, etc. (valloc_base).
     ///
-    /// By default `0xffff_ffff_f700_0000..=0xffff_ffff_faff_ffff` (64 MiB); rw, global.
+    /// By default `0xffff_ffff_f780_0000..=0xffff_ffff_fb7f_ffff` (64 MiB); rw, global.
     ///
     /// Start of `valloc`, given `valloc_size`.
     #[must_use]
     pub const fn valloc_start(valloc_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size
+        0xffff_ffff_fb80_0000 - valloc_size
     }
     /// Last byte of `valloc` (inclusive).
-    pub const VALLOC_END: u64 = 0xffff_ffff_faff_ffff;
+    pub const VALLOC_END: u64 = 0xffff_ffff_fb7f_ffff;
     /// Size of `valloc`, given `valloc_size`.
     #[must_use]
     pub const fn valloc_size(valloc_size: u64) -> u64 {
         valloc_size
     }
-
-    /// `lufs_sinkhole`: LUFS sinkhole.
-    ///
-    /// `0xffff_ffff_fb00_0000..=0xffff_ffff_fb7f_ffff` (8 MiB); rw, global.
-    pub const LUFS_SINKHOLE_START: u64 = 0xffff_ffff_fb00_0000;
-    /// Last byte of `lufs_sinkhole` (inclusive).
-    pub const LUFS_SINKHOLE_END: u64 = 0xffff_ffff_fb7f_ffff;
-    /// Size of `lufs_sinkhole`: 8 MiB.
-    pub const LUFS_SINKHOLE_SIZE: u64 = 0x80_0000;
 
     /// `ktext`: kernel text.
     ///
@@ -333,7 +291,7 @@ pub mod running {
     /// Size of `unused`: 56 MiB.
     pub const UNUSED_SIZE: u64 = 0x380_0000;
 
-    /// `debugger`: debugger (SEGDEBUGBASE).
+    /// `debugger`: debugger (SEGDEBUGBASE, SEGDEBUGSIZE).
     ///
     /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffbf_ffff` (4 MiB); rwx, global.
     pub const DEBUGGER_START: u64 = 0xffff_ffff_ff80_0000;
@@ -342,9 +300,10 @@ pub mod running {
     /// Size of `debugger`: 4 MiB.
     pub const DEBUGGER_SIZE: u64 = 0x40_0000;
 
-    /// `args`: exec args area, psm 1-1 map (ARGSBASE).
+    /// `args`: the box's exec args area and psm 1-1 map: unused on amd64 (ARGSBASE is
+    /// 0x00000000.FFC00000).
     ///
-    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); rw, global.
+    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); hole.
     pub const ARGS_START: u64 = 0xffff_ffff_ffc0_0000;
     /// Last byte of `args` (inclusive).
     pub const ARGS_END: u64 = 0xffff_ffff_ffff_ffff;
@@ -353,8 +312,11 @@ pub mod running {
 
     // Constants.
 
-    /// `kernelbase`: bottom of the kernel's address space, top of the user's.
+    /// `kernelbase`: bottom of the kernel's address space (fixed on amd64 in this generation).
     pub const KERNELBASE: u64 = 0xffff_fd80_0000_0000;
+
+    /// `userlimit`: top of a 64-bit process's address space, 2 MiB below KERNELBASE.
+    pub const USERLIMIT: u64 = 0xffff_fd7f_ffe0_0000;
 
     /// `core_base`: core_base / ekernelheap.
     pub const COREHEAP_BASE: u64 = 0xffff_ffff_c000_0000;
@@ -362,12 +324,27 @@ pub mod running {
     /// `kernel_text`: where unix is loaded.
     pub const KERNEL_TEXT: u64 = 0xffff_ffff_fb80_0000;
 
-    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f6c0_0000` by default, given
-    /// `valloc_size` and `ptable_size`.
+    /// `toxic_size`: size of the device mappings (toxic_size).
+    pub const TOXIC_SIZE: u64 = 0x4000_0000;
+
+    /// `ptable_size`: ptable_sz.
+    pub const PTABLE_SZ: u64 = 0x2000;
+
+    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f77f_e000` by default, given
+    /// `valloc_size`.
     #[must_use]
-    pub const fn ptable_va(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    pub const fn ptable_va(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_e000 - valloc_size
     }
+
+    /// `segdebugbase`: the debugger's VA range (common/sys/kdi.h).
+    pub const SEGDEBUGBASE: u64 = 0xffff_ffff_ff80_0000;
+
+    /// `segdebugsize`: size of the debugger's VA range.
+    pub const SEGDEBUGSIZE: u64 = 0x40_0000;
+
+    /// `argsbase`: ARGSBASE = PROMSTART = ADDRESS_C(0xffc00000), not sign-extended.
+    pub const ARGSBASE: u64 = 0xffc0_0000;
 
     /// `boot_doublemap_base`: the upper 4 GB where the 32-bit boot loader is double-mapped.
     pub const BOOT_DOUBLEMAP_BASE: u64 = 0xffff_ffff_0000_0000;
@@ -381,47 +358,36 @@ pub mod boot {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `segkpm_size`: segkpm: kernel physical mapping, sized to physical memory.
+    /// `segkpm_size`: segkpm window: physical memory rounded up to 512 GiB (ROUND_UP_TOPLEVEL).
     ///
-    /// Default: 64 GiB.
-    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x10_0000_0000;
-    /// Smallest value of `segkpm_size` the layout is verified for: 1 GiB.
-    pub const SEGKPM_SIZE_MIN: u64 = 0x4000_0000;
-    /// Largest value of `segkpm_size` the layout is verified for: 512 GiB.
-    pub const SEGKPM_SIZE_MAX: u64 = 0x80_0000_0000;
-    /// `segkpm_size` is verified for multiples of this: 1 GiB.
-    pub const SEGKPM_SIZE_ALIGN: u64 = 0x4000_0000;
+    /// Default: 512 GiB.
+    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x80_0000_0000;
+    /// Smallest value of `segkpm_size` the layout is verified for: 512 GiB.
+    pub const SEGKPM_SIZE_MIN: u64 = 0x80_0000_0000;
+    /// Largest value of `segkpm_size` the layout is verified for: 1536 GiB.
+    pub const SEGKPM_SIZE_MAX: u64 = 0x180_0000_0000;
+    /// `segkpm_size` is verified for multiples of this: 512 GiB.
+    pub const SEGKPM_SIZE_ALIGN: u64 = 0x80_0000_0000;
 
-    /// `segkp_size`: segkp: pageable kernel memory (thread stacks).
+    /// `segkp_size`: segkp: pageable kernel memory, thread stacks (segkpsize).
     ///
     /// Default: 2 GiB.
     pub const SEGKP_SIZE_DEFAULT: u64 = 0x8000_0000;
-    /// Smallest value of `segkp_size` the layout is verified for: 512 MiB.
-    pub const SEGKP_SIZE_MIN: u64 = 0x2000_0000;
+    /// Smallest value of `segkp_size` the layout is verified for: 200 MiB.
+    pub const SEGKP_SIZE_MIN: u64 = 0xc80_0000;
     /// Largest value of `segkp_size` the layout is verified for: 8 GiB.
     pub const SEGKP_SIZE_MAX: u64 = 0x2_0000_0000;
     /// `segkp_size` is verified for multiples of this: 2 MiB.
     pub const SEGKP_SIZE_ALIGN: u64 = 0x20_0000;
 
-    /// `toxic_size`: device mappings (toxic_addr).
+    /// `segkmap_size`: segkmap: file system page cache mappings (segmapsize).
     ///
-    /// Default: 1 GiB.
-    pub const TOXIC_SIZE_DEFAULT: u64 = 0x4000_0000;
-    /// Smallest value of `toxic_size` the layout is verified for: 64 MiB.
-    pub const TOXIC_SIZE_MIN: u64 = 0x400_0000;
-    /// Largest value of `toxic_size` the layout is verified for: 4 GiB.
-    pub const TOXIC_SIZE_MAX: u64 = 0x1_0000_0000;
-    /// `toxic_size` is verified for multiples of this: 2 MiB.
-    pub const TOXIC_SIZE_ALIGN: u64 = 0x20_0000;
-
-    /// `segkmap_size`: segkmap: file system page cache mappings.
-    ///
-    /// Default: 1 GiB.
-    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x4000_0000;
+    /// Default: 64 MiB.
+    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x400_0000;
     /// Smallest value of `segkmap_size` the layout is verified for: 64 MiB.
     pub const SEGKMAP_SIZE_MIN: u64 = 0x400_0000;
-    /// Largest value of `segkmap_size` the layout is verified for: 8 GiB.
-    pub const SEGKMAP_SIZE_MAX: u64 = 0x2_0000_0000;
+    /// Largest value of `segkmap_size` the layout is verified for: 64 GiB.
+    pub const SEGKMAP_SIZE_MAX: u64 = 0x10_0000_0000;
     /// `segkmap_size` is verified for multiples of this: 2 MiB.
     pub const SEGKMAP_SIZE_ALIGN: u64 = 0x20_0000;
 
@@ -429,23 +395,12 @@ pub mod boot {
     ///
     /// Default: 64 MiB.
     pub const VALLOC_SIZE_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `valloc_size` the layout is verified for: 4 MiB.
-    pub const VALLOC_SIZE_MIN: u64 = 0x40_0000;
+    /// Smallest value of `valloc_size` the layout is verified for: 2 MiB.
+    pub const VALLOC_SIZE_MIN: u64 = 0x20_0000;
     /// Largest value of `valloc_size` the layout is verified for: 512 MiB.
     pub const VALLOC_SIZE_MAX: u64 = 0x2000_0000;
-    /// `valloc_size` is verified for multiples of this: 4 MiB.
-    pub const VALLOC_SIZE_ALIGN: u64 = 0x40_0000;
-
-    /// `ptable_size`: ptable_va.
-    ///
-    /// Default: 4 MiB.
-    pub const PTABLE_SIZE_DEFAULT: u64 = 0x40_0000;
-    /// Smallest value of `ptable_size` the layout is verified for: 4 KiB.
-    pub const PTABLE_SIZE_MIN: u64 = 0x1000;
-    /// Largest value of `ptable_size` the layout is verified for: 64 MiB.
-    pub const PTABLE_SIZE_MAX: u64 = 0x400_0000;
-    /// `ptable_size` is verified for multiples of this: 4 KiB.
-    pub const PTABLE_SIZE_ALIGN: u64 = 0x1000;
+    /// `valloc_size` is verified for multiples of this: 2 MiB.
+    pub const VALLOC_SIZE_ALIGN: u64 = 0x20_0000;
 
     // Regions, by start address (a parent before its children).
 
@@ -485,7 +440,7 @@ pub mod boot {
     /// Size of `boot_high_unused`: 125 TiB + 512 GiB.
     pub const BOOT_HIGH_UNUSED_SIZE: u64 = 0x7d80_0000_0000;
 
-    /// `red_zone`: red zone.
+    /// `red_zone`: red zone (KERNEL_REDZONE_SIZE).
     ///
     /// `0xffff_fd80_0000_0000..=0xffff_fdff_ffff_ffff` (512 GiB); guard.
     pub const RED_ZONE_START: u64 = 0xffff_fd80_0000_0000;
@@ -523,64 +478,53 @@ pub mod boot {
 
     /// `core_heap`: core heap (used for loadable modules).
     ///
-    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f6bf_ffff` (876 MiB); map none, rwx, global.
+    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f77f_dfff` (888 MiB - 8 KiB); map none, rwx,
+    /// global.
     pub const CORE_HEAP_START: u64 = 0xffff_ffff_c000_0000;
-    /// Last byte of `core_heap` (inclusive), given `valloc_size` and `ptable_size`.
+    /// Last byte of `core_heap` (inclusive), given `valloc_size`.
     #[must_use]
-    pub const fn core_heap_end(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_faff_ffff - valloc_size - ptable_size
+    pub const fn core_heap_end(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_dfff - valloc_size
     }
-    /// Size of `core_heap`, given `valloc_size` and `ptable_size`.
+    /// Size of `core_heap`, given `valloc_size`.
     #[must_use]
-    pub const fn core_heap_size(valloc_size: u64, ptable_size: u64) -> u64 {
-        0x3b00_0000 - valloc_size - ptable_size
+    pub const fn core_heap_size(valloc_size: u64) -> u64 {
+        0x3b7f_e000 - valloc_size
     }
 
-    /// `ptable`: ptable_va.
+    /// `ptable`: ptable_va: pages for the HAT and kmdb to map page tables (ptable_sz).
     ///
-    /// By default `0xffff_ffff_f6c0_0000..=0xffff_ffff_f6ff_ffff` (4 MiB).
+    /// By default `0xffff_ffff_f77f_e000..=0xffff_ffff_f77f_ffff` (8 KiB).
     ///
-    /// Start of `ptable`, given `valloc_size` and `ptable_size`.
+    /// Start of `ptable`, given `valloc_size`.
     #[must_use]
-    pub const fn ptable_start(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    pub const fn ptable_start(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_e000 - valloc_size
     }
     /// Last byte of `ptable` (inclusive), given `valloc_size`.
     #[must_use]
     pub const fn ptable_end(valloc_size: u64) -> u64 {
-        0xffff_ffff_faff_ffff - valloc_size
+        0xffff_ffff_fb7f_ffff - valloc_size
     }
-    /// Size of `ptable`, given `ptable_size`.
-    #[must_use]
-    pub const fn ptable_size(ptable_size: u64) -> u64 {
-        ptable_size
-    }
+    /// Size of `ptable`: 8 KiB.
+    pub const PTABLE_SIZE: u64 = 0x2000;
 
     /// `valloc`: early pp structures: memsegs, memlists, page hash, etc. (valloc_base).
     ///
-    /// By default `0xffff_ffff_f700_0000..=0xffff_ffff_faff_ffff` (64 MiB); rw, global.
+    /// By default `0xffff_ffff_f780_0000..=0xffff_ffff_fb7f_ffff` (64 MiB); rw, global.
     ///
     /// Start of `valloc`, given `valloc_size`.
     #[must_use]
     pub const fn valloc_start(valloc_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size
+        0xffff_ffff_fb80_0000 - valloc_size
     }
     /// Last byte of `valloc` (inclusive).
-    pub const VALLOC_END: u64 = 0xffff_ffff_faff_ffff;
+    pub const VALLOC_END: u64 = 0xffff_ffff_fb7f_ffff;
     /// Size of `valloc`, given `valloc_size`.
     #[must_use]
     pub const fn valloc_size(valloc_size: u64) -> u64 {
         valloc_size
     }
-
-    /// `lufs_sinkhole`: LUFS sinkhole.
-    ///
-    /// `0xffff_ffff_fb00_0000..=0xffff_ffff_fb7f_ffff` (8 MiB); rw, global.
-    pub const LUFS_SINKHOLE_START: u64 = 0xffff_ffff_fb00_0000;
-    /// Last byte of `lufs_sinkhole` (inclusive).
-    pub const LUFS_SINKHOLE_END: u64 = 0xffff_ffff_fb7f_ffff;
-    /// Size of `lufs_sinkhole`: 8 MiB.
-    pub const LUFS_SINKHOLE_SIZE: u64 = 0x80_0000;
 
     /// `ktext`: kernel text.
     ///
@@ -611,7 +555,7 @@ pub mod boot {
     /// Size of `unused`: 56 MiB.
     pub const UNUSED_SIZE: u64 = 0x380_0000;
 
-    /// `debugger`: debugger (SEGDEBUGBASE).
+    /// `debugger`: debugger (SEGDEBUGBASE, SEGDEBUGSIZE).
     ///
     /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffbf_ffff` (4 MiB); rwx, global.
     pub const DEBUGGER_START: u64 = 0xffff_ffff_ff80_0000;
@@ -620,9 +564,10 @@ pub mod boot {
     /// Size of `debugger`: 4 MiB.
     pub const DEBUGGER_SIZE: u64 = 0x40_0000;
 
-    /// `args`: exec args area, psm 1-1 map (ARGSBASE).
+    /// `args`: the box's exec args area and psm 1-1 map: unused on amd64 (ARGSBASE is
+    /// 0x00000000.FFC00000).
     ///
-    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); rw, global.
+    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); hole.
     pub const ARGS_START: u64 = 0xffff_ffff_ffc0_0000;
     /// Last byte of `args` (inclusive).
     pub const ARGS_END: u64 = 0xffff_ffff_ffff_ffff;
@@ -631,8 +576,11 @@ pub mod boot {
 
     // Constants.
 
-    /// `kernelbase`: bottom of the kernel's address space, top of the user's.
+    /// `kernelbase`: bottom of the kernel's address space (fixed on amd64 in this generation).
     pub const KERNELBASE: u64 = 0xffff_fd80_0000_0000;
+
+    /// `userlimit`: top of a 64-bit process's address space, 2 MiB below KERNELBASE.
+    pub const USERLIMIT: u64 = 0xffff_fd7f_ffe0_0000;
 
     /// `core_base`: core_base / ekernelheap.
     pub const COREHEAP_BASE: u64 = 0xffff_ffff_c000_0000;
@@ -640,12 +588,27 @@ pub mod boot {
     /// `kernel_text`: where unix is loaded.
     pub const KERNEL_TEXT: u64 = 0xffff_ffff_fb80_0000;
 
-    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f6c0_0000` by default, given
-    /// `valloc_size` and `ptable_size`.
+    /// `toxic_size`: size of the device mappings (toxic_size).
+    pub const TOXIC_SIZE: u64 = 0x4000_0000;
+
+    /// `ptable_size`: ptable_sz.
+    pub const PTABLE_SZ: u64 = 0x2000;
+
+    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f77f_e000` by default, given
+    /// `valloc_size`.
     #[must_use]
-    pub const fn ptable_va(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    pub const fn ptable_va(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_e000 - valloc_size
     }
+
+    /// `segdebugbase`: the debugger's VA range (common/sys/kdi.h).
+    pub const SEGDEBUGBASE: u64 = 0xffff_ffff_ff80_0000;
+
+    /// `segdebugsize`: size of the debugger's VA range.
+    pub const SEGDEBUGSIZE: u64 = 0x40_0000;
+
+    /// `argsbase`: ARGSBASE = PROMSTART = ADDRESS_C(0xffc00000), not sign-extended.
+    pub const ARGSBASE: u64 = 0xffc0_0000;
 
     /// `boot_doublemap_base`: the upper 4 GB where the 32-bit boot loader is double-mapped.
     pub const BOOT_DOUBLEMAP_BASE: u64 = 0xffff_ffff_0000_0000;

@@ -46,46 +46,32 @@ extern enum vmlayout_solaris_amd64_variant vmlayout_solaris_amd64_variant;
 /* Variables the kernel defines: parameters and KASLR bases */
 extern unsigned long segkpm_size;
 extern unsigned long segkp_size;
-extern unsigned long toxic_size;
 extern unsigned long segkmap_size;
 extern unsigned long valloc_size;
-extern unsigned long ptable_size;
 
 /* parameter `segkpm_size` */
-#define SEGKPM_SIZE_DEFAULT 0x1000000000UL
-#define SEGKPM_SIZE_MIN 0x40000000UL
-#define SEGKPM_SIZE_MAX 0x8000000000UL
-#define SEGKPM_SIZE_ALIGN 0x40000000UL
+#define SEGKPM_SIZE_DEFAULT 0x8000000000UL
+#define SEGKPM_SIZE_MIN 0x8000000000UL
+#define SEGKPM_SIZE_MAX 0x18000000000UL
+#define SEGKPM_SIZE_ALIGN 0x8000000000UL
 
 /* parameter `segkp_size` */
 #define SEGKP_SIZE_DEFAULT 0x80000000UL
-#define SEGKP_SIZE_MIN 0x20000000UL
+#define SEGKP_SIZE_MIN 0xc800000UL
 #define SEGKP_SIZE_MAX 0x200000000UL
 #define SEGKP_SIZE_ALIGN 0x200000UL
 
-/* parameter `toxic_size` */
-#define TOXIC_SIZE_DEFAULT 0x40000000UL
-#define TOXIC_SIZE_MIN 0x4000000UL
-#define TOXIC_SIZE_MAX 0x100000000UL
-#define TOXIC_SIZE_ALIGN 0x200000UL
-
 /* parameter `segkmap_size` */
-#define SEGKMAP_SIZE_DEFAULT 0x40000000UL
+#define SEGKMAP_SIZE_DEFAULT 0x4000000UL
 #define SEGKMAP_SIZE_MIN 0x4000000UL
-#define SEGKMAP_SIZE_MAX 0x200000000UL
+#define SEGKMAP_SIZE_MAX 0x1000000000UL
 #define SEGKMAP_SIZE_ALIGN 0x200000UL
 
 /* parameter `valloc_size` */
 #define VALLOC_SIZE_DEFAULT 0x4000000UL
-#define VALLOC_SIZE_MIN 0x400000UL
+#define VALLOC_SIZE_MIN 0x200000UL
 #define VALLOC_SIZE_MAX 0x20000000UL
-#define VALLOC_SIZE_ALIGN 0x400000UL
-
-/* parameter `ptable_size` */
-#define PTABLE_SIZE_DEFAULT 0x400000UL
-#define PTABLE_SIZE_MIN 0x1000UL
-#define PTABLE_SIZE_MAX 0x4000000UL
-#define PTABLE_SIZE_ALIGN 0x1000UL
+#define VALLOC_SIZE_ALIGN 0x200000UL
 
 /* region `invalid` */
 #define INVALID_START_RUNNING 0x0000000000000000UL
@@ -111,10 +97,18 @@ extern unsigned long ptable_size;
 /* region `user_high` */
 #define USER_HIGH_START_RUNNING 0xffff800000000000UL
 /* USER_HIGH_START is not defined in variant "boot" */
-#define USER_HIGH_END_RUNNING 0xfffffd7fffffffffUL
+#define USER_HIGH_END_RUNNING 0xfffffd7fffdfffffUL
 /* USER_HIGH_END is not defined in variant "boot" */
-#define USER_HIGH_SIZE_RUNNING 0x7d8000000000UL
+#define USER_HIGH_SIZE_RUNNING 0x7d7fffe00000UL
 /* USER_HIGH_SIZE is not defined in variant "boot" */
+
+/* region `user_red_zone` */
+#define USER_RED_ZONE_START_RUNNING 0xfffffd7fffe00000UL
+/* USER_RED_ZONE_START is not defined in variant "boot" */
+#define USER_RED_ZONE_END_RUNNING 0xfffffd7fffffffffUL
+/* USER_RED_ZONE_END is not defined in variant "boot" */
+#define USER_RED_ZONE_SIZE_RUNNING 0x200000UL
+/* USER_RED_ZONE_SIZE is not defined in variant "boot" */
 
 /* region `red_zone` */
 #define RED_ZONE_START 0xfffffd8000000000UL
@@ -140,47 +134,42 @@ extern unsigned long ptable_size;
 /* region `device_mappings` */
 #define DEVICE_MAPPINGS_START_RUNNING (0xfffffe0000000000UL + segkpm_size + segkp_size)
 /* DEVICE_MAPPINGS_START is not defined in variant "boot" */
-#define DEVICE_MAPPINGS_END_RUNNING (0xfffffdffffffffffUL + segkpm_size + segkp_size + toxic_size)
+#define DEVICE_MAPPINGS_END_RUNNING (0xfffffe003fffffffUL + segkpm_size + segkp_size)
 /* DEVICE_MAPPINGS_END is not defined in variant "boot" */
-#define DEVICE_MAPPINGS_SIZE_RUNNING (toxic_size)
+#define DEVICE_MAPPINGS_SIZE_RUNNING 0x40000000UL
 /* DEVICE_MAPPINGS_SIZE is not defined in variant "boot" */
 
 /* region `segkmap` */
-#define SEGKMAP_START_RUNNING (0xfffffe0000000000UL + segkpm_size + segkp_size + toxic_size)
+#define SEGKMAP_START_RUNNING (0xfffffe0040000000UL + segkpm_size + segkp_size)
 /* SEGKMAP_START is not defined in variant "boot" */
-#define SEGKMAP_END_RUNNING (0xfffffdffffffffffUL + segkpm_size + segkp_size + toxic_size + segkmap_size)
+#define SEGKMAP_END_RUNNING (0xfffffe003fffffffUL + segkpm_size + segkp_size + segkmap_size)
 /* SEGKMAP_END is not defined in variant "boot" */
 #define SEGKMAP_SIZE_RUNNING (segkmap_size)
 /* SEGKMAP_SIZE is not defined in variant "boot" */
 
 /* region `kernel_heap` */
-#define KERNEL_HEAP_START_RUNNING (0xfffffe0000000000UL + segkpm_size + segkp_size + toxic_size + segkmap_size)
+#define KERNEL_HEAP_START_RUNNING (0xfffffe0040000000UL + segkpm_size + segkp_size + segkmap_size)
 #define KERNEL_HEAP_START_BOOT 0xffffffff80000000UL
 #define KERNEL_HEAP_START VMLAYOUT_SOLARIS_AMD64_SELECT(KERNEL_HEAP_START_RUNNING, KERNEL_HEAP_START_BOOT)
 #define KERNEL_HEAP_END 0xffffffffbfffffffUL
-#define KERNEL_HEAP_SIZE_RUNNING (0x1ffc0000000UL - segkpm_size - segkp_size - toxic_size - segkmap_size)
+#define KERNEL_HEAP_SIZE_RUNNING (0x1ff80000000UL - segkpm_size - segkp_size - segkmap_size)
 #define KERNEL_HEAP_SIZE_BOOT 0x40000000UL
 #define KERNEL_HEAP_SIZE VMLAYOUT_SOLARIS_AMD64_SELECT(KERNEL_HEAP_SIZE_RUNNING, KERNEL_HEAP_SIZE_BOOT)
 
 /* region `core_heap` */
 #define CORE_HEAP_START 0xffffffffc0000000UL
-#define CORE_HEAP_END (0xfffffffffaffffffUL - valloc_size - ptable_size)
-#define CORE_HEAP_SIZE (0x3b000000UL - valloc_size - ptable_size)
+#define CORE_HEAP_END (0xfffffffffb7fdfffUL - valloc_size)
+#define CORE_HEAP_SIZE (0x3b7fe000UL - valloc_size)
 
 /* region `ptable` */
-#define PTABLE_START (0xfffffffffb000000UL - valloc_size - ptable_size)
-#define PTABLE_END (0xfffffffffaffffffUL - valloc_size)
-#define PTABLE_SIZE (ptable_size)
+#define PTABLE_START (0xfffffffffb7fe000UL - valloc_size)
+#define PTABLE_END (0xfffffffffb7fffffUL - valloc_size)
+#define PTABLE_SIZE 0x2000UL
 
 /* region `valloc` */
-#define VALLOC_START (0xfffffffffb000000UL - valloc_size)
-#define VALLOC_END 0xfffffffffaffffffUL
+#define VALLOC_START (0xfffffffffb800000UL - valloc_size)
+#define VALLOC_END 0xfffffffffb7fffffUL
 #define VALLOC_SIZE (valloc_size)
-
-/* region `lufs_sinkhole` */
-#define LUFS_SINKHOLE_START 0xfffffffffb000000UL
-#define LUFS_SINKHOLE_END 0xfffffffffb7fffffUL
-#define LUFS_SINKHOLE_SIZE 0x800000UL
 
 /* region `ktext` */
 #define KTEXT_START 0xfffffffffb800000UL
@@ -210,14 +199,32 @@ extern unsigned long ptable_size;
 /* constant `kernelbase` */
 #define KERNELBASE 0xfffffd8000000000UL
 
+/* constant `userlimit` */
+#define USERLIMIT 0xfffffd7fffe00000UL
+
 /* constant `core_base` */
 #define COREHEAP_BASE 0xffffffffc0000000UL
 
 /* constant `kernel_text` */
 #define KERNEL_TEXT 0xfffffffffb800000UL
 
+/* constant `toxic_size` */
+#define TOXIC_SIZE 0x40000000UL
+
+/* constant `ptable_size` */
+#define PTABLE_SZ 0x2000UL
+
 /* constant `ptable_va` */
-#define PTABLE_VA (0xfffffffffb000000UL - valloc_size - ptable_size)
+#define PTABLE_VA (0xfffffffffb7fe000UL - valloc_size)
+
+/* constant `segdebugbase` */
+#define SEGDEBUGBASE 0xffffffffff800000UL
+
+/* constant `segdebugsize` */
+#define SEGDEBUGSIZE 0x400000UL
+
+/* constant `argsbase` */
+#define ARGSBASE 0xffc00000UL
 
 /* constant `boot_doublemap_base` */
 #define BOOT_DOUBLEMAP_BASE 0xffffffff00000000UL

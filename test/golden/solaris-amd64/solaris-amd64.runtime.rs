@@ -13,47 +13,36 @@ pub mod running {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `segkpm_size`: segkpm: kernel physical mapping, sized to physical memory.
+    /// `segkpm_size`: segkpm window: physical memory rounded up to 512 GiB (ROUND_UP_TOPLEVEL).
     ///
-    /// Default: 64 GiB.
-    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x10_0000_0000;
-    /// Smallest value of `segkpm_size` the layout is verified for: 1 GiB.
-    pub const SEGKPM_SIZE_MIN: u64 = 0x4000_0000;
-    /// Largest value of `segkpm_size` the layout is verified for: 512 GiB.
-    pub const SEGKPM_SIZE_MAX: u64 = 0x80_0000_0000;
-    /// `segkpm_size` is verified for multiples of this: 1 GiB.
-    pub const SEGKPM_SIZE_ALIGN: u64 = 0x4000_0000;
+    /// Default: 512 GiB.
+    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x80_0000_0000;
+    /// Smallest value of `segkpm_size` the layout is verified for: 512 GiB.
+    pub const SEGKPM_SIZE_MIN: u64 = 0x80_0000_0000;
+    /// Largest value of `segkpm_size` the layout is verified for: 1536 GiB.
+    pub const SEGKPM_SIZE_MAX: u64 = 0x180_0000_0000;
+    /// `segkpm_size` is verified for multiples of this: 512 GiB.
+    pub const SEGKPM_SIZE_ALIGN: u64 = 0x80_0000_0000;
 
-    /// `segkp_size`: segkp: pageable kernel memory (thread stacks).
+    /// `segkp_size`: segkp: pageable kernel memory, thread stacks (segkpsize).
     ///
     /// Default: 2 GiB.
     pub const SEGKP_SIZE_DEFAULT: u64 = 0x8000_0000;
-    /// Smallest value of `segkp_size` the layout is verified for: 512 MiB.
-    pub const SEGKP_SIZE_MIN: u64 = 0x2000_0000;
+    /// Smallest value of `segkp_size` the layout is verified for: 200 MiB.
+    pub const SEGKP_SIZE_MIN: u64 = 0xc80_0000;
     /// Largest value of `segkp_size` the layout is verified for: 8 GiB.
     pub const SEGKP_SIZE_MAX: u64 = 0x2_0000_0000;
     /// `segkp_size` is verified for multiples of this: 2 MiB.
     pub const SEGKP_SIZE_ALIGN: u64 = 0x20_0000;
 
-    /// `toxic_size`: device mappings (toxic_addr).
+    /// `segkmap_size`: segkmap: file system page cache mappings (segmapsize).
     ///
-    /// Default: 1 GiB.
-    pub const TOXIC_SIZE_DEFAULT: u64 = 0x4000_0000;
-    /// Smallest value of `toxic_size` the layout is verified for: 64 MiB.
-    pub const TOXIC_SIZE_MIN: u64 = 0x400_0000;
-    /// Largest value of `toxic_size` the layout is verified for: 4 GiB.
-    pub const TOXIC_SIZE_MAX: u64 = 0x1_0000_0000;
-    /// `toxic_size` is verified for multiples of this: 2 MiB.
-    pub const TOXIC_SIZE_ALIGN: u64 = 0x20_0000;
-
-    /// `segkmap_size`: segkmap: file system page cache mappings.
-    ///
-    /// Default: 1 GiB.
-    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x4000_0000;
+    /// Default: 64 MiB.
+    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x400_0000;
     /// Smallest value of `segkmap_size` the layout is verified for: 64 MiB.
     pub const SEGKMAP_SIZE_MIN: u64 = 0x400_0000;
-    /// Largest value of `segkmap_size` the layout is verified for: 8 GiB.
-    pub const SEGKMAP_SIZE_MAX: u64 = 0x2_0000_0000;
+    /// Largest value of `segkmap_size` the layout is verified for: 64 GiB.
+    pub const SEGKMAP_SIZE_MAX: u64 = 0x10_0000_0000;
     /// `segkmap_size` is verified for multiples of this: 2 MiB.
     pub const SEGKMAP_SIZE_ALIGN: u64 = 0x20_0000;
 
@@ -61,23 +50,12 @@ pub mod running {
     ///
     /// Default: 64 MiB.
     pub const VALLOC_SIZE_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `valloc_size` the layout is verified for: 4 MiB.
-    pub const VALLOC_SIZE_MIN: u64 = 0x40_0000;
+    /// Smallest value of `valloc_size` the layout is verified for: 2 MiB.
+    pub const VALLOC_SIZE_MIN: u64 = 0x20_0000;
     /// Largest value of `valloc_size` the layout is verified for: 512 MiB.
     pub const VALLOC_SIZE_MAX: u64 = 0x2000_0000;
-    /// `valloc_size` is verified for multiples of this: 4 MiB.
-    pub const VALLOC_SIZE_ALIGN: u64 = 0x40_0000;
-
-    /// `ptable_size`: ptable_va.
-    ///
-    /// Default: 4 MiB.
-    pub const PTABLE_SIZE_DEFAULT: u64 = 0x40_0000;
-    /// Smallest value of `ptable_size` the layout is verified for: 4 KiB.
-    pub const PTABLE_SIZE_MIN: u64 = 0x1000;
-    /// Largest value of `ptable_size` the layout is verified for: 64 MiB.
-    pub const PTABLE_SIZE_MAX: u64 = 0x400_0000;
-    /// `ptable_size` is verified for multiples of this: 4 KiB.
-    pub const PTABLE_SIZE_ALIGN: u64 = 0x1000;
+    /// `valloc_size` is verified for multiples of this: 2 MiB.
+    pub const VALLOC_SIZE_ALIGN: u64 = 0x20_0000;
 
     // Regions, by start address (a parent before its children).
 
@@ -110,14 +88,24 @@ pub mod running {
 
     /// `user_high`: user stack, shared objects, etc. (grows downwards).
     ///
-    /// `0xffff_8000_0000_0000..=0xffff_fd7f_ffff_ffff` (125 TiB + 512 GiB); user, per process.
+    /// `0xffff_8000_0000_0000..=0xffff_fd7f_ffdf_ffff` (126 TiB - 512 GiB - 2 MiB); user, per
+    /// process.
     pub const USER_HIGH_START: u64 = 0xffff_8000_0000_0000;
     /// Last byte of `user_high` (inclusive).
-    pub const USER_HIGH_END: u64 = 0xffff_fd7f_ffff_ffff;
-    /// Size of `user_high`: 125 TiB + 512 GiB.
-    pub const USER_HIGH_SIZE: u64 = 0x7d80_0000_0000;
+    pub const USER_HIGH_END: u64 = 0xffff_fd7f_ffdf_ffff;
+    /// Size of `user_high`: 126 TiB - 512 GiB - 2 MiB.
+    pub const USER_HIGH_SIZE: u64 = 0x7d7f_ffe0_0000;
 
-    /// `red_zone`: red zone.
+    /// `user_red_zone`: USERLIMIT .. KERNELBASE: the red zone dtrace needs below the kernel.
+    ///
+    /// `0xffff_fd7f_ffe0_0000..=0xffff_fd7f_ffff_ffff` (2 MiB); guard.
+    pub const USER_RED_ZONE_START: u64 = 0xffff_fd7f_ffe0_0000;
+    /// Last byte of `user_red_zone` (inclusive).
+    pub const USER_RED_ZONE_END: u64 = 0xffff_fd7f_ffff_ffff;
+    /// Size of `user_red_zone`: 2 MiB.
+    pub const USER_RED_ZONE_SIZE: u64 = 0x20_0000;
+
+    /// `red_zone`: red zone (KERNEL_REDZONE_SIZE).
     ///
     /// `0xffff_fd80_0000_0000..=0xffff_fdff_ffff_ffff` (512 GiB); guard.
     pub const RED_ZONE_START: u64 = 0xffff_fd80_0000_0000;
@@ -126,9 +114,9 @@ pub mod running {
     /// Size of `red_zone`: 512 GiB.
     pub const RED_ZONE_SIZE: u64 = 0x80_0000_0000;
 
-    /// `segkpm`: segkpm.
+    /// `segkpm`: segkpm (kpm_vbase): physical memory, then the rest of its 512 GiB slots.
     ///
-    /// By default `0xffff_fe00_0000_0000..=0xffff_fe0f_ffff_ffff` (64 GiB); map ram, rw, global,
+    /// By default `0xffff_fe00_0000_0000..=0xffff_fe7f_ffff_ffff` (512 GiB); map ram, rw, global,
     /// max_page 1 GiB.
     pub const SEGKPM_START: u64 = 0xffff_fe00_0000_0000;
     /// Last byte of `segkpm` (inclusive), given `segkpm_size`.
@@ -144,7 +132,7 @@ pub mod running {
 
     /// `segkp`: segkp (segkp_base).
     ///
-    /// By default `0xffff_fe10_0000_0000..=0xffff_fe10_7fff_ffff` (2 GiB); map none, rw, global.
+    /// By default `0xffff_fe80_0000_0000..=0xffff_fe80_7fff_ffff` (2 GiB); map none, rw, global.
     ///
     /// Start of `segkp`, given `segkpm_size`.
     #[must_use]
@@ -162,9 +150,9 @@ pub mod running {
         segkp_size
     }
 
-    /// `device_mappings`: device mappings (toxic_addr).
+    /// `device_mappings`: device mappings (toxic_addr, device_arena).
     ///
-    /// By default `0xffff_fe10_8000_0000..=0xffff_fe10_bfff_ffff` (1 GiB); map none, rw, cache uc,
+    /// By default `0xffff_fe80_8000_0000..=0xffff_fe80_bfff_ffff` (1 GiB); map none, rw, cache uc,
     /// global.
     ///
     /// Start of `device_mappings`, given `segkpm_size` and `segkp_size`.
@@ -172,37 +160,27 @@ pub mod running {
     pub const fn device_mappings_start(segkpm_size: u64, segkp_size: u64) -> u64 {
         0xffff_fe00_0000_0000 + segkpm_size + segkp_size
     }
-    /// Last byte of `device_mappings` (inclusive), given `segkpm_size`, `segkp_size` and
-    /// `toxic_size`.
+    /// Last byte of `device_mappings` (inclusive), given `segkpm_size` and `segkp_size`.
     #[must_use]
-    pub const fn device_mappings_end(segkpm_size: u64, segkp_size: u64, toxic_size: u64) -> u64 {
-        0xffff_fdff_ffff_ffff + segkpm_size + segkp_size + toxic_size
+    pub const fn device_mappings_end(segkpm_size: u64, segkp_size: u64) -> u64 {
+        0xffff_fe00_3fff_ffff + segkpm_size + segkp_size
     }
-    /// Size of `device_mappings`, given `toxic_size`.
-    #[must_use]
-    pub const fn device_mappings_size(toxic_size: u64) -> u64 {
-        toxic_size
-    }
+    /// Size of `device_mappings`: 1 GiB.
+    pub const DEVICE_MAPPINGS_SIZE: u64 = 0x4000_0000;
 
     /// `segkmap`: segkmap (segkmap_start).
     ///
-    /// By default `0xffff_fe10_c000_0000..=0xffff_fe10_ffff_ffff` (1 GiB); map none, rw, global.
+    /// By default `0xffff_fe80_c000_0000..=0xffff_fe80_c3ff_ffff` (64 MiB); map none, rw, global.
     ///
-    /// Start of `segkmap`, given `segkpm_size`, `segkp_size` and `toxic_size`.
+    /// Start of `segkmap`, given `segkpm_size` and `segkp_size`.
     #[must_use]
-    pub const fn segkmap_start(segkpm_size: u64, segkp_size: u64, toxic_size: u64) -> u64 {
-        0xffff_fe00_0000_0000 + segkpm_size + segkp_size + toxic_size
+    pub const fn segkmap_start(segkpm_size: u64, segkp_size: u64) -> u64 {
+        0xffff_fe00_4000_0000 + segkpm_size + segkp_size
     }
-    /// Last byte of `segkmap` (inclusive), given `segkpm_size`, `segkp_size`, `toxic_size` and
-    /// `segkmap_size`.
+    /// Last byte of `segkmap` (inclusive), given `segkpm_size`, `segkp_size` and `segkmap_size`.
     #[must_use]
-    pub const fn segkmap_end(
-        segkpm_size: u64,
-        segkp_size: u64,
-        toxic_size: u64,
-        segkmap_size: u64,
-    ) -> u64 {
-        0xffff_fdff_ffff_ffff + segkpm_size + segkp_size + toxic_size + segkmap_size
+    pub const fn segkmap_end(segkpm_size: u64, segkp_size: u64, segkmap_size: u64) -> u64 {
+        0xffff_fe00_3fff_ffff + segkpm_size + segkp_size + segkmap_size
     }
     /// Size of `segkmap`, given `segkmap_size`.
     #[must_use]
@@ -212,91 +190,71 @@ pub mod running {
 
     /// `kernel_heap`: kernel heap (kernelheap, floating).
     ///
-    /// By default `0xffff_fe11_0000_0000..=0xffff_ffff_bfff_ffff` (1979 GiB); map none, rw, global.
+    /// By default `0xffff_fe80_c400_0000..=0xffff_ffff_bfff_ffff` (2 TiB - 516 GiB - 64 MiB); map
+    /// none, rw, global.
     ///
-    /// Start of `kernel_heap`, given `segkpm_size`, `segkp_size`, `toxic_size` and `segkmap_size`.
+    /// Start of `kernel_heap`, given `segkpm_size`, `segkp_size` and `segkmap_size`.
     #[must_use]
-    pub const fn kernel_heap_start(
-        segkpm_size: u64,
-        segkp_size: u64,
-        toxic_size: u64,
-        segkmap_size: u64,
-    ) -> u64 {
-        0xffff_fe00_0000_0000 + segkpm_size + segkp_size + toxic_size + segkmap_size
+    pub const fn kernel_heap_start(segkpm_size: u64, segkp_size: u64, segkmap_size: u64) -> u64 {
+        0xffff_fe00_4000_0000 + segkpm_size + segkp_size + segkmap_size
     }
     /// Last byte of `kernel_heap` (inclusive).
     pub const KERNEL_HEAP_END: u64 = 0xffff_ffff_bfff_ffff;
-    /// Size of `kernel_heap`, given `segkpm_size`, `segkp_size`, `toxic_size` and `segkmap_size`.
+    /// Size of `kernel_heap`, given `segkpm_size`, `segkp_size` and `segkmap_size`.
     #[must_use]
-    pub const fn kernel_heap_size(
-        segkpm_size: u64,
-        segkp_size: u64,
-        toxic_size: u64,
-        segkmap_size: u64,
-    ) -> u64 {
-        0x1ff_c000_0000 - segkpm_size - segkp_size - toxic_size - segkmap_size
+    pub const fn kernel_heap_size(segkpm_size: u64, segkp_size: u64, segkmap_size: u64) -> u64 {
+        0x1ff_8000_0000 - segkpm_size - segkp_size - segkmap_size
     }
 
     /// `core_heap`: core heap (used for loadable modules).
     ///
-    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f6bf_ffff` (876 MiB); map none, rwx, global.
+    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f77f_dfff` (888 MiB - 8 KiB); map none, rwx,
+    /// global.
     pub const CORE_HEAP_START: u64 = 0xffff_ffff_c000_0000;
-    /// Last byte of `core_heap` (inclusive), given `valloc_size` and `ptable_size`.
+    /// Last byte of `core_heap` (inclusive), given `valloc_size`.
     #[must_use]
-    pub const fn core_heap_end(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_faff_ffff - valloc_size - ptable_size
+    pub const fn core_heap_end(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_dfff - valloc_size
     }
-    /// Size of `core_heap`, given `valloc_size` and `ptable_size`.
+    /// Size of `core_heap`, given `valloc_size`.
     #[must_use]
-    pub const fn core_heap_size(valloc_size: u64, ptable_size: u64) -> u64 {
-        0x3b00_0000 - valloc_size - ptable_size
+    pub const fn core_heap_size(valloc_size: u64) -> u64 {
+        0x3b7f_e000 - valloc_size
     }
 
-    /// `ptable`: ptable_va.
+    /// `ptable`: ptable_va: pages for the HAT and kmdb to map page tables (ptable_sz).
     ///
-    /// By default `0xffff_ffff_f6c0_0000..=0xffff_ffff_f6ff_ffff` (4 MiB).
+    /// By default `0xffff_ffff_f77f_e000..=0xffff_ffff_f77f_ffff` (8 KiB).
     ///
-    /// Start of `ptable`, given `valloc_size` and `ptable_size`.
+    /// Start of `ptable`, given `valloc_size`.
     #[must_use]
-    pub const fn ptable_start(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    pub const fn ptable_start(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_e000 - valloc_size
     }
     /// Last byte of `ptable` (inclusive), given `valloc_size`.
     #[must_use]
     pub const fn ptable_end(valloc_size: u64) -> u64 {
-        0xffff_ffff_faff_ffff - valloc_size
+        0xffff_ffff_fb7f_ffff - valloc_size
     }
-    /// Size of `ptable`, given `ptable_size`.
-    #[must_use]
-    pub const fn ptable_size(ptable_size: u64) -> u64 {
-        ptable_size
-    }
+    /// Size of `ptable`: 8 KiB.
+    pub const PTABLE_SIZE: u64 = 0x2000;
 
     /// `valloc`: early pp structures: memsegs, memlists, page hash, etc. (valloc_base).
     ///
-    /// By default `0xffff_ffff_f700_0000..=0xffff_ffff_faff_ffff` (64 MiB); rw, global.
+    /// By default `0xffff_ffff_f780_0000..=0xffff_ffff_fb7f_ffff` (64 MiB); rw, global.
     ///
     /// Start of `valloc`, given `valloc_size`.
     #[must_use]
     pub const fn valloc_start(valloc_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size
+        0xffff_ffff_fb80_0000 - valloc_size
     }
     /// Last byte of `valloc` (inclusive).
-    pub const VALLOC_END: u64 = 0xffff_ffff_faff_ffff;
+    pub const VALLOC_END: u64 = 0xffff_ffff_fb7f_ffff;
     /// Size of `valloc`, given `valloc_size`.
     #[must_use]
     pub const fn valloc_size(valloc_size: u64) -> u64 {
         valloc_size
     }
-
-    /// `lufs_sinkhole`: LUFS sinkhole.
-    ///
-    /// `0xffff_ffff_fb00_0000..=0xffff_ffff_fb7f_ffff` (8 MiB); rw, global.
-    pub const LUFS_SINKHOLE_START: u64 = 0xffff_ffff_fb00_0000;
-    /// Last byte of `lufs_sinkhole` (inclusive).
-    pub const LUFS_SINKHOLE_END: u64 = 0xffff_ffff_fb7f_ffff;
-    /// Size of `lufs_sinkhole`: 8 MiB.
-    pub const LUFS_SINKHOLE_SIZE: u64 = 0x80_0000;
 
     /// `ktext`: kernel text.
     ///
@@ -327,7 +285,7 @@ pub mod running {
     /// Size of `unused`: 56 MiB.
     pub const UNUSED_SIZE: u64 = 0x380_0000;
 
-    /// `debugger`: debugger (SEGDEBUGBASE).
+    /// `debugger`: debugger (SEGDEBUGBASE, SEGDEBUGSIZE).
     ///
     /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffbf_ffff` (4 MiB); rwx, global.
     pub const DEBUGGER_START: u64 = 0xffff_ffff_ff80_0000;
@@ -336,9 +294,10 @@ pub mod running {
     /// Size of `debugger`: 4 MiB.
     pub const DEBUGGER_SIZE: u64 = 0x40_0000;
 
-    /// `args`: exec args area, psm 1-1 map (ARGSBASE).
+    /// `args`: the box's exec args area and psm 1-1 map: unused on amd64 (ARGSBASE is
+    /// 0x00000000.FFC00000).
     ///
-    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); rw, global.
+    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); hole.
     pub const ARGS_START: u64 = 0xffff_ffff_ffc0_0000;
     /// Last byte of `args` (inclusive).
     pub const ARGS_END: u64 = 0xffff_ffff_ffff_ffff;
@@ -347,8 +306,11 @@ pub mod running {
 
     // Constants.
 
-    /// `kernelbase`: bottom of the kernel's address space, top of the user's.
+    /// `kernelbase`: bottom of the kernel's address space (fixed on amd64 in this generation).
     pub const KERNELBASE: u64 = 0xffff_fd80_0000_0000;
+
+    /// `userlimit`: top of a 64-bit process's address space, 2 MiB below KERNELBASE.
+    pub const USERLIMIT: u64 = 0xffff_fd7f_ffe0_0000;
 
     /// `core_base`: core_base / ekernelheap.
     pub const COREHEAP_BASE: u64 = 0xffff_ffff_c000_0000;
@@ -356,12 +318,27 @@ pub mod running {
     /// `kernel_text`: where unix is loaded.
     pub const KERNEL_TEXT: u64 = 0xffff_ffff_fb80_0000;
 
-    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f6c0_0000` by default, given
-    /// `valloc_size` and `ptable_size`.
+    /// `toxic_size`: size of the device mappings (toxic_size).
+    pub const TOXIC_SIZE: u64 = 0x4000_0000;
+
+    /// `ptable_size`: ptable_sz.
+    pub const PTABLE_SZ: u64 = 0x2000;
+
+    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f77f_e000` by default, given
+    /// `valloc_size`.
     #[must_use]
-    pub const fn ptable_va(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    pub const fn ptable_va(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_e000 - valloc_size
     }
+
+    /// `segdebugbase`: the debugger's VA range (common/sys/kdi.h).
+    pub const SEGDEBUGBASE: u64 = 0xffff_ffff_ff80_0000;
+
+    /// `segdebugsize`: size of the debugger's VA range.
+    pub const SEGDEBUGSIZE: u64 = 0x40_0000;
+
+    /// `argsbase`: ARGSBASE = PROMSTART = ADDRESS_C(0xffc00000), not sign-extended.
+    pub const ARGSBASE: u64 = 0xffc0_0000;
 
     /// `boot_doublemap_base`: the upper 4 GB where the 32-bit boot loader is double-mapped.
     pub const BOOT_DOUBLEMAP_BASE: u64 = 0xffff_ffff_0000_0000;
@@ -379,10 +356,6 @@ pub mod running {
         segkp_size_min: SEGKP_SIZE_MIN,
         segkp_size_max: SEGKP_SIZE_MAX,
         segkp_size_align: SEGKP_SIZE_ALIGN,
-        toxic_size_default: TOXIC_SIZE_DEFAULT,
-        toxic_size_min: TOXIC_SIZE_MIN,
-        toxic_size_max: TOXIC_SIZE_MAX,
-        toxic_size_align: TOXIC_SIZE_ALIGN,
         segkmap_size_default: SEGKMAP_SIZE_DEFAULT,
         segkmap_size_min: SEGKMAP_SIZE_MIN,
         segkmap_size_max: SEGKMAP_SIZE_MAX,
@@ -391,10 +364,6 @@ pub mod running {
         valloc_size_min: VALLOC_SIZE_MIN,
         valloc_size_max: VALLOC_SIZE_MAX,
         valloc_size_align: VALLOC_SIZE_ALIGN,
-        ptable_size_default: PTABLE_SIZE_DEFAULT,
-        ptable_size_min: PTABLE_SIZE_MIN,
-        ptable_size_max: PTABLE_SIZE_MAX,
-        ptable_size_align: PTABLE_SIZE_ALIGN,
         invalid_start: Some(INVALID_START),
         invalid_end: Some(INVALID_END),
         invalid_size: Some(INVALID_SIZE),
@@ -407,23 +376,24 @@ pub mod running {
         user_high_start: Some(USER_HIGH_START),
         user_high_end: Some(USER_HIGH_END),
         user_high_size: Some(USER_HIGH_SIZE),
+        user_red_zone_start: Some(USER_RED_ZONE_START),
+        user_red_zone_end: Some(USER_RED_ZONE_END),
+        user_red_zone_size: Some(USER_RED_ZONE_SIZE),
         red_zone_start: RED_ZONE_START,
         red_zone_end: RED_ZONE_END,
         red_zone_size: RED_ZONE_SIZE,
         segkpm_start: Some(SEGKPM_START),
+        device_mappings_size: Some(DEVICE_MAPPINGS_SIZE),
         kernel_heap_end: KERNEL_HEAP_END,
         core_heap_start: CORE_HEAP_START,
         core_heap_end: core_heap_end,
         core_heap_size: core_heap_size,
         ptable_start: ptable_start,
         ptable_end: ptable_end,
-        ptable_size: ptable_size,
+        ptable_size: PTABLE_SIZE,
         valloc_start: valloc_start,
         valloc_end: VALLOC_END,
         valloc_size: valloc_size,
-        lufs_sinkhole_start: LUFS_SINKHOLE_START,
-        lufs_sinkhole_end: LUFS_SINKHOLE_END,
-        lufs_sinkhole_size: LUFS_SINKHOLE_SIZE,
         ktext_start: KTEXT_START,
         ktext_end: KTEXT_END,
         ktext_size: KTEXT_SIZE,
@@ -440,9 +410,15 @@ pub mod running {
         args_end: ARGS_END,
         args_size: ARGS_SIZE,
         kernelbase: KERNELBASE,
+        userlimit: USERLIMIT,
         coreheap_base: COREHEAP_BASE,
         kernel_text: KERNEL_TEXT,
+        toxic_size: TOXIC_SIZE,
+        ptable_sz: PTABLE_SZ,
         ptable_va: ptable_va,
+        segdebugbase: SEGDEBUGBASE,
+        segdebugsize: SEGDEBUGSIZE,
+        argsbase: ARGSBASE,
         boot_doublemap_base: BOOT_DOUBLEMAP_BASE,
         boot_doublemap_size: BOOT_DOUBLEMAP_SIZE,
         boot_loader_start: None,
@@ -468,47 +444,36 @@ pub mod boot {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `segkpm_size`: segkpm: kernel physical mapping, sized to physical memory.
+    /// `segkpm_size`: segkpm window: physical memory rounded up to 512 GiB (ROUND_UP_TOPLEVEL).
     ///
-    /// Default: 64 GiB.
-    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x10_0000_0000;
-    /// Smallest value of `segkpm_size` the layout is verified for: 1 GiB.
-    pub const SEGKPM_SIZE_MIN: u64 = 0x4000_0000;
-    /// Largest value of `segkpm_size` the layout is verified for: 512 GiB.
-    pub const SEGKPM_SIZE_MAX: u64 = 0x80_0000_0000;
-    /// `segkpm_size` is verified for multiples of this: 1 GiB.
-    pub const SEGKPM_SIZE_ALIGN: u64 = 0x4000_0000;
+    /// Default: 512 GiB.
+    pub const SEGKPM_SIZE_DEFAULT: u64 = 0x80_0000_0000;
+    /// Smallest value of `segkpm_size` the layout is verified for: 512 GiB.
+    pub const SEGKPM_SIZE_MIN: u64 = 0x80_0000_0000;
+    /// Largest value of `segkpm_size` the layout is verified for: 1536 GiB.
+    pub const SEGKPM_SIZE_MAX: u64 = 0x180_0000_0000;
+    /// `segkpm_size` is verified for multiples of this: 512 GiB.
+    pub const SEGKPM_SIZE_ALIGN: u64 = 0x80_0000_0000;
 
-    /// `segkp_size`: segkp: pageable kernel memory (thread stacks).
+    /// `segkp_size`: segkp: pageable kernel memory, thread stacks (segkpsize).
     ///
     /// Default: 2 GiB.
     pub const SEGKP_SIZE_DEFAULT: u64 = 0x8000_0000;
-    /// Smallest value of `segkp_size` the layout is verified for: 512 MiB.
-    pub const SEGKP_SIZE_MIN: u64 = 0x2000_0000;
+    /// Smallest value of `segkp_size` the layout is verified for: 200 MiB.
+    pub const SEGKP_SIZE_MIN: u64 = 0xc80_0000;
     /// Largest value of `segkp_size` the layout is verified for: 8 GiB.
     pub const SEGKP_SIZE_MAX: u64 = 0x2_0000_0000;
     /// `segkp_size` is verified for multiples of this: 2 MiB.
     pub const SEGKP_SIZE_ALIGN: u64 = 0x20_0000;
 
-    /// `toxic_size`: device mappings (toxic_addr).
+    /// `segkmap_size`: segkmap: file system page cache mappings (segmapsize).
     ///
-    /// Default: 1 GiB.
-    pub const TOXIC_SIZE_DEFAULT: u64 = 0x4000_0000;
-    /// Smallest value of `toxic_size` the layout is verified for: 64 MiB.
-    pub const TOXIC_SIZE_MIN: u64 = 0x400_0000;
-    /// Largest value of `toxic_size` the layout is verified for: 4 GiB.
-    pub const TOXIC_SIZE_MAX: u64 = 0x1_0000_0000;
-    /// `toxic_size` is verified for multiples of this: 2 MiB.
-    pub const TOXIC_SIZE_ALIGN: u64 = 0x20_0000;
-
-    /// `segkmap_size`: segkmap: file system page cache mappings.
-    ///
-    /// Default: 1 GiB.
-    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x4000_0000;
+    /// Default: 64 MiB.
+    pub const SEGKMAP_SIZE_DEFAULT: u64 = 0x400_0000;
     /// Smallest value of `segkmap_size` the layout is verified for: 64 MiB.
     pub const SEGKMAP_SIZE_MIN: u64 = 0x400_0000;
-    /// Largest value of `segkmap_size` the layout is verified for: 8 GiB.
-    pub const SEGKMAP_SIZE_MAX: u64 = 0x2_0000_0000;
+    /// Largest value of `segkmap_size` the layout is verified for: 64 GiB.
+    pub const SEGKMAP_SIZE_MAX: u64 = 0x10_0000_0000;
     /// `segkmap_size` is verified for multiples of this: 2 MiB.
     pub const SEGKMAP_SIZE_ALIGN: u64 = 0x20_0000;
 
@@ -516,23 +481,12 @@ pub mod boot {
     ///
     /// Default: 64 MiB.
     pub const VALLOC_SIZE_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `valloc_size` the layout is verified for: 4 MiB.
-    pub const VALLOC_SIZE_MIN: u64 = 0x40_0000;
+    /// Smallest value of `valloc_size` the layout is verified for: 2 MiB.
+    pub const VALLOC_SIZE_MIN: u64 = 0x20_0000;
     /// Largest value of `valloc_size` the layout is verified for: 512 MiB.
     pub const VALLOC_SIZE_MAX: u64 = 0x2000_0000;
-    /// `valloc_size` is verified for multiples of this: 4 MiB.
-    pub const VALLOC_SIZE_ALIGN: u64 = 0x40_0000;
-
-    /// `ptable_size`: ptable_va.
-    ///
-    /// Default: 4 MiB.
-    pub const PTABLE_SIZE_DEFAULT: u64 = 0x40_0000;
-    /// Smallest value of `ptable_size` the layout is verified for: 4 KiB.
-    pub const PTABLE_SIZE_MIN: u64 = 0x1000;
-    /// Largest value of `ptable_size` the layout is verified for: 64 MiB.
-    pub const PTABLE_SIZE_MAX: u64 = 0x400_0000;
-    /// `ptable_size` is verified for multiples of this: 4 KiB.
-    pub const PTABLE_SIZE_ALIGN: u64 = 0x1000;
+    /// `valloc_size` is verified for multiples of this: 2 MiB.
+    pub const VALLOC_SIZE_ALIGN: u64 = 0x20_0000;
 
     // Regions, by start address (a parent before its children).
 
@@ -572,7 +526,7 @@ pub mod boot {
     /// Size of `boot_high_unused`: 125 TiB + 512 GiB.
     pub const BOOT_HIGH_UNUSED_SIZE: u64 = 0x7d80_0000_0000;
 
-    /// `red_zone`: red zone.
+    /// `red_zone`: red zone (KERNEL_REDZONE_SIZE).
     ///
     /// `0xffff_fd80_0000_0000..=0xffff_fdff_ffff_ffff` (512 GiB); guard.
     pub const RED_ZONE_START: u64 = 0xffff_fd80_0000_0000;
@@ -610,64 +564,53 @@ pub mod boot {
 
     /// `core_heap`: core heap (used for loadable modules).
     ///
-    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f6bf_ffff` (876 MiB); map none, rwx, global.
+    /// By default `0xffff_ffff_c000_0000..=0xffff_ffff_f77f_dfff` (888 MiB - 8 KiB); map none, rwx,
+    /// global.
     pub const CORE_HEAP_START: u64 = 0xffff_ffff_c000_0000;
-    /// Last byte of `core_heap` (inclusive), given `valloc_size` and `ptable_size`.
+    /// Last byte of `core_heap` (inclusive), given `valloc_size`.
     #[must_use]
-    pub const fn core_heap_end(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_faff_ffff - valloc_size - ptable_size
+    pub const fn core_heap_end(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_dfff - valloc_size
     }
-    /// Size of `core_heap`, given `valloc_size` and `ptable_size`.
+    /// Size of `core_heap`, given `valloc_size`.
     #[must_use]
-    pub const fn core_heap_size(valloc_size: u64, ptable_size: u64) -> u64 {
-        0x3b00_0000 - valloc_size - ptable_size
+    pub const fn core_heap_size(valloc_size: u64) -> u64 {
+        0x3b7f_e000 - valloc_size
     }
 
-    /// `ptable`: ptable_va.
+    /// `ptable`: ptable_va: pages for the HAT and kmdb to map page tables (ptable_sz).
     ///
-    /// By default `0xffff_ffff_f6c0_0000..=0xffff_ffff_f6ff_ffff` (4 MiB).
+    /// By default `0xffff_ffff_f77f_e000..=0xffff_ffff_f77f_ffff` (8 KiB).
     ///
-    /// Start of `ptable`, given `valloc_size` and `ptable_size`.
+    /// Start of `ptable`, given `valloc_size`.
     #[must_use]
-    pub const fn ptable_start(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    pub const fn ptable_start(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_e000 - valloc_size
     }
     /// Last byte of `ptable` (inclusive), given `valloc_size`.
     #[must_use]
     pub const fn ptable_end(valloc_size: u64) -> u64 {
-        0xffff_ffff_faff_ffff - valloc_size
+        0xffff_ffff_fb7f_ffff - valloc_size
     }
-    /// Size of `ptable`, given `ptable_size`.
-    #[must_use]
-    pub const fn ptable_size(ptable_size: u64) -> u64 {
-        ptable_size
-    }
+    /// Size of `ptable`: 8 KiB.
+    pub const PTABLE_SIZE: u64 = 0x2000;
 
     /// `valloc`: early pp structures: memsegs, memlists, page hash, etc. (valloc_base).
     ///
-    /// By default `0xffff_ffff_f700_0000..=0xffff_ffff_faff_ffff` (64 MiB); rw, global.
+    /// By default `0xffff_ffff_f780_0000..=0xffff_ffff_fb7f_ffff` (64 MiB); rw, global.
     ///
     /// Start of `valloc`, given `valloc_size`.
     #[must_use]
     pub const fn valloc_start(valloc_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size
+        0xffff_ffff_fb80_0000 - valloc_size
     }
     /// Last byte of `valloc` (inclusive).
-    pub const VALLOC_END: u64 = 0xffff_ffff_faff_ffff;
+    pub const VALLOC_END: u64 = 0xffff_ffff_fb7f_ffff;
     /// Size of `valloc`, given `valloc_size`.
     #[must_use]
     pub const fn valloc_size(valloc_size: u64) -> u64 {
         valloc_size
     }
-
-    /// `lufs_sinkhole`: LUFS sinkhole.
-    ///
-    /// `0xffff_ffff_fb00_0000..=0xffff_ffff_fb7f_ffff` (8 MiB); rw, global.
-    pub const LUFS_SINKHOLE_START: u64 = 0xffff_ffff_fb00_0000;
-    /// Last byte of `lufs_sinkhole` (inclusive).
-    pub const LUFS_SINKHOLE_END: u64 = 0xffff_ffff_fb7f_ffff;
-    /// Size of `lufs_sinkhole`: 8 MiB.
-    pub const LUFS_SINKHOLE_SIZE: u64 = 0x80_0000;
 
     /// `ktext`: kernel text.
     ///
@@ -698,7 +641,7 @@ pub mod boot {
     /// Size of `unused`: 56 MiB.
     pub const UNUSED_SIZE: u64 = 0x380_0000;
 
-    /// `debugger`: debugger (SEGDEBUGBASE).
+    /// `debugger`: debugger (SEGDEBUGBASE, SEGDEBUGSIZE).
     ///
     /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffbf_ffff` (4 MiB); rwx, global.
     pub const DEBUGGER_START: u64 = 0xffff_ffff_ff80_0000;
@@ -707,9 +650,10 @@ pub mod boot {
     /// Size of `debugger`: 4 MiB.
     pub const DEBUGGER_SIZE: u64 = 0x40_0000;
 
-    /// `args`: exec args area, psm 1-1 map (ARGSBASE).
+    /// `args`: the box's exec args area and psm 1-1 map: unused on amd64 (ARGSBASE is
+    /// 0x00000000.FFC00000).
     ///
-    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); rw, global.
+    /// `0xffff_ffff_ffc0_0000..=0xffff_ffff_ffff_ffff` (4 MiB); hole.
     pub const ARGS_START: u64 = 0xffff_ffff_ffc0_0000;
     /// Last byte of `args` (inclusive).
     pub const ARGS_END: u64 = 0xffff_ffff_ffff_ffff;
@@ -718,8 +662,11 @@ pub mod boot {
 
     // Constants.
 
-    /// `kernelbase`: bottom of the kernel's address space, top of the user's.
+    /// `kernelbase`: bottom of the kernel's address space (fixed on amd64 in this generation).
     pub const KERNELBASE: u64 = 0xffff_fd80_0000_0000;
+
+    /// `userlimit`: top of a 64-bit process's address space, 2 MiB below KERNELBASE.
+    pub const USERLIMIT: u64 = 0xffff_fd7f_ffe0_0000;
 
     /// `core_base`: core_base / ekernelheap.
     pub const COREHEAP_BASE: u64 = 0xffff_ffff_c000_0000;
@@ -727,12 +674,27 @@ pub mod boot {
     /// `kernel_text`: where unix is loaded.
     pub const KERNEL_TEXT: u64 = 0xffff_ffff_fb80_0000;
 
-    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f6c0_0000` by default, given
-    /// `valloc_size` and `ptable_size`.
+    /// `toxic_size`: size of the device mappings (toxic_size).
+    pub const TOXIC_SIZE: u64 = 0x4000_0000;
+
+    /// `ptable_size`: ptable_sz.
+    pub const PTABLE_SZ: u64 = 0x2000;
+
+    /// `ptable_va`: ptable_va (floating with valloc_sz); `0xffff_ffff_f77f_e000` by default, given
+    /// `valloc_size`.
     #[must_use]
-    pub const fn ptable_va(valloc_size: u64, ptable_size: u64) -> u64 {
-        0xffff_ffff_fb00_0000 - valloc_size - ptable_size
+    pub const fn ptable_va(valloc_size: u64) -> u64 {
+        0xffff_ffff_fb7f_e000 - valloc_size
     }
+
+    /// `segdebugbase`: the debugger's VA range (common/sys/kdi.h).
+    pub const SEGDEBUGBASE: u64 = 0xffff_ffff_ff80_0000;
+
+    /// `segdebugsize`: size of the debugger's VA range.
+    pub const SEGDEBUGSIZE: u64 = 0x40_0000;
+
+    /// `argsbase`: ARGSBASE = PROMSTART = ADDRESS_C(0xffc00000), not sign-extended.
+    pub const ARGSBASE: u64 = 0xffc0_0000;
 
     /// `boot_doublemap_base`: the upper 4 GB where the 32-bit boot loader is double-mapped.
     pub const BOOT_DOUBLEMAP_BASE: u64 = 0xffff_ffff_0000_0000;
@@ -750,10 +712,6 @@ pub mod boot {
         segkp_size_min: SEGKP_SIZE_MIN,
         segkp_size_max: SEGKP_SIZE_MAX,
         segkp_size_align: SEGKP_SIZE_ALIGN,
-        toxic_size_default: TOXIC_SIZE_DEFAULT,
-        toxic_size_min: TOXIC_SIZE_MIN,
-        toxic_size_max: TOXIC_SIZE_MAX,
-        toxic_size_align: TOXIC_SIZE_ALIGN,
         segkmap_size_default: SEGKMAP_SIZE_DEFAULT,
         segkmap_size_min: SEGKMAP_SIZE_MIN,
         segkmap_size_max: SEGKMAP_SIZE_MAX,
@@ -762,10 +720,6 @@ pub mod boot {
         valloc_size_min: VALLOC_SIZE_MIN,
         valloc_size_max: VALLOC_SIZE_MAX,
         valloc_size_align: VALLOC_SIZE_ALIGN,
-        ptable_size_default: PTABLE_SIZE_DEFAULT,
-        ptable_size_min: PTABLE_SIZE_MIN,
-        ptable_size_max: PTABLE_SIZE_MAX,
-        ptable_size_align: PTABLE_SIZE_ALIGN,
         invalid_start: None,
         invalid_end: None,
         invalid_size: None,
@@ -778,23 +732,24 @@ pub mod boot {
         user_high_start: None,
         user_high_end: None,
         user_high_size: None,
+        user_red_zone_start: None,
+        user_red_zone_end: None,
+        user_red_zone_size: None,
         red_zone_start: RED_ZONE_START,
         red_zone_end: RED_ZONE_END,
         red_zone_size: RED_ZONE_SIZE,
         segkpm_start: None,
+        device_mappings_size: None,
         kernel_heap_end: KERNEL_HEAP_END,
         core_heap_start: CORE_HEAP_START,
         core_heap_end: core_heap_end,
         core_heap_size: core_heap_size,
         ptable_start: ptable_start,
         ptable_end: ptable_end,
-        ptable_size: ptable_size,
+        ptable_size: PTABLE_SIZE,
         valloc_start: valloc_start,
         valloc_end: VALLOC_END,
         valloc_size: valloc_size,
-        lufs_sinkhole_start: LUFS_SINKHOLE_START,
-        lufs_sinkhole_end: LUFS_SINKHOLE_END,
-        lufs_sinkhole_size: LUFS_SINKHOLE_SIZE,
         ktext_start: KTEXT_START,
         ktext_end: KTEXT_END,
         ktext_size: KTEXT_SIZE,
@@ -811,9 +766,15 @@ pub mod boot {
         args_end: ARGS_END,
         args_size: ARGS_SIZE,
         kernelbase: KERNELBASE,
+        userlimit: USERLIMIT,
         coreheap_base: COREHEAP_BASE,
         kernel_text: KERNEL_TEXT,
+        toxic_size: TOXIC_SIZE,
+        ptable_sz: PTABLE_SZ,
         ptable_va: ptable_va,
+        segdebugbase: SEGDEBUGBASE,
+        segdebugsize: SEGDEBUGSIZE,
+        argsbase: ARGSBASE,
         boot_doublemap_base: BOOT_DOUBLEMAP_BASE,
         boot_doublemap_size: BOOT_DOUBLEMAP_SIZE,
         boot_loader_start: Some(BOOT_LOADER_START),
@@ -872,8 +833,8 @@ impl Variant {
 /// `Option<u64>` when some variant lacks the value, and a `fn` of the parameters and KASLR bases a
 /// bound depends on. Not here, because the variants compute them differently: `segkpm_end`,
 /// `segkpm_size`, `segkp_start`, `segkp_end`, `segkp_size`, `device_mappings_start`,
-/// `device_mappings_end`, `device_mappings_size`, `segkmap_start`, `segkmap_end`, `segkmap_size`,
-/// `kernel_heap_start` and `kernel_heap_size`; read them from the variant's module.
+/// `device_mappings_end`, `segkmap_start`, `segkmap_end`, `segkmap_size`, `kernel_heap_start` and
+/// `kernel_heap_size`; read them from the variant's module.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     /// The default of parameter `segkpm_size`.
@@ -892,14 +853,6 @@ pub struct Layout {
     pub segkp_size_max: u64,
     /// The align of parameter `segkp_size`.
     pub segkp_size_align: u64,
-    /// The default of parameter `toxic_size`.
-    pub toxic_size_default: u64,
-    /// The min of parameter `toxic_size`.
-    pub toxic_size_min: u64,
-    /// The max of parameter `toxic_size`.
-    pub toxic_size_max: u64,
-    /// The align of parameter `toxic_size`.
-    pub toxic_size_align: u64,
     /// The default of parameter `segkmap_size`.
     pub segkmap_size_default: u64,
     /// The min of parameter `segkmap_size`.
@@ -916,14 +869,6 @@ pub struct Layout {
     pub valloc_size_max: u64,
     /// The align of parameter `valloc_size`.
     pub valloc_size_align: u64,
-    /// The default of parameter `ptable_size`.
-    pub ptable_size_default: u64,
-    /// The min of parameter `ptable_size`.
-    pub ptable_size_min: u64,
-    /// The max of parameter `ptable_size`.
-    pub ptable_size_max: u64,
-    /// The align of parameter `ptable_size`.
-    pub ptable_size_align: u64,
     /// The start of region `invalid`.
     pub invalid_start: Option<u64>,
     /// The end of region `invalid`.
@@ -948,6 +893,12 @@ pub struct Layout {
     pub user_high_end: Option<u64>,
     /// The size of region `user_high`.
     pub user_high_size: Option<u64>,
+    /// The start of region `user_red_zone`.
+    pub user_red_zone_start: Option<u64>,
+    /// The end of region `user_red_zone`.
+    pub user_red_zone_end: Option<u64>,
+    /// The size of region `user_red_zone`.
+    pub user_red_zone_size: Option<u64>,
     /// The start of region `red_zone`.
     pub red_zone_start: u64,
     /// The end of region `red_zone`.
@@ -956,32 +907,28 @@ pub struct Layout {
     pub red_zone_size: u64,
     /// The start of region `segkpm`.
     pub segkpm_start: Option<u64>,
+    /// The size of region `device_mappings`.
+    pub device_mappings_size: Option<u64>,
     /// The end of region `kernel_heap`.
     pub kernel_heap_end: u64,
     /// The start of region `core_heap`.
     pub core_heap_start: u64,
     /// The end of region `core_heap`.
-    pub core_heap_end: fn(u64, u64) -> u64,
+    pub core_heap_end: fn(u64) -> u64,
     /// The size of region `core_heap`.
-    pub core_heap_size: fn(u64, u64) -> u64,
+    pub core_heap_size: fn(u64) -> u64,
     /// The start of region `ptable`.
-    pub ptable_start: fn(u64, u64) -> u64,
+    pub ptable_start: fn(u64) -> u64,
     /// The end of region `ptable`.
     pub ptable_end: fn(u64) -> u64,
     /// The size of region `ptable`.
-    pub ptable_size: fn(u64) -> u64,
+    pub ptable_size: u64,
     /// The start of region `valloc`.
     pub valloc_start: fn(u64) -> u64,
     /// The end of region `valloc`.
     pub valloc_end: u64,
     /// The size of region `valloc`.
     pub valloc_size: fn(u64) -> u64,
-    /// The start of region `lufs_sinkhole`.
-    pub lufs_sinkhole_start: u64,
-    /// The end of region `lufs_sinkhole`.
-    pub lufs_sinkhole_end: u64,
-    /// The size of region `lufs_sinkhole`.
-    pub lufs_sinkhole_size: u64,
     /// The start of region `ktext`.
     pub ktext_start: u64,
     /// The end of region `ktext`.
@@ -1014,12 +961,24 @@ pub struct Layout {
     pub args_size: u64,
     /// Constant `kernelbase`.
     pub kernelbase: u64,
+    /// Constant `userlimit`.
+    pub userlimit: u64,
     /// Constant `core_base`.
     pub coreheap_base: u64,
     /// Constant `kernel_text`.
     pub kernel_text: u64,
+    /// Constant `toxic_size`.
+    pub toxic_size: u64,
+    /// Constant `ptable_size`.
+    pub ptable_sz: u64,
     /// Constant `ptable_va`.
-    pub ptable_va: fn(u64, u64) -> u64,
+    pub ptable_va: fn(u64) -> u64,
+    /// Constant `segdebugbase`.
+    pub segdebugbase: u64,
+    /// Constant `segdebugsize`.
+    pub segdebugsize: u64,
+    /// Constant `argsbase`.
+    pub argsbase: u64,
     /// Constant `boot_doublemap_base`.
     pub boot_doublemap_base: u64,
     /// Constant `boot_doublemap_size`.
