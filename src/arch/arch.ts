@@ -63,8 +63,11 @@ export interface TableFormat {
   nextTable(lo: number, hi: number): number;
   /** Physical address of the first byte a `Leaf` entry maps. */
   leafAddress(lo: number, hi: number, level: number): number;
-  /** `MapBit` rights after passing this entry, from the rights accumulated above it. */
-  inherit(rights: number, lo: number, hi: number): number;
+  /**
+   * `MapBit` rights after passing this entry at `level`, from the rights accumulated above it
+   * (AArch64 reads a table's and a page's upper bits differently, and both have bits[1:0] = 11).
+   */
+  inherit(rights: number, lo: number, hi: number, level: number): number;
   /** `MapBit` attributes a leaf carries itself (global, cache), without the rights. */
   leafAttributes(lo: number, hi: number, level: number): number;
   /** Frame number of the root table named by a root register value (CR3, satp, TTBRn). */
