@@ -164,7 +164,8 @@ export function withOutputAddress(
     case "52-64K":
       return [(loPa | ((hiPa >>> 16) << 12) | attrLo) >>> 0, (hiPa & 0xffff) | attrHi];
     case "52-LPA2":
-      return [(loPa | ((hiPa >>> 18) << 8) | attrLo) >>> 0, (hiPa & 0x3ffff) | attrHi];
+      // Bits 9:8 are OA[51:50] here, not SH.
+      return [(loPa | ((hiPa >>> 18) << 8) | (attrLo & ~Lo.SH)) >>> 0, (hiPa & 0x3ffff) | attrHi];
   }
 }
 

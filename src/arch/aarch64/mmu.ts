@@ -166,13 +166,15 @@ export class Mmu {
       return fault("translation", 0);
     const shifts = leafShifts(half.granule);
     const hit = this.tlb.lookup(canonical, this.asid, shifts);
-    if (hit !== undefined) {
-      const denied = this.denied(hit.perms, access);
-      if (!denied) return this.translation(hit, canonical, true);
-      // A write to a clean DBM page walks again, so the walk can mark it dirty.
-      if (!(access.kind === "write" && (hit.perms & Perm.DIRTY_ON_WRITE) !== 0)) {
-        return fault("permission", hit.level);
-      }
+    // A write to a clean DBM page walks again, so that the walk marks it dirty (D8.5.2).
+    const clean =
+      hit !== undefined &&
+      access.kind === "write" &&
+      (hit.perms & Perm.DIRTY_ON_WRITE) !== 0 &&
+      (hit.perms & (access.el === 0 ? Perm.EL0_WRITE : Perm.EL1_WRITE)) === 0;
+    if (hit !== undefined && !clean) {
+      if (this.denied(hit.perms, access)) return fault("permission", hit.level);
+      return this.translation(hit, canonical, true);
     }
     return this.walk(canonical, half, access);
   }
