@@ -16,11 +16,15 @@ export function formatFor(granule: Granule, vaBits: VaBits): DescriptorFormat {
 }
 
 /** An MMU with both halves' tables built by two Mappers, TCR_EL1 set for `granule`/`vaBits`. */
-export function machine(granule: Granule, vaBits: VaBits) {
+export function machine(
+  granule: Granule,
+  vaBits: VaBits,
+  tablesAt: { lower: number; upper: number } = { lower: 0x4000_0000, upper: 0x4800_0000 },
+) {
   const memory = new PhysicalMemory();
   const format = formatFor(granule, vaBits);
-  const lower = new Mapper(memory, format, vaBits, 0x4000_0000);
-  const upper = new Mapper(memory, format, vaBits, 0x4800_0000);
+  const lower = new Mapper(memory, format, vaBits, tablesAt.lower);
+  const upper = new Mapper(memory, format, vaBits, tablesAt.upper);
   const mmu = new Mmu(memory);
   const txsz = 64 - vaBits;
   mmu.regs.tcr =

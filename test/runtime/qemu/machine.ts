@@ -11,12 +11,9 @@
  * checked: in the stub's real numbering the control registers immediately precede st0 (the
  * first 80-bit register), and CR0 reads its reset value (ET, CD, NW set) there.
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import * as path from "node:path";
-import { GdbClient, fromLittleEndian } from "./gdb-client.js";
-import { QmpClient } from "./qmp-client.js";
+import { spawnSync } from "node:child_process";
+import { fromLittleEndian } from "./gdb-client.js";
+import { type QemuProcess, describedRegisters, killGroup, launchQemu, stopQemu } from "./launch.js";
 import {
   type ControlRegister,
   Cr0,
@@ -25,12 +22,7 @@ import {
 } from "../../../src/arch/x86_64/control.js";
 
 export const QEMU = "qemu-system-x86_64";
-
-/** QEMUs still running: killed when this process exits, whatever the tests did. */
-const live = new Set<ChildProcess>();
-process.once("exit", () => {
-  for (const child of live) killGroup(child);
-});
+export { killGroup };
 
 /** The QEMU version line, or undefined when QEMU is not installed. */
 export function qemuVersion(): string | undefined {
@@ -52,92 +44,40 @@ type Registers = Readonly<Record<ControlRegister, number>>;
 export class QemuMachine {
   private regs: Registers | undefined;
 
-  private constructor(
-    private readonly child: ChildProcess,
-    private readonly dir: string,
-    private readonly gdb: GdbClient,
-    private readonly qmp: QmpClient,
-    private readonly stderr: () => string,
-  ) {}
+  private constructor(private readonly qemu: QemuProcess) {}
+
+  private get gdb() {
+    return this.qemu.gdb;
+  }
+
+  private get qmp() {
+    return this.qemu.qmp;
+  }
 
   static async start(options: MachineOptions): Promise<QemuMachine> {
-    const timeoutMs = options.timeoutMs ?? 10_000;
-    const dir = mkdtempSync(path.join(tmpdir(), "vmlq-"));
-    const imagePath = path.join(dir, "tables.img");
-    writeFileSync(imagePath, options.image);
     const end = options.imageBase + options.image.length;
-    const megs = Math.max(64, Math.ceil(end / (1 << 20)) + 16);
-    const args = [
-      "-S",
-      "-nographic",
-      "-nodefaults",
-      "-machine",
-      "q35",
-      "-cpu",
-      "max",
-      "-m",
-      `${megs}M`,
-      "-device",
-      `loader,file=${imagePath},addr=0x${options.imageBase.toString(16)},force-raw=on`,
-      "-qmp",
-      `unix:${path.join(dir, "qmp")},server=on,wait=off`,
-      "-gdb",
-      `unix:${path.join(dir, "gdb")},server=on,wait=off`,
-    ];
-    const child = spawn(QEMU, args, { detached: true, stdio: ["ignore", "ignore", "pipe"] });
-    live.add(child);
-    child.once("exit", () => live.delete(child));
-    let err = "";
-    child.stderr?.setEncoding("utf8");
-    child.stderr?.on("data", (d: string) => {
-      if (err.length < 10_000) err += d;
+    const qemu = await launchQemu({
+      binary: QEMU,
+      machine: ["-machine", "q35", "-cpu", "max"],
+      ramMegs: Math.max(64, Math.ceil(end / (1 << 20)) + 16),
+      image: options.image,
+      imageBase: options.imageBase,
+      timeoutMs: options.timeoutMs ?? 10_000,
     });
-    const exited = new Promise<never>((_, reject) => {
-      child.once("exit", (code, signal) =>
-        reject(new Error(`QEMU exited (${code ?? signal}): ${err.trim()}`)),
-      );
-      child.once("error", (e) => reject(e));
-    });
-    exited.catch(() => undefined);
-    let gdb: GdbClient | undefined;
-    let qmp: QmpClient | undefined;
     try {
-      qmp = await Promise.race([QmpClient.connect(path.join(dir, "qmp"), timeoutMs), exited]);
-      gdb = await Promise.race([GdbClient.connect(path.join(dir, "gdb"), timeoutMs), exited]);
-      await gdb.request("qSupported:xmlRegisters=i386");
-      const m = new QemuMachine(child, dir, gdb, qmp, () => err);
+      await qemu.gdb.request("qSupported:xmlRegisters=i386");
+      const m = new QemuMachine(qemu);
       m.regs = await m.findRegisters();
       return m;
     } catch (e) {
-      gdb?.close();
-      qmp?.close();
-      killGroup(child);
-      rmSync(dir, { recursive: true, force: true });
+      await stopQemu(qemu);
       throw e;
     }
   }
 
   /** Finds the stub's register numbers of cr0, cr3, cr4 and efer (see the file comment). */
   private async findRegisters(): Promise<Registers> {
-    const regs = new Map<string, number>();
-    const load = async (annex: string): Promise<void> => {
-      const xml = await this.gdb.features(annex);
-      let n = regs.size === 0 ? 0 : Math.max(...regs.values()) + 1;
-      for (const m of xml.matchAll(/<xi:include\s+href="([^"]+)"|<reg\s([^>]*)>/g)) {
-        if (m[1] !== undefined) {
-          await load(m[1]);
-          n = Math.max(...regs.values()) + 1;
-          continue;
-        }
-        const attrs = m[2]!;
-        const name = /name="([^"]+)"/.exec(attrs)?.[1];
-        const num = /regnum="(\d+)"/.exec(attrs)?.[1];
-        if (num !== undefined) n = Number(num);
-        if (name !== undefined) regs.set(name, n);
-        n++;
-      }
-    };
-    await load("target.xml");
+    const regs = await describedRegisters(this.gdb);
     const need = ["cr0", "cr3", "cr4", "efer", "st0"];
     for (const r of need)
       if (!regs.has(r)) throw new Error(`the gdbstub describes no ${r} register`);
@@ -196,40 +136,11 @@ export class QemuMachine {
   }
 
   async close(): Promise<void> {
-    try {
-      await Promise.race([this.qmp.execute("quit"), new Promise((r) => setTimeout(r, 1000))]);
-    } catch {
-      // QEMU may close the socket before answering.
-    }
-    this.gdb.close();
-    this.qmp.close();
-    killGroup(this.child);
-    await Promise.race([
-      new Promise((r) =>
-        this.child.exitCode !== null || this.child.signalCode !== null
-          ? r(undefined)
-          : this.child.once("exit", r),
-      ),
-      new Promise((r) => setTimeout(r, 5000)),
-    ]);
-    rmSync(this.dir, { recursive: true, force: true });
+    await stopQemu(this.qemu);
   }
 
   /** What QEMU wrote to stderr so far (for failure messages). */
   get log(): string {
-    return this.stderr();
-  }
-}
-
-export function killGroup(child: ChildProcess): void {
-  if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
-  try {
-    process.kill(-child.pid, "SIGKILL");
-  } catch {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
+    return this.qemu.stderr();
   }
 }
