@@ -134,8 +134,10 @@ function tableFormat(
       return xn ? r | MapBit.NX : r;
     },
     leafAttributes: (lo) => ((lo & Lo.NG) === 0 ? MapBit.G : 0),
-    // TTBRn_EL1.BADDR: bits 47:1 (and BADDR[51:48] in bits 5:2 with a 52-bit PA), D17.2.
-    rootFrame: (ttbr) => Number((ttbr & 0x0000_ffff_ffff_f000n) >> 12n),
+    // TTBRn_EL1.BADDR: bits 47:1, and BADDR[51:48] in bits 5:2 with a 52-bit OA (D17.2).
+    rootFrame: (ttbr) =>
+      Number((ttbr & 0x0000_ffff_ffff_f000n) >> 12n) +
+      (oa === "48" ? 0 : Number((ttbr >> 2n) & 0xfn) * 2 ** 36),
   };
 }
 

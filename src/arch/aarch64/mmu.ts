@@ -274,7 +274,8 @@ export class Mmu {
     let apTableNoEl0 = false;
     let uxnTable = false;
     let pxnTable = false;
-    for (let level = first; level <= 3; level++) {
+    // Every level 3 descriptor is a page or a fault: the loop ends there.
+    for (let level = first; ; level++) {
       const shift = levelShift(half.granule, level);
       const entries = level === first ? rootBytes / 8 : 2 ** (pageShift - 3);
       const index = Number((va >> BigInt(shift)) & BigInt(entries - 1));
@@ -321,7 +322,6 @@ export class Mmu {
       this.tlb.fill(entry);
       return this.translation(entry, va, false);
     }
-    throw new Error("unreachable: level 3 descriptors are leaves or faults");
   }
 
   /**
