@@ -1,8 +1,9 @@
 /**
  * The architecture seam: everything that differs between paging architectures lives behind
  * `Arch`, so the verifier, the emitters, the runtime's installer and the audit never branch on
- * one. x86-64 (4-level and 5-level paging) is the one implementation; the interface is shaped
- * by the two that come next:
+ * one. x86-64 (4-level and 5-level paging) is the one implementation the registry knows
+ * (AArch64 stage 1 is in `aarch64/`, not yet wired); the interface is shaped by the two that
+ * come next:
  *
  *  - RISC-V Sv39/Sv48/Sv57 (privileged spec, 10.3-10.6): sign extension from bit 38/47/56, one
  *    root (`satp`), a leaf at any level (R/W/X not all 0), rights in the leaf only (U, and X
