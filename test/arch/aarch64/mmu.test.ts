@@ -193,6 +193,30 @@ describe("AArch64 mapper and MMU round trip", () => {
     });
   });
 
+  it("TCR_EL1.HPDn turns off the hierarchical attributes of that half's tables", () => {
+    const { lower, mmu } = machine(4, 48);
+    const tableHi = Hi.AP_TABLE_RO | Hi.PXN_TABLE;
+    expect(lower.map(0x1000n, 0x9000_0000n, 0x1000n, { lo: NORMAL, tableHi })).toBeUndefined();
+    const fetch1 = { el: 1, kind: "fetch" } as const;
+    expect(mmu.translate(0x1000n, write1)).toMatchObject({
+      ok: false,
+      kind: "permission",
+      level: 3,
+    });
+    expect(mmu.translate(0x1000n, fetch1)).toMatchObject({
+      ok: false,
+      kind: "permission",
+      level: 3,
+    });
+    mmu.regs.tcr |= Tcr.hpd1;
+    mmu.tlb.vmalle1();
+    expect(mmu.translate(0x1000n, write1)).toMatchObject({ ok: false, kind: "permission" });
+    mmu.regs.tcr |= Tcr.hpd0;
+    mmu.tlb.vmalle1();
+    expect(mmu.translate(0x1000n, write1)).toMatchObject({ ok: true });
+    expect(mmu.translate(0x1000n, fetch1)).toMatchObject({ ok: true });
+  });
+
   it("with SCTLR_EL1.M = 0 the PA is the VA", () => {
     const { mmu } = machine(4, 48);
     mmu.regs.sctlr &= ~Sctlr.m;
