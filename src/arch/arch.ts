@@ -1,8 +1,9 @@
 /**
  * The architecture seam: everything that differs between paging architectures lives behind
  * `Arch`, so the verifier, the emitters, the runtime's installer and the audit never branch on
- * one. x86-64 (4-level and 5-level paging, `x86_64/`) and RISC-V (`riscv64/`) implement it;
- * the interface was shaped by RISC-V and by AArch64, which comes next:
+ * one. x86-64 (4-level and 5-level paging, `x86_64/`) and RISC-V (`riscv64/`) implement it
+ * and the registry knows them; AArch64 stage 1 is in `aarch64/` (its hardware: descriptors, MMU,
+ * TLB, mapper), not yet wired. The interface was shaped by RISC-V and by AArch64:
  *
  *  - RISC-V Sv39/Sv48/Sv57 (privileged spec, 10.3-10.6): sign extension from bit 38/47/56, one
  *    root (`satp`), a leaf at any level (R/W/X not all 0), rights in the leaf only (U, and X
@@ -63,8 +64,11 @@ export interface TableFormat {
   nextTable(lo: number, hi: number): number;
   /** Physical address of the first byte a `Leaf` entry maps. */
   leafAddress(lo: number, hi: number, level: number): number;
-  /** `MapBit` rights after passing this entry, from the rights accumulated above it. */
-  inherit(rights: number, lo: number, hi: number): number;
+  /**
+   * `MapBit` rights after passing this entry at `level`, from the rights accumulated above it
+   * (AArch64 reads a table's and a page's upper bits differently, and both have bits[1:0] = 11).
+   */
+  inherit(rights: number, lo: number, hi: number, level: number): number;
   /** `MapBit` attributes a leaf carries itself (global, cache), without the rights. */
   leafAttributes(lo: number, hi: number, level: number): number;
   /** Frame number of the root table named by a root register value (CR3, satp, TTBRn). */

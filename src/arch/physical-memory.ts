@@ -292,7 +292,9 @@ export class PhysicalMemory {
   write32(pa: number | bigint, value: number): void {
     const a = toPa(pa);
     if (a % 4 !== 0) throw new RangeError("32-bit access must be 4-byte aligned");
-    this.store[this.materialize(Math.floor(a / FRAME_SIZE)) + ((a & 0xfff) >>> 2)] = value;
+    // The offset first: materialising may replace `store`.
+    const w = this.materialize(Math.floor(a / FRAME_SIZE)) + ((a & 0xfff) >>> 2);
+    this.store[w] = value;
   }
 
   // --- bytes (little-endian, host-independent) ------------------------------------------------

@@ -163,7 +163,7 @@ class Walk {
         visitor.absent?.(vpn, level);
         continue;
       }
-      const entryRights = format.inherit(rights, lo, hi);
+      const entryRights = format.inherit(rights, lo, hi, level);
       if (kind === LEAF) {
         visitor.leaf(vpn, level, per, format.leafAddress(lo, hi, level), entryRights, lo, hi);
         continue;

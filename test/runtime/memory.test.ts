@@ -180,3 +180,15 @@ describe("physical memory backed by an image (a RAM dump)", () => {
     expect(() => memory.backWith({ frames: 1, read: () => false })).toThrow(/not empty/);
   });
 });
+
+describe("PhysicalMemory.write32", () => {
+  it("keeps a write that materialises a frame and grows the store", () => {
+    const memory = new PhysicalMemory();
+    // Frames far apart each take a slot; enough of them make the store grow mid-write.
+    for (let i = 0; i < 64; i++) {
+      const pa = 0x1_0000_0000 + i * 0x10_0000;
+      memory.write32(pa, 0xd518_a200 + i);
+      expect(memory.read32(pa)).toBe(0xd518_a200 + i);
+    }
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Writes AArch64 stage 1 translation tables: maps a range with the largest blocks that fit
+ * (a block where the granule permits one at that level and both addresses are aligned to it,
+ * pages elsewhere), allocating tables of one granule each from a bump pointer. One `Mapper`
+ * builds the tables of one half (one TTBR).
+ */
+
+import type { PhysicalMemory } from "../physical-memory.js";
+import {
+  type DescriptorFormat,
+  Lo,
+  blockPermitted,
+  granuleShift,
+  levelShift,
+  outputAddress,
+  startLevel,
+  withOutputAddress,
+} from "./entry.js";
+
+/** The attribute bits of the blocks and pages a `map` writes, and of the tables it creates. */
+export interface MapAttributes {
+  /** Low-word bits of each block and page besides VALID, TABLE and the address (AP, SH, AF, nG, AttrIndx). */
+  readonly lo: number;
+  /** High-word bits of each block and page (UXN, PXN, DBM, CONT, GP). */
+  readonly hi?: number;
+  /** High-word bits of the tables this call creates (APTable, UXNTable, PXNTable). */
+  readonly tableHi?: number;
+}
+
+/** Memory type and access bits most mappings use: AF, inner shareable, AttrIndx 0. */
+export const NORMAL = Lo.AF | Lo.SH;
+
+export class Mapper {
+  /** Physical address of the root table (a TTBR's BADDR). */
+  readonly root: number;
+  private next: number;
+  private readonly first: number;
+  private readonly pageShift: number;
+
+  /**
+   * `tablesAt` is where tables are allocated from, upwards: granule-aligned, in memory no
+   * mapping's data uses.
+   */
+  constructor(
+    private readonly memory: PhysicalMemory,
+    private readonly format: DescriptorFormat,
+    private readonly vaBits: number,
+    tablesAt: number,
+  ) {
+    this.pageShift = granuleShift(format.granule);
+    this.first = startLevel(format.granule, vaBits);
+    this.next = tablesAt;
+    this.root = this.allocate();
+  }
+
+  /** Tables allocated so far (the root included). */
+  get tableBytes(): number {
+    return this.next - this.root;
+  }
+
+  /**
+   * Maps `[va, va + size)` to `[pa, pa + size)`. The addresses must be granule-aligned and the
+   * range inside the half; the reason why not, else undefined. Existing mappings in the range
+   * are replaced only where a new leaf lands on a slot (no table is split or freed).
+   */
+  map(va: bigint, pa: bigint, size: bigint, attributes: MapAttributes): string | undefined {
+    const granule = 1n << BigInt(this.pageShift);
+    if (va % granule !== 0n || pa % granule !== 0n || size % granule !== 0n) {
+      return `addresses and size must be multiples of the ${this.format.granule} KiB granule`;
+    }
+    const low = BigInt.asUintN(this.vaBits, va);
+    if (low + size > 1n << BigInt(this.vaBits))
+      return `the range is not inside one ${this.vaBits}-bit half`;
+    let offset = 0n;
+    while (offset < size) {
+      const level = this.largestLevel(low + offset, pa + offset, size - offset);
+      this.writeLeaf(low + offset, pa + offset, level, attributes);
+      offset += 1n << BigInt(levelShift(this.format.granule, level));
+    }
+    return undefined;
+  }
+
+  /** The highest level whose leaf fits at `va`/`pa` within `remaining` bytes. */
+  private largestLevel(va: bigint, pa: bigint, remaining: bigint): number {
+    for (let level = Math.max(this.first, 0); level < 3; level++) {
+      const bytes = 1n << BigInt(levelShift(this.format.granule, level));
+      if (!blockPermitted(this.format, level)) continue;
+      if (va % bytes === 0n && pa % bytes === 0n && remaining >= bytes) return level;
+    }
+    return 3;
+  }
+
+  private writeLeaf(va: bigint, pa: bigint, leafLevel: number, attributes: MapAttributes): void {
+    let table = this.root;
+    for (let level = this.first; level < leafLevel; level++) {
+      const at = table + this.index(va, level) * 8;
+      const lo = this.memory.readLo(at);
+      const hi = this.memory.readHi(at);
+      if ((lo & Lo.VALID) !== 0 && (lo & Lo.TABLE) !== 0) {
+        table = outputAddress(this.format, lo, hi, this.pageShift);
+        continue;
+      }
+      const child = this.allocate();
+      const [tLo, tHi] = withOutputAddress(
+        this.format,
+        child,
+        Lo.VALID | Lo.TABLE,
+        attributes.tableHi ?? 0,
+      );
+      this.memory.writeWords(at, tLo, tHi);
+      table = child;
+    }
+    const type = leafLevel === 3 ? Lo.VALID | Lo.TABLE : Lo.VALID;
+    const [lo, hi] = withOutputAddress(
+      this.format,
+      Number(pa),
+      type | attributes.lo,
+      attributes.hi ?? 0,
+    );
+    this.memory.writeWords(table + this.index(va, leafLevel) * 8, lo, hi);
+  }
+
+  private index(va: bigint, level: number): number {
+    const bits =
+      level === this.first
+        ? this.vaBits - levelShift(this.format.granule, level)
+        : this.pageShift - 3;
+    return Number(
+      (va >> BigInt(levelShift(this.format.granule, level))) & ((1n << BigInt(bits)) - 1n),
+    );
+  }
+
+  /** A zeroed table of one granule (memory never written reads as zeros). */
+  private allocate(): number {
+    const pa = this.next;
+    this.next += 2 ** this.pageShift;
+    return pa;
+  }
+}
