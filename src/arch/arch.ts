@@ -120,6 +120,12 @@ export interface Arch {
   /** The entry format for a physical-address width (x86 MAXPHYADDR). */
   tableFormat(physAddrBits: number): TableFormat;
   readonly ptdump: PtdumpFormat;
+  /**
+   * Where RAM begins on the architecture's reference machine, and so the physical address the
+   * first byte of a direct map (`map ram`) maps by default: 0 on PCs, 0x80000000 on QEMU's
+   * RISC-V `virt` board (Linux's riscv `va_pa_offset = PAGE_OFFSET - phys_ram_base`).
+   */
+  readonly ramBase: bigint;
 }
 
 /** The two halves of sign extension from bit `vaBits - 1` (x86-64, RISC-V). */

@@ -22,7 +22,7 @@
  * be written); the installation is undefined when there is one.
  */
 
-import type { Layout } from "../model/layout.js";
+import type { CacheMode, Layout, Paging } from "../model/layout.js";
 import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
 import { hex, size as showSize, tick } from "../model/format.js";
 import { type Level, type PagingLevels, levelIndex } from "../arch/x86_64/entry.js";
@@ -48,6 +48,8 @@ import {
 import { type MapError, Mapper } from "../arch/x86_64/mapper.js";
 import { shareKernelTables } from "../arch/x86_64/share.js";
 import { Mmu, type MmuOptions } from "../arch/x86_64/mmu.js";
+import { SvMmu } from "../arch/riscv64/mmu.js";
+import { type SvMapError, type SvMapFlags, SvMapper } from "../arch/riscv64/mapper.js";
 import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 
 export type { BootParams } from "./install-plan.js";
@@ -57,9 +59,96 @@ export interface AddressSpace {
   /** `kernel` or `process N`. */
   readonly name: string;
   readonly process: number;
-  readonly mapper: Mapper;
-  /** CR3 to load (PCIDE = 0). */
+  /** The architecture's mapper: x86-64 `Mapper`, RISC-V `SvMapper`. */
+  readonly mapper: Mapper | SvMapper;
+  /** The root register to load: CR3 on x86-64 (PCIDE = 0), `satp` on RISC-V (ASID 0). */
   readonly cr3: bigint;
+}
+
+/**
+ * One address space's tables as an architecture writes them: the installer's seam to the
+ * mappers, chosen by `TABLE_WRITERS` from the layout's architecture.
+ */
+interface SpaceTables {
+  readonly mapper: Mapper | SvMapper;
+  readonly root: bigint;
+  /** Writes one run of pages; why not, in words, when it cannot. */
+  map(run: InstalledRun): string | undefined;
+  /** Shares the kernel space's tables outside `privateRanges` (process spaces); false where unsupported. */
+  readonly sharesKernel: boolean;
+}
+
+type TableWriter = (
+  memory: PhysicalMemory,
+  allocator: FrameAllocator,
+  instance: Instance,
+  kernel: SpaceTables | undefined,
+  privateRanges: readonly [bigint, bigint][],
+  recursiveIndices: ReadonlySet<number>,
+) => SpaceTables;
+
+const TABLE_WRITERS: Readonly<Record<Layout["paging"]["arch"], TableWriter>> = {
+  x86_64: (memory, allocator, instance, kernel, privateRanges, recursiveIndices) => {
+    const mapper = new Mapper(memory, {
+      levels: instance.levels as PagingLevels,
+      maxPhyAddr: instance.maxPhyAddr,
+      allocator,
+    });
+    if (kernel) {
+      const from = kernel.mapper as Mapper;
+      shareKernelTables(memory, allocator, from, mapper.root, privateRanges, recursiveIndices);
+    }
+    return {
+      mapper,
+      root: mapper.cr3,
+      sharesKernel: true,
+      map: (r) => {
+        const res = mapper.mapRange(r.va, r.pa, r.bytes, r.size, segmentFlags(r.segment));
+        return res.ok ? undefined : describeMapError(res.error);
+      },
+    };
+  },
+  riscv64: (memory, allocator, instance) => {
+    const paging = instance.layout.paging as Extract<Paging, { arch: "riscv64" }>;
+    const mapper = new SvMapper(memory, { mode: paging.mode, allocator });
+    return {
+      mapper,
+      root: mapper.satp(),
+      sharesKernel: false,
+      map: (r) => {
+        const res = mapper.map(r.va, r.pa, r.bytes, svFlags(r.segment), BigInt(r.size));
+        return res.ok ? undefined : describeSvMapError(res.error);
+      },
+    };
+  },
+};
+
+/** Svpbmt's memory type for a `cache` mode: PMA (wb), NC (wc), IO (uc); see `cacheModes`. */
+const PBMT: Readonly<Partial<Record<CacheMode, 0 | 1 | 2>>> = { wb: 0, wc: 1, uc: 2 };
+
+/** A RISC-V leaf for a segment, as Linux's `PAGE_KERNEL*` builds it (A, and D when writable). */
+function svFlags(s: Segment): SvMapFlags {
+  return {
+    read: true,
+    write: s.perm === "rw" || s.perm === "rwx",
+    execute: s.perm === "rx" || s.perm === "rwx",
+    user: s.user,
+    global: s.global,
+    pbmt: PBMT[s.cache ?? "wb"] ?? 0,
+  };
+}
+
+function describeSvMapError(e: SvMapError): string {
+  switch (e.kind) {
+    case "misaligned":
+      return e.message;
+    case "non-canonical":
+      return `${hex(e.va)} is not canonical`;
+    case "already-mapped":
+      return `${hex(e.va)} is already mapped (another region maps it too)`;
+    case "out-of-frames":
+      return `the page-table pool is exhausted (${e.needed} frames needed, ${e.free} free)`;
+  }
 }
 
 /** What one mapping call wrote: a run of pages of one size, from one segment. */
@@ -78,7 +167,7 @@ export interface RecursiveSlot {
 export interface Installation {
   readonly instance: Instance;
   readonly layout: Layout;
-  readonly levels: PagingLevels;
+  readonly levels: number;
   /** The architecture and mode of `layout.paging`, for the walker, the dump and the audit. */
   readonly arch: Arch;
   readonly maxPhyAddr: number;
@@ -97,6 +186,8 @@ export interface Installation {
     process?: number,
     options?: Omit<MmuOptions, "memory" | "cr3" | "levels" | "maxPhyAddr">,
   ): Mmu;
+  /** A RISC-V MMU in S-mode on `space(process)` (SUM and MXR off, Svadu). */
+  svMmu(process?: number): SvMmu;
   /** All table frames (every space's) as one raw image, CR3 of `space(process)`. */
   image(process?: number): PageTableImage;
   /** Table frames allocated per level (shared tables once). */
@@ -130,7 +221,7 @@ export function install(
   for (let p = 1; p <= instance.processes; p++) {
     processRuns.push(toRuns(expectedMappings(instance, segs, p, "private"), p));
   }
-  const pool = tablePool(boot);
+  const pool = tablePool(boot, instance.ramBase);
   const tooLarge = checkWorkBound(instance, kernelRuns, processRuns, pool.limit);
   if (tooLarge) return failed(tooLarge);
   const badPool = checkPool(pool, instance.maxPhyAddr);
@@ -138,27 +229,36 @@ export function install(
 
   const { levels, maxPhyAddr } = instance;
   const arch = archOf(layout.paging);
+  const writer = TABLE_WRITERS[layout.paging.arch];
   const memory = new PhysicalMemory();
   const allocator = new FrameAllocator(memory, { base: pool.base, bytes: pool.bytes });
   const recursive = recursiveSlots(segs, levels);
   const privateRanges = mergeRanges(segs.filter((s) => s.perProcess).map((s) => [s.start, s.end]));
   const recursiveIndices = new Set(recursive.map((r) => r.index));
   /** One address space; a process's shares the kernel's tables where it has nothing private. */
-  const writeSpace = (process: number, runs: readonly InstalledRun[], kernel?: Mapper) => {
-    const mapper = new Mapper(memory, { levels, maxPhyAddr, allocator });
-    if (kernel) {
-      shareKernelTables(memory, allocator, kernel, mapper.root, privateRanges, recursiveIndices);
-    }
-    const error = mapRuns(mapper, runs) ?? writeRecursive(mapper, recursive);
-    return error ? { error } : { space: addressSpace(process, mapper) };
+  const writeSpace = (process: number, runs: readonly InstalledRun[], kernel?: SpaceTables) => {
+    const tables = writer(memory, allocator, instance, kernel, privateRanges, recursiveIndices);
+    const error =
+      mapRuns(tables, runs) ??
+      (recursive.length > 0 ? writeRecursive(tables.mapper as Mapper, recursive) : undefined);
+    return error ? { error } : { tables, space: addressSpace(process, tables) };
   };
 
   const kernelSpace = writeSpace(0, kernelRuns);
   if (!kernelSpace.space) return failed(kernelSpace.error);
   const kernel = kernelSpace.space;
+  if (instance.processes > 0 && !kernelSpace.tables.sharesKernel) {
+    return failed(
+      diagnostic(
+        "E0410",
+        `process address spaces are not built for ${arch.name} layouts yet: give no processes`,
+        undefined,
+      ),
+    );
+  }
   const processes: AddressSpace[] = [];
   for (let p = 1; p <= instance.processes; p++) {
-    const written = writeSpace(p, processRuns[p - 1]!, kernel.mapper);
+    const written = writeSpace(p, processRuns[p - 1]!, kernelSpace.tables);
     if (!written.space) return failed(written.error);
     processes.push(written.space);
   }
@@ -184,7 +284,15 @@ export function install(
     recursive,
     space,
     mmu: (process = 0, options = {}) =>
-      new Mmu({ ...options, memory, levels, maxPhyAddr, cr3: space(process).cr3 }),
+      new Mmu({
+        ...options,
+        memory,
+        levels: levels as PagingLevels,
+        maxPhyAddr,
+        cr3: space(process).cr3,
+      }),
+    svMmu: (process = 0) =>
+      new SvMmu({ memory, satp: space(process).cr3, physAddrBits: maxPhyAddr }),
     image: (process = 0) => {
       const s = space(process);
       const r = exportImage({ memory, allocator, cr3: s.cr3, arch, maxPhyAddr });
@@ -284,7 +392,7 @@ function checkPool(
 }
 
 /** One top-level entry per `map recursive` region. */
-function recursiveSlots(segs: readonly Segment[], levels: PagingLevels): RecursiveSlot[] {
+function recursiveSlots(segs: readonly Segment[], levels: number): RecursiveSlot[] {
   const recursive: RecursiveSlot[] = [];
   for (const s of segs) {
     if (s.mapping !== "recursive") continue;
@@ -295,23 +403,23 @@ function recursiveSlots(segs: readonly Segment[], levels: PagingLevels): Recursi
   return recursive;
 }
 
-function addressSpace(process: number, mapper: Mapper): AddressSpace {
+function addressSpace(process: number, tables: SpaceTables): AddressSpace {
   return {
     name: process === 0 ? "kernel" : `process ${process}`,
     process,
-    mapper,
-    cr3: mapper.cr3,
+    mapper: tables.mapper,
+    cr3: tables.root,
   };
 }
 
-/** Maps `runs` into `mapper`'s space; E0412 for the first that cannot be. */
-function mapRuns(mapper: Mapper, runs: readonly InstalledRun[]): Diagnostic | undefined {
+/** Maps `runs` into `tables`; E0412 for the first that cannot be. */
+function mapRuns(tables: SpaceTables, runs: readonly InstalledRun[]): Diagnostic | undefined {
   for (const r of runs) {
-    const res = mapper.mapRange(r.va, r.pa, r.bytes, r.size, segmentFlags(r.segment));
-    if (!res.ok) {
+    const error = tables.map(r);
+    if (error !== undefined) {
       return diagnostic(
         "E0412",
-        `cannot map ${tick(r.segment.owner.name)} at ${hex(r.va)}: ${describeMapError(res.error)}`,
+        `cannot map ${tick(r.segment.owner.name)} at ${hex(r.va)}: ${error}`,
         r.segment.owner.region.nameSpan,
       );
     }

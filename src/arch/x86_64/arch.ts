@@ -179,6 +179,7 @@ function makeArch(levels: PagingLevels): Arch {
     canonicalize: (va) => canonicalize(va, levels),
     tableFormat: cachedTableFormat,
     ptdump: ptdumpFormat(levels),
+    ramBase: 0n,
   };
 }
 
