@@ -100,6 +100,10 @@ export interface Arch {
   readonly vaBits: number;
   /** Table levels of a walk; the root is at level `levels`. */
   readonly levels: number;
+  /** The register that selects the root table, as the manual names it: `CR3`, `satp`. */
+  readonly rootRegister: string;
+  /** The name of a table at `level` (x86: PT, PD, PDPT, PML4, PML5; RISC-V: Linux's PTE..PGD). */
+  tableName(level: number): string;
   /** The manual's name of an entry at `level` (x86: PTE, PDE, PDPTE, PML4E, PML5E). */
   entryName(level: number): string;
   /** Virtual-address bits below the part that indexes a table at `level`. */

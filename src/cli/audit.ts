@@ -104,7 +104,9 @@ export const runAudit: Run = async (values, positionals, context) => {
   }
   const parse = await numberParser();
   const cr3 =
-    file === undefined ? undefined : parse(values[rootOption!] as string, `--${rootOption}`, "size");
+    file === undefined
+      ? undefined
+      : parse(values[rootOption!] as string, `--${rootOption}`, "size");
   const base =
     values["image-base"] === undefined
       ? 0n
@@ -192,7 +194,10 @@ export const runAudit: Run = async (values, positionals, context) => {
   if (format === "text" && result !== undefined) {
     const process_ = boot.processes ?? 0;
     const space = process_ === 0 ? "kernel" : `process ${process_}`;
-    const from = cr3 !== undefined ? `at ${rootOption === "cr3" ? "CR3" : rootOption} ${hex(cr3)}` : `from ${kind} \`${listing}\``;
+    const from =
+      cr3 !== undefined
+        ? `at ${rootOption === "cr3" ? "CR3" : rootOption} ${hex(cr3)}`
+        : `from ${kind} \`${listing}\``;
     const lines = [
       `audited ${result.found.mappings.length} runs of mappings in ${space} space ${from} (${layout.paging.levels}-level${layout.variant ? `, variant ${layout.variant}` : ""}): ${failed ? "findings" : "clean"}`,
       ...(result.bases.length > 0

@@ -164,6 +164,8 @@ function makeArch(mode: SvMode): Arch {
     mode: mode === "sv39" ? "Sv39" : mode === "sv48" ? "Sv48" : "Sv57",
     vaBits,
     levels,
+    rootRegister: "satp",
+    tableName: (level) => linuxLevelName(level, levels),
     entryName: (level) => `${linuxLevelName(level, levels)} entry`,
     levelShift,
     // A leaf may be at any level ("any level of PTE may be a leaf PTE"): 4 KiB, 2 MiB, 1 GiB,
