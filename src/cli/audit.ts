@@ -99,7 +99,7 @@ export const runAudit: Run = async (values, positionals, context) => {
   }
   if (listing !== undefined && (rootOption !== undefined || values["image-base"] !== undefined)) {
     throw new UsageError(
-      `${rootOption !== undefined ? `--${rootOption}` : "--image-base"} goes with --image, not with a listing`,
+      "--cr3 and --image-base go with --image, not with a listing (and so do --satp and --root)",
     );
   }
   const parse = await numberParser();

@@ -2,7 +2,7 @@
  * `vmlayout install <spec> [--variant V] [--param NAME=VALUE]... [--ram SIZE] [--load ADDR]
  * [--kaslr-seed N] [--process N] [--image FILE] [--json]`: installs the layout as page tables,
  * audits them, and prints a summary (or, with --json, `{ levels, cr3, imageBase, imageBytes,
- * tables }`). `--image FILE` writes every table frame as one raw little-endian file covering
+ * tables }`, `satp` in place of `cr3` on RISC-V, tables by the architecture's names). `--image FILE` writes every table frame as one raw little-endian file covering
  * `[imageBase, imageBase + imageBytes)`. Exit 1 when the spec, the installation or the audit
  * has errors.
  */
@@ -40,7 +40,7 @@ export const runInstall: Run = async (values, positionals, context) => {
       JSON.stringify(
         {
           levels: image.levels,
-          cr3: hex(image.cr3),
+          [installation.arch.rootRegister.toLowerCase()]: hex(image.cr3),
           imageBase: hex(BigInt(image.imageBase)),
           imageBytes: image.imageBytes,
           tables: tablesJson(installation),
