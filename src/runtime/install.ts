@@ -1,15 +1,16 @@
 /**
- * The installer: a verified Layout plus boot parameters -> real x86-64 page tables in emulated
- * physical memory (docs/runtime.md, "Installer").
+ * The installer: a verified Layout plus boot parameters -> real page tables of the layout's
+ * architecture (x86-64, RISC-V Sv39/48/57) in emulated physical memory (docs/runtime.md,
+ * "Installer"). The plan is shared; each architecture's mapper writes it (`TABLE_WRITERS`).
  *
- *  - `map ram` maps every RAM range inside the region (from physical 0, up to the region's
+ *  - `map ram` maps every RAM range inside the region (from the RAM base, up to the region's
  *    size), `map phys BASE` the region from BASE (plus the kernel's relocation), each with the
  *    largest pages alignment and `max_page` allow (1 GiB / 2 MiB / 4 KiB, split at the edges,
  *    at attribute changes and around RAM holes). `map none`, regions without `map`, holes,
  *    guards and the non-canonical range stay not present.
  *  - `map recursive` points the region's top-level entry at the top-level table itself.
- *  - Leaf flags follow the segment's attributes (`segmentFlags`); intermediate entries are the
- *    mapper's permissive P | R/W | U/S, so the leaf decides.
+ *  - Leaf flags follow the segment's attributes (`segmentFlags`, `svFlags`); intermediate
+ *    entries are the mapper's permissive P | R/W | U/S (RISC-V: V alone), so the leaf decides.
  *  - Address spaces: the kernel's maps the shared regions. Each process space gets its own
  *    top-level table whose entries for shared-only ranges are copies of the kernel's (the same
  *    lower tables, as kernels share their upper half); an entry whose range mixes shared and
@@ -181,7 +182,7 @@ export interface Installation {
   readonly recursive: readonly RecursiveSlot[];
   /** `space(0)` is the kernel's, `space(p)` process p's. */
   space(process?: number): AddressSpace;
-  /** An MMU on `space(process)` (CR0.WP, EFER.NXE and CR4.PGE set; SMEP/SMAP off). */
+  /** An x86-64 MMU on `space(process)` (CR0.WP, EFER.NXE and CR4.PGE set; SMEP/SMAP off). */
   mmu(
     process?: number,
     options?: Omit<MmuOptions, "memory" | "cr3" | "levels" | "maxPhyAddr">,

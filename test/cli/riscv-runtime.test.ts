@@ -167,3 +167,28 @@ function leafEntryOffset(
   }
   throw new Error(`no leaf for ${va.toString(16)}`);
 }
+
+describe("linux-riscv64 boot parameters", () => {
+  it("--ram-base moves RAM and the direct map's first byte; a misaligned one is E0410", () => {
+    const args = ["--variant", "sv39", "--ram-base", "0x40000000", "--ram", "1GB"];
+    const r = vmlayout(["translate", SPEC, ...args, "direct_map.start", "direct_map.start+1GB"]);
+    expect(r.stdout.split("\n")).toEqual([
+      "0xffffffd600000000 -> 0x0000000040000000 1G RW NX GLB (direct_map)",
+      "0xffffffd640000000 -> fault scause 13 invalid at PGD entry (direct_map)",
+      "",
+    ]);
+    const bad = vmlayout(["install", SPEC, "--variant", "sv39", "--ram-base", "0x1001"]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain(
+      "error[E0410]: the RAM base 0x0000000000001001 is not a 4 KiB aligned physical address",
+    );
+  });
+
+  it("refuses process address spaces with E0410 (not built for RISC-V yet)", () => {
+    const r = vmlayout(["install", SPEC, "--variant", "sv48", "--process", "1"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "error[E0410]: process address spaces are not built for riscv64 layouts yet",
+    );
+  });
+});
