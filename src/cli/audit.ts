@@ -1,5 +1,6 @@
 /**
- * `vmlayout audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE |
+ * `vmlayout audit <spec> (--image FILE [--image-base ADDR] (--cr3 ADDR | --satp VALUE | --root
+ * VALUE) | --ptdump FILE |
  * --qemu-info-mem FILE | --qemu-info-tlb FILE)
  * [--base NAME=ADDR]... [boot options] [--format text|json|sarif] [--deny-warnings]`: checks the
  * page tables in a raw physical-memory image, or a listing of them (Linux ptdump, QEMU's
@@ -19,6 +20,7 @@ import { readQemuTlb } from "../audit/qemu-tlb.js";
 import { describeReadError } from "../compiler/load.js";
 import { readSourceFile } from "../compiler/read.js";
 import type { Paging } from "../model/layout.js";
+import { archOf } from "../arch/registry.js";
 import { readRiscvPtdump } from "../audit/riscv-ptdump.js";
 import { MapBit } from "../arch/arch.js";
 import type { FoundSpace } from "../audit/checks.js";
@@ -84,7 +86,7 @@ export const runAudit: Run = async (values, positionals, context) => {
   const given = Object.keys(LISTINGS).filter((o) => values[o] !== undefined);
   if (given.length + (file === undefined ? 0 : 1) !== 1) {
     throw new UsageError(
-      "give one source of tables: --image FILE --cr3 ADDR (RAM from physical 0, or --image-base), --ptdump FILE, --qemu-info-mem FILE or --qemu-info-tlb FILE",
+      "give one source of tables: --image FILE --cr3 ADDR or --satp VALUE (RAM from the RAM base, or --image-base), --ptdump FILE, --qemu-info-mem FILE or --qemu-info-tlb FILE",
     );
   }
   const kind = given[0];
@@ -136,6 +138,13 @@ export const runAudit: Run = async (values, positionals, context) => {
     format,
   );
   if (layout === undefined) return EXIT_ERRORS;
+  // --root names the root register of any architecture; --cr3 and --satp name their own.
+  const rootName = archOf(layout.paging).rootRegister;
+  if (rootOption !== undefined && rootOption !== "root" && rootOption !== rootName.toLowerCase()) {
+    throw new UsageError(
+      `--${rootOption} does not apply to a ${layout.paging.arch} layout: give --${rootName.toLowerCase()} or --root`,
+    );
+  }
   for (const name of bases.keys()) {
     if (!layout.kaslr.some((g) => g.members.some((m) => m.name === name))) {
       throw new UsageError(`--base ${name}: the spec has no KASLR member \`${name}\``);
@@ -176,7 +185,7 @@ export const runAudit: Run = async (values, positionals, context) => {
           layout: layout.name,
           variant: layout.variant,
           levels: layout.paging.levels,
-          ...(cr3 !== undefined ? { cr3: hex(cr3) } : { [kind!]: listing }),
+          ...(cr3 !== undefined ? { [rootName.toLowerCase()]: hex(cr3) } : { [kind!]: listing }),
           unchecked: result ? unchecked(result.found) : [],
           ok: !failed,
           bases: (result?.bases ?? []).map((b) => ({ ...b, base: hex(b.base) })),
@@ -194,10 +203,7 @@ export const runAudit: Run = async (values, positionals, context) => {
   if (format === "text" && result !== undefined) {
     const process_ = boot.processes ?? 0;
     const space = process_ === 0 ? "kernel" : `process ${process_}`;
-    const from =
-      cr3 !== undefined
-        ? `at ${rootOption === "cr3" ? "CR3" : rootOption} ${hex(cr3)}`
-        : `from ${kind} \`${listing}\``;
+    const from = cr3 !== undefined ? `at ${rootName} ${hex(cr3)}` : `from ${kind} \`${listing}\``;
     const lines = [
       `audited ${result.found.mappings.length} runs of mappings in ${space} space ${from} (${layout.paging.levels}-level${layout.variant ? `, variant ${layout.variant}` : ""}): ${failed ? "findings" : "clean"}`,
       ...(result.bases.length > 0

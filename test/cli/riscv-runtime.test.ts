@@ -192,3 +192,20 @@ describe("linux-riscv64 boot parameters", () => {
     );
   });
 });
+
+describe("audit's root register options", () => {
+  it("take --satp or --root for a riscv image (JSON names satp), refuse --cr3", () => {
+    const { json, file } = installImage("sv48");
+    const base = ["audit", SPEC, "--variant", "sv48", "--image", file, "--ram", "4GB"];
+    const at = ["--image-base", json.imageBase];
+    const root = vmlayout([...base, ...at, "--root", json.satp, "--format", "json"]);
+    expect(root.status).toBe(0);
+    expect((JSON.parse(root.stdout) as { satp: string }).satp).toBe(json.satp);
+    const cr3 = vmlayout([...base, ...at, "--cr3", json.satp]);
+    expect(cr3.status).toBe(2);
+    expect(cr3.stderr).toContain("--cr3 does not apply to a riscv64 layout: give --satp or --root");
+    const both = vmlayout([...base, ...at, "--satp", json.satp, "--root", json.satp]);
+    expect(both.status).toBe(2);
+    expect(both.stderr).toContain("give one of --root, --satp");
+  });
+});
