@@ -19,6 +19,7 @@
  */
 
 import { type AddrRange, type VirtAddr, virtAddr } from "../model/address.js";
+import type { CacheMode, Permission } from "../model/layout.js";
 
 /**
  * The rights and attributes of a mapping as the walker reports them: effective rights (after
@@ -150,4 +151,46 @@ export function isSignExtended(va: bigint, vaBits: number): boolean {
 /** `va` with bit `vaBits - 1` copied into bits 63..vaBits. */
 export function signExtend(va: bigint, vaBits: number): VirtAddr {
   return virtAddr(BigInt.asIntN(vaBits, va));
+}
+
+/** A leaf's attributes as a spec gives them, for an architecture's writer to encode. */
+export interface LeafAttributes {
+  readonly perm: Permission;
+  readonly user: boolean;
+  readonly global: boolean;
+  readonly cache?: CacheMode | undefined;
+}
+
+/**
+ * One address space's tables as an architecture's mapper writes them: the installer's seam,
+ * given by `spaceWriter` (registry.ts). Errors are returned as words, and a failing call writes
+ * nothing.
+ */
+export interface SpaceWriter {
+  /** The architecture's mapper (x86-64 `Mapper`, RISC-V `SvMapper`), for callers that know it. */
+  readonly mapper: object;
+  /** The root register value selecting the tables: CR3 (PCIDE = 0), satp (ASID 0). */
+  readonly root: bigint;
+  /** Maps `[va, va + bytes)` to `pa` with pages of `pageSize`; why not, when it cannot. */
+  map(
+    va: bigint,
+    pa: bigint,
+    bytes: bigint,
+    pageSize: bigint,
+    leaf: LeafAttributes,
+  ): string | undefined;
+  /**
+   * Points top-level entry `index` at the top-level table, with the rights of `perm`; undefined
+   * where a walk cannot recurse (`recursiveSlot`).
+   */
+  readonly mapRecursive: ((index: number, perm: Permission) => string | undefined) | undefined;
+}
+
+/** What a process space shares: the kernel's tables outside its private ranges. */
+export interface SharedTables {
+  readonly kernel: SpaceWriter;
+  /** Sorted, merged half-open ranges the process maps on its own. */
+  readonly privateRanges: readonly [bigint, bigint][];
+  /** Top-level entries not copied from the kernel's (recursive slots). */
+  readonly keep: ReadonlySet<number>;
 }

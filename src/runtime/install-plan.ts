@@ -44,7 +44,6 @@ import {
 import { largestPageRuns } from "../arch/page-runs.js";
 import { archOf } from "../arch/registry.js";
 import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES } from "../arch/frame-allocator.js";
-import type { MapFlags } from "../arch/x86_64/mapper.js";
 import { FRAME_SIZE } from "../arch/physical-memory.js";
 import { type RamMap, type RamRange, normalizeRam, ramOfSize, ramTop, ramWithin } from "./ram.js";
 
@@ -799,40 +798,6 @@ export function pageRuns(va: bigint, pa: bigint, bytes: bigint, maxPage: PageSiz
     size: Number(r.size) as PageSize,
   }));
 }
-
-/**
- * Leaf flags for a segment, as Linux's `__PAGE_KERNEL*` builds them: A always, D when
- * writable; `r` -> RO + XD, `rw` -> RW + XD, `rx` -> RO, `rwx` -> RW; `user` -> U/S; `global`
- * -> G; `cache` -> PAT/PCD/PWT for Linux's IA32_PAT layout (see `CACHE_PAT_INDEX`).
- */
-export function segmentFlags(s: Pick<Segment, "perm" | "user" | "global" | "cache">): MapFlags {
-  const writable = s.perm === "rw" || s.perm === "rwx";
-  const pat = CACHE_PAT_INDEX[s.cache ?? "wb"];
-  return {
-    writable,
-    noExecute: s.perm === "r" || s.perm === "rw",
-    user: s.user,
-    global: s.global,
-    writeThrough: (pat & 1) !== 0,
-    cacheDisable: (pat & 2) !== 0,
-    pat: (pat & 4) !== 0,
-    accessed: true,
-    dirty: writable,
-  };
-}
-
-/**
- * PAT index (PAT * 4 + PCD * 2 + PWT, SDM 4.9.2) of each memory type, for the IA32_PAT value
- * Linux programs (`pat_bp_init`): 0 WB, 1 WC, 2 UC-, 3 UC, 4 WB, 5 WP, 6 UC-, 7 WT.
- */
-export const CACHE_PAT_INDEX: Readonly<Record<CacheMode, number>> = {
-  wb: 0,
-  wc: 1,
-  uc_minus: 2,
-  uc: 3,
-  wp: 5,
-  wt: 7,
-};
 
 /**
  * Upper bound of the table frames `runs` need below the top level: per run and level, the

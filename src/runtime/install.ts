@@ -1,7 +1,8 @@
 /**
  * The installer: a verified Layout plus boot parameters -> real page tables of the layout's
  * architecture (x86-64, RISC-V Sv39/48/57) in emulated physical memory (docs/runtime.md,
- * "Installer"). The plan is shared; each architecture's mapper writes it (`TABLE_WRITERS`).
+ * "Installer"). The plan is shared; the architecture's writer (`spaceWriter`, registry.ts)
+ * writes it.
  *
  *  - `map ram` maps every RAM range inside the region (from the RAM base, up to the region's
  *    size), `map phys BASE` the region from BASE (plus the kernel's relocation), each with the
@@ -9,7 +10,7 @@
  *    at attribute changes and around RAM holes). `map none`, regions without `map`, holes,
  *    guards and the non-canonical range stay not present.
  *  - `map recursive` points the region's top-level entry at the top-level table itself.
- *  - Leaf flags follow the segment's attributes (`segmentFlags`, `svFlags`); intermediate
+ *  - Leaf flags follow the segment's attributes (x86_64/writer.ts, riscv64/writer.ts); intermediate
  *    entries are the mapper's permissive P | R/W | U/S (RISC-V: V alone), so the leaf decides.
  *  - Address spaces: the kernel's maps the shared regions. Each process space gets its own
  *    top-level table whose entries for shared-only ranges are copies of the kernel's (the same
@@ -23,13 +24,13 @@
  * be written); the installation is undefined when there is one.
  */
 
-import type { CacheMode, Layout, Paging } from "../model/layout.js";
+import type { Layout } from "../model/layout.js";
 import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnostic.js";
 import { hex, size as showSize, tick } from "../model/format.js";
 import { type Level, type PagingLevels, levelIndex } from "../arch/x86_64/entry.js";
 import { FrameAllocator } from "../arch/frame-allocator.js";
-import type { Arch } from "../arch/arch.js";
-import { archOf } from "../arch/registry.js";
+import type { Arch, SpaceWriter } from "../arch/arch.js";
+import { archOf, spaceWriter } from "../arch/registry.js";
 import { type PageTableImage, exportImage } from "./image.js";
 import {
   type BootParams,
@@ -41,16 +42,14 @@ import {
   expectedMappings,
   instantiate,
   pageRuns,
-  segmentFlags,
   segments,
   tableFramesBound,
   tablePool,
 } from "./install-plan.js";
-import { type MapError, Mapper } from "../arch/x86_64/mapper.js";
-import { shareKernelTables } from "../arch/x86_64/share.js";
+import type { Mapper } from "../arch/x86_64/mapper.js";
 import { Mmu, type MmuOptions } from "../arch/x86_64/mmu.js";
 import { SvMmu } from "../arch/riscv64/mmu.js";
-import { type SvMapError, type SvMapFlags, SvMapper } from "../arch/riscv64/mapper.js";
+import type { SvMapper } from "../arch/riscv64/mapper.js";
 import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 
 export type { BootParams } from "./install-plan.js";
@@ -64,92 +63,6 @@ export interface AddressSpace {
   readonly mapper: Mapper | SvMapper;
   /** The root register to load: CR3 on x86-64 (PCIDE = 0), `satp` on RISC-V (ASID 0). */
   readonly cr3: bigint;
-}
-
-/**
- * One address space's tables as an architecture writes them: the installer's seam to the
- * mappers, chosen by `TABLE_WRITERS` from the layout's architecture.
- */
-interface SpaceTables {
-  readonly mapper: Mapper | SvMapper;
-  readonly root: bigint;
-  /** Writes one run of pages; why not, in words, when it cannot. */
-  map(run: InstalledRun): string | undefined;
-  /** Shares the kernel space's tables outside `privateRanges` (process spaces); false where unsupported. */
-  readonly sharesKernel: boolean;
-}
-
-type TableWriter = (
-  memory: PhysicalMemory,
-  allocator: FrameAllocator,
-  instance: Instance,
-  kernel: SpaceTables | undefined,
-  privateRanges: readonly [bigint, bigint][],
-  recursiveIndices: ReadonlySet<number>,
-) => SpaceTables;
-
-const TABLE_WRITERS: Readonly<Record<Layout["paging"]["arch"], TableWriter>> = {
-  x86_64: (memory, allocator, instance, kernel, privateRanges, recursiveIndices) => {
-    const mapper = new Mapper(memory, {
-      levels: instance.levels as PagingLevels,
-      maxPhyAddr: instance.maxPhyAddr,
-      allocator,
-    });
-    if (kernel) {
-      const from = kernel.mapper as Mapper;
-      shareKernelTables(memory, allocator, from, mapper.root, privateRanges, recursiveIndices);
-    }
-    return {
-      mapper,
-      root: mapper.cr3,
-      sharesKernel: true,
-      map: (r) => {
-        const res = mapper.mapRange(r.va, r.pa, r.bytes, r.size, segmentFlags(r.segment));
-        return res.ok ? undefined : describeMapError(res.error);
-      },
-    };
-  },
-  riscv64: (memory, allocator, instance) => {
-    const paging = instance.layout.paging as Extract<Paging, { arch: "riscv64" }>;
-    const mapper = new SvMapper(memory, { mode: paging.mode, allocator });
-    return {
-      mapper,
-      root: mapper.satp(),
-      sharesKernel: false,
-      map: (r) => {
-        const res = mapper.map(r.va, r.pa, r.bytes, svFlags(r.segment), BigInt(r.size));
-        return res.ok ? undefined : describeSvMapError(res.error);
-      },
-    };
-  },
-};
-
-/** Svpbmt's memory type for a `cache` mode: PMA (wb), NC (wc), IO (uc); see `cacheModes`. */
-const PBMT: Readonly<Partial<Record<CacheMode, 0 | 1 | 2>>> = { wb: 0, wc: 1, uc: 2 };
-
-/** A RISC-V leaf for a segment, as Linux's `PAGE_KERNEL*` builds it (A, and D when writable). */
-function svFlags(s: Segment): SvMapFlags {
-  return {
-    read: true,
-    write: s.perm === "rw" || s.perm === "rwx",
-    execute: s.perm === "rx" || s.perm === "rwx",
-    user: s.user,
-    global: s.global,
-    pbmt: PBMT[s.cache ?? "wb"] ?? 0,
-  };
-}
-
-function describeSvMapError(e: SvMapError): string {
-  switch (e.kind) {
-    case "misaligned":
-      return e.message;
-    case "non-canonical":
-      return `${hex(e.va)} is not canonical`;
-    case "already-mapped":
-      return `${hex(e.va)} is already mapped (another region maps it too)`;
-    case "out-of-frames":
-      return `the page-table pool is exhausted (${e.needed} frames needed, ${e.free} free)`;
-  }
 }
 
 /** What one mapping call wrote: a run of pages of one size, from one segment. */
@@ -230,33 +143,26 @@ export function install(
 
   const { levels, maxPhyAddr } = instance;
   const arch = archOf(layout.paging);
-  const writer = TABLE_WRITERS[layout.paging.arch];
   const memory = new PhysicalMemory();
   const allocator = new FrameAllocator(memory, { base: pool.base, bytes: pool.bytes });
   const recursive = recursiveSlots(segs, levels);
   const privateRanges = mergeRanges(segs.filter((s) => s.perProcess).map((s) => [s.start, s.end]));
   const recursiveIndices = new Set(recursive.map((r) => r.index));
   /** One address space; a process's shares the kernel's tables where it has nothing private. */
-  const writeSpace = (process: number, runs: readonly InstalledRun[], kernel?: SpaceTables) => {
-    const tables = writer(memory, allocator, instance, kernel, privateRanges, recursiveIndices);
-    const error =
-      mapRuns(tables, runs) ??
-      (recursive.length > 0 ? writeRecursive(tables.mapper as Mapper, recursive) : undefined);
+  const writeSpace = (process: number, runs: readonly InstalledRun[], kernel?: SpaceWriter) => {
+    const shared = kernel && { kernel, privateRanges, keep: recursiveIndices };
+    const tables = spaceWriter(layout.paging, memory, allocator, maxPhyAddr, shared);
+    if (!tables) {
+      const why = `process address spaces are not built for ${arch.name} layouts yet: give no processes`;
+      return { error: diagnostic("E0410", why, undefined) };
+    }
+    const error = mapRuns(tables, runs) ?? writeRecursive(tables, recursive);
     return error ? { error } : { tables, space: addressSpace(process, tables) };
   };
 
   const kernelSpace = writeSpace(0, kernelRuns);
   if (!kernelSpace.space) return failed(kernelSpace.error);
   const kernel = kernelSpace.space;
-  if (instance.processes > 0 && !kernelSpace.tables.sharesKernel) {
-    return failed(
-      diagnostic(
-        "E0410",
-        `process address spaces are not built for ${arch.name} layouts yet: give no processes`,
-        undefined,
-      ),
-    );
-  }
   const processes: AddressSpace[] = [];
   for (let p = 1; p <= instance.processes; p++) {
     const written = writeSpace(p, processRuns[p - 1]!, kernelSpace.tables);
@@ -404,19 +310,19 @@ function recursiveSlots(segs: readonly Segment[], levels: number): RecursiveSlot
   return recursive;
 }
 
-function addressSpace(process: number, tables: SpaceTables): AddressSpace {
+function addressSpace(process: number, tables: SpaceWriter): AddressSpace {
   return {
     name: process === 0 ? "kernel" : `process ${process}`,
     process,
-    mapper: tables.mapper,
+    mapper: tables.mapper as Mapper | SvMapper,
     cr3: tables.root,
   };
 }
 
 /** Maps `runs` into `tables`; E0412 for the first that cannot be. */
-function mapRuns(tables: SpaceTables, runs: readonly InstalledRun[]): Diagnostic | undefined {
+function mapRuns(tables: SpaceWriter, runs: readonly InstalledRun[]): Diagnostic | undefined {
   for (const r of runs) {
-    const error = tables.map(r);
+    const error = tables.map(r.va, r.pa, r.bytes, BigInt(r.size), r.segment);
     if (error !== undefined) {
       return diagnostic(
         "E0412",
@@ -429,20 +335,21 @@ function mapRuns(tables: SpaceTables, runs: readonly InstalledRun[]): Diagnostic
 }
 
 /**
- * Writes the recursive slots into `mapper`'s top-level table: XD unless the region's `perm`
+ * Writes the recursive slots into `tables`' top-level table: XD unless the region's `perm`
  * executes, R/W cleared unless it writes. E0412 for one that cannot be written.
  */
-function writeRecursive(mapper: Mapper, slots: readonly RecursiveSlot[]): Diagnostic | undefined {
+function writeRecursive(
+  tables: SpaceWriter,
+  slots: readonly RecursiveSlot[],
+): Diagnostic | undefined {
   for (const slot of slots) {
-    const perm = slot.region.region.perm ?? "rw";
-    const res = mapper.mapRecursive(slot.index, {
-      noExecute: perm === "r" || perm === "rw",
-      readOnly: perm === "r" || perm === "rx",
-    });
-    if (!res.ok) {
+    const error =
+      tables.mapRecursive?.(slot.index, slot.region.region.perm ?? "rw") ??
+      (tables.mapRecursive ? undefined : "this architecture's walk cannot recurse");
+    if (error !== undefined) {
       return diagnostic(
         "E0412",
-        `cannot write the recursive slot of ${tick(slot.region.name)}: ${describeMapError(res.error)}`,
+        `cannot write the recursive slot of ${tick(slot.region.name)}: ${error}`,
         slot.region.region.nameSpan,
       );
     }
@@ -462,32 +369,4 @@ function mergeRanges(ranges: readonly (readonly [bigint, bigint])[]): [bigint, b
     else out.push([s, e]);
   }
   return out;
-}
-
-/** One line for a mapper error. */
-export function describeMapError(e: MapError): string {
-  switch (e.kind) {
-    case "non-canonical":
-      return `${hex(e.va)} is not canonical`;
-    case "bad-page-size":
-      return `${e.pageSize} is not a page size`;
-    case "misaligned":
-      return `${e.what} ${hex(e.value)} is not aligned to ${showSize(BigInt(e.pageSize))}`;
-    case "pa-out-of-range":
-      return `physical address ${hex(e.pa)} is above MAXPHYADDR (${e.maxPhyAddr} bits)`;
-    case "invalid-flags":
-      return e.detail;
-    case "already-mapped":
-      return `${hex(e.va)} is already mapped (another region maps it too)`;
-    case "large-page-in-way":
-      return `a ${showSize(BigInt(e.pageSize))} page already covers ${hex(e.va)}`;
-    case "table-in-way":
-      return `smaller pages are already mapped at ${hex(e.va)}`;
-    case "malformed-entry":
-      return `a malformed entry is on the path of ${hex(e.va)}`;
-    case "not-mapped":
-      return `${hex(e.va)} is not mapped`;
-    case "out-of-frames":
-      return `the page-table pool is exhausted (${e.needed} frames needed, ${e.free} free)`;
-  }
 }
