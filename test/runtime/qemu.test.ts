@@ -21,7 +21,7 @@ import { Access } from "../../src/arch/x86_64/mmu.js";
 import { type BootParams, install } from "../../src/runtime/install.js";
 import { audit } from "../../src/audit/checks.js";
 import { QemuMachine, qemuVersion } from "./qemu/machine.js";
-import { spaceAddresses } from "./qemu/space-addresses.js";
+import { disagreements, spaceAddresses } from "./qemu/space-addresses.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const VERSION = qemuVersion();
@@ -137,16 +137,15 @@ describe.skipIf(VERSION === undefined)(
                 RANDOM_PER_SPACE,
               );
               const qemu = await machine.translate(vas);
-              const mismatches: string[] = [];
-              vas.forEach((va, i) => {
-                const r = mmu.probe(va, Access.read);
-                const ours = r.ok ? r.pa : undefined;
-                if (ours !== qemu[i]) {
-                  mismatches.push(
-                    `${space.name} ${hex(va)}: emulator ${hex(ours)}, QEMU ${hex(qemu[i])}`,
-                  );
-                }
-              });
+              const mismatches = disagreements(
+                vas,
+                qemu,
+                (va) => {
+                  const r = mmu.probe(va, Access.read);
+                  return r.ok ? r.pa : undefined;
+                },
+                `${space.name} `,
+              );
               expect(mismatches.slice(0, 20)).toEqual([]);
               compared += vas.length;
               // Guards must fault.

@@ -1,4 +1,5 @@
-// The addresses the QEMU differential tests (x86-64 and RISC-V) ask both page walkers about.
+// The addresses the QEMU differential tests (x86-64 and RISC-V) ask both page walkers about,
+// and how their answers are compared.
 import type { Installation } from "../../../src/runtime/install.js";
 import { expectedMappings } from "../../../src/runtime/install-plan.js";
 import { seededRandom } from "../../../src/model/kaslr.js";
@@ -60,4 +61,24 @@ export function spaceAddresses(
     }
   }
   return [...set].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+const hex = (v: bigint | undefined): string => (v === undefined ? "none" : `0x${v.toString(16)}`);
+
+/**
+ * One line per address where vmlayout's walk (`ours`: the physical address, or undefined for a
+ * fault) and QEMU's answer (`qemu[i]` for `vas[i]`) differ, prefixed with `label`.
+ */
+export function disagreements(
+  vas: readonly bigint[],
+  qemu: readonly (bigint | undefined)[],
+  ours: (va: bigint) => bigint | undefined,
+  label = "",
+): string[] {
+  const out: string[] = [];
+  vas.forEach((va, i) => {
+    const pa = ours(va);
+    if (pa !== qemu[i]) out.push(`${label}${hex(va)}: emulator ${hex(pa)}, QEMU ${hex(qemu[i])}`);
+  });
+  return out;
 }
