@@ -343,9 +343,9 @@ function writeRecursive(
   slots: readonly RecursiveSlot[],
 ): Diagnostic | undefined {
   for (const slot of slots) {
-    const error =
-      tables.mapRecursive?.(slot.index, slot.region.region.perm ?? "rw") ??
-      (tables.mapRecursive ? undefined : "this architecture's walk cannot recurse");
+    const error = tables.mapRecursive
+      ? tables.mapRecursive(slot.index, slot.region.region.perm ?? "rw")
+      : "this architecture's walk cannot recurse (E0214 refuses `map recursive` there)";
     if (error !== undefined) {
       return diagnostic(
         "E0412",
