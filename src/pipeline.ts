@@ -34,7 +34,6 @@ import type { BootParams } from "./runtime/install-plan.js";
 import { type AuditReport, audit } from "./audit/checks.js";
 import { type Limits, withLimits } from "./limits.js";
 import { verify } from "./verifier/index.js";
-import { archOf } from "./arch/registry.js";
 
 export interface CheckOptions {
   readonly variant?: string | undefined;
@@ -225,29 +224,6 @@ export function pickLayout(checked: Checked): Picked {
   return { kind: "one", layout: checked.layouts[0]! };
 }
 
-/**
- * E0420 for a layout the runtime (installer, MMU, audit) does not handle: today's runtime is
- * x86-64's; RISC-V layouts check and build, and install with the riscv64 MMU. The one place
- * that says so: `installSpec` and `vmlayout audit` ask here.
- */
-export function runtimeRefusal(layout: Layout): Result<undefined> | undefined {
-  if (layout.paging.arch === "x86_64") return undefined;
-  const mode = archOf(layout.paging).mode;
-  return {
-    value: undefined,
-    diagnostics: [
-      diagnostic(
-        "E0420",
-        `installing and auditing ${layout.paging.arch} layouts comes with the ${layout.paging.arch} MMU: \`${layout.name}\` uses ${mode}`,
-        layout.variantSpan,
-        {
-          help: "`check` and `build` work on this layout; `install`, `translate`, `dump` and `audit` do not yet",
-        },
-      ),
-    ],
-  };
-}
-
 export interface InstallSpecOptions extends CheckOptions {
   /** The boot to install for (RAM, parameters, KASLR seed...). Default: the layout's defaults. */
   readonly boot?: BootParams;
@@ -277,8 +253,6 @@ export function installSpec(specPath: string, options: InstallSpecOptions = {}):
     case "several":
       return { checked, picked, installed: undefined, audited: undefined };
     case "one": {
-      const refused = runtimeRefusal(picked.layout);
-      if (refused) return { checked, picked, installed: refused, audited: undefined };
       const maxTableFrames = withLimits(options.limits).tableFrames;
       const installed = install(picked.layout, { maxTableFrames, ...options.boot });
       const installation = installed.value;

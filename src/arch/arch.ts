@@ -20,6 +20,7 @@
  */
 
 import { type AddrRange, type VirtAddr, virtAddr } from "../model/address.js";
+import type { CacheMode, Permission } from "../model/layout.js";
 
 /**
  * The rights and attributes of a mapping as the walker reports them: effective rights (after
@@ -104,6 +105,10 @@ export interface Arch {
   readonly vaBits: number;
   /** Table levels of a walk; the root is at level `levels`. */
   readonly levels: number;
+  /** The register that selects the root table, as the manual names it: `CR3`, `satp`. */
+  readonly rootRegister: string;
+  /** The name of a table at `level` (x86: PT, PD, PDPT, PML4, PML5; RISC-V: Linux's PTE..PGD). */
+  tableName(level: number): string;
   /** The manual's name of an entry at `level` (x86: PTE, PDE, PDPTE, PML4E, PML5E). */
   entryName(level: number): string;
   /** Virtual-address bits below the part that indexes a table at `level`. */
@@ -124,6 +129,12 @@ export interface Arch {
   /** The entry format for a physical-address width (x86 MAXPHYADDR). */
   tableFormat(physAddrBits: number): TableFormat;
   readonly ptdump: PtdumpFormat;
+  /**
+   * Where RAM begins on the architecture's reference machine, and so the physical address the
+   * first byte of a direct map (`map ram`) maps by default: 0 on PCs, 0x80000000 on QEMU's
+   * RISC-V `virt` board (Linux's riscv `va_pa_offset = PAGE_OFFSET - phys_ram_base`).
+   */
+  readonly ramBase: bigint;
 }
 
 /** The two halves of sign extension from bit `vaBits - 1` (x86-64, RISC-V). */
@@ -144,4 +155,46 @@ export function isSignExtended(va: bigint, vaBits: number): boolean {
 /** `va` with bit `vaBits - 1` copied into bits 63..vaBits. */
 export function signExtend(va: bigint, vaBits: number): VirtAddr {
   return virtAddr(BigInt.asIntN(vaBits, va));
+}
+
+/** A leaf's attributes as a spec gives them, for an architecture's writer to encode. */
+export interface LeafAttributes {
+  readonly perm: Permission;
+  readonly user: boolean;
+  readonly global: boolean;
+  readonly cache?: CacheMode | undefined;
+}
+
+/**
+ * One address space's tables as an architecture's mapper writes them: the installer's seam,
+ * given by `spaceWriter` (registry.ts). Errors are returned as words, and a failing call writes
+ * nothing.
+ */
+export interface SpaceWriter {
+  /** The architecture's mapper (x86-64 `Mapper`, RISC-V `SvMapper`), for callers that know it. */
+  readonly mapper: object;
+  /** The root register value selecting the tables: CR3 (PCIDE = 0), satp (ASID 0). */
+  readonly root: bigint;
+  /** Maps `[va, va + bytes)` to `pa` with pages of `pageSize`; why not, when it cannot. */
+  map(
+    va: bigint,
+    pa: bigint,
+    bytes: bigint,
+    pageSize: bigint,
+    leaf: LeafAttributes,
+  ): string | undefined;
+  /**
+   * Points top-level entry `index` at the top-level table, with the rights of `perm`; undefined
+   * where a walk cannot recurse (`recursiveSlot`).
+   */
+  readonly mapRecursive: ((index: number, perm: Permission) => string | undefined) | undefined;
+}
+
+/** What a process space shares: the kernel's tables outside its private ranges. */
+export interface SharedTables {
+  readonly kernel: SpaceWriter;
+  /** Sorted, merged half-open ranges the process maps on its own. */
+  readonly privateRanges: readonly [bigint, bigint][];
+  /** Top-level entries not copied from the kernel's (recursive slots). */
+  readonly keep: ReadonlySet<number>;
 }

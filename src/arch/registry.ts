@@ -4,13 +4,34 @@
  */
 
 import type { CacheMode, Paging, SvMode } from "../model/layout.js";
-import type { Arch } from "./arch.js";
+import type { Arch, SharedTables, SpaceWriter } from "./arch.js";
+import type { FrameAllocator } from "./frame-allocator.js";
+import type { PhysicalMemory } from "./physical-memory.js";
 import { riscv64 } from "./riscv64/arch.js";
+import { svSpaceWriter } from "./riscv64/writer.js";
 import { x86_64 } from "./x86_64/arch.js";
+import { x86SpaceWriter } from "./x86_64/writer.js";
 
 /** The architecture and mode a Layout's `paging` names. */
 export function archOf(paging: Paging): Arch {
   return paging.arch === "riscv64" ? riscv64(paging.mode) : x86_64(paging.levels);
+}
+
+/**
+ * A writer of one address space's tables under `paging` (the installer's seam), or undefined
+ * when a process space should share `shared.kernel`'s tables and the architecture's writer
+ * cannot share yet (RISC-V).
+ */
+export function spaceWriter(
+  paging: Paging,
+  memory: PhysicalMemory,
+  allocator: FrameAllocator,
+  maxPhyAddr: number,
+  shared?: SharedTables,
+): SpaceWriter | undefined {
+  if (paging.arch === "x86_64")
+    return x86SpaceWriter(memory, allocator, paging.levels, maxPhyAddr, shared);
+  return shared ? undefined : svSpaceWriter(memory, allocator, paging.mode);
 }
 
 /** The paging mode of x86-64 with `levels` tables: 4 (48-bit) or 5 (57-bit). */

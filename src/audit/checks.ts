@@ -38,12 +38,12 @@ import {
 } from "./read-back.js";
 import type { Installation } from "../runtime/install.js";
 import {
-  CACHE_PAT_INDEX,
   type ExpectedMapping,
   type Instance,
   type Segment,
   expectedMappings,
 } from "../runtime/install-plan.js";
+import { CACHE_PAT_INDEX } from "../arch/x86_64/writer.js";
 import type { PhysicalMemory } from "../arch/physical-memory.js";
 import { hex, size as showSize, tick } from "../model/format.js";
 import { partitionPoint } from "../model/collections.js";

@@ -108,7 +108,10 @@ export function loadImage(image: MemoryImage): PhysicalMemory {
   return memory;
 }
 
-/** Reads the tables at CR3 in the image (RAM defaults to the image's extent) and audits them. */
+/**
+ * Reads the tables at the root register (CR3, satp) in the image and audits them. RAM defaults
+ * to the image's extent, from the architecture's RAM base (or the image's base, if lower).
+ */
 export function auditImage(
   layout: Layout,
   image: MemoryImage,
@@ -117,8 +120,12 @@ export function auditImage(
   const maxPhyAddr = options.maxPhyAddr ?? 52;
   // The architecture's root-register format keeps only the root table's address (CR3 bits
   // MAXPHYADDR-1:12, satp.PPN).
-  const read = readTables(loadImage(image), options.cr3, archOf(layout.paging), maxPhyAddr);
-  const ram = options.boot?.ram ?? image.base + BigInt(image.bytes);
+  const arch = archOf(layout.paging);
+  const read = readTables(loadImage(image), options.cr3, arch, maxPhyAddr);
+  // RAM from the RAM base (x86-64 0, RISC-V 0x80000000) or the image, whichever is lower.
+  const ramBase = options.boot?.ramBase ?? arch.ramBase;
+  const ramStart = image.base < ramBase ? image.base : ramBase;
+  const ram = options.boot?.ram ?? [{ start: ramStart, end: image.base + BigInt(image.bytes) }];
   return auditFound(
     layout,
     { ...read, physical: true },

@@ -1,5 +1,6 @@
 /**
- * `vmlayout audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE |
+ * `vmlayout audit <spec> (--image FILE [--image-base ADDR] (--cr3 ADDR | --satp VALUE | --root
+ * VALUE) | --ptdump FILE |
  * --qemu-info-mem FILE | --qemu-info-tlb FILE)
  * [--base NAME=ADDR]... [boot options] [--format text|json|sarif] [--deny-warnings]`: checks the
  * page tables in a raw physical-memory image, or a listing of them (Linux ptdump, QEMU's
@@ -18,7 +19,9 @@ import { readQemuMem } from "../audit/qemu-mem.js";
 import { readQemuTlb } from "../audit/qemu-tlb.js";
 import { describeReadError } from "../compiler/load.js";
 import { readSourceFile } from "../compiler/read.js";
-import type { PagingLevels } from "../arch/x86_64/entry.js";
+import type { Paging } from "../model/layout.js";
+import { archOf } from "../arch/registry.js";
+import { readRiscvPtdump } from "../audit/riscv-ptdump.js";
 import { MapBit } from "../arch/arch.js";
 import type { FoundSpace } from "../audit/checks.js";
 import { type Result, hasErrors } from "../diagnostics/diagnostic.js";
@@ -26,7 +29,6 @@ import { renderJson } from "../diagnostics/render.js";
 import { hex } from "../model/format.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, onlySpec, type Run } from "./common.js";
 import { bootParams, pickedLayout } from "./install-options.js";
-import { x86Levels } from "../runtime/install-plan.js";
 import { numberParser } from "./numbers.js";
 import { parseFormat, report } from "./report.js";
 
@@ -35,12 +37,26 @@ const MAX_LISTING_BYTES = 256 * 2 ** 20;
 
 /** The listings `audit` reads, by option. */
 const LISTINGS: Readonly<
-  Record<string, (file: string, text: string, levels: PagingLevels) => Result<FoundSpace>>
+  Record<string, (file: string, text: string, paging: Paging) => Result<FoundSpace>>
 > = {
-  ptdump: readPtdump,
-  "qemu-info-mem": readQemuMem,
-  "qemu-info-tlb": (file, text) => readQemuTlb(file, text),
+  ptdump: (file, text, paging) =>
+    paging.arch === "riscv64" ? readRiscvPtdump(file, text) : readPtdump(file, text, paging.levels),
+  "qemu-info-mem": (file, text, paging) => readQemuMem(file, text, x86Paging(paging).levels),
+  "qemu-info-tlb": (file, text, paging) => {
+    x86Paging(paging);
+    return readQemuTlb(file, text);
+  },
 };
+
+/** QEMU's `info mem` and `info tlb` are read in their x86 format only. */
+function x86Paging(paging: Paging): Extract<Paging, { arch: "x86_64" }> {
+  if (paging.arch !== "x86_64") {
+    throw new UsageError(
+      `--qemu-info-mem and --qemu-info-tlb read QEMU's x86 listings; for ${paging.arch} give --ptdump or --image`,
+    );
+  }
+  return paging;
+}
 
 /** What a source could not show, so was not checked (a line each for the report). */
 function unchecked(found: FoundSpace): string[] {
@@ -70,19 +86,29 @@ export const runAudit: Run = async (values, positionals, context) => {
   const given = Object.keys(LISTINGS).filter((o) => values[o] !== undefined);
   if (given.length + (file === undefined ? 0 : 1) !== 1) {
     throw new UsageError(
-      "give one source of tables: --image FILE --cr3 ADDR (RAM from physical 0, or --image-base), --ptdump FILE, --qemu-info-mem FILE or --qemu-info-tlb FILE",
+      "give one source of tables: --image FILE --cr3 ADDR or --satp VALUE (RAM from the RAM base, or --image-base), --ptdump FILE, --qemu-info-mem FILE or --qemu-info-tlb FILE",
     );
   }
   const kind = given[0];
   const listing = kind === undefined ? undefined : (values[kind] as string);
-  if (file !== undefined && values.cr3 === undefined) {
-    throw new UsageError("--image needs --cr3 ADDR: the address space to audit");
+  const roots = (["root", "cr3", "satp"] as const).filter((o) => values[o] !== undefined);
+  if (roots.length > 1) throw new UsageError(`give one of --${roots.join(", --")}`);
+  const rootOption = roots[0];
+  if (file !== undefined && rootOption === undefined) {
+    throw new UsageError(
+      "--image needs the address space to audit: --cr3 ADDR (x86-64), --satp VALUE (RISC-V) or --root VALUE",
+    );
   }
-  if (listing !== undefined && (values.cr3 !== undefined || values["image-base"] !== undefined)) {
-    throw new UsageError("--cr3 and --image-base go with --image, not with a listing");
+  if (listing !== undefined && (rootOption !== undefined || values["image-base"] !== undefined)) {
+    throw new UsageError(
+      "--cr3 and --image-base go with --image, not with a listing (and so do --satp and --root)",
+    );
   }
   const parse = await numberParser();
-  const cr3 = file === undefined ? undefined : parse(values.cr3 as string, "--cr3", "size");
+  const cr3 =
+    file === undefined
+      ? undefined
+      : parse(values[rootOption!] as string, `--${rootOption}`, "size");
   const base =
     values["image-base"] === undefined
       ? 0n
@@ -99,7 +125,7 @@ export const runAudit: Run = async (values, positionals, context) => {
   }
   const boot = bootParams(values, parse);
 
-  const { checkSpec, pickLayout, runtimeRefusal } = await import("../pipeline.js");
+  const { checkSpec, pickLayout } = await import("../pipeline.js");
   const checked = checkSpec(spec, {
     variant: values.variant as string | undefined,
     denyWarnings: values["deny-warnings"] === true,
@@ -112,10 +138,12 @@ export const runAudit: Run = async (values, positionals, context) => {
     format,
   );
   if (layout === undefined) return EXIT_ERRORS;
-  const refused = runtimeRefusal(layout);
-  if (refused) {
-    report([...checked.diagnostics, ...refused.diagnostics], checked.sources, format, context);
-    return EXIT_ERRORS;
+  // --root names the root register of any architecture; --cr3 and --satp name their own.
+  const rootName = archOf(layout.paging).rootRegister;
+  if (rootOption !== undefined && rootOption !== "root" && rootOption !== rootName.toLowerCase()) {
+    throw new UsageError(
+      `--${rootOption} does not apply to a ${layout.paging.arch} layout: give --${rootName.toLowerCase()} or --root`,
+    );
   }
   for (const name of bases.keys()) {
     if (!layout.kaslr.some((g) => g.members.some((m) => m.name === name))) {
@@ -140,7 +168,7 @@ export const runAudit: Run = async (values, positionals, context) => {
   } else {
     const text = readListing(listing!);
     checked.sources.add(listing!, text);
-    const read = LISTINGS[kind!]!(listing!, text, x86Levels(layout));
+    const read = LISTINGS[kind!]!(listing!, text, layout.paging);
     audited = hasErrors(read.diagnostics)
       ? { value: undefined, diagnostics: read.diagnostics }
       : auditFound(layout, read.value, options);
@@ -157,7 +185,7 @@ export const runAudit: Run = async (values, positionals, context) => {
           layout: layout.name,
           variant: layout.variant,
           levels: layout.paging.levels,
-          ...(cr3 !== undefined ? { cr3: hex(cr3) } : { [kind!]: listing }),
+          ...(cr3 !== undefined ? { [rootName.toLowerCase()]: hex(cr3) } : { [kind!]: listing }),
           unchecked: result ? unchecked(result.found) : [],
           ok: !failed,
           bases: (result?.bases ?? []).map((b) => ({ ...b, base: hex(b.base) })),
@@ -175,7 +203,7 @@ export const runAudit: Run = async (values, positionals, context) => {
   if (format === "text" && result !== undefined) {
     const process_ = boot.processes ?? 0;
     const space = process_ === 0 ? "kernel" : `process ${process_}`;
-    const from = cr3 !== undefined ? `at CR3 ${hex(cr3)}` : `from ${kind} \`${listing}\``;
+    const from = cr3 !== undefined ? `at ${rootName} ${hex(cr3)}` : `from ${kind} \`${listing}\``;
     const lines = [
       `audited ${result.found.mappings.length} runs of mappings in ${space} space ${from} (${layout.paging.levels}-level${layout.variant ? `, variant ${layout.variant}` : ""}): ${failed ? "findings" : "clean"}`,
       ...(result.bases.length > 0

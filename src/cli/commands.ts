@@ -147,7 +147,7 @@ export const commands: readonly Command[] = [
   {
     name: "audit",
     synopsis:
-      "audit <spec> (--image FILE [--image-base ADDR] --cr3 ADDR | --ptdump FILE | --qemu-info-mem FILE | --qemu-info-tlb FILE) [--base NAME=ADDR]... [install options] [--format text|json|sarif]",
+      "audit <spec> (--image FILE [--image-base ADDR] (--cr3 ADDR | --satp VALUE | --root VALUE) | --ptdump FILE | --qemu-info-mem FILE | --qemu-info-tlb FILE) [--base NAME=ADDR]... [install options] [--format text|json|sarif]",
     summary:
       "check the page tables in a RAM image (a real kernel's, or install --image) against the spec",
     options: {
@@ -161,7 +161,12 @@ export const commands: readonly Command[] = [
         type: "string",
         description: "ADDR: physical address of the image's first byte (0)",
       },
-      cr3: { type: "string", description: "ADDR: CR3 of the address space to audit" },
+      cr3: { type: "string", description: "ADDR: CR3 of the address space to audit (x86-64)" },
+      satp: { type: "string", description: "VALUE: satp of the address space to audit (RISC-V)" },
+      root: {
+        type: "string",
+        description: "VALUE: the root register of the address space (CR3 or satp)",
+      },
       ptdump: {
         type: "string",
         description:

@@ -33,7 +33,12 @@ export const INSTALL_OPTIONS: Readonly<Record<string, OptionSpec>> = {
   ram: {
     type: "string",
     description:
-      "RAM: a size from physical 0 (`4GB`, the default) or ranges `A..<B,C..D` with holes between",
+      "RAM: a size from the RAM base (`4GB`, the default) or ranges `A..<B,C..D` with holes between",
+  },
+  "ram-base": {
+    type: "string",
+    description:
+      "ADDR: where RAM begins and what `map ram` maps first (default: x86-64 0, RISC-V 0x80000000 as on QEMU virt)",
   },
   load: {
     type: "string",
@@ -144,6 +149,8 @@ export function bootParams(values: Record<string, unknown>, parseNumber: NumberP
     -readonly [K in keyof BootParams]: BootParams[K];
   } = { params };
   if (values.ram !== undefined) boot.ram = parseRam(values.ram as string, parseNumber);
+  if (values["ram-base"] !== undefined)
+    boot.ramBase = parseNumber(values["ram-base"] as string, "--ram-base", "size");
   if (values.load !== undefined)
     boot.kernelLoad = parseNumber(values.load as string, "--load", "size");
   if (values["kaslr-seed"] !== undefined) {

@@ -2,7 +2,7 @@
  * `vmlayout install <spec> [--variant V] [--param NAME=VALUE]... [--ram SIZE] [--load ADDR]
  * [--kaslr-seed N] [--process N] [--image FILE] [--json]`: installs the layout as page tables,
  * audits them, and prints a summary (or, with --json, `{ levels, cr3, imageBase, imageBytes,
- * tables }`). `--image FILE` writes every table frame as one raw little-endian file covering
+ * tables }`, `satp` in place of `cr3` on RISC-V, tables by the architecture's names). `--image FILE` writes every table frame as one raw little-endian file covering
  * `[imageBase, imageBase + imageBytes)`. Exit 1 when the spec, the installation or the audit
  * has errors.
  */
@@ -16,15 +16,12 @@ import { prepareInstall } from "./install-options.js";
 import { writeOutput } from "./output.js";
 import { report } from "./report.js";
 
-const LEVEL_KEYS: Record<Level, string> = { 5: "pml5", 4: "pml4", 3: "pdpt", 2: "pd", 1: "pt" };
-const LEVEL_NAMES: Record<Level, string> = { 5: "PML5", 4: "PML4", 3: "PDPT", 2: "PD", 1: "PT" };
-
 /** Table frames per level, top level first, as the JSON object prints them. */
 export function tablesJson(installation: Installation): Record<string, number> {
   const per = installation.framesPerLevel();
   const out: Record<string, number> = {};
-  for (let l = installation.levels as number; l >= 1; l--)
-    out[LEVEL_KEYS[l as Level]] = per[l as Level];
+  for (let l = installation.levels; l >= 1; l--)
+    out[installation.arch.tableName(l).toLowerCase()] = per[l as Level];
   return out;
 }
 
@@ -43,7 +40,7 @@ export const runInstall: Run = async (values, positionals, context) => {
       JSON.stringify(
         {
           levels: image.levels,
-          cr3: hex(image.cr3),
+          [installation.arch.rootRegister.toLowerCase()]: hex(image.cr3),
           imageBase: hex(BigInt(image.imageBase)),
           imageBytes: image.imageBytes,
           tables: tablesJson(installation),
@@ -76,7 +73,7 @@ function summary(
   const { layout, instance } = inst;
   const lines: string[] = [];
   const title = `${layout.name}${layout.variant !== null ? ` (${layout.variant})` : ""}`;
-  lines.push(`${title}: ${inst.levels}-level paging, ${inst.levels === 5 ? 57 : 48}-bit addresses`);
+  lines.push(`${title}: ${inst.arch.mode}, ${inst.arch.vaBits}-bit addresses`);
   const row = (label: string, text: string): void => {
     lines.push(`  ${label.padEnd(12)} ${text}`);
   };
@@ -150,8 +147,8 @@ function summary(
 
   const per = audited.tables;
   const levels: string[] = [];
-  for (let l = inst.levels as number; l >= 1; l--)
-    levels.push(`${LEVEL_NAMES[l as Level]} ${per[l as Level]}`);
+  for (let l = inst.levels; l >= 1; l--)
+    levels.push(`${inst.arch.tableName(l)} ${per[l as Level]}`);
   row(
     "page tables",
     `${audited.frames} frames (${size(BigInt(audited.frames) * 4096n)}): ${levels.join(", ")}`,
@@ -161,7 +158,10 @@ function summary(
       s.process === 0
         ? ""
         : `, shares ${s.sharedWithKernel} of its ${sum(s.tables)} tables with the kernel`;
-    row(s.process === 0 ? "spaces" : "", `${s.name}: CR3 ${hex(s.cr3)}${shared}`);
+    row(
+      s.process === 0 ? "spaces" : "",
+      `${s.name}: ${inst.arch.rootRegister} ${hex(s.cr3)}${shared}`,
+    );
   }
   const image = inst.image(space);
   row(

@@ -6,6 +6,11 @@
  *     0xffff888000001234 -> 0x0000000000001234 1G RW NX GLB (direct_map)
  *     0xffff800000000000 -> fault #PF(0x0) not-present at PML4E (hypervisor_hole)
  *
+ * On RISC-V the walk is an S-mode one (U-mode with `--user`; SUM and MXR off), and a fault
+ * names its `scause` exception code and the reason:
+ *
+ *     0xffffffc000000000 -> fault scause 13 invalid at PGD entry (fixmap)
+ *
  * Flags are the effective ones (SDM 4.6.1) in ptdump's words: `USR`, `RW`/`ro`, `NX`/`x`,
  * `GLB`, `PWT`, `PCD`, `PAT`; the page size comes first and the most specific region last.
  * Addresses are expressions in the spec language: literals, negative ones included (`-2GB`),
@@ -18,18 +23,67 @@
  */
 import { Access, type AccessType, type WalkResult, entryName } from "../runtime/index.js";
 import { evalAt, segmentAt, type Instance } from "../runtime/install-plan.js";
+import type { Installation } from "../runtime/install.js";
+import type { SvAccess } from "../arch/riscv64/mmu.js";
+import type { Paging } from "../model/layout.js";
 import { isZero } from "../model/rational.js";
-import { hex } from "../model/format.js";
+import { hex, size } from "../model/format.js";
 import { MapBit } from "../arch/arch.js";
 import { describeFlags } from "../audit/checks.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type Run } from "./common.js";
 import { prepareInstall } from "./install-options.js";
 import { type ArgumentNames, numberParser } from "./numbers.js";
 
-const ACCESSES: Readonly<Record<string, readonly [AccessType, AccessType]>> = {
+type AccessName = "read" | "write" | "exec";
+const ACCESS_NAMES: readonly string[] = ["read", "write", "exec"];
+
+const X86_ACCESSES: Readonly<Record<AccessName, readonly [AccessType, AccessType]>> = {
   read: [Access.read, Access.userRead],
   write: [Access.write, Access.userWrite],
   exec: [Access.fetch, Access.userFetch],
+};
+const SV_KINDS: Readonly<Record<AccessName, SvAccess["kind"]>> = {
+  read: "load",
+  write: "store",
+  exec: "fetch",
+};
+
+/** A translation of one address: whether it maps, and the part of its line after `->`. */
+type Probe = (va: bigint) => { readonly ok: boolean; readonly text: string };
+
+/** Each architecture's MMU, probing (a pure walk) `process`'s space for one kind of access. */
+const PROBES: Readonly<
+  Record<
+    Paging["arch"],
+    (installation: Installation, process: number, access: AccessName, user: boolean) => Probe
+  >
+> = {
+  x86_64: (installation, process, access, user) => {
+    const mmu = installation.mmu(process);
+    const type = X86_ACCESSES[access][user ? 1 : 0];
+    return (va) => {
+      const walk = mmu.probe(va, type);
+      return { ok: walk.ok, text: describeTranslation(walk) };
+    };
+  },
+  riscv64: (installation, process, access, user) => {
+    const mmu = installation.svMmu(process);
+    const format = installation.arch.tableFormat(installation.maxPhyAddr);
+    const svAccess: SvAccess = { kind: SV_KINDS[access], user };
+    return (va) => {
+      const r = mmu.probe(va, svAccess);
+      if (!r.ok) {
+        const at = installation.arch.entryName(r.level);
+        return { ok: false, text: `fault scause ${r.cause} ${r.reason} at ${at}` };
+      }
+      const lo = Number(r.pte & 0xffff_ffffn);
+      const hi = Number(r.pte >> 32n);
+      const flags = format.inherit(0, lo, hi, r.level) | format.leafAttributes(lo, hi, r.level);
+      const bytes = installation.arch.leafSize(r.level)!;
+      const page = PAGE.get(Number(bytes)) ?? size(bytes);
+      return { ok: true, text: `${hex(r.pa)} ${page} ${describeFlags(flags)}` };
+    };
+  },
 };
 
 const PAGE = new Map([
@@ -62,9 +116,8 @@ export const runTranslate: Run = async (values, positionals, context) => {
     throw new UsageError("translate takes a spec and at least one address");
   }
   const accessName = (values.access as string | undefined) ?? "read";
-  const access = ACCESSES[accessName];
-  if (!access) throw new UsageError(`unknown --access \`${accessName}\`; use read, write or exec`);
-  const acc = access[values.user === true ? 1 : 0];
+  if (!ACCESS_NAMES.includes(accessName))
+    throw new UsageError(`unknown --access \`${accessName}\`; use read, write or exec`);
   const expect = values.expect as string | undefined;
   if (expect !== undefined && expect !== "mapped" && expect !== "fault")
     throw new UsageError(`unknown --expect \`${expect}\`; use mapped or fault`);
@@ -73,13 +126,18 @@ export const runTranslate: Run = async (values, positionals, context) => {
   const { installation, process: space } = prepared;
   const parseNumber = await numberParser(bootNames(installation.instance));
   const vas = positionals.slice(1).map((t) => parseNumber(t, "address", "address"));
-  const mmu = installation.mmu(space);
+  const probe = PROBES[installation.layout.paging.arch](
+    installation,
+    space,
+    accessName as AccessName,
+    values.user === true,
+  );
   let unexpected = 0;
   const lines = vas.map((va) => {
     const seg = segmentAt(installation.segments, va);
-    const walk = mmu.probe(va, acc);
+    const walk = probe(va);
     if (expect !== undefined && walk.ok !== (expect === "mapped")) unexpected++;
-    return `${hex(va)} -> ${describeTranslation(walk)} (${seg?.owner.name ?? "no region"})`;
+    return `${hex(va)} -> ${walk.text} (${seg?.owner.name ?? "no region"})`;
   });
   process.stdout.write(lines.join("\n") + "\n");
   if (unexpected === 0) return EXIT_OK;

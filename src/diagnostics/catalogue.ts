@@ -414,12 +414,6 @@ export const CATALOGUE = [
     title: "page tables for a region cannot be written",
   },
   {
-    code: "E0420",
-    name: "runtime_arch",
-    severity: "error",
-    title: "the runtime cannot install or audit this architecture yet",
-  },
-  {
     code: "W0401",
     name: "wx_mapping",
     severity: "warning",

@@ -100,7 +100,13 @@ export function exportImage(src: ImageSource): ImageResult<PageTableImage> {
   }
   return {
     ok: true,
-    value: { cr3: src.cr3, levels: src.arch.levels, imageBase: base, imageBytes: bytes, bytes: out },
+    value: {
+      cr3: src.cr3,
+      levels: src.arch.levels,
+      imageBase: base,
+      imageBytes: bytes,
+      bytes: out,
+    },
   };
 }
 

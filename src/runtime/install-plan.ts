@@ -41,21 +41,25 @@ import {
   PAGE_2M,
   PAGE_4K,
   type PageSize,
-  type PagingLevels,
 } from "../arch/x86_64/entry.js";
 import { largestPageRuns } from "../arch/page-runs.js";
+import { archOf } from "../arch/registry.js";
 import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES } from "../arch/frame-allocator.js";
-import type { MapFlags } from "../arch/x86_64/mapper.js";
 import { FRAME_SIZE } from "../arch/physical-memory.js";
 import { type RamMap, type RamRange, normalizeRam, ramOfSize, ramTop, ramWithin } from "./ram.js";
 
 /** Boot parameters: what a boot loader and the kernel's early code decide at boot. */
 export interface BootParams {
   /**
-   * Physical RAM: a size (RAM from physical 0) or a map with holes. Default 4 GiB. Ranges are
+   * Physical RAM: a size (RAM from `ramBase`) or a map with holes. Default 4 GiB. Ranges are
    * trimmed to whole 4 KiB frames (see ram.ts).
    */
   readonly ram?: bigint | readonly RamRange[];
+  /**
+   * The physical address the first byte of a direct map (`map ram`) maps, and where RAM given
+   * as a size begins. Default: the architecture's `Arch.ramBase` (x86-64 0, RISC-V 0x80000000).
+   */
+  readonly ramBase?: bigint;
   /** Parameter values; the others keep their defaults. Each must lie in its declared range. */
   readonly params?: ReadonlyMap<string, bigint> | Readonly<Record<string, bigint>>;
   /**
@@ -82,7 +86,7 @@ export interface BootParams {
   readonly processes?: number;
   /** MAXPHYADDR of the machine (36..52), default 46. */
   readonly maxPhyAddr?: number;
-  /** Physical address of the page-table pool (4 KiB aligned), default 16 MiB. */
+  /** Physical address of the page-table pool (4 KiB aligned), default `ramBase` + 16 MiB. */
   readonly poolBase?: number;
   /**
    * Refuse to install when the tables would need more frames than this (default
@@ -122,7 +126,8 @@ export interface KaslrOutcome {
 /** A Layout instantiated for one boot. */
 export interface Instance {
   readonly layout: Layout;
-  readonly levels: PagingLevels;
+  /** Table levels of the layout's paging mode. */
+  readonly levels: number;
   readonly maxPhyAddr: number;
   /** Every parameter's value on this boot. */
   readonly params: ReadonlyMap<string, bigint>;
@@ -134,6 +139,8 @@ export interface Instance {
   /** Added to every `map phys` base. */
   readonly physOffset: bigint;
   readonly ram: RamMap;
+  /** The physical address `map ram` maps at a region's start (`BootParams.ramBase`). */
+  readonly ramBase: bigint;
   readonly processes: number;
   /**
    * Where each `map alloc` region is backed: the physical base of its RAM, by
@@ -149,14 +156,17 @@ export const allocationKey = (region: string, process: number): string => `${reg
  * at most `limit` frames from its bottom (more is E0411), so RAM from `base + limit` frames up
  * is free for `map alloc`.
  */
-export function tablePool(boot: BootParams): {
+export function tablePool(
+  boot: BootParams,
+  ramBase: bigint,
+): {
   readonly base: number;
   readonly bytes: number;
   readonly limit: number;
 } {
   const limit = boot.maxTableFrames ?? DEFAULT_LIMITS.tableFrames;
   return {
-    base: boot.poolBase ?? DEFAULT_POOL_BASE,
+    base: boot.poolBase ?? Number(ramBase) + DEFAULT_POOL_BASE,
     bytes: Math.max(DEFAULT_POOL_BYTES, (limit + 4096) * FRAME_SIZE),
     limit,
   };
@@ -231,7 +241,11 @@ export function instantiate(
     fail(`${processes} process address spaces asked for; give 0..${MAX_PROCESSES}`);
   }
   const { values, overridden } = parameterValues(layout, boot, fail);
-  const ram = ramMap(boot, maxPhyAddr, fail);
+  const ramBase = boot.ramBase ?? archOf(layout.paging).ramBase;
+  if (ramBase < 0n || ramBase % 4096n !== 0n || ramBase >= 1n << BigInt(maxPhyAddr)) {
+    fail(`the RAM base ${hex(ramBase)} is not a 4 KiB aligned physical address`);
+  }
+  const ram = ramMap(boot, ramBase, maxPhyAddr, fail);
   const regionByName = new Map(layout.regions.map((r) => [r.name, r]));
   const placed = placeRegions(layout, values, overridden, fail);
   if (boot.kaslrSeed !== undefined && boot.kaslrBases !== undefined) {
@@ -246,7 +260,7 @@ export function instantiate(
   if (diagnostics.length > 0) return { value: undefined, diagnostics };
 
   const { regions, withParents } = linkParents(layout, placed, regionByName);
-  const floor = allocationFloor(boot, regions, physOffset);
+  const floor = allocationFloor(boot, regions, physOffset, ramBase);
   const allocated = allocate(regions, ram, processes, floor);
   if ("failed" in allocated) {
     fail(
@@ -260,7 +274,7 @@ export function instantiate(
   return {
     value: {
       layout,
-      levels: x86Levels(layout),
+      levels: layout.paging.levels,
       maxPhyAddr,
       params: values,
       regions,
@@ -269,6 +283,7 @@ export function instantiate(
       kaslrSeed: boot.kaslrSeed,
       physOffset,
       ram,
+      ramBase,
       processes,
       allocations: allocated.bases,
     },
@@ -336,7 +351,7 @@ function parameterValues(
 }
 
 /** The RAM map the boot parameters give (a size, or ranges). */
-function ramMap(boot: BootParams, maxPhyAddr: number, fail: Fail): RamMap {
+function ramMap(boot: BootParams, ramBase: bigint, maxPhyAddr: number, fail: Fail): RamMap {
   const ramIn = boot.ram ?? DEFAULT_RAM;
   let ram: RamMap = [];
   if (typeof ramIn === "bigint") {
@@ -346,7 +361,7 @@ function ramMap(boot: BootParams, maxPhyAddr: number, fail: Fail): RamMap {
         `RAM size ${showSize(ramIn)} is not in 4 KiB..4 PiB`,
         ramIn < 4096n ? "RAM comes in whole 4 KiB frames: give at least `4KB`" : undefined,
       );
-    else ram = ramOfSize(ramIn);
+    else ram = ramOfSize(ramIn, ramBase);
   } else {
     const r = normalizeRam(ramIn);
     if (!r.ok) fail(r.error);
@@ -536,8 +551,9 @@ function allocationFloor(
   boot: BootParams,
   regions: readonly PlacedRegion[],
   physOffset: bigint,
+  ramBase: bigint,
 ): bigint {
-  const pool = tablePool(boot);
+  const pool = tablePool(boot, ramBase);
   let floor = BigInt(pool.base + pool.limit * FRAME_SIZE);
   for (const p of regions)
     if (p.region.map?.kind === "phys") {
@@ -724,7 +740,7 @@ export function processStride(source: PlacedRegion): bigint {
  * The mappings the spec asks for in one address space: `process` 0 is the kernel's (shared
  * regions only), 1..N a process's (shared and per-process regions; process p maps a
  * per-process `map phys BASE` region at `BASE + (p - 1) * processStride`). `map ram` maps the
- * RAM parts of `[0, region size)`; RAM holes stay unmapped. Recursive slots are not listed.
+ * RAM parts of `[ramBase, ramBase + region size)`; RAM holes stay unmapped. Recursive slots are not listed.
  * Pieces whose physical address would be negative are dropped (the installer reports them).
  */
 export function expectedMappings(
@@ -752,10 +768,11 @@ export function expectedMappings(
       const base = instance.allocations.get(allocationKey(src.name, s.perProcess ? process : 0))!;
       out.push({ va: s.start, end: s.end, pa: base + offset, segment: s });
     } else {
-      for (const part of ramWithin(instance.ram, offset, offset + len)) {
+      const base = instance.ramBase + offset;
+      for (const part of ramWithin(instance.ram, base, base + len)) {
         out.push({
-          va: src.start + part.start,
-          end: src.start + part.end,
+          va: src.start + part.start - instance.ramBase,
+          end: src.start + part.end - instance.ramBase,
           pa: part.start,
           segment: s,
         });
@@ -792,54 +809,10 @@ export function pageRuns(va: bigint, pa: bigint, bytes: bigint, maxPage: PageSiz
 }
 
 /**
- * Leaf flags for a segment, as Linux's `__PAGE_KERNEL*` builds them: A always, D when
- * writable; `r` -> RO + XD, `rw` -> RW + XD, `rx` -> RO, `rwx` -> RW; `user` -> U/S; `global`
- * -> G; `cache` -> PAT/PCD/PWT for Linux's IA32_PAT layout (see `CACHE_PAT_INDEX`).
- */
-export function segmentFlags(s: Pick<Segment, "perm" | "user" | "global" | "cache">): MapFlags {
-  const writable = s.perm === "rw" || s.perm === "rwx";
-  const pat = CACHE_PAT_INDEX[s.cache ?? "wb"];
-  return {
-    writable,
-    noExecute: s.perm === "r" || s.perm === "rw",
-    user: s.user,
-    global: s.global,
-    writeThrough: (pat & 1) !== 0,
-    cacheDisable: (pat & 2) !== 0,
-    pat: (pat & 4) !== 0,
-    accessed: true,
-    dirty: writable,
-  };
-}
-
-/**
- * PAT index (PAT * 4 + PCD * 2 + PWT, SDM 4.9.2) of each memory type, for the IA32_PAT value
- * Linux programs (`pat_bp_init`): 0 WB, 1 WC, 2 UC-, 3 UC, 4 WB, 5 WP, 6 UC-, 7 WT.
- */
-export const CACHE_PAT_INDEX: Readonly<Record<CacheMode, number>> = {
-  wb: 0,
-  wc: 1,
-  uc_minus: 2,
-  uc: 3,
-  wp: 5,
-  wt: 7,
-};
-
-/**
- * The x86-64 paging levels of a layout the runtime was given. Callers refuse other
- * architectures first (`runtimeRefusal`, src/pipeline.ts), so reaching the throw is a bug.
- */
-export function x86Levels(layout: Layout): PagingLevels {
-  if (layout.paging.arch !== "x86_64")
-    throw new Error(`internal: a ${layout.paging.arch} layout reached the x86-64 runtime`);
-  return layout.paging.levels;
-}
-
-/**
  * Upper bound of the table frames `runs` need below the top level: per run and level, the
  * number of table-sized spans it touches (shared tables are counted once per run).
  */
-export function tableFramesBound(runs: readonly PageRun[], levels: PagingLevels): bigint {
+export function tableFramesBound(runs: readonly PageRun[], levels: number): bigint {
   let total = 0n;
   for (const r of runs) {
     const leafLevel = r.size === PAGE_4K ? 1 : r.size === PAGE_2M ? 2 : 3;

@@ -1,15 +1,17 @@
 /**
- * The installer: a verified Layout plus boot parameters -> real x86-64 page tables in emulated
- * physical memory (docs/runtime.md, "Installer").
+ * The installer: a verified Layout plus boot parameters -> real page tables of the layout's
+ * architecture (x86-64, RISC-V Sv39/48/57) in emulated physical memory (docs/runtime.md,
+ * "Installer"). The plan is shared; the architecture's writer (`spaceWriter`, registry.ts)
+ * writes it.
  *
- *  - `map ram` maps every RAM range inside the region (from physical 0, up to the region's
+ *  - `map ram` maps every RAM range inside the region (from the RAM base, up to the region's
  *    size), `map phys BASE` the region from BASE (plus the kernel's relocation), each with the
  *    largest pages alignment and `max_page` allow (1 GiB / 2 MiB / 4 KiB, split at the edges,
  *    at attribute changes and around RAM holes). `map none`, regions without `map`, holes,
  *    guards and the non-canonical range stay not present.
  *  - `map recursive` points the region's top-level entry at the top-level table itself.
- *  - Leaf flags follow the segment's attributes (`segmentFlags`); intermediate entries are the
- *    mapper's permissive P | R/W | U/S, so the leaf decides.
+ *  - Leaf flags follow the segment's attributes (x86_64/writer.ts, riscv64/writer.ts); intermediate
+ *    entries are the mapper's permissive P | R/W | U/S (RISC-V: V alone), so the leaf decides.
  *  - Address spaces: the kernel's maps the shared regions. Each process space gets its own
  *    top-level table whose entries for shared-only ranges are copies of the kernel's (the same
  *    lower tables, as kernels share their upper half); an entry whose range mixes shared and
@@ -27,8 +29,8 @@ import { type Diagnostic, type Result, diagnostic } from "../diagnostics/diagnos
 import { hex, size as showSize, tick } from "../model/format.js";
 import { type Level, type PagingLevels, levelIndex } from "../arch/x86_64/entry.js";
 import { FrameAllocator } from "../arch/frame-allocator.js";
-import type { Arch } from "../arch/arch.js";
-import { archOf } from "../arch/registry.js";
+import type { Arch, SpaceWriter } from "../arch/arch.js";
+import { archOf, spaceWriter } from "../arch/registry.js";
 import { type PageTableImage, exportImage } from "./image.js";
 import {
   type BootParams,
@@ -40,14 +42,14 @@ import {
   expectedMappings,
   instantiate,
   pageRuns,
-  segmentFlags,
   segments,
   tableFramesBound,
   tablePool,
 } from "./install-plan.js";
-import { type MapError, Mapper } from "../arch/x86_64/mapper.js";
-import { shareKernelTables } from "../arch/x86_64/share.js";
+import type { Mapper } from "../arch/x86_64/mapper.js";
 import { Mmu, type MmuOptions } from "../arch/x86_64/mmu.js";
+import { SvMmu } from "../arch/riscv64/mmu.js";
+import type { SvMapper } from "../arch/riscv64/mapper.js";
 import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 
 export type { BootParams } from "./install-plan.js";
@@ -57,8 +59,9 @@ export interface AddressSpace {
   /** `kernel` or `process N`. */
   readonly name: string;
   readonly process: number;
-  readonly mapper: Mapper;
-  /** CR3 to load (PCIDE = 0). */
+  /** The architecture's mapper: x86-64 `Mapper`, RISC-V `SvMapper`. */
+  readonly mapper: Mapper | SvMapper;
+  /** The root register to load: CR3 on x86-64 (PCIDE = 0), `satp` on RISC-V (ASID 0). */
   readonly cr3: bigint;
 }
 
@@ -78,7 +81,7 @@ export interface RecursiveSlot {
 export interface Installation {
   readonly instance: Instance;
   readonly layout: Layout;
-  readonly levels: PagingLevels;
+  readonly levels: number;
   /** The architecture and mode of `layout.paging`, for the walker, the dump and the audit. */
   readonly arch: Arch;
   readonly maxPhyAddr: number;
@@ -92,11 +95,13 @@ export interface Installation {
   readonly recursive: readonly RecursiveSlot[];
   /** `space(0)` is the kernel's, `space(p)` process p's. */
   space(process?: number): AddressSpace;
-  /** An MMU on `space(process)` (CR0.WP, EFER.NXE and CR4.PGE set; SMEP/SMAP off). */
+  /** An x86-64 MMU on `space(process)` (CR0.WP, EFER.NXE and CR4.PGE set; SMEP/SMAP off). */
   mmu(
     process?: number,
     options?: Omit<MmuOptions, "memory" | "cr3" | "levels" | "maxPhyAddr">,
   ): Mmu;
+  /** A RISC-V MMU in S-mode on `space(process)` (SUM and MXR off, Svadu). */
+  svMmu(process?: number): SvMmu;
   /** All table frames (every space's) as one raw image, CR3 of `space(process)`. */
   image(process?: number): PageTableImage;
   /** Table frames allocated per level (shared tables once). */
@@ -130,7 +135,7 @@ export function install(
   for (let p = 1; p <= instance.processes; p++) {
     processRuns.push(toRuns(expectedMappings(instance, segs, p, "private"), p));
   }
-  const pool = tablePool(boot);
+  const pool = tablePool(boot, instance.ramBase);
   const tooLarge = checkWorkBound(instance, kernelRuns, processRuns, pool.limit);
   if (tooLarge) return failed(tooLarge);
   const badPool = checkPool(pool, instance.maxPhyAddr);
@@ -144,13 +149,15 @@ export function install(
   const privateRanges = mergeRanges(segs.filter((s) => s.perProcess).map((s) => [s.start, s.end]));
   const recursiveIndices = new Set(recursive.map((r) => r.index));
   /** One address space; a process's shares the kernel's tables where it has nothing private. */
-  const writeSpace = (process: number, runs: readonly InstalledRun[], kernel?: Mapper) => {
-    const mapper = new Mapper(memory, { levels, maxPhyAddr, allocator });
-    if (kernel) {
-      shareKernelTables(memory, allocator, kernel, mapper.root, privateRanges, recursiveIndices);
+  const writeSpace = (process: number, runs: readonly InstalledRun[], kernel?: SpaceWriter) => {
+    const shared = kernel && { kernel, privateRanges, keep: recursiveIndices };
+    const tables = spaceWriter(layout.paging, memory, allocator, maxPhyAddr, shared);
+    if (!tables) {
+      const why = `process address spaces are not built for ${arch.name} layouts yet: give no processes`;
+      return { error: diagnostic("E0410", why, undefined) };
     }
-    const error = mapRuns(mapper, runs) ?? writeRecursive(mapper, recursive);
-    return error ? { error } : { space: addressSpace(process, mapper) };
+    const error = mapRuns(tables, runs) ?? writeRecursive(tables, recursive);
+    return error ? { error } : { tables, space: addressSpace(process, tables) };
   };
 
   const kernelSpace = writeSpace(0, kernelRuns);
@@ -158,7 +165,7 @@ export function install(
   const kernel = kernelSpace.space;
   const processes: AddressSpace[] = [];
   for (let p = 1; p <= instance.processes; p++) {
-    const written = writeSpace(p, processRuns[p - 1]!, kernel.mapper);
+    const written = writeSpace(p, processRuns[p - 1]!, kernelSpace.tables);
     if (!written.space) return failed(written.error);
     processes.push(written.space);
   }
@@ -184,7 +191,15 @@ export function install(
     recursive,
     space,
     mmu: (process = 0, options = {}) =>
-      new Mmu({ ...options, memory, levels, maxPhyAddr, cr3: space(process).cr3 }),
+      new Mmu({
+        ...options,
+        memory,
+        levels: levels as PagingLevels,
+        maxPhyAddr,
+        cr3: space(process).cr3,
+      }),
+    svMmu: (process = 0) =>
+      new SvMmu({ memory, satp: space(process).cr3, physAddrBits: maxPhyAddr }),
     image: (process = 0) => {
       const s = space(process);
       const r = exportImage({ memory, allocator, cr3: s.cr3, arch, maxPhyAddr });
@@ -284,7 +299,7 @@ function checkPool(
 }
 
 /** One top-level entry per `map recursive` region. */
-function recursiveSlots(segs: readonly Segment[], levels: PagingLevels): RecursiveSlot[] {
+function recursiveSlots(segs: readonly Segment[], levels: number): RecursiveSlot[] {
   const recursive: RecursiveSlot[] = [];
   for (const s of segs) {
     if (s.mapping !== "recursive") continue;
@@ -295,23 +310,23 @@ function recursiveSlots(segs: readonly Segment[], levels: PagingLevels): Recursi
   return recursive;
 }
 
-function addressSpace(process: number, mapper: Mapper): AddressSpace {
+function addressSpace(process: number, tables: SpaceWriter): AddressSpace {
   return {
     name: process === 0 ? "kernel" : `process ${process}`,
     process,
-    mapper,
-    cr3: mapper.cr3,
+    mapper: tables.mapper as Mapper | SvMapper,
+    cr3: tables.root,
   };
 }
 
-/** Maps `runs` into `mapper`'s space; E0412 for the first that cannot be. */
-function mapRuns(mapper: Mapper, runs: readonly InstalledRun[]): Diagnostic | undefined {
+/** Maps `runs` into `tables`; E0412 for the first that cannot be. */
+function mapRuns(tables: SpaceWriter, runs: readonly InstalledRun[]): Diagnostic | undefined {
   for (const r of runs) {
-    const res = mapper.mapRange(r.va, r.pa, r.bytes, r.size, segmentFlags(r.segment));
-    if (!res.ok) {
+    const error = tables.map(r.va, r.pa, r.bytes, BigInt(r.size), r.segment);
+    if (error !== undefined) {
       return diagnostic(
         "E0412",
-        `cannot map ${tick(r.segment.owner.name)} at ${hex(r.va)}: ${describeMapError(res.error)}`,
+        `cannot map ${tick(r.segment.owner.name)} at ${hex(r.va)}: ${error}`,
         r.segment.owner.region.nameSpan,
       );
     }
@@ -320,20 +335,21 @@ function mapRuns(mapper: Mapper, runs: readonly InstalledRun[]): Diagnostic | un
 }
 
 /**
- * Writes the recursive slots into `mapper`'s top-level table: XD unless the region's `perm`
+ * Writes the recursive slots into `tables`' top-level table: XD unless the region's `perm`
  * executes, R/W cleared unless it writes. E0412 for one that cannot be written.
  */
-function writeRecursive(mapper: Mapper, slots: readonly RecursiveSlot[]): Diagnostic | undefined {
+function writeRecursive(
+  tables: SpaceWriter,
+  slots: readonly RecursiveSlot[],
+): Diagnostic | undefined {
   for (const slot of slots) {
-    const perm = slot.region.region.perm ?? "rw";
-    const res = mapper.mapRecursive(slot.index, {
-      noExecute: perm === "r" || perm === "rw",
-      readOnly: perm === "r" || perm === "rx",
-    });
-    if (!res.ok) {
+    const error = tables.mapRecursive
+      ? tables.mapRecursive(slot.index, slot.region.region.perm ?? "rw")
+      : "this architecture's walk cannot recurse (E0214 refuses `map recursive` there)";
+    if (error !== undefined) {
       return diagnostic(
         "E0412",
-        `cannot write the recursive slot of ${tick(slot.region.name)}: ${describeMapError(res.error)}`,
+        `cannot write the recursive slot of ${tick(slot.region.name)}: ${error}`,
         slot.region.region.nameSpan,
       );
     }
@@ -353,32 +369,4 @@ function mergeRanges(ranges: readonly (readonly [bigint, bigint])[]): [bigint, b
     else out.push([s, e]);
   }
   return out;
-}
-
-/** One line for a mapper error. */
-export function describeMapError(e: MapError): string {
-  switch (e.kind) {
-    case "non-canonical":
-      return `${hex(e.va)} is not canonical`;
-    case "bad-page-size":
-      return `${e.pageSize} is not a page size`;
-    case "misaligned":
-      return `${e.what} ${hex(e.value)} is not aligned to ${showSize(BigInt(e.pageSize))}`;
-    case "pa-out-of-range":
-      return `physical address ${hex(e.pa)} is above MAXPHYADDR (${e.maxPhyAddr} bits)`;
-    case "invalid-flags":
-      return e.detail;
-    case "already-mapped":
-      return `${hex(e.va)} is already mapped (another region maps it too)`;
-    case "large-page-in-way":
-      return `a ${showSize(BigInt(e.pageSize))} page already covers ${hex(e.va)}`;
-    case "table-in-way":
-      return `smaller pages are already mapped at ${hex(e.va)}`;
-    case "malformed-entry":
-      return `a malformed entry is on the path of ${hex(e.va)}`;
-    case "not-mapped":
-      return `${hex(e.va)} is not mapped`;
-    case "out-of-frames":
-      return `the page-table pool is exhausted (${e.needed} frames needed, ${e.free} free)`;
-  }
 }

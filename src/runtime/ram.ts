@@ -20,10 +20,10 @@ export type RamMap = readonly RamRange[];
 const FRAME = 4096n;
 const PHYS_LIMIT = 1n << 52n;
 
-/** RAM from physical 0 up to `bytes` (rounded down to 4 KiB). */
-export function ramOfSize(bytes: bigint): RamMap {
+/** `bytes` of RAM (rounded down to 4 KiB) from physical `base` (4 KiB aligned). */
+export function ramOfSize(bytes: bigint, base = 0n): RamMap {
   const end = bytes - (bytes % FRAME);
-  return end > 0n ? [{ start: 0n, end }] : [];
+  return end > 0n ? [{ start: base, end: base + end }] : [];
 }
 
 export type RamResult =

@@ -18,11 +18,10 @@ import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../src/pipeline.js";
 import { Access } from "../../src/arch/x86_64/mmu.js";
-import { type BootParams, install, type Installation } from "../../src/runtime/install.js";
-import { expectedMappings } from "../../src/runtime/install-plan.js";
+import { type BootParams, install } from "../../src/runtime/install.js";
 import { audit } from "../../src/audit/checks.js";
-import { seededRandom } from "../../src/model/kaslr.js";
 import { QemuMachine, qemuVersion } from "./qemu/machine.js";
+import { disagreements, spaceAddresses } from "./qemu/space-addresses.js";
 
 const ROOT = path.resolve(import.meta.dirname, "..", "..");
 const VERSION = qemuVersion();
@@ -74,57 +73,6 @@ function cases(): Case[] {
     boot: { ram: HOLEY_RAM, processes: 2 },
   });
   return out;
-}
-
-const TOP = 1n << 64n;
-
-/** Boundary and random addresses for one address space. */
-function addresses(inst: Installation, process: number, seed: bigint): bigint[] {
-  const set = new Set<bigint>();
-  const add = (va: bigint): void => {
-    if (va >= 0n && va < TOP) set.add(va);
-  };
-  for (const s of inst.segments) {
-    add(s.start);
-    add(s.end - 1n);
-    add(s.start + 0xfffn);
-    add(s.start + 0x1000n);
-    add(s.start - 1n);
-    add(s.start + (s.end - s.start) / 2n);
-  }
-  const expected = expectedMappings(inst.instance, inst.segments, process);
-  for (const x of expected) {
-    add(x.va);
-    add(x.end - 1n);
-    add(x.end);
-    add(x.va - 1n);
-  }
-  for (const r of inst.runs.filter((r) => r.process === 0 || r.process === process)) {
-    add(r.va);
-    add(r.va + r.bytes - 1n);
-    add(r.va + BigInt(r.size));
-    add(r.va + BigInt(r.size) - 1n);
-  }
-  const rand = seededRandom(seed);
-  const pick = <T>(xs: readonly T[]): T | undefined =>
-    xs.length === 0 ? undefined : xs[Number(rand() % BigInt(xs.length))];
-  const recursive = inst.segments.filter((s) => s.mapping === "recursive");
-  for (let i = 0; i < RANDOM_PER_SPACE; i++) {
-    const kind = Number(rand() % 20n);
-    if (kind < 8) {
-      const x = pick(expected);
-      if (x) add(x.va + (rand() % (x.end - x.va)));
-    } else if (kind < 14) {
-      const s = pick(inst.segments);
-      if (s) add(s.start + (rand() % (s.end - s.start)));
-    } else if (kind < 17 && recursive.length > 0) {
-      const s = pick(recursive)!;
-      add(s.start + (rand() % (s.end - s.start)));
-    } else {
-      add(rand());
-    }
-  }
-  return [...set].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
 const hex = (v: bigint | undefined): string => (v === undefined ? "none" : `0x${v.toString(16)}`);
@@ -182,18 +130,22 @@ describe.skipIf(VERSION === undefined)(
             for (const space of [inst.kernel, ...inst.processes]) {
               await machine.enablePaging(inst.levels, space.cr3);
               const mmu = inst.mmu(space.process);
-              const vas = addresses(inst, space.process, 0x5eedn + BigInt(space.process));
+              const vas = spaceAddresses(
+                inst,
+                space.process,
+                0x5eedn + BigInt(space.process),
+                RANDOM_PER_SPACE,
+              );
               const qemu = await machine.translate(vas);
-              const mismatches: string[] = [];
-              vas.forEach((va, i) => {
-                const r = mmu.probe(va, Access.read);
-                const ours = r.ok ? r.pa : undefined;
-                if (ours !== qemu[i]) {
-                  mismatches.push(
-                    `${space.name} ${hex(va)}: emulator ${hex(ours)}, QEMU ${hex(qemu[i])}`,
-                  );
-                }
-              });
+              const mismatches = disagreements(
+                vas,
+                qemu,
+                (va) => {
+                  const r = mmu.probe(va, Access.read);
+                  return r.ok ? r.pa : undefined;
+                },
+                `${space.name} `,
+              );
               expect(mismatches.slice(0, 20)).toEqual([]);
               compared += vas.length;
               // Guards must fault.

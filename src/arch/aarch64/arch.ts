@@ -214,6 +214,9 @@ function makeArch(granule: Granule, vaBits: VaBits): Arch {
     mode: `${granule}K granule, ${vaBits}-bit VA`,
     vaBits,
     levels,
+    // Two roots; the kernel's, TTBR1_EL1, is the one a layout's upper half names.
+    rootRegister: "TTBR1_EL1",
+    tableName: (level) => `level ${armLevel(level)} table`,
     entryName: (level) => `level ${armLevel(level)} descriptor`,
     levelShift: (level) => levelShift(granule, armLevel(level)),
     leafSize,
@@ -230,6 +233,8 @@ function makeArch(granule: Granule, vaBits: VaBits): Arch {
       return format;
     },
     ptdump: ptdumpFormat(levels),
+    // RAM on QEMU's `virt` board, where Linux's arm64 linear map starts.
+    ramBase: 0x4000_0000n,
   };
 }
 

@@ -149,6 +149,9 @@ function ptdumpFormat(levels: number): PtdumpFormat {
   };
 }
 
+/** `VIRT_DRAM` of QEMU's `virt` board (hw/riscv/virt.c), where OpenSBI and Linux expect RAM. */
+const QEMU_VIRT_RAM_BASE = 0x8000_0000n;
+
 function makeArch(mode: SvMode): Arch {
   const levels = MODE_LEVELS[mode];
   const vaBits = MODE_VA_BITS[mode];
@@ -157,9 +160,12 @@ function makeArch(mode: SvMode): Arch {
   for (let level = 1; level <= levels; level++) pageSizes.push(1n << BigInt(levelShift(level)));
   return {
     name: "riscv64",
+    ramBase: QEMU_VIRT_RAM_BASE,
     mode: mode === "sv39" ? "Sv39" : mode === "sv48" ? "Sv48" : "Sv57",
     vaBits,
     levels,
+    rootRegister: "satp",
+    tableName: (level) => linuxLevelName(level, levels),
     entryName: (level) => `${linuxLevelName(level, levels)} entry`,
     levelShift,
     // A leaf may be at any level ("any level of PTE may be a leaf PTE"): 4 KiB, 2 MiB, 1 GiB,

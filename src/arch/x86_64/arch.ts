@@ -163,6 +163,9 @@ function cachedTableFormat(maxPhyAddr: number): TableFormat {
   return format;
 }
 
+/** The SDM's names of the tables, by level. */
+const TABLE_NAMES = [undefined, "PT", "PD", "PDPT", "PML4", "PML5"] as const;
+
 function makeArch(levels: PagingLevels): Arch {
   const vaBits = linearAddressBits(levels);
   return {
@@ -170,6 +173,8 @@ function makeArch(levels: PagingLevels): Arch {
     mode: `${levels}-level paging`,
     vaBits,
     levels,
+    rootRegister: "CR3",
+    tableName: (level) => TABLE_NAMES[level]!,
     entryName: (level) => entryName(level as Level),
     levelShift: (level) => levelShift(level as Level),
     leafSize: (level) => LEAF_SIZES[level],
@@ -179,6 +184,7 @@ function makeArch(levels: PagingLevels): Arch {
     canonicalize: (va) => canonicalize(va, levels),
     tableFormat: cachedTableFormat,
     ptdump: ptdumpFormat(levels),
+    ramBase: 0n,
   };
 }
 

@@ -28,6 +28,7 @@ import {
   SSTATUS_SUM,
   riscvQemuVersion,
 } from "../../runtime/qemu/riscv-machine.js";
+import { disagreements } from "../../runtime/qemu/space-addresses.js";
 
 const VERSION = riscvQemuVersion();
 const KiB = 1024n;
@@ -135,8 +136,6 @@ function addresses(mode: SvMode, seed: bigint): bigint[] {
   return [...set].sort((a, b) => (a < b ? -1 : 1));
 }
 
-const hex = (v: bigint | undefined): string => (v === undefined ? "none" : `0x${v.toString(16)}`);
-
 describe.skipIf(VERSION === undefined)(
   `RISC-V differential test against QEMU's page walker${VERSION ? ` (${VERSION})` : ""}`,
   () => {
@@ -158,16 +157,15 @@ describe.skipIf(VERSION === undefined)(
               const mmu = new SvMmu({ memory, satp, sum, mxr });
               const vas = addresses(mode, 0x5eedn + (mxr ? 1n : 0n));
               const qemu = await machine.translate(vas);
-              const mismatches: string[] = [];
-              vas.forEach((va, i) => {
-                const r = mmu.probe(va, { kind: "load", user: false });
-                const ours = r.ok ? r.pa : undefined;
-                if (ours !== qemu[i]) {
-                  mismatches.push(
-                    `SUM=${sum} ${hex(va)}: emulator ${hex(ours)}, QEMU ${hex(qemu[i])}`,
-                  );
-                }
-              });
+              const mismatches = disagreements(
+                vas,
+                qemu,
+                (va) => {
+                  const r = mmu.probe(va, { kind: "load", user: false });
+                  return r.ok ? r.pa : undefined;
+                },
+                `SUM=${sum} `,
+              );
               expect(mismatches.slice(0, 20)).toEqual([]);
               // Both sides see mapped and unmapped addresses.
               expect(qemu.filter((x) => x === undefined).length).toBeGreaterThan(0);
