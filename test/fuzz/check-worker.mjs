@@ -5,7 +5,7 @@
 //   check:  `checkSpec(root)`;
 //   emit:   `checkSpec`, then, if it found no error, every emitter on the layouts (an emitter may
 //           refuse a spec it cannot express with an E03xx diagnostic), and each variant through
-//           `installSpec` (1 GiB of RAM, one process: installed, audited) and dumped (the
+//           `installSpec` (1 GiB of RAM, one process where the architecture builds them: installed, audited) and dumped (the
 //           kernel's space and the process's);
 //   format: `formatSpec` of the root file: formatted text, formatted again, must not change (a
 //           spec that does not parse gives its diagnostics);
@@ -55,14 +55,16 @@ function emit(files, root) {
   if (!checked.diagnostics.some((d) => d.severity === "error")) {
     for (const f of EMIT_FORMATS) diagnostics.push(...emitFormat(checked.layouts, f).diagnostics);
     for (const layout of checked.layouts) {
+      // Process address spaces are built for x86-64 only so far (E0410 elsewhere).
+      const processes = layout.paging.arch === "x86_64" ? 1 : 0;
       const { installed, audited } = installSpec(root, {
         readFile,
         variant: layout.variant ?? undefined,
-        boot: { ram: 1n << 30n, processes: 1 },
+        boot: { ram: 1n << 30n, processes },
       });
       diagnostics.push(...(installed?.diagnostics ?? []), ...(audited?.diagnostics ?? []));
       if (installed?.value === undefined) continue;
-      for (const space of [0, 1]) dumpInstallation(installed.value, space);
+      for (let space = 0; space <= processes; space++) dumpInstallation(installed.value, space);
     }
   }
   return { layouts: checked.layouts.length, diagnostics: described(diagnostics) };

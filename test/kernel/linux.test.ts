@@ -14,6 +14,7 @@ import { ptdump } from "../../src/runtime/dump.js";
 import { Access, Mmu } from "../../src/arch/x86_64/mmu.js";
 import { seededRandom } from "../../src/model/kaslr.js";
 import { Cr4 } from "../../src/arch/x86_64/control.js";
+import { x86_64 } from "../../src/arch/x86_64/arch.js";
 import { addressMask } from "../../src/arch/x86_64/entry.js";
 import { qemuVersion } from "../runtime/qemu/machine.js";
 import { cachedKernel, KERNEL_CACHE, LinuxGuest } from "./linux.js";
@@ -47,7 +48,7 @@ describe.runIf(READY || process.env.CI)(`a real Linux kernel's page tables (${KE
         const memory = loadImage(imageOfBytes(await guest.ram()));
         const mmu = new Mmu({ memory, levels, cr3: cr3 & CR3_ADDRESS, maxPhyAddr: 52 });
         const runs = presentRuns(
-          ptdump({ memory, cr3: cr3 & CR3_ADDRESS, levels, maxPhyAddr: 52 }, []),
+          ptdump({ memory, cr3: cr3 & CR3_ADDRESS, arch: x86_64(levels), maxPhyAddr: 52 }, []),
         );
         // The kernel half holds the kernel's text and the direct map, whichever PGD is live.
         expect(runs.filter(([s]) => s >> 63n === 1n).length).toBeGreaterThan(10);

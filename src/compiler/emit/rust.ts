@@ -101,9 +101,9 @@ export function moduleName(variant: string): string {
 
 // ---------------------------------------------------------------- text
 
-/** `PageOffset` -> `PAGE_OFFSET`; `__PAGE_OFFSET` stays. */
+/** `PageOffset` -> `PAGE_OFFSET`; `__PAGE_OFFSET` and `PML4PML4I` (no lower case) stay. */
 export const screaming = (name: string): string =>
-  name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase();
+  /[a-z]/.test(name) ? name.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toUpperCase() : name;
 
 export const snake = (name: string): string => screaming(name).toLowerCase();
 
