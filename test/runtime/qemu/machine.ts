@@ -1,8 +1,9 @@
 /**
  * A paused QEMU whose MMU translates through a page-table image (`QemuSession`, shared by the
- * x86-64 machine here and the RISC-V one in riscv-machine.ts): the image is loaded as raw
- * physical memory (`-device loader,file=IMAGE,addr=BASE,force-raw=on`), CR4/EFER/CR3/CR0 are set
- * through the gdbstub, and `gva2gpa` (QMP `human-monitor-command`) asks QEMU's own page walker
+ * x86-64 machine here, the RISC-V one in riscv-machine.ts and the AArch64 one in
+ * aarch64-machine.ts): the image is loaded as raw physical memory
+ * (`-device loader,file=IMAGE,addr=BASE,force-raw=on`), CR4/EFER/CR3/CR0 are set through the
+ * gdbstub, and `gva2gpa` (QMP `human-monitor-command`) asks QEMU's own page walker
  * for translations. Unix sockets only; every wait is bounded; QEMU runs in its own process group
  * and is killed (SIGKILL to the group) by `close()`, which callers run in `finally`.
  *
@@ -55,7 +56,7 @@ export interface LaunchOptions extends MachineOptions {
   readonly binary: string;
   /** `-machine ... -cpu ...` and any other options of the emulated machine. */
   readonly machineArgs: readonly string[];
-  /** The `xmlRegisters=` architecture the gdbstub is asked for (`i386`, `riscv`). */
+  /** The `xmlRegisters=` architecture the gdbstub is asked for (`i386`, `riscv`, `aarch64`). */
   readonly xmlRegisters: string;
   /** Megabytes of RAM: at least what the image needs above `ramBase`. */
   readonly ramBase?: number;
