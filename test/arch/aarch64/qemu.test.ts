@@ -10,14 +10,11 @@
 import { describe, expect, it } from "vitest";
 import { levelShift } from "../../../src/arch/aarch64/entry.js";
 import { NORMAL } from "../../../src/arch/aarch64/mapper.js";
-import {
-  Aarch64Machine,
-  MMU_ON_STUB,
-  aarch64QemuVersion,
-} from "../../runtime/qemu/aarch64-machine.js";
+import { Aarch64Machine, MMU_ON_STUB, QEMU_AARCH64 } from "../../runtime/qemu/aarch64-machine.js";
+import { qemuVersion } from "../../runtime/qemu/machine.js";
 import { GRANULES, VA_SIZES, machine } from "./helpers.js";
 
-const haveQemu = aarch64QemuVersion() !== undefined;
+const haveQemu = qemuVersion(QEMU_AARCH64) !== undefined;
 
 const CODE = 0x4100_0000;
 const TABLES = { lower: 0x4110_0000, upper: 0x4200_0000 };

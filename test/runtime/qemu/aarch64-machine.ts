@@ -9,21 +9,13 @@
  * `msr sctlr_el1, x4` with M set, `isb`, `b .`. `enableMmu` sets x0..x4 and the PC through the
  * gdbstub, single-steps to the loop and reads the registers back to prove they took.
  */
-import { spawnSync } from "node:child_process";
-import { QemuSession, type MachineOptions } from "./machine.js";
+import { QemuSession, qemuVersion, type MachineOptions } from "./machine.js";
 import { fromLittleEndian } from "./gdb-client.js";
 import { Sctlr } from "../../../src/arch/aarch64/mmu.js";
 
 export const QEMU_AARCH64 = "qemu-system-aarch64";
 /** Where `virt` puts RAM. */
 export const RAM_BASE = 0x4000_0000;
-
-/** The QEMU version line, or undefined when qemu-system-aarch64 is not installed. */
-export function aarch64QemuVersion(): string | undefined {
-  const r = spawnSync(QEMU_AARCH64, ["--version"], { encoding: "utf8", timeout: 10_000 });
-  if (r.error || r.status !== 0) return undefined;
-  return r.stdout.split("\n")[0];
-}
 
 /** `msr <sysreg>, x<rt>`: MSR (register), op0 = 3, op1 = 0 (Arm ARM C6.2 "MSR (register)"). */
 const msr = (crn: number, crm: number, op2: number, rt: number): number =>
@@ -56,7 +48,7 @@ export class Aarch64Machine extends QemuSession {
   private described: Map<string, number> | undefined;
 
   static async start(options: MachineOptions): Promise<Aarch64Machine> {
-    const m = await QemuSession.launch(
+    return QemuSession.launch(
       {
         ...options,
         binary: QEMU_AARCH64,
@@ -66,13 +58,10 @@ export class Aarch64Machine extends QemuSession {
       },
       (child, dir, gdb, qmp, log) => new Aarch64Machine(child, dir, gdb, qmp, log),
     );
-    try {
-      m.described = await m.describedRegisters();
-      return m;
-    } catch (e) {
-      await m.close();
-      throw e;
-    }
+  }
+
+  protected override async ready(): Promise<void> {
+    this.described = await this.describedRegisters();
   }
 
   /** A register by its target-description name (`x0`, `pc`, `SCTLR`, `ESR_EL1`). */

@@ -34,9 +34,9 @@ process.once("exit", () => {
   for (const child of live) killGroup(child);
 });
 
-/** The QEMU version line, or undefined when QEMU is not installed. */
-export function qemuVersion(): string | undefined {
-  const r = spawnSync(QEMU, ["--version"], { encoding: "utf8", timeout: 10_000 });
+/** The version line of a QEMU system emulator, or undefined when it is not installed. */
+export function qemuVersion(binary = QEMU): string | undefined {
+  const r = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
   if (r.error || r.status !== 0) return undefined;
   return r.stdout.split("\n")[0];
 }
@@ -75,7 +75,10 @@ export class QemuSession {
     private readonly stderr: () => string,
   ) {}
 
-  /** Starts QEMU and connects; `make` builds the session (a subclass) from the connections. */
+  /**
+   * Starts QEMU and connects; `make` builds the session (a subclass) from the connections, whose
+   * `ready` then runs; if anything fails QEMU is killed and its directory removed.
+   */
   protected static async launch<T extends QemuSession>(
     options: LaunchOptions,
     make: (
@@ -130,7 +133,9 @@ export class QemuSession {
       qmp = await Promise.race([QmpClient.connect(path.join(dir, "qmp"), timeoutMs), exited]);
       gdb = await Promise.race([GdbClient.connect(path.join(dir, "gdb"), timeoutMs), exited]);
       await gdb.request(`qSupported:xmlRegisters=${options.xmlRegisters}`);
-      return make(child, dir, gdb, qmp, () => err);
+      const session = make(child, dir, gdb, qmp, () => err);
+      await session.ready();
+      return session;
     } catch (e) {
       gdb?.close();
       qmp?.close();
@@ -139,6 +144,9 @@ export class QemuSession {
       throw e;
     }
   }
+
+  /** What a subclass must learn from the paused machine before use (its register numbers). */
+  protected async ready(): Promise<void> {}
 
   /**
    * The registers the gdbstub's target description names, by name, numbered as the description
@@ -208,7 +216,7 @@ export class QemuMachine extends QemuSession {
   private regs: Registers | undefined;
 
   static async start(options: MachineOptions): Promise<QemuMachine> {
-    const m = await QemuSession.launch(
+    return QemuSession.launch(
       {
         ...options,
         binary: QEMU,
@@ -217,13 +225,10 @@ export class QemuMachine extends QemuSession {
       },
       (child, dir, gdb, qmp, log) => new QemuMachine(child, dir, gdb, qmp, log),
     );
-    try {
-      m.regs = await m.findRegisters();
-      return m;
-    } catch (e) {
-      await m.close();
-      throw e;
-    }
+  }
+
+  protected override async ready(): Promise<void> {
+    this.regs = await this.findRegisters();
   }
 
   /** Finds the stub's register numbers of cr0, cr3, cr4 and efer (see the file comment). */
