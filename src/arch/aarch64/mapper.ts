@@ -1,10 +1,11 @@
 /**
  * Writes AArch64 stage 1 translation tables: maps a range with the largest blocks that fit
- * (a block where the granule permits one at that level and both addresses are aligned to it,
- * pages elsewhere), allocating tables of one granule each from a bump pointer. One `Mapper`
- * builds the tables of one half (one TTBR).
+ * (`largestPageRuns`, shared with x86 and RISC-V, over the sizes of the page and of the levels
+ * where the granule permits a block), allocating tables of one granule each from a bump pointer.
+ * One `Mapper` builds the tables of one half (one TTBR).
  */
 
+import { largestPageRuns } from "../page-runs.js";
 import type { PhysicalMemory } from "../physical-memory.js";
 import {
   type DescriptorFormat,
@@ -36,6 +37,8 @@ export class Mapper {
   private next: number;
   private readonly first: number;
   private readonly pageShift: number;
+  /** The level of each leaf size, ascending by size: the page (level 3), then the blocks. */
+  private readonly leafLevels = new Map<bigint, number>();
 
   /**
    * `tablesAt` is where tables are allocated from, upwards: granule-aligned, in memory no
@@ -49,6 +52,10 @@ export class Mapper {
   ) {
     this.pageShift = granuleShift(format.granule);
     this.first = startLevel(format.granule, vaBits);
+    for (let level = 3; level >= Math.max(this.first, 0); level--) {
+      if (level === 3 || blockPermitted(format, level))
+        this.leafLevels.set(1n << BigInt(levelShift(format.granule, level)), level);
+    }
     this.next = tablesAt;
     this.root = this.allocate();
   }
@@ -71,23 +78,12 @@ export class Mapper {
     const low = BigInt.asUintN(this.vaBits, va);
     if (low + size > 1n << BigInt(this.vaBits))
       return `the range is not inside one ${this.vaBits}-bit half`;
-    let offset = 0n;
-    while (offset < size) {
-      const level = this.largestLevel(low + offset, pa + offset, size - offset);
-      this.writeLeaf(low + offset, pa + offset, level, attributes);
-      offset += 1n << BigInt(levelShift(this.format.granule, level));
+    for (const run of largestPageRuns(low, pa, size, [...this.leafLevels.keys()])) {
+      const level = this.leafLevels.get(run.size)!;
+      for (let offset = 0n; offset < run.bytes; offset += run.size)
+        this.writeLeaf(run.va + offset, run.pa + offset, level, attributes);
     }
     return undefined;
-  }
-
-  /** The highest level whose leaf fits at `va`/`pa` within `remaining` bytes. */
-  private largestLevel(va: bigint, pa: bigint, remaining: bigint): number {
-    for (let level = Math.max(this.first, 0); level < 3; level++) {
-      const bytes = 1n << BigInt(levelShift(this.format.granule, level));
-      if (!blockPermitted(this.format, level)) continue;
-      if (va % bytes === 0n && pa % bytes === 0n && remaining >= bytes) return level;
-    }
-    return 3;
   }
 
   private writeLeaf(va: bigint, pa: bigint, leafLevel: number, attributes: MapAttributes): void {

@@ -1,8 +1,9 @@
 /**
  * A paused QEMU whose MMU translates through a page-table image (`QemuSession`, shared by the
- * x86-64 machine here and the RISC-V one in riscv-machine.ts): the image is loaded as raw
- * physical memory (`-device loader,file=IMAGE,addr=BASE,force-raw=on`), CR4/EFER/CR3/CR0 are set
- * through the gdbstub, and `gva2gpa` (QMP `human-monitor-command`) asks QEMU's own page walker
+ * x86-64 machine here, the RISC-V one in riscv-machine.ts and the AArch64 one in
+ * aarch64-machine.ts): the image is loaded as raw physical memory
+ * (`-device loader,file=IMAGE,addr=BASE,force-raw=on`), CR4/EFER/CR3/CR0 are set through the
+ * gdbstub, and `gva2gpa` (QMP `human-monitor-command`) asks QEMU's own page walker
  * for translations. Unix sockets only; every wait is bounded; QEMU runs in its own process group
  * and is killed (SIGKILL to the group) by `close()`, which callers run in `finally`.
  *
@@ -33,9 +34,9 @@ process.once("exit", () => {
   for (const child of live) killGroup(child);
 });
 
-/** The QEMU version line, or undefined when QEMU is not installed. */
-export function qemuVersion(): string | undefined {
-  const r = spawnSync(QEMU, ["--version"], { encoding: "utf8", timeout: 10_000 });
+/** The version line of a QEMU system emulator, or undefined when it is not installed. */
+export function qemuVersion(binary = QEMU): string | undefined {
+  const r = spawnSync(binary, ["--version"], { encoding: "utf8", timeout: 10_000 });
   if (r.error || r.status !== 0) return undefined;
   return r.stdout.split("\n")[0];
 }
@@ -55,7 +56,7 @@ export interface LaunchOptions extends MachineOptions {
   readonly binary: string;
   /** `-machine ... -cpu ...` and any other options of the emulated machine. */
   readonly machineArgs: readonly string[];
-  /** The `xmlRegisters=` architecture the gdbstub is asked for (`i386`, `riscv`). */
+  /** The `xmlRegisters=` architecture the gdbstub is asked for (`i386`, `riscv`, `aarch64`). */
   readonly xmlRegisters: string;
   /** Megabytes of RAM: at least what the image needs above `ramBase`. */
   readonly ramBase?: number;
@@ -74,7 +75,10 @@ export class QemuSession {
     private readonly stderr: () => string,
   ) {}
 
-  /** Starts QEMU and connects; `make` builds the session (a subclass) from the connections. */
+  /**
+   * Starts QEMU and connects; `make` builds the session (a subclass) from the connections, whose
+   * `ready` then runs; if anything fails QEMU is killed and its directory removed.
+   */
   protected static async launch<T extends QemuSession>(
     options: LaunchOptions,
     make: (
@@ -129,7 +133,9 @@ export class QemuSession {
       qmp = await Promise.race([QmpClient.connect(path.join(dir, "qmp"), timeoutMs), exited]);
       gdb = await Promise.race([GdbClient.connect(path.join(dir, "gdb"), timeoutMs), exited]);
       await gdb.request(`qSupported:xmlRegisters=${options.xmlRegisters}`);
-      return make(child, dir, gdb, qmp, () => err);
+      const session = make(child, dir, gdb, qmp, () => err);
+      await session.ready();
+      return session;
     } catch (e) {
       gdb?.close();
       qmp?.close();
@@ -138,6 +144,9 @@ export class QemuSession {
       throw e;
     }
   }
+
+  /** What a subclass must learn from the paused machine before use (its register numbers). */
+  protected async ready(): Promise<void> {}
 
   /**
    * The registers the gdbstub's target description names, by name, numbered as the description
@@ -207,7 +216,7 @@ export class QemuMachine extends QemuSession {
   private regs: Registers | undefined;
 
   static async start(options: MachineOptions): Promise<QemuMachine> {
-    const m = await QemuSession.launch(
+    return QemuSession.launch(
       {
         ...options,
         binary: QEMU,
@@ -216,13 +225,10 @@ export class QemuMachine extends QemuSession {
       },
       (child, dir, gdb, qmp, log) => new QemuMachine(child, dir, gdb, qmp, log),
     );
-    try {
-      m.regs = await m.findRegisters();
-      return m;
-    } catch (e) {
-      await m.close();
-      throw e;
-    }
+  }
+
+  protected override async ready(): Promise<void> {
+    this.regs = await this.findRegisters();
   }
 
   /** Finds the stub's register numbers of cr0, cr3, cr4 and efer (see the file comment). */

@@ -12,9 +12,8 @@
  * such as OpenSBI grants S-mode all memory with a catch-all entry, which is what `pmp=false`
  * amounts to).
  */
-import { QemuSession, type MachineOptions } from "./machine.js";
+import { QemuSession, qemuVersion, type MachineOptions } from "./machine.js";
 import { fromLittleEndian } from "./gdb-client.js";
-import { spawnSync } from "node:child_process";
 
 export const QEMU_RISCV = "qemu-system-riscv64";
 /** Where `virt` puts RAM. */
@@ -22,9 +21,7 @@ export const RAM_BASE = 0x8000_0000;
 
 /** The QEMU version line, or undefined when qemu-system-riscv64 is not installed. */
 export function riscvQemuVersion(): string | undefined {
-  const r = spawnSync(QEMU_RISCV, ["--version"], { encoding: "utf8", timeout: 10_000 });
-  if (r.error || r.status !== 0) return undefined;
-  return r.stdout.split("\n")[0];
+  return qemuVersion(QEMU_RISCV);
 }
 
 /** sstatus.SUM (bit 18) and MXR (bit 19). */
@@ -35,7 +32,7 @@ export class RiscvMachine extends QemuSession {
   private regs: { satp: number; sstatus: number; priv: number } | undefined;
 
   static async start(options: MachineOptions): Promise<RiscvMachine> {
-    const m = await QemuSession.launch(
+    return QemuSession.launch(
       {
         ...options,
         binary: QEMU_RISCV,
@@ -45,19 +42,16 @@ export class RiscvMachine extends QemuSession {
       },
       (child, dir, gdb, qmp, log) => new RiscvMachine(child, dir, gdb, qmp, log),
     );
-    try {
-      const described = await m.describedRegisters();
-      const number = (name: string): number => {
-        const n = described.get(name);
-        if (n === undefined) throw new Error(`the gdbstub describes no ${name} register`);
-        return n;
-      };
-      m.regs = { satp: number("satp"), sstatus: number("sstatus"), priv: number("priv") };
-      return m;
-    } catch (e) {
-      await m.close();
-      throw e;
-    }
+  }
+
+  protected override async ready(): Promise<void> {
+    const described = await this.describedRegisters();
+    const number = (name: string): number => {
+      const n = described.get(name);
+      if (n === undefined) throw new Error(`the gdbstub describes no ${name} register`);
+      return n;
+    };
+    this.regs = { satp: number("satp"), sstatus: number("sstatus"), priv: number("priv") };
   }
 
   /**
