@@ -16,84 +16,108 @@
 
 /* variant "la48+plain" */
 _Static_assert((unsigned long)(LM_ENTS_DEFAULT) == 8UL,
-	       "LM_ENTS_DEFAULT: the spec says 8, the default of parameter `lm_ents` (freebsd-amd64.layout:52)");
+	       "LM_ENTS_DEFAULT: the spec says 8, the default of parameter `lm_ents` (freebsd-amd64.layout:53)");
 _Static_assert((unsigned long)(LM_ENTS_MIN) == 1UL,
-	       "LM_ENTS_MIN: the spec says 1, the min of parameter `lm_ents` (freebsd-amd64.layout:52)");
+	       "LM_ENTS_MIN: the spec says 1, the min of parameter `lm_ents` (freebsd-amd64.layout:53)");
 _Static_assert((unsigned long)(LM_ENTS_MAX) == 238UL,
-	       "LM_ENTS_MAX: the spec says 238, the max of parameter `lm_ents` (freebsd-amd64.layout:52)");
+	       "LM_ENTS_MAX: the spec says 238, the max of parameter `lm_ents` (freebsd-amd64.layout:53)");
 _Static_assert((unsigned long)(LM_ENTS_ALIGN) == 1UL,
-	       "LM_ENTS_ALIGN: the spec says 1, the align of parameter `lm_ents` (freebsd-amd64.layout:52)");
+	       "LM_ENTS_ALIGN: the spec says 1, the align of parameter `lm_ents` (freebsd-amd64.layout:53)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_DEFAULT) == 0x4000000UL,
-	       "KERNEL_MAPPED_DEFAULT: the spec says 0x4000000, the default of parameter `kernel_mapped` (freebsd-amd64.layout:104)");
+	       "KERNEL_MAPPED_DEFAULT: the spec says 0x4000000, the default of parameter `kernel_mapped` (freebsd-amd64.layout:105)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_MIN) == 0x200000UL,
-	       "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (freebsd-amd64.layout:104)");
+	       "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (freebsd-amd64.layout:105)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_MAX) == 0x80000000UL,
-	       "KERNEL_MAPPED_MAX: the spec says 0x80000000, the max of parameter `kernel_mapped` (freebsd-amd64.layout:104)");
+	       "KERNEL_MAPPED_MAX: the spec says 0x80000000, the max of parameter `kernel_mapped` (freebsd-amd64.layout:105)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_ALIGN) == 0x200000UL,
-	       "KERNEL_MAPPED_ALIGN: the spec says 0x200000, the align of parameter `kernel_mapped` (freebsd-amd64.layout:104)");
+	       "KERNEL_MAPPED_ALIGN: the spec says 0x200000, the align of parameter `kernel_mapped` (freebsd-amd64.layout:105)");
 _Static_assert((unsigned long)(USER_START) == 0x0000000000000000UL,
-	       "USER_START: the spec says 0x0000000000000000, the start of region `user` (freebsd-amd64.layout:23)");
+	       "USER_START: the spec says 0x0000000000000000, the start of region `user` (freebsd-amd64.layout:24)");
 _Static_assert((unsigned long)(USER_END) == 0x00007fffffffffffUL,
-	       "USER_END: the spec says 0x00007fffffffffff, the end of region `user` (freebsd-amd64.layout:23)");
+	       "USER_END: the spec says 0x00007fffffffffff, the end of region `user` (freebsd-amd64.layout:24)");
 _Static_assert((unsigned long)(USER_SIZE) == 0x800000000000UL,
-	       "USER_SIZE: the spec says 0x800000000000, the size of region `user` (freebsd-amd64.layout:23)");
+	       "USER_SIZE: the spec says 0x800000000000, the size of region `user` (freebsd-amd64.layout:24)");
 _Static_assert((unsigned long)(VA_HOLE_START) == 0x0000800000000000UL,
-	       "VA_HOLE_START: the spec says 0x0000800000000000, the start of region `va_hole` (freebsd-amd64.layout:24)");
+	       "VA_HOLE_START: the spec says 0x0000800000000000, the start of region `va_hole` (freebsd-amd64.layout:25)");
 _Static_assert((unsigned long)(VA_HOLE_END) == 0xffff7fffffffffffUL,
-	       "VA_HOLE_END: the spec says 0xffff7fffffffffff, the end of region `va_hole` (freebsd-amd64.layout:24)");
+	       "VA_HOLE_END: the spec says 0xffff7fffffffffff, the end of region `va_hole` (freebsd-amd64.layout:25)");
 _Static_assert((unsigned long)(VA_HOLE_SIZE) == 0xffff000000000000UL,
-	       "VA_HOLE_SIZE: the spec says 0xffff000000000000, the size of region `va_hole` (freebsd-amd64.layout:24)");
+	       "VA_HOLE_SIZE: the spec says 0xffff000000000000, the size of region `va_hole` (freebsd-amd64.layout:25)");
 _Static_assert((unsigned long)(RECURSIVE_PT_START) == 0xffff800000000000UL,
-	       "RECURSIVE_PT_START: the spec says 0xffff800000000000, the start of region `recursive_pt` (freebsd-amd64.layout:28)");
+	       "RECURSIVE_PT_START: the spec says 0xffff800000000000, the start of region `recursive_pt` (freebsd-amd64.layout:29)");
 _Static_assert((unsigned long)(RECURSIVE_PT_END) == 0xffff807fffffffffUL,
-	       "RECURSIVE_PT_END: the spec says 0xffff807fffffffff, the end of region `recursive_pt` (freebsd-amd64.layout:28)");
+	       "RECURSIVE_PT_END: the spec says 0xffff807fffffffff, the end of region `recursive_pt` (freebsd-amd64.layout:29)");
 _Static_assert((unsigned long)(RECURSIVE_PT_SIZE) == 0x8000000000UL,
-	       "RECURSIVE_PT_SIZE: the spec says 0x8000000000, the size of region `recursive_pt` (freebsd-amd64.layout:28)");
+	       "RECURSIVE_PT_SIZE: the spec says 0x8000000000, the size of region `recursive_pt` (freebsd-amd64.layout:29)");
 _Static_assert((unsigned long)(LARGE_MAP_AREA_START) == 0xffff808000000000UL,
-	       "LARGE_MAP_AREA_START: the spec says 0xffff808000000000, the start of region `large_map_area` (freebsd-amd64.layout:48)");
+	       "LARGE_MAP_AREA_START: the spec says 0xffff808000000000, the start of region `large_map_area` (freebsd-amd64.layout:49)");
 _Static_assert((unsigned long)(LARGE_MAP_AREA_END) == 0xfffff77fffffffffUL,
-	       "LARGE_MAP_AREA_END: the spec says 0xfffff77fffffffff, the end of region `large_map_area` (freebsd-amd64.layout:48)");
+	       "LARGE_MAP_AREA_END: the spec says 0xfffff77fffffffff, the end of region `large_map_area` (freebsd-amd64.layout:49)");
 _Static_assert((unsigned long)(LARGE_MAP_AREA_SIZE) == 0x770000000000UL,
-	       "LARGE_MAP_AREA_SIZE: the spec says 0x770000000000, the size of region `large_map_area` (freebsd-amd64.layout:48)");
+	       "LARGE_MAP_AREA_SIZE: the spec says 0x770000000000, the size of region `large_map_area` (freebsd-amd64.layout:49)");
 _Static_assert((unsigned long)(LARGE_MAP_START) == 0xffff808000000000UL,
-	       "LARGE_MAP_START: the spec says 0xffff808000000000, the start of region `large_map` (freebsd-amd64.layout:49)");
+	       "LARGE_MAP_START: the spec says 0xffff808000000000, the start of region `large_map` (freebsd-amd64.layout:50)");
 _Static_assert((unsigned long)(UNUSED_KASAN_START) == 0xfffff78000000000UL,
-	       "UNUSED_KASAN_START: the spec says 0xfffff78000000000, the start of region `unused_kasan` (freebsd-amd64.layout:60)");
+	       "UNUSED_KASAN_START: the spec says 0xfffff78000000000, the start of region `unused_kasan` (freebsd-amd64.layout:61)");
 _Static_assert((unsigned long)(UNUSED_KASAN_END) == 0xfffff7ffffffffffUL,
-	       "UNUSED_KASAN_END: the spec says 0xfffff7ffffffffff, the end of region `unused_kasan` (freebsd-amd64.layout:60)");
+	       "UNUSED_KASAN_END: the spec says 0xfffff7ffffffffff, the end of region `unused_kasan` (freebsd-amd64.layout:61)");
 _Static_assert((unsigned long)(UNUSED_KASAN_SIZE) == 0x8000000000UL,
-	       "UNUSED_KASAN_SIZE: the spec says 0x8000000000, the size of region `unused_kasan` (freebsd-amd64.layout:60)");
+	       "UNUSED_KASAN_SIZE: the spec says 0x8000000000, the size of region `unused_kasan` (freebsd-amd64.layout:61)");
 _Static_assert((unsigned long)(DIRECT_MAP_START) == 0xfffff80000000000UL,
-	       "DIRECT_MAP_START: the spec says 0xfffff80000000000, the start of region `direct_map` (freebsd-amd64.layout:86)");
+	       "DIRECT_MAP_START: the spec says 0xfffff80000000000, the start of region `direct_map` (freebsd-amd64.layout:87)");
 _Static_assert((unsigned long)(DIRECT_MAP_END) == 0xfffffbffffffffffUL,
-	       "DIRECT_MAP_END: the spec says 0xfffffbffffffffff, the end of region `direct_map` (freebsd-amd64.layout:86)");
+	       "DIRECT_MAP_END: the spec says 0xfffffbffffffffff, the end of region `direct_map` (freebsd-amd64.layout:87)");
 _Static_assert((unsigned long)(DIRECT_MAP_SIZE) == 0x40000000000UL,
-	       "DIRECT_MAP_SIZE: the spec says 0x40000000000, the size of region `direct_map` (freebsd-amd64.layout:86)");
+	       "DIRECT_MAP_SIZE: the spec says 0x40000000000, the size of region `direct_map` (freebsd-amd64.layout:87)");
 _Static_assert((unsigned long)(UNUSED_KMSAN_START) == 0xfffffc0000000000UL,
-	       "UNUSED_KMSAN_START: the spec says 0xfffffc0000000000, the start of region `unused_kmsan` (freebsd-amd64.layout:62)");
+	       "UNUSED_KMSAN_START: the spec says 0xfffffc0000000000, the start of region `unused_kmsan` (freebsd-amd64.layout:63)");
 _Static_assert((unsigned long)(UNUSED_KMSAN_END) == 0xfffffdffffffffffUL,
-	       "UNUSED_KMSAN_END: the spec says 0xfffffdffffffffff, the end of region `unused_kmsan` (freebsd-amd64.layout:62)");
+	       "UNUSED_KMSAN_END: the spec says 0xfffffdffffffffff, the end of region `unused_kmsan` (freebsd-amd64.layout:63)");
 _Static_assert((unsigned long)(UNUSED_KMSAN_SIZE) == 0x20000000000UL,
-	       "UNUSED_KMSAN_SIZE: the spec says 0x20000000000, the size of region `unused_kmsan` (freebsd-amd64.layout:62)");
+	       "UNUSED_KMSAN_SIZE: the spec says 0x20000000000, the size of region `unused_kmsan` (freebsd-amd64.layout:63)");
 _Static_assert((unsigned long)(KERNEL_MAP_START) == 0xfffffe0000000000UL,
-	       "KERNEL_MAP_START: the spec says 0xfffffe0000000000, the start of region `kernel_map` (freebsd-amd64.layout:94)");
+	       "KERNEL_MAP_START: the spec says 0xfffffe0000000000, the start of region `kernel_map` (freebsd-amd64.layout:95)");
 _Static_assert((unsigned long)(KERNEL_MAP_END) == 0xffffffffffffffffUL,
-	       "KERNEL_MAP_END: the spec says 0xffffffffffffffff, the end of region `kernel_map` (freebsd-amd64.layout:94)");
+	       "KERNEL_MAP_END: the spec says 0xffffffffffffffff, the end of region `kernel_map` (freebsd-amd64.layout:95)");
 _Static_assert((unsigned long)(KERNEL_MAP_SIZE) == 0x20000000000UL,
-	       "KERNEL_MAP_SIZE: the spec says 0x20000000000, the size of region `kernel_map` (freebsd-amd64.layout:94)");
+	       "KERNEL_MAP_SIZE: the spec says 0x20000000000, the size of region `kernel_map` (freebsd-amd64.layout:95)");
 _Static_assert((unsigned long)(KERNEL_START) == 0xffffffff80000000UL,
-	       "KERNEL_START: the spec says 0xffffffff80000000, the start of region `kernel` (freebsd-amd64.layout:97)");
+	       "KERNEL_START: the spec says 0xffffffff80000000, the start of region `kernel` (freebsd-amd64.layout:98)");
 _Static_assert((unsigned long)(LARGE_MAP_TOP) == 0xfffff78000000000UL,
-	       "LARGE_MAP_TOP: the spec says 0xfffff78000000000, constant `large_map_top` (freebsd-amd64.layout:57)");
+	       "LARGE_MAP_TOP: the spec says 0xfffff78000000000, constant `large_map_top` (freebsd-amd64.layout:58)");
 _Static_assert((unsigned long)(LM_MAX_ENTS) == 0xeeUL,
-	       "LM_MAX_ENTS: the spec says 0xee, constant `lm_max_ents` (freebsd-amd64.layout:58)");
+	       "LM_MAX_ENTS: the spec says 0xee, constant `lm_max_ents` (freebsd-amd64.layout:59)");
 _Static_assert((unsigned long)(KERNBASE) == 0xffffffff80000000UL,
-	       "KERNBASE: the spec says 0xffffffff80000000, constant `kernbase` (freebsd-amd64.layout:106)");
+	       "KERNBASE: the spec says 0xffffffff80000000, constant `kernbase` (freebsd-amd64.layout:107)");
 _Static_assert((unsigned long)(DMAP_MIN_ADDRESS) == 0xfffff80000000000UL,
-	       "DMAP_MIN_ADDRESS: the spec says 0xfffff80000000000, constant `dmap_min_address` (freebsd-amd64.layout:107)");
+	       "DMAP_MIN_ADDRESS: the spec says 0xfffff80000000000, constant `dmap_min_address` (freebsd-amd64.layout:108)");
 _Static_assert((unsigned long)(UPT_MIN_ADDRESS) == 0xffff800000000000UL,
-	       "UPT_MIN_ADDRESS: the spec says 0xffff800000000000, constant `upt_min_address` (freebsd-amd64.layout:108)");
+	       "UPT_MIN_ADDRESS: the spec says 0xffff800000000000, constant `upt_min_address` (freebsd-amd64.layout:109)");
 _Static_assert((unsigned long)(UPT_MAX_ADDRESS) == 0xffff804020100000UL,
-	       "UPT_MAX_ADDRESS: the spec says 0xffff804020100000, constant `upt_max_address` (freebsd-amd64.layout:109)");
+	       "UPT_MAX_ADDRESS: the spec says 0xffff804020100000, constant `upt_max_address` (freebsd-amd64.layout:110)");
 _Static_assert((unsigned long)(KERNLOAD) == 0x200000UL,
-	       "KERNLOAD: the spec says 0x200000, constant `kernload` (freebsd-amd64.layout:110)");
+	       "KERNLOAD: the spec says 0x200000, constant `kernload` (freebsd-amd64.layout:111)");
+_Static_assert((unsigned long)(PML4PML4I) == 0x100UL,
+	       "PML4PML4I: the spec says 0x100, constant `PML4PML4I` (freebsd-amd64.layout:114)");
+_Static_assert((unsigned long)(LMSPML4I) == 0x101UL,
+	       "LMSPML4I: the spec says 0x101, constant `LMSPML4I` (freebsd-amd64.layout:115)");
+_Static_assert((unsigned long)(KMSANORIGPML4I) == 0x1ecUL,
+	       "KMSANORIGPML4I: the spec says 0x1ec, constant `KMSANORIGPML4I` (freebsd-amd64.layout:116)");
+_Static_assert((unsigned long)(LMEPML4I) == 0x1eeUL,
+	       "LMEPML4I: the spec says 0x1ee, constant `LMEPML4I` (freebsd-amd64.layout:117)");
+_Static_assert((unsigned long)(KASANPML4I) == 0x1efUL,
+	       "KASANPML4I: the spec says 0x1ef, constant `KASANPML4I` (freebsd-amd64.layout:118)");
+_Static_assert((unsigned long)(DMPML4I) == 0x1f0UL,
+	       "DMPML4I: the spec says 0x1f0, constant `DMPML4I` (freebsd-amd64.layout:119)");
+_Static_assert((unsigned long)(NDMPML4E) == 8UL,
+	       "NDMPML4E: the spec says 8, constant `NDMPML4E` (freebsd-amd64.layout:120)");
+_Static_assert((unsigned long)(KMSANSHADPML4I) == 0x1f8UL,
+	       "KMSANSHADPML4I: the spec says 0x1f8, constant `KMSANSHADPML4I` (freebsd-amd64.layout:121)");
+_Static_assert((unsigned long)(KPML4BASE) == 0x1fcUL,
+	       "KPML4BASE: the spec says 0x1fc, constant `KPML4BASE` (freebsd-amd64.layout:122)");
+_Static_assert((unsigned long)(NKPML4E) == 4UL,
+	       "NKPML4E: the spec says 4, constant `NKPML4E` (freebsd-amd64.layout:123)");
+_Static_assert((unsigned long)(KPML4I) == 0x1ffUL,
+	       "KPML4I: the spec says 0x1ff, constant `KPML4I` (freebsd-amd64.layout:124)");
+_Static_assert((unsigned long)(KPDPI) == 0x1feUL,
+	       "KPDPI: the spec says 0x1fe, constant `KPDPI` (freebsd-amd64.layout:125)");

@@ -16,166 +16,214 @@
 const _: () = {
     assert!(
         LM_ENTS_DEFAULT as u64 == 8,
-        "LM_ENTS_DEFAULT: the spec says 8, the default of parameter `lm_ents` (freebsd-amd64.layout:52)"
+        "LM_ENTS_DEFAULT: the spec says 8, the default of parameter `lm_ents` (freebsd-amd64.layout:53)"
     );
     assert!(
         LM_ENTS_MIN as u64 == 1,
-        "LM_ENTS_MIN: the spec says 1, the min of parameter `lm_ents` (freebsd-amd64.layout:52)"
+        "LM_ENTS_MIN: the spec says 1, the min of parameter `lm_ents` (freebsd-amd64.layout:53)"
     );
     assert!(
         LM_ENTS_MAX as u64 == 238,
-        "LM_ENTS_MAX: the spec says 238, the max of parameter `lm_ents` (freebsd-amd64.layout:52)"
+        "LM_ENTS_MAX: the spec says 238, the max of parameter `lm_ents` (freebsd-amd64.layout:53)"
     );
     assert!(
         LM_ENTS_ALIGN as u64 == 1,
-        "LM_ENTS_ALIGN: the spec says 1, the align of parameter `lm_ents` (freebsd-amd64.layout:52)"
+        "LM_ENTS_ALIGN: the spec says 1, the align of parameter `lm_ents` (freebsd-amd64.layout:53)"
     );
     assert!(
         KERNEL_MAPPED_DEFAULT as u64 == 0x400_0000,
-        "KERNEL_MAPPED_DEFAULT: the spec says 0x4000000, the default of parameter `kernel_mapped` (freebsd-amd64.layout:104)"
+        "KERNEL_MAPPED_DEFAULT: the spec says 0x4000000, the default of parameter `kernel_mapped` (freebsd-amd64.layout:105)"
     );
     assert!(
         KERNEL_MAPPED_MIN as u64 == 0x20_0000,
-        "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (freebsd-amd64.layout:104)"
+        "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (freebsd-amd64.layout:105)"
     );
     assert!(
         KERNEL_MAPPED_MAX as u64 == 0x8000_0000,
-        "KERNEL_MAPPED_MAX: the spec says 0x80000000, the max of parameter `kernel_mapped` (freebsd-amd64.layout:104)"
+        "KERNEL_MAPPED_MAX: the spec says 0x80000000, the max of parameter `kernel_mapped` (freebsd-amd64.layout:105)"
     );
     assert!(
         KERNEL_MAPPED_ALIGN as u64 == 0x20_0000,
-        "KERNEL_MAPPED_ALIGN: the spec says 0x200000, the align of parameter `kernel_mapped` (freebsd-amd64.layout:104)"
+        "KERNEL_MAPPED_ALIGN: the spec says 0x200000, the align of parameter `kernel_mapped` (freebsd-amd64.layout:105)"
     );
     assert!(
         USER_START as u64 == 0x0000_0000_0000_0000,
-        "USER_START: the spec says 0x0000000000000000, the start of region `user` (freebsd-amd64.layout:23)"
+        "USER_START: the spec says 0x0000000000000000, the start of region `user` (freebsd-amd64.layout:24)"
     );
     assert!(
         USER_END as u64 == 0x0000_7fff_ffff_ffff,
-        "USER_END: the spec says 0x00007fffffffffff, the end of region `user` (freebsd-amd64.layout:23)"
+        "USER_END: the spec says 0x00007fffffffffff, the end of region `user` (freebsd-amd64.layout:24)"
     );
     assert!(
         USER_SIZE as u64 == 0x8000_0000_0000,
-        "USER_SIZE: the spec says 0x800000000000, the size of region `user` (freebsd-amd64.layout:23)"
+        "USER_SIZE: the spec says 0x800000000000, the size of region `user` (freebsd-amd64.layout:24)"
     );
     assert!(
         VA_HOLE_START as u64 == 0x0000_8000_0000_0000,
-        "VA_HOLE_START: the spec says 0x0000800000000000, the start of region `va_hole` (freebsd-amd64.layout:24)"
+        "VA_HOLE_START: the spec says 0x0000800000000000, the start of region `va_hole` (freebsd-amd64.layout:25)"
     );
     assert!(
         VA_HOLE_END as u64 == 0xffff_7fff_ffff_ffff,
-        "VA_HOLE_END: the spec says 0xffff7fffffffffff, the end of region `va_hole` (freebsd-amd64.layout:24)"
+        "VA_HOLE_END: the spec says 0xffff7fffffffffff, the end of region `va_hole` (freebsd-amd64.layout:25)"
     );
     assert!(
         VA_HOLE_SIZE as u64 == 0xffff_0000_0000_0000,
-        "VA_HOLE_SIZE: the spec says 0xffff000000000000, the size of region `va_hole` (freebsd-amd64.layout:24)"
+        "VA_HOLE_SIZE: the spec says 0xffff000000000000, the size of region `va_hole` (freebsd-amd64.layout:25)"
     );
     assert!(
         RECURSIVE_PT_START as u64 == 0xffff_8000_0000_0000,
-        "RECURSIVE_PT_START: the spec says 0xffff800000000000, the start of region `recursive_pt` (freebsd-amd64.layout:28)"
+        "RECURSIVE_PT_START: the spec says 0xffff800000000000, the start of region `recursive_pt` (freebsd-amd64.layout:29)"
     );
     assert!(
         RECURSIVE_PT_END as u64 == 0xffff_807f_ffff_ffff,
-        "RECURSIVE_PT_END: the spec says 0xffff807fffffffff, the end of region `recursive_pt` (freebsd-amd64.layout:28)"
+        "RECURSIVE_PT_END: the spec says 0xffff807fffffffff, the end of region `recursive_pt` (freebsd-amd64.layout:29)"
     );
     assert!(
         RECURSIVE_PT_SIZE as u64 == 0x80_0000_0000,
-        "RECURSIVE_PT_SIZE: the spec says 0x8000000000, the size of region `recursive_pt` (freebsd-amd64.layout:28)"
+        "RECURSIVE_PT_SIZE: the spec says 0x8000000000, the size of region `recursive_pt` (freebsd-amd64.layout:29)"
     );
     assert!(
         LARGE_MAP_AREA_START as u64 == 0xffff_8080_0000_0000,
-        "LARGE_MAP_AREA_START: the spec says 0xffff808000000000, the start of region `large_map_area` (freebsd-amd64.layout:48)"
+        "LARGE_MAP_AREA_START: the spec says 0xffff808000000000, the start of region `large_map_area` (freebsd-amd64.layout:49)"
     );
     assert!(
         LARGE_MAP_AREA_END as u64 == 0xffff_f77f_ffff_ffff,
-        "LARGE_MAP_AREA_END: the spec says 0xfffff77fffffffff, the end of region `large_map_area` (freebsd-amd64.layout:48)"
+        "LARGE_MAP_AREA_END: the spec says 0xfffff77fffffffff, the end of region `large_map_area` (freebsd-amd64.layout:49)"
     );
     assert!(
         LARGE_MAP_AREA_SIZE as u64 == 0x7700_0000_0000,
-        "LARGE_MAP_AREA_SIZE: the spec says 0x770000000000, the size of region `large_map_area` (freebsd-amd64.layout:48)"
+        "LARGE_MAP_AREA_SIZE: the spec says 0x770000000000, the size of region `large_map_area` (freebsd-amd64.layout:49)"
     );
     assert!(
         LARGE_MAP_START as u64 == 0xffff_8080_0000_0000,
-        "LARGE_MAP_START: the spec says 0xffff808000000000, the start of region `large_map` (freebsd-amd64.layout:49)"
+        "LARGE_MAP_START: the spec says 0xffff808000000000, the start of region `large_map` (freebsd-amd64.layout:50)"
     );
     assert!(
         UNUSED_KASAN_START as u64 == 0xffff_f780_0000_0000,
-        "UNUSED_KASAN_START: the spec says 0xfffff78000000000, the start of region `unused_kasan` (freebsd-amd64.layout:60)"
+        "UNUSED_KASAN_START: the spec says 0xfffff78000000000, the start of region `unused_kasan` (freebsd-amd64.layout:61)"
     );
     assert!(
         UNUSED_KASAN_END as u64 == 0xffff_f7ff_ffff_ffff,
-        "UNUSED_KASAN_END: the spec says 0xfffff7ffffffffff, the end of region `unused_kasan` (freebsd-amd64.layout:60)"
+        "UNUSED_KASAN_END: the spec says 0xfffff7ffffffffff, the end of region `unused_kasan` (freebsd-amd64.layout:61)"
     );
     assert!(
         UNUSED_KASAN_SIZE as u64 == 0x80_0000_0000,
-        "UNUSED_KASAN_SIZE: the spec says 0x8000000000, the size of region `unused_kasan` (freebsd-amd64.layout:60)"
+        "UNUSED_KASAN_SIZE: the spec says 0x8000000000, the size of region `unused_kasan` (freebsd-amd64.layout:61)"
     );
     assert!(
         DIRECT_MAP_START as u64 == 0xffff_f800_0000_0000,
-        "DIRECT_MAP_START: the spec says 0xfffff80000000000, the start of region `direct_map` (freebsd-amd64.layout:86)"
+        "DIRECT_MAP_START: the spec says 0xfffff80000000000, the start of region `direct_map` (freebsd-amd64.layout:87)"
     );
     assert!(
         DIRECT_MAP_END as u64 == 0xffff_fbff_ffff_ffff,
-        "DIRECT_MAP_END: the spec says 0xfffffbffffffffff, the end of region `direct_map` (freebsd-amd64.layout:86)"
+        "DIRECT_MAP_END: the spec says 0xfffffbffffffffff, the end of region `direct_map` (freebsd-amd64.layout:87)"
     );
     assert!(
         DIRECT_MAP_SIZE as u64 == 0x400_0000_0000,
-        "DIRECT_MAP_SIZE: the spec says 0x40000000000, the size of region `direct_map` (freebsd-amd64.layout:86)"
+        "DIRECT_MAP_SIZE: the spec says 0x40000000000, the size of region `direct_map` (freebsd-amd64.layout:87)"
     );
     assert!(
         UNUSED_KMSAN_START as u64 == 0xffff_fc00_0000_0000,
-        "UNUSED_KMSAN_START: the spec says 0xfffffc0000000000, the start of region `unused_kmsan` (freebsd-amd64.layout:62)"
+        "UNUSED_KMSAN_START: the spec says 0xfffffc0000000000, the start of region `unused_kmsan` (freebsd-amd64.layout:63)"
     );
     assert!(
         UNUSED_KMSAN_END as u64 == 0xffff_fdff_ffff_ffff,
-        "UNUSED_KMSAN_END: the spec says 0xfffffdffffffffff, the end of region `unused_kmsan` (freebsd-amd64.layout:62)"
+        "UNUSED_KMSAN_END: the spec says 0xfffffdffffffffff, the end of region `unused_kmsan` (freebsd-amd64.layout:63)"
     );
     assert!(
         UNUSED_KMSAN_SIZE as u64 == 0x200_0000_0000,
-        "UNUSED_KMSAN_SIZE: the spec says 0x20000000000, the size of region `unused_kmsan` (freebsd-amd64.layout:62)"
+        "UNUSED_KMSAN_SIZE: the spec says 0x20000000000, the size of region `unused_kmsan` (freebsd-amd64.layout:63)"
     );
     assert!(
         KERNEL_MAP_START as u64 == 0xffff_fe00_0000_0000,
-        "KERNEL_MAP_START: the spec says 0xfffffe0000000000, the start of region `kernel_map` (freebsd-amd64.layout:94)"
+        "KERNEL_MAP_START: the spec says 0xfffffe0000000000, the start of region `kernel_map` (freebsd-amd64.layout:95)"
     );
     assert!(
         KERNEL_MAP_END as u64 == 0xffff_ffff_ffff_ffff,
-        "KERNEL_MAP_END: the spec says 0xffffffffffffffff, the end of region `kernel_map` (freebsd-amd64.layout:94)"
+        "KERNEL_MAP_END: the spec says 0xffffffffffffffff, the end of region `kernel_map` (freebsd-amd64.layout:95)"
     );
     assert!(
         KERNEL_MAP_SIZE as u64 == 0x200_0000_0000,
-        "KERNEL_MAP_SIZE: the spec says 0x20000000000, the size of region `kernel_map` (freebsd-amd64.layout:94)"
+        "KERNEL_MAP_SIZE: the spec says 0x20000000000, the size of region `kernel_map` (freebsd-amd64.layout:95)"
     );
     assert!(
         KERNEL_START as u64 == 0xffff_ffff_8000_0000,
-        "KERNEL_START: the spec says 0xffffffff80000000, the start of region `kernel` (freebsd-amd64.layout:97)"
+        "KERNEL_START: the spec says 0xffffffff80000000, the start of region `kernel` (freebsd-amd64.layout:98)"
     );
     assert!(
         LARGE_MAP_TOP as u64 == 0xffff_f780_0000_0000,
-        "LARGE_MAP_TOP: the spec says 0xfffff78000000000, constant `large_map_top` (freebsd-amd64.layout:57)"
+        "LARGE_MAP_TOP: the spec says 0xfffff78000000000, constant `large_map_top` (freebsd-amd64.layout:58)"
     );
     assert!(
         LM_MAX_ENTS as u64 == 0xee,
-        "LM_MAX_ENTS: the spec says 0xee, constant `lm_max_ents` (freebsd-amd64.layout:58)"
+        "LM_MAX_ENTS: the spec says 0xee, constant `lm_max_ents` (freebsd-amd64.layout:59)"
     );
     assert!(
         KERNBASE as u64 == 0xffff_ffff_8000_0000,
-        "KERNBASE: the spec says 0xffffffff80000000, constant `kernbase` (freebsd-amd64.layout:106)"
+        "KERNBASE: the spec says 0xffffffff80000000, constant `kernbase` (freebsd-amd64.layout:107)"
     );
     assert!(
         DMAP_MIN_ADDRESS as u64 == 0xffff_f800_0000_0000,
-        "DMAP_MIN_ADDRESS: the spec says 0xfffff80000000000, constant `dmap_min_address` (freebsd-amd64.layout:107)"
+        "DMAP_MIN_ADDRESS: the spec says 0xfffff80000000000, constant `dmap_min_address` (freebsd-amd64.layout:108)"
     );
     assert!(
         UPT_MIN_ADDRESS as u64 == 0xffff_8000_0000_0000,
-        "UPT_MIN_ADDRESS: the spec says 0xffff800000000000, constant `upt_min_address` (freebsd-amd64.layout:108)"
+        "UPT_MIN_ADDRESS: the spec says 0xffff800000000000, constant `upt_min_address` (freebsd-amd64.layout:109)"
     );
     assert!(
         UPT_MAX_ADDRESS as u64 == 0xffff_8040_2010_0000,
-        "UPT_MAX_ADDRESS: the spec says 0xffff804020100000, constant `upt_max_address` (freebsd-amd64.layout:109)"
+        "UPT_MAX_ADDRESS: the spec says 0xffff804020100000, constant `upt_max_address` (freebsd-amd64.layout:110)"
     );
     assert!(
         KERNLOAD as u64 == 0x20_0000,
-        "KERNLOAD: the spec says 0x200000, constant `kernload` (freebsd-amd64.layout:110)"
+        "KERNLOAD: the spec says 0x200000, constant `kernload` (freebsd-amd64.layout:111)"
+    );
+    assert!(
+        PML4PML4I as u64 == 0x100,
+        "PML4PML4I: the spec says 0x100, constant `PML4PML4I` (freebsd-amd64.layout:114)"
+    );
+    assert!(
+        LMSPML4I as u64 == 0x101,
+        "LMSPML4I: the spec says 0x101, constant `LMSPML4I` (freebsd-amd64.layout:115)"
+    );
+    assert!(
+        KMSANORIGPML4I as u64 == 0x1ec,
+        "KMSANORIGPML4I: the spec says 0x1ec, constant `KMSANORIGPML4I` (freebsd-amd64.layout:116)"
+    );
+    assert!(
+        LMEPML4I as u64 == 0x1ee,
+        "LMEPML4I: the spec says 0x1ee, constant `LMEPML4I` (freebsd-amd64.layout:117)"
+    );
+    assert!(
+        KASANPML4I as u64 == 0x1ef,
+        "KASANPML4I: the spec says 0x1ef, constant `KASANPML4I` (freebsd-amd64.layout:118)"
+    );
+    assert!(
+        DMPML4I as u64 == 0x1f0,
+        "DMPML4I: the spec says 0x1f0, constant `DMPML4I` (freebsd-amd64.layout:119)"
+    );
+    assert!(
+        NDMPML4E as u64 == 0x8,
+        "NDMPML4E: the spec says 8, constant `NDMPML4E` (freebsd-amd64.layout:120)"
+    );
+    assert!(
+        KMSANSHADPML4I as u64 == 0x1f8,
+        "KMSANSHADPML4I: the spec says 0x1f8, constant `KMSANSHADPML4I` (freebsd-amd64.layout:121)"
+    );
+    assert!(
+        KPML4BASE as u64 == 0x1fc,
+        "KPML4BASE: the spec says 0x1fc, constant `KPML4BASE` (freebsd-amd64.layout:122)"
+    );
+    assert!(
+        NKPML4E as u64 == 0x4,
+        "NKPML4E: the spec says 4, constant `NKPML4E` (freebsd-amd64.layout:123)"
+    );
+    assert!(
+        KPML4I as u64 == 0x1ff,
+        "KPML4I: the spec says 0x1ff, constant `KPML4I` (freebsd-amd64.layout:124)"
+    );
+    assert!(
+        KPDPI as u64 == 0x1fe,
+        "KPDPI: the spec says 0x1fe, constant `KPDPI` (freebsd-amd64.layout:125)"
     );
 };

@@ -438,75 +438,104 @@ extern unsigned long kernel_mapped;
 
 #if defined(VMLAYOUT_FREEBSD_AMD64_LA48_PLAIN)
 
-/* large_map_top: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0) */
+/* large_map_top: LARGEMAP_MAX_ADDRESS */
 #define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff78000000000, UL)
 
-/* lm_max_ents: LMEPML4I - LMSPML4I + 1 */
+/* lm_max_ents: PML4 slots the large map may use */
 #define LM_MAX_ENTS           VMLAYOUT_AC(0xee, UL)
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA48_KASAN)
 
-/* large_map_top: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0) */
+/* large_map_top: LARGEMAP_MAX_ADDRESS */
 #define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff78000000000, UL)
 
-/* lm_max_ents: LMEPML4I - LMSPML4I + 1 */
+/* lm_max_ents: PML4 slots the large map may use */
 #define LM_MAX_ENTS           VMLAYOUT_AC(0xee, UL)
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA48_KMSAN)
 
-/*
- * large_map_top: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not LARGEMAP_MAX_ADDRESS
- */
+/* large_map_top: below the origin map, not LARGEMAP_MAX_ADDRESS */
 #define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff60000000000, UL)
 
-/* lm_max_ents: KMSANORIGPML4I - LMSPML4I */
+/* lm_max_ents: PML4 slots the large map may use */
 #define LM_MAX_ENTS           VMLAYOUT_AC(0xeb, UL)
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA57_PLAIN)
 
-/* large_map_top: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0) */
+/* large_map_top: LARGEMAP_MAX_ADDRESS */
 #define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff78000000000, UL)
 
-/* lm_max_ents: LMEPML4I - LMSPML4I + 1 */
+/* lm_max_ents: PML4 slots the large map may use */
 #define LM_MAX_ENTS           VMLAYOUT_AC(0xee, UL)
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA57_KASAN)
 
-/* large_map_top: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0) */
+/* large_map_top: LARGEMAP_MAX_ADDRESS */
 #define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff78000000000, UL)
 
-/* lm_max_ents: LMEPML4I - LMSPML4I + 1 */
+/* lm_max_ents: PML4 slots the large map may use */
 #define LM_MAX_ENTS           VMLAYOUT_AC(0xee, UL)
 
 #elif defined(VMLAYOUT_FREEBSD_AMD64_LA57_KMSAN)
 
-/*
- * large_map_top: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not LARGEMAP_MAX_ADDRESS
- */
+/* large_map_top: below the origin map, not LARGEMAP_MAX_ADDRESS */
 #define LARGE_MAP_TOP         VMLAYOUT_AC(0xfffff60000000000, UL)
 
-/* lm_max_ents: KMSANORIGPML4I - LMSPML4I */
+/* lm_max_ents: PML4 slots the large map may use */
 #define LM_MAX_ENTS           VMLAYOUT_AC(0xeb, UL)
 
 #endif
 
-/* kernbase: KV4ADDR(KPML4I, KPDPI, 0, 0) */
+/* kernbase: where the kernel is linked */
 #define KERNBASE              VMLAYOUT_AC(0xffffffff80000000, UL)
 
-/* dmap_min_address: KV4ADDR(DMPML4I, 0, 0, 0) */
+/* dmap_min_address: start of the direct map */
 #define DMAP_MIN_ADDRESS      VMLAYOUT_AC(0xfffff80000000000, UL)
 
-/* upt_min_address: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot */
+/* upt_min_address: the recursive slot */
 #define UPT_MIN_ADDRESS       VMLAYOUT_AC(0xffff800000000000, UL)
 
-/*
- * upt_max_address: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen through the
- * recursive slot
- */
+/* upt_max_address: the PML4 seen through the recursive slot */
 #define UPT_MAX_ADDRESS       VMLAYOUT_AC(0xffff804020100000, UL)
 
 /* kernload: physical address the kernel is loaded at (non-UEFI boot) */
 #define KERNLOAD              VMLAYOUT_AC(0x200000, UL)
+
+/* PML4PML4I: the recursive slot */
+#define PML4PML4I             VMLAYOUT_AC(0x100, UL)
+
+/* LMSPML4I: first slot of the large map */
+#define LMSPML4I              VMLAYOUT_AC(0x101, UL)
+
+/* KMSANORIGPML4I: first slot of the KMSAN origin map (NKPML4E slots) */
+#define KMSANORIGPML4I        VMLAYOUT_AC(0x1ec, UL)
+
+/* LMEPML4I: last slot of the large map */
+#define LMEPML4I              VMLAYOUT_AC(0x1ee, UL)
+
+/* KASANPML4I: the KASAN shadow slot */
+#define KASANPML4I            VMLAYOUT_AC(0x1ef, UL)
+
+/* DMPML4I: first slot of the direct map */
+#define DMPML4I               VMLAYOUT_AC(0x1f0, UL)
+
+/* NDMPML4E: slots of the direct map */
+#define NDMPML4E              VMLAYOUT_AC(0x8, UL)
+
+/* KMSANSHADPML4I: first slot of the KMSAN shadow map (NKPML4E slots) */
+#define KMSANSHADPML4I        VMLAYOUT_AC(0x1f8, UL)
+
+/* KPML4BASE: first slot of the kernel map */
+#define KPML4BASE             VMLAYOUT_AC(0x1fc, UL)
+
+/* NKPML4E: slots of the kernel map */
+#define NKPML4E               VMLAYOUT_AC(0x4, UL)
+
+/* KPML4I: the slot of KERNBASE */
+#define KPML4I                VMLAYOUT_AC(0x1ff, UL)
+
+/* KPDPI: the PDP entry of KERNBASE */
+#define KPDPI                 VMLAYOUT_AC(0x1fe, UL)
 
 /*
  * Compile-time checks: what vmlayout verified about the fixed bounds above, checked again by the

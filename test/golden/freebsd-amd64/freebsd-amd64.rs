@@ -153,27 +153,62 @@ pub mod la48_plain {
 
     // Constants.
 
-    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
 
-    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xee;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 }
 
 /// Variant "la48+kasan": 4-level paging, 48-bit virtual addresses.
@@ -313,27 +348,62 @@ pub mod la48_kasan {
 
     // Constants.
 
-    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
 
-    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xee;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 }
 
 /// Variant "la48+kmsan": 4-level paging, 48-bit virtual addresses.
@@ -473,28 +543,62 @@ pub mod la48_kmsan {
 
     // Constants.
 
-    /// `large_map_top`: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not
-    /// LARGEMAP_MAX_ADDRESS.
+    /// `large_map_top`: below the origin map, not LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f600_0000_0000;
 
-    /// `lm_max_ents`: KMSANORIGPML4I - LMSPML4I.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xeb;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 }
 
 /// Variant "la57+plain": 5-level paging, 57-bit virtual addresses.
@@ -652,27 +756,62 @@ pub mod la57_plain {
 
     // Constants.
 
-    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
 
-    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xee;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 }
 
 /// Variant "la57+kasan": 5-level paging, 57-bit virtual addresses.
@@ -830,27 +969,62 @@ pub mod la57_kasan {
 
     // Constants.
 
-    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
 
-    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xee;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 }
 
 /// Variant "la57+kmsan": 5-level paging, 57-bit virtual addresses.
@@ -1008,26 +1182,60 @@ pub mod la57_kmsan {
 
     // Constants.
 
-    /// `large_map_top`: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not
-    /// LARGEMAP_MAX_ADDRESS.
+    /// `large_map_top`: below the origin map, not LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f600_0000_0000;
 
-    /// `lm_max_ents`: KMSANORIGPML4I - LMSPML4I.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xeb;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 }

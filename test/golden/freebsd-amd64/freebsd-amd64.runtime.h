@@ -225,6 +225,42 @@ extern unsigned long kernel_mapped;
 /* constant `kernload` */
 #define KERNLOAD 0x200000UL
 
+/* constant `PML4PML4I` */
+#define PML4PML4I 0x100UL
+
+/* constant `LMSPML4I` */
+#define LMSPML4I 0x101UL
+
+/* constant `KMSANORIGPML4I` */
+#define KMSANORIGPML4I 0x1ecUL
+
+/* constant `LMEPML4I` */
+#define LMEPML4I 0x1eeUL
+
+/* constant `KASANPML4I` */
+#define KASANPML4I 0x1efUL
+
+/* constant `DMPML4I` */
+#define DMPML4I 0x1f0UL
+
+/* constant `NDMPML4E` */
+#define NDMPML4E 8UL
+
+/* constant `KMSANSHADPML4I` */
+#define KMSANSHADPML4I 0x1f8UL
+
+/* constant `KPML4BASE` */
+#define KPML4BASE 0x1fcUL
+
+/* constant `NKPML4E` */
+#define NKPML4E 4UL
+
+/* constant `KPML4I` */
+#define KPML4I 0x1ffUL
+
+/* constant `KPDPI` */
+#define KPDPI 0x1feUL
+
 /* region `kasan_shadow` */
 #define KASAN_SHADOW_START_LA48_KASAN 0xfffff78000000000UL
 #define KASAN_SHADOW_START_LA57_KASAN 0xfffff78000000000UL

@@ -145,27 +145,62 @@ pub mod la48_plain {
 
     // Constants.
 
-    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
 
-    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xee;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
@@ -214,6 +249,18 @@ pub mod la48_plain {
         upt_min_address: UPT_MIN_ADDRESS,
         upt_max_address: UPT_MAX_ADDRESS,
         kernload: KERNLOAD,
+        pml4pml4i: PML4PML4I,
+        lmspml4i: LMSPML4I,
+        kmsanorigpml4i: KMSANORIGPML4I,
+        lmepml4i: LMEPML4I,
+        kasanpml4i: KASANPML4I,
+        dmpml4i: DMPML4I,
+        ndmpml4e: NDMPML4E,
+        kmsanshadpml4i: KMSANSHADPML4I,
+        kpml4base: KPML4BASE,
+        nkpml4e: NKPML4E,
+        kpml4i: KPML4I,
+        kpdpi: KPDPI,
         kasan_shadow_start: None,
         kasan_shadow_end: None,
         kasan_shadow_size: None,
@@ -369,27 +416,62 @@ pub mod la48_kasan {
 
     // Constants.
 
-    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
 
-    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xee;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
@@ -438,6 +520,18 @@ pub mod la48_kasan {
         upt_min_address: UPT_MIN_ADDRESS,
         upt_max_address: UPT_MAX_ADDRESS,
         kernload: KERNLOAD,
+        pml4pml4i: PML4PML4I,
+        lmspml4i: LMSPML4I,
+        kmsanorigpml4i: KMSANORIGPML4I,
+        lmepml4i: LMEPML4I,
+        kasanpml4i: KASANPML4I,
+        dmpml4i: DMPML4I,
+        ndmpml4e: NDMPML4E,
+        kmsanshadpml4i: KMSANSHADPML4I,
+        kpml4base: KPML4BASE,
+        nkpml4e: NKPML4E,
+        kpml4i: KPML4I,
+        kpdpi: KPDPI,
         kasan_shadow_start: Some(KASAN_SHADOW_START),
         kasan_shadow_end: Some(KASAN_SHADOW_END),
         kasan_shadow_size: Some(KASAN_SHADOW_SIZE),
@@ -593,28 +687,62 @@ pub mod la48_kmsan {
 
     // Constants.
 
-    /// `large_map_top`: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not
-    /// LARGEMAP_MAX_ADDRESS.
+    /// `large_map_top`: below the origin map, not LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f600_0000_0000;
 
-    /// `lm_max_ents`: KMSANORIGPML4I - LMSPML4I.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xeb;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
@@ -663,6 +791,18 @@ pub mod la48_kmsan {
         upt_min_address: UPT_MIN_ADDRESS,
         upt_max_address: UPT_MAX_ADDRESS,
         kernload: KERNLOAD,
+        pml4pml4i: PML4PML4I,
+        lmspml4i: LMSPML4I,
+        kmsanorigpml4i: KMSANORIGPML4I,
+        lmepml4i: LMEPML4I,
+        kasanpml4i: KASANPML4I,
+        dmpml4i: DMPML4I,
+        ndmpml4e: NDMPML4E,
+        kmsanshadpml4i: KMSANSHADPML4I,
+        kpml4base: KPML4BASE,
+        nkpml4e: NKPML4E,
+        kpml4i: KPML4I,
+        kpdpi: KPDPI,
         kasan_shadow_start: None,
         kasan_shadow_end: None,
         kasan_shadow_size: None,
@@ -836,27 +976,62 @@ pub mod la57_plain {
 
     // Constants.
 
-    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
 
-    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xee;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
@@ -905,6 +1080,18 @@ pub mod la57_plain {
         upt_min_address: UPT_MIN_ADDRESS,
         upt_max_address: UPT_MAX_ADDRESS,
         kernload: KERNLOAD,
+        pml4pml4i: PML4PML4I,
+        lmspml4i: LMSPML4I,
+        kmsanorigpml4i: KMSANORIGPML4I,
+        lmepml4i: LMEPML4I,
+        kasanpml4i: KASANPML4I,
+        dmpml4i: DMPML4I,
+        ndmpml4e: NDMPML4E,
+        kmsanshadpml4i: KMSANSHADPML4I,
+        kpml4base: KPML4BASE,
+        nkpml4e: NKPML4E,
+        kpml4i: KPML4I,
+        kpdpi: KPDPI,
         kasan_shadow_start: None,
         kasan_shadow_end: None,
         kasan_shadow_size: None,
@@ -1078,27 +1265,62 @@ pub mod la57_kasan {
 
     // Constants.
 
-    /// `large_map_top`: LARGEMAP_MAX_ADDRESS = KV4ADDR(LMEPML4I + 1, 0, 0, 0).
+    /// `large_map_top`: LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f780_0000_0000;
 
-    /// `lm_max_ents`: LMEPML4I - LMSPML4I + 1.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xee;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
@@ -1147,6 +1369,18 @@ pub mod la57_kasan {
         upt_min_address: UPT_MIN_ADDRESS,
         upt_max_address: UPT_MAX_ADDRESS,
         kernload: KERNLOAD,
+        pml4pml4i: PML4PML4I,
+        lmspml4i: LMSPML4I,
+        kmsanorigpml4i: KMSANORIGPML4I,
+        lmepml4i: LMEPML4I,
+        kasanpml4i: KASANPML4I,
+        dmpml4i: DMPML4I,
+        ndmpml4e: NDMPML4E,
+        kmsanshadpml4i: KMSANSHADPML4I,
+        kpml4base: KPML4BASE,
+        nkpml4e: NKPML4E,
+        kpml4i: KPML4I,
+        kpdpi: KPDPI,
         kasan_shadow_start: Some(KASAN_SHADOW_START),
         kasan_shadow_end: Some(KASAN_SHADOW_END),
         kasan_shadow_size: Some(KASAN_SHADOW_SIZE),
@@ -1320,28 +1554,62 @@ pub mod la57_kmsan {
 
     // Constants.
 
-    /// `large_map_top`: KV4ADDR(KMSANORIGPML4I, 0, 0, 0): below the origin map, not
-    /// LARGEMAP_MAX_ADDRESS.
+    /// `large_map_top`: below the origin map, not LARGEMAP_MAX_ADDRESS.
     pub const LARGE_MAP_TOP: u64 = 0xffff_f600_0000_0000;
 
-    /// `lm_max_ents`: KMSANORIGPML4I - LMSPML4I.
+    /// `lm_max_ents`: PML4 slots the large map may use.
     pub const LM_MAX_ENTS: u64 = 0xeb;
 
-    /// `kernbase`: KV4ADDR(KPML4I, KPDPI, 0, 0).
+    /// `kernbase`: where the kernel is linked.
     pub const KERNBASE: u64 = 0xffff_ffff_8000_0000;
 
-    /// `dmap_min_address`: KV4ADDR(DMPML4I, 0, 0, 0).
+    /// `dmap_min_address`: start of the direct map.
     pub const DMAP_MIN_ADDRESS: u64 = 0xffff_f800_0000_0000;
 
-    /// `upt_min_address`: KV4ADDR(PML4PML4I, 0, 0, 0): the recursive slot.
+    /// `upt_min_address`: the recursive slot.
     pub const UPT_MIN_ADDRESS: u64 = 0xffff_8000_0000_0000;
 
-    /// `upt_max_address`: KV4ADDR(PML4PML4I, PML4PML4I, PML4PML4I, PML4PML4I): the PML4 seen
-    /// through the recursive slot.
+    /// `upt_max_address`: the PML4 seen through the recursive slot.
     pub const UPT_MAX_ADDRESS: u64 = 0xffff_8040_2010_0000;
 
     /// `kernload`: physical address the kernel is loaded at (non-UEFI boot).
     pub const KERNLOAD: u64 = 0x20_0000;
+
+    /// `PML4PML4I`: the recursive slot.
+    pub const PML4PML4I: u64 = 0x100;
+
+    /// `LMSPML4I`: first slot of the large map.
+    pub const LMSPML4I: u64 = 0x101;
+
+    /// `KMSANORIGPML4I`: first slot of the KMSAN origin map (NKPML4E slots).
+    pub const KMSANORIGPML4I: u64 = 0x1ec;
+
+    /// `LMEPML4I`: last slot of the large map.
+    pub const LMEPML4I: u64 = 0x1ee;
+
+    /// `KASANPML4I`: the KASAN shadow slot.
+    pub const KASANPML4I: u64 = 0x1ef;
+
+    /// `DMPML4I`: first slot of the direct map.
+    pub const DMPML4I: u64 = 0x1f0;
+
+    /// `NDMPML4E`: slots of the direct map.
+    pub const NDMPML4E: u64 = 0x8;
+
+    /// `KMSANSHADPML4I`: first slot of the KMSAN shadow map (NKPML4E slots).
+    pub const KMSANSHADPML4I: u64 = 0x1f8;
+
+    /// `KPML4BASE`: first slot of the kernel map.
+    pub const KPML4BASE: u64 = 0x1fc;
+
+    /// `NKPML4E`: slots of the kernel map.
+    pub const NKPML4E: u64 = 0x4;
+
+    /// `KPML4I`: the slot of KERNBASE.
+    pub const KPML4I: u64 = 0x1ff;
+
+    /// `KPDPI`: the PDP entry of KERNBASE.
+    pub const KPDPI: u64 = 0x1fe;
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
@@ -1390,6 +1658,18 @@ pub mod la57_kmsan {
         upt_min_address: UPT_MIN_ADDRESS,
         upt_max_address: UPT_MAX_ADDRESS,
         kernload: KERNLOAD,
+        pml4pml4i: PML4PML4I,
+        lmspml4i: LMSPML4I,
+        kmsanorigpml4i: KMSANORIGPML4I,
+        lmepml4i: LMEPML4I,
+        kasanpml4i: KASANPML4I,
+        dmpml4i: DMPML4I,
+        ndmpml4e: NDMPML4E,
+        kmsanshadpml4i: KMSANSHADPML4I,
+        kpml4base: KPML4BASE,
+        nkpml4e: NKPML4E,
+        kpml4i: KPML4I,
+        kpdpi: KPDPI,
         kasan_shadow_start: None,
         kasan_shadow_end: None,
         kasan_shadow_size: None,
@@ -1557,6 +1837,30 @@ pub struct Layout {
     pub upt_max_address: u64,
     /// Constant `kernload`.
     pub kernload: u64,
+    /// Constant `PML4PML4I`.
+    pub pml4pml4i: u64,
+    /// Constant `LMSPML4I`.
+    pub lmspml4i: u64,
+    /// Constant `KMSANORIGPML4I`.
+    pub kmsanorigpml4i: u64,
+    /// Constant `LMEPML4I`.
+    pub lmepml4i: u64,
+    /// Constant `KASANPML4I`.
+    pub kasanpml4i: u64,
+    /// Constant `DMPML4I`.
+    pub dmpml4i: u64,
+    /// Constant `NDMPML4E`.
+    pub ndmpml4e: u64,
+    /// Constant `KMSANSHADPML4I`.
+    pub kmsanshadpml4i: u64,
+    /// Constant `KPML4BASE`.
+    pub kpml4base: u64,
+    /// Constant `NKPML4E`.
+    pub nkpml4e: u64,
+    /// Constant `KPML4I`.
+    pub kpml4i: u64,
+    /// Constant `KPDPI`.
+    pub kpdpi: u64,
     /// The start of region `kasan_shadow`.
     pub kasan_shadow_start: Option<u64>,
     /// The end of region `kasan_shadow`.
