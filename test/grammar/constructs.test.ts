@@ -167,9 +167,7 @@ describe("declarations", () => {
       {
         kind: "axis",
         name: id("paging"),
-        items: [
-          { kind: "variant", name: str("la57"), items: [{ kind: "paging", mode: lit(5n) }] },
-        ],
+        items: [{ kind: "variant", name: str("la57"), items: [{ kind: "paging", mode: lit(5n) }] }],
       },
       {
         kind: "when",

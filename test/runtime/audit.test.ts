@@ -49,9 +49,11 @@ describe("clean installs", () => {
     ["emerald", undefined, ["W0401"]],
     ["gaybsd-amd64", undefined, ["W0401"]],
     ...["la48", "la57"].flatMap((paging) =>
-      ["plain", "kasan", "kmsan"].map(
-        (sanitizer): [string, string, string[]] => ["freebsd-amd64", `${paging}+${sanitizer}`, ["W0401"]],
-      ),
+      ["plain", "kasan", "kmsan"].map((sanitizer): [string, string, string[]] => [
+        "freebsd-amd64",
+        `${paging}+${sanitizer}`,
+        ["W0401"],
+      ]),
     ),
     ["solaris-amd64", "running", []],
     ["solaris-amd64", "boot", ["W0401"]],

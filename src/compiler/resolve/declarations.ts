@@ -25,12 +25,7 @@ export function paging(ctx: VariantContext): Layout["paging"] | undefined {
   const decls = ctx.items.filter((i) => i.kind === "paging");
   const where = ctx.variant ? ` in variant "${ctx.variant.name}"` : "";
   if (decls.length === 0) {
-    ctx.error(
-      "E0111",
-      `no paging mode${where}`,
-      ctx.variant?.span ?? ctx.header.span,
-      MODES_HELP,
-    );
+    ctx.error("E0111", `no paging mode${where}`, ctx.variant?.span ?? ctx.header.span, MODES_HELP);
     return undefined;
   }
   for (const extra of decls.slice(1))
