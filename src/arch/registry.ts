@@ -7,6 +7,7 @@ import type { CacheMode, Paging, SvMode } from "../model/layout.js";
 import type { Arch, SharedTables, SpaceWriter } from "./arch.js";
 import type { FrameAllocator } from "./frame-allocator.js";
 import type { PhysicalMemory } from "./physical-memory.js";
+import { aarch64 } from "./aarch64/arch.js";
 import { riscv64 } from "./riscv64/arch.js";
 import { svSpaceWriter } from "./riscv64/writer.js";
 import { x86_64 } from "./x86_64/arch.js";
@@ -14,7 +15,14 @@ import { x86SpaceWriter } from "./x86_64/writer.js";
 
 /** The architecture and mode a Layout's `paging` names. */
 export function archOf(paging: Paging): Arch {
-  return paging.arch === "riscv64" ? riscv64(paging.mode) : x86_64(paging.levels);
+  switch (paging.arch) {
+    case "x86_64":
+      return x86_64(paging.levels);
+    case "riscv64":
+      return riscv64(paging.mode);
+    case "aarch64":
+      return aarch64(paging.granule, paging.vaBits);
+  }
 }
 
 /**
@@ -31,6 +39,7 @@ export function spaceWriter(
 ): SpaceWriter | undefined {
   if (paging.arch === "x86_64")
     return x86SpaceWriter(memory, allocator, paging.levels, maxPhyAddr, shared);
+  if (paging.arch === "aarch64") return undefined;
   return shared ? undefined : svSpaceWriter(memory, allocator, paging.mode);
 }
 
@@ -50,13 +59,31 @@ export function pagingOfMode(mode: SvMode): Paging {
   };
 }
 
-/** Every paging mode a spec can name, as `paging` writes it (`4`, `sv39`). */
+/** AArch64 stage 1 with a `granule` KiB translation granule and `vaBits`-bit halves. */
+export function pagingOfGranule(granule: 4 | 16 | 64, vaBits: 39 | 42 | 47 | 48 | 52): Paging {
+  return {
+    arch: "aarch64",
+    granule,
+    levels: aarch64(granule, vaBits).levels as 2 | 3 | 4 | 5,
+    vaBits,
+  };
+}
+
+const AARCH64_MODES = ([4, 16, 64] as const).flatMap((granule) =>
+  ([39, 42, 47, 48, 52] as const).map((vaBits) => pagingOfGranule(granule, vaBits)),
+);
+
+/**
+ * Every paging mode a spec can name, as `paging` writes it: `4`, `5` (x86-64), `sv39`
+ * (RISC-V), `aarch64_4k_48` (AArch64: granule, then VA bits).
+ */
 export const PAGING_MODES: ReadonlyMap<string, Paging> = new Map([
   ["4", pagingOfLevels(4)],
   ["5", pagingOfLevels(5)],
   ["sv39", pagingOfMode("sv39")],
   ["sv48", pagingOfMode("sv48")],
   ["sv57", pagingOfMode("sv57")],
+  ...AARCH64_MODES.map((p): [string, Paging] => [pagingWord(p), p]),
 ]);
 
 /**
@@ -66,7 +93,7 @@ export const PAGING_MODES: ReadonlyMap<string, Paging> = new Map([
  * fault (privileged spec 10.3.2, step 4), so a root that references itself maps nothing.
  */
 export function recursiveSlot(paging: Paging): bigint | undefined {
-  if (paging.arch === "riscv64") return undefined;
+  if (paging.arch !== "x86_64") return undefined;
   const arch = archOf(paging);
   return 1n << BigInt(arch.levelShift(arch.levels));
 }
@@ -79,14 +106,26 @@ const X86_CACHE_MODES: readonly CacheMode[] = ["wb", "wt", "uc", "uc_minus", "wc
  * attributes, PAGE_KERNEL), `wc` is NC (non-cacheable, idempotent: pgprot_writecombine) and
  * `uc` is IO (non-cacheable, non-idempotent, strongly ordered: pgprot_noncached).
  */
-const SVPBMT_CACHE_MODES: readonly CacheMode[] = ["wb", "wc", "uc"];
+/**
+ * Svpbmt's types, and the same three on AArch64 as Linux programs MAIR_EL1
+ * (arch/arm64/include/asm/memory.h): `wb` MT_NORMAL, `wc` MT_NORMAL_NC (pgprot_writecombine),
+ * `uc` MT_DEVICE_nGnRnE (pgprot_noncached).
+ */
+const SVPBMT_OR_MAIR_CACHE_MODES: readonly CacheMode[] = ["wb", "wc", "uc"];
 
 /** The `cache` modes a region may give under `paging`. */
 export function cacheModes(paging: Paging): readonly CacheMode[] {
-  return paging.arch === "riscv64" ? SVPBMT_CACHE_MODES : X86_CACHE_MODES;
+  return paging.arch === "x86_64" ? X86_CACHE_MODES : SVPBMT_OR_MAIR_CACHE_MODES;
 }
 
 /** The word `paging` writes for a mode: the inverse of `PAGING_MODES`. */
 export function pagingWord(paging: Paging): string {
-  return paging.arch === "riscv64" ? paging.mode : String(paging.levels);
+  switch (paging.arch) {
+    case "x86_64":
+      return String(paging.levels);
+    case "riscv64":
+      return paging.mode;
+    case "aarch64":
+      return `aarch64_${paging.granule}k_${paging.vaBits}`;
+  }
 }

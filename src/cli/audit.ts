@@ -39,8 +39,11 @@ const MAX_LISTING_BYTES = 256 * 2 ** 20;
 const LISTINGS: Readonly<
   Record<string, (file: string, text: string, paging: Paging) => Result<FoundSpace>>
 > = {
-  ptdump: (file, text, paging) =>
-    paging.arch === "riscv64" ? readRiscvPtdump(file, text) : readPtdump(file, text, paging.levels),
+  ptdump: (file, text, paging) => {
+    if (paging.arch === "riscv64") return readRiscvPtdump(file, text);
+    if (paging.arch === "aarch64") throw new UsageError("audit does not read arm64 ptdump yet");
+    return readPtdump(file, text, paging.levels);
+  },
   "qemu-info-mem": (file, text, paging) => readQemuMem(file, text, x86Paging(paging).levels),
   "qemu-info-tlb": (file, text, paging) => {
     x86Paging(paging);

@@ -84,6 +84,9 @@ const PROBES: Readonly<
       return { ok: true, text: `${hex(r.pa)} ${page} ${describeFlags(flags)}` };
     };
   },
+  aarch64: () => {
+    throw new UsageError("translate does not read AArch64 tables yet");
+  },
 };
 
 const PAGE = new Map([

@@ -28,6 +28,15 @@ export type Paging =
       readonly mode: SvMode;
       readonly levels: 3 | 4 | 5;
       readonly vaBits: 39 | 48 | 57;
+    }
+  | {
+      readonly arch: "aarch64";
+      /** Translation granule in KiB (TCR_EL1.TG1/TG0). */
+      readonly granule: 4 | 16 | 64;
+      /** Lookup levels of a walk: 2 (64K, 39-bit) to 5 (4K, 52-bit with FEAT_LPA2). */
+      readonly levels: 2 | 3 | 4 | 5;
+      /** Bits of each half (TxSZ = 64 - vaBits); the halves are 2^vaBits bytes each. */
+      readonly vaBits: 39 | 42 | 47 | 48 | 52;
     };
 
 export type ParamType = "address" | "size" | "count";

@@ -16,11 +16,24 @@ import type { Emitter } from "./emitter.js";
  */
 export const JSON_SCHEMA = "vmlayout/2";
 
-/** `{arch, levels, vaBits}` for x86-64, `{arch, mode, levels, vaBits}` for RISC-V. */
+/**
+ * `{arch, levels, vaBits}` for x86-64, `{arch, mode, levels, vaBits}` for RISC-V, `{arch,
+ * granule, levels, vaBits}` for AArch64 (`granule` in KiB; each half is 2^vaBits bytes).
+ */
 function pagingDocument(paging: Paging): object {
-  return paging.arch === "riscv64"
-    ? { arch: paging.arch, mode: paging.mode, levels: paging.levels, vaBits: paging.vaBits }
-    : { arch: paging.arch, levels: paging.levels, vaBits: paging.vaBits };
+  switch (paging.arch) {
+    case "x86_64":
+      return { arch: paging.arch, levels: paging.levels, vaBits: paging.vaBits };
+    case "riscv64":
+      return { arch: paging.arch, mode: paging.mode, levels: paging.levels, vaBits: paging.vaBits };
+    case "aarch64":
+      return {
+        arch: paging.arch,
+        granule: paging.granule,
+        levels: paging.levels,
+        vaBits: paging.vaBits,
+      };
+  }
 }
 
 export function layoutDocument(layout: Layout): object {
