@@ -63,7 +63,7 @@ export const runInstall: Run = async (values, positionals, context) => {
 };
 
 /** A page or block size as Linux's ptdump abbreviates one: `4K`, `2M`, `32M`, `1G`, `4T`. */
-function pageName(bytes: bigint): string {
+export function pageName(bytes: bigint): string {
   let n = bytes;
   let unit = 0;
   while (n % 1024n === 0n && unit < 4) {

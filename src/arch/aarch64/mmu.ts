@@ -97,6 +97,8 @@ export interface Translation {
   readonly global: boolean;
   /** MAIR_EL1's attribute byte that AttrIndx selects. */
   readonly memoryAttributes: number;
+  /** The block or page descriptor (as the TLB holds it). */
+  readonly descriptor: bigint;
   /** True if the TLB answered. */
   readonly cached: boolean;
 }
@@ -197,6 +199,7 @@ export class Mmu {
       perms: 0x3f,
       global: true,
       memoryAttributes: 0,
+      descriptor: 0n,
       cached: false,
     };
   }
@@ -385,6 +388,7 @@ export class Mmu {
       perms: entry.perms,
       global: entry.global,
       memoryAttributes: Number((this.regs.mair >> BigInt(attrIndx * 8)) & 0xffn),
+      descriptor: entry.descriptor,
       cached,
     };
   }
