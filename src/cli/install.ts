@@ -158,12 +158,13 @@ function summary(
 
   const per = audited.tables;
   const levels: string[] = [];
-  for (let l = inst.levels; l >= 1; l--)
+  // A table is one 4 KiB frame on x86-64 and RISC-V, 4 or 16 with AArch64's 16K and 64K granules.
+  let frames = 0;
+  for (let l = inst.levels; l >= 1; l--) {
     levels.push(`${inst.arch.tableName(l)} ${per[l as Level]}`);
-  row(
-    "page tables",
-    `${audited.frames} frames (${size(BigInt(audited.frames) * 4096n)}): ${levels.join(", ")}`,
-  );
+    frames += per[l as Level] * Math.ceil(inst.arch.tableBytes(l) / 4096);
+  }
+  row("page tables", `${frames} frames (${size(BigInt(frames) * 4096n)}): ${levels.join(", ")}`);
   for (const s of audited.spaces) {
     const shared =
       s.process === 0
