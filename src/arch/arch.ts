@@ -135,6 +135,22 @@ export interface Arch {
    * (x86 #GP, RISC-V page fault, AArch64 translation fault at level 0).
    */
   readonly halves: readonly [AddrRange, AddrRange];
+  /**
+   * The lowest of the bits that say which half an address is in: bits 63..`halfBit` are all 0
+   * in the lower half and all 1 in the upper. `vaBits - 1` with sign extension (x86-64,
+   * RISC-V); `vaBits` on AArch64, where bit `vaBits - 1` is translated in both halves.
+   */
+  readonly halfBit: number;
+  /**
+   * The registers that translate the lower and the upper half where each has its own root
+   * (AArch64: `TTBR0_EL1`, `TTBR1_EL1`); undefined where one root translates both.
+   */
+  readonly halfRoots: readonly [string, string] | undefined;
+  /**
+   * The mode and its addresses as a document's title says them: `4-level paging` and
+   * `48-bit virtual addresses`; `AArch64 4K granule` and `48-bit virtual addresses per half`.
+   */
+  readonly title: readonly [string, string];
   /** True if `va` lies in one of the halves. */
   isCanonical(va: bigint): boolean;
   /** The address in a half that `va`'s low `vaBits` bits select (on x86: sign extension). */

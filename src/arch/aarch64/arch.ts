@@ -227,6 +227,9 @@ function makeArch(granule: Granule, vaBits: VaBits): Arch {
       (s) => s !== undefined,
     ),
     halves: ttbrHalves(vaBits),
+    halfBit: vaBits,
+    halfRoots: ["TTBR0_EL1", "TTBR1_EL1"],
+    title: [`AArch64 ${granule}K granule`, `${vaBits}-bit virtual addresses per half`],
     isCanonical: (va) => inTtbrHalf(va, vaBits),
     canonicalize: (va) => ttbrCanonicalize(va, vaBits),
     tableFormat(physAddrBits) {

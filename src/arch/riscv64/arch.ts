@@ -156,12 +156,13 @@ function makeArch(mode: SvMode): Arch {
   const levels = MODE_LEVELS[mode];
   const vaBits = MODE_VA_BITS[mode];
   const formats = new Map<number, TableFormat>();
+  const name = mode === "sv39" ? "Sv39" : mode === "sv48" ? "Sv48" : "Sv57";
   const pageSizes: bigint[] = [];
   for (let level = 1; level <= levels; level++) pageSizes.push(1n << BigInt(levelShift(level)));
   return {
     name: "riscv64",
     ramBase: QEMU_VIRT_RAM_BASE,
-    mode: mode === "sv39" ? "Sv39" : mode === "sv48" ? "Sv48" : "Sv57",
+    mode: name,
     vaBits,
     levels,
     tableBytes: () => 4096,
@@ -175,6 +176,9 @@ function makeArch(mode: SvMode): Arch {
     leafSize: (level) => pageSizes[level - 1],
     pageSizes,
     halves: signExtendedHalves(vaBits),
+    halfBit: vaBits - 1,
+    halfRoots: undefined,
+    title: [name, `${vaBits}-bit virtual addresses`],
     isCanonical: (va) => isCanonical(va, mode),
     canonicalize: (va) => canonicalize(va, mode),
     // One format per width: the walker's hot loop then always calls the same functions.
