@@ -21,10 +21,12 @@
  *
  * This header holds every variant of the spec. Define exactly one of
  *
- *   VMLAYOUT_LINUX_ARM64_V6_1           "v6.1": 4K granule, 48-bit VA, 48-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_DOC_4K_48      "doc-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_DOC_64K_52     "doc-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_CURRENT_4K_48  "current-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses
+ *   VMLAYOUT_LINUX_ARM64_V6_1            "v6.1": 4K granule, 48-bit VA, 48-bit virtual addresses
+ *   VMLAYOUT_LINUX_ARM64_DOC_4K_48       "doc-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses
+ *   VMLAYOUT_LINUX_ARM64_DOC_64K_52      "doc-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses
+ *   VMLAYOUT_LINUX_ARM64_CURRENT_4K_48   "current-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses
+ *   VMLAYOUT_LINUX_ARM64_CURRENT_64K_52  "current-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses
+ *   VMLAYOUT_LINUX_ARM64_CURRENT_4K_52   "current-4k-52": 4K granule, 52-bit VA, 52-bit virtual addresses
  *
  * before including it (from the build system, or from the kernel configuration option that chooses
  * between them), or generate a single variant with --variant.
@@ -43,8 +45,8 @@
 #endif
 #endif
 
-#if defined(VMLAYOUT_LINUX_ARM64_V6_1) + defined(VMLAYOUT_LINUX_ARM64_DOC_4K_48) + defined(VMLAYOUT_LINUX_ARM64_DOC_64K_52) + defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_48) != 1
-#error "define exactly one of VMLAYOUT_LINUX_ARM64_V6_1, VMLAYOUT_LINUX_ARM64_DOC_4K_48, VMLAYOUT_LINUX_ARM64_DOC_64K_52 and VMLAYOUT_LINUX_ARM64_CURRENT_4K_48"
+#if defined(VMLAYOUT_LINUX_ARM64_V6_1) + defined(VMLAYOUT_LINUX_ARM64_DOC_4K_48) + defined(VMLAYOUT_LINUX_ARM64_DOC_64K_52) + defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_48) + defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52) + defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52) != 1
+#error "define exactly one of VMLAYOUT_LINUX_ARM64_V6_1, VMLAYOUT_LINUX_ARM64_DOC_4K_48, VMLAYOUT_LINUX_ARM64_DOC_64K_52, VMLAYOUT_LINUX_ARM64_CURRENT_4K_48, VMLAYOUT_LINUX_ARM64_CURRENT_64K_52 and VMLAYOUT_LINUX_ARM64_CURRENT_4K_52"
 #endif
 
 #if defined(VMLAYOUT_LINUX_ARM64_V6_1)
@@ -162,6 +164,132 @@ extern unsigned long kimage_base;
 #define KASLR_LINEAR_END             VMLAYOUT_AC(0xffff7fffffffffff, UL)
 #define KASLR_LINEAR_ALIGN           VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 #define LINEAR_RAM_BASE_DEFAULT      VMLAYOUT_AC(0xffff000000000000, UL)  /* linear_ram */
+#ifndef __ASSEMBLER__
+extern unsigned long linear_ram_base;
+#endif
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
+
+/*
+ * Parameters: variables the kernel defines. The layout is verified for every value from P_MIN to
+ * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
+ */
+
+/*
+ * phys_span: the linear map's share of the physical address range (2^PARange, at most the linear
+ * region)
+ */
+#define PHYS_SPAN_DEFAULT            VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
+#define PHYS_SPAN_MIN                VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define PHYS_SPAN_MAX                VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
+#define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+
+/*
+ * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
+ * MiB)
+ */
+#define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+
+/* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
+#define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xfffffffffd310000, UL)
+#define FIXADDR_TOT_START_MIN        VMLAYOUT_AC(0xffffffffc1800000, UL)
+#define FIXADDR_TOT_START_MAX        VMLAYOUT_AC(0xffffffffff3a0000, UL)
+#define FIXADDR_TOT_START_ALIGN      VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+
+#ifndef __ASSEMBLER__
+extern unsigned long phys_span;
+extern unsigned long kernel_mapped;
+extern unsigned long fixaddr_tot_start;
+#endif
+
+/*
+ * KASLR group image: kernel_image are randomised, in this order, within KASLR_IMAGE_START ..
+ * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
+ * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
+ */
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080000000, UL)
+#define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffc1fbf7fffff, UL)
+#define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080000000, UL)  /* kernel_image */
+#ifndef __ASSEMBLER__
+extern unsigned long kimage_base;
+#endif
+
+/*
+ * KASLR group linear: linear_ram are randomised, in this order, within KASLR_LINEAR_START ..
+ * KASLR_LINEAR_END, at multiples of KASLR_LINEAR_ALIGN. Each starts at a variable the kernel sets
+ * (linear_ram_base); R_BASE_DEFAULT is where the spec puts it.
+ */
+#define KASLR_LINEAR_START           VMLAYOUT_AC(0xfff0000000000000, UL)
+#define KASLR_LINEAR_END             VMLAYOUT_AC(0xffff7fffffffffff, UL)
+#define KASLR_LINEAR_ALIGN           VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define LINEAR_RAM_BASE_DEFAULT      VMLAYOUT_AC(0xfff0000000000000, UL)  /* linear_ram */
+#ifndef __ASSEMBLER__
+extern unsigned long linear_ram_base;
+#endif
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
+
+/*
+ * Parameters: variables the kernel defines. The layout is verified for every value from P_MIN to
+ * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
+ */
+
+/*
+ * phys_span: the linear map's share of the physical address range (2^PARange, at most the linear
+ * region)
+ */
+#define PHYS_SPAN_DEFAULT            VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
+#define PHYS_SPAN_MIN                VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+#define PHYS_SPAN_MAX                VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
+#define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+
+/*
+ * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
+ * MiB)
+ */
+#define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+
+/* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
+#define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xffffffffff22d000, UL)
+#define FIXADDR_TOT_START_MIN        VMLAYOUT_AC(0xffffffffc1800000, UL)
+#define FIXADDR_TOT_START_MAX        VMLAYOUT_AC(0xffffffffff436000, UL)
+#define FIXADDR_TOT_START_ALIGN      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
+
+#ifndef __ASSEMBLER__
+extern unsigned long phys_span;
+extern unsigned long kernel_mapped;
+extern unsigned long fixaddr_tot_start;
+#endif
+
+/*
+ * KASLR group image: kernel_image are randomised, in this order, within KASLR_IMAGE_START ..
+ * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
+ * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
+ */
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080000000, UL)
+#define KASLR_IMAGE_END              VMLAYOUT_AC(0xffffc1ffbf7fffff, UL)
+#define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080000000, UL)  /* kernel_image */
+#ifndef __ASSEMBLER__
+extern unsigned long kimage_base;
+#endif
+
+/*
+ * KASLR group linear: linear_ram are randomised, in this order, within KASLR_LINEAR_START ..
+ * KASLR_LINEAR_END, at multiples of KASLR_LINEAR_ALIGN. Each starts at a variable the kernel sets
+ * (linear_ram_base); R_BASE_DEFAULT is where the spec puts it.
+ */
+#define KASLR_LINEAR_START           VMLAYOUT_AC(0xfff0000000000000, UL)
+#define KASLR_LINEAR_END             VMLAYOUT_AC(0xffff7fffffffffff, UL)
+#define KASLR_LINEAR_ALIGN           VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
+#define LINEAR_RAM_BASE_DEFAULT      VMLAYOUT_AC(0xfff0000000000000, UL)  /* linear_ram */
 #ifndef __ASSEMBLER__
 extern unsigned long linear_ram_base;
 #endif
@@ -474,6 +602,198 @@ extern unsigned long linear_ram_base;
 #define GUARD_FFFFFFFFFF800000_END   VMLAYOUT_AC(0xffffffffffffffff, UL)
 #define GUARD_FFFFFFFFFF800000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
 
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
+
+/* user_space: user (TTBR0_EL1), different per mm; rwx, user, per process */
+#define USER_SPACE_START             VMLAYOUT_AC(0x0000000000000000, UL)
+#define USER_SPACE_END               VMLAYOUT_AC(0x000fffffffffffff, UL)
+#define USER_SPACE_SIZE              VMLAYOUT_AC(0x10000000000000, UL)    /* 4 PiB */
+
+/* non_canonical: neither half (translation fault) */
+#define NON_CANONICAL_START          VMLAYOUT_AC(0x0010000000000000, UL)
+#define NON_CANONICAL_END            VMLAYOUT_AC(0xffefffffffffffff, UL)
+#define NON_CANONICAL_SIZE           VMLAYOUT_AC(0xffe0000000000000, UL)  /* 16376 PiB */
+
+/* linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END); rw, global */
+#define PAGE_OFFSET_START            VMLAYOUT_AC(0xfff0000000000000, UL)
+#define PAGE_OFFSET_END              VMLAYOUT_AC(0xffff7fffffffffff, UL)
+#define PAGE_OFFSET_SIZE             VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
+
+/*
+ * linear_ram: the physical address range's image in the linear map; RAM from memstart_addr
+ * map ram, rw, global, max_page 64 KiB, randomised: starts at linear_ram_base, in linear_map
+ * by default 0xfff0000000000000 .. 0xffff7fffffffffff (3968 TiB)
+ */
+#ifndef __ASSEMBLER__
+#define LINEAR_RAM_START             (linear_ram_base)
+#define LINEAR_RAM_END               (phys_span + linear_ram_base - 1)
+#define LINEAR_RAM_SIZE              (phys_span)
+#endif
+
+/* modules: modules (MODULES_VADDR .. MODULES_END); rwx, global */
+#define MODULES_START                VMLAYOUT_AC(0xffff800000000000, UL)
+#define MODULES_END                  VMLAYOUT_AC(0xffff80007fffffff, UL)
+#define MODULES_SIZE                 VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
+
+/* vmalloc: vmalloc (VMALLOC_START .. VMALLOC_END), with the kernel image; rwx, global */
+#define VMALLOC_START                VMLAYOUT_AC(0xffff800080000000, UL)
+#define VMALLOC_END                  VMLAYOUT_AC(0xfffffc1fbf7fffff, UL)
+/* VMALLOC_SIZE: 125 TiB - 899 GiB - 8 MiB */
+#define VMALLOC_SIZE                 VMLAYOUT_AC(0x7c1f3f800000, UL)
+
+/*
+ * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
+ * map phys 0x40200000, rwx, global, max_page 64 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080000000 .. 0xffff800083ffffff (64 MiB)
+ */
+#ifndef __ASSEMBLER__
+#define KIMAGE_START                 (kimage_base)
+#define KIMAGE_END                   (kernel_mapped + kimage_base - 1)
+#define KIMAGE_SIZE                  (kernel_mapped)
+#endif
+
+/* guard_fffffc1fbf800000: guard region */
+#define GUARD_FFFFFC1FBF800000_START VMLAYOUT_AC(0xfffffc1fbf800000, UL)
+#define GUARD_FFFFFC1FBF800000_END   VMLAYOUT_AC(0xfffffc1fbfffffff, UL)
+#define GUARD_FFFFFC1FBF800000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+/* vmemmap: vmemmap (VMEMMAP_START .. VMEMMAP_END = -1 GiB); rw, global */
+#define VMEMMAP_START                VMLAYOUT_AC(0xfffffc1fc0000000, UL)
+#define VMEMMAP_END                  VMLAYOUT_AC(0xffffffffbfffffff, UL)
+#define VMEMMAP_SIZE                 VMLAYOUT_AC(0x3e000000000, UL)       /* 3968 GiB */
+
+/* guard_ffffffffc0000000: guard region */
+#define GUARD_FFFFFFFFC0000000_START VMLAYOUT_AC(0xffffffffc0000000, UL)
+#define GUARD_FFFFFFFFC0000000_END   VMLAYOUT_AC(0xffffffffc07fffff, UL)
+#define GUARD_FFFFFFFFC0000000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+/* pci_io: PCI I/O space (PCI_IO_START = VMEMMAP_END + 8 MiB); rw, global */
+#define PCI_IO_START                 VMLAYOUT_AC(0xffffffffc0800000, UL)
+#define PCI_IO_END                   VMLAYOUT_AC(0xffffffffc17fffff, UL)
+#define PCI_IO_SIZE                  VMLAYOUT_AC(0x1000000, UL)           /* 16 MiB */
+
+/*
+ * hole_ffffffffc1800000: unused
+ * by default 0xffffffffc1800000 .. 0xfffffffffd30ffff (955 MiB + 64 KiB)
+ */
+#define HOLE_FFFFFFFFC1800000_START  VMLAYOUT_AC(0xffffffffc1800000, UL)
+#ifndef __ASSEMBLER__
+#define HOLE_FFFFFFFFC1800000_END    (fixaddr_tot_start - 1)
+#define HOLE_FFFFFFFFC1800000_SIZE   (fixaddr_tot_start - 0xffffffffc1800000UL)
+#endif
+
+/*
+ * fixmap: fixed mappings (FIXADDR_TOT_START .. FIXADDR_TOP)
+ * rw, global
+ * by default 0xfffffffffd310000 .. 0xffffffffff7fffff (37824 KiB)
+ */
+#define FIXADDR_END                  VMLAYOUT_AC(0xffffffffff7fffff, UL)
+#ifndef __ASSEMBLER__
+#define FIXADDR_START                (fixaddr_tot_start)
+#define FIXADDR_SIZE                 (0xffffffffff800000UL - fixaddr_tot_start)
+#endif
+
+/* guard_ffffffffff800000: guard region */
+#define GUARD_FFFFFFFFFF800000_START VMLAYOUT_AC(0xffffffffff800000, UL)
+#define GUARD_FFFFFFFFFF800000_END   VMLAYOUT_AC(0xffffffffffffffff, UL)
+#define GUARD_FFFFFFFFFF800000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
+
+/* user_space: user (TTBR0_EL1), different per mm; rwx, user, per process */
+#define USER_SPACE_START             VMLAYOUT_AC(0x0000000000000000, UL)
+#define USER_SPACE_END               VMLAYOUT_AC(0x000fffffffffffff, UL)
+#define USER_SPACE_SIZE              VMLAYOUT_AC(0x10000000000000, UL)    /* 4 PiB */
+
+/* non_canonical: neither half (translation fault) */
+#define NON_CANONICAL_START          VMLAYOUT_AC(0x0010000000000000, UL)
+#define NON_CANONICAL_END            VMLAYOUT_AC(0xffefffffffffffff, UL)
+#define NON_CANONICAL_SIZE           VMLAYOUT_AC(0xffe0000000000000, UL)  /* 16376 PiB */
+
+/* linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END); rw, global */
+#define PAGE_OFFSET_START            VMLAYOUT_AC(0xfff0000000000000, UL)
+#define PAGE_OFFSET_END              VMLAYOUT_AC(0xffff7fffffffffff, UL)
+#define PAGE_OFFSET_SIZE             VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
+
+/*
+ * linear_ram: the physical address range's image in the linear map; RAM from memstart_addr
+ * map ram, rw, global, max_page 4 KiB, randomised: starts at linear_ram_base, in linear_map
+ * by default 0xfff0000000000000 .. 0xffff7fffffffffff (3968 TiB)
+ */
+#ifndef __ASSEMBLER__
+#define LINEAR_RAM_START             (linear_ram_base)
+#define LINEAR_RAM_END               (phys_span + linear_ram_base - 1)
+#define LINEAR_RAM_SIZE              (phys_span)
+#endif
+
+/* modules: modules (MODULES_VADDR .. MODULES_END); rwx, global */
+#define MODULES_START                VMLAYOUT_AC(0xffff800000000000, UL)
+#define MODULES_END                  VMLAYOUT_AC(0xffff80007fffffff, UL)
+#define MODULES_SIZE                 VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
+
+/* vmalloc: vmalloc (VMALLOC_START .. VMALLOC_END), with the kernel image; rwx, global */
+#define VMALLOC_START                VMLAYOUT_AC(0xffff800080000000, UL)
+#define VMALLOC_END                  VMLAYOUT_AC(0xffffc1ffbf7fffff, UL)
+/* VMALLOC_SIZE: 66 TiB - 3 GiB - 8 MiB */
+#define VMALLOC_SIZE                 VMLAYOUT_AC(0x41ff3f800000, UL)
+
+/*
+ * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
+ * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080000000 .. 0xffff800083ffffff (64 MiB)
+ */
+#ifndef __ASSEMBLER__
+#define KIMAGE_START                 (kimage_base)
+#define KIMAGE_END                   (kernel_mapped + kimage_base - 1)
+#define KIMAGE_SIZE                  (kernel_mapped)
+#endif
+
+/* guard_ffffc1ffbf800000: guard region */
+#define GUARD_FFFFC1FFBF800000_START VMLAYOUT_AC(0xffffc1ffbf800000, UL)
+#define GUARD_FFFFC1FFBF800000_END   VMLAYOUT_AC(0xffffc1ffbfffffff, UL)
+#define GUARD_FFFFC1FFBF800000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+/* vmemmap: vmemmap (VMEMMAP_START .. VMEMMAP_END = -1 GiB); rw, global */
+#define VMEMMAP_START                VMLAYOUT_AC(0xffffc1ffc0000000, UL)
+#define VMEMMAP_END                  VMLAYOUT_AC(0xffffffffbfffffff, UL)
+#define VMEMMAP_SIZE                 VMLAYOUT_AC(0x3e0000000000, UL)      /* 62 TiB */
+
+/* guard_ffffffffc0000000: guard region */
+#define GUARD_FFFFFFFFC0000000_START VMLAYOUT_AC(0xffffffffc0000000, UL)
+#define GUARD_FFFFFFFFC0000000_END   VMLAYOUT_AC(0xffffffffc07fffff, UL)
+#define GUARD_FFFFFFFFC0000000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+/* pci_io: PCI I/O space (PCI_IO_START = VMEMMAP_END + 8 MiB); rw, global */
+#define PCI_IO_START                 VMLAYOUT_AC(0xffffffffc0800000, UL)
+#define PCI_IO_END                   VMLAYOUT_AC(0xffffffffc17fffff, UL)
+#define PCI_IO_SIZE                  VMLAYOUT_AC(0x1000000, UL)           /* 16 MiB */
+
+/*
+ * hole_ffffffffc1800000: unused
+ * by default 0xffffffffc1800000 .. 0xffffffffff22cfff (986 MiB + 180 KiB)
+ */
+#define HOLE_FFFFFFFFC1800000_START  VMLAYOUT_AC(0xffffffffc1800000, UL)
+#ifndef __ASSEMBLER__
+#define HOLE_FFFFFFFFC1800000_END    (fixaddr_tot_start - 1)
+#define HOLE_FFFFFFFFC1800000_SIZE   (fixaddr_tot_start - 0xffffffffc1800000UL)
+#endif
+
+/*
+ * fixmap: fixed mappings (FIXADDR_TOT_START .. FIXADDR_TOP)
+ * rw, global
+ * by default 0xffffffffff22d000 .. 0xffffffffff7fffff (5964 KiB)
+ */
+#define FIXADDR_END                  VMLAYOUT_AC(0xffffffffff7fffff, UL)
+#ifndef __ASSEMBLER__
+#define FIXADDR_START                (fixaddr_tot_start)
+#define FIXADDR_SIZE                 (0xffffffffff800000UL - fixaddr_tot_start)
+#endif
+
+/* guard_ffffffffff800000: guard region */
+#define GUARD_FFFFFFFFFF800000_START VMLAYOUT_AC(0xffffffffff800000, UL)
+#define GUARD_FFFFFFFFFF800000_END   VMLAYOUT_AC(0xffffffffffffffff, UL)
+#define GUARD_FFFFFFFFFF800000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
 #endif
 
 /*
@@ -529,6 +849,14 @@ VMLAYOUT_STATIC_ASSERT(sizeof(unsigned long) == 8, "vmlayout headers need a 64-b
 
 #define VMLAYOUT_VA_BITS 48
 
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
+
+#define VMLAYOUT_VA_BITS 52
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
+
+#define VMLAYOUT_VA_BITS 52
+
 #endif
 
 VMLAYOUT_CHECK_EXTENT(USER_SPACE);
@@ -567,6 +895,18 @@ VMLAYOUT_CHECK_CANONICAL(KASAN_SHADOW);
 VMLAYOUT_CHECK_INSIDE(KASAN_SHADOW, PAGE_OFFSET);
 
 #elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_48)
+
+VMLAYOUT_CHECK_EXTENT(PAGE_OFFSET);
+VMLAYOUT_CHECK_ALIGNED(PAGE_OFFSET, 0x1000);
+VMLAYOUT_CHECK_BEFORE(PAGE_OFFSET, MODULES);
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
+
+VMLAYOUT_CHECK_EXTENT(PAGE_OFFSET);
+VMLAYOUT_CHECK_ALIGNED(PAGE_OFFSET, 0x1000);
+VMLAYOUT_CHECK_BEFORE(PAGE_OFFSET, MODULES);
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
 
 VMLAYOUT_CHECK_EXTENT(PAGE_OFFSET);
 VMLAYOUT_CHECK_ALIGNED(PAGE_OFFSET, 0x1000);
@@ -698,6 +1038,72 @@ VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFDFFBF800000);
 VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFDFFBF800000, 0x1000);
 VMLAYOUT_CHECK_CANONICAL(GUARD_FFFFFDFFBF800000);
 VMLAYOUT_CHECK_BEFORE(GUARD_FFFFFDFFBF800000, VMEMMAP);
+
+VMLAYOUT_CHECK_EXTENT(VMEMMAP);
+VMLAYOUT_CHECK_ALIGNED(VMEMMAP, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(VMEMMAP);
+VMLAYOUT_CHECK_BEFORE(VMEMMAP, GUARD_FFFFFFFFC0000000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFFFFC0000000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFFFFC0000000, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(GUARD_FFFFFFFFC0000000);
+VMLAYOUT_CHECK_BEFORE(GUARD_FFFFFFFFC0000000, PCI_IO);
+
+VMLAYOUT_CHECK_EXTENT(PCI_IO);
+VMLAYOUT_CHECK_ALIGNED(PCI_IO, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(PCI_IO);
+VMLAYOUT_CHECK_BEFORE(PCI_IO, HOLE_FFFFFFFFC1800000);
+
+VMLAYOUT_CHECK_BEFORE(FIXADDR, GUARD_FFFFFFFFFF800000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFFFFFF800000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFFFFFF800000, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(GUARD_FFFFFFFFFF800000);
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
+
+VMLAYOUT_CHECK_EXTENT(VMALLOC);
+VMLAYOUT_CHECK_ALIGNED(VMALLOC, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(VMALLOC);
+VMLAYOUT_CHECK_BEFORE(VMALLOC, GUARD_FFFFFC1FBF800000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFC1FBF800000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFC1FBF800000, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(GUARD_FFFFFC1FBF800000);
+VMLAYOUT_CHECK_BEFORE(GUARD_FFFFFC1FBF800000, VMEMMAP);
+
+VMLAYOUT_CHECK_EXTENT(VMEMMAP);
+VMLAYOUT_CHECK_ALIGNED(VMEMMAP, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(VMEMMAP);
+VMLAYOUT_CHECK_BEFORE(VMEMMAP, GUARD_FFFFFFFFC0000000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFFFFC0000000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFFFFC0000000, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(GUARD_FFFFFFFFC0000000);
+VMLAYOUT_CHECK_BEFORE(GUARD_FFFFFFFFC0000000, PCI_IO);
+
+VMLAYOUT_CHECK_EXTENT(PCI_IO);
+VMLAYOUT_CHECK_ALIGNED(PCI_IO, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(PCI_IO);
+VMLAYOUT_CHECK_BEFORE(PCI_IO, HOLE_FFFFFFFFC1800000);
+
+VMLAYOUT_CHECK_BEFORE(FIXADDR, GUARD_FFFFFFFFFF800000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFFFFFF800000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFFFFFF800000, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(GUARD_FFFFFFFFFF800000);
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
+
+VMLAYOUT_CHECK_EXTENT(VMALLOC);
+VMLAYOUT_CHECK_ALIGNED(VMALLOC, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(VMALLOC);
+VMLAYOUT_CHECK_BEFORE(VMALLOC, GUARD_FFFFC1FFBF800000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFC1FFBF800000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFC1FFBF800000, 0x1000);
+VMLAYOUT_CHECK_CANONICAL(GUARD_FFFFC1FFBF800000);
+VMLAYOUT_CHECK_BEFORE(GUARD_FFFFC1FFBF800000, VMEMMAP);
 
 VMLAYOUT_CHECK_EXTENT(VMEMMAP);
 VMLAYOUT_CHECK_ALIGNED(VMEMMAP, 0x1000);
