@@ -22,6 +22,7 @@ import { readSourceFile } from "../compiler/read.js";
 import type { Paging } from "../model/layout.js";
 import { archOf } from "../arch/registry.js";
 import { readRiscvPtdump } from "../audit/riscv-ptdump.js";
+import { readArm64Ptdump } from "../audit/arm64-ptdump.js";
 import { MapBit } from "../arch/arch.js";
 import type { FoundSpace } from "../audit/checks.js";
 import { type Result, hasErrors } from "../diagnostics/diagnostic.js";
@@ -35,15 +36,18 @@ import { parseFormat, report } from "./report.js";
 /** Largest listing read (a ptdump of a large machine is a few MiB). */
 const MAX_LISTING_BYTES = 256 * 2 ** 20;
 
+type ListingReader = (file: string, text: string, paging: Paging) => Result<FoundSpace>;
+
+/** Each architecture's Linux ptdump reader, by `paging.arch`. */
+const PTDUMP_READERS: Readonly<Record<Paging["arch"], ListingReader>> = {
+  x86_64: (file, text, paging) => readPtdump(file, text, x86Paging(paging).levels),
+  riscv64: (file, text) => readRiscvPtdump(file, text),
+  aarch64: (file, text) => readArm64Ptdump(file, text),
+};
+
 /** The listings `audit` reads, by option. */
-const LISTINGS: Readonly<
-  Record<string, (file: string, text: string, paging: Paging) => Result<FoundSpace>>
-> = {
-  ptdump: (file, text, paging) => {
-    if (paging.arch === "riscv64") return readRiscvPtdump(file, text);
-    if (paging.arch === "aarch64") throw new UsageError("audit does not read arm64 ptdump yet");
-    return readPtdump(file, text, paging.levels);
-  },
+const LISTINGS: Readonly<Record<string, ListingReader>> = {
+  ptdump: (file, text, paging) => PTDUMP_READERS[paging.arch](file, text, paging),
   "qemu-info-mem": (file, text, paging) => readQemuMem(file, text, x86Paging(paging).levels),
   "qemu-info-tlb": (file, text, paging) => {
     x86Paging(paging);
