@@ -14,7 +14,6 @@ import { GRANULES, VA_SIZES } from "./helpers.js";
 
 const TOP = 1n << 64n;
 const u64 = fc.bigInt({ min: 0n, max: TOP - 1n });
-const words = (d: bigint): [number, number] => [Number(d & 0xffff_ffffn), Number(d >> 32n)];
 
 describe("the arch seam for AArch64", () => {
   it("halves are TTBR0's (bits 63..VA all 0) and TTBR1's (all 1), not sign extension", () => {
