@@ -3,7 +3,9 @@
  * test/fixtures/ptdump/arm64-debian-6.1.txt is the kernel half of Debian 12's 6.1 cloud kernel
  * booted under QEMU (`virt`, `-cpu max`), its TTBR1_EL1 tables printed in arch/arm64/mm/ptdump.c's
  * format (the kernel has no PTDUMP_DEBUGFS, so the lines were made from its RAM). It audits clean
- * against the 6.1 fixture spec; planted faults are caught, each under its codes.
+ * against the 6.1 fixture spec; planted faults are caught, each under its codes. Then the options
+ * of an AArch64 image audit: --ttbr1 with --tcr, whose granule, VA size and EPD bits are checked
+ * before any walk (E0416, E0417).
  */
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
@@ -149,5 +151,57 @@ describe("vmlayout audit --ptdump on an aarch64 layout", () => {
       expect(json.ok, what).toBe(false);
       expect(codesOf(json), what).toEqual(codes);
     }
+  });
+});
+
+describe("audit's AArch64 register options", () => {
+  const image = ["audit", SPEC, "--ram", "1GB", "--image", "test/ui/E04/boot.img"];
+  const TCR = "0x15001f5b5503510";
+
+  it("need --tcr with --ttbr1, and refuse --cr3", () => {
+    const noTcr = vmlayout([...image, "--ttbr1", "0x40000000"]);
+    expect(noTcr.status).toBe(2);
+    expect(noTcr.stderr).toContain("--tcr VALUE: an AArch64 image needs TCR_EL1");
+    const cr3 = vmlayout([...image, "--cr3", "0x40000000", "--tcr", TCR]);
+    expect(cr3.status).toBe(2);
+    expect(cr3.stderr).toContain(
+      "--cr3 does not apply to a aarch64 layout: give --ttbr1 or --root",
+    );
+  });
+
+  it("go with --image only, and with an aarch64 layout only", () => {
+    const listing = vmlayout(["audit", SPEC, "--ptdump", LISTING, "--tcr", TCR]);
+    expect(listing.status).toBe(2);
+    expect(listing.stderr).toContain("go with --image, not with a listing");
+    const x86 = vmlayout([
+      "audit",
+      "test/ui/E04/E0401-unexpected-mapping.layout",
+      "--image",
+      "test/ui/E04/boot.img",
+      "--cr3",
+      "0",
+      "--tcr",
+      TCR,
+    ]);
+    expect(x86.status).toBe(2);
+    expect(x86.stderr).toContain("--ttbr0 and --tcr apply to an aarch64 layout, not to x86_64");
+  });
+
+  it("check TCR_EL1 against the spec's paging before walking (JSON names the registers)", () => {
+    const r = vmlayout([
+      ...image,
+      "--ttbr1",
+      "0x40000000",
+      "--ttbr0",
+      "0x40001000",
+      "--tcr",
+      "0x15001f5b5503590",
+      "--format",
+      "json",
+    ]);
+    expect(r.status).toBe(1);
+    const json = JSON.parse(r.stdout);
+    expect(json).toMatchObject({ ttbr1: "0x0000000040000000", ttbr0: "0x0000000040001000" });
+    expect(json.diagnostics.map((d: { code: string }) => d.code)).toEqual(["E0417"]);
   });
 });
