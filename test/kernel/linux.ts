@@ -51,6 +51,8 @@ export interface Arm64Registers {
   readonly ttbr1: bigint;
   readonly ttbr0: bigint;
   readonly tcr: bigint;
+  readonly mair: bigint;
+  readonly sctlr: bigint;
 }
 
 /** The emulator, its machine arguments and the kernel's console for one boot. */
@@ -180,8 +182,8 @@ export class LinuxGuest {
   }
 
   /**
-   * TTBR1_EL1, TTBR0_EL1 and TCR_EL1 of the (only) arm64 CPU, as the gdbstub reads them (its
-   * target description names the system registers).
+   * TTBR1_EL1, TTBR0_EL1, TCR_EL1, MAIR_EL1 and SCTLR_EL1 of the (only) arm64 CPU, as the
+   * gdbstub reads them (its target description names the system registers).
    */
   async arm64Registers(): Promise<Arm64Registers> {
     if (this.gdb === undefined) throw new Error("not an arm64 guest");
@@ -196,6 +198,8 @@ export class LinuxGuest {
       ttbr1: await reg("TTBR1_EL1"),
       ttbr0: await reg("TTBR0_EL1"),
       tcr: await reg("TCR_EL1"),
+      mair: await reg("MAIR_EL1"),
+      sctlr: await reg("SCTLR"),
     };
   }
 
