@@ -92,7 +92,7 @@ describe("the arch seam for x86-64", () => {
     expect(f.leafAddress(...words(0x4000_0000n | Flag.P | Flag.PS | Flag.PAT_LARGE), 3)).toBe(
       0x4000_0000,
     );
-    expect(f.rootFrame(frame | 0x18n)).toBe(Number(frame >> 12n));
+    expect(f.rootAddress(frame | 0x18n)).toBe(Number(frame));
   });
 
   it("rights combine down the walk: R/W and U/S with AND, XD with OR (SDM 4.6.1)", () => {

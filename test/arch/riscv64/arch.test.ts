@@ -124,7 +124,7 @@ describe("riscv64 behind the arch seam", () => {
     expect(f.leafAttributes(...words(V | R | G), 1)).toBe(MapBit.G);
     expect(f.leafAttributes(...words(V | R | (1n << 61n)), 1)).toBe(MapBit.PWT);
     expect(f.leafAttributes(...words(V | R | (2n << 61n)), 1)).toBe(MapBit.PCD | MapBit.PWT);
-    expect(f.rootFrame(encodeSatp("sv48", 0xbeef, 0x80123))).toBe(0x80123);
+    expect(f.rootAddress(encodeSatp("sv48", 0xbeef, 0x80123))).toBe(0x8012_3000);
     expect(decodeSatp(encodeSatp("sv57", 0xbeef, 0x80123))).toEqual({
       mode: "sv57",
       asid: 0xbeef,
