@@ -414,6 +414,18 @@ export const CATALOGUE = [
     title: "page tables for a region cannot be written",
   },
   {
+    code: "E0416",
+    name: "tcr_mismatch",
+    severity: "error",
+    title: "TCR_EL1 configures another granule or VA size than the spec's `paging`",
+  },
+  {
+    code: "E0417",
+    name: "walks_disabled",
+    severity: "error",
+    title: "TCR_EL1 disables the table walks of a half the audit reads (EPD0/EPD1)",
+  },
+  {
     code: "W0401",
     name: "wx_mapping",
     severity: "warning",

@@ -121,15 +121,50 @@ function fault(kind: FaultKind, level: number): Fault {
   return { ok: false, kind, level, statusCode: faultStatusCode(kind, level) };
 }
 
-/** What TCR_EL1 and a TTBR say about one half (D8.2). */
-interface HalfConfig {
+/** What TCR_EL1 says about one half (D8.2). */
+export interface TcrHalf {
   readonly upper: boolean;
   readonly granule: Granule;
   readonly vaBits: number;
   readonly tbi: boolean;
+  /** EPDn: a walk of this half faults. */
   readonly disabled: boolean;
+  /** Not HPDn: table attributes apply. */
   readonly hierarchical: boolean;
+}
+
+/** What TCR_EL1 and a TTBR say about one half. */
+interface HalfConfig extends TcrHalf {
   readonly ttbr: bigint;
+}
+
+/** FEAT_LPA2 in use for `granule`: TCR_EL1.DS with a 4K or 16K granule and a 52-bit PA. */
+function lpa2(tcr: bigint, granule: Granule, implementedPaBits: number): boolean {
+  return granule !== 64 && (tcr & Tcr.ds) !== 0n && implementedPaBits === 52;
+}
+
+/**
+ * The TTBR1 half (`upper`) or the TTBR0 half as TCR_EL1 configures it on a processor with an
+ * `implementedPaBits` PA size: TGn, TnSZ, TBIn, EPDn, HPDn (D17.2).
+ */
+export function tcrHalf(tcr: bigint, upper: boolean, implementedPaBits = 52): TcrHalf {
+  const field = (shift: bigint, width: bigint): number =>
+    Number((tcr >> shift) & ((1n << width) - 1n));
+  const tg = upper ? field(30n, 2n) : field(14n, 2n);
+  // TG1: 01 16K, 10 4K, 11 64K; TG0: 00 4K, 01 64K, 10 16K. Reserved values act as 4K, as QEMU does.
+  const granule: Granule = upper ? ([4, 16, 4, 64] as const)[tg]! : ([4, 64, 16, 4] as const)[tg]!;
+  const txsz = upper ? field(16n, 6n) : field(0n, 6n);
+  // TxSZ outside the supported range is CONSTRAINED UNPREDICTABLE (D8.2); clamp, as QEMU does.
+  const minTxsz =
+    lpa2(tcr, granule, implementedPaBits) || (granule === 64 && implementedPaBits === 52) ? 12 : 16;
+  return {
+    upper,
+    granule,
+    vaBits: 64 - Math.min(Math.max(txsz, minTxsz), 39),
+    tbi: (tcr & (upper ? Tcr.tbi1 : Tcr.tbi0)) !== 0n,
+    disabled: (tcr & (upper ? Tcr.epd1 : Tcr.epd0)) !== 0n,
+    hierarchical: (tcr & (upper ? Tcr.hpd1 : Tcr.hpd0)) === 0n,
+  };
 }
 
 export interface MmuOptions {
@@ -209,33 +244,15 @@ export class Mmu {
    * bits 63:56 free.
    */
   private half(va: bigint): HalfConfig | undefined {
-    const tcr = this.regs.tcr;
     const upper = ((va >> 55n) & 1n) === 1n;
-    const field = (shift: bigint, width: bigint): number =>
-      Number((tcr >> shift) & ((1n << width) - 1n));
-    const tg = upper ? field(30n, 2n) : field(14n, 2n);
-    // TG1: 01 16K, 10 4K, 11 64K; TG0: 00 4K, 01 64K, 10 16K. Reserved values act as 4K, as QEMU does.
-    const granule: Granule = upper
-      ? ([4, 16, 4, 64] as const)[tg]!
-      : ([4, 64, 16, 4] as const)[tg]!;
-    const txsz = upper ? field(16n, 6n) : field(0n, 6n);
-    // TxSZ outside the supported range is CONSTRAINED UNPREDICTABLE (D8.2); clamp, as QEMU does.
-    const minTxsz =
-      this.lpa2(granule) || (granule === 64 && this.implementedPaBits === 52) ? 12 : 16;
-    const vaBits = 64 - Math.min(Math.max(txsz, minTxsz), 39);
     return {
-      upper,
-      granule,
-      vaBits,
-      tbi: (tcr & (upper ? Tcr.tbi1 : Tcr.tbi0)) !== 0n,
-      disabled: (tcr & (upper ? Tcr.epd1 : Tcr.epd0)) !== 0n,
-      hierarchical: (tcr & (upper ? Tcr.hpd1 : Tcr.hpd0)) === 0n,
+      ...tcrHalf(this.regs.tcr, upper, this.implementedPaBits),
       ttbr: upper ? this.regs.ttbr1 : this.regs.ttbr0,
     };
   }
 
   private lpa2(granule: Granule): boolean {
-    return granule !== 64 && (this.regs.tcr & Tcr.ds) !== 0n && this.implementedPaBits === 52;
+    return lpa2(this.regs.tcr, granule, this.implementedPaBits);
   }
 
   /**
