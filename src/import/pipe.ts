@@ -86,6 +86,9 @@ export function pagingHint(heading: string | undefined): Paging | undefined {
   // RISC-V's vm-layout.rst heads its tables "... SV39", "SV48", "SV57".
   const sv = /\bsv(39|48|57)\b/i.exec(heading);
   if (sv) return PAGING_MODES.get(`sv${sv[1]}`);
+  // An AArch64 variant as vmlayout names an imported one (`4k-48`), or its paging word.
+  const arm = /\b(?:aarch64_)?(4|16|64)k[-_](39|42|47|48|52)\b/i.exec(heading);
+  if (arm) return PAGING_MODES.get(`aarch64_${arm[1]}k_${arm[2]}`);
   const m = /\b([45])[- ]level\b/i.exec(heading) ?? /\b(48|57)-bit\b/.exec(heading);
   if (!m) return undefined;
   return pagingOfLevels(m[1] === "4" || m[1] === "48" ? 4 : 5);
@@ -178,7 +181,9 @@ function parsePipeTables(text: string): Document | undefined {
         items.push({ type: "note", line: j + 1, text: banner });
         continue;
       }
-      const startText = cell("start");
+      // `--emit md` writes addresses as code (`` `ffff000000000000` ``).
+      const address = (c: Column): string => cell(c).replace(/^`([^`]*)`$/, "$1");
+      const startText = address("start");
       const description = cell("description");
       const prev = items[items.length - 1];
       // A continuation line: only a description, joined to the row above.
@@ -192,7 +197,7 @@ function parsePipeTables(text: string): Document | undefined {
         continue;
       }
       const start = startText === "" ? undefined : parseAddress(startText);
-      const endText = cell("end");
+      const endText = address("end");
       const end = endText === "" ? undefined : parseAddress(endText.replace(/^~\s*/, ""));
       const offset = cell("offset") === "" ? undefined : parseQuantity(cell("offset"));
       const size = cell("size") === "" ? undefined : parseSize(cell("size"));
