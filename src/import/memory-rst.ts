@@ -20,6 +20,7 @@
 import { type Diagnostic, diagnostic, hasErrors } from "../diagnostics/diagnostic.js";
 import type { Paging } from "../model/layout.js";
 import { aarch64 } from "../arch/aarch64/arch.js";
+import type { Granule, VaBits } from "../arch/aarch64/entry.js";
 import { pagingOfGranule } from "../arch/registry.js";
 import {
   type Document,
@@ -30,7 +31,7 @@ import {
   type Table,
   rowsOf,
 } from "./model.js";
-import { cleanDescription, documentTitle, noRowRead, unreadNote } from "./pipe.js";
+import { cleanDescription, documentTitle, hasRows, noRowRead, unreadNote } from "./pipe.js";
 import { parseAddress, parseSize } from "./quantity.js";
 
 const HEADER = /^\s*start\s+end\s+size\s+use\s*$/i;
@@ -38,10 +39,7 @@ const RULE = /^\s*-{3,}\s*$/;
 /** `[START END] SIZE USE`, the brackets optional; cells are runs of spaces apart (tabs expanded). */
 const ROW = /^\s*(\[?)\s*(\S+)\s+([^\s\]]+)(\]?)\s+(~?\s*[\d.]+\s*[A-Za-z]*)\s+(\S.*?)\s*$/;
 
-const GRANULES = [4, 16, 64] as const;
-const VA_SIZES = [39, 42, 47, 48, 52] as const;
-type Granule = (typeof GRANULES)[number];
-type VaBits = (typeof VA_SIZES)[number];
+const VA_SIZES: readonly VaBits[] = [39, 42, 47, 48, 52];
 
 export const reader: Reader = {
   reads: "Linux arm64 memory.rst tables (`Start End Size Use`)",
@@ -65,14 +63,14 @@ function readMemoryRst(text: string, context: ReadContext): ReturnType<Reader["r
       if (read.child) read.child.parent.children.push(read.child.row);
       else items.push(read.item);
     }
-    const paging = tablePaging(heading, items, context);
+    const paging = tablePaging(heading, i + 1, items, context);
     diagnostics.push(...paging.diagnostics);
     tables.push({ heading: heading?.text, pagingHint: paging.value, items, sharedFrom: undefined });
     i = j - 1;
   }
   if (tables.length === 0) return { value: undefined, diagnostics: [] };
   const doc: Document = { format: "memory-rst", title: documentTitle(lines), tables };
-  if (!hasErrors(diagnostics) && !tables.some((t) => t.items.some((it) => it.type === "row"))) {
+  if (!hasErrors(diagnostics) && !tables.some(hasRows)) {
     const refusal = noRowRead(
       doc,
       context,
@@ -211,14 +209,12 @@ function holder(items: readonly Item[], lo: bigint, hi: bigint): Row | undefined
  */
 function tablePaging(
   heading: Heading | undefined,
+  headerLine: number,
   items: readonly Item[],
   context: ReadContext,
-): {
-  value: Paging;
-  diagnostics: Diagnostic[];
-} {
+): { value: Paging; diagnostics: Diagnostic[] } {
   const text = heading?.text ?? "";
-  const where = heading ? context.lineSpan(heading.line) : context.lineSpan(firstLine(items));
+  const where = context.lineSpan(heading?.line ?? headerLine);
   const granuleWord = /\b(4|16|64)\s*KB?\s+pages?\b/i.exec(text)?.[1];
   const levelsWord = /\b([2-5])\s+levels?\b/i.exec(text)?.[1];
   const vaWord = /\b(39|42|47|48|52)-bit\b/.exec(text)?.[1];
@@ -271,8 +267,4 @@ function tablePaging(
       ),
     );
   return { value: pagingOfGranule(granule, vaBits), diagnostics };
-}
-
-function firstLine(items: readonly Item[]): number {
-  return items[0]?.line ?? 1;
 }

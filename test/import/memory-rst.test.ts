@@ -152,6 +152,7 @@ describe("the headings", () => {
     const read = readDocument(text, "memory.rst");
     expect(read.diagnostics.map((d) => d.code)).toEqual(["W0503"]);
     expect(read.diagnostics[0]!.message).toContain("names no granule and no VA size");
+    expect(read.diagnostics[0]!.span!.start).toBe(0); // the header line
     expect(read.value!.tables[0]!.pagingHint).toEqual(pagingOfGranule(4, 48));
   });
 });
@@ -203,6 +204,15 @@ describe("rows", () => {
         [["E0504", row]],
       );
     }
+  });
+
+  it("a table none of whose rows can be read is E0501: no other reader takes it", () => {
+    const text = doc(HEADING_4K_48, "  0000000000000000\t0000ffffffffffff\t lots\t\tuser");
+    const read = readDocument(text, "memory.rst");
+    expect(read.value).toBeUndefined();
+    expect(read.diagnostics.map((d) => [d.code, d.span!.start])).toEqual([
+      ["E0501", text.indexOf("  0000000000000000")],
+    ]);
   });
 
   it("a bracketed row no row above holds is E0505", () => {
