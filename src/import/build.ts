@@ -63,6 +63,7 @@ const alignUp = (v: bigint): bigint => (v + PAGE - 1n) & ~(PAGE - 1n);
 const alignDown = (v: bigint): bigint => v & ~(PAGE - 1n);
 
 function kindOf(row: Row, paging: Paging): Kind {
+  if (row.kind !== undefined) return row.kind;
   const d = row.description.toLowerCase();
   if (/non-?canonical/.test(d)) return "noncanonical";
   const [lower, upper] = archOf(paging).halves;

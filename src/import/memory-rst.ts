@@ -20,7 +20,7 @@
 import { type Diagnostic, diagnostic, hasErrors } from "../diagnostics/diagnostic.js";
 import type { Paging } from "../model/layout.js";
 import { aarch64 } from "../arch/aarch64/arch.js";
-import type { Granule, VaBits } from "../arch/aarch64/entry.js";
+import type { VaBits } from "../arch/aarch64/entry.js";
 import { pagingOfGranule } from "../arch/registry.js";
 import {
   type Document,
@@ -31,7 +31,14 @@ import {
   type Table,
   rowsOf,
 } from "./model.js";
-import { cleanDescription, documentTitle, hasRows, noRowRead, unreadNote } from "./pipe.js";
+import {
+  aarch64Words,
+  cleanDescription,
+  documentTitle,
+  hasRows,
+  noRowRead,
+  unreadNote,
+} from "./pipe.js";
 import { parseAddress, parseSize } from "./quantity.js";
 
 const HEADER = /^\s*start\s+end\s+size\s+use\s*$/i;
@@ -51,7 +58,8 @@ function readMemoryRst(text: string, context: ReadContext): ReturnType<Reader["r
   const lines = text.split("\n");
   const tables: Table[] = [];
   const diagnostics: Diagnostic[] = [];
-  for (let i = 0; i < lines.length; i++) {
+  const firstHeader = lines.findIndex((l) => HEADER.test(l));
+  for (let i = Math.max(firstHeader, 0); i < lines.length; i++) {
     if (!HEADER.test(lines[i]!)) continue;
     const heading = headingAbove(lines, i);
     const items: Item[] = [];
@@ -69,7 +77,12 @@ function readMemoryRst(text: string, context: ReadContext): ReturnType<Reader["r
     i = j - 1;
   }
   if (tables.length === 0) return { value: undefined, diagnostics: [] };
-  const doc: Document = { format: "memory-rst", title: documentTitle(lines), tables };
+  // A title underlined above the first table (the header's rule underlines no title), else a
+  // lone table's heading.
+  const title =
+    documentTitle(lines.slice(0, firstHeader)) ??
+    (tables.length === 1 ? tables[0]!.heading : undefined);
+  const doc: Document = { format: "memory-rst", title, tables };
   if (!hasErrors(diagnostics) && !tables.some(hasRows)) {
     const refusal = noRowRead(
       doc,
@@ -215,11 +228,9 @@ function tablePaging(
 ): { value: Paging; diagnostics: Diagnostic[] } {
   const text = heading?.text ?? "";
   const where = context.lineSpan(heading?.line ?? headerLine);
-  const granuleWord = /\b(4|16|64)\s*KB?\s+pages?\b/i.exec(text)?.[1];
-  const levelsWord = /\b([2-5])\s+levels?\b/i.exec(text)?.[1];
-  const vaWord = /\b(39|42|47|48|52)-bit\b/.exec(text)?.[1];
-  const granule = (granuleWord ? Number(granuleWord) : 4) as Granule;
-  const levels = levelsWord ? Number(levelsWord) : undefined;
+  const named = aarch64Words(text);
+  const granule = named.granule ?? 4;
+  const levels = named.levels;
   const addresses = rowsOf(items).flatMap((r) =>
     [r.start, r.end].flatMap((a) => (a?.type === "literal" ? [a.value] : [])),
   );
@@ -228,12 +239,12 @@ function tablePaging(
   const candidates = VA_SIZES.filter(
     (va) => levels === undefined || aarch64(granule, va).levels === levels,
   );
-  const vaBits = vaWord
-    ? (Number(vaWord) as VaBits)
+  const vaBits = named.vaBits
+    ? named.vaBits
     : (candidates.find(holds) ?? VA_SIZES.find(holds) ?? 48);
   const diagnostics: Diagnostic[] = [];
   const quoted = heading ? `the heading \`${heading.text}\`` : "the table has no heading and";
-  const missing = [granuleWord ? [] : ["granule"], vaWord ? [] : ["VA size"]].flat();
+  const missing = [named.granule ? [] : ["granule"], named.vaBits ? [] : ["VA size"]].flat();
   if (missing.length > 0)
     diagnostics.push(
       diagnostic(
@@ -242,8 +253,8 @@ function tablePaging(
         where,
         {
           notes: [
-            granuleWord ? [] : ["a heading without `NKB pages` gets the 4KB granule"],
-            vaWord
+            named.granule ? [] : ["a heading without `NKB pages` gets the 4KB granule"],
+            named.vaBits
               ? []
               : [
                   `a heading without \`(NN-bit)\` gets the smallest VA size whose halves hold every address of its table${levels ? `, among those with ${levels} levels of ${granule}KB tables` : ""}`,

@@ -47,8 +47,10 @@ export interface Row {
   readonly offset: Quantity | undefined;
   readonly size: Quantity | undefined;
   readonly description: string;
-  /** An explicit name (a Name column). */
+  /** An explicit name (a Name column, or code in `--emit md`'s description). */
   readonly name?: string;
+  /** The kind the document tags the row with (`--emit md`'s `*guard*`), else from its words. */
+  readonly kind?: "hole" | "guard" | "noncanonical";
   readonly children: Item[];
   /**
    * The document brackets the row's addresses (arm64 memory.rst's `[START END]`): a part of its

@@ -277,3 +277,33 @@ describe("round trip: import, build --emit ascii / md, import again", () => {
     }
   }
 });
+
+describe("round trip of a bracketed row through --emit md", () => {
+  it("comes back as the same child region, with its name, and checks", () => {
+    const text = doc(
+      HEADING_4K_48,
+      USER,
+      LINEAR,
+      " [ffff600000000000\tffff7fffffffffff]\t  32TB\t\t[kasan shadow region]",
+      "  ffff800000000000\tffff80007fffffff\t   2GB\t\tmodules",
+      "  ffff800080000000\tffff8000807fffff\t   8MB\t\t[guard region]",
+    );
+    const dir = mkdtempSync(path.join(tmpdir(), "vmlayout-import-"));
+    writeFileSync(path.join(dir, "memory.layout"), spec(text));
+    const md = vmlayout(["build", "memory.layout", "--emit", "md"], { cwd: dir });
+    expect(md.stderr).toBe("");
+    const again = importTable(md.stdout, { fileName: "memory.md", attributes: false });
+    expect(again.diagnostics).toEqual([]);
+    const respec = again.value!.spec;
+    // The emitter's gap row below the KASAN shadow comes back as a hole inside the linear map.
+    expect(respec).toMatch(
+      /ffff000000000000 \+128TB \.\. ffff7fffffffffff +kernel_logical_memory +"kernel logical memory map" \{ \/\/ line \d+.*\n +ffff000000000000 \+96TB \.\. ffff5fffffffffff +hole .*\n +ffff600000000000 \+32TB \.\. ffff7fffffffffff +kasan_shadow_region +"kasan shadow region" \/\/ line \d+.*\n\}/,
+    );
+    expect(respec).toMatch(/ffff800080000000 \+8MB \.\. ffff8000807fffff +guard guard_region /);
+    expect(respec).toMatch(/0001000000000000 \.\. fffeffffffffffff +noncanonical /);
+    expect(respec).toContain("paging aarch64_4k_48\n");
+    writeFileSync(path.join(dir, "again.layout"), respec);
+    const r = vmlayout(["check", "again.layout"], { cwd: dir });
+    expect(r.stderr).toBe("");
+  });
+});
