@@ -5,13 +5,16 @@
  *   sv39`, the variant then named "sv39"); otherwise from its
  *   addresses: any canonical address of a region (not a hole) that only 57-bit paging allows
  *   (`00ffffffffffffff`, `ff11000000000000`) means `paging 5`, else `paging 4`.
- * - **Kinds**: "non-canonical" in the description, or exactly the non-canonical range of the
- *   paging mode -> `noncanonical`; "guard" -> `guard`; "unused", "hole" or "not in any region"
- *   -> `hole`; else a region.
+ * - **Kinds**: the kind the document tags a row with (`--emit md`'s `*guard*`); else
+ *   "non-canonical" in the description, or exactly the non-canonical range of the
+ *   paging mode -> `noncanonical`; "guard" -> `guard`; "unused", "hole", "gap" or "not in any
+ *   region" -> `hole`; else a region. AArch64 tables get the range between the TTBR halves as
+ *   `noncanonical` where no row of theirs covers it (Linux's memory.rst lists neither).
  *   "recursive page table" adds `map recursive`, so the verifier checks the slot; "optional"
  *   (a build option's range, FreeBSD's KASAN and KMSAN shadows) on a row that overlaps
  *   another adds `allow overlap`: it stands in for what it overlaps in the builds that have it.
- * - **Variants**: several tables become `variant`s named after their headings ("4-level");
+ * - **Variants**: several tables become `variant`s named after their headings ("4-level"),
+ *   AArch64 ones after their granule and VA size ("4k-48");
  *   rows after a banner "Identical layout ... from here on" that are the same in every table
  *   are written once, at top level, after the variants.
  * - **Extents**: `START +SIZE .. END` when the document gives an exact size and an end (so the
@@ -28,6 +31,7 @@
  *   (`XXXX_XXXX_XXXX_XXXX`) and marker rows (a start and an offset only) are kept as comments.
  * - **Nesting** (range-line documents): indentation nests; a top-level line inside an earlier
  *   line's range becomes its child (Emerald's "Kernel layout" rows go inside "Kernel").
+ *   memory.rst's bracketed rows and `--emit md`'s `↳` rows come nested from their readers.
  * - Every region line ends with `// line N`, the line of the document it came from, and the
  *   spec's first line names the document: src/diagnostics/line-notes.ts reads both to note
  *   `from FILE:N` on diagnostics (keep the two formats in step).
