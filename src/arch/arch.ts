@@ -72,8 +72,11 @@ export interface TableFormat {
   inherit(rights: number, lo: number, hi: number, level: number): number;
   /** `MapBit` attributes a leaf carries itself (global, cache), without the rights. */
   leafAttributes(lo: number, hi: number, level: number): number;
-  /** Frame number of the root table named by a root register value (CR3, satp, TTBRn). */
-  rootFrame(root: bigint): number;
+  /**
+   * Physical address of the root table named by a root register value (CR3, satp, TTBRn): a
+   * frame's on x86-64 and RISC-V; on AArch64 a root smaller than a frame may sit inside one.
+   */
+  rootAddress(root: bigint): number;
 }
 
 /** The listing format of the architecture's Linux ptdump. */
@@ -105,6 +108,16 @@ export interface Arch {
   readonly vaBits: number;
   /** Table levels of a walk; the root is at level `levels`. */
   readonly levels: number;
+  /**
+   * Bytes of a table at `level`: one 4 KiB frame on x86-64 and RISC-V; a granule on AArch64
+   * (16K: 4 frames, 64K: 16), the root smaller when it resolves fewer bits (`rootEntries`).
+   */
+  tableBytes(level: number): number;
+  /**
+   * True if each half has its own root (AArch64: TTBR0_EL1 the lower, TTBR1_EL1 the upper, each
+   * root covering one half); false if one root's lower and upper entries cover both halves.
+   */
+  readonly rootPerHalf: boolean;
   /** The register that selects the root table, as the manual names it: `CR3`, `satp`. */
   readonly rootRegister: string;
   /** The name of a table at `level` (x86: PT, PD, PDPT, PML4, PML5; RISC-V: Linux's PTE..PGD). */
@@ -122,6 +135,22 @@ export interface Arch {
    * (x86 #GP, RISC-V page fault, AArch64 translation fault at level 0).
    */
   readonly halves: readonly [AddrRange, AddrRange];
+  /**
+   * The lowest of the bits that say which half an address is in: bits 63..`halfBit` are all 0
+   * in the lower half and all 1 in the upper. `vaBits - 1` with sign extension (x86-64,
+   * RISC-V); `vaBits` on AArch64, where bit `vaBits - 1` is translated in both halves.
+   */
+  readonly halfBit: number;
+  /**
+   * The registers that translate the lower and the upper half where each has its own root
+   * (AArch64: `TTBR0_EL1`, `TTBR1_EL1`); undefined where one root translates both.
+   */
+  readonly halfRoots: readonly [string, string] | undefined;
+  /**
+   * The mode and its addresses as a document's title says them: `4-level paging` and
+   * `48-bit virtual addresses`; `AArch64 4K granule` and `48-bit virtual addresses per half`.
+   */
+  readonly title: readonly [string, string];
   /** True if `va` lies in one of the halves. */
   isCanonical(va: bigint): boolean;
   /** The address in a half that `va`'s low `vaBits` bits select (on x86: sign extension). */

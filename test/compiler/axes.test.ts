@@ -77,6 +77,29 @@ describe("axes", () => {
     ]);
   });
 
+  it("a `when` in a region's body adds children where it holds (memory.rst's bracketed rows)", () => {
+    const carved = [
+      "layout t",
+      "paging aarch64_4k_48",
+      'axis s { variant "plain" {}; variant "kasan" {} }',
+      "ffff000000000000 +128TB linear {",
+      "  perm rw",
+      '  when "kasan" {',
+      "    ffff600000000000 +32TB shadow { perm rw }",
+      '    when "plain" { ffff600000000000 +4KB never }',
+      "  }",
+      "  ffff7fffffff0000 +64KB last",
+      "}",
+    ].join("\n");
+    expect(expand(carved)).toEqual([
+      ["plain", ["linear", "last"]],
+      ["kasan", ["linear", "shadow", "last"]],
+    ]);
+    const kasan = resolved(carved, "kasan").value[0]!;
+    expect(kasan.regions.find((r) => r.name === "shadow")!.parent).toBe("linear");
+    expect(errors(carved.replace('when "kasan"', 'when "kasn"'))[0]![0]).toBe("E0136");
+  });
+
   it("--variant takes the full name, its values in any order, or a part naming one variant", () => {
     expect(expand(spec, "la57+kasan").map(([n]) => n)).toEqual(["la57+kasan"]);
     expect(expand(spec, "kasan+la57").map(([n]) => n)).toEqual(["la57+kasan"]);

@@ -8,8 +8,8 @@ const GB = 1n << 30n;
 const TB = 1n << 40n;
 const PB = 1n << 50n;
 const TOP = 1n << 64n;
-const L4 = topUnit(48);
-const L5 = topUnit(57);
+const L4 = topUnit(1n << 47n);
+const L5 = topUnit(1n << 56n);
 
 describe("units", () => {
   it("the top unit is that of a canonical half", () => {

@@ -19,6 +19,7 @@ const CASES = FIXTURE_CASES;
 describe("format fixtures", () => {
   it("are all present", () => {
     expect(CASES).toEqual([
+      "aarch64",
       "axes",
       "blank-lines",
       "bodies",

@@ -20,7 +20,9 @@ import {
   granuleShift,
   levelShift,
   outputAddress,
+  rootEntries,
   startLevel,
+  ttbrTableAddress,
 } from "./entry.js";
 
 const TWO_64 = 1n << 64n;
@@ -86,6 +88,7 @@ function tableFormat(
         ? "52-64K"
         : "48";
   const format: DescriptorFormat = { granule: arch.granule, oa };
+  const rootBytes = rootEntries(arch.granule, arch.vaBits) * 8;
   const pageShift = granuleShift(arch.granule);
   const paLimit = 2 ** Math.min(physAddrBits, oa === "48" ? 48 : 52);
   const armLevel = (walkerLevel: number): number => 4 - walkerLevel;
@@ -134,10 +137,7 @@ function tableFormat(
       return xn ? r | MapBit.NX : r;
     },
     leafAttributes: (lo) => ((lo & Lo.NG) === 0 ? MapBit.G : 0),
-    // TTBRn_EL1.BADDR: bits 47:1, and BADDR[51:48] in bits 5:2 with a 52-bit OA (D17.2).
-    rootFrame: (ttbr) =>
-      Number((ttbr & 0x0000_ffff_ffff_f000n) >> 12n) +
-      (oa === "48" ? 0 : Number((ttbr >> 2n) & 0xfn) * 2 ** 36),
+    rootAddress: (ttbr) => ttbrTableAddress(ttbr, oa, rootBytes),
   };
 }
 
@@ -214,6 +214,9 @@ function makeArch(granule: Granule, vaBits: VaBits): Arch {
     mode: `${granule}K granule, ${vaBits}-bit VA`,
     vaBits,
     levels,
+    tableBytes: (level) =>
+      level === levels ? rootEntries(granule, vaBits) * 8 : 2 ** granuleShift(granule),
+    rootPerHalf: true,
     // Two roots; the kernel's, TTBR1_EL1, is the one a layout's upper half names.
     rootRegister: "TTBR1_EL1",
     tableName: (level) => `level ${armLevel(level)} table`,
@@ -224,6 +227,9 @@ function makeArch(granule: Granule, vaBits: VaBits): Arch {
       (s) => s !== undefined,
     ),
     halves: ttbrHalves(vaBits),
+    halfBit: vaBits,
+    halfRoots: ["TTBR0_EL1", "TTBR1_EL1"],
+    title: [`AArch64 ${granule}K granule`, `${vaBits}-bit virtual addresses per half`],
     isCanonical: (va) => inTtbrHalf(va, vaBits),
     canonicalize: (va) => ttbrCanonicalize(va, vaBits),
     tableFormat(physAddrBits) {

@@ -19,8 +19,10 @@ import {
   granuleShift,
   levelShift,
   outputAddress,
+  rootEntries,
   startLevel,
   toU64,
+  ttbrTableAddress,
 } from "./entry.js";
 import { Perm, Tlb, type TlbEntry } from "./tlb.js";
 
@@ -264,11 +266,8 @@ export class Mmu {
     const paLimit = 2 ** paBits;
     const first = startLevel(half.granule, half.vaBits);
     const pageShift = granuleShift(half.granule);
-    // BADDR: TTBR bits 47:1, with BADDR[51:48] in bits 5:2 for a 52-bit OA (D17.2 "TTBR0_EL1").
-    const rootBytes = 2 ** (half.vaBits - levelShift(half.granule, first) + 3);
-    let table = Number(half.ttbr & 0x0000_ffff_ffff_fffen);
-    if (format.oa !== "48") table += Number((half.ttbr >> 2n) & 0xfn) * 2 ** 48;
-    table -= table % Math.max(rootBytes, 64);
+    const rootBytes = rootEntries(half.granule, half.vaBits) * 8;
+    let table = ttbrTableAddress(half.ttbr, format.oa, rootBytes);
     if (table >= paLimit) return fault("address size", first);
     let apTableRo = false;
     let apTableNoEl0 = false;

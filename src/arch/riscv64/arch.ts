@@ -106,7 +106,7 @@ function tableFormat(physAddrBits: number): TableFormat {
     },
     leafAttributes: (lo, hi) => ((lo & Lo.G) !== 0 ? MAP_G : 0) | PBMT_ATTRIBUTES[entryPbmt(hi)]!,
     // satp.PPN, bits 43:0.
-    rootFrame: (satp) => Number(BigInt.asUintN(44, satp)),
+    rootAddress: (satp) => Number(BigInt.asUintN(44, satp)) * TWO12,
   };
 }
 
@@ -156,14 +156,17 @@ function makeArch(mode: SvMode): Arch {
   const levels = MODE_LEVELS[mode];
   const vaBits = MODE_VA_BITS[mode];
   const formats = new Map<number, TableFormat>();
+  const name = mode === "sv39" ? "Sv39" : mode === "sv48" ? "Sv48" : "Sv57";
   const pageSizes: bigint[] = [];
   for (let level = 1; level <= levels; level++) pageSizes.push(1n << BigInt(levelShift(level)));
   return {
     name: "riscv64",
     ramBase: QEMU_VIRT_RAM_BASE,
-    mode: mode === "sv39" ? "Sv39" : mode === "sv48" ? "Sv48" : "Sv57",
+    mode: name,
     vaBits,
     levels,
+    tableBytes: () => 4096,
+    rootPerHalf: false,
     rootRegister: "satp",
     tableName: (level) => linuxLevelName(level, levels),
     entryName: (level) => `${linuxLevelName(level, levels)} entry`,
@@ -173,6 +176,9 @@ function makeArch(mode: SvMode): Arch {
     leafSize: (level) => pageSizes[level - 1],
     pageSizes,
     halves: signExtendedHalves(vaBits),
+    halfBit: vaBits - 1,
+    halfRoots: undefined,
+    title: [name, `${vaBits}-bit virtual addresses`],
     isCanonical: (va) => isCanonical(va, mode),
     canonicalize: (va) => canonicalize(va, mode),
     // One format per width: the walker's hot loop then always calls the same functions.

@@ -33,7 +33,7 @@ import {
   tableGroups,
 } from "./table.js";
 import { wrap } from "./text.js";
-import { formatSize, topUnit, type Unit } from "./units.js";
+import { formatSize, halfSize, topUnit, type Unit } from "./units.js";
 
 /** Notes under a table: the parameters its `~` cells depend on and the KASLR groups. */
 function tableNotes(layout: Layout, unit: Unit): string[] {
@@ -88,7 +88,7 @@ const centre = (text: string, width: number): string => {
 };
 
 function renderTable(layout: Layout, all: readonly Layout[]): string[] {
-  const unit = topUnit(layout.paging.vaBits);
+  const unit = topUnit(halfSize(layout.paging));
   const groups = tableGroups(layout, all);
   const cells = new Map(
     groups.flatMap((g) => g.rows).map((r) => [r, rowCells(r, layout, unit)] as const),
@@ -196,7 +196,7 @@ export const emitAscii: Emitter = ({ layouts: specLayouts }) => {
   const layouts = withSpecText(specLayouts, (t) => plainText(t, e));
   const out: string[] = [];
   for (const layout of layouts) {
-    const unit = topUnit(layout.paging.vaBits);
+    const unit = topUnit(halfSize(layout.paging));
     const title = rstTitle(layoutTitle(layout), e) || layout.name;
     if (out.length > 0) out.push("", "");
     out.push(title, "=".repeat(rstWidth(title)), "", "::", "");

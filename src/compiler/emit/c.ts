@@ -21,6 +21,7 @@
  */
 import { type Span, diagnostic } from "../../diagnostics/diagnostic.js";
 import type { Layout } from "../../model/layout.js";
+import { archOf } from "../../arch/registry.js";
 import { ESCAPE_NOTE, Escapes, cComment } from "./escape.js";
 import { type EmitRequest, type Emitter, regenerateCommand } from "./emitter.js";
 import { assertNever, groupBy } from "../../model/collections.js";
@@ -85,6 +86,8 @@ const OWN = [
   "VMLAYOUT_CHECK_ALIGNED",
   "VMLAYOUT_CHECK_CANONICAL",
   "VMLAYOUT_CHECK_NONCANONICAL",
+  "VMLAYOUT_CHECK_TTBR_HALF",
+  "VMLAYOUT_CHECK_TTBR_GAP",
   "VMLAYOUT_CHECK_INSIDE",
   "VMLAYOUT_CHECK_BEFORE",
 ];
@@ -183,6 +186,24 @@ const CHECK_HELPERS = [
   '\t\t\t       #r ": inside " #parent)',
   "#define VMLAYOUT_CHECK_BEFORE(a, b) \\",
   '\tVMLAYOUT_STATIC_ASSERT(a##_END < b##_START, #a ": ends before " #b " starts")',
+  "#endif",
+];
+
+/**
+ * Where each half has its own root (AArch64, Arm ARM D8.2: TTBR0_EL1 translates addresses whose
+ * bits 63..VA are 0, TTBR1_EL1 those where they are 1), an address is in a half when it is
+ * sign-extended from bit VA rather than VA - 1: `VMLAYOUT_CANONICAL(x, VA + 1)`.
+ */
+const TTBR_HELPERS = [
+  "#ifndef VMLAYOUT_CHECK_TTBR_HALF",
+  "#define VMLAYOUT_CHECK_TTBR_HALF(r) \\",
+  "\tVMLAYOUT_STATIC_ASSERT(VMLAYOUT_CANONICAL(r##_START, VMLAYOUT_VA_BITS + 1) && \\",
+  "\t\t\t       r##_START >> VMLAYOUT_VA_BITS == r##_END >> VMLAYOUT_VA_BITS, \\",
+  '\t\t\t       #r ": in the TTBR0 or the TTBR1 half")',
+  "#define VMLAYOUT_CHECK_TTBR_GAP(r) \\",
+  "\tVMLAYOUT_STATIC_ASSERT(!VMLAYOUT_CANONICAL(r##_START, VMLAYOUT_VA_BITS + 1) && \\",
+  "\t\t\t       !VMLAYOUT_CANONICAL(r##_END, VMLAYOUT_VA_BITS + 1), \\",
+  '\t\t\t       #r ": between the TTBR0 and the TTBR1 half")',
   "#endif",
 ];
 
@@ -652,6 +673,8 @@ function regionLines(r: RegionModel, names: CNames, define: Define, e: Escapes):
 
 function checks(m: LayoutModel, e: Escapes): Item[] {
   const l = m.layout;
+  const arch = archOf(l.paging);
+  const rooted = arch.halfRoots !== undefined;
   const out: Item[] = [
     {
       key: "checks:head",
@@ -667,15 +690,17 @@ function checks(m: LayoutModel, e: Escapes): Item[] {
         "#ifndef __ASSEMBLER__",
         "",
         ...CHECK_HELPERS,
+        ...(rooted ? TTBR_HELPERS : []),
         "",
         'VMLAYOUT_STATIC_ASSERT(sizeof(unsigned long) == 8, "vmlayout headers need a 64-bit unsigned long");',
       ],
     },
     { key: "checks:bits", lines: [`#define VMLAYOUT_VA_BITS ${l.paging.vaBits}`] },
   ];
-  const half = 1n << BigInt(l.paging.vaBits - 1);
-  const top = 1n << 64n;
-  const canonical = (x: bigint): boolean => x < half || x >= top - half;
+  const [inHalf, between] = rooted
+    ? ["VMLAYOUT_CHECK_TTBR_HALF", "VMLAYOUT_CHECK_TTBR_GAP"]
+    : ["VMLAYOUT_CHECK_CANONICAL", "VMLAYOUT_CHECK_NONCANONICAL"];
+  const halfBit = BigInt(arch.halfBit);
   const fixed = (f: Form | undefined): f is Extract<Form, { kind: "fixed" }> => f?.kind === "fixed";
 
   const siblings = groupBy(m.regions, (r) => r.region.parent);
@@ -687,7 +712,7 @@ function checks(m: LayoutModel, e: Escapes): Item[] {
     if (fixed(start) && fixed(end) && fixed(size)) {
       lines.push(`VMLAYOUT_CHECK_EXTENT(${R});`);
       const aligns: bigint[] = [];
-      if (reg.kind !== "noncanonical") aligns.push(reg.maxPage ?? 4096n);
+      if (reg.kind !== "noncanonical") aligns.push(reg.maxPage ?? arch.pageSizes[0]!);
       if (reg.align) aligns.push(reg.align.value);
       const needed = aligns.filter(
         (a, i) =>
@@ -699,13 +724,10 @@ function checks(m: LayoutModel, e: Escapes): Item[] {
     }
     if (fixed(start) && fixed(end)) {
       if (reg.kind === "noncanonical") {
-        if (!canonical(start.value) && !canonical(end.value))
-          lines.push(`VMLAYOUT_CHECK_NONCANONICAL(${R});`);
-      } else if (
-        canonical(start.value) &&
-        start.value >> BigInt(l.paging.vaBits - 1) === end.value >> BigInt(l.paging.vaBits - 1)
-      ) {
-        lines.push(`VMLAYOUT_CHECK_CANONICAL(${R});`);
+        if (!arch.isCanonical(start.value) && !arch.isCanonical(end.value))
+          lines.push(`${between}(${R});`);
+      } else if (arch.isCanonical(start.value) && start.value >> halfBit === end.value >> halfBit) {
+        lines.push(`${inHalf}(${R});`);
       }
     }
     const parent = reg.parent === null ? undefined : m.byName.get(reg.parent);

@@ -21,7 +21,7 @@ import {
 } from "./table.js";
 import { Escapes, htmlComment, markdownText, plainText, withSpecText } from "./escape.js";
 import { pagingText } from "./text.js";
-import { formatQuantity, formatSize, topUnit, type Unit } from "./units.js";
+import { formatQuantity, formatSize, halfSize, topUnit, type Unit } from "./units.js";
 
 /** Escapes what would break a table cell or start inline markup (`escape.ts`). */
 const text = (s: string, e: Escapes): string => markdownText(s, e, "|*~");
@@ -126,7 +126,7 @@ export const emitMarkdown: Emitter = ({ layouts: specLayouts, everyVariant }) =>
     `# ${text(everyVariant ? (first.description ?? first.name) : layoutTitle(first), e)}`,
   ];
   for (const layout of layouts) {
-    const unit = topUnit(layout.paging.vaBits);
+    const unit = topUnit(halfSize(layout.paging));
     if (everyVariant) out.push("", `## ${text(layout.variant ?? layout.name, e)}`);
     out.push(
       "",

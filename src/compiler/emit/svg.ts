@@ -22,7 +22,7 @@ import * as path from "node:path";
 import type { Emitter } from "./emitter.js";
 import { Escapes, plainText, withSpecText } from "./escape.js";
 import { layoutTitle } from "./table.js";
-import { formatSize, topUnit } from "./units.js";
+import { formatSize, halfSize, topUnit } from "./units.js";
 import { renderColumn } from "./svg/column.js";
 import { legend } from "./svg/legend.js";
 import { DEFS, FONT, INK, MUTED, n, text } from "./svg/style.js";
@@ -78,9 +78,7 @@ export const emitSvg: Emitter = ({ layouts: specLayouts, everyVariant }) => {
     kaslr: layouts.some((l) => l.kaslr.length > 0),
     params: layouts.some((l) => l.regions.some((r) => r.dependsOn.length > 0)),
     halves: [
-      ...new Set(
-        layouts.map((l) => formatSize(1n << BigInt(l.paging.vaBits - 1), topUnit(l.paging.vaBits))),
-      ),
+      ...new Set(layouts.map((l) => formatSize(halfSize(l.paging), topUnit(halfSize(l.paging))))),
     ],
   });
   const totalHeight = legendTop + key.height + MARGIN;

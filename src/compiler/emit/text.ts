@@ -27,9 +27,12 @@ export function attributes(r: Region): string[] {
   return out;
 }
 
-/** `4-level paging, 48-bit virtual addresses` (x86-64), `Sv39, 39-bit virtual addresses` (RISC-V). */
+/**
+ * `4-level paging, 48-bit virtual addresses` (x86-64), `Sv39, 39-bit virtual addresses`
+ * (RISC-V), `AArch64 4K granule, 48-bit virtual addresses per half`.
+ */
 export const pagingText = (l: Layout, separator = ", "): string =>
-  `${archOf(l.paging).mode}${separator}${l.paging.vaBits}-bit virtual addresses`;
+  archOf(l.paging).title.join(separator);
 
 /** The spec file's base name. */
 export const specBaseName = (l: Layout): string => l.file.split(/[\\/]/).pop() ?? l.file;

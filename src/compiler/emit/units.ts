@@ -22,6 +22,8 @@
  *   `-0.5 TB`; `-10236 kB` if need be). Only when every exact form needs more than five
  *   digits is it rounded to two decimals and marked `~` (`~-1.86 GB`).
  */
+import type { Paging } from "../../model/layout.js";
+import { archOf } from "../../arch/registry.js";
 
 export interface Unit {
   readonly name: string;
@@ -57,9 +59,11 @@ export interface Quantity {
   readonly unit: string;
 }
 
-/** The unit of a canonical half: TB for 48-bit (128 TB), PB for 57-bit (64 PB) layouts. */
-export function topUnit(vaBits: number): Unit {
-  const half = 1n << BigInt(vaBits - 1);
+/** The size of a canonical half: 2^(VA - 1) with sign extension, 2^VA on AArch64. */
+export const halfSize = (paging: Paging): bigint => archOf(paging).halves[0].end;
+
+/** The unit of a canonical half: TB for 48-bit x86-64 (128 TB), PB for 57-bit (64 PB) layouts. */
+export function topUnit(half: bigint): Unit {
   return UNITS.find((u) => half >= u.bytes)!;
 }
 

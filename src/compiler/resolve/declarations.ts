@@ -48,7 +48,7 @@ export function paging(ctx: VariantContext): Layout["paging"] | undefined {
 }
 
 const MODES_HELP =
-  "write `paging 4` (x86-64 4-level, 48-bit), `paging 5` (x86-64 5-level, 57-bit) or `paging sv39`, `paging sv48`, `paging sv57` (RISC-V)";
+  "write `paging 4` (x86-64 4-level, 48-bit), `paging 5` (x86-64 5-level, 57-bit), `paging sv39`, `paging sv48`, `paging sv57` (RISC-V) or `paging aarch64_<granule>k_<bits>` (AArch64: granule 4, 16 or 64 KiB; 39, 42, 47, 48 or 52 virtual-address bits per half, as `paging aarch64_4k_48`)";
 
 /**
  * Enters a top-level constant or parameter into the symbol tables; refuses a nested variant.

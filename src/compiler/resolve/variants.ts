@@ -4,8 +4,9 @@
  * variants has exactly those). A variant combines one value of each axis and is named by them
  * joined with `+`, axes in source order (`la57+kasan`). `exclude "A+B"` removes every
  * combination holding both; `when "A+B" { ... }` adds items to every combination holding both,
- * at its place in the source. A variant's items are the shared ones with its values' and its
- * `when`s' spliced in place, so relative placement follows the source as written.
+ * at its place in the source (also inside a region's body: children only some variants have).
+ * A variant's items are the shared ones with its values' and its `when`s' spliced in place, so
+ * relative placement follows the source as written.
  *
  * Invariants: value names are unique across every axis (E0102), so a value names its axis;
  * with named axes no value contains `+` (E0135); a combination string names at most one value
@@ -179,14 +180,34 @@ export function itemsOf(
             splice(value.items, false);
       } else if (top && item.kind === "exclude") continue;
       else if (item.kind === "when") {
-        const needs = variants.conditions.get(item);
-        if (needs && combination && holds(combination, needs)) splice(item.items, false);
-      } else items.push(item); // no spread: can be huge
+        if (applies(item)) splice(item.items, false);
+      } else items.push(withBody(item)); // no spread: can be huge
     }
+  };
+  const applies = (when: WhenDecl): boolean => {
+    const needs = variants.conditions.get(when);
+    return needs !== undefined && combination !== null && holds(combination, needs);
+  };
+  // A region's children may depend on the variant (memory.rst's bracketed rows: the KASAN
+  // shadow carved out of the linear map): its body's `when`s are spliced the same way.
+  const withBody = (item: Item): Item => {
+    if (item.kind !== "region" || !hasWhen(item.body)) return item;
+    const body: Item[] = [];
+    const spliceBody = (from: readonly Item[]): void => {
+      for (const child of from)
+        if (child.kind !== "when") body.push(withBody(child));
+        else if (applies(child)) spliceBody(child.items);
+    };
+    spliceBody(item.body);
+    return { ...item, body };
   };
   splice(file.items, true);
   return items;
 }
+
+/** Whether a region body holds a `when`, or a child region's does. */
+const hasWhen = (body: readonly Item[]): boolean =>
+  body.some((i) => i.kind === "when" || (i.kind === "region" && hasWhen(i.body)));
 
 /** The axes in source order: a named axis where it is, the top-level variants at the first. */
 function axesOf(items: readonly Item[], fail: (d: Diagnostic) => void): Axis[] {
@@ -284,11 +305,15 @@ function combinationOf(
 const holds = (combination: Combination, values: ReadonlySet<VariantDecl>): boolean =>
   [...values].every((v) => combination.values.has(v));
 
-/** Every `when` of the spec, wherever it is (top level, in a value, in another `when`). */
+/**
+ * Every `when` of the spec, wherever it is (top level, in a value, in another `when`, in a
+ * region's body).
+ */
 function* whensIn(items: readonly Item[]): Generator<WhenDecl> {
   for (const item of items)
     if (item.kind === "when") {
       yield item;
       yield* whensIn(item.items);
     } else if (item.kind === "variant" || item.kind === "axis") yield* whensIn(item.items);
+    else if (item.kind === "region") yield* whensIn(item.body);
 }

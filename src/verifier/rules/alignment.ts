@@ -1,6 +1,7 @@
 /**
  * E0204 alignment (the declared `align` on start and size) and E0205 page_alignment (a
- * `region`, `guard` or `hole` starts and ends on a page: 4 KiB, or its `max_page` when given).
+ * `region`, `guard` or `hole` starts and ends on a page: the paging mode's smallest (4 KiB, or
+ * AArch64's 16 KiB or 64 KiB granule), or its `max_page` when given).
  *
  * Symbolically a bound is a multiple of `m` for every parameter value iff its value at the
  * smallest parameter values is one and each coefficient times its parameter's alignment is one
@@ -12,8 +13,7 @@ import type { Code, Label } from "../../diagnostics/diagnostic.js";
 import { type Context, type Rule, nameLabel } from "../context.js";
 import { hex, shortHex, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteMultiple } from "../proof.js";
-
-const PAGE = 4096n;
+import { smallestPage } from "../page.js";
 
 interface Texts {
   /** Completes "which is not a multiple of ...". */
@@ -25,6 +25,7 @@ interface Texts {
 export const rule: Rule = { name: "alignment", codes: ["E0204", "E0205"], check: checkAlignment };
 
 function checkAlignment(ctx: Context): void {
+  const page = smallestPage(ctx.layout.paging);
   for (const r of ctx.layout.regions) {
     if (!ctx.usable(r)) continue;
     const a = r.align;
@@ -36,17 +37,14 @@ function checkAlignment(ctx: Context): void {
       }));
     }
     if (r.kind !== "noncanonical") {
-      const granule = r.maxPage ?? PAGE;
+      const granule = r.maxPage ?? page.bytes;
       multiple(ctx, r, "E0205", granule, () => ({
-        what:
-          r.maxPage !== undefined
-            ? `its \`max_page ${size(granule)}\``
-            : `the ${size(PAGE)} page size`,
+        what: r.maxPage !== undefined ? `its \`max_page ${size(granule)}\`` : page.text,
         labels: [nameLabel(r)],
         help:
           r.maxPage !== undefined
             ? `move or resize ${tick(r.name)} to a multiple of ${size(granule)}, or lower its \`max_page\``
-            : `move or resize ${tick(r.name)} to whole ${size(PAGE)} pages`,
+            : `move or resize ${tick(r.name)} to whole ${size(page.bytes)} pages`,
       }));
     }
   }

@@ -1,7 +1,9 @@
 /**
  * E0203 canonical and W0203 hole_noncanonical. The canonical addresses are the two halves the
  * architecture's paging mode translates (`Arch.halves`: with x86-64's `b` virtual-address bits,
- * `[0, 2^(b-1))` and `[2^64 - 2^(b-1), 2^64)`); between them lies the non-canonical range. A `region`, `guard` or `hole` must lie entirely in one canonical half
+ * `[0, 2^(b-1))` and `[2^64 - 2^(b-1), 2^64)`; with AArch64's, TTBR0's `[0, 2^b)` and TTBR1's
+ * `[2^64 - 2^b, 2^64)`); between them lies the non-canonical range. A `region`, `guard` or
+ * `hole` must lie entirely in one canonical half
  * (a hole entirely in the non-canonical range is only a warning: it should be written
  * `noncanonical`); a `noncanonical` region must lie entirely in the non-canonical range.
  * For parameters: the half a region is in at the defaults must hold its start and end for
@@ -22,17 +24,29 @@ export interface Canonical {
   /** Last non-canonical address (inclusive). */
   readonly ncEnd: bigint;
   readonly mode: string;
+  /** Completes "0x..-0x.. ...": `is not canonical with 4-level paging`. */
+  readonly outside: string;
+  /** Completes "0x..-0x.. and 0x..-0x.. ...": `are canonical with 4-level paging`. */
+  readonly inside: (plural: boolean) => string;
   readonly note: string;
 }
 
 export function canonicalRanges(paging: Paging): Canonical {
   const arch = archOf(paging);
   const [lower, upper] = arch.halves;
+  const root = (i: 0 | 1): string => (arch.halfRoots ? ` (${arch.halfRoots[i]})` : "");
   return {
     ncStart: lower.end,
     ncEnd: upper.start - 1n,
     mode: arch.mode,
-    note: `with ${arch.mode} (${arch.vaBits}-bit virtual addresses) the canonical addresses are ${range(lower.start, lastByte(lower))} and ${range(upper.start, lastByte(upper))}`,
+    outside: arch.halfRoots
+      ? `is in neither the ${arch.halfRoots[0]} nor the ${arch.halfRoots[1]} half with ${arch.mode}`
+      : `is not canonical with ${arch.mode}`,
+    inside: (plural) =>
+      arch.halfRoots
+        ? `${plural ? "are" : "is"} in the ${arch.halfRoots.join(" or the ")} half with ${arch.mode}`
+        : `${plural ? "are" : "is"} canonical with ${arch.mode}`,
+    note: `with ${arch.title[0]} (${arch.title[1]}) the canonical addresses are ${range(lower.start, lastByte(lower))}${root(0)} and ${range(upper.start, lastByte(upper))}${root(1)}`,
   };
 }
 
@@ -56,7 +70,7 @@ function checkRegion(ctx: Context, r: Region, c: Canonical): void {
     const inside = s >= c.ncStart && e <= c.ncEnd;
     if (inside && r.kind === "hole") {
       ctx.report("W0203", [r], r.nameSpan, () => ({
-        message: `hole ${tick(r.name)} lies in the non-canonical range: ${range(s, e)} is not canonical with ${c.mode}`,
+        message: `hole ${tick(r.name)} lies in the non-canonical range: ${range(s, e)} ${c.outside}`,
         labels: [nameLabel(r)],
         notes: [c.note],
         help: "declare it as `noncanonical` instead of `hole`: these addresses can never be mapped",
@@ -68,16 +82,16 @@ function checkRegion(ctx: Context, r: Region, c: Canonical): void {
       let message: string;
       let help: string;
       if (s < c.ncStart && e > c.ncEnd) {
-        message = `${tick(r.name)} straddles the non-canonical hole: ${range(lo, hi)} is not canonical with ${c.mode}`;
+        message = `${tick(r.name)} straddles the non-canonical hole: ${range(lo, hi)} ${c.outside}`;
         help = `split ${tick(r.name)} into a part below ${hex(c.ncStart)} and a part from ${hex(c.ncEnd + 1n)}, and declare the range between them \`noncanonical\``;
       } else if (inside) {
-        message = `${tick(r.name)} lies in the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
+        message = `${tick(r.name)} lies in the non-canonical range: ${range(lo, hi)} ${c.outside}`;
         help = `move ${tick(r.name)} into a canonical half${r.kind === "guard" ? ", or declare the range `noncanonical`" : ""}`;
       } else if (s < c.ncStart) {
-        message = `${tick(r.name)} extends into the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
+        message = `${tick(r.name)} extends into the non-canonical range: ${range(lo, hi)} ${c.outside}`;
         help = `end ${tick(r.name)} at or before ${hex(c.ncStart - 1n)}`;
       } else {
-        message = `${tick(r.name)} starts in the non-canonical range: ${range(lo, hi)} is not canonical with ${c.mode}`;
+        message = `${tick(r.name)} starts in the non-canonical range: ${range(lo, hi)} ${c.outside}`;
         help = `start ${tick(r.name)} at or after ${hex(c.ncEnd + 1n)}`;
       }
       return { message, labels: [nameLabel(r)], notes: [c.note], help };
@@ -177,7 +191,7 @@ function reportParametric(
 function nonCanonicalPart(s: bigint, e: bigint, c: Canonical): string | undefined {
   const lo = s > c.ncStart ? s : c.ncStart;
   const hi = e < c.ncEnd ? e : c.ncEnd;
-  return lo <= hi ? `${range(lo, hi)} is not canonical with ${c.mode}` : undefined;
+  return lo <= hi ? `${range(lo, hi)} ${c.outside}` : undefined;
 }
 
 function canonicalParts(s: bigint, e: bigint, c: Canonical): string | undefined {
@@ -185,7 +199,7 @@ function canonicalParts(s: bigint, e: bigint, c: Canonical): string | undefined 
   if (s < c.ncStart) parts.push(range(s, e < c.ncStart ? e : c.ncStart - 1n));
   if (e > c.ncEnd) parts.push(range(s > c.ncEnd ? s : c.ncEnd + 1n, e));
   if (parts.length === 0) return undefined;
-  return `${list(parts)} ${parts.length > 1 ? "are" : "is"} canonical with ${c.mode}`;
+  return `${list(parts)} ${c.inside(parts.length > 1)}`;
 }
 
 function checkNoncanonical(ctx: Context, r: Region, c: Canonical): void {

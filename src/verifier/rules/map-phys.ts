@@ -1,25 +1,24 @@
 /**
- * E0216 phys_alignment: a `map phys` base is a multiple of the region's page size (4 KiB, or
- * its `max_page`), as the region's start must be (E0205): a page maps a page-aligned frame.
+ * E0216 phys_alignment: a `map phys` base is a multiple of the region's page size (the mode's
+ * smallest, or its `max_page`), as the region's start must be (E0205): a page maps a page-aligned frame.
  * The installer would refuse it; the spec is where the mistake is. A decimal literal whose
  * digits read as hex would be aligned (`1000000` for `0x1000000`) is named in the help.
  */
 import { type Context, type Rule, nameLabel } from "../context.js";
 import { shortHex, size, tick } from "../../model/format.js";
-
-const PAGE = 4096n;
+import { smallestPage } from "../page.js";
 
 export const rule: Rule = { name: "map-phys", codes: ["E0216"], check: checkMapPhys };
 
 function checkMapPhys(ctx: Context): void {
+  const smallest = smallestPage(ctx.layout.paging);
   for (const r of ctx.layout.regions) {
     const map = r.map;
     if (map?.kind !== "phys") continue;
-    const granule = r.maxPage ?? PAGE;
+    const granule = r.maxPage ?? smallest.bytes;
     if (map.base % granule === 0n) continue;
     const asHex = BigInt(`0x${map.base}`); // the decimal digits read as hex
-    const page =
-      r.maxPage !== undefined ? `its \`max_page ${size(granule)}\`` : `the ${size(PAGE)} page size`;
+    const page = r.maxPage !== undefined ? `its \`max_page ${size(granule)}\`` : smallest.text;
     ctx.report("E0216", [r], map.span, () => {
       const below = map.base - (map.base % granule);
       return {

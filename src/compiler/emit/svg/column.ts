@@ -14,6 +14,7 @@ import {
   formatQuantity,
   formatSize,
   sizeQuantity,
+  halfSize,
   topUnit,
   type Unit,
 } from "../units.js";
@@ -123,8 +124,8 @@ export function renderColumn(
   const f: Frame = {
     ...x,
     layout,
-    unit: topUnit(layout.paging.vaBits),
-    half: 1n << BigInt(layout.paging.vaBits - 1),
+    unit: topUnit(halfSize(layout.paging)),
+    half: halfSize(layout.paging),
     top,
     all: [...walk(top)],
     whiskers,
