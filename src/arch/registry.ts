@@ -8,7 +8,7 @@ import type { Arch, SharedTables, SpaceWriter } from "./arch.js";
 import type { FrameAllocator } from "./frame-allocator.js";
 import type { PhysicalMemory } from "./physical-memory.js";
 import { aarch64 } from "./aarch64/arch.js";
-import { Aarch64SpaceWriter } from "./aarch64/writer.js";
+import { aarch64SpaceWriter } from "./aarch64/writer.js";
 import { riscv64 } from "./riscv64/arch.js";
 import { svSpaceWriter } from "./riscv64/writer.js";
 import { x86_64 } from "./x86_64/arch.js";
@@ -43,7 +43,7 @@ export function spaceWriter(
   if (paging.arch === "aarch64")
     return shared
       ? undefined
-      : new Aarch64SpaceWriter(memory, allocator, paging.granule, paging.vaBits, maxPhyAddr);
+      : aarch64SpaceWriter(memory, allocator, paging.granule, paging.vaBits, maxPhyAddr);
   return shared ? undefined : svSpaceWriter(memory, allocator, paging.mode);
 }
 

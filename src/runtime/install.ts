@@ -51,7 +51,7 @@ import { Mmu, type MmuOptions } from "../arch/x86_64/mmu.js";
 import { SvMmu } from "../arch/riscv64/mmu.js";
 import type { SvMapper } from "../arch/riscv64/mapper.js";
 import { Mmu as Aarch64Mmu } from "../arch/aarch64/mmu.js";
-import type { Aarch64SpaceWriter } from "../arch/aarch64/writer.js";
+import type { Aarch64Tables } from "../arch/aarch64/writer.js";
 import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 
 export type { BootParams } from "./install-plan.js";
@@ -61,8 +61,8 @@ export interface AddressSpace {
   /** `kernel` or `process N`. */
   readonly name: string;
   readonly process: number;
-  /** The architecture's mapper: x86-64 `Mapper`, RISC-V `SvMapper`, `Aarch64SpaceWriter`. */
-  readonly mapper: Mapper | SvMapper | Aarch64SpaceWriter;
+  /** The architecture's mapper: x86-64 `Mapper`, RISC-V `SvMapper`, `Aarch64Tables`. */
+  readonly mapper: Mapper | SvMapper | Aarch64Tables;
   /**
    * The root register to load (`Arch.rootRegister`): CR3 on x86-64 (PCIDE = 0), `satp` on
    * RISC-V (ASID 0), TTBR1_EL1 on AArch64.
@@ -213,7 +213,7 @@ export function install(
       new SvMmu({ memory, satp: space(process).cr3, physAddrBits: maxPhyAddr }),
     aarch64Mmu: (process = 0) => {
       const mmu = new Aarch64Mmu(memory, { physAddrBits: 52 });
-      Object.assign(mmu.regs, (space(process).mapper as Aarch64SpaceWriter).registers);
+      Object.assign(mmu.regs, (space(process).mapper as Aarch64Tables).registers);
       return mmu;
     },
     image: (process = 0) => {
@@ -342,7 +342,7 @@ function addressSpace(process: number, tables: SpaceWriter): AddressSpace {
   return {
     name: process === 0 ? "kernel" : `process ${process}`,
     process,
-    mapper: tables.mapper as Mapper | SvMapper | Aarch64SpaceWriter,
+    mapper: tables.mapper as Mapper | SvMapper | Aarch64Tables,
     cr3: tables.root,
     lowerRoot: tables.lowerRoot,
     control: tables.control ?? [],

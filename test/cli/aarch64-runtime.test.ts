@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { aarch64 } from "../../src/arch/aarch64/arch.js";
 import { walkTables } from "../../src/arch/walk.js";
 import { PhysicalMemory } from "../../src/arch/physical-memory.js";
-import { vmlayout } from "../cli-helpers.js";
+import { ROOT, vmlayout } from "../cli-helpers.js";
 
 const SPEC = "test/fixtures/aarch64/small.layout";
 const GRANULES = [4, 16, 64] as const;
@@ -161,3 +161,33 @@ describe.each(MODES)(
     });
   },
 );
+
+describe("specs/linux-arm64.layout", () => {
+  const ARM64 = "specs/linux-arm64.layout";
+  for (const variant of ["v6.1", "doc-4k-48", "doc-64k-52", "current-4k-48"]) {
+    it(`${variant}: dumps in Linux's arm64 ptdump format (golden)`, async () => {
+      const r = vmlayout(["dump", ARM64, "--variant", variant]);
+      expect(r.status).toBe(0);
+      await expect(r.stdout).toMatchFileSnapshot(
+        path.join(ROOT, "test", "golden", "linux-arm64", `linux-arm64.${variant}.dump.txt`),
+      );
+    });
+  }
+
+  it("v6.1: the linear map's first byte is the RAM base, the kernel image executes at EL1 only", () => {
+    const r = vmlayout([
+      ...["translate", ARM64, "--variant", "v6.1", "--access", "exec"],
+      ...["0xffff000000000000", "kernel_image.start", "0xffff000000001000"],
+    ]);
+    expect(r.stdout.split("\n")).toEqual([
+      "0xffff000000000000 -> fault IFSC 0x0f permission fault at level 3 (linear_ram)",
+      "0xffff800008000000 -> 0x0000000040200000 2M RW x GLB (kernel_image)",
+      "0xffff000000001000 -> fault IFSC 0x0f permission fault at level 3 (linear_ram)",
+      "",
+    ]);
+    const read = vmlayout(["translate", ARM64, "--variant", "v6.1", "0xffff000000001000"]);
+    expect(read.stdout).toBe(
+      "0xffff000000001000 -> 0x0000000040001000 4K RW NX GLB (linear_ram)\n",
+    );
+  });
+});

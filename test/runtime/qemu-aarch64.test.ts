@@ -18,7 +18,7 @@ import { describe, expect, it } from "vitest";
 import { checkSpec } from "../../src/pipeline.js";
 import { install } from "../../src/runtime/install.js";
 import { audit } from "../../src/audit/checks.js";
-import type { Aarch64SpaceWriter } from "../../src/arch/aarch64/writer.js";
+import { type Aarch64Tables, leafDescriptorBits } from "../../src/arch/aarch64/writer.js";
 import { Aarch64Machine, MMU_ON_STUB, QEMU_AARCH64, RAM_BASE } from "./qemu/aarch64-machine.js";
 import { qemuVersion } from "./qemu/machine.js";
 import { disagreements, spaceAddresses } from "./qemu/space-addresses.js";
@@ -46,11 +46,11 @@ describe.skipIf(VERSION === undefined)(
               .map((d) => d.message),
           ).toEqual([]);
 
-          const writer = inst.kernel.mapper as Aarch64SpaceWriter;
+          const tables = inst.kernel.mapper as Aarch64Tables;
           const page = BigInt(granule) * 1024n;
           const code = BigInt(inst.allocator.base) + (4n << 20n);
           const stub = { perm: "rx", user: false, global: true } as const;
-          expect(writer.map(code, code, page, page, stub)).toBeUndefined();
+          expect(tables.half(code).map(code, code, page, leafDescriptorBits(stub))).toBeUndefined();
           MMU_ON_STUB.forEach((insn, i) => inst.memory.write32(Number(code) + 4 * i, insn));
           const image = inst.image();
           expect(image.imageBase).toBeGreaterThanOrEqual(RAM_BASE); // QEMU loads it into RAM
@@ -62,7 +62,7 @@ describe.skipIf(VERSION === undefined)(
             timeoutMs: 20_000,
           });
           try {
-            await machine.enableMmu(code, writer.registers);
+            await machine.enableMmu(code, tables.registers);
             const mmu = inst.aarch64Mmu();
             const vas = [...spaceAddresses(inst, 0, 0x5eedn, RANDOM), code + 4n];
             const qemu = await machine.translate(vas);

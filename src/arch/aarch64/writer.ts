@@ -84,19 +84,18 @@ export function linuxTcr(
 }
 
 /**
- * A writer of a fresh AArch64 address space (kernel tables: TTBR1, and TTBR0 once something is
- * mapped below the upper half); its own `mapper`, for callers that know the architecture.
+ * One AArch64 address space's tables: the upper half's (TTBR1_EL1) from the start, the lower
+ * half's (TTBR0_EL1) from its first mapping; the installer's `AddressSpace.mapper`.
  */
-export class Aarch64SpaceWriter implements SpaceWriter {
+export class Aarch64Tables {
   readonly upper: Mapper;
   private lowerHalf: Mapper | undefined;
   private readonly format: DescriptorFormat;
   private readonly pool: TableSource;
-  readonly mapRecursive = undefined;
 
   constructor(
     private readonly memory: PhysicalMemory,
-    private readonly allocator: FrameAllocator,
+    allocator: FrameAllocator,
     private readonly granule: Granule,
     private readonly vaBits: VaBits,
     private readonly physAddrBits: number,
@@ -109,50 +108,65 @@ export class Aarch64SpaceWriter implements SpaceWriter {
     this.upper = new Mapper(memory, this.format, vaBits, this.pool);
   }
 
-  get mapper(): this {
-    return this;
+  /** Physical address of the upper half's root table (as x86's `Mapper.root`). */
+  get root(): number {
+    return this.upper.root;
   }
 
   get lower(): Mapper | undefined {
     return this.lowerHalf;
   }
 
-  /** TTBR1_EL1 (ASID 0). */
-  get root(): bigint {
-    return BigInt(this.upper.root);
+  /** The half's tables that translate `va`, creating the lower half's on first use. */
+  half(va: bigint): Mapper {
+    if (va >> 63n === 1n) return this.upper;
+    return (this.lowerHalf ??= new Mapper(this.memory, this.format, this.vaBits, this.pool));
   }
 
-  /** TTBR0_EL1, when something is mapped in the lower half. */
-  get lowerRoot(): bigint | undefined {
-    return this.lowerHalf === undefined ? undefined : BigInt(this.lowerHalf.root);
-  }
-
-  /** The registers that select and describe the tables; TTBR0_EL1 is 0 (and EPD0 set) without a lower root. */
+  /**
+   * The registers that select and describe the tables (ASID 0); TTBR0_EL1 is 0, and EPD0 set,
+   * without a lower root.
+   */
   get registers(): SystemRegisters {
     return {
-      ttbr0: this.lowerRoot ?? 0n,
-      ttbr1: this.root,
+      ttbr0: BigInt(this.lowerHalf?.root ?? 0),
+      ttbr1: BigInt(this.upper.root),
       tcr: linuxTcr(this.granule, this.vaBits, this.physAddrBits, this.lowerHalf !== undefined),
       mair: LINUX_MAIR,
       sctlr: Sctlr.m,
     };
   }
+}
 
-  get control(): readonly (readonly [string, bigint])[] {
-    const { ttbr0, tcr, mair } = this.registers;
-    const lower = this.lowerHalf === undefined ? [] : [["TTBR0_EL1", ttbr0] as const];
-    return [...lower, ["TCR_EL1", tcr], ["MAIR_EL1", mair]];
-  }
-
-  map(va: bigint, pa: bigint, bytes: bigint, pageSize: bigint, leaf: LeafAttributes) {
-    const granuleBytes = this.granule * 1024;
-    if (this.allocator.base % granuleBytes !== 0)
-      return `the page-table pool at 0x${this.allocator.base.toString(16)} is not aligned to the ${this.granule} KiB granule`;
-    const upperHalf = va >> 63n === 1n;
-    if (!upperHalf) this.lowerHalf ??= new Mapper(this.memory, this.format, this.vaBits, this.pool);
-    const half = upperHalf ? this.upper : this.lowerHalf!;
-    return half.map(va, pa, bytes, leafDescriptorBits(leaf), pageSize);
-  }
+/** A writer of a fresh AArch64 address space: kernel tables, TTBR1 and TTBR0 if used. */
+export function aarch64SpaceWriter(
+  memory: PhysicalMemory,
+  allocator: FrameAllocator,
+  granule: Granule,
+  vaBits: VaBits,
+  physAddrBits: number,
+): SpaceWriter {
+  const tables = new Aarch64Tables(memory, allocator, granule, vaBits, physAddrBits);
+  return {
+    mapper: tables,
+    get root() {
+      return BigInt(tables.root);
+    },
+    get lowerRoot() {
+      return tables.lower && BigInt(tables.lower.root);
+    },
+    get control() {
+      const { ttbr0, tcr, mair } = tables.registers;
+      const lower = tables.lower === undefined ? [] : [["TTBR0_EL1", ttbr0] as const];
+      return [...lower, ["TCR_EL1", tcr] as const, ["MAIR_EL1", mair] as const];
+    },
+    map(va, pa, bytes, pageSize, leaf) {
+      if (allocator.base % (granule * 1024) !== 0)
+        return `the page-table pool at 0x${allocator.base.toString(16)} is not aligned to the ${granule} KiB granule`;
+      return tables.half(va).map(va, pa, bytes, leafDescriptorBits(leaf), pageSize);
+    },
+    mapRecursive: undefined,
+  };
 }
 
 /**
