@@ -19,6 +19,7 @@ describe("specs", () => {
       "gaybsd-amd64.layout",
       "illumos-amd64.layout",
       "linux-2.6.24.layout",
+      "linux-arm64.layout",
       "linux-riscv64.layout",
       "linux-x86_64.layout",
       "solaris-amd64.layout",

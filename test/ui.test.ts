@@ -58,7 +58,7 @@ function header(text: string): Header {
 }
 
 function checkOptions(flags: readonly string[]): CheckOptions {
-  const limits: Partial<Limits> = {};
+  const limits: { -readonly [K in keyof Limits]?: Limits[K] } = {};
   let options: CheckOptions = { limits };
   for (let i = 0; i < flags.length; i++) {
     const flag = flags[i]!;

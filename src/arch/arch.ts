@@ -72,8 +72,11 @@ export interface TableFormat {
   inherit(rights: number, lo: number, hi: number, level: number): number;
   /** `MapBit` attributes a leaf carries itself (global, cache), without the rights. */
   leafAttributes(lo: number, hi: number, level: number): number;
-  /** Frame number of the root table named by a root register value (CR3, satp, TTBRn). */
-  rootFrame(root: bigint): number;
+  /**
+   * Physical address of the root table named by a root register value (CR3, satp, TTBRn): a
+   * frame's on x86-64 and RISC-V; on AArch64 a root smaller than a frame may sit inside one.
+   */
+  rootAddress(root: bigint): number;
 }
 
 /** The listing format of the architecture's Linux ptdump. */
@@ -105,6 +108,16 @@ export interface Arch {
   readonly vaBits: number;
   /** Table levels of a walk; the root is at level `levels`. */
   readonly levels: number;
+  /**
+   * Bytes of a table at `level`: one 4 KiB frame on x86-64 and RISC-V; a granule on AArch64
+   * (16K: 4 frames, 64K: 16), the root smaller when it resolves fewer bits (`rootEntries`).
+   */
+  tableBytes(level: number): number;
+  /**
+   * True if each half has its own root (AArch64: TTBR0_EL1 the lower, TTBR1_EL1 the upper, each
+   * root covering one half); false if one root's lower and upper entries cover both halves.
+   */
+  readonly rootPerHalf: boolean;
   /** The register that selects the root table, as the manual names it: `CR3`, `satp`. */
   readonly rootRegister: string;
   /** The name of a table at `level` (x86: PT, PD, PDPT, PML4, PML5; RISC-V: Linux's PTE..PGD). */
@@ -189,8 +202,16 @@ export interface LeafAttributes {
 export interface SpaceWriter {
   /** The architecture's mapper (x86-64 `Mapper`, RISC-V `SvMapper`), for callers that know it. */
   readonly mapper: object;
-  /** The root register value selecting the tables: CR3 (PCIDE = 0), satp (ASID 0). */
+  /** The root register value selecting the tables: CR3 (PCIDE = 0), satp (ASID 0), TTBR1_EL1. */
   readonly root: bigint;
+  /** The lower half's root register where each half has its own (TTBR0_EL1), if it has tables. */
+  readonly lowerRoot?: bigint | undefined;
+  /**
+   * Other registers, by the manual's names, the CPU needs set to use the tables (AArch64:
+   * TTBR0_EL1 when the lower half has tables, TCR_EL1, MAIR_EL1); none where the root
+   * register says all.
+   */
+  readonly control?: readonly (readonly [string, bigint])[];
   /** Maps `[va, va + bytes)` to `pa` with pages of `pageSize`; why not, when it cannot. */
   map(
     va: bigint,

@@ -255,12 +255,15 @@ export class PhysicalMemory {
 
   /** Low word (bits 31:0) of the 64-bit value at `pa` (8-byte aligned, number). */
   readLo(pa: number): number {
-    return this.store[this.wordAt(pa)]!;
+    // The offset first: reading a frame in may replace `store`.
+    const w = this.wordAt(pa);
+    return this.store[w]!;
   }
 
   /** High word (bits 63:32) of the 64-bit value at `pa` (8-byte aligned, number). */
   readHi(pa: number): number {
-    return this.store[this.wordAt(pa) + 1]!;
+    const w = this.wordAt(pa);
+    return this.store[w + 1]!;
   }
 
   /** Writes the 64-bit value `hi:lo` at `pa` (8-byte aligned, number). */
@@ -304,7 +307,8 @@ export class PhysicalMemory {
     const out = new Uint8Array(length);
     for (let i = 0; i < length; i++) {
       const a = start + i;
-      out[i] = (this.store[this.wordAt(a - (a & 3))]! >>> (8 * (a & 3))) & 0xff;
+      const w = this.wordAt(a - (a & 3));
+      out[i] = (this.store[w]! >>> (8 * (a & 3))) & 0xff;
     }
     return out;
   }

@@ -5,14 +5,21 @@
  *
  * Invariants:
  *  - Entries are visited top-down and in ascending address order; a table is read through a
- *    `FrameReader`, never written.
+ *    `FrameReader`, never written. A table is `Arch.tableBytes(level)` bytes at its physical
+ *    address: one 4 KiB frame on x86-64 and RISC-V; on AArch64 a granule (4/16 contiguous frames
+ *    with 16K/64K), and a root that resolves fewer bits is smaller and may sit inside a frame.
+ *  - One root covers both halves (x86-64, RISC-V: the upper half is the root's upper entries),
+ *    or each half has its own (`Arch.rootPerHalf`, AArch64: TTBR0 the lower, TTBR1 the upper).
+ *    Then `WalkTarget.root` names the upper half's root and `lowerRoot` the lower's; without it
+ *    the lower half is not walked.
  *  - Addresses are page numbers: `vpn` = canonical virtual address >> 12, below 2^52 and exact
  *    as a `number` (the upper half's page numbers follow the lower half's, with the gap between
  *    the halves skipped, so they ascend across the whole walk).
  *  - Nothing throws on a hostile tree: an entry that points outside memory reaches a frame the
  *    reader does not have (`table` is still reported; its entries read as absent); an entry
- *    that points back at a table on its own path is reported (`stop`, "self" at the root, else
- *    "cycle") and not followed; tables shared by several entries are followed each time, but the
+ *    that points back at a table on its own path (the same physical address: AArch64 table
+ *    addresses are granule-aligned, so an entry into its own 16K table names that table) is
+ *    reported (`stop`, "self" at the root, else "cycle") and not followed; tables shared by several entries are followed each time, but the
  *    number of table visits is bounded (`maxTableVisits`), so an aliased graph cannot make the
  *    walk exponential.
  *  - Rights are the effective ones: accumulated down the walk by `TableFormat.inherit` (x86 ANDs
@@ -40,8 +47,8 @@ export type StopReason = "malformed" | "self" | "cycle";
  */
 export interface WalkVisitor {
   /**
-   * A table of `level` is entered; `vpn` is the first page it covers. Return false to skip its
-   * entries (a table already accounted for).
+   * A table of `level` is entered; `pfn` is the frame holding its first entry, `vpn` the first
+   * page it covers. Return false to skip its entries (a table already accounted for).
    */
   table?(pfn: number, level: number, vpn: number): boolean | void;
   /** An invalid entry (or an entry of a frame memory does not hold). */
@@ -88,8 +95,10 @@ const { Absent: ABSENT, Leaf: LEAF, Malformed: MALFORMED } = EntryKind;
 export interface WalkTarget {
   readonly arch: Arch;
   readonly memory: FrameReader;
-  /** The root register's value (CR3). */
+  /** The root register's value (CR3, satp; TTBR1_EL1 where each half has its own root). */
   readonly root: bigint;
+  /** The lower half's root register (TTBR0_EL1) where each half has its own root. */
+  readonly lowerRoot?: bigint | undefined;
   /** Physical-address width (x86 MAXPHYADDR). */
   readonly physAddrBits: number;
 }
@@ -107,10 +116,15 @@ class Walk {
   private readonly arch: Arch;
   private readonly memory: FrameReader;
   private readonly format: TableFormat;
-  private readonly rootPfn: number;
+  private readonly upperRoot: number;
+  private readonly lowerRoot: number | undefined;
+  /** The root of the half being walked: an entry of it pointing back at it is "self". */
+  private root = 0;
+  private readonly rootEntries: number;
+  /** The root's first upper-half entry; past the root's end when each half has its own root. */
   private readonly upperFirst: number;
   private readonly lowerEndVpn: number;
-  private readonly gapPages: number;
+  private readonly upperStartVpn: number;
   private readonly maxTableVisits: number;
   private readonly onPath = new Set<number>();
   private visits = 0;
@@ -119,45 +133,68 @@ class Walk {
     target: WalkTarget,
     private readonly visitor: WalkVisitor,
   ) {
-    this.arch = target.arch;
+    const { arch } = target;
+    this.arch = arch;
     this.memory = target.memory;
-    this.format = target.arch.tableFormat(target.physAddrBits);
-    this.rootPfn = this.format.rootFrame(target.root);
-    const [lower, upper] = target.arch.halves;
-    this.upperFirst = this.format.entriesPerTable / 2;
+    this.format = arch.tableFormat(target.physAddrBits);
+    this.upperRoot = this.format.rootAddress(target.root);
+    this.lowerRoot =
+      target.lowerRoot === undefined ? undefined : this.format.rootAddress(target.lowerRoot);
+    this.rootEntries = arch.tableBytes(arch.levels) / 8;
+    this.upperFirst = arch.rootPerHalf ? this.rootEntries : this.rootEntries / 2;
+    const [lower, upper] = arch.halves;
     this.lowerEndVpn = Number(lower.end >> 12n);
-    this.gapPages = Number(upper.start >> 12n) - this.lowerEndVpn;
+    this.upperStartVpn = Number(upper.start >> 12n);
     this.maxTableVisits =
       target.memory.frameCount + target.memory.backedFrames + EXTRA_TABLE_VISITS;
   }
 
   run(): void {
-    this.visit(this.rootPfn, this.arch.levels, 0, ROOT_RIGHTS);
+    const { arch } = this;
+    if (!arch.rootPerHalf) {
+      this.root = this.upperRoot;
+      this.visit(this.root, arch.levels, 0, ROOT_RIGHTS);
+      return;
+    }
+    if (this.lowerRoot !== undefined) {
+      this.root = this.lowerRoot;
+      this.visit(this.root, arch.levels, 0, ROOT_RIGHTS);
+    }
+    this.visitor.gap?.(this.lowerEndVpn);
+    this.root = this.upperRoot;
+    this.visit(this.root, arch.levels, this.upperStartVpn, ROOT_RIGHTS);
   }
 
-  private visit(pfn: number, level: number, vpnBase: number, rights: number): void {
-    const { visitor, format } = this;
-    if (visitor.table?.(pfn, level, vpnBase) === false) return;
+  /** Visits the table at physical address `pa` (below 2^52; 8-byte aligned). */
+  private visit(pa: number, level: number, vpnBase: number, rights: number): void {
+    const { visitor, format, memory } = this;
+    const firstPfn = Math.floor(pa / FRAME_BYTES);
+    if (visitor.table?.(firstPfn, level, vpnBase) === false) return;
     if (++this.visits > this.maxTableVisits) {
       if (this.visits === this.maxTableVisits + 1) {
-        visitor.stopped?.(pfn, level, vpnBase, this.maxTableVisits);
+        visitor.stopped?.(firstPfn, level, vpnBase, this.maxTableVisits);
       }
       return;
     }
-    // A frame memory does not hold reads as zeros: its entries are all absent.
-    const words = this.memory.frame(pfn) ?? ZERO_FRAME;
     const per = 2 ** (this.arch.levelShift(level) - 12);
     const top = level === this.arch.levels;
-    const perTable = format.entriesPerTable;
-    this.onPath.add(pfn);
-    for (let i = 0; i < perTable; i++) {
+    const entries = top ? this.rootEntries : format.entriesPerTable;
+    // A table of several frames starts on a frame (it is aligned to its size); one inside a
+    // frame (a small root) ends in it. Entry i is in frame firstPfn + (i >> 9).
+    const firstWord = (pa % FRAME_BYTES) >> 2;
+    let words: Uint32Array = ZERO_FRAME;
+    this.onPath.add(pa);
+    for (let i = 0; i < entries; i++) {
+      // A frame memory does not hold reads as zeros: its entries are all absent.
+      if ((i & 511) === 0) words = memory.frame(firstPfn + (i >> 9)) ?? ZERO_FRAME;
       let vpn = vpnBase + i * per;
       if (top && i >= this.upperFirst) {
         if (i === this.upperFirst) visitor.gap?.(this.lowerEndVpn);
-        vpn += this.gapPages;
+        vpn += this.upperStartVpn - this.lowerEndVpn;
       }
-      const lo = words[i << 1]!;
-      const hi = words[(i << 1) | 1]!;
+      const w = firstWord + ((i & 511) << 1);
+      const lo = words[w]!;
+      const hi = words[w | 1]!;
       const kind = format.kind(lo, hi, level);
       if (kind === ABSENT) {
         visitor.absent?.(vpn, level);
@@ -168,19 +205,19 @@ class Walk {
         visitor.leaf(vpn, level, per, format.leafAddress(lo, hi, level), entryRights, lo, hi);
         continue;
       }
-      const entryPa = pfn * FRAME_BYTES + i * 8;
+      const entryPa = pa + i * 8;
       if (kind === MALFORMED) {
         visitor.stop?.(vpn, level, "malformed", lo, hi, entryRights, entryPa);
         continue;
       }
-      const child = format.nextTable(lo, hi);
+      const child = format.nextTable(lo, hi) * FRAME_BYTES;
       if (this.onPath.has(child)) {
-        const reason = top && child === this.rootPfn ? "self" : "cycle";
+        const reason = top && child === this.root ? "self" : "cycle";
         visitor.stop?.(vpn, level, reason, lo, hi, entryRights, entryPa);
         continue;
       }
       this.visit(child, level - 1, vpn, entryRights);
     }
-    this.onPath.delete(pfn);
+    this.onPath.delete(pa);
   }
 }

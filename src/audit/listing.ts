@@ -52,6 +52,42 @@ export function* matchingLines(
   }
 }
 
+/** `... N entries skipped ...` (x86's ptdump between runs it leaves out). */
+const SKIPPED = /^\.\.\. .*\.\.\.$/;
+const TWO64 = 1n << 64n;
+
+/**
+ * The range lines of a Linux ptdump listing (any architecture's), with `[va, end)` (an end of
+ * 0x0000000000000000 is 2^64) from `pattern`'s first two groups, the hex digits of the range.
+ * Blank and `#` lines, `---[ name ]---` markers and `... N entries skipped ...` are skipped;
+ * a line `pattern` does not match is reported to `bad` as not `expected`, and so is a range
+ * that is empty or does not follow the one before it.
+ */
+export function* ptdumpRanges(
+  text: string,
+  pattern: RegExp,
+  bad: UnreadableLines,
+  expected: string,
+): Generator<{
+  readonly line: ListingLine;
+  readonly match: RegExpExecArray;
+  readonly va: bigint;
+  readonly end: bigint;
+}> {
+  for (const line of listingLines(text)) {
+    const t = line.text;
+    if (t === "" || t.startsWith("#") || t.startsWith("---[") || SKIPPED.test(t)) continue;
+    const match = pattern.exec(t);
+    if (match === null) {
+      bad.add(line, expected);
+      continue;
+    }
+    const va = BigInt("0x" + match[1]!);
+    const end = BigInt("0x" + match[2]!) || TWO64;
+    if (bad.inOrder(line, va, end)) yield { line, match, va, end };
+  }
+}
+
 /** Collects the lines a reader of `format` cannot read, as E0503. */
 export class UnreadableLines {
   private readonly bad: { line: ListingLine; why: string }[] = [];

@@ -21,10 +21,9 @@ import type { PagingLevels } from "../arch/x86_64/entry.js";
 import { MapBit } from "../arch/arch.js";
 import type { FoundSpace } from "./checks.js";
 import { type FoundMapping, type FoundRecursiveSlot, recursiveSlot } from "./read-back.js";
-import { UnreadableLines, appendRun, listingLines } from "./listing.js";
+import { UnreadableLines, appendRun, ptdumpRanges } from "./listing.js";
 
 const RANGE = /^0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\s+\d+[BKMGTPE]\b\s*(.*)$/;
-const SKIPPED = /^\.\.\. .*\.\.\.$/;
 const FLAG_BITS: Readonly<Record<string, number>> = {
   USR: MapBit.U,
   RW: MapBit.W,
@@ -38,7 +37,6 @@ const FLAG_BITS: Readonly<Record<string, number>> = {
   x: 0,
 };
 const LEVELS = new Set(["pgd", "p4d", "pud", "pmd", "pte"]);
-const TWO64 = 1n << 64n;
 
 /** The mappings of a ptdump listing in `file` (its text `text`), for a `levels`-level space. */
 export function readPtdump(file: string, text: string, levels: PagingLevels): Result<FoundSpace> {
@@ -51,17 +49,12 @@ export function readPtdump(file: string, text: string, levels: PagingLevels): Re
   );
   const slotBits = BigInt(levels === 5 ? 48 : 39);
   const vaMask = (1n << BigInt(levels === 5 ? 57 : 48)) - 1n;
-  for (const line of listingLines(text)) {
-    const t = line.text;
-    if (t === "" || t.startsWith("#") || t.startsWith("---[") || SKIPPED.test(t)) continue;
-    const m = RANGE.exec(t);
-    if (m === null) {
-      bad.add(line, "not a ptdump line (`0xSTART-0xEND  SIZE  flags level`)");
-      continue;
-    }
-    const va = BigInt("0x" + m[1]!);
-    const end = BigInt("0x" + m[2]!) || TWO64;
-    if (!bad.inOrder(line, va, end)) continue;
+  for (const { line, match: m, va, end } of ptdumpRanges(
+    text,
+    RANGE,
+    bad,
+    "not a ptdump line (`0xSTART-0xEND  SIZE  flags level`)",
+  )) {
     const words = m[3]!.split(/\s+/).filter((w) => w !== "");
     const level = words.length > 0 && LEVELS.has(words.at(-1)!) ? words.pop()! : undefined;
     if (words.length === 0) continue; // not present

@@ -19,7 +19,7 @@ import type { Result } from "../diagnostics/diagnostic.js";
 import { MapBit } from "../arch/arch.js";
 import type { FoundSpace } from "./checks.js";
 import type { FoundMapping } from "./read-back.js";
-import { UnreadableLines, appendRun, listingLines } from "./listing.js";
+import { UnreadableLines, appendRun, ptdumpRanges } from "./listing.js";
 
 const LINE =
   /^0x([0-9a-fA-F]{1,16})-0x([0-9a-fA-F]{1,16})\s+0x[0-9a-fA-F]{1,16}\s+\d+[KMGTPE]\s+(?:PGD|P4D|PUD|PMD|PTE)\s+(.*)$/;
@@ -31,7 +31,6 @@ const MEMORY_TYPE: Readonly<Record<string, number>> = {
   "MT(NC)": MapBit.PWT,
   "MT(IO)": MapBit.PCD | MapBit.PWT,
 };
-const TWO64 = 1n << 64n;
 
 /** The mappings of a riscv ptdump listing in `file` (its text `text`). */
 export function readRiscvPtdump(file: string, text: string): Result<FoundSpace> {
@@ -41,17 +40,12 @@ export function readRiscvPtdump(file: string, text: string): Result<FoundSpace> 
     "Linux riscv ptdump",
     "give the text of /sys/kernel/debug/kernel_page_tables unchanged",
   );
-  for (const line of listingLines(text)) {
-    const t = line.text;
-    if (t === "" || t.startsWith("#") || t.startsWith("---[")) continue;
-    const match = LINE.exec(t);
-    if (match === null) {
-      bad.add(line, "not a riscv ptdump line (`0xSTART-0xEND  0xPA  SIZE LEVEL flags`)");
-      continue;
-    }
-    const va = BigInt("0x" + match[1]!);
-    const end = BigInt("0x" + match[2]!) || TWO64;
-    if (!bad.inOrder(line, va, end)) continue;
+  for (const { line, match, va, end } of ptdumpRanges(
+    text,
+    LINE,
+    bad,
+    "not a riscv ptdump line (`0xSTART-0xEND  0xPA  SIZE LEVEL flags`)",
+  )) {
     const columns = match[3]!.split(/\s+/).filter((w) => w !== "");
     if (columns.length < LETTERS.length) {
       bad.add(line, "fewer than the eight columns `D A G U X W R V`");

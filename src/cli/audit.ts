@@ -1,6 +1,6 @@
 /**
- * `vmlayout audit <spec> (--image FILE [--image-base ADDR] (--cr3 ADDR | --satp VALUE | --root
- * VALUE) | --ptdump FILE |
+ * `vmlayout audit <spec> (--image FILE [--image-base ADDR] (--cr3 ADDR | --satp VALUE | --ttbr1
+ * VALUE [--ttbr0 VALUE] --tcr VALUE | --root VALUE) | --ptdump FILE |
  * --qemu-info-mem FILE | --qemu-info-tlb FILE)
  * [--base NAME=ADDR]... [boot options] [--format text|json|sarif] [--deny-warnings]`: checks the
  * page tables in a raw physical-memory image, or a listing of them (Linux ptdump, QEMU's
@@ -22,6 +22,8 @@ import { readSourceFile } from "../compiler/read.js";
 import type { Paging } from "../model/layout.js";
 import { archOf } from "../arch/registry.js";
 import { readRiscvPtdump } from "../audit/riscv-ptdump.js";
+import { readArm64Ptdump } from "../audit/arm64-ptdump.js";
+import { checkTranslationControl } from "../audit/translation-control.js";
 import { MapBit } from "../arch/arch.js";
 import type { FoundSpace } from "../audit/checks.js";
 import { type Result, hasErrors } from "../diagnostics/diagnostic.js";
@@ -35,20 +37,30 @@ import { parseFormat, report } from "./report.js";
 /** Largest listing read (a ptdump of a large machine is a few MiB). */
 const MAX_LISTING_BYTES = 256 * 2 ** 20;
 
+type ListingReader = (file: string, text: string, paging: Paging) => Result<FoundSpace>;
+
+/** Each architecture's Linux ptdump reader, by `paging.arch`. */
+const PTDUMP_READERS: Readonly<Record<Paging["arch"], ListingReader>> = {
+  x86_64: (file, text, paging) => readPtdump(file, text, x86Paging(paging).levels),
+  riscv64: (file, text) => readRiscvPtdump(file, text),
+  aarch64: (file, text) => readArm64Ptdump(file, text),
+};
+
 /** The listings `audit` reads, by option. */
-const LISTINGS: Readonly<
-  Record<string, (file: string, text: string, paging: Paging) => Result<FoundSpace>>
-> = {
-  ptdump: (file, text, paging) => {
-    if (paging.arch === "riscv64") return readRiscvPtdump(file, text);
-    if (paging.arch === "aarch64") throw new UsageError("audit does not read arm64 ptdump yet");
-    return readPtdump(file, text, paging.levels);
-  },
+const LISTINGS: Readonly<Record<string, ListingReader>> = {
+  ptdump: (file, text, paging) => PTDUMP_READERS[paging.arch](file, text, paging),
   "qemu-info-mem": (file, text, paging) => readQemuMem(file, text, x86Paging(paging).levels),
   "qemu-info-tlb": (file, text, paging) => {
     x86Paging(paging);
     return readQemuTlb(file, text);
   },
+};
+
+/** The option that names each architecture's root register (`--root` names any). */
+const ROOT_OPTIONS: Readonly<Record<Paging["arch"], "cr3" | "satp" | "ttbr1">> = {
+  x86_64: "cr3",
+  riscv64: "satp",
+  aarch64: "ttbr1",
 };
 
 /** QEMU's `info mem` and `info tlb` are read in their x86 format only. */
@@ -89,22 +101,25 @@ export const runAudit: Run = async (values, positionals, context) => {
   const given = Object.keys(LISTINGS).filter((o) => values[o] !== undefined);
   if (given.length + (file === undefined ? 0 : 1) !== 1) {
     throw new UsageError(
-      "give one source of tables: --image FILE --cr3 ADDR or --satp VALUE (RAM from the RAM base, or --image-base), --ptdump FILE, --qemu-info-mem FILE or --qemu-info-tlb FILE",
+      "give one source of tables: --image FILE with --cr3 ADDR, --satp VALUE or --ttbr1 VALUE --tcr VALUE (RAM from the RAM base, or --image-base), --ptdump FILE, --qemu-info-mem FILE or --qemu-info-tlb FILE",
     );
   }
   const kind = given[0];
   const listing = kind === undefined ? undefined : (values[kind] as string);
-  const roots = (["root", "cr3", "satp"] as const).filter((o) => values[o] !== undefined);
+  const roots = (["root", "cr3", "satp", "ttbr1"] as const).filter((o) => values[o] !== undefined);
   if (roots.length > 1) throw new UsageError(`give one of --${roots.join(", --")}`);
   const rootOption = roots[0];
   if (file !== undefined && rootOption === undefined) {
     throw new UsageError(
-      "--image needs the address space to audit: --cr3 ADDR (x86-64), --satp VALUE (RISC-V) or --root VALUE",
+      "--image needs the address space to audit: --cr3 ADDR (x86-64), --satp VALUE (RISC-V), --ttbr1 VALUE with --tcr VALUE (AArch64) or --root VALUE",
     );
   }
-  if (listing !== undefined && (rootOption !== undefined || values["image-base"] !== undefined)) {
+  const registers = (["image-base", "ttbr0", "tcr"] as const).filter(
+    (o) => values[o] !== undefined,
+  );
+  if (listing !== undefined && (rootOption !== undefined || registers.length > 0)) {
     throw new UsageError(
-      "--cr3 and --image-base go with --image, not with a listing (and so do --satp and --root)",
+      "--cr3 and --image-base go with --image, not with a listing (and so do --satp, --ttbr1, --ttbr0, --tcr and --root)",
     );
   }
   const parse = await numberParser();
@@ -112,11 +127,17 @@ export const runAudit: Run = async (values, positionals, context) => {
     file === undefined
       ? undefined
       : parse(values[rootOption!] as string, `--${rootOption}`, "size");
-  const base =
+  const register = (name: "ttbr0" | "tcr"): bigint | undefined =>
+    values[name] === undefined ? undefined : parse(values[name] as string, `--${name}`, "size");
+  const ttbr0 = register("ttbr0");
+  const tcr = register("tcr");
+  const givenBase =
     values["image-base"] === undefined
-      ? 0n
+      ? undefined
       : parse(values["image-base"] as string, "--image-base", "size");
-  if (base % 4096n !== 0n) throw new UsageError(`--image-base ${hex(base)} is not 4 KiB aligned`);
+  if (givenBase !== undefined && givenBase % 4096n !== 0n) {
+    throw new UsageError(`--image-base ${hex(givenBase)} is not 4 KiB aligned`);
+  }
   const bases = new Map<string, bigint>();
   for (const b of (values.base as string[] | undefined) ?? []) {
     const eq = b.indexOf("=");
@@ -141,13 +162,26 @@ export const runAudit: Run = async (values, positionals, context) => {
     format,
   );
   if (layout === undefined) return EXIT_ERRORS;
-  // --root names the root register of any architecture; --cr3 and --satp name their own.
-  const rootName = archOf(layout.paging).rootRegister;
-  if (rootOption !== undefined && rootOption !== "root" && rootOption !== rootName.toLowerCase()) {
+  // --root names the root register of any architecture; --cr3, --satp and --ttbr1 name their own.
+  const arch = archOf(layout.paging);
+  const rootName = arch.rootRegister;
+  const rootWord = ROOT_OPTIONS[layout.paging.arch];
+  if (rootOption !== undefined && rootOption !== "root" && rootOption !== rootWord) {
     throw new UsageError(
-      `--${rootOption} does not apply to a ${layout.paging.arch} layout: give --${rootName.toLowerCase()} or --root`,
+      `--${rootOption} does not apply to a ${layout.paging.arch} layout: give --${rootWord} or --root`,
     );
   }
+  const paging = layout.paging;
+  const aarch64 = paging.arch === "aarch64" ? paging : undefined;
+  if (aarch64 === undefined && (ttbr0 !== undefined || tcr !== undefined)) {
+    throw new UsageError(`--ttbr0 and --tcr apply to an aarch64 layout, not to ${paging.arch}`);
+  }
+  if (aarch64 !== undefined && file !== undefined && tcr === undefined) {
+    throw new UsageError(
+      "--tcr VALUE: an AArch64 image needs TCR_EL1, which says the granule and VA size the kernel runs with",
+    );
+  }
+  const base = givenBase ?? arch.ramBase;
   for (const name of bases.keys()) {
     if (!layout.kaslr.some((g) => g.members.some((m) => m.name === name))) {
       throw new UsageError(`--base ${name}: the spec has no KASLR member \`${name}\``);
@@ -156,7 +190,13 @@ export const runAudit: Run = async (values, positionals, context) => {
 
   const options = { bases, process: boot.processes ?? 0, boot };
   let audited: Result<SourceAudit | undefined>;
-  if (file !== undefined) {
+  const control =
+    aarch64 === undefined || tcr === undefined
+      ? []
+      : checkTranslationControl(aarch64, tcr, ttbr0 === undefined ? ["TTBR1"] : ["TTBR1", "TTBR0"]);
+  if (hasErrors(control)) {
+    audited = { value: undefined, diagnostics: control };
+  } else if (file !== undefined) {
     let image: ReturnType<typeof imageOfFile>;
     try {
       image = imageOfFile(file, base);
@@ -188,7 +228,9 @@ export const runAudit: Run = async (values, positionals, context) => {
           layout: layout.name,
           variant: layout.variant,
           levels: layout.paging.levels,
-          ...(cr3 !== undefined ? { [rootName.toLowerCase()]: hex(cr3) } : { [kind!]: listing }),
+          ...(cr3 !== undefined ? { [rootWord]: hex(cr3) } : { [kind!]: listing }),
+          ...(ttbr0 !== undefined ? { ttbr0: hex(ttbr0) } : {}),
+          ...(tcr !== undefined ? { tcr: hex(tcr) } : {}),
           unchecked: result ? unchecked(result.found) : [],
           ok: !failed,
           bases: (result?.bases ?? []).map((b) => ({ ...b, base: hex(b.base) })),

@@ -147,7 +147,7 @@ export const commands: readonly Command[] = [
   {
     name: "audit",
     synopsis:
-      "audit <spec> (--image FILE [--image-base ADDR] (--cr3 ADDR | --satp VALUE | --root VALUE) | --ptdump FILE | --qemu-info-mem FILE | --qemu-info-tlb FILE) [--base NAME=ADDR]... [install options] [--format text|json|sarif]",
+      "audit <spec> (--image FILE [--image-base ADDR] (--cr3 ADDR | --satp VALUE | --ttbr1 VALUE [--ttbr0 VALUE] --tcr VALUE | --root VALUE) | --ptdump FILE | --qemu-info-mem FILE | --qemu-info-tlb FILE) [--base NAME=ADDR]... [install options] [--format text|json|sarif]",
     summary:
       "check the page tables in a RAM image (a real kernel's, or install --image) against the spec",
     options: {
@@ -159,18 +159,32 @@ export const commands: readonly Command[] = [
       image: { type: "string", description: "FILE: raw physical memory (pmemsave, /dev/mem copy)" },
       "image-base": {
         type: "string",
-        description: "ADDR: physical address of the image's first byte (0)",
+        description:
+          "ADDR: physical address of the image's first byte (the RAM base: 0 on x86-64, 0x80000000 on RISC-V, 0x40000000 on AArch64)",
       },
       cr3: { type: "string", description: "ADDR: CR3 of the address space to audit (x86-64)" },
       satp: { type: "string", description: "VALUE: satp of the address space to audit (RISC-V)" },
+      ttbr1: {
+        type: "string",
+        description: "VALUE: TTBR1_EL1, the kernel half's tables (AArch64; needs --tcr)",
+      },
+      ttbr0: {
+        type: "string",
+        description: "VALUE: TTBR0_EL1, the user half's tables, audited too (AArch64)",
+      },
+      tcr: {
+        type: "string",
+        description:
+          "VALUE: TCR_EL1, whose granule and VA size are checked against the spec's `paging` (AArch64)",
+      },
       root: {
         type: "string",
-        description: "VALUE: the root register of the address space (CR3 or satp)",
+        description: "VALUE: the root register of the address space (CR3, satp or TTBR1_EL1)",
       },
       ptdump: {
         type: "string",
         description:
-          "FILE: Linux x86 ptdump text (debugfs page_tables/*, dmesg lines), instead of --image",
+          "FILE: Linux ptdump text (x86 debugfs page_tables/*, riscv or arm64 kernel_page_tables, dmesg lines), instead of --image",
       },
       "qemu-info-mem": {
         type: "string",

@@ -414,6 +414,18 @@ export const CATALOGUE = [
     title: "page tables for a region cannot be written",
   },
   {
+    code: "E0416",
+    name: "tcr_mismatch",
+    severity: "error",
+    title: "TCR_EL1 configures another granule or VA size than the spec's `paging`",
+  },
+  {
+    code: "E0417",
+    name: "walks_disabled",
+    severity: "error",
+    title: "TCR_EL1 disables the table walks of a half the audit reads (EPD0/EPD1)",
+  },
+  {
     code: "W0401",
     name: "wx_mapping",
     severity: "warning",
@@ -476,6 +488,18 @@ export const CATALOGUE = [
     title: "page-table listing has a line vmlayout cannot read",
   },
   {
+    code: "E0504",
+    name: "unbalanced_bracket",
+    severity: "error",
+    title: "an imported row's bracket is not closed, or closes none",
+  },
+  {
+    code: "E0505",
+    name: "bracketed_row_outside",
+    severity: "error",
+    title: "an imported bracketed row lies inside no row above it",
+  },
+  {
     code: "W0501",
     name: "unread_row",
     severity: "warning",
@@ -486,6 +510,18 @@ export const CATALOGUE = [
     name: "end_convention",
     severity: "warning",
     title: "an imported row disagrees with its table's inclusive or exclusive ends",
+  },
+  {
+    code: "W0503",
+    name: "paging_defaulted",
+    severity: "warning",
+    title: "an imported table's heading names no granule or VA size",
+  },
+  {
+    code: "W0504",
+    name: "heading_levels",
+    severity: "warning",
+    title: "an imported table's heading names levels its paging does not have",
   },
 ] as const satisfies readonly EntryShape[];
 

@@ -66,8 +66,8 @@ describe("the arch seam for RISC-V", () => {
 
   it("`paging` words name every mode once, and `pagingWord` writes them back", () => {
     for (const [word, paging] of PAGING_MODES) expect(pagingWord(paging)).toBe(word);
-    const aarch64 = [4, 16, 64].flatMap((g) =>
-      [39, 42, 47, 48, 52].map((b) => `aarch64_${g}k_${b}`),
+    const aarch64 = ["4k", "16k", "64k"].flatMap((g) =>
+      [39, 42, 47, 48, 52].map((va) => `aarch64_${g}_${va}`),
     );
     expect([...PAGING_MODES.keys()]).toEqual(["4", "5", "sv39", "sv48", "sv57", ...aarch64]);
   });

@@ -7,8 +7,12 @@
 import { describe, expect, it } from "vitest";
 import { Flag, PAGE_4K } from "../../src/arch/x86_64/entry.js";
 import type { Installation } from "../../src/runtime/install.js";
+import type { Mapper } from "../../src/arch/x86_64/mapper.js";
 import { vmlayout } from "../cli-helpers.js";
 import { SPEC, entryPa, imageArgs, linux, write } from "./helpers.js";
+
+/** The kernel space's mapper of an x86-64 installation. */
+const x86Mapper = (inst: Installation): Mapper => inst.kernel.mapper as Mapper;
 
 /** Writes the kernel space's tables as an image and audits it from the CLI. */
 function auditCli(inst: Installation, ...extra: string[]) {
@@ -66,7 +70,7 @@ describe("vmlayout audit --image", () => {
 
     const guard = dm();
     expect(
-      guard.kernel.mapper.map(0xffff_8000_0000_0000n, 0x2000, PAGE_4K, { noExecute: true }).ok,
+      x86Mapper(guard).map(0xffff_8000_0000_0000n, 0x2000, PAGE_4K, { noExecute: true }).ok,
     ).toBe(true);
     const g = auditCli(guard);
     expect(g.stderr).toMatch(

@@ -4,7 +4,8 @@ import { afterAll, describe, expect, test } from "vitest";
 import { RUN_BOUND_MS, type RunResult, Sandbox, problems } from "./sandbox.js";
 
 const files = { "a.layout": "0123456789" };
-const ok = (diagnostics: Extract<RunResult, { ok: true }>["diagnostics"]): RunResult => ({
+type Completed = Extract<RunResult, { ok: true }>;
+const ok = (diagnostics: Completed["diagnostics"]): Completed => ({
   ok: true,
   ms: 1,
   layouts: 0,

@@ -190,7 +190,7 @@ export function problems(files: Files, result: RunResult): string[] {
   };
   for (const d of result.diagnostics) {
     const what = `${d.code} "${d.message}"`;
-    if (!CODES.has(d.code)) out.push(`${what}: code not in the catalogue`);
+    if (!(CODES as ReadonlySet<string>).has(d.code)) out.push(`${what}: code not in the catalogue`);
     checkSpan(what, d.span);
     d.labels.forEach((l, i) => checkSpan(`${what} label ${i}`, l));
   }

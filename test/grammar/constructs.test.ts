@@ -206,7 +206,8 @@ describe("declarations", () => {
 });
 
 describe("expressions", () => {
-  const expr = (text: string) => (shape(`const x = ${text}`)[0] as { value: unknown }).value;
+  const expr = (text: string): unknown =>
+    ((shape(`const x = ${text}`) as unknown[])[0] as { value: unknown }).value;
 
   it("precedence: unary minus, then * /, then + -, left associative", () => {
     expect(expr("1 + 2 * 3")).toEqual(bin("+", lit(1n), bin("*", lit(2n), lit(3n))));

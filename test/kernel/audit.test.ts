@@ -52,7 +52,7 @@ const write = (name: string, data: string | Uint8Array): string => {
 
 /** Boots once; `listings` also takes QEMU's `info tlb` (and, 4-level, `info mem`). */
 async function boot(levels: 4 | 5, n: number, listings: boolean): Promise<Boot> {
-  const guest = await LinuxGuest.boot({ levels, ramMiB: 256 });
+  const guest = await LinuxGuest.boot({ machine: { arch: "amd64", levels }, ramMiB: 256 });
   try {
     const { cr3 } = await guest.controlRegisters();
     const tag = `${levels}-${n}`;

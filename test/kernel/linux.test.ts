@@ -41,7 +41,7 @@ describe.runIf(READY || process.env.CI)(`a real Linux kernel's page tables (${KE
   for (const levels of [4, 5] as const) {
     it(`${levels}-level: the emulator and QEMU agree on the booted kernel's tables`, async () => {
       expect(KERNEL, `no kernel in ${KERNEL_CACHE}: run test/kernel/fetch.sh`).toBeDefined();
-      const guest = await LinuxGuest.boot({ levels });
+      const guest = await LinuxGuest.boot({ machine: { arch: "amd64", levels } });
       try {
         const { cr3, cr4 } = await guest.controlRegisters();
         expect((cr4 & Cr4.LA57) !== 0n).toBe(levels === 5);

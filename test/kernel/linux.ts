@@ -1,9 +1,12 @@
 /**
  * Boots Debian's real Linux kernel (fetched by test/kernel/fetch.sh) under QEMU TCG to user
- * space, stops it over QMP, and reads what an audit needs: CR3 and CR4 (`info registers`) and
- * all of RAM (`pmemsave`). `gva2gpa` then asks QEMU's own page walker about the stopped kernel.
+ * space, stops it over QMP, and reads what an audit needs: on x86-64 CR3 and CR4 (`info
+ * registers`), on arm64 TTBR1_EL1, TTBR0_EL1 and TCR_EL1 (through the gdbstub, which reads system
+ * registers), and all of RAM (`pmemsave` from the RAM base). `gva2gpa` then asks QEMU's own page
+ * walker about the stopped kernel.
  *
- * 4-level boots use `-cpu max,la57=off` and `no5lvl`; 5-level boots `-cpu max` (LA57 on).
+ * x86-64: 4-level boots use `-cpu max,la57=off` and `no5lvl`; 5-level boots `-cpu max` (LA57 on).
+ * arm64: `-machine virt -cpu max`, RAM at 0x4000_0000.
  * Every wait is bounded; QEMU runs in its own process group and `close()` kills the group.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -11,26 +14,77 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { QEMU, killGroup } from "../runtime/qemu/machine.js";
+import { QEMU_AARCH64, RAM_BASE } from "../runtime/qemu/aarch64-machine.js";
+import { GdbClient, describedRegisters, fromLittleEndian } from "../runtime/qemu/gdb-client.js";
 import { QmpClient } from "../runtime/qemu/qmp-client.js";
 
-export const KERNEL_CACHE =
-  process.env.VMLAYOUT_KERNEL_CACHE ??
-  path.resolve(import.meta.dirname, "..", "..", ".cache", "kernel-amd64");
+/** Debian's name of the kernel's architecture, as fetch.sh takes it. */
+export type KernelArch = "amd64" | "arm64";
+
+/** Where fetch.sh caches the kernel of `arch`. */
+export function kernelCache(arch: KernelArch): string {
+  return arch === "amd64" && process.env.VMLAYOUT_KERNEL_CACHE !== undefined
+    ? process.env.VMLAYOUT_KERNEL_CACHE
+    : path.resolve(import.meta.dirname, "..", "..", ".cache", `kernel-${arch}`);
+}
+export const KERNEL_CACHE = kernelCache("amd64");
 const MARKER = "VMLAYOUT-USERSPACE-READY";
 
 /** The cached kernel's package name, or undefined when fetch.sh has not run. */
-export function cachedKernel(): string | undefined {
-  const file = (f: string): string => path.join(KERNEL_CACHE, f);
+export function cachedKernel(arch: KernelArch = "amd64"): string | undefined {
+  const file = (f: string): string => path.join(kernelCache(arch), f);
   if (!existsSync(file("vmlinuz")) || !existsSync(file("initrd.gz"))) return undefined;
   return existsSync(file("package")) ? readFileSync(file("package"), "utf8").trim() : "linux";
 }
 
 export interface BootOptions {
-  readonly levels: 4 | 5;
+  /** x86-64 with 4- or 5-level paging, or arm64 (its paging is the kernel's configuration). */
+  readonly machine: { readonly arch: "amd64"; readonly levels: 4 | 5 } | { readonly arch: "arm64" };
   /** Guest RAM in MiB (default 512). */
   readonly ramMiB?: number;
   /** Bound for reaching user space (default 180 s: TCG on a loaded 2-core machine). */
   readonly bootTimeoutMs?: number;
+}
+
+/** The EL1 translation registers of a stopped arm64 guest. */
+export interface Arm64Registers {
+  readonly ttbr1: bigint;
+  readonly ttbr0: bigint;
+  readonly tcr: bigint;
+  readonly mair: bigint;
+  readonly sctlr: bigint;
+}
+
+/** The emulator, its machine arguments and the kernel's console for one boot. */
+function machineArgs(options: BootOptions, cache: string): { binary: string; args: string[] } {
+  const m = options.machine;
+  const kernel = ["-kernel", path.join(cache, "vmlinuz"), "-initrd", path.join(cache, "initrd.gz")];
+  if (m.arch === "arm64") {
+    return {
+      binary: QEMU_AARCH64,
+      args: [
+        "-machine",
+        "virt",
+        "-cpu",
+        "max",
+        ...kernel,
+        "-append",
+        "console=ttyAMA0 panic=-1 quiet",
+      ],
+    };
+  }
+  return {
+    binary: QEMU,
+    args: [
+      "-machine",
+      "q35",
+      "-cpu",
+      m.levels === 4 ? "max,la57=off" : "max",
+      ...kernel,
+      "-append",
+      `console=ttyS0 panic=-1 quiet${m.levels === 4 ? " no5lvl" : ""}`,
+    ],
+  };
 }
 
 export class LinuxGuest {
@@ -38,39 +92,35 @@ export class LinuxGuest {
     private readonly child: ChildProcess,
     private readonly dir: string,
     private readonly qmp: QmpClient,
+    private readonly gdb: GdbClient | undefined,
     readonly console: () => string,
     readonly ramBytes: number,
+    /** The physical address of RAM's first byte (0 on a PC, 0x4000_0000 on arm64 `virt`). */
+    readonly ramBase: bigint,
   ) {}
 
   /** Boots to the initramfs' marker line, then stops the CPU. */
   static async boot(options: BootOptions): Promise<LinuxGuest> {
     const ramMiB = options.ramMiB ?? 512;
     const dir = mkdtempSync(path.join(tmpdir(), "vmlk-"));
-    const append = `console=ttyS0 panic=-1 quiet${options.levels === 4 ? " no5lvl" : ""}`;
+    const arm64 = options.machine.arch === "arm64";
+    const { binary, args: machine } = machineArgs(options, kernelCache(options.machine.arch));
     const args = [
       "-nographic",
       "-nodefaults",
       "-no-reboot",
-      "-machine",
-      "q35",
       "-accel",
       "tcg",
-      "-cpu",
-      options.levels === 4 ? "max,la57=off" : "max",
       "-m",
       `${ramMiB}M`,
       "-serial",
       "stdio",
-      "-kernel",
-      path.join(KERNEL_CACHE, "vmlinuz"),
-      "-initrd",
-      path.join(KERNEL_CACHE, "initrd.gz"),
-      "-append",
-      append,
+      ...machine,
       "-qmp",
       `unix:${path.join(dir, "qmp")},server=on,wait=off`,
+      ...(arm64 ? ["-gdb", `unix:${path.join(dir, "gdb")},server=on,wait=off`] : []),
     ];
-    const child = spawn(QEMU, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(binary, args, { detached: true, stdio: ["ignore", "pipe", "pipe"] });
     let out = "";
     const collect = (d: Buffer): void => {
       if (out.length < 1_000_000) out += d.toString("latin1");
@@ -99,7 +149,20 @@ export class LinuxGuest {
       // pmemsave of 1 GiB takes seconds on a loaded machine.
       const qmp = await QmpClient.connect(path.join(dir, "qmp"), 60_000);
       await qmp.execute("stop");
-      return new LinuxGuest(child, dir, qmp, () => out, ramMiB << 20);
+      let gdb: GdbClient | undefined;
+      if (arm64) {
+        gdb = await GdbClient.connect(path.join(dir, "gdb"), 60_000);
+        await gdb.request("qSupported:xmlRegisters=aarch64");
+      }
+      return new LinuxGuest(
+        child,
+        dir,
+        qmp,
+        gdb,
+        () => out,
+        ramMiB << 20,
+        arm64 ? BigInt(RAM_BASE) : 0n,
+      );
     } catch (e) {
       killGroup(child);
       rmSync(dir, { recursive: true, force: true });
@@ -118,10 +181,36 @@ export class LinuxGuest {
     return { cr3: reg("CR3"), cr4: reg("CR4") };
   }
 
-  /** All of guest RAM from physical 0, as QEMU's `pmemsave` writes it. */
+  /**
+   * TTBR1_EL1, TTBR0_EL1, TCR_EL1, MAIR_EL1 and SCTLR_EL1 of the (only) arm64 CPU, as the
+   * gdbstub reads them (its target description names the system registers).
+   */
+  async arm64Registers(): Promise<Arm64Registers> {
+    if (this.gdb === undefined) throw new Error("not an arm64 guest");
+    const numbers = await describedRegisters(this.gdb);
+    const reg = async (name: string): Promise<bigint> => {
+      const n = numbers.get(name);
+      const value = n === undefined ? undefined : await this.gdb!.readRegister(n);
+      if (value === undefined) throw new Error(`the gdbstub does not read ${name}`);
+      return fromLittleEndian(value);
+    };
+    return {
+      ttbr1: await reg("TTBR1_EL1"),
+      ttbr0: await reg("TTBR0_EL1"),
+      tcr: await reg("TCR_EL1"),
+      mair: await reg("MAIR_EL1"),
+      sctlr: await reg("SCTLR"),
+    };
+  }
+
+  /** All of guest RAM from its base, as QEMU's `pmemsave` writes it. */
   async ram(): Promise<Buffer> {
     const file = path.join(this.dir, "ram.bin");
-    await this.qmp.execute("pmemsave", { val: 0, size: this.ramBytes, filename: file });
+    await this.qmp.execute("pmemsave", {
+      val: Number(this.ramBase),
+      size: this.ramBytes,
+      filename: file,
+    });
     const bytes = readFileSync(file);
     rmSync(file);
     if (bytes.length !== this.ramBytes) throw new Error(`pmemsave wrote ${bytes.length} bytes`);
@@ -156,6 +245,7 @@ export class LinuxGuest {
   }
 
   async close(): Promise<void> {
+    this.gdb?.close();
     this.qmp.close();
     killGroup(this.child);
     rmSync(this.dir, { recursive: true, force: true });

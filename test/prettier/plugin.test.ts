@@ -54,7 +54,10 @@ describe("the Prettier plugin", () => {
   });
 
   it("prints a body as an indented block of hard lines", async () => {
-    const doc = await prettier.__debug.printToDoc(TEXT, { parser: "vmlayout", plugins: [plugin] });
+    // `__debug` is Prettier's internal entry point; its types do not declare it.
+    const debug = (prettier as unknown as { __debug: { printToDoc: typeof prettier.format } })
+      .__debug;
+    const doc = await debug.printToDoc(TEXT, { parser: "vmlayout", plugins: [plugin] });
     const json = JSON.stringify(doc);
     expect(json).toContain('"type":"indent"');
     expect(json).toContain('"hard":true');

@@ -9,7 +9,11 @@ import type { Layout } from "../../src/model/layout.js";
 import { PAGE_4K } from "../../src/arch/x86_64/entry.js";
 import { audit } from "../../src/audit/checks.js";
 import { readTables } from "../../src/audit/read-back.js";
+import type { Mapper } from "../../src/arch/x86_64/mapper.js";
 import { GiB, inlineLayout, mixedLayout, specLayout } from "./qemu/layouts.js";
+
+/** The kernel space's mapper of an x86-64 installation. */
+const x86Mapper = (inst: Installation): Mapper => inst.kernel.mapper as Mapper;
 
 function installed(layout: Layout, boot: InstallOptions = {}): Installation {
   const r = install(layout, boot);
@@ -135,7 +139,7 @@ describe("corrupted tables", () => {
 
   it("E0401: mappings in a guard, a hole, and outside every region; none in vmalloc", () => {
     const inst = installed(specLayout("linux-x86_64", "4-level"));
-    const m = inst.kernel.mapper;
+    const m = x86Mapper(inst);
     // vmalloc has no `map`: the kernel maps it at run time, within its `perm rw; global`.
     const rw = { writable: true, noExecute: true, global: true };
     expect(m.map(0xffff_c900_0000_0000n, 0x1000, PAGE_4K, rw).ok).toBe(true); // vmalloc
@@ -152,7 +156,7 @@ paging 4
 ffff888000000000 +1TB direct_map "direct map" { map ram; perm rw; global }
 `),
     );
-    expect(gaps.kernel.mapper.map(0xffff_ffff_8000_0000n, 0, PAGE_4K, { writable: true }).ok).toBe(
+    expect(x86Mapper(gaps).map(0xffff_ffff_8000_0000n, 0, PAGE_4K, { writable: true }).ok).toBe(
       true,
     );
     expect(codes(gaps)).toEqual(["E0401", "E0406"]); // and it is writable + executable
@@ -162,7 +166,7 @@ ffff888000000000 +1TB direct_map "direct map" { map ram; perm rw; global }
   it("E0401: a per-process region mapped in the kernel's address space", () => {
     const inst = installed(mixedLayout(), { processes: 1 });
     expect(
-      inst.kernel.mapper.map(0xffff_ff00_0000_1000n, 0x700_0000, PAGE_4K, {
+      x86Mapper(inst).map(0xffff_ff00_0000_1000n, 0x700_0000, PAGE_4K, {
         writable: true,
         noExecute: true,
       }).ok,
@@ -186,7 +190,7 @@ ffff888000000000 +1TB direct_map "direct map" { map ram; perm rw; global }
 
   it("E0407: a hole in a mapped region; E0405: global and cache attributes", () => {
     const inst = installed(mixedLayout());
-    const unmapped = inst.kernel.mapper.unmap(KTEXT + 0x20_0000n);
+    const unmapped = x86Mapper(inst).unmap(KTEXT + 0x20_0000n);
     expect(unmapped.ok).toBe(true);
     patch(inst, entryPa(inst, 0xffff_ffff_8070_4000n, 1), (e) => e & ~Flag.G);
     patch(inst, entryPa(inst, 0xffff_ffff_8400_0000n, 1), (e) => e & ~Flag.PCD);
@@ -203,14 +207,14 @@ ffff888000000000 +1TB direct_map "direct map" { map ram; perm rw; global }
 
   it("E0408: a stray recursive entry, a missing one; E0404: a user-accessible one", () => {
     const linux = installed(specLayout("linux-x86_64", "4-level"));
-    expect(linux.kernel.mapper.mapRecursive(300).ok).toBe(true);
+    expect(x86Mapper(linux).mapRecursive(300).ok).toBe(true);
     expect(errors(linux)).toEqual([
       expect.stringMatching(/^E0408 top-level entry 300 .* no `map recursive` region/),
     ]);
     const bsd = installed(specLayout("gaybsd-amd64"));
-    patch(bsd, bsd.kernel.mapper.root + 256 * 8, (e) => e | Flag.US);
+    patch(bsd, x86Mapper(bsd).root + 256 * 8, (e) => e | Flag.US);
     expect(codes(bsd)).toEqual(["E0404", "W0401"]);
-    patch(bsd, bsd.kernel.mapper.root + 256 * 8, () => 0n);
+    patch(bsd, x86Mapper(bsd).root + 256 * 8, () => 0n);
     expect(errors(bsd)).toEqual([
       expect.stringMatching(/^E0408 `recursive_pt` is `map recursive`, but its top-level entry/),
     ]);
@@ -231,7 +235,7 @@ ffff888000000000 +1TB direct_map "direct map" { map ram; perm rw; global }
     const inst = installed(specLayout("linux-x86_64", "4-level"));
     const [t3, t2, t1] = [3, 2, 1].map((l) => inst.allocator.allocate(l as Level)!);
     for (let i = 0; i < 512; i++) {
-      if (i < 256) inst.memory.write64(inst.kernel.mapper.root + i * 8, BigInt(t3!) | 7n);
+      if (i < 256) inst.memory.write64(x86Mapper(inst).root + i * 8, BigInt(t3!) | 7n);
       inst.memory.write64(t3! + i * 8, BigInt(t2!) | 7n);
       inst.memory.write64(t2! + i * 8, BigInt(t1!) | 7n);
       inst.memory.write64(t1! + i * 8, (BigInt(i) << 12n) | 3n);

@@ -181,6 +181,37 @@ describe("physical memory backed by an image (a RAM dump)", () => {
   });
 });
 
+describe("PhysicalMemory reads of a backed image", () => {
+  it("return a frame's words on the read that brings it in, when that grows the store", () => {
+    // A RAM dump's table frames are read in on first use: a walk's first read of each must see
+    // its entry, not the zero frame of the store it replaced.
+    const frames = 256;
+    const image = new Uint8Array(frames * FRAME_SIZE);
+    for (let pfn = 0; pfn < frames; pfn++) {
+      image[pfn * FRAME_SIZE + 8] = 0x07;
+      image[pfn * FRAME_SIZE + 12] = pfn;
+      image[pfn * FRAME_SIZE + 16] = 0x2a;
+    }
+    const memory = new PhysicalMemory();
+    memory.backWith({
+      frames,
+      read: (pfn, into) => {
+        if (pfn < 0 || pfn >= frames) return false;
+        into.set(image.subarray(pfn * FRAME_SIZE, (pfn + 1) * FRAME_SIZE));
+        return true;
+      },
+    });
+    const seen: [number, number, number][] = [];
+    for (let pfn = 0; pfn < 32; pfn++) seen.push([memory.readLo(pfn * FRAME_SIZE + 8), 0, 0]);
+    for (let pfn = 32; pfn < 64; pfn++) seen.push([7, memory.readHi(pfn * FRAME_SIZE + 8), 0]);
+    for (let pfn = 64; pfn < 96; pfn++)
+      seen.push([7, pfn, memory.readBytes(pfn * FRAME_SIZE + 16, 1)[0]!]);
+    expect(seen).toEqual(
+      Array.from({ length: 96 }, (_, pfn) => [7, pfn < 32 ? 0 : pfn, pfn < 64 ? 0 : 0x2a]),
+    );
+  });
+});
+
 describe("PhysicalMemory.write32", () => {
   it("keeps a write that materialises a frame and grows the store", () => {
     const memory = new PhysicalMemory();

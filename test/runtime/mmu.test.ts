@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createMachine } from "../../src/runtime/machine.js";
 import {
   Access,
+  type AccessType,
   Mmu,
   PfError,
   describeResult,
@@ -77,7 +78,10 @@ describe("not-present faults", () => {
 
 describe("reserved-bit faults (RSVD = 1, P = 1)", () => {
   const va = 0x0000_1234_5678_9000n;
-  const rsvd = (m: ReturnType<typeof createMachine>, access = Access.read): PageFault => {
+  const rsvd = (
+    m: ReturnType<typeof createMachine>,
+    access: AccessType = Access.read,
+  ): PageFault => {
     const r = expectPf(m.mmu.probe(va, access));
     expect(r.reason).toBe("reserved-bit");
     expect(r.errorCode & (PfError.P | PfError.RSVD)).toBe(PfError.P | PfError.RSVD);

@@ -128,7 +128,7 @@ describe.skipIf(VERSION === undefined)(
           let compared = 0;
           try {
             for (const space of [inst.kernel, ...inst.processes]) {
-              await machine.enablePaging(inst.levels, space.cr3);
+              await machine.enablePaging(inst.levels as 4 | 5, space.cr3);
               const mmu = inst.mmu(space.process);
               const vas = spaceAddresses(
                 inst,

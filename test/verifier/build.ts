@@ -175,6 +175,8 @@ export function build(desc: LayoutDesc): Layout {
       name: rd.name,
       kind: rd.kind ?? "region",
       description: undefined,
+      documentedOffset: undefined,
+      documentedSize: undefined,
       parent: parent?.name ?? null,
       depth,
       start: bound(start),
@@ -241,6 +243,7 @@ export function build(desc: LayoutDesc): Layout {
     name: desc.name ?? "test",
     description: undefined,
     variant: null,
+    variantSpan: undefined,
     paging:
       typeof mode === "string"
         ? pagingOfMode(mode)

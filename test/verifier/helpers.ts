@@ -1,5 +1,5 @@
 import type { Layout } from "../../src/model/layout.js";
-import { catalogueEntry } from "../../src/diagnostics/catalogue.js";
+import { type Code, catalogueEntry } from "../../src/diagnostics/catalogue.js";
 import type { Diagnostic } from "../../src/diagnostics/diagnostic.js";
 import { type VerifyOptions, verify } from "../../src/verifier/index.js";
 import { type LayoutDesc, build } from "./build.js";
@@ -12,7 +12,7 @@ export const runLayout = (layout: Layout, options?: VerifyOptions): Diagnostic[]
 ];
 
 /** A check's name as the catalogue spells it (what `allow NAME` takes). */
-export const name = (code: string): string => catalogueEntry(code).name;
+export const name = (code: string): string => catalogueEntry(code as Code).name;
 
 export const codes = (ds: readonly Diagnostic[]): string[] => ds.map((d) => d.code);
 

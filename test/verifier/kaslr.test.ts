@@ -5,6 +5,7 @@
 import fc from "fast-check";
 import { describe, expect, test } from "vitest";
 import {
+  type KaslrPlacement,
   type KaslrRange,
   kaslrMemberSizes,
   placeKaslr,
@@ -14,6 +15,13 @@ import {
 import { GiB, KiB, type LayoutDesc, PiB, TiB, build, p, region } from "./build.js";
 import { codes, name, one, run, runLayout } from "./helpers.js";
 import { LINUX_KASLR, linux, linuxDesc } from "./linux.js";
+
+/** `placeKaslr`'s placement, for groups that fit (a misfit fails the test). */
+function placed(...args: Parameters<typeof placeKaslr>): KaslrPlacement {
+  const r = placeKaslr(...args);
+  if (!r.fits) throw new Error(`the group does not fit: ${r.reason}`);
+  return r;
+}
 
 const LINUX: KaslrRange = {
   rangeStart: 0xffff888000000000n,
@@ -69,7 +77,7 @@ describe("Linux 4-level: the last member can end 2 GiB past vaddr_end", () => {
   test("the witness is a real run that reaches every bound", () => {
     const proof = proveKaslr(LINUX, LINUX_SIZES);
     if (!proof.fits) throw new Error("does not fit");
-    const run = placeKaslr(LINUX, LINUX_SIZES, replay(proof.witness.rands));
+    const run = placed(LINUX, LINUX_SIZES, replay(proof.witness.rands));
     expect(run.entropies).toEqual(proof.witness.entropies);
     expect(run.bases).toEqual(proof.members.map((m) => m.maxStart));
     expect(run.ends).toEqual(proof.members.map((m) => m.maxEnd));
@@ -79,7 +87,7 @@ describe("Linux 4-level: the last member can end 2 GiB past vaddr_end", () => {
   test("a concrete seed of the seeded PRNG overshoots", () => {
     // Seed 417 (found by search): vmemmap ends 1 GiB past vaddr_end. The full 2 GiB needs the
     // last random value to hit `remain` exactly (odds ~1/2^43), which is why sampling misses it.
-    const run = placeKaslr(LINUX, LINUX_SIZES, seededRandom(417n));
+    const run = placed(LINUX, LINUX_SIZES, seededRandom(417n));
     expect(run.ends[2]! - LINUX.rangeEnd).toBe(GiB);
     expect(run.entropies).toEqual([1092n * GiB, 8846n * GiB, 11053n * GiB]);
   });
@@ -88,7 +96,7 @@ describe("Linux 4-level: the last member can end 2 GiB past vaddr_end", () => {
     const layout = linux(true);
     const group = layout.kaslr[0]!;
     expect(kaslrMemberSizes(layout, group)).toEqual(LINUX_SIZES);
-    const run = placeKaslr(group, kaslrMemberSizes(layout, group), seededRandom(417n));
+    const run = placed(group, kaslrMemberSizes(layout, group), seededRandom(417n));
     expect(run.ends[2]! - group.rangeEnd).toBe(GiB);
   });
 
@@ -383,7 +391,7 @@ describe("properties", () => {
           expect(proof.members.map((m) => m.minStart)).toEqual(ref.minStart);
           expect(proof.members.map((m) => m.maxStart)).toEqual(ref.maxStart);
           expect(proof.members.map((m) => m.maxEnd)).toEqual(ref.maxEnd);
-          const witness = placeKaslr(g, pads, replay(proof.witness.rands));
+          const witness = placed(g, pads, replay(proof.witness.rands));
           expect(witness.ends).toEqual(ref.maxEnd);
           return true;
         },
@@ -397,7 +405,7 @@ describe("properties", () => {
     if (!proof.fits) throw new Error("does not fit");
     fc.assert(
       fc.property(fc.bigInt({ min: 0n, max: (1n << 64n) - 1n }), (seed) => {
-        const run = placeKaslr(LINUX, LINUX_SIZES, seededRandom(seed));
+        const run = placed(LINUX, LINUX_SIZES, seededRandom(seed));
         run.bases.forEach((b, i) => {
           const m = proof.members[i]!;
           expect(b).toBeGreaterThanOrEqual(m.minStart);
@@ -423,7 +431,7 @@ describe("properties", () => {
           const g: KaslrRange = { rangeStart: start, rangeEnd: start + total + slack - 1n, align };
           const proof = proveKaslr(g, pads);
           if (!proof.fits) return;
-          const run = placeKaslr(g, pads, replay(rands));
+          const run = placed(g, pads, replay(rands));
           run.bases.forEach((b, i) => {
             expect(b).toBeGreaterThanOrEqual(proof.members[i]!.minStart);
             expect(run.ends[i]!).toBeLessThanOrEqual(proof.members[i]!.maxEnd);

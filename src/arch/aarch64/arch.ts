@@ -20,7 +20,9 @@ import {
   granuleShift,
   levelShift,
   outputAddress,
+  rootEntries,
   startLevel,
+  ttbrTableAddress,
 } from "./entry.js";
 
 const TWO_64 = 1n << 64n;
@@ -59,6 +61,22 @@ const KIND_ABSENT = EntryKind.Absent;
 const KIND_LEAF = EntryKind.Leaf;
 const KIND_MALFORMED = EntryKind.Malformed;
 const KIND_TABLE = EntryKind.Table;
+/**
+ * Linux's MAIR_EL1 memory types (`MEMORY_TYPES` order) on the x86 cache bits `MapBit` carries,
+ * as for Svpbmt: MT_NORMAL and MT_NORMAL_TAGGED are write-back, MT_NORMAL_NC is
+ * pgprot_writecombine (x86 WC: PWT), MT_DEVICE_nGnRnE (pgprot_noncached) and MT_DEVICE_nGnRE
+ * (pgprot_device, ioremap) uncached (x86 UC: PCD | PWT); indices 5..7 Linux leaves unused.
+ */
+const ATTR_INDEX_CACHE = [
+  0,
+  0,
+  MapBit.PWT,
+  MapBit.PCD | MapBit.PWT,
+  MapBit.PCD | MapBit.PWT,
+  0,
+  0,
+  0,
+] as const;
 /** UXNTable / PXNTable seen above, carried in the rights until the leaf resolves them to NX. */
 const TABLE_UXN = 1 << 16;
 const TABLE_PXN = 1 << 17;
@@ -86,6 +104,7 @@ function tableFormat(
         ? "52-64K"
         : "48";
   const format: DescriptorFormat = { granule: arch.granule, oa };
+  const rootBytes = rootEntries(arch.granule, arch.vaBits) * 8;
   const pageShift = granuleShift(arch.granule);
   const paLimit = 2 ** Math.min(physAddrBits, oa === "48" ? 48 : 52);
   const armLevel = (walkerLevel: number): number => 4 - walkerLevel;
@@ -133,11 +152,9 @@ function tableFormat(
           : (hi & Hi.PXN) !== 0 || (rights & TABLE_PXN) !== 0;
       return xn ? r | MapBit.NX : r;
     },
-    leafAttributes: (lo) => ((lo & Lo.NG) === 0 ? MapBit.G : 0),
-    // TTBRn_EL1.BADDR: bits 47:1, and BADDR[51:48] in bits 5:2 with a 52-bit OA (D17.2).
-    rootFrame: (ttbr) =>
-      Number((ttbr & 0x0000_ffff_ffff_f000n) >> 12n) +
-      (oa === "48" ? 0 : Number((ttbr >> 2n) & 0xfn) * 2 ** 36),
+    leafAttributes: (lo) =>
+      ((lo & Lo.NG) === 0 ? MapBit.G : 0) | ATTR_INDEX_CACHE[(lo & Lo.ATTR_INDX) >>> 2]!,
+    rootAddress: (ttbr) => ttbrTableAddress(ttbr, oa, rootBytes),
   };
 }
 
@@ -214,6 +231,9 @@ function makeArch(granule: Granule, vaBits: VaBits): Arch {
     mode: `${granule}K granule, ${vaBits}-bit VA`,
     vaBits,
     levels,
+    tableBytes: (level) =>
+      level === levels ? rootEntries(granule, vaBits) * 8 : 2 ** granuleShift(granule),
+    rootPerHalf: true,
     // Two roots; the kernel's, TTBR1_EL1, is the one a layout's upper half names.
     rootRegister: "TTBR1_EL1",
     tableName: (level) => `level ${armLevel(level)} table`,

@@ -45,6 +45,17 @@ export function rootEntries(granule: Granule, vaBits: number): number {
   return 2 ** (vaBits - levelShift(granule, startLevel(granule, vaBits)));
 }
 
+/**
+ * The physical address of the table a TTBRn_EL1 value names (D17.2, "TTBR0_EL1"): BADDR in bits
+ * 47:1, and BADDR[51:48] in bits 5:2 with a 52-bit OA; aligned down to the table's
+ * `tableBytes` (at least 64), the bits below that being RES0. Below 2^52: exact.
+ */
+export function ttbrTableAddress(ttbr: bigint, oa: OaLayout, tableBytes: number): number {
+  let table = Number(ttbr & 0x0000_ffff_ffff_fffen);
+  if (oa !== "48") table += Number((ttbr >> 2n) & 0xfn) * 2 ** 48;
+  return table - (table % Math.max(tableBytes, 64));
+}
+
 /** The walker's level (1 = last table) of Arm `level`. */
 export function walkerLevel(level: number): number {
   return 4 - level;

@@ -19,8 +19,10 @@ import {
   granuleShift,
   levelShift,
   outputAddress,
+  rootEntries,
   startLevel,
   toU64,
+  ttbrTableAddress,
 } from "./entry.js";
 import { Perm, Tlb, type TlbEntry } from "./tlb.js";
 
@@ -54,6 +56,11 @@ export const Tcr = {
   hpd0: 1n << 41n,
   hpd1: 1n << 42n,
   ds: 1n << 59n,
+  /**
+   * IRGN0/ORGN0 = ORGN1/IRGN1 = 01 (write-back write-allocate walks), SH0 = SH1 = 11 (inner
+   * shareable): Linux's TCR_CACHE_FLAGS | TCR_SHARED.
+   */
+  walkCacheable: (1n << 8n) | (1n << 10n) | (3n << 12n) | (1n << 24n) | (1n << 26n) | (3n << 28n),
 } as const;
 
 /** SCTLR_EL1 bits (D17.2): M enables stage 1, WXN makes writable memory execute-never. */
@@ -90,6 +97,8 @@ export interface Translation {
   readonly global: boolean;
   /** MAIR_EL1's attribute byte that AttrIndx selects. */
   readonly memoryAttributes: number;
+  /** The block or page descriptor (as the TLB holds it). */
+  readonly descriptor: bigint;
   /** True if the TLB answered. */
   readonly cached: boolean;
 }
@@ -112,15 +121,50 @@ function fault(kind: FaultKind, level: number): Fault {
   return { ok: false, kind, level, statusCode: faultStatusCode(kind, level) };
 }
 
-/** What TCR_EL1 and a TTBR say about one half (D8.2). */
-interface HalfConfig {
+/** What TCR_EL1 says about one half (D8.2). */
+export interface TcrHalf {
   readonly upper: boolean;
   readonly granule: Granule;
   readonly vaBits: number;
   readonly tbi: boolean;
+  /** EPDn: a walk of this half faults. */
   readonly disabled: boolean;
+  /** Not HPDn: table attributes apply. */
   readonly hierarchical: boolean;
+}
+
+/** What TCR_EL1 and a TTBR say about one half. */
+interface HalfConfig extends TcrHalf {
   readonly ttbr: bigint;
+}
+
+/** FEAT_LPA2 in use for `granule`: TCR_EL1.DS with a 4K or 16K granule and a 52-bit PA. */
+function lpa2(tcr: bigint, granule: Granule, implementedPaBits: number): boolean {
+  return granule !== 64 && (tcr & Tcr.ds) !== 0n && implementedPaBits === 52;
+}
+
+/**
+ * The TTBR1 half (`upper`) or the TTBR0 half as TCR_EL1 configures it on a processor with an
+ * `implementedPaBits` PA size: TGn, TnSZ, TBIn, EPDn, HPDn (D17.2).
+ */
+export function tcrHalf(tcr: bigint, upper: boolean, implementedPaBits = 52): TcrHalf {
+  const field = (shift: bigint, width: bigint): number =>
+    Number((tcr >> shift) & ((1n << width) - 1n));
+  const tg = upper ? field(30n, 2n) : field(14n, 2n);
+  // TG1: 01 16K, 10 4K, 11 64K; TG0: 00 4K, 01 64K, 10 16K. Reserved values act as 4K, as QEMU does.
+  const granule: Granule = upper ? ([4, 16, 4, 64] as const)[tg]! : ([4, 64, 16, 4] as const)[tg]!;
+  const txsz = upper ? field(16n, 6n) : field(0n, 6n);
+  // TxSZ outside the supported range is CONSTRAINED UNPREDICTABLE (D8.2); clamp, as QEMU does.
+  const minTxsz =
+    lpa2(tcr, granule, implementedPaBits) || (granule === 64 && implementedPaBits === 52) ? 12 : 16;
+  return {
+    upper,
+    granule,
+    vaBits: 64 - Math.min(Math.max(txsz, minTxsz), 39),
+    tbi: (tcr & (upper ? Tcr.tbi1 : Tcr.tbi0)) !== 0n,
+    disabled: (tcr & (upper ? Tcr.epd1 : Tcr.epd0)) !== 0n,
+    hierarchical: (tcr & (upper ? Tcr.hpd1 : Tcr.hpd0)) === 0n,
+  };
 }
 
 export interface MmuOptions {
@@ -190,6 +234,7 @@ export class Mmu {
       perms: 0x3f,
       global: true,
       memoryAttributes: 0,
+      descriptor: 0n,
       cached: false,
     };
   }
@@ -199,33 +244,15 @@ export class Mmu {
    * bits 63:56 free.
    */
   private half(va: bigint): HalfConfig | undefined {
-    const tcr = this.regs.tcr;
     const upper = ((va >> 55n) & 1n) === 1n;
-    const field = (shift: bigint, width: bigint): number =>
-      Number((tcr >> shift) & ((1n << width) - 1n));
-    const tg = upper ? field(30n, 2n) : field(14n, 2n);
-    // TG1: 01 16K, 10 4K, 11 64K; TG0: 00 4K, 01 64K, 10 16K. Reserved values act as 4K, as QEMU does.
-    const granule: Granule = upper
-      ? ([4, 16, 4, 64] as const)[tg]!
-      : ([4, 64, 16, 4] as const)[tg]!;
-    const txsz = upper ? field(16n, 6n) : field(0n, 6n);
-    // TxSZ outside the supported range is CONSTRAINED UNPREDICTABLE (D8.2); clamp, as QEMU does.
-    const minTxsz =
-      this.lpa2(granule) || (granule === 64 && this.implementedPaBits === 52) ? 12 : 16;
-    const vaBits = 64 - Math.min(Math.max(txsz, minTxsz), 39);
     return {
-      upper,
-      granule,
-      vaBits,
-      tbi: (tcr & (upper ? Tcr.tbi1 : Tcr.tbi0)) !== 0n,
-      disabled: (tcr & (upper ? Tcr.epd1 : Tcr.epd0)) !== 0n,
-      hierarchical: (tcr & (upper ? Tcr.hpd1 : Tcr.hpd0)) === 0n,
+      ...tcrHalf(this.regs.tcr, upper, this.implementedPaBits),
       ttbr: upper ? this.regs.ttbr1 : this.regs.ttbr0,
     };
   }
 
   private lpa2(granule: Granule): boolean {
-    return granule !== 64 && (this.regs.tcr & Tcr.ds) !== 0n && this.implementedPaBits === 52;
+    return lpa2(this.regs.tcr, granule, this.implementedPaBits);
   }
 
   /**
@@ -264,11 +291,8 @@ export class Mmu {
     const paLimit = 2 ** paBits;
     const first = startLevel(half.granule, half.vaBits);
     const pageShift = granuleShift(half.granule);
-    // BADDR: TTBR bits 47:1, with BADDR[51:48] in bits 5:2 for a 52-bit OA (D17.2 "TTBR0_EL1").
-    const rootBytes = 2 ** (half.vaBits - levelShift(half.granule, first) + 3);
-    let table = Number(half.ttbr & 0x0000_ffff_ffff_fffen);
-    if (format.oa !== "48") table += Number((half.ttbr >> 2n) & 0xfn) * 2 ** 48;
-    table -= table % Math.max(rootBytes, 64);
+    const rootBytes = rootEntries(half.granule, half.vaBits) * 8;
+    let table = ttbrTableAddress(half.ttbr, format.oa, rootBytes);
     if (table >= paLimit) return fault("address size", first);
     let apTableRo = false;
     let apTableNoEl0 = false;
@@ -381,6 +405,7 @@ export class Mmu {
       perms: entry.perms,
       global: entry.global,
       memoryAttributes: Number((this.regs.mair >> BigInt(attrIndx * 8)) & 0xffn),
+      descriptor: entry.descriptor,
       cached,
     };
   }

@@ -106,7 +106,7 @@ function tableFormat(physAddrBits: number): TableFormat {
     },
     leafAttributes: (lo, hi) => ((lo & Lo.G) !== 0 ? MAP_G : 0) | PBMT_ATTRIBUTES[entryPbmt(hi)]!,
     // satp.PPN, bits 43:0.
-    rootFrame: (satp) => Number(BigInt.asUintN(44, satp)),
+    rootAddress: (satp) => Number(BigInt.asUintN(44, satp)) * TWO12,
   };
 }
 
@@ -165,6 +165,8 @@ function makeArch(mode: SvMode): Arch {
     mode: name,
     vaBits,
     levels,
+    tableBytes: () => 4096,
+    rootPerHalf: false,
     rootRegister: "satp",
     tableName: (level) => linuxLevelName(level, levels),
     entryName: (level) => `${linuxLevelName(level, levels)} entry`,

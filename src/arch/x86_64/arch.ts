@@ -113,7 +113,7 @@ function tableFormat(maxPhyAddr: number): TableFormat {
       );
     },
     // CR3 bits MAXPHYADDR-1:12 (SDM 4.5.2; the low bits are PWT/PCD or a PCID).
-    rootFrame: (cr3) => Number((cr3 & root) >> 12n),
+    rootAddress: (cr3) => Number(cr3 & root),
   };
 }
 
@@ -173,6 +173,8 @@ function makeArch(levels: PagingLevels): Arch {
     mode: `${levels}-level paging`,
     vaBits,
     levels,
+    tableBytes: () => 4096,
+    rootPerHalf: false,
     rootRegister: "CR3",
     tableName: (level) => TABLE_NAMES[level]!,
     entryName: (level) => entryName(level as Level),

@@ -14,7 +14,6 @@ import { GRANULES, VA_SIZES } from "./helpers.js";
 
 const TOP = 1n << 64n;
 const u64 = fc.bigInt({ min: 0n, max: TOP - 1n });
-const words = (d: bigint): [number, number] => [Number(d & 0xffff_ffffn), Number(d >> 32n)];
 
 describe("the arch seam for AArch64", () => {
   it("halves are TTBR0's (bits 63..VA all 0) and TTBR1's (all 1), not sign extension", () => {
@@ -131,13 +130,17 @@ describe("the arch seam for AArch64", () => {
     expect(aarch64(4, 48).tableFormat(40).malformation(Lo.VALID, 0x100, 3)).toMatch(/40-bit/);
     expect(f.leafAddress(Lo.VALID | 0x4020_0000 | Lo.AF, 0x12, 2)).toBe(0x12_4020_0000);
     expect(f.nextTable(Lo.VALID | Lo.TABLE | 0x4000_3000, 0)).toBe(0x4_0003);
-    expect(f.rootFrame(0x0001_0000_4000_3000n)).toBe(0x4_0003);
+    // TTBR bits 63:48 are the ASID.
+    expect(f.rootAddress(0x0001_0000_4000_3000n)).toBe(0x4000_3000);
     // BADDR[51:48] in TTBR bits 5:2 with a 52-bit OA.
     expect(
       aarch64(64, 52)
         .tableFormat(52)
-        .rootFrame(0x0001_0000_4001_0000n | (0xan << 2n)),
-    ).toBe(0xa_0000_4001_0000 / 4096);
+        .rootAddress(0x0001_0000_4001_0000n | (0xan << 2n)),
+    ).toBe(0xa_0000_4001_0000);
+    // 64K granule, 48-bit VA: a root of 64 entries (512 bytes) inside a frame.
+    expect(aarch64(64, 48).tableFormat(48).rootAddress(0x4000_0a00n)).toBe(0x4000_0a00);
+    expect(aarch64(64, 48).tableFormat(48).rootAddress(0x4000_0a40n)).toBe(0x4000_0a00);
   });
 
   it("rights: APTable, UXNTable/PXNTable inherited down to the leaf, AP and XN of the owner there", () => {

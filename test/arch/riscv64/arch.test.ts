@@ -117,14 +117,14 @@ describe("riscv64 behind the arch seam", () => {
   it("rights come from the leaf alone: W, U, and X instead of an NX bit; PBMT as cache bits", () => {
     const f = riscv64("sv39").tableFormat(56);
     const root = MapBit.W | MapBit.U;
-    expect(f.inherit(root, ...words(V))).toBe(root);
-    expect(f.inherit(root, ...words(V | R))).toBe(MapBit.NX);
-    expect(f.inherit(root, ...words(V | R | W | X | U))).toBe(MapBit.W | MapBit.U);
-    expect(f.inherit(0, ...words(V | X | U))).toBe(MapBit.U);
+    expect(f.inherit(root, ...words(V), 1)).toBe(root);
+    expect(f.inherit(root, ...words(V | R), 1)).toBe(MapBit.NX);
+    expect(f.inherit(root, ...words(V | R | W | X | U), 1)).toBe(MapBit.W | MapBit.U);
+    expect(f.inherit(0, ...words(V | X | U), 1)).toBe(MapBit.U);
     expect(f.leafAttributes(...words(V | R | G), 1)).toBe(MapBit.G);
     expect(f.leafAttributes(...words(V | R | (1n << 61n)), 1)).toBe(MapBit.PWT);
     expect(f.leafAttributes(...words(V | R | (2n << 61n)), 1)).toBe(MapBit.PCD | MapBit.PWT);
-    expect(f.rootFrame(encodeSatp("sv48", 0xbeef, 0x80123))).toBe(0x80123);
+    expect(f.rootAddress(encodeSatp("sv48", 0xbeef, 0x80123))).toBe(0x8012_3000);
     expect(decodeSatp(encodeSatp("sv57", 0xbeef, 0x80123))).toEqual({
       mode: "sv57",
       asid: 0xbeef,

@@ -8,7 +8,7 @@ import { PhysicalMemory } from "../../../src/arch/physical-memory.js";
 import { encodeSatp } from "../../../src/arch/riscv64/entry.js";
 import { Access, Cause, SvMmu, type SvResult } from "../../../src/arch/riscv64/mmu.js";
 
-const [V, R, W, X, U, G, A, D] = [1n, 2n, 4n, 8n, 16n, 32n, 64n, 128n];
+const [V, R, W, , , G, A, D] = [1n, 2n, 4n, 8n, 16n, 32n, 64n, 128n];
 const ppn = (pa: bigint): bigint => (pa >> 12n) << 10n;
 const ROOT = 0x8000_0000n;
 

@@ -179,7 +179,7 @@ describe("levels, indices and page sizes", () => {
     expect(pageSizeOfLevel(1)).toBe(PAGE_4K);
     expect(pageSizeOfLevel(2)).toBe(PAGE_2M);
     expect(pageSizeOfLevel(3)).toBe(PAGE_1G);
-    expect([PAGE_4K, PAGE_2M, PAGE_1G].map(leafLevelOf)).toEqual([1, 2, 3]);
+    expect(([PAGE_4K, PAGE_2M, PAGE_1G] as const).map(leafLevelOf)).toEqual([1, 2, 3]);
   });
 });
 

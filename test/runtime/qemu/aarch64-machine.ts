@@ -9,7 +9,7 @@
  * `msr sctlr_el1, x4` with M set, `isb`, `b .`. `enableMmu` sets x0..x4 and the PC through the
  * gdbstub, single-steps to the loop and reads the registers back to prove they took.
  */
-import { QemuSession, qemuVersion, type MachineOptions } from "./machine.js";
+import { QemuSession, type MachineOptions } from "./machine.js";
 import { fromLittleEndian } from "./gdb-client.js";
 import { Sctlr } from "../../../src/arch/aarch64/mmu.js";
 

@@ -160,3 +160,30 @@ export async function connectUnix(path: string, timeoutMs: number): Promise<net.
     }
   }
 }
+
+/**
+ * The registers the gdbstub's target description names, by name, numbered as the description
+ * numbers them (`regnum` where given, else one after the previous).
+ */
+export async function describedRegisters(gdb: GdbClient): Promise<Map<string, number>> {
+  const regs = new Map<string, number>();
+  const load = async (annex: string): Promise<void> => {
+    const xml = await gdb.features(annex);
+    let n = regs.size === 0 ? 0 : Math.max(...regs.values()) + 1;
+    for (const m of xml.matchAll(/<xi:include\s+href="([^"]+)"|<reg\s([^>]*)>/g)) {
+      if (m[1] !== undefined) {
+        await load(m[1]);
+        n = Math.max(...regs.values()) + 1;
+        continue;
+      }
+      const attrs = m[2]!;
+      const name = /name="([^"]+)"/.exec(attrs)?.[1];
+      const num = /regnum="(\d+)"/.exec(attrs)?.[1];
+      if (num !== undefined) n = Number(num);
+      if (name !== undefined) regs.set(name, n);
+      n++;
+    }
+  };
+  await load("target.xml");
+  return regs;
+}

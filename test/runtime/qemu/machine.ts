@@ -17,7 +17,7 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { GdbClient, fromLittleEndian } from "./gdb-client.js";
+import { GdbClient, describedRegisters, fromLittleEndian } from "./gdb-client.js";
 import { QmpClient } from "./qmp-client.js";
 import {
   type ControlRegister,
@@ -148,31 +148,9 @@ export class QemuSession {
   /** What a subclass must learn from the paused machine before use (its register numbers). */
   protected async ready(): Promise<void> {}
 
-  /**
-   * The registers the gdbstub's target description names, by name, numbered as the description
-   * numbers them (`regnum` where given, else one after the previous).
-   */
+  /** The registers the gdbstub's target description names, by name. */
   protected async describedRegisters(): Promise<Map<string, number>> {
-    const regs = new Map<string, number>();
-    const load = async (annex: string): Promise<void> => {
-      const xml = await this.gdb.features(annex);
-      let n = regs.size === 0 ? 0 : Math.max(...regs.values()) + 1;
-      for (const m of xml.matchAll(/<xi:include\s+href="([^"]+)"|<reg\s([^>]*)>/g)) {
-        if (m[1] !== undefined) {
-          await load(m[1]);
-          n = Math.max(...regs.values()) + 1;
-          continue;
-        }
-        const attrs = m[2]!;
-        const name = /name="([^"]+)"/.exec(attrs)?.[1];
-        const num = /regnum="(\d+)"/.exec(attrs)?.[1];
-        if (num !== undefined) n = Number(num);
-        if (name !== undefined) regs.set(name, n);
-        n++;
-      }
-    };
-    await load("target.xml");
-    return regs;
+    return describedRegisters(this.gdb);
   }
 
   /** QEMU's translation of each address (`gva2gpa`), undefined where it says "Unmapped". */

@@ -1,0 +1,135 @@
+/**
+ * A real arm64 kernel: Debian 12's cloud kernel (6.1, 48-bit VA, 4K pages, KASLR) boots once
+ * under `qemu-system-aarch64 -machine virt -cpu max` (TCG) to user space; its TTBR1_EL1,
+ * TTBR0_EL1, TCR_EL1, MAIR_EL1 and SCTLR_EL1 are read through the gdbstub and its 1 GiB of RAM
+ * (from 0x4000_0000) through QMP `pmemsave`. The tests of this file share that one boot:
+ *
+ *  - the registers are the kernel's configuration: TCR_EL1 gives both halves a 4K granule and
+ *    48-bit VAs, TTBR1_EL1's table lies in RAM;
+ *  - the emulated AArch64 MMU (src/arch/aarch64/mmu.ts), loaded with the RAM and the registers,
+ *    translates the kernel's addresses as QEMU's own walker does (`gva2gpa` on the stopped
+ *    machine): around the image (`_stext`, printed by the guest's /init), across the linear map,
+ *    and at seeded random addresses of both halves.
+ *
+ * Needs `test/kernel/fetch.sh arm64` to have run (.ci/run runs it). Outside CI a missing kernel
+ * or QEMU skips, saying so; in CI it fails.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Mmu, tcrHalf } from "../../src/arch/aarch64/mmu.js";
+import { imageOfBytes, loadImage } from "../../src/audit/image.js";
+import { seededRandom } from "../../src/model/kaslr.js";
+import { QEMU_AARCH64, RAM_BASE } from "../runtime/qemu/aarch64-machine.js";
+import { qemuVersion } from "../runtime/qemu/machine.js";
+import { type Arm64Registers, LinuxGuest, cachedKernel, kernelCache } from "./linux.js";
+
+const KERNEL = cachedKernel("arm64");
+const READY = KERNEL !== undefined && qemuVersion(QEMU_AARCH64) !== undefined;
+const RAM_MiB = 1024;
+/** PAGE_OFFSET of a 48-bit kernel: the linear map, from the first byte of RAM's region. */
+const PAGE_OFFSET = 0xffff_0000_0000_0000n;
+const MiB = 1n << 20n;
+const RANDOM = 200;
+
+/** What the one boot left for the tests. */
+interface Boot {
+  readonly regs: Arm64Registers;
+  readonly ram: Buffer;
+  /** The RAM image's file, for the CLI. */
+  readonly ramFile: string;
+  /** Where the kernel's text starts on this boot (/proc/kallsyms `_stext`). */
+  readonly stext: bigint;
+  /** The addresses QEMU was asked about, and its answers (undefined: "Unmapped"). */
+  readonly probes: readonly bigint[];
+  readonly qemu: readonly (bigint | undefined)[];
+  /** Milliseconds from starting QEMU to a stopped guest with RAM read. */
+  readonly ms: number;
+}
+
+const dir = mkdtempSync(path.join(tmpdir(), "vmlk-arm64-"));
+let boot: Boot;
+
+/** The addresses compared: the image's neighbourhood, the linear map, random ones. */
+function probes(stext: bigint): bigint[] {
+  const vas = new Set<bigint>();
+  for (let d = -4n * MiB; d < 48n * MiB; d += 256n << 10n) vas.add(stext + d);
+  for (let off = 0n; off < 2n * BigInt(RAM_MiB) * MiB; off += 16n * MiB + 4096n)
+    vas.add(PAGE_OFFSET + off);
+  const rand = seededRandom(17n);
+  for (let i = 0; i < RANDOM; i++) {
+    vas.add(0xffff_0000_0000_0000n | BigInt.asUintN(48, rand()));
+    vas.add(BigInt.asUintN(48, rand()));
+  }
+  return [...vas].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+describe.runIf(READY || process.env.CI)(`a real arm64 kernel (${KERNEL})`, () => {
+  beforeAll(async () => {
+    expect(
+      KERNEL,
+      `no kernel in ${kernelCache("arm64")}: run test/kernel/fetch.sh arm64`,
+    ).toBeDefined();
+    const start = Date.now();
+    const guest = await LinuxGuest.boot({ machine: { arch: "arm64" }, ramMiB: RAM_MiB });
+    try {
+      const regs = await guest.arm64Registers();
+      const ram = await guest.ram();
+      const ms = Date.now() - start;
+      const stext = guest.symbol("_stext");
+      const vas = probes(stext);
+      const qemu = await guest.translate(vas);
+      const ramFile = path.join(dir, "ram.bin");
+      writeFileSync(ramFile, ram);
+      boot = { regs, ram, ramFile, stext, probes: vas, qemu, ms };
+    } finally {
+      await guest.close();
+    }
+  }, 240_000);
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it("runs with the configuration it was built for: 4K granule, 48-bit VAs in both halves", () => {
+    for (const upper of [true, false]) {
+      const half = tcrHalf(boot.regs.tcr, upper);
+      expect({ granule: half.granule, vaBits: half.vaBits, disabled: half.disabled }).toEqual({
+        granule: 4,
+        vaBits: 48,
+        disabled: false,
+      });
+    }
+    const root = boot.regs.ttbr1 & 0x0000_ffff_ffff_f000n;
+    expect(root >= BigInt(RAM_BASE) && root < BigInt(RAM_BASE) + BigInt(boot.ram.length)).toBe(
+      true,
+    );
+    expect(boot.stext >> 48n).toBe(0xffffn);
+    expect(boot.ram.length).toBe(RAM_MiB << 20);
+  });
+
+  it("the emulated MMU and QEMU agree on the booted kernel's translations", () => {
+    const memory = loadImage(imageOfBytes(boot.ram, BigInt(RAM_BASE)));
+    const mmu = new Mmu(memory);
+    Object.assign(mmu.regs, {
+      tcr: boot.regs.tcr,
+      ttbr0: boot.regs.ttbr0,
+      ttbr1: boot.regs.ttbr1,
+      mair: boot.regs.mair,
+      sctlr: boot.regs.sctlr,
+    });
+    const differ: string[] = [];
+    boot.probes.forEach((va, i) => {
+      const r = mmu.translate(va, { el: 1, kind: "read" });
+      const ours = r.ok ? r.pa : undefined;
+      if (ours !== boot.qemu[i]) {
+        differ.push(
+          `0x${va.toString(16)}: emulator ${ours?.toString(16)}, QEMU ${boot.qemu[i]?.toString(16)}`,
+        );
+      }
+    });
+    expect(differ.slice(0, 20)).toEqual([]);
+    // The comparison is not vacuous: the image and the linear map translate.
+    const mapped = boot.qemu.filter((pa) => pa !== undefined).length;
+    expect(mapped).toBeGreaterThan(250);
+    expect(boot.qemu[boot.probes.indexOf(boot.stext)]).toBeDefined();
+  });
+});
