@@ -102,6 +102,13 @@ export function recursiveSlot(paging: Paging): bigint | undefined {
   return 1n << BigInt(arch.levelShift(arch.levels));
 }
 
+/** Why `paging` has no recursive slot, for a diagnostic's note (where `recursiveSlot` is undefined). */
+export function noRecursiveSlot(paging: Paging): string {
+  return paging.arch === "riscv64"
+    ? "a table entry that references the root is followed to the last level, where a pointer to another table is a page fault"
+    : "vmlayout's AArch64 installer writes no table descriptor that references its own root";
+}
+
 /** The six memory types a PAT entry can select (Intel SDM vol. 3A, 4.9.2). */
 const X86_CACHE_MODES: readonly CacheMode[] = ["wb", "wt", "uc", "uc_minus", "wc", "wp"];
 /**

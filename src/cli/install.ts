@@ -84,7 +84,7 @@ function summary(
   const { layout, instance } = inst;
   const lines: string[] = [];
   const title = `${layout.name}${layout.variant !== null ? ` (${layout.variant})` : ""}`;
-  lines.push(`${title}: ${inst.arch.mode}, ${inst.arch.vaBits}-bit addresses`);
+  lines.push(`${title}: ${inst.arch.title[0]}, ${inst.arch.vaBits}-bit addresses`);
   const row = (label: string, text: string): void => {
     lines.push(`  ${label.padEnd(12)} ${text}`);
   };
