@@ -12,13 +12,13 @@
 //! A bound that depends on a parameter or a KASLR base is a `const fn` of those values, named like
 //! the constant in snake case: `r_end(p)`; pass `P_DEFAULT` for the default.
 //!
-//! One module per variant: `v6_1` (4K granule, 48-bit VA, 48-bit virtual addresses), `doc_4k_48`
-//! (4K granule, 48-bit VA, 48-bit virtual addresses), `doc_64k_52` (64K granule, 52-bit VA, 52-bit
-//! virtual addresses), `current_4k_48` (4K granule, 48-bit VA, 48-bit virtual addresses),
-//! `current_64k_52` (64K granule, 52-bit VA, 52-bit virtual addresses) and `current_4k_52` (4K
-//! granule, 52-bit VA, 52-bit virtual addresses).
+//! One module per variant: `v6_1` (AArch64 4K granule, 48-bit virtual addresses per half),
+//! `doc_4k_48` (AArch64 4K granule, 48-bit virtual addresses per half), `doc_64k_52` (AArch64 64K
+//! granule, 52-bit virtual addresses per half), `current_4k_48` (AArch64 4K granule, 48-bit virtual
+//! addresses per half), `current_64k_52` (AArch64 64K granule, 52-bit virtual addresses per half)
+//! and `current_4k_52` (AArch64 4K granule, 52-bit virtual addresses per half).
 
-/// Variant "v6.1": 4K granule, 48-bit VA, 48-bit virtual addresses.
+/// Variant "v6.1": AArch64 4K granule, 48-bit virtual addresses per half.
 pub mod v6_1 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
@@ -215,7 +215,7 @@ pub mod v6_1 {
     pub const GUARD_FFFFFE0000000000_SIZE: u64 = 0x200_0000_0000;
 }
 
-/// Variant "doc-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses.
+/// Variant "doc-4k-48": AArch64 4K granule, 48-bit virtual addresses per half.
 pub mod doc_4k_48 {
     // Regions, by start address (a parent before its children).
 
@@ -329,7 +329,7 @@ pub mod doc_4k_48 {
     pub const GUARD_FFFFFE0000000000_SIZE: u64 = 0x200_0000_0000;
 }
 
-/// Variant "doc-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses.
+/// Variant "doc-64k-52": AArch64 64K granule, 52-bit virtual addresses per half.
 pub mod doc_64k_52 {
     // Regions, by start address (a parent before its children).
 
@@ -443,7 +443,7 @@ pub mod doc_64k_52 {
     pub const GUARD_FFFFFFE000000000_SIZE: u64 = 0x20_0000_0000;
 }
 
-/// Variant "current-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses.
+/// Variant "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half.
 pub mod current_4k_48 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
@@ -674,7 +674,7 @@ pub mod current_4k_48 {
     pub const GUARD_FFFFFFFFFF800000_SIZE: u64 = 0x80_0000;
 }
 
-/// Variant "current-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses.
+/// Variant "current-64k-52": AArch64 64K granule, 52-bit virtual addresses per half.
 pub mod current_64k_52 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
@@ -905,7 +905,7 @@ pub mod current_64k_52 {
     pub const GUARD_FFFFFFFFFF800000_SIZE: u64 = 0x80_0000;
 }
 
-/// Variant "current-4k-52": 4K granule, 52-bit VA, 52-bit virtual addresses.
+/// Variant "current-4k-52": AArch64 4K granule, 52-bit virtual addresses per half.
 pub mod current_4k_52 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.

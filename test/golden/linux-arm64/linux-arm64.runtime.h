@@ -16,12 +16,12 @@
  * The layout is chosen at boot: the kernel defines vmlayout_linux_arm64_variant and sets it once,
  * before reading any value, to one of
  *
- *   VMLAYOUT_LINUX_ARM64_VARIANT_V6_1            "v6.1": 4K granule, 48-bit VA, 48-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48       "doc-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52      "doc-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48   "current-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_64K_52  "current-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_52   "current-4k-52": 4K granule, 52-bit VA, 52-bit virtual addresses
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_V6_1            "v6.1": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48       "doc-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52      "doc-64k-52": AArch64 64K granule, 52-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48   "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_64K_52  "current-64k-52": AArch64 64K granule, 52-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_52   "current-4k-52": AArch64 4K granule, 52-bit virtual addresses per half
  *
  * A value equal in every variant is a plain macro. One that differs has a macro per variant, the
  * variant's name appended (R_START_V6_1), and R_START itself reads vmlayout_linux_arm64_variant. A

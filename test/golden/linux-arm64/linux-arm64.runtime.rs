@@ -8,7 +8,7 @@
 //! its `LAYOUT`; the kernel picks a `Variant` once and keeps `Variant::layout()`, a `&'static
 //! Layout`, to read every value through.
 
-/// Variant "v6.1": 4K granule, 48-bit VA, 48-bit virtual addresses.
+/// Variant "v6.1": AArch64 4K granule, 48-bit virtual addresses per half.
 pub mod v6_1 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
@@ -282,7 +282,7 @@ pub mod v6_1 {
     };
 }
 
-/// Variant "doc-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses.
+/// Variant "doc-4k-48": AArch64 4K granule, 48-bit virtual addresses per half.
 pub mod doc_4k_48 {
     // Regions, by start address (a parent before its children).
 
@@ -473,7 +473,7 @@ pub mod doc_4k_48 {
     };
 }
 
-/// Variant "doc-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses.
+/// Variant "doc-64k-52": AArch64 64K granule, 52-bit virtual addresses per half.
 pub mod doc_64k_52 {
     // Regions, by start address (a parent before its children).
 
@@ -664,7 +664,7 @@ pub mod doc_64k_52 {
     };
 }
 
-/// Variant "current-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses.
+/// Variant "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half.
 pub mod current_4k_48 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
@@ -972,7 +972,7 @@ pub mod current_4k_48 {
     };
 }
 
-/// Variant "current-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses.
+/// Variant "current-64k-52": AArch64 64K granule, 52-bit virtual addresses per half.
 pub mod current_64k_52 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
@@ -1280,7 +1280,7 @@ pub mod current_64k_52 {
     };
 }
 
-/// Variant "current-4k-52": 4K granule, 52-bit VA, 52-bit virtual addresses.
+/// Variant "current-4k-52": AArch64 4K granule, 52-bit virtual addresses per half.
 pub mod current_4k_52 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
@@ -1592,22 +1592,22 @@ pub mod current_4k_52 {
 /// `Variant::layout()`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Variant {
-    /// "v6.1": 4K granule, 48-bit VA, 48-bit virtual addresses.
+    /// "v6.1": AArch64 4K granule, 48-bit virtual addresses per half.
     V61,
 
-    /// "doc-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses.
+    /// "doc-4k-48": AArch64 4K granule, 48-bit virtual addresses per half.
     Doc4k48,
 
-    /// "doc-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses.
+    /// "doc-64k-52": AArch64 64K granule, 52-bit virtual addresses per half.
     Doc64k52,
 
-    /// "current-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses.
+    /// "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half.
     Current4k48,
 
-    /// "current-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses.
+    /// "current-64k-52": AArch64 64K granule, 52-bit virtual addresses per half.
     Current64k52,
 
-    /// "current-4k-52": 4K granule, 52-bit VA, 52-bit virtual addresses.
+    /// "current-4k-52": AArch64 4K granule, 52-bit virtual addresses per half.
     Current4k52,
 }
 
