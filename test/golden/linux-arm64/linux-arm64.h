@@ -65,14 +65,11 @@
 #define PHYS_SPAN_MAX                VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
 #define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 #ifndef __ASSEMBLER__
 extern unsigned long phys_span;
@@ -84,10 +81,10 @@ extern unsigned long kernel_mapped;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffbffefffffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
 #endif
@@ -121,14 +118,11 @@ extern unsigned long linear_ram_base;
 #define PHYS_SPAN_MAX                VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
 #define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 /* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
 #define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xffffffffff22d000, UL)
@@ -147,10 +141,10 @@ extern unsigned long fixaddr_tot_start;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffdffbf7fffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
 #endif
@@ -184,14 +178,11 @@ extern unsigned long linear_ram_base;
 #define PHYS_SPAN_MAX                VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
 #define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
 
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 /* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
 #define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xfffffffffd310000, UL)
@@ -210,10 +201,10 @@ extern unsigned long fixaddr_tot_start;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffc1fbf7fffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
 #endif
@@ -247,14 +238,11 @@ extern unsigned long linear_ram_base;
 #define PHYS_SPAN_MAX                VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
 #define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 /* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
 #define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xffffffffff22d000, UL)
@@ -273,10 +261,10 @@ extern unsigned long fixaddr_tot_start;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xffffc1ffbf7fffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
 #endif
@@ -340,9 +328,9 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7bffe8000000, UL)      /* 124 TiB - 384 MiB */
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800008000000 .. 0xffff80000bffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800008010000 .. 0xffff80000c00ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)
@@ -546,9 +534,9 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7dff3f800000, UL)
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800080000000 .. 0xffff800083ffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080010000 .. 0xffff80008400ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)
@@ -642,9 +630,9 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7c1f3f800000, UL)
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 64 KiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800080000000 .. 0xffff800083ffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 64 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080010000 .. 0xffff80008400ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)
@@ -738,9 +726,9 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x41ff3f800000, UL)
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800080000000 .. 0xffff800083ffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080010000 .. 0xffff80008400ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)

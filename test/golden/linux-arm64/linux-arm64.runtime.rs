@@ -25,29 +25,28 @@ pub mod v6_1 {
     /// `phys_span` is verified for multiples of this: 1 GiB.
     pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
 
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     // KASLR group `image`: `kernel_image` are randomised, in this order, within
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0800_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0801_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fbff_efff_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0800_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0801_0000;
 
     // KASLR group `linear`: `linear_ram` are randomised, in this order, within
     // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
@@ -129,10 +128,11 @@ pub mod v6_1 {
     /// Size of `vmalloc`: 124 TiB - 384 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7bff_e800_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0bff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_0801_0000..=0xffff_8000_0c00_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -681,17 +681,16 @@ pub mod current_4k_48 {
     /// `phys_span` is verified for multiples of this: 1 GiB.
     pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
 
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
@@ -708,13 +707,13 @@ pub mod current_4k_48 {
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8000_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fdff_bf7f_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8000_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
     // KASLR group `linear`: `linear_ram` are randomised, in this order, within
     // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
@@ -796,10 +795,11 @@ pub mod current_4k_48 {
     /// Size of `vmalloc`: 126 TiB - 3 GiB - 8 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7dff_3f80_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_8000_0000..=0xffff_8000_83ff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -989,17 +989,16 @@ pub mod current_64k_52 {
     /// `phys_span` is verified for multiples of this: 512 MiB.
     pub const PHYS_SPAN_ALIGN: u64 = 0x2000_0000;
 
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
@@ -1016,13 +1015,13 @@ pub mod current_64k_52 {
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8000_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fc1f_bf7f_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8000_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
     // KASLR group `linear`: `linear_ram` are randomised, in this order, within
     // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
@@ -1104,9 +1103,10 @@ pub mod current_64k_52 {
     /// Size of `vmalloc`: 125 TiB - 899 GiB - 8 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7c1f_3f80_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_8000_0000..=0xffff_8000_83ff_ffff` (64 MiB); map phys 0x40200000,
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
     /// rwx, global, max_page 64 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
@@ -1297,17 +1297,16 @@ pub mod current_4k_52 {
     /// `phys_span` is verified for multiples of this: 1 GiB.
     pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
 
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
@@ -1324,13 +1323,13 @@ pub mod current_4k_52 {
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8000_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_c1ff_bf7f_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8000_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
     // KASLR group `linear`: `linear_ram` are randomised, in this order, within
     // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
@@ -1412,10 +1411,11 @@ pub mod current_4k_52 {
     /// Size of `vmalloc`: 66 TiB - 3 GiB - 8 MiB.
     pub const VMALLOC_SIZE: u64 = 0x41ff_3f80_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_8000_0000..=0xffff_8000_83ff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
