@@ -448,18 +448,6 @@ pub mod current_4k_48 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `phys_span`: the linear map's share of the physical address range (2^PARange, at most the
-    /// linear region).
-    ///
-    /// Default: 128 TiB.
-    pub const PHYS_SPAN_DEFAULT: u64 = 0x8000_0000_0000;
-    /// Smallest value of `phys_span` the layout is verified for: 1 GiB.
-    pub const PHYS_SPAN_MIN: u64 = 0x4000_0000;
-    /// Largest value of `phys_span` the layout is verified for: 128 TiB.
-    pub const PHYS_SPAN_MAX: u64 = 0x8000_0000_0000;
-    /// `phys_span` is verified for multiples of this: 1 GiB.
-    pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
-
     /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
@@ -494,18 +482,6 @@ pub mod current_4k_48 {
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
     pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
-    // KASLR group `linear`: `linear_ram` are randomised, in this order, within
-    // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
-
-    /// First address of KASLR group `linear`.
-    pub const KASLR_LINEAR_START: u64 = 0xffff_0000_0000_0000;
-    /// Last address of KASLR group `linear` (inclusive).
-    pub const KASLR_LINEAR_END: u64 = 0xffff_7fff_ffff_ffff;
-    /// Alignment of the randomised bases: 1 GiB.
-    pub const KASLR_LINEAR_ALIGN: u64 = 0x4000_0000;
-    /// Default of `linear_ram_base`, where `linear_ram` starts unless KASLR moves it.
-    pub const LINEAR_RAM_BASE_DEFAULT: u64 = 0xffff_0000_0000_0000;
-
     // Regions, by start address (a parent before its children).
 
     /// `user_space`: user (TTBR0_EL1), different per mm.
@@ -526,35 +502,15 @@ pub mod current_4k_48 {
     /// Size of `non_canonical`: 16 EiB - 512 TiB.
     pub const NON_CANONICAL_SIZE: u64 = 0xfffe_0000_0000_0000;
 
-    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END).
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
     ///
-    /// `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); rw, global.
+    /// `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); map ram, rw, global, max_page 4
+    /// KiB.
     pub const PAGE_OFFSET_START: u64 = 0xffff_0000_0000_0000;
     /// Last byte of `linear_map` (inclusive).
     pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
     /// Size of `linear_map`: 128 TiB.
     pub const PAGE_OFFSET_SIZE: u64 = 0x8000_0000_0000;
-
-    /// `linear_ram`: the physical address range's image in the linear map; RAM from memstart_addr.
-    ///
-    /// By default `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); map ram, rw, global,
-    /// max_page 4 KiB, randomised: starts at `linear_ram_base`, in `linear_map`.
-    ///
-    /// Start of `linear_ram`, given `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_start(linear_ram_base: u64) -> u64 {
-        linear_ram_base
-    }
-    /// Last byte of `linear_ram` (inclusive), given `phys_span` and `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_end(phys_span: u64, linear_ram_base: u64) -> u64 {
-        phys_span + linear_ram_base - 1
-    }
-    /// Size of `linear_ram`, given `phys_span`.
-    #[must_use]
-    pub const fn linear_ram_size(phys_span: u64) -> u64 {
-        phys_span
-    }
 
     /// `modules`: modules (MODULES_VADDR .. MODULES_END).
     ///
@@ -679,18 +635,6 @@ pub mod current_64k_52 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `phys_span`: the linear map's share of the physical address range (2^PARange, at most the
-    /// linear region).
-    ///
-    /// Default: 3968 TiB.
-    pub const PHYS_SPAN_DEFAULT: u64 = 0xf_8000_0000_0000;
-    /// Smallest value of `phys_span` the layout is verified for: 512 MiB.
-    pub const PHYS_SPAN_MIN: u64 = 0x2000_0000;
-    /// Largest value of `phys_span` the layout is verified for: 3968 TiB.
-    pub const PHYS_SPAN_MAX: u64 = 0xf_8000_0000_0000;
-    /// `phys_span` is verified for multiples of this: 512 MiB.
-    pub const PHYS_SPAN_ALIGN: u64 = 0x2000_0000;
-
     /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
@@ -725,18 +669,6 @@ pub mod current_64k_52 {
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
     pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
-    // KASLR group `linear`: `linear_ram` are randomised, in this order, within
-    // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
-
-    /// First address of KASLR group `linear`.
-    pub const KASLR_LINEAR_START: u64 = 0xfff0_0000_0000_0000;
-    /// Last address of KASLR group `linear` (inclusive).
-    pub const KASLR_LINEAR_END: u64 = 0xffff_7fff_ffff_ffff;
-    /// Alignment of the randomised bases: 512 MiB.
-    pub const KASLR_LINEAR_ALIGN: u64 = 0x2000_0000;
-    /// Default of `linear_ram_base`, where `linear_ram` starts unless KASLR moves it.
-    pub const LINEAR_RAM_BASE_DEFAULT: u64 = 0xfff0_0000_0000_0000;
-
     // Regions, by start address (a parent before its children).
 
     /// `user_space`: user (TTBR0_EL1), different per mm.
@@ -757,35 +689,15 @@ pub mod current_64k_52 {
     /// Size of `non_canonical`: 16376 PiB.
     pub const NON_CANONICAL_SIZE: u64 = 0xffe0_0000_0000_0000;
 
-    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END).
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
     ///
-    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); rw, global.
+    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global, max_page 64
+    /// KiB.
     pub const PAGE_OFFSET_START: u64 = 0xfff0_0000_0000_0000;
     /// Last byte of `linear_map` (inclusive).
     pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
     /// Size of `linear_map`: 3968 TiB.
     pub const PAGE_OFFSET_SIZE: u64 = 0xf_8000_0000_0000;
-
-    /// `linear_ram`: the physical address range's image in the linear map; RAM from memstart_addr.
-    ///
-    /// By default `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global,
-    /// max_page 64 KiB, randomised: starts at `linear_ram_base`, in `linear_map`.
-    ///
-    /// Start of `linear_ram`, given `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_start(linear_ram_base: u64) -> u64 {
-        linear_ram_base
-    }
-    /// Last byte of `linear_ram` (inclusive), given `phys_span` and `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_end(phys_span: u64, linear_ram_base: u64) -> u64 {
-        phys_span + linear_ram_base - 1
-    }
-    /// Size of `linear_ram`, given `phys_span`.
-    #[must_use]
-    pub const fn linear_ram_size(phys_span: u64) -> u64 {
-        phys_span
-    }
 
     /// `modules`: modules (MODULES_VADDR .. MODULES_END).
     ///
@@ -910,18 +822,6 @@ pub mod current_4k_52 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `phys_span`: the linear map's share of the physical address range (2^PARange, at most the
-    /// linear region).
-    ///
-    /// Default: 3968 TiB.
-    pub const PHYS_SPAN_DEFAULT: u64 = 0xf_8000_0000_0000;
-    /// Smallest value of `phys_span` the layout is verified for: 1 GiB.
-    pub const PHYS_SPAN_MIN: u64 = 0x4000_0000;
-    /// Largest value of `phys_span` the layout is verified for: 3968 TiB.
-    pub const PHYS_SPAN_MAX: u64 = 0xf_8000_0000_0000;
-    /// `phys_span` is verified for multiples of this: 1 GiB.
-    pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
-
     /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
@@ -956,18 +856,6 @@ pub mod current_4k_52 {
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
     pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
-    // KASLR group `linear`: `linear_ram` are randomised, in this order, within
-    // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
-
-    /// First address of KASLR group `linear`.
-    pub const KASLR_LINEAR_START: u64 = 0xfff0_0000_0000_0000;
-    /// Last address of KASLR group `linear` (inclusive).
-    pub const KASLR_LINEAR_END: u64 = 0xffff_7fff_ffff_ffff;
-    /// Alignment of the randomised bases: 1 GiB.
-    pub const KASLR_LINEAR_ALIGN: u64 = 0x4000_0000;
-    /// Default of `linear_ram_base`, where `linear_ram` starts unless KASLR moves it.
-    pub const LINEAR_RAM_BASE_DEFAULT: u64 = 0xfff0_0000_0000_0000;
-
     // Regions, by start address (a parent before its children).
 
     /// `user_space`: user (TTBR0_EL1), different per mm.
@@ -988,35 +876,15 @@ pub mod current_4k_52 {
     /// Size of `non_canonical`: 16376 PiB.
     pub const NON_CANONICAL_SIZE: u64 = 0xffe0_0000_0000_0000;
 
-    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END).
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
     ///
-    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); rw, global.
+    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global, max_page 4
+    /// KiB.
     pub const PAGE_OFFSET_START: u64 = 0xfff0_0000_0000_0000;
     /// Last byte of `linear_map` (inclusive).
     pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
     /// Size of `linear_map`: 3968 TiB.
     pub const PAGE_OFFSET_SIZE: u64 = 0xf_8000_0000_0000;
-
-    /// `linear_ram`: the physical address range's image in the linear map; RAM from memstart_addr.
-    ///
-    /// By default `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global,
-    /// max_page 4 KiB, randomised: starts at `linear_ram_base`, in `linear_map`.
-    ///
-    /// Start of `linear_ram`, given `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_start(linear_ram_base: u64) -> u64 {
-        linear_ram_base
-    }
-    /// Last byte of `linear_ram` (inclusive), given `phys_span` and `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_end(phys_span: u64, linear_ram_base: u64) -> u64 {
-        phys_span + linear_ram_base - 1
-    }
-    /// Size of `linear_ram`, given `phys_span`.
-    #[must_use]
-    pub const fn linear_ram_size(phys_span: u64) -> u64 {
-        phys_span
-    }
 
     /// `modules`: modules (MODULES_VADDR .. MODULES_END).
     ///
