@@ -65,14 +65,11 @@
 #define PHYS_SPAN_MAX                VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
 #define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 #ifndef __ASSEMBLER__
 extern unsigned long phys_span;
@@ -84,10 +81,10 @@ extern unsigned long kernel_mapped;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffbffefffffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
 #endif
@@ -112,23 +109,11 @@ extern unsigned long linear_ram_base;
  * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
  */
 
-/*
- * phys_span: the linear map's share of the physical address range (2^PARange, at most the linear
- * region)
- */
-#define PHYS_SPAN_DEFAULT            VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
-#define PHYS_SPAN_MIN                VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define PHYS_SPAN_MAX                VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
-#define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 /* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
 #define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xffffffffff22d000, UL)
@@ -137,7 +122,6 @@ extern unsigned long linear_ram_base;
 #define FIXADDR_TOT_START_ALIGN      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
 #ifndef __ASSEMBLER__
-extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
 extern unsigned long fixaddr_tot_start;
 #endif
@@ -147,25 +131,12 @@ extern unsigned long fixaddr_tot_start;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffdffbf7fffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
-#endif
-
-/*
- * KASLR group linear: linear_ram are randomised, in this order, within KASLR_LINEAR_START ..
- * KASLR_LINEAR_END, at multiples of KASLR_LINEAR_ALIGN. Each starts at a variable the kernel sets
- * (linear_ram_base); R_BASE_DEFAULT is where the spec puts it.
- */
-#define KASLR_LINEAR_START           VMLAYOUT_AC(0xffff000000000000, UL)
-#define KASLR_LINEAR_END             VMLAYOUT_AC(0xffff7fffffffffff, UL)
-#define KASLR_LINEAR_ALIGN           VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define LINEAR_RAM_BASE_DEFAULT      VMLAYOUT_AC(0xffff000000000000, UL)  /* linear_ram */
-#ifndef __ASSEMBLER__
-extern unsigned long linear_ram_base;
 #endif
 
 #elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
@@ -175,23 +146,11 @@ extern unsigned long linear_ram_base;
  * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
  */
 
-/*
- * phys_span: the linear map's share of the physical address range (2^PARange, at most the linear
- * region)
- */
-#define PHYS_SPAN_DEFAULT            VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
-#define PHYS_SPAN_MIN                VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define PHYS_SPAN_MAX                VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
-#define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 /* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
 #define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xfffffffffd310000, UL)
@@ -200,7 +159,6 @@ extern unsigned long linear_ram_base;
 #define FIXADDR_TOT_START_ALIGN      VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 #ifndef __ASSEMBLER__
-extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
 extern unsigned long fixaddr_tot_start;
 #endif
@@ -210,25 +168,12 @@ extern unsigned long fixaddr_tot_start;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffc1fbf7fffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
-#endif
-
-/*
- * KASLR group linear: linear_ram are randomised, in this order, within KASLR_LINEAR_START ..
- * KASLR_LINEAR_END, at multiples of KASLR_LINEAR_ALIGN. Each starts at a variable the kernel sets
- * (linear_ram_base); R_BASE_DEFAULT is where the spec puts it.
- */
-#define KASLR_LINEAR_START           VMLAYOUT_AC(0xfff0000000000000, UL)
-#define KASLR_LINEAR_END             VMLAYOUT_AC(0xffff7fffffffffff, UL)
-#define KASLR_LINEAR_ALIGN           VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define LINEAR_RAM_BASE_DEFAULT      VMLAYOUT_AC(0xfff0000000000000, UL)  /* linear_ram */
-#ifndef __ASSEMBLER__
-extern unsigned long linear_ram_base;
 #endif
 
 #elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
@@ -238,23 +183,11 @@ extern unsigned long linear_ram_base;
  * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
  */
 
-/*
- * phys_span: the linear map's share of the physical address range (2^PARange, at most the linear
- * region)
- */
-#define PHYS_SPAN_DEFAULT            VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
-#define PHYS_SPAN_MIN                VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define PHYS_SPAN_MAX                VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
-#define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 /* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
 #define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xffffffffff22d000, UL)
@@ -263,7 +196,6 @@ extern unsigned long linear_ram_base;
 #define FIXADDR_TOT_START_ALIGN      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
 #ifndef __ASSEMBLER__
-extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
 extern unsigned long fixaddr_tot_start;
 #endif
@@ -273,25 +205,12 @@ extern unsigned long fixaddr_tot_start;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xffffc1ffbf7fffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
-#endif
-
-/*
- * KASLR group linear: linear_ram are randomised, in this order, within KASLR_LINEAR_START ..
- * KASLR_LINEAR_END, at multiples of KASLR_LINEAR_ALIGN. Each starts at a variable the kernel sets
- * (linear_ram_base); R_BASE_DEFAULT is where the spec puts it.
- */
-#define KASLR_LINEAR_START           VMLAYOUT_AC(0xfff0000000000000, UL)
-#define KASLR_LINEAR_END             VMLAYOUT_AC(0xffff7fffffffffff, UL)
-#define KASLR_LINEAR_ALIGN           VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define LINEAR_RAM_BASE_DEFAULT      VMLAYOUT_AC(0xfff0000000000000, UL)  /* linear_ram */
-#ifndef __ASSEMBLER__
-extern unsigned long linear_ram_base;
 #endif
 
 #endif
@@ -340,9 +259,9 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7bffe8000000, UL)      /* 124 TiB - 384 MiB */
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800008000000 .. 0xffff80000bffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800008010000 .. 0xffff80000c00ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)
@@ -518,21 +437,13 @@ extern unsigned long linear_ram_base;
 #define NON_CANONICAL_END            VMLAYOUT_AC(0xfffeffffffffffff, UL)
 #define NON_CANONICAL_SIZE           VMLAYOUT_AC(0xfffe000000000000, UL)  /* 16 EiB - 512 TiB */
 
-/* linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END); rw, global */
+/*
+ * linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr
+ * map ram, rw, global, max_page 4 KiB
+ */
 #define PAGE_OFFSET_START            VMLAYOUT_AC(0xffff000000000000, UL)
 #define PAGE_OFFSET_END              VMLAYOUT_AC(0xffff7fffffffffff, UL)
 #define PAGE_OFFSET_SIZE             VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
-
-/*
- * linear_ram: the physical address range's image in the linear map; RAM from memstart_addr
- * map ram, rw, global, max_page 4 KiB, randomised: starts at linear_ram_base, in linear_map
- * by default 0xffff000000000000 .. 0xffff7fffffffffff (128 TiB)
- */
-#ifndef __ASSEMBLER__
-#define LINEAR_RAM_START             (linear_ram_base)
-#define LINEAR_RAM_END               (phys_span + linear_ram_base - 1)
-#define LINEAR_RAM_SIZE              (phys_span)
-#endif
 
 /* modules: modules (MODULES_VADDR .. MODULES_END); rwx, global */
 #define MODULES_START                VMLAYOUT_AC(0xffff800000000000, UL)
@@ -546,9 +457,9 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7dff3f800000, UL)
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800080000000 .. 0xffff800083ffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080010000 .. 0xffff80008400ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)
@@ -614,21 +525,13 @@ extern unsigned long linear_ram_base;
 #define NON_CANONICAL_END            VMLAYOUT_AC(0xffefffffffffffff, UL)
 #define NON_CANONICAL_SIZE           VMLAYOUT_AC(0xffe0000000000000, UL)  /* 16376 PiB */
 
-/* linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END); rw, global */
+/*
+ * linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr
+ * map ram, rw, global, max_page 64 KiB
+ */
 #define PAGE_OFFSET_START            VMLAYOUT_AC(0xfff0000000000000, UL)
 #define PAGE_OFFSET_END              VMLAYOUT_AC(0xffff7fffffffffff, UL)
 #define PAGE_OFFSET_SIZE             VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
-
-/*
- * linear_ram: the physical address range's image in the linear map; RAM from memstart_addr
- * map ram, rw, global, max_page 64 KiB, randomised: starts at linear_ram_base, in linear_map
- * by default 0xfff0000000000000 .. 0xffff7fffffffffff (3968 TiB)
- */
-#ifndef __ASSEMBLER__
-#define LINEAR_RAM_START             (linear_ram_base)
-#define LINEAR_RAM_END               (phys_span + linear_ram_base - 1)
-#define LINEAR_RAM_SIZE              (phys_span)
-#endif
 
 /* modules: modules (MODULES_VADDR .. MODULES_END); rwx, global */
 #define MODULES_START                VMLAYOUT_AC(0xffff800000000000, UL)
@@ -642,9 +545,9 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7c1f3f800000, UL)
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 64 KiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800080000000 .. 0xffff800083ffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 64 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080010000 .. 0xffff80008400ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)
@@ -710,21 +613,13 @@ extern unsigned long linear_ram_base;
 #define NON_CANONICAL_END            VMLAYOUT_AC(0xffefffffffffffff, UL)
 #define NON_CANONICAL_SIZE           VMLAYOUT_AC(0xffe0000000000000, UL)  /* 16376 PiB */
 
-/* linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END); rw, global */
+/*
+ * linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr
+ * map ram, rw, global, max_page 4 KiB
+ */
 #define PAGE_OFFSET_START            VMLAYOUT_AC(0xfff0000000000000, UL)
 #define PAGE_OFFSET_END              VMLAYOUT_AC(0xffff7fffffffffff, UL)
 #define PAGE_OFFSET_SIZE             VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
-
-/*
- * linear_ram: the physical address range's image in the linear map; RAM from memstart_addr
- * map ram, rw, global, max_page 4 KiB, randomised: starts at linear_ram_base, in linear_map
- * by default 0xfff0000000000000 .. 0xffff7fffffffffff (3968 TiB)
- */
-#ifndef __ASSEMBLER__
-#define LINEAR_RAM_START             (linear_ram_base)
-#define LINEAR_RAM_END               (phys_span + linear_ram_base - 1)
-#define LINEAR_RAM_SIZE              (phys_span)
-#endif
 
 /* modules: modules (MODULES_VADDR .. MODULES_END); rwx, global */
 #define MODULES_START                VMLAYOUT_AC(0xffff800000000000, UL)
@@ -738,9 +633,9 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x41ff3f800000, UL)
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800080000000 .. 0xffff800083ffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080010000 .. 0xffff80008400ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)

@@ -60,25 +60,25 @@ extern unsigned long fixaddr_tot_start;
 
 /* parameter `phys_span` */
 #define PHYS_SPAN_DEFAULT_V6_1 0x800000000000UL
-#define PHYS_SPAN_DEFAULT_CURRENT_4K_48 0x800000000000UL
-#define PHYS_SPAN_DEFAULT_CURRENT_64K_52 0xf800000000000UL
-#define PHYS_SPAN_DEFAULT_CURRENT_4K_52 0xf800000000000UL
-/* PHYS_SPAN_DEFAULT is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * PHYS_SPAN_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define PHYS_SPAN_MIN_V6_1 0x40000000UL
-#define PHYS_SPAN_MIN_CURRENT_4K_48 0x40000000UL
-#define PHYS_SPAN_MIN_CURRENT_64K_52 0x20000000UL
-#define PHYS_SPAN_MIN_CURRENT_4K_52 0x40000000UL
-/* PHYS_SPAN_MIN is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * PHYS_SPAN_MIN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define PHYS_SPAN_MAX_V6_1 0x800000000000UL
-#define PHYS_SPAN_MAX_CURRENT_4K_48 0x800000000000UL
-#define PHYS_SPAN_MAX_CURRENT_64K_52 0xf800000000000UL
-#define PHYS_SPAN_MAX_CURRENT_4K_52 0xf800000000000UL
-/* PHYS_SPAN_MAX is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * PHYS_SPAN_MAX is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define PHYS_SPAN_ALIGN_V6_1 0x40000000UL
-#define PHYS_SPAN_ALIGN_CURRENT_4K_48 0x40000000UL
-#define PHYS_SPAN_ALIGN_CURRENT_64K_52 0x20000000UL
-#define PHYS_SPAN_ALIGN_CURRENT_4K_52 0x40000000UL
-/* PHYS_SPAN_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * PHYS_SPAN_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* parameter `kernel_mapped` */
 #define KERNEL_MAPPED_DEFAULT_V6_1 0x4000000UL
@@ -86,27 +86,27 @@ extern unsigned long fixaddr_tot_start;
 #define KERNEL_MAPPED_DEFAULT_CURRENT_64K_52 0x4000000UL
 #define KERNEL_MAPPED_DEFAULT_CURRENT_4K_52 0x4000000UL
 /* KERNEL_MAPPED_DEFAULT is not defined in variant "doc-4k-48" and "doc-64k-52" */
-#define KERNEL_MAPPED_MIN_V6_1 0x200000UL
-#define KERNEL_MAPPED_MIN_CURRENT_4K_48 0x200000UL
-#define KERNEL_MAPPED_MIN_CURRENT_64K_52 0x200000UL
-#define KERNEL_MAPPED_MIN_CURRENT_4K_52 0x200000UL
+#define KERNEL_MAPPED_MIN_V6_1 0x10000UL
+#define KERNEL_MAPPED_MIN_CURRENT_4K_48 0x10000UL
+#define KERNEL_MAPPED_MIN_CURRENT_64K_52 0x10000UL
+#define KERNEL_MAPPED_MIN_CURRENT_4K_52 0x10000UL
 /* KERNEL_MAPPED_MIN is not defined in variant "doc-4k-48" and "doc-64k-52" */
 #define KERNEL_MAPPED_MAX_V6_1 0x20000000UL
 #define KERNEL_MAPPED_MAX_CURRENT_4K_48 0x20000000UL
 #define KERNEL_MAPPED_MAX_CURRENT_64K_52 0x20000000UL
 #define KERNEL_MAPPED_MAX_CURRENT_4K_52 0x20000000UL
 /* KERNEL_MAPPED_MAX is not defined in variant "doc-4k-48" and "doc-64k-52" */
-#define KERNEL_MAPPED_ALIGN_V6_1 0x200000UL
-#define KERNEL_MAPPED_ALIGN_CURRENT_4K_48 0x200000UL
-#define KERNEL_MAPPED_ALIGN_CURRENT_64K_52 0x200000UL
-#define KERNEL_MAPPED_ALIGN_CURRENT_4K_52 0x200000UL
+#define KERNEL_MAPPED_ALIGN_V6_1 0x10000UL
+#define KERNEL_MAPPED_ALIGN_CURRENT_4K_48 0x10000UL
+#define KERNEL_MAPPED_ALIGN_CURRENT_64K_52 0x10000UL
+#define KERNEL_MAPPED_ALIGN_CURRENT_4K_52 0x10000UL
 /* KERNEL_MAPPED_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
 
 /* KASLR group `image` */
-#define KASLR_IMAGE_START_V6_1 0xffff800008000000UL
-#define KASLR_IMAGE_START_CURRENT_4K_48 0xffff800080000000UL
-#define KASLR_IMAGE_START_CURRENT_64K_52 0xffff800080000000UL
-#define KASLR_IMAGE_START_CURRENT_4K_52 0xffff800080000000UL
+#define KASLR_IMAGE_START_V6_1 0xffff800008010000UL
+#define KASLR_IMAGE_START_CURRENT_4K_48 0xffff800080010000UL
+#define KASLR_IMAGE_START_CURRENT_64K_52 0xffff800080010000UL
+#define KASLR_IMAGE_START_CURRENT_4K_52 0xffff800080010000UL
 /* KASLR_IMAGE_START is not defined in variant "doc-4k-48" and "doc-64k-52" */
 #define KASLR_IMAGE_END_V6_1 0xfffffbffefffffffUL
 #define KASLR_IMAGE_END_CURRENT_4K_48 0xfffffdffbf7fffffUL
@@ -118,33 +118,33 @@ extern unsigned long fixaddr_tot_start;
 #define KASLR_IMAGE_ALIGN_CURRENT_64K_52 0x200000UL
 #define KASLR_IMAGE_ALIGN_CURRENT_4K_52 0x200000UL
 /* KASLR_IMAGE_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
-#define KIMAGE_BASE_DEFAULT_V6_1 0xffff800008000000UL
-#define KIMAGE_BASE_DEFAULT_CURRENT_4K_48 0xffff800080000000UL
-#define KIMAGE_BASE_DEFAULT_CURRENT_64K_52 0xffff800080000000UL
-#define KIMAGE_BASE_DEFAULT_CURRENT_4K_52 0xffff800080000000UL
+#define KIMAGE_BASE_DEFAULT_V6_1 0xffff800008010000UL
+#define KIMAGE_BASE_DEFAULT_CURRENT_4K_48 0xffff800080010000UL
+#define KIMAGE_BASE_DEFAULT_CURRENT_64K_52 0xffff800080010000UL
+#define KIMAGE_BASE_DEFAULT_CURRENT_4K_52 0xffff800080010000UL
 /* KIMAGE_BASE_DEFAULT is not defined in variant "doc-4k-48" and "doc-64k-52" */
 
 /* KASLR group `linear` */
 #define KASLR_LINEAR_START_V6_1 0xffff000000000000UL
-#define KASLR_LINEAR_START_CURRENT_4K_48 0xffff000000000000UL
-#define KASLR_LINEAR_START_CURRENT_64K_52 0xfff0000000000000UL
-#define KASLR_LINEAR_START_CURRENT_4K_52 0xfff0000000000000UL
-/* KASLR_LINEAR_START is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * KASLR_LINEAR_START is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define KASLR_LINEAR_END_V6_1 0xffff7fffffffffffUL
-#define KASLR_LINEAR_END_CURRENT_4K_48 0xffff7fffffffffffUL
-#define KASLR_LINEAR_END_CURRENT_64K_52 0xffff7fffffffffffUL
-#define KASLR_LINEAR_END_CURRENT_4K_52 0xffff7fffffffffffUL
-/* KASLR_LINEAR_END is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * KASLR_LINEAR_END is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define KASLR_LINEAR_ALIGN_V6_1 0x40000000UL
-#define KASLR_LINEAR_ALIGN_CURRENT_4K_48 0x40000000UL
-#define KASLR_LINEAR_ALIGN_CURRENT_64K_52 0x20000000UL
-#define KASLR_LINEAR_ALIGN_CURRENT_4K_52 0x40000000UL
-/* KASLR_LINEAR_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * KASLR_LINEAR_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define LINEAR_RAM_BASE_DEFAULT_V6_1 0xffff000000000000UL
-#define LINEAR_RAM_BASE_DEFAULT_CURRENT_4K_48 0xffff000000000000UL
-#define LINEAR_RAM_BASE_DEFAULT_CURRENT_64K_52 0xfff0000000000000UL
-#define LINEAR_RAM_BASE_DEFAULT_CURRENT_4K_52 0xfff0000000000000UL
-/* LINEAR_RAM_BASE_DEFAULT is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * LINEAR_RAM_BASE_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* region `user_space` */
 #define USER_SPACE_START 0x0000000000000000UL
@@ -205,20 +205,20 @@ extern unsigned long fixaddr_tot_start;
 
 /* region `linear_ram` */
 #define LINEAR_RAM_START_V6_1 (linear_ram_base)
-#define LINEAR_RAM_START_CURRENT_4K_48 (linear_ram_base)
-#define LINEAR_RAM_START_CURRENT_64K_52 (linear_ram_base)
-#define LINEAR_RAM_START_CURRENT_4K_52 (linear_ram_base)
-/* LINEAR_RAM_START is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * LINEAR_RAM_START is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define LINEAR_RAM_END_V6_1 (phys_span + linear_ram_base - 1)
-#define LINEAR_RAM_END_CURRENT_4K_48 (phys_span + linear_ram_base - 1)
-#define LINEAR_RAM_END_CURRENT_64K_52 (phys_span + linear_ram_base - 1)
-#define LINEAR_RAM_END_CURRENT_4K_52 (phys_span + linear_ram_base - 1)
-/* LINEAR_RAM_END is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * LINEAR_RAM_END is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define LINEAR_RAM_SIZE_V6_1 (phys_span)
-#define LINEAR_RAM_SIZE_CURRENT_4K_48 (phys_span)
-#define LINEAR_RAM_SIZE_CURRENT_64K_52 (phys_span)
-#define LINEAR_RAM_SIZE_CURRENT_4K_52 (phys_span)
-/* LINEAR_RAM_SIZE is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * LINEAR_RAM_SIZE is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* region `modules` */
 #define MODULES_START 0xffff800000000000UL

@@ -25,29 +25,28 @@ pub mod v6_1 {
     /// `phys_span` is verified for multiples of this: 1 GiB.
     pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
 
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     // KASLR group `image`: `kernel_image` are randomised, in this order, within
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0800_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0801_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fbff_efff_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0800_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0801_0000;
 
     // KASLR group `linear`: `linear_ram` are randomised, in this order, within
     // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
@@ -129,10 +128,11 @@ pub mod v6_1 {
     /// Size of `vmalloc`: 124 TiB - 384 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7bff_e800_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0bff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_0801_0000..=0xffff_8000_0c00_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -669,29 +669,16 @@ pub mod current_4k_48 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `phys_span`: the linear map's share of the physical address range (2^PARange, at most the
-    /// linear region).
-    ///
-    /// Default: 128 TiB.
-    pub const PHYS_SPAN_DEFAULT: u64 = 0x8000_0000_0000;
-    /// Smallest value of `phys_span` the layout is verified for: 1 GiB.
-    pub const PHYS_SPAN_MIN: u64 = 0x4000_0000;
-    /// Largest value of `phys_span` the layout is verified for: 128 TiB.
-    pub const PHYS_SPAN_MAX: u64 = 0x8000_0000_0000;
-    /// `phys_span` is verified for multiples of this: 1 GiB.
-    pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
-
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
@@ -708,25 +695,13 @@ pub mod current_4k_48 {
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8000_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fdff_bf7f_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8000_0000;
-
-    // KASLR group `linear`: `linear_ram` are randomised, in this order, within
-    // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
-
-    /// First address of KASLR group `linear`.
-    pub const KASLR_LINEAR_START: u64 = 0xffff_0000_0000_0000;
-    /// Last address of KASLR group `linear` (inclusive).
-    pub const KASLR_LINEAR_END: u64 = 0xffff_7fff_ffff_ffff;
-    /// Alignment of the randomised bases: 1 GiB.
-    pub const KASLR_LINEAR_ALIGN: u64 = 0x4000_0000;
-    /// Default of `linear_ram_base`, where `linear_ram` starts unless KASLR moves it.
-    pub const LINEAR_RAM_BASE_DEFAULT: u64 = 0xffff_0000_0000_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
     // Regions, by start address (a parent before its children).
 
@@ -748,35 +723,15 @@ pub mod current_4k_48 {
     /// Size of `non_canonical`: 16 EiB - 512 TiB.
     pub const NON_CANONICAL_SIZE: u64 = 0xfffe_0000_0000_0000;
 
-    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END).
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
     ///
-    /// `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); rw, global.
+    /// `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); map ram, rw, global, max_page 4
+    /// KiB.
     pub const PAGE_OFFSET_START: u64 = 0xffff_0000_0000_0000;
     /// Last byte of `linear_map` (inclusive).
     pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
     /// Size of `linear_map`: 128 TiB.
     pub const PAGE_OFFSET_SIZE: u64 = 0x8000_0000_0000;
-
-    /// `linear_ram`: the physical address range's image in the linear map; RAM from memstart_addr.
-    ///
-    /// By default `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); map ram, rw, global,
-    /// max_page 4 KiB, randomised: starts at `linear_ram_base`, in `linear_map`.
-    ///
-    /// Start of `linear_ram`, given `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_start(linear_ram_base: u64) -> u64 {
-        linear_ram_base
-    }
-    /// Last byte of `linear_ram` (inclusive), given `phys_span` and `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_end(phys_span: u64, linear_ram_base: u64) -> u64 {
-        phys_span + linear_ram_base - 1
-    }
-    /// Size of `linear_ram`, given `phys_span`.
-    #[must_use]
-    pub const fn linear_ram_size(phys_span: u64) -> u64 {
-        phys_span
-    }
 
     /// `modules`: modules (MODULES_VADDR .. MODULES_END).
     ///
@@ -796,10 +751,11 @@ pub mod current_4k_48 {
     /// Size of `vmalloc`: 126 TiB - 3 GiB - 8 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7dff_3f80_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_8000_0000..=0xffff_8000_83ff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -896,10 +852,10 @@ pub mod current_4k_48 {
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
-        phys_span_default: Some(PHYS_SPAN_DEFAULT),
-        phys_span_min: Some(PHYS_SPAN_MIN),
-        phys_span_max: Some(PHYS_SPAN_MAX),
-        phys_span_align: Some(PHYS_SPAN_ALIGN),
+        phys_span_default: None,
+        phys_span_min: None,
+        phys_span_max: None,
+        phys_span_align: None,
         kernel_mapped_default: Some(KERNEL_MAPPED_DEFAULT),
         kernel_mapped_min: Some(KERNEL_MAPPED_MIN),
         kernel_mapped_max: Some(KERNEL_MAPPED_MAX),
@@ -908,10 +864,10 @@ pub mod current_4k_48 {
         kaslr_image_end: Some(KASLR_IMAGE_END),
         kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
         kimage_base_default: Some(KIMAGE_BASE_DEFAULT),
-        kaslr_linear_start: Some(KASLR_LINEAR_START),
-        kaslr_linear_end: Some(KASLR_LINEAR_END),
-        kaslr_linear_align: Some(KASLR_LINEAR_ALIGN),
-        linear_ram_base_default: Some(LINEAR_RAM_BASE_DEFAULT),
+        kaslr_linear_start: None,
+        kaslr_linear_end: None,
+        kaslr_linear_align: None,
+        linear_ram_base_default: None,
         user_space_start: USER_SPACE_START,
         user_space_end: USER_SPACE_END,
         user_space_size: USER_SPACE_SIZE,
@@ -977,29 +933,16 @@ pub mod current_64k_52 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `phys_span`: the linear map's share of the physical address range (2^PARange, at most the
-    /// linear region).
-    ///
-    /// Default: 3968 TiB.
-    pub const PHYS_SPAN_DEFAULT: u64 = 0xf_8000_0000_0000;
-    /// Smallest value of `phys_span` the layout is verified for: 512 MiB.
-    pub const PHYS_SPAN_MIN: u64 = 0x2000_0000;
-    /// Largest value of `phys_span` the layout is verified for: 3968 TiB.
-    pub const PHYS_SPAN_MAX: u64 = 0xf_8000_0000_0000;
-    /// `phys_span` is verified for multiples of this: 512 MiB.
-    pub const PHYS_SPAN_ALIGN: u64 = 0x2000_0000;
-
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
@@ -1016,25 +959,13 @@ pub mod current_64k_52 {
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8000_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fc1f_bf7f_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8000_0000;
-
-    // KASLR group `linear`: `linear_ram` are randomised, in this order, within
-    // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
-
-    /// First address of KASLR group `linear`.
-    pub const KASLR_LINEAR_START: u64 = 0xfff0_0000_0000_0000;
-    /// Last address of KASLR group `linear` (inclusive).
-    pub const KASLR_LINEAR_END: u64 = 0xffff_7fff_ffff_ffff;
-    /// Alignment of the randomised bases: 512 MiB.
-    pub const KASLR_LINEAR_ALIGN: u64 = 0x2000_0000;
-    /// Default of `linear_ram_base`, where `linear_ram` starts unless KASLR moves it.
-    pub const LINEAR_RAM_BASE_DEFAULT: u64 = 0xfff0_0000_0000_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
     // Regions, by start address (a parent before its children).
 
@@ -1056,35 +987,15 @@ pub mod current_64k_52 {
     /// Size of `non_canonical`: 16376 PiB.
     pub const NON_CANONICAL_SIZE: u64 = 0xffe0_0000_0000_0000;
 
-    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END).
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
     ///
-    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); rw, global.
+    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global, max_page 64
+    /// KiB.
     pub const PAGE_OFFSET_START: u64 = 0xfff0_0000_0000_0000;
     /// Last byte of `linear_map` (inclusive).
     pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
     /// Size of `linear_map`: 3968 TiB.
     pub const PAGE_OFFSET_SIZE: u64 = 0xf_8000_0000_0000;
-
-    /// `linear_ram`: the physical address range's image in the linear map; RAM from memstart_addr.
-    ///
-    /// By default `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global,
-    /// max_page 64 KiB, randomised: starts at `linear_ram_base`, in `linear_map`.
-    ///
-    /// Start of `linear_ram`, given `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_start(linear_ram_base: u64) -> u64 {
-        linear_ram_base
-    }
-    /// Last byte of `linear_ram` (inclusive), given `phys_span` and `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_end(phys_span: u64, linear_ram_base: u64) -> u64 {
-        phys_span + linear_ram_base - 1
-    }
-    /// Size of `linear_ram`, given `phys_span`.
-    #[must_use]
-    pub const fn linear_ram_size(phys_span: u64) -> u64 {
-        phys_span
-    }
 
     /// `modules`: modules (MODULES_VADDR .. MODULES_END).
     ///
@@ -1104,9 +1015,10 @@ pub mod current_64k_52 {
     /// Size of `vmalloc`: 125 TiB - 899 GiB - 8 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7c1f_3f80_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_8000_0000..=0xffff_8000_83ff_ffff` (64 MiB); map phys 0x40200000,
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
     /// rwx, global, max_page 64 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
@@ -1204,10 +1116,10 @@ pub mod current_64k_52 {
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
-        phys_span_default: Some(PHYS_SPAN_DEFAULT),
-        phys_span_min: Some(PHYS_SPAN_MIN),
-        phys_span_max: Some(PHYS_SPAN_MAX),
-        phys_span_align: Some(PHYS_SPAN_ALIGN),
+        phys_span_default: None,
+        phys_span_min: None,
+        phys_span_max: None,
+        phys_span_align: None,
         kernel_mapped_default: Some(KERNEL_MAPPED_DEFAULT),
         kernel_mapped_min: Some(KERNEL_MAPPED_MIN),
         kernel_mapped_max: Some(KERNEL_MAPPED_MAX),
@@ -1216,10 +1128,10 @@ pub mod current_64k_52 {
         kaslr_image_end: Some(KASLR_IMAGE_END),
         kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
         kimage_base_default: Some(KIMAGE_BASE_DEFAULT),
-        kaslr_linear_start: Some(KASLR_LINEAR_START),
-        kaslr_linear_end: Some(KASLR_LINEAR_END),
-        kaslr_linear_align: Some(KASLR_LINEAR_ALIGN),
-        linear_ram_base_default: Some(LINEAR_RAM_BASE_DEFAULT),
+        kaslr_linear_start: None,
+        kaslr_linear_end: None,
+        kaslr_linear_align: None,
+        linear_ram_base_default: None,
         user_space_start: USER_SPACE_START,
         user_space_end: USER_SPACE_END,
         user_space_size: USER_SPACE_SIZE,
@@ -1285,29 +1197,16 @@ pub mod current_4k_52 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `phys_span`: the linear map's share of the physical address range (2^PARange, at most the
-    /// linear region).
-    ///
-    /// Default: 3968 TiB.
-    pub const PHYS_SPAN_DEFAULT: u64 = 0xf_8000_0000_0000;
-    /// Smallest value of `phys_span` the layout is verified for: 1 GiB.
-    pub const PHYS_SPAN_MIN: u64 = 0x4000_0000;
-    /// Largest value of `phys_span` the layout is verified for: 3968 TiB.
-    pub const PHYS_SPAN_MAX: u64 = 0xf_8000_0000_0000;
-    /// `phys_span` is verified for multiples of this: 1 GiB.
-    pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
-
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
@@ -1324,25 +1223,13 @@ pub mod current_4k_52 {
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8000_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_c1ff_bf7f_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8000_0000;
-
-    // KASLR group `linear`: `linear_ram` are randomised, in this order, within
-    // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
-
-    /// First address of KASLR group `linear`.
-    pub const KASLR_LINEAR_START: u64 = 0xfff0_0000_0000_0000;
-    /// Last address of KASLR group `linear` (inclusive).
-    pub const KASLR_LINEAR_END: u64 = 0xffff_7fff_ffff_ffff;
-    /// Alignment of the randomised bases: 1 GiB.
-    pub const KASLR_LINEAR_ALIGN: u64 = 0x4000_0000;
-    /// Default of `linear_ram_base`, where `linear_ram` starts unless KASLR moves it.
-    pub const LINEAR_RAM_BASE_DEFAULT: u64 = 0xfff0_0000_0000_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
     // Regions, by start address (a parent before its children).
 
@@ -1364,35 +1251,15 @@ pub mod current_4k_52 {
     /// Size of `non_canonical`: 16376 PiB.
     pub const NON_CANONICAL_SIZE: u64 = 0xffe0_0000_0000_0000;
 
-    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END).
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
     ///
-    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); rw, global.
+    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global, max_page 4
+    /// KiB.
     pub const PAGE_OFFSET_START: u64 = 0xfff0_0000_0000_0000;
     /// Last byte of `linear_map` (inclusive).
     pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
     /// Size of `linear_map`: 3968 TiB.
     pub const PAGE_OFFSET_SIZE: u64 = 0xf_8000_0000_0000;
-
-    /// `linear_ram`: the physical address range's image in the linear map; RAM from memstart_addr.
-    ///
-    /// By default `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global,
-    /// max_page 4 KiB, randomised: starts at `linear_ram_base`, in `linear_map`.
-    ///
-    /// Start of `linear_ram`, given `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_start(linear_ram_base: u64) -> u64 {
-        linear_ram_base
-    }
-    /// Last byte of `linear_ram` (inclusive), given `phys_span` and `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_end(phys_span: u64, linear_ram_base: u64) -> u64 {
-        phys_span + linear_ram_base - 1
-    }
-    /// Size of `linear_ram`, given `phys_span`.
-    #[must_use]
-    pub const fn linear_ram_size(phys_span: u64) -> u64 {
-        phys_span
-    }
 
     /// `modules`: modules (MODULES_VADDR .. MODULES_END).
     ///
@@ -1412,10 +1279,11 @@ pub mod current_4k_52 {
     /// Size of `vmalloc`: 66 TiB - 3 GiB - 8 MiB.
     pub const VMALLOC_SIZE: u64 = 0x41ff_3f80_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_8000_0000..=0xffff_8000_83ff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -1512,10 +1380,10 @@ pub mod current_4k_52 {
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
-        phys_span_default: Some(PHYS_SPAN_DEFAULT),
-        phys_span_min: Some(PHYS_SPAN_MIN),
-        phys_span_max: Some(PHYS_SPAN_MAX),
-        phys_span_align: Some(PHYS_SPAN_ALIGN),
+        phys_span_default: None,
+        phys_span_min: None,
+        phys_span_max: None,
+        phys_span_align: None,
         kernel_mapped_default: Some(KERNEL_MAPPED_DEFAULT),
         kernel_mapped_min: Some(KERNEL_MAPPED_MIN),
         kernel_mapped_max: Some(KERNEL_MAPPED_MAX),
@@ -1524,10 +1392,10 @@ pub mod current_4k_52 {
         kaslr_image_end: Some(KASLR_IMAGE_END),
         kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
         kimage_base_default: Some(KIMAGE_BASE_DEFAULT),
-        kaslr_linear_start: Some(KASLR_LINEAR_START),
-        kaslr_linear_end: Some(KASLR_LINEAR_END),
-        kaslr_linear_align: Some(KASLR_LINEAR_ALIGN),
-        linear_ram_base_default: Some(LINEAR_RAM_BASE_DEFAULT),
+        kaslr_linear_start: None,
+        kaslr_linear_end: None,
+        kaslr_linear_align: None,
+        linear_ram_base_default: None,
         user_space_start: USER_SPACE_START,
         user_space_end: USER_SPACE_END,
         user_space_size: USER_SPACE_SIZE,
