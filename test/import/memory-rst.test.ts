@@ -215,6 +215,12 @@ describe("rows", () => {
     ]);
   });
 
+  it("brackets inside a use are its words", () => {
+    const text = doc(HEADING_4K_48, USER, LINEAR.replace("memory map", "memory map [KASAN off]"));
+    expect(codes(text)).toEqual([]);
+    expect(spec(text)).toContain('"kernel logical memory map [KASAN off]"');
+  });
+
   it("a bracketed row no row above holds is E0505", () => {
     const stray = " [ffff900000000000\tffff9fffffffffff]\t  16TB\t\t[kasan shadow region]";
     const read = readDocument(doc(HEADING_4K_48, USER, LINEAR, stray), "memory.rst");
