@@ -157,8 +157,8 @@ function readRow(
       ? open
         ? "its addresses open `[` and no `]` closes them"
         : "its addresses close `]` that no `[` opened"
-      : !useBracket && /[[\]]/.test(use)
-        ? "its use opens or closes a `[` `]` pair alone"
+      : use.split("[").length !== use.split("]").length
+        ? "its use has a `[` without its `]`, or a `]` without its `[`"
         : undefined;
   const row: Row = {
     type: "row",

@@ -4,7 +4,7 @@
  * the range between the TTBR halves added as `noncanonical`, and what `check` then finds in
  * the document. The fixtures are three eras of the document (their headers cite the commits).
  */
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -12,7 +12,7 @@ import { archOf, pagingOfGranule } from "../../src/arch/registry.js";
 import { importTable, readDocument } from "../../src/import/index.js";
 import { type Item, type Row, rowsOf } from "../../src/import/model.js";
 import { hexDigits } from "../../src/model/format.js";
-import { vmlayout } from "../cli-helpers.js";
+import { ROOT, vmlayout } from "../cli-helpers.js";
 import { fixture, importToDir } from "./helpers.js";
 
 const CURRENT = "linux-arm64-memory.rst";
@@ -215,6 +215,12 @@ describe("rows", () => {
     ]);
   });
 
+  it("brackets inside a use are its words", () => {
+    const text = doc(HEADING_4K_48, USER, LINEAR.replace("memory map", "memory map [KASAN off]"));
+    expect(codes(text)).toEqual([]);
+    expect(spec(text)).toContain('"kernel logical memory map [KASAN off]"');
+  });
+
   it("a bracketed row no row above holds is E0505", () => {
     const stray = " [ffff900000000000\tffff9fffffffffff]\t  16TB\t\t[kasan shadow region]";
     const read = readDocument(doc(HEADING_4K_48, USER, LINEAR, stray), "memory.rst");
@@ -306,4 +312,34 @@ describe("round trip of a bracketed row through --emit md", () => {
     const r = vmlayout(["check", "again.layout"], { cwd: dir });
     expect(r.stderr).toBe("");
   });
+});
+
+describe("the import agrees with specs/linux-arm64.layout's transcription of the same tables", () => {
+  // Both are of torvalds/linux@34069d12e239's Documentation/arch/arm64/memory.rst.
+  const committed = readFileSync(path.join(ROOT, "specs", "linux-arm64.layout"), "utf8");
+  const imported = spec(fixture(CURRENT), CURRENT);
+  const block = (text: string, variant: string): string =>
+    text.slice(text.indexOf(`variant "${variant}" {`)).split("\n}")[0]!;
+  /** Each region line's `START .. END` and the `paging` line of a variant's block. */
+  const shape = (text: string): string[] =>
+    text.split("\n").flatMap((l) => {
+      const m = /^\s*([0-9a-f]{16}) (?:\+\S+ )?\.\. ([0-9a-f]{16})|^\s*(paging \S+)/.exec(l);
+      return m ? [m[3] ?? `${m[1]}..${m[2]}`] : [];
+    });
+  for (const [variant, ours] of [
+    ["doc-4k-48", "4k-48"],
+    ["doc-64k-52", "64k-52"],
+  ]) {
+    it(`${variant}: the same paging and the same regions, the KASAN shadow nested alike`, () => {
+      const theirs = block(committed, variant);
+      expect(theirs).not.toBe("");
+      expect(shape(block(imported, ours))).toEqual(shape(theirs));
+      // Nested: the shadow's line is indented one level deeper than the linear map's.
+      const indent = (text: string, start: string): number =>
+        /^( *)/.exec(text.split("\n").find((l) => l.trimStart().startsWith(start))!)![1]!.length;
+      const shadow = variant === "doc-4k-48" ? "ffff600000000000" : "fffd800000000000";
+      for (const text of [theirs, block(imported, ours)])
+        expect(indent(text, shadow) - indent(text, "ff")).toBe(2);
+    });
+  }
 });
