@@ -68,15 +68,16 @@ export interface ReadBack {
 }
 
 /**
- * Walks the tables of one address space from `root` (CR3, satp), merging leaves into runs as
- * they are reported. A top-level entry that points at the root is a recursive slot and is not
- * followed.
+ * Walks the tables of one address space from `root` (CR3, satp, TTBR1_EL1; and `lowerRoot`,
+ * TTBR0_EL1), merging leaves into runs as they are reported. A top-level entry that points at
+ * the root is a recursive slot and is not followed.
  */
 export function readTables(
   memory: PhysicalMemory,
   root: bigint,
   arch: Arch,
   physAddrBits: number,
+  lowerRoot?: bigint,
 ): ReadBack {
   const format = arch.tableFormat(physAddrBits);
   const tables = new Map<number, Level>();
@@ -92,7 +93,7 @@ export function readTables(
   const vaOf = (vpn: number): bigint => BigInt(vpn) << 12n;
 
   walkTables(
-    { arch, memory, root, physAddrBits },
+    { arch, memory, root, lowerRoot, physAddrBits },
     {
       table(pfn, level) {
         if (!tables.has(pfn)) tables.set(pfn, level as Level);

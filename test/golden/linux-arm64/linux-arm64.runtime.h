@@ -16,10 +16,10 @@
  * The layout is chosen at boot: the kernel defines vmlayout_linux_arm64_variant and sets it once,
  * before reading any value, to one of
  *
- *   VMLAYOUT_LINUX_ARM64_VARIANT_V6_1           "v6.1": 4K granule, 48-bit VA, 48-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48      "doc-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52     "doc-64k-52": 64K granule, 52-bit VA, 52-bit virtual addresses
- *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48  "current-4k-48": 4K granule, 48-bit VA, 48-bit virtual addresses
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_V6_1           "v6.1": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48      "doc-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52     "doc-64k-52": AArch64 64K granule, 52-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48  "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
  *
  * A value equal in every variant is a plain macro. One that differs has a macro per variant, the
  * variant's name appended (R_START_V6_1), and R_START itself reads vmlayout_linux_arm64_variant. A
@@ -50,6 +50,9 @@ extern enum vmlayout_linux_arm64_variant vmlayout_linux_arm64_variant;
 /* Variables the kernel defines: parameters and KASLR bases */
 extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
+extern unsigned long init_offset;
+extern unsigned long init_size;
+extern unsigned long image_end;
 extern unsigned long kimage_base;
 extern unsigned long linear_ram_base;
 extern unsigned long fixaddr_tot_start;
@@ -81,6 +84,36 @@ extern unsigned long fixaddr_tot_start;
 #define KERNEL_MAPPED_ALIGN_V6_1 0x200000UL
 #define KERNEL_MAPPED_ALIGN_CURRENT_4K_48 0x200000UL
 /* KERNEL_MAPPED_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
+
+/* parameter `init_offset` */
+#define INIT_OFFSET_DEFAULT_V6_1 0x1390000UL
+/* INIT_OFFSET_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define INIT_OFFSET_MIN_V6_1 0x10000UL
+/* INIT_OFFSET_MIN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define INIT_OFFSET_MAX_V6_1 0x10000000UL
+/* INIT_OFFSET_MAX is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define INIT_OFFSET_ALIGN_V6_1 0x10000UL
+/* INIT_OFFSET_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+
+/* parameter `init_size` */
+#define INIT_SIZE_DEFAULT_V6_1 0x480000UL
+/* INIT_SIZE_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define INIT_SIZE_MIN_V6_1 0x10000UL
+/* INIT_SIZE_MIN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define INIT_SIZE_MAX_V6_1 0x4000000UL
+/* INIT_SIZE_MAX is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define INIT_SIZE_ALIGN_V6_1 0x10000UL
+/* INIT_SIZE_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+
+/* parameter `image_end` */
+#define IMAGE_END_DEFAULT_V6_1 0x1ab0000UL
+/* IMAGE_END_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define IMAGE_END_MIN_V6_1 0x200000UL
+/* IMAGE_END_MIN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define IMAGE_END_MAX_V6_1 0x20000000UL
+/* IMAGE_END_MAX is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define IMAGE_END_ALIGN_V6_1 0x10000UL
+/* IMAGE_END_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
 
 /* KASLR group `image` */
 #define KASLR_IMAGE_START_V6_1 0xffff800008000000UL
@@ -204,6 +237,54 @@ extern unsigned long fixaddr_tot_start;
 #define KIMAGE_SIZE_V6_1 (kernel_mapped)
 #define KIMAGE_SIZE_CURRENT_4K_48 (kernel_mapped)
 /* KIMAGE_SIZE is not defined in variant "doc-4k-48" and "doc-64k-52" */
+
+/* region `hole_ffff800008000000` */
+#define HOLE_FFFF800008000000_START_V6_1 (kimage_base)
+/*
+ * HOLE_FFFF800008000000_START is not defined in variant "doc-4k-48", "doc-64k-52" and
+ * "current-4k-48"
+ */
+#define HOLE_FFFF800008000000_END_V6_1 (kimage_base + 0xffffUL)
+/*
+ * HOLE_FFFF800008000000_END is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48"
+ */
+#define HOLE_FFFF800008000000_SIZE_V6_1 0x10000UL
+/*
+ * HOLE_FFFF800008000000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52" and
+ * "current-4k-48"
+ */
+
+/* region `hole_ffff800009390000` */
+#define HOLE_FFFF800009390000_START_V6_1 (init_offset + kimage_base)
+/*
+ * HOLE_FFFF800009390000_START is not defined in variant "doc-4k-48", "doc-64k-52" and
+ * "current-4k-48"
+ */
+#define HOLE_FFFF800009390000_END_V6_1 (init_offset + init_size + kimage_base - 1)
+/*
+ * HOLE_FFFF800009390000_END is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48"
+ */
+#define HOLE_FFFF800009390000_SIZE_V6_1 (init_size)
+/*
+ * HOLE_FFFF800009390000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52" and
+ * "current-4k-48"
+ */
+
+/* region `hole_ffff800009ab0000` */
+#define HOLE_FFFF800009AB0000_START_V6_1 (image_end + kimage_base)
+/*
+ * HOLE_FFFF800009AB0000_START is not defined in variant "doc-4k-48", "doc-64k-52" and
+ * "current-4k-48"
+ */
+#define HOLE_FFFF800009AB0000_END_V6_1 (kernel_mapped + kimage_base - 1)
+/*
+ * HOLE_FFFF800009AB0000_END is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48"
+ */
+#define HOLE_FFFF800009AB0000_SIZE_V6_1 (kernel_mapped - image_end)
+/*
+ * HOLE_FFFF800009AB0000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52" and
+ * "current-4k-48"
+ */
 
 /* region `fixmap` */
 #define FIXADDR_START_V6_1 0xfffffbfff0000000UL
