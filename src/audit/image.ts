@@ -73,6 +73,8 @@ export interface SourceAuditOptions {
 export interface ImageAuditOptions extends SourceAuditOptions {
   /** CR3 of the address space to audit (its low 12 bits, a PCID or flags, are ignored). */
   readonly cr3: bigint;
+  /** TTBR0_EL1, where each half has its own root (`cr3` is then TTBR1_EL1). */
+  readonly lowerRoot?: bigint | undefined;
 }
 
 export interface InferredBase {
@@ -121,7 +123,7 @@ export function auditImage(
   // The architecture's root-register format keeps only the root table's address (CR3 bits
   // MAXPHYADDR-1:12, satp.PPN).
   const arch = archOf(layout.paging);
-  const read = readTables(loadImage(image), options.cr3, arch, maxPhyAddr);
+  const read = readTables(loadImage(image), options.cr3, arch, maxPhyAddr, options.lowerRoot);
   // RAM from the RAM base (x86-64 0, RISC-V 0x80000000) or the image, whichever is lower.
   const ramBase = options.boot?.ramBase ?? arch.ramBase;
   const ramStart = image.base < ramBase ? image.base : ramBase;
@@ -149,7 +151,13 @@ export function auditFound(
   for (const [name, v] of given instanceof Map ? given : Object.entries(given)) {
     values.set(name, v);
   }
-  const bases = inferBases(layout, found.mappings, options.bases ?? new Map(), values);
+  const bases = inferBases(
+    layout,
+    found,
+    options.bases ?? new Map(),
+    values,
+    boot.physOffset ?? 0n,
+  );
   const physOffset =
     boot.physOffset ?? (found.physical ? inferPhysOffset(layout, bases, found.mappings) : 0n);
   const placed = instantiate(layout, {
@@ -172,12 +180,23 @@ function firstFrom(mappings: readonly FoundMapping[], from: bigint): FoundMappin
   return mappings[partitionPoint(mappings.length, (i) => mappings[i]!.end > from)];
 }
 
+/**
+ * Each KASLR member's base: given, or found in the mappings. A member that maps the kernel's
+ * physical load address (`map phys`) is found by where that address is mapped, when the source
+ * shows physical addresses: the base that the most mapped bytes of the member's physical span
+ * agree on (`imageBase`). This finds an image that KASLR placed among other mappings, as
+ * arm64's inside vmalloc. Otherwise, and for every other member, the base is the aligned start
+ * of the first mapping in its reach (x86's image and direct map, whose ranges hold nothing
+ * else).
+ */
 function inferBases(
   layout: Layout,
-  mappings: readonly FoundMapping[],
+  found: FoundSpace,
   given: ReadonlyMap<string, bigint>,
   values: ReadonlyMap<string, bigint>,
+  physOffset: bigint,
 ): InferredBase[] {
+  const mappings = found.mappings;
   const out: InferredBase[] = [];
   for (const group of layout.kaslr) {
     if (!isPowerOfTwo(group.align)) continue;
@@ -188,11 +207,20 @@ function inferBases(
     group.members.forEach((m, i) => {
       const reach = proof.members[i]!;
       const known = given.get(m.name);
+      const region = layout.regions.find((r) => r.name === m.name);
       let base: bigint;
       let source: InferredBase["source"];
-      const first = firstFrom(mappings, after > reach.minStart ? after : reach.minStart);
+      const from = after > reach.minStart ? after : reach.minStart;
+      const first = firstFrom(mappings, from);
+      const phys = region?.map?.kind === "phys" ? region.map.base + physOffset : undefined;
+      const image =
+        found.physical && phys !== undefined && first !== undefined
+          ? imageBase(mappings, first, phys, sizes[i]!, group.align, reach)
+          : undefined;
       if (known !== undefined) {
         [base, source] = [known, "given"];
+      } else if (image !== undefined) {
+        [base, source] = [image, "tables"];
       } else if (first !== undefined && first.va <= reach.maxEnd) {
         const va = first.va > after ? first.va : after;
         const aligned = va & ~(group.align - 1n);
@@ -204,7 +232,7 @@ function inferBases(
               : aligned;
         source = "tables";
       } else {
-        base = layout.regions.find((r) => r.name === m.name)?.start.value ?? reach.minStart;
+        base = region?.start.value ?? reach.minStart;
         source = "unrandomised";
       }
       out.push({ group: group.name, member: m.name, base, source });
@@ -212,6 +240,38 @@ function inferBases(
     });
   }
   return out;
+}
+
+/**
+ * Where a member that maps physical `[phys, phys + size)` from its base starts: each mapping
+ * from `first` on that points into that span names the base `va - (pa - phys)` for it; the
+ * aligned base within the member's reach, not below `first`'s aligned start (a member's pages
+ * are not below its base), that the most mapped bytes name. Undefined when none does.
+ */
+function imageBase(
+  mappings: readonly FoundMapping[],
+  first: FoundMapping,
+  phys: bigint,
+  size: bigint,
+  align: bigint,
+  reach: { minStart: bigint; maxStart: bigint; maxEnd: bigint },
+): bigint | undefined {
+  const lowest = first.va & ~(align - 1n);
+  const votes = new Map<bigint, bigint>();
+  for (let k = mappings.indexOf(first); k < mappings.length; k++) {
+    const m = mappings[k]!;
+    if (m.va >= reach.maxEnd) break;
+    const lo = m.pa > phys ? m.pa : phys;
+    const hi = m.pa + (m.end - m.va) < phys + size ? m.pa + (m.end - m.va) : phys + size;
+    if (lo >= hi) continue;
+    const base = m.va + (lo - m.pa) - (lo - phys);
+    if (base % align !== 0n || base < lowest || base < reach.minStart || base > reach.maxStart)
+      continue;
+    votes.set(base, (votes.get(base) ?? 0n) + (hi - lo));
+  }
+  let best: bigint | undefined;
+  for (const [base, bytes] of votes) if (best === undefined || bytes > votes.get(best)!) best = base;
+  return best;
 }
 
 /**

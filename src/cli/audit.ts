@@ -204,7 +204,7 @@ export const runAudit: Run = async (values, positionals, context) => {
       throw new UsageError(`cannot read image \`${file}\`: ${describeReadError(e)}`);
     }
     try {
-      audited = auditImage(layout, image, { ...options, cr3: cr3! });
+      audited = auditImage(layout, image, { ...options, cr3: cr3!, lowerRoot: ttbr0 });
     } finally {
       image.close();
     }

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Fetches a real, current Linux kernel (Debian's cloud kernel: KASLR built in; on amd64 5-level
 # paging too) and a static busybox for the kernel's architecture, and builds a tiny initramfs whose
-# /init prints the RAM the kernel found (/proc/iomem's "System RAM" lines) and where its image is
+# /init prints the RAM the kernel found and where its image's segments are physically
+# (/proc/iomem's "System RAM", "Kernel code" and "Kernel data" lines) and where its image is
 # (/proc/kallsyms' _text, _stext and _end, those it lists: arm64's without KALLSYMS_ALL lists only
 # _stext; the package's System.map is a stub), then a marker, and sleeps,
 # for test/kernel/*.test.ts. Nothing is installed: `apt-get download` + `dpkg-deb -x` into a cache
@@ -18,7 +19,7 @@ esac
 cache=${2:-$here/../../.cache/kernel-$arch}
 mkdir -p "$cache"
 cache=$(cd "$cache" && pwd)
-[ -s "$cache/vmlinuz" ] && [ -s "$cache/initrd.gz" ] && [ -s "$cache/init-v3" ] && exit 0
+[ -s "$cache/vmlinuz" ] && [ -s "$cache/initrd.gz" ] && [ -s "$cache/init-v4" ] && exit 0
 
 host=$(dpkg --print-architecture)
 if [ "$arch" != "$host" ] && ! { dpkg --print-architecture; dpkg --print-foreign-architectures; } | grep -qx "$arch"; then
@@ -53,7 +54,7 @@ cat > root/init <<'INIT'
 #!/bin/busybox sh
 /bin/busybox mount -t proc proc /proc
 /bin/busybox mount -t sysfs sys /sys
-/bin/busybox grep "System RAM" /proc/iomem | /bin/busybox sed "s/^/VMLAYOUT-RAM /"
+/bin/busybox grep -E "System RAM|Kernel (code|data)" /proc/iomem | /bin/busybox sed "s/^/VMLAYOUT-RAM /"
 /bin/busybox grep -E " (_text|_stext|_end)$" /proc/kallsyms | /bin/busybox sed "s/^/VMLAYOUT-SYM /"
 echo VMLAYOUT-USERSPACE-READY
 while :; do /bin/busybox sleep 3600; done
@@ -63,8 +64,9 @@ chmod 755 root/init
 
 cp x/boot/vmlinuz-* "$cache/vmlinuz.tmp" && mv "$cache/vmlinuz.tmp" "$cache/vmlinuz"
 cp x/boot/config-* "$cache/config"
-# The cache's format: init-v3 prints RAM and symbols with _stext (an older cache is rebuilt).
-cp root/init "$cache/init-v3"
+# The cache's format: init-v4 prints RAM, the image's segments and symbols with _stext (an
+# older cache is rebuilt).
+cp root/init "$cache/init-v4"
 echo "$image" > "$cache/package"
 mv initrd.gz "$cache/initrd.gz"
 echo "fetch.sh: $image in $cache"

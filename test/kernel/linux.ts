@@ -232,6 +232,15 @@ export class LinuxGuest {
     );
   }
 
+  /** `[start, end)` of the /proc/iomem resource `name` ("Kernel code"), as its init printed it. */
+  resource(name: string): [bigint, bigint] {
+    const m = new RegExp(`VMLAYOUT-RAM\\s+([0-9a-f]+)-([0-9a-f]+) : ${name}\\s`).exec(
+      this.console(),
+    );
+    if (!m) throw new Error(`the guest did not print ${name}:\n${this.console().slice(-2000)}`);
+    return [BigInt(`0x${m[1]}`), BigInt(`0x${m[2]}`) + 1n];
+  }
+
   /** A symbol's address on this boot, as its init printed /proc/kallsyms. */
   symbol(name: string): bigint {
     const m = new RegExp(`VMLAYOUT-SYM ([0-9a-f]{16}) \\w ${name}\\s`).exec(this.console());

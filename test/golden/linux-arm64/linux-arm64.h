@@ -65,15 +65,39 @@
 #define PHYS_SPAN_MAX                VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
 #define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 
-/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
+/*
+ * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
+ * MiB)
+ */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+
+/* init_offset: where the __init segments start in the image (__init_begin - _text) */
+#define INIT_OFFSET_DEFAULT          VMLAYOUT_AC(0x1390000, UL)           /* 20032 KiB */
+#define INIT_OFFSET_MIN              VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+#define INIT_OFFSET_MAX              VMLAYOUT_AC(0x10000000, UL)          /* 256 MiB */
+#define INIT_OFFSET_ALIGN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+
+/* init_size: the __init segments' size (__init_end - __init_begin) */
+#define INIT_SIZE_DEFAULT            VMLAYOUT_AC(0x480000, UL)            /* 4608 KiB */
+#define INIT_SIZE_MIN                VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+#define INIT_SIZE_MAX                VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define INIT_SIZE_ALIGN              VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+
+/* image_end: the image's size (_end - _text, rounded up to 64 KiB) */
+#define IMAGE_END_DEFAULT            VMLAYOUT_AC(0x1ab0000, UL)           /* 27328 KiB */
+#define IMAGE_END_MIN                VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define IMAGE_END_MAX                VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define IMAGE_END_ALIGN              VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 #ifndef __ASSEMBLER__
 extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
+extern unsigned long init_offset;
+extern unsigned long init_size;
+extern unsigned long image_end;
 #endif
 
 /*
@@ -81,10 +105,10 @@ extern unsigned long kernel_mapped;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008010000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008000000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffbffefffffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008010000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008000000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
 #endif
@@ -259,9 +283,9 @@ extern unsigned long kimage_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7bffe8000000, UL)      /* 124 TiB - 384 MiB */
 
 /*
- * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
- * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800008010000 .. 0xffff80000c00ffff (64 MiB)
+ * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
+ * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800008000000 .. 0xffff80000bffffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)
@@ -269,7 +293,40 @@ extern unsigned long kimage_base;
 #define KIMAGE_SIZE                  (kernel_mapped)
 #endif
 
-/* fixmap: fixed mappings (top down from FIXADDR_TOP); rw, global */
+/*
+ * hole_ffff800008000000: the Image header (_text .. _stext)
+ * moves with kimage_base, in kernel_image
+ * by default 0xffff800008000000 .. 0xffff80000800ffff (64 KiB)
+ */
+#define HOLE_FFFF800008000000_SIZE   VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+#ifndef __ASSEMBLER__
+#define HOLE_FFFF800008000000_START  (kimage_base)
+#define HOLE_FFFF800008000000_END    (kimage_base + 0xffffUL)
+#endif
+
+/*
+ * hole_ffff800009390000: the __init segments, unmapped after boot
+ * moves with kimage_base, in kernel_image
+ * by default 0xffff800009390000 .. 0xffff80000980ffff (4608 KiB)
+ */
+#ifndef __ASSEMBLER__
+#define HOLE_FFFF800009390000_START  (init_offset + kimage_base)
+#define HOLE_FFFF800009390000_END    (init_offset + init_size + kimage_base - 1)
+#define HOLE_FFFF800009390000_SIZE   (init_size)
+#endif
+
+/*
+ * hole_ffff800009ab0000: past _end, to the end of the window
+ * moves with kimage_base, in kernel_image
+ * by default 0xffff800009ab0000 .. 0xffff80000bffffff (38208 KiB)
+ */
+#ifndef __ASSEMBLER__
+#define HOLE_FFFF800009AB0000_START  (image_end + kimage_base)
+#define HOLE_FFFF800009AB0000_END    (kernel_mapped + kimage_base - 1)
+#define HOLE_FFFF800009AB0000_SIZE   (kernel_mapped - image_end)
+#endif
+
+/* fixmap: fixed mappings (top down from FIXADDR_TOP); rwx, global */
 #define FIXADDR_START                VMLAYOUT_AC(0xfffffbfff0000000, UL)
 #define FIXADDR_END                  VMLAYOUT_AC(0xfffffbfffdffffff, UL)
 #define FIXADDR_SIZE                 VMLAYOUT_AC(0xe000000, UL)           /* 224 MiB */
