@@ -626,7 +626,8 @@ export interface Segment {
   readonly global: boolean;
   readonly perProcess: boolean;
   readonly cache: CacheMode | undefined;
-  readonly maxPage: PageSize;
+  /** The largest page the segment may be mapped with: its `max_page` (any of `Arch.pageSizes`), else 1 GiB. */
+  readonly maxPage: bigint;
 }
 
 const KIND_RANK = { region: 3, guard: 2, hole: 1, noncanonical: 0 } as const;
@@ -673,7 +674,7 @@ function attributes(owner: PlacedRegion): Omit<Segment, "start" | "end" | "owner
     global,
     perProcess,
     cache,
-    maxPage: maxPage === 4096n ? PAGE_4K : maxPage === 2n << 20n ? PAGE_2M : PAGE_1G,
+    maxPage: maxPage ?? BigInt(PAGE_1G),
   };
 }
 
@@ -807,7 +808,7 @@ export function pageRuns(
   va: bigint,
   pa: bigint,
   bytes: bigint,
-  maxPage: PageSize,
+  maxPage: bigint | PageSize,
   pageSizes: readonly bigint[] = SIZES,
 ): PageRun[] {
   const sizes = pageSizes.filter((s) => s <= BigInt(maxPage));

@@ -84,6 +84,24 @@ describe("the prose of every emitter", () => {
     const r = vmlayout(["install", SPEC, "--variant", "64k-52"]);
     expect(r.stdout.split("\n")[0]).toBe("arm64 (64k-52): AArch64 64K granule, 52-bit addresses");
   });
+  it("install honours `max_page 64KB` under the 64K granule (no 512 MiB blocks)", () => {
+    const spec = [
+      "layout t",
+      "paging aarch64_64k_48",
+      "ffff000000000000 +1GB capped { map ram; perm rw; max_page 64KB }",
+      "ffff000040000000 +1GB blocks { map phys 0x80000000; perm rw }",
+      "",
+    ].join("\n");
+    const dir = tmp();
+    writeFileSync(path.join(dir, "t.layout"), spec);
+    const r = vmlayout(["install", path.join(dir, "t.layout"), "--ram", "4GB"]);
+    expect(r.stdout).toMatch(
+      /capped +0xffff000000000000\.\.0xffff00003fffffff +1 GiB in 16384 x 64K /,
+    );
+    expect(r.stdout).toMatch(
+      /blocks +0xffff000040000000\.\.0xffff00007fffffff +1 GiB in 2 x 512M /,
+    );
+  });
   it("a half is 2^VA bytes: the SVG's strip measures 256 TB, 128 TB and 4 PB", () => {
     expect(build("svg")).toContain("a canonical half (256 TB / 128 TB / 4 PB)");
   });

@@ -20,7 +20,7 @@ import {
   type RowCells,
 } from "./table.js";
 import { Escapes, htmlComment, markdownText, plainText, withSpecText } from "./escape.js";
-import { pagingText } from "./text.js";
+import { halfName, pagingText } from "./text.js";
 import { formatQuantity, formatSize, halfSize, topUnit, type Unit } from "./units.js";
 
 /** Escapes what would break a table cell or start inline markup (`escape.ts`). */
@@ -131,8 +131,8 @@ export const emitMarkdown: Emitter = ({ layouts: specLayouts, everyVariant }) =>
     out.push(
       "",
       `${code(layout.name)}: ${pagingText(layout)}. ` +
-        "Offsets count up from 0 in the lower canonical half and down from the top of the address space in the " +
-        "upper half; units are powers of two (1 kB = 1024 B).",
+        `Offsets count up from 0 in the ${halfName(layout, 0)} and down from the top of the address space in the ` +
+        `${halfName(layout, 1, true)}; units are powers of two (1 kB = 1024 B).`,
       "",
     );
     // A loop, not a spread into push: a table can have a million rows.

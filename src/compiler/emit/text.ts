@@ -35,12 +35,13 @@ export const pagingText = (l: Layout, separator = ", "): string =>
   archOf(l.paging).title.join(separator);
 
 /**
- * The name of the lower (0) or upper (1) half: `lower canonical half`, or on AArch64 the
- * register whose tables translate it, `TTBR1_EL1 half`.
+ * The name of the lower (0) or upper (1) half: `lower canonical half` (`lower half` when
+ * `short`), or on AArch64 the register whose tables translate it, `TTBR1_EL1 half`.
  */
-export function halfName(l: Layout, half: 0 | 1): string {
+export function halfName(l: Layout, half: 0 | 1, short = false): string {
   const roots = archOf(l.paging).halfRoots;
-  return roots ? `${roots[half]} half` : `${half === 0 ? "lower" : "upper"} canonical half`;
+  if (roots) return `${roots[half]} half`;
+  return `${half === 0 ? "lower" : "upper"}${short ? "" : " canonical"} half`;
 }
 
 /** `s` with its first letter in upper case. */
