@@ -29,7 +29,7 @@ export function archOf(paging: Paging): Arch {
 /**
  * A writer of one address space's tables under `paging` (the installer's seam), or undefined
  * when a process space should share `shared.kernel`'s tables and the architecture's writer
- * cannot share yet (RISC-V, AArch64).
+ * cannot share them (RISC-V; AArch64 when the kernel maps shared regions in the TTBR0 half).
  */
 export function spaceWriter(
   paging: Paging,
@@ -41,9 +41,7 @@ export function spaceWriter(
   if (paging.arch === "x86_64")
     return x86SpaceWriter(memory, allocator, paging.levels, maxPhyAddr, shared);
   if (paging.arch === "aarch64")
-    return shared
-      ? undefined
-      : aarch64SpaceWriter(memory, allocator, paging.granule, paging.vaBits, maxPhyAddr);
+    return aarch64SpaceWriter(memory, allocator, paging.granule, paging.vaBits, maxPhyAddr, shared);
   return shared ? undefined : svSpaceWriter(memory, allocator, paging.mode);
 }
 
