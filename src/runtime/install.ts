@@ -21,7 +21,8 @@
  *    than `maxTableFrames` is refused (E0411) instead of running for hours.
  *
  * Errors are diagnostics (E0410 bad boot parameter, E0411 too large, E0412 the tables could not
- * be written); the installation is undefined when there is one.
+ * be written, E0413 a table pool not aligned to the architecture's tables); the installation is
+ * undefined when there is one.
  */
 
 import type { Layout } from "../model/layout.js";
@@ -150,7 +151,7 @@ export function install(
   const pool = tablePool(boot, instance.ramBase);
   const tooLarge = checkWorkBound(instance, arch, kernelRuns, processRuns, pool.limit);
   if (tooLarge) return failed(tooLarge);
-  const badPool = checkPool(pool, instance.maxPhyAddr);
+  const badPool = checkPool(pool, instance.maxPhyAddr, arch);
   if (badPool) return failed(badPool);
 
   const { levels, maxPhyAddr } = instance;
@@ -305,10 +306,15 @@ function checkWorkBound(
   );
 }
 
-/** E0410 when the table pool is misaligned or reaches past MAXPHYADDR. */
+/**
+ * E0410 when the table pool is misaligned or reaches past MAXPHYADDR; E0413 when it is not
+ * aligned to `arch`'s largest table (an AArch64 granule: tables are allocated one after the
+ * other from the pool's base, each aligned to its size as TTBRn_EL1 and descriptors need).
+ */
 function checkPool(
   pool: { readonly base: number; readonly bytes: number },
   maxPhyAddr: number,
+  arch: Arch,
 ): Diagnostic | undefined {
   const { base, bytes } = pool;
   if (
@@ -317,7 +323,18 @@ function checkPool(
     base % FRAME_SIZE === 0 &&
     base + bytes <= 2 ** maxPhyAddr
   ) {
-    return undefined;
+    const table = Math.max(
+      ...Array.from({ length: arch.levels }, (_, i) => arch.tableBytes(i + 1)),
+    );
+    if (base % table === 0) return undefined;
+    return diagnostic(
+      "E0413",
+      `the page-table pool at ${hex(BigInt(base))} is not aligned to the ${showSize(BigInt(table))} tables of ${arch.mode}`,
+      undefined,
+      {
+        help: `give a RAM base (\`--ram-base\`) or pool base aligned to ${showSize(BigInt(table))}`,
+      },
+    );
   }
   return diagnostic(
     "E0410",

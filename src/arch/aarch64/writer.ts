@@ -172,8 +172,6 @@ export function aarch64SpaceWriter(
       return [...lower, ["TCR_EL1", tcr] as const, ["MAIR_EL1", mair] as const];
     },
     map(va, pa, bytes, pageSize, leaf) {
-      if (allocator.base % (granule * 1024) !== 0)
-        return `the page-table pool at 0x${allocator.base.toString(16)} is not aligned to the ${granule} KiB granule`;
       const half = tables.half(va);
       if (kernel !== undefined && half === tables.upper)
         return "it is per-process and in the TTBR1 half, whose tables every process shares with the kernel";
@@ -185,7 +183,8 @@ export function aarch64SpaceWriter(
 
 /**
  * Tables of `bytes` (a granule: 1, 4 or 16 frames) from the installer's pool: consecutive frames
- * of a bump allocator, aligned as long as the pool's base is and every table is a granule.
+ * of a bump allocator, aligned as long as the pool's base is (the installer checks, E0413) and
+ * every table is a granule.
  */
 function tableSource(allocator: FrameAllocator): TableSource {
   return {
