@@ -164,10 +164,8 @@ export function install(
   const writeSpace = (process: number, runs: readonly InstalledRun[], kernel?: SpaceWriter) => {
     const shared = kernel && { kernel, privateRanges, keep: recursiveIndices };
     const tables = spaceWriter(layout.paging, memory, allocator, maxPhyAddr, shared);
-    if (!tables) {
-      const why = `process address spaces are not built for ${arch.name} layouts yet: give no processes`;
-      return { error: diagnostic("E0410", why, undefined) };
-    }
+    if (typeof tables === "string")
+      return { error: diagnostic("E0410", `${tables}: give no processes`, undefined) };
     const error = mapRuns(tables, runs) ?? writeRecursive(tables, recursive);
     return error ? { error } : { tables, space: addressSpace(process, tables) };
   };

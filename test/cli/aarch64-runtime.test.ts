@@ -236,6 +236,20 @@ describe("AArch64 process address spaces", () => {
     expect(t.stdout).toMatch(/ -> fault DFSC 0x0e permission fault at level 2 \(linear_map\)$/m);
   });
 
+  it("cannot be built when the kernel maps shared regions in the TTBR0 half (E0410)", () => {
+    const file = spec(false);
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8") +
+        `0000400000000000 +1GB shared_low "shared, in the TTBR0 half" { perm rw; map phys 0x80000000 }\n`,
+    );
+    const r = vmlayout(["install", file, "--process", "1"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "error[E0410]: process address spaces cannot share the kernel's tables: it maps shared regions in the TTBR0 half, where each process has its own: give no processes",
+    );
+  });
+
   it("refuse a per-process region in the TTBR1 half (E0412)", () => {
     const r = vmlayout(["install", spec(true), "--process", "1"]);
     expect(r.status).toBe(1);

@@ -144,8 +144,8 @@ export class Aarch64Tables {
 /**
  * A writer of a fresh AArch64 address space: the kernel's (TTBR1, and TTBR0 if used), or a
  * process's, which shares the kernel's TTBR1 tables and has its own TTBR0 tables, as Linux's
- * processes do. A process space cannot be built (undefined) when the kernel maps shared
- * regions in the TTBR0 half, and refuses per-process mappings in the TTBR1 half.
+ * processes do. A process space cannot be built (the reason is returned) when the kernel maps
+ * shared regions in the TTBR0 half, and refuses per-process mappings in the TTBR1 half.
  */
 export function aarch64SpaceWriter(
   memory: PhysicalMemory,
@@ -154,9 +154,10 @@ export function aarch64SpaceWriter(
   vaBits: VaBits,
   physAddrBits: number,
   shared?: SharedTables,
-): SpaceWriter | undefined {
+): SpaceWriter | string {
   const kernel = shared?.kernel.mapper as Aarch64Tables | undefined;
-  if (kernel?.lower !== undefined) return undefined;
+  if (kernel?.lower !== undefined)
+    return "process address spaces cannot share the kernel's tables: it maps shared regions in the TTBR0 half, where each process has its own";
   const tables = new Aarch64Tables(memory, allocator, granule, vaBits, physAddrBits, kernel?.upper);
   return {
     mapper: tables,
