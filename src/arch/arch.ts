@@ -1,9 +1,9 @@
 /**
  * The architecture seam: everything that differs between paging architectures lives behind
  * `Arch`, so the verifier, the emitters, the runtime's installer and the audit never branch on
- * one. x86-64 (4-level and 5-level paging, `x86_64/`) and RISC-V (`riscv64/`) implement it
- * and the registry knows them; AArch64 stage 1 is in `aarch64/` (its hardware: descriptors, MMU,
- * TLB, mapper), not yet wired. The interface was shaped by RISC-V and by AArch64:
+ * one. x86-64 (4-level and 5-level paging, `x86_64/`), RISC-V (`riscv64/`) and AArch64 stage 1
+ * (`aarch64/`) implement it and the registry knows them. The interface was shaped by RISC-V and
+ * by AArch64:
  *
  *  - RISC-V Sv39/Sv48/Sv57 (privileged spec, 10.3-10.6): sign extension from bit 38/47/56, one
  *    root (`satp`), a leaf at any level (R/W/X not all 0), rights in the leaf only (U, and X

@@ -27,9 +27,9 @@ export function archOf(paging: Paging): Arch {
 }
 
 /**
- * A writer of one address space's tables under `paging` (the installer's seam), or undefined
- * when a process space should share `shared.kernel`'s tables and the architecture's writer
- * cannot share yet (RISC-V, AArch64).
+ * A writer of one address space's tables under `paging` (the installer's seam), or why not:
+ * a process space shares `shared.kernel`'s tables, which RISC-V's writer cannot do yet and
+ * AArch64's cannot when the kernel maps shared regions in the TTBR0 half.
  */
 export function spaceWriter(
   paging: Paging,
@@ -37,14 +37,14 @@ export function spaceWriter(
   allocator: FrameAllocator,
   maxPhyAddr: number,
   shared?: SharedTables,
-): SpaceWriter | undefined {
+): SpaceWriter | string {
   if (paging.arch === "x86_64")
     return x86SpaceWriter(memory, allocator, paging.levels, maxPhyAddr, shared);
   if (paging.arch === "aarch64")
-    return shared
-      ? undefined
-      : aarch64SpaceWriter(memory, allocator, paging.granule, paging.vaBits, maxPhyAddr);
-  return shared ? undefined : svSpaceWriter(memory, allocator, paging.mode);
+    return aarch64SpaceWriter(memory, allocator, paging.granule, paging.vaBits, maxPhyAddr, shared);
+  return shared
+    ? "process address spaces are not built for riscv64 layouts yet"
+    : svSpaceWriter(memory, allocator, paging.mode);
 }
 
 /** The paging mode of x86-64 with `levels` tables: 4 (48-bit) or 5 (57-bit). */

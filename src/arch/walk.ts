@@ -180,43 +180,46 @@ class Walk {
     const top = level === this.arch.levels;
     const entries = top ? this.rootEntries : format.entriesPerTable;
     // A table of several frames starts on a frame (it is aligned to its size); one inside a
-    // frame (a small root) ends in it. Entry i is in frame firstPfn + (i >> 9).
-    const firstWord = (pa % FRAME_BYTES) >> 2;
-    let words: Uint32Array = ZERO_FRAME;
+    // frame (a small root) ends in it: its words are a view from its offset.
+    const offset = (pa % FRAME_BYTES) >> 2;
     this.onPath.add(pa);
-    for (let i = 0; i < entries; i++) {
+    for (let first = 0; first < entries; first += 512) {
       // A frame memory does not hold reads as zeros: its entries are all absent.
-      if ((i & 511) === 0) words = memory.frame(firstPfn + (i >> 9)) ?? ZERO_FRAME;
-      let vpn = vpnBase + i * per;
-      if (top && i >= this.upperFirst) {
-        if (i === this.upperFirst) visitor.gap?.(this.lowerEndVpn);
-        vpn += this.upperStartVpn - this.lowerEndVpn;
+      const frame = memory.frame(firstPfn + (first >> 9)) ?? ZERO_FRAME;
+      const words = offset === 0 ? frame : frame.subarray(offset);
+      const count = Math.min(entries - first, 512);
+      for (let j = 0; j < count; j++) {
+        const i = first + j;
+        let vpn = vpnBase + i * per;
+        if (top && i >= this.upperFirst) {
+          if (i === this.upperFirst) visitor.gap?.(this.lowerEndVpn);
+          vpn += this.upperStartVpn - this.lowerEndVpn;
+        }
+        const lo = words[j << 1]!;
+        const hi = words[(j << 1) | 1]!;
+        const kind = format.kind(lo, hi, level);
+        if (kind === ABSENT) {
+          visitor.absent?.(vpn, level);
+          continue;
+        }
+        const entryRights = format.inherit(rights, lo, hi, level);
+        if (kind === LEAF) {
+          visitor.leaf(vpn, level, per, format.leafAddress(lo, hi, level), entryRights, lo, hi);
+          continue;
+        }
+        const entryPa = pa + i * 8;
+        if (kind === MALFORMED) {
+          visitor.stop?.(vpn, level, "malformed", lo, hi, entryRights, entryPa);
+          continue;
+        }
+        const child = format.nextTable(lo, hi) * FRAME_BYTES;
+        if (this.onPath.has(child)) {
+          const reason = top && child === this.root ? "self" : "cycle";
+          visitor.stop?.(vpn, level, reason, lo, hi, entryRights, entryPa);
+          continue;
+        }
+        this.visit(child, level - 1, vpn, entryRights);
       }
-      const w = firstWord + ((i & 511) << 1);
-      const lo = words[w]!;
-      const hi = words[w | 1]!;
-      const kind = format.kind(lo, hi, level);
-      if (kind === ABSENT) {
-        visitor.absent?.(vpn, level);
-        continue;
-      }
-      const entryRights = format.inherit(rights, lo, hi, level);
-      if (kind === LEAF) {
-        visitor.leaf(vpn, level, per, format.leafAddress(lo, hi, level), entryRights, lo, hi);
-        continue;
-      }
-      const entryPa = pa + i * 8;
-      if (kind === MALFORMED) {
-        visitor.stop?.(vpn, level, "malformed", lo, hi, entryRights, entryPa);
-        continue;
-      }
-      const child = format.nextTable(lo, hi) * FRAME_BYTES;
-      if (this.onPath.has(child)) {
-        const reason = top && child === this.root ? "self" : "cycle";
-        visitor.stop?.(vpn, level, reason, lo, hi, entryRights, entryPa);
-        continue;
-      }
-      this.visit(child, level - 1, vpn, entryRights);
     }
     this.onPath.delete(pa);
   }

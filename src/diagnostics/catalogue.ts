@@ -414,6 +414,12 @@ export const CATALOGUE = [
     title: "page tables for a region cannot be written",
   },
   {
+    code: "E0413",
+    name: "pool_misaligned",
+    severity: "error",
+    title: "page-table pool is not aligned to the architecture's tables",
+  },
+  {
     code: "E0416",
     name: "tcr_mismatch",
     severity: "error",

@@ -21,7 +21,8 @@
  *    than `maxTableFrames` is refused (E0411) instead of running for hours.
  *
  * Errors are diagnostics (E0410 bad boot parameter, E0411 too large, E0412 the tables could not
- * be written); the installation is undefined when there is one.
+ * be written, E0413 a table pool not aligned to the architecture's tables); the installation is
+ * undefined when there is one.
  */
 
 import type { Layout } from "../model/layout.js";
@@ -150,7 +151,7 @@ export function install(
   const pool = tablePool(boot, instance.ramBase);
   const tooLarge = checkWorkBound(instance, arch, kernelRuns, processRuns, pool.limit);
   if (tooLarge) return failed(tooLarge);
-  const badPool = checkPool(pool, instance.maxPhyAddr);
+  const badPool = checkPool(pool, instance.maxPhyAddr, arch);
   if (badPool) return failed(badPool);
 
   const { levels, maxPhyAddr } = instance;
@@ -163,10 +164,8 @@ export function install(
   const writeSpace = (process: number, runs: readonly InstalledRun[], kernel?: SpaceWriter) => {
     const shared = kernel && { kernel, privateRanges, keep: recursiveIndices };
     const tables = spaceWriter(layout.paging, memory, allocator, maxPhyAddr, shared);
-    if (!tables) {
-      const why = `process address spaces are not built for ${arch.name} layouts yet: give no processes`;
-      return { error: diagnostic("E0410", why, undefined) };
-    }
+    if (typeof tables === "string")
+      return { error: diagnostic("E0410", `${tables}: give no processes`, undefined) };
     const error = mapRuns(tables, runs) ?? writeRecursive(tables, recursive);
     return error ? { error } : { tables, space: addressSpace(process, tables) };
   };
@@ -305,10 +304,15 @@ function checkWorkBound(
   );
 }
 
-/** E0410 when the table pool is misaligned or reaches past MAXPHYADDR. */
+/**
+ * E0410 when the table pool is misaligned or reaches past MAXPHYADDR; E0413 when it is not
+ * aligned to `arch`'s largest table (an AArch64 granule: tables are allocated one after the
+ * other from the pool's base, each aligned to its size as TTBRn_EL1 and descriptors need).
+ */
 function checkPool(
   pool: { readonly base: number; readonly bytes: number },
   maxPhyAddr: number,
+  arch: Arch,
 ): Diagnostic | undefined {
   const { base, bytes } = pool;
   if (
@@ -317,7 +321,18 @@ function checkPool(
     base % FRAME_SIZE === 0 &&
     base + bytes <= 2 ** maxPhyAddr
   ) {
-    return undefined;
+    const table = Math.max(
+      ...Array.from({ length: arch.levels }, (_, i) => arch.tableBytes(i + 1)),
+    );
+    if (base % table === 0) return undefined;
+    return diagnostic(
+      "E0413",
+      `the page-table pool at ${hex(BigInt(base))} is not aligned to the ${showSize(BigInt(table))} tables of ${arch.mode}`,
+      undefined,
+      {
+        help: `give a RAM base (\`--ram-base\`) or pool base aligned to ${showSize(BigInt(table))}`,
+      },
+    );
   }
   return diagnostic(
     "E0410",

@@ -1,5 +1,5 @@
 // install, translate, dump and image export of an AArch64 spec in every granule x VA size.
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -188,6 +188,73 @@ describe("specs/linux-arm64.layout", () => {
     const read = vmlayout(["translate", ARM64, "--variant", "v6.1", "0xffff000000001000"]);
     expect(read.stdout).toBe(
       "0xffff000000001000 -> 0x0000000040001000 4K RW NX GLB (linear_ram)\n",
+    );
+  });
+});
+
+describe("AArch64 process address spaces", () => {
+  const spec = (perProcessUpper: boolean): string => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "vmlayout-a64-")), "procs.layout");
+    writeFileSync(
+      file,
+      [
+        `layout a64_procs "AArch64 process spaces"`,
+        `paging aarch64_16k_47`,
+        `0000000000000000 +1GB user_stack "per-process user memory" { perm rw; user; per_process; map alloc }`,
+        `ffff800000000000 +4GB linear_map "linear map of RAM" { map ram; perm rw; global }`,
+        perProcessUpper
+          ? `ffffc00000000000 +32MB per_cpu "per-process kernel data" { perm rw; per_process; map alloc }`
+          : "",
+        "",
+      ].join("\n"),
+    );
+    return file;
+  };
+
+  it("share the kernel's TTBR1 tables, each with its own TTBR0 root", () => {
+    const r = vmlayout(["install", spec(false), "--process", "2"]);
+    expect(r.status).toBe(0);
+    const ttbr = (who: string, name: string): string =>
+      new RegExp(`${who}: .*${name} (0x[0-9a-f]{16})`).exec(r.stdout)![1]!;
+    expect(ttbr("process 1", "TTBR1_EL1")).toBe(ttbr("kernel", "TTBR1_EL1"));
+    expect(ttbr("process 2", "TTBR1_EL1")).toBe(ttbr("kernel", "TTBR1_EL1"));
+    expect(ttbr("process 1", "TTBR0_EL1")).not.toBe(ttbr("process 2", "TTBR0_EL1"));
+    expect(r.stdout).not.toMatch(/kernel: .*TTBR0_EL1/);
+    expect(r.stdout).toContain("audit        ok: 5 mapping runs in 3 address spaces");
+    const t = vmlayout([
+      "translate",
+      spec(false),
+      "--process",
+      "2",
+      "--user",
+      "0x1000",
+      "linear_map.start",
+    ]);
+    expect(t.stdout).toMatch(
+      /^0x0000000000001000 -> 0x[0-9a-f]{16} 32M USR RW NX \(user_stack\)$/m,
+    );
+    expect(t.stdout).toMatch(/ -> fault DFSC 0x0e permission fault at level 2 \(linear_map\)$/m);
+  });
+
+  it("cannot be built when the kernel maps shared regions in the TTBR0 half (E0410)", () => {
+    const file = spec(false);
+    writeFileSync(
+      file,
+      readFileSync(file, "utf8") +
+        `0000400000000000 +1GB shared_low "shared, in the TTBR0 half" { perm rw; map phys 0x80000000 }\n`,
+    );
+    const r = vmlayout(["install", file, "--process", "1"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "error[E0410]: process address spaces cannot share the kernel's tables: it maps shared regions in the TTBR0 half, where each process has its own: give no processes",
+    );
+  });
+
+  it("refuse a per-process region in the TTBR1 half (E0412)", () => {
+    const r = vmlayout(["install", spec(true), "--process", "1"]);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(
+      "error[E0412]: cannot map `per_cpu` at 0xffffc00000000000: it is per-process and in the TTBR1 half, whose tables every process shares with the kernel",
     );
   });
 });

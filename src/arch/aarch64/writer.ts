@@ -2,11 +2,12 @@
  * The installer's writer of AArch64 stage 1 tables (`SpaceWriter`): one `Mapper` per half, the
  * upper (TTBR1_EL1) always, the lower (TTBR0_EL1) from the first mapping there; tables of one
  * granule from the installer's frame pool. Leaves as Linux's `arch/arm64/include/asm/
- * pgtable-prot.h` builds them; the system registers as Linux programs them. No process spaces
- * yet (each would be its own TTBR0 root) and no recursive slots (`recursiveSlot`).
+ * pgtable-prot.h` builds them; the system registers as Linux programs them. A process space
+ * shares the kernel's TTBR1 tables and has its own TTBR0 root. No recursive slots
+ * (`recursiveSlot`).
  */
 import type { CacheMode } from "../../model/layout.js";
-import type { LeafAttributes, SpaceWriter } from "../arch.js";
+import type { LeafAttributes, SharedTables, SpaceWriter } from "../arch.js";
 import type { FrameAllocator } from "../frame-allocator.js";
 import { FRAME_SIZE, type PhysicalMemory } from "../physical-memory.js";
 import type { Level } from "../x86_64/entry.js";
@@ -93,19 +94,21 @@ export class Aarch64Tables {
   private readonly format: DescriptorFormat;
   private readonly pool: TableSource;
 
+  /** `upper`: the kernel's TTBR1 tables, for a process space that shares them. */
   constructor(
     private readonly memory: PhysicalMemory,
     allocator: FrameAllocator,
     private readonly granule: Granule,
     private readonly vaBits: VaBits,
     private readonly physAddrBits: number,
+    upper?: Mapper,
   ) {
     this.format = {
       granule,
       oa: vaBits === 52 ? (granule === 64 ? "52-64K" : "52-LPA2") : "48",
     };
     this.pool = tableSource(allocator);
-    this.upper = new Mapper(memory, this.format, vaBits, this.pool);
+    this.upper = upper ?? new Mapper(memory, this.format, vaBits, this.pool);
   }
 
   /** Physical address of the upper half's root table (as x86's `Mapper.root`). */
@@ -138,15 +141,24 @@ export class Aarch64Tables {
   }
 }
 
-/** A writer of a fresh AArch64 address space: kernel tables, TTBR1 and TTBR0 if used. */
+/**
+ * A writer of a fresh AArch64 address space: the kernel's (TTBR1, and TTBR0 if used), or a
+ * process's, which shares the kernel's TTBR1 tables and has its own TTBR0 tables, as Linux's
+ * processes do. A process space cannot be built (the reason is returned) when the kernel maps
+ * shared regions in the TTBR0 half, and refuses per-process mappings in the TTBR1 half.
+ */
 export function aarch64SpaceWriter(
   memory: PhysicalMemory,
   allocator: FrameAllocator,
   granule: Granule,
   vaBits: VaBits,
   physAddrBits: number,
-): SpaceWriter {
-  const tables = new Aarch64Tables(memory, allocator, granule, vaBits, physAddrBits);
+  shared?: SharedTables,
+): SpaceWriter | string {
+  const kernel = shared?.kernel.mapper as Aarch64Tables | undefined;
+  if (kernel?.lower !== undefined)
+    return "process address spaces cannot share the kernel's tables: it maps shared regions in the TTBR0 half, where each process has its own";
+  const tables = new Aarch64Tables(memory, allocator, granule, vaBits, physAddrBits, kernel?.upper);
   return {
     mapper: tables,
     get root() {
@@ -161,9 +173,10 @@ export function aarch64SpaceWriter(
       return [...lower, ["TCR_EL1", tcr] as const, ["MAIR_EL1", mair] as const];
     },
     map(va, pa, bytes, pageSize, leaf) {
-      if (allocator.base % (granule * 1024) !== 0)
-        return `the page-table pool at 0x${allocator.base.toString(16)} is not aligned to the ${granule} KiB granule`;
-      return tables.half(va).map(va, pa, bytes, leafDescriptorBits(leaf), pageSize);
+      const half = tables.half(va);
+      if (kernel !== undefined && half === tables.upper)
+        return "it is per-process and in the TTBR1 half, whose tables every process shares with the kernel";
+      return half.map(va, pa, bytes, leafDescriptorBits(leaf), pageSize);
     },
     mapRecursive: undefined,
   };
@@ -171,7 +184,8 @@ export function aarch64SpaceWriter(
 
 /**
  * Tables of `bytes` (a granule: 1, 4 or 16 frames) from the installer's pool: consecutive frames
- * of a bump allocator, aligned as long as the pool's base is and every table is a granule.
+ * of a bump allocator, aligned as long as the pool's base is (the installer checks, E0413) and
+ * every table is a granule.
  */
 function tableSource(allocator: FrameAllocator): TableSource {
   return {
