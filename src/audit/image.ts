@@ -270,7 +270,8 @@ function imageBase(
     votes.set(base, (votes.get(base) ?? 0n) + (hi - lo));
   }
   let best: bigint | undefined;
-  for (const [base, bytes] of votes) if (best === undefined || bytes > votes.get(best)!) best = base;
+  for (const [base, bytes] of votes)
+    if (best === undefined || bytes > votes.get(best)!) best = base;
   return best;
 }
 
