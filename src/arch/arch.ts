@@ -202,8 +202,16 @@ export interface LeafAttributes {
 export interface SpaceWriter {
   /** The architecture's mapper (x86-64 `Mapper`, RISC-V `SvMapper`), for callers that know it. */
   readonly mapper: object;
-  /** The root register value selecting the tables: CR3 (PCIDE = 0), satp (ASID 0). */
+  /** The root register value selecting the tables: CR3 (PCIDE = 0), satp (ASID 0), TTBR1_EL1. */
   readonly root: bigint;
+  /** The lower half's root register where each half has its own (TTBR0_EL1), if it has tables. */
+  readonly lowerRoot?: bigint | undefined;
+  /**
+   * Other registers, by the manual's names, the CPU needs set to use the tables (AArch64:
+   * TTBR0_EL1 when the lower half has tables, TCR_EL1, MAIR_EL1); none where the root
+   * register says all.
+   */
+  readonly control?: readonly (readonly [string, bigint])[];
   /** Maps `[va, va + bytes)` to `pa` with pages of `pageSize`; why not, when it cannot. */
   map(
     va: bigint,

@@ -8,6 +8,7 @@ import type { Arch, SharedTables, SpaceWriter } from "./arch.js";
 import type { FrameAllocator } from "./frame-allocator.js";
 import type { PhysicalMemory } from "./physical-memory.js";
 import { aarch64 } from "./aarch64/arch.js";
+import { aarch64SpaceWriter } from "./aarch64/writer.js";
 import { riscv64 } from "./riscv64/arch.js";
 import { svSpaceWriter } from "./riscv64/writer.js";
 import { x86_64 } from "./x86_64/arch.js";
@@ -28,7 +29,7 @@ export function archOf(paging: Paging): Arch {
 /**
  * A writer of one address space's tables under `paging` (the installer's seam), or undefined
  * when a process space should share `shared.kernel`'s tables and the architecture's writer
- * cannot share yet (RISC-V).
+ * cannot share yet (RISC-V, AArch64).
  */
 export function spaceWriter(
   paging: Paging,
@@ -39,7 +40,10 @@ export function spaceWriter(
 ): SpaceWriter | undefined {
   if (paging.arch === "x86_64")
     return x86SpaceWriter(memory, allocator, paging.levels, maxPhyAddr, shared);
-  if (paging.arch === "aarch64") return undefined;
+  if (paging.arch === "aarch64")
+    return shared
+      ? undefined
+      : aarch64SpaceWriter(memory, allocator, paging.granule, paging.vaBits, maxPhyAddr);
   return shared ? undefined : svSpaceWriter(memory, allocator, paging.mode);
 }
 
@@ -96,6 +100,13 @@ export function recursiveSlot(paging: Paging): bigint | undefined {
   if (paging.arch !== "x86_64") return undefined;
   const arch = archOf(paging);
   return 1n << BigInt(arch.levelShift(arch.levels));
+}
+
+/** Why `paging` has no recursive slot, for a diagnostic's note (where `recursiveSlot` is undefined). */
+export function noRecursiveSlot(paging: Paging): string {
+  return paging.arch === "riscv64"
+    ? "a table entry that references the root is followed to the last level, where a pointer to another table is a page fault"
+    : "vmlayout's AArch64 installer writes no table descriptor that references its own root";
 }
 
 /** The six memory types a PAT entry can select (Intel SDM vol. 3A, 4.9.2). */

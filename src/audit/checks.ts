@@ -90,6 +90,8 @@ export interface AuditTarget {
     readonly name: string;
     readonly process: number;
     readonly cr3: bigint;
+    /** TTBR0_EL1 where each half has its own root. */
+    readonly lowerRoot?: bigint | undefined;
   }[];
 }
 
@@ -139,7 +141,7 @@ interface Interval {
 export function auditTables(target: AuditTarget, options: AuditOptions = {}): Result<AuditReport> {
   const { instance, segments: segs, memory, arch, maxPhyAddr } = target;
   const findings = new Findings(options.maxPerCode ?? 20);
-  const reads = target.spaces.map((s) => readTables(memory, s.cr3, arch, maxPhyAddr));
+  const reads = target.spaces.map((s) => readTables(memory, s.cr3, arch, maxPhyAddr, s.lowerRoot));
   const kernelTables = new Set(
     target.spaces.flatMap((s, i) => (s.process === 0 ? [...reads[i]!.tables.keys()] : [])),
   );

@@ -1,8 +1,9 @@
 /**
- * `vmlayout import <table-file>`: reads a layout table (Linux mm.rst and 2.6 mm.txt, FreeBSD
- * vmparam.h, illumos startup.c, Markdown, GayBSD columns, Emerald range lines) and prints a
- * spec on stdout, the document's warnings (W05xx) on stderr. Exit 2 when the file cannot be read, 1 when
- * it holds no layout table (E0501), is not UTF-8 (E0009) or is over the input limit (E0007).
+ * `vmlayout import <table-file>`: reads a layout table (Linux mm.rst and 2.6 mm.txt, arm64
+ * memory.rst, FreeBSD vmparam.h, illumos startup.c, Markdown, GayBSD columns, Emerald range
+ * lines) and prints a spec on stdout, the document's warnings (W05xx) on stderr. Exit 2 when
+ * the file cannot be read, 1 when it holds no layout table (E0501) or one that contradicts
+ * itself (E0504, E0505), is not UTF-8 (E0009) or is over the input limit (E0007).
  */
 import { readInputFile } from "../compiler/read.js";
 import { withLimits } from "../limits.js";

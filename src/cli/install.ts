@@ -2,7 +2,8 @@
  * `vmlayout install <spec> [--variant V] [--param NAME=VALUE]... [--ram SIZE] [--load ADDR]
  * [--kaslr-seed N] [--process N] [--image FILE] [--json]`: installs the layout as page tables,
  * audits them, and prints a summary (or, with --json, `{ levels, cr3, imageBase, imageBytes,
- * tables }`, `satp` in place of `cr3` on RISC-V, tables by the architecture's names). `--image FILE` writes every table frame as one raw little-endian file covering
+ * tables }`, `satp` in place of `cr3` on RISC-V, `ttbr1_el1` and then `ttbr0_el1` (when the
+ * lower half has tables), `tcr_el1`, `mair_el1` on AArch64; tables by the architecture's names). `--image FILE` writes every table frame as one raw little-endian file covering
  * `[imageBase, imageBase + imageBytes)`. Exit 1 when the spec, the installation or the audit
  * has errors.
  */
@@ -41,6 +42,11 @@ export const runInstall: Run = async (values, positionals, context) => {
         {
           levels: image.levels,
           [installation.arch.rootRegister.toLowerCase()]: hex(image.cr3),
+          ...Object.fromEntries(
+            installation
+              .space(space)
+              .control.map(([name, value]) => [name.toLowerCase(), hex(value)]),
+          ),
           imageBase: hex(BigInt(image.imageBase)),
           imageBytes: image.imageBytes,
           tables: tablesJson(installation),
@@ -56,11 +62,16 @@ export const runInstall: Run = async (values, positionals, context) => {
   return audited.value.ok ? EXIT_OK : EXIT_ERRORS;
 };
 
-const PAGE_NAMES = new Map([
-  [4096n, "4K"],
-  [2n << 20n, "2M"],
-  [1n << 30n, "1G"],
-]);
+/** A page or block size as Linux's ptdump abbreviates one: `4K`, `2M`, `32M`, `1G`, `4T`. */
+export function pageName(bytes: bigint): string {
+  let n = bytes;
+  let unit = 0;
+  while (n % 1024n === 0n && unit < 4) {
+    n /= 1024n;
+    unit++;
+  }
+  return `${n}${"BKMGT"[unit]}`;
+}
 
 /** The human summary: what was mapped, the page-table cost, the image and the audit. */
 function summary(
@@ -73,7 +84,7 @@ function summary(
   const { layout, instance } = inst;
   const lines: string[] = [];
   const title = `${layout.name}${layout.variant !== null ? ` (${layout.variant})` : ""}`;
-  lines.push(`${title}: ${inst.arch.mode}, ${inst.arch.vaBits}-bit addresses`);
+  lines.push(`${title}: ${inst.arch.title[0]}, ${inst.arch.vaBits}-bit addresses`);
   const row = (label: string, text: string): void => {
     lines.push(`  ${label.padEnd(12)} ${text}`);
   };
@@ -131,7 +142,7 @@ function summary(
   mapped.forEach((m, i) => {
     const pages = [...m.pages.entries()]
       .sort((a, b) => (a[0] > b[0] ? -1 : 1))
-      .map(([sz, n]) => `${n} x ${PAGE_NAMES.get(sz)}`)
+      .map(([sz, n]) => `${n} x ${pageName(sz)}`)
       .join(" + ");
     const total = [...m.pages.entries()].reduce((s, [sz, n]) => s + sz * n, 0n);
     const who = m.process === 0 ? "" : ` (process ${m.process})`;
@@ -147,20 +158,25 @@ function summary(
 
   const per = audited.tables;
   const levels: string[] = [];
-  for (let l = inst.levels; l >= 1; l--)
+  // A table is one 4 KiB frame on x86-64 and RISC-V, 4 or 16 with AArch64's 16K and 64K granules.
+  let frames = 0;
+  for (let l = inst.levels; l >= 1; l--) {
     levels.push(`${inst.arch.tableName(l)} ${per[l as Level]}`);
-  row(
-    "page tables",
-    `${audited.frames} frames (${size(BigInt(audited.frames) * 4096n)}): ${levels.join(", ")}`,
-  );
+    frames += per[l as Level] * Math.ceil(inst.arch.tableBytes(l) / 4096);
+  }
+  row("page tables", `${frames} frames (${size(BigInt(frames) * 4096n)}): ${levels.join(", ")}`);
   for (const s of audited.spaces) {
     const shared =
       s.process === 0
         ? ""
         : `, shares ${s.sharedWithKernel} of its ${sum(s.tables)} tables with the kernel`;
+    const control = inst
+      .space(s.process)
+      .control.map(([name, value]) => `, ${name} ${hex(value)}`)
+      .join("");
     row(
       s.process === 0 ? "spaces" : "",
-      `${s.name}: ${inst.arch.rootRegister} ${hex(s.cr3)}${shared}`,
+      `${s.name}: ${inst.arch.rootRegister} ${hex(s.cr3)}${control}${shared}`,
     );
   }
   const image = inst.image(space);

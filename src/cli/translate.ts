@@ -11,6 +11,12 @@
  *
  *     0xffffffc000000000 -> fault scause 13 invalid at PGD entry (fixmap)
  *
+ * On AArch64 the access is at EL1 (EL0 with `--user`; PAN off) with the registers `install`
+ * prints, and a fault gives the status code ESR_EL1 would hold (DFSC for data, IFSC for an
+ * instruction fetch), the fault and its lookup level (Arm's: -1..3):
+ *
+ *     0xffff800040000000 -> fault DFSC 0x05 translation fault at level 1 (vmalloc)
+ *
  * Flags are the effective ones (SDM 4.6.1) in ptdump's words: `USR`, `RW`/`ro`, `NX`/`x`,
  * `GLB`, `PWT`, `PCD`, `PAT`; the page size comes first and the most specific region last.
  * Addresses are expressions in the spec language: literals, negative ones included (`-2GB`),
@@ -25,9 +31,13 @@ import { Access, type AccessType, type WalkResult, entryName } from "../runtime/
 import { evalAt, segmentAt, type Instance } from "../runtime/install-plan.js";
 import type { Installation } from "../runtime/install.js";
 import type { SvAccess } from "../arch/riscv64/mmu.js";
+import type { Access as Aarch64Access } from "../arch/aarch64/mmu.js";
+import { Perm } from "../arch/aarch64/tlb.js";
+import { words as descriptorWords } from "../arch/aarch64/entry.js";
+import { pageName } from "./install.js";
 import type { Paging } from "../model/layout.js";
 import { isZero } from "../model/rational.js";
-import { hex, size } from "../model/format.js";
+import { hex } from "../model/format.js";
 import { MapBit } from "../arch/arch.js";
 import { describeFlags } from "../audit/checks.js";
 import { EXIT_ERRORS, EXIT_OK, UsageError, type Run } from "./common.js";
@@ -45,6 +55,11 @@ const X86_ACCESSES: Readonly<Record<AccessName, readonly [AccessType, AccessType
 const SV_KINDS: Readonly<Record<AccessName, SvAccess["kind"]>> = {
   read: "load",
   write: "store",
+  exec: "fetch",
+};
+const A64_KINDS: Readonly<Record<AccessName, Aarch64Access["kind"]>> = {
+  read: "read",
+  write: "write",
   exec: "fetch",
 };
 
@@ -80,20 +95,31 @@ const PROBES: Readonly<
       const hi = Number(r.pte >> 32n);
       const flags = format.inherit(0, lo, hi, r.level) | format.leafAttributes(lo, hi, r.level);
       const bytes = installation.arch.leafSize(r.level)!;
-      const page = PAGE.get(Number(bytes)) ?? size(bytes);
-      return { ok: true, text: `${hex(r.pa)} ${page} ${describeFlags(flags)}` };
+      return { ok: true, text: `${hex(r.pa)} ${pageName(bytes)} ${describeFlags(flags)}` };
     };
   },
-  aarch64: () => {
-    throw new UsageError("translate does not read AArch64 tables yet");
+  aarch64: (installation, process, access, user) => {
+    const mmu = installation.aarch64Mmu(process);
+    const format = installation.arch.tableFormat(installation.maxPhyAddr);
+    const a64Access: Aarch64Access = { el: user ? 0 : 1, kind: A64_KINDS[access] };
+    // ESR_ELx names the status code of an instruction abort IFSC, of a data abort DFSC.
+    const fsc = access === "exec" ? "IFSC" : "DFSC";
+    return (va) => {
+      const r = mmu.translate(va, a64Access);
+      if (!r.ok) {
+        const code = `0x${r.statusCode.toString(16).padStart(2, "0")}`;
+        return { ok: false, text: `fault ${fsc} ${code} ${r.kind} fault at level ${r.level}` };
+      }
+      const [lo, hi] = descriptorWords(r.descriptor);
+      const rights =
+        (r.perms & (user ? Perm.EL0_WRITE : Perm.EL1_WRITE) ? MapBit.W : 0) |
+        (r.perms & Perm.EL0_READ ? MapBit.U : 0) |
+        (r.perms & (user ? Perm.EL0_EXEC : Perm.EL1_EXEC) ? 0 : MapBit.NX);
+      const flags = rights | format.leafAttributes(lo, hi, 0);
+      return { ok: true, text: `${hex(r.pa)} ${pageName(r.size)} ${describeFlags(flags)}` };
+    };
   },
 };
-
-const PAGE = new Map([
-  [4096, "4K"],
-  [2 << 20, "2M"],
-  [1 << 30, "1G"],
-]);
 
 /** The part of a line after `->`. */
 export function describeTranslation(r: WalkResult): string {
@@ -107,7 +133,7 @@ export function describeTranslation(r: WalkResult): string {
       (f.pwt ? MapBit.PWT : 0) |
       (f.pcd ? MapBit.PCD : 0) |
       (f.pat ? MapBit.PAT : 0);
-    return `${hex(r.pa)} ${PAGE.get(r.pageSize)} ${describeFlags(flags)}`;
+    return `${hex(r.pa)} ${pageName(BigInt(r.pageSize))} ${describeFlags(flags)}`;
   }
   if (r.fault === "#GP") return "fault #GP(0) non-canonical";
   const detail = r.reservedBit ?? r.violation;

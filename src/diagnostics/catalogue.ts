@@ -488,6 +488,18 @@ export const CATALOGUE = [
     title: "page-table listing has a line vmlayout cannot read",
   },
   {
+    code: "E0504",
+    name: "unbalanced_bracket",
+    severity: "error",
+    title: "an imported row's bracket is not closed, or closes none",
+  },
+  {
+    code: "E0505",
+    name: "bracketed_row_outside",
+    severity: "error",
+    title: "an imported bracketed row lies inside no row above it",
+  },
+  {
     code: "W0501",
     name: "unread_row",
     severity: "warning",
@@ -498,6 +510,18 @@ export const CATALOGUE = [
     name: "end_convention",
     severity: "warning",
     title: "an imported row disagrees with its table's inclusive or exclusive ends",
+  },
+  {
+    code: "W0503",
+    name: "paging_defaulted",
+    severity: "warning",
+    title: "an imported table's heading names no granule or VA size",
+  },
+  {
+    code: "W0504",
+    name: "heading_levels",
+    severity: "warning",
+    title: "an imported table's heading names levels its paging does not have",
   },
 ] as const satisfies readonly EntryShape[];
 

@@ -5,13 +5,16 @@
  *   sv39`, the variant then named "sv39"); otherwise from its
  *   addresses: any canonical address of a region (not a hole) that only 57-bit paging allows
  *   (`00ffffffffffffff`, `ff11000000000000`) means `paging 5`, else `paging 4`.
- * - **Kinds**: "non-canonical" in the description, or exactly the non-canonical range of the
- *   paging mode -> `noncanonical`; "guard" -> `guard`; "unused", "hole" or "not in any region"
- *   -> `hole`; else a region.
+ * - **Kinds**: the kind the document tags a row with (`--emit md`'s `*guard*`); else
+ *   "non-canonical" in the description, or exactly the non-canonical range of the
+ *   paging mode -> `noncanonical`; "guard" -> `guard`; "unused", "hole", "gap" or "not in any
+ *   region" -> `hole`; else a region. AArch64 tables get the range between the TTBR halves as
+ *   `noncanonical` where no row of theirs covers it (Linux's memory.rst lists neither).
  *   "recursive page table" adds `map recursive`, so the verifier checks the slot; "optional"
  *   (a build option's range, FreeBSD's KASAN and KMSAN shadows) on a row that overlaps
  *   another adds `allow overlap`: it stands in for what it overlaps in the builds that have it.
- * - **Variants**: several tables become `variant`s named after their headings ("4-level");
+ * - **Variants**: several tables become `variant`s named after their headings ("4-level"),
+ *   AArch64 ones after their granule and VA size ("4k-48");
  *   rows after a banner "Identical layout ... from here on" that are the same in every table
  *   are written once, at top level, after the variants.
  * - **Extents**: `START +SIZE .. END` when the document gives an exact size and an end (so the
@@ -28,11 +31,12 @@
  *   (`XXXX_XXXX_XXXX_XXXX`) and marker rows (a start and an offset only) are kept as comments.
  * - **Nesting** (range-line documents): indentation nests; a top-level line inside an earlier
  *   line's range becomes its child (Emerald's "Kernel layout" rows go inside "Kernel").
+ *   memory.rst's bracketed rows and `--emit md`'s `↳` rows come nested from their readers.
  * - Every region line ends with `// line N`, the line of the document it came from, and the
  *   spec's first line names the document: src/diagnostics/line-notes.ts reads both to note
  *   `from FILE:N` on diagnostics (keep the two formats in step).
  */
-import type { Address, Document, Item, Row, Table } from "./model.js";
+import { type Address, type Document, type Item, type Row, type Table, rowsOf } from "./model.js";
 import { Names, identifier, layoutName, nameFromDescription } from "./names.js";
 import { isFullPlaceholder, offsetAddress } from "./quantity.js";
 import { hexDigits } from "../model/format.js";
@@ -63,6 +67,7 @@ const alignUp = (v: bigint): bigint => (v + PAGE - 1n) & ~(PAGE - 1n);
 const alignDown = (v: bigint): bigint => v & ~(PAGE - 1n);
 
 function kindOf(row: Row, paging: Paging): Kind {
+  if (row.kind !== undefined) return row.kind;
   const d = row.description.toLowerCase();
   if (/non-?canonical/.test(d)) return "noncanonical";
   const [lower, upper] = archOf(paging).halves;
@@ -73,14 +78,15 @@ function kindOf(row: Row, paging: Paging): Kind {
   )
     return "noncanonical";
   if (/\bguard\b/.test(d)) return "guard";
-  // vmlayout's own tables write a range no region covers as "... not in any region".
-  if (/\bunused\b|\bhole\b|\bnot in any region\b/.test(d)) return "hole";
+  if (HOLE.test(d)) return "hole";
   return "region";
 }
 
-function rowsOf(items: readonly Item[]): Row[] {
-  return items.flatMap((it) => (it.type === "row" ? [it, ...rowsOf(it.children)] : []));
-}
+/**
+ * Descriptions of a range no region covers; vmlayout's own tables write "... not in any
+ * region", arm64's memory.rst "[gap]".
+ */
+const HOLE = /\bunused\b|\bhole\b|\bgap\b|\bnot in any region\b/;
 
 function detectPaging(table: Table): Paging {
   if (table.pagingHint) return table.pagingHint;
@@ -88,7 +94,7 @@ function detectPaging(table: Table): Paging {
   const wide = archOf(pagingOfLevels(5));
   for (const row of rowsOf(table.items)) {
     const d = row.description.toLowerCase();
-    if (/non-?canonical|\bhole\b|\bunused\b|\bnot in any region\b/.test(d)) continue;
+    if (/non-?canonical/.test(d) || HOLE.test(d)) continue;
     // An exclusive end is the byte after the row: its last byte tells.
     const ends = [
       row.start?.type === "literal" ? row.start.value : undefined,
@@ -317,9 +323,15 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
   for (const b of bindings)
     if (b.type === "const") out.push(`const ${b.name} = ${b.text} ${quote(b.description)}`);
 
-  const writeItems = (items: readonly Item[], depth: number): void => {
+  const writeItems = (items: readonly (Item | TtbrGap)[], depth: number): void => {
     const pad = "  ".repeat(depth);
     for (const it of items) {
+      if (it.type === "gap") {
+        out.push(
+          `${pad}${hexDigits(it.first)} .. ${hexDigits(it.last)} noncanonical ${quote("between the TTBR0 and TTBR1 halves")} // not in the document: no address here translates`,
+        );
+        continue;
+      }
       if (it.type === "note") {
         out.push(`${pad}// line ${it.line}: ${it.text}`);
         continue;
@@ -351,13 +363,14 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
     }
   };
 
-  if (tables.length === 1) writeItems(own[0]!, 0);
+  if (tables.length === 1) writeItems(withTtbrGap(own[0]!, first.paging), 0);
   else {
+    const variants = new Names();
     tables.forEach((t, k) => {
       out.push("");
-      out.push(`variant ${quote(variantName(t, k))} {`);
+      out.push(`variant ${quote(variants.take(variantName(t, k)))} {`);
       out.push(`  paging ${pagingWord(t.paging)}`);
-      writeItems(own[k]!, 1);
+      writeItems(withTtbrGap(own[k]!, t.paging), 1);
       out.push("}");
     });
     if (shared.length > 0) {
@@ -369,6 +382,7 @@ export function buildSpec(doc: Document, options: BuildOptions): string {
 }
 
 const FORMAT_NAMES: Readonly<Record<Document["format"], string>> = {
+  "memory-rst": "Linux arm64 memory.rst tables",
   "mm-rst": "Linux mm.rst ascii table",
   markdown: "Markdown table",
   gaybsd: "space-separated columns",
@@ -381,7 +395,7 @@ const FORMAT_NAMES: Readonly<Record<Document["format"], string>> = {
 const isOptional = (row: Row): boolean => /\boptional\b/i.test(row.description);
 
 /** Whether `row` shares a byte with another row of `siblings` (both at their widest). */
-function overlapsSibling(row: Row, siblings: readonly Item[]): boolean {
+function overlapsSibling(row: Row, siblings: readonly (Item | TtbrGap)[]): boolean {
   const lo = low(row.start);
   const hi = lastByte(row);
   if (lo === undefined || hi === undefined) return false;
@@ -397,7 +411,38 @@ function overlapsSibling(row: Row, siblings: readonly Item[]): boolean {
 const OPTIONAL =
   "the document calls this range optional: it is there only in some builds, in place of what it overlaps";
 
-function variantName(t: Table, k: number): string {
+/**
+ * The range between AArch64's two halves (D8.2: an address there faults at any level), where
+ * the table has no row of its own there: written before the first row of the upper half.
+ */
+interface TtbrGap {
+  readonly type: "gap";
+  readonly first: bigint;
+  readonly last: bigint;
+}
+
+function withTtbrGap(items: readonly Item[], paging: Paging): readonly (Item | TtbrGap)[] {
+  if (paging.arch !== "aarch64") return items;
+  const [lower, upper] = archOf(paging).halves;
+  const gap: TtbrGap = { type: "gap", first: lower.end, last: upper.start - 1n };
+  const rows = items.filter((it): it is Row => it.type === "row");
+  const covered = rows.some((r) => {
+    const lo = low(r.start);
+    const hi = lastByte(r);
+    return lo !== undefined && hi !== undefined && lo <= gap.last && gap.first <= hi;
+  });
+  if (covered) return items;
+  const at = items.findIndex((it) => it.type === "row" && (low(it.start) ?? 0n) >= upper.start);
+  const k = at < 0 ? items.length : at;
+  return [...items.slice(0, k), gap, ...items.slice(k)];
+}
+
+/** The comment of a row the document brackets (memory-rst.ts). */
+const BRACKETED = "bracketed in the document: only some configurations have it";
+
+function variantName(t: Table & { readonly paging: Paging }, k: number): string {
+  // AArch64's tables differ in granule and VA size: `4k-48`, `64k-52`.
+  if (t.paging.arch === "aarch64") return `${t.paging.granule}k-${t.paging.vaBits}`;
   const m = t.heading
     ? (/\b(\d+-level)\b/i.exec(t.heading) ?? /\b(sv\d+)\b/i.exec(t.heading))
     : null;
@@ -450,6 +495,6 @@ function regionLine(
   return {
     text: parts.filter((p) => p !== "").join(" "),
     body: attrs.length > 0 ? ` { ${attrs.join("; ")} }` : "",
-    comment: ` // ${[where, ...doc.comments].join("; ")}`,
+    comment: ` // ${[where, ...(row.bracketed ? [BRACKETED] : []), ...doc.comments].join("; ")}`,
   };
 }

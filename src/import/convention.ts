@@ -14,7 +14,7 @@
  * the byte after it.
  */
 import { type Diagnostic, diagnostic } from "../diagnostics/diagnostic.js";
-import type { Document, Item, ReadContext, Row } from "./model.js";
+import { type Document, type Item, type ReadContext, type Row, rowsOf } from "./model.js";
 
 type Convention = "inclusive" | "exclusive";
 
@@ -29,10 +29,6 @@ function evidence(row: Row): Convention | undefined {
   }
   const low = end & 0xfffn;
   return low === 0xfffn ? "inclusive" : low === 0n ? "exclusive" : undefined;
-}
-
-function rowsOf(items: readonly Item[]): Row[] {
-  return items.flatMap((it) => (it.type === "row" ? [it, ...rowsOf(it.children)] : []));
 }
 
 /** `items` with each row (and child) replaced by `f` of it (the row as read) and its new children. */

@@ -3,16 +3,20 @@
  * this order (the first that finds a table wins):
  *
  * - pipe tables: Linux `mm.rst` ascii tables, and Markdown tables with Start / End / Size /
- *   Description columns in any order (Offset and Name optional);
+ *   Description columns in any order (Offset and Name optional; `--emit md`'s nesting, kind
+ *   tags and names read back);
  * - range lines: Emerald's `A .. B - description` and indented `A..B  description`;
  * - dash range lines: Linux 2.6's mm.txt (`A - B (=46 bits) description`) and FreeBSD's
  *   vmparam.h comment table (` * 0xA - 0xB   description`);
+ * - Linux arm64's memory.rst: `Start End Size Use` tables, a variant each with the AArch64
+ *   paging its heading gives, bracketed rows nested in the row that holds them;
  * - space-separated columns: GayBSD's `ffff8000 00000000 -128 TB ffff8040 20100fff ~ 0.25 TB ...`;
  * - box diagrams: illumos' startup.c (`0xFFFFFFFF.C0000000 |-----|- core_base`).
  *
  * Each is a reader in readers.ts. Every table's inclusive or exclusive end convention is then
  * settled once (convention.ts: W0502 on a row that disagrees), and each row a reader could not
- * read is W0501; the import goes on with warnings and stops only at E0501.
+ * read is W0501; the import goes on with warnings and stops only at errors (E0501, and
+ * memory.rst's E0504, E0505).
  * The spec is formatted with the project's formatter (src/format), like the committed specs.
  */
 import type { Result } from "../diagnostics/diagnostic.js";

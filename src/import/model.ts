@@ -47,9 +47,16 @@ export interface Row {
   readonly offset: Quantity | undefined;
   readonly size: Quantity | undefined;
   readonly description: string;
-  /** An explicit name (a Name column). */
+  /** An explicit name (a Name column, or code in `--emit md`'s description). */
   readonly name?: string;
+  /** The kind the document tags the row with (`--emit md`'s `*guard*`), else from its words. */
+  readonly kind?: "hole" | "guard" | "noncanonical";
   readonly children: Item[];
+  /**
+   * The document brackets the row's addresses (arm64 memory.rst's `[START END]`): a part of its
+   * parent row that only some configurations have (the KASAN shadow).
+   */
+  readonly bracketed?: true;
   /** The row's indentation (Emerald), for nesting. */
   readonly indent?: number;
 }
@@ -67,6 +74,11 @@ export interface Note {
 
 export type Item = Row | Note;
 
+/** The rows of `items`, each followed by its children's. */
+export function rowsOf(items: readonly Item[]): Row[] {
+  return items.flatMap((it) => (it.type === "row" ? [it, ...rowsOf(it.children)] : []));
+}
+
 export interface Table {
   /** The heading above the table, if any. */
   readonly heading: string | undefined;
@@ -81,7 +93,14 @@ export interface Table {
 }
 
 export type FormatName =
-  "mm-rst" | "markdown" | "gaybsd" | "emerald" | "vmparam" | "mm-txt" | "illumos-box";
+  | "mm-rst"
+  | "markdown"
+  | "gaybsd"
+  | "emerald"
+  | "vmparam"
+  | "mm-txt"
+  | "illumos-box"
+  | "memory-rst";
 
 /**
  * A name a diagram gives an address (illumos' `KERNELBASE`, `segkp_base`), which rows use as a
@@ -126,6 +145,11 @@ export interface ReadContext {
 export interface Reader {
   /** The tables it reads, as the E0501 help lists them (`GayBSD column tables`). */
   readonly reads: string;
+  /**
+   * A table this reader finds is surely in its format (its header names it): its refusal
+   * (an error) ends the search instead of letting a later reader take part of the table.
+   */
+  readonly conclusive?: true;
   /**
    * The document's tables in `text` (lines end in `\n`, tabs expanded to 4 spaces): undefined
    * when it holds none in this reader's format. Diagnostics say why tables it found cannot

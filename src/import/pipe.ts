@@ -9,7 +9,8 @@ import { clipQuote } from "../diagnostics/render.js";
 import type { Document, Item, Note, ReadContext, Reader, Row, Table } from "./model.js";
 import { parseAddress, parseQuantity, parseSize } from "./quantity.js";
 import type { Paging } from "../model/layout.js";
-import { PAGING_MODES, pagingOfLevels } from "../arch/registry.js";
+import { PAGING_MODES, pagingOfGranule, pagingOfLevels } from "../arch/registry.js";
+import type { Granule, VaBits } from "../arch/aarch64/entry.js";
 
 type Column = "start" | "end" | "size" | "offset" | "description" | "name";
 
@@ -81,11 +82,35 @@ export function documentTitle(lines: readonly string[]): string | undefined {
   return undefined;
 }
 
+/**
+ * What a heading says of AArch64 paging, as Linux's arm64 memory.rst writes it ("4KB pages + 4
+ * levels (48-bit)"): each part when it says it.
+ */
+export function aarch64Words(heading: string): {
+  granule?: Granule;
+  levels?: number;
+  vaBits?: VaBits;
+} {
+  const granule = /\b(4|16|64)\s*KB?\s+pages?\b/i.exec(heading)?.[1];
+  const levels = /\b([2-5])\s+levels?\b/i.exec(heading)?.[1];
+  const vaBits = /\b(39|42|47|48|52)-bit\b/.exec(heading)?.[1];
+  return {
+    ...(granule ? { granule: Number(granule) as Granule } : {}),
+    ...(levels ? { levels: Number(levels) } : {}),
+    ...(vaBits ? { vaBits: Number(vaBits) as VaBits } : {}),
+  };
+}
+
 export function pagingHint(heading: string | undefined): Paging | undefined {
   if (heading === undefined) return undefined;
+  const words = aarch64Words(heading);
+  if (words.granule && words.vaBits) return pagingOfGranule(words.granule, words.vaBits);
   // RISC-V's vm-layout.rst heads its tables "... SV39", "SV48", "SV57".
   const sv = /\bsv(39|48|57)\b/i.exec(heading);
   if (sv) return PAGING_MODES.get(`sv${sv[1]}`);
+  // An AArch64 variant as vmlayout names an imported one (`4k-48`), or its paging word.
+  const arm = /\b(?:aarch64_)?(4|16|64)k[-_](39|42|47|48|52)\b/i.exec(heading);
+  if (arm) return PAGING_MODES.get(`aarch64_${arm[1]}k_${arm[2]}`);
   const m = /\b([45])[- ]level\b/i.exec(heading) ?? /\b(48|57)-bit\b/.exec(heading);
   if (!m) return undefined;
   return pagingOfLevels(m[1] === "4" || m[1] === "48" ? 4 : 5);
@@ -152,6 +177,8 @@ function parsePipeTables(text: string): Document | undefined {
     if (md) markdown = true;
     const heading = headingAbove(lines, i);
     const items: Item[] = [];
+    /** The rows a `↳` row of each depth nests in (`--emit md`). */
+    const parents: Row[] = [];
     let sharedFrom: number | undefined;
     let j = i + 1;
     for (; j < lines.length; j++) {
@@ -171,14 +198,24 @@ function parsePipeTables(text: string): Document | undefined {
       };
       const nonEmpty = cells.map((c) => c.trim()).filter((c) => c !== "");
       if (nonEmpty.length === 0) continue;
-      // A banner: fewer cells than the header, only text (mm.rst's "Kernel-space ..." rows).
-      if (cells.length < columns.length && cells.slice(0, -1).every((c) => c.trim() === "")) {
-        const banner = cells[cells.length - 1]!.trim();
+      // A banner: fewer cells than the header, only text (mm.rst's "Kernel-space ..." rows), or
+      // a Markdown row of only a bold description (`--emit md`'s).
+      const boldBanner =
+        md && nonEmpty.length === 1 && /^\*\*[^*].*\*\*$/.test(cell("description"));
+      if (
+        boldBanner ||
+        (cells.length < columns.length && cells.slice(0, -1).every((c) => c.trim() === ""))
+      ) {
+        const banner = boldBanner
+          ? cell("description").slice(2, -2)
+          : cells[cells.length - 1]!.trim();
         if (/identical layout/i.test(banner)) sharedFrom = items.length;
         items.push({ type: "note", line: j + 1, text: banner });
         continue;
       }
-      const startText = cell("start");
+      // `--emit md` writes addresses as code (`` `ffff000000000000` ``).
+      const address = (c: Column): string => cell(c).replace(/^`([^`]*)`$/, "$1");
+      const startText = address("start");
       const description = cell("description");
       const prev = items[items.length - 1];
       // A continuation line: only a description, joined to the row above.
@@ -192,7 +229,7 @@ function parsePipeTables(text: string): Document | undefined {
         continue;
       }
       const start = startText === "" ? undefined : parseAddress(startText);
-      const endText = cell("end");
+      const endText = address("end");
       const end = endText === "" ? undefined : parseAddress(endText.replace(/^~\s*/, ""));
       const offset = cell("offset") === "" ? undefined : parseQuantity(cell("offset"));
       const size = cell("size") === "" ? undefined : parseSize(cell("size"));
@@ -220,6 +257,8 @@ function parsePipeTables(text: string): Document | undefined {
         });
         continue;
       }
+      const emitted = md ? emittedDescription(description) : undefined;
+      const name = cell("name") !== "" ? cell("name") : emitted?.name;
       const row: Row = {
         type: "row",
         line: j + 1,
@@ -228,11 +267,16 @@ function parsePipeTables(text: string): Document | undefined {
         endExclusive: false, // the table's convention decides (convention.ts)
         offset,
         size,
-        description: cleanDescription(description),
-        ...(cell("name") !== "" ? { name: cell("name") } : {}),
+        description: cleanDescription(emitted?.description ?? description),
+        ...(name !== undefined ? { name } : {}),
+        ...(emitted?.kind !== undefined ? { kind: emitted.kind } : {}),
         children: [],
       };
-      items.push(row);
+      const depth = emitted?.depth ?? 0;
+      parents.length = Math.min(parents.length, depth);
+      const parent = parents[depth - 1];
+      (parent ? parent.children : items).push(row);
+      parents.push(row);
     }
     tables.push({ heading, pagingHint: pagingHint(heading), items, sharedFrom });
     i = j - 1;
@@ -245,6 +289,38 @@ function parsePipeTables(text: string): Document | undefined {
     format: markdown ? "markdown" : "mm-rst",
     title: documentTitle(lines),
     tables: readable.length > 0 ? readable : tables,
+  };
+}
+
+/** The kinds `--emit md` tags a description with (`*guard*`); its `*gap*` is no region's. */
+const EMITTED_KINDS: Readonly<Record<string, NonNullable<Row["kind"]>>> = {
+  hole: "hole",
+  gap: "hole",
+  guard: "guard",
+  "non-canonical": "noncanonical",
+};
+
+/**
+ * A description cell as `--emit md` writes it: `&emsp;↳ ` per level of nesting, a kind tag
+ * (`*guard*`), the region's name as code, then `: ` and the description; each part optional.
+ */
+function emittedDescription(cell: string): {
+  depth: number;
+  kind: Row["kind"];
+  name: string | undefined;
+  description: string;
+} {
+  const m =
+    /^((?:&emsp;)*↳\s*)?(?:\*([a-z-]+)\*\s*)?(?:`([A-Za-z_][A-Za-z0-9_]*)`)?(?::\s*|$)/.exec(cell);
+  const kind = m?.[2] === undefined ? undefined : EMITTED_KINDS[m[2]];
+  if (!m || m[0] === "" || (m[2] !== undefined && kind === undefined))
+    return { depth: 0, kind: undefined, name: undefined, description: cell };
+  const nest = m[1] ?? "";
+  return {
+    depth: nest === "" ? 0 : nest.split("&emsp;").length,
+    kind,
+    name: m[3],
+    description: cell.slice(m[0].length),
   };
 }
 

@@ -18,12 +18,15 @@ import { reader as dashRanges } from "./dashes.js";
 import { reader as boxDiagrams } from "./illumos.js";
 import { reader as rangeLines } from "./emerald.js";
 import type { Document, Item, ReadContext, Reader } from "./model.js";
+import { reader as memoryRst } from "./memory-rst.js";
 import { reader as pipeTables } from "./pipe.js";
 
 export const READERS: readonly Reader[] = [
   pipeTables,
   rangeLines,
   dashRanges,
+  // Before `columns`, which would read a memory.rst table's first rows as GayBSD's.
+  memoryRst,
   columns,
   boxDiagrams,
 ];
@@ -78,6 +81,7 @@ export function readDocument(text: string, file: string): Result<Document | unde
         ].sort(compareDiagnostics),
       };
     }
+    if (reader.conclusive) return { value: undefined, diagnostics: read.diagnostics };
     refusal ??= read.diagnostics;
   }
   return { value: undefined, diagnostics: refusal ?? [noTable(file)] };

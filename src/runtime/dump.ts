@@ -38,8 +38,10 @@ export interface DumpMarker {
 
 export interface DumpSource {
   readonly memory: PhysicalMemory;
-  /** The root register's value (CR3, satp). */
+  /** The root register's value (CR3, satp, TTBR1_EL1). */
   readonly cr3: bigint;
+  /** TTBR0_EL1 where each half has its own root; without it the lower half is not listed. */
+  readonly lowerRoot?: bigint | undefined;
   readonly arch: Arch;
   /** Physical-address width (x86 MAXPHYADDR). */
   readonly maxPhyAddr: number;
@@ -114,7 +116,13 @@ export function ptdump(src: DumpSource, markers: readonly DumpMarker[]): string 
 
   let stoppedAfter = 0;
   walkTables(
-    { arch, memory: src.memory, root: src.cr3, physAddrBits: src.maxPhyAddr },
+    {
+      arch,
+      memory: src.memory,
+      root: src.cr3,
+      lowerRoot: src.lowerRoot,
+      physAddrBits: src.maxPhyAddr,
+    },
     {
       absent: (vpn, level) => note(vpn, level, 0, 0, 0),
       gap: (vpn) => note(vpn, top, 0, 0, 0),
@@ -163,6 +171,7 @@ export function dumpInstallation(installation: Installation, process = 0): strin
     {
       memory: installation.memory,
       cr3: space.cr3,
+      lowerRoot: space.lowerRoot,
       arch: installation.arch,
       maxPhyAddr: installation.maxPhyAddr,
     },

@@ -45,16 +45,19 @@ export type ImageResult<T> =
 export interface ImageSource {
   readonly memory: PhysicalMemory;
   readonly allocator: FrameAllocator;
-  /** The root register's value (CR3, satp). */
+  /** The root register's value (CR3, satp, TTBR1_EL1). */
   readonly cr3: bigint;
+  /** TTBR0_EL1 where each half has its own root and the lower has tables. */
+  readonly lowerRoot?: bigint | undefined;
   readonly arch: Arch;
   /** Physical-address width (x86 MAXPHYADDR). */
   readonly maxPhyAddr?: number;
 }
 
 /**
- * The tables of `arch` reachable from `root`: frame number -> the highest level it is reached at
- * (the level of its shortest path from the root, so a recursive slot does not relabel the root).
+ * The tables of `arch` reachable from `root` (and `lowerRoot`, TTBR0_EL1): first frame number
+ * -> the highest level it is reached at (the level of its shortest path from the root, so a
+ * recursive slot does not relabel the root). A table spans `arch.tableBytes(level)` from there.
  * Entries the walker does not follow (malformed, self-references) add nothing.
  */
 export function reachableTables(
@@ -62,10 +65,11 @@ export function reachableTables(
   root: bigint,
   arch: Arch,
   physAddrBits = DEFAULT_MAXPHYADDR,
+  lowerRoot?: bigint,
 ): Map<number, Level> {
   const seen = new Map<number, Level>();
   walkTables(
-    { arch, memory, root, physAddrBits },
+    { arch, memory, root, lowerRoot, physAddrBits },
     {
       // A table already reached as high up was read there: its subtree adds nothing.
       table(pfn, level) {
@@ -88,9 +92,10 @@ export function exportImage(src: ImageSource): ImageResult<PageTableImage> {
   const bytes = src.allocator.bytesUsed;
   const basePfn = base / FRAME_SIZE;
   const endPfn = basePfn + bytes / FRAME_SIZE;
-  const tables = reachableTables(src.memory, src.cr3, src.arch, src.maxPhyAddr);
+  const tables = reachableTables(src.memory, src.cr3, src.arch, src.maxPhyAddr, src.lowerRoot);
   for (const [pfn, level] of tables) {
-    if (pfn < basePfn || pfn >= endPfn) {
+    const frames = Math.ceil(src.arch.tableBytes(level) / FRAME_SIZE);
+    if (pfn < basePfn || pfn + frames > endPfn) {
       return { ok: false, error: { kind: "table-outside-image", pa: pfn * FRAME_SIZE, level } };
     }
   }

@@ -44,6 +44,7 @@ import {
 } from "../arch/x86_64/entry.js";
 import { largestPageRuns } from "../arch/page-runs.js";
 import { archOf } from "../arch/registry.js";
+import type { Arch } from "../arch/arch.js";
 import { DEFAULT_POOL_BASE, DEFAULT_POOL_BYTES } from "../arch/frame-allocator.js";
 import { FRAME_SIZE } from "../arch/physical-memory.js";
 import { type RamMap, type RamRange, normalizeRam, ramOfSize, ramTop, ramWithin } from "./ram.js";
@@ -581,8 +582,11 @@ function givenPlacement(
   for (const [i, m] of group.members.entries()) {
     const base = given.get(m.name) ?? placed.get(m.name)?.start ?? proof.members[i]!.minStart;
     const { minStart, maxStart } = proof.members[i]!;
-    if (given.has(m.name) && (base % group.align !== 0n || base < minStart || base > maxStart)) {
-      const message = `\`${m.name}\` at ${hex(base)} is not a start KASLR can give it (a multiple of ${showSize(group.align)} in ${hex(minStart)}..${hex(maxStart)})`;
+    // KASLR's starts are `minStart` plus multiples of the alignment (model/kaslr.ts: the first
+    // member's is the range's start, which need not be aligned).
+    const off = base - minStart;
+    if (given.has(m.name) && (off % group.align !== 0n || base < minStart || base > maxStart)) {
+      const message = `\`${m.name}\` at ${hex(base)} is not a start KASLR can give it (${hex(minStart)} plus a multiple of ${showSize(group.align)}, up to ${hex(maxStart)})`;
       return { fits: false, message };
     }
     bases.push(base);
@@ -790,35 +794,43 @@ export interface PageRun {
   readonly va: bigint;
   readonly pa: bigint;
   readonly bytes: bigint;
-  readonly size: PageSize;
+  /** Bytes of each page: one of the architecture's `Arch.pageSizes`. */
+  readonly size: number;
 }
 
 const SIZES: readonly bigint[] = [BigInt(PAGE_4K), BigInt(PAGE_2M), BigInt(PAGE_1G)];
 
 /**
- * Splits `[va, va + bytes)` -> `pa` into runs of the largest pages that the alignment of both
- * addresses and `maxPage` allow (`largestPageRuns`): 4 KiB up to the first 2 MiB boundary, 2 MiB
- * up to the first 1 GiB boundary, 1 GiB pages, then 2 MiB and 4 KiB at the tail.
+ * Splits `[va, va + bytes)` -> `pa` into runs of the largest of `pageSizes` (default x86-64's)
+ * that the alignment of both addresses and `maxPage` allow (`largestPageRuns`): on x86-64, 4 KiB
+ * up to the first 2 MiB boundary, 2 MiB up to the first 1 GiB boundary, 1 GiB pages, then 2 MiB
+ * and 4 KiB at the tail.
  */
-export function pageRuns(va: bigint, pa: bigint, bytes: bigint, maxPage: PageSize): PageRun[] {
-  const sizes = SIZES.filter((s) => s <= BigInt(maxPage));
-  return largestPageRuns(va, pa, bytes, sizes).map((r) => ({
-    ...r,
-    size: Number(r.size) as PageSize,
-  }));
+export function pageRuns(
+  va: bigint,
+  pa: bigint,
+  bytes: bigint,
+  maxPage: PageSize,
+  pageSizes: readonly bigint[] = SIZES,
+): PageRun[] {
+  const sizes = pageSizes.filter((s) => s <= BigInt(maxPage));
+  return largestPageRuns(va, pa, bytes, sizes).map((r) => ({ ...r, size: Number(r.size) }));
 }
 
 /**
- * Upper bound of the table frames `runs` need below the top level: per run and level, the
- * number of table-sized spans it touches (shared tables are counted once per run).
+ * Upper bound of the table frames `runs` need below the top level of `arch`: per run and level,
+ * the number of table-sized spans it touches (shared tables are counted once per run), times
+ * the frames of a table there.
  */
-export function tableFramesBound(runs: readonly PageRun[], levels: number): bigint {
+export function tableFramesBound(runs: readonly PageRun[], arch: Arch): bigint {
   let total = 0n;
   for (const r of runs) {
-    const leafLevel = r.size === PAGE_4K ? 1 : r.size === PAGE_2M ? 2 : 3;
-    for (let l = leafLevel; l < levels; l++) {
-      const span = 1n << BigInt(12 + 9 * l);
-      total += (r.va + r.bytes - 1n) / span - r.va / span + 1n;
+    let level = 1;
+    while (level < arch.levels && arch.leafSize(level) !== BigInt(r.size)) level++;
+    for (; level < arch.levels; level++) {
+      const span = 1n << BigInt(arch.levelShift(level + 1));
+      const frames = BigInt(arch.tableBytes(level) / FRAME_SIZE);
+      total += ((r.va + r.bytes - 1n) / span - r.va / span + 1n) * frames;
     }
   }
   return total;

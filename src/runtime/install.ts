@@ -50,6 +50,8 @@ import type { Mapper } from "../arch/x86_64/mapper.js";
 import { Mmu, type MmuOptions } from "../arch/x86_64/mmu.js";
 import { SvMmu } from "../arch/riscv64/mmu.js";
 import type { SvMapper } from "../arch/riscv64/mapper.js";
+import { Mmu as Aarch64Mmu } from "../arch/aarch64/mmu.js";
+import type { Aarch64Tables } from "../arch/aarch64/writer.js";
 import { FRAME_SIZE, PhysicalMemory } from "../arch/physical-memory.js";
 
 export type { BootParams } from "./install-plan.js";
@@ -59,10 +61,17 @@ export interface AddressSpace {
   /** `kernel` or `process N`. */
   readonly name: string;
   readonly process: number;
-  /** The architecture's mapper: x86-64 `Mapper`, RISC-V `SvMapper`. */
-  readonly mapper: Mapper | SvMapper;
-  /** The root register to load: CR3 on x86-64 (PCIDE = 0), `satp` on RISC-V (ASID 0). */
+  /** The architecture's mapper: x86-64 `Mapper`, RISC-V `SvMapper`, `Aarch64Tables`. */
+  readonly mapper: Mapper | SvMapper | Aarch64Tables;
+  /**
+   * The root register to load (`Arch.rootRegister`): CR3 on x86-64 (PCIDE = 0), `satp` on
+   * RISC-V (ASID 0), TTBR1_EL1 on AArch64.
+   */
   readonly cr3: bigint;
+  /** TTBR0_EL1 on AArch64 when the lower half has tables. */
+  readonly lowerRoot: bigint | undefined;
+  /** The other registers the tables need, by name (AArch64: TTBR0_EL1, TCR_EL1, MAIR_EL1). */
+  readonly control: readonly (readonly [string, bigint])[];
 }
 
 /** What one mapping call wrote: a run of pages of one size, from one segment. */
@@ -102,6 +111,8 @@ export interface Installation {
   ): Mmu;
   /** A RISC-V MMU in S-mode on `space(process)` (SUM and MXR off, Svadu). */
   svMmu(process?: number): SvMmu;
+  /** An AArch64 MMU on `space(process)`, its system registers as the installation sets them. */
+  aarch64Mmu(process?: number): Aarch64Mmu;
   /** All table frames (every space's) as one raw image, CR3 of `space(process)`. */
   image(process?: number): PageTableImage;
   /** Table frames allocated per level (shared tables once). */
@@ -130,19 +141,19 @@ export function install(
   // Plan every space's runs and bound the work before writing anything.
   const unmappable = checkMappable(instance, segs);
   if (unmappable) return failed(unmappable);
-  const kernelRuns = toRuns(expectedMappings(instance, segs, 0), 0);
+  const arch = archOf(layout.paging);
+  const kernelRuns = toRuns(expectedMappings(instance, segs, 0), 0, arch.pageSizes);
   const processRuns: InstalledRun[][] = [];
   for (let p = 1; p <= instance.processes; p++) {
-    processRuns.push(toRuns(expectedMappings(instance, segs, p, "private"), p));
+    processRuns.push(toRuns(expectedMappings(instance, segs, p, "private"), p, arch.pageSizes));
   }
   const pool = tablePool(boot, instance.ramBase);
-  const tooLarge = checkWorkBound(instance, kernelRuns, processRuns, pool.limit);
+  const tooLarge = checkWorkBound(instance, arch, kernelRuns, processRuns, pool.limit);
   if (tooLarge) return failed(tooLarge);
   const badPool = checkPool(pool, instance.maxPhyAddr);
   if (badPool) return failed(badPool);
 
   const { levels, maxPhyAddr } = instance;
-  const arch = archOf(layout.paging);
   const memory = new PhysicalMemory();
   const allocator = new FrameAllocator(memory, { base: pool.base, bytes: pool.bytes });
   const recursive = recursiveSlots(segs, levels);
@@ -200,9 +211,21 @@ export function install(
       }),
     svMmu: (process = 0) =>
       new SvMmu({ memory, satp: space(process).cr3, physAddrBits: maxPhyAddr }),
+    aarch64Mmu: (process = 0) => {
+      const mmu = new Aarch64Mmu(memory, { physAddrBits: 52 });
+      Object.assign(mmu.regs, (space(process).mapper as Aarch64Tables).registers);
+      return mmu;
+    },
     image: (process = 0) => {
       const s = space(process);
-      const r = exportImage({ memory, allocator, cr3: s.cr3, arch, maxPhyAddr });
+      const r = exportImage({
+        memory,
+        allocator,
+        cr3: s.cr3,
+        lowerRoot: s.lowerRoot,
+        arch,
+        maxPhyAddr,
+      });
       if (!r.ok) throw new Error(`internal error: page table outside the image (${r.error.kind})`);
       return r.value;
     },
@@ -214,10 +237,14 @@ export function install(
 // ---------------------------------------------------------------------------------------------
 // The steps of `install`.
 
-/** The page runs of `maps` for address space `process`. */
-function toRuns(maps: readonly ExpectedMapping[], process: number): InstalledRun[] {
+/** The page runs of `maps` for address space `process`, in pages of `pageSizes`. */
+function toRuns(
+  maps: readonly ExpectedMapping[],
+  process: number,
+  pageSizes: readonly bigint[],
+): InstalledRun[] {
   return maps.flatMap((m) =>
-    pageRuns(m.va, m.pa, m.end - m.va, m.segment.maxPage).map((r) => ({
+    pageRuns(m.va, m.pa, m.end - m.va, m.segment.maxPage, pageSizes).map((r) => ({
       ...r,
       segment: m.segment,
       process,
@@ -254,18 +281,19 @@ function checkMappable(instance: Instance, segs: readonly Segment[]): Diagnostic
 /** E0411 when the tables the runs may need exceed `limit` frames. */
 function checkWorkBound(
   instance: Instance,
+  arch: Arch,
   kernelRuns: readonly InstalledRun[],
   processRuns: readonly (readonly InstalledRun[])[],
   limit: number,
 ): Diagnostic | undefined {
   const { levels } = instance;
   const estimate =
-    tableFramesBound(kernelRuns, levels) +
-    processRuns.reduce((s, r) => s + tableFramesBound(r, levels), 0n) +
+    tableFramesBound(kernelRuns, arch) +
+    processRuns.reduce((s, r) => s + tableFramesBound(r, arch), 0n) +
     BigInt((1 + instance.processes) * (1 + 2 * levels * 8));
   if (estimate <= BigInt(limit)) return undefined;
   const worst = [...kernelRuns, ...processRuns.flat()].sort((a, b) =>
-    tableFramesBound([a], levels) > tableFramesBound([b], levels) ? -1 : 1,
+    tableFramesBound([a], arch) > tableFramesBound([b], arch) ? -1 : 1,
   )[0];
   return diagnostic(
     "E0411",
@@ -314,8 +342,10 @@ function addressSpace(process: number, tables: SpaceWriter): AddressSpace {
   return {
     name: process === 0 ? "kernel" : `process ${process}`,
     process,
-    mapper: tables.mapper as Mapper | SvMapper,
+    mapper: tables.mapper as Mapper | SvMapper | Aarch64Tables,
     cr3: tables.root,
+    lowerRoot: tables.lowerRoot,
+    control: tables.control ?? [],
   };
 }
 

@@ -112,9 +112,9 @@ describe("vmlayout audit --ptdump on an aarch64 layout", () => {
     expect(json.diagnostics).toEqual([]);
   });
 
-  it("finds it clean against specs/linux-arm64.layout's v6.1 at the image's _text", () => {
+  it("finds it clean against specs/linux-arm64.layout's v6.1 at the image's _stext", () => {
     // ptdump shows no physical addresses, so the image among vmalloc's mappings is given
-    // (`_text` of that boot; its /proc/iomem gave the holes, the spec's defaults).
+    // (`_stext` of that boot; its /proc/iomem gave the __init hole, the spec's default).
     const r = vmlayout([
       "audit",
       "specs/linux-arm64.layout",
@@ -125,9 +125,9 @@ describe("vmlayout audit --ptdump on an aarch64 layout", () => {
       "--ram",
       "0x40000000..0x7fffffff",
       "--param",
-      "kernel_mapped=28MB",
+      "kernel_mapped=0x1aa0000",
       "--base",
-      "kernel_image=0xffffcf5b97400000",
+      "kernel_image=0xffffcf5b97410000",
       "--deny-warnings",
       "--format",
       "json",

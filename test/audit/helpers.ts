@@ -1,4 +1,5 @@
 /** What the audit tests share: the boot they audit, planted faults, and files to audit. */
+import type { Mapper } from "../../src/arch/x86_64/mapper.js";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
@@ -32,7 +33,7 @@ export function linux(): Installation {
 
 /** Physical address of the entry at `level` on the walk of `va`. */
 export function entryPa(inst: Installation, va: bigint, level: Level): number {
-  let table = inst.kernel.mapper.root;
+  let table = (inst.kernel.mapper as Mapper).root;
   for (let l = inst.levels as number; l > level; l--) {
     table = Number(
       inst.memory.read64(table + levelIndex(va, l as Level) * 8) & 0x000f_ffff_ffff_f000n,

@@ -1,4 +1,5 @@
 /** Variant axes: the product, `when`, `exclude`, naming and selection, and their mistakes. */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
 import { parseSpec } from "../../src/compiler/parse.js";
 import { resolve } from "../../src/compiler/resolve/index.js";
@@ -98,6 +99,15 @@ describe("axes", () => {
     const kasan = resolved(carved, "kasan").value[0]!;
     expect(kasan.regions.find((r) => r.name === "shadow")!.parent).toBe("linear");
     expect(errors(carved.replace('when "kasan"', 'when "kasn"'))[0]![0]).toBe("E0136");
+  });
+
+  it("docs/language.md's arm64 example: the shadow is a child of the linear map with KASAN only", () => {
+    const doc = readFileSync(new URL("../../docs/language.md", import.meta.url), "utf8");
+    const example = /### Nested regions[\s\S]*?```\n([\s\S]*?)```/.exec(doc)![1]!;
+    expect(expand(example)).toEqual([
+      ["plain", ["user", "noncanonical_0001000000000000", "linear", "modules"]],
+      ["kasan", ["user", "noncanonical_0001000000000000", "linear", "kasan_shadow", "modules"]],
+    ]);
   });
 
   it("--variant takes the full name, its values in any order, or a part naming one variant", () => {

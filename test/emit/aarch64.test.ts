@@ -80,6 +80,10 @@ describe("the prose of every emitter", () => {
       expect(text, format).not.toMatch(/-bit VA, \d+-bit virtual/);
     }
   });
+  it("install's summary names the granule once", () => {
+    const r = vmlayout(["install", SPEC, "--variant", "64k-52"]);
+    expect(r.stdout.split("\n")[0]).toBe("arm64 (64k-52): AArch64 64K granule, 52-bit addresses");
+  });
   it("a half is 2^VA bytes: the SVG's strip measures 256 TB, 128 TB and 4 PB", () => {
     expect(build("svg")).toContain("a canonical half (256 TB / 128 TB / 4 PB)");
   });

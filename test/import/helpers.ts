@@ -16,6 +16,9 @@ export const IMPORTED = [
   ["linux-2.6-mm.txt", "mm-txt"],
   ["illumos-startup.c", "illumos-box"],
   ["linux-riscv-vm-layout.rst", "mm-rst"],
+  ["linux-arm64-memory.rst", "memory-rst"],
+  ["linux-arm64-memory-v5.rst", "memory-rst"],
+  ["linux-arm64-memory.txt", "memory-rst"],
 ] as const;
 
 /** Writes the imported spec of `file` into a temporary directory. */

@@ -15,10 +15,11 @@ import {
 } from "./helpers.js";
 
 describe("committed specs", () => {
-  it("are the five seeds, FreeBSD's, Linux RISC-V and illumos' current generation", () => {
-    expect(SPECS.length).toBe(8);
+  it("are the five seeds, FreeBSD's, Linux RISC-V and arm64, and illumos' current generation", () => {
+    expect(SPECS.length).toBe(9);
     expect(SPECS).toContain("freebsd-amd64.layout");
     expect(SPECS).toContain("linux-riscv64.layout");
+    expect(SPECS).toContain("linux-arm64.layout");
     expect(SPECS).toContain("illumos-amd64.layout");
   });
 

@@ -23,7 +23,7 @@ function installed(layout: Layout, boot: InstallOptions = {}): Installation {
 
 /** Physical address of the entry at `level` on the walk of `va` (tables must exist above it). */
 function entryPa(inst: Installation, va: bigint, level: Level, process = 0): number {
-  let table = inst.space(process).mapper.root;
+  let table = (inst.space(process).mapper as Mapper).root;
   for (let l = inst.levels as number; l > level; l--) {
     const e = inst.memory.read64(table + levelIndex(va, l as Level) * 8);
     table = Number(e & 0x000f_ffff_ffff_f000n);

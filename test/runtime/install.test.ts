@@ -2,6 +2,7 @@
  * The installer: page sizes at edges and around RAM holes, permissions, guards, recursive slots,
  * per-process address spaces sharing the kernel's tables, parameters, KASLR, relocation, limits.
  */
+import type { Mapper } from "../../src/arch/x86_64/mapper.js";
 import { describe, expect, it } from "vitest";
 import { Access, type WalkResult } from "../../src/arch/x86_64/mmu.js";
 import { PAGE_1G, PAGE_2M, PAGE_4K, canonicalize } from "../../src/arch/x86_64/entry.js";
@@ -190,7 +191,7 @@ function recursiveVa(ix: readonly number[]): bigint {
 describe("recursive slot", () => {
   const inst = installed(specLayout("gaybsd-amd64"), { ram: 4n * GiB, processes: 1 });
   const mmu = inst.mmu();
-  const root = BigInt(inst.kernel.mapper.root);
+  const root = BigInt((inst.kernel.mapper as Mapper).root);
 
   it("is the spec's top-level entry, supervisor, writable, no-execute", () => {
     expect(inst.recursive.map((r) => r.index)).toEqual([256]);
@@ -217,7 +218,7 @@ describe("recursive slot", () => {
   it("points at each address space's own root", () => {
     const p = inst.space(1);
     expect(pa(inst.mmu(1).probe(recursiveVa([256, 256, 256, 256]), Access.read))).toBe(
-      BigInt(p.mapper.root),
+      BigInt((p.mapper as Mapper).root),
     );
   });
 });
@@ -226,7 +227,7 @@ describe("per-process address spaces", () => {
   const inst = installed(mixedLayout(), { ram: 4n * GiB, processes: 2 });
   const [k, p1, p2] = [inst.space(0), inst.space(1), inst.space(2)];
   const entry = (space: typeof k, i: number): bigint =>
-    inst.memory.read64(space.mapper.root + i * 8);
+    inst.memory.read64((space.mapper as Mapper).root + i * 8);
   const idx = (va: bigint): number => Number((va >> 39n) & 511n);
 
   it("share the kernel's top-level entries for shared regions", () => {
@@ -264,7 +265,7 @@ describe("per-process address spaces", () => {
 
   it("split a top-level entry shared with per-process regions below it (Emerald's 510 GB area)", () => {
     const em = installed(specLayout("emerald"), { processes: 2 });
-    const top = (s: number) => em.memory.read64(em.space(s).mapper.root + 511 * 8);
+    const top = (s: number) => em.memory.read64((em.space(s).mapper as Mapper).root + 511 * 8);
     const pdpt = (s: number, i: number) =>
       em.memory.read64(Number(top(s) & 0xf_ffff_ffff_f000n) + i * 8);
     expect(top(1)).not.toBe(top(0));

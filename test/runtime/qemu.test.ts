@@ -13,6 +13,7 @@
  *
  * Skipped, saying so, when qemu-system-x86_64 is not installed (.ci/run installs it).
  */
+import type { Mapper } from "../../src/arch/x86_64/mapper.js";
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -88,7 +89,9 @@ describe.skipIf(VERSION === undefined)(
       const image = inst.image();
       const bytes = new Uint8Array(image.bytes);
       const va = 0xffff_8880_4000_1234n; // second 1 GiB page of the direct map
-      const pml4e = inst.memory.read64(inst.kernel.mapper.root + Number((va >> 39n) & 511n) * 8);
+      const pml4e = inst.memory.read64(
+        (inst.kernel.mapper as Mapper).root + Number((va >> 39n) & 511n) * 8,
+      );
       const pdpt = Number(pml4e & 0x000f_ffff_ffff_f000n);
       const at = pdpt + Number((va >> 30n) & 511n) * 8 - image.imageBase;
       const view = new DataView(bytes.buffer);

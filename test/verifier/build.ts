@@ -19,6 +19,7 @@ import type {
   KaslrGroup,
   Layout,
   MapIntent,
+  Paging,
   Param,
   ParamType,
   Region,
@@ -97,8 +98,8 @@ export interface KaslrDesc {
 
 export interface LayoutDesc {
   name?: string;
-  /** x86-64 levels or a RISC-V mode; default 4. */
-  paging?: 4 | 5 | SvMode;
+  /** x86-64 levels, a RISC-V mode or any `Paging` (AArch64's); default 4. */
+  paging?: 4 | 5 | SvMode | Paging;
   exhaustive?: boolean;
   params?: ParamDesc[];
   regions: RegionDesc[];
@@ -243,7 +244,12 @@ export function build(desc: LayoutDesc): Layout {
     description: undefined,
     variant: null,
     variantSpan: undefined,
-    paging: typeof mode === "string" ? pagingOfMode(mode) : pagingOfLevels(mode),
+    paging:
+      typeof mode === "string"
+        ? pagingOfMode(mode)
+        : typeof mode === "number"
+          ? pagingOfLevels(mode)
+          : mode,
     exhaustive: desc.exhaustive ?? false,
     params,
     constraints: [],

@@ -6,6 +6,7 @@ import { verify } from "../../src/verifier/index.js";
 import { GiB, KiB, MiB, TiB, build, c, region } from "./build.js";
 import { codes, one, run, runLayout, text } from "./helpers.js";
 import { linux } from "./linux.js";
+import { pagingOfGranule } from "../../src/arch/registry.js";
 
 const HIGH = 0xffff800000000000n;
 
@@ -233,6 +234,103 @@ describe("E0203 canonical and W0203 hole_noncanonical", () => {
       expect(text(d)).not.toMatch(/PML|x86|level paging/);
     },
   );
+});
+
+// Arm ARM D8.2: TTBR0_EL1 translates the addresses whose bits 63..VA are 0, TTBR1_EL1 those
+// where they are 1; each half is 2^VA bytes, and bit VA-1 is an address bit in both.
+describe("E0203 on AArch64: the TTBR halves", () => {
+  test.each([
+    [4, 39, 0x0000_0080_0000_0000n],
+    [4, 48, 0x0001_0000_0000_0000n],
+    [16, 47, 0x0000_8000_0000_0000n],
+    [64, 42, 0x0000_0400_0000_0000n],
+    [64, 52, 0x0010_0000_0000_0000n],
+  ] as const)(
+    "%iK granule, %i bits: the halves are [0, 2^VA) and [2^64 - 2^VA, 2^64)",
+    (granule, bits, half) => {
+      const paging = pagingOfGranule(granule, bits);
+      const upper = (1n << 64n) - half;
+      const clean = [
+        { name: "user", start: 0n, size: half },
+        { name: "nc", kind: "noncanonical" as const, start: half, end: upper - 1n },
+        { name: "linear", start: upper, size: half / 2n },
+      ];
+      expect(run({ paging, regions: clean })).toEqual([]);
+      const d = one(
+        run({ paging, regions: [{ name: "k", start: upper - 64n * KiB, size: MiB }] }),
+        "E0203",
+      );
+      expect(d.message).toBe(
+        `\`k\` starts in the non-canonical range: ${range(upper - 64n * KiB, upper - 1n)} is in neither the TTBR0_EL1 nor the TTBR1_EL1 half with ${granule}K granule, ${bits}-bit VA`,
+      );
+      expect(d.notes[0]).toBe(
+        `with AArch64 ${granule}K granule (${bits}-bit virtual addresses per half) the canonical addresses are ${range(0n, half - 1n)} (TTBR0_EL1) and ${range(upper, (1n << 64n) - 1n)} (TTBR1_EL1)`,
+      );
+    },
+  );
+  test("a region that sign extension would refuse is in the TTBR1 half", () => {
+    const paging = pagingOfGranule(4, 48);
+    // 0xffff000000000000: bit 47 clear, bits 63..48 set.
+    expect(
+      run({ paging, regions: [{ name: "linear", start: 0xffff000000000000n, size: 128n * TiB }] }),
+    ).toEqual([]);
+  });
+  test("a noncanonical range reaching into a half names the TTBR", () => {
+    const paging = pagingOfGranule(4, 48);
+    const d = one(
+      run({
+        paging,
+        regions: [
+          {
+            name: "nc",
+            kind: "noncanonical",
+            start: 0x0000_8000_0000_0000n,
+            end: 0xfffe_ffff_ffff_ffffn,
+          },
+        ],
+      }),
+      "E0203",
+    );
+    expect(d.message).toBe(
+      "non-canonical range `nc` includes canonical addresses: 0x0000800000000000..0x0000ffffffffffff is in the TTBR0_EL1 or the TTBR1_EL1 half with 4K granule, 48-bit VA",
+    );
+  });
+  test("a hole in the gap is W0203", () => {
+    const paging = pagingOfGranule(16, 47);
+    const ds = run({
+      paging,
+      regions: [{ name: "h", kind: "hole", start: 0x0000_8000_0000_0000n, size: TiB }],
+    });
+    expect(codes(ds)).toEqual(["W0203"]);
+  });
+});
+
+describe("E0205 on AArch64: the granule is the smallest page", () => {
+  test("a 4 KiB-aligned region under the 64K granule is refused, naming the granule", () => {
+    const paging = pagingOfGranule(64, 48);
+    const d = one(
+      run({ paging, regions: [{ name: "stack", start: 0xffff000000001000n, size: 64n * KiB }] }),
+      "E0205",
+    );
+    expect(d.message).toBe(
+      "the start of `stack` is 0xffff000000001000, which is not a multiple of the 64 KiB page size (AArch64 64K granule)",
+    );
+    expect(
+      run({
+        paging: pagingOfGranule(4, 48),
+        regions: [{ name: "stack", start: 0xffff000000001000n, size: 64n * KiB }],
+      }),
+    ).toEqual([]);
+  });
+  test("16K: a 16 KiB region is fine, 8 KiB is not", () => {
+    const paging = pagingOfGranule(16, 48);
+    expect(
+      run({ paging, regions: [{ name: "a", start: 0xffff000000004000n, size: 16n * KiB }] }),
+    ).toEqual([]);
+    expect(
+      codes(run({ paging, regions: [{ name: "a", start: 0xffff000000004000n, size: 8n * KiB }] })),
+    ).toEqual(["E0205"]);
+  });
 });
 
 describe("E0204 alignment", () => {

@@ -61,6 +61,22 @@ const KIND_ABSENT = EntryKind.Absent;
 const KIND_LEAF = EntryKind.Leaf;
 const KIND_MALFORMED = EntryKind.Malformed;
 const KIND_TABLE = EntryKind.Table;
+/**
+ * Linux's MAIR_EL1 memory types (`MEMORY_TYPES` order) on the x86 cache bits `MapBit` carries,
+ * as for Svpbmt: MT_NORMAL and MT_NORMAL_TAGGED are write-back, MT_NORMAL_NC is
+ * pgprot_writecombine (x86 WC: PWT), MT_DEVICE_nGnRnE (pgprot_noncached) and MT_DEVICE_nGnRE
+ * (pgprot_device, ioremap) uncached (x86 UC: PCD | PWT); indices 5..7 Linux leaves unused.
+ */
+const ATTR_INDEX_CACHE = [
+  0,
+  0,
+  MapBit.PWT,
+  MapBit.PCD | MapBit.PWT,
+  MapBit.PCD | MapBit.PWT,
+  0,
+  0,
+  0,
+] as const;
 /** UXNTable / PXNTable seen above, carried in the rights until the leaf resolves them to NX. */
 const TABLE_UXN = 1 << 16;
 const TABLE_PXN = 1 << 17;
@@ -136,7 +152,8 @@ function tableFormat(
           : (hi & Hi.PXN) !== 0 || (rights & TABLE_PXN) !== 0;
       return xn ? r | MapBit.NX : r;
     },
-    leafAttributes: (lo) => ((lo & Lo.NG) === 0 ? MapBit.G : 0),
+    leafAttributes: (lo) =>
+      ((lo & Lo.NG) === 0 ? MapBit.G : 0) | ATTR_INDEX_CACHE[(lo & Lo.ATTR_INDX) >>> 2]!,
     rootAddress: (ttbr) => ttbrTableAddress(ttbr, oa, rootBytes),
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Writes AArch64 stage 1 translation tables: maps a range with the largest blocks that fit
  * (`largestPageRuns`, shared with x86 and RISC-V, over the sizes of the page and of the levels
- * where the granule permits a block), allocating tables of one granule each from a bump pointer.
- * One `Mapper` builds the tables of one half (one TTBR).
+ * where the granule permits a block), allocating tables of one granule each from a bump pointer
+ * or from a `TableSource` (the installer's frame pool). One `Mapper` builds the tables of one
+ * half (one TTBR).
  */
 
 import { largestPageRuns } from "../page-runs.js";
@@ -28,27 +29,37 @@ export interface MapAttributes {
   readonly tableHi?: number;
 }
 
+/**
+ * Where tables come from: `allocate` returns the physical address of `bytes` zeroed bytes
+ * aligned to `bytes` for a table of walker `level`, or undefined when there is no room.
+ */
+export interface TableSource {
+  allocate(bytes: number, level: number): number | undefined;
+}
+
 /** Memory type and access bits most mappings use: AF, inner shareable, AttrIndx 0. */
 export const NORMAL = Lo.AF | Lo.SH;
 
 export class Mapper {
   /** Physical address of the root table (a TTBR's BADDR). */
   readonly root: number;
-  private next: number;
+  private readonly tables: TableSource;
+  private allocated = 0;
   private readonly first: number;
   private readonly pageShift: number;
   /** The level of each leaf size, ascending by size: the page (level 3), then the blocks. */
   private readonly leafLevels = new Map<bigint, number>();
 
   /**
-   * `tablesAt` is where tables are allocated from, upwards: granule-aligned, in memory no
-   * mapping's data uses.
+   * `tables` is where tables are allocated from: a granule-aligned address to bump upwards from
+   * (in memory no mapping's data uses), or a `TableSource`. The root is allocated first; a
+   * source with no room for it is a caller's error (RangeError).
    */
   constructor(
     private readonly memory: PhysicalMemory,
     private readonly format: DescriptorFormat,
     private readonly vaBits: number,
-    tablesAt: number,
+    tables: number | TableSource,
   ) {
     this.pageShift = granuleShift(format.granule);
     this.first = startLevel(format.granule, vaBits);
@@ -56,21 +67,35 @@ export class Mapper {
       if (level === 3 || blockPermitted(format, level))
         this.leafLevels.set(1n << BigInt(levelShift(format.granule, level)), level);
     }
-    this.next = tablesAt;
-    this.root = this.allocate();
+    if (typeof tables === "number") {
+      let next = tables;
+      this.tables = { allocate: (bytes) => ((next += bytes), next - bytes) };
+    } else {
+      this.tables = tables;
+    }
+    const root = this.allocate(4 - this.first);
+    if (root === undefined) throw new RangeError("no room for the root table");
+    this.root = root;
   }
 
-  /** Tables allocated so far (the root included). */
+  /** Bytes of the tables allocated so far (the root included). */
   get tableBytes(): number {
-    return this.next - this.root;
+    return this.allocated;
   }
 
   /**
-   * Maps `[va, va + size)` to `[pa, pa + size)`. The addresses must be granule-aligned and the
-   * range inside the half; the reason why not, else undefined. Existing mappings in the range
-   * are replaced only where a new leaf lands on a slot (no table is split or freed).
+   * Maps `[va, va + size)` to `[pa, pa + size)` with leaves of at most `maxLeaf` bytes. The
+   * addresses must be granule-aligned and the range inside the half; the reason why not, else
+   * undefined. Existing mappings in the range are replaced only where a new leaf lands on a slot
+   * (no table is split or freed). A table source running out leaves the leaves mapped so far.
    */
-  map(va: bigint, pa: bigint, size: bigint, attributes: MapAttributes): string | undefined {
+  map(
+    va: bigint,
+    pa: bigint,
+    size: bigint,
+    attributes: MapAttributes,
+    maxLeaf?: bigint,
+  ): string | undefined {
     const granule = 1n << BigInt(this.pageShift);
     if (va % granule !== 0n || pa % granule !== 0n || size % granule !== 0n) {
       return `addresses and size must be multiples of the ${this.format.granule} KiB granule`;
@@ -78,15 +103,19 @@ export class Mapper {
     const low = BigInt.asUintN(this.vaBits, va);
     if (low + size > 1n << BigInt(this.vaBits))
       return `the range is not inside one ${this.vaBits}-bit half`;
-    for (const run of largestPageRuns(low, pa, size, [...this.leafLevels.keys()])) {
+    const sizes = [...this.leafLevels.keys()].filter((s) => maxLeaf === undefined || s <= maxLeaf);
+    for (const run of largestPageRuns(low, pa, size, sizes)) {
       const level = this.leafLevels.get(run.size)!;
-      for (let offset = 0n; offset < run.bytes; offset += run.size)
-        this.writeLeaf(run.va + offset, run.pa + offset, level, attributes);
+      for (let offset = 0n; offset < run.bytes; offset += run.size) {
+        if (!this.writeLeaf(run.va + offset, run.pa + offset, level, attributes))
+          return "the page-table pool is exhausted";
+      }
     }
     return undefined;
   }
 
-  private writeLeaf(va: bigint, pa: bigint, leafLevel: number, attributes: MapAttributes): void {
+  /** False when a table could not be allocated. */
+  private writeLeaf(va: bigint, pa: bigint, leafLevel: number, attributes: MapAttributes): boolean {
     let table = this.root;
     for (let level = this.first; level < leafLevel; level++) {
       const at = table + this.index(va, level) * 8;
@@ -96,7 +125,8 @@ export class Mapper {
         table = outputAddress(this.format, lo, hi, this.pageShift);
         continue;
       }
-      const child = this.allocate();
+      const child = this.allocate(3 - level);
+      if (child === undefined) return false;
       const [tLo, tHi] = withOutputAddress(
         this.format,
         child,
@@ -114,6 +144,7 @@ export class Mapper {
       attributes.hi ?? 0,
     );
     this.memory.writeWords(table + this.index(va, leafLevel) * 8, lo, hi);
+    return true;
   }
 
   private index(va: bigint, level: number): number {
@@ -126,10 +157,11 @@ export class Mapper {
     );
   }
 
-  /** A zeroed table of one granule (memory never written reads as zeros). */
-  private allocate(): number {
-    const pa = this.next;
-    this.next += 2 ** this.pageShift;
+  /** A zeroed table of one granule for walker `level`, or undefined when there is no room. */
+  private allocate(level: number): number | undefined {
+    const bytes = 2 ** this.pageShift;
+    const pa = this.tables.allocate(bytes, level);
+    if (pa !== undefined) this.allocated += bytes;
     return pa;
   }
 }

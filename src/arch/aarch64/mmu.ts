@@ -56,6 +56,11 @@ export const Tcr = {
   hpd0: 1n << 41n,
   hpd1: 1n << 42n,
   ds: 1n << 59n,
+  /**
+   * IRGN0/ORGN0 = ORGN1/IRGN1 = 01 (write-back write-allocate walks), SH0 = SH1 = 11 (inner
+   * shareable): Linux's TCR_CACHE_FLAGS | TCR_SHARED.
+   */
+  walkCacheable: (1n << 8n) | (1n << 10n) | (3n << 12n) | (1n << 24n) | (1n << 26n) | (3n << 28n),
 } as const;
 
 /** SCTLR_EL1 bits (D17.2): M enables stage 1, WXN makes writable memory execute-never. */
@@ -92,6 +97,8 @@ export interface Translation {
   readonly global: boolean;
   /** MAIR_EL1's attribute byte that AttrIndx selects. */
   readonly memoryAttributes: number;
+  /** The block or page descriptor (as the TLB holds it). */
+  readonly descriptor: bigint;
   /** True if the TLB answered. */
   readonly cached: boolean;
 }
@@ -227,6 +234,7 @@ export class Mmu {
       perms: 0x3f,
       global: true,
       memoryAttributes: 0,
+      descriptor: 0n,
       cached: false,
     };
   }
@@ -397,6 +405,7 @@ export class Mmu {
       perms: entry.perms,
       global: entry.global,
       memoryAttributes: Number((this.regs.mair >> BigInt(attrIndx * 8)) & 0xffn),
+      descriptor: entry.descriptor,
       cached,
     };
   }

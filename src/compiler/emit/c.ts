@@ -35,7 +35,16 @@ import {
   variablesOf,
 } from "./model.js";
 import { Names, Problems, upperIdent } from "./names.js";
-import { WIDTH, attributes, blocks, columns, pagingText, specBaseName, wrap } from "./text.js";
+import {
+  capital,
+  WIDTH,
+  attributes,
+  blocks,
+  columns,
+  pagingText,
+  specBaseName,
+  wrap,
+} from "./text.js";
 
 /** A block of lines the header is made of; `key` identifies it across variants. */
 interface Item {
@@ -299,8 +308,6 @@ export function bannerHead(l: Layout, single: boolean, regenerate: string, e: Es
     "",
   ];
 }
-
-const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 /** Wraps a paragraph for the inside of a block comment. */
 export const para = (text: string, e: Escapes): string[] => wrap(cComment(text, e), WIDTH - 3);

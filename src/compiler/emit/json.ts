@@ -12,7 +12,9 @@ import type { Emitter } from "./emitter.js";
 
 /**
  * Version 2 added `paging.arch` (and `paging.mode` for RISC-V): a version-1 reader would take
- * a RISC-V Sv48 document (`levels` 4, `vaBits` 48) for x86-64 4-level paging.
+ * a RISC-V Sv48 document (`levels` 4, `vaBits` 48) for x86-64 4-level paging. AArch64's
+ * `granule` is additive: a version-2 reader that knows only x86-64 and RISC-V meets an `arch`
+ * it does not know, never one it would misread, so the version stays.
  */
 export const JSON_SCHEMA = "vmlayout/2";
 

@@ -20,7 +20,7 @@ import { list } from "../../model/format.js";
 import { type Form, type LayoutModel, model, variablesOf } from "./model.js";
 import { Names, Problems, upperIdent } from "./names.js";
 import { RENAME, doc, layoutParts, moduleName, screaming, snake } from "./rust.js";
-import { blocks, pagingText, specBaseName } from "./text.js";
+import { capital, blocks, pagingText, specBaseName } from "./text.js";
 import { type NamedValue, namedValues } from "./values.js";
 
 /** A field of `Layout`: its Rust type, and what each variant's module gives it. */
@@ -195,8 +195,6 @@ function layoutStruct(fields: readonly Field[], left: readonly string[]): string
     "}",
   ];
 }
-
-const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
 
 function banner(models: readonly LayoutModel[], request: EmitRequest, e: Escapes): string[] {
   const l = models[0]!.layout;

@@ -26,7 +26,7 @@ import {
   variablesOf,
 } from "./model.js";
 import { Names, Problems, upperIdent } from "./names.js";
-import { WIDTH, attributes, blocks, pagingText, specBaseName, wrap } from "./text.js";
+import { capital, WIDTH, attributes, blocks, pagingText, specBaseName, wrap } from "./text.js";
 
 const RUST_KEYWORDS = new Set(
   (
@@ -171,7 +171,7 @@ function banner(models: readonly LayoutModel[], request: EmitRequest, e: Escapes
     "",
     everyVariant
       ? `One module per variant: ${list(models.map((m) => `${code(moduleName(m.layout.variant ?? ""))} (${pagingText(m.layout)})`))}.`
-      : `${pagingText(l).charAt(0).toUpperCase()}${pagingText(l).slice(1)}.`,
+      : `${capital(pagingText(l))}.`,
   );
   if (e.used) text.push("", ESCAPE_NOTE);
   return doc(text.join("\n"), 0, "//!");

@@ -17,6 +17,7 @@ import {
   type RegionKind,
 } from "../../model/layout.js";
 import { offsetQuantity, sizeQuantity, type Quantity, type Unit } from "./units.js";
+import { capital, halfName } from "./text.js";
 
 /**
  * Addresses between siblings, or between a parent's start or end and its children, that no
@@ -162,7 +163,7 @@ export function tableGroups(layout: Layout, all: readonly Layout[]): TableGroup[
       const kernelOnly = upper.every((t) => !t.perProcess);
       banner = kernelOnly
         ? "Kernel-space virtual memory, shared between all processes:"
-        : "Upper canonical half:";
+        : `${capital(halfName(layout, 1))}:`;
     }
     current.push(r);
   });

@@ -34,6 +34,18 @@ export function attributes(r: Region): string[] {
 export const pagingText = (l: Layout, separator = ", "): string =>
   archOf(l.paging).title.join(separator);
 
+/**
+ * The name of the lower (0) or upper (1) half: `lower canonical half`, or on AArch64 the
+ * register whose tables translate it, `TTBR1_EL1 half`.
+ */
+export function halfName(l: Layout, half: 0 | 1): string {
+  const roots = archOf(l.paging).halfRoots;
+  return roots ? `${roots[half]} half` : `${half === 0 ? "lower" : "upper"} canonical half`;
+}
+
+/** `s` with its first letter in upper case. */
+export const capital = (s: string): string => s.charAt(0).toUpperCase() + s.slice(1);
+
 /** The spec file's base name. */
 export const specBaseName = (l: Layout): string => l.file.split(/[\\/]/).pop() ?? l.file;
 

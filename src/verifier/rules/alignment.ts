@@ -1,7 +1,8 @@
 /**
  * E0204 alignment (the declared `align` on start and size) and E0205 page_alignment (a
  * `region`, `guard` or `hole` starts and ends on a page: the paging mode's smallest (4 KiB, or
- * AArch64's 16 KiB or 64 KiB granule), or its `max_page` when given).
+ * AArch64's 16 KiB or 64 KiB granule), or its `max_page` when given; a KASLR group's alignment
+ * keeps each member on its page).
  *
  * Symbolically a bound is a multiple of `m` for every parameter value iff its value at the
  * smallest parameter values is one and each coefficient times its parameter's alignment is one
@@ -48,6 +49,19 @@ function checkAlignment(ctx: Context): void {
       }));
     }
   }
+  // A KASLR member moves in steps of its group's alignment: each step must keep it on a page.
+  for (const g of ctx.layout.kaslr)
+    for (const m of g.members) {
+      const r = ctx.byName.get(m.name);
+      if (!r || !ctx.usable(r)) continue;
+      const granule = r.maxPage ?? page.bytes;
+      if (g.align % granule === 0n) continue;
+      ctx.report("E0205", [r], m.span, () => ({
+        message: `KASLR group ${tick(g.name)} moves ${tick(r.name)} in steps of ${size(g.align)}, which is not a multiple of ${r.maxPage !== undefined ? `its \`max_page ${size(granule)}\`` : page.text}`,
+        labels: [nameLabel(r)],
+        help: `align the group to a multiple of ${size(granule)}`,
+      }));
+    }
 }
 
 function multiple(ctx: Context, r: Region, code: Code, m: bigint, texts: () => Texts): void {

@@ -2,12 +2,13 @@
  * E0214 recursive_slot: a region with `map recursive` is the recursive page-table slot, so it
  * is exactly one top-level page-table entry: 512 GiB on a 512 GiB boundary with 4-level
  * paging (a PML4 entry), 256 TiB on a 256 TiB boundary with 5-level paging (a PML5 entry).
- * Where the architecture cannot recurse (`recursiveSlot`: RISC-V) no region may ask for it.
+ * Where the architecture cannot recurse (`recursiveSlot`: RISC-V, and AArch64 as vmlayout
+ * installs it) no region may ask for it.
  */
 import { type Context, type Rule, nameLabel } from "../context.js";
 import { hex, size, tick } from "../../model/format.js";
 import { evaluate, floor, refuteEqual, refuteMultiple } from "../proof.js";
-import { archOf, recursiveSlot } from "../../arch/registry.js";
+import { archOf, noRecursiveSlot, recursiveSlot } from "../../arch/registry.js";
 
 export const rule: Rule = { name: "recursive", codes: ["E0214"], check: checkRecursive };
 
@@ -21,9 +22,7 @@ function checkRecursive(ctx: Context): void {
       ctx.report("E0214", [r], r.nameSpan, () => ({
         message: `${tick(r.name)} asks for a recursive page-table slot, which ${arch.name} ${arch.mode} cannot have`,
         labels,
-        notes: [
-          "a table entry that references the root is followed to the last level, where a pointer to another table is a page fault",
-        ],
+        notes: [noRecursiveSlot(ctx.layout.paging)],
         help: "drop `map recursive`: reach the page tables through a linear map of RAM (`map ram`)",
       }));
       continue;

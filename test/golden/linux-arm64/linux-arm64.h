@@ -21,10 +21,12 @@
  *
  * This header holds every variant of the spec. Define exactly one of
  *
- *   VMLAYOUT_LINUX_ARM64_V6_1           "v6.1": AArch64 4K granule, 48-bit virtual addresses per half
- *   VMLAYOUT_LINUX_ARM64_DOC_4K_48      "doc-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
- *   VMLAYOUT_LINUX_ARM64_DOC_64K_52     "doc-64k-52": AArch64 64K granule, 52-bit virtual addresses per half
- *   VMLAYOUT_LINUX_ARM64_CURRENT_4K_48  "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_V6_1            "v6.1": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_DOC_4K_48       "doc-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_DOC_64K_52      "doc-64k-52": AArch64 64K granule, 52-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_CURRENT_4K_48   "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_CURRENT_64K_52  "current-64k-52": AArch64 64K granule, 52-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_CURRENT_4K_52   "current-4k-52": AArch64 4K granule, 52-bit virtual addresses per half
  *
  * before including it (from the build system, or from the kernel configuration option that chooses
  * between them), or generate a single variant with --variant.
@@ -43,8 +45,8 @@
 #endif
 #endif
 
-#if defined(VMLAYOUT_LINUX_ARM64_V6_1) + defined(VMLAYOUT_LINUX_ARM64_DOC_4K_48) + defined(VMLAYOUT_LINUX_ARM64_DOC_64K_52) + defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_48) != 1
-#error "define exactly one of VMLAYOUT_LINUX_ARM64_V6_1, VMLAYOUT_LINUX_ARM64_DOC_4K_48, VMLAYOUT_LINUX_ARM64_DOC_64K_52 and VMLAYOUT_LINUX_ARM64_CURRENT_4K_48"
+#if defined(VMLAYOUT_LINUX_ARM64_V6_1) + defined(VMLAYOUT_LINUX_ARM64_DOC_4K_48) + defined(VMLAYOUT_LINUX_ARM64_DOC_64K_52) + defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_48) + defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52) + defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52) != 1
+#error "define exactly one of VMLAYOUT_LINUX_ARM64_V6_1, VMLAYOUT_LINUX_ARM64_DOC_4K_48, VMLAYOUT_LINUX_ARM64_DOC_64K_52, VMLAYOUT_LINUX_ARM64_CURRENT_4K_48, VMLAYOUT_LINUX_ARM64_CURRENT_64K_52 and VMLAYOUT_LINUX_ARM64_CURRENT_4K_52"
 #endif
 
 #if defined(VMLAYOUT_LINUX_ARM64_V6_1)
@@ -63,17 +65,14 @@
 #define PHYS_SPAN_MAX                VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
 #define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
 #define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
-/* init_offset: where the __init segments start in the image (__init_begin - _text) */
-#define INIT_OFFSET_DEFAULT          VMLAYOUT_AC(0x1390000, UL)           /* 20032 KiB */
+/* init_offset: where the __init segments start in the image (__init_begin - _stext) */
+#define INIT_OFFSET_DEFAULT          VMLAYOUT_AC(0x1380000, UL)           /* 19968 KiB */
 #define INIT_OFFSET_MIN              VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define INIT_OFFSET_MAX              VMLAYOUT_AC(0x10000000, UL)          /* 256 MiB */
 #define INIT_OFFSET_ALIGN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
@@ -84,18 +83,11 @@
 #define INIT_SIZE_MAX                VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
 #define INIT_SIZE_ALIGN              VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
-/* image_end: the image's size (_end - _text, rounded up to 64 KiB) */
-#define IMAGE_END_DEFAULT            VMLAYOUT_AC(0x1ab0000, UL)           /* 27328 KiB */
-#define IMAGE_END_MIN                VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define IMAGE_END_MAX                VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define IMAGE_END_ALIGN              VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
-
 #ifndef __ASSEMBLER__
 extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
 extern unsigned long init_offset;
 extern unsigned long init_size;
-extern unsigned long image_end;
 #endif
 
 /*
@@ -103,10 +95,10 @@ extern unsigned long image_end;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffbffefffffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
 #endif
@@ -131,23 +123,11 @@ extern unsigned long linear_ram_base;
  * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
  */
 
-/*
- * phys_span: the linear map's share of the physical address range (2^PARange, at most the linear
- * region)
- */
-#define PHYS_SPAN_DEFAULT            VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
-#define PHYS_SPAN_MIN                VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define PHYS_SPAN_MAX                VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
-#define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
-#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 /* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
 #define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xffffffffff22d000, UL)
@@ -156,7 +136,6 @@ extern unsigned long linear_ram_base;
 #define FIXADDR_TOT_START_ALIGN      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
 
 #ifndef __ASSEMBLER__
-extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
 extern unsigned long fixaddr_tot_start;
 #endif
@@ -166,25 +145,86 @@ extern unsigned long fixaddr_tot_start;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffdffbf7fffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
 #endif
 
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
+
 /*
- * KASLR group linear: linear_ram are randomised, in this order, within KASLR_LINEAR_START ..
- * KASLR_LINEAR_END, at multiples of KASLR_LINEAR_ALIGN. Each starts at a variable the kernel sets
- * (linear_ram_base); R_BASE_DEFAULT is where the spec puts it.
+ * Parameters: variables the kernel defines. The layout is verified for every value from P_MIN to
+ * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
  */
-#define KASLR_LINEAR_START           VMLAYOUT_AC(0xffff000000000000, UL)
-#define KASLR_LINEAR_END             VMLAYOUT_AC(0xffff7fffffffffff, UL)
-#define KASLR_LINEAR_ALIGN           VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
-#define LINEAR_RAM_BASE_DEFAULT      VMLAYOUT_AC(0xffff000000000000, UL)  /* linear_ram */
+
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
+#define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+#define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+
+/* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
+#define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xfffffffffd310000, UL)
+#define FIXADDR_TOT_START_MIN        VMLAYOUT_AC(0xffffffffc1800000, UL)
+#define FIXADDR_TOT_START_MAX        VMLAYOUT_AC(0xffffffffff3a0000, UL)
+#define FIXADDR_TOT_START_ALIGN      VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+
 #ifndef __ASSEMBLER__
-extern unsigned long linear_ram_base;
+extern unsigned long kernel_mapped;
+extern unsigned long fixaddr_tot_start;
+#endif
+
+/*
+ * KASLR group image: kernel_image are randomised, in this order, within KASLR_IMAGE_START ..
+ * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
+ * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
+ */
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080010000, UL)
+#define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffc1fbf7fffff, UL)
+#define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080010000, UL)  /* kernel_image */
+#ifndef __ASSEMBLER__
+extern unsigned long kimage_base;
+#endif
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
+
+/*
+ * Parameters: variables the kernel defines. The layout is verified for every value from P_MIN to
+ * P_MAX that is a multiple of P_ALIGN; P_DEFAULT is the spec's default.
+ */
+
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
+#define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
+#define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+#define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
+
+/* fixaddr_tot_start: start of the fixmap with its boot-time slots (FIXADDR_TOT_START) */
+#define FIXADDR_TOT_START_DEFAULT    VMLAYOUT_AC(0xffffffffff22d000, UL)
+#define FIXADDR_TOT_START_MIN        VMLAYOUT_AC(0xffffffffc1800000, UL)
+#define FIXADDR_TOT_START_MAX        VMLAYOUT_AC(0xffffffffff436000, UL)
+#define FIXADDR_TOT_START_ALIGN      VMLAYOUT_AC(0x1000, UL)              /* 4 KiB */
+
+#ifndef __ASSEMBLER__
+extern unsigned long kernel_mapped;
+extern unsigned long fixaddr_tot_start;
+#endif
+
+/*
+ * KASLR group image: kernel_image are randomised, in this order, within KASLR_IMAGE_START ..
+ * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
+ * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
+ */
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800080010000, UL)
+#define KASLR_IMAGE_END              VMLAYOUT_AC(0xffffc1ffbf7fffff, UL)
+#define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800080010000, UL)  /* kernel_image */
+#ifndef __ASSEMBLER__
+extern unsigned long kimage_base;
 #endif
 
 #endif
@@ -233,25 +273,14 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7bffe8000000, UL)      /* 124 TiB - 384 MiB */
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800008000000 .. 0xffff80000bffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800008010000 .. 0xffff80000c00ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)
 #define KIMAGE_END                   (kernel_mapped + kimage_base - 1)
 #define KIMAGE_SIZE                  (kernel_mapped)
-#endif
-
-/*
- * hole_ffff800008000000: the Image header (_text .. _stext)
- * moves with kimage_base, in kernel_image
- * by default 0xffff800008000000 .. 0xffff80000800ffff (64 KiB)
- */
-#define HOLE_FFFF800008000000_SIZE   VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
-#ifndef __ASSEMBLER__
-#define HOLE_FFFF800008000000_START  (kimage_base)
-#define HOLE_FFFF800008000000_END    (kimage_base + 0xffffUL)
 #endif
 
 /*
@@ -263,17 +292,6 @@ extern unsigned long linear_ram_base;
 #define HOLE_FFFF800009390000_START  (init_offset + kimage_base)
 #define HOLE_FFFF800009390000_END    (init_offset + init_size + kimage_base - 1)
 #define HOLE_FFFF800009390000_SIZE   (init_size)
-#endif
-
-/*
- * hole_ffff800009ab0000: past _end, to the end of the window
- * moves with kimage_base, in kernel_image
- * by default 0xffff800009ab0000 .. 0xffff80000bffffff (38208 KiB)
- */
-#ifndef __ASSEMBLER__
-#define HOLE_FFFF800009AB0000_START  (image_end + kimage_base)
-#define HOLE_FFFF800009AB0000_END    (kernel_mapped + kimage_base - 1)
-#define HOLE_FFFF800009AB0000_SIZE   (kernel_mapped - image_end)
 #endif
 
 /* fixmap: fixed mappings (top down from FIXADDR_TOP); rwx, global */
@@ -444,21 +462,13 @@ extern unsigned long linear_ram_base;
 #define NON_CANONICAL_END            VMLAYOUT_AC(0xfffeffffffffffff, UL)
 #define NON_CANONICAL_SIZE           VMLAYOUT_AC(0xfffe000000000000, UL)  /* 16 EiB - 512 TiB */
 
-/* linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END); rw, global */
+/*
+ * linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr
+ * map ram, rw, global, max_page 4 KiB
+ */
 #define PAGE_OFFSET_START            VMLAYOUT_AC(0xffff000000000000, UL)
 #define PAGE_OFFSET_END              VMLAYOUT_AC(0xffff7fffffffffff, UL)
 #define PAGE_OFFSET_SIZE             VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
-
-/*
- * linear_ram: the physical address range's image in the linear map; RAM from memstart_addr
- * map ram, rw, global, max_page 4 KiB, randomised: starts at linear_ram_base, in linear_map
- * by default 0xffff000000000000 .. 0xffff7fffffffffff (128 TiB)
- */
-#ifndef __ASSEMBLER__
-#define LINEAR_RAM_START             (linear_ram_base)
-#define LINEAR_RAM_END               (phys_span + linear_ram_base - 1)
-#define LINEAR_RAM_SIZE              (phys_span)
-#endif
 
 /* modules: modules (MODULES_VADDR .. MODULES_END); rwx, global */
 #define MODULES_START                VMLAYOUT_AC(0xffff800000000000, UL)
@@ -472,9 +482,9 @@ extern unsigned long linear_ram_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7dff3f800000, UL)
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800080000000 .. 0xffff800083ffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080010000 .. 0xffff80008400ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)
@@ -491,6 +501,182 @@ extern unsigned long linear_ram_base;
 #define VMEMMAP_START                VMLAYOUT_AC(0xfffffdffc0000000, UL)
 #define VMEMMAP_END                  VMLAYOUT_AC(0xffffffffbfffffff, UL)
 #define VMEMMAP_SIZE                 VMLAYOUT_AC(0x20000000000, UL)       /* 2 TiB */
+
+/* guard_ffffffffc0000000: guard region */
+#define GUARD_FFFFFFFFC0000000_START VMLAYOUT_AC(0xffffffffc0000000, UL)
+#define GUARD_FFFFFFFFC0000000_END   VMLAYOUT_AC(0xffffffffc07fffff, UL)
+#define GUARD_FFFFFFFFC0000000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+/* pci_io: PCI I/O space (PCI_IO_START = VMEMMAP_END + 8 MiB); rw, global */
+#define PCI_IO_START                 VMLAYOUT_AC(0xffffffffc0800000, UL)
+#define PCI_IO_END                   VMLAYOUT_AC(0xffffffffc17fffff, UL)
+#define PCI_IO_SIZE                  VMLAYOUT_AC(0x1000000, UL)           /* 16 MiB */
+
+/*
+ * hole_ffffffffc1800000: unused
+ * by default 0xffffffffc1800000 .. 0xffffffffff22cfff (986 MiB + 180 KiB)
+ */
+#define HOLE_FFFFFFFFC1800000_START  VMLAYOUT_AC(0xffffffffc1800000, UL)
+#ifndef __ASSEMBLER__
+#define HOLE_FFFFFFFFC1800000_END    (fixaddr_tot_start - 1)
+#define HOLE_FFFFFFFFC1800000_SIZE   (fixaddr_tot_start - 0xffffffffc1800000UL)
+#endif
+
+/*
+ * fixmap: fixed mappings (FIXADDR_TOT_START .. FIXADDR_TOP)
+ * rw, global
+ * by default 0xffffffffff22d000 .. 0xffffffffff7fffff (5964 KiB)
+ */
+#define FIXADDR_END                  VMLAYOUT_AC(0xffffffffff7fffff, UL)
+#ifndef __ASSEMBLER__
+#define FIXADDR_START                (fixaddr_tot_start)
+#define FIXADDR_SIZE                 (0xffffffffff800000UL - fixaddr_tot_start)
+#endif
+
+/* guard_ffffffffff800000: guard region */
+#define GUARD_FFFFFFFFFF800000_START VMLAYOUT_AC(0xffffffffff800000, UL)
+#define GUARD_FFFFFFFFFF800000_END   VMLAYOUT_AC(0xffffffffffffffff, UL)
+#define GUARD_FFFFFFFFFF800000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
+
+/* user_space: user (TTBR0_EL1), different per mm; rwx, user, per process */
+#define USER_SPACE_START             VMLAYOUT_AC(0x0000000000000000, UL)
+#define USER_SPACE_END               VMLAYOUT_AC(0x000fffffffffffff, UL)
+#define USER_SPACE_SIZE              VMLAYOUT_AC(0x10000000000000, UL)    /* 4 PiB */
+
+/* non_canonical: neither half (translation fault) */
+#define NON_CANONICAL_START          VMLAYOUT_AC(0x0010000000000000, UL)
+#define NON_CANONICAL_END            VMLAYOUT_AC(0xffefffffffffffff, UL)
+#define NON_CANONICAL_SIZE           VMLAYOUT_AC(0xffe0000000000000, UL)  /* 16376 PiB */
+
+/*
+ * linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr
+ * map ram, rw, global, max_page 64 KiB
+ */
+#define PAGE_OFFSET_START            VMLAYOUT_AC(0xfff0000000000000, UL)
+#define PAGE_OFFSET_END              VMLAYOUT_AC(0xffff7fffffffffff, UL)
+#define PAGE_OFFSET_SIZE             VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
+
+/* modules: modules (MODULES_VADDR .. MODULES_END); rwx, global */
+#define MODULES_START                VMLAYOUT_AC(0xffff800000000000, UL)
+#define MODULES_END                  VMLAYOUT_AC(0xffff80007fffffff, UL)
+#define MODULES_SIZE                 VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
+
+/* vmalloc: vmalloc (VMALLOC_START .. VMALLOC_END), with the kernel image; rwx, global */
+#define VMALLOC_START                VMLAYOUT_AC(0xffff800080000000, UL)
+#define VMALLOC_END                  VMLAYOUT_AC(0xfffffc1fbf7fffff, UL)
+/* VMALLOC_SIZE: 125 TiB - 899 GiB - 8 MiB */
+#define VMALLOC_SIZE                 VMLAYOUT_AC(0x7c1f3f800000, UL)
+
+/*
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 64 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080010000 .. 0xffff80008400ffff (64 MiB)
+ */
+#ifndef __ASSEMBLER__
+#define KIMAGE_START                 (kimage_base)
+#define KIMAGE_END                   (kernel_mapped + kimage_base - 1)
+#define KIMAGE_SIZE                  (kernel_mapped)
+#endif
+
+/* guard_fffffc1fbf800000: guard region */
+#define GUARD_FFFFFC1FBF800000_START VMLAYOUT_AC(0xfffffc1fbf800000, UL)
+#define GUARD_FFFFFC1FBF800000_END   VMLAYOUT_AC(0xfffffc1fbfffffff, UL)
+#define GUARD_FFFFFC1FBF800000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+/* vmemmap: vmemmap (VMEMMAP_START .. VMEMMAP_END = -1 GiB); rw, global */
+#define VMEMMAP_START                VMLAYOUT_AC(0xfffffc1fc0000000, UL)
+#define VMEMMAP_END                  VMLAYOUT_AC(0xffffffffbfffffff, UL)
+#define VMEMMAP_SIZE                 VMLAYOUT_AC(0x3e000000000, UL)       /* 3968 GiB */
+
+/* guard_ffffffffc0000000: guard region */
+#define GUARD_FFFFFFFFC0000000_START VMLAYOUT_AC(0xffffffffc0000000, UL)
+#define GUARD_FFFFFFFFC0000000_END   VMLAYOUT_AC(0xffffffffc07fffff, UL)
+#define GUARD_FFFFFFFFC0000000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+/* pci_io: PCI I/O space (PCI_IO_START = VMEMMAP_END + 8 MiB); rw, global */
+#define PCI_IO_START                 VMLAYOUT_AC(0xffffffffc0800000, UL)
+#define PCI_IO_END                   VMLAYOUT_AC(0xffffffffc17fffff, UL)
+#define PCI_IO_SIZE                  VMLAYOUT_AC(0x1000000, UL)           /* 16 MiB */
+
+/*
+ * hole_ffffffffc1800000: unused
+ * by default 0xffffffffc1800000 .. 0xfffffffffd30ffff (955 MiB + 64 KiB)
+ */
+#define HOLE_FFFFFFFFC1800000_START  VMLAYOUT_AC(0xffffffffc1800000, UL)
+#ifndef __ASSEMBLER__
+#define HOLE_FFFFFFFFC1800000_END    (fixaddr_tot_start - 1)
+#define HOLE_FFFFFFFFC1800000_SIZE   (fixaddr_tot_start - 0xffffffffc1800000UL)
+#endif
+
+/*
+ * fixmap: fixed mappings (FIXADDR_TOT_START .. FIXADDR_TOP)
+ * rw, global
+ * by default 0xfffffffffd310000 .. 0xffffffffff7fffff (37824 KiB)
+ */
+#define FIXADDR_END                  VMLAYOUT_AC(0xffffffffff7fffff, UL)
+#ifndef __ASSEMBLER__
+#define FIXADDR_START                (fixaddr_tot_start)
+#define FIXADDR_SIZE                 (0xffffffffff800000UL - fixaddr_tot_start)
+#endif
+
+/* guard_ffffffffff800000: guard region */
+#define GUARD_FFFFFFFFFF800000_START VMLAYOUT_AC(0xffffffffff800000, UL)
+#define GUARD_FFFFFFFFFF800000_END   VMLAYOUT_AC(0xffffffffffffffff, UL)
+#define GUARD_FFFFFFFFFF800000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
+
+/* user_space: user (TTBR0_EL1), different per mm; rwx, user, per process */
+#define USER_SPACE_START             VMLAYOUT_AC(0x0000000000000000, UL)
+#define USER_SPACE_END               VMLAYOUT_AC(0x000fffffffffffff, UL)
+#define USER_SPACE_SIZE              VMLAYOUT_AC(0x10000000000000, UL)    /* 4 PiB */
+
+/* non_canonical: neither half (translation fault) */
+#define NON_CANONICAL_START          VMLAYOUT_AC(0x0010000000000000, UL)
+#define NON_CANONICAL_END            VMLAYOUT_AC(0xffefffffffffffff, UL)
+#define NON_CANONICAL_SIZE           VMLAYOUT_AC(0xffe0000000000000, UL)  /* 16376 PiB */
+
+/*
+ * linear_map: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr
+ * map ram, rw, global, max_page 4 KiB
+ */
+#define PAGE_OFFSET_START            VMLAYOUT_AC(0xfff0000000000000, UL)
+#define PAGE_OFFSET_END              VMLAYOUT_AC(0xffff7fffffffffff, UL)
+#define PAGE_OFFSET_SIZE             VMLAYOUT_AC(0xf800000000000, UL)     /* 3968 TiB */
+
+/* modules: modules (MODULES_VADDR .. MODULES_END); rwx, global */
+#define MODULES_START                VMLAYOUT_AC(0xffff800000000000, UL)
+#define MODULES_END                  VMLAYOUT_AC(0xffff80007fffffff, UL)
+#define MODULES_SIZE                 VMLAYOUT_AC(0x80000000, UL)          /* 2 GiB */
+
+/* vmalloc: vmalloc (VMALLOC_START .. VMALLOC_END), with the kernel image; rwx, global */
+#define VMALLOC_START                VMLAYOUT_AC(0xffff800080000000, UL)
+#define VMALLOC_END                  VMLAYOUT_AC(0xffffc1ffbf7fffff, UL)
+/* VMALLOC_SIZE: 66 TiB - 3 GiB - 8 MiB */
+#define VMALLOC_SIZE                 VMLAYOUT_AC(0x41ff3f800000, UL)
+
+/*
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800080010000 .. 0xffff80008400ffff (64 MiB)
+ */
+#ifndef __ASSEMBLER__
+#define KIMAGE_START                 (kimage_base)
+#define KIMAGE_END                   (kernel_mapped + kimage_base - 1)
+#define KIMAGE_SIZE                  (kernel_mapped)
+#endif
+
+/* guard_ffffc1ffbf800000: guard region */
+#define GUARD_FFFFC1FFBF800000_START VMLAYOUT_AC(0xffffc1ffbf800000, UL)
+#define GUARD_FFFFC1FFBF800000_END   VMLAYOUT_AC(0xffffc1ffbfffffff, UL)
+#define GUARD_FFFFC1FFBF800000_SIZE  VMLAYOUT_AC(0x800000, UL)            /* 8 MiB */
+
+/* vmemmap: vmemmap (VMEMMAP_START .. VMEMMAP_END = -1 GiB); rw, global */
+#define VMEMMAP_START                VMLAYOUT_AC(0xffffc1ffc0000000, UL)
+#define VMEMMAP_END                  VMLAYOUT_AC(0xffffffffbfffffff, UL)
+#define VMEMMAP_SIZE                 VMLAYOUT_AC(0x3e0000000000, UL)      /* 62 TiB */
 
 /* guard_ffffffffc0000000: guard region */
 #define GUARD_FFFFFFFFC0000000_START VMLAYOUT_AC(0xffffffffc0000000, UL)
@@ -607,6 +793,24 @@ VMLAYOUT_CHECK_BEFORE(USER_SPACE, NON_CANONICAL);
 #elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_48)
 
 #define VMLAYOUT_VA_BITS 48
+
+VMLAYOUT_CHECK_EXTENT(USER_SPACE);
+VMLAYOUT_CHECK_ALIGNED(USER_SPACE, 0x1000);
+VMLAYOUT_CHECK_TTBR_HALF(USER_SPACE);
+VMLAYOUT_CHECK_BEFORE(USER_SPACE, NON_CANONICAL);
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
+
+#define VMLAYOUT_VA_BITS 52
+
+VMLAYOUT_CHECK_EXTENT(USER_SPACE);
+VMLAYOUT_CHECK_ALIGNED(USER_SPACE, 0x10000);
+VMLAYOUT_CHECK_TTBR_HALF(USER_SPACE);
+VMLAYOUT_CHECK_BEFORE(USER_SPACE, NON_CANONICAL);
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
+
+#define VMLAYOUT_VA_BITS 52
 
 VMLAYOUT_CHECK_EXTENT(USER_SPACE);
 VMLAYOUT_CHECK_ALIGNED(USER_SPACE, 0x1000);
@@ -788,6 +992,92 @@ VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFDFFBF800000);
 VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFDFFBF800000, 0x1000);
 VMLAYOUT_CHECK_TTBR_HALF(GUARD_FFFFFDFFBF800000);
 VMLAYOUT_CHECK_BEFORE(GUARD_FFFFFDFFBF800000, VMEMMAP);
+
+VMLAYOUT_CHECK_EXTENT(VMEMMAP);
+VMLAYOUT_CHECK_ALIGNED(VMEMMAP, 0x1000);
+VMLAYOUT_CHECK_TTBR_HALF(VMEMMAP);
+VMLAYOUT_CHECK_BEFORE(VMEMMAP, GUARD_FFFFFFFFC0000000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFFFFC0000000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFFFFC0000000, 0x1000);
+VMLAYOUT_CHECK_TTBR_HALF(GUARD_FFFFFFFFC0000000);
+VMLAYOUT_CHECK_BEFORE(GUARD_FFFFFFFFC0000000, PCI_IO);
+
+VMLAYOUT_CHECK_EXTENT(PCI_IO);
+VMLAYOUT_CHECK_ALIGNED(PCI_IO, 0x1000);
+VMLAYOUT_CHECK_TTBR_HALF(PCI_IO);
+VMLAYOUT_CHECK_BEFORE(PCI_IO, HOLE_FFFFFFFFC1800000);
+
+VMLAYOUT_CHECK_BEFORE(FIXADDR, GUARD_FFFFFFFFFF800000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFFFFFF800000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFFFFFF800000, 0x1000);
+VMLAYOUT_CHECK_TTBR_HALF(GUARD_FFFFFFFFFF800000);
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_64K_52)
+
+VMLAYOUT_CHECK_EXTENT(PAGE_OFFSET);
+VMLAYOUT_CHECK_ALIGNED(PAGE_OFFSET, 0x10000);
+VMLAYOUT_CHECK_TTBR_HALF(PAGE_OFFSET);
+VMLAYOUT_CHECK_BEFORE(PAGE_OFFSET, MODULES);
+
+VMLAYOUT_CHECK_EXTENT(MODULES);
+VMLAYOUT_CHECK_ALIGNED(MODULES, 0x10000);
+VMLAYOUT_CHECK_TTBR_HALF(MODULES);
+VMLAYOUT_CHECK_BEFORE(MODULES, VMALLOC);
+
+VMLAYOUT_CHECK_EXTENT(VMALLOC);
+VMLAYOUT_CHECK_ALIGNED(VMALLOC, 0x10000);
+VMLAYOUT_CHECK_TTBR_HALF(VMALLOC);
+VMLAYOUT_CHECK_BEFORE(VMALLOC, GUARD_FFFFFC1FBF800000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFC1FBF800000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFC1FBF800000, 0x10000);
+VMLAYOUT_CHECK_TTBR_HALF(GUARD_FFFFFC1FBF800000);
+VMLAYOUT_CHECK_BEFORE(GUARD_FFFFFC1FBF800000, VMEMMAP);
+
+VMLAYOUT_CHECK_EXTENT(VMEMMAP);
+VMLAYOUT_CHECK_ALIGNED(VMEMMAP, 0x10000);
+VMLAYOUT_CHECK_TTBR_HALF(VMEMMAP);
+VMLAYOUT_CHECK_BEFORE(VMEMMAP, GUARD_FFFFFFFFC0000000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFFFFC0000000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFFFFC0000000, 0x10000);
+VMLAYOUT_CHECK_TTBR_HALF(GUARD_FFFFFFFFC0000000);
+VMLAYOUT_CHECK_BEFORE(GUARD_FFFFFFFFC0000000, PCI_IO);
+
+VMLAYOUT_CHECK_EXTENT(PCI_IO);
+VMLAYOUT_CHECK_ALIGNED(PCI_IO, 0x10000);
+VMLAYOUT_CHECK_TTBR_HALF(PCI_IO);
+VMLAYOUT_CHECK_BEFORE(PCI_IO, HOLE_FFFFFFFFC1800000);
+
+VMLAYOUT_CHECK_BEFORE(FIXADDR, GUARD_FFFFFFFFFF800000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFFFFFFF800000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFFFFFFF800000, 0x10000);
+VMLAYOUT_CHECK_TTBR_HALF(GUARD_FFFFFFFFFF800000);
+
+#elif defined(VMLAYOUT_LINUX_ARM64_CURRENT_4K_52)
+
+VMLAYOUT_CHECK_EXTENT(PAGE_OFFSET);
+VMLAYOUT_CHECK_ALIGNED(PAGE_OFFSET, 0x1000);
+VMLAYOUT_CHECK_TTBR_HALF(PAGE_OFFSET);
+VMLAYOUT_CHECK_BEFORE(PAGE_OFFSET, MODULES);
+
+VMLAYOUT_CHECK_EXTENT(MODULES);
+VMLAYOUT_CHECK_ALIGNED(MODULES, 0x1000);
+VMLAYOUT_CHECK_TTBR_HALF(MODULES);
+VMLAYOUT_CHECK_BEFORE(MODULES, VMALLOC);
+
+VMLAYOUT_CHECK_EXTENT(VMALLOC);
+VMLAYOUT_CHECK_ALIGNED(VMALLOC, 0x1000);
+VMLAYOUT_CHECK_TTBR_HALF(VMALLOC);
+VMLAYOUT_CHECK_BEFORE(VMALLOC, GUARD_FFFFC1FFBF800000);
+
+VMLAYOUT_CHECK_EXTENT(GUARD_FFFFC1FFBF800000);
+VMLAYOUT_CHECK_ALIGNED(GUARD_FFFFC1FFBF800000, 0x1000);
+VMLAYOUT_CHECK_TTBR_HALF(GUARD_FFFFC1FFBF800000);
+VMLAYOUT_CHECK_BEFORE(GUARD_FFFFC1FFBF800000, VMEMMAP);
 
 VMLAYOUT_CHECK_EXTENT(VMEMMAP);
 VMLAYOUT_CHECK_ALIGNED(VMEMMAP, 0x1000);

@@ -14,8 +14,9 @@
 //!
 //! One module per variant: `v6_1` (AArch64 4K granule, 48-bit virtual addresses per half),
 //! `doc_4k_48` (AArch64 4K granule, 48-bit virtual addresses per half), `doc_64k_52` (AArch64 64K
-//! granule, 52-bit virtual addresses per half) and `current_4k_48` (AArch64 4K granule, 48-bit
-//! virtual addresses per half).
+//! granule, 52-bit virtual addresses per half), `current_4k_48` (AArch64 4K granule, 48-bit virtual
+//! addresses per half), `current_64k_52` (AArch64 64K granule, 52-bit virtual addresses per half)
+//! and `current_4k_52` (AArch64 4K granule, 52-bit virtual addresses per half).
 
 /// Variant "v6.1": AArch64 4K granule, 48-bit virtual addresses per half.
 pub mod v6_1 {
@@ -34,8 +35,7 @@ pub mod v6_1 {
     /// `phys_span` is verified for multiples of this: 1 GiB.
     pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
 
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
@@ -43,13 +43,13 @@ pub mod v6_1 {
     pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
-    /// `init_offset`: where the __init segments start in the image (__init_begin - _text).
+    /// `init_offset`: where the __init segments start in the image (__init_begin - _stext).
     ///
-    /// Default: 20032 KiB.
-    pub const INIT_OFFSET_DEFAULT: u64 = 0x139_0000;
+    /// Default: 19968 KiB.
+    pub const INIT_OFFSET_DEFAULT: u64 = 0x138_0000;
     /// Smallest value of `init_offset` the layout is verified for: 64 KiB.
     pub const INIT_OFFSET_MIN: u64 = 0x1_0000;
     /// Largest value of `init_offset` the layout is verified for: 256 MiB.
@@ -68,28 +68,17 @@ pub mod v6_1 {
     /// `init_size` is verified for multiples of this: 64 KiB.
     pub const INIT_SIZE_ALIGN: u64 = 0x1_0000;
 
-    /// `image_end`: the image's size (_end - _text, rounded up to 64 KiB).
-    ///
-    /// Default: 27328 KiB.
-    pub const IMAGE_END_DEFAULT: u64 = 0x1ab_0000;
-    /// Smallest value of `image_end` the layout is verified for: 2 MiB.
-    pub const IMAGE_END_MIN: u64 = 0x20_0000;
-    /// Largest value of `image_end` the layout is verified for: 512 MiB.
-    pub const IMAGE_END_MAX: u64 = 0x2000_0000;
-    /// `image_end` is verified for multiples of this: 64 KiB.
-    pub const IMAGE_END_ALIGN: u64 = 0x1_0000;
-
     // KASLR group `image`: `kernel_image` are randomised, in this order, within
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0800_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0801_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fbff_efff_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0800_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0801_0000;
 
     // KASLR group `linear`: `linear_ram` are randomised, in this order, within
     // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
@@ -171,10 +160,11 @@ pub mod v6_1 {
     /// Size of `vmalloc`: 124 TiB - 384 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7bff_e800_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0bff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_0801_0000..=0xffff_8000_0c00_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -191,24 +181,6 @@ pub mod v6_1 {
     pub const fn kimage_size(kernel_mapped: u64) -> u64 {
         kernel_mapped
     }
-
-    /// `hole_ffff800008000000`: the Image header (_text .. _stext).
-    ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0800_ffff` (64 KiB); moves with
-    /// `kimage_base`, in `kernel_image`.
-    ///
-    /// Start of `hole_ffff800008000000`, given `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800008000000_start(kimage_base: u64) -> u64 {
-        kimage_base
-    }
-    /// Last byte of `hole_ffff800008000000` (inclusive), given `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800008000000_end(kimage_base: u64) -> u64 {
-        kimage_base + 0xffff
-    }
-    /// Size of `hole_ffff800008000000`: 64 KiB.
-    pub const HOLE_FFFF800008000000_SIZE: u64 = 0x1_0000;
 
     /// `hole_ffff800009390000`: the __init segments, unmapped after boot.
     ///
@@ -234,27 +206,6 @@ pub mod v6_1 {
     #[must_use]
     pub const fn hole_ffff800009390000_size(init_size: u64) -> u64 {
         init_size
-    }
-
-    /// `hole_ffff800009ab0000`: past _end, to the end of the window.
-    ///
-    /// By default `0xffff_8000_09ab_0000..=0xffff_8000_0bff_ffff` (38208 KiB); moves with
-    /// `kimage_base`, in `kernel_image`.
-    ///
-    /// Start of `hole_ffff800009ab0000`, given `image_end` and `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_start(image_end: u64, kimage_base: u64) -> u64 {
-        image_end + kimage_base
-    }
-    /// Last byte of `hole_ffff800009ab0000` (inclusive), given `kernel_mapped` and `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_end(kernel_mapped: u64, kimage_base: u64) -> u64 {
-        kernel_mapped + kimage_base - 1
-    }
-    /// Size of `hole_ffff800009ab0000`, given `kernel_mapped` and `image_end`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_size(kernel_mapped: u64, image_end: u64) -> u64 {
-        kernel_mapped.wrapping_sub(image_end)
     }
 
     /// `fixmap`: fixed mappings (top down from FIXADDR_TOP).
@@ -545,29 +496,16 @@ pub mod current_4k_48 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `phys_span`: the linear map's share of the physical address range (2^PARange, at most the
-    /// linear region).
-    ///
-    /// Default: 128 TiB.
-    pub const PHYS_SPAN_DEFAULT: u64 = 0x8000_0000_0000;
-    /// Smallest value of `phys_span` the layout is verified for: 1 GiB.
-    pub const PHYS_SPAN_MIN: u64 = 0x4000_0000;
-    /// Largest value of `phys_span` the layout is verified for: 128 TiB.
-    pub const PHYS_SPAN_MAX: u64 = 0x8000_0000_0000;
-    /// `phys_span` is verified for multiples of this: 1 GiB.
-    pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
-
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
@@ -584,25 +522,13 @@ pub mod current_4k_48 {
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8000_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fdff_bf7f_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8000_0000;
-
-    // KASLR group `linear`: `linear_ram` are randomised, in this order, within
-    // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
-
-    /// First address of KASLR group `linear`.
-    pub const KASLR_LINEAR_START: u64 = 0xffff_0000_0000_0000;
-    /// Last address of KASLR group `linear` (inclusive).
-    pub const KASLR_LINEAR_END: u64 = 0xffff_7fff_ffff_ffff;
-    /// Alignment of the randomised bases: 1 GiB.
-    pub const KASLR_LINEAR_ALIGN: u64 = 0x4000_0000;
-    /// Default of `linear_ram_base`, where `linear_ram` starts unless KASLR moves it.
-    pub const LINEAR_RAM_BASE_DEFAULT: u64 = 0xffff_0000_0000_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
     // Regions, by start address (a parent before its children).
 
@@ -624,35 +550,15 @@ pub mod current_4k_48 {
     /// Size of `non_canonical`: 16 EiB - 512 TiB.
     pub const NON_CANONICAL_SIZE: u64 = 0xfffe_0000_0000_0000;
 
-    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END).
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
     ///
-    /// `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); rw, global.
+    /// `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); map ram, rw, global, max_page 4
+    /// KiB.
     pub const PAGE_OFFSET_START: u64 = 0xffff_0000_0000_0000;
     /// Last byte of `linear_map` (inclusive).
     pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
     /// Size of `linear_map`: 128 TiB.
     pub const PAGE_OFFSET_SIZE: u64 = 0x8000_0000_0000;
-
-    /// `linear_ram`: the physical address range's image in the linear map; RAM from memstart_addr.
-    ///
-    /// By default `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); map ram, rw, global,
-    /// max_page 4 KiB, randomised: starts at `linear_ram_base`, in `linear_map`.
-    ///
-    /// Start of `linear_ram`, given `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_start(linear_ram_base: u64) -> u64 {
-        linear_ram_base
-    }
-    /// Last byte of `linear_ram` (inclusive), given `phys_span` and `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_end(phys_span: u64, linear_ram_base: u64) -> u64 {
-        phys_span + linear_ram_base - 1
-    }
-    /// Size of `linear_ram`, given `phys_span`.
-    #[must_use]
-    pub const fn linear_ram_size(phys_span: u64) -> u64 {
-        phys_span
-    }
 
     /// `modules`: modules (MODULES_VADDR .. MODULES_END).
     ///
@@ -672,10 +578,11 @@ pub mod current_4k_48 {
     /// Size of `vmalloc`: 126 TiB - 3 GiB - 8 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7dff_3f80_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_8000_0000..=0xffff_8000_83ff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -710,6 +617,380 @@ pub mod current_4k_48 {
     pub const VMEMMAP_END: u64 = 0xffff_ffff_bfff_ffff;
     /// Size of `vmemmap`: 2 TiB.
     pub const VMEMMAP_SIZE: u64 = 0x200_0000_0000;
+
+    /// `guard_ffffffffc0000000`: guard region.
+    ///
+    /// `0xffff_ffff_c000_0000..=0xffff_ffff_c07f_ffff` (8 MiB).
+    pub const GUARD_FFFFFFFFC0000000_START: u64 = 0xffff_ffff_c000_0000;
+    /// Last byte of `guard_ffffffffc0000000` (inclusive).
+    pub const GUARD_FFFFFFFFC0000000_END: u64 = 0xffff_ffff_c07f_ffff;
+    /// Size of `guard_ffffffffc0000000`: 8 MiB.
+    pub const GUARD_FFFFFFFFC0000000_SIZE: u64 = 0x80_0000;
+
+    /// `pci_io`: PCI I/O space (PCI_IO_START = VMEMMAP_END + 8 MiB).
+    ///
+    /// `0xffff_ffff_c080_0000..=0xffff_ffff_c17f_ffff` (16 MiB); rw, global.
+    pub const PCI_IO_START: u64 = 0xffff_ffff_c080_0000;
+    /// Last byte of `pci_io` (inclusive).
+    pub const PCI_IO_END: u64 = 0xffff_ffff_c17f_ffff;
+    /// Size of `pci_io`: 16 MiB.
+    pub const PCI_IO_SIZE: u64 = 0x100_0000;
+
+    /// `hole_ffffffffc1800000`: unused.
+    ///
+    /// By default `0xffff_ffff_c180_0000..=0xffff_ffff_ff22_cfff` (986 MiB + 180 KiB).
+    pub const HOLE_FFFFFFFFC1800000_START: u64 = 0xffff_ffff_c180_0000;
+    /// Last byte of `hole_ffffffffc1800000` (inclusive), given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn hole_ffffffffc1800000_end(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start - 1
+    }
+    /// Size of `hole_ffffffffc1800000`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn hole_ffffffffc1800000_size(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start - 0xffff_ffff_c180_0000
+    }
+
+    /// `fixmap`: fixed mappings (FIXADDR_TOT_START .. FIXADDR_TOP).
+    ///
+    /// By default `0xffff_ffff_ff22_d000..=0xffff_ffff_ff7f_ffff` (5964 KiB); rw, global.
+    ///
+    /// Start of `fixmap`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn fixaddr_start(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start
+    }
+    /// Last byte of `fixmap` (inclusive).
+    pub const FIXADDR_END: u64 = 0xffff_ffff_ff7f_ffff;
+    /// Size of `fixmap`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn fixaddr_size(fixaddr_tot_start: u64) -> u64 {
+        0xffff_ffff_ff80_0000 - fixaddr_tot_start
+    }
+
+    /// `guard_ffffffffff800000`: guard region.
+    ///
+    /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffff_ffff` (8 MiB).
+    pub const GUARD_FFFFFFFFFF800000_START: u64 = 0xffff_ffff_ff80_0000;
+    /// Last byte of `guard_ffffffffff800000` (inclusive).
+    pub const GUARD_FFFFFFFFFF800000_END: u64 = 0xffff_ffff_ffff_ffff;
+    /// Size of `guard_ffffffffff800000`: 8 MiB.
+    pub const GUARD_FFFFFFFFFF800000_SIZE: u64 = 0x80_0000;
+}
+
+/// Variant "current-64k-52": AArch64 64K granule, 52-bit virtual addresses per half.
+pub mod current_64k_52 {
+    // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
+    // from `P_MIN` to `P_MAX`.
+
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
+    ///
+    /// Default: 64 MiB.
+    pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
+    /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
+    pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
+
+    /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
+    ///
+    /// Default: `0xffff_ffff_fd31_0000`.
+    pub const FIXADDR_TOT_START_DEFAULT: u64 = 0xffff_ffff_fd31_0000;
+    /// Smallest value of `fixaddr_tot_start` the layout is verified for: `0xffff_ffff_c180_0000`.
+    pub const FIXADDR_TOT_START_MIN: u64 = 0xffff_ffff_c180_0000;
+    /// Largest value of `fixaddr_tot_start` the layout is verified for: `0xffff_ffff_ff3a_0000`.
+    pub const FIXADDR_TOT_START_MAX: u64 = 0xffff_ffff_ff3a_0000;
+    /// `fixaddr_tot_start` is verified for multiples of this: 64 KiB.
+    pub const FIXADDR_TOT_START_ALIGN: u64 = 0x1_0000;
+
+    // KASLR group `image`: `kernel_image` are randomised, in this order, within
+    // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
+
+    /// First address of KASLR group `image`.
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
+    /// Last address of KASLR group `image` (inclusive).
+    pub const KASLR_IMAGE_END: u64 = 0xffff_fc1f_bf7f_ffff;
+    /// Alignment of the randomised bases: 2 MiB.
+    pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
+    /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
+
+    // Regions, by start address (a parent before its children).
+
+    /// `user_space`: user (TTBR0_EL1), different per mm.
+    ///
+    /// `0x0000_0000_0000_0000..=0x000f_ffff_ffff_ffff` (4 PiB); rwx, user, per process.
+    pub const USER_SPACE_START: u64 = 0x0000_0000_0000_0000;
+    /// Last byte of `user_space` (inclusive).
+    pub const USER_SPACE_END: u64 = 0x000f_ffff_ffff_ffff;
+    /// Size of `user_space`: 4 PiB.
+    pub const USER_SPACE_SIZE: u64 = 0x10_0000_0000_0000;
+
+    /// `non_canonical`: neither half (translation fault).
+    ///
+    /// `0x0010_0000_0000_0000..=0xffef_ffff_ffff_ffff` (16376 PiB).
+    pub const NON_CANONICAL_START: u64 = 0x0010_0000_0000_0000;
+    /// Last byte of `non_canonical` (inclusive).
+    pub const NON_CANONICAL_END: u64 = 0xffef_ffff_ffff_ffff;
+    /// Size of `non_canonical`: 16376 PiB.
+    pub const NON_CANONICAL_SIZE: u64 = 0xffe0_0000_0000_0000;
+
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
+    ///
+    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global, max_page 64
+    /// KiB.
+    pub const PAGE_OFFSET_START: u64 = 0xfff0_0000_0000_0000;
+    /// Last byte of `linear_map` (inclusive).
+    pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
+    /// Size of `linear_map`: 3968 TiB.
+    pub const PAGE_OFFSET_SIZE: u64 = 0xf_8000_0000_0000;
+
+    /// `modules`: modules (MODULES_VADDR .. MODULES_END).
+    ///
+    /// `0xffff_8000_0000_0000..=0xffff_8000_7fff_ffff` (2 GiB); rwx, global.
+    pub const MODULES_START: u64 = 0xffff_8000_0000_0000;
+    /// Last byte of `modules` (inclusive).
+    pub const MODULES_END: u64 = 0xffff_8000_7fff_ffff;
+    /// Size of `modules`: 2 GiB.
+    pub const MODULES_SIZE: u64 = 0x8000_0000;
+
+    /// `vmalloc`: vmalloc (VMALLOC_START .. VMALLOC_END), with the kernel image.
+    ///
+    /// `0xffff_8000_8000_0000..=0xffff_fc1f_bf7f_ffff` (125 TiB - 899 GiB - 8 MiB); rwx, global.
+    pub const VMALLOC_START: u64 = 0xffff_8000_8000_0000;
+    /// Last byte of `vmalloc` (inclusive).
+    pub const VMALLOC_END: u64 = 0xffff_fc1f_bf7f_ffff;
+    /// Size of `vmalloc`: 125 TiB - 899 GiB - 8 MiB.
+    pub const VMALLOC_SIZE: u64 = 0x7c1f_3f80_0000;
+
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
+    ///
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 64 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    ///
+    /// Start of `kernel_image`, given `kimage_base`.
+    #[must_use]
+    pub const fn kimage_start(kimage_base: u64) -> u64 {
+        kimage_base
+    }
+    /// Last byte of `kernel_image` (inclusive), given `kernel_mapped` and `kimage_base`.
+    #[must_use]
+    pub const fn kimage_end(kernel_mapped: u64, kimage_base: u64) -> u64 {
+        kernel_mapped + kimage_base - 1
+    }
+    /// Size of `kernel_image`, given `kernel_mapped`.
+    #[must_use]
+    pub const fn kimage_size(kernel_mapped: u64) -> u64 {
+        kernel_mapped
+    }
+
+    /// `guard_fffffc1fbf800000`: guard region.
+    ///
+    /// `0xffff_fc1f_bf80_0000..=0xffff_fc1f_bfff_ffff` (8 MiB).
+    pub const GUARD_FFFFFC1FBF800000_START: u64 = 0xffff_fc1f_bf80_0000;
+    /// Last byte of `guard_fffffc1fbf800000` (inclusive).
+    pub const GUARD_FFFFFC1FBF800000_END: u64 = 0xffff_fc1f_bfff_ffff;
+    /// Size of `guard_fffffc1fbf800000`: 8 MiB.
+    pub const GUARD_FFFFFC1FBF800000_SIZE: u64 = 0x80_0000;
+
+    /// `vmemmap`: vmemmap (VMEMMAP_START .. VMEMMAP_END = -1 GiB).
+    ///
+    /// `0xffff_fc1f_c000_0000..=0xffff_ffff_bfff_ffff` (3968 GiB); rw, global.
+    pub const VMEMMAP_START: u64 = 0xffff_fc1f_c000_0000;
+    /// Last byte of `vmemmap` (inclusive).
+    pub const VMEMMAP_END: u64 = 0xffff_ffff_bfff_ffff;
+    /// Size of `vmemmap`: 3968 GiB.
+    pub const VMEMMAP_SIZE: u64 = 0x3e0_0000_0000;
+
+    /// `guard_ffffffffc0000000`: guard region.
+    ///
+    /// `0xffff_ffff_c000_0000..=0xffff_ffff_c07f_ffff` (8 MiB).
+    pub const GUARD_FFFFFFFFC0000000_START: u64 = 0xffff_ffff_c000_0000;
+    /// Last byte of `guard_ffffffffc0000000` (inclusive).
+    pub const GUARD_FFFFFFFFC0000000_END: u64 = 0xffff_ffff_c07f_ffff;
+    /// Size of `guard_ffffffffc0000000`: 8 MiB.
+    pub const GUARD_FFFFFFFFC0000000_SIZE: u64 = 0x80_0000;
+
+    /// `pci_io`: PCI I/O space (PCI_IO_START = VMEMMAP_END + 8 MiB).
+    ///
+    /// `0xffff_ffff_c080_0000..=0xffff_ffff_c17f_ffff` (16 MiB); rw, global.
+    pub const PCI_IO_START: u64 = 0xffff_ffff_c080_0000;
+    /// Last byte of `pci_io` (inclusive).
+    pub const PCI_IO_END: u64 = 0xffff_ffff_c17f_ffff;
+    /// Size of `pci_io`: 16 MiB.
+    pub const PCI_IO_SIZE: u64 = 0x100_0000;
+
+    /// `hole_ffffffffc1800000`: unused.
+    ///
+    /// By default `0xffff_ffff_c180_0000..=0xffff_ffff_fd30_ffff` (955 MiB + 64 KiB).
+    pub const HOLE_FFFFFFFFC1800000_START: u64 = 0xffff_ffff_c180_0000;
+    /// Last byte of `hole_ffffffffc1800000` (inclusive), given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn hole_ffffffffc1800000_end(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start - 1
+    }
+    /// Size of `hole_ffffffffc1800000`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn hole_ffffffffc1800000_size(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start - 0xffff_ffff_c180_0000
+    }
+
+    /// `fixmap`: fixed mappings (FIXADDR_TOT_START .. FIXADDR_TOP).
+    ///
+    /// By default `0xffff_ffff_fd31_0000..=0xffff_ffff_ff7f_ffff` (37824 KiB); rw, global.
+    ///
+    /// Start of `fixmap`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn fixaddr_start(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start
+    }
+    /// Last byte of `fixmap` (inclusive).
+    pub const FIXADDR_END: u64 = 0xffff_ffff_ff7f_ffff;
+    /// Size of `fixmap`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn fixaddr_size(fixaddr_tot_start: u64) -> u64 {
+        0xffff_ffff_ff80_0000 - fixaddr_tot_start
+    }
+
+    /// `guard_ffffffffff800000`: guard region.
+    ///
+    /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffff_ffff` (8 MiB).
+    pub const GUARD_FFFFFFFFFF800000_START: u64 = 0xffff_ffff_ff80_0000;
+    /// Last byte of `guard_ffffffffff800000` (inclusive).
+    pub const GUARD_FFFFFFFFFF800000_END: u64 = 0xffff_ffff_ffff_ffff;
+    /// Size of `guard_ffffffffff800000`: 8 MiB.
+    pub const GUARD_FFFFFFFFFF800000_SIZE: u64 = 0x80_0000;
+}
+
+/// Variant "current-4k-52": AArch64 4K granule, 52-bit virtual addresses per half.
+pub mod current_4k_52 {
+    // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
+    // from `P_MIN` to `P_MAX`.
+
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
+    ///
+    /// Default: 64 MiB.
+    pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
+    /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
+    pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
+
+    /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
+    ///
+    /// Default: `0xffff_ffff_ff22_d000`.
+    pub const FIXADDR_TOT_START_DEFAULT: u64 = 0xffff_ffff_ff22_d000;
+    /// Smallest value of `fixaddr_tot_start` the layout is verified for: `0xffff_ffff_c180_0000`.
+    pub const FIXADDR_TOT_START_MIN: u64 = 0xffff_ffff_c180_0000;
+    /// Largest value of `fixaddr_tot_start` the layout is verified for: `0xffff_ffff_ff43_6000`.
+    pub const FIXADDR_TOT_START_MAX: u64 = 0xffff_ffff_ff43_6000;
+    /// `fixaddr_tot_start` is verified for multiples of this: 4 KiB.
+    pub const FIXADDR_TOT_START_ALIGN: u64 = 0x1000;
+
+    // KASLR group `image`: `kernel_image` are randomised, in this order, within
+    // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
+
+    /// First address of KASLR group `image`.
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
+    /// Last address of KASLR group `image` (inclusive).
+    pub const KASLR_IMAGE_END: u64 = 0xffff_c1ff_bf7f_ffff;
+    /// Alignment of the randomised bases: 2 MiB.
+    pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
+    /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
+
+    // Regions, by start address (a parent before its children).
+
+    /// `user_space`: user (TTBR0_EL1), different per mm.
+    ///
+    /// `0x0000_0000_0000_0000..=0x000f_ffff_ffff_ffff` (4 PiB); rwx, user, per process.
+    pub const USER_SPACE_START: u64 = 0x0000_0000_0000_0000;
+    /// Last byte of `user_space` (inclusive).
+    pub const USER_SPACE_END: u64 = 0x000f_ffff_ffff_ffff;
+    /// Size of `user_space`: 4 PiB.
+    pub const USER_SPACE_SIZE: u64 = 0x10_0000_0000_0000;
+
+    /// `non_canonical`: neither half (translation fault).
+    ///
+    /// `0x0010_0000_0000_0000..=0xffef_ffff_ffff_ffff` (16376 PiB).
+    pub const NON_CANONICAL_START: u64 = 0x0010_0000_0000_0000;
+    /// Last byte of `non_canonical` (inclusive).
+    pub const NON_CANONICAL_END: u64 = 0xffef_ffff_ffff_ffff;
+    /// Size of `non_canonical`: 16376 PiB.
+    pub const NON_CANONICAL_SIZE: u64 = 0xffe0_0000_0000_0000;
+
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
+    ///
+    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global, max_page 4
+    /// KiB.
+    pub const PAGE_OFFSET_START: u64 = 0xfff0_0000_0000_0000;
+    /// Last byte of `linear_map` (inclusive).
+    pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
+    /// Size of `linear_map`: 3968 TiB.
+    pub const PAGE_OFFSET_SIZE: u64 = 0xf_8000_0000_0000;
+
+    /// `modules`: modules (MODULES_VADDR .. MODULES_END).
+    ///
+    /// `0xffff_8000_0000_0000..=0xffff_8000_7fff_ffff` (2 GiB); rwx, global.
+    pub const MODULES_START: u64 = 0xffff_8000_0000_0000;
+    /// Last byte of `modules` (inclusive).
+    pub const MODULES_END: u64 = 0xffff_8000_7fff_ffff;
+    /// Size of `modules`: 2 GiB.
+    pub const MODULES_SIZE: u64 = 0x8000_0000;
+
+    /// `vmalloc`: vmalloc (VMALLOC_START .. VMALLOC_END), with the kernel image.
+    ///
+    /// `0xffff_8000_8000_0000..=0xffff_c1ff_bf7f_ffff` (66 TiB - 3 GiB - 8 MiB); rwx, global.
+    pub const VMALLOC_START: u64 = 0xffff_8000_8000_0000;
+    /// Last byte of `vmalloc` (inclusive).
+    pub const VMALLOC_END: u64 = 0xffff_c1ff_bf7f_ffff;
+    /// Size of `vmalloc`: 66 TiB - 3 GiB - 8 MiB.
+    pub const VMALLOC_SIZE: u64 = 0x41ff_3f80_0000;
+
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
+    ///
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    ///
+    /// Start of `kernel_image`, given `kimage_base`.
+    #[must_use]
+    pub const fn kimage_start(kimage_base: u64) -> u64 {
+        kimage_base
+    }
+    /// Last byte of `kernel_image` (inclusive), given `kernel_mapped` and `kimage_base`.
+    #[must_use]
+    pub const fn kimage_end(kernel_mapped: u64, kimage_base: u64) -> u64 {
+        kernel_mapped + kimage_base - 1
+    }
+    /// Size of `kernel_image`, given `kernel_mapped`.
+    #[must_use]
+    pub const fn kimage_size(kernel_mapped: u64) -> u64 {
+        kernel_mapped
+    }
+
+    /// `guard_ffffc1ffbf800000`: guard region.
+    ///
+    /// `0xffff_c1ff_bf80_0000..=0xffff_c1ff_bfff_ffff` (8 MiB).
+    pub const GUARD_FFFFC1FFBF800000_START: u64 = 0xffff_c1ff_bf80_0000;
+    /// Last byte of `guard_ffffc1ffbf800000` (inclusive).
+    pub const GUARD_FFFFC1FFBF800000_END: u64 = 0xffff_c1ff_bfff_ffff;
+    /// Size of `guard_ffffc1ffbf800000`: 8 MiB.
+    pub const GUARD_FFFFC1FFBF800000_SIZE: u64 = 0x80_0000;
+
+    /// `vmemmap`: vmemmap (VMEMMAP_START .. VMEMMAP_END = -1 GiB).
+    ///
+    /// `0xffff_c1ff_c000_0000..=0xffff_ffff_bfff_ffff` (62 TiB); rw, global.
+    pub const VMEMMAP_START: u64 = 0xffff_c1ff_c000_0000;
+    /// Last byte of `vmemmap` (inclusive).
+    pub const VMEMMAP_END: u64 = 0xffff_ffff_bfff_ffff;
+    /// Size of `vmemmap`: 62 TiB.
+    pub const VMEMMAP_SIZE: u64 = 0x3e00_0000_0000;
 
     /// `guard_ffffffffc0000000`: guard region.
     ///

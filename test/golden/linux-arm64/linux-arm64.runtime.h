@@ -16,10 +16,12 @@
  * The layout is chosen at boot: the kernel defines vmlayout_linux_arm64_variant and sets it once,
  * before reading any value, to one of
  *
- *   VMLAYOUT_LINUX_ARM64_VARIANT_V6_1           "v6.1": AArch64 4K granule, 48-bit virtual addresses per half
- *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48      "doc-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
- *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52     "doc-64k-52": AArch64 64K granule, 52-bit virtual addresses per half
- *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48  "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_V6_1            "v6.1": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48       "doc-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52      "doc-64k-52": AArch64 64K granule, 52-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48   "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_64K_52  "current-64k-52": AArch64 64K granule, 52-bit virtual addresses per half
+ *   VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_52   "current-4k-52": AArch64 4K granule, 52-bit virtual addresses per half
  *
  * A value equal in every variant is a plain macro. One that differs has a macro per variant, the
  * variant's name appended (R_START_V6_1), and R_START itself reads vmlayout_linux_arm64_variant. A
@@ -37,111 +39,158 @@ _Static_assert(sizeof(unsigned long) == 8, "vmlayout headers need a 64-bit unsig
 
 /* The variant the kernel runs, set once at boot */
 enum vmlayout_linux_arm64_variant {
-	VMLAYOUT_LINUX_ARM64_VARIANT_V6_1 = 0,      /* "v6.1" */
-	VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48,     /* "doc-4k-48" */
-	VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52,    /* "doc-64k-52" */
-	VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48, /* "current-4k-48" */
+	VMLAYOUT_LINUX_ARM64_VARIANT_V6_1 = 0,       /* "v6.1" */
+	VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48,      /* "doc-4k-48" */
+	VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52,     /* "doc-64k-52" */
+	VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48,  /* "current-4k-48" */
+	VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_64K_52, /* "current-64k-52" */
+	VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_52,  /* "current-4k-52" */
 };
 extern enum vmlayout_linux_arm64_variant vmlayout_linux_arm64_variant;
 
-#define VMLAYOUT_LINUX_ARM64_SELECT(v0, v1, v2, v3) \
-	(vmlayout_linux_arm64_variant == VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48 ? (v1) : vmlayout_linux_arm64_variant == VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52 ? (v2) : vmlayout_linux_arm64_variant == VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48 ? (v3) : (v0))
+#define VMLAYOUT_LINUX_ARM64_SELECT(v0, v1, v2, v3, v4, v5) \
+	(vmlayout_linux_arm64_variant == VMLAYOUT_LINUX_ARM64_VARIANT_DOC_4K_48 ? (v1) : vmlayout_linux_arm64_variant == VMLAYOUT_LINUX_ARM64_VARIANT_DOC_64K_52 ? (v2) : vmlayout_linux_arm64_variant == VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_48 ? (v3) : vmlayout_linux_arm64_variant == VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_64K_52 ? (v4) : vmlayout_linux_arm64_variant == VMLAYOUT_LINUX_ARM64_VARIANT_CURRENT_4K_52 ? (v5) : (v0))
 
 /* Variables the kernel defines: parameters and KASLR bases */
 extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
 extern unsigned long init_offset;
 extern unsigned long init_size;
-extern unsigned long image_end;
 extern unsigned long kimage_base;
 extern unsigned long linear_ram_base;
 extern unsigned long fixaddr_tot_start;
 
 /* parameter `phys_span` */
 #define PHYS_SPAN_DEFAULT_V6_1 0x800000000000UL
-#define PHYS_SPAN_DEFAULT_CURRENT_4K_48 0x800000000000UL
-/* PHYS_SPAN_DEFAULT is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * PHYS_SPAN_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define PHYS_SPAN_MIN_V6_1 0x40000000UL
-#define PHYS_SPAN_MIN_CURRENT_4K_48 0x40000000UL
-/* PHYS_SPAN_MIN is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * PHYS_SPAN_MIN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define PHYS_SPAN_MAX_V6_1 0x800000000000UL
-#define PHYS_SPAN_MAX_CURRENT_4K_48 0x800000000000UL
-/* PHYS_SPAN_MAX is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * PHYS_SPAN_MAX is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define PHYS_SPAN_ALIGN_V6_1 0x40000000UL
-#define PHYS_SPAN_ALIGN_CURRENT_4K_48 0x40000000UL
-/* PHYS_SPAN_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * PHYS_SPAN_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* parameter `kernel_mapped` */
 #define KERNEL_MAPPED_DEFAULT_V6_1 0x4000000UL
 #define KERNEL_MAPPED_DEFAULT_CURRENT_4K_48 0x4000000UL
+#define KERNEL_MAPPED_DEFAULT_CURRENT_64K_52 0x4000000UL
+#define KERNEL_MAPPED_DEFAULT_CURRENT_4K_52 0x4000000UL
 /* KERNEL_MAPPED_DEFAULT is not defined in variant "doc-4k-48" and "doc-64k-52" */
 #define KERNEL_MAPPED_MIN_V6_1 0x200000UL
-#define KERNEL_MAPPED_MIN_CURRENT_4K_48 0x200000UL
+#define KERNEL_MAPPED_MIN_CURRENT_4K_48 0x10000UL
+#define KERNEL_MAPPED_MIN_CURRENT_64K_52 0x10000UL
+#define KERNEL_MAPPED_MIN_CURRENT_4K_52 0x10000UL
 /* KERNEL_MAPPED_MIN is not defined in variant "doc-4k-48" and "doc-64k-52" */
 #define KERNEL_MAPPED_MAX_V6_1 0x20000000UL
 #define KERNEL_MAPPED_MAX_CURRENT_4K_48 0x20000000UL
+#define KERNEL_MAPPED_MAX_CURRENT_64K_52 0x20000000UL
+#define KERNEL_MAPPED_MAX_CURRENT_4K_52 0x20000000UL
 /* KERNEL_MAPPED_MAX is not defined in variant "doc-4k-48" and "doc-64k-52" */
-#define KERNEL_MAPPED_ALIGN_V6_1 0x200000UL
-#define KERNEL_MAPPED_ALIGN_CURRENT_4K_48 0x200000UL
+#define KERNEL_MAPPED_ALIGN_V6_1 0x10000UL
+#define KERNEL_MAPPED_ALIGN_CURRENT_4K_48 0x10000UL
+#define KERNEL_MAPPED_ALIGN_CURRENT_64K_52 0x10000UL
+#define KERNEL_MAPPED_ALIGN_CURRENT_4K_52 0x10000UL
 /* KERNEL_MAPPED_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
 
 /* parameter `init_offset` */
-#define INIT_OFFSET_DEFAULT_V6_1 0x1390000UL
-/* INIT_OFFSET_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+#define INIT_OFFSET_DEFAULT_V6_1 0x1380000UL
+/*
+ * INIT_OFFSET_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define INIT_OFFSET_MIN_V6_1 0x10000UL
-/* INIT_OFFSET_MIN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+/*
+ * INIT_OFFSET_MIN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define INIT_OFFSET_MAX_V6_1 0x10000000UL
-/* INIT_OFFSET_MAX is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+/*
+ * INIT_OFFSET_MAX is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define INIT_OFFSET_ALIGN_V6_1 0x10000UL
-/* INIT_OFFSET_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+/*
+ * INIT_OFFSET_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* parameter `init_size` */
 #define INIT_SIZE_DEFAULT_V6_1 0x480000UL
-/* INIT_SIZE_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+/*
+ * INIT_SIZE_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define INIT_SIZE_MIN_V6_1 0x10000UL
-/* INIT_SIZE_MIN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+/*
+ * INIT_SIZE_MIN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define INIT_SIZE_MAX_V6_1 0x4000000UL
-/* INIT_SIZE_MAX is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+/*
+ * INIT_SIZE_MAX is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define INIT_SIZE_ALIGN_V6_1 0x10000UL
-/* INIT_SIZE_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
-
-/* parameter `image_end` */
-#define IMAGE_END_DEFAULT_V6_1 0x1ab0000UL
-/* IMAGE_END_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
-#define IMAGE_END_MIN_V6_1 0x200000UL
-/* IMAGE_END_MIN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
-#define IMAGE_END_MAX_V6_1 0x20000000UL
-/* IMAGE_END_MAX is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
-#define IMAGE_END_ALIGN_V6_1 0x10000UL
-/* IMAGE_END_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48" */
+/*
+ * INIT_SIZE_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* KASLR group `image` */
-#define KASLR_IMAGE_START_V6_1 0xffff800008000000UL
-#define KASLR_IMAGE_START_CURRENT_4K_48 0xffff800080000000UL
+#define KASLR_IMAGE_START_V6_1 0xffff800008010000UL
+#define KASLR_IMAGE_START_CURRENT_4K_48 0xffff800080010000UL
+#define KASLR_IMAGE_START_CURRENT_64K_52 0xffff800080010000UL
+#define KASLR_IMAGE_START_CURRENT_4K_52 0xffff800080010000UL
 /* KASLR_IMAGE_START is not defined in variant "doc-4k-48" and "doc-64k-52" */
 #define KASLR_IMAGE_END_V6_1 0xfffffbffefffffffUL
 #define KASLR_IMAGE_END_CURRENT_4K_48 0xfffffdffbf7fffffUL
+#define KASLR_IMAGE_END_CURRENT_64K_52 0xfffffc1fbf7fffffUL
+#define KASLR_IMAGE_END_CURRENT_4K_52 0xffffc1ffbf7fffffUL
 /* KASLR_IMAGE_END is not defined in variant "doc-4k-48" and "doc-64k-52" */
 #define KASLR_IMAGE_ALIGN_V6_1 0x200000UL
 #define KASLR_IMAGE_ALIGN_CURRENT_4K_48 0x200000UL
+#define KASLR_IMAGE_ALIGN_CURRENT_64K_52 0x200000UL
+#define KASLR_IMAGE_ALIGN_CURRENT_4K_52 0x200000UL
 /* KASLR_IMAGE_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
-#define KIMAGE_BASE_DEFAULT_V6_1 0xffff800008000000UL
-#define KIMAGE_BASE_DEFAULT_CURRENT_4K_48 0xffff800080000000UL
+#define KIMAGE_BASE_DEFAULT_V6_1 0xffff800008010000UL
+#define KIMAGE_BASE_DEFAULT_CURRENT_4K_48 0xffff800080010000UL
+#define KIMAGE_BASE_DEFAULT_CURRENT_64K_52 0xffff800080010000UL
+#define KIMAGE_BASE_DEFAULT_CURRENT_4K_52 0xffff800080010000UL
 /* KIMAGE_BASE_DEFAULT is not defined in variant "doc-4k-48" and "doc-64k-52" */
 
 /* KASLR group `linear` */
 #define KASLR_LINEAR_START_V6_1 0xffff000000000000UL
-#define KASLR_LINEAR_START_CURRENT_4K_48 0xffff000000000000UL
-/* KASLR_LINEAR_START is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * KASLR_LINEAR_START is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define KASLR_LINEAR_END_V6_1 0xffff7fffffffffffUL
-#define KASLR_LINEAR_END_CURRENT_4K_48 0xffff7fffffffffffUL
-/* KASLR_LINEAR_END is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * KASLR_LINEAR_END is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define KASLR_LINEAR_ALIGN_V6_1 0x40000000UL
-#define KASLR_LINEAR_ALIGN_CURRENT_4K_48 0x40000000UL
-/* KASLR_LINEAR_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * KASLR_LINEAR_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define LINEAR_RAM_BASE_DEFAULT_V6_1 0xffff000000000000UL
-#define LINEAR_RAM_BASE_DEFAULT_CURRENT_4K_48 0xffff000000000000UL
-/* LINEAR_RAM_BASE_DEFAULT is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * LINEAR_RAM_BASE_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* region `user_space` */
 #define USER_SPACE_START 0x0000000000000000UL
@@ -149,53 +198,73 @@ extern unsigned long fixaddr_tot_start;
 #define USER_SPACE_END_DOC_4K_48 0x0000ffffffffffffUL
 #define USER_SPACE_END_DOC_64K_52 0x000fffffffffffffUL
 #define USER_SPACE_END_CURRENT_4K_48 0x0000ffffffffffffUL
-#define USER_SPACE_END VMLAYOUT_LINUX_ARM64_SELECT(USER_SPACE_END_V6_1, USER_SPACE_END_DOC_4K_48, USER_SPACE_END_DOC_64K_52, USER_SPACE_END_CURRENT_4K_48)
+#define USER_SPACE_END_CURRENT_64K_52 0x000fffffffffffffUL
+#define USER_SPACE_END_CURRENT_4K_52 0x000fffffffffffffUL
+#define USER_SPACE_END VMLAYOUT_LINUX_ARM64_SELECT(USER_SPACE_END_V6_1, USER_SPACE_END_DOC_4K_48, USER_SPACE_END_DOC_64K_52, USER_SPACE_END_CURRENT_4K_48, USER_SPACE_END_CURRENT_64K_52, USER_SPACE_END_CURRENT_4K_52)
 #define USER_SPACE_SIZE_V6_1 0x1000000000000UL
 #define USER_SPACE_SIZE_DOC_4K_48 0x1000000000000UL
 #define USER_SPACE_SIZE_DOC_64K_52 0x10000000000000UL
 #define USER_SPACE_SIZE_CURRENT_4K_48 0x1000000000000UL
-#define USER_SPACE_SIZE VMLAYOUT_LINUX_ARM64_SELECT(USER_SPACE_SIZE_V6_1, USER_SPACE_SIZE_DOC_4K_48, USER_SPACE_SIZE_DOC_64K_52, USER_SPACE_SIZE_CURRENT_4K_48)
+#define USER_SPACE_SIZE_CURRENT_64K_52 0x10000000000000UL
+#define USER_SPACE_SIZE_CURRENT_4K_52 0x10000000000000UL
+#define USER_SPACE_SIZE VMLAYOUT_LINUX_ARM64_SELECT(USER_SPACE_SIZE_V6_1, USER_SPACE_SIZE_DOC_4K_48, USER_SPACE_SIZE_DOC_64K_52, USER_SPACE_SIZE_CURRENT_4K_48, USER_SPACE_SIZE_CURRENT_64K_52, USER_SPACE_SIZE_CURRENT_4K_52)
 
 /* region `non_canonical` */
 #define NON_CANONICAL_START_V6_1 0x0001000000000000UL
 #define NON_CANONICAL_START_DOC_4K_48 0x0001000000000000UL
 #define NON_CANONICAL_START_DOC_64K_52 0x0010000000000000UL
 #define NON_CANONICAL_START_CURRENT_4K_48 0x0001000000000000UL
-#define NON_CANONICAL_START VMLAYOUT_LINUX_ARM64_SELECT(NON_CANONICAL_START_V6_1, NON_CANONICAL_START_DOC_4K_48, NON_CANONICAL_START_DOC_64K_52, NON_CANONICAL_START_CURRENT_4K_48)
+#define NON_CANONICAL_START_CURRENT_64K_52 0x0010000000000000UL
+#define NON_CANONICAL_START_CURRENT_4K_52 0x0010000000000000UL
+#define NON_CANONICAL_START VMLAYOUT_LINUX_ARM64_SELECT(NON_CANONICAL_START_V6_1, NON_CANONICAL_START_DOC_4K_48, NON_CANONICAL_START_DOC_64K_52, NON_CANONICAL_START_CURRENT_4K_48, NON_CANONICAL_START_CURRENT_64K_52, NON_CANONICAL_START_CURRENT_4K_52)
 #define NON_CANONICAL_END_V6_1 0xfffeffffffffffffUL
 #define NON_CANONICAL_END_DOC_4K_48 0xfffeffffffffffffUL
 #define NON_CANONICAL_END_DOC_64K_52 0xffefffffffffffffUL
 #define NON_CANONICAL_END_CURRENT_4K_48 0xfffeffffffffffffUL
-#define NON_CANONICAL_END VMLAYOUT_LINUX_ARM64_SELECT(NON_CANONICAL_END_V6_1, NON_CANONICAL_END_DOC_4K_48, NON_CANONICAL_END_DOC_64K_52, NON_CANONICAL_END_CURRENT_4K_48)
+#define NON_CANONICAL_END_CURRENT_64K_52 0xffefffffffffffffUL
+#define NON_CANONICAL_END_CURRENT_4K_52 0xffefffffffffffffUL
+#define NON_CANONICAL_END VMLAYOUT_LINUX_ARM64_SELECT(NON_CANONICAL_END_V6_1, NON_CANONICAL_END_DOC_4K_48, NON_CANONICAL_END_DOC_64K_52, NON_CANONICAL_END_CURRENT_4K_48, NON_CANONICAL_END_CURRENT_64K_52, NON_CANONICAL_END_CURRENT_4K_52)
 #define NON_CANONICAL_SIZE_V6_1 0xfffe000000000000UL
 #define NON_CANONICAL_SIZE_DOC_4K_48 0xfffe000000000000UL
 #define NON_CANONICAL_SIZE_DOC_64K_52 0xffe0000000000000UL
 #define NON_CANONICAL_SIZE_CURRENT_4K_48 0xfffe000000000000UL
-#define NON_CANONICAL_SIZE VMLAYOUT_LINUX_ARM64_SELECT(NON_CANONICAL_SIZE_V6_1, NON_CANONICAL_SIZE_DOC_4K_48, NON_CANONICAL_SIZE_DOC_64K_52, NON_CANONICAL_SIZE_CURRENT_4K_48)
+#define NON_CANONICAL_SIZE_CURRENT_64K_52 0xffe0000000000000UL
+#define NON_CANONICAL_SIZE_CURRENT_4K_52 0xffe0000000000000UL
+#define NON_CANONICAL_SIZE VMLAYOUT_LINUX_ARM64_SELECT(NON_CANONICAL_SIZE_V6_1, NON_CANONICAL_SIZE_DOC_4K_48, NON_CANONICAL_SIZE_DOC_64K_52, NON_CANONICAL_SIZE_CURRENT_4K_48, NON_CANONICAL_SIZE_CURRENT_64K_52, NON_CANONICAL_SIZE_CURRENT_4K_52)
 
 /* region `linear_map` */
 #define PAGE_OFFSET_START_V6_1 0xffff000000000000UL
 #define PAGE_OFFSET_START_DOC_4K_48 0xffff000000000000UL
 #define PAGE_OFFSET_START_DOC_64K_52 0xfff0000000000000UL
 #define PAGE_OFFSET_START_CURRENT_4K_48 0xffff000000000000UL
-#define PAGE_OFFSET_START VMLAYOUT_LINUX_ARM64_SELECT(PAGE_OFFSET_START_V6_1, PAGE_OFFSET_START_DOC_4K_48, PAGE_OFFSET_START_DOC_64K_52, PAGE_OFFSET_START_CURRENT_4K_48)
+#define PAGE_OFFSET_START_CURRENT_64K_52 0xfff0000000000000UL
+#define PAGE_OFFSET_START_CURRENT_4K_52 0xfff0000000000000UL
+#define PAGE_OFFSET_START VMLAYOUT_LINUX_ARM64_SELECT(PAGE_OFFSET_START_V6_1, PAGE_OFFSET_START_DOC_4K_48, PAGE_OFFSET_START_DOC_64K_52, PAGE_OFFSET_START_CURRENT_4K_48, PAGE_OFFSET_START_CURRENT_64K_52, PAGE_OFFSET_START_CURRENT_4K_52)
 #define PAGE_OFFSET_END 0xffff7fffffffffffUL
 #define PAGE_OFFSET_SIZE_V6_1 0x800000000000UL
 #define PAGE_OFFSET_SIZE_DOC_4K_48 0x800000000000UL
 #define PAGE_OFFSET_SIZE_DOC_64K_52 0xf800000000000UL
 #define PAGE_OFFSET_SIZE_CURRENT_4K_48 0x800000000000UL
-#define PAGE_OFFSET_SIZE VMLAYOUT_LINUX_ARM64_SELECT(PAGE_OFFSET_SIZE_V6_1, PAGE_OFFSET_SIZE_DOC_4K_48, PAGE_OFFSET_SIZE_DOC_64K_52, PAGE_OFFSET_SIZE_CURRENT_4K_48)
+#define PAGE_OFFSET_SIZE_CURRENT_64K_52 0xf800000000000UL
+#define PAGE_OFFSET_SIZE_CURRENT_4K_52 0xf800000000000UL
+#define PAGE_OFFSET_SIZE VMLAYOUT_LINUX_ARM64_SELECT(PAGE_OFFSET_SIZE_V6_1, PAGE_OFFSET_SIZE_DOC_4K_48, PAGE_OFFSET_SIZE_DOC_64K_52, PAGE_OFFSET_SIZE_CURRENT_4K_48, PAGE_OFFSET_SIZE_CURRENT_64K_52, PAGE_OFFSET_SIZE_CURRENT_4K_52)
 
 /* region `linear_ram` */
 #define LINEAR_RAM_START_V6_1 (linear_ram_base)
-#define LINEAR_RAM_START_CURRENT_4K_48 (linear_ram_base)
-/* LINEAR_RAM_START is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * LINEAR_RAM_START is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define LINEAR_RAM_END_V6_1 (phys_span + linear_ram_base - 1)
-#define LINEAR_RAM_END_CURRENT_4K_48 (phys_span + linear_ram_base - 1)
-/* LINEAR_RAM_END is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * LINEAR_RAM_END is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define LINEAR_RAM_SIZE_V6_1 (phys_span)
-#define LINEAR_RAM_SIZE_CURRENT_4K_48 (phys_span)
-/* LINEAR_RAM_SIZE is not defined in variant "doc-4k-48" and "doc-64k-52" */
+/*
+ * LINEAR_RAM_SIZE is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* region `modules` */
 #define MODULES_START 0xffff800000000000UL
@@ -203,87 +272,72 @@ extern unsigned long fixaddr_tot_start;
 #define MODULES_END_DOC_4K_48 0xffff80007fffffffUL
 #define MODULES_END_DOC_64K_52 0xffff80007fffffffUL
 #define MODULES_END_CURRENT_4K_48 0xffff80007fffffffUL
-#define MODULES_END VMLAYOUT_LINUX_ARM64_SELECT(MODULES_END_V6_1, MODULES_END_DOC_4K_48, MODULES_END_DOC_64K_52, MODULES_END_CURRENT_4K_48)
+#define MODULES_END_CURRENT_64K_52 0xffff80007fffffffUL
+#define MODULES_END_CURRENT_4K_52 0xffff80007fffffffUL
+#define MODULES_END VMLAYOUT_LINUX_ARM64_SELECT(MODULES_END_V6_1, MODULES_END_DOC_4K_48, MODULES_END_DOC_64K_52, MODULES_END_CURRENT_4K_48, MODULES_END_CURRENT_64K_52, MODULES_END_CURRENT_4K_52)
 #define MODULES_SIZE_V6_1 0x8000000UL
 #define MODULES_SIZE_DOC_4K_48 0x80000000UL
 #define MODULES_SIZE_DOC_64K_52 0x80000000UL
 #define MODULES_SIZE_CURRENT_4K_48 0x80000000UL
-#define MODULES_SIZE VMLAYOUT_LINUX_ARM64_SELECT(MODULES_SIZE_V6_1, MODULES_SIZE_DOC_4K_48, MODULES_SIZE_DOC_64K_52, MODULES_SIZE_CURRENT_4K_48)
+#define MODULES_SIZE_CURRENT_64K_52 0x80000000UL
+#define MODULES_SIZE_CURRENT_4K_52 0x80000000UL
+#define MODULES_SIZE VMLAYOUT_LINUX_ARM64_SELECT(MODULES_SIZE_V6_1, MODULES_SIZE_DOC_4K_48, MODULES_SIZE_DOC_64K_52, MODULES_SIZE_CURRENT_4K_48, MODULES_SIZE_CURRENT_64K_52, MODULES_SIZE_CURRENT_4K_52)
 
 /* region `vmalloc` */
 #define VMALLOC_START_V6_1 0xffff800008000000UL
 #define VMALLOC_START_DOC_4K_48 0xffff800080000000UL
 #define VMALLOC_START_DOC_64K_52 0xffff800080000000UL
 #define VMALLOC_START_CURRENT_4K_48 0xffff800080000000UL
-#define VMALLOC_START VMLAYOUT_LINUX_ARM64_SELECT(VMALLOC_START_V6_1, VMALLOC_START_DOC_4K_48, VMALLOC_START_DOC_64K_52, VMALLOC_START_CURRENT_4K_48)
+#define VMALLOC_START_CURRENT_64K_52 0xffff800080000000UL
+#define VMALLOC_START_CURRENT_4K_52 0xffff800080000000UL
+#define VMALLOC_START VMLAYOUT_LINUX_ARM64_SELECT(VMALLOC_START_V6_1, VMALLOC_START_DOC_4K_48, VMALLOC_START_DOC_64K_52, VMALLOC_START_CURRENT_4K_48, VMALLOC_START_CURRENT_64K_52, VMALLOC_START_CURRENT_4K_52)
 #define VMALLOC_END_V6_1 0xfffffbffefffffffUL
 #define VMALLOC_END_DOC_4K_48 0xfffffbffefffffffUL
 #define VMALLOC_END_DOC_64K_52 0xfffffbffefffffffUL
 #define VMALLOC_END_CURRENT_4K_48 0xfffffdffbf7fffffUL
-#define VMALLOC_END VMLAYOUT_LINUX_ARM64_SELECT(VMALLOC_END_V6_1, VMALLOC_END_DOC_4K_48, VMALLOC_END_DOC_64K_52, VMALLOC_END_CURRENT_4K_48)
+#define VMALLOC_END_CURRENT_64K_52 0xfffffc1fbf7fffffUL
+#define VMALLOC_END_CURRENT_4K_52 0xffffc1ffbf7fffffUL
+#define VMALLOC_END VMLAYOUT_LINUX_ARM64_SELECT(VMALLOC_END_V6_1, VMALLOC_END_DOC_4K_48, VMALLOC_END_DOC_64K_52, VMALLOC_END_CURRENT_4K_48, VMALLOC_END_CURRENT_64K_52, VMALLOC_END_CURRENT_4K_52)
 #define VMALLOC_SIZE_V6_1 0x7bffe8000000UL
 #define VMALLOC_SIZE_DOC_4K_48 0x7bff70000000UL
 #define VMALLOC_SIZE_DOC_64K_52 0x7bff70000000UL
 #define VMALLOC_SIZE_CURRENT_4K_48 0x7dff3f800000UL
-#define VMALLOC_SIZE VMLAYOUT_LINUX_ARM64_SELECT(VMALLOC_SIZE_V6_1, VMALLOC_SIZE_DOC_4K_48, VMALLOC_SIZE_DOC_64K_52, VMALLOC_SIZE_CURRENT_4K_48)
+#define VMALLOC_SIZE_CURRENT_64K_52 0x7c1f3f800000UL
+#define VMALLOC_SIZE_CURRENT_4K_52 0x41ff3f800000UL
+#define VMALLOC_SIZE VMLAYOUT_LINUX_ARM64_SELECT(VMALLOC_SIZE_V6_1, VMALLOC_SIZE_DOC_4K_48, VMALLOC_SIZE_DOC_64K_52, VMALLOC_SIZE_CURRENT_4K_48, VMALLOC_SIZE_CURRENT_64K_52, VMALLOC_SIZE_CURRENT_4K_52)
 
 /* region `kernel_image` */
 #define KIMAGE_START_V6_1 (kimage_base)
 #define KIMAGE_START_CURRENT_4K_48 (kimage_base)
+#define KIMAGE_START_CURRENT_64K_52 (kimage_base)
+#define KIMAGE_START_CURRENT_4K_52 (kimage_base)
 /* KIMAGE_START is not defined in variant "doc-4k-48" and "doc-64k-52" */
 #define KIMAGE_END_V6_1 (kernel_mapped + kimage_base - 1)
 #define KIMAGE_END_CURRENT_4K_48 (kernel_mapped + kimage_base - 1)
+#define KIMAGE_END_CURRENT_64K_52 (kernel_mapped + kimage_base - 1)
+#define KIMAGE_END_CURRENT_4K_52 (kernel_mapped + kimage_base - 1)
 /* KIMAGE_END is not defined in variant "doc-4k-48" and "doc-64k-52" */
 #define KIMAGE_SIZE_V6_1 (kernel_mapped)
 #define KIMAGE_SIZE_CURRENT_4K_48 (kernel_mapped)
+#define KIMAGE_SIZE_CURRENT_64K_52 (kernel_mapped)
+#define KIMAGE_SIZE_CURRENT_4K_52 (kernel_mapped)
 /* KIMAGE_SIZE is not defined in variant "doc-4k-48" and "doc-64k-52" */
-
-/* region `hole_ffff800008000000` */
-#define HOLE_FFFF800008000000_START_V6_1 (kimage_base)
-/*
- * HOLE_FFFF800008000000_START is not defined in variant "doc-4k-48", "doc-64k-52" and
- * "current-4k-48"
- */
-#define HOLE_FFFF800008000000_END_V6_1 (kimage_base + 0xffffUL)
-/*
- * HOLE_FFFF800008000000_END is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48"
- */
-#define HOLE_FFFF800008000000_SIZE_V6_1 0x10000UL
-/*
- * HOLE_FFFF800008000000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52" and
- * "current-4k-48"
- */
 
 /* region `hole_ffff800009390000` */
 #define HOLE_FFFF800009390000_START_V6_1 (init_offset + kimage_base)
 /*
- * HOLE_FFFF800009390000_START is not defined in variant "doc-4k-48", "doc-64k-52" and
- * "current-4k-48"
+ * HOLE_FFFF800009390000_START is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
  */
 #define HOLE_FFFF800009390000_END_V6_1 (init_offset + init_size + kimage_base - 1)
 /*
- * HOLE_FFFF800009390000_END is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48"
+ * HOLE_FFFF800009390000_END is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
  */
 #define HOLE_FFFF800009390000_SIZE_V6_1 (init_size)
 /*
- * HOLE_FFFF800009390000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52" and
- * "current-4k-48"
- */
-
-/* region `hole_ffff800009ab0000` */
-#define HOLE_FFFF800009AB0000_START_V6_1 (image_end + kimage_base)
-/*
- * HOLE_FFFF800009AB0000_START is not defined in variant "doc-4k-48", "doc-64k-52" and
- * "current-4k-48"
- */
-#define HOLE_FFFF800009AB0000_END_V6_1 (kernel_mapped + kimage_base - 1)
-/*
- * HOLE_FFFF800009AB0000_END is not defined in variant "doc-4k-48", "doc-64k-52" and "current-4k-48"
- */
-#define HOLE_FFFF800009AB0000_SIZE_V6_1 (kernel_mapped - image_end)
-/*
- * HOLE_FFFF800009AB0000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52" and
- * "current-4k-48"
+ * HOLE_FFFF800009390000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
  */
 
 /* region `fixmap` */
@@ -291,146 +345,276 @@ extern unsigned long fixaddr_tot_start;
 #define FIXADDR_START_DOC_4K_48 0xfffffbfff0000000UL
 #define FIXADDR_START_DOC_64K_52 0xfffffbfff0000000UL
 #define FIXADDR_START_CURRENT_4K_48 (fixaddr_tot_start)
-#define FIXADDR_START VMLAYOUT_LINUX_ARM64_SELECT(FIXADDR_START_V6_1, FIXADDR_START_DOC_4K_48, FIXADDR_START_DOC_64K_52, FIXADDR_START_CURRENT_4K_48)
+#define FIXADDR_START_CURRENT_64K_52 (fixaddr_tot_start)
+#define FIXADDR_START_CURRENT_4K_52 (fixaddr_tot_start)
+#define FIXADDR_START VMLAYOUT_LINUX_ARM64_SELECT(FIXADDR_START_V6_1, FIXADDR_START_DOC_4K_48, FIXADDR_START_DOC_64K_52, FIXADDR_START_CURRENT_4K_48, FIXADDR_START_CURRENT_64K_52, FIXADDR_START_CURRENT_4K_52)
 #define FIXADDR_END_V6_1 0xfffffbfffdffffffUL
 #define FIXADDR_END_DOC_4K_48 0xfffffbfffdffffffUL
 #define FIXADDR_END_DOC_64K_52 0xfffffbfffdffffffUL
 #define FIXADDR_END_CURRENT_4K_48 0xffffffffff7fffffUL
-#define FIXADDR_END VMLAYOUT_LINUX_ARM64_SELECT(FIXADDR_END_V6_1, FIXADDR_END_DOC_4K_48, FIXADDR_END_DOC_64K_52, FIXADDR_END_CURRENT_4K_48)
+#define FIXADDR_END_CURRENT_64K_52 0xffffffffff7fffffUL
+#define FIXADDR_END_CURRENT_4K_52 0xffffffffff7fffffUL
+#define FIXADDR_END VMLAYOUT_LINUX_ARM64_SELECT(FIXADDR_END_V6_1, FIXADDR_END_DOC_4K_48, FIXADDR_END_DOC_64K_52, FIXADDR_END_CURRENT_4K_48, FIXADDR_END_CURRENT_64K_52, FIXADDR_END_CURRENT_4K_52)
 #define FIXADDR_SIZE_V6_1 0xe000000UL
 #define FIXADDR_SIZE_DOC_4K_48 0xe000000UL
 #define FIXADDR_SIZE_DOC_64K_52 0xe000000UL
 #define FIXADDR_SIZE_CURRENT_4K_48 (0xffffffffff800000UL - fixaddr_tot_start)
-#define FIXADDR_SIZE VMLAYOUT_LINUX_ARM64_SELECT(FIXADDR_SIZE_V6_1, FIXADDR_SIZE_DOC_4K_48, FIXADDR_SIZE_DOC_64K_52, FIXADDR_SIZE_CURRENT_4K_48)
+#define FIXADDR_SIZE_CURRENT_64K_52 (0xffffffffff800000UL - fixaddr_tot_start)
+#define FIXADDR_SIZE_CURRENT_4K_52 (0xffffffffff800000UL - fixaddr_tot_start)
+#define FIXADDR_SIZE VMLAYOUT_LINUX_ARM64_SELECT(FIXADDR_SIZE_V6_1, FIXADDR_SIZE_DOC_4K_48, FIXADDR_SIZE_DOC_64K_52, FIXADDR_SIZE_CURRENT_4K_48, FIXADDR_SIZE_CURRENT_64K_52, FIXADDR_SIZE_CURRENT_4K_52)
 
 /* region `guard_fffffbfffe000000` */
 #define GUARD_FFFFFBFFFE000000_START_V6_1 0xfffffbfffe000000UL
 #define GUARD_FFFFFBFFFE000000_START_DOC_4K_48 0xfffffbfffe000000UL
 #define GUARD_FFFFFBFFFE000000_START_DOC_64K_52 0xfffffbfffe000000UL
-/* GUARD_FFFFFBFFFE000000_START is not defined in variant "current-4k-48" */
+/*
+ * GUARD_FFFFFBFFFE000000_START is not defined in variant "current-4k-48", "current-64k-52" and
+ * "current-4k-52"
+ */
 #define GUARD_FFFFFBFFFE000000_END_V6_1 0xfffffbfffe7fffffUL
 #define GUARD_FFFFFBFFFE000000_END_DOC_4K_48 0xfffffbfffe7fffffUL
 #define GUARD_FFFFFBFFFE000000_END_DOC_64K_52 0xfffffbfffe7fffffUL
-/* GUARD_FFFFFBFFFE000000_END is not defined in variant "current-4k-48" */
+/*
+ * GUARD_FFFFFBFFFE000000_END is not defined in variant "current-4k-48", "current-64k-52" and
+ * "current-4k-52"
+ */
 #define GUARD_FFFFFBFFFE000000_SIZE_V6_1 0x800000UL
 #define GUARD_FFFFFBFFFE000000_SIZE_DOC_4K_48 0x800000UL
 #define GUARD_FFFFFBFFFE000000_SIZE_DOC_64K_52 0x800000UL
-/* GUARD_FFFFFBFFFE000000_SIZE is not defined in variant "current-4k-48" */
+/*
+ * GUARD_FFFFFBFFFE000000_SIZE is not defined in variant "current-4k-48", "current-64k-52" and
+ * "current-4k-52"
+ */
 
 /* region `pci_io` */
 #define PCI_IO_START_V6_1 0xfffffbfffe800000UL
 #define PCI_IO_START_DOC_4K_48 0xfffffbfffe800000UL
 #define PCI_IO_START_DOC_64K_52 0xfffffbfffe800000UL
 #define PCI_IO_START_CURRENT_4K_48 0xffffffffc0800000UL
-#define PCI_IO_START VMLAYOUT_LINUX_ARM64_SELECT(PCI_IO_START_V6_1, PCI_IO_START_DOC_4K_48, PCI_IO_START_DOC_64K_52, PCI_IO_START_CURRENT_4K_48)
+#define PCI_IO_START_CURRENT_64K_52 0xffffffffc0800000UL
+#define PCI_IO_START_CURRENT_4K_52 0xffffffffc0800000UL
+#define PCI_IO_START VMLAYOUT_LINUX_ARM64_SELECT(PCI_IO_START_V6_1, PCI_IO_START_DOC_4K_48, PCI_IO_START_DOC_64K_52, PCI_IO_START_CURRENT_4K_48, PCI_IO_START_CURRENT_64K_52, PCI_IO_START_CURRENT_4K_52)
 #define PCI_IO_END_V6_1 0xfffffbffff7fffffUL
 #define PCI_IO_END_DOC_4K_48 0xfffffbffff7fffffUL
 #define PCI_IO_END_DOC_64K_52 0xfffffbffff7fffffUL
 #define PCI_IO_END_CURRENT_4K_48 0xffffffffc17fffffUL
-#define PCI_IO_END VMLAYOUT_LINUX_ARM64_SELECT(PCI_IO_END_V6_1, PCI_IO_END_DOC_4K_48, PCI_IO_END_DOC_64K_52, PCI_IO_END_CURRENT_4K_48)
+#define PCI_IO_END_CURRENT_64K_52 0xffffffffc17fffffUL
+#define PCI_IO_END_CURRENT_4K_52 0xffffffffc17fffffUL
+#define PCI_IO_END VMLAYOUT_LINUX_ARM64_SELECT(PCI_IO_END_V6_1, PCI_IO_END_DOC_4K_48, PCI_IO_END_DOC_64K_52, PCI_IO_END_CURRENT_4K_48, PCI_IO_END_CURRENT_64K_52, PCI_IO_END_CURRENT_4K_52)
 #define PCI_IO_SIZE 0x1000000UL
 
 /* region `guard_fffffbffff800000` */
 #define GUARD_FFFFFBFFFF800000_START_V6_1 0xfffffbffff800000UL
 #define GUARD_FFFFFBFFFF800000_START_DOC_4K_48 0xfffffbffff800000UL
 #define GUARD_FFFFFBFFFF800000_START_DOC_64K_52 0xfffffbffff800000UL
-/* GUARD_FFFFFBFFFF800000_START is not defined in variant "current-4k-48" */
+/*
+ * GUARD_FFFFFBFFFF800000_START is not defined in variant "current-4k-48", "current-64k-52" and
+ * "current-4k-52"
+ */
 #define GUARD_FFFFFBFFFF800000_END_V6_1 0xfffffbffffffffffUL
 #define GUARD_FFFFFBFFFF800000_END_DOC_4K_48 0xfffffbffffffffffUL
 #define GUARD_FFFFFBFFFF800000_END_DOC_64K_52 0xfffffbffffffffffUL
-/* GUARD_FFFFFBFFFF800000_END is not defined in variant "current-4k-48" */
+/*
+ * GUARD_FFFFFBFFFF800000_END is not defined in variant "current-4k-48", "current-64k-52" and
+ * "current-4k-52"
+ */
 #define GUARD_FFFFFBFFFF800000_SIZE_V6_1 0x800000UL
 #define GUARD_FFFFFBFFFF800000_SIZE_DOC_4K_48 0x800000UL
 #define GUARD_FFFFFBFFFF800000_SIZE_DOC_64K_52 0x800000UL
-/* GUARD_FFFFFBFFFF800000_SIZE is not defined in variant "current-4k-48" */
+/*
+ * GUARD_FFFFFBFFFF800000_SIZE is not defined in variant "current-4k-48", "current-64k-52" and
+ * "current-4k-52"
+ */
 
 /* region `vmemmap` */
 #define VMEMMAP_START_V6_1 0xfffffc0000000000UL
 #define VMEMMAP_START_DOC_4K_48 0xfffffc0000000000UL
 #define VMEMMAP_START_DOC_64K_52 0xfffffc0000000000UL
 #define VMEMMAP_START_CURRENT_4K_48 0xfffffdffc0000000UL
-#define VMEMMAP_START VMLAYOUT_LINUX_ARM64_SELECT(VMEMMAP_START_V6_1, VMEMMAP_START_DOC_4K_48, VMEMMAP_START_DOC_64K_52, VMEMMAP_START_CURRENT_4K_48)
+#define VMEMMAP_START_CURRENT_64K_52 0xfffffc1fc0000000UL
+#define VMEMMAP_START_CURRENT_4K_52 0xffffc1ffc0000000UL
+#define VMEMMAP_START VMLAYOUT_LINUX_ARM64_SELECT(VMEMMAP_START_V6_1, VMEMMAP_START_DOC_4K_48, VMEMMAP_START_DOC_64K_52, VMEMMAP_START_CURRENT_4K_48, VMEMMAP_START_CURRENT_64K_52, VMEMMAP_START_CURRENT_4K_52)
 #define VMEMMAP_END_V6_1 0xfffffdffffffffffUL
 #define VMEMMAP_END_DOC_4K_48 0xfffffdffffffffffUL
 #define VMEMMAP_END_DOC_64K_52 0xffffffdfffffffffUL
 #define VMEMMAP_END_CURRENT_4K_48 0xffffffffbfffffffUL
-#define VMEMMAP_END VMLAYOUT_LINUX_ARM64_SELECT(VMEMMAP_END_V6_1, VMEMMAP_END_DOC_4K_48, VMEMMAP_END_DOC_64K_52, VMEMMAP_END_CURRENT_4K_48)
+#define VMEMMAP_END_CURRENT_64K_52 0xffffffffbfffffffUL
+#define VMEMMAP_END_CURRENT_4K_52 0xffffffffbfffffffUL
+#define VMEMMAP_END VMLAYOUT_LINUX_ARM64_SELECT(VMEMMAP_END_V6_1, VMEMMAP_END_DOC_4K_48, VMEMMAP_END_DOC_64K_52, VMEMMAP_END_CURRENT_4K_48, VMEMMAP_END_CURRENT_64K_52, VMEMMAP_END_CURRENT_4K_52)
 #define VMEMMAP_SIZE_V6_1 0x20000000000UL
 #define VMEMMAP_SIZE_DOC_4K_48 0x20000000000UL
 #define VMEMMAP_SIZE_DOC_64K_52 0x3e000000000UL
 #define VMEMMAP_SIZE_CURRENT_4K_48 0x20000000000UL
-#define VMEMMAP_SIZE VMLAYOUT_LINUX_ARM64_SELECT(VMEMMAP_SIZE_V6_1, VMEMMAP_SIZE_DOC_4K_48, VMEMMAP_SIZE_DOC_64K_52, VMEMMAP_SIZE_CURRENT_4K_48)
+#define VMEMMAP_SIZE_CURRENT_64K_52 0x3e000000000UL
+#define VMEMMAP_SIZE_CURRENT_4K_52 0x3e0000000000UL
+#define VMEMMAP_SIZE VMLAYOUT_LINUX_ARM64_SELECT(VMEMMAP_SIZE_V6_1, VMEMMAP_SIZE_DOC_4K_48, VMEMMAP_SIZE_DOC_64K_52, VMEMMAP_SIZE_CURRENT_4K_48, VMEMMAP_SIZE_CURRENT_64K_52, VMEMMAP_SIZE_CURRENT_4K_52)
 
 /* region `guard_fffffe0000000000` */
 #define GUARD_FFFFFE0000000000_START_V6_1 0xfffffe0000000000UL
 #define GUARD_FFFFFE0000000000_START_DOC_4K_48 0xfffffe0000000000UL
-/* GUARD_FFFFFE0000000000_START is not defined in variant "doc-64k-52" and "current-4k-48" */
+/*
+ * GUARD_FFFFFE0000000000_START is not defined in variant "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define GUARD_FFFFFE0000000000_END_V6_1 0xffffffffffffffffUL
 #define GUARD_FFFFFE0000000000_END_DOC_4K_48 0xffffffffffffffffUL
-/* GUARD_FFFFFE0000000000_END is not defined in variant "doc-64k-52" and "current-4k-48" */
+/*
+ * GUARD_FFFFFE0000000000_END is not defined in variant "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define GUARD_FFFFFE0000000000_SIZE_V6_1 0x20000000000UL
 #define GUARD_FFFFFE0000000000_SIZE_DOC_4K_48 0x20000000000UL
-/* GUARD_FFFFFE0000000000_SIZE is not defined in variant "doc-64k-52" and "current-4k-48" */
+/*
+ * GUARD_FFFFFE0000000000_SIZE is not defined in variant "doc-64k-52", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* region `kasan_shadow` */
 #define KASAN_SHADOW_START_DOC_4K_48 0xffff600000000000UL
 #define KASAN_SHADOW_START_DOC_64K_52 0xfffd800000000000UL
-/* KASAN_SHADOW_START is not defined in variant "v6.1" and "current-4k-48" */
+/*
+ * KASAN_SHADOW_START is not defined in variant "v6.1", "current-4k-48", "current-64k-52" and
+ * "current-4k-52"
+ */
 #define KASAN_SHADOW_END_DOC_4K_48 0xffff7fffffffffffUL
 #define KASAN_SHADOW_END_DOC_64K_52 0xffff7fffffffffffUL
-/* KASAN_SHADOW_END is not defined in variant "v6.1" and "current-4k-48" */
+/*
+ * KASAN_SHADOW_END is not defined in variant "v6.1", "current-4k-48", "current-64k-52" and
+ * "current-4k-52"
+ */
 #define KASAN_SHADOW_SIZE_DOC_4K_48 0x200000000000UL
 #define KASAN_SHADOW_SIZE_DOC_64K_52 0x2000000000000UL
-/* KASAN_SHADOW_SIZE is not defined in variant "v6.1" and "current-4k-48" */
+/*
+ * KASAN_SHADOW_SIZE is not defined in variant "v6.1", "current-4k-48", "current-64k-52" and
+ * "current-4k-52"
+ */
 
 /* region `guard_ffffffe000000000` */
 #define GUARD_FFFFFFE000000000_START_DOC_64K_52 0xffffffe000000000UL
-/* GUARD_FFFFFFE000000000_START is not defined in variant "v6.1", "doc-4k-48" and "current-4k-48" */
+/*
+ * GUARD_FFFFFFE000000000_START is not defined in variant "v6.1", "doc-4k-48", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define GUARD_FFFFFFE000000000_END_DOC_64K_52 0xffffffffffffffffUL
-/* GUARD_FFFFFFE000000000_END is not defined in variant "v6.1", "doc-4k-48" and "current-4k-48" */
+/*
+ * GUARD_FFFFFFE000000000_END is not defined in variant "v6.1", "doc-4k-48", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define GUARD_FFFFFFE000000000_SIZE_DOC_64K_52 0x2000000000UL
-/* GUARD_FFFFFFE000000000_SIZE is not defined in variant "v6.1", "doc-4k-48" and "current-4k-48" */
+/*
+ * GUARD_FFFFFFE000000000_SIZE is not defined in variant "v6.1", "doc-4k-48", "current-4k-48",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* parameter `fixaddr_tot_start` */
 #define FIXADDR_TOT_START_DEFAULT_CURRENT_4K_48 0xffffffffff22d000UL
+#define FIXADDR_TOT_START_DEFAULT_CURRENT_64K_52 0xfffffffffd310000UL
+#define FIXADDR_TOT_START_DEFAULT_CURRENT_4K_52 0xffffffffff22d000UL
 /* FIXADDR_TOT_START_DEFAULT is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 #define FIXADDR_TOT_START_MIN_CURRENT_4K_48 0xffffffffc1800000UL
+#define FIXADDR_TOT_START_MIN_CURRENT_64K_52 0xffffffffc1800000UL
+#define FIXADDR_TOT_START_MIN_CURRENT_4K_52 0xffffffffc1800000UL
 /* FIXADDR_TOT_START_MIN is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 #define FIXADDR_TOT_START_MAX_CURRENT_4K_48 0xffffffffff436000UL
+#define FIXADDR_TOT_START_MAX_CURRENT_64K_52 0xffffffffff3a0000UL
+#define FIXADDR_TOT_START_MAX_CURRENT_4K_52 0xffffffffff436000UL
 /* FIXADDR_TOT_START_MAX is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 #define FIXADDR_TOT_START_ALIGN_CURRENT_4K_48 0x1000UL
+#define FIXADDR_TOT_START_ALIGN_CURRENT_64K_52 0x10000UL
+#define FIXADDR_TOT_START_ALIGN_CURRENT_4K_52 0x1000UL
 /* FIXADDR_TOT_START_ALIGN is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 
 /* region `guard_fffffdffbf800000` */
 #define GUARD_FFFFFDFFBF800000_START_CURRENT_4K_48 0xfffffdffbf800000UL
-/* GUARD_FFFFFDFFBF800000_START is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
+/*
+ * GUARD_FFFFFDFFBF800000_START is not defined in variant "v6.1", "doc-4k-48", "doc-64k-52",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define GUARD_FFFFFDFFBF800000_END_CURRENT_4K_48 0xfffffdffbfffffffUL
-/* GUARD_FFFFFDFFBF800000_END is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
+/*
+ * GUARD_FFFFFDFFBF800000_END is not defined in variant "v6.1", "doc-4k-48", "doc-64k-52",
+ * "current-64k-52" and "current-4k-52"
+ */
 #define GUARD_FFFFFDFFBF800000_SIZE_CURRENT_4K_48 0x800000UL
-/* GUARD_FFFFFDFFBF800000_SIZE is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
+/*
+ * GUARD_FFFFFDFFBF800000_SIZE is not defined in variant "v6.1", "doc-4k-48", "doc-64k-52",
+ * "current-64k-52" and "current-4k-52"
+ */
 
 /* region `guard_ffffffffc0000000` */
 #define GUARD_FFFFFFFFC0000000_START_CURRENT_4K_48 0xffffffffc0000000UL
+#define GUARD_FFFFFFFFC0000000_START_CURRENT_64K_52 0xffffffffc0000000UL
+#define GUARD_FFFFFFFFC0000000_START_CURRENT_4K_52 0xffffffffc0000000UL
 /* GUARD_FFFFFFFFC0000000_START is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 #define GUARD_FFFFFFFFC0000000_END_CURRENT_4K_48 0xffffffffc07fffffUL
+#define GUARD_FFFFFFFFC0000000_END_CURRENT_64K_52 0xffffffffc07fffffUL
+#define GUARD_FFFFFFFFC0000000_END_CURRENT_4K_52 0xffffffffc07fffffUL
 /* GUARD_FFFFFFFFC0000000_END is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 #define GUARD_FFFFFFFFC0000000_SIZE_CURRENT_4K_48 0x800000UL
+#define GUARD_FFFFFFFFC0000000_SIZE_CURRENT_64K_52 0x800000UL
+#define GUARD_FFFFFFFFC0000000_SIZE_CURRENT_4K_52 0x800000UL
 /* GUARD_FFFFFFFFC0000000_SIZE is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 
 /* region `hole_ffffffffc1800000` */
 #define HOLE_FFFFFFFFC1800000_START_CURRENT_4K_48 0xffffffffc1800000UL
+#define HOLE_FFFFFFFFC1800000_START_CURRENT_64K_52 0xffffffffc1800000UL
+#define HOLE_FFFFFFFFC1800000_START_CURRENT_4K_52 0xffffffffc1800000UL
 /* HOLE_FFFFFFFFC1800000_START is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 #define HOLE_FFFFFFFFC1800000_END_CURRENT_4K_48 (fixaddr_tot_start - 1)
+#define HOLE_FFFFFFFFC1800000_END_CURRENT_64K_52 (fixaddr_tot_start - 1)
+#define HOLE_FFFFFFFFC1800000_END_CURRENT_4K_52 (fixaddr_tot_start - 1)
 /* HOLE_FFFFFFFFC1800000_END is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 #define HOLE_FFFFFFFFC1800000_SIZE_CURRENT_4K_48 (fixaddr_tot_start - 0xffffffffc1800000UL)
+#define HOLE_FFFFFFFFC1800000_SIZE_CURRENT_64K_52 (fixaddr_tot_start - 0xffffffffc1800000UL)
+#define HOLE_FFFFFFFFC1800000_SIZE_CURRENT_4K_52 (fixaddr_tot_start - 0xffffffffc1800000UL)
 /* HOLE_FFFFFFFFC1800000_SIZE is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 
 /* region `guard_ffffffffff800000` */
 #define GUARD_FFFFFFFFFF800000_START_CURRENT_4K_48 0xffffffffff800000UL
+#define GUARD_FFFFFFFFFF800000_START_CURRENT_64K_52 0xffffffffff800000UL
+#define GUARD_FFFFFFFFFF800000_START_CURRENT_4K_52 0xffffffffff800000UL
 /* GUARD_FFFFFFFFFF800000_START is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 #define GUARD_FFFFFFFFFF800000_END_CURRENT_4K_48 0xffffffffffffffffUL
+#define GUARD_FFFFFFFFFF800000_END_CURRENT_64K_52 0xffffffffffffffffUL
+#define GUARD_FFFFFFFFFF800000_END_CURRENT_4K_52 0xffffffffffffffffUL
 /* GUARD_FFFFFFFFFF800000_END is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
 #define GUARD_FFFFFFFFFF800000_SIZE_CURRENT_4K_48 0x800000UL
+#define GUARD_FFFFFFFFFF800000_SIZE_CURRENT_64K_52 0x800000UL
+#define GUARD_FFFFFFFFFF800000_SIZE_CURRENT_4K_52 0x800000UL
 /* GUARD_FFFFFFFFFF800000_SIZE is not defined in variant "v6.1", "doc-4k-48" and "doc-64k-52" */
+
+/* region `guard_fffffc1fbf800000` */
+#define GUARD_FFFFFC1FBF800000_START_CURRENT_64K_52 0xfffffc1fbf800000UL
+/*
+ * GUARD_FFFFFC1FBF800000_START is not defined in variant "v6.1", "doc-4k-48", "doc-64k-52",
+ * "current-4k-48" and "current-4k-52"
+ */
+#define GUARD_FFFFFC1FBF800000_END_CURRENT_64K_52 0xfffffc1fbfffffffUL
+/*
+ * GUARD_FFFFFC1FBF800000_END is not defined in variant "v6.1", "doc-4k-48", "doc-64k-52",
+ * "current-4k-48" and "current-4k-52"
+ */
+#define GUARD_FFFFFC1FBF800000_SIZE_CURRENT_64K_52 0x800000UL
+/*
+ * GUARD_FFFFFC1FBF800000_SIZE is not defined in variant "v6.1", "doc-4k-48", "doc-64k-52",
+ * "current-4k-48" and "current-4k-52"
+ */
+
+/* region `guard_ffffc1ffbf800000` */
+#define GUARD_FFFFC1FFBF800000_START_CURRENT_4K_52 0xffffc1ffbf800000UL
+/*
+ * GUARD_FFFFC1FFBF800000_START is not defined in variant "v6.1", "doc-4k-48", "doc-64k-52",
+ * "current-4k-48" and "current-64k-52"
+ */
+#define GUARD_FFFFC1FFBF800000_END_CURRENT_4K_52 0xffffc1ffbfffffffUL
+/*
+ * GUARD_FFFFC1FFBF800000_END is not defined in variant "v6.1", "doc-4k-48", "doc-64k-52",
+ * "current-4k-48" and "current-64k-52"
+ */
+#define GUARD_FFFFC1FFBF800000_SIZE_CURRENT_4K_52 0x800000UL
+/*
+ * GUARD_FFFFC1FFBF800000_SIZE is not defined in variant "v6.1", "doc-4k-48", "doc-64k-52",
+ * "current-4k-48" and "current-64k-52"
+ */
 
 #endif /* VMLAYOUT_LINUX_ARM64_RUNTIME_H */

@@ -25,8 +25,7 @@ pub mod v6_1 {
     /// `phys_span` is verified for multiples of this: 1 GiB.
     pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
 
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
@@ -34,13 +33,13 @@ pub mod v6_1 {
     pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
-    /// `init_offset`: where the __init segments start in the image (__init_begin - _text).
+    /// `init_offset`: where the __init segments start in the image (__init_begin - _stext).
     ///
-    /// Default: 20032 KiB.
-    pub const INIT_OFFSET_DEFAULT: u64 = 0x139_0000;
+    /// Default: 19968 KiB.
+    pub const INIT_OFFSET_DEFAULT: u64 = 0x138_0000;
     /// Smallest value of `init_offset` the layout is verified for: 64 KiB.
     pub const INIT_OFFSET_MIN: u64 = 0x1_0000;
     /// Largest value of `init_offset` the layout is verified for: 256 MiB.
@@ -59,28 +58,17 @@ pub mod v6_1 {
     /// `init_size` is verified for multiples of this: 64 KiB.
     pub const INIT_SIZE_ALIGN: u64 = 0x1_0000;
 
-    /// `image_end`: the image's size (_end - _text, rounded up to 64 KiB).
-    ///
-    /// Default: 27328 KiB.
-    pub const IMAGE_END_DEFAULT: u64 = 0x1ab_0000;
-    /// Smallest value of `image_end` the layout is verified for: 2 MiB.
-    pub const IMAGE_END_MIN: u64 = 0x20_0000;
-    /// Largest value of `image_end` the layout is verified for: 512 MiB.
-    pub const IMAGE_END_MAX: u64 = 0x2000_0000;
-    /// `image_end` is verified for multiples of this: 64 KiB.
-    pub const IMAGE_END_ALIGN: u64 = 0x1_0000;
-
     // KASLR group `image`: `kernel_image` are randomised, in this order, within
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0800_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0801_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fbff_efff_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0800_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0801_0000;
 
     // KASLR group `linear`: `linear_ram` are randomised, in this order, within
     // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
@@ -162,10 +150,11 @@ pub mod v6_1 {
     /// Size of `vmalloc`: 124 TiB - 384 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7bff_e800_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0bff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_0801_0000..=0xffff_8000_0c00_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -182,24 +171,6 @@ pub mod v6_1 {
     pub const fn kimage_size(kernel_mapped: u64) -> u64 {
         kernel_mapped
     }
-
-    /// `hole_ffff800008000000`: the Image header (_text .. _stext).
-    ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0800_ffff` (64 KiB); moves with
-    /// `kimage_base`, in `kernel_image`.
-    ///
-    /// Start of `hole_ffff800008000000`, given `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800008000000_start(kimage_base: u64) -> u64 {
-        kimage_base
-    }
-    /// Last byte of `hole_ffff800008000000` (inclusive), given `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800008000000_end(kimage_base: u64) -> u64 {
-        kimage_base + 0xffff
-    }
-    /// Size of `hole_ffff800008000000`: 64 KiB.
-    pub const HOLE_FFFF800008000000_SIZE: u64 = 0x1_0000;
 
     /// `hole_ffff800009390000`: the __init segments, unmapped after boot.
     ///
@@ -225,27 +196,6 @@ pub mod v6_1 {
     #[must_use]
     pub const fn hole_ffff800009390000_size(init_size: u64) -> u64 {
         init_size
-    }
-
-    /// `hole_ffff800009ab0000`: past _end, to the end of the window.
-    ///
-    /// By default `0xffff_8000_09ab_0000..=0xffff_8000_0bff_ffff` (38208 KiB); moves with
-    /// `kimage_base`, in `kernel_image`.
-    ///
-    /// Start of `hole_ffff800009ab0000`, given `image_end` and `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_start(image_end: u64, kimage_base: u64) -> u64 {
-        image_end + kimage_base
-    }
-    /// Last byte of `hole_ffff800009ab0000` (inclusive), given `kernel_mapped` and `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_end(kernel_mapped: u64, kimage_base: u64) -> u64 {
-        kernel_mapped + kimage_base - 1
-    }
-    /// Size of `hole_ffff800009ab0000`, given `kernel_mapped` and `image_end`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_size(kernel_mapped: u64, image_end: u64) -> u64 {
-        kernel_mapped.wrapping_sub(image_end)
     }
 
     /// `fixmap`: fixed mappings (top down from FIXADDR_TOP).
@@ -320,10 +270,6 @@ pub mod v6_1 {
         init_size_min: Some(INIT_SIZE_MIN),
         init_size_max: Some(INIT_SIZE_MAX),
         init_size_align: Some(INIT_SIZE_ALIGN),
-        image_end_default: Some(IMAGE_END_DEFAULT),
-        image_end_min: Some(IMAGE_END_MIN),
-        image_end_max: Some(IMAGE_END_MAX),
-        image_end_align: Some(IMAGE_END_ALIGN),
         kaslr_image_start: Some(KASLR_IMAGE_START),
         kaslr_image_end: Some(KASLR_IMAGE_END),
         kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
@@ -347,7 +293,6 @@ pub mod v6_1 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: Some(HOLE_FFFF800008000000_SIZE),
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: Some(GUARD_FFFFFBFFFE000000_START),
         guard_fffffbfffe000000_end: Some(GUARD_FFFFFBFFFE000000_END),
@@ -384,6 +329,12 @@ pub mod v6_1 {
         guard_ffffffffff800000_start: None,
         guard_ffffffffff800000_end: None,
         guard_ffffffffff800000_size: None,
+        guard_fffffc1fbf800000_start: None,
+        guard_fffffc1fbf800000_end: None,
+        guard_fffffc1fbf800000_size: None,
+        guard_ffffc1ffbf800000_start: None,
+        guard_ffffc1ffbf800000_end: None,
+        guard_ffffc1ffbf800000_size: None,
     };
 }
 
@@ -518,10 +469,6 @@ pub mod doc_4k_48 {
         init_size_min: None,
         init_size_max: None,
         init_size_align: None,
-        image_end_default: None,
-        image_end_min: None,
-        image_end_max: None,
-        image_end_align: None,
         kaslr_image_start: None,
         kaslr_image_end: None,
         kaslr_image_align: None,
@@ -545,7 +492,6 @@ pub mod doc_4k_48 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: None,
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: Some(GUARD_FFFFFBFFFE000000_START),
         guard_fffffbfffe000000_end: Some(GUARD_FFFFFBFFFE000000_END),
@@ -582,6 +528,12 @@ pub mod doc_4k_48 {
         guard_ffffffffff800000_start: None,
         guard_ffffffffff800000_end: None,
         guard_ffffffffff800000_size: None,
+        guard_fffffc1fbf800000_start: None,
+        guard_fffffc1fbf800000_end: None,
+        guard_fffffc1fbf800000_size: None,
+        guard_ffffc1ffbf800000_start: None,
+        guard_ffffc1ffbf800000_end: None,
+        guard_ffffc1ffbf800000_size: None,
     };
 }
 
@@ -716,10 +668,6 @@ pub mod doc_64k_52 {
         init_size_min: None,
         init_size_max: None,
         init_size_align: None,
-        image_end_default: None,
-        image_end_min: None,
-        image_end_max: None,
-        image_end_align: None,
         kaslr_image_start: None,
         kaslr_image_end: None,
         kaslr_image_align: None,
@@ -743,7 +691,6 @@ pub mod doc_64k_52 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: None,
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: Some(GUARD_FFFFFBFFFE000000_START),
         guard_fffffbfffe000000_end: Some(GUARD_FFFFFBFFFE000000_END),
@@ -780,6 +727,12 @@ pub mod doc_64k_52 {
         guard_ffffffffff800000_start: None,
         guard_ffffffffff800000_end: None,
         guard_ffffffffff800000_size: None,
+        guard_fffffc1fbf800000_start: None,
+        guard_fffffc1fbf800000_end: None,
+        guard_fffffc1fbf800000_size: None,
+        guard_ffffc1ffbf800000_start: None,
+        guard_ffffc1ffbf800000_end: None,
+        guard_ffffc1ffbf800000_size: None,
     };
 }
 
@@ -788,29 +741,16 @@ pub mod current_4k_48 {
     // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
     // from `P_MIN` to `P_MAX`.
 
-    /// `phys_span`: the linear map's share of the physical address range (2^PARange, at most the
-    /// linear region).
-    ///
-    /// Default: 128 TiB.
-    pub const PHYS_SPAN_DEFAULT: u64 = 0x8000_0000_0000;
-    /// Smallest value of `phys_span` the layout is verified for: 1 GiB.
-    pub const PHYS_SPAN_MIN: u64 = 0x4000_0000;
-    /// Largest value of `phys_span` the layout is verified for: 128 TiB.
-    pub const PHYS_SPAN_MAX: u64 = 0x8000_0000_0000;
-    /// `phys_span` is verified for multiples of this: 1 GiB.
-    pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
-
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
-    /// Smallest value of `kernel_mapped` the layout is verified for: 2 MiB.
-    pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
     ///
@@ -827,25 +767,13 @@ pub mod current_4k_48 {
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8000_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fdff_bf7f_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8000_0000;
-
-    // KASLR group `linear`: `linear_ram` are randomised, in this order, within
-    // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
-
-    /// First address of KASLR group `linear`.
-    pub const KASLR_LINEAR_START: u64 = 0xffff_0000_0000_0000;
-    /// Last address of KASLR group `linear` (inclusive).
-    pub const KASLR_LINEAR_END: u64 = 0xffff_7fff_ffff_ffff;
-    /// Alignment of the randomised bases: 1 GiB.
-    pub const KASLR_LINEAR_ALIGN: u64 = 0x4000_0000;
-    /// Default of `linear_ram_base`, where `linear_ram` starts unless KASLR moves it.
-    pub const LINEAR_RAM_BASE_DEFAULT: u64 = 0xffff_0000_0000_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
 
     // Regions, by start address (a parent before its children).
 
@@ -867,35 +795,15 @@ pub mod current_4k_48 {
     /// Size of `non_canonical`: 16 EiB - 512 TiB.
     pub const NON_CANONICAL_SIZE: u64 = 0xfffe_0000_0000_0000;
 
-    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END).
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
     ///
-    /// `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); rw, global.
+    /// `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); map ram, rw, global, max_page 4
+    /// KiB.
     pub const PAGE_OFFSET_START: u64 = 0xffff_0000_0000_0000;
     /// Last byte of `linear_map` (inclusive).
     pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
     /// Size of `linear_map`: 128 TiB.
     pub const PAGE_OFFSET_SIZE: u64 = 0x8000_0000_0000;
-
-    /// `linear_ram`: the physical address range's image in the linear map; RAM from memstart_addr.
-    ///
-    /// By default `0xffff_0000_0000_0000..=0xffff_7fff_ffff_ffff` (128 TiB); map ram, rw, global,
-    /// max_page 4 KiB, randomised: starts at `linear_ram_base`, in `linear_map`.
-    ///
-    /// Start of `linear_ram`, given `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_start(linear_ram_base: u64) -> u64 {
-        linear_ram_base
-    }
-    /// Last byte of `linear_ram` (inclusive), given `phys_span` and `linear_ram_base`.
-    #[must_use]
-    pub const fn linear_ram_end(phys_span: u64, linear_ram_base: u64) -> u64 {
-        phys_span + linear_ram_base - 1
-    }
-    /// Size of `linear_ram`, given `phys_span`.
-    #[must_use]
-    pub const fn linear_ram_size(phys_span: u64) -> u64 {
-        phys_span
-    }
 
     /// `modules`: modules (MODULES_VADDR .. MODULES_END).
     ///
@@ -915,10 +823,11 @@ pub mod current_4k_48 {
     /// Size of `vmalloc`: 126 TiB - 3 GiB - 8 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7dff_3f80_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_8000_0000..=0xffff_8000_83ff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -1015,10 +924,10 @@ pub mod current_4k_48 {
 
     /// Every value of this layout, for code that picks the layout at boot.
     pub const LAYOUT: super::Layout = super::Layout {
-        phys_span_default: Some(PHYS_SPAN_DEFAULT),
-        phys_span_min: Some(PHYS_SPAN_MIN),
-        phys_span_max: Some(PHYS_SPAN_MAX),
-        phys_span_align: Some(PHYS_SPAN_ALIGN),
+        phys_span_default: None,
+        phys_span_min: None,
+        phys_span_max: None,
+        phys_span_align: None,
         kernel_mapped_default: Some(KERNEL_MAPPED_DEFAULT),
         kernel_mapped_min: Some(KERNEL_MAPPED_MIN),
         kernel_mapped_max: Some(KERNEL_MAPPED_MAX),
@@ -1031,18 +940,14 @@ pub mod current_4k_48 {
         init_size_min: None,
         init_size_max: None,
         init_size_align: None,
-        image_end_default: None,
-        image_end_min: None,
-        image_end_max: None,
-        image_end_align: None,
         kaslr_image_start: Some(KASLR_IMAGE_START),
         kaslr_image_end: Some(KASLR_IMAGE_END),
         kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
         kimage_base_default: Some(KIMAGE_BASE_DEFAULT),
-        kaslr_linear_start: Some(KASLR_LINEAR_START),
-        kaslr_linear_end: Some(KASLR_LINEAR_END),
-        kaslr_linear_align: Some(KASLR_LINEAR_ALIGN),
-        linear_ram_base_default: Some(LINEAR_RAM_BASE_DEFAULT),
+        kaslr_linear_start: None,
+        kaslr_linear_end: None,
+        kaslr_linear_align: None,
+        linear_ram_base_default: None,
         user_space_start: USER_SPACE_START,
         user_space_end: USER_SPACE_END,
         user_space_size: USER_SPACE_SIZE,
@@ -1058,7 +963,6 @@ pub mod current_4k_48 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: None,
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: None,
         guard_fffffbfffe000000_end: None,
@@ -1095,6 +999,556 @@ pub mod current_4k_48 {
         guard_ffffffffff800000_start: Some(GUARD_FFFFFFFFFF800000_START),
         guard_ffffffffff800000_end: Some(GUARD_FFFFFFFFFF800000_END),
         guard_ffffffffff800000_size: Some(GUARD_FFFFFFFFFF800000_SIZE),
+        guard_fffffc1fbf800000_start: None,
+        guard_fffffc1fbf800000_end: None,
+        guard_fffffc1fbf800000_size: None,
+        guard_ffffc1ffbf800000_start: None,
+        guard_ffffc1ffbf800000_end: None,
+        guard_ffffc1ffbf800000_size: None,
+    };
+}
+
+/// Variant "current-64k-52": AArch64 64K granule, 52-bit virtual addresses per half.
+pub mod current_64k_52 {
+    // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
+    // from `P_MIN` to `P_MAX`.
+
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
+    ///
+    /// Default: 64 MiB.
+    pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
+    /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
+    pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
+
+    /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
+    ///
+    /// Default: `0xffff_ffff_fd31_0000`.
+    pub const FIXADDR_TOT_START_DEFAULT: u64 = 0xffff_ffff_fd31_0000;
+    /// Smallest value of `fixaddr_tot_start` the layout is verified for: `0xffff_ffff_c180_0000`.
+    pub const FIXADDR_TOT_START_MIN: u64 = 0xffff_ffff_c180_0000;
+    /// Largest value of `fixaddr_tot_start` the layout is verified for: `0xffff_ffff_ff3a_0000`.
+    pub const FIXADDR_TOT_START_MAX: u64 = 0xffff_ffff_ff3a_0000;
+    /// `fixaddr_tot_start` is verified for multiples of this: 64 KiB.
+    pub const FIXADDR_TOT_START_ALIGN: u64 = 0x1_0000;
+
+    // KASLR group `image`: `kernel_image` are randomised, in this order, within
+    // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
+
+    /// First address of KASLR group `image`.
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
+    /// Last address of KASLR group `image` (inclusive).
+    pub const KASLR_IMAGE_END: u64 = 0xffff_fc1f_bf7f_ffff;
+    /// Alignment of the randomised bases: 2 MiB.
+    pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
+    /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
+
+    // Regions, by start address (a parent before its children).
+
+    /// `user_space`: user (TTBR0_EL1), different per mm.
+    ///
+    /// `0x0000_0000_0000_0000..=0x000f_ffff_ffff_ffff` (4 PiB); rwx, user, per process.
+    pub const USER_SPACE_START: u64 = 0x0000_0000_0000_0000;
+    /// Last byte of `user_space` (inclusive).
+    pub const USER_SPACE_END: u64 = 0x000f_ffff_ffff_ffff;
+    /// Size of `user_space`: 4 PiB.
+    pub const USER_SPACE_SIZE: u64 = 0x10_0000_0000_0000;
+
+    /// `non_canonical`: neither half (translation fault).
+    ///
+    /// `0x0010_0000_0000_0000..=0xffef_ffff_ffff_ffff` (16376 PiB).
+    pub const NON_CANONICAL_START: u64 = 0x0010_0000_0000_0000;
+    /// Last byte of `non_canonical` (inclusive).
+    pub const NON_CANONICAL_END: u64 = 0xffef_ffff_ffff_ffff;
+    /// Size of `non_canonical`: 16376 PiB.
+    pub const NON_CANONICAL_SIZE: u64 = 0xffe0_0000_0000_0000;
+
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
+    ///
+    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global, max_page 64
+    /// KiB.
+    pub const PAGE_OFFSET_START: u64 = 0xfff0_0000_0000_0000;
+    /// Last byte of `linear_map` (inclusive).
+    pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
+    /// Size of `linear_map`: 3968 TiB.
+    pub const PAGE_OFFSET_SIZE: u64 = 0xf_8000_0000_0000;
+
+    /// `modules`: modules (MODULES_VADDR .. MODULES_END).
+    ///
+    /// `0xffff_8000_0000_0000..=0xffff_8000_7fff_ffff` (2 GiB); rwx, global.
+    pub const MODULES_START: u64 = 0xffff_8000_0000_0000;
+    /// Last byte of `modules` (inclusive).
+    pub const MODULES_END: u64 = 0xffff_8000_7fff_ffff;
+    /// Size of `modules`: 2 GiB.
+    pub const MODULES_SIZE: u64 = 0x8000_0000;
+
+    /// `vmalloc`: vmalloc (VMALLOC_START .. VMALLOC_END), with the kernel image.
+    ///
+    /// `0xffff_8000_8000_0000..=0xffff_fc1f_bf7f_ffff` (125 TiB - 899 GiB - 8 MiB); rwx, global.
+    pub const VMALLOC_START: u64 = 0xffff_8000_8000_0000;
+    /// Last byte of `vmalloc` (inclusive).
+    pub const VMALLOC_END: u64 = 0xffff_fc1f_bf7f_ffff;
+    /// Size of `vmalloc`: 125 TiB - 899 GiB - 8 MiB.
+    pub const VMALLOC_SIZE: u64 = 0x7c1f_3f80_0000;
+
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
+    ///
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 64 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    ///
+    /// Start of `kernel_image`, given `kimage_base`.
+    #[must_use]
+    pub const fn kimage_start(kimage_base: u64) -> u64 {
+        kimage_base
+    }
+    /// Last byte of `kernel_image` (inclusive), given `kernel_mapped` and `kimage_base`.
+    #[must_use]
+    pub const fn kimage_end(kernel_mapped: u64, kimage_base: u64) -> u64 {
+        kernel_mapped + kimage_base - 1
+    }
+    /// Size of `kernel_image`, given `kernel_mapped`.
+    #[must_use]
+    pub const fn kimage_size(kernel_mapped: u64) -> u64 {
+        kernel_mapped
+    }
+
+    /// `guard_fffffc1fbf800000`: guard region.
+    ///
+    /// `0xffff_fc1f_bf80_0000..=0xffff_fc1f_bfff_ffff` (8 MiB).
+    pub const GUARD_FFFFFC1FBF800000_START: u64 = 0xffff_fc1f_bf80_0000;
+    /// Last byte of `guard_fffffc1fbf800000` (inclusive).
+    pub const GUARD_FFFFFC1FBF800000_END: u64 = 0xffff_fc1f_bfff_ffff;
+    /// Size of `guard_fffffc1fbf800000`: 8 MiB.
+    pub const GUARD_FFFFFC1FBF800000_SIZE: u64 = 0x80_0000;
+
+    /// `vmemmap`: vmemmap (VMEMMAP_START .. VMEMMAP_END = -1 GiB).
+    ///
+    /// `0xffff_fc1f_c000_0000..=0xffff_ffff_bfff_ffff` (3968 GiB); rw, global.
+    pub const VMEMMAP_START: u64 = 0xffff_fc1f_c000_0000;
+    /// Last byte of `vmemmap` (inclusive).
+    pub const VMEMMAP_END: u64 = 0xffff_ffff_bfff_ffff;
+    /// Size of `vmemmap`: 3968 GiB.
+    pub const VMEMMAP_SIZE: u64 = 0x3e0_0000_0000;
+
+    /// `guard_ffffffffc0000000`: guard region.
+    ///
+    /// `0xffff_ffff_c000_0000..=0xffff_ffff_c07f_ffff` (8 MiB).
+    pub const GUARD_FFFFFFFFC0000000_START: u64 = 0xffff_ffff_c000_0000;
+    /// Last byte of `guard_ffffffffc0000000` (inclusive).
+    pub const GUARD_FFFFFFFFC0000000_END: u64 = 0xffff_ffff_c07f_ffff;
+    /// Size of `guard_ffffffffc0000000`: 8 MiB.
+    pub const GUARD_FFFFFFFFC0000000_SIZE: u64 = 0x80_0000;
+
+    /// `pci_io`: PCI I/O space (PCI_IO_START = VMEMMAP_END + 8 MiB).
+    ///
+    /// `0xffff_ffff_c080_0000..=0xffff_ffff_c17f_ffff` (16 MiB); rw, global.
+    pub const PCI_IO_START: u64 = 0xffff_ffff_c080_0000;
+    /// Last byte of `pci_io` (inclusive).
+    pub const PCI_IO_END: u64 = 0xffff_ffff_c17f_ffff;
+    /// Size of `pci_io`: 16 MiB.
+    pub const PCI_IO_SIZE: u64 = 0x100_0000;
+
+    /// `hole_ffffffffc1800000`: unused.
+    ///
+    /// By default `0xffff_ffff_c180_0000..=0xffff_ffff_fd30_ffff` (955 MiB + 64 KiB).
+    pub const HOLE_FFFFFFFFC1800000_START: u64 = 0xffff_ffff_c180_0000;
+    /// Last byte of `hole_ffffffffc1800000` (inclusive), given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn hole_ffffffffc1800000_end(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start - 1
+    }
+    /// Size of `hole_ffffffffc1800000`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn hole_ffffffffc1800000_size(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start - 0xffff_ffff_c180_0000
+    }
+
+    /// `fixmap`: fixed mappings (FIXADDR_TOT_START .. FIXADDR_TOP).
+    ///
+    /// By default `0xffff_ffff_fd31_0000..=0xffff_ffff_ff7f_ffff` (37824 KiB); rw, global.
+    ///
+    /// Start of `fixmap`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn fixaddr_start(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start
+    }
+    /// Last byte of `fixmap` (inclusive).
+    pub const FIXADDR_END: u64 = 0xffff_ffff_ff7f_ffff;
+    /// Size of `fixmap`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn fixaddr_size(fixaddr_tot_start: u64) -> u64 {
+        0xffff_ffff_ff80_0000 - fixaddr_tot_start
+    }
+
+    /// `guard_ffffffffff800000`: guard region.
+    ///
+    /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffff_ffff` (8 MiB).
+    pub const GUARD_FFFFFFFFFF800000_START: u64 = 0xffff_ffff_ff80_0000;
+    /// Last byte of `guard_ffffffffff800000` (inclusive).
+    pub const GUARD_FFFFFFFFFF800000_END: u64 = 0xffff_ffff_ffff_ffff;
+    /// Size of `guard_ffffffffff800000`: 8 MiB.
+    pub const GUARD_FFFFFFFFFF800000_SIZE: u64 = 0x80_0000;
+
+    /// Every value of this layout, for code that picks the layout at boot.
+    pub const LAYOUT: super::Layout = super::Layout {
+        phys_span_default: None,
+        phys_span_min: None,
+        phys_span_max: None,
+        phys_span_align: None,
+        kernel_mapped_default: Some(KERNEL_MAPPED_DEFAULT),
+        kernel_mapped_min: Some(KERNEL_MAPPED_MIN),
+        kernel_mapped_max: Some(KERNEL_MAPPED_MAX),
+        kernel_mapped_align: Some(KERNEL_MAPPED_ALIGN),
+        init_offset_default: None,
+        init_offset_min: None,
+        init_offset_max: None,
+        init_offset_align: None,
+        init_size_default: None,
+        init_size_min: None,
+        init_size_max: None,
+        init_size_align: None,
+        kaslr_image_start: Some(KASLR_IMAGE_START),
+        kaslr_image_end: Some(KASLR_IMAGE_END),
+        kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
+        kimage_base_default: Some(KIMAGE_BASE_DEFAULT),
+        kaslr_linear_start: None,
+        kaslr_linear_end: None,
+        kaslr_linear_align: None,
+        linear_ram_base_default: None,
+        user_space_start: USER_SPACE_START,
+        user_space_end: USER_SPACE_END,
+        user_space_size: USER_SPACE_SIZE,
+        non_canonical_start: NON_CANONICAL_START,
+        non_canonical_end: NON_CANONICAL_END,
+        non_canonical_size: NON_CANONICAL_SIZE,
+        page_offset_start: PAGE_OFFSET_START,
+        page_offset_end: PAGE_OFFSET_END,
+        page_offset_size: PAGE_OFFSET_SIZE,
+        modules_start: MODULES_START,
+        modules_end: MODULES_END,
+        modules_size: MODULES_SIZE,
+        vmalloc_start: VMALLOC_START,
+        vmalloc_end: VMALLOC_END,
+        vmalloc_size: VMALLOC_SIZE,
+        fixaddr_end: FIXADDR_END,
+        guard_fffffbfffe000000_start: None,
+        guard_fffffbfffe000000_end: None,
+        guard_fffffbfffe000000_size: None,
+        pci_io_start: PCI_IO_START,
+        pci_io_end: PCI_IO_END,
+        pci_io_size: PCI_IO_SIZE,
+        guard_fffffbffff800000_start: None,
+        guard_fffffbffff800000_end: None,
+        guard_fffffbffff800000_size: None,
+        vmemmap_start: VMEMMAP_START,
+        vmemmap_end: VMEMMAP_END,
+        vmemmap_size: VMEMMAP_SIZE,
+        guard_fffffe0000000000_start: None,
+        guard_fffffe0000000000_end: None,
+        guard_fffffe0000000000_size: None,
+        kasan_shadow_start: None,
+        kasan_shadow_end: None,
+        kasan_shadow_size: None,
+        guard_ffffffe000000000_start: None,
+        guard_ffffffe000000000_end: None,
+        guard_ffffffe000000000_size: None,
+        fixaddr_tot_start_default: Some(FIXADDR_TOT_START_DEFAULT),
+        fixaddr_tot_start_min: Some(FIXADDR_TOT_START_MIN),
+        fixaddr_tot_start_max: Some(FIXADDR_TOT_START_MAX),
+        fixaddr_tot_start_align: Some(FIXADDR_TOT_START_ALIGN),
+        guard_fffffdffbf800000_start: None,
+        guard_fffffdffbf800000_end: None,
+        guard_fffffdffbf800000_size: None,
+        guard_ffffffffc0000000_start: Some(GUARD_FFFFFFFFC0000000_START),
+        guard_ffffffffc0000000_end: Some(GUARD_FFFFFFFFC0000000_END),
+        guard_ffffffffc0000000_size: Some(GUARD_FFFFFFFFC0000000_SIZE),
+        hole_ffffffffc1800000_start: Some(HOLE_FFFFFFFFC1800000_START),
+        guard_ffffffffff800000_start: Some(GUARD_FFFFFFFFFF800000_START),
+        guard_ffffffffff800000_end: Some(GUARD_FFFFFFFFFF800000_END),
+        guard_ffffffffff800000_size: Some(GUARD_FFFFFFFFFF800000_SIZE),
+        guard_fffffc1fbf800000_start: Some(GUARD_FFFFFC1FBF800000_START),
+        guard_fffffc1fbf800000_end: Some(GUARD_FFFFFC1FBF800000_END),
+        guard_fffffc1fbf800000_size: Some(GUARD_FFFFFC1FBF800000_SIZE),
+        guard_ffffc1ffbf800000_start: None,
+        guard_ffffc1ffbf800000_end: None,
+        guard_ffffc1ffbf800000_size: None,
+    };
+}
+
+/// Variant "current-4k-52": AArch64 4K granule, 52-bit virtual addresses per half.
+pub mod current_4k_52 {
+    // Parameters: values the kernel chooses. The layout is verified for every multiple of `P_ALIGN`
+    // from `P_MIN` to `P_MAX`.
+
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
+    ///
+    /// Default: 64 MiB.
+    pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
+    /// Smallest value of `kernel_mapped` the layout is verified for: 64 KiB.
+    pub const KERNEL_MAPPED_MIN: u64 = 0x1_0000;
+    /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
+    pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
+
+    /// `fixaddr_tot_start`: start of the fixmap with its boot-time slots (FIXADDR_TOT_START).
+    ///
+    /// Default: `0xffff_ffff_ff22_d000`.
+    pub const FIXADDR_TOT_START_DEFAULT: u64 = 0xffff_ffff_ff22_d000;
+    /// Smallest value of `fixaddr_tot_start` the layout is verified for: `0xffff_ffff_c180_0000`.
+    pub const FIXADDR_TOT_START_MIN: u64 = 0xffff_ffff_c180_0000;
+    /// Largest value of `fixaddr_tot_start` the layout is verified for: `0xffff_ffff_ff43_6000`.
+    pub const FIXADDR_TOT_START_MAX: u64 = 0xffff_ffff_ff43_6000;
+    /// `fixaddr_tot_start` is verified for multiples of this: 4 KiB.
+    pub const FIXADDR_TOT_START_ALIGN: u64 = 0x1000;
+
+    // KASLR group `image`: `kernel_image` are randomised, in this order, within
+    // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
+
+    /// First address of KASLR group `image`.
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_8001_0000;
+    /// Last address of KASLR group `image` (inclusive).
+    pub const KASLR_IMAGE_END: u64 = 0xffff_c1ff_bf7f_ffff;
+    /// Alignment of the randomised bases: 2 MiB.
+    pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
+    /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_8001_0000;
+
+    // Regions, by start address (a parent before its children).
+
+    /// `user_space`: user (TTBR0_EL1), different per mm.
+    ///
+    /// `0x0000_0000_0000_0000..=0x000f_ffff_ffff_ffff` (4 PiB); rwx, user, per process.
+    pub const USER_SPACE_START: u64 = 0x0000_0000_0000_0000;
+    /// Last byte of `user_space` (inclusive).
+    pub const USER_SPACE_END: u64 = 0x000f_ffff_ffff_ffff;
+    /// Size of `user_space`: 4 PiB.
+    pub const USER_SPACE_SIZE: u64 = 0x10_0000_0000_0000;
+
+    /// `non_canonical`: neither half (translation fault).
+    ///
+    /// `0x0010_0000_0000_0000..=0xffef_ffff_ffff_ffff` (16376 PiB).
+    pub const NON_CANONICAL_START: u64 = 0x0010_0000_0000_0000;
+    /// Last byte of `non_canonical` (inclusive).
+    pub const NON_CANONICAL_END: u64 = 0xffef_ffff_ffff_ffff;
+    /// Size of `non_canonical`: 16376 PiB.
+    pub const NON_CANONICAL_SIZE: u64 = 0xffe0_0000_0000_0000;
+
+    /// `linear_map`: kernel logical memory map (PAGE_OFFSET .. PAGE_END), RAM from memstart_addr.
+    ///
+    /// `0xfff0_0000_0000_0000..=0xffff_7fff_ffff_ffff` (3968 TiB); map ram, rw, global, max_page 4
+    /// KiB.
+    pub const PAGE_OFFSET_START: u64 = 0xfff0_0000_0000_0000;
+    /// Last byte of `linear_map` (inclusive).
+    pub const PAGE_OFFSET_END: u64 = 0xffff_7fff_ffff_ffff;
+    /// Size of `linear_map`: 3968 TiB.
+    pub const PAGE_OFFSET_SIZE: u64 = 0xf_8000_0000_0000;
+
+    /// `modules`: modules (MODULES_VADDR .. MODULES_END).
+    ///
+    /// `0xffff_8000_0000_0000..=0xffff_8000_7fff_ffff` (2 GiB); rwx, global.
+    pub const MODULES_START: u64 = 0xffff_8000_0000_0000;
+    /// Last byte of `modules` (inclusive).
+    pub const MODULES_END: u64 = 0xffff_8000_7fff_ffff;
+    /// Size of `modules`: 2 GiB.
+    pub const MODULES_SIZE: u64 = 0x8000_0000;
+
+    /// `vmalloc`: vmalloc (VMALLOC_START .. VMALLOC_END), with the kernel image.
+    ///
+    /// `0xffff_8000_8000_0000..=0xffff_c1ff_bf7f_ffff` (66 TiB - 3 GiB - 8 MiB); rwx, global.
+    pub const VMALLOC_START: u64 = 0xffff_8000_8000_0000;
+    /// Last byte of `vmalloc` (inclusive).
+    pub const VMALLOC_END: u64 = 0xffff_c1ff_bf7f_ffff;
+    /// Size of `vmalloc`: 66 TiB - 3 GiB - 8 MiB.
+    pub const VMALLOC_SIZE: u64 = 0x41ff_3f80_0000;
+
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
+    ///
+    /// By default `0xffff_8000_8001_0000..=0xffff_8000_8400_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    ///
+    /// Start of `kernel_image`, given `kimage_base`.
+    #[must_use]
+    pub const fn kimage_start(kimage_base: u64) -> u64 {
+        kimage_base
+    }
+    /// Last byte of `kernel_image` (inclusive), given `kernel_mapped` and `kimage_base`.
+    #[must_use]
+    pub const fn kimage_end(kernel_mapped: u64, kimage_base: u64) -> u64 {
+        kernel_mapped + kimage_base - 1
+    }
+    /// Size of `kernel_image`, given `kernel_mapped`.
+    #[must_use]
+    pub const fn kimage_size(kernel_mapped: u64) -> u64 {
+        kernel_mapped
+    }
+
+    /// `guard_ffffc1ffbf800000`: guard region.
+    ///
+    /// `0xffff_c1ff_bf80_0000..=0xffff_c1ff_bfff_ffff` (8 MiB).
+    pub const GUARD_FFFFC1FFBF800000_START: u64 = 0xffff_c1ff_bf80_0000;
+    /// Last byte of `guard_ffffc1ffbf800000` (inclusive).
+    pub const GUARD_FFFFC1FFBF800000_END: u64 = 0xffff_c1ff_bfff_ffff;
+    /// Size of `guard_ffffc1ffbf800000`: 8 MiB.
+    pub const GUARD_FFFFC1FFBF800000_SIZE: u64 = 0x80_0000;
+
+    /// `vmemmap`: vmemmap (VMEMMAP_START .. VMEMMAP_END = -1 GiB).
+    ///
+    /// `0xffff_c1ff_c000_0000..=0xffff_ffff_bfff_ffff` (62 TiB); rw, global.
+    pub const VMEMMAP_START: u64 = 0xffff_c1ff_c000_0000;
+    /// Last byte of `vmemmap` (inclusive).
+    pub const VMEMMAP_END: u64 = 0xffff_ffff_bfff_ffff;
+    /// Size of `vmemmap`: 62 TiB.
+    pub const VMEMMAP_SIZE: u64 = 0x3e00_0000_0000;
+
+    /// `guard_ffffffffc0000000`: guard region.
+    ///
+    /// `0xffff_ffff_c000_0000..=0xffff_ffff_c07f_ffff` (8 MiB).
+    pub const GUARD_FFFFFFFFC0000000_START: u64 = 0xffff_ffff_c000_0000;
+    /// Last byte of `guard_ffffffffc0000000` (inclusive).
+    pub const GUARD_FFFFFFFFC0000000_END: u64 = 0xffff_ffff_c07f_ffff;
+    /// Size of `guard_ffffffffc0000000`: 8 MiB.
+    pub const GUARD_FFFFFFFFC0000000_SIZE: u64 = 0x80_0000;
+
+    /// `pci_io`: PCI I/O space (PCI_IO_START = VMEMMAP_END + 8 MiB).
+    ///
+    /// `0xffff_ffff_c080_0000..=0xffff_ffff_c17f_ffff` (16 MiB); rw, global.
+    pub const PCI_IO_START: u64 = 0xffff_ffff_c080_0000;
+    /// Last byte of `pci_io` (inclusive).
+    pub const PCI_IO_END: u64 = 0xffff_ffff_c17f_ffff;
+    /// Size of `pci_io`: 16 MiB.
+    pub const PCI_IO_SIZE: u64 = 0x100_0000;
+
+    /// `hole_ffffffffc1800000`: unused.
+    ///
+    /// By default `0xffff_ffff_c180_0000..=0xffff_ffff_ff22_cfff` (986 MiB + 180 KiB).
+    pub const HOLE_FFFFFFFFC1800000_START: u64 = 0xffff_ffff_c180_0000;
+    /// Last byte of `hole_ffffffffc1800000` (inclusive), given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn hole_ffffffffc1800000_end(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start - 1
+    }
+    /// Size of `hole_ffffffffc1800000`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn hole_ffffffffc1800000_size(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start - 0xffff_ffff_c180_0000
+    }
+
+    /// `fixmap`: fixed mappings (FIXADDR_TOT_START .. FIXADDR_TOP).
+    ///
+    /// By default `0xffff_ffff_ff22_d000..=0xffff_ffff_ff7f_ffff` (5964 KiB); rw, global.
+    ///
+    /// Start of `fixmap`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn fixaddr_start(fixaddr_tot_start: u64) -> u64 {
+        fixaddr_tot_start
+    }
+    /// Last byte of `fixmap` (inclusive).
+    pub const FIXADDR_END: u64 = 0xffff_ffff_ff7f_ffff;
+    /// Size of `fixmap`, given `fixaddr_tot_start`.
+    #[must_use]
+    pub const fn fixaddr_size(fixaddr_tot_start: u64) -> u64 {
+        0xffff_ffff_ff80_0000 - fixaddr_tot_start
+    }
+
+    /// `guard_ffffffffff800000`: guard region.
+    ///
+    /// `0xffff_ffff_ff80_0000..=0xffff_ffff_ffff_ffff` (8 MiB).
+    pub const GUARD_FFFFFFFFFF800000_START: u64 = 0xffff_ffff_ff80_0000;
+    /// Last byte of `guard_ffffffffff800000` (inclusive).
+    pub const GUARD_FFFFFFFFFF800000_END: u64 = 0xffff_ffff_ffff_ffff;
+    /// Size of `guard_ffffffffff800000`: 8 MiB.
+    pub const GUARD_FFFFFFFFFF800000_SIZE: u64 = 0x80_0000;
+
+    /// Every value of this layout, for code that picks the layout at boot.
+    pub const LAYOUT: super::Layout = super::Layout {
+        phys_span_default: None,
+        phys_span_min: None,
+        phys_span_max: None,
+        phys_span_align: None,
+        kernel_mapped_default: Some(KERNEL_MAPPED_DEFAULT),
+        kernel_mapped_min: Some(KERNEL_MAPPED_MIN),
+        kernel_mapped_max: Some(KERNEL_MAPPED_MAX),
+        kernel_mapped_align: Some(KERNEL_MAPPED_ALIGN),
+        init_offset_default: None,
+        init_offset_min: None,
+        init_offset_max: None,
+        init_offset_align: None,
+        init_size_default: None,
+        init_size_min: None,
+        init_size_max: None,
+        init_size_align: None,
+        kaslr_image_start: Some(KASLR_IMAGE_START),
+        kaslr_image_end: Some(KASLR_IMAGE_END),
+        kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
+        kimage_base_default: Some(KIMAGE_BASE_DEFAULT),
+        kaslr_linear_start: None,
+        kaslr_linear_end: None,
+        kaslr_linear_align: None,
+        linear_ram_base_default: None,
+        user_space_start: USER_SPACE_START,
+        user_space_end: USER_SPACE_END,
+        user_space_size: USER_SPACE_SIZE,
+        non_canonical_start: NON_CANONICAL_START,
+        non_canonical_end: NON_CANONICAL_END,
+        non_canonical_size: NON_CANONICAL_SIZE,
+        page_offset_start: PAGE_OFFSET_START,
+        page_offset_end: PAGE_OFFSET_END,
+        page_offset_size: PAGE_OFFSET_SIZE,
+        modules_start: MODULES_START,
+        modules_end: MODULES_END,
+        modules_size: MODULES_SIZE,
+        vmalloc_start: VMALLOC_START,
+        vmalloc_end: VMALLOC_END,
+        vmalloc_size: VMALLOC_SIZE,
+        fixaddr_end: FIXADDR_END,
+        guard_fffffbfffe000000_start: None,
+        guard_fffffbfffe000000_end: None,
+        guard_fffffbfffe000000_size: None,
+        pci_io_start: PCI_IO_START,
+        pci_io_end: PCI_IO_END,
+        pci_io_size: PCI_IO_SIZE,
+        guard_fffffbffff800000_start: None,
+        guard_fffffbffff800000_end: None,
+        guard_fffffbffff800000_size: None,
+        vmemmap_start: VMEMMAP_START,
+        vmemmap_end: VMEMMAP_END,
+        vmemmap_size: VMEMMAP_SIZE,
+        guard_fffffe0000000000_start: None,
+        guard_fffffe0000000000_end: None,
+        guard_fffffe0000000000_size: None,
+        kasan_shadow_start: None,
+        kasan_shadow_end: None,
+        kasan_shadow_size: None,
+        guard_ffffffe000000000_start: None,
+        guard_ffffffe000000000_end: None,
+        guard_ffffffe000000000_size: None,
+        fixaddr_tot_start_default: Some(FIXADDR_TOT_START_DEFAULT),
+        fixaddr_tot_start_min: Some(FIXADDR_TOT_START_MIN),
+        fixaddr_tot_start_max: Some(FIXADDR_TOT_START_MAX),
+        fixaddr_tot_start_align: Some(FIXADDR_TOT_START_ALIGN),
+        guard_fffffdffbf800000_start: None,
+        guard_fffffdffbf800000_end: None,
+        guard_fffffdffbf800000_size: None,
+        guard_ffffffffc0000000_start: Some(GUARD_FFFFFFFFC0000000_START),
+        guard_ffffffffc0000000_end: Some(GUARD_FFFFFFFFC0000000_END),
+        guard_ffffffffc0000000_size: Some(GUARD_FFFFFFFFC0000000_SIZE),
+        hole_ffffffffc1800000_start: Some(HOLE_FFFFFFFFC1800000_START),
+        guard_ffffffffff800000_start: Some(GUARD_FFFFFFFFFF800000_START),
+        guard_ffffffffff800000_end: Some(GUARD_FFFFFFFFFF800000_END),
+        guard_ffffffffff800000_size: Some(GUARD_FFFFFFFFFF800000_SIZE),
+        guard_fffffc1fbf800000_start: None,
+        guard_fffffc1fbf800000_end: None,
+        guard_fffffc1fbf800000_size: None,
+        guard_ffffc1ffbf800000_start: Some(GUARD_FFFFC1FFBF800000_START),
+        guard_ffffc1ffbf800000_end: Some(GUARD_FFFFC1FFBF800000_END),
+        guard_ffffc1ffbf800000_size: Some(GUARD_FFFFC1FFBF800000_SIZE),
     };
 }
 
@@ -1113,11 +1567,17 @@ pub enum Variant {
 
     /// "current-4k-48": AArch64 4K granule, 48-bit virtual addresses per half.
     Current4k48,
+
+    /// "current-64k-52": AArch64 64K granule, 52-bit virtual addresses per half.
+    Current64k52,
+
+    /// "current-4k-52": AArch64 4K granule, 52-bit virtual addresses per half.
+    Current4k52,
 }
 
 impl Variant {
     /// Every variant, in the spec's order.
-    pub const ALL: [Variant; 4] = [Variant::V61, Variant::Doc4k48, Variant::Doc64k52, Variant::Current4k48];
+    pub const ALL: [Variant; 6] = [Variant::V61, Variant::Doc4k48, Variant::Doc64k52, Variant::Current4k48, Variant::Current64k52, Variant::Current4k52];
 
     /// The variant's name in the spec.
     #[must_use]
@@ -1127,6 +1587,8 @@ impl Variant {
             Variant::Doc4k48 => "doc-4k-48",
             Variant::Doc64k52 => "doc-64k-52",
             Variant::Current4k48 => "current-4k-48",
+            Variant::Current64k52 => "current-64k-52",
+            Variant::Current4k52 => "current-4k-52",
         }
     }
 
@@ -1138,6 +1600,8 @@ impl Variant {
             Variant::Doc4k48 => &doc_4k_48::LAYOUT,
             Variant::Doc64k52 => &doc_64k_52::LAYOUT,
             Variant::Current4k48 => &current_4k_48::LAYOUT,
+            Variant::Current64k52 => &current_64k_52::LAYOUT,
+            Variant::Current4k52 => &current_4k_52::LAYOUT,
         }
     }
 }
@@ -1146,11 +1610,9 @@ impl Variant {
 /// `Option<u64>` when some variant lacks the value, and a `fn` of the parameters and KASLR bases a
 /// bound depends on. Not here, because the variants compute them differently: `linear_ram_start`,
 /// `linear_ram_end`, `linear_ram_size`, `kimage_start`, `kimage_end`, `kimage_size`,
-/// `hole_ffff800008000000_start`, `hole_ffff800008000000_end`, `hole_ffff800009390000_start`,
-/// `hole_ffff800009390000_end`, `hole_ffff800009390000_size`, `hole_ffff800009ab0000_start`,
-/// `hole_ffff800009ab0000_end`, `hole_ffff800009ab0000_size`, `fixaddr_start`, `fixaddr_size`,
-/// `hole_ffffffffc1800000_end` and `hole_ffffffffc1800000_size`; read them from the variant's
-/// module.
+/// `hole_ffff800009390000_start`, `hole_ffff800009390000_end`, `hole_ffff800009390000_size`,
+/// `fixaddr_start`, `fixaddr_size`, `hole_ffffffffc1800000_end` and `hole_ffffffffc1800000_size`;
+/// read them from the variant's module.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     /// The default of parameter `phys_span`.
@@ -1185,14 +1647,6 @@ pub struct Layout {
     pub init_size_max: Option<u64>,
     /// The align of parameter `init_size`.
     pub init_size_align: Option<u64>,
-    /// The default of parameter `image_end`.
-    pub image_end_default: Option<u64>,
-    /// The min of parameter `image_end`.
-    pub image_end_min: Option<u64>,
-    /// The max of parameter `image_end`.
-    pub image_end_max: Option<u64>,
-    /// The align of parameter `image_end`.
-    pub image_end_align: Option<u64>,
     /// The start of KASLR group `image`.
     pub kaslr_image_start: Option<u64>,
     /// The end of KASLR group `image`.
@@ -1239,8 +1693,6 @@ pub struct Layout {
     pub vmalloc_end: u64,
     /// The size of region `vmalloc`.
     pub vmalloc_size: u64,
-    /// The size of region `hole_ffff800008000000`.
-    pub hole_ffff800008000000_size: Option<u64>,
     /// The end of region `fixmap`.
     pub fixaddr_end: u64,
     /// The start of region `guard_fffffbfffe000000`.
@@ -1313,4 +1765,16 @@ pub struct Layout {
     pub guard_ffffffffff800000_end: Option<u64>,
     /// The size of region `guard_ffffffffff800000`.
     pub guard_ffffffffff800000_size: Option<u64>,
+    /// The start of region `guard_fffffc1fbf800000`.
+    pub guard_fffffc1fbf800000_start: Option<u64>,
+    /// The end of region `guard_fffffc1fbf800000`.
+    pub guard_fffffc1fbf800000_end: Option<u64>,
+    /// The size of region `guard_fffffc1fbf800000`.
+    pub guard_fffffc1fbf800000_size: Option<u64>,
+    /// The start of region `guard_ffffc1ffbf800000`.
+    pub guard_ffffc1ffbf800000_start: Option<u64>,
+    /// The end of region `guard_ffffc1ffbf800000`.
+    pub guard_ffffc1ffbf800000_end: Option<u64>,
+    /// The size of region `guard_ffffc1ffbf800000`.
+    pub guard_ffffc1ffbf800000_size: Option<u64>,
 }

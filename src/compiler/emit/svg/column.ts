@@ -7,7 +7,7 @@ import { groupBy } from "../../../model/collections.js";
 import { hexDigits } from "../../../model/format.js";
 import { ADDRESS_SPACE_END, type Layout, type Region } from "../../../model/layout.js";
 import { xmlEntities } from "../escape.js";
-import { pagingText } from "../text.js";
+import { halfName, pagingText } from "../text.js";
 import { describe as describeRow, isAutoNamed } from "../table.js";
 import {
   formatOffset,
@@ -269,7 +269,7 @@ function placeBars(
       const lower = barIndex === 0 && top.some(isBreak);
       const upper = barIndex > 0;
       if (halves && (lower || upper)) {
-        captions.push({ y: y + 10, text: lower ? "LOWER CANONICAL HALF" : "UPPER CANONICAL HALF" });
+        captions.push({ y: y + 10, text: halfName(layout, lower ? 0 : 1).toUpperCase() });
         y += 16;
       }
       barIndex++;
