@@ -245,8 +245,9 @@ function inferBases(
 /**
  * Where a member that maps physical `[phys, phys + size)` from its base starts: each mapping
  * from `first` on that points into that span names the base `va - (pa - phys)` for it; the
- * aligned base within the member's reach, not below `first`'s aligned start (a member's pages
- * are not below its base), that the most mapped bytes name. Undefined when none does.
+ * base KASLR can choose (`reach.minStart` plus multiples of `align`), not below the one that
+ * holds `first` (a member's pages are not below its base), that the most mapped bytes name.
+ * Undefined when none does.
  */
 function imageBase(
   mappings: readonly FoundMapping[],
@@ -256,7 +257,8 @@ function imageBase(
   align: bigint,
   reach: { minStart: bigint; maxStart: bigint; maxEnd: bigint },
 ): bigint | undefined {
-  const lowest = first.va & ~(align - 1n);
+  // KASLR's bases are `reach.minStart` plus multiples of `align` (model/kaslr.ts).
+  const lowest = first.va - ((first.va - reach.minStart) % align);
   const votes = new Map<bigint, bigint>();
   for (let k = mappings.indexOf(first); k < mappings.length; k++) {
     const m = mappings[k]!;
@@ -265,12 +267,12 @@ function imageBase(
     const hi = m.pa + (m.end - m.va) < phys + size ? m.pa + (m.end - m.va) : phys + size;
     if (lo >= hi) continue;
     const base = m.va + (lo - m.pa) - (lo - phys);
-    if (base % align !== 0n || base < lowest || base < reach.minStart || base > reach.maxStart)
-      continue;
+    if ((base - reach.minStart) % align !== 0n || base < lowest || base > reach.maxStart) continue;
     votes.set(base, (votes.get(base) ?? 0n) + (hi - lo));
   }
   let best: bigint | undefined;
-  for (const [base, bytes] of votes) if (best === undefined || bytes > votes.get(best)!) best = base;
+  for (const [base, bytes] of votes)
+    if (best === undefined || bytes > votes.get(best)!) best = base;
   return best;
 }
 

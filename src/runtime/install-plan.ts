@@ -582,8 +582,11 @@ function givenPlacement(
   for (const [i, m] of group.members.entries()) {
     const base = given.get(m.name) ?? placed.get(m.name)?.start ?? proof.members[i]!.minStart;
     const { minStart, maxStart } = proof.members[i]!;
-    if (given.has(m.name) && (base % group.align !== 0n || base < minStart || base > maxStart)) {
-      const message = `\`${m.name}\` at ${hex(base)} is not a start KASLR can give it (a multiple of ${showSize(group.align)} in ${hex(minStart)}..${hex(maxStart)})`;
+    // KASLR's starts are `minStart` plus multiples of the alignment (model/kaslr.ts: the first
+    // member's is the range's start, which need not be aligned).
+    const off = base - minStart;
+    if (given.has(m.name) && (off % group.align !== 0n || base < minStart || base > maxStart)) {
+      const message = `\`${m.name}\` at ${hex(base)} is not a start KASLR can give it (${hex(minStart)} plus a multiple of ${showSize(group.align)}, up to ${hex(maxStart)})`;
       return { fits: false, message };
     }
     bases.push(base);

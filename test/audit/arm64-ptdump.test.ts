@@ -112,6 +112,31 @@ describe("vmlayout audit --ptdump on an aarch64 layout", () => {
     expect(json.diagnostics).toEqual([]);
   });
 
+  it("finds it clean against specs/linux-arm64.layout's v6.1 at the image's _stext", () => {
+    // ptdump shows no physical addresses, so the image among vmalloc's mappings is given
+    // (`_stext` of that boot; its /proc/iomem gave the __init hole, the spec's default).
+    const r = vmlayout([
+      "audit",
+      "specs/linux-arm64.layout",
+      "--variant",
+      "v6.1",
+      "--ptdump",
+      LISTING,
+      "--ram",
+      "0x40000000..0x7fffffff",
+      "--param",
+      "kernel_mapped=0x1aa0000",
+      "--base",
+      "kernel_image=0xffffcf5b97410000",
+      "--deny-warnings",
+      "--format",
+      "json",
+    ]);
+    const json = JSON.parse(r.stdout);
+    expect(json.diagnostics).toEqual([]);
+    expect(json.ok).toBe(true);
+  });
+
   /** The listing with the line that starts with `match` replaced by `lines`. */
   const planted = (name: string, match: string, lines: string): string => {
     const all = text.split("\n");

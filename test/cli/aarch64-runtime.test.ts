@@ -181,7 +181,7 @@ describe("specs/linux-arm64.layout", () => {
     ]);
     expect(r.stdout.split("\n")).toEqual([
       "0xffff000000000000 -> fault IFSC 0x0f permission fault at level 3 (linear_ram)",
-      "0xffff800008000000 -> 0x0000000040200000 2M RW x GLB (kernel_image)",
+      "0xffff800008010000 -> 0x0000000040210000 4K RW x GLB (kernel_image)",
       "0xffff000000001000 -> fault IFSC 0x0f permission fault at level 3 (linear_ram)",
       "",
     ]);

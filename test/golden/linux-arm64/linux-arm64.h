@@ -74,8 +74,8 @@
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
 #define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 
-/* init_offset: where the __init segments start in the image (__init_begin - _text) */
-#define INIT_OFFSET_DEFAULT          VMLAYOUT_AC(0x1390000, UL)           /* 20032 KiB */
+/* init_offset: where the __init segments start in the image (__init_begin - _stext) */
+#define INIT_OFFSET_DEFAULT          VMLAYOUT_AC(0x1380000, UL)           /* 19968 KiB */
 #define INIT_OFFSET_MIN              VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 #define INIT_OFFSET_MAX              VMLAYOUT_AC(0x10000000, UL)          /* 256 MiB */
 #define INIT_OFFSET_ALIGN            VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
@@ -86,18 +86,11 @@
 #define INIT_SIZE_MAX                VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
 #define INIT_SIZE_ALIGN              VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
-/* image_end: the image's size (_end - _text, rounded up to 64 KiB) */
-#define IMAGE_END_DEFAULT            VMLAYOUT_AC(0x1ab0000, UL)           /* 27328 KiB */
-#define IMAGE_END_MIN                VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define IMAGE_END_MAX                VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define IMAGE_END_ALIGN              VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
-
 #ifndef __ASSEMBLER__
 extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
 extern unsigned long init_offset;
 extern unsigned long init_size;
-extern unsigned long image_end;
 #endif
 
 /*
@@ -294,17 +287,6 @@ extern unsigned long kimage_base;
 #endif
 
 /*
- * hole_ffff800008000000: the Image header (_text .. _stext)
- * moves with kimage_base, in kernel_image
- * by default 0xffff800008000000 .. 0xffff80000800ffff (64 KiB)
- */
-#define HOLE_FFFF800008000000_SIZE   VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
-#ifndef __ASSEMBLER__
-#define HOLE_FFFF800008000000_START  (kimage_base)
-#define HOLE_FFFF800008000000_END    (kimage_base + 0xffffUL)
-#endif
-
-/*
  * hole_ffff800009390000: the __init segments, unmapped after boot
  * moves with kimage_base, in kernel_image
  * by default 0xffff800009390000 .. 0xffff80000980ffff (4608 KiB)
@@ -313,17 +295,6 @@ extern unsigned long kimage_base;
 #define HOLE_FFFF800009390000_START  (init_offset + kimage_base)
 #define HOLE_FFFF800009390000_END    (init_offset + init_size + kimage_base - 1)
 #define HOLE_FFFF800009390000_SIZE   (init_size)
-#endif
-
-/*
- * hole_ffff800009ab0000: past _end, to the end of the window
- * moves with kimage_base, in kernel_image
- * by default 0xffff800009ab0000 .. 0xffff80000bffffff (38208 KiB)
- */
-#ifndef __ASSEMBLER__
-#define HOLE_FFFF800009AB0000_START  (image_end + kimage_base)
-#define HOLE_FFFF800009AB0000_END    (kernel_mapped + kimage_base - 1)
-#define HOLE_FFFF800009AB0000_SIZE   (kernel_mapped - image_end)
 #endif
 
 /* fixmap: fixed mappings (top down from FIXADDR_TOP); rwx, global */

@@ -47,10 +47,10 @@ pub mod v6_1 {
     /// `kernel_mapped` is verified for multiples of this: 2 MiB.
     pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
 
-    /// `init_offset`: where the __init segments start in the image (__init_begin - _text).
+    /// `init_offset`: where the __init segments start in the image (__init_begin - _stext).
     ///
-    /// Default: 20032 KiB.
-    pub const INIT_OFFSET_DEFAULT: u64 = 0x139_0000;
+    /// Default: 19968 KiB.
+    pub const INIT_OFFSET_DEFAULT: u64 = 0x138_0000;
     /// Smallest value of `init_offset` the layout is verified for: 64 KiB.
     pub const INIT_OFFSET_MIN: u64 = 0x1_0000;
     /// Largest value of `init_offset` the layout is verified for: 256 MiB.
@@ -68,17 +68,6 @@ pub mod v6_1 {
     pub const INIT_SIZE_MAX: u64 = 0x400_0000;
     /// `init_size` is verified for multiples of this: 64 KiB.
     pub const INIT_SIZE_ALIGN: u64 = 0x1_0000;
-
-    /// `image_end`: the image's size (_end - _text, rounded up to 64 KiB).
-    ///
-    /// Default: 27328 KiB.
-    pub const IMAGE_END_DEFAULT: u64 = 0x1ab_0000;
-    /// Smallest value of `image_end` the layout is verified for: 2 MiB.
-    pub const IMAGE_END_MIN: u64 = 0x20_0000;
-    /// Largest value of `image_end` the layout is verified for: 512 MiB.
-    pub const IMAGE_END_MAX: u64 = 0x2000_0000;
-    /// `image_end` is verified for multiples of this: 64 KiB.
-    pub const IMAGE_END_ALIGN: u64 = 0x1_0000;
 
     // KASLR group `image`: `kernel_image` are randomised, in this order, within
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
@@ -193,24 +182,6 @@ pub mod v6_1 {
         kernel_mapped
     }
 
-    /// `hole_ffff800008000000`: the Image header (_text .. _stext).
-    ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0800_ffff` (64 KiB); moves with
-    /// `kimage_base`, in `kernel_image`.
-    ///
-    /// Start of `hole_ffff800008000000`, given `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800008000000_start(kimage_base: u64) -> u64 {
-        kimage_base
-    }
-    /// Last byte of `hole_ffff800008000000` (inclusive), given `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800008000000_end(kimage_base: u64) -> u64 {
-        kimage_base + 0xffff
-    }
-    /// Size of `hole_ffff800008000000`: 64 KiB.
-    pub const HOLE_FFFF800008000000_SIZE: u64 = 0x1_0000;
-
     /// `hole_ffff800009390000`: the __init segments, unmapped after boot.
     ///
     /// By default `0xffff_8000_0939_0000..=0xffff_8000_0980_ffff` (4608 KiB); moves with
@@ -235,27 +206,6 @@ pub mod v6_1 {
     #[must_use]
     pub const fn hole_ffff800009390000_size(init_size: u64) -> u64 {
         init_size
-    }
-
-    /// `hole_ffff800009ab0000`: past _end, to the end of the window.
-    ///
-    /// By default `0xffff_8000_09ab_0000..=0xffff_8000_0bff_ffff` (38208 KiB); moves with
-    /// `kimage_base`, in `kernel_image`.
-    ///
-    /// Start of `hole_ffff800009ab0000`, given `image_end` and `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_start(image_end: u64, kimage_base: u64) -> u64 {
-        image_end + kimage_base
-    }
-    /// Last byte of `hole_ffff800009ab0000` (inclusive), given `kernel_mapped` and `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_end(kernel_mapped: u64, kimage_base: u64) -> u64 {
-        kernel_mapped + kimage_base - 1
-    }
-    /// Size of `hole_ffff800009ab0000`, given `kernel_mapped` and `image_end`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_size(kernel_mapped: u64, image_end: u64) -> u64 {
-        kernel_mapped.wrapping_sub(image_end)
     }
 
     /// `fixmap`: fixed mappings (top down from FIXADDR_TOP).

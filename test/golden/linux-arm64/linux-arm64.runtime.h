@@ -56,7 +56,6 @@ extern unsigned long phys_span;
 extern unsigned long kernel_mapped;
 extern unsigned long init_offset;
 extern unsigned long init_size;
-extern unsigned long image_end;
 extern unsigned long kimage_base;
 extern unsigned long linear_ram_base;
 extern unsigned long fixaddr_tot_start;
@@ -99,14 +98,14 @@ extern unsigned long fixaddr_tot_start;
 #define KERNEL_MAPPED_MAX_CURRENT_64K_52 0x20000000UL
 #define KERNEL_MAPPED_MAX_CURRENT_4K_52 0x20000000UL
 /* KERNEL_MAPPED_MAX is not defined in variant "doc-4k-48" and "doc-64k-52" */
-#define KERNEL_MAPPED_ALIGN_V6_1 0x200000UL
+#define KERNEL_MAPPED_ALIGN_V6_1 0x10000UL
 #define KERNEL_MAPPED_ALIGN_CURRENT_4K_48 0x10000UL
 #define KERNEL_MAPPED_ALIGN_CURRENT_64K_52 0x10000UL
 #define KERNEL_MAPPED_ALIGN_CURRENT_4K_52 0x10000UL
 /* KERNEL_MAPPED_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
 
 /* parameter `init_offset` */
-#define INIT_OFFSET_DEFAULT_V6_1 0x1390000UL
+#define INIT_OFFSET_DEFAULT_V6_1 0x1380000UL
 /*
  * INIT_OFFSET_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
  * "current-64k-52" and "current-4k-52"
@@ -149,30 +148,8 @@ extern unsigned long fixaddr_tot_start;
  * "current-64k-52" and "current-4k-52"
  */
 
-/* parameter `image_end` */
-#define IMAGE_END_DEFAULT_V6_1 0x1ab0000UL
-/*
- * IMAGE_END_DEFAULT is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-#define IMAGE_END_MIN_V6_1 0x200000UL
-/*
- * IMAGE_END_MIN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-#define IMAGE_END_MAX_V6_1 0x20000000UL
-/*
- * IMAGE_END_MAX is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-#define IMAGE_END_ALIGN_V6_1 0x10000UL
-/*
- * IMAGE_END_ALIGN is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-
 /* KASLR group `image` */
-#define KASLR_IMAGE_START_V6_1 0xffff800008000000UL
+#define KASLR_IMAGE_START_V6_1 0xffff800008010000UL
 #define KASLR_IMAGE_START_CURRENT_4K_48 0xffff800080010000UL
 #define KASLR_IMAGE_START_CURRENT_64K_52 0xffff800080010000UL
 #define KASLR_IMAGE_START_CURRENT_4K_52 0xffff800080010000UL
@@ -187,7 +164,7 @@ extern unsigned long fixaddr_tot_start;
 #define KASLR_IMAGE_ALIGN_CURRENT_64K_52 0x200000UL
 #define KASLR_IMAGE_ALIGN_CURRENT_4K_52 0x200000UL
 /* KASLR_IMAGE_ALIGN is not defined in variant "doc-4k-48" and "doc-64k-52" */
-#define KIMAGE_BASE_DEFAULT_V6_1 0xffff800008000000UL
+#define KIMAGE_BASE_DEFAULT_V6_1 0xffff800008010000UL
 #define KIMAGE_BASE_DEFAULT_CURRENT_4K_48 0xffff800080010000UL
 #define KIMAGE_BASE_DEFAULT_CURRENT_64K_52 0xffff800080010000UL
 #define KIMAGE_BASE_DEFAULT_CURRENT_4K_52 0xffff800080010000UL
@@ -346,23 +323,6 @@ extern unsigned long fixaddr_tot_start;
 #define KIMAGE_SIZE_CURRENT_4K_52 (kernel_mapped)
 /* KIMAGE_SIZE is not defined in variant "doc-4k-48" and "doc-64k-52" */
 
-/* region `hole_ffff800008000000` */
-#define HOLE_FFFF800008000000_START_V6_1 (kimage_base)
-/*
- * HOLE_FFFF800008000000_START is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-#define HOLE_FFFF800008000000_END_V6_1 (kimage_base + 0xffffUL)
-/*
- * HOLE_FFFF800008000000_END is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-#define HOLE_FFFF800008000000_SIZE_V6_1 0x10000UL
-/*
- * HOLE_FFFF800008000000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-
 /* region `hole_ffff800009390000` */
 #define HOLE_FFFF800009390000_START_V6_1 (init_offset + kimage_base)
 /*
@@ -377,23 +337,6 @@ extern unsigned long fixaddr_tot_start;
 #define HOLE_FFFF800009390000_SIZE_V6_1 (init_size)
 /*
  * HOLE_FFFF800009390000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-
-/* region `hole_ffff800009ab0000` */
-#define HOLE_FFFF800009AB0000_START_V6_1 (image_end + kimage_base)
-/*
- * HOLE_FFFF800009AB0000_START is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-#define HOLE_FFFF800009AB0000_END_V6_1 (kernel_mapped + kimage_base - 1)
-/*
- * HOLE_FFFF800009AB0000_END is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
- * "current-64k-52" and "current-4k-52"
- */
-#define HOLE_FFFF800009AB0000_SIZE_V6_1 (kernel_mapped - image_end)
-/*
- * HOLE_FFFF800009AB0000_SIZE is not defined in variant "doc-4k-48", "doc-64k-52", "current-4k-48",
  * "current-64k-52" and "current-4k-52"
  */
 

@@ -25,8 +25,7 @@ pub mod v6_1 {
     /// `phys_span` is verified for multiples of this: 1 GiB.
     pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
 
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
@@ -34,13 +33,13 @@ pub mod v6_1 {
     pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
-    /// `init_offset`: where the __init segments start in the image (__init_begin - _text).
+    /// `init_offset`: where the __init segments start in the image (__init_begin - _stext).
     ///
-    /// Default: 20032 KiB.
-    pub const INIT_OFFSET_DEFAULT: u64 = 0x139_0000;
+    /// Default: 19968 KiB.
+    pub const INIT_OFFSET_DEFAULT: u64 = 0x138_0000;
     /// Smallest value of `init_offset` the layout is verified for: 64 KiB.
     pub const INIT_OFFSET_MIN: u64 = 0x1_0000;
     /// Largest value of `init_offset` the layout is verified for: 256 MiB.
@@ -59,28 +58,17 @@ pub mod v6_1 {
     /// `init_size` is verified for multiples of this: 64 KiB.
     pub const INIT_SIZE_ALIGN: u64 = 0x1_0000;
 
-    /// `image_end`: the image's size (_end - _text, rounded up to 64 KiB).
-    ///
-    /// Default: 27328 KiB.
-    pub const IMAGE_END_DEFAULT: u64 = 0x1ab_0000;
-    /// Smallest value of `image_end` the layout is verified for: 2 MiB.
-    pub const IMAGE_END_MIN: u64 = 0x20_0000;
-    /// Largest value of `image_end` the layout is verified for: 512 MiB.
-    pub const IMAGE_END_MAX: u64 = 0x2000_0000;
-    /// `image_end` is verified for multiples of this: 64 KiB.
-    pub const IMAGE_END_ALIGN: u64 = 0x1_0000;
-
     // KASLR group `image`: `kernel_image` are randomised, in this order, within
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0800_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0801_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fbff_efff_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0800_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0801_0000;
 
     // KASLR group `linear`: `linear_ram` are randomised, in this order, within
     // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
@@ -162,10 +150,11 @@ pub mod v6_1 {
     /// Size of `vmalloc`: 124 TiB - 384 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7bff_e800_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0bff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_0801_0000..=0xffff_8000_0c00_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
@@ -182,24 +171,6 @@ pub mod v6_1 {
     pub const fn kimage_size(kernel_mapped: u64) -> u64 {
         kernel_mapped
     }
-
-    /// `hole_ffff800008000000`: the Image header (_text .. _stext).
-    ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0800_ffff` (64 KiB); moves with
-    /// `kimage_base`, in `kernel_image`.
-    ///
-    /// Start of `hole_ffff800008000000`, given `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800008000000_start(kimage_base: u64) -> u64 {
-        kimage_base
-    }
-    /// Last byte of `hole_ffff800008000000` (inclusive), given `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800008000000_end(kimage_base: u64) -> u64 {
-        kimage_base + 0xffff
-    }
-    /// Size of `hole_ffff800008000000`: 64 KiB.
-    pub const HOLE_FFFF800008000000_SIZE: u64 = 0x1_0000;
 
     /// `hole_ffff800009390000`: the __init segments, unmapped after boot.
     ///
@@ -225,27 +196,6 @@ pub mod v6_1 {
     #[must_use]
     pub const fn hole_ffff800009390000_size(init_size: u64) -> u64 {
         init_size
-    }
-
-    /// `hole_ffff800009ab0000`: past _end, to the end of the window.
-    ///
-    /// By default `0xffff_8000_09ab_0000..=0xffff_8000_0bff_ffff` (38208 KiB); moves with
-    /// `kimage_base`, in `kernel_image`.
-    ///
-    /// Start of `hole_ffff800009ab0000`, given `image_end` and `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_start(image_end: u64, kimage_base: u64) -> u64 {
-        image_end + kimage_base
-    }
-    /// Last byte of `hole_ffff800009ab0000` (inclusive), given `kernel_mapped` and `kimage_base`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_end(kernel_mapped: u64, kimage_base: u64) -> u64 {
-        kernel_mapped + kimage_base - 1
-    }
-    /// Size of `hole_ffff800009ab0000`, given `kernel_mapped` and `image_end`.
-    #[must_use]
-    pub const fn hole_ffff800009ab0000_size(kernel_mapped: u64, image_end: u64) -> u64 {
-        kernel_mapped.wrapping_sub(image_end)
     }
 
     /// `fixmap`: fixed mappings (top down from FIXADDR_TOP).
@@ -320,10 +270,6 @@ pub mod v6_1 {
         init_size_min: Some(INIT_SIZE_MIN),
         init_size_max: Some(INIT_SIZE_MAX),
         init_size_align: Some(INIT_SIZE_ALIGN),
-        image_end_default: Some(IMAGE_END_DEFAULT),
-        image_end_min: Some(IMAGE_END_MIN),
-        image_end_max: Some(IMAGE_END_MAX),
-        image_end_align: Some(IMAGE_END_ALIGN),
         kaslr_image_start: Some(KASLR_IMAGE_START),
         kaslr_image_end: Some(KASLR_IMAGE_END),
         kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
@@ -347,7 +293,6 @@ pub mod v6_1 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: Some(HOLE_FFFF800008000000_SIZE),
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: Some(GUARD_FFFFFBFFFE000000_START),
         guard_fffffbfffe000000_end: Some(GUARD_FFFFFBFFFE000000_END),
@@ -524,10 +469,6 @@ pub mod doc_4k_48 {
         init_size_min: None,
         init_size_max: None,
         init_size_align: None,
-        image_end_default: None,
-        image_end_min: None,
-        image_end_max: None,
-        image_end_align: None,
         kaslr_image_start: None,
         kaslr_image_end: None,
         kaslr_image_align: None,
@@ -551,7 +492,6 @@ pub mod doc_4k_48 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: None,
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: Some(GUARD_FFFFFBFFFE000000_START),
         guard_fffffbfffe000000_end: Some(GUARD_FFFFFBFFFE000000_END),
@@ -728,10 +668,6 @@ pub mod doc_64k_52 {
         init_size_min: None,
         init_size_max: None,
         init_size_align: None,
-        image_end_default: None,
-        image_end_min: None,
-        image_end_max: None,
-        image_end_align: None,
         kaslr_image_start: None,
         kaslr_image_end: None,
         kaslr_image_align: None,
@@ -755,7 +691,6 @@ pub mod doc_64k_52 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: None,
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: Some(GUARD_FFFFFBFFFE000000_START),
         guard_fffffbfffe000000_end: Some(GUARD_FFFFFBFFFE000000_END),
@@ -1005,10 +940,6 @@ pub mod current_4k_48 {
         init_size_min: None,
         init_size_max: None,
         init_size_align: None,
-        image_end_default: None,
-        image_end_min: None,
-        image_end_max: None,
-        image_end_align: None,
         kaslr_image_start: Some(KASLR_IMAGE_START),
         kaslr_image_end: Some(KASLR_IMAGE_END),
         kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
@@ -1032,7 +963,6 @@ pub mod current_4k_48 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: None,
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: None,
         guard_fffffbfffe000000_end: None,
@@ -1282,10 +1212,6 @@ pub mod current_64k_52 {
         init_size_min: None,
         init_size_max: None,
         init_size_align: None,
-        image_end_default: None,
-        image_end_min: None,
-        image_end_max: None,
-        image_end_align: None,
         kaslr_image_start: Some(KASLR_IMAGE_START),
         kaslr_image_end: Some(KASLR_IMAGE_END),
         kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
@@ -1309,7 +1235,6 @@ pub mod current_64k_52 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: None,
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: None,
         guard_fffffbfffe000000_end: None,
@@ -1559,10 +1484,6 @@ pub mod current_4k_52 {
         init_size_min: None,
         init_size_max: None,
         init_size_align: None,
-        image_end_default: None,
-        image_end_min: None,
-        image_end_max: None,
-        image_end_align: None,
         kaslr_image_start: Some(KASLR_IMAGE_START),
         kaslr_image_end: Some(KASLR_IMAGE_END),
         kaslr_image_align: Some(KASLR_IMAGE_ALIGN),
@@ -1586,7 +1507,6 @@ pub mod current_4k_52 {
         vmalloc_start: VMALLOC_START,
         vmalloc_end: VMALLOC_END,
         vmalloc_size: VMALLOC_SIZE,
-        hole_ffff800008000000_size: None,
         fixaddr_end: FIXADDR_END,
         guard_fffffbfffe000000_start: None,
         guard_fffffbfffe000000_end: None,
@@ -1690,11 +1610,9 @@ impl Variant {
 /// `Option<u64>` when some variant lacks the value, and a `fn` of the parameters and KASLR bases a
 /// bound depends on. Not here, because the variants compute them differently: `linear_ram_start`,
 /// `linear_ram_end`, `linear_ram_size`, `kimage_start`, `kimage_end`, `kimage_size`,
-/// `hole_ffff800008000000_start`, `hole_ffff800008000000_end`, `hole_ffff800009390000_start`,
-/// `hole_ffff800009390000_end`, `hole_ffff800009390000_size`, `hole_ffff800009ab0000_start`,
-/// `hole_ffff800009ab0000_end`, `hole_ffff800009ab0000_size`, `fixaddr_start`, `fixaddr_size`,
-/// `hole_ffffffffc1800000_end` and `hole_ffffffffc1800000_size`; read them from the variant's
-/// module.
+/// `hole_ffff800009390000_start`, `hole_ffff800009390000_end`, `hole_ffff800009390000_size`,
+/// `fixaddr_start`, `fixaddr_size`, `hole_ffffffffc1800000_end` and `hole_ffffffffc1800000_size`;
+/// read them from the variant's module.
 #[derive(Clone, Copy, Debug)]
 pub struct Layout {
     /// The default of parameter `phys_span`.
@@ -1729,14 +1647,6 @@ pub struct Layout {
     pub init_size_max: Option<u64>,
     /// The align of parameter `init_size`.
     pub init_size_align: Option<u64>,
-    /// The default of parameter `image_end`.
-    pub image_end_default: Option<u64>,
-    /// The min of parameter `image_end`.
-    pub image_end_min: Option<u64>,
-    /// The max of parameter `image_end`.
-    pub image_end_max: Option<u64>,
-    /// The align of parameter `image_end`.
-    pub image_end_align: Option<u64>,
     /// The start of KASLR group `image`.
     pub kaslr_image_start: Option<u64>,
     /// The end of KASLR group `image`.
@@ -1783,8 +1693,6 @@ pub struct Layout {
     pub vmalloc_end: u64,
     /// The size of region `vmalloc`.
     pub vmalloc_size: u64,
-    /// The size of region `hole_ffff800008000000`.
-    pub hole_ffff800008000000_size: Option<u64>,
     /// The end of region `fixmap`.
     pub fixaddr_end: u64,
     /// The start of region `guard_fffffbfffe000000`.
