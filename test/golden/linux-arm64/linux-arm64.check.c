@@ -16,116 +16,116 @@
 
 /* variant "v6.1" */
 _Static_assert((unsigned long)(PHYS_SPAN_DEFAULT) == 0x800000000000UL,
-	       "PHYS_SPAN_DEFAULT: the spec says 0x800000000000, the default of parameter `phys_span` (linux-arm64.layout:66)");
+	       "PHYS_SPAN_DEFAULT: the spec says 0x800000000000, the default of parameter `phys_span` (linux-arm64.layout:67)");
 _Static_assert((unsigned long)(PHYS_SPAN_MIN) == 0x40000000UL,
-	       "PHYS_SPAN_MIN: the spec says 0x40000000, the min of parameter `phys_span` (linux-arm64.layout:66)");
+	       "PHYS_SPAN_MIN: the spec says 0x40000000, the min of parameter `phys_span` (linux-arm64.layout:67)");
 _Static_assert((unsigned long)(PHYS_SPAN_MAX) == 0x800000000000UL,
-	       "PHYS_SPAN_MAX: the spec says 0x800000000000, the max of parameter `phys_span` (linux-arm64.layout:66)");
+	       "PHYS_SPAN_MAX: the spec says 0x800000000000, the max of parameter `phys_span` (linux-arm64.layout:67)");
 _Static_assert((unsigned long)(PHYS_SPAN_ALIGN) == 0x40000000UL,
-	       "PHYS_SPAN_ALIGN: the spec says 0x40000000, the align of parameter `phys_span` (linux-arm64.layout:66)");
+	       "PHYS_SPAN_ALIGN: the spec says 0x40000000, the align of parameter `phys_span` (linux-arm64.layout:67)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_DEFAULT) == 0x4000000UL,
-	       "KERNEL_MAPPED_DEFAULT: the spec says 0x4000000, the default of parameter `kernel_mapped` (linux-arm64.layout:103)");
+	       "KERNEL_MAPPED_DEFAULT: the spec says 0x4000000, the default of parameter `kernel_mapped` (linux-arm64.layout:104)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_MIN) == 0x200000UL,
-	       "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (linux-arm64.layout:103)");
+	       "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (linux-arm64.layout:104)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_MAX) == 0x20000000UL,
-	       "KERNEL_MAPPED_MAX: the spec says 0x20000000, the max of parameter `kernel_mapped` (linux-arm64.layout:103)");
+	       "KERNEL_MAPPED_MAX: the spec says 0x20000000, the max of parameter `kernel_mapped` (linux-arm64.layout:104)");
 _Static_assert((unsigned long)(KERNEL_MAPPED_ALIGN) == 0x10000UL,
-	       "KERNEL_MAPPED_ALIGN: the spec says 0x10000, the align of parameter `kernel_mapped` (linux-arm64.layout:103)");
+	       "KERNEL_MAPPED_ALIGN: the spec says 0x10000, the align of parameter `kernel_mapped` (linux-arm64.layout:104)");
 _Static_assert((unsigned long)(INIT_OFFSET_DEFAULT) == 0x1380000UL,
-	       "INIT_OFFSET_DEFAULT: the spec says 0x1380000, the default of parameter `init_offset` (linux-arm64.layout:105)");
+	       "INIT_OFFSET_DEFAULT: the spec says 0x1380000, the default of parameter `init_offset` (linux-arm64.layout:106)");
 _Static_assert((unsigned long)(INIT_OFFSET_MIN) == 0x10000UL,
-	       "INIT_OFFSET_MIN: the spec says 0x10000, the min of parameter `init_offset` (linux-arm64.layout:105)");
+	       "INIT_OFFSET_MIN: the spec says 0x10000, the min of parameter `init_offset` (linux-arm64.layout:106)");
 _Static_assert((unsigned long)(INIT_OFFSET_MAX) == 0x10000000UL,
-	       "INIT_OFFSET_MAX: the spec says 0x10000000, the max of parameter `init_offset` (linux-arm64.layout:105)");
+	       "INIT_OFFSET_MAX: the spec says 0x10000000, the max of parameter `init_offset` (linux-arm64.layout:106)");
 _Static_assert((unsigned long)(INIT_OFFSET_ALIGN) == 0x10000UL,
-	       "INIT_OFFSET_ALIGN: the spec says 0x10000, the align of parameter `init_offset` (linux-arm64.layout:105)");
+	       "INIT_OFFSET_ALIGN: the spec says 0x10000, the align of parameter `init_offset` (linux-arm64.layout:106)");
 _Static_assert((unsigned long)(INIT_SIZE_DEFAULT) == 0x480000UL,
-	       "INIT_SIZE_DEFAULT: the spec says 0x480000, the default of parameter `init_size` (linux-arm64.layout:106)");
+	       "INIT_SIZE_DEFAULT: the spec says 0x480000, the default of parameter `init_size` (linux-arm64.layout:107)");
 _Static_assert((unsigned long)(INIT_SIZE_MIN) == 0x10000UL,
-	       "INIT_SIZE_MIN: the spec says 0x10000, the min of parameter `init_size` (linux-arm64.layout:106)");
+	       "INIT_SIZE_MIN: the spec says 0x10000, the min of parameter `init_size` (linux-arm64.layout:107)");
 _Static_assert((unsigned long)(INIT_SIZE_MAX) == 0x4000000UL,
-	       "INIT_SIZE_MAX: the spec says 0x4000000, the max of parameter `init_size` (linux-arm64.layout:106)");
+	       "INIT_SIZE_MAX: the spec says 0x4000000, the max of parameter `init_size` (linux-arm64.layout:107)");
 _Static_assert((unsigned long)(INIT_SIZE_ALIGN) == 0x10000UL,
-	       "INIT_SIZE_ALIGN: the spec says 0x10000, the align of parameter `init_size` (linux-arm64.layout:106)");
+	       "INIT_SIZE_ALIGN: the spec says 0x10000, the align of parameter `init_size` (linux-arm64.layout:107)");
 _Static_assert((unsigned long)(KASLR_IMAGE_START) == 0xffff800008010000UL,
-	       "KASLR_IMAGE_START: the spec says 0xffff800008010000, the start of KASLR group `image` (linux-arm64.layout:134)");
+	       "KASLR_IMAGE_START: the spec says 0xffff800008010000, the start of KASLR group `image` (linux-arm64.layout:135)");
 _Static_assert((unsigned long)(KASLR_IMAGE_END) == 0xfffffbffefffffffUL,
-	       "KASLR_IMAGE_END: the spec says 0xfffffbffefffffff, the end of KASLR group `image` (linux-arm64.layout:134)");
+	       "KASLR_IMAGE_END: the spec says 0xfffffbffefffffff, the end of KASLR group `image` (linux-arm64.layout:135)");
 _Static_assert((unsigned long)(KASLR_IMAGE_ALIGN) == 0x200000UL,
-	       "KASLR_IMAGE_ALIGN: the spec says 0x200000, the align of KASLR group `image` (linux-arm64.layout:134)");
+	       "KASLR_IMAGE_ALIGN: the spec says 0x200000, the align of KASLR group `image` (linux-arm64.layout:135)");
 _Static_assert((unsigned long)(KIMAGE_BASE_DEFAULT) == 0xffff800008010000UL,
-	       "KIMAGE_BASE_DEFAULT: the spec says 0xffff800008010000, the default base of `kernel_image` (linux-arm64.layout:89)");
+	       "KIMAGE_BASE_DEFAULT: the spec says 0xffff800008010000, the default base of `kernel_image` (linux-arm64.layout:90)");
 _Static_assert((unsigned long)(KASLR_LINEAR_START) == 0xffff000000000000UL,
-	       "KASLR_LINEAR_START: the spec says 0xffff000000000000, the start of KASLR group `linear` (linux-arm64.layout:140)");
+	       "KASLR_LINEAR_START: the spec says 0xffff000000000000, the start of KASLR group `linear` (linux-arm64.layout:141)");
 _Static_assert((unsigned long)(KASLR_LINEAR_END) == 0xffff7fffffffffffUL,
-	       "KASLR_LINEAR_END: the spec says 0xffff7fffffffffff, the end of KASLR group `linear` (linux-arm64.layout:140)");
+	       "KASLR_LINEAR_END: the spec says 0xffff7fffffffffff, the end of KASLR group `linear` (linux-arm64.layout:141)");
 _Static_assert((unsigned long)(KASLR_LINEAR_ALIGN) == 0x40000000UL,
-	       "KASLR_LINEAR_ALIGN: the spec says 0x40000000, the align of KASLR group `linear` (linux-arm64.layout:140)");
+	       "KASLR_LINEAR_ALIGN: the spec says 0x40000000, the align of KASLR group `linear` (linux-arm64.layout:141)");
 _Static_assert((unsigned long)(LINEAR_RAM_BASE_DEFAULT) == 0xffff000000000000UL,
-	       "LINEAR_RAM_BASE_DEFAULT: the spec says 0xffff000000000000, the default base of `linear_ram` (linux-arm64.layout:55)");
+	       "LINEAR_RAM_BASE_DEFAULT: the spec says 0xffff000000000000, the default base of `linear_ram` (linux-arm64.layout:56)");
 _Static_assert((unsigned long)(USER_SPACE_START) == 0x0000000000000000UL,
-	       "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-arm64.layout:35)");
+	       "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-arm64.layout:36)");
 _Static_assert((unsigned long)(USER_SPACE_END) == 0x0000ffffffffffffUL,
-	       "USER_SPACE_END: the spec says 0x0000ffffffffffff, the end of region `user_space` (linux-arm64.layout:35)");
+	       "USER_SPACE_END: the spec says 0x0000ffffffffffff, the end of region `user_space` (linux-arm64.layout:36)");
 _Static_assert((unsigned long)(USER_SPACE_SIZE) == 0x1000000000000UL,
-	       "USER_SPACE_SIZE: the spec says 0x1000000000000, the size of region `user_space` (linux-arm64.layout:35)");
+	       "USER_SPACE_SIZE: the spec says 0x1000000000000, the size of region `user_space` (linux-arm64.layout:36)");
 _Static_assert((unsigned long)(NON_CANONICAL_START) == 0x0001000000000000UL,
-	       "NON_CANONICAL_START: the spec says 0x0001000000000000, the start of region `non_canonical` (linux-arm64.layout:36)");
+	       "NON_CANONICAL_START: the spec says 0x0001000000000000, the start of region `non_canonical` (linux-arm64.layout:37)");
 _Static_assert((unsigned long)(NON_CANONICAL_END) == 0xfffeffffffffffffUL,
-	       "NON_CANONICAL_END: the spec says 0xfffeffffffffffff, the end of region `non_canonical` (linux-arm64.layout:36)");
+	       "NON_CANONICAL_END: the spec says 0xfffeffffffffffff, the end of region `non_canonical` (linux-arm64.layout:37)");
 _Static_assert((unsigned long)(NON_CANONICAL_SIZE) == 0xfffe000000000000UL,
-	       "NON_CANONICAL_SIZE: the spec says 0xfffe000000000000, the size of region `non_canonical` (linux-arm64.layout:36)");
+	       "NON_CANONICAL_SIZE: the spec says 0xfffe000000000000, the size of region `non_canonical` (linux-arm64.layout:37)");
 _Static_assert((unsigned long)(PAGE_OFFSET_START) == 0xffff000000000000UL,
-	       "PAGE_OFFSET_START: the spec says 0xffff000000000000, the start of region `linear_map` (linux-arm64.layout:40)");
+	       "PAGE_OFFSET_START: the spec says 0xffff000000000000, the start of region `linear_map` (linux-arm64.layout:41)");
 _Static_assert((unsigned long)(PAGE_OFFSET_END) == 0xffff7fffffffffffUL,
-	       "PAGE_OFFSET_END: the spec says 0xffff7fffffffffff, the end of region `linear_map` (linux-arm64.layout:40)");
+	       "PAGE_OFFSET_END: the spec says 0xffff7fffffffffff, the end of region `linear_map` (linux-arm64.layout:41)");
 _Static_assert((unsigned long)(PAGE_OFFSET_SIZE) == 0x800000000000UL,
-	       "PAGE_OFFSET_SIZE: the spec says 0x800000000000, the size of region `linear_map` (linux-arm64.layout:40)");
+	       "PAGE_OFFSET_SIZE: the spec says 0x800000000000, the size of region `linear_map` (linux-arm64.layout:41)");
 _Static_assert((unsigned long)(MODULES_START) == 0xffff800000000000UL,
-	       "MODULES_START: the spec says 0xffff800000000000, the start of region `modules` (linux-arm64.layout:72)");
+	       "MODULES_START: the spec says 0xffff800000000000, the start of region `modules` (linux-arm64.layout:73)");
 _Static_assert((unsigned long)(MODULES_END) == 0xffff800007ffffffUL,
-	       "MODULES_END: the spec says 0xffff800007ffffff, the end of region `modules` (linux-arm64.layout:72)");
+	       "MODULES_END: the spec says 0xffff800007ffffff, the end of region `modules` (linux-arm64.layout:73)");
 _Static_assert((unsigned long)(MODULES_SIZE) == 0x8000000UL,
-	       "MODULES_SIZE: the spec says 0x8000000, the size of region `modules` (linux-arm64.layout:72)");
+	       "MODULES_SIZE: the spec says 0x8000000, the size of region `modules` (linux-arm64.layout:73)");
 _Static_assert((unsigned long)(VMALLOC_START) == 0xffff800008000000UL,
-	       "VMALLOC_START: the spec says 0xffff800008000000, the start of region `vmalloc` (linux-arm64.layout:78)");
+	       "VMALLOC_START: the spec says 0xffff800008000000, the start of region `vmalloc` (linux-arm64.layout:79)");
 _Static_assert((unsigned long)(VMALLOC_END) == 0xfffffbffefffffffUL,
-	       "VMALLOC_END: the spec says 0xfffffbffefffffff, the end of region `vmalloc` (linux-arm64.layout:78)");
+	       "VMALLOC_END: the spec says 0xfffffbffefffffff, the end of region `vmalloc` (linux-arm64.layout:79)");
 _Static_assert((unsigned long)(VMALLOC_SIZE) == 0x7bffe8000000UL,
-	       "VMALLOC_SIZE: the spec says 0x7bffe8000000, the size of region `vmalloc` (linux-arm64.layout:78)");
+	       "VMALLOC_SIZE: the spec says 0x7bffe8000000, the size of region `vmalloc` (linux-arm64.layout:79)");
 _Static_assert((unsigned long)(FIXADDR_START) == 0xfffffbfff0000000UL,
-	       "FIXADDR_START: the spec says 0xfffffbfff0000000, the start of region `fixmap` (linux-arm64.layout:115)");
+	       "FIXADDR_START: the spec says 0xfffffbfff0000000, the start of region `fixmap` (linux-arm64.layout:116)");
 _Static_assert((unsigned long)(FIXADDR_END) == 0xfffffbfffdffffffUL,
-	       "FIXADDR_END: the spec says 0xfffffbfffdffffff, the end of region `fixmap` (linux-arm64.layout:115)");
+	       "FIXADDR_END: the spec says 0xfffffbfffdffffff, the end of region `fixmap` (linux-arm64.layout:116)");
 _Static_assert((unsigned long)(FIXADDR_SIZE) == 0xe000000UL,
-	       "FIXADDR_SIZE: the spec says 0xe000000, the size of region `fixmap` (linux-arm64.layout:115)");
+	       "FIXADDR_SIZE: the spec says 0xe000000, the size of region `fixmap` (linux-arm64.layout:116)");
 _Static_assert((unsigned long)(GUARD_FFFFFBFFFE000000_START) == 0xfffffbfffe000000UL,
-	       "GUARD_FFFFFBFFFE000000_START: the spec says 0xfffffbfffe000000, the start of region `guard_fffffbfffe000000` (linux-arm64.layout:116)");
+	       "GUARD_FFFFFBFFFE000000_START: the spec says 0xfffffbfffe000000, the start of region `guard_fffffbfffe000000` (linux-arm64.layout:117)");
 _Static_assert((unsigned long)(GUARD_FFFFFBFFFE000000_END) == 0xfffffbfffe7fffffUL,
-	       "GUARD_FFFFFBFFFE000000_END: the spec says 0xfffffbfffe7fffff, the end of region `guard_fffffbfffe000000` (linux-arm64.layout:116)");
+	       "GUARD_FFFFFBFFFE000000_END: the spec says 0xfffffbfffe7fffff, the end of region `guard_fffffbfffe000000` (linux-arm64.layout:117)");
 _Static_assert((unsigned long)(GUARD_FFFFFBFFFE000000_SIZE) == 0x800000UL,
-	       "GUARD_FFFFFBFFFE000000_SIZE: the spec says 0x800000, the size of region `guard_fffffbfffe000000` (linux-arm64.layout:116)");
+	       "GUARD_FFFFFBFFFE000000_SIZE: the spec says 0x800000, the size of region `guard_fffffbfffe000000` (linux-arm64.layout:117)");
 _Static_assert((unsigned long)(PCI_IO_START) == 0xfffffbfffe800000UL,
-	       "PCI_IO_START: the spec says 0xfffffbfffe800000, the start of region `pci_io` (linux-arm64.layout:118)");
+	       "PCI_IO_START: the spec says 0xfffffbfffe800000, the start of region `pci_io` (linux-arm64.layout:119)");
 _Static_assert((unsigned long)(PCI_IO_END) == 0xfffffbffff7fffffUL,
-	       "PCI_IO_END: the spec says 0xfffffbffff7fffff, the end of region `pci_io` (linux-arm64.layout:118)");
+	       "PCI_IO_END: the spec says 0xfffffbffff7fffff, the end of region `pci_io` (linux-arm64.layout:119)");
 _Static_assert((unsigned long)(PCI_IO_SIZE) == 0x1000000UL,
-	       "PCI_IO_SIZE: the spec says 0x1000000, the size of region `pci_io` (linux-arm64.layout:118)");
+	       "PCI_IO_SIZE: the spec says 0x1000000, the size of region `pci_io` (linux-arm64.layout:119)");
 _Static_assert((unsigned long)(GUARD_FFFFFBFFFF800000_START) == 0xfffffbffff800000UL,
-	       "GUARD_FFFFFBFFFF800000_START: the spec says 0xfffffbffff800000, the start of region `guard_fffffbffff800000` (linux-arm64.layout:119)");
+	       "GUARD_FFFFFBFFFF800000_START: the spec says 0xfffffbffff800000, the start of region `guard_fffffbffff800000` (linux-arm64.layout:120)");
 _Static_assert((unsigned long)(GUARD_FFFFFBFFFF800000_END) == 0xfffffbffffffffffUL,
-	       "GUARD_FFFFFBFFFF800000_END: the spec says 0xfffffbffffffffff, the end of region `guard_fffffbffff800000` (linux-arm64.layout:119)");
+	       "GUARD_FFFFFBFFFF800000_END: the spec says 0xfffffbffffffffff, the end of region `guard_fffffbffff800000` (linux-arm64.layout:120)");
 _Static_assert((unsigned long)(GUARD_FFFFFBFFFF800000_SIZE) == 0x800000UL,
-	       "GUARD_FFFFFBFFFF800000_SIZE: the spec says 0x800000, the size of region `guard_fffffbffff800000` (linux-arm64.layout:119)");
+	       "GUARD_FFFFFBFFFF800000_SIZE: the spec says 0x800000, the size of region `guard_fffffbffff800000` (linux-arm64.layout:120)");
 _Static_assert((unsigned long)(VMEMMAP_START) == 0xfffffc0000000000UL,
-	       "VMEMMAP_START: the spec says 0xfffffc0000000000, the start of region `vmemmap` (linux-arm64.layout:123)");
+	       "VMEMMAP_START: the spec says 0xfffffc0000000000, the start of region `vmemmap` (linux-arm64.layout:124)");
 _Static_assert((unsigned long)(VMEMMAP_END) == 0xfffffdffffffffffUL,
-	       "VMEMMAP_END: the spec says 0xfffffdffffffffff, the end of region `vmemmap` (linux-arm64.layout:123)");
+	       "VMEMMAP_END: the spec says 0xfffffdffffffffff, the end of region `vmemmap` (linux-arm64.layout:124)");
 _Static_assert((unsigned long)(VMEMMAP_SIZE) == 0x20000000000UL,
-	       "VMEMMAP_SIZE: the spec says 0x20000000000, the size of region `vmemmap` (linux-arm64.layout:123)");
+	       "VMEMMAP_SIZE: the spec says 0x20000000000, the size of region `vmemmap` (linux-arm64.layout:124)");
 _Static_assert((unsigned long)(GUARD_FFFFFE0000000000_START) == 0xfffffe0000000000UL,
-	       "GUARD_FFFFFE0000000000_START: the spec says 0xfffffe0000000000, the start of region `guard_fffffe0000000000` (linux-arm64.layout:124)");
+	       "GUARD_FFFFFE0000000000_START: the spec says 0xfffffe0000000000, the start of region `guard_fffffe0000000000` (linux-arm64.layout:125)");
 _Static_assert((unsigned long)(GUARD_FFFFFE0000000000_END) == 0xffffffffffffffffUL,
-	       "GUARD_FFFFFE0000000000_END: the spec says 0xffffffffffffffff, the end of region `guard_fffffe0000000000` (linux-arm64.layout:124)");
+	       "GUARD_FFFFFE0000000000_END: the spec says 0xffffffffffffffff, the end of region `guard_fffffe0000000000` (linux-arm64.layout:125)");
 _Static_assert((unsigned long)(GUARD_FFFFFE0000000000_SIZE) == 0x20000000000UL,
-	       "GUARD_FFFFFE0000000000_SIZE: the spec says 0x20000000000, the size of region `guard_fffffe0000000000` (linux-arm64.layout:124)");
+	       "GUARD_FFFFFE0000000000_SIZE: the spec says 0x20000000000, the size of region `guard_fffffe0000000000` (linux-arm64.layout:125)");

@@ -17,230 +17,230 @@
 const _: () = {
     assert!(
         PHYS_SPAN_DEFAULT as u64 == 0x8000_0000_0000,
-        "PHYS_SPAN_DEFAULT: the spec says 0x800000000000, the default of parameter `phys_span` (linux-arm64.layout:66)"
+        "PHYS_SPAN_DEFAULT: the spec says 0x800000000000, the default of parameter `phys_span` (linux-arm64.layout:67)"
     );
     assert!(
         PHYS_SPAN_MIN as u64 == 0x4000_0000,
-        "PHYS_SPAN_MIN: the spec says 0x40000000, the min of parameter `phys_span` (linux-arm64.layout:66)"
+        "PHYS_SPAN_MIN: the spec says 0x40000000, the min of parameter `phys_span` (linux-arm64.layout:67)"
     );
     assert!(
         PHYS_SPAN_MAX as u64 == 0x8000_0000_0000,
-        "PHYS_SPAN_MAX: the spec says 0x800000000000, the max of parameter `phys_span` (linux-arm64.layout:66)"
+        "PHYS_SPAN_MAX: the spec says 0x800000000000, the max of parameter `phys_span` (linux-arm64.layout:67)"
     );
     assert!(
         PHYS_SPAN_ALIGN as u64 == 0x4000_0000,
-        "PHYS_SPAN_ALIGN: the spec says 0x40000000, the align of parameter `phys_span` (linux-arm64.layout:66)"
+        "PHYS_SPAN_ALIGN: the spec says 0x40000000, the align of parameter `phys_span` (linux-arm64.layout:67)"
     );
     assert!(
         KERNEL_MAPPED_DEFAULT as u64 == 0x400_0000,
-        "KERNEL_MAPPED_DEFAULT: the spec says 0x4000000, the default of parameter `kernel_mapped` (linux-arm64.layout:103)"
+        "KERNEL_MAPPED_DEFAULT: the spec says 0x4000000, the default of parameter `kernel_mapped` (linux-arm64.layout:104)"
     );
     assert!(
         KERNEL_MAPPED_MIN as u64 == 0x20_0000,
-        "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (linux-arm64.layout:103)"
+        "KERNEL_MAPPED_MIN: the spec says 0x200000, the min of parameter `kernel_mapped` (linux-arm64.layout:104)"
     );
     assert!(
         KERNEL_MAPPED_MAX as u64 == 0x2000_0000,
-        "KERNEL_MAPPED_MAX: the spec says 0x20000000, the max of parameter `kernel_mapped` (linux-arm64.layout:103)"
+        "KERNEL_MAPPED_MAX: the spec says 0x20000000, the max of parameter `kernel_mapped` (linux-arm64.layout:104)"
     );
     assert!(
         KERNEL_MAPPED_ALIGN as u64 == 0x1_0000,
-        "KERNEL_MAPPED_ALIGN: the spec says 0x10000, the align of parameter `kernel_mapped` (linux-arm64.layout:103)"
+        "KERNEL_MAPPED_ALIGN: the spec says 0x10000, the align of parameter `kernel_mapped` (linux-arm64.layout:104)"
     );
     assert!(
         INIT_OFFSET_DEFAULT as u64 == 0x138_0000,
-        "INIT_OFFSET_DEFAULT: the spec says 0x1380000, the default of parameter `init_offset` (linux-arm64.layout:105)"
+        "INIT_OFFSET_DEFAULT: the spec says 0x1380000, the default of parameter `init_offset` (linux-arm64.layout:106)"
     );
     assert!(
         INIT_OFFSET_MIN as u64 == 0x1_0000,
-        "INIT_OFFSET_MIN: the spec says 0x10000, the min of parameter `init_offset` (linux-arm64.layout:105)"
+        "INIT_OFFSET_MIN: the spec says 0x10000, the min of parameter `init_offset` (linux-arm64.layout:106)"
     );
     assert!(
         INIT_OFFSET_MAX as u64 == 0x1000_0000,
-        "INIT_OFFSET_MAX: the spec says 0x10000000, the max of parameter `init_offset` (linux-arm64.layout:105)"
+        "INIT_OFFSET_MAX: the spec says 0x10000000, the max of parameter `init_offset` (linux-arm64.layout:106)"
     );
     assert!(
         INIT_OFFSET_ALIGN as u64 == 0x1_0000,
-        "INIT_OFFSET_ALIGN: the spec says 0x10000, the align of parameter `init_offset` (linux-arm64.layout:105)"
+        "INIT_OFFSET_ALIGN: the spec says 0x10000, the align of parameter `init_offset` (linux-arm64.layout:106)"
     );
     assert!(
         INIT_SIZE_DEFAULT as u64 == 0x48_0000,
-        "INIT_SIZE_DEFAULT: the spec says 0x480000, the default of parameter `init_size` (linux-arm64.layout:106)"
+        "INIT_SIZE_DEFAULT: the spec says 0x480000, the default of parameter `init_size` (linux-arm64.layout:107)"
     );
     assert!(
         INIT_SIZE_MIN as u64 == 0x1_0000,
-        "INIT_SIZE_MIN: the spec says 0x10000, the min of parameter `init_size` (linux-arm64.layout:106)"
+        "INIT_SIZE_MIN: the spec says 0x10000, the min of parameter `init_size` (linux-arm64.layout:107)"
     );
     assert!(
         INIT_SIZE_MAX as u64 == 0x400_0000,
-        "INIT_SIZE_MAX: the spec says 0x4000000, the max of parameter `init_size` (linux-arm64.layout:106)"
+        "INIT_SIZE_MAX: the spec says 0x4000000, the max of parameter `init_size` (linux-arm64.layout:107)"
     );
     assert!(
         INIT_SIZE_ALIGN as u64 == 0x1_0000,
-        "INIT_SIZE_ALIGN: the spec says 0x10000, the align of parameter `init_size` (linux-arm64.layout:106)"
+        "INIT_SIZE_ALIGN: the spec says 0x10000, the align of parameter `init_size` (linux-arm64.layout:107)"
     );
     assert!(
         KASLR_IMAGE_START as u64 == 0xffff_8000_0801_0000,
-        "KASLR_IMAGE_START: the spec says 0xffff800008010000, the start of KASLR group `image` (linux-arm64.layout:134)"
+        "KASLR_IMAGE_START: the spec says 0xffff800008010000, the start of KASLR group `image` (linux-arm64.layout:135)"
     );
     assert!(
         KASLR_IMAGE_END as u64 == 0xffff_fbff_efff_ffff,
-        "KASLR_IMAGE_END: the spec says 0xfffffbffefffffff, the end of KASLR group `image` (linux-arm64.layout:134)"
+        "KASLR_IMAGE_END: the spec says 0xfffffbffefffffff, the end of KASLR group `image` (linux-arm64.layout:135)"
     );
     assert!(
         KASLR_IMAGE_ALIGN as u64 == 0x20_0000,
-        "KASLR_IMAGE_ALIGN: the spec says 0x200000, the align of KASLR group `image` (linux-arm64.layout:134)"
+        "KASLR_IMAGE_ALIGN: the spec says 0x200000, the align of KASLR group `image` (linux-arm64.layout:135)"
     );
     assert!(
         KIMAGE_BASE_DEFAULT as u64 == 0xffff_8000_0801_0000,
-        "KIMAGE_BASE_DEFAULT: the spec says 0xffff800008010000, the default base of `kernel_image` (linux-arm64.layout:89)"
+        "KIMAGE_BASE_DEFAULT: the spec says 0xffff800008010000, the default base of `kernel_image` (linux-arm64.layout:90)"
     );
     assert!(
         KASLR_LINEAR_START as u64 == 0xffff_0000_0000_0000,
-        "KASLR_LINEAR_START: the spec says 0xffff000000000000, the start of KASLR group `linear` (linux-arm64.layout:140)"
+        "KASLR_LINEAR_START: the spec says 0xffff000000000000, the start of KASLR group `linear` (linux-arm64.layout:141)"
     );
     assert!(
         KASLR_LINEAR_END as u64 == 0xffff_7fff_ffff_ffff,
-        "KASLR_LINEAR_END: the spec says 0xffff7fffffffffff, the end of KASLR group `linear` (linux-arm64.layout:140)"
+        "KASLR_LINEAR_END: the spec says 0xffff7fffffffffff, the end of KASLR group `linear` (linux-arm64.layout:141)"
     );
     assert!(
         KASLR_LINEAR_ALIGN as u64 == 0x4000_0000,
-        "KASLR_LINEAR_ALIGN: the spec says 0x40000000, the align of KASLR group `linear` (linux-arm64.layout:140)"
+        "KASLR_LINEAR_ALIGN: the spec says 0x40000000, the align of KASLR group `linear` (linux-arm64.layout:141)"
     );
     assert!(
         LINEAR_RAM_BASE_DEFAULT as u64 == 0xffff_0000_0000_0000,
-        "LINEAR_RAM_BASE_DEFAULT: the spec says 0xffff000000000000, the default base of `linear_ram` (linux-arm64.layout:55)"
+        "LINEAR_RAM_BASE_DEFAULT: the spec says 0xffff000000000000, the default base of `linear_ram` (linux-arm64.layout:56)"
     );
     assert!(
         USER_SPACE_START as u64 == 0x0000_0000_0000_0000,
-        "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-arm64.layout:35)"
+        "USER_SPACE_START: the spec says 0x0000000000000000, the start of region `user_space` (linux-arm64.layout:36)"
     );
     assert!(
         USER_SPACE_END as u64 == 0x0000_ffff_ffff_ffff,
-        "USER_SPACE_END: the spec says 0x0000ffffffffffff, the end of region `user_space` (linux-arm64.layout:35)"
+        "USER_SPACE_END: the spec says 0x0000ffffffffffff, the end of region `user_space` (linux-arm64.layout:36)"
     );
     assert!(
         USER_SPACE_SIZE as u64 == 0x1_0000_0000_0000,
-        "USER_SPACE_SIZE: the spec says 0x1000000000000, the size of region `user_space` (linux-arm64.layout:35)"
+        "USER_SPACE_SIZE: the spec says 0x1000000000000, the size of region `user_space` (linux-arm64.layout:36)"
     );
     assert!(
         NON_CANONICAL_START as u64 == 0x0001_0000_0000_0000,
-        "NON_CANONICAL_START: the spec says 0x0001000000000000, the start of region `non_canonical` (linux-arm64.layout:36)"
+        "NON_CANONICAL_START: the spec says 0x0001000000000000, the start of region `non_canonical` (linux-arm64.layout:37)"
     );
     assert!(
         NON_CANONICAL_END as u64 == 0xfffe_ffff_ffff_ffff,
-        "NON_CANONICAL_END: the spec says 0xfffeffffffffffff, the end of region `non_canonical` (linux-arm64.layout:36)"
+        "NON_CANONICAL_END: the spec says 0xfffeffffffffffff, the end of region `non_canonical` (linux-arm64.layout:37)"
     );
     assert!(
         NON_CANONICAL_SIZE as u64 == 0xfffe_0000_0000_0000,
-        "NON_CANONICAL_SIZE: the spec says 0xfffe000000000000, the size of region `non_canonical` (linux-arm64.layout:36)"
+        "NON_CANONICAL_SIZE: the spec says 0xfffe000000000000, the size of region `non_canonical` (linux-arm64.layout:37)"
     );
     assert!(
         PAGE_OFFSET_START as u64 == 0xffff_0000_0000_0000,
-        "PAGE_OFFSET_START: the spec says 0xffff000000000000, the start of region `linear_map` (linux-arm64.layout:40)"
+        "PAGE_OFFSET_START: the spec says 0xffff000000000000, the start of region `linear_map` (linux-arm64.layout:41)"
     );
     assert!(
         PAGE_OFFSET_END as u64 == 0xffff_7fff_ffff_ffff,
-        "PAGE_OFFSET_END: the spec says 0xffff7fffffffffff, the end of region `linear_map` (linux-arm64.layout:40)"
+        "PAGE_OFFSET_END: the spec says 0xffff7fffffffffff, the end of region `linear_map` (linux-arm64.layout:41)"
     );
     assert!(
         PAGE_OFFSET_SIZE as u64 == 0x8000_0000_0000,
-        "PAGE_OFFSET_SIZE: the spec says 0x800000000000, the size of region `linear_map` (linux-arm64.layout:40)"
+        "PAGE_OFFSET_SIZE: the spec says 0x800000000000, the size of region `linear_map` (linux-arm64.layout:41)"
     );
     assert!(
         MODULES_START as u64 == 0xffff_8000_0000_0000,
-        "MODULES_START: the spec says 0xffff800000000000, the start of region `modules` (linux-arm64.layout:72)"
+        "MODULES_START: the spec says 0xffff800000000000, the start of region `modules` (linux-arm64.layout:73)"
     );
     assert!(
         MODULES_END as u64 == 0xffff_8000_07ff_ffff,
-        "MODULES_END: the spec says 0xffff800007ffffff, the end of region `modules` (linux-arm64.layout:72)"
+        "MODULES_END: the spec says 0xffff800007ffffff, the end of region `modules` (linux-arm64.layout:73)"
     );
     assert!(
         MODULES_SIZE as u64 == 0x800_0000,
-        "MODULES_SIZE: the spec says 0x8000000, the size of region `modules` (linux-arm64.layout:72)"
+        "MODULES_SIZE: the spec says 0x8000000, the size of region `modules` (linux-arm64.layout:73)"
     );
     assert!(
         VMALLOC_START as u64 == 0xffff_8000_0800_0000,
-        "VMALLOC_START: the spec says 0xffff800008000000, the start of region `vmalloc` (linux-arm64.layout:78)"
+        "VMALLOC_START: the spec says 0xffff800008000000, the start of region `vmalloc` (linux-arm64.layout:79)"
     );
     assert!(
         VMALLOC_END as u64 == 0xffff_fbff_efff_ffff,
-        "VMALLOC_END: the spec says 0xfffffbffefffffff, the end of region `vmalloc` (linux-arm64.layout:78)"
+        "VMALLOC_END: the spec says 0xfffffbffefffffff, the end of region `vmalloc` (linux-arm64.layout:79)"
     );
     assert!(
         VMALLOC_SIZE as u64 == 0x7bff_e800_0000,
-        "VMALLOC_SIZE: the spec says 0x7bffe8000000, the size of region `vmalloc` (linux-arm64.layout:78)"
+        "VMALLOC_SIZE: the spec says 0x7bffe8000000, the size of region `vmalloc` (linux-arm64.layout:79)"
     );
     assert!(
         FIXADDR_START as u64 == 0xffff_fbff_f000_0000,
-        "FIXADDR_START: the spec says 0xfffffbfff0000000, the start of region `fixmap` (linux-arm64.layout:115)"
+        "FIXADDR_START: the spec says 0xfffffbfff0000000, the start of region `fixmap` (linux-arm64.layout:116)"
     );
     assert!(
         FIXADDR_END as u64 == 0xffff_fbff_fdff_ffff,
-        "FIXADDR_END: the spec says 0xfffffbfffdffffff, the end of region `fixmap` (linux-arm64.layout:115)"
+        "FIXADDR_END: the spec says 0xfffffbfffdffffff, the end of region `fixmap` (linux-arm64.layout:116)"
     );
     assert!(
         FIXADDR_SIZE as u64 == 0xe00_0000,
-        "FIXADDR_SIZE: the spec says 0xe000000, the size of region `fixmap` (linux-arm64.layout:115)"
+        "FIXADDR_SIZE: the spec says 0xe000000, the size of region `fixmap` (linux-arm64.layout:116)"
     );
     assert!(
         GUARD_FFFFFBFFFE000000_START as u64 == 0xffff_fbff_fe00_0000,
-        "GUARD_FFFFFBFFFE000000_START: the spec says 0xfffffbfffe000000, the start of region `guard_fffffbfffe000000` (linux-arm64.layout:116)"
+        "GUARD_FFFFFBFFFE000000_START: the spec says 0xfffffbfffe000000, the start of region `guard_fffffbfffe000000` (linux-arm64.layout:117)"
     );
     assert!(
         GUARD_FFFFFBFFFE000000_END as u64 == 0xffff_fbff_fe7f_ffff,
-        "GUARD_FFFFFBFFFE000000_END: the spec says 0xfffffbfffe7fffff, the end of region `guard_fffffbfffe000000` (linux-arm64.layout:116)"
+        "GUARD_FFFFFBFFFE000000_END: the spec says 0xfffffbfffe7fffff, the end of region `guard_fffffbfffe000000` (linux-arm64.layout:117)"
     );
     assert!(
         GUARD_FFFFFBFFFE000000_SIZE as u64 == 0x80_0000,
-        "GUARD_FFFFFBFFFE000000_SIZE: the spec says 0x800000, the size of region `guard_fffffbfffe000000` (linux-arm64.layout:116)"
+        "GUARD_FFFFFBFFFE000000_SIZE: the spec says 0x800000, the size of region `guard_fffffbfffe000000` (linux-arm64.layout:117)"
     );
     assert!(
         PCI_IO_START as u64 == 0xffff_fbff_fe80_0000,
-        "PCI_IO_START: the spec says 0xfffffbfffe800000, the start of region `pci_io` (linux-arm64.layout:118)"
+        "PCI_IO_START: the spec says 0xfffffbfffe800000, the start of region `pci_io` (linux-arm64.layout:119)"
     );
     assert!(
         PCI_IO_END as u64 == 0xffff_fbff_ff7f_ffff,
-        "PCI_IO_END: the spec says 0xfffffbffff7fffff, the end of region `pci_io` (linux-arm64.layout:118)"
+        "PCI_IO_END: the spec says 0xfffffbffff7fffff, the end of region `pci_io` (linux-arm64.layout:119)"
     );
     assert!(
         PCI_IO_SIZE as u64 == 0x100_0000,
-        "PCI_IO_SIZE: the spec says 0x1000000, the size of region `pci_io` (linux-arm64.layout:118)"
+        "PCI_IO_SIZE: the spec says 0x1000000, the size of region `pci_io` (linux-arm64.layout:119)"
     );
     assert!(
         GUARD_FFFFFBFFFF800000_START as u64 == 0xffff_fbff_ff80_0000,
-        "GUARD_FFFFFBFFFF800000_START: the spec says 0xfffffbffff800000, the start of region `guard_fffffbffff800000` (linux-arm64.layout:119)"
+        "GUARD_FFFFFBFFFF800000_START: the spec says 0xfffffbffff800000, the start of region `guard_fffffbffff800000` (linux-arm64.layout:120)"
     );
     assert!(
         GUARD_FFFFFBFFFF800000_END as u64 == 0xffff_fbff_ffff_ffff,
-        "GUARD_FFFFFBFFFF800000_END: the spec says 0xfffffbffffffffff, the end of region `guard_fffffbffff800000` (linux-arm64.layout:119)"
+        "GUARD_FFFFFBFFFF800000_END: the spec says 0xfffffbffffffffff, the end of region `guard_fffffbffff800000` (linux-arm64.layout:120)"
     );
     assert!(
         GUARD_FFFFFBFFFF800000_SIZE as u64 == 0x80_0000,
-        "GUARD_FFFFFBFFFF800000_SIZE: the spec says 0x800000, the size of region `guard_fffffbffff800000` (linux-arm64.layout:119)"
+        "GUARD_FFFFFBFFFF800000_SIZE: the spec says 0x800000, the size of region `guard_fffffbffff800000` (linux-arm64.layout:120)"
     );
     assert!(
         VMEMMAP_START as u64 == 0xffff_fc00_0000_0000,
-        "VMEMMAP_START: the spec says 0xfffffc0000000000, the start of region `vmemmap` (linux-arm64.layout:123)"
+        "VMEMMAP_START: the spec says 0xfffffc0000000000, the start of region `vmemmap` (linux-arm64.layout:124)"
     );
     assert!(
         VMEMMAP_END as u64 == 0xffff_fdff_ffff_ffff,
-        "VMEMMAP_END: the spec says 0xfffffdffffffffff, the end of region `vmemmap` (linux-arm64.layout:123)"
+        "VMEMMAP_END: the spec says 0xfffffdffffffffff, the end of region `vmemmap` (linux-arm64.layout:124)"
     );
     assert!(
         VMEMMAP_SIZE as u64 == 0x200_0000_0000,
-        "VMEMMAP_SIZE: the spec says 0x20000000000, the size of region `vmemmap` (linux-arm64.layout:123)"
+        "VMEMMAP_SIZE: the spec says 0x20000000000, the size of region `vmemmap` (linux-arm64.layout:124)"
     );
     assert!(
         GUARD_FFFFFE0000000000_START as u64 == 0xffff_fe00_0000_0000,
-        "GUARD_FFFFFE0000000000_START: the spec says 0xfffffe0000000000, the start of region `guard_fffffe0000000000` (linux-arm64.layout:124)"
+        "GUARD_FFFFFE0000000000_START: the spec says 0xfffffe0000000000, the start of region `guard_fffffe0000000000` (linux-arm64.layout:125)"
     );
     assert!(
         GUARD_FFFFFE0000000000_END as u64 == 0xffff_ffff_ffff_ffff,
-        "GUARD_FFFFFE0000000000_END: the spec says 0xffffffffffffffff, the end of region `guard_fffffe0000000000` (linux-arm64.layout:124)"
+        "GUARD_FFFFFE0000000000_END: the spec says 0xffffffffffffffff, the end of region `guard_fffffe0000000000` (linux-arm64.layout:125)"
     );
     assert!(
         GUARD_FFFFFE0000000000_SIZE as u64 == 0x200_0000_0000,
-        "GUARD_FFFFFE0000000000_SIZE: the spec says 0x20000000000, the size of region `guard_fffffe0000000000` (linux-arm64.layout:124)"
+        "GUARD_FFFFFE0000000000_SIZE: the spec says 0x20000000000, the size of region `guard_fffffe0000000000` (linux-arm64.layout:125)"
     );
 };

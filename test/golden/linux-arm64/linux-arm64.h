@@ -65,14 +65,11 @@
 #define PHYS_SPAN_MAX                VMLAYOUT_AC(0x800000000000, UL)      /* 128 TiB */
 #define PHYS_SPAN_ALIGN              VMLAYOUT_AC(0x40000000, UL)          /* 1 GiB */
 
-/*
- * kernel_mapped: how much of the kernel image window holds the image (_end - _text, rounded up to 2
- * MiB)
- */
+/* kernel_mapped: how much of its image the kernel maps (_end - _stext) */
 #define KERNEL_MAPPED_DEFAULT        VMLAYOUT_AC(0x4000000, UL)           /* 64 MiB */
 #define KERNEL_MAPPED_MIN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
 #define KERNEL_MAPPED_MAX            VMLAYOUT_AC(0x20000000, UL)          /* 512 MiB */
-#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
+#define KERNEL_MAPPED_ALIGN          VMLAYOUT_AC(0x10000, UL)             /* 64 KiB */
 
 /* init_offset: where the __init segments start in the image (__init_begin - _stext) */
 #define INIT_OFFSET_DEFAULT          VMLAYOUT_AC(0x1380000, UL)           /* 19968 KiB */
@@ -98,10 +95,10 @@ extern unsigned long init_size;
  * KASLR_IMAGE_END, at multiples of KASLR_IMAGE_ALIGN. Each starts at a variable the kernel sets
  * (kimage_base); R_BASE_DEFAULT is where the spec puts it.
  */
-#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008000000, UL)
+#define KASLR_IMAGE_START            VMLAYOUT_AC(0xffff800008010000, UL)
 #define KASLR_IMAGE_END              VMLAYOUT_AC(0xfffffbffefffffff, UL)
 #define KASLR_IMAGE_ALIGN            VMLAYOUT_AC(0x200000, UL)            /* 2 MiB */
-#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008000000, UL)  /* kernel_image */
+#define KIMAGE_BASE_DEFAULT          VMLAYOUT_AC(0xffff800008010000, UL)  /* kernel_image */
 #ifndef __ASSEMBLER__
 extern unsigned long kimage_base;
 #endif
@@ -276,9 +273,9 @@ extern unsigned long kimage_base;
 #define VMALLOC_SIZE                 VMLAYOUT_AC(0x7bffe8000000, UL)      /* 124 TiB - 384 MiB */
 
 /*
- * kernel_image: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset())
- * map phys 0x40200000, rwx, global, max_page 2 MiB, randomised: starts at kimage_base, in vmalloc
- * by default 0xffff800008000000 .. 0xffff80000bffffff (64 MiB)
+ * kernel_image: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() + 64 KiB)
+ * map phys 0x40210000, rwx, global, max_page 4 KiB, randomised: starts at kimage_base, in vmalloc
+ * by default 0xffff800008010000 .. 0xffff80000c00ffff (64 MiB)
  */
 #ifndef __ASSEMBLER__
 #define KIMAGE_START                 (kimage_base)

@@ -35,8 +35,7 @@ pub mod v6_1 {
     /// `phys_span` is verified for multiples of this: 1 GiB.
     pub const PHYS_SPAN_ALIGN: u64 = 0x4000_0000;
 
-    /// `kernel_mapped`: how much of the kernel image window holds the image (_end - _text, rounded
-    /// up to 2 MiB).
+    /// `kernel_mapped`: how much of its image the kernel maps (_end - _stext).
     ///
     /// Default: 64 MiB.
     pub const KERNEL_MAPPED_DEFAULT: u64 = 0x400_0000;
@@ -44,8 +43,8 @@ pub mod v6_1 {
     pub const KERNEL_MAPPED_MIN: u64 = 0x20_0000;
     /// Largest value of `kernel_mapped` the layout is verified for: 512 MiB.
     pub const KERNEL_MAPPED_MAX: u64 = 0x2000_0000;
-    /// `kernel_mapped` is verified for multiples of this: 2 MiB.
-    pub const KERNEL_MAPPED_ALIGN: u64 = 0x20_0000;
+    /// `kernel_mapped` is verified for multiples of this: 64 KiB.
+    pub const KERNEL_MAPPED_ALIGN: u64 = 0x1_0000;
 
     /// `init_offset`: where the __init segments start in the image (__init_begin - _stext).
     ///
@@ -73,13 +72,13 @@ pub mod v6_1 {
     // `KASLR_IMAGE_START..=KASLR_IMAGE_END`, at multiples of `KASLR_IMAGE_ALIGN`.
 
     /// First address of KASLR group `image`.
-    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0800_0000;
+    pub const KASLR_IMAGE_START: u64 = 0xffff_8000_0801_0000;
     /// Last address of KASLR group `image` (inclusive).
     pub const KASLR_IMAGE_END: u64 = 0xffff_fbff_efff_ffff;
     /// Alignment of the randomised bases: 2 MiB.
     pub const KASLR_IMAGE_ALIGN: u64 = 0x20_0000;
     /// Default of `kimage_base`, where `kernel_image` starts unless KASLR moves it.
-    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0800_0000;
+    pub const KIMAGE_BASE_DEFAULT: u64 = 0xffff_8000_0801_0000;
 
     // KASLR group `linear`: `linear_ram` are randomised, in this order, within
     // `KASLR_LINEAR_START..=KASLR_LINEAR_END`, at multiples of `KASLR_LINEAR_ALIGN`.
@@ -161,10 +160,11 @@ pub mod v6_1 {
     /// Size of `vmalloc`: 124 TiB - 384 MiB.
     pub const VMALLOC_SIZE: u64 = 0x7bff_e800_0000;
 
-    /// `kernel_image`: the kernel image (_text .. _end, KIMAGE_VADDR + kaslr_offset()).
+    /// `kernel_image`: the kernel image as mapped (_stext .. _end, KIMAGE_VADDR + kaslr_offset() +
+    /// 64 KiB).
     ///
-    /// By default `0xffff_8000_0800_0000..=0xffff_8000_0bff_ffff` (64 MiB); map phys 0x40200000,
-    /// rwx, global, max_page 2 MiB, randomised: starts at `kimage_base`, in `vmalloc`.
+    /// By default `0xffff_8000_0801_0000..=0xffff_8000_0c00_ffff` (64 MiB); map phys 0x40210000,
+    /// rwx, global, max_page 4 KiB, randomised: starts at `kimage_base`, in `vmalloc`.
     ///
     /// Start of `kernel_image`, given `kimage_base`.
     #[must_use]
