@@ -82,7 +82,9 @@ const SYMBOL = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export function parseAddress(cell: string): Address | undefined {
   const text = cell.trim();
   if (HEX_ADDRESS.test(text)) {
-    return { type: "literal", text, value: BigInt("0x" + digits(text)) };
+    // A spec writes a GayBSD pair without `0x` (`0x` would make its first half a number).
+    const spelled = text.includes(" ") ? text.replace(/^0x/, "") : text;
+    return { type: "literal", text: spelled, value: BigInt("0x" + digits(text)) };
   }
   if (PLACEHOLDER.test(text) && /[g-zG-Z]/.test(text.replace(/^0x/, ""))) {
     const d = digits(text);

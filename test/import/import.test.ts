@@ -39,6 +39,13 @@ describe("quantities and addresses", () => {
   it("reads every address spelling of the seeds", () => {
     expect(parseAddress("ffff888000000000")).toMatchObject({ value: 0xffff888000000000n });
     expect(parseAddress("ffff8040 20100fff")).toMatchObject({ value: 0xffff804020100fffn });
+    // A pair with `0x` is written to the spec without it (the fuzzer's find: `0x00000000
+    // 00000000` made a spec that did not parse).
+    expect(parseAddress("0x00000000 00000000")).toEqual({
+      type: "literal",
+      text: "00000000 00000000",
+      value: 0n,
+    });
     expect(parseAddress("FFFF_FF80_0000_1000")).toMatchObject({ value: 0xffffff8000001000n });
     expect(parseAddress("FIXADDR_START")).toEqual({ type: "symbol", text: "FIXADDR_START" });
     expect(parseAddress("FFFF_FFFF_8XXX_XXXX")).toMatchObject({
